@@ -1,0 +1,214 @@
+"""Who is asking: passwords, database-backed sessions, role guards and object-level access helpers.
+
+Every route decides access with the helpers here: a role guard on the route, then, for a given object,
+`relation()` tells whether the person is its owner, a colleague in the same district team, a supervisor, or a
+stranger. Domains build their own rules from these in their service.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+from enum import StrEnum
+from functools import cache
+
+import anyio.to_thread
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.types import ASGIApp, Receive, Scope, Send
+from sqlalchemy import delete
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+from server.accounts.models import Role, User, WebSession
+from server.db import utcnow
+from server.i18n import gettext as _
+from server.settings import Settings
+
+SESSION_COOKIE = "bc_session"
+PASSWORD_MIN_LENGTH = 10
+PASSWORD_MAX_LENGTH = 128
+# Refreshing last_seen on every request would turn every page view into a write; a minute is precise enough
+# for a 30-minute idle time-out.
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+
+_hasher = PasswordHasher()
+# A hash of a random password, verified against when the account does not exist, so that a sign-in for an
+# unknown name takes as long as one for a known name.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+# --- passwords ---------------------------------------------------------------------------------------------
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    return _hasher.check_needs_rehash(password_hash)
+
+
+@cache
+def _common_passwords() -> frozenset[str]:
+    extra = {"bintangceria", "banjarbaru", "indonesia", "rahasia123", "sayangku123", "bismillah"}
+    return frozenset(FREQUENCY_LISTS["passwords"]) | frozenset(FREQUENCY_LISTS["english_wikipedia"][:2000]) | extra
+
+
+def password_problem(password: str, *, username: str = "") -> str | None:
+    """Length rules and a check against common passwords (NIST SP 800-63B); no composition rules."""
+    if len(password) < PASSWORD_MIN_LENGTH:
+        return _("Kata sandi minimal %(n)s karakter. Kalimat pendek yang mudah Anda ingat juga boleh.", n=PASSWORD_MIN_LENGTH)
+    if len(password) > PASSWORD_MAX_LENGTH:
+        return _("Kata sandi paling banyak %(n)s karakter.", n=PASSWORD_MAX_LENGTH)
+    lowered = password.lower()
+    if lowered in _common_passwords() or len(set(lowered)) <= 2:
+        return _("Kata sandi ini terlalu umum dan mudah ditebak. Pilih yang lain.")
+    if username and username.lower() in lowered:
+        return _("Kata sandi tidak boleh memuat nama pengguna.")
+    return None
+
+
+# --- sessions ----------------------------------------------------------------------------------------------
+
+
+def _token_id(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(session: Session, user: User, *, ip: str, previous_token: str | None = None) -> str:
+    """Create a new session for `user` and return its token. Any session the browser had before is ended,
+    so the session id always changes at sign-in."""
+    if previous_token:
+        end_session(session, previous_token)
+    token = secrets.token_urlsafe(32)
+    session.add(WebSession(id=_token_id(token), user_id=user.id, ip=ip[:64]))
+    return token
+
+
+def end_session(session: Session, token: str) -> None:
+    session.execute(delete(WebSession).where(WebSession.id == _token_id(token)))
+
+
+def end_all_sessions(session: Session, user_id: int) -> None:
+    session.execute(delete(WebSession).where(WebSession.user_id == user_id))
+
+
+def session_is_live(web_session: WebSession, settings: Settings, now: datetime) -> bool:
+    idle = now - web_session.last_seen_at
+    age = now - web_session.created_at
+    return idle <= timedelta(minutes=settings.session_idle_minutes) and age <= timedelta(
+        hours=settings.session_max_hours
+    )
+
+
+def user_for_token(engine: Engine, settings: Settings, token: str) -> User | None:
+    now = utcnow()
+    with Session(engine, expire_on_commit=False) as session:
+        web_session = session.get(WebSession, _token_id(token))
+        if web_session is None:
+            return None
+        user = session.get(User, web_session.user_id)
+        if user is None or not user.active or not session_is_live(web_session, settings, now):
+            session.delete(web_session)
+            session.commit()
+            return None
+        if now - web_session.last_seen_at >= LAST_SEEN_RESOLUTION:
+            web_session.last_seen_at = now
+            session.commit()
+        return user
+
+
+def purge_expired_sessions(session: Session, settings: Settings) -> int:
+    now = utcnow()
+    result = session.execute(
+        delete(WebSession).where(
+            (WebSession.last_seen_at < now - timedelta(minutes=settings.session_idle_minutes))
+            | (WebSession.created_at < now - timedelta(hours=settings.session_max_hours))
+        )
+    )
+    return result.rowcount or 0
+
+
+class SessionMiddleware:
+    """Puts the signed-in `User` (or None) on every request as `request.user`."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            scope["user"] = None
+            token = _cookie(scope, SESSION_COOKIE)
+            if token and not scope["path"].startswith("/static/"):
+                state = scope["litestar_app"].state
+                scope["user"] = await anyio.to_thread.run_sync(user_for_token, state.engine, state.settings, token)
+        await self.app(scope, receive, send)
+
+
+def _cookie(scope: Scope, name: str) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == b"cookie":
+            for part in value.decode("latin-1").split(";"):
+                cookie_name, _sep, cookie_value = part.strip().partition("=")
+                if cookie_name == name and cookie_value:
+                    return cookie_value
+    return None
+
+
+# --- guards and object-level access ------------------------------------------------------------------------
+
+
+def signed_in(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
+    if connection.user is None:
+        raise NotAuthorizedException()
+
+
+def role_guard(*roles: Role):  # noqa: ANN201 - a Litestar guard
+    allowed = frozenset(roles)
+
+    def guard(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
+        user = connection.user
+        if user is None:
+            raise NotAuthorizedException()
+        if user.role not in allowed:
+            raise PermissionDeniedException()
+
+    guard.__name__ = "only_" + "_".join(sorted(allowed))
+    return guard
+
+
+supervisors_only = role_guard(Role.SUPERVISOR)
+staff_only = role_guard(Role.COUNSELOR, Role.SUPERVISOR)
+
+
+class Relation(StrEnum):
+    OWNER = "owner"
+    COLLEAGUE = "colleague"
+    SUPERVISOR = "supervisor"
+    STRANGER = "stranger"
+
+
+def relation(user: User | None, *, owner_ids: set[int | None], team_district_id: int | None = None) -> Relation:
+    """How `user` stands to an object owned by `owner_ids` and handled by the team of `team_district_id`."""
+    if user is None or not user.active:
+        return Relation.STRANGER
+    if user.id in owner_ids:
+        return Relation.OWNER
+    if user.role == Role.SUPERVISOR:
+        return Relation.SUPERVISOR
+    if user.role == Role.COUNSELOR and team_district_id is not None and user.district_id == team_district_id:
+        return Relation.COLLEAGUE
+    return Relation.STRANGER

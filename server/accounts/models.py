@@ -1,0 +1,107 @@
+"""People, the places they belong to, and their signed-in sessions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from server.db import utcnow
+from server.i18n import lazy_gettext as _l
+from server.models import utc_column
+
+
+class Role(StrEnum):
+    CHILD = "child"
+    PARENT = "parent"
+    TEACHER = "teacher"
+    COUNSELOR = "counselor"
+    SUPERVISOR = "supervisor"
+
+    @property
+    def label(self) -> str:
+        return str(ROLE_LABELS[self])
+
+
+ROLE_LABELS = {
+    Role.CHILD: _l("Anak/Remaja"),
+    Role.PARENT: _l("Orang tua/Wali"),
+    Role.TEACHER: _l("Guru"),
+    Role.COUNSELOR: _l("Konselor"),
+    Role.SUPERVISOR: _l("Supervisor"),
+}
+
+STAFF_ROLES = frozenset({Role.COUNSELOR, Role.SUPERVISOR})
+
+
+class District(SQLModel, table=True):
+    """A kecamatan; counselors work in a district team."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=80, unique=True)
+    active: bool = True
+
+
+class School(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("name", "district_id", name="uq_school_name_district"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120)
+    district_id: int = Field(foreign_key="district.id", index=True)
+    active: bool = True
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "user_account"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=60, unique=True)
+    display_name: str = Field(max_length=80)
+    password_hash: str = Field(max_length=200)
+    role: str = Field(max_length=20, index=True)
+    school_id: int | None = Field(default=None, foreign_key="school.id", index=True)
+    district_id: int | None = Field(default=None, foreign_key="district.id", index=True)
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    last_sign_in_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    @property
+    def role_label(self) -> str:
+        return Role(self.role).label
+
+
+class Child(SQLModel, table=True):
+    """A child a parent or guardian looks after; the child may or may not have an account of their own."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    nickname: str = Field(max_length=60)
+    birth_year: int | None = None
+    school_id: int | None = Field(default=None, foreign_key="school.id")
+    user_id: int | None = Field(default=None, foreign_key="user_account.id", unique=True)
+
+
+class Guardianship(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("parent_id", "child_id", name="uq_guardianship"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    parent_id: int = Field(foreign_key="user_account.id", index=True)
+    child_id: int = Field(foreign_key="child.id", index=True)
+    relation: str = Field(default="wali", max_length=20)
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser. The cookie holds a random token; only its SHA-256 is stored."""
+
+    __tablename__ = "web_session"
+
+    id: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    ip: str = Field(default="", max_length=64)

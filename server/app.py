@@ -1,0 +1,145 @@
+"""create_app(): settings, database, templates, middleware, routes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from litestar import Litestar, Request, Response
+from litestar.config.compression import CompressionConfig
+from litestar.config.csrf import CSRFConfig
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.datastructures import CacheControlHeader, State
+from litestar.di import Provide
+from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException, PermissionDeniedException
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.response import Redirect
+from litestar.static_files import create_static_files_router
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.template.config import TemplateConfig
+from litestar.types import ASGIApp, Receive, Scope, Send
+from sqlmodel import Session
+
+from server import i18n, service_info
+from server.accounts.auth import SessionMiddleware
+from server.accounts.routes import AccountController
+from server.admin.routes import AdminController
+from server.db import engine_for
+from server.pwa.routes import PWAController
+from server.routes import CoreController
+from server.settings import ROOT, Settings, from_env
+from server.web import STATIC_DIR, VENDOR_DIR, RequestLogMiddleware, SecurityHeadersMiddleware, page, static_url
+
+CSRF_COOKIE = "bc_csrf"
+ONE_YEAR = 365 * 24 * 3600
+
+
+class LocaleMiddleware:
+    """Sets the request's language from the `bahasa` cookie; Indonesian unless the person chose English."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        language = i18n.DEFAULT_LANGUAGE
+        for key, value in scope.get("headers", []):
+            if key == b"cookie":
+                for part in value.decode("latin-1").split(";"):
+                    name, _sep, cookie_value = part.strip().partition("=")
+                    if name == i18n.LANGUAGE_COOKIE and cookie_value in i18n.LANGUAGES:
+                        language = cookie_value
+        i18n.set_language(language)
+        await self.app(scope, receive, send)
+
+
+def provide_db(state: State) -> Iterator[Session]:
+    with Session(state.engine, expire_on_commit=False) as session:
+        yield session
+
+
+def _configure_jinja(engine: JinjaTemplateEngine) -> None:
+    env = engine.engine
+    env.add_extension("jinja2.ext.i18n")
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.globals.update(
+        static_url=static_url,
+        format_wita=i18n.format_wita,
+        format_wita_date=i18n.format_wita_date,
+        format_wita_time=i18n.format_wita_time,
+        current_language=i18n.current_language,
+    )
+    env.trim_blocks = True
+    env.lstrip_blocks = True
+
+
+def _wants_html(request: Request) -> bool:
+    """Pages for people; JSON only for a client that asks for JSON and not HTML."""
+    accept = request.headers.get("accept", "")
+    return not ("application/json" in accept and "text/html" not in accept)
+
+
+def _error_page(request: Request, exc: Exception) -> Response[Any]:
+    status = exc.status_code if isinstance(exc, HTTPException) else HTTP_500_INTERNAL_SERVER_ERROR
+    if status == HTTP_500_INTERNAL_SERVER_ERROR:
+        logging.getLogger("bintang").exception("unhandled error on %s %s", request.method, request.url.path)
+    if isinstance(exc, NotAuthorizedException) and request.method == "GET" and _wants_html(request):
+        return Redirect(f"/masuk?lanjut={request.url.path}", status_code=303)
+    if not _wants_html(request):
+        detail = exc.detail if isinstance(exc, HTTPException) and status < 500 else "Internal Server Error"
+        return Response({"status_code": status, "detail": detail}, status_code=status)
+    return page(request, "error.html", status_code=status, status=status)  # type: ignore[return-value]
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or from_env()
+    settings.check()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    engine = engine_for(settings)
+
+    app = Litestar(
+        route_handlers=[
+            CoreController,
+            AccountController,
+            AdminController,
+            PWAController,
+            create_static_files_router(
+                path="/static/vendor",
+                directories=[VENDOR_DIR],
+                name="vendor",
+                cache_control=CacheControlHeader(max_age=ONE_YEAR, public=True, immutable=True),
+            ),
+            create_static_files_router(
+                path="/static",
+                directories=[STATIC_DIR],
+                cache_control=CacheControlHeader(max_age=ONE_YEAR, public=True, immutable=True),
+            ),
+        ],
+        dependencies={"db": Provide(provide_db)},
+        openapi_config=None,
+        middleware=[RequestLogMiddleware, SecurityHeadersMiddleware, LocaleMiddleware, SessionMiddleware],
+        plugins=[HTMXPlugin()],
+        template_config=TemplateConfig(
+            directory=ROOT / "templates", engine=JinjaTemplateEngine, engine_callback=_configure_jinja
+        ),
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_name=CSRF_COOKIE,
+            cookie_secure=settings.cookie_secure,
+            cookie_samesite="lax",
+            header_name="x-csrftoken",
+        ),
+        compression_config=CompressionConfig(backend="brotli", brotli_gzip_fallback=True, minimum_size=500),
+        exception_handlers={
+            NotAuthorizedException: _error_page,
+            PermissionDeniedException: _error_page,
+            NotFoundException: _error_page,
+            HTTPException: _error_page,
+            Exception: _error_page,
+        },
+        state=State({"settings": settings, "engine": engine}),
+        on_shutdown=[engine.dispose],
+        debug=False,
+    )
+    app.template_engine.engine.globals["service"] = lambda: service_info.current(engine)  # type: ignore[union-attr]
+    return app

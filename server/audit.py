@@ -1,0 +1,38 @@
+"""The append-only audit log: every sign-in, admin change, and (later) every view and change of a case.
+
+Entries are written in the caller's transaction, so an action and its audit entry land together or not at
+all. The database refuses UPDATE and DELETE on the table (triggers in the first migration).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlmodel import Session
+
+from server.models import AuditEntry
+
+
+def record(
+    session: Session,
+    action: str,
+    *,
+    actor_id: int | None = None,
+    actor_label: str = "",
+    object_type: str = "",
+    object_id: object = "",
+    ip: str = "",
+    **detail: Any,
+) -> AuditEntry:
+    entry = AuditEntry(
+        action=action,
+        actor_id=actor_id,
+        actor_label=actor_label[:120],
+        object_type=object_type,
+        object_id=str(object_id),
+        ip=ip[:64],
+        detail=json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str) if detail else "",
+    )
+    session.add(entry)
+    return entry

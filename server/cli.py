@@ -1,0 +1,121 @@
+"""The `bintang` command: run, migrate, seed-demo, create-user."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from sqlmodel import Session
+
+from server import audit, migrate
+from server.accounts import demo, service
+from server.accounts.models import District, Role, School
+from server.db import engine_for
+from server.settings import SettingsError, from_env
+
+
+def _settings():  # noqa: ANN202
+    try:
+        return from_env()
+    except SettingsError as exc:
+        sys.exit(f"bintang: {exc}")
+
+
+def cmd_migrate(_args: argparse.Namespace) -> None:
+    engine = engine_for(_settings())
+    migrate.upgrade(engine)
+    with Session(engine) as session:
+        demo.seed_districts(session)
+        session.commit()
+    print("bintang: database is at the newest migration")
+
+
+def cmd_seed_demo(args: argparse.Namespace) -> None:
+    settings = _settings()
+    if settings.is_production:
+        sys.exit("bintang: refusing to add demo accounts with BINTANG_ENV=production")
+    with Session(engine_for(settings)) as session:
+        if args.if_empty and demo.has_people(session):
+            print("bintang: the database already has people; demo data left as it is")
+            return
+        created = demo.seed_demo(session)
+        session.commit()
+    if created:
+        print(f"bintang: demo accounts {', '.join(created)} (password: {demo.DEMO_PASSWORD})")
+    else:
+        print("bintang: demo accounts already there")
+
+
+def cmd_create_user(args: argparse.Namespace) -> None:
+    password = args.password or getpass.getpass("Kata sandi: ")
+    with Session(engine_for(_settings())) as session:
+        school = session.query(School).filter(School.name == args.school).one_or_none() if args.school else None
+        district = (
+            session.query(District).filter(District.name == args.district).one_or_none() if args.district else None
+        )
+        form = service.UserForm(
+            username=args.username,
+            display_name=args.name,
+            role=args.role,
+            school_id=school.id if school else None,
+            district_id=district.id if district else None,
+            password=password,
+        )
+        errors = service.validate_new_user(session, form)
+        if errors:
+            sys.exit("bintang: " + "; ".join(f"{field}: {message}" for field, message in errors.items()))
+        user = service.create_user(session, form)
+        audit.record(session, "user.created", actor_label="bintang create-user", object_type="user",
+                     object_id=user.id, role=user.role)
+        session.commit()
+    print(f"bintang: created {args.role} {form.username}")
+
+
+def cmd_run(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    settings = _settings()
+    uvicorn.run(
+        "server.app:create_app",
+        factory=True,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=args.workers,
+        proxy_headers=False,
+        access_log=False,
+        server_header=False,
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="bintang", description="Bintang Ceria")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="serve the app (HOST/PORT, default 127.0.0.1:8000)")
+    run.add_argument("--host")
+    run.add_argument("--port", type=int)
+    run.add_argument("--workers", type=int, default=1, help="app processes (share sessions through the database)")
+    run.set_defaults(func=cmd_run)
+
+    commands.add_parser("migrate", help="bring the database to the newest migration").set_defaults(func=cmd_migrate)
+
+    seed = commands.add_parser("seed-demo", help="add demo schools and accounts (never in production)")
+    seed.add_argument("--if-empty", action="store_true", help="only when the database has no people yet")
+    seed.set_defaults(func=cmd_seed_demo)
+
+    create = commands.add_parser("create-user", help="create an account, e.g. the first supervisor")
+    create.add_argument("username")
+    create.add_argument("--name", required=True, help="name shown in the app")
+    create.add_argument("--role", required=True, choices=[r.value for r in Role])
+    create.add_argument("--school", help="school name (teachers)")
+    create.add_argument("--district", help="district team (counselors)")
+    create.add_argument("--password", help="asked for when left out")
+    create.set_defaults(func=cmd_create_user)
+
+    args = parser.parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+"""Tables every domain shares: service settings, rate-limit counters, the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, Index, Text
+from sqlmodel import Field, SQLModel
+
+from server.db import UTCDateTime, utcnow
+
+
+def utc_column(*, nullable: bool = False, index: bool = False, primary_key: bool = False) -> Column:
+    return Column(UTCDateTime(), nullable=nullable, index=index, primary_key=primary_key)
+
+
+class ServiceSetting(SQLModel, table=True):
+    """Key/value settings a supervisor edits: the service's name and hotline numbers."""
+
+    __tablename__ = "service_setting"
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(max_length=200)
+
+
+class RateLimitCounter(SQLModel, table=True):
+    """A fixed-window counter per key, shared by every app process through the database."""
+
+    __tablename__ = "rate_limit_counter"
+
+    key: str = Field(primary_key=True, max_length=200)
+    window_start: datetime = Field(sa_column=utc_column(primary_key=True))
+    count: int = 0
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who did what to which object, when and from where. Rows are never updated or deleted."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (Index("ix_audit_entry_object", "object_type", "object_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_column=utc_column(index=True))
+    actor_id: int | None = Field(default=None, index=True)
+    actor_label: str = Field(default="", max_length=120)
+    action: str = Field(max_length=64)
+    object_type: str = Field(default="", max_length=40)
+    object_id: str = Field(default="", max_length=64)
+    ip: str = Field(default="", max_length=64)
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))

@@ -1,0 +1,55 @@
+"""The service's name and hotline numbers, as a supervisor set them (DESIGN.md: nothing is city-specific
+except configuration). Read on every page, so kept for a few seconds per process."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, fields
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from server.models import ServiceSetting
+
+CACHE_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class ServiceInfo:
+    service_name: str = "Bintang Ceria"
+    city_name: str = "Kota Banjarbaru"
+    emergency_number: str = "112"
+    sapa_number: str = "129"
+    sapa_whatsapp: str = "08111129129"
+    city_hotline: str = ""
+
+
+_cache: tuple[float, ServiceInfo] | None = None
+
+
+def load(session: Session) -> ServiceInfo:
+    stored = dict(session.execute(select(ServiceSetting.key, ServiceSetting.value)).all())
+    known = {f.name for f in fields(ServiceInfo)}
+    return ServiceInfo(**{key: value for key, value in stored.items() if key in known})
+
+
+def current(engine: Engine) -> ServiceInfo:
+    global _cache
+    now = time.monotonic()
+    if _cache is None or now - _cache[0] > CACHE_SECONDS:
+        with Session(engine) as session:
+            _cache = (now, load(session))
+    return _cache[1]
+
+
+def save(session: Session, info: ServiceInfo) -> None:
+    global _cache
+    for f in fields(ServiceInfo):
+        value = getattr(info, f.name)
+        existing = session.get(ServiceSetting, f.name)
+        if existing is None:
+            session.add(ServiceSetting(key=f.name, value=value))
+        else:
+            existing.value = value
+    _cache = None

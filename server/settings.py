@@ -1,0 +1,95 @@
+"""One settings object, read from the environment only.
+
+Every variable here is listed, with its default, in the README's settings table; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SECRET_KEY = "dev-only-secret-key-change-me-in-production-0000"
+
+
+class SettingsError(RuntimeError):
+    """The environment asks for something the app must refuse to run with."""
+
+
+def _bool(value: str) -> bool:
+    if value.strip().lower() in {"1", "true", "yes", "on"}:
+        return True
+    if value.strip().lower() in {"0", "false", "no", "off", ""}:
+        return False
+    raise SettingsError(f"not a yes/no value: {value!r}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str = "development"
+    secret_key: str = DEFAULT_SECRET_KEY
+    data_dir: Path = ROOT / "var"
+    database_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    cookie_secure: bool = False
+    session_idle_minutes: int = 30
+    session_max_hours: int = 12
+    login_limit_per_account: int = 5
+    login_limit_per_address: int = 20
+    login_window_minutes: int = 15
+    trusted_proxies: tuple[str, ...] = ()
+    quick_exit_url: str = "https://www.google.com/search?q=cuaca+hari+ini"
+    log_level: str = "INFO"
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'bintang.sqlite3'}"
+
+    def check(self) -> None:
+        """Refuse to run production on settings that would put children's data at risk."""
+        if not self.is_production:
+            return
+        problems = []
+        if self.secret_key == DEFAULT_SECRET_KEY or len(self.secret_key) < 32:
+            problems.append("SECRET_KEY is the development default or shorter than 32 characters")
+        if not self.cookie_secure:
+            problems.append("COOKIE_SECURE must be 1: session cookies would travel over plain HTTP")
+        if problems:
+            raise SettingsError("BINTANG_ENV=production refused to start: " + "; ".join(problems))
+
+
+def from_env(environ: dict[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    defaults = Settings()
+
+    def get(name: str, default: object) -> str:
+        return env.get(name, str(default))
+
+    try:
+        settings = Settings(
+            env=get("BINTANG_ENV", defaults.env),
+            secret_key=get("SECRET_KEY", defaults.secret_key),
+            data_dir=Path(get("DATA_DIR", defaults.data_dir)),
+            database_url=get("DATABASE_URL", defaults.database_url),
+            host=get("HOST", defaults.host),
+            port=int(get("PORT", defaults.port)),
+            cookie_secure=_bool(get("COOKIE_SECURE", "0")),
+            session_idle_minutes=int(get("SESSION_IDLE_MINUTES", defaults.session_idle_minutes)),
+            session_max_hours=int(get("SESSION_MAX_HOURS", defaults.session_max_hours)),
+            login_limit_per_account=int(get("LOGIN_LIMIT_PER_ACCOUNT", defaults.login_limit_per_account)),
+            login_limit_per_address=int(get("LOGIN_LIMIT_PER_ADDRESS", defaults.login_limit_per_address)),
+            login_window_minutes=int(get("LOGIN_WINDOW_MINUTES", defaults.login_window_minutes)),
+            trusted_proxies=tuple(p.strip() for p in get("TRUSTED_PROXIES", "").split(",") if p.strip()),
+            quick_exit_url=get("QUICK_EXIT_URL", defaults.quick_exit_url),
+            log_level=get("LOG_LEVEL", defaults.log_level).upper(),
+        )
+    except ValueError as exc:
+        raise SettingsError(f"a setting is not a number: {exc}") from exc
+    settings.check()
+    return settings

@@ -1,0 +1,143 @@
+"""Page rendering and the headers every response carries.
+
+`page()` renders a whole page, or, for an htmx request, only the named block of the same template, so that a
+fragment and its page can never drift apart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from functools import cache
+from typing import Any
+
+from jinja2_fragments.litestar import HTMXBlockTemplate
+from litestar import Request
+from litestar.datastructures import MutableScopeHeaders
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from server.settings import ROOT, Settings
+
+STATIC_DIR = ROOT / "static"
+VENDOR_DIR = ROOT / "node_modules" / "htmx.org" / "dist"
+
+request_log = logging.getLogger("bintang.request")
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "manifest-src 'self'",
+        "worker-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+
+
+def page(
+    request: Request,
+    template: str,
+    *,
+    block: str | None = None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+    **context: Any,
+) -> HTMXBlockTemplate:
+    """The whole page, or just `block` of it when htmx asked for a fragment (not for boosted navigation)."""
+    htmx = getattr(request, "htmx", None)
+    fragment = bool(block and htmx and not htmx.boosted)
+    return HTMXBlockTemplate(
+        template_name=template,
+        block_name=block if fragment else None,
+        context=context,
+        status_code=status_code,
+        headers={"Vary": "HX-Request, Cookie", **(headers or {})},
+    )
+
+
+@cache
+def static_url(path: str) -> str:
+    """A versioned URL, so static files can be cached for a year and still change the moment they change.
+    `vendor/` files come from the locked npm packages (htmx), everything else from static/."""
+    source = VENDOR_DIR / path.removeprefix("vendor/") if path.startswith("vendor/") else STATIC_DIR / path
+    return f"/static/{path}?v={hashlib.sha256(source.read_bytes()).hexdigest()[:12]}"
+
+
+def client_ip(scope: Scope, settings: Settings) -> str:
+    """The caller's address; X-Forwarded-For is believed only when the direct peer is a trusted proxy."""
+    client = scope.get("client")
+    peer = client[0] if client else ""
+    if peer not in settings.trusted_proxies:
+        return peer
+    for key, value in scope.get("headers", []):
+        if key == b"x-forwarded-for":
+            hops = [hop.strip() for hop in value.decode("latin-1").split(",") if hop.strip()]
+            for hop in reversed(hops):
+                if hop not in settings.trusted_proxies:
+                    return hop
+    return peer
+
+
+class SecurityHeadersMiddleware:
+    """Security headers on every response, and `no-store` on anything a signed-in person sees."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableScopeHeaders.from_message(message)
+                headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+                headers["X-Content-Type-Options"] = "nosniff"
+                headers["Referrer-Policy"] = "no-referrer"
+                headers["Permissions-Policy"] = PERMISSIONS_POLICY
+                headers["X-Frame-Options"] = "DENY"
+                headers["Cross-Origin-Opener-Policy"] = "same-origin"
+                if scope.get("user") is not None or scope.get("private"):
+                    headers["Cache-Control"] = "no-store"
+                elif "cache-control" not in headers:
+                    headers["Cache-Control"] = "no-cache"
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class RequestLogMiddleware:
+    """One line per request: method, path, status and time. Never bodies, query strings, cookies or forms."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_and_note_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note_status)
+        finally:
+            request_log.info(
+                "%s %s %s %.1fms", scope["method"], scope["path"], status, (time.perf_counter() - started) * 1000
+            )
