@@ -117,7 +117,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         dependencies={"db": Provide(provide_db)},
         openapi_config=None,
-        middleware=[RequestLogMiddleware, SecurityHeadersMiddleware, LocaleMiddleware, SessionMiddleware],
         plugins=[HTMXPlugin()],
         template_config=TemplateConfig(
             directory=ROOT / "templates", engine=JinjaTemplateEngine, engine_callback=_configure_jinja
@@ -141,5 +140,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         on_shutdown=[engine.dispose],
         debug=False,
     )
+    # Wrapped around Litestar's whole handler rather than listed as route middleware, so that every response,
+    # a 404 for an unknown path included, is logged, carries the security headers and speaks the person's
+    # language.
+    app.asgi_handler = RequestLogMiddleware(
+        SecurityHeadersMiddleware(LocaleMiddleware(SessionMiddleware(app.asgi_handler)))
+    )
+    app.template_engine.engine.globals["quick_exit_url"] = settings.quick_exit_url  # type: ignore[union-attr]
     app.template_engine.engine.globals["service"] = lambda: service_info.current(engine)  # type: ignore[union-attr]
     return app

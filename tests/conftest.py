@@ -69,21 +69,13 @@ def database_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dic
     _seed(engine)
     engine.dispose()
     templates["sqlite"] = str(sqlite_path)
-    admin = None
     if TEST_DATABASE_URL:
-        admin = _pg_admin_engine()
-        name = f"bintang_tmpl_{uuid.uuid4().hex[:8]}"
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        engine = make_engine(_pg_url(name))
+        # The database CI made for this run becomes the template each test's database is copied from.
+        engine = make_engine(TEST_DATABASE_URL)
         _seed(engine)
         engine.dispose()
-        templates["postgresql"] = name
+        templates["postgresql"] = make_url(TEST_DATABASE_URL).database
     yield templates
-    if admin is not None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{templates["postgresql"]}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture(params=BACKENDS)
@@ -93,7 +85,7 @@ def database_url(request: pytest.FixtureRequest, database_templates: dict[str, s
         shutil.copy(database_templates["sqlite"], path)
         yield f"sqlite:///{path}"
         return
-    name = "bintang_t_" + re.sub(r"[^a-z0-9]", "", uuid.uuid4().hex[:12])
+    name = "bintang_t_" + uuid.uuid4().hex[:12]
     admin = _pg_admin_engine()
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{database_templates["postgresql"]}"'))

@@ -98,6 +98,11 @@ def validate_new_user(session: Session, form: UserForm) -> dict[str, str]:
         district = session.get(District, form.district_id) if form.district_id else None
         if district is None or not district.active:
             errors["district_id"] = _("Konselor harus masuk tim sebuah kecamatan. Pilih kecamatannya.")
+    # create_user keeps a supervisor's district too; it may be left empty, but never point nowhere.
+    if form.role == Role.SUPERVISOR and form.district_id is not None:
+        district = session.get(District, form.district_id)
+        if district is None or not district.active:
+            errors["district_id"] = _("Pilih kecamatan yang masih aktif, atau kosongkan.")
     if problem := auth.password_problem(form.password, username=form.username):
         errors["password"] = problem
     return errors

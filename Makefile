@@ -1,0 +1,67 @@
+# Two commands on a fresh machine: `make run` serves the app, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export HOST PORT
+
+.PHONY: run test setup dev-setup translations db chromium extract-messages bench clean
+
+run: setup db
+	$(BIN)/bintang run
+
+test: dev-setup chromium
+	$(BIN)/python -m pytest
+
+setup: $(VENV)/.installed node_modules/.package-lock.json translations
+
+dev-setup: setup $(VENV)/.installed-dev
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "Bintang Ceria needs Python 3.11 or newer as '$(PYTHON)' (set PYTHON=...)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "Bintang Ceria needs npm (Debian package: npm) to install htmx"; exit 1; }
+	npm ci --no-audit --no-fund
+	@touch $@
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile --statistics -d server/translations -D messages 2>&1 | grep -v '^$$' || true
+	@test -f server/translations/en/LC_MESSAGES/messages.mo || { echo "translations did not compile"; exit 1; }
+
+db: $(VENV)/.installed
+	$(BIN)/bintang migrate
+	$(BIN)/bintang seed-demo --if-empty
+
+# Browser tests drive Debian's Chromium; Playwright cannot download its own browser here.
+chromium:
+	@if ! command -v chromium >/dev/null; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium chromium-driver; \
+		else \
+			echo "make test needs Debian's 'chromium' package (apt-get install chromium chromium-driver) and cannot install it: not root or no apt-get"; \
+			exit 1; \
+		fi; \
+	fi
+
+extract-messages: dev-setup
+	$(BIN)/pybabel extract --no-location --sort-by-file -F babel.cfg -o server/translations/messages.pot .
+	$(BIN)/pybabel update --no-fuzzy-matching -i server/translations/messages.pot -d server/translations -D messages
+
+bench: dev-setup
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) node_modules

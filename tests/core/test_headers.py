@@ -1,0 +1,62 @@
+import logging
+
+from tests.conftest import post_form, sign_in
+
+
+def test_every_page_carries_the_security_headers(client):
+    for path in ("/", "/masuk", "/healthz", "/tidak-ada"):
+        headers = client.get(path).headers
+        csp = headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp
+        assert "frame-ancestors 'none'" in csp
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["referrer-policy"] == "no-referrer"
+        assert "camera=()" in headers["permissions-policy"]
+
+
+def test_pages_have_no_inline_script(client):
+    html = client.get("/").text
+    assert "<script>" not in html and " on" + "click=" not in html
+
+
+def test_signed_in_pages_are_never_stored(client):
+    sign_in(client, "guru")
+    for path in ("/", "/akun"):
+        assert client.get(path).headers["cache-control"] == "no-store"
+
+
+def test_public_pages_are_revalidated_not_stored_forever(client):
+    assert client.get("/").headers["cache-control"] == "no-cache"
+
+
+def test_static_files_are_versioned_and_cached_for_a_year(client):
+    html = client.get("/").text
+    assert "/static/css/app.css?v=" in html and "/static/vendor/htmx.min.js?v=" in html
+    response = client.get("/static/css/app.css")
+    assert "max-age=31536000" in response.headers["cache-control"]
+    assert "immutable" in response.headers["cache-control"]
+    htmx = client.get("/static/vendor/htmx.min.js")
+    assert htmx.status_code == 200 and "htmx" in htmx.text
+
+
+def test_responses_are_compressed(client):
+    response = client.get("/static/vendor/htmx.min.js", headers={"accept-encoding": "br"})
+    assert response.headers["content-encoding"] == "br"
+
+
+def test_request_log_has_method_path_status_and_time_but_no_form_values(client, caplog):
+    caplog.set_level(logging.INFO, logger="bintang.request")
+    post_form(client, "/masuk", {"username": "konselor", "password": "rahasia-yang-tidak-boleh-dicatat"})
+    client.get("/masuk?lanjut=/akun-rahasia")
+    lines = [r.getMessage() for r in caplog.records if r.name == "bintang.request"]
+    assert any(line.startswith("POST /masuk 422 ") and line.endswith("ms") for line in lines)
+    everything = "\n".join(r.getMessage() for r in caplog.records if r.name != "httpx")
+    assert "rahasia-yang-tidak-boleh-dicatat" not in everything
+    assert "akun-rahasia" not in everything
+    assert "bc_csrf" not in everything
+
+
+def test_unknown_pages_get_a_friendly_404_in_plain_words(client):
+    response = client.get("/tidak-ada")
+    assert response.status_code == 404
+    assert "Halaman tidak ditemukan" in response.text
