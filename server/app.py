@@ -25,8 +25,9 @@ from server import i18n, service_info
 from server.accounts.auth import SessionMiddleware
 from server.accounts.routes import AccountController
 from server.admin.routes import AdminController
-from server.db import engine_for
+from server.db import engine_for, utcnow
 from server.pwa.routes import PWAController
+from server.reports.routes import CaseController, ReportingController
 from server.routes import CoreController
 from server.settings import ROOT, Settings, from_env
 from server.web import STATIC_DIR, VENDOR_DIR, RequestLogMiddleware, SecurityHeadersMiddleware, page, static_url
@@ -68,6 +69,7 @@ def _configure_jinja(engine: JinjaTemplateEngine) -> None:
         format_wita_date=i18n.format_wita_date,
         format_wita_time=i18n.format_wita_time,
         current_language=i18n.current_language,
+        utcnow=utcnow,
     )
     env.trim_blocks = True
     env.lstrip_blocks = True
@@ -103,6 +105,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AccountController,
             AdminController,
             PWAController,
+            ReportingController,
+            CaseController,
             create_static_files_router(
                 path="/static/vendor",
                 directories=[VENDOR_DIR],

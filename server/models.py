@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
@@ -48,3 +48,12 @@ class AuditEntry(SQLModel, table=True):
     object_id: str = Field(default="", max_length=64)
     ip: str = Field(default="", max_length=64)
     detail: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class Holiday(SQLModel, table=True):
+    """A public holiday or collective leave day (libur nasional, cuti bersama): no working day for deadlines
+    or appointments. 2026 comes with the install; a supervisor adds later years as they are decreed."""
+
+    day: date = Field(primary_key=True)
+    kind: str = Field(max_length=20)
+    name: str = Field(max_length=120)

@@ -37,9 +37,15 @@ class HomeLink:
 
 def home_links(user: Any) -> list[HomeLink]:
     """Only what exists: each journey adds its link here when it is built, so the home page has no dead ends."""
+    links = [
+        HomeLink("/lapor", _("Lapor"), _("Ceritakan apa yang terjadi. Boleh tanpa nama.")),
+        HomeLink("/cek", _("Cek laporan"), _("Lihat kabar laporanmu dan balas pesan konselor dengan kode laporan dan PIN.")),
+    ]
     if user is None:
-        return [HomeLink("/masuk", _("Masuk"), _("Untuk petugas, guru, orang tua, dan anak yang punya akun."))]
-    return [HomeLink("/akun", _("Akun saya"), _("Nama, peran, dan kata sandi Anda."))]
+        return [*links, HomeLink("/masuk", _("Masuk"), _("Untuk petugas, guru, orang tua, dan anak yang punya akun."))]
+    if user.role in ("counselor", "supervisor"):
+        return [HomeLink("/kasus", _("Kotak masuk kasus"), _("Laporan baru dan kasus yang sedang ditangani.")), *links]
+    return [*links, HomeLink("/laporan-saya", _("Laporan saya"), _("Kabar laporan yang Anda kirim."))]
 
 
 class CoreController(Controller):

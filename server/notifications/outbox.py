@@ -1,0 +1,51 @@
+"""Writing notification jobs. Callers pass their own session: a job commits with the change it announces,
+or not at all (DESIGN.md §3, Notifications). Sending is the dispatcher's work."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import Session
+
+from server.db import utcnow
+from server.notifications.models import NotificationJob
+
+
+def enqueue(
+    session: Session,
+    kind: str,
+    *,
+    url: str,
+    topic: str,
+    user_ids: Iterable[int] = (),
+    report_id: int | None = None,
+    urgency: str = "normal",
+    due_at: datetime | None = None,
+    object_type: str = "",
+    object_id: int | None = None,
+    object_version: int | None = None,
+) -> list[NotificationJob]:
+    """One job per recipient: each user in `user_ids`, and the code holder of `report_id` when given."""
+    common = dict(
+        kind=kind, url=url, topic=topic[:32], urgency=urgency, due_at=due_at or utcnow(),
+        object_type=object_type, object_id=object_id, object_version=object_version,
+    )
+    jobs = [NotificationJob(recipient_user_id=user_id, **common) for user_id in dict.fromkeys(user_ids)]
+    if report_id is not None:
+        jobs.append(NotificationJob(recipient_report_id=report_id, **common))
+    session.add_all(jobs)
+    return jobs
+
+
+def cancel_pending(session: Session, *, object_type: str, object_id: int, kinds: Iterable[str] | None = None) -> int:
+    """Cancel jobs about an object that have not gone out yet, e.g. reminders of a cancelled appointment."""
+    statement = update(NotificationJob).where(
+        NotificationJob.object_type == object_type,
+        NotificationJob.object_id == object_id,
+        NotificationJob.status == "pending",
+    )
+    if kinds is not None:
+        statement = statement.where(NotificationJob.kind.in_(list(kinds)))
+    return session.execute(statement.values(status="cancelled")).rowcount or 0

@@ -1,0 +1,305 @@
+"""Report pages: /lapor (anyone), /cek (code holders), /laporan-saya (signed-in reporters), /kasus (staff).
+
+Handlers are thin: they parse, call service.py, and render. Every page showing a case is marked private, so the
+response is `no-store` whoever asks, and every view of a case is audited.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
+from litestar.params import Body, FromQuery
+from litestar.response import Redirect
+from sqlalchemy import select
+from sqlmodel import Session
+
+from server.accounts import auth
+from server.accounts.models import District, Role, School, User
+from server.accounts.service import children_of
+from server.db import DB
+from server.i18n import gettext as _
+from server.reports import service
+from server.reports.models import Report
+from server.web import client_ip, page
+
+CASE_COOKIE = "bc_case"
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+def _private(request: Request) -> None:
+    request.scope["private"] = True  # type: ignore[typeddict-unknown-key]
+
+
+def _wants_json(request: Request) -> bool:
+    return "application/json" in request.headers.get("accept", "")
+
+
+def _places(db: Session) -> dict[str, Any]:
+    """Choices for the district and school questions, as (value, label) pairs."""
+    return {
+        "district_options": db.execute(select(District.id, District.name).where(District.active)
+                                       .order_by(District.name)).all(),
+        "school_options": db.execute(select(School.id, School.name).where(School.active).order_by(School.name)).all(),
+    }
+
+
+def _form_context(db: Session, user: User | None, form: service.ReportForm, errors: dict[str, str]) -> dict[str, Any]:
+    return {
+        "form": form,
+        "errors": errors,
+        "child_options": [(c.id, c.nickname) for c in children_of(db, user.id)]
+        if user and user.role == Role.PARENT else [],
+        **_places(db),
+    }
+
+
+class ReportingController(Controller):
+    @get("/lapor", name="report_form", sync_to_thread=True)
+    def report_form(self, request: Request, db: DB) -> Any:
+        form = service.ReportForm(reporter_kind=service.default_reporter_kind(request.user))
+        return page(request, "reports/report_form.html", **_form_context(db, request.user, form, {}))
+
+    @post("/lapor", sync_to_thread=True)
+    def submit(self, request: Request, data: Form, db: DB, state: State) -> Any:
+        user, ip = request.user, client_ip(request.scope, state.settings)
+        form = service.ReportForm.from_data(data)
+        errors = service.validate_report(db, form, user)
+        limited = not errors and service.submissions_over_limit(db, ip)
+        if limited:
+            errors = {"form": _("Terlalu banyak laporan dari jaringan ini dalam satu jam. Tunggu sebentar, "
+                                        "lalu kirim lagi. Jika ada yang dalam bahaya, telepon nomor darurat di bawah.")}
+        if errors:
+            if _wants_json(request):
+                return Response({"errors": errors}, status_code=429 if limited else 422)
+            return page(request, "reports/report_form.html", status_code=429 if limited else 422,
+                        **_form_context(db, user, form, errors))
+        receipt = service.submit_report(db, state.settings, form, user=user, ip=ip)
+        db.commit()
+        _private(request)
+        if user is not None:
+            url = f"/laporan-saya/{receipt.report.id}?baru=1"
+            return Response({"url": url}) if _wants_json(request) else Redirect(url, status_code=303)
+        if _wants_json(request):
+            return Response({"code": receipt.formatted_code, "pin": receipt.pin, "emergency": receipt.report.danger_now})
+        return page(request, "reports/receipt.html", receipt=receipt)
+
+    @get("/cek", name="follow_up", sync_to_thread=True)
+    def follow_up_form(self, request: Request) -> Any:
+        return page(request, "reports/follow_up.html", code="", errors={})
+
+    @post("/cek", sync_to_thread=True)
+    def follow_up(self, request: Request, data: Form, db: DB, state: State) -> Any:
+        code, pin = str(data.get("code", "")), str(data.get("pin", ""))
+        errors = {}
+        if not code.strip():
+            errors["code"] = _("Tulis kode laporanmu.")
+        if not pin.strip():
+            errors["pin"] = _("Tulis PIN-mu.")
+        if errors:
+            return page(request, "reports/follow_up.html", status_code=422, code=code, errors=errors)
+        report, error, limited = service.open_with_code(
+            db, code=code, pin=pin, ip=client_ip(request.scope, state.settings)
+        )
+        if report is None:
+            return page(request, "reports/follow_up.html", status_code=429 if limited else 422, code=code,
+                        errors={"form": error})
+        token = service.start_case_session(db, report)
+        db.commit()
+        response = Redirect("/cek/laporan", status_code=303)
+        response.set_cookie(CASE_COOKIE, token, httponly=True, samesite="lax", secure=state.settings.cookie_secure,
+                            path="/cek")
+        return response
+
+    def _code_holder_report(self, request: Request, db: Session, state: State) -> Report:
+        report = service.report_for_case_token(db, state.settings, request.cookies.get(CASE_COOKIE))
+        if report is None:
+            raise auth.NotAuthorizedException()
+        _private(request)
+        return report
+
+    @get("/cek/laporan", name="follow_up_case", sync_to_thread=True)
+    def code_holder_case(self, request: Request, db: DB, state: State) -> Any:
+        report = self._code_holder_report(request, db, state)
+        service.record_view(db, report, user=None, ip=client_ip(request.scope, state.settings), as_="code_holder")
+        db.commit()
+        return page(request, "reports/reporter_case.html", report=report, message_action="/cek/laporan/pesan",
+                    timeline=service.reporter_timeline(db, report), errors={}, message="", code_holder=True)
+
+    @post("/cek/laporan/pesan", sync_to_thread=True)
+    def code_holder_message(self, request: Request, data: Form, db: DB, state: State) -> Any:
+        report = self._code_holder_report(request, db, state)
+        try:
+            service.message_from_reporter(db, report, None, body=str(data.get("message", "")),
+                                          ip=client_ip(request.scope, state.settings))
+        except service.CaseError as exc:
+            db.rollback()
+            return page(request, "reports/reporter_case.html", status_code=422, report=report,
+                        message_action="/cek/laporan/pesan", timeline=service.reporter_timeline(db, report),
+                        errors={"message": str(exc)}, message=data.get("message", ""), code_holder=True)
+        db.commit()
+        return Redirect("/cek/laporan#pesan", status_code=303)
+
+    @post("/cek/keluar", sync_to_thread=True)
+    def code_holder_leave(self, request: Request, db: DB) -> Redirect:
+        token = request.cookies.get(CASE_COOKIE)
+        if token:
+            service.end_case_session(db, token)
+            db.commit()
+        response = Redirect("/", status_code=303)
+        response.delete_cookie(CASE_COOKIE, path="/cek")
+        return response
+
+    @get("/laporan-saya", name="my_reports", guards=[auth.signed_in], sync_to_thread=True)
+    def my_reports(self, request: Request, db: DB) -> Any:
+        return page(request, "reports/my_reports.html", reports=service.reports_by(db, request.user))
+
+    def _own_report(self, request: Request, db: Session, report_id: int) -> Report:
+        report = db.get(Report, report_id)
+        if report is None or not service.is_reporter(request.user, report):
+            raise NotFoundException()
+        _private(request)
+        return report
+
+    @get("/laporan-saya/{report_id:int}", name="my_report", guards=[auth.signed_in], sync_to_thread=True)
+    def my_report(self, request: Request, report_id: int, db: DB, state: State, baru: FromQuery[str | None] = None) -> Any:
+        report = self._own_report(request, db, report_id)
+        service.record_view(db, report, user=request.user, ip=client_ip(request.scope, state.settings), as_="reporter")
+        db.commit()
+        return page(request, "reports/reporter_case.html", report=report, new=bool(baru),
+                    message_action=f"/laporan-saya/{report.id}/pesan", timeline=service.reporter_timeline(db, report),
+                    errors={}, message="", code_holder=False)
+
+    @post("/laporan-saya/{report_id:int}/pesan", guards=[auth.signed_in], sync_to_thread=True)
+    def my_report_message(self, request: Request, report_id: int, data: Form, db: DB, state: State) -> Any:
+        report = self._own_report(request, db, report_id)
+        try:
+            service.message_from_reporter(db, report, request.user, body=str(data.get("message", "")),
+                                          ip=client_ip(request.scope, state.settings))
+        except service.CaseError as exc:
+            db.rollback()
+            return page(request, "reports/reporter_case.html", status_code=422, report=report,
+                        message_action=f"/laporan-saya/{report.id}/pesan",
+                        timeline=service.reporter_timeline(db, report), errors={"message": str(exc)},
+                        message=data.get("message", ""), code_holder=False)
+        db.commit()
+        return Redirect(f"/laporan-saya/{report.id}#pesan", status_code=303)
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class CaseController(Controller):
+    path = "/kasus"
+    guards = [auth.staff_only]
+
+    @get("/", name="inbox", sync_to_thread=True)
+    def inbox(
+        self, request: Request, db: DB,
+        status: FromQuery[str] = "open", kategori: FromQuery[str] = "", kecamatan: FromQuery[str] = "",
+        sekolah: FromQuery[str] = "", milik_saya: FromQuery[str] = "", setelah: FromQuery[str] = "",
+    ) -> Any:
+        filters = service.InboxFilter(status=status, category=kategori, district_id=_int(kecamatan),
+                                      school_id=_int(sekolah), mine=milik_saya == "1", after=setelah)
+        _private(request)
+        block = "inbox_more" if setelah else "inbox_results"
+        return page(request, "reports/inbox.html", block=block, filters=filters,
+                    result=service.inbox(db, request.user, filters), **_places(db))
+
+    def _case(self, request: Request, db: Session, report_id: int) -> Report:
+        report = db.get(Report, report_id)
+        # A case the person may not handle is "not found": staff of another team don't learn it exists.
+        if report is None or not service.can_handle(request.user, report):
+            raise NotFoundException()
+        _private(request)
+        return report
+
+    def _render(self, request: Request, db: Session, report: Report, *, errors: dict[str, str] | None = None,
+                values: dict[str, Any] | None = None, status_code: int = 200) -> Any:
+        return page(
+            request, "reports/case.html", status_code=status_code, report=report, errors=errors or {},
+            values=values or {}, categories=service.categories_of(db, report.id),
+            deadlines=service.deadlines(report), chronology=service.chronology(db, report),
+            referrals=service.referrals_of(db, report.id), transitions=service.allowed_transitions(report),
+            counselor_options=[(c.id, c.display_name) for c in service.assignable_counselors(db)],
+            assignee=db.get(User, report.assigned_to_id) if report.assigned_to_id else None,
+            reporter=db.get(User, report.submitted_by_id) if report.submitted_by_id else None,
+            school=db.get(School, report.school_id) if report.school_id else None,
+            district=db.get(District, report.district_id) if report.district_id else None,
+            **_places(db),
+        )
+
+    @get("/{report_id:int}", name="case", sync_to_thread=True)
+    def case(self, request: Request, report_id: int, db: DB, state: State) -> Any:
+        report = self._case(request, db, report_id)
+        service.record_view(db, report, user=request.user, ip=client_ip(request.scope, state.settings), as_="staff")
+        db.commit()
+        return self._render(request, db, report)
+
+    def _act(self, request: Request, db: Session, state: State, report_id: int, data: dict[str, Any], form_name: str,
+             action: Any) -> Any:
+        """Run one case action; on a refused action show the case again with the reason next to that form."""
+        report = self._case(request, db, report_id)
+        try:
+            action(report, client_ip(request.scope, state.settings))
+        except service.CaseError as exc:
+            db.rollback()
+            db.refresh(report)
+            return self._render(request, db, report, errors={form_name: str(exc)}, values=data, status_code=422)
+        db.commit()
+        return Redirect(f"/kasus/{report.id}#{form_name}", status_code=303)
+
+    @post("/{report_id:int}/triase", sync_to_thread=True)
+    def triage(self, request: Request, report_id: int, data: Form, db: DB, state: State) -> Any:
+        categories = data.get("categories", [])
+        return self._act(request, db, state, report_id, data, "triase", lambda report, ip: service.triage(
+            db, report, request.user, urgency=str(data.get("urgency", "")),
+            categories=categories if isinstance(categories, list) else [categories],
+            district_id=_int(data.get("district_id")), version=_int(data.get("version")), ip=ip))
+
+    @post("/{report_id:int}/tugaskan", sync_to_thread=True)
+    def assign(self, request: Request, report_id: int, data: Form, db: DB, state: State) -> Any:
+        return self._act(request, db, state, report_id, data, "tugaskan", lambda report, ip: service.assign(
+            db, report, request.user, counselor_id=_int(data.get("counselor_id")) or 0,
+            version=_int(data.get("version")), ip=ip))
+
+    @post("/{report_id:int}/status", sync_to_thread=True)
+    def change_status(self, request: Request, report_id: int, data: Form, db: DB, state: State) -> Any:
+        return self._act(request, db, state, report_id, data, "status", lambda report, ip: service.change_status(
+            db, report, request.user, to=str(data.get("to", "")), reason=str(data.get("reason", "")),
+            forwarded_to=str(data.get("forwarded_to", "")), duplicate_of=_int(data.get("duplicate_of")),
+            version=_int(data.get("version")), ip=ip))
+
+    @post("/{report_id:int}/catatan", sync_to_thread=True)
+    def note(self, request: Request, report_id: int, data: Form, db: DB, state: State) -> Any:
+        return self._act(request, db, state, report_id, data, "catatan", lambda report, ip: service.add_note(
+            db, report, request.user, body=str(data.get("body", "")), ip=ip))
+
+    @post("/{report_id:int}/pesan", sync_to_thread=True)
+    def message(self, request: Request, report_id: int, data: Form, db: DB, state: State) -> Any:
+        return self._act(request, db, state, report_id, data, "pesan", lambda report, ip: service.message_from_staff(
+            db, report, request.user, body=str(data.get("body", "")), ip=ip))
+
+    @post("/{report_id:int}/polisi", sync_to_thread=True)
+    def police(self, request: Request, report_id: int, data: Form, db: DB, state: State) -> Any:
+        return self._act(request, db, state, report_id, data, "polisi", lambda report, ip: service.mark_police_reported(
+            db, report, request.user, version=_int(data.get("version")), ip=ip))
+
+    @post("/{report_id:int}/rujukan", sync_to_thread=True)
+    def referral(self, request: Request, report_id: int, data: Form, db: DB, state: State) -> Any:
+        return self._act(request, db, state, report_id, data, "rujukan", lambda report, ip: service.add_referral(
+            db, report, request.user, agency_kind=str(data.get("agency_kind", "")),
+            agency_name=str(data.get("agency_name", "")), note=str(data.get("note", "")), ip=ip))
+
+    @post("/{report_id:int}/rujukan/{referral_id:int}", sync_to_thread=True)
+    def referral_status(self, request: Request, report_id: int, referral_id: int, data: Form, db: DB,
+                        state: State) -> Any:
+        return self._act(request, db, state, report_id, data, "rujukan", lambda report, ip: service.update_referral(
+            db, report, request.user, referral_id=referral_id, status=str(data.get("status", "")), ip=ip))

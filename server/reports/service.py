@@ -1,0 +1,866 @@
+"""Rules for reports and cases: submission, codes and PINs, deadlines, who may see what, the case states.
+
+Route handlers call these functions and render what they return; nothing here knows about HTTP.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, or_, select
+from sqlmodel import Session
+
+from server import audit, ratelimit
+from server.accounts import auth
+from server.accounts.models import Child, District, Guardianship, Role, School, User
+from server.db import utcnow
+from server.i18n import gettext as _
+from server.models import AuditEntry
+from server.notifications import outbox
+from server.reports.models import (
+    FAR_FUTURE,
+    OPEN_STATUSES,
+    CaseEvent,
+    CaseSession,
+    Category,
+    Referral,
+    Report,
+    ReportCategory,
+    Status,
+    Urgency,
+)
+from server.settings import Settings
+from server.workdays import add_working_days
+
+# --- vocabularies of the form -----------------------------------------------------------------------------
+
+REPORTER_KINDS = ("child", "friend", "parent", "teacher", "other")
+ADULT_REPORTER_KINDS = frozenset({"parent", "teacher", "other"})
+WHEN = ("today", "this_week", "this_month", "longer", "ongoing")
+WHERE = ("home", "school", "online", "public", "other")
+GENDERS = ("", "girl", "boy", "other")
+YES_NO_UNSURE = ("yes", "no", "unsure")
+ASSENT = ("yes", "no", "not_asked")
+PARENT_CONSENT = ("given", "not_asked", "parent_may_harm", "not_reachable")
+CONTACT_METHODS = ("app", "phone", "whatsapp", "none")
+AGENCY_KINDS = ("police", "health", "legal_aid", "social", "psychologist", "uptd_ppa", "other")
+REFERRAL_STATUSES = ("sent", "accepted", "declined", "done")
+
+LIMITS = {
+    "child_words": 5000,
+    "how_learned": 2000,
+    "others_involved": 500,
+    "where_detail": 200,
+    "consent_by": 120,
+    "consent_reason": 500,
+    "contact_detail": 60,
+    "contact_safe_time": 120,
+    "message": 2000,
+    "note": 5000,
+    "reason": 1000,
+    "agency_name": 120,
+}
+SUBMISSIONS_PER_ADDRESS_PER_HOUR = 10
+CODE_ATTEMPTS_PER_CODE = 5
+CODE_ATTEMPTS_PER_ADDRESS = 20
+CODE_WINDOW = timedelta(minutes=15)
+MESSAGES_PER_CASE_PER_HOUR = 30
+POLICE_DEADLINE = timedelta(hours=72)
+FIRST_FOLLOW_UP_WORKING_DAYS = 3
+
+# Crockford's base32: no I, L, O or U, so a code read aloud or typed on a phone is hard to get wrong.
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 16  # 16 × 5 bits = 80 bits
+PIN_LENGTH = 6
+
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.SUBMITTED: frozenset({Status.TRIAGED, Status.ASSIGNED, Status.DUPLICATE, Status.OUT_OF_SCOPE,
+                                 Status.UNFOUNDED}),
+    Status.TRIAGED: frozenset({Status.ASSIGNED, Status.DUPLICATE, Status.OUT_OF_SCOPE, Status.UNFOUNDED}),
+    Status.ASSIGNED: frozenset({Status.IN_PROGRESS, Status.REFERRED, Status.MONITORING, Status.CLOSED,
+                                Status.DUPLICATE, Status.OUT_OF_SCOPE, Status.UNFOUNDED}),
+    Status.IN_PROGRESS: frozenset({Status.REFERRED, Status.MONITORING, Status.CLOSED, Status.UNFOUNDED}),
+    Status.REFERRED: frozenset({Status.IN_PROGRESS, Status.MONITORING, Status.CLOSED}),
+    Status.MONITORING: frozenset({Status.IN_PROGRESS, Status.REFERRED, Status.CLOSED}),
+    Status.CLOSED: frozenset({Status.REOPENED}),
+    Status.DUPLICATE: frozenset({Status.REOPENED}),
+    Status.OUT_OF_SCOPE: frozenset({Status.REOPENED}),
+    Status.UNFOUNDED: frozenset({Status.REOPENED}),
+    Status.REOPENED: frozenset({Status.TRIAGED, Status.ASSIGNED, Status.IN_PROGRESS}),
+}
+NEEDS_REASON = frozenset({Status.CLOSED, Status.DUPLICATE, Status.OUT_OF_SCOPE, Status.UNFOUNDED, Status.REOPENED})
+
+
+class CaseError(Exception):
+    """A case change that is not allowed; the message is for the person who tried it."""
+
+
+class StaleCase(CaseError):
+    """Someone else changed the case since the page was loaded."""
+
+
+# --- codes and PINs ---------------------------------------------------------------------------------------
+
+
+def _encode(data: bytes, length: int) -> str:
+    number = int.from_bytes(data, "big")
+    chars = []
+    for _ in range(length):
+        number, index = divmod(number, 32)
+        chars.append(CODE_ALPHABET[index])
+    return "".join(chars)
+
+
+def make_code_and_pin(secret_key: str, idempotency_key: str | None) -> tuple[str, str]:
+    """A fresh code (80 bits) and PIN. For a form replayed from a phone's offline queue, both are derived from
+    the form's idempotency key (a random value only that phone knows) under the server's secret, so a replay
+    of a report that already arrived shows the same receipt instead of creating a second report."""
+    if idempotency_key:
+        code_bytes = hmac.new(secret_key.encode(), b"code:" + idempotency_key.encode(), hashlib.sha256).digest()
+        pin_bytes = hmac.new(secret_key.encode(), b"pin:" + idempotency_key.encode(), hashlib.sha256).digest()
+    else:
+        code_bytes, pin_bytes = secrets.token_bytes(10), secrets.token_bytes(8)
+    code = _encode(code_bytes[:10], CODE_LENGTH)
+    pin = str(int.from_bytes(pin_bytes[:8], "big") % 10**PIN_LENGTH).zfill(PIN_LENGTH)
+    return code, pin
+
+
+def format_code(code: str) -> str:
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
+
+
+def normalise_code(typed: str) -> str:
+    """What people type: any case, spaces or dashes, and the letters Crockford maps to digits."""
+    cleaned = "".join(ch for ch in typed.upper() if ch.isalnum())
+    return cleaned.translate(str.maketrans({"O": "0", "I": "1", "L": "1", "U": "V"}))
+
+
+def code_hash(code: str) -> str:
+    return hashlib.sha256(normalise_code(code).encode()).hexdigest()
+
+
+# --- submitting a report ----------------------------------------------------------------------------------
+
+
+def _one(data: dict[str, Any], name: str) -> str:
+    value = data.get(name, "")
+    if isinstance(value, list):
+        value = value[-1] if value else ""
+    return str(value).strip()
+
+
+def _many(data: dict[str, Any], name: str) -> list[str]:
+    value = data.get(name, [])
+    values = value if isinstance(value, list) else [value]
+    return [str(v).strip() for v in values if str(v).strip()]
+
+
+@dataclass
+class ReportForm:
+    """What the report form sent, as typed, so that a form with errors comes back with everything kept."""
+
+    reporter_kind: str = ""
+    danger_now: str = ""
+    categories: list[str] = field(default_factory=list)
+    happened_when: str = ""
+    happened_where: str = ""
+    where_detail: str = ""
+    district_id: str = ""
+    school_id: str = ""
+    child_id: str = ""
+    child_age: str = ""
+    child_gender: str = ""
+    child_words: str = ""
+    how_learned: str = ""
+    others_involved: str = ""
+    child_knows: str = ""
+    child_assent: str = ""
+    parent_consent: str = ""
+    consent_by: str = ""
+    consent_reason: str = ""
+    contact_method: str = "app"
+    contact_detail: str = ""
+    contact_safe_time: str = ""
+    idempotency_key: str = ""
+    website: str = ""  # the honeypot: hidden from people, filled in by bots
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> ReportForm:
+        form = cls(**{name: _one(data, name) for name in cls.__dataclass_fields__ if name != "categories"})
+        form.categories = _many(data, "categories")
+        return form
+
+
+def default_reporter_kind(user: User | None) -> str:
+    if user is None:
+        return ""
+    return {Role.CHILD: "child", Role.PARENT: "parent", Role.TEACHER: "teacher"}.get(user.role, "other")
+
+
+def _int_or_none(value: str) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def validate_report(session: Session, form: ReportForm, user: User | None) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if form.reporter_kind not in REPORTER_KINDS:
+        errors["reporter_kind"] = _("Pilih siapa kamu.")
+    if form.danger_now not in ("yes", "no"):
+        errors["danger_now"] = _("Jawab dulu: apakah ada yang dalam bahaya sekarang?")
+    if not form.categories:
+        errors["categories"] = _("Pilih setidaknya satu hal yang terjadi. Kalau tidak ada yang cocok, pilih „Hal lain”.")
+    elif any(c not in set(Category) for c in form.categories):
+        errors["categories"] = _("Pilih dari daftar yang ada.")
+    if form.happened_when and form.happened_when not in WHEN:
+        errors["happened_when"] = _("Pilih dari daftar yang ada.")
+    if form.happened_where and form.happened_where not in WHERE:
+        errors["happened_where"] = _("Pilih dari daftar yang ada.")
+    if form.district_id and (session.get(District, _int_or_none(form.district_id) or 0) is None):
+        errors["district_id"] = _("Pilih kecamatan dari daftar.")
+    if form.school_id:
+        school = session.get(School, _int_or_none(form.school_id) or 0)
+        if school is None or not school.active:
+            errors["school_id"] = _("Pilih sekolah dari daftar.")
+    if form.child_age:
+        age = _int_or_none(form.child_age)
+        if age is None or not 0 <= age <= 21:
+            errors["child_age"] = _("Tulis umur dengan angka, 0 sampai 21 tahun.")
+    if form.child_gender not in GENDERS:
+        errors["child_gender"] = _("Pilih dari daftar yang ada.")
+    if form.child_id:
+        if user is None or user.role != Role.PARENT or _int_or_none(form.child_id) not in {
+            c.id for c in session.execute(
+                select(Child).join(Guardianship, Guardianship.child_id == Child.id)
+                .where(Guardianship.parent_id == user.id)
+            ).scalars()
+        }:
+            errors["child_id"] = _("Pilih anak Anda dari daftar.")
+    if not form.child_words:
+        errors["child_words"] = (
+            _("Ceritakan dengan kata-katamu sendiri apa yang terjadi. Satu kalimat pun cukup.")
+            if form.reporter_kind in ("child", "friend", "")
+            else _("Tuliskan apa yang terjadi, sebisa mungkin dengan kata-kata anak itu sendiri.")
+        )
+    if form.reporter_kind in ADULT_REPORTER_KINDS:
+        if form.child_knows not in YES_NO_UNSURE:
+            errors["child_knows"] = _("Apakah anak tahu hal ini dilaporkan? Pilih salah satu.")
+    if form.child_assent and form.child_assent not in ASSENT:
+        errors["child_assent"] = _("Pilih dari daftar yang ada.")
+    if form.parent_consent and form.parent_consent not in PARENT_CONSENT:
+        errors["parent_consent"] = _("Pilih dari daftar yang ada.")
+    if form.parent_consent == "parent_may_harm":
+        if not form.consent_by:
+            errors["consent_by"] = _("Tulis siapa yang memberi persetujuan sebagai ganti orang tua (misalnya wali, guru BK, atau kerabat).")
+        if not form.consent_reason:
+            errors["consent_reason"] = _("Tulis singkat mengapa orang tua tidak dimintai persetujuan.")
+    if form.contact_method not in CONTACT_METHODS:
+        errors["contact_method"] = _("Pilih cara menghubungi dari daftar.")
+    elif form.contact_method in ("phone", "whatsapp"):
+        digits = form.contact_detail.replace(" ", "").replace("-", "")
+        if not (digits.lstrip("+").isdigit() and 8 <= len(digits.lstrip("+")) <= 15):
+            errors["contact_detail"] = _("Tulis nomor HP yang benar, misalnya 0812 3456 7890.")
+    for name, limit in LIMITS.items():
+        if len(getattr(form, name, "") or "") > limit:
+            errors[name] = _("Terlalu panjang: paling banyak %(n)s huruf.", n=limit)
+    if form.idempotency_key and not (8 <= len(form.idempotency_key) <= 64 and form.idempotency_key.replace("-", "").isalnum()):
+        errors["form"] = _("Formulir ini rusak. Muat ulang halaman lalu coba lagi.")
+    return errors
+
+
+def initial_urgency(form: ReportForm) -> Urgency:
+    if form.danger_now == "yes":
+        return Urgency.EMERGENCY
+    if {Category.SEXUAL, Category.TRAFFICKING, Category.MENTAL_HEALTH} & set(form.categories):
+        return Urgency.HIGH
+    return Urgency.MEDIUM
+
+
+def submissions_over_limit(session: Session, ip: str) -> bool:
+    return ratelimit.is_over(session, f"report:address:{ip}", SUBMISSIONS_PER_ADDRESS_PER_HOUR, timedelta(hours=1))
+
+
+@dataclass
+class Receipt:
+    report: Report
+    code: str
+    pin: str
+    replayed: bool = False
+
+    @property
+    def formatted_code(self) -> str:
+        return format_code(self.code)
+
+
+def submit_report(
+    session: Session, settings: Settings, form: ReportForm, *, user: User | None, ip: str
+) -> Receipt:
+    """Create the report from a validated form, with its deadlines, chronology, audit entry and alerts.
+
+    A form sent again with the same idempotency key (an offline phone replaying its queue) returns the
+    receipt of the report already made."""
+    key = form.idempotency_key or None
+    code, pin = make_code_and_pin(settings.secret_key, key)
+    if key:
+        existing = session.execute(select(Report).where(Report.idempotency_key == key)).scalar_one_or_none()
+        if existing is not None:
+            return Receipt(existing, code, pin, replayed=True)
+    ratelimit.hit(session, f"report:address:{ip}", timedelta(hours=1))
+    # Whole seconds, so that deadlines make exact keyset cursors in the inbox.
+    now = utcnow().replace(microsecond=0)
+    # A report that filled the honeypot is kept (never lose a report) but sorted last and marked for staff.
+    urgency = Urgency.LOW if form.website else initial_urgency(form)
+    district_id = _int_or_none(form.district_id)
+    school_id = _int_or_none(form.school_id)
+    if school_id and not district_id:
+        district_id = session.get(School, school_id).district_id
+    report = Report(
+        created_at=now,
+        updated_at=now,
+        code_hash=code_hash(code),
+        pin_hash=auth.hash_password(pin),
+        idempotency_key=key,
+        submitted_by_id=user.id if user else None,
+        reporter_kind=form.reporter_kind,
+        child_id=_int_or_none(form.child_id),
+        danger_now=form.danger_now == "yes",
+        urgency=urgency,
+        urgency_rank=urgency.rank,
+        happened_when=form.happened_when,
+        happened_where=form.happened_where,
+        where_detail=form.where_detail,
+        district_id=district_id,
+        school_id=school_id,
+        child_age=_int_or_none(form.child_age),
+        child_gender=form.child_gender,
+        child_words=form.child_words,
+        how_learned=form.how_learned if form.reporter_kind in ADULT_REPORTER_KINDS else "",
+        others_involved=form.others_involved,
+        child_knows=form.child_knows if form.reporter_kind in ADULT_REPORTER_KINDS else "",
+        child_assent=form.child_assent,
+        parent_consent=form.parent_consent,
+        consent_by=form.consent_by if form.parent_consent == "parent_may_harm" else "",
+        consent_reason=form.consent_reason if form.parent_consent == "parent_may_harm" else "",
+        contact_method=form.contact_method,
+        contact_detail=form.contact_detail if form.contact_method in ("phone", "whatsapp") else "",
+        contact_safe_time=form.contact_safe_time,
+        team_district_id=district_id,
+        first_response_due_at=now if urgency == Urgency.EMERGENCY
+        else add_working_days(session, now, FIRST_FOLLOW_UP_WORKING_DAYS),
+        police_due_at=now + POLICE_DEADLINE if Category.SEXUAL in form.categories else None,
+        suspected_spam=bool(form.website),
+    )
+    report.next_due_at = next_deadline(report)
+    session.add(report)
+    session.flush()
+    session.add_all(ReportCategory(report_id=report.id, category=c) for c in dict.fromkeys(form.categories))
+    session.add(CaseEvent(report_id=report.id, at=now, actor_id=user.id if user else None, kind="submitted",
+                          to_status=Status.SUBMITTED))
+    audit.record(session, "report.submitted", actor_id=user.id if user else None,
+                 actor_label=user.username if user else "anonymous", object_type="report", object_id=report.id,
+                 ip=ip)
+    if urgency == Urgency.EMERGENCY and not report.suspected_spam:
+        outbox.enqueue(session, "emergency_report", url=f"/kasus/{report.id}", topic=f"report-{report.id}-urgent",
+                       user_ids=on_duty_staff(session, report), urgency="high", object_type="report",
+                       object_id=report.id)
+    return Receipt(report, code, pin)
+
+
+def on_duty_staff(session: Session, report: Report) -> list[int]:
+    """Who hears of an emergency at once: the counselors of the report's district team (every counselor when the
+    district is unknown) and the supervisors. A duty roster can narrow this once availability exists."""
+    counselors = select(User.id).where(User.active, User.role == Role.COUNSELOR)
+    if report.team_district_id is not None:
+        counselors = counselors.where(User.district_id == report.team_district_id)
+    supervisors = select(User.id).where(User.active, User.role == Role.SUPERVISOR)
+    return list(session.execute(counselors).scalars()) + list(session.execute(supervisors).scalars())
+
+
+# --- deadlines --------------------------------------------------------------------------------------------
+
+
+def next_deadline(report: Report) -> datetime:
+    """The nearest deadline not met yet, for ordering the inbox; FAR_FUTURE when none is pending."""
+    if report.status not in OPEN_STATUSES:
+        return FAR_FUTURE
+    pending = []
+    if report.first_response_at is None:
+        pending.append(report.first_response_due_at)
+    if report.police_due_at is not None and report.police_reported_at is None:
+        pending.append(report.police_due_at)
+    return min(pending) if pending else FAR_FUTURE
+
+
+@dataclass(frozen=True)
+class Deadline:
+    label: str
+    due_at: datetime
+    overdue: bool
+
+
+def deadlines(report: Report, now: datetime | None = None) -> list[Deadline]:
+    now = now or utcnow()
+    items = []
+    if report.status in OPEN_STATUSES and report.first_response_at is None:
+        label = _("Tanggapi segera") if report.urgency == Urgency.EMERGENCY else _("Tindak lanjut pertama")
+        items.append(Deadline(label, report.first_response_due_at, now > report.first_response_due_at))
+    if report.status in OPEN_STATUSES and report.police_due_at is not None and report.police_reported_at is None:
+        items.append(Deadline(_("Teruskan ke polisi (3×24 jam)"), report.police_due_at, now > report.police_due_at))
+    return items
+
+
+# --- who may see a case -----------------------------------------------------------------------------------
+
+
+def staff_relation(user: User | None, report: Report) -> auth.Relation:
+    """Counselors see the cases assigned to them and their district team's; a report with no district yet is
+    every counselor's to triage, so that nothing waits unseen. Supervisors see all."""
+    if user is None or user.role not in (Role.COUNSELOR, Role.SUPERVISOR):
+        return auth.Relation.STRANGER
+    if report.team_district_id is None and report.assigned_to_id is None and user.role == Role.COUNSELOR:
+        return auth.Relation.COLLEAGUE if user.active else auth.Relation.STRANGER
+    return auth.relation(user, owner_ids={report.assigned_to_id}, team_district_id=report.team_district_id)
+
+
+def can_handle(user: User | None, report: Report) -> bool:
+    return staff_relation(user, report) != auth.Relation.STRANGER
+
+
+def is_reporter(user: User | None, report: Report) -> bool:
+    return user is not None and user.active and report.submitted_by_id == user.id
+
+
+def record_view(session: Session, report: Report, *, user: User | None, ip: str, as_: str) -> None:
+    audit.record(session, f"report.viewed.{as_}", actor_id=user.id if user else None,
+                 actor_label=user.username if user else "code-holder", object_type="report", object_id=report.id,
+                 ip=ip)
+
+
+# --- follow-up with code and PIN --------------------------------------------------------------------------
+
+
+def open_with_code(session: Session, *, code: str, pin: str, ip: str) -> tuple[Report | None, str | None, bool]:
+    """(report, error, limited). A wrong code and a wrong PIN get the same words, and both count."""
+    normal = normalise_code(code)
+    code_key, address_key = f"code:{code_hash(normal)}", f"code:address:{ip}"
+    if ratelimit.is_over(session, code_key, CODE_ATTEMPTS_PER_CODE, CODE_WINDOW) or ratelimit.is_over(
+        session, address_key, CODE_ATTEMPTS_PER_ADDRESS, CODE_WINDOW
+    ):
+        audit.record(session, "report.code_limited", ip=ip)
+        session.commit()
+        return None, _("Terlalu banyak percobaan. Demi keamanan, tunggu 15 menit lalu coba lagi."), True
+    report = session.execute(select(Report).where(Report.code_hash == code_hash(normal))).scalar_one_or_none()
+    if not auth.verify_password(report.pin_hash if report else None, pin.strip()) or report is None:
+        ratelimit.hit(session, code_key, CODE_WINDOW)
+        ratelimit.hit(session, address_key, CODE_WINDOW)
+        audit.record(session, "report.code_failed", ip=ip)
+        session.commit()
+        return None, _("Kode laporan atau PIN tidak cocok. Periksa lagi lalu coba sekali lagi."), False
+    ratelimit.reset(session, code_key)
+    return report, None, False
+
+
+def start_case_session(session: Session, report: Report) -> str:
+    token = secrets.token_urlsafe(32)
+    session.add(CaseSession(id=hashlib.sha256(token.encode()).hexdigest(), report_id=report.id))
+    return token
+
+
+def report_for_case_token(session: Session, settings: Settings, token: str | None) -> Report | None:
+    if not token:
+        return None
+    case_session = session.get(CaseSession, hashlib.sha256(token.encode()).hexdigest())
+    if case_session is None:
+        return None
+    now = utcnow()
+    if (now - case_session.last_seen_at > timedelta(minutes=settings.session_idle_minutes)
+            or now - case_session.created_at > timedelta(hours=settings.session_max_hours)):
+        session.delete(case_session)
+        session.commit()
+        return None
+    if now - case_session.last_seen_at >= auth.LAST_SEEN_RESOLUTION:
+        case_session.last_seen_at = now
+        session.commit()
+    return session.get(Report, case_session.report_id)
+
+
+def end_case_session(session: Session, token: str) -> None:
+    session.execute(delete(CaseSession).where(CaseSession.id == hashlib.sha256(token.encode()).hexdigest()))
+
+
+# --- handling a case --------------------------------------------------------------------------------------
+
+
+def _touch(report: Report, expected_version: int | None) -> None:
+    if expected_version is not None and expected_version != report.version:
+        raise StaleCase(_("Kasus ini baru saja diubah orang lain. Lihat perubahan terbaru, lalu coba lagi."))
+    report.version += 1
+    report.updated_at = utcnow()
+
+
+def _event(session: Session, report: Report, actor: User | None, kind: str, **fields: Any) -> CaseEvent:
+    event = CaseEvent(report_id=report.id, actor_id=actor.id if actor else None, kind=kind, **fields)
+    session.add(event)
+    return event
+
+
+def _first_response(report: Report) -> None:
+    if report.first_response_at is None:
+        report.first_response_at = utcnow()
+
+
+def _audit(session: Session, action: str, report: Report, actor: User, ip: str, **detail: Any) -> None:
+    audit.record(session, action, actor_id=actor.id, actor_label=actor.username, object_type="report",
+                 object_id=report.id, ip=ip, **detail)
+
+
+def triage(
+    session: Session, report: Report, actor: User, *, urgency: str, categories: list[str], district_id: int | None,
+    version: int | None, ip: str,
+) -> None:
+    if urgency not in set(Urgency):
+        raise CaseError(_("Pilih tingkat urgensi."))
+    if not categories or any(c not in set(Category) for c in categories):
+        raise CaseError(_("Pilih setidaknya satu kategori."))
+    if district_id is not None and session.get(District, district_id) is None:
+        raise CaseError(_("Pilih kecamatan dari daftar."))
+    _touch(report, version)
+    before = report.status
+    report.urgency, report.urgency_rank = urgency, Urgency(urgency).rank
+    report.district_id = district_id
+    if report.assigned_to_id is None:
+        report.team_district_id = district_id
+    session.execute(delete(ReportCategory).where(ReportCategory.report_id == report.id))
+    session.add_all(ReportCategory(report_id=report.id, category=c) for c in dict.fromkeys(categories))
+    if Category.SEXUAL in categories and report.police_due_at is None:
+        report.police_due_at = report.created_at + POLICE_DEADLINE
+    if report.status in (Status.SUBMITTED, Status.REOPENED):
+        report.status = Status.TRIAGED
+    _first_response(report)
+    report.next_due_at = next_deadline(report)
+    _event(session, report, actor, "triaged", from_status=before, to_status=report.status,
+           body=", ".join([urgency, *categories]))
+    _audit(session, "report.triaged", report, actor, ip, urgency=urgency, categories=categories)
+
+
+def assignable_counselors(session: Session) -> list[User]:
+    return list(session.execute(
+        select(User).where(User.active, User.role == Role.COUNSELOR).order_by(User.display_name)
+    ).scalars())
+
+
+def assign(session: Session, report: Report, actor: User, *, counselor_id: int, version: int | None, ip: str) -> None:
+    """Supervisors assign to any counselor; a counselor may take a case they can see for themselves."""
+    counselor = session.get(User, counselor_id)
+    if counselor is None or not counselor.active or counselor.role != Role.COUNSELOR:
+        raise CaseError(_("Pilih konselor yang aktif."))
+    if actor.role != Role.SUPERVISOR and counselor.id != actor.id:
+        raise CaseError(_("Hanya supervisor yang dapat menugaskan kasus kepada konselor lain."))
+    if report.status not in OPEN_STATUSES:
+        raise CaseError(_("Kasus yang sudah selesai harus dibuka kembali dulu."))
+    _touch(report, version)
+    before = report.status
+    report.assigned_to_id = counselor.id
+    report.team_district_id = counselor.district_id
+    if report.status in (Status.SUBMITTED, Status.TRIAGED, Status.REOPENED):
+        report.status = Status.ASSIGNED
+    _first_response(report)
+    report.next_due_at = next_deadline(report)
+    _event(session, report, actor, "assigned", from_status=before, to_status=report.status,
+           body=counselor.display_name)
+    _audit(session, "report.assigned", report, actor, ip, counselor_id=counselor.id)
+    if counselor.id != actor.id:
+        outbox.enqueue(session, "case_assigned", url=f"/kasus/{report.id}", topic=f"report-{report.id}-assigned",
+                       user_ids=[counselor.id], urgency="high" if report.urgency == Urgency.EMERGENCY else "normal",
+                       object_type="report", object_id=report.id)
+
+
+def allowed_transitions(report: Report) -> list[Status]:
+    return sorted(TRANSITIONS.get(Status(report.status), frozenset()), key=list(Status).index)
+
+
+def change_status(
+    session: Session, report: Report, actor: User, *, to: str, reason: str = "", forwarded_to: str = "",
+    duplicate_of: int | None = None, version: int | None, ip: str,
+) -> None:
+    try:
+        target = Status(to)
+    except ValueError as exc:
+        raise CaseError(_("Pilih status dari daftar.")) from exc
+    if target not in TRANSITIONS.get(Status(report.status), frozenset()):
+        raise CaseError(_("Status ini tidak bisa dipilih dari status sekarang."))
+    reason = reason.strip()
+    if target in NEEDS_REASON and not reason:
+        raise CaseError(_("Tulis alasannya: langkah ini perlu dicatat."))
+    if len(reason) > LIMITS["reason"]:
+        raise CaseError(_("Alasan terlalu panjang: paling banyak %(n)s huruf.", n=LIMITS["reason"]))
+    if target == Status.OUT_OF_SCOPE and not forwarded_to.strip():
+        raise CaseError(_("Tulis ke lembaga mana laporan ini diteruskan."))
+    if target == Status.DUPLICATE:
+        original = session.get(Report, duplicate_of or 0)
+        if original is None or original.id == report.id:
+            raise CaseError(_("Tulis nomor kasus asli yang sama dengan laporan ini."))
+    if target in (Status.IN_PROGRESS, Status.REFERRED, Status.MONITORING) and report.assigned_to_id is None:
+        raise CaseError(_("Tugaskan kasus ini kepada konselor dulu."))
+    _touch(report, version)
+    before = report.status
+    report.status = target
+    report.is_open = target in OPEN_STATUSES
+    if target == Status.OUT_OF_SCOPE:
+        report.forwarded_to = forwarded_to.strip()[:200]
+    if target == Status.DUPLICATE:
+        report.duplicate_of_id = duplicate_of
+    if target in NEEDS_REASON:
+        report.closed_reason = reason
+    _first_response(report)
+    report.next_due_at = next_deadline(report)
+    _event(session, report, actor, "status", from_status=before, to_status=target, body=reason)
+    _audit(session, "report.status", report, actor, ip, before=before, after=target)
+    notify_reporter(session, report, "case_status")
+
+
+def add_note(session: Session, report: Report, actor: User, *, body: str, ip: str) -> None:
+    body = body.strip()
+    if not body:
+        raise CaseError(_("Catatan masih kosong."))
+    if len(body) > LIMITS["note"]:
+        raise CaseError(_("Catatan terlalu panjang: paling banyak %(n)s huruf.", n=LIMITS["note"]))
+    report.updated_at = utcnow()
+    _event(session, report, actor, "note", body=body)
+    _audit(session, "report.note_added", report, actor, ip)
+
+
+def mark_police_reported(session: Session, report: Report, actor: User, *, version: int | None, ip: str) -> None:
+    if report.police_due_at is None:
+        raise CaseError(_("Kasus ini tidak memerlukan laporan ke polisi."))
+    _touch(report, version)
+    report.police_reported_at = utcnow()
+    report.next_due_at = next_deadline(report)
+    _event(session, report, actor, "police", body="")
+    _audit(session, "report.police_reported", report, actor, ip)
+
+
+def add_referral(
+    session: Session, report: Report, actor: User, *, agency_kind: str, agency_name: str, note: str, ip: str
+) -> Referral:
+    if agency_kind not in AGENCY_KINDS:
+        raise CaseError(_("Pilih jenis lembaga rujukan."))
+    agency_name = agency_name.strip()
+    if not agency_name:
+        raise CaseError(_("Tulis nama lembaga rujukan."))
+    if len(agency_name) > LIMITS["agency_name"] or len(note) > 1000:
+        raise CaseError(_("Isian terlalu panjang."))
+    referral = Referral(report_id=report.id, created_by_id=actor.id, agency_kind=agency_kind,
+                        agency_name=agency_name, note=note.strip())
+    session.add(referral)
+    session.flush()
+    if agency_kind == "police" and report.police_due_at is not None and report.police_reported_at is None:
+        report.police_reported_at = utcnow()
+        report.next_due_at = next_deadline(report)
+    report.updated_at = utcnow()
+    _event(session, report, actor, "referral", body=f"{agency_kind}: {agency_name}")
+    _audit(session, "report.referral_added", report, actor, ip, referral_id=referral.id, agency_kind=agency_kind)
+    return referral
+
+
+def update_referral(session: Session, report: Report, actor: User, *, referral_id: int, status: str, ip: str) -> None:
+    referral = session.get(Referral, referral_id)
+    if referral is None or referral.report_id != report.id:
+        raise CaseError(_("Rujukan tidak ditemukan."))
+    if status not in REFERRAL_STATUSES:
+        raise CaseError(_("Pilih status rujukan."))
+    before = referral.status
+    referral.status, referral.updated_at = status, utcnow()
+    report.updated_at = utcnow()
+    _event(session, report, actor, "referral", body=f"{referral.agency_name}: {before} → {status}")
+    _audit(session, "report.referral_updated", report, actor, ip, referral_id=referral.id, status=status)
+
+
+# --- messages between counselor and reporter --------------------------------------------------------------
+
+
+def _check_message(session: Session, report: Report, body: str) -> str:
+    body = body.strip()
+    if not body:
+        raise CaseError(_("Pesan masih kosong."))
+    if len(body) > LIMITS["message"]:
+        raise CaseError(_("Pesan terlalu panjang: paling banyak %(n)s huruf.", n=LIMITS["message"]))
+    if ratelimit.hit(session, f"message:report:{report.id}", timedelta(hours=1)) > MESSAGES_PER_CASE_PER_HOUR:
+        raise CaseError(_("Terlalu banyak pesan dalam satu jam. Coba lagi nanti."))
+    return body
+
+
+def notify_reporter(session: Session, report: Report, kind: str) -> None:
+    """The reporter hears that something changed (never what): by account, or through the case code."""
+    if report.submitted_by_id is not None:
+        outbox.enqueue(session, kind, url=f"/laporan-saya/{report.id}", topic=f"report-{report.id}-reporter",
+                       user_ids=[report.submitted_by_id], object_type="report", object_id=report.id)
+    else:
+        outbox.enqueue(session, kind, url="/cek/laporan", topic=f"report-{report.id}-reporter", report_id=report.id,
+                       object_type="report", object_id=report.id)
+
+
+def message_from_staff(session: Session, report: Report, actor: User, *, body: str, ip: str) -> None:
+    body = _check_message(session, report, body)
+    report.updated_at = utcnow()
+    _first_response(report)
+    report.next_due_at = next_deadline(report)
+    _event(session, report, actor, "message", body=body, visible_to_reporter=True)
+    _audit(session, "report.message_sent", report, actor, ip)
+    notify_reporter(session, report, "case_message")
+
+
+def message_from_reporter(session: Session, report: Report, user: User | None, *, body: str, ip: str) -> None:
+    body = _check_message(session, report, body)
+    report.updated_at = utcnow()
+    _event(session, report, user, "message", body=body, visible_to_reporter=True, from_reporter=True)
+    audit.record(session, "report.message_received", actor_id=user.id if user else None,
+                 actor_label=user.username if user else "code-holder", object_type="report", object_id=report.id,
+                 ip=ip)
+    recipients = [report.assigned_to_id] if report.assigned_to_id else on_duty_staff(session, report)
+    outbox.enqueue(session, "case_message", url=f"/kasus/{report.id}", topic=f"report-{report.id}-staff",
+                   user_ids=recipients, object_type="report", object_id=report.id)
+
+
+# --- what each side sees ----------------------------------------------------------------------------------
+
+
+def categories_of(session: Session, report_id: int) -> list[str]:
+    return list(session.execute(
+        select(ReportCategory.category).where(ReportCategory.report_id == report_id).order_by(ReportCategory.category)
+    ).scalars())
+
+
+def reporter_timeline(session: Session, report: Report) -> list[CaseEvent]:
+    """Messages both ways and nothing else: never notes, referrals or who handles the case."""
+    return list(session.execute(
+        select(CaseEvent).where(CaseEvent.report_id == report.id, CaseEvent.visible_to_reporter)
+        .order_by(CaseEvent.id)
+    ).scalars())
+
+
+@dataclass(frozen=True)
+class ChronologyItem:
+    at: datetime
+    kind: str
+    actor: str
+    body: str = ""
+    from_status: str = ""
+    to_status: str = ""
+    from_reporter: bool = False
+
+
+def chronology(session: Session, report: Report) -> list[ChronologyItem]:
+    """Everything that happened to the case, views included (from the audit log), oldest first."""
+    names = dict(session.execute(select(User.id, User.display_name)).all())
+    items = [
+        ChronologyItem(e.at, e.kind, _("Pelapor") if e.from_reporter or (e.kind == "submitted")
+                       else names.get(e.actor_id, _("Sistem")), e.body, e.from_status, e.to_status, e.from_reporter)
+        for e in session.execute(select(CaseEvent).where(CaseEvent.report_id == report.id).order_by(CaseEvent.id)).scalars()
+    ]
+    views = session.execute(
+        select(AuditEntry).where(AuditEntry.object_type == "report", AuditEntry.object_id == str(report.id),
+                                 AuditEntry.action.like("report.viewed.%")).order_by(AuditEntry.id)
+    ).scalars()
+    items += [ChronologyItem(v.at, "viewed", names.get(v.actor_id, v.actor_label) if v.actor_id else _("Pelapor"))
+              for v in views]
+    return sorted(items, key=lambda item: item.at)
+
+
+def referrals_of(session: Session, report_id: int) -> list[Referral]:
+    return list(session.execute(select(Referral).where(Referral.report_id == report_id).order_by(Referral.id)).scalars())
+
+
+def reports_by(session: Session, user: User) -> list[Report]:
+    return list(session.execute(
+        select(Report).where(Report.submitted_by_id == user.id).order_by(Report.id.desc()).limit(100)
+    ).scalars())
+
+
+# --- the inbox --------------------------------------------------------------------------------------------
+
+INBOX_PAGE_SIZE = 25
+
+
+@dataclass
+class InboxFilter:
+    status: str = "open"
+    category: str = ""
+    district_id: int | None = None
+    school_id: int | None = None
+    mine: bool = False
+    after: str = ""  # keyset cursor: "rank.due_epoch.id"
+
+
+@dataclass
+class InboxPage:
+    reports: list[Report]
+    next_cursor: str | None
+    categories: dict[int, list[str]]
+
+
+def _cursor(report: Report) -> str:
+    return f"{report.urgency_rank}.{int(report.next_due_at.timestamp())}.{report.id}"
+
+
+def inbox(session: Session, user: User, filters: InboxFilter) -> InboxPage:
+    """Open cases first by urgency, then by the nearest deadline, then oldest; keyset-paginated so the page costs
+    the same with 100 or 100,000 reports. Only cases the person may handle are listed."""
+    due = Report.next_due_at
+    query = select(Report)
+    if user.role == Role.COUNSELOR:
+        query = query.where(or_(
+            Report.assigned_to_id == user.id,
+            Report.team_district_id == user.district_id,
+            and_(Report.team_district_id.is_(None), Report.assigned_to_id.is_(None)),
+        ))
+    if filters.status == "open":
+        query = query.where(Report.is_open)
+    elif filters.status == "closed":
+        query = query.where(~Report.is_open)
+    elif filters.status in set(Status):
+        query = query.where(Report.status == filters.status)
+    if filters.category in set(Category):
+        query = query.where(Report.id.in_(select(ReportCategory.report_id).where(ReportCategory.category == filters.category)))
+    if filters.district_id:
+        query = query.where(Report.district_id == filters.district_id)
+    if filters.school_id:
+        query = query.where(Report.school_id == filters.school_id)
+    if filters.mine:
+        query = query.where(Report.assigned_to_id == user.id)
+    if filters.after:
+        try:
+            rank, due_epoch, last_id = (int(part) for part in filters.after.split("."))
+        except ValueError:
+            rank, due_epoch, last_id = -1, int(FAR_FUTURE.timestamp()), 0
+        last_due = datetime.fromtimestamp(due_epoch, UTC)
+        query = query.where(or_(
+            Report.urgency_rank > rank,
+            and_(Report.urgency_rank == rank, due > last_due),
+            and_(Report.urgency_rank == rank, due == last_due, Report.id > last_id),
+        ))
+    rows = list(session.execute(
+        query.order_by(Report.urgency_rank, due, Report.id).limit(INBOX_PAGE_SIZE + 1)
+    ).scalars())
+    more = len(rows) > INBOX_PAGE_SIZE
+    rows = rows[:INBOX_PAGE_SIZE]
+    categories: dict[int, list[str]] = {r.id: [] for r in rows}
+    for report_id, category in session.execute(
+        select(ReportCategory.report_id, ReportCategory.category).where(ReportCategory.report_id.in_(list(categories)))
+    ).all():
+        categories[report_id].append(category)
+    return InboxPage(rows, _cursor(rows[-1]) if more else None, categories)
+
+
+def expire_stale_case_sessions(session: Session, settings: Settings) -> int:
+    cutoff = utcnow() - timedelta(minutes=settings.session_idle_minutes)
+    return session.execute(delete(CaseSession).where(CaseSession.last_seen_at < cutoff)).rowcount or 0
+
+
