@@ -97,6 +97,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or from_env()
     settings.check()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("bintang").setLevel(settings.log_level)
     engine = engine_for(settings)
 
     app = Litestar(

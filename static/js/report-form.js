@@ -1,0 +1,67 @@
+// The report form, one short step at a time on a phone. Without JavaScript it is one long form that works
+// the same; everything shown here is also rendered by the server.
+(function () {
+  "use strict";
+  var form = document.querySelector("[data-report-form]");
+  if (!form) return;
+
+  var steps = Array.prototype.slice.call(form.querySelectorAll(".report-step"));
+  var submit = form.querySelector("[data-submit-report]");
+  var progress = form.querySelector("[data-step-progress]");
+  var current = 0;
+
+  function checked(name) {
+    var input = form.querySelector('input[name="' + name + '"]:checked');
+    return input ? input.value : "";
+  }
+
+  function toggle(selector, show) {
+    Array.prototype.forEach.call(form.querySelectorAll(selector), function (el) { el.hidden = !show; });
+  }
+
+  // Answers that reveal more: the emergency numbers at once, the adults' questions, who consented instead.
+  function reveal() {
+    toggle("[data-danger-help]", checked("danger_now") === "yes");
+    var selfHarm = form.querySelector("[data-self-harm]");
+    toggle("[data-self-harm-help]", Boolean(selfHarm && selfHarm.checked));
+    toggle("[data-adult-only]", ["parent", "teacher", "other"].indexOf(checked("reporter_kind")) !== -1);
+    toggle("[data-consent-instead]", checked("parent_consent") === "parent_may_harm");
+  }
+
+  function show(index) {
+    current = Math.max(0, Math.min(index, steps.length - 1));
+    steps.forEach(function (step, i) { step.hidden = i !== current; });
+    form.querySelectorAll("[data-step-back]").forEach(function (b) { b.hidden = current === 0; });
+    form.querySelectorAll("[data-step-next]").forEach(function (b) { b.hidden = current === steps.length - 1; });
+    if (submit) submit.hidden = current !== steps.length - 1;
+    if (progress) {
+      progress.textContent = progress.dataset.template
+        .replace("{n}", String(current + 1)).replace("{total}", String(steps.length));
+    }
+  }
+
+  function focusStep() {
+    var heading = steps[current].querySelector("h2");
+    if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus(); }
+  }
+
+  form.classList.add("report-form--steps");
+  form.querySelectorAll("[data-step-nav]").forEach(function (nav) { nav.hidden = false; });
+  form.addEventListener("change", reveal);
+  form.addEventListener("click", function (event) {
+    var target = event.target.closest("[data-step-next], [data-step-back]");
+    if (!target) return;
+    event.preventDefault();
+    show(current + (target.hasAttribute("data-step-next") ? 1 : -1));
+    focusStep();
+  });
+
+  // After a server answer with errors, open the step that holds the first one.
+  var firstError = form.querySelector(".field--error");
+  var start = 0;
+  if (firstError) {
+    steps.forEach(function (step, i) { if (step.contains(firstError) && !start) start = i; });
+  }
+  reveal();
+  show(start);
+})();
