@@ -12,7 +12,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromQuery
+from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect
 from sqlalchemy import select
 from sqlmodel import Session
@@ -165,7 +165,7 @@ class ReportingController(Controller):
         return report
 
     @get("/laporan-saya/{report_id:int}", name="my_report", guards=[auth.signed_in], sync_to_thread=True)
-    def my_report(self, request: Request, report_id: int, db: DB, state: State, baru: FromQuery[str | None] = None) -> Any:
+    def my_report(self, request: Request, report_id: FromPath[int], db: DB, state: State, baru: FromQuery[str | None] = None) -> Any:
         report = self._own_report(request, db, report_id)
         service.record_view(db, report, user=request.user, ip=client_ip(request.scope, state.settings), as_="reporter")
         db.commit()
@@ -174,7 +174,7 @@ class ReportingController(Controller):
                     errors={}, message="", code_holder=False)
 
     @post("/laporan-saya/{report_id:int}/pesan", guards=[auth.signed_in], sync_to_thread=True)
-    def my_report_message(self, request: Request, report_id: int, data: Form, db: DB, state: State) -> Any:
+    def my_report_message(self, request: Request, report_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
         report = self._own_report(request, db, report_id)
         try:
             service.message_from_reporter(db, report, request.user, body=str(data.get("message", "")),
@@ -237,13 +237,13 @@ class CaseController(Controller):
         )
 
     @get("/{report_id:int}", name="case", sync_to_thread=True)
-    def case(self, request: Request, report_id: int, db: DB, state: State) -> Any:
+    def case(self, request: Request, report_id: FromPath[int], db: DB, state: State) -> Any:
         report = self._case(request, db, report_id)
         service.record_view(db, report, user=request.user, ip=client_ip(request.scope, state.settings), as_="staff")
         db.commit()
         return self._render(request, db, report)
 
-    def _act(self, request: Request, db: Session, state: State, report_id: int, data: dict[str, Any], form_name: str,
+    def _act(self, request: Request, db: Session, state: State, report_id: FromPath[int], data: dict[str, Any], form_name: str,
              action: Any) -> Any:
         """Run one case action; on a refused action show the case again with the reason next to that form."""
         report = self._case(request, db, report_id)
@@ -257,7 +257,7 @@ class CaseController(Controller):
         return Redirect(f"/kasus/{report.id}#{form_name}", status_code=303)
 
     @post("/{report_id:int}/triase", sync_to_thread=True)
-    def triage(self, request: Request, report_id: int, data: Form, db: DB, state: State) -> Any:
+    def triage(self, request: Request, report_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
         categories = data.get("categories", [])
         return self._act(request, db, state, report_id, data, "triase", lambda report, ip: service.triage(
             db, report, request.user, urgency=str(data.get("urgency", "")),
@@ -265,41 +265,41 @@ class CaseController(Controller):
             district_id=_int(data.get("district_id")), version=_int(data.get("version")), ip=ip))
 
     @post("/{report_id:int}/tugaskan", sync_to_thread=True)
-    def assign(self, request: Request, report_id: int, data: Form, db: DB, state: State) -> Any:
+    def assign(self, request: Request, report_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
         return self._act(request, db, state, report_id, data, "tugaskan", lambda report, ip: service.assign(
             db, report, request.user, counselor_id=_int(data.get("counselor_id")) or 0,
             version=_int(data.get("version")), ip=ip))
 
     @post("/{report_id:int}/status", sync_to_thread=True)
-    def change_status(self, request: Request, report_id: int, data: Form, db: DB, state: State) -> Any:
+    def change_status(self, request: Request, report_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
         return self._act(request, db, state, report_id, data, "status", lambda report, ip: service.change_status(
             db, report, request.user, to=str(data.get("to", "")), reason=str(data.get("reason", "")),
             forwarded_to=str(data.get("forwarded_to", "")), duplicate_of=_int(data.get("duplicate_of")),
             version=_int(data.get("version")), ip=ip))
 
     @post("/{report_id:int}/catatan", sync_to_thread=True)
-    def note(self, request: Request, report_id: int, data: Form, db: DB, state: State) -> Any:
+    def note(self, request: Request, report_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
         return self._act(request, db, state, report_id, data, "catatan", lambda report, ip: service.add_note(
             db, report, request.user, body=str(data.get("body", "")), ip=ip))
 
     @post("/{report_id:int}/pesan", sync_to_thread=True)
-    def message(self, request: Request, report_id: int, data: Form, db: DB, state: State) -> Any:
+    def message(self, request: Request, report_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
         return self._act(request, db, state, report_id, data, "pesan", lambda report, ip: service.message_from_staff(
             db, report, request.user, body=str(data.get("body", "")), ip=ip))
 
     @post("/{report_id:int}/polisi", sync_to_thread=True)
-    def police(self, request: Request, report_id: int, data: Form, db: DB, state: State) -> Any:
+    def police(self, request: Request, report_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
         return self._act(request, db, state, report_id, data, "polisi", lambda report, ip: service.mark_police_reported(
             db, report, request.user, version=_int(data.get("version")), ip=ip))
 
     @post("/{report_id:int}/rujukan", sync_to_thread=True)
-    def referral(self, request: Request, report_id: int, data: Form, db: DB, state: State) -> Any:
+    def referral(self, request: Request, report_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
         return self._act(request, db, state, report_id, data, "rujukan", lambda report, ip: service.add_referral(
             db, report, request.user, agency_kind=str(data.get("agency_kind", "")),
             agency_name=str(data.get("agency_name", "")), note=str(data.get("note", "")), ip=ip))
 
     @post("/{report_id:int}/rujukan/{referral_id:int}", sync_to_thread=True)
-    def referral_status(self, request: Request, report_id: int, referral_id: int, data: Form, db: DB,
+    def referral_status(self, request: Request, report_id: FromPath[int], referral_id: FromPath[int], data: Form, db: DB,
                         state: State) -> Any:
         return self._act(request, db, state, report_id, data, "rujukan", lambda report, ip: service.update_referral(
             db, report, request.user, referral_id=referral_id, status=str(data.get("status", "")), ip=ip))

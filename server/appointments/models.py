@@ -1,0 +1,111 @@
+"""Counseling appointments: service types, counselors' weekly hours and exceptions, and the appointments.
+
+No two live appointments (requested or confirmed) of one counselor may overlap, buffers included. The database
+refuses it itself (migration 0003): an exclusion constraint on PostgreSQL, a trigger inside SQLite's single
+writer lock. A check in Python that could race is never relied on.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from enum import StrEnum
+
+from sqlalchemy import Column, Index, Time
+from sqlmodel import Field, SQLModel
+
+from server.db import utcnow
+from server.models import utc_column
+
+
+class Mode(StrEnum):
+    FACE_TO_FACE = "face_to_face"
+    PHONE = "phone"
+    ONLINE = "online"
+
+
+class AppointmentStatus(StrEnum):
+    REQUESTED = "requested"
+    CONFIRMED = "confirmed"
+    COMPLETED = "completed"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    NO_SHOW = "no_show"
+
+
+LIVE_STATUSES = frozenset({AppointmentStatus.REQUESTED, AppointmentStatus.CONFIRMED})
+
+
+class ServiceType(SQLModel, table=True):
+    __tablename__ = "service_type"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=80)
+    description: str = Field(default="", max_length=300)
+    duration_minutes: int = 60
+    mode: str = Field(default=Mode.FACE_TO_FACE, max_length=20)
+    place: str = Field(default="", max_length=200)
+    buffer_before_minutes: int = 0
+    buffer_after_minutes: int = 15
+    min_notice_hours: int = 24
+    max_days_ahead: int = 30
+    needs_confirmation: bool = True
+    active: bool = True
+
+
+class WeeklyHours(SQLModel, table=True):
+    """A counselor's regular hours on one weekday, in WITA; optionally only for one service type."""
+
+    __tablename__ = "weekly_hours"
+
+    id: int | None = Field(default=None, primary_key=True)
+    counselor_id: int = Field(foreign_key="user_account.id", index=True)
+    weekday: int  # 0 = Monday
+    starts: time = Field(sa_column=Column(Time, nullable=False))
+    ends: time = Field(sa_column=Column(Time, nullable=False))
+    service_type_id: int | None = Field(default=None, foreign_key="service_type.id")
+
+
+class AvailabilityException(SQLModel, table=True):
+    """Time a counselor is away from their weekly hours: leave, training."""
+
+    __tablename__ = "availability_exception"
+
+    id: int | None = Field(default=None, primary_key=True)
+    counselor_id: int = Field(foreign_key="user_account.id", index=True)
+    starts_at: datetime = Field(sa_column=utc_column())
+    ends_at: datetime = Field(sa_column=utc_column())
+    reason: str = Field(default="leave", max_length=20)
+    note: str = Field(default="", max_length=200)
+
+
+class Appointment(SQLModel, table=True):
+    __table_args__ = (
+        Index("ix_appointment_counselor_block", "counselor_id", "block_start", "block_end"),
+        Index("ix_appointment_hold", "status", "hold_expires_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    version: int = 1
+    counselor_id: int = Field(foreign_key="user_account.id")
+    service_type_id: int = Field(foreign_key="service_type.id")
+    starts_at: datetime = Field(sa_column=utc_column())
+    ends_at: datetime = Field(sa_column=utc_column())
+    # The counselor's time the appointment holds: the session plus the service type's buffers.
+    block_start: datetime = Field(sa_column=utc_column())
+    block_end: datetime = Field(sa_column=utc_column())
+    status: str = Field(default=AppointmentStatus.REQUESTED, max_length=12)
+    # True while requested or confirmed; the overlap rule applies to live appointments only.
+    is_live: bool = True
+    hold_expires_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    requester_user_id: int | None = Field(default=None, foreign_key="user_account.id", index=True)
+    report_id: int | None = Field(default=None, foreign_key="report.id", index=True)
+    child_id: int | None = Field(default=None, foreign_key="child.id")
+    child_agreed: str = Field(default="", max_length=10)
+    note: str = Field(default="", max_length=500)
+    decline_reason: str = Field(default="", max_length=500)
+    cancelled_by: str = Field(default="", max_length=12)
+    cancel_reason: str = Field(default="", max_length=500)
+    rescheduled_from_id: int | None = Field(default=None, foreign_key="appointment.id")
