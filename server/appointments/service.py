@@ -1,0 +1,324 @@
+"""Appointment rules: requesting a slot, the counselor's answer, cancelling and moving, attendance, expiry.
+
+Every change that someone must hear about writes its notification jobs in the same transaction, and cancels
+the jobs that no longer apply (reminders of a cancelled session)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from server import audit
+from server.accounts.models import Guardianship, Role, User
+from server.appointments.models import LIVE_STATUSES, Appointment, AppointmentStatus, ServiceType
+from server.appointments.slots import block_of, free_slots
+from server.db import utcnow
+from server.i18n import WITA
+from server.i18n import gettext as _
+from server.notifications import outbox
+
+MAX_OPEN_REQUESTS = 3
+DEFAULT_HOLD = timedelta(hours=24)
+REMINDERS = (("reminder_24h", timedelta(hours=24), "normal"), ("reminder_1h", timedelta(hours=1), "high"))
+NOTE_LIMIT = 500
+
+
+class BookingError(Exception):
+    """A booking change that is not allowed; the message is for the person who tried it."""
+
+
+class SlotTaken(BookingError):
+    """Someone else holds that time now."""
+
+
+@dataclass(frozen=True)
+class Requester:
+    """Who books: a signed-in person, or the holder of a case code (no account)."""
+
+    user: User | None = None
+    report_id: int | None = None
+
+    @property
+    def label(self) -> str:
+        return self.user.username if self.user else "code-holder"
+
+
+def _requester_filter(requester: Requester):  # noqa: ANN202
+    if requester.user is not None:
+        return Appointment.requester_user_id == requester.user.id
+    return (Appointment.report_id == requester.report_id) & Appointment.requester_user_id.is_(None)
+
+
+def open_requests(session: Session, requester: Requester) -> int:
+    return session.execute(
+        select(func.count()).select_from(Appointment)
+        .where(_requester_filter(requester), Appointment.status == AppointmentStatus.REQUESTED)
+    ).scalar_one()
+
+
+def expire_unanswered(session: Session, now: datetime | None = None) -> list[int]:
+    """Requests not answered before their hold ran out stop holding the slot; the requester hears of it."""
+    now = now or utcnow()
+    stale = list(session.execute(select(Appointment).where(
+        Appointment.status == AppointmentStatus.REQUESTED, Appointment.hold_expires_at <= now
+    )).scalars())
+    for appointment in stale:
+        _set_status(appointment, AppointmentStatus.EXPIRED)
+        _cancel_jobs(session, appointment)
+        _notify_requester(session, appointment, "appointment_expired")
+    return [a.id for a in stale]
+
+
+def _set_status(appointment: Appointment, status: AppointmentStatus) -> None:
+    appointment.status = status
+    appointment.is_live = status in LIVE_STATUSES
+    appointment.version += 1
+    appointment.updated_at = utcnow()
+
+
+def _cancel_jobs(session: Session, appointment: Appointment) -> None:
+    outbox.cancel_pending(session, object_type="appointment", object_id=appointment.id)
+
+
+def _url(appointment: Appointment) -> str:
+    return f"/konseling/{appointment.id}"
+
+
+def _notify_requester(session: Session, appointment: Appointment, kind: str) -> None:
+    outbox.enqueue(session, kind, url=_url(appointment), topic=f"appt-{appointment.id}-{kind}"[:32],
+                   user_ids=[appointment.requester_user_id] if appointment.requester_user_id else [],
+                   report_id=appointment.report_id if appointment.requester_user_id is None else None,
+                   object_type="appointment", object_id=appointment.id, object_version=appointment.version)
+
+
+def _notify_counselor(session: Session, appointment: Appointment, kind: str) -> None:
+    outbox.enqueue(session, kind, url=f"/jadwal/{appointment.id}", topic=f"appt-{appointment.id}-{kind}"[:32],
+                   user_ids=[appointment.counselor_id], object_type="appointment", object_id=appointment.id,
+                   object_version=appointment.version)
+
+
+def _schedule_reminders(session: Session, appointment: Appointment, now: datetime) -> None:
+    for kind, before, urgency in REMINDERS:
+        due = appointment.starts_at - before
+        if due <= now:
+            continue
+        recipients = [appointment.counselor_id] + ([appointment.requester_user_id] if appointment.requester_user_id else [])
+        outbox.enqueue(session, kind, url=_url(appointment), topic=f"appt-{appointment.id}-{kind}"[:32],
+                       user_ids=recipients,
+                       report_id=appointment.report_id if appointment.requester_user_id is None else None,
+                       urgency=urgency, due_at=due, object_type="appointment", object_id=appointment.id,
+                       object_version=appointment.version)
+
+
+def request_appointment(
+    session: Session, requester: Requester, *, service_type_id: int, counselor_id: int, starts_at: datetime,
+    note: str = "", child_id: int | None = None, child_agreed: str = "", report_id: int | None = None,
+    hold: timedelta = DEFAULT_HOLD, ip: str = "", now: datetime | None = None,
+) -> Appointment:
+    now = now or utcnow()
+    service_type = session.get(ServiceType, service_type_id)
+    if service_type is None or not service_type.active:
+        raise BookingError(_("Pilih layanan dari daftar."))
+    note = note.strip()
+    if len(note) > NOTE_LIMIT:
+        raise BookingError(_("Catatan terlalu panjang: paling banyak %(n)s huruf.", n=NOTE_LIMIT))
+    if requester.user is not None and requester.user.role == Role.TEACHER and child_agreed not in ("yes", "no", "unsure"):
+        raise BookingError(_("Apakah murid setuju dengan jadwal konseling ini? Pilih salah satu."))
+    if child_id is not None and not _may_book_for_child(session, requester, child_id):
+        raise BookingError(_("Pilih anak Anda dari daftar."))
+    if open_requests(session, requester) >= MAX_OPEN_REQUESTS:
+        raise BookingError(_("Anda sudah punya %(n)s permintaan yang menunggu jawaban. Tunggu jawaban konselor dulu.",
+                             n=MAX_OPEN_REQUESTS))
+    day = starts_at.astimezone(WITA).date()
+    offered = free_slots(session, service_type, now=now, first_day=day, days=1, counselor_id=counselor_id)
+    if not any(slot.starts_at == starts_at for slot in offered.get(day, [])):
+        raise SlotTaken(_("Waktu ini sudah tidak tersedia. Pilih waktu lain dari daftar terbaru."))
+    expire_unanswered(session, now)
+    block_start, block_end = block_of(service_type, starts_at)
+    appointment = Appointment(
+        counselor_id=counselor_id, service_type_id=service_type.id, starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=service_type.duration_minutes), block_start=block_start,
+        block_end=block_end, hold_expires_at=now + hold if service_type.needs_confirmation else None,
+        status=AppointmentStatus.REQUESTED if service_type.needs_confirmation else AppointmentStatus.CONFIRMED,
+        requester_user_id=requester.user.id if requester.user else None,
+        report_id=requester.report_id or report_id, child_id=child_id, child_agreed=child_agreed, note=note,
+        created_at=now, updated_at=now,
+    )
+    # The database decides who gets a contested slot: the loser's insert is refused, never both kept.
+    try:
+        with session.begin_nested():
+            session.add(appointment)
+            session.flush()
+    except IntegrityError as exc:
+        raise SlotTaken(_("Waktu ini baru saja dipesan orang lain. Pilih waktu lain dari daftar terbaru.")) from exc
+    audit.record(session, "appointment.requested", actor_id=requester.user.id if requester.user else None,
+                 actor_label=requester.label, object_type="appointment", object_id=appointment.id, ip=ip)
+    if appointment.status == AppointmentStatus.CONFIRMED:
+        _schedule_reminders(session, appointment, now)
+    _notify_counselor(session, appointment, "appointment_requested")
+    return appointment
+
+
+def _may_book_for_child(session: Session, requester: Requester, child_id: int) -> bool:
+    if requester.user is None or requester.user.role != Role.PARENT:
+        return False
+    return session.execute(select(Guardianship.id).where(
+        Guardianship.parent_id == requester.user.id, Guardianship.child_id == child_id
+    )).first() is not None
+
+
+def _changed(session: Session, appointment_id: int, version: int, current: AppointmentStatus, **values: object) -> bool:
+    """A conditional update: only the appointment as the person saw it (same version, still `current`)."""
+    result = session.execute(
+        update(Appointment)
+        .where(Appointment.id == appointment_id, Appointment.version == version, Appointment.status == current)
+        .values(version=Appointment.version + 1, updated_at=utcnow(), **values)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def confirm(session: Session, appointment: Appointment, counselor: User, *, version: int, ip: str = "",
+            now: datetime | None = None) -> None:
+    now = now or utcnow()
+    if appointment.hold_expires_at and appointment.hold_expires_at <= now:
+        raise BookingError(_("Permintaan ini sudah kedaluwarsa."))
+    if not _changed(session, appointment.id, version, AppointmentStatus.REQUESTED,
+                    status=AppointmentStatus.CONFIRMED, hold_expires_at=None):
+        raise BookingError(_("Permintaan ini sudah berubah (dijawab, dibatalkan, atau dipindah). Lihat keadaan terbaru."))
+    session.refresh(appointment)
+    audit.record(session, "appointment.confirmed", actor_id=counselor.id, actor_label=counselor.username,
+                 object_type="appointment", object_id=appointment.id, ip=ip)
+    _schedule_reminders(session, appointment, now)
+    _notify_requester(session, appointment, "appointment_confirmed")
+
+
+def decline(session: Session, appointment: Appointment, counselor: User, *, version: int, reason: str,
+            ip: str = "") -> None:
+    reason = reason.strip()
+    if not reason:
+        raise BookingError(_("Tulis alasan penolakan; peminta akan membacanya."))
+    if len(reason) > NOTE_LIMIT:
+        raise BookingError(_("Alasan terlalu panjang: paling banyak %(n)s huruf.", n=NOTE_LIMIT))
+    if not _changed(session, appointment.id, version, AppointmentStatus.REQUESTED,
+                    status=AppointmentStatus.DECLINED, is_live=False, decline_reason=reason):
+        raise BookingError(_("Permintaan ini sudah berubah. Lihat keadaan terbaru."))
+    session.refresh(appointment)
+    _cancel_jobs(session, appointment)
+    audit.record(session, "appointment.declined", actor_id=counselor.id, actor_label=counselor.username,
+                 object_type="appointment", object_id=appointment.id, ip=ip)
+    _notify_requester(session, appointment, "appointment_declined")
+
+
+def requester_may_change(appointment: Appointment, service_type: ServiceType, now: datetime) -> bool:
+    """Requesters cancel or move only before the service type's notice period starts."""
+    return appointment.starts_at - now >= timedelta(hours=service_type.min_notice_hours)
+
+
+def cancel(session: Session, appointment: Appointment, *, by_counselor: User | None, requester: Requester | None,
+           reason: str = "", version: int, ip: str = "", now: datetime | None = None) -> None:
+    now = now or utcnow()
+    if appointment.status not in LIVE_STATUSES:
+        raise BookingError(_("Jadwal ini sudah tidak aktif."))
+    if by_counselor is None:
+        service_type = session.get(ServiceType, appointment.service_type_id)
+        if not requester_may_change(appointment, service_type, now):
+            raise BookingError(_("Jadwal ini sudah terlalu dekat untuk dibatalkan di aplikasi. Hubungi layanan."))
+    if len(reason) > NOTE_LIMIT:
+        raise BookingError(_("Alasan terlalu panjang: paling banyak %(n)s huruf.", n=NOTE_LIMIT))
+    if not _changed(session, appointment.id, version, AppointmentStatus(appointment.status),
+                    status=AppointmentStatus.CANCELLED, is_live=False,
+                    cancelled_by="counselor" if by_counselor else "requester", cancel_reason=reason.strip()):
+        raise BookingError(_("Jadwal ini sudah berubah. Lihat keadaan terbaru."))
+    session.refresh(appointment)
+    _cancel_jobs(session, appointment)
+    actor = by_counselor or (requester.user if requester else None)
+    audit.record(session, "appointment.cancelled", actor_id=actor.id if actor else None,
+                 actor_label=actor.username if actor else "code-holder", object_type="appointment",
+                 object_id=appointment.id, ip=ip)
+    if by_counselor is not None:
+        _notify_requester(session, appointment, "appointment_cancelled")
+    else:
+        _notify_counselor(session, appointment, "appointment_cancelled")
+
+
+def move(session: Session, appointment: Appointment, *, by_counselor: User | None, requester: Requester | None,
+         starts_at: datetime, reason: str = "", version: int, ip: str = "", now: datetime | None = None) -> Appointment:
+    """Move to a new time: the old appointment is cancelled and linked to a new one, in one transaction. A move
+    by the counselor is confirmed at once; a move asked by the requester waits for confirmation again."""
+    now = now or utcnow()
+    if appointment.status not in LIVE_STATUSES:
+        raise BookingError(_("Jadwal ini sudah tidak aktif."))
+    if by_counselor is not None and not reason.strip():
+        raise BookingError(_("Tulis alasan pemindahan; peminta akan membacanya."))
+    service_type = session.get(ServiceType, appointment.service_type_id)
+    if by_counselor is None and not requester_may_change(appointment, service_type, now):
+        raise BookingError(_("Jadwal ini sudah terlalu dekat untuk dipindah di aplikasi. Hubungi layanan."))
+    if not _changed(session, appointment.id, version, AppointmentStatus(appointment.status),
+                    status=AppointmentStatus.CANCELLED, is_live=False,
+                    cancelled_by="counselor" if by_counselor else "requester",
+                    cancel_reason=reason.strip() or _("Dipindah ke waktu lain")):
+        raise BookingError(_("Jadwal ini sudah berubah. Lihat keadaan terbaru."))
+    session.refresh(appointment)
+    _cancel_jobs(session, appointment)
+    day = starts_at.astimezone(WITA).date()
+    offered = free_slots(session, service_type, now=now, first_day=day, days=1,
+                         counselor_id=appointment.counselor_id, within_notice=by_counselor is not None)
+    if not any(slot.starts_at == starts_at for slot in offered.get(day, [])):
+        raise SlotTaken(_("Waktu ini sudah tidak tersedia. Pilih waktu lain dari daftar terbaru."))
+    block_start, block_end = block_of(service_type, starts_at)
+    confirmed = by_counselor is not None or not service_type.needs_confirmation
+    moved = Appointment(
+        counselor_id=appointment.counselor_id, service_type_id=appointment.service_type_id, starts_at=starts_at,
+        ends_at=starts_at + (appointment.ends_at - appointment.starts_at), block_start=block_start,
+        block_end=block_end, status=AppointmentStatus.CONFIRMED if confirmed else AppointmentStatus.REQUESTED,
+        hold_expires_at=None if confirmed else now + DEFAULT_HOLD, requester_user_id=appointment.requester_user_id,
+        report_id=appointment.report_id, child_id=appointment.child_id, child_agreed=appointment.child_agreed,
+        note=appointment.note, rescheduled_from_id=appointment.id, created_at=now, updated_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(moved)
+            session.flush()
+    except IntegrityError as exc:
+        raise SlotTaken(_("Waktu ini baru saja dipesan orang lain. Pilih waktu lain dari daftar terbaru.")) from exc
+    actor = by_counselor or (requester.user if requester else None)
+    audit.record(session, "appointment.moved", actor_id=actor.id if actor else None,
+                 actor_label=actor.username if actor else "code-holder", object_type="appointment",
+                 object_id=moved.id, ip=ip, moved_from=appointment.id)
+    if confirmed:
+        _schedule_reminders(session, moved, now)
+    if by_counselor is not None:
+        _notify_requester(session, moved, "appointment_moved")
+    else:
+        _notify_counselor(session, moved, "appointment_requested")
+    return moved
+
+
+def record_attendance(session: Session, appointment: Appointment, counselor: User, *, attended: bool, version: int,
+                      ip: str = "", now: datetime | None = None) -> None:
+    now = now or utcnow()
+    if appointment.starts_at > now:
+        raise BookingError(_("Kehadiran baru bisa dicatat setelah jadwal dimulai."))
+    target = AppointmentStatus.COMPLETED if attended else AppointmentStatus.NO_SHOW
+    if not _changed(session, appointment.id, version, AppointmentStatus.CONFIRMED, status=target, is_live=False):
+        raise BookingError(_("Hanya jadwal yang terkonfirmasi yang bisa dicatat kehadirannya."))
+    session.refresh(appointment)
+    _cancel_jobs(session, appointment)
+    audit.record(session, f"appointment.{target.value}", actor_id=counselor.id, actor_label=counselor.username,
+                 object_type="appointment", object_id=appointment.id, ip=ip)
+
+
+def may_see(appointment: Appointment, *, user: User | None, case_report_id: int | None) -> bool:
+    """The requester, the code holder of the linked case, the appointment's counselor and supervisors."""
+    if user is not None and user.active:
+        if user.role == Role.SUPERVISOR or user.id in (appointment.counselor_id, appointment.requester_user_id):
+            return True
+    return (case_report_id is not None and appointment.requester_user_id is None
+            and appointment.report_id == case_report_id)
+
+

@@ -1,0 +1,106 @@
+"""Free time: a counselor's weekly hours (WITA), less holidays, exceptions, notice periods and the time live
+appointments already hold."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlmodel import Session
+
+from server.accounts.models import Role, User
+from server.appointments.models import Appointment, AppointmentStatus, AvailabilityException, ServiceType, WeeklyHours
+from server.i18n import WITA
+from server.workdays import holidays_between
+
+SLOT_STEP = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class Slot:
+    counselor_id: int
+    counselor_name: str
+    starts_at: datetime
+    ends_at: datetime
+
+    @property
+    def key(self) -> str:
+        """What a booking form sends back: counselor and start, nothing else to trust."""
+        return f"{self.counselor_id}@{int(self.starts_at.timestamp())}"
+
+
+def block_of(service_type: ServiceType, starts_at: datetime) -> tuple[datetime, datetime]:
+    ends_at = starts_at + timedelta(minutes=service_type.duration_minutes)
+    return (starts_at - timedelta(minutes=service_type.buffer_before_minutes),
+            ends_at + timedelta(minutes=service_type.buffer_after_minutes))
+
+
+def _overlaps(start: datetime, end: datetime, spans: list[tuple[datetime, datetime]]) -> bool:
+    return any(s < end and start < e for s, e in spans)
+
+
+def free_slots(
+    session: Session, service_type: ServiceType, *, now: datetime, first_day: date | None = None, days: int = 7,
+    counselor_id: int | None = None, within_notice: bool = False,
+) -> dict[date, list[Slot]]:
+    """Bookable starts per WITA day, earliest first, for `days` days from `first_day` (today by default),
+    within the service type's notice and booking horizon (counselors moving a session may go `within_notice`)."""
+    earliest = now if within_notice else now + timedelta(hours=service_type.min_notice_hours)
+    latest = now + timedelta(days=service_type.max_days_ahead)
+    first_day = first_day or now.astimezone(WITA).date()
+    last_day = first_day + timedelta(days=days - 1)
+    window_start = datetime.combine(first_day, datetime.min.time(), tzinfo=WITA)
+    window_end = datetime.combine(last_day + timedelta(days=1), datetime.min.time(), tzinfo=WITA)
+
+    rules_query = (
+        select(WeeklyHours, User.display_name)
+        .join(User, User.id == WeeklyHours.counselor_id)
+        .where(User.active, User.role == Role.COUNSELOR,
+               or_(WeeklyHours.service_type_id.is_(None), WeeklyHours.service_type_id == service_type.id))
+    )
+    if counselor_id is not None:
+        rules_query = rules_query.where(WeeklyHours.counselor_id == counselor_id)
+    rules = session.execute(rules_query).all()
+    if not rules:
+        return {}
+    counselor_ids = {rule.counselor_id for rule, _name in rules}
+    holidays = holidays_between(session, first_day, last_day)
+    away: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+    for exception in session.execute(select(AvailabilityException).where(
+        AvailabilityException.counselor_id.in_(counselor_ids),
+        AvailabilityException.starts_at < window_end, AvailabilityException.ends_at > window_start,
+    )).scalars():
+        away[exception.counselor_id].append((exception.starts_at, exception.ends_at))
+    busy: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+    for appointment in session.execute(select(Appointment).where(
+        Appointment.counselor_id.in_(counselor_ids), Appointment.is_live,
+        Appointment.block_start < window_end + timedelta(hours=2), Appointment.block_end > window_start - timedelta(hours=2),
+    )).scalars():
+        # A request nobody answered in time no longer holds its slot, even before it is marked expired.
+        if appointment.status == AppointmentStatus.REQUESTED and appointment.hold_expires_at and appointment.hold_expires_at <= now:
+            continue
+        busy[appointment.counselor_id].append((appointment.block_start, appointment.block_end))
+
+    duration = timedelta(minutes=service_type.duration_minutes)
+    result: dict[date, list[Slot]] = {}
+    day = first_day
+    while day <= last_day:
+        if day not in holidays:
+            found = []
+            for rule, name in rules:
+                if rule.weekday != day.weekday():
+                    continue
+                start = datetime.combine(day, rule.starts, tzinfo=WITA)
+                close = datetime.combine(day, rule.ends, tzinfo=WITA)
+                while start + duration <= close:
+                    block = block_of(service_type, start)
+                    if (earliest <= start <= latest and not _overlaps(start, start + duration, away[rule.counselor_id])
+                            and not _overlaps(*block, busy[rule.counselor_id])):
+                        found.append(Slot(rule.counselor_id, name, start.astimezone(now.tzinfo), (start + duration).astimezone(now.tzinfo)))
+                    start += SLOT_STEP
+            if found:
+                result[day] = sorted(set(found), key=lambda s: (s.starts_at, s.counselor_name))
+        day += timedelta(days=1)
+    return result

@@ -1,0 +1,32 @@
+from datetime import UTC, datetime, time
+
+import pytest
+from sqlalchemy import select
+
+from server.accounts.models import User
+from server.appointments.models import ServiceType, WeeklyHours
+
+# Tuesday 1 December 2026, 08.00 WITA.
+NOW = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
+
+
+def person(db, username: str) -> User:
+    return db.execute(select(User).where(User.username == username)).scalar_one()
+
+
+@pytest.fixture
+def service_type(db) -> ServiceType:
+    service_type = ServiceType(name="Konseling individu", duration_minutes=60, buffer_after_minutes=15,
+                               min_notice_hours=24, max_days_ahead=30)
+    db.add(service_type)
+    db.commit()
+    return service_type
+
+
+@pytest.fixture
+def office_hours(db) -> None:
+    """Both demo counselors work Monday to Friday, 08.00–12.00 WITA."""
+    for username in ("konselor", "konselor2"):
+        counselor = person(db, username)
+        db.add_all(WeeklyHours(counselor_id=counselor.id, weekday=day, starts=time(8), ends=time(12)) for day in range(5))
+    db.commit()

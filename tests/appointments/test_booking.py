@@ -1,0 +1,178 @@
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from server.appointments import service
+from server.appointments.models import Appointment, AppointmentStatus, AvailabilityException
+from server.appointments.slots import free_slots
+from server.i18n import WITA
+from server.notifications.models import NotificationJob
+from tests.appointments.conftest import NOW, person
+
+WEDNESDAY_9 = datetime(2026, 12, 2, 9, 0, tzinfo=WITA).astimezone(UTC)
+
+
+def _jobs(db, appointment_id: int) -> list[tuple[str, str]]:
+    return [(j.kind, j.status) for j in db.execute(select(NotificationJob).where(
+        NotificationJob.object_type == "appointment", NotificationJob.object_id == appointment_id
+    ).order_by(NotificationJob.id)).scalars()]
+
+
+def _book(db, service_type, username="orangtua", start=WEDNESDAY_9, counselor="konselor", now=NOW):
+    appointment = service.request_appointment(
+        db, service.Requester(user=person(db, username)), service_type_id=service_type.id,
+        counselor_id=person(db, counselor).id, starts_at=start, now=now,
+        child_agreed="yes" if username == "guru" else "",
+    )
+    db.commit()
+    return appointment
+
+
+def test_slots_follow_weekly_hours_in_wita_after_the_notice_period(db, service_type, office_hours):
+    slots = free_slots(db, service_type, now=NOW, days=2, counselor_id=person(db, "konselor").id)
+    assert date(2026, 12, 1) not in slots  # within the 24-hour notice
+    wednesday = [s.starts_at.astimezone(WITA).strftime("%H.%M") for s in slots[date(2026, 12, 2)]]
+    assert wednesday == ["08.00", "08.30", "09.00", "09.30", "10.00", "10.30", "11.00"]
+
+
+def test_slots_skip_weekends_holidays_and_exceptions(db, service_type, office_hours):
+    counselor = person(db, "konselor")
+    db.add(AvailabilityException(counselor_id=counselor.id, starts_at=datetime(2026, 12, 3, 0, tzinfo=UTC),
+                                 ends_at=datetime(2026, 12, 3, 2, tzinfo=UTC), reason="training"))
+    db.commit()
+    slots = free_slots(db, service_type, now=NOW, first_day=date(2026, 12, 3), days=1, counselor_id=counselor.id)
+    assert [s.starts_at.astimezone(WITA).hour for s in slots[date(2026, 12, 3)]][0] == 10
+    christmas = free_slots(db, service_type, now=datetime(2026, 12, 20, tzinfo=UTC), first_day=date(2026, 12, 24),
+                           days=4)
+    assert christmas == {}  # 24 cuti bersama, 25 Natal, 26–27 weekend
+
+
+def test_a_request_holds_its_slot_and_tells_the_counselor(db, service_type, office_hours):
+    appointment = _book(db, service_type)
+    assert appointment.status == AppointmentStatus.REQUESTED and appointment.hold_expires_at == NOW + timedelta(hours=24)
+    assert _jobs(db, appointment.id) == [("appointment_requested", "pending")]
+    slots = free_slots(db, service_type, now=NOW, first_day=date(2026, 12, 2), days=1,
+                       counselor_id=appointment.counselor_id)[date(2026, 12, 2)]
+    taken = {s.starts_at.astimezone(WITA).strftime("%H.%M") for s in slots}
+    assert not {"08.30", "09.00", "09.30", "10.00"} & taken  # 09.00–10.00 plus the 15-minute buffer
+
+
+def test_the_loser_of_a_slot_gets_a_clear_answer(db, service_type, office_hours):
+    _book(db, service_type)
+    with pytest.raises(service.SlotTaken):
+        _book(db, service_type, username="guru")
+
+
+def test_a_person_holds_at_most_three_open_requests(db, service_type, office_hours):
+    for hour, minute in ((8, 0), (9, 30), (11, 0)):
+        _book(db, service_type, start=datetime(2026, 12, 2, hour, minute, tzinfo=WITA).astimezone(UTC))
+    with pytest.raises(service.BookingError, match="3 permintaan"):
+        _book(db, service_type, start=datetime(2026, 12, 3, 8, tzinfo=WITA).astimezone(UTC))
+
+
+def test_confirming_is_a_conditional_update_and_schedules_reminders(db, service_type, office_hours):
+    appointment = _book(db, service_type)
+    counselor = person(db, "konselor")
+    with pytest.raises(service.BookingError):
+        service.confirm(db, appointment, counselor, version=appointment.version + 1, now=NOW)
+    service.confirm(db, appointment, counselor, version=appointment.version, now=NOW)
+    db.commit()
+    assert appointment.status == AppointmentStatus.CONFIRMED
+    jobs = _jobs(db, appointment.id)
+    assert ("appointment_confirmed", "pending") in jobs
+    reminders = db.execute(select(NotificationJob).where(NotificationJob.kind.like("reminder_%"))).scalars().all()
+    assert sorted((j.kind, j.due_at, j.urgency) for j in reminders) == sorted(
+        [("reminder_24h", WEDNESDAY_9 - timedelta(hours=24), "normal")] * 2
+        + [("reminder_1h", WEDNESDAY_9 - timedelta(hours=1), "high")] * 2
+    )
+    with pytest.raises(service.BookingError):
+        service.confirm(db, appointment, counselor, version=appointment.version - 1, now=NOW)
+
+
+def test_declining_needs_a_reason_frees_the_slot_and_tells_the_requester(db, service_type, office_hours):
+    appointment = _book(db, service_type)
+    counselor = person(db, "konselor")
+    with pytest.raises(service.BookingError, match="alasan"):
+        service.decline(db, appointment, counselor, version=appointment.version, reason=" ")
+    service.decline(db, appointment, counselor, version=appointment.version, reason="Konselor sedang dinas luar")
+    db.commit()
+    assert appointment.status == AppointmentStatus.DECLINED and not appointment.is_live
+    assert ("appointment_declined", "pending") in _jobs(db, appointment.id)
+    _book(db, service_type, username="guru")
+
+
+def test_unanswered_requests_expire_and_stop_holding_the_slot(db, service_type, office_hours):
+    appointment = _book(db, service_type)
+    later = NOW + timedelta(hours=25)
+    assert service.expire_unanswered(db, later) == [appointment.id]
+    db.commit()
+    assert appointment.status == AppointmentStatus.EXPIRED
+    assert ("appointment_expired", "pending") in _jobs(db, appointment.id)
+    with pytest.raises(service.BookingError, match="kedaluwarsa"):
+        service.confirm(db, appointment, person(db, "konselor"), version=appointment.version, now=later)
+
+
+def test_requesters_cancel_only_before_the_notice_period_counselors_any_time(db, service_type, office_hours):
+    appointment = _book(db, service_type)
+    requester = service.Requester(user=person(db, "orangtua"))
+    too_late = WEDNESDAY_9 - timedelta(hours=2)
+    with pytest.raises(service.BookingError, match="terlalu dekat"):
+        service.cancel(db, appointment, by_counselor=None, requester=requester, version=appointment.version, now=too_late)
+    service.cancel(db, appointment, by_counselor=person(db, "konselor"), requester=None, reason="Sakit",
+                   version=appointment.version, now=too_late)
+    db.commit()
+    assert appointment.status == AppointmentStatus.CANCELLED and appointment.cancelled_by == "counselor"
+
+
+def test_cancelling_a_confirmed_appointment_cancels_its_reminders(db, service_type, office_hours):
+    appointment = _book(db, service_type)
+    service.confirm(db, appointment, person(db, "konselor"), version=appointment.version, now=NOW)
+    service.cancel(db, appointment, by_counselor=None, requester=service.Requester(user=person(db, "orangtua")),
+                   version=appointment.version, now=NOW)
+    db.commit()
+    states = {kind: status for kind, status in _jobs(db, appointment.id) if kind.startswith("reminder")}
+    assert states == {"reminder_24h": "cancelled", "reminder_1h": "cancelled"}
+
+
+def test_moving_links_old_and_new_and_a_counselor_move_is_confirmed(db, service_type, office_hours):
+    appointment = _book(db, service_type)
+    new_start = datetime(2026, 12, 3, 10, tzinfo=WITA).astimezone(UTC)
+    with pytest.raises(service.BookingError, match="alasan"):
+        service.move(db, appointment, by_counselor=person(db, "konselor"), requester=None, starts_at=new_start,
+                     version=appointment.version, now=NOW)
+    moved = service.move(db, appointment, by_counselor=person(db, "konselor"), requester=None, starts_at=new_start,
+                         reason="Bentrok rapat", version=appointment.version, now=NOW)
+    db.commit()
+    assert appointment.status == AppointmentStatus.CANCELLED and moved.rescheduled_from_id == appointment.id
+    assert moved.status == AppointmentStatus.CONFIRMED and moved.starts_at == new_start
+    assert ("appointment_moved", "pending") in _jobs(db, moved.id)
+
+
+def test_attendance_is_recorded_after_the_start_only(db, service_type, office_hours):
+    appointment = _book(db, service_type)
+    counselor = person(db, "konselor")
+    service.confirm(db, appointment, counselor, version=appointment.version, now=NOW)
+    with pytest.raises(service.BookingError):
+        service.record_attendance(db, appointment, counselor, attended=True, version=appointment.version, now=NOW)
+    service.record_attendance(db, appointment, counselor, attended=False, version=appointment.version,
+                              now=WEDNESDAY_9 + timedelta(minutes=20))
+    db.commit()
+    assert appointment.status == AppointmentStatus.NO_SHOW and not appointment.is_live
+
+
+def test_who_may_see_an_appointment(db, service_type, office_hours):
+    appointment = _book(db, service_type)
+    assert service.may_see(appointment, user=person(db, "orangtua"), case_report_id=None)
+    assert service.may_see(appointment, user=person(db, "konselor"), case_report_id=None)
+    assert service.may_see(appointment, user=person(db, "supervisor"), case_report_id=None)
+    assert not service.may_see(appointment, user=person(db, "konselor2"), case_report_id=None)
+    assert not service.may_see(appointment, user=person(db, "guru"), case_report_id=None)
+    assert not service.may_see(appointment, user=None, case_report_id=appointment.report_id or 12345)
+
+
+def test_a_teacher_says_whether_the_student_agreed(db, service_type, office_hours):
+    with pytest.raises(service.BookingError, match="murid setuju"):
+        service.request_appointment(db, service.Requester(user=person(db, "guru")), service_type_id=service_type.id,
+                                    counselor_id=person(db, "konselor").id, starts_at=WEDNESDAY_9, now=NOW)
+    assert db.execute(select(Appointment)).first() is None
