@@ -26,6 +26,7 @@ from server.reports import service
 from server.reports.models import Report
 from server.web import client_ip, page
 
+# Path "/" so that the code holder can also book counseling (/konseling) for the case.
 CASE_COOKIE = "bc_case"
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
@@ -111,7 +112,7 @@ class ReportingController(Controller):
         db.commit()
         response = Redirect("/cek/laporan", status_code=303)
         response.set_cookie(CASE_COOKIE, token, httponly=True, samesite="lax", secure=state.settings.cookie_secure,
-                            path="/cek")
+                            path="/")
         return response
 
     def _code_holder_report(self, request: Request, db: Session, state: State) -> Report:
@@ -150,7 +151,7 @@ class ReportingController(Controller):
             service.end_case_session(db, token)
             db.commit()
         response = Redirect("/", status_code=303)
-        response.delete_cookie(CASE_COOKIE, path="/cek")
+        response.delete_cookie(CASE_COOKIE, path="/")
         return response
 
     @get("/laporan-saya", name="my_reports", guards=[auth.signed_in], sync_to_thread=True)
