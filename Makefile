@@ -57,7 +57,7 @@ chromium:
 	fi
 
 extract-messages: dev-setup
-	$(BIN)/pybabel extract --no-location --sort-by-file -F babel.cfg -o server/translations/messages.pot .
+	$(BIN)/pybabel extract --no-location --sort-by-file -k _l -F babel.cfg -o server/translations/messages.pot .
 	$(BIN)/pybabel update --no-fuzzy-matching -i server/translations/messages.pot -d server/translations -D messages
 
 bench: dev-setup

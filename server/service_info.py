@@ -24,6 +24,14 @@ class ServiceInfo:
     sapa_whatsapp: str = "08111129129"
     city_hotline: str = ""
 
+    @property
+    def whatsapp_link(self) -> str:
+        """wa.me wants the international number without "+": 0811… and +62811… both become 62811…."""
+        digits = "".join(ch for ch in self.sapa_whatsapp if ch.isdigit())
+        if not digits:
+            return ""
+        return "https://wa.me/" + ("62" + digits[1:] if digits.startswith("0") else digits)
+
 
 _cache: tuple[float, ServiceInfo] | None = None
 
@@ -44,7 +52,7 @@ def current(engine: Engine) -> ServiceInfo:
 
 
 def save(session: Session, info: ServiceInfo) -> None:
-    global _cache
+    """Write the settings in the caller's transaction; the caller calls `forget()` after committing."""
     for f in fields(ServiceInfo):
         value = getattr(info, f.name)
         existing = session.get(ServiceSetting, f.name)
@@ -52,4 +60,9 @@ def save(session: Session, info: ServiceInfo) -> None:
             session.add(ServiceSetting(key=f.name, value=value))
         else:
             existing.value = value
+
+
+def forget() -> None:
+    """Drop this process's copy, so the next page reads the committed settings."""
+    global _cache
     _cache = None

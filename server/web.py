@@ -14,6 +14,7 @@ from typing import Any
 
 from jinja2_fragments.litestar import HTMXBlockTemplate
 from litestar import Request
+from litestar.enums import MediaType
 from litestar.datastructures import MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -57,6 +58,7 @@ def page(
     fragment = bool(block and htmx and not htmx.boosted)
     return HTMXBlockTemplate(
         template_name=template,
+        media_type=MediaType.HTML,
         block_name=block if fragment else None,
         context=context,
         status_code=status_code,

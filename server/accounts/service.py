@@ -38,7 +38,7 @@ def sign_in(session: Session, settings: Settings, *, username: str, password: st
     if ratelimit.is_over(session, account_key, settings.login_limit_per_account, window) or ratelimit.is_over(
         session, address_key, settings.login_limit_per_address, window
     ):
-        audit.record(session, "signin.limited", actor_label=username, ip=ip)
+        audit.record(session, "signin.limited", ip=ip)
         session.commit()
         return SignIn(
             error=_(
@@ -52,7 +52,9 @@ def sign_in(session: Session, settings: Settings, *, username: str, password: st
     if user is None or not password_ok or not user.active:
         ratelimit.hit(session, account_key, window)
         ratelimit.hit(session, address_key, window)
-        audit.record(session, "signin.failed", actor_id=user.id if user else None, actor_label=username, ip=ip)
+        # What was typed for an unknown account is not kept: it may be a password typed into the wrong field.
+        audit.record(session, "signin.failed", actor_id=user.id if user else None,
+                     actor_label=user.username if user else "(unknown)", ip=ip)
         session.commit()
         return SignIn(error=_("Nama pengguna atau kata sandi salah."))
     if auth.needs_rehash(user.password_hash):

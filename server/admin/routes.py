@@ -1,9 +1,264 @@
-"""Supervisor pages."""
+"""Supervisor pages: people, schools, districts, the service's settings, the audit log.
+
+Thin: the rules are in admin/service.py (and accounts/service.py for accounts). Every route is for
+supervisors only. Forms post and redirect (303) with a short confirmation; an invalid form comes back with
+status 422, the message next to each field and what was typed (never a password).
+"""
 
 from __future__ import annotations
 
-from litestar import Controller
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.datastructures import State
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
+from litestar.params import Body, FromPath, FromQuery
+from litestar.response import Redirect
+from sqlmodel import Session
+
+from server import service_info
+from server.accounts import auth
+from server.accounts import service as accounts
+from server.accounts.models import District, Role, School, User
+from server.admin import service
+from server.db import DB
+from server.i18n import lazy_gettext as _l
+from server.web import client_ip, page
+
+Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+SupervisorRequest = Request[User, Any, Any]
+
+# Confirmations after a redirect, by a short code in the address: the page never echoes text from the URL.
+NOTICES = {
+    "pengguna-dibuat": _l("Akun sudah dibuat. Berikan kata sandi awalnya kepada orangnya secara langsung."),
+    "dinonaktifkan": _l("Akun sudah dinonaktifkan. Orang ini sudah dikeluarkan dari semua perangkat."),
+    "diaktifkan": _l("Akun sudah diaktifkan kembali."),
+    "anak-dihubungkan": _l("Anak sudah dihubungkan dengan akun ini."),
+    "sekolah-dibuat": _l("Sekolah sudah ditambahkan."),
+    "sekolah-dinonaktifkan": _l("Sekolah sudah dinonaktifkan. Sekolah ini tidak bisa dipilih lagi untuk akun baru."),
+    "sekolah-diaktifkan": _l("Sekolah sudah diaktifkan kembali."),
+    "kecamatan-dibuat": _l("Kecamatan sudah ditambahkan."),
+    "kecamatan-dinonaktifkan": _l("Kecamatan sudah dinonaktifkan. Kecamatan ini tidak bisa dipilih lagi."),
+    "kecamatan-diaktifkan": _l("Kecamatan sudah diaktifkan kembali."),
+    "layanan-disimpan": _l("Pengaturan layanan sudah disimpan dan tampil di semua halaman."),
+}
+
+
+def _notice(request: Request) -> str | None:
+    message = NOTICES.get(request.query_params.get("pesan", ""))
+    return str(message) if message else None
+
+
+def _actor(request: SupervisorRequest, state: State) -> service.Actor:
+    return service.Actor(request.user.id, request.user.username, client_ip(request.scope, state.settings))
+
+
+def _done(path: str, notice: str) -> Redirect:
+    return Redirect(f"{path}?pesan={notice}", status_code=303)
+
+
+def _get_or_404(db: Session, model: type, object_id: int) -> Any:
+    found = db.get(model, object_id)
+    if found is None:
+        raise NotFoundException()
+    return found
+
+
+def _role_options() -> list[tuple[str, str]]:
+    return [(role.value, role.label) for role in Role]
+
+
+def _district_options(db: Session) -> list[tuple[int, str]]:
+    return [(district.id, district.name) for district in service.districts(db, active_only=True)]
 
 
 class AdminController(Controller):
     path = "/admin"
+    guards = [auth.supervisors_only]
+
+    @get("/", name="admin")
+    async def index(self, request: SupervisorRequest) -> Any:
+        return page(request, "admin/index.html")
+
+    # --- people --------------------------------------------------------------------------------------------
+
+    @get("/pengguna", name="admin_users", sync_to_thread=True)
+    def users(
+        self, request: SupervisorRequest, db: DB, peran: FromQuery[str | None] = None,
+        setelah: FromQuery[int | None] = None,
+    ) -> Any:
+        role = service.role_filter(peran)
+        users = service.users_page(db, role=role, after=setelah)
+        return page(
+            request, "admin/users.html", block="user_list",
+            users=users, role=role.value if role else "", after=setelah, role_options=_role_options(),
+            schools={school.id: school.name for school, _district in service.schools(db)},
+            districts={district.id: district.name for district in service.districts(db)},
+        )
+
+    def _new_user_page(self, request: SupervisorRequest, db: DB, form: accounts.UserForm, status: int = 200) -> Any:
+        return page(
+            request, "admin/user_new.html", status_code=status, form=form, errors=form.errors,
+            role_options=_role_options(), school_options=service.school_options(db),
+            district_options=_district_options(db),
+        )
+
+    @get("/pengguna/baru", name="admin_user_new", sync_to_thread=True)
+    def new_user(self, request: SupervisorRequest, db: DB) -> Any:
+        return self._new_user_page(request, db, accounts.UserForm())
+
+    @post("/pengguna/baru", sync_to_thread=True)
+    def create_user(self, request: SupervisorRequest, data: Form, db: DB, state: State) -> Any:
+        form = accounts.UserForm(
+            username=data.get("username", ""),
+            display_name=data.get("display_name", ""),
+            role=data.get("role", ""),
+            school_id=service.to_id(data.get("school_id")),
+            district_id=service.to_id(data.get("district_id")),
+            password=data.get("password", ""),
+        )
+        user = service.create_user(db, form, _actor(request, state))
+        if user is None:
+            form.password = ""
+            return self._new_user_page(request, db, form, status=422)
+        db.commit()
+        return _done(f"/admin/pengguna/{user.id}", "pengguna-dibuat")
+
+    def _user_page(
+        self, request: SupervisorRequest, db: DB, person: User, *, child_form: service.ChildForm | None = None,
+        errors: dict[str, str] | None = None, status: int = 200,
+    ) -> Any:
+        child_form = child_form or service.ChildForm()
+        return page(
+            request, "admin/user.html", status_code=status, person=person, notice=_notice(request),
+            school=db.get(School, person.school_id) if person.school_id else None,
+            district=db.get(District, person.district_id) if person.district_id else None,
+            children=accounts.children_of(db, person.id) if person.role == Role.PARENT else [],
+            child_form=child_form, errors=errors or child_form.errors,
+            school_options=service.school_options(db), relation_options=list(service.RELATIONS.items()),
+        )
+
+    @get("/pengguna/{user_id:int}", name="admin_user", sync_to_thread=True)
+    def user(self, request: SupervisorRequest, db: DB, user_id: FromPath[int]) -> Any:
+        return self._user_page(request, db, _get_or_404(db, User, user_id))
+
+    @post("/pengguna/{user_id:int}/nonaktifkan", sync_to_thread=True)
+    def deactivate_user(self, request: SupervisorRequest, db: DB, state: State, user_id: FromPath[int]) -> Any:
+        person = _get_or_404(db, User, user_id)
+        if problem := service.set_user_active(db, person, active=False, actor=_actor(request, state)):
+            return self._user_page(request, db, person, errors={"form": problem}, status=422)
+        db.commit()
+        return _done(f"/admin/pengguna/{person.id}", "dinonaktifkan")
+
+    @post("/pengguna/{user_id:int}/aktifkan", sync_to_thread=True)
+    def reactivate_user(self, request: SupervisorRequest, db: DB, state: State, user_id: FromPath[int]) -> Any:
+        person = _get_or_404(db, User, user_id)
+        service.set_user_active(db, person, active=True, actor=_actor(request, state))
+        db.commit()
+        return _done(f"/admin/pengguna/{person.id}", "diaktifkan")
+
+    @post("/pengguna/{user_id:int}/anak", sync_to_thread=True)
+    def link_child(self, request: SupervisorRequest, data: Form, db: DB, state: State, user_id: FromPath[int]) -> Any:
+        person = _get_or_404(db, User, user_id)
+        form = service.ChildForm(
+            nickname=data.get("nickname", ""),
+            birth_year=data.get("birth_year", ""),
+            school_id=data.get("school_id", ""),
+            relation=data.get("relation", ""),
+        )
+        if service.link_child(db, person, form, _actor(request, state)) is None:
+            return self._user_page(request, db, person, child_form=form, status=422)
+        db.commit()
+        return _done(f"/admin/pengguna/{person.id}", "anak-dihubungkan")
+
+    # --- schools -------------------------------------------------------------------------------------------
+
+    def _schools_page(self, request: SupervisorRequest, db: DB, form: service.PlaceForm, status: int = 200) -> Any:
+        return page(
+            request, "admin/schools.html", status_code=status, schools=service.schools(db), form=form,
+            errors=form.errors, district_options=_district_options(db), notice=_notice(request),
+        )
+
+    @get("/sekolah", name="admin_schools", sync_to_thread=True)
+    def schools(self, request: SupervisorRequest, db: DB) -> Any:
+        return self._schools_page(request, db, service.PlaceForm())
+
+    @post("/sekolah", sync_to_thread=True)
+    def create_school(self, request: SupervisorRequest, data: Form, db: DB, state: State) -> Any:
+        form = service.PlaceForm(name=data.get("name", ""), district_id=data.get("district_id", ""))
+        if service.create_school(db, form, _actor(request, state)) is None:
+            return self._schools_page(request, db, form, status=422)
+        db.commit()
+        return _done("/admin/sekolah", "sekolah-dibuat")
+
+    @post("/sekolah/{school_id:int}/nonaktifkan", sync_to_thread=True)
+    def deactivate_school(self, request: SupervisorRequest, db: DB, state: State, school_id: FromPath[int]) -> Any:
+        service.set_place_active(db, _get_or_404(db, School, school_id), active=False, actor=_actor(request, state))
+        db.commit()
+        return _done("/admin/sekolah", "sekolah-dinonaktifkan")
+
+    @post("/sekolah/{school_id:int}/aktifkan", sync_to_thread=True)
+    def reactivate_school(self, request: SupervisorRequest, db: DB, state: State, school_id: FromPath[int]) -> Any:
+        service.set_place_active(db, _get_or_404(db, School, school_id), active=True, actor=_actor(request, state))
+        db.commit()
+        return _done("/admin/sekolah", "sekolah-diaktifkan")
+
+    # --- districts -----------------------------------------------------------------------------------------
+
+    def _districts_page(self, request: SupervisorRequest, db: DB, form: service.PlaceForm, status: int = 200) -> Any:
+        return page(
+            request, "admin/districts.html", status_code=status, districts=service.districts(db), form=form,
+            errors=form.errors, notice=_notice(request),
+        )
+
+    @get("/kecamatan", name="admin_districts", sync_to_thread=True)
+    def districts(self, request: SupervisorRequest, db: DB) -> Any:
+        return self._districts_page(request, db, service.PlaceForm())
+
+    @post("/kecamatan", sync_to_thread=True)
+    def create_district(self, request: SupervisorRequest, data: Form, db: DB, state: State) -> Any:
+        form = service.PlaceForm(name=data.get("name", ""))
+        if service.create_district(db, form, _actor(request, state)) is None:
+            return self._districts_page(request, db, form, status=422)
+        db.commit()
+        return _done("/admin/kecamatan", "kecamatan-dibuat")
+
+    @post("/kecamatan/{district_id:int}/nonaktifkan", sync_to_thread=True)
+    def deactivate_district(self, request: SupervisorRequest, db: DB, state: State, district_id: FromPath[int]) -> Any:
+        place = _get_or_404(db, District, district_id)
+        service.set_place_active(db, place, active=False, actor=_actor(request, state))
+        db.commit()
+        return _done("/admin/kecamatan", "kecamatan-dinonaktifkan")
+
+    @post("/kecamatan/{district_id:int}/aktifkan", sync_to_thread=True)
+    def reactivate_district(self, request: SupervisorRequest, db: DB, state: State, district_id: FromPath[int]) -> Any:
+        place = _get_or_404(db, District, district_id)
+        service.set_place_active(db, place, active=True, actor=_actor(request, state))
+        db.commit()
+        return _done("/admin/kecamatan", "kecamatan-diaktifkan")
+
+    # --- service settings ----------------------------------------------------------------------------------
+
+    @get("/layanan", name="admin_service", sync_to_thread=True)
+    def service_settings(self, request: SupervisorRequest, db: DB) -> Any:
+        return page(request, "admin/service.html", form=service.service_form(db), errors={}, notice=_notice(request))
+
+    @post("/layanan", sync_to_thread=True)
+    def save_service_settings(self, request: SupervisorRequest, data: Form, db: DB, state: State) -> Any:
+        form = {name: data.get(name, "") for name in service.SERVICE_FIELDS}
+        errors = service.save_service_info(db, form, _actor(request, state))
+        if errors:
+            return page(request, "admin/service.html", status_code=422, form=form, errors=errors, notice=None)
+        db.commit()
+        service_info.forget()
+        return _done("/admin/layanan", "layanan-disimpan")
+
+    # --- audit log -----------------------------------------------------------------------------------------
+
+    @get("/audit", name="admin_audit", sync_to_thread=True)
+    def audit_log(self, request: SupervisorRequest, db: DB, sebelum: FromQuery[int | None] = None) -> Any:
+        return page(
+            request, "admin/audit.html", entries=service.audit_page(db, before=sebelum), before=sebelum,
+            action_label=service.action_label, object_label=service.object_label,
+        )

@@ -14,6 +14,11 @@ def test_every_page_carries_the_security_headers(client):
         assert "camera=()" in headers["permissions-policy"]
 
 
+def test_pages_are_served_as_html(client):
+    for path in ("/", "/masuk", "/tidak-ada", "/lapor"):
+        assert client.get(path).headers["content-type"].startswith("text/html")
+
+
 def test_pages_have_no_inline_script(client):
     html = client.get("/").text
     assert "<script>" not in html and " on" + "click=" not in html
