@@ -1,9 +1,163 @@
-"""The installable app: manifest, service worker, offline page."""
+"""The installable app: manifest, service worker, offline page, and the server side of quick exit."""
 
 from __future__ import annotations
 
-from litestar import Controller
+import hashlib
+import json
+from functools import cache
+from typing import Any
+
+from litestar import Controller, MediaType, Request, Response, get, post
+from litestar.datastructures import State
+
+from server import service_info
+from server.accounts import auth
+from server.db import DB
+from server.i18n import current_language
+from server.i18n import gettext as _
+from server.reports import service as reports
+from server.reports.routes import CASE_COOKIE
+from server.settings import ROOT
+from server.web import page, static_url
+
+SERVICE_WORKER = ROOT / "service_worker" / "sw.js"
+OFFLINE_PATH = "/offline"
+# The app shell: everything a page needs to look right, so a page kept for offline use still renders.
+PRECACHED_STATIC = (
+    "css/app.css",
+    "js/quick-exit.js",
+    "js/app.js",
+    "js/report-form.js",
+    "js/offline-queue.js",
+    "vendor/htmx.min.js",
+    "icons/icon-192.png",
+    "icons/icon-512.png",
+    "icons/icon-maskable-512.png",
+    "icons/apple-touch-icon.png",
+)
+# What the offline page is made of: when any of it changes, the worker must change so phones fetch it again.
+OFFLINE_PAGE_TEMPLATES = ("pwa/offline.html", "base.html", "_emergency.html")
+# JSON literals in sw.js, so the file stays valid JavaScript before the server fills them in.
+VERSION_PLACEHOLDER = '"__VERSION__"'
+PRECACHE_PLACEHOLDER = '["__PRECACHE__"]'
+
+THEME_COLOR = "#1d4f91"
+BACKGROUND_COLOR = "#ffffff"
+SHORT_NAME_MAX = 12
+# The installed name sits on a home screen that someone else may look at (DESIGN.md §4): a name a
+# supervisor types in with any of these words is replaced by the product's own name.
+INDISCREET_WORDS = (
+    "kekerasan", "aniaya", "perkosa", "pelecehan", "cabul", "kdrt", "trafficking", "perdagangan orang",
+    "violence", "abuse", "assault",
+)
+QUICK_EXIT_CLEARS = '"cache", "cookies", "storage"'
+
+
+def installed_name(service_name: str) -> str:
+    lowered = service_name.lower()
+    if not service_name.strip() or any(word in lowered for word in INDISCREET_WORDS):
+        return service_info.ServiceInfo.service_name
+    return service_name.strip()
+
+
+def short_name(name: str) -> str:
+    """As many whole words as fit under a home-screen icon."""
+    if len(name) <= SHORT_NAME_MAX:
+        return name
+    words = name.split()
+    short = words[0]
+    for word in words[1:]:
+        if len(short) + 1 + len(word) > SHORT_NAME_MAX:
+            break
+        short = f"{short} {word}"
+    return short[:SHORT_NAME_MAX]
+
+
+def manifest_for(info: service_info.ServiceInfo) -> dict[str, Any]:
+    name = installed_name(info.service_name)
+    return {
+        "id": "/",
+        "name": name,
+        "short_name": short_name(name),
+        "description": _("Layanan konseling untuk anak dan remaja."),
+        "lang": current_language(),
+        "dir": "ltr",
+        "start_url": "/?source=pwa",
+        "scope": "/",
+        "display": "standalone",
+        "background_color": BACKGROUND_COLOR,
+        "theme_color": THEME_COLOR,
+        "icons": [
+            {"src": static_url("icons/icon-192.png"), "sizes": "192x192", "type": "image/png", "purpose": "any"},
+            {"src": static_url("icons/icon-512.png"), "sizes": "512x512", "type": "image/png", "purpose": "any"},
+            {
+                "src": static_url("icons/icon-maskable-512.png"),
+                "sizes": "512x512",
+                "type": "image/png",
+                "purpose": "maskable",
+            },
+        ],
+    }
+
+
+def precache_urls() -> list[str]:
+    return [*(static_url(path) for path in PRECACHED_STATIC), OFFLINE_PATH]
+
+
+@cache
+def _service_worker_parts() -> tuple[str, bytes]:
+    """sw.js and the templates of the offline page; read once, like static_url's hashes."""
+    source = SERVICE_WORKER.read_text(encoding="utf-8")
+    for placeholder in (VERSION_PLACEHOLDER, PRECACHE_PLACEHOLDER):
+        if source.count(placeholder) != 1:
+            raise RuntimeError(f"{SERVICE_WORKER} must contain {placeholder} exactly once")
+    templates = b"".join((ROOT / "templates" / name).read_bytes() for name in OFFLINE_PAGE_TEMPLATES)
+    return source, templates
+
+
+def service_worker_script(info: service_info.ServiceInfo) -> str:
+    """sw.js with its version and precache list filled in. The version changes with every precached file, the
+    worker itself, and the offline page, whose emergency numbers a supervisor may change at any time."""
+    source, offline_templates = _service_worker_parts()
+    urls = precache_urls()
+    digest = hashlib.sha256()
+    for part in (source.encode(), json.dumps(urls).encode(), offline_templates, repr(info).encode()):
+        digest.update(part)
+    return source.replace(VERSION_PLACEHOLDER, json.dumps(digest.hexdigest()[:16])).replace(
+        PRECACHE_PLACEHOLDER, json.dumps(urls)
+    )
 
 
 class PWAController(Controller):
-    pass
+    @get("/manifest.webmanifest", name="manifest", sync_to_thread=True)
+    def manifest(self, state: State) -> Response[dict[str, Any]]:
+        return Response(manifest_for(service_info.current(state.engine)), media_type="application/manifest+json")
+
+    @get("/sw.js", name="service_worker", sync_to_thread=True)
+    def service_worker(self, state: State) -> Response[str]:
+        return Response(
+            service_worker_script(service_info.current(state.engine)),
+            media_type="text/javascript",
+            headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"},
+        )
+
+    @get(OFFLINE_PATH, name="offline", media_type=MediaType.HTML)
+    async def offline(self, request: Request) -> Any:
+        return page(request, "pwa/offline.html")
+
+    @post("/keluar-cepat", name="quick_exit", status_code=204, sync_to_thread=True)
+    def quick_exit(self, request: Request, db: DB) -> Response[None]:
+        """Quick exit's server half: both ways of being let in end here, a signed-in session and a report opened
+        with its code and PIN, so their cookies are worthless even where the browser keeps them (the page's
+        JavaScript cannot delete HttpOnly cookies); Clear-Site-Data asks the browser to forget the rest."""
+        session_token = request.cookies.get(auth.SESSION_COOKIE)
+        case_token = request.cookies.get(CASE_COOKIE)
+        if session_token:
+            auth.end_session(db, session_token)
+        if case_token:
+            reports.end_case_session(db, case_token)
+        db.commit()
+        response = Response(None, status_code=204, headers={"Clear-Site-Data": QUICK_EXIT_CLEARS})
+        response.delete_cookie(auth.SESSION_COOKIE, path="/")
+        response.delete_cookie(CASE_COOKIE, path="/")
+        return response

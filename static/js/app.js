@@ -16,4 +16,44 @@
   }
   document.addEventListener("DOMContentLoaded", function () { focusErrorSummary(document); });
   document.addEventListener("htmx:afterSwap", function (event) { focusErrorSummary(event.detail.target.parentNode || document); });
+
+  // The service worker. A new version waits until the person chooses to switch (the update banner), so a
+  // page is never swapped from under someone who is typing.
+  var switchingWorker = false;
+
+  function offerUpdate(worker) {
+    var banner = document.getElementById("update-banner");
+    var button = banner && banner.querySelector("[data-update-now]");
+    if (!button) return;
+    button.onclick = function () {
+      switchingWorker = true;
+      worker.postMessage({ type: "SKIP_WAITING" });
+    };
+    banner.hidden = false;
+  }
+
+  function registerServiceWorker() {
+    navigator.serviceWorker.register("/sw.js", { scope: "/" }).then(function (registration) {
+      // Without a controller this is the first install, not an update: nothing to offer.
+      if (!navigator.serviceWorker.controller) return;
+      if (registration.waiting) offerUpdate(registration.waiting);
+      registration.addEventListener("updatefound", function () {
+        var worker = registration.installing;
+        if (!worker) return;
+        worker.addEventListener("statechange", function () {
+          if (worker.state === "installed" && registration.waiting === worker) offerUpdate(worker);
+        });
+      });
+    }, function () {
+      // Private browsing or a blocked worker: the site still works, only without offline pages.
+    });
+  }
+
+  if ("serviceWorker" in navigator) {
+    // Only the tab whose button was pressed reloads; other open tabs keep what the person typed there.
+    navigator.serviceWorker.addEventListener("controllerchange", function () {
+      if (switchingWorker) window.location.reload();
+    });
+    window.addEventListener("load", registerServiceWorker);
+  }
 })();

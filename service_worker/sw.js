@@ -1,0 +1,109 @@
+// Bintang Ceria's service worker. The server fills in VERSION and PRECACHE when it serves /sw.js
+// (server/pwa/routes.py), so a new version of any precached file makes a new worker and a fresh cache.
+"use strict";
+
+const VERSION = "__VERSION__";
+const PRECACHE = ["__PRECACHE__"];
+const OFFLINE_URL = "/offline";
+const SHELL_CACHE = "bintang-shell-" + VERSION;
+const PAGES_CACHE = "bintang-pages-" + VERSION;
+
+// The offline report queue (static/js/offline-queue.js), shared with the pages: Background Sync sends what a
+// phone saved while it had no signal, even when no page of the app is open.
+importScripts(PRECACHE.find((url) => url.startsWith("/static/js/offline-queue.js")));
+
+async function sendSavedReports() {
+  const sent = await self.BintangQueue.replay();
+  if (sent) {
+    const pages = await self.clients.matchAll({ type: "window" });
+    pages.forEach((page) => page.postMessage({ type: "outbox-sent" }));
+  }
+  // Still waiting (no signal yet, or the server busy): failing the sync makes the browser try again later.
+  const waiting = (await self.BintangQueue.pending()).filter((item) => !item.refused);
+  if (waiting.length) throw new Error("saved reports still waiting");
+}
+
+self.addEventListener("sync", (event) => {
+  if (event.tag === self.BintangQueue.SYNC_TAG) event.waitUntil(sendSavedReports());
+});
+
+self.addEventListener("install", (event) => {
+  // No skipWaiting here: the open pages were built against the old shell, so the person chooses when to
+  // switch, through the update banner.
+  event.waitUntil(
+    caches.open(SHELL_CACHE).then((cache) =>
+      // Without cookies, the offline page is the one anybody would see: never a signed-in person's header.
+      cache.addAll(PRECACHE.map((url) => new Request(url, { credentials: "omit", cache: "no-cache" })))
+    )
+  );
+});
+
+self.addEventListener("activate", (event) => {
+  const current = [SHELL_CACHE, PAGES_CACHE];
+  event.waitUntil(
+    caches.keys().then((names) =>
+      Promise.all(names.filter((name) => !current.includes(name)).map((name) => caches.delete(name)))
+    )
+  );
+});
+
+self.addEventListener("message", (event) => {
+  if (event.data && event.data.type === "SKIP_WAITING") self.skipWaiting();
+});
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  // Posts (reports, sign-in, quick exit) go straight to the network: the Cache API cannot hold them, and a
+  // post answered from anywhere else would be a post that never happened.
+  if (request.method !== "GET") return;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+  if (request.mode === "navigate") {
+    event.respondWith(networkFirst(event));
+  } else if (url.pathname.startsWith("/static/")) {
+    event.respondWith(cacheFirst(event));
+  }
+});
+
+// A page may be kept for offline use only if the server allowed it to be stored at all: signed-in and case
+// pages come with no-store and must never reach the phone's storage.
+function mayKeep(response) {
+  if (!response.ok || response.type !== "basic" || response.redirected) return false;
+  const directives = (response.headers.get("Cache-Control") || "")
+    .toLowerCase()
+    .split(",")
+    .map((directive) => directive.split("=")[0].trim());
+  return !directives.includes("no-store") && !directives.includes("private");
+}
+
+async function networkFirst(event) {
+  const request = event.request;
+  try {
+    const response = await fetch(request);
+    const keeping = mayKeep(response);
+    const copy = keeping ? response.clone() : null;
+    // A page that is no longer allowed to be stored (someone signed in) must not linger from an earlier visit.
+    event.waitUntil(
+      caches.open(PAGES_CACHE).then((cache) => (keeping ? cache.put(request, copy) : cache.delete(request)))
+    );
+    return response;
+  } catch (error) {
+    const pages = await caches.open(PAGES_CACHE);
+    const kept = await pages.match(request);
+    if (kept) return kept;
+    const offline = await caches.match(OFFLINE_URL);
+    return offline || Response.error();
+  }
+}
+
+async function cacheFirst(event) {
+  const request = event.request;
+  const cached = await caches.match(request);
+  if (cached) return cached;
+  const response = await fetch(request);
+  if (response.ok && response.type === "basic") {
+    const copy = response.clone();
+    event.waitUntil(caches.open(SHELL_CACHE).then((cache) => cache.put(request, copy)));
+  }
+  return response;
+}

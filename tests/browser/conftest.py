@@ -1,0 +1,136 @@
+"""Browser tests: the real app, served by uvicorn on a fresh demo database, driven by Debian's Chromium as a
+Pixel 7. Every browser suite uses these: `live_server` (the base URL), `neutral_site` (where quick exit
+goes, answered locally because the network is closed), `sign_in(page, username)`, `sign_out(page)` and
+`wait_until_controlled(page)` (the service worker serves the page)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, Playwright, expect
+from sqlmodel import Session
+
+from server import migrate
+from server.accounts import demo
+from server.db import make_engine
+from tests.servers import ROOT, free_port, wait_until_healthy
+
+# Quick exit leaves for this address; tests answer it themselves (see `neutral_site`).
+NEUTRAL_URL = "https://cuaca.example/hari-ini"
+NEUTRAL_PAGE = (
+    '<!doctype html><html lang="id"><head><meta charset="utf-8"><title>Cuaca hari ini</title></head>'
+    "<body><h1>Cuaca hari ini</h1><p>Cerah berawan.</p></body></html>"
+)
+
+
+def demo_database(directory: Path) -> str:
+    """A new SQLite database in `directory`, migrated and seeded with the demo people; returns its URL."""
+    url = f"sqlite:///{directory / 'bintang.sqlite3'}"
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    with Session(engine) as session:
+        demo.seed_demo(session)
+        session.commit()
+    engine.dispose()
+    return url
+
+
+@contextmanager
+def serve(database_url: str, data_dir: Path, port: int) -> Iterator[str]:
+    """The app in its own uvicorn process on 127.0.0.1:`port`, until the block ends. A test may serve the same
+    database on the same port again, which a browser sees as the same site (service workers included)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "server.app:create_app", "--host", "127.0.0.1",
+         "--port", str(port), "--no-access-log", "--log-level", "warning"],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "DATA_DIR": str(data_dir),
+            "QUICK_EXIT_URL": NEUTRAL_URL,
+            "LOG_LEVEL": "WARNING",
+        },
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(base_url, process)
+        yield base_url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    directory = tmp_path_factory.mktemp("live")
+    with serve(demo_database(directory), directory, free_port()) as base_url:
+        yield base_url
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium",
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync"]}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(
+    browser_context_args: dict[str, Any], playwright: Playwright, live_server: str
+) -> dict[str, Any]:
+    return {**browser_context_args, **playwright.devices["Pixel 7"], "base_url": live_server}
+
+
+@pytest.fixture
+def neutral_site(context: BrowserContext) -> str:
+    """The neutral site quick exit goes to, answered by the test; returns its URL."""
+    context.route(
+        NEUTRAL_URL, lambda route: route.fulfill(status=200, content_type="text/html", body=NEUTRAL_PAGE)
+    )
+    return NEUTRAL_URL
+
+
+def sign_in(page: Page, username: str, password: str = demo.DEMO_PASSWORD) -> Page:
+    """Sign in through the form, as a person would, and wait for the page it leads to."""
+    page.goto("/masuk")
+    page.get_by_label("Nama pengguna").fill(username)
+    page.get_by_label("Kata sandi").fill(password)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Masuk", exact=True).click()
+    expect(page.get_by_role("link", name="Akun saya", exact=True)).to_be_visible()
+    return page
+
+
+def sign_out(page: Page) -> Page:
+    with page.expect_navigation():
+        page.get_by_role("button", name="Keluar akun", exact=True).click()
+    expect(page.get_by_role("link", name="Masuk", exact=True)).to_be_visible()
+    return page
+
+
+def wait_until_active(page: Page) -> None:
+    """Wait until the page's service worker is installed and active. Through a flag rather than by awaiting
+    `ready` in evaluate(), which has no time limit and would hang the run if the worker never installed.
+
+    wait_for_function() is given functions, never bare expressions: Playwright re-checks an expression with
+    eval() inside the page, which the app's Content-Security-Policy forbids."""
+    page.evaluate("() => { navigator.serviceWorker.ready.then(() => { window.workerIsActive = true; }); }")
+    page.wait_for_function("() => window.workerIsActive === true")
+
+
+def wait_until_controlled(page: Page) -> None:
+    """Wait for the worker to be active, then load the page again so that the worker serves it."""
+    wait_until_active(page)
+    page.reload()
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
