@@ -66,8 +66,13 @@ class ReportingController(Controller):
 
     @post("/lapor", sync_to_thread=True)
     def submit(self, request: Request, data: Form, db: DB, state: State) -> Any:
+        # Whatever comes back holds what the person wrote (errors) or their code and PIN (receipt).
+        _private(request)
         user, ip = request.user, client_ip(request.scope, state.settings)
         form = service.ReportForm.from_data(data)
+        receipt = service.replayed_receipt(db, state.settings, form)
+        if receipt is not None:
+            return self._receipt(request, receipt, user)
         errors = service.validate_report(db, form, user)
         limited = not errors and service.submissions_over_limit(db, ip)
         if limited:
@@ -80,7 +85,9 @@ class ReportingController(Controller):
                         **_form_context(db, user, form, errors))
         receipt = service.submit_report(db, state.settings, form, user=user, ip=ip)
         db.commit()
-        _private(request)
+        return self._receipt(request, receipt, user)
+
+    def _receipt(self, request: Request, receipt: service.Receipt, user: User | None) -> Any:
         if user is not None:
             url = f"/laporan-saya/{receipt.report.id}?baru=1"
             return Response({"url": url}) if _wants_json(request) else Redirect(url, status_code=303)

@@ -299,6 +299,20 @@ class Receipt:
         return format_code(self.code)
 
 
+def replayed_receipt(session: Session, settings: Settings, form: ReportForm) -> Receipt | None:
+    """The receipt of a report that already arrived with this form's idempotency key (a phone replaying its
+    offline queue after losing the answer): answered before any limit, since nothing new is created."""
+    if not form.idempotency_key:
+        return None
+    existing = session.execute(
+        select(Report).where(Report.idempotency_key == form.idempotency_key)
+    ).scalar_one_or_none()
+    if existing is None:
+        return None
+    code, pin = make_code_and_pin(settings.secret_key, form.idempotency_key)
+    return Receipt(existing, code, pin, replayed=True)
+
+
 def submit_report(
     session: Session, settings: Settings, form: ReportForm, *, user: User | None, ip: str
 ) -> Receipt:
@@ -306,12 +320,11 @@ def submit_report(
 
     A form sent again with the same idempotency key (an offline phone replaying its queue) returns the
     receipt of the report already made."""
+    replay = replayed_receipt(session, settings, form)
+    if replay is not None:
+        return replay
     key = form.idempotency_key or None
     code, pin = make_code_and_pin(settings.secret_key, key)
-    if key:
-        existing = session.execute(select(Report).where(Report.idempotency_key == key)).scalar_one_or_none()
-        if existing is not None:
-            return Receipt(existing, code, pin, replayed=True)
     ratelimit.hit(session, f"report:address:{ip}", timedelta(hours=1))
     # Whole seconds, so that deadlines make exact keyset cursors in the inbox.
     now = utcnow().replace(microsecond=0)
@@ -607,7 +620,7 @@ def change_status(
         original = session.get(Report, duplicate_of or 0)
         if original is None or original.id == report.id:
             raise CaseError(_("Tulis nomor kasus asli yang sama dengan laporan ini."))
-    if target in (Status.IN_PROGRESS, Status.REFERRED, Status.MONITORING) and report.assigned_to_id is None:
+    if target in (Status.ASSIGNED, Status.IN_PROGRESS, Status.REFERRED, Status.MONITORING) and report.assigned_to_id is None:
         raise CaseError(_("Tugaskan kasus ini kepada konselor dulu."))
     _touch(report, version)
     before = report.status
@@ -640,6 +653,9 @@ def add_note(session: Session, report: Report, actor: User, *, body: str, ip: st
 def mark_police_reported(session: Session, report: Report, actor: User, *, version: int | None, ip: str) -> None:
     if report.police_due_at is None:
         raise CaseError(_("Kasus ini tidak memerlukan laporan ke polisi."))
+    if report.police_reported_at is not None:
+        # The first time is the evidence that the 3×24-hour deadline was met: it is never overwritten.
+        raise CaseError(_("Sudah dicatat diteruskan ke polisi."))
     _touch(report, version)
     report.police_reported_at = utcnow()
     report.next_due_at = next_deadline(report)
@@ -686,13 +702,14 @@ def update_referral(session: Session, report: Report, actor: User, *, referral_i
 # --- messages between counselor and reporter --------------------------------------------------------------
 
 
-def _check_message(session: Session, report: Report, body: str) -> str:
+def _check_message(session: Session, report: Report, body: str, side: str) -> str:
+    """Each side has its own hourly limit, so a flood from one never stops the other from answering."""
     body = body.strip()
     if not body:
         raise CaseError(_("Pesan masih kosong."))
     if len(body) > LIMITS["message"]:
         raise CaseError(_("Pesan terlalu panjang: paling banyak %(n)s huruf.", n=LIMITS["message"]))
-    if ratelimit.hit(session, f"message:report:{report.id}", timedelta(hours=1)) > MESSAGES_PER_CASE_PER_HOUR:
+    if ratelimit.hit(session, f"message:report:{report.id}:{side}", timedelta(hours=1)) > MESSAGES_PER_CASE_PER_HOUR:
         raise CaseError(_("Terlalu banyak pesan dalam satu jam. Coba lagi nanti."))
     return body
 
@@ -708,7 +725,7 @@ def notify_reporter(session: Session, report: Report, kind: str) -> None:
 
 
 def message_from_staff(session: Session, report: Report, actor: User, *, body: str, ip: str) -> None:
-    body = _check_message(session, report, body)
+    body = _check_message(session, report, body, "staff")
     report.updated_at = utcnow()
     _first_response(report)
     report.next_due_at = next_deadline(report)
@@ -718,7 +735,7 @@ def message_from_staff(session: Session, report: Report, actor: User, *, body: s
 
 
 def message_from_reporter(session: Session, report: Report, user: User | None, *, body: str, ip: str) -> None:
-    body = _check_message(session, report, body)
+    body = _check_message(session, report, body, "reporter")
     report.updated_at = utcnow()
     _event(session, report, user, "message", body=body, visible_to_reporter=True, from_reporter=True)
     audit.record(session, "report.message_received", actor_id=user.id if user else None,
@@ -823,7 +840,7 @@ def inbox(session: Session, user: User, filters: InboxFilter) -> InboxPage:
         ))
     if filters.status == "open":
         query = query.where(Report.is_open)
-    elif filters.status == "closed":
+    elif filters.status == "finished":
         query = query.where(~Report.is_open)
     elif filters.status in set(Status):
         query = query.where(Report.status == filters.status)

@@ -1,0 +1,99 @@
+"""Case codes and PINs: long enough not to be guessed, unique, forgiving to type, and stable for a replayed form."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+
+from server.reports import service
+from server.reports.models import Report
+from tests.reports.conftest import fresh, make_report
+
+SECRET = "a-test-secret-key-that-is-long-enough-000000"
+
+
+def test_two_hundred_codes_are_all_different_and_together_use_every_letter_of_the_alphabet():
+    codes = [service.make_code_and_pin(SECRET, None)[0] for _ in range(200)]
+    assert len(set(codes)) == 200
+    assert all(len(code) == 16 and set(code) <= set(service.CODE_ALPHABET) for code in codes)
+    assert set("".join(codes)) == set(service.CODE_ALPHABET)
+
+
+def test_the_alphabet_is_crockfords_base32_without_look_alike_letters():
+    assert len(service.CODE_ALPHABET) == len(set(service.CODE_ALPHABET)) == 32
+    assert not set("ILOU") & set(service.CODE_ALPHABET)
+
+
+def test_a_code_carries_at_least_80_bits_of_randomness():
+    assert service.CODE_LENGTH * math.log2(len(service.CODE_ALPHABET)) >= 80
+
+
+def test_no_position_of_a_code_is_fixed():
+    codes = [service.make_code_and_pin(SECRET, None)[0] for _ in range(200)]
+    for position in range(16):
+        assert len({code[position] for code in codes}) > 10, position
+
+
+def test_pins_are_six_digits_and_vary():
+    pins = [service.make_code_and_pin(SECRET, None)[1] for _ in range(200)]
+    assert all(re.fullmatch(r"\d{6}", pin) for pin in pins)
+    assert len(set(pins)) > 190
+
+
+def test_a_code_is_shown_in_four_groups_of_four():
+    assert service.format_code("ABCD1234EFGH5678") == "ABCD-1234-EFGH-5678"
+
+
+@pytest.mark.parametrize("typed", [
+    "abcd-1234-efgh-5678",
+    "ABCD 1234 EFGH 5678",
+    " abcd1234efgh5678 ",
+    "ABCD—1234.EFGH/5678",
+])
+def test_normalise_code_accepts_lower_case_spaces_and_dashes(typed):
+    assert service.normalise_code(typed) == "ABCD1234EFGH5678"
+
+
+def test_normalise_code_reads_o_i_l_and_u_as_crockford_does():
+    assert service.normalise_code("oO-iI-lL-uU") == "001111VV"
+    assert service.code_hash("A0B1-C1D2-VVVV-0000") == service.code_hash("aob i-cld2 uuuu-OOOO")
+
+
+def test_the_same_idempotency_key_gives_the_same_code_and_pin_and_other_keys_differ():
+    first = service.make_code_and_pin(SECRET, "offline-key-1")
+    assert service.make_code_and_pin(SECRET, "offline-key-1") == first
+    second = service.make_code_and_pin(SECRET, "offline-key-2")
+    assert second[0] != first[0]
+    assert service.make_code_and_pin("another-server-secret-key-0000000000000", "offline-key-1")[0] != first[0]
+    assert len(first[0]) == 16 and re.fullmatch(r"\d{6}", first[1])
+
+
+def test_without_a_key_every_code_is_fresh():
+    assert service.make_code_and_pin(SECRET, None) != service.make_code_and_pin(SECRET, None)
+
+
+def test_the_database_refuses_two_reports_with_the_same_code(app, db):
+    first = make_report(app, db)
+    second = make_report(app, db)
+    assert first.report.code_hash != second.report.code_hash
+    clash = fresh(db, second.report.id)
+    clash.code_hash = first.report.code_hash
+    db.add(clash)
+    with pytest.raises(IntegrityError):
+        db.commit()
+    db.rollback()
+
+
+def test_the_database_refuses_a_second_report_with_the_same_idempotency_key(app, db):
+    make_report(app, db, idempotency_key="the-same-key-1")
+    report = make_report(app, db).report
+    clash = fresh(db, report.id)
+    clash.idempotency_key = "the-same-key-1"
+    db.add(clash)
+    with pytest.raises(IntegrityError):
+        db.commit()
+    db.rollback()
+    assert db.get(Report, report.id).idempotency_key is None
