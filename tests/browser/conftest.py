@@ -1,7 +1,8 @@
 """Browser tests: the real app, served by uvicorn on a fresh demo database, driven by Debian's Chromium as a
-Pixel 7. Every browser suite uses these: `live_server` (the base URL), `neutral_site` (where quick exit
-goes, answered locally because the network is closed), `sign_in(page, username)`, `sign_out(page)` and
-`wait_until_controlled(page)` (the service worker serves the page)."""
+Pixel 7. Every browser suite uses these: `live_server` (the base URL), `live_database` (the URL of the database
+it serves), `neutral_site` (where quick exit goes, answered locally because the network is closed),
+`sign_in(page, username)`, `sign_out(page)` and `wait_until_controlled(page)` (the service worker serves the
+page)."""
 
 from __future__ import annotations
 
@@ -72,9 +73,19 @@ def serve(database_url: str, data_dir: Path, port: int) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    directory = tmp_path_factory.mktemp("live")
-    with serve(demo_database(directory), directory, free_port()) as base_url:
+def live_directory(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("live")
+
+
+@pytest.fixture(scope="session")
+def live_database(live_directory: Path) -> str:
+    """The URL of the database `live_server` serves, for tests that check what reached the server."""
+    return demo_database(live_directory)
+
+
+@pytest.fixture(scope="session")
+def live_server(live_directory: Path, live_database: str) -> Iterator[str]:
+    with serve(live_database, live_directory, free_port()) as base_url:
         yield base_url
 
 
