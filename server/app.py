@@ -25,6 +25,7 @@ from server import i18n, service_info
 from server.accounts.auth import SessionMiddleware
 from server.accounts.routes import AccountController
 from server.admin.routes import AdminController
+from server.appointments.routes import BookingController, ScheduleController
 from server.db import engine_for, utcnow
 from server.pwa.routes import PWAController
 from server.reports.routes import CaseController, ReportingController
@@ -108,6 +109,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PWAController,
             ReportingController,
             CaseController,
+            BookingController,
+            ScheduleController,
             create_static_files_router(
                 path="/static/vendor",
                 directories=[VENDOR_DIR],

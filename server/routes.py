@@ -42,10 +42,24 @@ def home_links(user: Any) -> list[HomeLink]:
         HomeLink("/cek", _("Cek laporan"), _("Lihat kabar laporanmu dan balas pesan konselor dengan kode laporan dan PIN.")),
     ]
     if user is None:
-        return [*links, HomeLink("/masuk", _("Masuk"), _("Untuk petugas, guru, orang tua, dan anak yang punya akun."))]
+        return [
+            *links,
+            HomeLink("/konseling", _("Minta konseling"),
+                     _("Pilih waktu untuk bicara dengan konselor, dengan akun atau dengan kode laporan dan PIN.")),
+            HomeLink("/masuk", _("Masuk"), _("Untuk petugas, guru, orang tua, dan anak yang punya akun.")),
+        ]
     if user.role in ("counselor", "supervisor"):
-        return [HomeLink("/kasus", _("Kotak masuk kasus"), _("Laporan baru dan kasus yang sedang ditangani.")), *links]
-    return [*links, HomeLink("/laporan-saya", _("Laporan saya"), _("Kabar laporan yang Anda kirim."))]
+        return [
+            HomeLink("/kasus", _("Kotak masuk kasus"), _("Laporan baru dan kasus yang sedang ditangani.")),
+            HomeLink("/jadwal", _("Jadwal konseling"), _("Permintaan yang menunggu jawaban, jadwal Anda, dan jam kerja.")),
+            *links,
+        ]
+    return [
+        *links,
+        HomeLink("/konseling", _("Minta konseling"), _("Pilih waktu untuk bicara dengan konselor.")),
+        HomeLink("/konseling/saya", _("Jadwal saya"), _("Jadwal konseling yang Anda minta dan kabarnya.")),
+        HomeLink("/laporan-saya", _("Laporan saya"), _("Kabar laporan yang Anda kirim.")),
+    ]
 
 
 class CoreController(Controller):

@@ -14,7 +14,14 @@ from sqlmodel import Session
 
 from server import audit
 from server.accounts.models import Guardianship, Role, User
-from server.appointments.models import LIVE_STATUSES, Appointment, AppointmentStatus, ServiceType
+from server.appointments.models import (
+    LIVE_STATUSES,
+    Appointment,
+    AppointmentStatus,
+    AvailabilityException,
+    ServiceType,
+    WeeklyHours,
+)
 from server.appointments.slots import block_of, free_slots
 from server.db import utcnow
 from server.i18n import WITA
@@ -130,6 +137,8 @@ def request_appointment(
         raise BookingError(_("Apakah murid setuju dengan jadwal konseling ini? Pilih salah satu."))
     if child_id is not None and not _may_book_for_child(session, requester, child_id):
         raise BookingError(_("Pilih anak Anda dari daftar."))
+    # Lapsed holds first, so that they neither count as open requests nor block the slot.
+    expire_unanswered(session, now)
     if open_requests(session, requester) >= MAX_OPEN_REQUESTS:
         raise BookingError(_("Anda sudah punya %(n)s permintaan yang menunggu jawaban. Tunggu jawaban konselor dulu.",
                              n=MAX_OPEN_REQUESTS))
@@ -137,12 +146,12 @@ def request_appointment(
     offered = free_slots(session, service_type, now=now, first_day=day, days=1, counselor_id=counselor_id)
     if not any(slot.starts_at == starts_at for slot in offered.get(day, [])):
         raise SlotTaken(_("Waktu ini sudah tidak tersedia. Pilih waktu lain dari daftar terbaru."))
-    expire_unanswered(session, now)
     block_start, block_end = block_of(service_type, starts_at)
     appointment = Appointment(
         counselor_id=counselor_id, service_type_id=service_type.id, starts_at=starts_at,
         ends_at=starts_at + timedelta(minutes=service_type.duration_minutes), block_start=block_start,
-        block_end=block_end, hold_expires_at=now + hold if service_type.needs_confirmation else None,
+        # A hold never outlasts the session it asks for.
+        block_end=block_end, hold_expires_at=min(now + hold, starts_at) if service_type.needs_confirmation else None,
         status=AppointmentStatus.REQUESTED if service_type.needs_confirmation else AppointmentStatus.CONFIRMED,
         requester_user_id=requester.user.id if requester.user else None,
         report_id=requester.report_id or report_id, child_id=child_id, child_agreed=child_agreed, note=note,
@@ -322,3 +331,96 @@ def may_see(appointment: Appointment, *, user: User | None, case_report_id: int 
             and appointment.report_id == case_report_id)
 
 
+
+
+# --- what the pages list (queries only) --------------------------------------------------------------------
+
+
+def shown_status(appointment: Appointment, now: datetime) -> AppointmentStatus:
+    """The state to show: a request whose hold ran out is expired even before expire_unanswered marks it."""
+    if (appointment.status == AppointmentStatus.REQUESTED and appointment.hold_expires_at is not None
+            and appointment.hold_expires_at <= now):
+        return AppointmentStatus.EXPIRED
+    return AppointmentStatus(appointment.status)
+
+
+def appointments_of(session: Session, requester: Requester, *, limit: int = 100) -> list[Appointment]:
+    """A requester's own appointments (a code holder's: those booked with the case code), latest time first."""
+    return list(session.execute(
+        select(Appointment).where(_requester_filter(requester))
+        .order_by(Appointment.starts_at.desc(), Appointment.id.desc()).limit(limit)
+    ).scalars())
+
+
+def waiting_for(session: Session, counselor_id: int | None, now: datetime) -> list[Appointment]:
+    """Requests still waiting for an answer, soonest session first; every counselor's when `counselor_id` is None."""
+    query = select(Appointment).where(
+        Appointment.status == AppointmentStatus.REQUESTED,
+        (Appointment.hold_expires_at.is_(None)) | (Appointment.hold_expires_at > now),
+    )
+    if counselor_id is not None:
+        query = query.where(Appointment.counselor_id == counselor_id)
+    return list(session.execute(query.order_by(Appointment.starts_at, Appointment.id)).scalars())
+
+
+def agenda(session: Session, counselor_id: int, start: datetime, end: datetime) -> list[Appointment]:
+    """A counselor's sessions starting in [start, end): held, confirmed and those already attended or missed."""
+    shown = (AppointmentStatus.REQUESTED, AppointmentStatus.CONFIRMED, AppointmentStatus.COMPLETED,
+             AppointmentStatus.NO_SHOW)
+    return list(session.execute(
+        select(Appointment).where(Appointment.counselor_id == counselor_id, Appointment.starts_at >= start,
+                                  Appointment.starts_at < end, Appointment.status.in_(shown))
+        .order_by(Appointment.starts_at, Appointment.id)
+    ).scalars())
+
+
+def moved_to(session: Session, appointment: Appointment) -> Appointment | None:
+    """The appointment this one was moved to, if it was."""
+    return session.execute(
+        select(Appointment).where(Appointment.rescheduled_from_id == appointment.id).order_by(Appointment.id.desc())
+    ).scalars().first()
+
+
+def active_service_types(session: Session) -> list[ServiceType]:
+    return list(session.execute(
+        select(ServiceType).where(ServiceType.active).order_by(ServiceType.name, ServiceType.id)
+    ).scalars())
+
+
+def display_names(session: Session, user_ids: set[int | None]) -> dict[int, str]:
+    ids = [user_id for user_id in user_ids if user_id is not None]
+    if not ids:
+        return {}
+    return dict(session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
+
+
+def is_requester(appointment: Appointment, *, user: User | None, case_report_id: int | None) -> bool:
+    """Who may cancel or move it as the one who asked: the signed-in requester, or the holder of the code of the
+    case it was booked with (never a code holder for a booking made from an account)."""
+    if appointment.requester_user_id is not None:
+        return user is not None and user.active and user.id == appointment.requester_user_id
+    return case_report_id is not None and appointment.report_id == case_report_id
+
+
+def weekly_hours_of(session: Session, counselor_id: int) -> list[WeeklyHours]:
+    return list(session.execute(
+        select(WeeklyHours).where(WeeklyHours.counselor_id == counselor_id)
+        .order_by(WeeklyHours.weekday, WeeklyHours.starts, WeeklyHours.id)
+    ).scalars())
+
+
+def exceptions_of(session: Session, counselor_id: int, *, ending_after: datetime) -> list[AvailabilityException]:
+    return list(session.execute(
+        select(AvailabilityException).where(AvailabilityException.counselor_id == counselor_id,
+                                            AvailabilityException.ends_at > ending_after)
+        .order_by(AvailabilityException.starts_at, AvailabilityException.id)
+    ).scalars())
+
+
+def live_between(session: Session, counselor_id: int, start: datetime, end: datetime) -> int:
+    """How many live appointments of a counselor overlap [start, end): what a new leave would clash with."""
+    return session.execute(
+        select(func.count()).select_from(Appointment).where(
+            Appointment.counselor_id == counselor_id, Appointment.is_live, Appointment.starts_at < end,
+            Appointment.ends_at > start)
+    ).scalar_one()

@@ -1,0 +1,1143 @@
+"""Appointment pages.
+
+/konseling   people who book: a signed-in child, parent or teacher, or the holder of a case code (no account).
+             Choose a service, pick a free slot, add a note; one page per appointment (and its .ics); "Jadwal saya".
+/jadwal      counselors: requests to answer, their day and week, one appointment with its actions, weekly
+             hours and leave. Supervisors also: service types and public holidays.
+
+Handlers are thin: they read the form, call service.py, and render. A refused change comes back with status
+422, the reason next to the form, FRESH free slots and everything that was typed. Every page here is marked
+private (`no-store`), code holders included, and an appointment someone may not see is "not found".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, fields
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import (
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+)
+from litestar.params import Body, FromPath, FromQuery
+from litestar.plugins.htmx import ClientRedirect
+from litestar.response import Redirect
+from sqlalchemy import select
+from sqlmodel import Session
+
+from server import audit
+from server.accounts import auth
+from server.accounts.models import Child, Role, User
+from server.accounts.service import children_of
+from server.appointments import service
+from server.appointments.models import (
+    LIVE_STATUSES,
+    Appointment,
+    AppointmentStatus,
+    AvailabilityException,
+    Mode,
+    ServiceType,
+    WeeklyHours,
+)
+from server.appointments.slots import Slot, free_slots
+from server.db import DB, utcnow
+from server.i18n import WITA, format_wita_date
+from server.i18n import gettext as _
+from server.i18n import lazy_gettext as _l
+from server.models import Holiday
+from server.reports import service as reports
+from server.reports.models import Report
+from server.reports.routes import CASE_COOKIE
+from server.web import client_ip, page
+
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+REQUESTER_ROLES = frozenset({Role.CHILD, Role.PARENT, Role.TEACHER})
+SLOT_DAYS = 7
+CHILD_AGREED = ("yes", "no", "unsure")
+EXCEPTION_REASONS = ("leave", "training", "other")
+HOLIDAY_KINDS = ("libur_nasional", "cuti_bersama")
+HOURS_STEP_MINUTES = 30
+ATTENDANCE_NOTE_LIMIT = 2000
+
+# Confirmations after a redirect, by a short code in the address: the page never echoes text from the URL.
+NOTICES = {
+    "baru": _l("Permintaanmu sudah terkirim. Kabar dari konselor akan tampil di halaman ini."),
+    "dipindah-diminta": _l("Permintaan pindah jadwal sudah terkirim. Kabar dari konselor akan tampil di halaman ini."),
+    "dibatalkan": _l("Jadwal sudah dibatalkan."),
+    "dikonfirmasi": _l("Jadwal sudah dikonfirmasi. Peminta diberi tahu."),
+    "ditolak": _l("Permintaan sudah ditolak. Peminta akan membaca alasannya."),
+    "dipindah": _l("Jadwal sudah dipindah. Peminta diberi tahu."),
+    "kehadiran": _l("Kehadiran sudah dicatat."),
+    "jam-ditambah": _l("Jam kerja sudah ditambahkan."),
+    "jam-dihapus": _l("Jam kerja sudah dihapus."),
+    "pengecualian-ditambah": _l("Waktu tidak tersedia sudah disimpan."),
+    "pengecualian-bentrok": _l("Waktu tidak tersedia sudah disimpan. Ada jadwal konseling pada waktu itu: pindahkan "
+                               "atau batalkan jadwal tersebut dari halaman Jadwal."),
+    "pengecualian-dihapus": _l("Waktu tidak tersedia sudah dihapus."),
+    "layanan-dibuat": _l("Jenis layanan sudah ditambahkan."),
+    "layanan-disimpan": _l("Jenis layanan sudah disimpan."),
+    "layanan-nonaktif": _l("Jenis layanan sudah dinonaktifkan. Layanan ini tidak bisa dipilih lagi."),
+    "layanan-aktif": _l("Jenis layanan sudah diaktifkan kembali."),
+    "libur-ditambah": _l("Hari libur sudah ditambahkan."),
+    "libur-dihapus": _l("Hari libur sudah dihapus."),
+}
+
+
+def _private(request: Request) -> None:
+    request.scope["private"] = True  # type: ignore[typeddict-unknown-key]
+
+
+def _notice(request: Request) -> str | None:
+    message = NOTICES.get(request.query_params.get("pesan", ""))
+    return str(message) if message else None
+
+
+def _one(data: dict[str, Any], name: str) -> str:
+    value = data.get(name, "")
+    if isinstance(value, list):
+        value = value[-1] if value else ""
+    return str(value).strip()
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _day(value: str | None) -> date | None:
+    if not value or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _noon(day: date) -> datetime:
+    return datetime.combine(day, time(12), tzinfo=WITA)
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=WITA)
+
+
+def _today(now: datetime) -> date:
+    return now.astimezone(WITA).date()
+
+
+def _parse_slot(value: str) -> tuple[int, datetime] | None:
+    """A Slot.key sent back by a form: "counselorid@epoch"."""
+    match = re.fullmatch(r"(\d{1,9})@(\d{1,12})", value)
+    if not match:
+        return None
+    return int(match[1]), datetime.fromtimestamp(int(match[2]), UTC)
+
+
+def _ip(request: Request, state: State) -> str:
+    return client_ip(request.scope, state.settings)
+
+
+def _done(path: str, notice: str) -> Redirect:
+    return Redirect(f"{path}{'&' if '?' in path else '?'}pesan={notice}", status_code=303)
+
+
+# --- free slots, a week at a time --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SlotDay:
+    label: str
+    slots: list[Slot]
+
+
+@dataclass(frozen=True)
+class SlotWeek:
+    """The free slots of up to seven days, with links to the weeks before and after (None at the edges)."""
+
+    days: list[SlotDay]
+    first_day: date
+    range_label: str
+    previous_url: str | None
+    next_url: str | None
+
+    @property
+    def counselor_names(self) -> list[str]:
+        return sorted({slot.counselor_name for day in self.days for slot in day.slots})
+
+
+def slot_week(db: Session, service_type: ServiceType, *, wanted: str, now: datetime, base_url: str,
+              counselor_id: int | None = None, within_notice: bool = False) -> SlotWeek:
+    today = _today(now)
+    last_bookable = (now + timedelta(days=service_type.max_days_ahead)).astimezone(WITA).date()
+    first = _day(wanted) or today
+    first = min(max(first, today), max(last_bookable, today))
+    free = free_slots(db, service_type, now=now, first_day=first, days=SLOT_DAYS, counselor_id=counselor_id,
+                      within_notice=within_notice)
+    days = [SlotDay(format_wita_date(_noon(day), "EEEE, d MMMM y"), slots) for day, slots in sorted(free.items())]
+    last = first + timedelta(days=SLOT_DAYS - 1)
+    separator = "&" if "?" in base_url else "?"
+    previous_day = max(today, first - timedelta(days=SLOT_DAYS))
+    next_day = first + timedelta(days=SLOT_DAYS)
+    return SlotWeek(
+        days=days, first_day=first,
+        range_label=f"{format_wita_date(_noon(first), 'd MMMM')} – {format_wita_date(_noon(last), 'd MMMM y')}",
+        previous_url=f"{base_url}{separator}mulai={previous_day.isoformat()}" if first > today else None,
+        next_url=f"{base_url}{separator}mulai={next_day.isoformat()}" if next_day <= last_bookable else None,
+    )
+
+
+# --- who books ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Booker:
+    """The person on /konseling: a signed-in child, parent or teacher, or the holder of a case's code."""
+
+    user: User | None = None
+    report: Report | None = None
+
+    @property
+    def requester(self) -> service.Requester:
+        return service.Requester(user=self.user, report_id=None if self.user else self.report.id)
+
+
+def _case_report(request: Request, db: Session, state: State) -> Report | None:
+    return reports.report_for_case_token(db, state.settings, request.cookies.get(CASE_COOKIE))
+
+
+def _booker(request: Request, db: Session, state: State) -> Booker | None:
+    user = request.user
+    if user is not None:
+        return Booker(user=user) if user.role in REQUESTER_ROLES else None
+    report = _case_report(request, db, state)
+    return Booker(report=report) if report is not None else None
+
+
+def _requester_of(appointment: Appointment, user: User | None) -> service.Requester:
+    """The requester of an appointment the person was found to have asked for (service.is_requester)."""
+    if appointment.requester_user_id is None:
+        return service.Requester(report_id=appointment.report_id)
+    return service.Requester(user=user)
+
+
+def _not_a_booker(request: Request) -> Any:
+    """Staff have their own schedule; anyone else signs in or opens their case with its code first."""
+    if request.user is not None and request.user.is_staff:
+        return Redirect("/jadwal", status_code=303)
+    return page(request, "appointments/start.html", next_url="/konseling")
+
+
+def _sign_in_or_code(request: Request, _exc: NotAuthorizedException) -> Any:
+    """Signed out and no case code: a page offers both ways in (a code holder has no account to sign in to, so
+    the app's usual redirect to the sign-in page would be a dead end); anything else is refused."""
+    _private(request)
+    if request.method == "GET":
+        return page(request, "appointments/start.html", next_url=request.url.path)
+    return page(request, "error.html", status_code=401, status=401)
+
+
+@dataclass
+class BookingForm:
+    """What the booking form sent, as typed, so a refused booking comes back with nothing lost."""
+
+    layanan: str = ""
+    slot: str = ""
+    note: str = ""
+    child_id: str = ""
+    child_agreed: str = ""
+    report_id: str = ""
+    mulai: str = ""
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> BookingForm:
+        return cls(**{f.name: _one(data, f.name) for f in fields(cls)})
+
+
+def _child_options(db: Session, user: User | None) -> list[tuple[int, str]]:
+    if user is None or user.role != Role.PARENT:
+        return []
+    return [(child.id, child.nickname) for child in children_of(db, user.id)]
+
+
+def _report_options(db: Session, user: User | None) -> list[tuple[int, str]]:
+    if user is None:
+        return []
+    return [(report.id, _("Laporan %(when)s", when=format_wita_date(report.created_at, "d MMMM y")))
+            for report in reports.reports_by(db, user)]
+
+
+def _check_booking(db: Session, booker: Booker, form: BookingForm) -> dict[str, str]:
+    """Which answer needs fixing, field by field; service.request_appointment has the last word."""
+    errors: dict[str, str] = {}
+    chosen = db.get(ServiceType, _int(form.layanan) or 0)
+    if chosen is None or not chosen.active:
+        errors["layanan"] = _("Pilih layanan dari daftar.")
+    elif _parse_slot(form.slot) is None:
+        errors["slot"] = _("Pilih salah satu waktu yang masih kosong.")
+    if len(form.note.strip()) > service.NOTE_LIMIT:
+        errors["note"] = _("Catatan terlalu panjang: paling banyak %(n)s huruf.", n=service.NOTE_LIMIT)
+    children = _child_options(db, booker.user)
+    if children and _int(form.child_id) not in {child_id for child_id, _name in children}:
+        errors["child_id"] = _("Pilih anak yang akan ikut konseling.")
+    if booker.user is not None and booker.user.role == Role.TEACHER and form.child_agreed not in CHILD_AGREED:
+        errors["child_agreed"] = _("Apakah murid setuju dengan konseling ini? Pilih salah satu.")
+    own_reports = {report_id for report_id, _label in _report_options(db, booker.user)}
+    if form.report_id and _int(form.report_id) not in own_reports:
+        errors["report_id"] = _("Pilih laporan Anda dari daftar, atau kosongkan.")
+    return errors
+
+
+# --- appointments as the pages show them --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AppointmentView:
+    """One appointment with what its pages show next to it."""
+
+    appointment: Appointment
+    status: AppointmentStatus
+    service_type: ServiceType
+    counselor_name: str
+
+    @property
+    def id(self) -> int:
+        return self.appointment.id
+
+
+def _views(db: Session, appointments: list[Appointment], now: datetime) -> list[AppointmentView]:
+    names = service.display_names(db, {a.counselor_id for a in appointments})
+    types = {t.id: t for t in db.execute(select(ServiceType).where(
+        ServiceType.id.in_({a.service_type_id for a in appointments}))).scalars()} if appointments else {}
+    return [AppointmentView(a, service.shown_status(a, now), types[a.service_type_id], names.get(a.counselor_id, ""))
+            for a in appointments]
+
+
+def _view(db: Session, appointment: Appointment, now: datetime) -> AppointmentView:
+    return _views(db, [appointment], now)[0]
+
+
+def _ics_text(value: str) -> str:
+    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+
+
+def _ics_fold(line: str) -> str:
+    """RFC 5545 §3.1: content lines longer than 75 octets continue on the next line after one space."""
+    parts, current, limit = [], "", 75
+    for char in line:
+        if len((current + char).encode()) > limit:
+            parts.append(current)
+            current, limit = "", 74
+        current += char
+    parts.append(current)
+    return "\r\n ".join(parts)
+
+
+def calendar_file(view: AppointmentView, *, page_url: str) -> str:
+    """A VCALENDAR with one VEVENT in WITA. The summary is neutral: a calendar is seen by whoever holds the phone."""
+    appointment = view.appointment
+
+    def local(moment: datetime) -> str:
+        return moment.astimezone(WITA).strftime("%Y%m%dT%H%M%S")
+
+    status = {AppointmentStatus.REQUESTED: "TENTATIVE", AppointmentStatus.CONFIRMED: "CONFIRMED",
+              AppointmentStatus.COMPLETED: "CONFIRMED", AppointmentStatus.NO_SHOW: "CONFIRMED"}.get(view.status,
+                                                                                                  "CANCELLED")
+    lines = [
+        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Bintang Ceria//Jadwal konseling//ID", "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        "BEGIN:VTIMEZONE", "TZID:Asia/Makassar",
+        "BEGIN:STANDARD", "DTSTART:19700101T000000", "TZOFFSETFROM:+0800", "TZOFFSETTO:+0800", "TZNAME:WITA",
+        "END:STANDARD", "END:VTIMEZONE",
+        "BEGIN:VEVENT",
+        f"UID:appointment-{appointment.id}@bintang-ceria",
+        f"DTSTAMP:{appointment.updated_at.astimezone(UTC).strftime('%Y%m%dT%H%M%SZ')}",
+        f"DTSTART;TZID=Asia/Makassar:{local(appointment.starts_at)}",
+        f"DTEND;TZID=Asia/Makassar:{local(appointment.ends_at)}",
+        f"SUMMARY:{_ics_text(_('Jadwal konseling'))}",
+        f"STATUS:{status}",
+        f"SEQUENCE:{appointment.version}",
+        f"URL:{page_url}",
+    ]
+    if view.service_type.place and view.service_type.mode != Mode.PHONE:
+        lines.append(f"LOCATION:{_ics_text(view.service_type.place)}")
+    lines += ["END:VEVENT", "END:VCALENDAR"]
+    return "".join(_ics_fold(line) + "\r\n" for line in lines)
+
+
+# --- /konseling: people who book ----------------------------------------------------------------------------
+
+
+class BookingController(Controller):
+    path = "/konseling"
+    exception_handlers = {NotAuthorizedException: _sign_in_or_code}
+
+    def _booking_page(self, request: Request, db: Session, booker: Booker, form: BookingForm, *,
+                      errors: dict[str, str], status_code: int = 200) -> Any:
+        now = utcnow()
+        service_types = service.active_service_types(db)
+        chosen = next((t for t in service_types if str(t.id) == form.layanan), None)
+        if chosen is None and len(service_types) == 1:
+            chosen = service_types[0]
+        week = slot_week(db, chosen, wanted=form.mulai, now=now, base_url=f"/konseling?layanan={chosen.id}") \
+            if chosen else None
+        return page(
+            request, "appointments/book.html", block="slots", status_code=status_code, form=form, errors=errors,
+            booker=booker, service_types=service_types, chosen=chosen, week=week,
+            child_options=_child_options(db, booker.user), report_options=_report_options(db, booker.user),
+        )
+
+    @get("/", name="booking", sync_to_thread=True)
+    def booking(self, request: Request, db: DB, state: State, layanan: FromQuery[str] = "",
+                mulai: FromQuery[str] = "", laporan: FromQuery[str] = "") -> Any:
+        _private(request)
+        booker = _booker(request, db, state)
+        if booker is None:
+            return _not_a_booker(request)
+        form = BookingForm(layanan=layanan, mulai=mulai, report_id=laporan if booker.user else "")
+        return self._booking_page(request, db, booker, form, errors={})
+
+    @post("/", sync_to_thread=True)
+    def book(self, request: Request, data: Form, db: DB, state: State) -> Any:
+        _private(request)
+        booker = _booker(request, db, state)
+        if booker is None:
+            raise PermissionDeniedException() if request.user is not None else NotAuthorizedException()
+        form = BookingForm.from_data(data)
+        errors = _check_booking(db, booker, form)
+        if not errors:
+            counselor_id, starts_at = _parse_slot(form.slot)  # type: ignore[misc]
+            try:
+                appointment = service.request_appointment(
+                    db, booker.requester, service_type_id=int(form.layanan), counselor_id=counselor_id,
+                    starts_at=starts_at, note=form.note, child_id=_int(form.child_id),
+                    child_agreed=form.child_agreed if booker.user and booker.user.role == Role.TEACHER else "",
+                    report_id=_int(form.report_id), ip=_ip(request, state),
+                )
+                db.commit()
+                return _done(f"/konseling/{appointment.id}", "baru")
+            except service.SlotTaken as exc:
+                db.rollback()
+                errors, form.slot = {"slot": str(exc)}, ""
+            except service.BookingError as exc:
+                db.rollback()
+                errors = {"form": str(exc)}
+        return self._booking_page(request, db, booker, form, errors=errors, status_code=422)
+
+    @get("/saya", name="my_appointments", sync_to_thread=True)
+    def mine(self, request: Request, db: DB, state: State) -> Any:
+        _private(request)
+        booker = _booker(request, db, state)
+        if booker is None:
+            return _not_a_booker(request)
+        now = utcnow()
+        views = _views(db, service.appointments_of(db, booker.requester), now)
+        return page(request, "appointments/mine.html", booker=booker, now=now,
+                    upcoming=[v for v in views if v.appointment.ends_at > now][::-1],
+                    past=[v for v in views if v.appointment.ends_at <= now])
+
+    # --- one appointment ---------------------------------------------------------------------------------
+
+    def _visible(self, request: Request, db: Session, state: State, appointment_id: int) -> tuple[Appointment, bool]:
+        """The appointment and whether the person is its requester. Someone signed out without a case code is
+        offered both ways in; an appointment the person may not see is "not found"."""
+        _private(request)
+        user = request.user
+        case = _case_report(request, db, state) if user is None or user.role in REQUESTER_ROLES else None
+        if user is None and case is None:
+            raise NotAuthorizedException()
+        appointment = db.get(Appointment, appointment_id)
+        case_id = case.id if case else None
+        if appointment is None or not service.may_see(appointment, user=user, case_report_id=case_id):
+            raise NotFoundException()
+        return appointment, service.is_requester(appointment, user=user, case_report_id=case_id)
+
+    def _appointment_page(self, request: Request, db: Session, appointment: Appointment, is_requester: bool, *,
+                          errors: dict[str, str] | None = None, values: dict[str, Any] | None = None,
+                          status_code: int = 200) -> Any:
+        now = utcnow()
+        view = _view(db, appointment, now)
+        moved = service.moved_to(db, appointment)
+        child = db.get(Child, appointment.child_id) if appointment.child_id else None
+        may_change = (is_requester and view.status in LIVE_STATUSES
+                      and service.requester_may_change(appointment, view.service_type, now))
+        return page(
+            request, "appointments/appointment.html", status_code=status_code, view=view, is_requester=is_requester,
+            may_change=may_change, moved_to=_view(db, moved, now) if moved else None, child=child,
+            is_staff=request.user is not None and request.user.is_staff, notice=_notice(request),
+            errors=errors or {}, values=values or {},
+        )
+
+    @get("/{ref:str}", name="appointment", sync_to_thread=True)
+    def appointment(self, request: Request, ref: FromPath[str], db: DB, state: State) -> Any:
+        match = re.fullmatch(r"(\d{1,12})(\.ics)?", ref)
+        if not match:
+            raise NotFoundException()
+        appointment, is_requester = self._visible(request, db, state, int(match[1]))
+        if match[2]:
+            view = _view(db, appointment, utcnow())
+            body = calendar_file(view, page_url=f"{str(request.base_url).rstrip('/')}/konseling/{appointment.id}")
+            return Response(body.encode(), media_type="text/calendar; charset=utf-8", headers={
+                "Content-Disposition": 'attachment; filename="jadwal-konseling.ics"'})
+        return self._appointment_page(request, db, appointment, is_requester)
+
+    @post("/{appointment_id:int}/batal", sync_to_thread=True)
+    def cancel(self, request: Request, appointment_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
+        appointment, is_requester = self._visible(request, db, state, appointment_id)
+        if not is_requester:
+            raise NotFoundException()
+        try:
+            service.cancel(db, appointment, by_counselor=None, requester=_requester_of(appointment, request.user),
+                           reason=_one(data, "reason"), version=_int(_one(data, "version")) or 0,
+                           ip=_ip(request, state))
+        except service.BookingError as exc:
+            db.rollback()
+            db.refresh(appointment)
+            return self._appointment_page(request, db, appointment, is_requester, errors={"batal": str(exc)},
+                                          values=data, status_code=422)
+        db.commit()
+        return _done(f"/konseling/{appointment.id}", "dibatalkan")
+
+    def _move_page(self, request: Request, db: Session, appointment: Appointment, *, mulai: str, slot: str = "",
+                   errors: dict[str, str] | None = None, status_code: int = 200) -> Any:
+        now = utcnow()
+        view = _view(db, appointment, now)
+        week = slot_week(db, view.service_type, wanted=mulai, now=now, base_url=f"/konseling/{appointment.id}/pindah",
+                         counselor_id=appointment.counselor_id)
+        return page(request, "appointments/move.html", block="slots", status_code=status_code, view=view, week=week,
+                    slot=slot, errors=errors or {})
+
+    def _movable(self, request: Request, db: Session, state: State, appointment_id: int) -> Appointment | None:
+        appointment, is_requester = self._visible(request, db, state, appointment_id)
+        if not is_requester:
+            raise NotFoundException()
+        service_type = db.get(ServiceType, appointment.service_type_id)
+        if (service.shown_status(appointment, utcnow()) not in LIVE_STATUSES
+                or not service.requester_may_change(appointment, service_type, utcnow())):
+            return None
+        return appointment
+
+    @get("/{appointment_id:int}/pindah", name="appointment_move", sync_to_thread=True)
+    def move_form(self, request: Request, appointment_id: FromPath[int], db: DB, state: State,
+                  mulai: FromQuery[str] = "") -> Any:
+        appointment = self._movable(request, db, state, appointment_id)
+        if appointment is None:
+            # Too late to move: the appointment's page says why (htmx, asking for the slots only, goes there too).
+            if getattr(request, "htmx", None):
+                return ClientRedirect(f"/konseling/{appointment_id}")
+            return Redirect(f"/konseling/{appointment_id}", status_code=303)
+        return self._move_page(request, db, appointment, mulai=mulai)
+
+    @post("/{appointment_id:int}/pindah", sync_to_thread=True)
+    def move(self, request: Request, appointment_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
+        appointment = self._movable(request, db, state, appointment_id)
+        if appointment is None:
+            return Redirect(f"/konseling/{appointment_id}", status_code=303)
+        chosen = _parse_slot(_one(data, "slot"))
+        mulai = _one(data, "mulai")
+        if chosen is None or chosen[0] != appointment.counselor_id:
+            return self._move_page(request, db, appointment, mulai=mulai, status_code=422,
+                                   errors={"slot": _("Pilih salah satu waktu yang masih kosong.")})
+        try:
+            moved = service.move(db, appointment, by_counselor=None, requester=_requester_of(appointment, request.user),
+                                 starts_at=chosen[1], version=_int(_one(data, "version")) or 0, ip=_ip(request, state))
+        except service.SlotTaken as exc:
+            db.rollback()
+            db.refresh(appointment)
+            return self._move_page(request, db, appointment, mulai=mulai, errors={"slot": str(exc)}, status_code=422)
+        except service.BookingError as exc:
+            db.rollback()
+            db.refresh(appointment)
+            return self._move_page(request, db, appointment, mulai=mulai, slot=_one(data, "slot"),
+                                   errors={"form": str(exc)}, status_code=422)
+        db.commit()
+        return _done(f"/konseling/{moved.id}", "dipindah-diminta")
+
+
+# --- /jadwal: counselors -----------------------------------------------------------------------------------
+
+
+def _counselors(db: Session) -> list[User]:
+    return list(db.execute(select(User).where(User.active, User.role == Role.COUNSELOR)
+                           .order_by(User.display_name)).scalars())
+
+
+def _whose(request: Request, db: Session, wanted: str) -> User | None:
+    """Whose schedule: a counselor's own; a supervisor's choice of counselor (None until chosen). A counselor
+    asking for someone else's gets "not found"."""
+    user = request.user
+    if user.role == Role.COUNSELOR:
+        if wanted and _int(wanted) != user.id:
+            raise NotFoundException()
+        return user
+    counselor = db.get(User, _int(wanted) or 0) if wanted else None
+    if wanted and (counselor is None or counselor.role != Role.COUNSELOR or not counselor.active):
+        raise NotFoundException()
+    return counselor
+
+
+@dataclass(frozen=True)
+class AgendaDay:
+    label: str
+    items: list[AppointmentView]
+
+
+@dataclass(frozen=True)
+class Requesting:
+    """Who asked, as a counselor sees it."""
+
+    kind: str
+    name: str = ""
+    child: str = ""
+
+
+def _requesting(db: Session, appointments: list[Appointment]) -> dict[int, Requesting]:
+    users = {u.id: u for u in db.execute(select(User).where(
+        User.id.in_({a.requester_user_id for a in appointments if a.requester_user_id}))).scalars()}
+    children = {c.id: c.nickname for c in db.execute(select(Child).where(
+        Child.id.in_({a.child_id for a in appointments if a.child_id}))).scalars()}
+    found = {}
+    for appointment in appointments:
+        user = users.get(appointment.requester_user_id)
+        found[appointment.id] = Requesting(
+            kind=user.role_label if user else _("Pemegang kode laporan (tanpa akun)"),
+            name=user.display_name if user else "", child=children.get(appointment.child_id, ""))
+    return found
+
+
+class ScheduleController(Controller):
+    path = "/jadwal"
+    guards = [auth.staff_only]
+
+    @get("/", name="schedule", sync_to_thread=True)
+    def schedule(self, request: Request, db: DB, hari: FromQuery[str] = "", minggu: FromQuery[str] = "",
+                 konselor: FromQuery[str] = "") -> Any:
+        _private(request)
+        counselor = _whose(request, db, konselor)
+        now = utcnow()
+        today = _today(now)
+        day = _day(hari)
+        by_day = day is not None
+        start = day if by_day else (_day(minggu) or today)
+        if not by_day:
+            start -= timedelta(days=start.weekday())
+        length = 1 if by_day else 7
+        waiting = service.waiting_for(db, counselor.id if counselor else None, now)
+        booked = service.agenda(db, counselor.id, _midnight(start).astimezone(UTC),
+                                _midnight(start + timedelta(days=length)).astimezone(UTC)) if counselor else []
+        views = {v.id: v for v in _views(db, waiting + booked, now)}
+        days = [AgendaDay(format_wita_date(_noon(d), "EEEE, d MMMM y"),
+                          [views[a.id] for a in booked if a.starts_at.astimezone(WITA).date() == d])
+                for d in (start + timedelta(days=i) for i in range(length))]
+        who = f"&konselor={counselor.id}" if counselor and request.user.role == Role.SUPERVISOR else ""
+        step = "hari" if by_day else "minggu"
+        in_view = start <= today < start + timedelta(days=length)
+        return page(
+            request, "appointments/schedule.html", counselor=counselor, counselors=_counselors(db),
+            waiting=[views[a.id] for a in waiting], requesting=_requesting(db, waiting + booked), days=days,
+            by_day=by_day, now=now, notice=_notice(request),
+            previous_url=f"/jadwal?{step}={(start - timedelta(days=length)).isoformat()}{who}",
+            next_url=f"/jadwal?{step}={(start + timedelta(days=length)).isoformat()}{who}",
+            day_url=f"/jadwal?hari={(today if in_view else start).isoformat()}{who}",
+            week_url=f"/jadwal?minggu={start.isoformat()}{who}",
+            today_url=f"/jadwal?{step}={today.isoformat()}{who}",
+        )
+
+    # --- one appointment, as its counselor handles it ----------------------------------------------------
+
+    def _handled(self, request: Request, db: Session, appointment_id: int) -> Appointment:
+        _private(request)
+        appointment = db.get(Appointment, appointment_id)
+        user = request.user
+        if appointment is None or not (user.role == Role.SUPERVISOR or appointment.counselor_id == user.id):
+            raise NotFoundException()
+        return appointment
+
+    def _manage_page(self, request: Request, db: Session, appointment: Appointment, *, mulai: str = "",
+                     errors: dict[str, str] | None = None, values: dict[str, Any] | None = None,
+                     status_code: int = 200) -> Any:
+        now = utcnow()
+        view = _view(db, appointment, now)
+        live = view.status in LIVE_STATUSES
+        week = slot_week(db, view.service_type, wanted=mulai or _one(values or {}, "mulai"), now=now,
+                         base_url=f"/jadwal/{appointment.id}", counselor_id=appointment.counselor_id,
+                         within_notice=True) if live else None
+        report = db.get(Report, appointment.report_id) if appointment.report_id else None
+        moved = service.moved_to(db, appointment)
+        previous = db.get(Appointment, appointment.rescheduled_from_id) if appointment.rescheduled_from_id else None
+        return page(
+            request, "appointments/manage.html", block="slots", status_code=status_code, view=view, week=week,
+            requesting=_requesting(db, [appointment])[appointment.id], report=report,
+            report_link=report is not None and reports.can_handle(request.user, report),
+            moved_to=_view(db, moved, now) if moved else None, previous=_view(db, previous, now) if previous else None,
+            may_answer=view.status == AppointmentStatus.REQUESTED, live=live,
+            may_record=view.status == AppointmentStatus.CONFIRMED and appointment.starts_at <= now,
+            notice=_notice(request), errors=errors or {}, values=values or {},
+        )
+
+    @get("/{appointment_id:int}", name="schedule_appointment", sync_to_thread=True)
+    def manage(self, request: Request, appointment_id: FromPath[int], db: DB, mulai: FromQuery[str] = "") -> Any:
+        return self._manage_page(request, db, self._handled(request, db, appointment_id), mulai=mulai)
+
+    def _act(self, request: Request, db: Session, appointment_id: int, data: dict[str, Any], form_name: str,
+             notice: str, action: Any) -> Any:
+        """Run one counselor action; a refused one shows the appointment again with the reason next to its form."""
+        appointment = self._handled(request, db, appointment_id)
+        try:
+            result = action(appointment, _int(_one(data, "version")) or 0)
+        except (service.BookingError, reports.CaseError) as exc:
+            db.rollback()
+            db.refresh(appointment)
+            return self._manage_page(request, db, appointment, errors={form_name: str(exc)}, values=data,
+                                     status_code=422)
+        db.commit()
+        target = result if isinstance(result, Appointment) else appointment
+        back = "/jadwal" if _one(data, "lanjut") == "jadwal" else f"/jadwal/{target.id}"
+        return _done(back, notice)
+
+    @post("/{appointment_id:int}/konfirmasi", sync_to_thread=True)
+    def confirm(self, request: Request, appointment_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
+        return self._act(request, db, appointment_id, data, "konfirmasi", "dikonfirmasi", lambda appointment, version:
+                         service.confirm(db, appointment, request.user, version=version, ip=_ip(request, state)))
+
+    @post("/{appointment_id:int}/tolak", sync_to_thread=True)
+    def decline(self, request: Request, appointment_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
+        return self._act(request, db, appointment_id, data, "tolak", "ditolak", lambda appointment, version:
+                         service.decline(db, appointment, request.user, version=version,
+                                         reason=_one(data, "reason"), ip=_ip(request, state)))
+
+    @post("/{appointment_id:int}/batal", sync_to_thread=True)
+    def cancel(self, request: Request, appointment_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
+        def cancel_it(appointment: Appointment, version: int) -> None:
+            if not _one(data, "reason"):
+                raise service.BookingError(_("Tulis alasan pembatalan; peminta akan membacanya."))
+            service.cancel(db, appointment, by_counselor=request.user, requester=None, reason=_one(data, "reason"),
+                           version=version, ip=_ip(request, state))
+        return self._act(request, db, appointment_id, data, "batal", "dibatalkan", cancel_it)
+
+    @post("/{appointment_id:int}/pindah", sync_to_thread=True)
+    def move(self, request: Request, appointment_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
+        def move_it(appointment: Appointment, version: int) -> Appointment:
+            chosen = _parse_slot(_one(data, "slot"))
+            if chosen is None or chosen[0] != appointment.counselor_id:
+                raise service.SlotTaken(_("Pilih salah satu waktu yang masih kosong."))
+            return service.move(db, appointment, by_counselor=request.user, requester=None, starts_at=chosen[1],
+                                reason=_one(data, "reason"), version=version, ip=_ip(request, state))
+        return self._act(request, db, appointment_id, data, "pindah", "dipindah", move_it)
+
+    @post("/{appointment_id:int}/kehadiran", sync_to_thread=True)
+    def attendance(self, request: Request, appointment_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
+        def record(appointment: Appointment, version: int) -> None:
+            attended, note = _one(data, "attended"), _one(data, "note")
+            if attended not in ("yes", "no"):
+                raise service.BookingError(_("Pilih: hadir atau tidak hadir."))
+            if len(note) > ATTENDANCE_NOTE_LIMIT:
+                raise service.BookingError(_("Catatan terlalu panjang: paling banyak %(n)s huruf.",
+                                             n=ATTENDANCE_NOTE_LIMIT))
+            service.record_attendance(db, appointment, request.user, attended=attended == "yes", version=version,
+                                      ip=_ip(request, state))
+            report = db.get(Report, appointment.report_id) if appointment.report_id else None
+            if note and report is not None:
+                what = _("hadir") if attended == "yes" else _("tidak hadir")
+                when = format_wita_date(appointment.starts_at, "d MMMM y")
+                body = _("Sesi konseling %(when)s (%(what)s): %(note)s", when=when, what=what, note=note)
+                reports.add_note(db, report, request.user, body=body, ip=_ip(request, state))
+        return self._act(request, db, appointment_id, data, "kehadiran", "kehadiran", record)
+
+    # --- weekly hours and time away ----------------------------------------------------------------------
+
+    def _availability_page(self, request: Request, db: Session, counselor: User | None, *,
+                           errors: dict[str, str] | None = None, values: dict[str, Any] | None = None,
+                           status_code: int = 200) -> Any:
+        now = utcnow()
+        return page(
+            request, "appointments/availability.html", status_code=status_code, counselor=counselor,
+            counselors=_counselors(db), notice=_notice(request), errors=errors or {}, values=values or {},
+            hours=service.weekly_hours_of(db, counselor.id) if counselor else [],
+            away=service.exceptions_of(db, counselor.id, ending_after=now) if counselor else [],
+            service_types={t.id: t.name for t in db.execute(select(ServiceType)).scalars()},
+            service_type_options=[(t.id, t.name) for t in service.active_service_types(db)],
+            who=f"?konselor={counselor.id}" if counselor and request.user.role == Role.SUPERVISOR else "",
+        )
+
+    @get("/ketersediaan", name="availability", sync_to_thread=True)
+    def availability(self, request: Request, db: DB, konselor: FromQuery[str] = "") -> Any:
+        _private(request)
+        return self._availability_page(request, db, _whose(request, db, konselor))
+
+    def _owner(self, request: Request, db: Session, data: dict[str, Any]) -> User:
+        counselor = _whose(request, db, _one(data, "konselor"))
+        if counselor is None:
+            raise NotFoundException()
+        return counselor
+
+    def _back(self, request: Request, counselor: User) -> str:
+        return f"/jadwal/ketersediaan?konselor={counselor.id}" if request.user.role == Role.SUPERVISOR \
+            else "/jadwal/ketersediaan"
+
+    @post("/ketersediaan/jam", sync_to_thread=True)
+    def add_hours(self, request: Request, data: Form, db: DB, state: State) -> Any:
+        counselor = self._owner(request, db, data)
+        hours, errors = _check_hours(db, counselor, data)
+        if errors:
+            return self._availability_page(request, db, counselor, errors=errors, values=data, status_code=422)
+        db.add(hours)
+        db.flush()
+        audit.record(db, "availability.hours_added", actor_id=request.user.id, actor_label=request.user.username,
+                     object_type="weekly_hours", object_id=hours.id, ip=_ip(request, state), counselor_id=counselor.id,
+                     weekday=hours.weekday, starts=hours.starts, ends=hours.ends, service_type_id=hours.service_type_id)
+        db.commit()
+        return _done(self._back(request, counselor), "jam-ditambah")
+
+    @post("/ketersediaan/jam/{hours_id:int}/hapus", sync_to_thread=True)
+    def remove_hours(self, request: Request, hours_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
+        counselor = self._owner(request, db, data)
+        hours = db.get(WeeklyHours, hours_id)
+        if hours is None or hours.counselor_id != counselor.id:
+            raise NotFoundException()
+        audit.record(db, "availability.hours_removed", actor_id=request.user.id, actor_label=request.user.username,
+                     object_type="weekly_hours", object_id=hours.id, ip=_ip(request, state), counselor_id=counselor.id,
+                     weekday=hours.weekday, starts=hours.starts, ends=hours.ends)
+        db.delete(hours)
+        db.commit()
+        return _done(self._back(request, counselor), "jam-dihapus")
+
+    @post("/ketersediaan/pengecualian", sync_to_thread=True)
+    def add_time_away(self, request: Request, data: Form, db: DB, state: State) -> Any:
+        counselor = self._owner(request, db, data)
+        away, errors = _check_time_away(counselor, data)
+        if errors:
+            return self._availability_page(request, db, counselor, errors=errors, values=data, status_code=422)
+        db.add(away)
+        db.flush()
+        audit.record(db, "availability.exception_added", actor_id=request.user.id, actor_label=request.user.username,
+                     object_type="availability_exception", object_id=away.id, ip=_ip(request, state),
+                     counselor_id=counselor.id, starts_at=away.starts_at, ends_at=away.ends_at, reason=away.reason)
+        clashes = service.live_between(db, counselor.id, away.starts_at, away.ends_at)
+        db.commit()
+        return _done(self._back(request, counselor), "pengecualian-bentrok" if clashes else "pengecualian-ditambah")
+
+    @post("/ketersediaan/pengecualian/{away_id:int}/hapus", sync_to_thread=True)
+    def remove_time_away(self, request: Request, away_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
+        counselor = self._owner(request, db, data)
+        away = db.get(AvailabilityException, away_id)
+        if away is None or away.counselor_id != counselor.id:
+            raise NotFoundException()
+        audit.record(db, "availability.exception_removed", actor_id=request.user.id,
+                     actor_label=request.user.username, object_type="availability_exception", object_id=away.id,
+                     ip=_ip(request, state), counselor_id=counselor.id, starts_at=away.starts_at,
+                     ends_at=away.ends_at)
+        db.delete(away)
+        db.commit()
+        return _done(self._back(request, counselor), "pengecualian-dihapus")
+
+    # --- supervisors: service types ----------------------------------------------------------------------
+
+    @get("/jenis-layanan", name="service_types", guards=[auth.supervisors_only], sync_to_thread=True)
+    def service_types(self, request: Request, db: DB) -> Any:
+        _private(request)
+        types = list(db.execute(select(ServiceType).order_by(ServiceType.active.desc(), ServiceType.name)).scalars())
+        return page(request, "appointments/service_types.html", service_types=types, notice=_notice(request))
+
+    def _service_type_page(self, request: Request, form: ServiceTypeForm, *, service_type: ServiceType | None,
+                           errors: dict[str, str] | None = None, status_code: int = 200) -> Any:
+        return page(request, "appointments/service_type_form.html", status_code=status_code, form=form,
+                    service_type=service_type, errors=errors or {})
+
+    @get("/jenis-layanan/baru", name="service_type_new", guards=[auth.supervisors_only], sync_to_thread=True)
+    def new_service_type(self, request: Request) -> Any:
+        _private(request)
+        return self._service_type_page(request, ServiceTypeForm.of(ServiceType(name="")), service_type=None)
+
+    @post("/jenis-layanan/baru", guards=[auth.supervisors_only], sync_to_thread=True)
+    def create_service_type(self, request: Request, data: Form, db: DB, state: State) -> Any:
+        _private(request)
+        form = ServiceTypeForm.from_data(data)
+        errors = form.check()
+        if errors:
+            return self._service_type_page(request, form, service_type=None, errors=errors, status_code=422)
+        service_type = ServiceType(name="")
+        form.apply(service_type)
+        db.add(service_type)
+        db.flush()
+        audit.record(db, "service_type.created", actor_id=request.user.id, actor_label=request.user.username,
+                     object_type="service_type", object_id=service_type.id, ip=_ip(request, state), **form.changes())
+        db.commit()
+        return _done("/jadwal/jenis-layanan", "layanan-dibuat")
+
+    def _service_type(self, db: Session, service_type_id: int) -> ServiceType:
+        service_type = db.get(ServiceType, service_type_id)
+        if service_type is None:
+            raise NotFoundException()
+        return service_type
+
+    @get("/jenis-layanan/{service_type_id:int}", name="service_type", guards=[auth.supervisors_only],
+         sync_to_thread=True)
+    def edit_service_type(self, request: Request, service_type_id: FromPath[int], db: DB) -> Any:
+        _private(request)
+        service_type = self._service_type(db, service_type_id)
+        return self._service_type_page(request, ServiceTypeForm.of(service_type), service_type=service_type)
+
+    @post("/jenis-layanan/{service_type_id:int}", guards=[auth.supervisors_only], sync_to_thread=True)
+    def save_service_type(self, request: Request, service_type_id: FromPath[int], data: Form, db: DB,
+                          state: State) -> Any:
+        _private(request)
+        service_type = self._service_type(db, service_type_id)
+        form = ServiceTypeForm.from_data(data)
+        errors = form.check()
+        if errors:
+            return self._service_type_page(request, form, service_type=service_type, errors=errors, status_code=422)
+        before = ServiceTypeForm.of(service_type).changes()
+        form.apply(service_type)
+        changed = {name: value for name, value in form.changes().items() if before.get(name) != value}
+        audit.record(db, "service_type.updated", actor_id=request.user.id, actor_label=request.user.username,
+                     object_type="service_type", object_id=service_type.id, ip=_ip(request, state), **changed)
+        db.commit()
+        return _done("/jadwal/jenis-layanan", "layanan-disimpan")
+
+    @post("/jenis-layanan/{service_type_id:int}/aktif", guards=[auth.supervisors_only], sync_to_thread=True)
+    def toggle_service_type(self, request: Request, service_type_id: FromPath[int], data: Form, db: DB,
+                            state: State) -> Any:
+        _private(request)
+        service_type = self._service_type(db, service_type_id)
+        service_type.active = _one(data, "active") == "1"
+        audit.record(db, "service_type.activated" if service_type.active else "service_type.deactivated",
+                     actor_id=request.user.id, actor_label=request.user.username, object_type="service_type",
+                     object_id=service_type.id, ip=_ip(request, state))
+        db.commit()
+        return _done("/jadwal/jenis-layanan", "layanan-aktif" if service_type.active else "layanan-nonaktif")
+
+    # --- supervisors: public holidays --------------------------------------------------------------------
+
+    def _holidays_page(self, request: Request, db: Session, year: int, *, errors: dict[str, str] | None = None,
+                       line_errors: list[str] | None = None, values: dict[str, Any] | None = None,
+                       status_code: int = 200) -> Any:
+        holidays = list(db.execute(select(Holiday).where(Holiday.day >= date(year, 1, 1),
+                                                         Holiday.day <= date(year, 12, 31))
+                                   .order_by(Holiday.day)).scalars())
+        return page(request, "appointments/holidays.html", status_code=status_code, year=year, holidays=holidays,
+                    labels={h.day: format_wita_date(_noon(h.day), "EEEE, d MMMM y") for h in holidays},
+                    errors=errors or {}, line_errors=line_errors or [], values=values or {}, notice=_notice(request))
+
+    @get("/libur", name="holidays", guards=[auth.supervisors_only], sync_to_thread=True)
+    def holidays(self, request: Request, db: DB, tahun: FromQuery[str] = "") -> Any:
+        _private(request)
+        year = _int(tahun) if _int(tahun) and 2000 <= _int(tahun) <= 2100 else _today(utcnow()).year
+        return self._holidays_page(request, db, year)
+
+    @post("/libur", guards=[auth.supervisors_only], sync_to_thread=True)
+    def add_holidays(self, request: Request, data: Form, db: DB, state: State) -> Any:
+        _private(request)
+        kind, text = _one(data, "kind"), str(data.get("lines", ""))
+        errors: dict[str, str] = {}
+        if kind not in HOLIDAY_KINDS:
+            errors["kind"] = _("Pilih jenis hari libur.")
+        days, line_errors = _parse_holidays(db, text)
+        if line_errors:
+            errors["lines"] = line_errors[0] if len(line_errors) == 1 else _(
+                "Ada %(n)s baris yang perlu diperbaiki.", n=len(line_errors))
+        if errors:
+            year = days[0][0].year if days else _today(utcnow()).year
+            return self._holidays_page(request, db, year, errors=errors, line_errors=line_errors, values=data,
+                                       status_code=422)
+        for day, name in days:
+            db.add(Holiday(day=day, kind=kind, name=name))
+            audit.record(db, "holiday.added", actor_id=request.user.id, actor_label=request.user.username,
+                         object_type="holiday", object_id=day.isoformat(), ip=_ip(request, state), kind=kind, name=name)
+        db.commit()
+        return _done(f"/jadwal/libur?tahun={days[0][0].year}", "libur-ditambah")
+
+    @post("/libur/{day:str}/hapus", guards=[auth.supervisors_only], sync_to_thread=True)
+    def remove_holiday(self, request: Request, day: FromPath[str], db: DB, state: State) -> Any:
+        _private(request)
+        holiday = db.get(Holiday, _day(day)) if _day(day) else None
+        if holiday is None:
+            raise NotFoundException()
+        audit.record(db, "holiday.removed", actor_id=request.user.id, actor_label=request.user.username,
+                     object_type="holiday", object_id=holiday.day.isoformat(), ip=_ip(request, state),
+                     kind=holiday.kind, name=holiday.name)
+        db.delete(holiday)
+        db.commit()
+        return _done(f"/jadwal/libur?tahun={holiday.day.year}", "libur-dihapus")
+
+
+# --- the editing forms: what was typed, and which answer needs fixing ----------------------------------------
+
+
+def _clock(value: str) -> time | None:
+    match = re.fullmatch(r"(\d{1,2})[:.](\d{2})(?::00)?", value)
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        return None
+    return time(int(match[1]), int(match[2]))
+
+
+def _check_hours(db: Session, counselor: User, data: dict[str, Any]) -> tuple[WeeklyHours, dict[str, str]]:
+    errors: dict[str, str] = {}
+    weekday = _int(_one(data, "weekday"))
+    if weekday is None or not 0 <= weekday <= 6:
+        errors["weekday"] = _("Pilih hari.")
+    starts, ends = _clock(_one(data, "starts")), _clock(_one(data, "ends"))
+    for name, value in (("starts", starts), ("ends", ends)):
+        if value is None:
+            errors[name] = _("Tulis jam seperti 08.00.")
+        elif value.minute % HOURS_STEP_MINUTES:
+            errors[name] = _("Pilih jam tepat atau setengah: misalnya 08.00 atau 08.30.")
+    if "starts" not in errors and "ends" not in errors and starts >= ends:
+        errors["ends"] = _("Jam selesai harus sesudah jam mulai.")
+    service_type_id = _int(_one(data, "service_type_id")) if _one(data, "service_type_id") else None
+    if _one(data, "service_type_id") and (service_type_id is None or db.get(ServiceType, service_type_id) is None):
+        errors["service_type_id"] = _("Pilih layanan dari daftar, atau semua layanan.")
+    hours = WeeklyHours(counselor_id=counselor.id, weekday=weekday or 0, starts=starts or time(0), ends=ends or time(0),
+                        service_type_id=service_type_id)
+    if not errors and any(h.weekday == weekday and h.service_type_id == service_type_id and h.starts < ends
+                          and starts < h.ends for h in service.weekly_hours_of(db, counselor.id)):
+        errors["starts"] = _("Jam ini bertumpuk dengan jam kerja yang sudah ada pada hari itu.")
+    return hours, errors
+
+
+def _local_moment(value: str) -> datetime | None:
+    """A datetime-local input (no zone): the time in WITA."""
+    match = re.fullmatch(r"(\d{4}-\d{2}-\d{2})[T ](\d{2}):(\d{2})(?::\d{2})?", value)
+    if not match:
+        return None
+    try:
+        return datetime.combine(date.fromisoformat(match[1]), time(int(match[2]), int(match[3])), tzinfo=WITA)
+    except ValueError:
+        return None
+
+
+def _check_time_away(counselor: User, data: dict[str, Any]) -> tuple[AvailabilityException, dict[str, str]]:
+    errors: dict[str, str] = {}
+    starts, ends = _local_moment(_one(data, "away_from")), _local_moment(_one(data, "away_until"))
+    if starts is None:
+        errors["away_from"] = _("Tulis tanggal dan jam mulai.")
+    if ends is None:
+        errors["away_until"] = _("Tulis tanggal dan jam selesai.")
+    elif starts is not None and ends <= starts:
+        errors["away_until"] = _("Waktu selesai harus sesudah waktu mulai.")
+    reason, note = _one(data, "away_reason"), _one(data, "away_note")
+    if reason not in EXCEPTION_REASONS:
+        errors["away_reason"] = _("Pilih alasannya.")
+    if len(note) > 200:
+        errors["away_note"] = _("Keterangan terlalu panjang: paling banyak %(n)s huruf.", n=200)
+    away = AvailabilityException(counselor_id=counselor.id, starts_at=(starts or utcnow()).astimezone(UTC),
+                                 ends_at=(ends or utcnow()).astimezone(UTC), reason=reason, note=note)
+    return away, errors
+
+
+SERVICE_TYPE_NUMBERS = {
+    "duration_minutes": (15, 480),
+    "buffer_before_minutes": (0, 240),
+    "buffer_after_minutes": (0, 240),
+    "min_notice_hours": (0, 720),
+    "max_days_ahead": (1, 365),
+}
+
+
+@dataclass
+class ServiceTypeForm:
+    name: str = ""
+    description: str = ""
+    duration_minutes: str = "60"
+    mode: str = Mode.FACE_TO_FACE.value
+    place: str = ""
+    buffer_before_minutes: str = "0"
+    buffer_after_minutes: str = "15"
+    min_notice_hours: str = "24"
+    max_days_ahead: str = "30"
+    needs_confirmation: str = "1"
+    numbers: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> ServiceTypeForm:
+        form = cls(**{f.name: _one(data, f.name) for f in fields(cls) if f.name != "numbers"})
+        form.needs_confirmation = "1" if form.needs_confirmation == "1" else ""
+        return form
+
+    @classmethod
+    def of(cls, service_type: ServiceType) -> ServiceTypeForm:
+        values = {f.name: str(getattr(service_type, f.name)) for f in fields(cls) if f.name not in
+                  ("numbers", "needs_confirmation")}
+        return cls(**values, needs_confirmation="1" if service_type.needs_confirmation else "")
+
+    def check(self) -> dict[str, str]:
+        errors: dict[str, str] = {}
+        if not self.name:
+            errors["name"] = _("Tulis nama layanan.")
+        elif len(self.name) > 80:
+            errors["name"] = _("Nama terlalu panjang: paling banyak %(n)s huruf.", n=80)
+        if len(self.description) > 300:
+            errors["description"] = _("Keterangan terlalu panjang: paling banyak %(n)s huruf.", n=300)
+        for name, (low, high) in SERVICE_TYPE_NUMBERS.items():
+            number = _int(getattr(self, name))
+            if number is None or not low <= number <= high:
+                errors[name] = _("Tulis angka dari %(low)s sampai %(high)s.", low=low, high=high)
+            else:
+                self.numbers[name] = number
+        if ("min_notice_hours" in self.numbers and "max_days_ahead" in self.numbers
+                and self.numbers["max_days_ahead"] * 24 <= self.numbers["min_notice_hours"]):
+            errors["max_days_ahead"] = _("Harus lebih jauh dari pemberitahuan minimal, kalau tidak tidak ada waktu "
+                                         "yang bisa dipesan.")
+        if self.mode not in set(Mode):
+            errors["mode"] = _("Pilih cara konseling.")
+        elif len(self.place) > 200:
+            errors["place"] = _("Terlalu panjang: paling banyak %(n)s huruf.", n=200)
+        elif self.mode == Mode.FACE_TO_FACE and not self.place:
+            errors["place"] = _("Tulis tempat konseling tatap muka.")
+        elif self.mode == Mode.ONLINE and not self.place.startswith("https://"):
+            errors["place"] = _("Tulis tautan panggilan video, mulai dengan https://")
+        return errors
+
+    def apply(self, service_type: ServiceType) -> None:
+        service_type.name, service_type.description = self.name, self.description
+        service_type.mode, service_type.place = self.mode, self.place
+        for name, number in self.numbers.items():
+            setattr(service_type, name, number)
+        service_type.needs_confirmation = self.needs_confirmation == "1"
+
+    def changes(self) -> dict[str, Any]:
+        """What the audit entry records."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "numbers"}
+
+
+def _parse_holidays(db: Session, text: str) -> tuple[list[tuple[date, str]], list[str]]:
+    """One "YYYY-MM-DD, name" per line; every wrong line is named by its number."""
+    found: dict[date, int] = {}
+    days: list[tuple[date, str]] = []
+    problems: list[tuple[int, str]] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        day_text, comma, name = line.partition(",")
+        day, name = _day(day_text.strip()), name.strip()
+        if not comma or not name:
+            problems.append((number, _("Baris %(n)s: tulis tanggal, koma, lalu nama hari libur, misalnya "
+                                       "2027-01-01, Tahun Baru Masehi.", n=number)))
+        elif day is None:
+            problems.append((number, _("Baris %(n)s: tanggal tidak dikenal. Tulis tahun-bulan-tanggal, misalnya "
+                                       "2027-01-01.", n=number)))
+        elif len(name) > 120:
+            problems.append((number, _("Baris %(n)s: nama terlalu panjang, paling banyak %(limit)s huruf.", n=number,
+                                       limit=120)))
+        elif day in found:
+            problems.append((number, _("Baris %(n)s: tanggal ini sudah ditulis di baris %(first)s.", n=number,
+                                       first=found[day])))
+        else:
+            found[day] = number
+            days.append((day, name))
+    if found:
+        existing = db.execute(select(Holiday.day).where(Holiday.day.in_(list(found)))).scalars()
+        problems += [(found[day], _("Baris %(n)s: tanggal ini sudah ada di daftar hari libur.", n=found[day]))
+                     for day in existing]
+    if not days and not problems:
+        problems.append((0, _("Tulis setidaknya satu hari libur.")))
+    return days, [message for _number, message in sorted(problems)]

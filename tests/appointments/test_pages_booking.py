@@ -1,0 +1,194 @@
+"""/konseling: choosing a service, seeing free slots by day in WITA, and asking for one."""
+
+import re
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from server.accounts.models import Child
+from server.appointments.models import Appointment, AppointmentStatus
+from server.db import utcnow
+from server.i18n import WITA
+from tests.appointments.test_pages_support import (
+    book,
+    booked_id,
+    booking_page,
+    code_holder,
+    counseling,
+    error_for,
+    fresh,
+    own_report,
+    person,
+    slot_keys,
+    slot_start,
+)
+from tests.conftest import post_form
+
+DAY_LABEL = re.compile(r"(Senin|Selasa|Rabu|Kamis|Jumat|Sabtu|Minggu), \d{1,2} [A-Z][a-z]+ \d{4}")
+
+
+def test_it_shows_free_slots_of_the_next_seven_days_by_day_in_wita(as_user, db):
+    service_type = counseling(db)
+    html = booking_page(as_user("orangtua"), service_type)
+    assert "Konseling individu" in html and "Tatap muka" in html
+    keys = slot_keys(html)
+    assert keys and all(key.startswith(f"{person(db, 'konselor').id}@") for key in keys)
+    today = utcnow().astimezone(WITA).date()
+    assert {slot_start(key).astimezone(WITA).date() for key in keys} <= {today + timedelta(days=n) for n in range(7)}
+    assert DAY_LABEL.search(html) and re.search(r"\d\d\.\d\d WITA", html)
+    assert "Konselor Rina" in html
+
+
+def test_it_swaps_only_the_slots_for_htmx_and_keeps_the_address_shareable(as_user, db):
+    service_type = counseling(db)
+    client = as_user("orangtua")
+    html = booking_page(client, service_type)
+    next_week = re.search(r'href="(/konseling\?layanan=\d+&amp;mulai=[\d-]+)" hx-get="\1" hx-target="#slots"', html)
+    assert next_week and 'hx-push-url="true"' in html
+    url = next_week.group(1).replace("&amp;", "&")
+    fragment = client.get(url, headers={"HX-Request": "true"})
+    assert fragment.status_code == 200
+    assert fragment.text.lstrip().startswith('<div id="slots"') and "<html" not in fragment.text
+    assert "HX-Request" in fragment.headers["vary"]
+    week_start = (utcnow().astimezone(WITA).date() + timedelta(days=7)).isoformat()
+    assert f'name="mulai" value="{week_start}"' in fragment.text
+    assert all(slot_start(key).astimezone(WITA).date().isoformat() >= week_start for key in slot_keys(fragment.text))
+    # Without JavaScript the same address is a whole page.
+    whole = client.get(url)
+    assert "<html" in whole.text and f'name="mulai" value="{week_start}"' in whole.text
+
+
+def test_it_lets_a_parent_book_for_their_child_and_shows_waiting_for_confirmation(as_user, db):
+    service_type = counseling(db)
+    client = as_user("orangtua")
+    dimas = db.execute(select(Child).where(Child.nickname == "Dimas")).scalar_one()
+    appointment_id = booked_id(book(client, service_type, child_id=dimas.id, note="Anak saya sulit tidur."))
+    appointment = fresh(db, appointment_id)
+    assert appointment.status == AppointmentStatus.REQUESTED and appointment.child_id == dimas.id
+    assert appointment.requester_user_id == person(db, "orangtua").id and appointment.report_id is None
+    html = client.get(f"/konseling/{appointment_id}?pesan=baru").text
+    assert "Menunggu konfirmasi" in html and "Permintaanmu sudah terkirim" in html
+    assert "Dimas" in html and "Anak saya sulit tidur." in html and "WITA" in html
+
+
+def test_it_asks_a_parent_which_child_and_keeps_what_was_typed(as_user, db):
+    service_type = counseling(db)
+    client = as_user("orangtua")
+    html = booking_page(client, service_type)
+    chosen = slot_keys(html)[-1]
+    response = post_form(client, "/konseling", {"layanan": service_type.id, "slot": chosen, "note": "Tolong sore."},
+                         token_from="/")
+    assert response.status_code == 422
+    assert "Pilih anak" in error_for(response.text, "child_id")
+    assert "Tolong sore." in response.text and f'value="{chosen}" required checked' in response.text
+    assert db.execute(select(Appointment)).first() is None
+
+
+def test_it_lets_a_teacher_book_saying_whether_the_student_agreed(as_user, db):
+    service_type = counseling(db)
+    client = as_user("guru")
+    refused = book(client, service_type, note="Murid kelas 8B, Andi.")
+    assert refused.status_code == 422
+    assert "murid setuju" in error_for(refused.text, "child_agreed")
+    assert "Murid kelas 8B, Andi." in refused.text
+    appointment = fresh(db, booked_id(book(client, service_type, child_agreed="unsure", note="Murid kelas 8B, Andi.")))
+    assert appointment.child_agreed == "unsure" and appointment.requester_user_id == person(db, "guru").id
+
+
+def test_it_lets_a_child_with_an_account_book(as_user, db):
+    service_type = counseling(db)
+    appointment = fresh(db, booked_id(book(as_user("anak"), service_type)))
+    assert appointment.requester_user_id == person(db, "anak").id
+
+
+def test_it_lets_a_code_holder_book_for_their_case_without_an_account(make_client, db):
+    service_type = counseling(db)
+    client = make_client()
+    report_id = code_holder(client, db)
+    html = booking_page(client, service_type)
+    assert "tersimpan bersama laporanmu" in html
+    appointment_id = booked_id(book(client, service_type, note="Aku mau cerita."))
+    appointment = fresh(db, appointment_id)
+    assert appointment.report_id == report_id and appointment.requester_user_id is None
+    page = client.get(f"/konseling/{appointment_id}")
+    assert page.status_code == 200 and "Menunggu konfirmasi" in page.text
+    assert page.headers["cache-control"] == "no-store"
+    assert f"/konseling/{appointment_id}" in client.get("/konseling/saya").text
+
+
+def test_it_gives_fresh_slots_and_keeps_the_note_when_the_slot_was_just_taken(as_user, db):
+    service_type = counseling(db)
+    parent, teacher = as_user("orangtua"), as_user("guru")
+    dimas = db.execute(select(Child).where(Child.nickname == "Dimas")).scalar_one()
+    contested = slot_keys(booking_page(parent, service_type))[-1]
+    booked_id(book(teacher, service_type, slot=contested, child_agreed="yes"))
+    response = post_form(parent, "/konseling", {"layanan": service_type.id, "slot": contested, "child_id": dimas.id,
+                                                "note": "Catatan yang panjang dan penting."}, token_from="/")
+    assert response.status_code == 422
+    assert "sudah tidak tersedia" in error_for(response.text, "slot")
+    fresh_keys = slot_keys(response.text)
+    assert fresh_keys and contested not in fresh_keys
+    assert "Catatan yang panjang dan penting." in response.text
+    assert re.search(rf'<option value="{dimas.id}" selected>', response.text)
+    assert len(db.execute(select(Appointment)).all()) == 1
+
+
+def test_it_refuses_a_note_over_500_characters_next_to_the_field(as_user, db):
+    service_type = counseling(db)
+    response = book(as_user("anak"), service_type, note="a" * 501)
+    assert response.status_code == 422
+    assert "500" in error_for(response.text, "note") and "a" * 501 in response.text
+
+
+def test_it_refuses_a_made_up_slot(as_user, db):
+    service_type = counseling(db)
+    client = as_user("anak")
+    key = slot_keys(booking_page(client, service_type))[-1]
+    counselor_id, epoch = key.split("@")
+    response = book(client, service_type, slot=f"{counselor_id}@{int(epoch) + 60}")
+    assert response.status_code == 422 and "tidak tersedia" in error_for(response.text, "slot")
+    response = book(client, service_type, slot="nonsense")
+    assert response.status_code == 422 and "Pilih salah satu waktu" in error_for(response.text, "slot")
+
+
+def test_it_links_the_requesters_own_report_and_no_one_elses(app, as_user, make_client, db):
+    service_type = counseling(db)
+    stranger_case = code_holder(make_client(), db)
+    own = own_report(app, db, "orangtua")
+    client = as_user("orangtua")
+    dimas = db.execute(select(Child.id)).scalar()
+    assert f'<option value="{own}"' in client.get(f"/konseling?layanan={service_type.id}&laporan={own}").text
+    response = book(client, service_type, child_id=dimas, report_id=stranger_case)
+    assert response.status_code == 422 and "laporan Anda" in error_for(response.text, "report_id")
+    assert fresh(db, booked_id(book(client, service_type, child_id=dimas, report_id=own))).report_id == own
+
+
+def test_it_does_not_offer_inactive_service_types(as_user, db):
+    service_type = counseling(db)
+    service_type.active = False
+    db.add(service_type)
+    db.commit()
+    html = as_user("anak").get(f"/konseling?layanan={service_type.id}").text
+    assert "Konseling individu" not in html and not slot_keys(html)
+
+
+def test_it_sends_staff_to_their_schedule_and_others_to_sign_in_or_their_code(as_user, make_client, db):
+    service_type = counseling(db)
+    response = as_user("konselor").get("/konseling", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/jadwal"
+    visitor = make_client()
+    html = visitor.get("/konseling").text
+    assert 'href="/masuk?lanjut=/konseling"' in html and 'href="/cek"' in html and not slot_keys(html)
+    refused = post_form(visitor, "/konseling", {"layanan": service_type.id, "slot": "1@1"}, token_from="/")
+    assert refused.status_code == 401
+    assert visitor.get("/konseling/saya").status_code == 200  # the same choice: sign in or use the code
+    assert db.execute(select(Appointment)).first() is None
+
+
+def test_it_lists_my_appointments(as_user, db):
+    service_type = counseling(db)
+    client = as_user("anak")
+    appointment_id = booked_id(book(client, service_type))
+    html = client.get("/konseling/saya").text
+    assert f'href="/konseling/{appointment_id}"' in html and "Menunggu konfirmasi" in html
+    assert f'href="/konseling/{appointment_id}"' not in as_user("guru").get("/konseling/saya").text
