@@ -27,10 +27,12 @@ from server.accounts.routes import AccountController
 from server.admin.routes import AdminController
 from server.appointments.routes import BookingController, ScheduleController
 from server.db import engine_for, utcnow
+from server.notifications.routes import NotificationController, PushController
 from server.pwa.routes import PWAController
 from server.reports.routes import CaseController, ReportingController
 from server.routes import CoreController
 from server.settings import ROOT, Settings, from_env
+from server.worker import inline_dispatcher
 from server.web import STATIC_DIR, VENDOR_DIR, RequestLogMiddleware, SecurityHeadersMiddleware, page, static_url
 
 CSRF_COOKIE = "bc_csrf"
@@ -111,6 +113,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CaseController,
             BookingController,
             ScheduleController,
+            NotificationController,
+            PushController,
             create_static_files_router(
                 path="/static/vendor",
                 directories=[VENDOR_DIR],
@@ -145,6 +149,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             Exception: _error_page,
         },
         state=State({"settings": settings, "engine": engine}),
+        lifespan=[inline_dispatcher],
         on_shutdown=[engine.dispose],
         debug=False,
     )

@@ -1,4 +1,4 @@
-"""The `bintang` command: run, migrate, seed-demo, create-user."""
+"""The `bintang` command: run, worker, migrate, seed-demo, create-user, vapid."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from sqlmodel import Session
 from server import audit, migrate
 from server.accounts import demo, service
 from server.accounts.models import District, Role, School
+from server.appointments.demo import seed_demo_schedule
 from server.db import engine_for
 from server.settings import SettingsError, from_env
 
@@ -40,7 +41,10 @@ def cmd_seed_demo(args: argparse.Namespace) -> None:
             print("bintang: the database already has people; demo data left as it is")
             return
         created = demo.seed_demo(session)
+        scheduled = seed_demo_schedule(session)
         session.commit()
+    if scheduled:
+        print("bintang: demo service types and counselors' weekly hours added")
     if created:
         print(f"bintang: demo accounts {', '.join(created)} (password: {demo.DEMO_PASSWORD})")
     else:
@@ -88,6 +92,30 @@ def cmd_run(args: argparse.Namespace) -> None:
     )
 
 
+def cmd_vapid(args: argparse.Namespace) -> None:
+    from server.notifications import push
+
+    if args.generate:
+        print(push.generate_private_key())
+        return
+    print(push.public_key(push.load_vapid(_settings())))
+
+
+def cmd_worker(_args: argparse.Namespace) -> None:
+    import logging
+    import signal
+    import threading
+
+    from server import worker
+
+    settings = _settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    worker.run_until(stop, engine_for(settings), settings)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="bintang", description="Bintang Ceria")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -112,6 +140,14 @@ def main(argv: list[str] | None = None) -> None:
     create.add_argument("--district", help="district team (counselors)")
     create.add_argument("--password", help="asked for when left out")
     create.set_defaults(func=cmd_create_user)
+
+    vapid = commands.add_parser("vapid", help="print the VAPID public key (or --generate a private key)")
+    vapid.add_argument("--generate", action="store_true", help="print a new private key for VAPID_PRIVATE_KEY")
+    vapid.set_defaults(func=cmd_vapid)
+
+    commands.add_parser(
+        "worker", help="send notifications and expire lapsed requests (beside web processes run with DISPATCHER=off)"
+    ).set_defaults(func=cmd_worker)
 
     args = parser.parse_args(argv)
     args.func(args)

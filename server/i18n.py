@@ -6,6 +6,8 @@ services and templates all translate the same way without passing the request ar
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
 from functools import cache
@@ -38,6 +40,16 @@ def current_language() -> str:
 
 def set_language(language: str) -> None:
     _language.set(language if language in LANGUAGES else DEFAULT_LANGUAGE)
+
+
+@contextmanager
+def language(language: str) -> Iterator[None]:
+    """Speak `language` inside the block (e.g. a push message in the language its device asked for)."""
+    token = _language.set(language if language in LANGUAGES else DEFAULT_LANGUAGE)
+    try:
+        yield
+    finally:
+        _language.reset(token)
 
 
 def gettext(message: str, **variables: object) -> str:

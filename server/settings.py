@@ -42,6 +42,16 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     quick_exit_url: str = "https://www.google.com/search?q=cuaca+hari+ini"
     log_level: str = "INFO"
+    # Web push (DESIGN.md §5). In development the VAPID key is generated once under DATA_DIR.
+    vapid_private_key: str = ""
+    vapid_subject: str = "mailto:admin@bintangceria.example"
+    # "inline": a dispatcher runs inside the app process; "off": run `bintang worker` beside the web processes.
+    dispatcher: str = "inline"
+    dispatch_interval_seconds: float = 5.0
+    dispatch_lease_seconds: int = 60
+    push_timeout_seconds: float = 10.0
+    push_max_attempts: int = 5
+    reminder_hours: tuple[int, ...] = (24, 1)
 
     @property
     def is_production(self) -> bool:
@@ -60,6 +70,8 @@ class Settings:
             problems.append("SECRET_KEY is the development default or shorter than 32 characters")
         if not self.cookie_secure:
             problems.append("COOKIE_SECURE must be 1: session cookies would travel over plain HTTP")
+        if not self.vapid_private_key:
+            problems.append("VAPID_PRIVATE_KEY is not set: push messages could not be signed")
         if problems:
             raise SettingsError("BINTANG_ENV=production refused to start: " + "; ".join(problems))
 
@@ -88,8 +100,22 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
             trusted_proxies=tuple(p.strip() for p in get("TRUSTED_PROXIES", "").split(",") if p.strip()),
             quick_exit_url=get("QUICK_EXIT_URL", defaults.quick_exit_url),
             log_level=get("LOG_LEVEL", defaults.log_level).upper(),
+            vapid_private_key=get("VAPID_PRIVATE_KEY", defaults.vapid_private_key).strip(),
+            vapid_subject=get("VAPID_SUBJECT", defaults.vapid_subject),
+            dispatcher=get("DISPATCHER", defaults.dispatcher),
+            dispatch_interval_seconds=float(get("DISPATCH_INTERVAL_SECONDS", defaults.dispatch_interval_seconds)),
+            dispatch_lease_seconds=int(get("DISPATCH_LEASE_SECONDS", defaults.dispatch_lease_seconds)),
+            push_timeout_seconds=float(get("PUSH_TIMEOUT_SECONDS", defaults.push_timeout_seconds)),
+            push_max_attempts=int(get("PUSH_MAX_ATTEMPTS", defaults.push_max_attempts)),
+            reminder_hours=tuple(
+                sorted({int(h) for h in get("REMINDER_HOURS", "24,1").split(",") if h.strip()}, reverse=True)
+            ),
         )
     except ValueError as exc:
         raise SettingsError(f"a setting is not a number: {exc}") from exc
+    if settings.dispatcher not in ("inline", "off"):
+        raise SettingsError(f"DISPATCHER must be 'inline' or 'off', not {settings.dispatcher!r}")
+    if not settings.reminder_hours or any(not 0 < h <= 168 for h in settings.reminder_hours):
+        raise SettingsError("REMINDER_HOURS must list whole hours between 1 and 168, e.g. 24,1")
     settings.check()
     return settings

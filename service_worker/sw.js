@@ -107,3 +107,87 @@ async function cacheFirst(event) {
   }
   return response;
 }
+
+// --- push ---------------------------------------------------------------------------------------------------
+// The server sends a small JSON message with a neutral text (never a name or anything about a case) and the
+// page to open. A push must always show a notification: a browser punishes a worker that swallows one.
+
+const DEFAULT_BODY = "Bintang Ceria: ada kabar baru untuk Anda";
+const ICON = PRECACHE.find((url) => url.startsWith("/static/icons/icon-192"));
+
+function samePath(url) {
+  try {
+    const target = new URL(url || "/", self.location.origin);
+    return target.origin === self.location.origin ? target.pathname + target.search : "/";
+  } catch (error) {
+    return "/";
+  }
+}
+
+self.addEventListener("push", (event) => {
+  let message = {};
+  try {
+    message = event.data ? event.data.json() : {};
+  } catch (error) {
+    message = {};
+  }
+  const options = {
+    body: typeof message.body === "string" ? message.body : DEFAULT_BODY,
+    icon: ICON,
+    badge: ICON,
+    data: { url: samePath(message.url) },
+  };
+  // The same tag replaces an older notification about the same thing instead of piling up.
+  if (typeof message.tag === "string" && message.tag) {
+    options.tag = message.tag;
+    options.renotify = true;
+  }
+  event.waitUntil(self.registration.showNotification(message.title || "Bintang Ceria", options));
+});
+
+async function openPage(path) {
+  const target = new URL(path, self.location.origin);
+  const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+  const showing = windows.find((client) => new URL(client.url).pathname === target.pathname);
+  if (showing) return showing.focus();
+  const other = windows.find((client) => "navigate" in client && new URL(client.url).origin === target.origin);
+  if (other) {
+    const focused = await other.focus();
+    return focused.navigate(target.href);
+  }
+  return self.clients.openWindow(target.href);
+}
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const path = samePath(event.notification.data && event.notification.data.url);
+  event.waitUntil(openPage(path));
+});
+
+function keyBytes(base64url) {
+  const padded = (base64url + "===".slice((base64url.length + 3) % 4)).replace(/-/g, "+").replace(/_/g, "/");
+  return Uint8Array.from(atob(padded), (char) => char.charCodeAt(0));
+}
+
+// The browser renewed (or dropped) this device's subscription: pass the new one on, proving who we are with the
+// old endpoint, which only this device and the server know.
+self.addEventListener("pushsubscriptionchange", (event) => {
+  event.waitUntil((async () => {
+    const old = event.oldSubscription;
+    if (!old) return;
+    let renewed = event.newSubscription;
+    if (!renewed) {
+      const key = await fetch("/push/kunci", { credentials: "omit" }).then((response) => response.json());
+      renewed = await self.registration.pushManager.subscribe({
+        userVisibleOnly: true,
+        applicationServerKey: keyBytes(key.publicKey),
+      });
+    }
+    await fetch("/push/ganti", {
+      method: "POST",
+      credentials: "omit",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ oldEndpoint: old.endpoint, subscription: renewed.toJSON() }),
+    });
+  })());
+});

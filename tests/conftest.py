@@ -97,7 +97,7 @@ def database_url(request: pytest.FixtureRequest, database_templates: dict[str, s
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return replace(Settings(), database_url=database_url, data_dir=tmp_path / "var")
+    return replace(Settings(), database_url=database_url, data_dir=tmp_path / "var", dispatcher="off")
 
 
 @pytest.fixture

@@ -1,14 +1,28 @@
-"""The notification outbox: a job per person who must hear about a change, written in the change's transaction."""
+"""The notification outbox (a job per person who must hear about a change, written in the change's
+transaction) and the devices that receive web push."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from server.db import utcnow
 from server.models import utc_column
+
+
+class JobStatus(StrEnum):
+    PENDING = "pending"  # waiting for its time (or for a retry)
+    SENDING = "sending"  # claimed by a dispatcher until `lease_until`
+    SENT = "sent"  # at least one device's push service accepted it
+    NO_DEVICE = "no_device"  # the person has no device subscribed: only the in-app list shows it
+    CANCELLED = "cancelled"  # no longer applies (the appointment changed, the session passed)
+    FAILED = "failed"  # refused, or still failing after the last try; `last_error` says why
+
+
+FINAL_STATUSES = frozenset({JobStatus.SENT, JobStatus.NO_DEVICE, JobStatus.CANCELLED, JobStatus.FAILED})
 
 
 class NotificationJob(SQLModel, table=True):
@@ -29,10 +43,30 @@ class NotificationJob(SQLModel, table=True):
     object_type: str = Field(default="", max_length=40)
     object_id: int | None = None
     object_version: int | None = None
-    status: str = Field(default="pending", max_length=12)
+    status: str = Field(default=JobStatus.PENDING, max_length=12)
     due_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
     created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
     sent_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     read_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     attempts: int = 0
     last_error: str = Field(default="", max_length=200)
+    # Set while a dispatcher holds the job; a job whose lease ran out is claimed again by another.
+    claimed_by: str = Field(default="", max_length=64)
+    lease_until: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
+class PushSubscription(SQLModel, table=True):
+    """One device's web push subscription, linked to a person or to a case code (or both)."""
+
+    __tablename__ = "push_subscription"
+
+    id: int | None = Field(default=None, primary_key=True)
+    endpoint: str = Field(max_length=1000, unique=True)
+    p256dh: str = Field(max_length=200)
+    auth: str = Field(max_length=64)
+    user_id: int | None = Field(default=None, foreign_key="user_account.id", index=True, ondelete="CASCADE")
+    report_id: int | None = Field(default=None, foreign_key="report.id", index=True, ondelete="CASCADE")
+    language: str = Field(default="id", max_length=5)
+    device: str = Field(default="", max_length=60)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())

@@ -9,12 +9,14 @@ from typing import Any
 
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.datastructures import State
+from litestar.params import JSONBody
 
 from server import service_info
 from server.accounts import auth
 from server.db import DB
 from server.i18n import current_language
 from server.i18n import gettext as _
+from server.notifications import service as notifications
 from server.reports import service as reports
 from server.reports.routes import CASE_COOKIE
 from server.settings import ROOT
@@ -145,8 +147,8 @@ class PWAController(Controller):
     async def offline(self, request: Request) -> Any:
         return page(request, "pwa/offline.html")
 
-    @post("/keluar-cepat", name="quick_exit", status_code=204, sync_to_thread=True)
-    def quick_exit(self, request: Request, db: DB) -> Response[None]:
+    @post("/keluar-cepat", name="quick_exit", status_code=204, sync_to_thread=True, request_max_body_size=4096)
+    def quick_exit(self, request: Request, db: DB, data: JSONBody[dict[str, Any] | None] = None) -> Response[None]:
         """Quick exit's server half: both ways of being let in end here, a signed-in session and a report opened
         with its code and PIN, so their cookies are worthless even where the browser keeps them (the page's
         JavaScript cannot delete HttpOnly cookies); Clear-Site-Data asks the browser to forget the rest."""
@@ -156,6 +158,10 @@ class PWAController(Controller):
             auth.end_session(db, session_token)
         if case_token:
             reports.end_case_session(db, case_token)
+        # This device's push subscription (the page sends its endpoint): no more notifications on it.
+        endpoint = (data or {}).get("endpoint") if isinstance(data, dict) else None
+        if isinstance(endpoint, str) and endpoint:
+            notifications.unsubscribe(db, endpoint)
         db.commit()
         response = Response(None, status_code=204, headers={"Clear-Site-Data": QUICK_EXIT_CLEARS})
         response.delete_cookie(auth.SESSION_COOKIE, path="/")

@@ -50,20 +50,32 @@
     return promise.then(null, function () {});
   }
 
-  // Resolves when the server has answered, or at once when it cannot be reached.
-  function endSession() {
+  // This device's push subscription, if it has one: quick exit turns push off here too.
+  function pushSubscription() {
     try {
+      if (!navigator.serviceWorker || !window.PushManager) return Promise.resolve(null);
+      return navigator.serviceWorker.getRegistration().then(function (registration) {
+        return registration ? registration.pushManager.getSubscription() : null;
+      }).then(null, function () { return null; });
+    } catch (error) {
+      return Promise.resolve(null);
+    }
+  }
+
+  // Resolves when the server has answered, or at once when it cannot be reached.
+  function endSession(subscription) {
+    return subscription.then(function (found) {
       // keepalive: the sign-out must reach the server even if this page is gone first.
-      return quietly(fetch("/keluar-cepat", {
+      return fetch("/keluar-cepat", {
         method: "POST",
         keepalive: true,
         credentials: "same-origin",
-        headers: { "X-CSRFToken": meta("csrf-token") }
-      }));
-    } catch (error) {
-      // No fetch in this browser: the page still goes, and what was stored here is still cleared.
-      return Promise.resolve();
-    }
+        headers: { "X-CSRFToken": meta("csrf-token"), "Content-Type": "application/json" },
+        body: JSON.stringify({ endpoint: found ? found.endpoint : null })
+      });
+    }).then(null, function () {
+      // No fetch in this browser, or no signal: the page still goes, and what was stored here is still cleared.
+    });
   }
 
   function deleteDatabase(name) {
@@ -74,7 +86,7 @@
     });
   }
 
-  function clearStoredData() {
+  function clearStoredData(subscription) {
     try {
       localStorage.clear();
       sessionStorage.clear();
@@ -87,7 +99,9 @@
         return Promise.all(names.map(function (name) { return caches.delete(name); }));
       })));
     }
-    // With its caches gone the worker could no longer show the offline page; the next visit installs it anew.
+    // Push first (the push service forgets this device), then the worker: with its caches gone it could no
+    // longer show the offline page; the next visit installs it anew.
+    pending.push(quietly(subscription.then(function (found) { return found ? found.unsubscribe() : null; })));
     if (navigator.serviceWorker) {
       pending.push(quietly(navigator.serviceWorker.getRegistrations().then(function (registrations) {
         return Promise.all(registrations.map(function (registration) { return registration.unregister(); }));
@@ -105,8 +119,9 @@
     if (exiting) return;
     exiting = true;
     document.documentElement.classList.add("quick-exiting");
-    var answered = endSession();
-    var cleared = clearStoredData();
+    var subscription = pushSubscription();
+    var answered = endSession(subscription);
+    var cleared = clearStoredData(subscription);
     var gone = false;
     function markAndLeave() {
       if (gone) return;

@@ -20,6 +20,7 @@ from sqlmodel import Session
 
 from server import migrate
 from server.accounts import demo
+from server.appointments.demo import seed_demo_schedule
 from server.db import make_engine
 from tests.servers import ROOT, free_port, wait_until_healthy
 
@@ -32,12 +33,14 @@ NEUTRAL_PAGE = (
 
 
 def demo_database(directory: Path) -> str:
-    """A new SQLite database in `directory`, migrated and seeded with the demo people; returns its URL."""
+    """A new SQLite database in `directory`, migrated and seeded with the demo people, service types and
+    counselors' weekly hours; returns its URL."""
     url = f"sqlite:///{directory / 'bintang.sqlite3'}"
     engine = make_engine(url)
     migrate.upgrade(engine)
     with Session(engine) as session:
         demo.seed_demo(session)
+        seed_demo_schedule(session)
         session.commit()
     engine.dispose()
     return url

@@ -27,7 +27,8 @@ def test_it_refuses_production_with_insecure_cookies():
 
 
 def test_it_starts_production_on_a_real_secret_and_secure_cookies():
-    settings = from_env({"BINTANG_ENV": "production", "SECRET_KEY": STRONG_KEY, "COOKIE_SECURE": "1"})
+    settings = from_env({"BINTANG_ENV": "production", "SECRET_KEY": STRONG_KEY, "COOKIE_SECURE": "1",
+                         "VAPID_PRIVATE_KEY": "a-key"})
     assert settings.is_production and settings.secret_key != DEFAULT_SECRET_KEY
 
 

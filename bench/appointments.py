@@ -1,0 +1,414 @@
+"""Free-slot computation and booking under load: 32 connections, req/s and latency (issue 4).
+
+    .venv/bin/python -m bench.appointments [--duration 10s] [--connections 32] [--database-url URL]
+
+Fills a fresh database (SQLite in a temporary folder unless --database-url names an empty PostgreSQL
+database) with the demo people, ten counselors on the demo weekly hours (a few on leave), the two demo service
+types and a few hundred appointments already booked over the next four weeks, then starts one app process and
+drives it with wrk (Debian package `wrk`):
+
+1. free slots: the htmx fragment /konseling?layanan=..[&mulai=..] that the booking page swaps in, for both
+   service types and every week they can be booked, each connection signed in as another child;
+2. booking: POST /konseling from many children (each at most MAX_OPEN_REQUESTS times, so the limit of open
+   requests never refuses anyone), most at distinct free slots, every fifth slot wanted by four children at
+   once. A 303 holds the slot; a 422 naming the slot field means someone else holds it.
+
+Afterwards the database is asked whether two live appointments of one counselor overlap.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlencode
+
+import httpx
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session
+
+from server import migrate
+from server.accounts import auth
+from server.accounts import service as accounts
+from server.accounts.demo import DEMO_PASSWORD, seed_demo
+from server.accounts.models import District, Role, User
+from server.appointments.demo import seed_demo_schedule
+from server.appointments.models import (
+    Appointment,
+    AppointmentStatus,
+    AvailabilityException,
+    ServiceType,
+    WeeklyHours,
+)
+from server.appointments.service import MAX_OPEN_REQUESTS
+from server.appointments.slots import block_of, free_slots
+from server.db import make_engine
+from server.i18n import WITA
+from tests.servers import app_process
+
+COUNSELORS = 10
+EXISTING = 400
+# One slot in five is wanted by this many children at the same moment.
+CONTENDED_EVERY = 5
+CONTENDERS = 4
+SLOT_WEEKS = 4
+
+
+@dataclass(frozen=True)
+class Fixture:
+    service_type_ids: list[int]
+    slot_paths: list[str]
+    targets: list[tuple[int, str]]  # (service type, Slot.key) in booking order, contended ones repeated
+    contended: int
+    children: list[User]
+    tokens: list[str]  # one session token per child, in the order of `children`
+    existing: int
+
+
+def _add_counselors(session: Session, count: int) -> None:
+    districts = list(session.execute(select(District).order_by(District.id)).scalars())
+    have = session.execute(select(func.count()).select_from(User).where(User.role == Role.COUNSELOR)).scalar_one()
+    for n in range(have, count):
+        accounts.create_user(session, accounts.UserForm(
+            username=f"konselor-bench-{n}", display_name=f"Konselor Bench {n}", role=Role.COUNSELOR,
+            district_id=districts[n % len(districts)].id, password=DEMO_PASSWORD))
+
+
+def _add_children(session: Session, prefix: str, count: int) -> list[User]:
+    """Child accounts in bulk: one password hash for all, since argon2 per account would take minutes."""
+    password_hash = auth.hash_password(DEMO_PASSWORD)
+    children = [User(username=f"{prefix}-{n}", display_name=f"Anak {n}", password_hash=password_hash,
+                     role=Role.CHILD) for n in range(count)]
+    session.add_all(children)
+    session.flush()
+    return children
+
+
+def _book_existing(session: Session, rng: random.Random, now: datetime, counselors: list[int],
+                   service_types: list[ServiceType], count: int) -> int:
+    """Appointments already in the calendar over the next four weeks: mostly confirmed, some waiting for an
+    answer, a few cancelled (which hold nothing). Placed where the counselor works and nothing overlaps."""
+    hours = {(h.counselor_id, h.weekday): (h.starts, h.ends) for h in session.execute(select(WeeklyHours)).scalars()}
+    busy: dict[int, list[tuple[datetime, datetime]]] = {c: [] for c in counselors}
+    children = _add_children(session, "anak-lama", 60)
+    today = now.astimezone(WITA).date()
+    made = attempts = 0
+    while made < count and attempts < count * 50:
+        attempts += 1
+        counselor = rng.choice(counselors)
+        service_type = rng.choice(service_types)
+        day = today + timedelta(days=rng.randint(1, 28))
+        if (counselor, day.weekday()) not in hours:
+            continue
+        opens, closes = hours[counselor, day.weekday()]
+        first = datetime.combine(day, opens, tzinfo=WITA)
+        slots = int((datetime.combine(day, closes, tzinfo=WITA) - first).total_seconds() // 1800)
+        starts_at = first + timedelta(minutes=30 * rng.randrange(slots))
+        ends_at = starts_at + timedelta(minutes=service_type.duration_minutes)
+        if ends_at.time() > closes or ends_at.date() != day:
+            continue
+        block_start, block_end = block_of(service_type, starts_at)
+        if any(s < block_end and block_start < e for s, e in busy[counselor]):
+            continue
+        roll = rng.random()
+        status = (AppointmentStatus.CONFIRMED if roll < 0.75 else
+                  AppointmentStatus.REQUESTED if roll < 0.93 else AppointmentStatus.CANCELLED)
+        live = status != AppointmentStatus.CANCELLED
+        if live:
+            busy[counselor].append((block_start, block_end))
+        session.add(Appointment(
+            counselor_id=counselor, service_type_id=service_type.id, starts_at=starts_at.astimezone(UTC),
+            ends_at=ends_at.astimezone(UTC), block_start=block_start.astimezone(UTC),
+            block_end=block_end.astimezone(UTC), status=status, is_live=live,
+            hold_expires_at=min(now + timedelta(hours=24), starts_at) if status == AppointmentStatus.REQUESTED else None,
+            requester_user_id=rng.choice(children).id, created_at=now, updated_at=now,
+            cancelled_by="requester" if not live else "",
+        ))
+        made += 1
+    session.flush()
+    return made
+
+
+def _targets(session: Session, rng: random.Random, now: datetime,
+             service_types: list[ServiceType]) -> tuple[list[tuple[int, str]], int]:
+    """Free slots that do not overlap one another (a counselor's time is shared by both service types), in
+    random order; every CONTENDED_EVERY-th is asked for by CONTENDERS children in a row."""
+    # Starts inside the notice period by the time the load runs would be refused for another reason.
+    later = now + timedelta(hours=1)
+    candidates = []
+    for service_type in service_types:
+        days = service_type.max_days_ahead + 2
+        for slots in free_slots(session, service_type, now=later, days=days).values():
+            candidates += [(service_type, slot) for slot in slots]
+    rng.shuffle(candidates)
+    taken: dict[int, list[tuple[datetime, datetime]]] = {}
+    chosen = []
+    for service_type, slot in candidates:
+        block = block_of(service_type, slot.starts_at)
+        spans = taken.setdefault(slot.counselor_id, [])
+        if any(s < block[1] and block[0] < e for s, e in spans):
+            continue
+        spans.append(block)
+        chosen.append((service_type.id, slot.key))
+    targets, contended = [], 0
+    for n, target in enumerate(chosen):
+        if n % CONTENDED_EVERY == 0:
+            targets += [target] * CONTENDERS
+            contended += 1
+        else:
+            targets.append(target)
+    return targets, contended
+
+
+def fill(url: str, counselors: int, existing: int) -> Fixture:
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    rng = random.Random(20261201)
+    now = datetime.now(UTC).replace(microsecond=0)
+    with Session(engine, expire_on_commit=False) as session:
+        seed_demo(session)
+        _add_counselors(session, counselors)
+        seed_demo_schedule(session)
+        counselor_ids = list(session.execute(
+            select(User.id).where(User.role == Role.COUNSELOR).order_by(User.id)).scalars())
+        # Two counselors are away for a few days: leave is part of what free_slots subtracts.
+        for counselor_id, first in zip(counselor_ids[-2:], (3, 10), strict=True):
+            day = (now + timedelta(days=first)).astimezone(WITA).date()
+            session.add(AvailabilityException(
+                counselor_id=counselor_id, reason="leave",
+                starts_at=datetime.combine(day, datetime.min.time(), tzinfo=WITA).astimezone(UTC),
+                ends_at=datetime.combine(day + timedelta(days=3), datetime.min.time(), tzinfo=WITA).astimezone(UTC)))
+        service_types = list(session.execute(select(ServiceType).order_by(ServiceType.id)).scalars())
+        made = _book_existing(session, rng, now, counselor_ids, service_types, existing)
+        session.commit()
+
+        targets, contended = _targets(session, rng, now, service_types)
+        # Each child asks at most MAX_OPEN_REQUESTS times, and never twice for one contended slot.
+        children = _add_children(session, "anak-bench", -(-len(targets) // MAX_OPEN_REQUESTS) + CONTENDERS)
+        tokens = [auth.start_session(session, child, ip="127.0.0.1") for child in children]
+        session.commit()
+        today = now.astimezone(WITA).date()
+        slot_paths = []
+        for service_type in service_types:
+            for week in range(SLOT_WEEKS):
+                if week * 7 > service_type.max_days_ahead:
+                    break
+                query = {"layanan": service_type.id}
+                if week:
+                    query["mulai"] = (today + timedelta(days=7 * week)).isoformat()
+                slot_paths.append(f"/konseling?{urlencode(query)}")
+    engine.dispose()
+    return Fixture([t.id for t in service_types], slot_paths, targets, contended, children, tokens, made)
+
+
+# --- wrk ---------------------------------------------------------------------------------------------------
+
+# Each wrk thread has its own Lua state: setup() numbers them, init() builds that thread's requests, response()
+# sorts the answers, done() adds the threads' counts up and prints them on one line for the bench to read.
+LUA_COMMON = r"""
+local threads, next_id = {}, 0
+function setup(thread)
+  thread:set("id", next_id)
+  next_id = next_id + 1
+  table.insert(threads, thread)
+end
+function init(args)
+  local count = tonumber(args[1])
+  requests, position, wrapped = {}, 0, 0
+  ok, taken, refused, failed = 0, 0, 0, 0
+  for i = 1, #plan do
+    if (i - 1) % count == id then
+      local item = plan[i]
+      requests[#requests + 1] = wrk.format(item[1], item[2], item[3], item[4])
+    end
+  end
+end
+function request()
+  position = position + 1
+  if position > #requests then position, wrapped = 1, wrapped + 1 end
+  return requests[position]
+end
+function response(status, headers, body)
+  if status == 200 or status == 303 then ok = ok + 1
+  elseif status == 422 and string.find(body, 'id="error-slot"', 1, true) then taken = taken + 1
+  elseif status == 422 then refused = refused + 1
+  else failed = failed + 1 end
+end
+function done(summary, latency, requests)
+  local totals = {ok = 0, taken = 0, refused = 0, failed = 0, wrapped = 0}
+  for _, thread in ipairs(threads) do
+    for name, _ in pairs(totals) do totals[name] = totals[name] + tonumber(thread:get(name)) end
+  end
+  io.write(string.format("BENCH ok=%d taken=%d refused=%d failed=%d wrapped=%d\n",
+    totals.ok, totals.taken, totals.refused, totals.failed, totals.wrapped))
+end
+"""
+
+
+def _lua_string(value: str) -> str:
+    assert value.isascii(), value
+    return json.dumps(value)  # ASCII JSON strings are valid Lua strings
+
+
+def _lua_plan(items: list[tuple[str, str, dict[str, str], str | None]]) -> str:
+    rows = []
+    for method, path, headers, body in items:
+        header_table = ", ".join(f"[{_lua_string(k)}] = {_lua_string(v)}" for k, v in headers.items())
+        rows.append(f"{{{_lua_string(method)}, {_lua_string(path)}, {{{header_table}}}, "
+                    f"{_lua_string(body) if body is not None else 'nil'}}}")
+    return "plan = {\n" + ",\n".join(rows) + "\n}\n"
+
+
+@dataclass(frozen=True)
+class Run:
+    requests_per_second: float
+    percentiles: dict[str, float]  # "50%" .. "99%" in ms
+    counts: dict[str, int]
+    requests: int
+
+
+UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def _parse(output: str) -> Run:
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    total = int(re.search(r"(\d+) requests in", output).group(1))
+    percentiles = {share: float(value) * UNITS[unit] for share, value, unit in
+                   re.findall(r"^\s+(\d+%)\s+([\d.]+)(us|ms|s|m)\s*$", output, re.MULTILINE)}
+    counts = {name: int(value) for name, value in re.findall(r"(\w+)=(\d+)", re.search(r"^BENCH .*$", output,
+                                                                                       re.MULTILINE).group(0))}
+    if "Socket errors" in output:
+        counts["socket_errors"] = sum(int(n) for n in re.findall(
+            r"(?:connect|read|write|timeout) (\d+)", re.search(r"Socket errors:.*$", output, re.MULTILINE).group(0)))
+    return Run(rps, percentiles, counts, total)
+
+
+def wrk(base: str, plan: list[tuple[str, str, dict[str, str], str | None]], folder: Path, name: str, *,
+        threads: int, connections: int, duration: str) -> Run:
+    script = folder / f"{name}.lua"
+    script.write_text(_lua_plan(plan) + LUA_COMMON)
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}", "--timeout", "30s", "--latency",
+               "-s", str(script), base, "--", str(threads)]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise SystemExit(f"wrk failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return _parse(result.stdout)
+
+
+# --- the run -----------------------------------------------------------------------------------------------
+
+
+def _cookie(token: str, csrf_cookie: str) -> str:
+    return f"{auth.SESSION_COOKIE}={token}; bc_csrf={csrf_cookie}"
+
+
+def overlaps(url: str) -> int:
+    """Pairs of live appointments of one counselor whose blocks (buffers included) overlap."""
+    engine = make_engine(url)
+    a, b = aliased(Appointment), aliased(Appointment)
+    with Session(engine) as session:
+        count = session.execute(select(func.count()).select_from(a).join(b, and_(
+            a.counselor_id == b.counselor_id, a.id < b.id, a.is_live, b.is_live,
+            a.block_start < b.block_end, b.block_start < a.block_end))).scalar_one()
+    engine.dispose()
+    return count
+
+
+def booked_by(url: str, children: list[User]) -> tuple[int, int]:
+    """Live requests the bench's children hold, and the most any one child holds."""
+    engine = make_engine(url)
+    ids = [child.id for child in children]
+    with Session(engine) as session:
+        per_child = session.execute(
+            select(func.count()).select_from(Appointment)
+            .where(Appointment.requester_user_id.in_(ids), Appointment.is_live)
+            .group_by(Appointment.requester_user_id)).scalars().all()
+    engine.dispose()
+    return sum(per_child), max(per_child, default=0)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", default="")
+    parser.add_argument("--duration", default="10s", help="of each wrk run, as wrk takes it (10s, 1m)")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--counselors", type=int, default=COUNSELORS)
+    parser.add_argument("--existing", type=int, default=EXISTING, help="appointments already booked")
+    args = parser.parse_args(argv)
+    if shutil.which("wrk") is None:
+        raise SystemExit("bench.appointments needs wrk (Debian package: wrk; `make wrk` installs it as root)")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        url = args.database_url or f"sqlite:///{folder / 'bench.sqlite3'}"
+        started = time.perf_counter()
+        fixture = fill(url, args.counselors, args.existing)
+        print(f"filled in {time.perf_counter() - started:.1f} s ({url.split(':')[0]}): {args.counselors} counselors, "
+              f"{len(fixture.service_type_ids)} service types, {fixture.existing} appointments already booked, "
+              f"{len(fixture.children)} children signed in")
+        with app_process(url, folder) as base, httpx.Client(base_url=base) as client:
+            page = client.get("/masuk")
+            csrf_token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
+            csrf_cookie = client.cookies["bc_csrf"]
+            cookies = [_cookie(token, csrf_cookie) for token in fixture.tokens]
+
+            # Free slots: each connection a different signed-in child, each path a service type and week.
+            slot_plan = [("GET", path, {"Cookie": cookie, "HX-Request": "true", "HX-Target": "slots"}, None)
+                         for cookie in cookies[:args.connections] for path in fixture.slot_paths]
+            check = client.get(fixture.slot_paths[0], headers={"Cookie": cookies[0], "HX-Request": "true"})
+            assert check.status_code == 200 and 'name="slot"' in check.text and "<html" not in check.text, \
+                check.status_code
+            slots = wrk(base, slot_plan, folder, "slots", threads=args.threads, connections=args.connections,
+                        duration=args.duration)
+
+            # Booking: child n % len(children) asks for target n, so no child goes over MAX_OPEN_REQUESTS and the
+            # CONTENDERS children after one another who want one slot are different children.
+            form = {"Cookie": "", "Content-Type": "application/x-www-form-urlencoded"}
+            booking_plan = []
+            for n, (service_type_id, key) in enumerate(fixture.targets):
+                body = urlencode({"_csrf_token": csrf_token, "layanan": service_type_id, "slot": key,
+                                  "note": "Ingin bercerita soal sekolah."})
+                headers = {**form, "Cookie": cookies[n % len(cookies)]}
+                booking_plan.append(("POST", "/konseling", headers, body))
+            booking = wrk(base, booking_plan, folder, "booking", threads=args.threads,
+                          connections=args.connections, duration=args.duration)
+
+        held, most = booked_by(url, fixture.children)
+        overlapping = overlaps(url)
+
+    print(f"\nwrk -t{args.threads} -c{args.connections} -d{args.duration} --latency, one app process "
+          f"(uvicorn, one worker)")
+    print(f"\n{'load':<44} {'req/s':>8} {'p50 ms':>8} {'p75 ms':>8} {'p90 ms':>8} {'p99 ms':>8}")
+    for label, run in (("free slots, htmx fragment (GET)", slots), ("booking (POST /konseling)", booking)):
+        p = run.percentiles
+        print(f"{label:<44} {run.requests_per_second:>8.1f} {p['50%']:>8.1f} {p['75%']:>8.1f} {p['90%']:>8.1f} "
+              f"{p['99%']:>8.1f}")
+    c = booking.counts
+    print(f"\nfree slots: {slots.requests} requests, {slots.counts['ok']} answered 200, "
+          f"{slots.counts['failed'] + slots.counts.get('socket_errors', 0)} failed")
+    distinct = len(fixture.targets) - fixture.contended * (CONTENDERS - 1)
+    print(f"booking plan: {distinct} distinct free slots, {fixture.contended} of them wanted by {CONTENDERS} children "
+          f"at once ({len(fixture.targets)} requests)")
+    print(f"booking: {booking.requests} requests: held {c['ok']}, refused (slot taken) {c['taken']}, "
+          f"refused (other) {c['refused']}, failed {c['failed'] + c.get('socket_errors', 0)}")
+    if c["wrapped"]:
+        print(f"  the plan ran out {c['wrapped']} time(s): later requests asked again for slots already held")
+    print(f"held in the database: {held} (most by one child: {most}, limit {MAX_OPEN_REQUESTS})")
+    print(f"overlaps: {overlapping}")
+    if overlapping or held != c["ok"] or c["failed"] or c.get("socket_errors"):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

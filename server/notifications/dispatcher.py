@@ -1,0 +1,210 @@
+"""The dispatcher: claims due notification jobs, checks that each still applies, sends it to every device of
+its recipient, and records how it ended.
+
+Several dispatchers may run at once (one inside each app process, or `bintang worker`s). A claim is one
+UPDATE that marks a batch `sending` with a lease: on PostgreSQL the batch is chosen with
+`FOR UPDATE SKIP LOCKED`, so two dispatchers never take the same job; SQLite runs the statement under its
+single write lock, which serialises claims. A dispatcher that dies leaves its jobs `sending`; when the lease
+runs out another claims them. Finishing a job is conditional on still holding it.
+
+Every job ends `sent`, `no_device`, `cancelled` or `failed`; transient trouble (429, 5xx, timeouts) puts it
+back to `pending` with a later `due_at` until `max_attempts` claims have been used."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from server.db import utcnow
+from server.notifications.models import JobStatus, NotificationJob, PushSubscription
+from server.notifications.push import Device, Outcome, Sender, payload
+
+log = logging.getLogger("bintang.dispatcher")
+
+MAX_TTL = 24 * 3600
+MIN_TTL = 60
+BACKOFF_FIRST = 30.0
+BACKOFF_MAX = 3600.0
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()[:40]}:{os.getpid()}"
+
+
+@dataclass
+class Stats:
+    claimed: int = 0
+    sent: int = 0
+    no_device: int = 0
+    cancelled: int = 0
+    failed: int = 0
+    retried: int = 0
+    lost: int = 0  # lease ran out and another dispatcher took the job before this one finished
+
+    def add(self, other: Stats) -> None:
+        for name in ("claimed", "sent", "no_device", "cancelled", "failed", "retried", "lost"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+def claim(engine: Engine, worker: str, *, batch: int = 50, lease_seconds: int = 60,
+          now: datetime | None = None) -> list[int]:
+    """Take up to `batch` due jobs (or jobs whose lease ran out) for `worker`; returns their ids."""
+    now = now or utcnow()
+    due = (
+        select(NotificationJob.id)
+        .where(or_(
+            and_(NotificationJob.status == JobStatus.PENDING, NotificationJob.due_at <= now),
+            and_(NotificationJob.status == JobStatus.SENDING, NotificationJob.lease_until < now),
+        ))
+        .order_by(NotificationJob.due_at, NotificationJob.id)
+        .limit(batch)
+    )
+    if engine.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    statement = (
+        update(NotificationJob)
+        .where(NotificationJob.id.in_(due.scalar_subquery()))
+        .values(status=JobStatus.SENDING, claimed_by=worker, lease_until=now + timedelta(seconds=lease_seconds),
+                attempts=NotificationJob.attempts + 1)
+        .returning(NotificationJob.id)
+        .execution_options(synchronize_session=False)
+    )
+    with engine.begin() as connection:
+        return sorted(connection.execute(statement).scalars())
+
+
+def _event_and_validity(session: Session, job: NotificationJob, now: datetime) -> tuple[bool, datetime | None]:
+    """Whether the job still applies, and when the thing it announces happens (for the TTL)."""
+    if job.object_type == "appointment" and job.object_id is not None:
+        from server.appointments.models import Appointment
+
+        appointment = session.get(Appointment, job.object_id)
+        if appointment is None:
+            return False, None
+        if job.object_version is not None and appointment.version != job.object_version:
+            return False, None
+        if appointment.starts_at <= now and job.kind != "appointment_expired":
+            return False, None
+        return True, appointment.starts_at
+    return True, None
+
+
+def ttl_for(event_at: datetime | None, now: datetime) -> int:
+    """Time left before the event, at most 24 hours and never 0 (a push service drops TTL 0 at once when the
+    phone is off)."""
+    if event_at is None:
+        return MAX_TTL
+    return int(max(MIN_TTL, min(MAX_TTL, (event_at - now).total_seconds())))
+
+
+def backoff(attempts: int) -> float:
+    return min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** max(0, attempts - 1))
+
+
+def _finish(engine: Engine, job_id: int, worker: str, **values: object) -> bool:
+    with engine.begin() as connection:
+        result = connection.execute(
+            update(NotificationJob)
+            .where(NotificationJob.id == job_id, NotificationJob.claimed_by == worker,
+                   NotificationJob.status == JobStatus.SENDING)
+            .values(lease_until=None, **values)
+        )
+        return result.rowcount == 1
+
+
+def process(engine: Engine, sender: Sender, job_id: int, worker: str, *, max_attempts: int,
+            now: datetime | None = None) -> str:
+    """Send one claimed job to every device of its recipient; returns how it ended (or 'retry', 'lost')."""
+    now = now or utcnow()
+    with Session(engine, expire_on_commit=False) as session:
+        job = session.get(NotificationJob, job_id)
+        if job is None or job.claimed_by != worker or job.status != JobStatus.SENDING:
+            return "lost"
+        applies, event_at = _event_and_validity(session, job, now)
+        if not applies:
+            return JobStatus.CANCELLED if _finish(engine, job_id, worker, status=JobStatus.CANCELLED,
+                                                  last_error="no longer applies") else "lost"
+        recipient = (PushSubscription.user_id == job.recipient_user_id if job.recipient_user_id is not None
+                     else PushSubscription.report_id == job.recipient_report_id)
+        devices = list(session.execute(select(PushSubscription).where(recipient)).scalars())
+        kind, url, topic, urgency, attempts = job.kind, job.url, job.topic, job.urgency, job.attempts
+    if not devices:
+        return JobStatus.NO_DEVICE if _finish(engine, job_id, worker, status=JobStatus.NO_DEVICE) else "lost"
+
+    ttl = ttl_for(event_at, now)
+    outcomes: list[tuple[PushSubscription, Outcome]] = []
+    for device in devices:
+        outcome = sender.send(Device(device.endpoint, device.p256dh, device.auth),
+                              payload(kind, url, topic, device.language), ttl=ttl, urgency=urgency, topic=topic)
+        outcomes.append((device, outcome))
+
+    gone = [device.id for device, outcome in outcomes if outcome.gone]
+    if gone:
+        with engine.begin() as connection:
+            connection.execute(delete(PushSubscription).where(PushSubscription.id.in_(gone)))
+        log.info("push: job %s removed %d expired subscription(s)", job_id, len(gone))
+    delivered = [o for _d, o in outcomes if o.delivered]
+    transient = [o for _d, o in outcomes if o.transient]
+    refused = [o for _d, o in outcomes if not (o.delivered or o.gone or o.transient)]
+    for outcome in refused:
+        # The cause goes to the log and the job; never the payload, which is the person's business.
+        log.warning("push: job %s (%s) refused by the push service: %s", job_id, kind, outcome.reason)
+
+    if delivered:
+        note = "" if len(delivered) == len(outcomes) else f"{len(delivered)}/{len(outcomes)} devices"
+        ok = _finish(engine, job_id, worker, status=JobStatus.SENT, sent_at=utcnow(), last_error=note[:200])
+        return JobStatus.SENT if ok else "lost"
+    if transient:
+        wait = max([backoff(attempts)] + [o.retry_after or 0.0 for o in transient])
+        retry_at = now + timedelta(seconds=wait)
+        cause = transient[0].reason or str(transient[0].status)
+        if attempts >= max_attempts or (event_at is not None and retry_at >= event_at):
+            log.warning("push: job %s (%s) given up after %d tries: %s", job_id, kind, attempts, cause)
+            ok = _finish(engine, job_id, worker, status=JobStatus.FAILED,
+                         last_error=f"gave up after {attempts} tries: {cause}"[:200])
+            return JobStatus.FAILED if ok else "lost"
+        ok = _finish(engine, job_id, worker, status=JobStatus.PENDING, due_at=retry_at, claimed_by="",
+                     last_error=f"retry: {cause}"[:200])
+        return "retry" if ok else "lost"
+    if refused:
+        ok = _finish(engine, job_id, worker, status=JobStatus.FAILED, last_error=f"refused: {refused[0].reason}"[:200])
+        return JobStatus.FAILED if ok else "lost"
+    # Every device had gone away (404/410): the person has no device left.
+    return JobStatus.NO_DEVICE if _finish(engine, job_id, worker, status=JobStatus.NO_DEVICE) else "lost"
+
+
+def dispatch_once(engine: Engine, sender: Sender, *, worker: str | None = None, batch: int = 50,
+                  lease_seconds: int = 60, max_attempts: int = 5, now: datetime | None = None) -> Stats:
+    """Claim one batch and send it. Returns what happened; `claimed` is 0 when nothing was due."""
+    worker = worker or worker_name()
+    stats = Stats()
+    ids = claim(engine, worker, batch=batch, lease_seconds=lease_seconds, now=now)
+    stats.claimed = len(ids)
+    for job_id in ids:
+        try:
+            ended = process(engine, sender, job_id, worker, max_attempts=max_attempts, now=now)
+        except Exception:  # one bad job must not stop the others; its lease runs out and it is tried again
+            log.exception("push: job %s could not be processed", job_id)
+            continue
+        name = {"retry": "retried", "lost": "lost"}.get(ended, str(ended))
+        setattr(stats, name, getattr(stats, name) + 1)
+    return stats
+
+
+def drain(engine: Engine, sender: Sender, *, worker: str | None = None, batch: int = 50, lease_seconds: int = 60,
+          max_attempts: int = 5, now: datetime | None = None) -> Stats:
+    """Dispatch until nothing is due."""
+    total = Stats()
+    while True:
+        stats = dispatch_once(engine, sender, worker=worker, batch=batch, lease_seconds=lease_seconds,
+                              max_attempts=max_attempts, now=now)
+        total.add(stats)
+        if stats.claimed == 0:
+            return total

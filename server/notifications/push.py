@@ -1,0 +1,171 @@
+"""Web push: the VAPID key, the neutral payload, and one encrypted send to one device (pywebpush does the
+encryption, RFC 8291, and we sign with VAPID, RFC 8292).
+
+Nothing here knows about jobs; the dispatcher decides what to send and what a response means."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from cryptography.hazmat.primitives import serialization
+from py_vapid import Vapid02
+from pywebpush import WebPusher
+
+from server import i18n
+from server.settings import Settings
+
+log = logging.getLogger("bintang.push")
+KEY_FILE = "vapid-private-key.txt"
+
+
+def _b64url(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def generate_private_key() -> str:
+    """A new VAPID private key as base64url of its 32 raw bytes (what VAPID_PRIVATE_KEY holds)."""
+    vapid = Vapid02()
+    vapid.generate_keys()
+    return _b64url(vapid.private_key.private_numbers().private_value.to_bytes(32, "big"))
+
+
+def load_vapid(settings: Settings) -> Vapid02:
+    """The key from VAPID_PRIVATE_KEY; in development, one generated on first use and kept in DATA_DIR."""
+    text = settings.vapid_private_key
+    if not text:
+        path = Path(settings.data_dir) / KEY_FILE
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(generate_private_key() + "\n")
+        text = path.read_text().strip()
+    return Vapid02.from_string(text)
+
+
+def public_key(vapid: Vapid02) -> str:
+    """The applicationServerKey a page passes to pushManager.subscribe()."""
+    return _b64url(vapid.public_key.public_bytes(serialization.Encoding.X962,
+                                                 serialization.PublicFormat.UncompressedPoint))
+
+
+# --- what a device shows ------------------------------------------------------------------------------------
+
+REMINDER_KINDS_PREFIX = "reminder_"
+
+
+def payload(kind: str, url: str, tag: str, language: str) -> bytes:
+    """A small JSON message with a neutral title and text: never a name, a case detail or a category (a phone's
+    lock screen may be seen by the person the child is afraid of)."""
+    with i18n.language(language):
+        if kind.startswith(REMINDER_KINDS_PREFIX):
+            body = i18n.gettext("Bintang Ceria: ada pengingat untuk Anda")
+        else:
+            body = i18n.gettext("Bintang Ceria: ada kabar baru untuk Anda")
+    return json.dumps({"title": "Bintang Ceria", "body": body, "url": url, "tag": tag},
+                      separators=(",", ":")).encode()
+
+
+# --- one send -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Device:
+    endpoint: str
+    p256dh: str
+    auth: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a push service answered: `status` is 0 when no answer came (timeout, refused connection)."""
+
+    status: int
+    retry_after: float | None = None
+    reason: str = ""
+
+    @property
+    def delivered(self) -> bool:
+        return self.status in (200, 201, 202)
+
+    @property
+    def gone(self) -> bool:
+        return self.status in (404, 410)
+
+    @property
+    def transient(self) -> bool:
+        return self.status == 0 or self.status == 429 or self.status >= 500
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Retry-After in seconds, from either form (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when - (now if now is not None else time.time()))
+
+
+class Sender:
+    """Sends to push services over one HTTP session (connections are kept), signing VAPID once per push service
+    origin and reusing the signature until shortly before it expires. `session` may be any object with
+    requests' `post()`, which is how tests put faults on the line."""
+
+    SIGNATURE_SECONDS = 12 * 3600
+
+    def __init__(self, vapid: Vapid02, subject: str, *, timeout: float, session: Any = None) -> None:
+        self.vapid = vapid
+        self.subject = subject
+        self.timeout = timeout
+        self.session = session if session is not None else requests.Session()
+        self._signatures: dict[str, tuple[float, dict[str, str]]] = {}
+        self._lock = threading.Lock()
+
+    def _vapid_headers(self, endpoint: str) -> dict[str, str]:
+        parts = urlsplit(endpoint)
+        audience = f"{parts.scheme}://{parts.netloc}"
+        now = time.time()
+        with self._lock:
+            cached = self._signatures.get(audience)
+            if cached is None or cached[0] - now < 600:
+                expires = int(now) + self.SIGNATURE_SECONDS
+                headers = self.vapid.sign({"aud": audience, "sub": self.subject, "exp": expires})
+                cached = (expires, headers)
+                self._signatures[audience] = cached
+        return dict(cached[1])
+
+    def send(self, device: Device, data: bytes, *, ttl: int, urgency: str, topic: str) -> Outcome:
+        headers = self._vapid_headers(device.endpoint)
+        headers["Urgency"] = urgency
+        headers["Topic"] = topic
+        # As the web-push reference library sends it; some push services refuse a body without a type.
+        headers["Content-Type"] = "application/octet-stream"
+        subscription = {"endpoint": device.endpoint, "keys": {"p256dh": device.p256dh, "auth": device.auth}}
+        try:
+            response = WebPusher(subscription, requests_session=self.session).send(
+                data, headers, ttl=max(1, ttl), timeout=self.timeout
+            )
+        except requests.Timeout:
+            return Outcome(0, reason="timeout")
+        except requests.RequestException as exc:
+            return Outcome(0, reason=f"connection: {type(exc).__name__}")
+        status = int(response.status_code)
+        return Outcome(status, parse_retry_after(response.headers.get("Retry-After")),
+                       reason=f"{status} {getattr(response, 'reason', '') or ''}".strip())

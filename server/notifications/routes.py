@@ -1,0 +1,119 @@
+"""Notification pages and the push subscription endpoints.
+
+/notifikasi              the in-app list (the same items push sends, for every device)
+/notifikasi/pengaturan   this person's devices; turn push off on one, or on this one
+/push/kunci              the VAPID public key a page subscribes with
+/push/langganan          a page sends this device's subscription (on opting in, and again on each visit)
+/push/berhenti           this device no longer wants push
+/push/ganti              the service worker's `pushsubscriptionchange`: no cookies to prove who it is, so the old
+                         endpoint (known only to this device) is the proof, and nothing new is created
+
+Every page here is private (no-store) and belongs to whoever is let in: a signed-in person or a case code holder.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State
+from litestar.exceptions import NotAuthorizedException
+from litestar.params import JSONBody
+from litestar.response import Redirect
+from sqlmodel import Session
+
+from server.db import DB
+from server.i18n import current_language
+from server.notifications import service
+from server.notifications.push import load_vapid, public_key
+from server.reports import service as reports
+from server.reports.routes import CASE_COOKIE
+from server.web import page
+
+SUBSCRIPTION_BODY_LIMIT = 4096
+
+
+def owner_of(request: Request, db: Session, state: State) -> service.Owner:
+    user = request.user
+    report = reports.report_for_case_token(db, state.settings, request.cookies.get(CASE_COOKIE))
+    return service.Owner(user_id=user.id if user is not None else None,
+                         report_id=report.id if report is not None else None)
+
+
+def _owner_or_sign_in(request: Request, db: Session, state: State) -> service.Owner:
+    owner = owner_of(request, db, state)
+    if not owner:
+        raise NotAuthorizedException()
+    return owner
+
+
+def _allow_local(state: State) -> bool:
+    return not state.settings.is_production
+
+
+class NotificationController(Controller):
+    path = "/notifikasi"
+
+    @get("/", name="notifications", sync_to_thread=True)
+    def notifications(self, request: Request, db: DB, state: State) -> Any:
+        owner = _owner_or_sign_in(request, db, state)
+        request.scope["private"] = True
+        items = service.inbox(db, owner)
+        unread = {item.id for item in items if item.read_at is None}
+        service.mark_read(db, owner)
+        db.commit()
+        return page(request, "notifications/list.html", items=items, unread=unread, describe=service.describe)
+
+    @get("/pengaturan", name="notification_settings", sync_to_thread=True)
+    def settings_page(self, request: Request, db: DB, state: State) -> Any:
+        owner = _owner_or_sign_in(request, db, state)
+        request.scope["private"] = True
+        return page(request, "notifications/settings.html", devices=service.devices_of(db, owner))
+
+    @post("/perangkat/{device_id:int}/hapus", sync_to_thread=True)
+    def remove_device(self, request: Request, db: DB, state: State, device_id: int) -> Any:
+        owner = _owner_or_sign_in(request, db, state)
+        service.remove_device(db, owner, device_id)
+        db.commit()
+        return Redirect("/notifikasi/pengaturan?dihapus=1", status_code=303)
+
+
+class PushController(Controller):
+    path = "/push"
+
+    @get("/kunci", name="push_key", sync_to_thread=True)
+    def key(self, state: State) -> dict[str, str]:
+        return {"publicKey": public_key(load_vapid(state.settings))}
+
+    @post("/langganan", status_code=200, sync_to_thread=True, request_max_body_size=SUBSCRIPTION_BODY_LIMIT)
+    def subscribe(self, request: Request, db: DB, state: State,
+                  data: JSONBody[dict[str, Any]]) -> Response[dict[str, Any]]:
+        owner = owner_of(request, db, state)
+        if not owner:
+            return Response({"ok": False, "error": "not signed in"}, status_code=401)
+        try:
+            service.subscribe(db, owner, data, language=current_language(),
+                              user_agent=request.headers.get("user-agent", ""), allow_local=_allow_local(state))
+        except service.SubscriptionError as exc:
+            return Response({"ok": False, "error": str(exc)}, status_code=422)
+        db.commit()
+        return Response({"ok": True})
+
+    @post("/berhenti", status_code=200, sync_to_thread=True, request_max_body_size=SUBSCRIPTION_BODY_LIMIT)
+    def unsubscribe(self, db: DB, data: JSONBody[dict[str, Any]]) -> dict[str, bool]:
+        endpoint = data.get("endpoint")
+        removed = isinstance(endpoint, str) and service.unsubscribe(db, endpoint)
+        db.commit()
+        return {"ok": True, "removed": bool(removed)}
+
+    @post("/ganti", status_code=200, sync_to_thread=True, request_max_body_size=SUBSCRIPTION_BODY_LIMIT,
+          opt={"exclude_from_csrf": True})
+    def change(self, db: DB, state: State, data: JSONBody[dict[str, Any]]) -> Response[dict[str, bool]]:
+        old = data.get("oldEndpoint")
+        try:
+            changed = isinstance(old, str) and service.change(db, old, data.get("subscription"),
+                                                               allow_local=_allow_local(state))
+        except service.SubscriptionError:
+            return Response({"ok": False}, status_code=422)
+        db.commit()
+        return Response({"ok": bool(changed)}, status_code=200 if changed else 404)

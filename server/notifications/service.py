@@ -1,0 +1,212 @@
+"""Devices that receive push, and the in-app list of notifications (for every person, with or without push).
+
+A subscription belongs to whoever is let in on the device when it is sent: the signed-in person and/or the
+holder of an opened case code. Knowing an endpoint is proof enough to remove it: only the device (and its push
+service) knows that URL."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from sqlalchemy import delete, or_, select, update
+from sqlmodel import Session
+
+from server.db import utcnow
+from server.i18n import gettext as _
+from server.notifications.models import JobStatus, NotificationJob, PushSubscription
+
+MAX_DEVICES = 10
+ENDPOINT_LIMIT = 1000
+
+
+class SubscriptionError(ValueError):
+    """What a page sent is not a push subscription we can use; the message names the problem."""
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Who is let in on this request: a signed-in person, a case code holder, or both (never neither)."""
+
+    user_id: int | None = None
+    report_id: int | None = None
+
+    def __bool__(self) -> bool:
+        return self.user_id is not None or self.report_id is not None
+
+    def matches(self):  # noqa: ANN201
+        clauses = []
+        if self.user_id is not None:
+            clauses.append(PushSubscription.user_id == self.user_id)
+        if self.report_id is not None:
+            clauses.append(PushSubscription.report_id == self.report_id)
+        return or_(*clauses)
+
+
+def _decode(value: object, size: int, name: str) -> str:
+    if not isinstance(value, str) or len(value) > 200:
+        raise SubscriptionError(f"{name} missing")
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise SubscriptionError(f"{name} is not base64url") from exc
+    if len(raw) != size:
+        raise SubscriptionError(f"{name} has the wrong length")
+    return value
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_subscription(data: object, *, allow_local: bool) -> tuple[str, str, str]:
+    """(endpoint, p256dh, auth) from a PushSubscription's JSON, or SubscriptionError. Endpoints are https URLs
+    (a local http push service is let through outside production, for development and tests)."""
+    if not isinstance(data, dict):
+        raise SubscriptionError("not a subscription")
+    endpoint = data.get("endpoint")
+    keys = data.get("keys") if isinstance(data.get("keys"), dict) else {}
+    if not isinstance(endpoint, str) or not 0 < len(endpoint) <= ENDPOINT_LIMIT:
+        raise SubscriptionError("endpoint missing or too long")
+    parts = urlsplit(endpoint)
+    local = parts.scheme == "http" and allow_local and _is_loopback(parts.hostname or "")
+    if not parts.hostname or not (parts.scheme == "https" or local):
+        raise SubscriptionError("endpoint must be an https URL")
+    return endpoint, _decode(keys.get("p256dh"), 65, "p256dh"), _decode(keys.get("auth"), 16, "auth")
+
+
+def device_label(user_agent: str) -> str:
+    """A short, recognisable name for the settings page ('Android · Chrome'); never the whole user agent."""
+    agent = user_agent.lower()
+    system = next((name for key, name in (("iphone", "iPhone"), ("ipad", "iPad"), ("android", "Android"),
+                                          ("windows", "Windows"), ("mac os", "Mac"), ("linux", "Linux"))
+                   if key in agent), _("Perangkat lain"))
+    browser = next((name for key, name in (("edg/", "Edge"), ("firefox", "Firefox"), ("samsungbrowser", "Samsung"),
+                                           ("chrome", "Chrome"), ("safari", "Safari")) if key in agent), "")
+    return f"{system} · {browser}" if browser else system
+
+
+def subscribe(session: Session, owner: Owner, data: object, *, language: str, user_agent: str,
+              allow_local: bool) -> PushSubscription:
+    """Add this device, or bring its existing row up to date (same endpoint): it now belongs to `owner`."""
+    endpoint, p256dh, auth = check_subscription(data, allow_local=allow_local)
+    now = utcnow()
+    row = session.execute(select(PushSubscription).where(PushSubscription.endpoint == endpoint)).scalar_one_or_none()
+    if row is None:
+        row = PushSubscription(endpoint=endpoint, created_at=now)
+        session.add(row)
+    row.p256dh, row.auth, row.language = p256dh, auth, language
+    row.user_id, row.report_id = owner.user_id, owner.report_id
+    row.device, row.last_seen_at = device_label(user_agent), now
+    session.flush()
+    # A person keeps at most MAX_DEVICES: the ones not seen for longest make way.
+    extra = list(session.execute(
+        select(PushSubscription.id).where(owner.matches())
+        .order_by(PushSubscription.last_seen_at.desc(), PushSubscription.id.desc()).offset(MAX_DEVICES)
+    ).scalars())
+    if extra:
+        session.execute(delete(PushSubscription).where(PushSubscription.id.in_(extra)))
+    return row
+
+
+def change(session: Session, old_endpoint: str, data: object, *, allow_local: bool) -> bool:
+    """The browser replaced a subscription (`pushsubscriptionchange`): the new one inherits the old one's owner.
+    Returns False when the old endpoint is unknown (nothing is created for a stranger)."""
+    old = session.execute(select(PushSubscription).where(PushSubscription.endpoint == old_endpoint)).scalar_one_or_none()
+    if old is None:
+        return False
+    endpoint, p256dh, auth = check_subscription(data, allow_local=allow_local)
+    if endpoint != old.endpoint:
+        session.execute(delete(PushSubscription).where(PushSubscription.endpoint == endpoint))
+    old.endpoint, old.p256dh, old.auth, old.last_seen_at = endpoint, p256dh, auth, utcnow()
+    return True
+
+
+def unsubscribe(session: Session, endpoint: str) -> bool:
+    return (session.execute(delete(PushSubscription).where(PushSubscription.endpoint == endpoint)).rowcount or 0) > 0
+
+
+def devices_of(session: Session, owner: Owner) -> list[PushSubscription]:
+    return list(session.execute(
+        select(PushSubscription).where(owner.matches()).order_by(PushSubscription.last_seen_at.desc())
+    ).scalars())
+
+
+def remove_device(session: Session, owner: Owner, device_id: int) -> bool:
+    """Only one's own device: a stranger's id removes nothing."""
+    return (session.execute(
+        delete(PushSubscription).where(PushSubscription.id == device_id, owner.matches())
+    ).rowcount or 0) > 0
+
+
+# --- the in-app list ----------------------------------------------------------------------------------------
+
+SHOWN = (JobStatus.SENT, JobStatus.NO_DEVICE, JobStatus.FAILED, JobStatus.SENDING, JobStatus.PENDING)
+
+
+def _for_owner(owner: Owner):  # noqa: ANN202
+    clauses = []
+    if owner.user_id is not None:
+        clauses.append(NotificationJob.recipient_user_id == owner.user_id)
+    if owner.report_id is not None:
+        clauses.append(NotificationJob.recipient_report_id == owner.report_id)
+    return or_(*clauses)
+
+
+def inbox(session: Session, owner: Owner, *, now: datetime | None = None, limit: int = 50) -> list[NotificationJob]:
+    """What the person was told (or is being told): everything due, newest first. A reminder whose time has not
+    come is not shown yet; one that no longer applies (cancelled) is not shown at all."""
+    now = now or utcnow()
+    return list(session.execute(
+        select(NotificationJob).where(_for_owner(owner), NotificationJob.status.in_(SHOWN),
+                                      NotificationJob.due_at <= now)
+        .order_by(NotificationJob.due_at.desc(), NotificationJob.id.desc()).limit(limit)
+    ).scalars())
+
+
+def unread_count(session: Session, owner: Owner, *, now: datetime | None = None) -> int:
+    from sqlalchemy import func
+
+    now = now or utcnow()
+    return session.execute(
+        select(func.count()).select_from(NotificationJob).where(
+            _for_owner(owner), NotificationJob.status.in_(SHOWN), NotificationJob.due_at <= now,
+            NotificationJob.read_at.is_(None))
+    ).scalar_one()
+
+
+def mark_read(session: Session, owner: Owner, *, now: datetime | None = None) -> None:
+    now = now or utcnow()
+    session.execute(
+        update(NotificationJob).where(_for_owner(owner), NotificationJob.read_at.is_(None),
+                                      NotificationJob.due_at <= now)
+        .values(read_at=now)
+    )
+
+
+def describe(kind: str) -> str:
+    """What an item says inside the app (behind sign-in or the case code, so it may say what happened)."""
+    texts = {
+        "appointment_requested": _("Ada permintaan jadwal konseling baru."),
+        "appointment_confirmed": _("Jadwal konseling Anda sudah dikonfirmasi."),
+        "appointment_declined": _("Permintaan jadwal konseling Anda tidak bisa diterima."),
+        "appointment_moved": _("Jadwal konseling Anda dipindah ke waktu lain."),
+        "appointment_cancelled": _("Jadwal konseling dibatalkan."),
+        "appointment_expired": _("Permintaan jadwal belum dijawab dan sudah kedaluwarsa."),
+        "emergency_report": _("Ada laporan darurat yang harus segera ditanggapi."),
+        "case_assigned": _("Sebuah kasus diserahkan kepada Anda."),
+        "case_message": _("Ada pesan baru tentang sebuah laporan."),
+        "case_status": _("Ada kabar baru tentang laporan Anda."),
+    }
+    if kind.startswith("reminder_"):
+        return _("Pengingat: jadwal konseling Anda segera tiba.")
+    return texts.get(kind, _("Ada kabar baru untuk Anda."))

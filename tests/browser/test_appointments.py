@@ -1,0 +1,218 @@
+"""Counseling appointments on a phone: a parent books for their child and the counselor of the slot confirms
+it; the holder of a case code (no account) books from the report's follow-up page. Every page is checked
+with axe.
+
+The live server is shared by the whole browser session and its free slots depend on today's date: each test
+takes an early slot the page offers at that moment, never a date of its own, and finds its appointment again
+by a note no other test writes. One report is made here (the server allows ten an hour from one address)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from server.accounts.demo import DEMO_PEOPLE
+from tests.browser.conftest import sign_in
+from tests.browser.test_reports import (  # noqa: F401  (other_phone is a fixture)
+    assert_no_axe_violations,
+    fill_report,
+    open_with_code,
+    other_phone,
+    read_receipt,
+    submit_report,
+)
+
+pytestmark = pytest.mark.browser
+
+# Who to sign in as, by the name the appointment page shows.
+COUNSELOR_USERNAMES = {display_name: username for username, display_name, *_rest in DEMO_PEOPLE}
+APPOINTMENT_URL = re.compile(r"/konseling/(\d+)\?pesan=baru$")
+# The service with the longest horizon is bookable for thirty days: five weeks cover it.
+MAX_WEEKS = 5
+
+
+# --- helpers -----------------------------------------------------------------------------------------------
+
+
+def status_tag(page: Page) -> Locator:
+    return page.locator(".appointment-state [data-status]")
+
+
+def summary_value(page: Page, term: str) -> Locator:
+    return page.locator("dl.summary").first.locator(f"dt:text-is('{term}') + dd")
+
+
+def choose_service(page: Page, name: str) -> None:
+    """Choose a service on /konseling: htmx swaps in its free slots, without loading the page again."""
+    expect(page.get_by_role("heading", level=1)).to_have_text("Minta konseling")
+    expect(page.locator("#slots .slots__hint")).to_have_text(
+        "Pilih layanan dulu; waktu yang masih kosong akan tampil di sini.")
+    # A flag on this page survives only if the slots arrive without a new page load.
+    page.evaluate("() => { window.sameBookingPage = true; }")
+    page.get_by_role("radio", name=name).check()
+    expect(page.get_by_role("group", name="Pilih waktu", exact=True)).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/konseling\?layanan=\d+$"))
+    assert page.evaluate("() => window.sameBookingPage === true")
+
+
+def choose_a_free_slot(page: Page) -> tuple[str, str]:
+    """Pick the earliest slot offered after the earliest start, moving on a week when there is none (holidays);
+    returns its day's label and its time as shown ("Selasa, 1 Desember 2026", "08.00").
+
+    Not the very first start: it may be seconds inside the service's notice period, and would no longer be
+    bookable when the form is sent. The next start is half an hour later."""
+    for _week in range(MAX_WEEKS):
+        expect(page.locator("#slots input[name=slot], #slots .slot-picker__empty").first).to_be_visible()
+        # Keys are "counselor@epoch", listed earliest first.
+        keys = page.locator("#slots input[name=slot]").evaluate_all("(inputs) => inputs.map((i) => i.value)")
+        starts = [int(key.split("@")[1]) for key in keys]
+        later = [key for key, start in zip(keys, starts, strict=True) if start > min(starts)]
+        if later:
+            break
+        shown = page.locator("#slots input[name=mulai]").input_value()
+        page.get_by_role("link", name="Minggu berikutnya ›", exact=True).click()
+        expect(page.locator("#slots input[name=mulai]")).not_to_have_value(shown)
+    else:
+        pytest.fail(f"no free slot in {MAX_WEEKS} weeks")
+    chosen = page.locator(f"input[name=slot][value='{later[0]}']")
+    chosen.check()
+    expect(chosen).to_be_checked()
+    option = page.locator(".slot-option").filter(has=chosen)
+    day = page.locator(".slot-day").filter(has=chosen).locator(".slot-day__label").inner_text().strip()
+    time_shown = option.locator(".slot-option__time").inner_text().replace("WITA", "").strip()
+    return day, time_shown
+
+
+def send_request(page: Page) -> int:
+    """Send the booking form; returns the new appointment's id, after checking its page says it is waiting."""
+    with page.expect_navigation():
+        page.get_by_role("button", name="Kirim permintaan", exact=True).click()
+    expect(page).to_have_url(APPOINTMENT_URL)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Jadwal konseling")
+    expect(page.get_by_role("status")).to_have_text(
+        "Permintaanmu sudah terkirim. Kabar dari konselor akan tampil di halaman ini.")
+    expect(status_tag(page)).to_have_text("Menunggu konfirmasi")
+    return int(APPOINTMENT_URL.search(page.url).group(1))
+
+
+def calendar_file(page: Page) -> str:
+    """The appointment's .ics, downloaded through its link."""
+    with page.expect_download() as event:
+        page.get_by_role("link", name="Simpan ke kalender", exact=True).click()
+    download = event.value
+    assert download.suggested_filename == "jadwal-konseling.ics"
+    return Path(download.path()).read_text(encoding="utf-8")
+
+
+# --- a parent ------------------------------------------------------------------------------------------------
+
+
+def test_a_parent_books_counseling_and_the_counselor_confirms_it(page: Page, other_phone: Page):
+    note = f"Dimas susah tidur sejak pindah sekolah. ({uuid.uuid4().hex[:8]})"
+    sign_in(page, "orangtua")
+    page.goto("/konseling")
+    assert_no_axe_violations(page)
+
+    choose_service(page, "Konseling individu")
+    day, starts = choose_a_free_slot(page)
+    page.get_by_role("combobox", name="Untuk anak yang mana?", exact=True).select_option(label="Dimas")
+    page.get_by_role("textbox", name="Catatan singkat untuk konselor (boleh kosong)").fill(note)
+    assert_no_axe_violations(page)
+
+    appointment_id = send_request(page)
+    expect(summary_value(page, "Waktu")).to_contain_text(f"{day} · {starts}–")
+    expect(summary_value(page, "Layanan")).to_have_text("Konseling individu")
+    expect(summary_value(page, "Anak")).to_have_text("Dimas")
+    expect(summary_value(page, "Catatan")).to_have_text(note)
+    counselor_name = summary_value(page, "Konselor").inner_text().strip()
+    assert counselor_name in COUNSELOR_USERNAMES, counselor_name
+    assert_no_axe_violations(page)
+    ics = calendar_file(page)
+    assert "BEGIN:VEVENT" in ics and "STATUS:TENTATIVE" in ics, ics
+
+    # The counselor whose slot it is sees the request with the note and confirms it from the list.
+    counselor = sign_in(other_phone, COUNSELOR_USERNAMES[counselor_name])
+    counselor.goto("/jadwal")
+    expect(counselor.get_by_role("heading", level=1)).to_have_text("Jadwal konseling")
+    waiting = counselor.locator("[data-waiting] .appointment-row").filter(has_text=note)
+    expect(waiting).to_have_count(1)
+    expect(waiting.locator(".appointment-row__link")).to_contain_text(f"{day} · {starts}–")
+    expect(waiting).to_contain_text("Orang tua/Wali: Ibu Wati · anak: Dimas")
+    assert_no_axe_violations(counselor)
+
+    with counselor.expect_navigation():
+        waiting.get_by_role("button", name=re.compile(r"^Konfirmasi ")).click()
+    expect(counselor).to_have_url(re.compile(r"/jadwal\?pesan=dikonfirmasi$"))
+    expect(counselor.get_by_role("status")).to_have_text("Jadwal sudah dikonfirmasi. Peminta diberi tahu.")
+    expect(counselor.locator(".appointment-row").filter(has_text=note)).to_have_count(0)
+    assert_no_axe_violations(counselor)
+
+    counselor.goto(f"/jadwal/{appointment_id}")
+    expect(counselor.locator("[data-status]")).to_have_text("Terkonfirmasi")
+    expect(counselor.get_by_role("button", name="Konfirmasi jadwal ini")).to_have_count(0)
+    assert_no_axe_violations(counselor)
+
+    # The parent opens the appointment again and finds it confirmed.
+    page.goto(f"/konseling/{appointment_id}")
+    expect(status_tag(page)).to_have_text("Terkonfirmasi")
+    expect(page.get_by_text("Konselor sudah mengonfirmasi. Sampai bertemu!")).to_be_visible()
+    assert_no_axe_violations(page)
+    assert "STATUS:CONFIRMED" in calendar_file(page)
+
+    page.goto("/konseling/saya")
+    entry = page.locator(".appointment-row").filter(has=page.locator(f"a[href='/konseling/{appointment_id}']"))
+    expect(entry.locator("[data-status]")).to_have_text("Terkonfirmasi")
+    assert_no_axe_violations(page)
+
+
+# --- the holder of a case code -------------------------------------------------------------------------------
+
+
+def test_a_code_holder_books_counseling_from_the_follow_up_page(page: Page, other_phone: Page):
+    note = f"Aku mau cerita lewat telepon. ({uuid.uuid4().hex[:8]})"
+    page.goto("/lapor")
+    fill_report(page, who="Aku anak/remaja, dan ini tentang diriku",
+                category="Dibentak, diancam, atau dihina terus-menerus",
+                words="Ayah tiriku membentak dan mengancamku setiap malam.", where="Di rumah")
+    submit_report(page)
+    code, pin = read_receipt(page)
+
+    open_with_code(page, code, pin)
+    assert_no_axe_violations(page)
+    counseling = page.get_by_role("region", name="Jadwal konseling")
+    with page.expect_navigation():
+        counseling.get_by_role("link", name="Minta konseling", exact=True).click()
+    expect(page).to_have_url("/konseling")
+    expect(page.get_by_text("Permintaan ini tersimpan bersama laporanmu.")).to_be_visible()
+    # No account: no child or report to choose.
+    expect(page.get_by_role("combobox")).to_have_count(0)
+    assert_no_axe_violations(page)
+
+    choose_service(page, "Konseling lewat telepon")
+    day, starts = choose_a_free_slot(page)
+    page.get_by_role("textbox", name="Catatan singkat untuk konselor (boleh kosong)").fill(note)
+    assert_no_axe_violations(page)
+
+    appointment_id = send_request(page)
+    expect(summary_value(page, "Waktu")).to_contain_text(f"{day} · {starts}–")
+    expect(summary_value(page, "Layanan")).to_have_text("Konseling lewat telepon")
+    expect(summary_value(page, "Cara")).to_have_text("Telepon")
+    expect(summary_value(page, "Catatan")).to_have_text(note)
+    expect(page.get_by_role("button", name="Batalkan jadwal ini", exact=True)).to_be_visible()
+    assert_no_axe_violations(page)
+
+    page.get_by_role("link", name="Jadwal saya", exact=True).click()
+    expect(page).to_have_url("/konseling/saya")
+    entry = page.locator(".appointment-row").filter(has=page.locator(f"a[href='/konseling/{appointment_id}']"))
+    expect(entry.locator("[data-status]")).to_have_text("Menunggu konfirmasi")
+    assert_no_axe_violations(page)
+
+    # Another phone, without the code, is not shown the appointment: it is offered both ways in.
+    other_phone.goto(f"/konseling/{appointment_id}")
+    expect(other_phone.get_by_role("heading", level=1)).to_have_text("Jadwal konseling")
+    expect(other_phone.locator("[data-status]")).to_have_count(0)
+    expect(other_phone.get_by_text(note)).to_have_count(0)
