@@ -175,13 +175,13 @@ class SlotWeek:
 
 
 def slot_week(db: Session, service_type: ServiceType, *, wanted: str, now: datetime, base_url: str,
-              counselor_id: int | None = None, within_notice: bool = False) -> SlotWeek:
+              counselor_id: int | None = None, within_notice: bool = False, ignoring: int | None = None) -> SlotWeek:
     today = _today(now)
     last_bookable = (now + timedelta(days=service_type.max_days_ahead)).astimezone(WITA).date()
     first = _day(wanted) or today
     first = min(max(first, today), max(last_bookable, today))
     free = free_slots(db, service_type, now=now, first_day=first, days=SLOT_DAYS, counselor_id=counselor_id,
-                      within_notice=within_notice)
+                      within_notice=within_notice, ignoring=ignoring)
     days = [SlotDay(format_wita_date(_noon(day), "EEEE, d MMMM y"), slots) for day, slots in sorted(free.items())]
     last = first + timedelta(days=SLOT_DAYS - 1)
     separator = "&" if "?" in base_url else "?"
@@ -421,6 +421,7 @@ class BookingController(Controller):
                     starts_at=starts_at, note=form.note, child_id=_int(form.child_id),
                     child_agreed=form.child_agreed if booker.user and booker.user.role == Role.TEACHER else "",
                     report_id=_int(form.report_id), ip=_ip(request, state),
+                    reminder_hours=state.settings.reminder_hours,
                 )
                 db.commit()
                 return _done(f"/konseling/{appointment.id}", "baru")
@@ -511,7 +512,7 @@ class BookingController(Controller):
         now = utcnow()
         view = _view(db, appointment, now)
         week = slot_week(db, view.service_type, wanted=mulai, now=now, base_url=f"/konseling/{appointment.id}/pindah",
-                         counselor_id=appointment.counselor_id)
+                         counselor_id=appointment.counselor_id, ignoring=appointment.id)
         return page(request, "appointments/move.html", block="slots", status_code=status_code, view=view, week=week,
                     slot=slot, errors=errors or {})
 
@@ -548,7 +549,8 @@ class BookingController(Controller):
                                    errors={"slot": _("Pilih salah satu waktu yang masih kosong.")})
         try:
             moved = service.move(db, appointment, by_counselor=None, requester=_requester_of(appointment, request.user),
-                                 starts_at=chosen[1], version=_int(_one(data, "version")) or 0, ip=_ip(request, state))
+                                 starts_at=chosen[1], version=_int(_one(data, "version")) or 0, ip=_ip(request, state),
+                                 reminder_hours=state.settings.reminder_hours)
         except service.SlotTaken as exc:
             db.rollback()
             db.refresh(appointment)
@@ -669,7 +671,7 @@ class ScheduleController(Controller):
         live = view.status in LIVE_STATUSES
         week = slot_week(db, view.service_type, wanted=mulai or _one(values or {}, "mulai"), now=now,
                          base_url=f"/jadwal/{appointment.id}", counselor_id=appointment.counselor_id,
-                         within_notice=True) if live else None
+                         within_notice=True, ignoring=appointment.id) if live else None
         report = db.get(Report, appointment.report_id) if appointment.report_id else None
         moved = service.moved_to(db, appointment)
         previous = db.get(Appointment, appointment.rescheduled_from_id) if appointment.rescheduled_from_id else None
@@ -706,7 +708,8 @@ class ScheduleController(Controller):
     @post("/{appointment_id:int}/konfirmasi", sync_to_thread=True)
     def confirm(self, request: Request, appointment_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
         return self._act(request, db, appointment_id, data, "konfirmasi", "dikonfirmasi", lambda appointment, version:
-                         service.confirm(db, appointment, request.user, version=version, ip=_ip(request, state)))
+                         service.confirm(db, appointment, request.user, version=version, ip=_ip(request, state),
+                                         reminder_hours=state.settings.reminder_hours))
 
     @post("/{appointment_id:int}/tolak", sync_to_thread=True)
     def decline(self, request: Request, appointment_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
@@ -730,7 +733,8 @@ class ScheduleController(Controller):
             if chosen is None or chosen[0] != appointment.counselor_id:
                 raise service.SlotTaken(_("Pilih salah satu waktu yang masih kosong."))
             return service.move(db, appointment, by_counselor=request.user, requester=None, starts_at=chosen[1],
-                                reason=_one(data, "reason"), version=version, ip=_ip(request, state))
+                                reason=_one(data, "reason"), version=version, ip=_ip(request, state),
+                                reminder_hours=state.settings.reminder_hours)
         return self._act(request, db, appointment_id, data, "pindah", "dipindah", move_it)
 
     @post("/{appointment_id:int}/kehadiran", sync_to_thread=True)
@@ -923,9 +927,11 @@ class ScheduleController(Controller):
         holidays = list(db.execute(select(Holiday).where(Holiday.day >= date(year, 1, 1),
                                                          Holiday.day <= date(year, 12, 31))
                                    .order_by(Holiday.day)).scalars())
+        clashes = _int(request.query_params.get("bentrok", "")) or 0
         return page(request, "appointments/holidays.html", status_code=status_code, year=year, holidays=holidays,
                     labels={h.day: format_wita_date(_noon(h.day), "EEEE, d MMMM y") for h in holidays},
-                    errors=errors or {}, line_errors=line_errors or [], values=values or {}, notice=_notice(request))
+                    errors=errors or {}, line_errors=line_errors or [], values=values or {}, notice=_notice(request),
+                    clashes=clashes)
 
     @get("/libur", name="holidays", guards=[auth.supervisors_only], sync_to_thread=True)
     def holidays(self, request: Request, db: DB, tahun: FromQuery[str] = "") -> Any:
@@ -952,8 +958,11 @@ class ScheduleController(Controller):
             db.add(Holiday(day=day, kind=kind, name=name))
             audit.record(db, "holiday.added", actor_id=request.user.id, actor_label=request.user.username,
                          object_type="holiday", object_id=day.isoformat(), ip=_ip(request, state), kind=kind, name=name)
+        # Sessions already booked on a new holiday stay booked: the counselors must hear of them and move them.
+        clashes = service.live_on_days(db, [day for day, _name in days])
         db.commit()
-        return _done(f"/jadwal/libur?tahun={days[0][0].year}", "libur-ditambah")
+        year_url = f"/jadwal/libur?tahun={days[0][0].year}" + (f"&bentrok={clashes}" if clashes else "")
+        return _done(year_url, "libur-ditambah")
 
     @post("/libur/{day:str}/hapus", guards=[auth.supervisors_only], sync_to_thread=True)
     def remove_holiday(self, request: Request, day: FromPath[str], db: DB, state: State) -> Any:

@@ -6,9 +6,9 @@ the jobs that no longer apply (reminders of a cancelled session)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -30,7 +30,9 @@ from server.notifications import outbox
 
 MAX_OPEN_REQUESTS = 3
 DEFAULT_HOLD = timedelta(hours=24)
-REMINDERS = (("reminder_24h", timedelta(hours=24), "normal"), ("reminder_1h", timedelta(hours=1), "high"))
+# Hours before a session that both sides are reminded (REMINDER_HOURS); a reminder an hour or less before is
+# urgent, so that a phone in power saving still shows it in time.
+DEFAULT_REMINDER_HOURS = (24, 1)
 NOTE_LIMIT = 500
 
 
@@ -40,6 +42,21 @@ class BookingError(Exception):
 
 class SlotTaken(BookingError):
     """Someone else holds that time now."""
+
+
+class NotAllowed(BookingError):
+    """The person may not make this change (the pages never offer it; this is the service's own check)."""
+
+
+def may_handle(appointment: Appointment, user: User | None) -> bool:
+    """Who answers, moves, cancels as staff and records attendance: the appointment's counselor, or a supervisor."""
+    return (user is not None and user.active
+            and (user.role == Role.SUPERVISOR or (user.role == Role.COUNSELOR and user.id == appointment.counselor_id)))
+
+
+def _check_handler(appointment: Appointment, user: User | None) -> None:
+    if not may_handle(appointment, user):
+        raise NotAllowed(_("Hanya konselor jadwal ini atau supervisor yang bisa mengubahnya."))
 
 
 @dataclass(frozen=True)
@@ -108,9 +125,11 @@ def _notify_counselor(session: Session, appointment: Appointment, kind: str) -> 
                    object_version=appointment.version)
 
 
-def _schedule_reminders(session: Session, appointment: Appointment, now: datetime) -> None:
-    for kind, before, urgency in REMINDERS:
-        due = appointment.starts_at - before
+def _schedule_reminders(session: Session, appointment: Appointment, now: datetime,
+                        reminder_hours: tuple[int, ...] = DEFAULT_REMINDER_HOURS) -> None:
+    for hours in reminder_hours:
+        kind, urgency = f"reminder_{hours}h", "high" if hours <= 1 else "normal"
+        due = appointment.starts_at - timedelta(hours=hours)
         if due <= now:
             continue
         recipients = [appointment.counselor_id] + ([appointment.requester_user_id] if appointment.requester_user_id else [])
@@ -125,6 +144,7 @@ def request_appointment(
     session: Session, requester: Requester, *, service_type_id: int, counselor_id: int, starts_at: datetime,
     note: str = "", child_id: int | None = None, child_agreed: str = "", report_id: int | None = None,
     hold: timedelta = DEFAULT_HOLD, ip: str = "", now: datetime | None = None,
+    reminder_hours: tuple[int, ...] = DEFAULT_REMINDER_HOURS,
 ) -> Appointment:
     now = now or utcnow()
     service_type = session.get(ServiceType, service_type_id)
@@ -167,7 +187,7 @@ def request_appointment(
     audit.record(session, "appointment.requested", actor_id=requester.user.id if requester.user else None,
                  actor_label=requester.label, object_type="appointment", object_id=appointment.id, ip=ip)
     if appointment.status == AppointmentStatus.CONFIRMED:
-        _schedule_reminders(session, appointment, now)
+        _schedule_reminders(session, appointment, now, reminder_hours)
     _notify_counselor(session, appointment, "appointment_requested")
     return appointment
 
@@ -192,8 +212,9 @@ def _changed(session: Session, appointment_id: int, version: int, current: Appoi
 
 
 def confirm(session: Session, appointment: Appointment, counselor: User, *, version: int, ip: str = "",
-            now: datetime | None = None) -> None:
+            now: datetime | None = None, reminder_hours: tuple[int, ...] = DEFAULT_REMINDER_HOURS) -> None:
     now = now or utcnow()
+    _check_handler(appointment, counselor)
     if appointment.hold_expires_at and appointment.hold_expires_at <= now:
         raise BookingError(_("Permintaan ini sudah kedaluwarsa."))
     if not _changed(session, appointment.id, version, AppointmentStatus.REQUESTED,
@@ -202,12 +223,13 @@ def confirm(session: Session, appointment: Appointment, counselor: User, *, vers
     session.refresh(appointment)
     audit.record(session, "appointment.confirmed", actor_id=counselor.id, actor_label=counselor.username,
                  object_type="appointment", object_id=appointment.id, ip=ip)
-    _schedule_reminders(session, appointment, now)
+    _schedule_reminders(session, appointment, now, reminder_hours)
     _notify_requester(session, appointment, "appointment_confirmed")
 
 
 def decline(session: Session, appointment: Appointment, counselor: User, *, version: int, reason: str,
             ip: str = "") -> None:
+    _check_handler(appointment, counselor)
     reason = reason.strip()
     if not reason:
         raise BookingError(_("Tulis alasan penolakan; peminta akan membacanya."))
@@ -231,6 +253,8 @@ def requester_may_change(appointment: Appointment, service_type: ServiceType, no
 def cancel(session: Session, appointment: Appointment, *, by_counselor: User | None, requester: Requester | None,
            reason: str = "", version: int, ip: str = "", now: datetime | None = None) -> None:
     now = now or utcnow()
+    if by_counselor is not None:
+        _check_handler(appointment, by_counselor)
     if appointment.status not in LIVE_STATUSES:
         raise BookingError(_("Jadwal ini sudah tidak aktif."))
     if by_counselor is None:
@@ -256,10 +280,13 @@ def cancel(session: Session, appointment: Appointment, *, by_counselor: User | N
 
 
 def move(session: Session, appointment: Appointment, *, by_counselor: User | None, requester: Requester | None,
-         starts_at: datetime, reason: str = "", version: int, ip: str = "", now: datetime | None = None) -> Appointment:
+         starts_at: datetime, reason: str = "", version: int, ip: str = "", now: datetime | None = None,
+         reminder_hours: tuple[int, ...] = DEFAULT_REMINDER_HOURS) -> Appointment:
     """Move to a new time: the old appointment is cancelled and linked to a new one, in one transaction. A move
     by the counselor is confirmed at once; a move asked by the requester waits for confirmation again."""
     now = now or utcnow()
+    if by_counselor is not None:
+        _check_handler(appointment, by_counselor)
     if appointment.status not in LIVE_STATUSES:
         raise BookingError(_("Jadwal ini sudah tidak aktif."))
     if by_counselor is not None and not reason.strip():
@@ -300,7 +327,7 @@ def move(session: Session, appointment: Appointment, *, by_counselor: User | Non
                  actor_label=actor.username if actor else "code-holder", object_type="appointment",
                  object_id=moved.id, ip=ip, moved_from=appointment.id)
     if confirmed:
-        _schedule_reminders(session, moved, now)
+        _schedule_reminders(session, moved, now, reminder_hours)
     if by_counselor is not None:
         _notify_requester(session, moved, "appointment_moved")
     else:
@@ -311,6 +338,7 @@ def move(session: Session, appointment: Appointment, *, by_counselor: User | Non
 def record_attendance(session: Session, appointment: Appointment, counselor: User, *, attended: bool, version: int,
                       ip: str = "", now: datetime | None = None) -> None:
     now = now or utcnow()
+    _check_handler(appointment, counselor)
     if appointment.starts_at > now:
         raise BookingError(_("Kehadiran baru bisa dicatat setelah jadwal dimulai."))
     target = AppointmentStatus.COMPLETED if attended else AppointmentStatus.NO_SHOW
@@ -415,6 +443,19 @@ def exceptions_of(session: Session, counselor_id: int, *, ending_after: datetime
                                             AvailabilityException.ends_at > ending_after)
         .order_by(AvailabilityException.starts_at, AvailabilityException.id)
     ).scalars())
+
+
+def live_on_days(session: Session, days: list[date]) -> int:
+    """How many live appointments start on any of these WITA days (a new holiday falling on booked sessions)."""
+    if not days:
+        return 0
+    clauses = []
+    for day in set(days):
+        start = datetime.combine(day, datetime.min.time(), tzinfo=WITA)
+        clauses.append((Appointment.starts_at >= start) & (Appointment.starts_at < start + timedelta(days=1)))
+    return session.execute(
+        select(func.count()).select_from(Appointment).where(Appointment.is_live, or_(*clauses))
+    ).scalar_one()
 
 
 def live_between(session: Session, counselor_id: int, start: datetime, end: datetime) -> int:

@@ -43,10 +43,11 @@ def _overlaps(start: datetime, end: datetime, spans: list[tuple[datetime, dateti
 
 def free_slots(
     session: Session, service_type: ServiceType, *, now: datetime, first_day: date | None = None, days: int = 7,
-    counselor_id: int | None = None, within_notice: bool = False,
+    counselor_id: int | None = None, within_notice: bool = False, ignoring: int | None = None,
 ) -> dict[date, list[Slot]]:
     """Bookable starts per WITA day, earliest first, for `days` days from `first_day` (today by default),
-    within the service type's notice and booking horizon (counselors moving a session may go `within_notice`)."""
+    within the service type's notice and booking horizon (counselors moving a session may go `within_notice`).
+    `ignoring` is an appointment being moved: its own time counts as free, so it can move by half an hour."""
     earliest = now if within_notice else now + timedelta(hours=service_type.min_notice_hours)
     latest = now + timedelta(days=service_type.max_days_ahead)
     first_day = first_day or now.astimezone(WITA).date()
@@ -80,6 +81,8 @@ def free_slots(
     )).scalars():
         # A request nobody answered in time no longer holds its slot, even before it is marked expired.
         if appointment.status == AppointmentStatus.REQUESTED and appointment.hold_expires_at and appointment.hold_expires_at <= now:
+            continue
+        if appointment.id == ignoring:
             continue
         busy[appointment.counselor_id].append((appointment.block_start, appointment.block_end))
 

@@ -18,7 +18,7 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.exceptions import NotAuthorizedException
-from litestar.params import JSONBody
+from litestar.params import FromPath, JSONBody
 from litestar.response import Redirect
 from sqlmodel import Session
 
@@ -71,7 +71,7 @@ class NotificationController(Controller):
         return page(request, "notifications/settings.html", devices=service.devices_of(db, owner))
 
     @post("/perangkat/{device_id:int}/hapus", sync_to_thread=True)
-    def remove_device(self, request: Request, db: DB, state: State, device_id: int) -> Any:
+    def remove_device(self, request: Request, db: DB, state: State, device_id: FromPath[int]) -> Any:
         owner = _owner_or_sign_in(request, db, state)
         service.remove_device(db, owner, device_id)
         db.commit()

@@ -176,3 +176,71 @@ def test_a_teacher_says_whether_the_student_agreed(db, service_type, office_hour
         service.request_appointment(db, service.Requester(user=person(db, "guru")), service_type_id=service_type.id,
                                     counselor_id=person(db, "konselor").id, starts_at=WEDNESDAY_9, now=NOW)
     assert db.execute(select(Appointment)).first() is None
+
+
+# --- who may handle an appointment, configurable reminders, moving by a little ---------------------------------
+
+
+@pytest.mark.parametrize("username", ["konselor2", "orangtua", "guru"])
+def test_only_the_appointments_counselor_or_a_supervisor_may_answer_it_the_service_checks_too(
+        db, service_type, office_hours, username):
+    appointment = _book(db, service_type)
+    stranger = person(db, username)
+    actions = [
+        lambda: service.confirm(db, appointment, stranger, version=appointment.version, now=NOW),
+        lambda: service.decline(db, appointment, stranger, version=appointment.version, reason="Tidak bisa"),
+        lambda: service.cancel(db, appointment, by_counselor=stranger, requester=None, reason="x",
+                               version=appointment.version, now=NOW),
+        lambda: service.move(db, appointment, by_counselor=stranger, requester=None, reason="x",
+                             starts_at=WEDNESDAY_9 + timedelta(hours=2), version=appointment.version, now=NOW),
+        lambda: service.record_attendance(db, appointment, stranger, attended=True, version=appointment.version,
+                                          now=WEDNESDAY_9 + timedelta(hours=1)),
+    ]
+    for action in actions:
+        with pytest.raises(service.NotAllowed):
+            action()
+        db.rollback()
+    assert db.get(Appointment, appointment.id).status == AppointmentStatus.REQUESTED
+
+
+def test_a_supervisor_may_confirm_any_appointment(db, service_type, office_hours):
+    appointment = _book(db, service_type)
+    service.confirm(db, appointment, person(db, "supervisor"), version=appointment.version, now=NOW)
+    db.commit()
+    assert db.get(Appointment, appointment.id).status == AppointmentStatus.CONFIRMED
+
+
+def test_reminder_offsets_come_from_the_settings(db, service_type, office_hours):
+    appointment = _book(db, service_type)
+    service.confirm(db, appointment, person(db, "konselor"), version=appointment.version, now=NOW,
+                    reminder_hours=(48, 2, 1))
+    db.commit()
+    reminders = db.execute(select(NotificationJob).where(NotificationJob.kind.like("reminder_%"),
+                                                         NotificationJob.object_id == appointment.id)).scalars().all()
+    # 48 hours before 2 Dec 09.00 WITA is already past on 1 Dec 08.00: only the 2 h and 1 h reminders remain.
+    assert sorted({(j.kind, j.due_at, j.urgency) for j in reminders}) == [
+        ("reminder_1h", WEDNESDAY_9 - timedelta(hours=1), "high"),
+        ("reminder_2h", WEDNESDAY_9 - timedelta(hours=2), "normal"),
+    ]
+
+
+def test_the_move_picker_offers_the_times_next_to_the_appointment_itself(db, service_type, office_hours):
+    appointment = _book(db, service_type)
+    counselor_id = appointment.counselor_id
+    day = date(2026, 12, 2)
+    without = {s.starts_at for s in free_slots(db, service_type, now=NOW, first_day=day, days=1,
+                                                counselor_id=counselor_id).get(day, [])}
+    ignoring = {s.starts_at for s in free_slots(db, service_type, now=NOW, first_day=day, days=1,
+                                                 counselor_id=counselor_id, ignoring=appointment.id).get(day, [])}
+    half_past = WEDNESDAY_9 + timedelta(minutes=30)
+    assert half_past not in without and half_past in ignoring and WEDNESDAY_9 in ignoring
+    moved = service.move(db, appointment, by_counselor=person(db, "konselor"), requester=None, reason="Rapat",
+                         starts_at=half_past, version=appointment.version, now=NOW)
+    db.commit()
+    assert moved.starts_at == half_past and moved.status == AppointmentStatus.CONFIRMED
+
+
+def test_a_new_holiday_counts_the_sessions_already_booked_that_day(db, service_type, office_hours):
+    _book(db, service_type)
+    assert service.live_on_days(db, [date(2026, 12, 2)]) == 1
+    assert service.live_on_days(db, [date(2026, 12, 3), date(2026, 12, 4)]) == 0

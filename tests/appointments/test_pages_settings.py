@@ -251,3 +251,19 @@ def test_it_lets_a_supervisor_remove_a_holiday(as_user, db):
     response = form_post(as_user("supervisor"), "/jadwal/libur/2026-12-25/hapus", {})
     assert response.status_code == 303 and db.get(Holiday, date(2026, 12, 25)) is None
     assert _audited(db, "holiday.removed")[0].object_id == "2026-12-25"
+
+
+def test_a_new_holiday_on_a_booked_day_warns_the_supervisor(as_user, db):
+    appointment = appointment_for(db, counseling(db))
+    day = appointment.starts_at.astimezone(WITA).date()
+    db.execute(Holiday.__table__.delete().where(Holiday.day == day))
+    db.commit()
+    supervisor = as_user("supervisor")
+    response = form_post(supervisor, "/jadwal/libur", {"lines": f"{day.isoformat()}, Libur daerah",
+                                                       "kind": "libur_nasional"})
+    assert response.status_code == 303 and "bentrok=1" in response.headers["location"]
+    html = supervisor.get(response.headers["location"]).text
+    assert "data-holiday-clashes" in html and "Sudah ada 1 jadwal konseling pada hari libur baru ini" in html
+    # A day with nothing booked adds quietly.
+    quiet = form_post(supervisor, "/jadwal/libur", {"lines": "2027-08-18, Libur daerah", "kind": "libur_nasional"})
+    assert "bentrok" not in quiet.headers["location"]
