@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run test setup dev-setup translations db chromium extract-messages bench clean
+.PHONY: run test setup dev-setup translations db chromium wrk extract-messages bench clean
 
 run: setup db
 	$(BIN)/bintang run
@@ -60,7 +60,18 @@ extract-messages: dev-setup
 	$(BIN)/pybabel extract --no-location --sort-by-file -k _l -F babel.cfg -o server/translations/messages.pot .
 	$(BIN)/pybabel update --no-fuzzy-matching -i server/translations/messages.pot -d server/translations -D messages
 
-bench: dev-setup
+# The appointments benchmark drives the app with Debian's wrk (HTTP load generator).
+wrk:
+	@if ! command -v wrk >/dev/null; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && apt-get install -y -qq --no-install-recommends wrk; \
+		else \
+			echo "make bench needs Debian's 'wrk' package (apt-get install wrk) and cannot install it: not root or no apt-get"; \
+			exit 1; \
+		fi; \
+	fi
+
+bench: dev-setup wrk
 	$(BIN)/python -m bench
 
 clean:

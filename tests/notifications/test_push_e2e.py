@@ -1,0 +1,153 @@
+"""Push from end to end against a real local push service (web-push-testing, see tests/pushservice.py): a page
+subscribes with the app's VAPID key, a parent books and the counselor answers through the pages, the dispatcher
+sends, and the push service, which checks the VAPID signature and decrypts like a browser, gives back what the
+phone would show. A subscription the push service calls gone (410) is deleted."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from server import worker
+from server.accounts.models import Child
+from server.notifications import dispatcher
+from server.notifications.models import JobStatus, NotificationJob, PushSubscription
+from tests.appointments.test_pages_support import book, booked_id, counseling, form_post, fresh, person
+from tests.conftest import csrf_token
+from tests.pushservice import Client, PushService, push_service
+
+NOTE = "Anak saya sulit tidur sejak dirundung di sekolah."
+NEWS = "Bintang Ceria: ada kabar baru untuk Anda"
+REMINDER = "Bintang Ceria: ada pengingat untuk Anda"
+
+
+@pytest.fixture
+def push() -> Iterator[PushService]:
+    with push_service() as service:
+        yield service
+
+
+def subscribe(client, push: PushService) -> Client:  # noqa: ANN001
+    """What the page does on opting in: read the key, subscribe at the push service, send the subscription."""
+    key = client.get("/push/kunci").json()["publicKey"]
+    device = push.subscribe(key)
+    response = client.post("/push/langganan", json=device.subscription,
+                           headers={"X-CSRFToken": csrf_token(client, "/")})
+    assert response.status_code == 200 and response.json() == {"ok": True}
+    return device
+
+
+def run_dispatcher(engine, settings, *, now=None) -> dispatcher.Stats:  # noqa: ANN001
+    """One round of `bintang worker` (at a later `now`, only the dispatcher: reminders come due)."""
+    sender = worker.make_sender(settings)
+    if now is None:
+        return worker.tick(engine, sender, settings)
+    return dispatcher.drain(engine, sender, now=now)
+
+
+def jobs(db, appointment_id: int, kind: str) -> list[NotificationJob]:  # noqa: ANN001
+    db.expire_all()
+    return list(db.execute(select(NotificationJob).where(
+        NotificationJob.object_id == appointment_id, NotificationJob.kind == kind).order_by(NotificationJob.id)
+    ).scalars())
+
+
+def parent_books(client, db) -> int:  # noqa: ANN001
+    service_type = counseling(db)
+    dimas = db.execute(select(Child).where(Child.nickname == "Dimas")).scalar_one()
+    return booked_id(book(client, service_type, child_id=dimas.id, note=NOTE))
+
+
+def counselor_confirms(client, db, appointment_id: int) -> None:  # noqa: ANN001
+    response = form_post(client, f"/jadwal/{appointment_id}/konfirmasi",
+                         {"version": fresh(db, appointment_id).version})
+    assert response.status_code == 303, response.text
+
+
+def assert_tells_nothing(messages: list[str], db) -> None:  # noqa: ANN001
+    """A lock screen may be read by anyone: no person, child, note or service in what the push service got."""
+    secrets = [NOTE, "Dimas", "Konseling individu", "Kantor layanan", person(db, "orangtua").display_name,
+               person(db, "konselor").display_name, "orangtua", "konselor"]
+    for message in messages:
+        assert not [secret for secret in secrets if secret.lower() in message.lower()], message
+
+
+def test_it_pushes_the_request_to_the_counselor_and_the_answer_to_the_parent(as_user, db, engine, settings, push):
+    parent, counselor = as_user("orangtua"), as_user("konselor")
+    parent_phone, counselor_phone = subscribe(parent, push), subscribe(counselor, push)
+
+    appointment_id = parent_books(parent, db)
+    stats = run_dispatcher(engine, settings)
+    assert (stats.sent, stats.failed, stats.retried) == (1, 0, 0)
+    [requested] = jobs(db, appointment_id, "appointment_requested")
+    assert requested.status == JobStatus.SENT and requested.recipient_user_id == person(db, "konselor").id
+    assert push.payloads(counselor_phone) == [{
+        "title": "Bintang Ceria", "body": NEWS, "url": f"/jadwal/{appointment_id}", "tag": requested.topic}]
+    assert push.messages(parent_phone) == []
+
+    counselor_confirms(counselor, db, appointment_id)
+    stats = run_dispatcher(engine, settings)
+    assert (stats.sent, stats.failed, stats.retried) == (1, 0, 0)  # the reminders wait for their time
+    [confirmed] = jobs(db, appointment_id, "appointment_confirmed")
+    assert confirmed.status == JobStatus.SENT and confirmed.topic == f"appt-{appointment_id}-appointment_confirmed"
+    [message] = push.messages(parent_phone)
+    assert json.loads(message) == {"title": "Bintang Ceria", "body": NEWS, "url": f"/konseling/{appointment_id}",
+                                   "tag": confirmed.topic}
+    assert len(push.messages(counselor_phone)) == 1
+    assert_tells_nothing(push.messages(parent_phone) + push.messages(counselor_phone), db)
+    # Tapping the notification opens a page its reader may see.
+    assert parent.get(json.loads(message)["url"]).status_code == 200
+    assert counselor.get(f"/jadwal/{appointment_id}").status_code == 200
+
+
+def test_it_deletes_a_subscription_the_push_service_says_is_gone(as_user, db, engine, settings, push):
+    parent, counselor = as_user("orangtua"), as_user("konselor")
+    parent_phone, counselor_phone = subscribe(parent, push), subscribe(counselor, push)
+    appointment_id = parent_books(parent, db)
+    counselor_confirms(counselor, db, appointment_id)
+    run_dispatcher(engine, settings)
+    assert len(push.messages(parent_phone)) == 1
+
+    push.expire(parent_phone)
+    response = form_post(counselor, f"/jadwal/{appointment_id}/batal",
+                         {"version": fresh(db, appointment_id).version, "reason": "Konselor sakit."})
+    assert response.status_code == 303, response.text
+    stats = run_dispatcher(engine, settings)
+
+    assert (stats.claimed, stats.no_device, stats.sent) == (1, 1, 0)
+    [cancelled] = jobs(db, appointment_id, "appointment_cancelled")
+    assert cancelled.status == JobStatus.NO_DEVICE and cancelled.recipient_user_id == person(db, "orangtua").id
+    endpoints = set(db.execute(select(PushSubscription.endpoint)).scalars())
+    assert endpoints == {counselor_phone.endpoint}  # only the gone one
+    assert len(push.messages(parent_phone)) == 1
+    # The in-app list still has it, and nothing is tried again.
+    assert "dibatalkan" in parent.get("/notifikasi").text
+    assert run_dispatcher(engine, settings).claimed == 0
+
+
+def test_it_sends_the_reminder_a_day_before_with_the_reminder_text(as_user, db, engine, settings, push):
+    parent, counselor = as_user("orangtua"), as_user("konselor")
+    parent_phone, counselor_phone = subscribe(parent, push), subscribe(counselor, push)
+    appointment_id = parent_books(parent, db)
+    counselor_confirms(counselor, db, appointment_id)
+    run_dispatcher(engine, settings)
+    reminders = jobs(db, appointment_id, "reminder_24h")
+    starts_at = fresh(db, appointment_id).starts_at
+    assert {job.recipient_user_id for job in reminders} == {person(db, "orangtua").id, person(db, "konselor").id}
+    assert all(job.due_at == starts_at - timedelta(hours=24) and job.status == JobStatus.PENDING for job in reminders)
+
+    stats = run_dispatcher(engine, settings, now=reminders[0].due_at + timedelta(minutes=1))
+
+    assert (stats.sent, stats.failed, stats.retried) == (2, 0, 0)
+    expected = {"title": "Bintang Ceria", "body": REMINDER, "url": f"/konseling/{appointment_id}",
+                "tag": f"appt-{appointment_id}-reminder_24h"}
+    assert push.payloads(parent_phone)[-1] == expected
+    assert push.payloads(counselor_phone)[-1] == expected
+    assert counselor.get(expected["url"]).status_code == 200
+    assert [job.status for job in jobs(db, appointment_id, "reminder_24h")] == [JobStatus.SENT] * 2
+    assert {job.status for job in jobs(db, appointment_id, "reminder_1h")} == {JobStatus.PENDING}
+    assert_tells_nothing(push.messages(parent_phone) + push.messages(counselor_phone), db)
