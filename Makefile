@@ -46,12 +46,16 @@ db: $(VENV)/.installed
 	$(BIN)/bintang seed-demo --if-empty
 
 # Browser tests drive Debian's Chromium; Playwright cannot download its own browser here.
+# The notification-tap tests stand in for the desktop's notification service on a private D-Bus, with
+# Debian's dbus-daemon and the system Python's dbus and GLib bindings.
+BROWSER_PACKAGES := chromium chromium-driver dbus python3-dbus python3-gi
 chromium:
-	@if ! command -v chromium >/dev/null; then \
+	@if ! command -v chromium >/dev/null || ! command -v dbus-daemon >/dev/null || \
+		! /usr/bin/python3 -c 'import dbus, gi.repository.GLib' 2>/dev/null; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-			apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium chromium-driver; \
+			apt-get update -qq && apt-get install -y -qq --no-install-recommends $(BROWSER_PACKAGES); \
 		else \
-			echo "make test needs Debian's 'chromium' package (apt-get install chromium chromium-driver) and cannot install it: not root or no apt-get"; \
+			echo "make test needs Debian's packages $(BROWSER_PACKAGES) (apt-get install ...) and cannot install them: not root or no apt-get"; \
 			exit 1; \
 		fi; \
 	fi

@@ -131,6 +131,8 @@ self.addEventListener("push", (event) => {
   } catch (error) {
     message = {};
   }
+  // Valid JSON is not always an object ("null" would make every read below throw, and show nothing).
+  if (!message || typeof message !== "object") message = {};
   const options = {
     body: typeof message.body === "string" ? message.body : DEFAULT_BODY,
     icon: ICON,
@@ -142,7 +144,8 @@ self.addEventListener("push", (event) => {
     options.tag = message.tag;
     options.renotify = true;
   }
-  event.waitUntil(self.registration.showNotification(message.title || "Bintang Ceria", options));
+  const title = typeof message.title === "string" && message.title ? message.title : "Bintang Ceria";
+  event.waitUntil(self.registration.showNotification(title, options));
 });
 
 async function openPage(path) {
@@ -150,7 +153,10 @@ async function openPage(path) {
   const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
   const showing = windows.find((client) => new URL(client.url).pathname === target.pathname);
   if (showing) return showing.focus();
-  const other = windows.find((client) => "navigate" in client && new URL(client.url).origin === target.origin);
+  // navigate() works only in a window this worker serves: not one loaded with a hard reload, nor the first page of
+  // a first visit (no clients.claim). Such a window is left alone and the page opens in a new one.
+  const served = await self.clients.matchAll({ type: "window" });
+  const other = served.find((client) => "navigate" in client && new URL(client.url).origin === target.origin);
   if (other) {
     const focused = await other.focus();
     return focused.navigate(target.href);
