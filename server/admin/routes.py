@@ -7,6 +7,7 @@ status 422, the message next to each field and what was typed (never a password)
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
@@ -22,8 +23,9 @@ from server.accounts import auth
 from server.accounts import service as accounts
 from server.accounts.models import District, Role, School, User
 from server.admin import service
-from server.db import DB
+from server.db import DB, utcnow
 from server.i18n import lazy_gettext as _l
+from server.notifications import service as notifications
 from server.web import client_ip, page
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -253,6 +255,14 @@ class AdminController(Controller):
         db.commit()
         service_info.forget()
         return _done("/admin/layanan", "layanan-disimpan")
+
+    # --- notification delivery -----------------------------------------------------------------------------
+
+    @get("/pemberitahuan", name="admin_notifications", sync_to_thread=True)
+    def notification_delivery(self, request: SupervisorRequest, db: DB) -> Any:
+        request.scope["private"] = True
+        report = notifications.delivery_report(db, since=utcnow() - timedelta(days=7))
+        return page(request, "admin/notifications.html", report=report, describe=notifications.describe)
 
     # --- audit log -----------------------------------------------------------------------------------------
 

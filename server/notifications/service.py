@@ -210,3 +210,29 @@ def describe(kind: str) -> str:
     if kind.startswith("reminder_"):
         return _("Pengingat: jadwal konseling Anda segera tiba.")
     return texts.get(kind, _("Ada kabar baru untuk Anda."))
+
+
+# --- for supervisors: how delivery goes ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    counts: dict[str, int]
+    failed: list[NotificationJob]
+    devices: int
+
+
+def delivery_report(session: Session, *, since: datetime, limit: int = 50) -> DeliveryReport:
+    """Jobs of the period by state, and the latest that failed with why: nothing ends unseen."""
+    from sqlalchemy import func
+
+    counts = dict(session.execute(
+        select(NotificationJob.status, func.count()).where(NotificationJob.created_at >= since)
+        .group_by(NotificationJob.status)
+    ).all())
+    failed = list(session.execute(
+        select(NotificationJob).where(NotificationJob.status == JobStatus.FAILED, NotificationJob.created_at >= since)
+        .order_by(NotificationJob.due_at.desc(), NotificationJob.id.desc()).limit(limit)
+    ).scalars())
+    devices = session.execute(select(func.count()).select_from(PushSubscription)).scalar_one()
+    return DeliveryReport({status.value: counts.get(status.value, 0) for status in JobStatus}, failed, devices)
