@@ -87,21 +87,22 @@ def open_requests(session: Session, requester: Requester) -> int:
 def expire_unanswered(session: Session, now: datetime | None = None) -> list[int]:
     """Requests not answered before their hold ran out stop holding the slot; the requester hears of it."""
     now = now or utcnow()
-    stale = list(session.execute(select(Appointment).where(
+    stale = list(session.execute(select(Appointment.id, Appointment.version).where(
         Appointment.status == AppointmentStatus.REQUESTED, Appointment.hold_expires_at <= now
-    )).scalars())
-    for appointment in stale:
-        _set_status(appointment, AppointmentStatus.EXPIRED)
+    )).all())
+    expired = []
+    for appointment_id, version in stale:
+        # Conditional, like every change here: with several workers (or a booking) expiring at once, only one
+        # of them expires a request and tells its requester.
+        if not _changed(session, appointment_id, version, AppointmentStatus.REQUESTED,
+                        status=AppointmentStatus.EXPIRED, is_live=False):
+            continue
+        appointment = session.get(Appointment, appointment_id)
+        session.refresh(appointment)
         _cancel_jobs(session, appointment)
         _notify_requester(session, appointment, "appointment_expired")
-    return [a.id for a in stale]
-
-
-def _set_status(appointment: Appointment, status: AppointmentStatus) -> None:
-    appointment.status = status
-    appointment.is_live = status in LIVE_STATUSES
-    appointment.version += 1
-    appointment.updated_at = utcnow()
+        expired.append(appointment_id)
+    return expired
 
 
 def _cancel_jobs(session: Session, appointment: Appointment) -> None:

@@ -244,3 +244,29 @@ def test_a_new_holiday_counts_the_sessions_already_booked_that_day(db, service_t
     _book(db, service_type)
     assert service.live_on_days(db, [date(2026, 12, 2)]) == 1
     assert service.live_on_days(db, [date(2026, 12, 3), date(2026, 12, 4)]) == 0
+
+
+def test_two_workers_expiring_at_once_tell_the_requester_once(db, engine, service_type, office_hours):
+    import threading
+
+    from sqlmodel import Session
+
+    appointment = _book(db, service_type)
+    later = NOW + timedelta(hours=25)
+    start = threading.Barrier(4)
+    results: list[list[int]] = []
+
+    def expire() -> None:
+        with Session(engine) as session:
+            start.wait()
+            results.append(service.expire_unanswered(session, later))
+            session.commit()
+
+    threads = [threading.Thread(target=expire) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(map(len, results)) == [0, 0, 0, 1]
+    db.expire_all()
+    assert [kind for kind, _status in _jobs(db, appointment.id)].count("appointment_expired") == 1
