@@ -119,10 +119,24 @@ def _finish(engine: Engine, job_id: int, worker: str, **values: object) -> bool:
         return result.rowcount == 1
 
 
+def _renew(engine: Engine, job_id: int, worker: str, lease_seconds: int, now: datetime) -> bool:
+    """A fresh lease as the job's turn in the batch comes: a batch may outlast one lease when a push service is
+    slow. If another dispatcher already took the job over, this one leaves it alone."""
+    with engine.begin() as connection:
+        return connection.execute(
+            update(NotificationJob)
+            .where(NotificationJob.id == job_id, NotificationJob.claimed_by == worker,
+                   NotificationJob.status == JobStatus.SENDING)
+            .values(lease_until=now + timedelta(seconds=lease_seconds))
+        ).rowcount == 1
+
+
 def process(engine: Engine, sender: Sender, job_id: int, worker: str, *, max_attempts: int,
-            now: datetime | None = None) -> str:
+            lease_seconds: int = 60, now: datetime | None = None) -> str:
     """Send one claimed job to every device of its recipient; returns how it ended (or 'retry', 'lost')."""
     now = now or utcnow()
+    if not _renew(engine, job_id, worker, lease_seconds, now):
+        return "lost"
     with Session(engine, expire_on_commit=False) as session:
         job = session.get(NotificationJob, job_id)
         if job is None or job.claimed_by != worker or job.status != JobStatus.SENDING:
@@ -180,6 +194,20 @@ def process(engine: Engine, sender: Sender, job_id: int, worker: str, *, max_att
     return JobStatus.NO_DEVICE if _finish(engine, job_id, worker, status=JobStatus.NO_DEVICE) else "lost"
 
 
+def _give_back(engine: Engine, job_id: int, worker: str, *, max_attempts: int, now: datetime) -> str:
+    """After an unexpected error: try again later like a 5xx, and fail after the last try, never loop for ever."""
+    with Session(engine) as session:
+        job = session.get(NotificationJob, job_id)
+        attempts = job.attempts if job is not None else max_attempts
+    if attempts >= max_attempts:
+        ok = _finish(engine, job_id, worker, status=JobStatus.FAILED,
+                     last_error=f"gave up after {attempts} tries: internal error")
+        return JobStatus.FAILED if ok else "lost"
+    ok = _finish(engine, job_id, worker, status=JobStatus.PENDING, claimed_by="",
+                 due_at=now + timedelta(seconds=backoff(attempts)), last_error="retry: internal error")
+    return "retry" if ok else "lost"
+
+
 def dispatch_once(engine: Engine, sender: Sender, *, worker: str | None = None, batch: int = 50,
                   lease_seconds: int = 60, max_attempts: int = 5, now: datetime | None = None) -> Stats:
     """Claim one batch and send it. Returns what happened; `claimed` is 0 when nothing was due."""
@@ -189,10 +217,11 @@ def dispatch_once(engine: Engine, sender: Sender, *, worker: str | None = None, 
     stats.claimed = len(ids)
     for job_id in ids:
         try:
-            ended = process(engine, sender, job_id, worker, max_attempts=max_attempts, now=now)
-        except Exception:  # one bad job must not stop the others; its lease runs out and it is tried again
+            ended = process(engine, sender, job_id, worker, max_attempts=max_attempts, lease_seconds=lease_seconds,
+                            now=now)
+        except Exception:  # one bad job must not stop the others
             log.exception("push: job %s could not be processed", job_id)
-            continue
+            ended = _give_back(engine, job_id, worker, max_attempts=max_attempts, now=now or utcnow())
         name = {"retry": "retried", "lost": "lost"}.get(ended, str(ended))
         setattr(stats, name, getattr(stats, name) + 1)
     return stats

@@ -88,7 +88,8 @@ class Device:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a push service answered: `status` is 0 when no answer came (timeout, refused connection)."""
+    """What a push service answered: `status` is 0 when no answer came (timeout, refused connection), -1 when
+    nothing could be sent to the device."""
 
     status: int
     retry_after: float | None = None
@@ -166,6 +167,10 @@ class Sender:
             return Outcome(0, reason="timeout")
         except requests.RequestException as exc:
             return Outcome(0, reason=f"connection: {type(exc).__name__}")
+        except ValueError:
+            # Keys that are no P-256 point (65 bytes pass the subscribe check) cannot be encrypted to, now or
+            # later: refused, so that the job ends instead of being claimed again and re-sent to the other devices.
+            return Outcome(-1, reason="unusable subscription keys")
         status = int(response.status_code)
         return Outcome(status, parse_retry_after(response.headers.get("Retry-After")),
                        reason=f"{status} {getattr(response, 'reason', '') or ''}".strip())

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
+from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import delete, or_, select, update
 from sqlmodel import Session
 
@@ -81,7 +82,14 @@ def check_subscription(data: object, *, allow_local: bool) -> tuple[str, str, st
     local = parts.scheme == "http" and allow_local and _is_loopback(parts.hostname or "")
     if not parts.hostname or not (parts.scheme == "https" or local):
         raise SubscriptionError("endpoint must be an https URL")
-    return endpoint, _decode(keys.get("p256dh"), 65, "p256dh"), _decode(keys.get("auth"), 16, "auth")
+    p256dh = _decode(keys.get("p256dh"), 65, "p256dh")
+    try:
+        # A point on P-256, or nothing could ever be encrypted to this device.
+        raw = base64.urlsafe_b64decode(p256dh + "=" * (-len(p256dh) % 4))
+        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw)
+    except ValueError as exc:
+        raise SubscriptionError("p256dh is not a P-256 public key") from exc
+    return endpoint, p256dh, _decode(keys.get("auth"), 16, "auth")
 
 
 def device_label(user_agent: str) -> str:

@@ -87,6 +87,7 @@ def test_a_subscription_without_the_csrf_token_is_refused(as_user, db):
     {"endpoint": "https://" + "a" * 1000 + ".net/x"},
     {"keys": {"p256dh": "short", "auth": b64(os.urandom(16))}},
     {"keys": {"p256dh": b64(os.urandom(65)), "auth": b64(os.urandom(8))}},
+    {"keys": {"p256dh": b64(b"\x04" + b"\xff" * 64), "auth": b64(os.urandom(16))}},  # 65 bytes, not a point
     {"keys": {}},
     {"endpoint": None},
 ])
