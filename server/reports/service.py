@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from server import audit, ratelimit
@@ -371,8 +372,17 @@ def submit_report(
         suspected_spam=bool(form.website),
     )
     report.next_due_at = next_deadline(report)
-    session.add(report)
-    session.flush()
+    # A phone's page and its service worker may replay the same offline form at the same moment: the database
+    # keeps the first (the idempotency key is unique) and the other gets that report's receipt, not an error.
+    try:
+        with session.begin_nested():
+            session.add(report)
+            session.flush()
+    except IntegrityError:
+        replay = replayed_receipt(session, settings, form)
+        if replay is None:
+            raise
+        return replay
     session.add_all(ReportCategory(report_id=report.id, category=c) for c in dict.fromkeys(form.categories))
     session.add(CaseEvent(report_id=report.id, at=now, actor_id=user.id if user else None, kind="submitted",
                           to_status=Status.SUBMITTED))

@@ -97,3 +97,39 @@ def test_the_database_refuses_a_second_report_with_the_same_idempotency_key(app,
         db.commit()
     db.rollback()
     assert db.get(Report, report.id).idempotency_key is None
+
+
+def test_a_form_replayed_twice_at_the_same_moment_makes_one_report_and_both_get_its_receipt(app, engine, db):
+    """The page and its service worker may send the same offline report together: the second insert is refused
+    by the database and answered with the first one's receipt, never an error."""
+    import threading
+
+    from sqlalchemy import func, select
+    from sqlmodel import Session
+
+    from tests.reports.conftest import report_fields
+
+    start = threading.Barrier(2)
+    receipts: list[service.Receipt] = []
+    failures: list[BaseException] = []
+
+    def submit() -> None:
+        form = service.ReportForm.from_data(report_fields(idempotency_key="replayed-together-1"))
+        try:
+            with Session(engine, expire_on_commit=False) as session:
+                start.wait()
+                receipts.append(service.submit_report(session, app.state.settings, form, user=None, ip="10.0.0.9"))
+                session.commit()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=submit) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert receipts[0].formatted_code == receipts[1].formatted_code and receipts[0].pin == receipts[1].pin
+    db.expire_all()
+    assert db.execute(select(func.count()).select_from(Report)
+                      .where(Report.idempotency_key == "replayed-together-1")).scalar_one() == 1
