@@ -2,11 +2,12 @@
 
 import sys
 
-from bench import appointments, push, reports
+from bench import appointments, pages, push, reports
 
 if __name__ == "__main__":
     reports.main()
     # Prints its problems and carries on, so that the benchmarks after it still run; the exit status tells.
     status = appointments.main()
     push.main()
+    status = pages.main() or status
     sys.exit(status)

@@ -57,6 +57,19 @@ class LocaleMiddleware:
         await self.app(scope, receive, send)
 
 
+class ServiceInfoMiddleware:
+    """Refreshes this process's copy of the service settings off the event loop before the request is handled,
+    so that rendering a page never waits for the database (see service_info)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await service_info.refresh(scope["litestar_app"].state.engine)
+        await self.app(scope, receive, send)
+
+
 async def provide_db(state: State) -> AsyncIterator[Session]:
     """The request's database session. An async generator on purpose: Litestar then closes the session on the
     event loop. Closed from a sync generator, the close waits for a worker thread; under load every thread can be
@@ -161,10 +174,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=False,
     )
     # Wrapped around Litestar's whole handler rather than listed as route middleware, so that every response,
-    # a 404 for an unknown path included, is logged, carries the security headers and speaks the person's
-    # language.
+    # a 404 for an unknown path included, is logged, carries the security headers, speaks the person's language
+    # and renders with fresh service settings.
     app.asgi_handler = RequestLogMiddleware(
-        SecurityHeadersMiddleware(LocaleMiddleware(SessionMiddleware(app.asgi_handler)))
+        SecurityHeadersMiddleware(LocaleMiddleware(SessionMiddleware(ServiceInfoMiddleware(app.asgi_handler))))
     )
     app.template_engine.engine.globals["quick_exit_url"] = settings.quick_exit_url  # type: ignore[union-attr]
     app.template_engine.engine.globals["service"] = lambda: service_info.current(engine)  # type: ignore[union-attr]

@@ -1,11 +1,20 @@
 """The service's name and hotline numbers, as a supervisor set them (DESIGN.md: nothing is city-specific
-except configuration). Read on every page, so kept for a few seconds per process."""
+except configuration). Read on every page, so kept for a few seconds per process.
+
+Pages read them while they render, and rendering runs on the event loop. Reading the database there could
+deadlock under load: every pooled connection can be held by a request whose session is closed only on that same
+loop, and the loop would wait for one of them (bench/pages.py found it at 32 connections, a 30 s stall until
+the pool timed out). So `refresh()` re-reads the settings in a worker thread before each request, and
+`current()` only reads this process's copy.
+"""
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, fields
 
+import anyio.to_thread
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -13,6 +22,7 @@ from sqlmodel import Session
 from server.models import ServiceSetting
 
 CACHE_SECONDS = 10.0
+log = logging.getLogger("bintang.service_info")
 
 
 @dataclass(frozen=True)
@@ -34,6 +44,7 @@ class ServiceInfo:
 
 
 _cache: tuple[float, ServiceInfo] | None = None
+_refreshing = False
 
 
 def load(session: Session) -> ServiceInfo:
@@ -42,13 +53,31 @@ def load(session: Session) -> ServiceInfo:
     return ServiceInfo(**{key: value for key, value in stored.items() if key in known})
 
 
-def current(engine: Engine) -> ServiceInfo:
+def _read(engine: Engine) -> ServiceInfo:
     global _cache
-    now = time.monotonic()
-    if _cache is None or now - _cache[0] > CACHE_SECONDS:
-        with Session(engine) as session:
-            _cache = (now, load(session))
+    with Session(engine) as session:
+        _cache = (time.monotonic(), load(session))
     return _cache[1]
+
+
+def current(engine: Engine) -> ServiceInfo:
+    """This process's copy; read from the database only when there is none (`refresh()` keeps it fresh)."""
+    return _cache[1] if _cache is not None else _read(engine)
+
+
+async def refresh(engine: Engine) -> None:
+    """Before each request: read the settings again, in a worker thread, when the copy is older than
+    CACHE_SECONDS. While one request does so, the others go on with the copy they have."""
+    global _refreshing
+    if _cache is not None and (_refreshing or time.monotonic() - _cache[0] <= CACHE_SECONDS):
+        return
+    _refreshing = True
+    try:
+        await anyio.to_thread.run_sync(_read, engine)
+    except Exception:  # noqa: BLE001 - the request may not need the settings (/healthz answers 503 on its own)
+        log.warning("could not read the service settings; going on with %s", "the last copy" if _cache else "none")
+    finally:
+        _refreshing = False
 
 
 def save(session: Session, info: ServiceInfo) -> None:

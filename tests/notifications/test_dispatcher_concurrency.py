@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, select
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from server import worker
@@ -120,9 +121,22 @@ def test_a_job_is_claimed_only_once_it_is_due_and_never_once_it_ended(db, engine
     assert dispatcher.claim(engine, "a", now=T + timedelta(minutes=10)) == [later]
 
 
-def test_on_postgresql_a_claim_skips_rows_another_dispatcher_has_locked_without_waiting(db, engine):
-    if engine.dialect.name != "postgresql":
-        pytest.skip("SKIP LOCKED is PostgreSQL's; SQLite serialises claims under its write lock")
+def test_a_claim_never_takes_rows_another_dispatcher_is_holding(db, engine):
+    """PostgreSQL: SKIP LOCKED passes over a row another connection has locked, without waiting. SQLite: a claim
+    waits for the single write lock (claims are serialised), so it cannot run beside another writer at all."""
+    if engine.dialect.name == "sqlite":
+        jobs = some_jobs(db, 3)
+        impatient = create_engine(engine.url, connect_args={"timeout": 0.2})
+        try:
+            with engine.connect() as other:
+                other.exec_driver_sql("BEGIN IMMEDIATE")
+                with pytest.raises(OperationalError, match="locked"):
+                    dispatcher.claim(impatient, "a", now=T)
+                other.exec_driver_sql("ROLLBACK")
+            assert dispatcher.claim(impatient, "a", now=T) == jobs
+        finally:
+            impatient.dispose()
+        return
     first, *others = some_jobs(db, 3)
     # A claim that waited for the lock would fail after 3 s here instead of hanging the test.
     impatient = create_engine(engine.url, connect_args={"options": "-c lock_timeout=3000"})
