@@ -5,6 +5,10 @@
 (function () {
   "use strict";
 
+  // The one script that runs before the first paint, so it also tells the CSS that scripts run here: what
+  // they change later (the report form's steps) is laid out that way from the start, without a jump.
+  document.documentElement.classList.add("js");
+
   // Kept in sessionStorage because it belongs to this tab's history, which is all Back can reach.
   var MARKER = "bintang-keluar-cepat";
   var SHIFT_PRESSES = 3;

@@ -35,18 +35,30 @@ def test_public_pages_are_revalidated_not_stored_forever(client):
 
 
 def test_static_files_are_versioned_and_cached_for_a_year(client):
-    html = client.get("/").text
+    html = client.get("/lapor").text
     assert "/static/css/app.css?v=" in html and "/static/vendor/htmx.min.js?v=" in html
-    response = client.get("/static/css/app.css")
-    assert "max-age=31536000" in response.headers["cache-control"]
-    assert "immutable" in response.headers["cache-control"]
-    htmx = client.get("/static/vendor/htmx.min.js")
-    assert htmx.status_code == 200 and "htmx" in htmx.text
+    for path in ("/static/css/app.css", "/static/js/app.js", "/static/icons/icon-192.png",
+                 "/static/vendor/htmx.min.js"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        directives = {d.strip() for d in response.headers["cache-control"].split(",")}
+        assert directives == {"public", "max-age=31536000", "immutable"}, (path, directives)
+    assert "htmx" in client.get("/static/vendor/htmx.min.js").text
+
+
+def test_the_home_page_leaves_out_htmx_it_does_not_use(client):
+    """A first visit stays light (issue 6); pages that swap fragments still load it."""
+    assert "/static/vendor/htmx.min.js" not in client.get("/").text
+    assert "hx-" not in client.get("/").text
 
 
 def test_responses_are_compressed(client):
-    response = client.get("/static/vendor/htmx.min.js", headers={"accept-encoding": "br"})
-    assert response.headers["content-encoding"] == "br"
+    for path in ("/static/vendor/htmx.min.js", "/static/css/app.css", "/", "/lapor"):
+        brotli = client.get(path, headers={"accept-encoding": "br"})
+        assert brotli.headers["content-encoding"] == "br", path
+        assert "accept-encoding" in brotli.headers["vary"].lower(), path
+        # Browsers without brotli get gzip.
+        assert client.get(path, headers={"accept-encoding": "gzip"}).headers["content-encoding"] == "gzip", path
 
 
 def test_request_log_has_method_path_status_and_time_but_no_form_values(client, caplog):
