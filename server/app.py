@@ -29,6 +29,7 @@ from server.appointments.routes import BookingController, ScheduleController
 from server.db import engine_for, utcnow
 from server.notifications.routes import NotificationController, PushController
 from server.pwa.routes import PWAController
+from server.reports import words as report_words
 from server.reports.routes import CaseController, ReportingController
 from server.routes import CoreController
 from server.settings import ROOT, Settings, from_env
@@ -92,6 +93,7 @@ def _configure_jinja(engine: JinjaTemplateEngine) -> None:
         format_wita_date=i18n.format_wita_date,
         format_wita_time=i18n.format_wita_time,
         current_language=i18n.current_language,
+        report_words=report_words.current_words,
         utcnow=utcnow,
     )
     env.trim_blocks = True
