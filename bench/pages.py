@@ -53,7 +53,7 @@ from server.appointments.demo import seed_demo_schedule
 from server.appointments.models import ServiceType
 from server.db import make_engine
 from server.i18n import WITA
-from tests.servers import ROOT, free_port, wait_until_healthy
+from tests.servers import ROOT, free_port, stop, wait_until_healthy
 
 POSTGRES_DATABASE = "benchpages"
 POSTGRES_URL = f"postgresql://postgres@127.0.0.1/{POSTGRES_DATABASE}"
@@ -239,12 +239,7 @@ def serve(command: list[str], env: dict[str, str], folder: Path, workers: int) -
         assert len(pids) == workers, pids
         yield Server(base, pids)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, timeout=15)
 
 
 def app_server(url: str, folder: Path, workers: int) -> AbstractContextManager[Server]:

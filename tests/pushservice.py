@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from tests.servers import ROOT, free_port
+from tests.servers import ROOT, free_port, stop
 
 PACKAGE = ROOT / "node_modules" / "web-push-testing"
 
@@ -125,9 +125,4 @@ def push_service() -> Iterator[PushService]:
             yield service
         finally:
             service.close()
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)

@@ -36,10 +36,21 @@ def wait_until_healthy(base_url: str, process: subprocess.Popen, timeout: float 
     raise RuntimeError(f"app at {base_url} did not become healthy in {timeout} s")
 
 
+def stop(process: subprocess.Popen, timeout: float = 10.0) -> None:
+    """Ask a child process to end (SIGTERM), and kill it if it has not within `timeout` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 @contextmanager
-def app_process(database_url: str, data_dir: Path, **env: str) -> Iterator[str]:
-    """One uvicorn process serving create_app() on a free port; yields its base URL."""
-    port = free_port()
+def app_process(database_url: str, data_dir: Path, *, port: int | None = None, **env: str) -> Iterator[str]:
+    """One uvicorn process serving create_app() on `port` (a free one by default); yields its base URL. Serving
+    the same database on the same port again is, to a browser, the same site (service workers included)."""
+    port = port or free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "server.app:create_app", "--host", "127.0.0.1",
          "--port", str(port), "--no-access-log"],
@@ -51,9 +62,4 @@ def app_process(database_url: str, data_dir: Path, **env: str) -> Iterator[str]:
         wait_until_healthy(base_url, process)
         yield base_url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)

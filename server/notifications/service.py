@@ -14,7 +14,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import ec
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlmodel import Session
 
 from server.db import utcnow
@@ -39,12 +39,13 @@ class Owner:
     def __bool__(self) -> bool:
         return self.user_id is not None or self.report_id is not None
 
-    def matches(self):  # noqa: ANN201
+    def matches(self, user_column=PushSubscription.user_id, report_column=PushSubscription.report_id):  # noqa: ANN001, ANN201, B008
+        """Rows that belong to this owner: by default its devices; pass the columns of another table."""
         clauses = []
         if self.user_id is not None:
-            clauses.append(PushSubscription.user_id == self.user_id)
+            clauses.append(user_column == self.user_id)
         if self.report_id is not None:
-            clauses.append(PushSubscription.report_id == self.report_id)
+            clauses.append(report_column == self.report_id)
         return or_(*clauses)
 
 
@@ -162,12 +163,7 @@ SHOWN = (JobStatus.SENT, JobStatus.NO_DEVICE, JobStatus.FAILED, JobStatus.SENDIN
 
 
 def _for_owner(owner: Owner):  # noqa: ANN202
-    clauses = []
-    if owner.user_id is not None:
-        clauses.append(NotificationJob.recipient_user_id == owner.user_id)
-    if owner.report_id is not None:
-        clauses.append(NotificationJob.recipient_report_id == owner.report_id)
-    return or_(*clauses)
+    return owner.matches(NotificationJob.recipient_user_id, NotificationJob.recipient_report_id)
 
 
 def inbox(session: Session, owner: Owner, *, now: datetime | None = None, limit: int = 50) -> list[NotificationJob]:
@@ -179,17 +175,6 @@ def inbox(session: Session, owner: Owner, *, now: datetime | None = None, limit:
                                       NotificationJob.due_at <= now)
         .order_by(NotificationJob.due_at.desc(), NotificationJob.id.desc()).limit(limit)
     ).scalars())
-
-
-def unread_count(session: Session, owner: Owner, *, now: datetime | None = None) -> int:
-    from sqlalchemy import func
-
-    now = now or utcnow()
-    return session.execute(
-        select(func.count()).select_from(NotificationJob).where(
-            _for_owner(owner), NotificationJob.status.in_(SHOWN), NotificationJob.due_at <= now,
-            NotificationJob.read_at.is_(None))
-    ).scalar_one()
 
 
 def mark_read(session: Session, owner: Owner, *, now: datetime | None = None) -> None:
@@ -232,8 +217,6 @@ class DeliveryReport:
 
 def delivery_report(session: Session, *, since: datetime, limit: int = 50) -> DeliveryReport:
     """Jobs of the period by state, and the latest that failed with why: nothing ends unseen."""
-    from sqlalchemy import func
-
     counts = dict(session.execute(
         select(NotificationJob.status, func.count()).where(NotificationJob.created_at >= since)
         .group_by(NotificationJob.status)

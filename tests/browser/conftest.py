@@ -6,11 +6,8 @@ page)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +19,7 @@ from server import migrate
 from server.accounts import demo
 from server.appointments.demo import seed_demo_schedule
 from server.db import make_engine
-from tests.servers import ROOT, free_port, wait_until_healthy
+from tests.servers import app_process, free_port
 
 # Quick exit leaves for this address; tests answer it themselves (see `neutral_site`).
 NEUTRAL_URL = "https://cuaca.example/hari-ini"
@@ -46,33 +43,10 @@ def demo_database(directory: Path) -> str:
     return url
 
 
-@contextmanager
-def serve(database_url: str, data_dir: Path, port: int) -> Iterator[str]:
-    """The app in its own uvicorn process on 127.0.0.1:`port`, until the block ends. A test may serve the same
-    database on the same port again, which a browser sees as the same site (service workers included)."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "server.app:create_app", "--host", "127.0.0.1",
-         "--port", str(port), "--no-access-log", "--log-level", "warning"],
-        cwd=ROOT,
-        env={
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "DATA_DIR": str(data_dir),
-            "QUICK_EXIT_URL": NEUTRAL_URL,
-            "LOG_LEVEL": "WARNING",
-        },
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(base_url, process)
-        yield base_url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+def serve(database_url: str, data_dir: Path, port: int) -> AbstractContextManager[str]:
+    """The app in its own uvicorn process on 127.0.0.1:`port`, until the block ends, quick exit leaving for
+    NEUTRAL_URL. A test may serve the same database on the same port again."""
+    return app_process(database_url, data_dir, port=port, QUICK_EXIT_URL=NEUTRAL_URL)
 
 
 @pytest.fixture(scope="session")

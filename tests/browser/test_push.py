@@ -43,6 +43,7 @@ from server.appointments.slots import free_slots
 from server.db import make_engine, utcnow
 from server.notifications.models import PushSubscription
 from tests.browser.conftest import sign_in, wait_until_controlled
+from tests.servers import stop
 from tests.browser.test_appointments import choose_a_free_slot, choose_service, send_request
 
 pytestmark = pytest.mark.browser
@@ -534,12 +535,7 @@ class NotificationTray:
 
     def close(self) -> None:
         for process in (self.server, self.daemon):
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
 
 
 @pytest.fixture(scope="module")
