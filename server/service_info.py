@@ -1,28 +1,19 @@
 """The service's name and hotline numbers, as a supervisor set them (DESIGN.md: nothing is city-specific
-except configuration). Read on every page, so kept for a few seconds per process.
-
-Pages read them while they render, and rendering runs on the event loop. Reading the database there could
-deadlock under load: every pooled connection can be held by a request whose session is closed only on that same
-loop, and the loop would wait for one of them (bench/pages.py found it at 32 connections, a 30 s stall until
-the pool timed out). So `refresh()` re-reads the settings in a worker thread before each request, and
-`current()` only reads this process's copy.
+except configuration). Every page shows them, so each process keeps a copy (server/process_cache.py): the
+`ServiceInfoMiddleware` refreshes it off the event loop before each request, and templates read it with
+`current()`, which never waits for the database while a copy exists.
 """
 
 from __future__ import annotations
 
-import logging
-import time
 from dataclasses import dataclass, fields
 
-import anyio.to_thread
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from server.models import ServiceSetting
-
-CACHE_SECONDS = 10.0
-log = logging.getLogger("bintang.service_info")
+from server.process_cache import ProcessCopy
 
 
 @dataclass(frozen=True)
@@ -43,41 +34,10 @@ class ServiceInfo:
         return "https://wa.me/" + ("62" + digits[1:] if digits.startswith("0") else digits)
 
 
-_cache: tuple[float, ServiceInfo] | None = None
-_refreshing = False
-
-
 def load(session: Session) -> ServiceInfo:
     stored = dict(session.execute(select(ServiceSetting.key, ServiceSetting.value)).all())
     known = {f.name for f in fields(ServiceInfo)}
     return ServiceInfo(**{key: value for key, value in stored.items() if key in known})
-
-
-def _read(engine: Engine) -> ServiceInfo:
-    global _cache
-    with Session(engine) as session:
-        _cache = (time.monotonic(), load(session))
-    return _cache[1]
-
-
-def current(engine: Engine) -> ServiceInfo:
-    """This process's copy; read from the database only when there is none (`refresh()` keeps it fresh)."""
-    return _cache[1] if _cache is not None else _read(engine)
-
-
-async def refresh(engine: Engine) -> None:
-    """Before each request: read the settings again, in a worker thread, when the copy is older than
-    CACHE_SECONDS. While one request does so, the others go on with the copy they have."""
-    global _refreshing
-    if _cache is not None and (_refreshing or time.monotonic() - _cache[0] <= CACHE_SECONDS):
-        return
-    _refreshing = True
-    try:
-        await anyio.to_thread.run_sync(_read, engine)
-    except Exception:  # noqa: BLE001 - the request may not need the settings (/healthz answers 503 on its own)
-        log.warning("could not read the service settings; going on with %s", "the last copy" if _cache else "none")
-    finally:
-        _refreshing = False
 
 
 def save(session: Session, info: ServiceInfo) -> None:
@@ -91,7 +51,22 @@ def save(session: Session, info: ServiceInfo) -> None:
             existing.value = value
 
 
+_copy: ProcessCopy[ServiceInfo] = ProcessCopy("the service settings", load)
+
+
+def current(engine: Engine) -> ServiceInfo:
+    return _copy.current(engine)
+
+
+async def refresh(engine: Engine) -> None:
+    await _copy.refresh(engine)
+
+
+def version() -> int:
+    """Changes whenever this process's copy changes (part of the key of a cached page)."""
+    return _copy.version
+
+
 def forget() -> None:
     """Drop this process's copy, so the next page reads the committed settings."""
-    global _cache
-    _cache = None
+    _copy.forget()

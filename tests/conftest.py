@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
-from server import migrate, service_info
+from server import migrate, process_cache
 from server.accounts import auth, demo
 from server.app import create_app
 from server.db import make_engine
@@ -40,7 +40,7 @@ def _cached_hash(password: str) -> str:
 def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Argon2 is slow on purpose; tests hash each distinct password once and reuse it."""
     monkeypatch.setattr(auth, "hash_password", _cached_hash)
-    service_info._cache = None
+    process_cache.forget_all()
 
 
 def _seed(engine: Engine) -> None:

@@ -19,7 +19,7 @@ from litestar.response import Redirect
 from sqlmodel import Session
 
 from server import service_info
-from server.accounts import auth
+from server.accounts import auth, places
 from server.accounts import service as accounts
 from server.accounts.models import District, Role, School, User
 from server.admin import service
@@ -192,18 +192,21 @@ class AdminController(Controller):
         if service.create_school(db, form, _actor(request, state)) is None:
             return self._schools_page(request, db, form, status=422)
         db.commit()
+        places.forget()
         return _done("/admin/sekolah", "sekolah-dibuat")
 
     @post("/sekolah/{school_id:int}/nonaktifkan", sync_to_thread=True)
     def deactivate_school(self, request: SupervisorRequest, db: DB, state: State, school_id: FromPath[int]) -> Any:
         service.set_place_active(db, _get_or_404(db, School, school_id), active=False, actor=_actor(request, state))
         db.commit()
+        places.forget()
         return _done("/admin/sekolah", "sekolah-dinonaktifkan")
 
     @post("/sekolah/{school_id:int}/aktifkan", sync_to_thread=True)
     def reactivate_school(self, request: SupervisorRequest, db: DB, state: State, school_id: FromPath[int]) -> Any:
         service.set_place_active(db, _get_or_404(db, School, school_id), active=True, actor=_actor(request, state))
         db.commit()
+        places.forget()
         return _done("/admin/sekolah", "sekolah-diaktifkan")
 
     # --- districts -----------------------------------------------------------------------------------------
@@ -224,6 +227,7 @@ class AdminController(Controller):
         if service.create_district(db, form, _actor(request, state)) is None:
             return self._districts_page(request, db, form, status=422)
         db.commit()
+        places.forget()
         return _done("/admin/kecamatan", "kecamatan-dibuat")
 
     @post("/kecamatan/{district_id:int}/nonaktifkan", sync_to_thread=True)
@@ -231,6 +235,7 @@ class AdminController(Controller):
         place = _get_or_404(db, District, district_id)
         service.set_place_active(db, place, active=False, actor=_actor(request, state))
         db.commit()
+        places.forget()
         return _done("/admin/kecamatan", "kecamatan-dinonaktifkan")
 
     @post("/kecamatan/{district_id:int}/aktifkan", sync_to_thread=True)
@@ -238,6 +243,7 @@ class AdminController(Controller):
         place = _get_or_404(db, District, district_id)
         service.set_place_active(db, place, active=True, actor=_actor(request, state))
         db.commit()
+        places.forget()
         return _done("/admin/kecamatan", "kecamatan-diaktifkan")
 
     # --- service settings ----------------------------------------------------------------------------------

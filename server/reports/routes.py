@@ -14,17 +14,18 @@ from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect
-from sqlalchemy import select
+import anyio.to_thread
 from sqlmodel import Session
 
-from server.accounts import auth
+from server import service_info
+from server.accounts import auth, places
 from server.accounts.models import District, Role, School, User
 from server.accounts.service import children_of
 from server.db import DB
 from server.i18n import gettext as _
 from server.reports import service
 from server.reports.models import Report
-from server.web import client_ip, page
+from server.web import AnonymousPage, client_ip, page
 
 # Path "/" so that the code holder can also book counseling (/konseling) for the case.
 CASE_COOKIE = "bc_case"
@@ -39,30 +40,36 @@ def _wants_json(request: Request) -> bool:
     return "application/json" in request.headers.get("accept", "")
 
 
-def _places(db: Session) -> dict[str, Any]:
-    """Choices for the district and school questions, as (value, label) pairs."""
-    return {
-        "district_options": db.execute(select(District.id, District.name).where(District.active)
-                                       .order_by(District.name)).all(),
-        "school_options": db.execute(select(School.id, School.name).where(School.active).order_by(School.name)).all(),
-    }
-
-
 def _form_context(db: Session, user: User | None, form: service.ReportForm, errors: dict[str, str]) -> dict[str, Any]:
-    return {
-        "form": form,
-        "errors": errors,
-        "child_options": [(c.id, c.nickname) for c in children_of(db, user.id)]
-        if user and user.role == Role.PARENT else [],
-        **_places(db),
-    }
+    return {"form": form, "errors": errors, "child_options": _child_options(db, user),
+            **_place_options(places.current(db.get_bind()))}
+
+
+def _child_options(db: Session, user: User | None) -> list[tuple[int, str]]:
+    return [(c.id, c.nickname) for c in children_of(db, user.id)] if user and user.role == Role.PARENT else []
+
+
+def _place_options(choices: places.Places) -> dict[str, Any]:
+    """Choices for the district and school questions, as (value, label) pairs."""
+    return {"district_options": choices.districts, "school_options": choices.schools}
+
+
+# The form as someone not signed in opens it: the page most people meet first, the same for all of them.
+BLANK_REPORT_FORM = AnonymousPage("reports/report_form.html")
 
 
 class ReportingController(Controller):
-    @get("/lapor", name="report_form", sync_to_thread=True)
-    def report_form(self, request: Request, db: DB) -> Any:
-        form = service.ReportForm(reporter_kind=service.default_reporter_kind(request.user))
-        return page(request, "reports/report_form.html", **_form_context(db, request.user, form, {}))
+    @get("/lapor", name="report_form")
+    async def report_form(self, request: Request, db: DB, state: State) -> Any:
+        user = request.user
+        choices = await places.get(state.engine)
+        form = service.ReportForm(reporter_kind=service.default_reporter_kind(user))
+        context = {"form": form, "errors": {}, **_place_options(choices)}
+        if user is None:
+            return BLANK_REPORT_FORM.response(request, (places.version(), service_info.version()),
+                                              child_options=[], **context)
+        child_options = await anyio.to_thread.run_sync(_child_options, db, user)
+        return page(request, "reports/report_form.html", child_options=child_options, **context)
 
     @post("/lapor", sync_to_thread=True)
     def submit(self, request: Request, data: Form, db: DB, state: State) -> Any:
@@ -219,7 +226,7 @@ class CaseController(Controller):
         _private(request)
         block = "inbox_more" if setelah else "inbox_results"
         return page(request, "reports/inbox.html", block=block, filters=filters,
-                    result=service.inbox(db, request.user, filters), **_places(db))
+                    result=service.inbox(db, request.user, filters), **_place_options(places.current(db.get_bind())))
 
     def _case(self, request: Request, db: Session, report_id: int) -> Report:
         report = db.get(Report, report_id)
@@ -241,7 +248,7 @@ class CaseController(Controller):
             reporter=db.get(User, report.submitted_by_id) if report.submitted_by_id else None,
             school=db.get(School, report.school_id) if report.school_id else None,
             district=db.get(District, report.district_id) if report.district_id else None,
-            **_places(db),
+            **_place_options(places.current(db.get_bind())),
         )
 
     @get("/{report_id:int}", name="case", sync_to_thread=True)

@@ -1,0 +1,87 @@
+"""Values every page reads and a supervisor rarely changes (the service settings, the district and school
+lists), kept by each process for a few seconds instead of read from the database on every request.
+
+Pages render on the event loop, and reading the database there could deadlock under load: every pooled connection
+can be held by a request whose session is closed only on that same loop, and the loop would wait for one of them
+(bench/pages.py found it at 32 connections, a 30 s stall until the pool timed out). So `refresh()` re-reads the
+value in a worker thread before a request needs it, and `current()` only returns this process's copy (reading the
+database only when there is none yet, e.g. right after `forget()`).
+
+The process that saves a change calls `forget()` after committing, so it shows the change at once; other processes
+show it within `max_age` seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+import anyio.to_thread
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+T = TypeVar("T")
+log = logging.getLogger("bintang.process_cache")
+_all: list[ProcessCopy] = []  # type: ignore[type-arg]
+
+
+class ProcessCopy(Generic[T]):
+    def __init__(self, name: str, load: Callable[[Session], T], max_age: float = 10.0) -> None:
+        self.name = name
+        self.load = load
+        self.max_age = max_age
+        self._read_at = 0.0
+        self._value: T | None = None
+        self._engine: Engine | None = None  # the copy is of this database (tests run apps on several)
+        self._has_value = False
+        self._refreshing = False
+        # Goes up whenever a read finds a different value, so that what is built from the value (a rendered page)
+        # can tell whether it is still current without comparing the whole value.
+        self.version = 0
+        _all.append(self)
+
+    def _read(self, engine: Engine) -> T:
+        with Session(engine) as session:
+            value = self.load(session)
+        if not self._has_value or value != self._value:
+            self.version += 1
+        self._value, self._engine, self._has_value, self._read_at = value, engine, True, time.monotonic()
+        return value
+
+    def _held(self, engine: Engine) -> bool:
+        return self._has_value and self._engine is engine
+
+    def current(self, engine: Engine) -> T:
+        """This process's copy; read from the database only when there is none (`refresh()` keeps it fresh)."""
+        return self._value if self._held(engine) else self._read(engine)  # type: ignore[return-value]
+
+    async def refresh(self, engine: Engine) -> None:
+        """Read the value again, in a worker thread, when the copy is older than `max_age`. While one request
+        does so, the others go on with the copy they have."""
+        if self._held(engine) and (self._refreshing or time.monotonic() - self._read_at <= self.max_age):
+            return
+        self._refreshing = True
+        try:
+            await anyio.to_thread.run_sync(self._read, engine)
+        except Exception:  # noqa: BLE001 - the request may not need the value (/healthz answers 503 on its own)
+            log.warning("could not read %s; going on with %s", self.name, "the last copy" if self._has_value else "none")
+        finally:
+            self._refreshing = False
+
+    async def get(self, engine: Engine) -> T:
+        """For an async handler: the copy, refreshed first (off the event loop) when it is old or missing."""
+        await self.refresh(engine)
+        return self.current(engine)
+
+    def forget(self) -> None:
+        """Drop this process's copy, so the next request reads the committed value."""
+        self._has_value = False
+        self._value = None
+
+
+def forget_all() -> None:
+    """Every copy of this process (tests, between databases)."""
+    for copy in _all:
+        copy.forget()
