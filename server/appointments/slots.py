@@ -37,10 +37,6 @@ def block_of(service_type: ServiceType, starts_at: datetime) -> tuple[datetime, 
             ends_at + timedelta(minutes=service_type.buffer_after_minutes))
 
 
-def _overlaps(start: datetime, end: datetime, spans: list[tuple[datetime, datetime]]) -> bool:
-    return any(s < end and start < e for s, e in spans)
-
-
 def free_slots(
     session: Session, service_type: ServiceType, *, now: datetime, first_day: date | None = None, days: int = 7,
     counselor_id: int | None = None, within_notice: bool = False, ignoring: int | None = None,
@@ -75,33 +71,49 @@ def free_slots(
     )).scalars():
         away[exception.counselor_id].append((exception.starts_at, exception.ends_at))
     busy: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
-    for appointment in session.execute(select(Appointment).where(
+    for appointment_id, counselor, status, hold_expires_at, block_start, block_end in session.execute(select(
+        Appointment.id, Appointment.counselor_id, Appointment.status, Appointment.hold_expires_at,
+        Appointment.block_start, Appointment.block_end,
+    ).where(
         Appointment.counselor_id.in_(counselor_ids), Appointment.is_live,
         Appointment.block_start < window_end + timedelta(hours=2), Appointment.block_end > window_start - timedelta(hours=2),
-    )).scalars():
+    )):
         # A request nobody answered in time no longer holds its slot, even before it is marked expired.
-        if appointment.status == AppointmentStatus.REQUESTED and appointment.hold_expires_at and appointment.hold_expires_at <= now:
+        if status == AppointmentStatus.REQUESTED and hold_expires_at and hold_expires_at <= now:
             continue
-        if appointment.id == ignoring:
+        if appointment_id == ignoring:
             continue
-        busy[appointment.counselor_id].append((appointment.block_start, appointment.block_end))
+        busy[counselor].append((block_start, block_end))
 
+    # The loop below tries every half hour of every counselor's hours (~700 starts a week for ten counselors), so
+    # it works on plain values: the rules as tuples, and for each counselor and day only the spans that touch it.
     duration = timedelta(minutes=service_type.duration_minutes)
+    before = timedelta(minutes=service_type.buffer_before_minutes)
+    after = timedelta(minutes=service_type.buffer_after_minutes)
+    hours = [(rule.counselor_id, name, rule.weekday, rule.starts, rule.ends) for rule, name in rules]
+    tz = now.tzinfo  # compared in the database's zone (UTC): same-zone comparisons skip the offset lookups
     result: dict[date, list[Slot]] = {}
     day = first_day
     while day <= last_day:
         if day not in holidays:
+            day_start = datetime.combine(day, datetime.min.time(), tzinfo=WITA).astimezone(tz)
+            day_end = day_start + timedelta(days=1)
+            reach_start, reach_end = day_start - before, day_end + after
             found = []
-            for rule, name in rules:
-                if rule.weekday != day.weekday():
+            for counselor, name, weekday, opens, closes in hours:
+                if weekday != day.weekday():
                     continue
-                start = datetime.combine(day, rule.starts, tzinfo=WITA)
-                close = datetime.combine(day, rule.ends, tzinfo=WITA)
+                # Spans reaching into this day, widened by the buffers so a block that spills over still counts.
+                spans = [(s, e) for s, e in away[counselor] if s < day_end and e > day_start]
+                blocks = [(s, e) for s, e in busy[counselor] if s < reach_end and e > reach_start]
+                start = datetime.combine(day, opens, tzinfo=WITA).astimezone(tz)
+                close = datetime.combine(day, closes, tzinfo=WITA).astimezone(tz)
                 while start + duration <= close:
-                    block = block_of(service_type, start)
-                    if (earliest <= start <= latest and not _overlaps(start, start + duration, away[rule.counselor_id])
-                            and not _overlaps(*block, busy[rule.counselor_id])):
-                        found.append(Slot(rule.counselor_id, name, start.astimezone(now.tzinfo), (start + duration).astimezone(now.tzinfo)))
+                    end = start + duration
+                    if (earliest <= start <= latest
+                            and not any(s < end and start < e for s, e in spans)
+                            and not any(s < end + after and start - before < e for s, e in blocks)):
+                        found.append(Slot(counselor, name, start, end))
                     start += SLOT_STEP
             if found:
                 result[day] = sorted(set(found), key=lambda s: (s.starts_at, s.counselor_name))
