@@ -268,7 +268,8 @@ class AdminController(Controller):
     def notification_delivery(self, request: SupervisorRequest, db: DB) -> Any:
         request.scope["private"] = True
         report = notifications.delivery_report(db, since=utcnow() - timedelta(days=7))
-        return page(request, "admin/notifications.html", report=report, describe=notifications.describe)
+        return page(request, "admin/notifications.html", report=report, describe=notifications.describe,
+                    failure_cause=notifications.failure_cause)
 
     # --- audit log -----------------------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -213,6 +214,32 @@ class DeliveryReport:
     counts: dict[str, int]
     failed: list[NotificationJob]
     devices: int
+
+
+_GAVE_UP = re.compile(r"^gave up after (\d+) tries: (.*)$")
+_STATUS = re.compile(r"^(\d{3})\b")
+
+
+def failure_cause(last_error: str) -> str:
+    """What a failed job's recorded cause (dispatcher.py: "refused: 413 Payload Too Large", "gave up after 5
+    tries: timeout") means, in words a supervisor can act on; the page shows the recorded cause beside it."""
+    if match := _GAVE_UP.match(last_error):
+        tries, cause = int(match.group(1)), match.group(2)
+        if cause.startswith(("timeout", "connection")):
+            return _("Layanan push perangkat tidak bisa dihubungi, juga setelah %(n)s kali dicoba. Periksa "
+                     "sambungan internet server.", n=tries)
+        return _("Layanan push perangkat sibuk atau sedang bermasalah, juga setelah %(n)s kali dicoba.", n=tries)
+    refused = last_error.removeprefix("refused: ")
+    if refused == "unusable subscription keys":
+        return _("Kunci langganan perangkat ini tidak bisa dipakai. Pemilik perangkat perlu menyalakan "
+                 "pemberitahuan lagi.")
+    status = int(match.group(1)) if (match := _STATUS.match(refused)) else 0
+    if status in (401, 403):
+        return _("Layanan push menolak tanda tangan aplikasi. Minta pengelola server memeriksa VAPID_PRIVATE_KEY "
+                 "dan VAPID_SUBJECT.")
+    if status == 413:
+        return _("Layanan push menolak pesan ini karena terlalu besar.")
+    return _("Layanan push menolak pesan ini.")
 
 
 def delivery_report(session: Session, *, since: datetime, limit: int = 50) -> DeliveryReport:
