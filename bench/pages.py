@@ -12,8 +12,10 @@ does, so no login rate limit applies), and drives each page with `wrk -t2 -c32 -
 - home `/` and the report form `/lapor`, anonymous (with the CSRF cookie a returning visitor has);
 - the free-slot fragment `/konseling?layanan=..[&mulai=..]` that htmx swaps into the booking page, each
   connection another signed-in child, both service types and every week they can be booked;
-- the counselor inbox `/kasus/` (first page, full HTML), signed in as the demo counselor; then once more from
-  a single connection (`-t1 -c1 -d5s`), for the page's own latency without 31 requests queued in front of it.
+- the counselor inbox `/kasus/` (first page, full HTML), signed in as the demo counselor; then at a
+  counselor's pace (32 connections, each waiting an exponential pause of mean 1 s, at most 4 s, after every answer,
+  for 20 s: requests arrive as from 32 people at work, not in a saturating queue); then from a single connection
+  (`-t1 -c1 -d5s`), for the page's own latency.
 
 Scenarios: SQLite with one app process; PostgreSQL (a database `benchpages` created on 127.0.0.1 with trust auth,
 dropped afterwards) with one and with two app processes (`bintang run --workers 2`, DISPATCHER=off). Each
@@ -404,9 +406,10 @@ def main(argv: list[str] | None = None) -> int:
 
     ceilings = [row.run.requests_per_second for row in rows if row.page == CEILING and row.processes == 1]
     ceiling = sum(ceilings) / len(ceilings)
-    print(f"\nwrk -t{args.threads} -c{args.connections} -d{args.duration} --latency (the single-client inbox: -t1 -c1 "
-          f"-d{args.single_duration}); {args.reports:,} reports; ratio = req/s / {ceiling:.0f} req/s, the mean of the "
-          f"one-process ceiling runs ({', '.join(f'{c:.0f}' for c in ceilings)})")
+    print(f"\nwrk -t{args.threads} -c{args.connections} -d{args.duration} --latency (the paced inbox: "
+          f"-d{args.paced_duration}, a pause of mean {PACED_PAUSE_MS} ms after each answer; the single-client inbox: "
+          f"-t1 -c1 -d{args.single_duration}); {args.reports:,} reports; ratio = req/s / {ceiling:.0f} req/s, the "
+          f"mean of the one-process ceiling runs ({', '.join(f'{c:.0f}' for c in ceilings)})")
     print(f"load average at end {_load()}; whole run {time.perf_counter() - started:.0f} s\n")
     header = (f"{'scenario':<14} {'db':<10} {'proc':>4}  {'page':<34} {'conn':>12} {'bytes':>6} {'req/s':>8} "
               f"{'p50 ms':>8} {'p99 ms':>8} {'ratio':>6} {'not 200':>8}")

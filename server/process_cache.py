@@ -66,7 +66,8 @@ class ProcessCopy(Generic[T]):
         try:
             await anyio.to_thread.run_sync(self._read, engine)
         except Exception:  # noqa: BLE001 - the request may not need the value (/healthz answers 503 on its own)
-            log.warning("could not read %s; going on with %s", self.name, "the last copy" if self._has_value else "none")
+            kept = "the last copy" if self._has_value else "none"
+            log.warning("could not read %s; going on with %s", self.name, kept)
         finally:
             self._refreshing = False
 
