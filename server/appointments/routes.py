@@ -45,8 +45,9 @@ from server.appointments.models import (
     ServiceType,
     WeeklyHours,
 )
-from server.appointments.slots import Slot, free_slots
+from server.appointments.slots import Slot, free_slots, parse_slot
 from server.db import DB, utcnow
+from server.forms import one
 from server.i18n import WITA, format_wita_date
 from server.i18n import gettext as _
 from server.i18n import lazy_gettext as _l
@@ -60,7 +61,6 @@ Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED
 
 REQUESTER_ROLES = frozenset({Role.CHILD, Role.PARENT, Role.TEACHER})
 SLOT_DAYS = 7
-CHILD_AGREED = ("yes", "no", "unsure")
 EXCEPTION_REASONS = ("leave", "training", "other")
 HOLIDAY_KINDS = ("libur_nasional", "cuti_bersama")
 HOURS_STEP_MINUTES = 30
@@ -99,13 +99,6 @@ def _notice(request: Request) -> str | None:
     return str(message) if message else None
 
 
-def _one(data: dict[str, Any], name: str) -> str:
-    value = data.get(name, "")
-    if isinstance(value, list):
-        value = value[-1] if value else ""
-    return str(value).strip()
-
-
 def _int(value: Any) -> int | None:
     try:
         return int(value)
@@ -132,14 +125,6 @@ def _midnight(day: date) -> datetime:
 
 def _today(now: datetime) -> date:
     return now.astimezone(WITA).date()
-
-
-def _parse_slot(value: str) -> tuple[int, datetime] | None:
-    """A Slot.key sent back by a form: "counselorid@epoch"."""
-    match = re.fullmatch(r"(\d{1,9})@(\d{1,12})", value)
-    if not match:
-        return None
-    return int(match[1]), datetime.fromtimestamp(int(match[2]), UTC)
 
 
 def _ip(request: Request, state: State) -> str:
@@ -245,23 +230,6 @@ def _sign_in_or_code(request: Request, _exc: NotAuthorizedException) -> Any:
     return page(request, "error.html", status_code=401, status=401)
 
 
-@dataclass
-class BookingForm:
-    """What the booking form sent, as typed, so a refused booking comes back with nothing lost."""
-
-    layanan: str = ""
-    slot: str = ""
-    note: str = ""
-    child_id: str = ""
-    child_agreed: str = ""
-    report_id: str = ""
-    mulai: str = ""
-
-    @classmethod
-    def from_data(cls, data: dict[str, Any]) -> BookingForm:
-        return cls(**{f.name: _one(data, f.name) for f in fields(cls)})
-
-
 def _child_options(db: Session, user: User | None) -> list[tuple[int, str]]:
     if user is None or user.role != Role.PARENT:
         return []
@@ -273,27 +241,6 @@ def _report_options(db: Session, user: User | None) -> list[tuple[int, str]]:
         return []
     return [(report.id, _("Laporan %(when)s", when=format_wita_date(report.created_at, "d MMMM y")))
             for report in reports.reports_by(db, user)]
-
-
-def _check_booking(db: Session, booker: Booker, form: BookingForm) -> dict[str, str]:
-    """Which answer needs fixing, field by field; service.request_appointment has the last word."""
-    errors: dict[str, str] = {}
-    chosen = db.get(ServiceType, _int(form.layanan) or 0)
-    if chosen is None or not chosen.active:
-        errors["layanan"] = _("Pilih layanan dari daftar.")
-    elif _parse_slot(form.slot) is None:
-        errors["slot"] = _("Pilih salah satu waktu yang masih kosong.")
-    if len(form.note.strip()) > service.NOTE_LIMIT:
-        errors["note"] = _("Catatan terlalu panjang: paling banyak %(n)s huruf.", n=service.NOTE_LIMIT)
-    children = _child_options(db, booker.user)
-    if children and _int(form.child_id) not in {child_id for child_id, _name in children}:
-        errors["child_id"] = _("Pilih anak yang akan ikut konseling.")
-    if booker.user is not None and booker.user.role == Role.TEACHER and form.child_agreed not in CHILD_AGREED:
-        errors["child_agreed"] = _("Apakah murid setuju dengan konseling ini? Pilih salah satu.")
-    own_reports = {report_id for report_id, _label in _report_options(db, booker.user)}
-    if form.report_id and _int(form.report_id) not in own_reports:
-        errors["report_id"] = _("Pilih laporan Anda dari daftar, atau kosongkan.")
-    return errors
 
 
 # --- appointments as the pages show them --------------------------------------------------------------------
@@ -380,7 +327,7 @@ class BookingController(Controller):
     path = "/konseling"
     exception_handlers = {NotAuthorizedException: _sign_in_or_code}
 
-    def _booking_page(self, request: Request, db: Session, booker: Booker, form: BookingForm, *,
+    def _booking_page(self, request: Request, db: Session, booker: Booker, form: service.BookingForm, *,
                       errors: dict[str, str], status_code: int = 200) -> Any:
         now = utcnow()
         service_types = service.active_service_types(db)
@@ -402,7 +349,7 @@ class BookingController(Controller):
         booker = _booker(request, db, state)
         if booker is None:
             return _not_a_booker(request)
-        form = BookingForm(layanan=layanan, mulai=mulai, report_id=laporan if booker.user else "")
+        form = service.BookingForm(layanan=layanan, mulai=mulai, report_id=laporan if booker.user else "")
         return self._booking_page(request, db, booker, form, errors={})
 
     @post("/", sync_to_thread=True)
@@ -411,10 +358,10 @@ class BookingController(Controller):
         booker = _booker(request, db, state)
         if booker is None:
             raise PermissionDeniedException() if request.user is not None else NotAuthorizedException()
-        form = BookingForm.from_data(data)
-        errors = _check_booking(db, booker, form)
+        form = service.BookingForm.from_data(data)
+        errors = service.check_booking(db, booker.user, form)
         if not errors:
-            counselor_id, starts_at = _parse_slot(form.slot)  # type: ignore[misc]
+            counselor_id, starts_at = parse_slot(form.slot)  # type: ignore[misc]
             try:
                 appointment = service.request_appointment(
                     db, booker.requester, service_type_id=int(form.layanan), counselor_id=counselor_id,
@@ -497,7 +444,7 @@ class BookingController(Controller):
             raise NotFoundException()
         try:
             service.cancel(db, appointment, by_counselor=None, requester=_requester_of(appointment, request.user),
-                           reason=_one(data, "reason"), version=_int(_one(data, "version")) or 0,
+                           reason=one(data, "reason"), version=_int(one(data, "version")) or 0,
                            ip=_ip(request, state))
         except service.BookingError as exc:
             db.rollback()
@@ -542,14 +489,14 @@ class BookingController(Controller):
         appointment = self._movable(request, db, state, appointment_id)
         if appointment is None:
             return Redirect(f"/konseling/{appointment_id}", status_code=303)
-        chosen = _parse_slot(_one(data, "slot"))
-        mulai = _one(data, "mulai")
+        chosen = parse_slot(one(data, "slot"))
+        mulai = one(data, "mulai")
         if chosen is None or chosen[0] != appointment.counselor_id:
             return self._move_page(request, db, appointment, mulai=mulai, status_code=422,
                                    errors={"slot": _("Pilih salah satu waktu yang masih kosong.")})
         try:
             moved = service.move(db, appointment, by_counselor=None, requester=_requester_of(appointment, request.user),
-                                 starts_at=chosen[1], version=_int(_one(data, "version")) or 0, ip=_ip(request, state),
+                                 starts_at=chosen[1], version=_int(one(data, "version")) or 0, ip=_ip(request, state),
                                  reminder_hours=state.settings.reminder_hours)
         except service.SlotTaken as exc:
             db.rollback()
@@ -558,7 +505,7 @@ class BookingController(Controller):
         except service.BookingError as exc:
             db.rollback()
             db.refresh(appointment)
-            return self._move_page(request, db, appointment, mulai=mulai, slot=_one(data, "slot"),
+            return self._move_page(request, db, appointment, mulai=mulai, slot=one(data, "slot"),
                                    errors={"form": str(exc)}, status_code=422)
         db.commit()
         return _done(f"/konseling/{moved.id}", "dipindah-diminta")
@@ -669,7 +616,7 @@ class ScheduleController(Controller):
         now = utcnow()
         view = _view(db, appointment, now)
         live = view.status in LIVE_STATUSES
-        week = slot_week(db, view.service_type, wanted=mulai or _one(values or {}, "mulai"), now=now,
+        week = slot_week(db, view.service_type, wanted=mulai or one(values or {}, "mulai"), now=now,
                          base_url=f"/jadwal/{appointment.id}", counselor_id=appointment.counselor_id,
                          within_notice=True, ignoring=appointment.id) if live else None
         report = db.get(Report, appointment.report_id) if appointment.report_id else None
@@ -694,7 +641,7 @@ class ScheduleController(Controller):
         """Run one counselor action; a refused one shows the appointment again with the reason next to its form."""
         appointment = self._handled(request, db, appointment_id)
         try:
-            result = action(appointment, _int(_one(data, "version")) or 0)
+            result = action(appointment, _int(one(data, "version")) or 0)
         except (service.BookingError, reports.CaseError) as exc:
             db.rollback()
             db.refresh(appointment)
@@ -702,7 +649,7 @@ class ScheduleController(Controller):
                                      status_code=422)
         db.commit()
         target = result if isinstance(result, Appointment) else appointment
-        back = "/jadwal" if _one(data, "lanjut") == "jadwal" else f"/jadwal/{target.id}"
+        back = "/jadwal" if one(data, "lanjut") == "jadwal" else f"/jadwal/{target.id}"
         return _done(back, notice)
 
     @post("/{appointment_id:int}/konfirmasi", sync_to_thread=True)
@@ -715,32 +662,32 @@ class ScheduleController(Controller):
     def decline(self, request: Request, appointment_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
         return self._act(request, db, appointment_id, data, "tolak", "ditolak", lambda appointment, version:
                          service.decline(db, appointment, request.user, version=version,
-                                         reason=_one(data, "reason"), ip=_ip(request, state)))
+                                         reason=one(data, "reason"), ip=_ip(request, state)))
 
     @post("/{appointment_id:int}/batal", sync_to_thread=True)
     def cancel(self, request: Request, appointment_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
         def cancel_it(appointment: Appointment, version: int) -> None:
-            if not _one(data, "reason"):
+            if not one(data, "reason"):
                 raise service.BookingError(_("Tulis alasan pembatalan; peminta akan membacanya."))
-            service.cancel(db, appointment, by_counselor=request.user, requester=None, reason=_one(data, "reason"),
+            service.cancel(db, appointment, by_counselor=request.user, requester=None, reason=one(data, "reason"),
                            version=version, ip=_ip(request, state))
         return self._act(request, db, appointment_id, data, "batal", "dibatalkan", cancel_it)
 
     @post("/{appointment_id:int}/pindah", sync_to_thread=True)
     def move(self, request: Request, appointment_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
         def move_it(appointment: Appointment, version: int) -> Appointment:
-            chosen = _parse_slot(_one(data, "slot"))
+            chosen = parse_slot(one(data, "slot"))
             if chosen is None or chosen[0] != appointment.counselor_id:
                 raise service.SlotTaken(_("Pilih salah satu waktu yang masih kosong."))
             return service.move(db, appointment, by_counselor=request.user, requester=None, starts_at=chosen[1],
-                                reason=_one(data, "reason"), version=version, ip=_ip(request, state),
+                                reason=one(data, "reason"), version=version, ip=_ip(request, state),
                                 reminder_hours=state.settings.reminder_hours)
         return self._act(request, db, appointment_id, data, "pindah", "dipindah", move_it)
 
     @post("/{appointment_id:int}/kehadiran", sync_to_thread=True)
     def attendance(self, request: Request, appointment_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
         def record(appointment: Appointment, version: int) -> None:
-            attended, note = _one(data, "attended"), _one(data, "note")
+            attended, note = one(data, "attended"), one(data, "note")
             if attended not in ("yes", "no"):
                 raise service.BookingError(_("Pilih: hadir atau tidak hadir."))
             if len(note) > ATTENDANCE_NOTE_LIMIT:
@@ -778,7 +725,7 @@ class ScheduleController(Controller):
         return self._availability_page(request, db, _whose(request, db, konselor))
 
     def _owner(self, request: Request, db: Session, data: dict[str, Any]) -> User:
-        counselor = _whose(request, db, _one(data, "konselor"))
+        counselor = _whose(request, db, one(data, "konselor"))
         if counselor is None:
             raise NotFoundException()
         return counselor
@@ -912,7 +859,7 @@ class ScheduleController(Controller):
                             state: State) -> Any:
         _private(request)
         service_type = self._service_type(db, service_type_id)
-        service_type.active = _one(data, "active") == "1"
+        service_type.active = one(data, "active") == "1"
         audit.record(db, "service_type.activated" if service_type.active else "service_type.deactivated",
                      actor_id=request.user.id, actor_label=request.user.username, object_type="service_type",
                      object_id=service_type.id, ip=_ip(request, state))
@@ -942,7 +889,7 @@ class ScheduleController(Controller):
     @post("/libur", guards=[auth.supervisors_only], sync_to_thread=True)
     def add_holidays(self, request: Request, data: Form, db: DB, state: State) -> Any:
         _private(request)
-        kind, text = _one(data, "kind"), str(data.get("lines", ""))
+        kind, text = one(data, "kind"), str(data.get("lines", ""))
         errors: dict[str, str] = {}
         if kind not in HOLIDAY_KINDS:
             errors["kind"] = _("Pilih jenis hari libur.")
@@ -990,10 +937,10 @@ def _clock(value: str) -> time | None:
 
 def _check_hours(db: Session, counselor: User, data: dict[str, Any]) -> tuple[WeeklyHours, dict[str, str]]:
     errors: dict[str, str] = {}
-    weekday = _int(_one(data, "weekday"))
+    weekday = _int(one(data, "weekday"))
     if weekday is None or not 0 <= weekday <= 6:
         errors["weekday"] = _("Pilih hari.")
-    starts, ends = _clock(_one(data, "starts")), _clock(_one(data, "ends"))
+    starts, ends = _clock(one(data, "starts")), _clock(one(data, "ends"))
     for name, value in (("starts", starts), ("ends", ends)):
         if value is None:
             errors[name] = _("Tulis jam seperti 08.00.")
@@ -1001,8 +948,8 @@ def _check_hours(db: Session, counselor: User, data: dict[str, Any]) -> tuple[We
             errors[name] = _("Pilih jam tepat atau setengah: misalnya 08.00 atau 08.30.")
     if "starts" not in errors and "ends" not in errors and starts >= ends:
         errors["ends"] = _("Jam selesai harus sesudah jam mulai.")
-    service_type_id = _int(_one(data, "service_type_id")) if _one(data, "service_type_id") else None
-    if _one(data, "service_type_id") and (service_type_id is None or db.get(ServiceType, service_type_id) is None):
+    service_type_id = _int(one(data, "service_type_id")) if one(data, "service_type_id") else None
+    if one(data, "service_type_id") and (service_type_id is None or db.get(ServiceType, service_type_id) is None):
         errors["service_type_id"] = _("Pilih layanan dari daftar, atau semua layanan.")
     hours = WeeklyHours(counselor_id=counselor.id, weekday=weekday or 0, starts=starts or time(0), ends=ends or time(0),
                         service_type_id=service_type_id)
@@ -1025,14 +972,14 @@ def _local_moment(value: str) -> datetime | None:
 
 def _check_time_away(counselor: User, data: dict[str, Any]) -> tuple[AvailabilityException, dict[str, str]]:
     errors: dict[str, str] = {}
-    starts, ends = _local_moment(_one(data, "away_from")), _local_moment(_one(data, "away_until"))
+    starts, ends = _local_moment(one(data, "away_from")), _local_moment(one(data, "away_until"))
     if starts is None:
         errors["away_from"] = _("Tulis tanggal dan jam mulai.")
     if ends is None:
         errors["away_until"] = _("Tulis tanggal dan jam selesai.")
     elif starts is not None and ends <= starts:
         errors["away_until"] = _("Waktu selesai harus sesudah waktu mulai.")
-    reason, note = _one(data, "away_reason"), _one(data, "away_note")
+    reason, note = one(data, "away_reason"), one(data, "away_note")
     if reason not in EXCEPTION_REASONS:
         errors["away_reason"] = _("Pilih alasannya.")
     if len(note) > 200:
@@ -1067,7 +1014,7 @@ class ServiceTypeForm:
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> ServiceTypeForm:
-        form = cls(**{f.name: _one(data, f.name) for f in fields(cls) if f.name != "numbers"})
+        form = cls(**{f.name: one(data, f.name) for f in fields(cls) if f.name != "numbers"})
         form.needs_confirmation = "1" if form.needs_confirmation == "1" else ""
         return form
 

@@ -5,8 +5,9 @@ the jobs that no longer apply (reminders of a cancelled session)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -14,6 +15,7 @@ from sqlmodel import Session
 
 from server import audit
 from server.accounts.models import Guardianship, Role, User
+from server.accounts.service import children_of
 from server.appointments.models import (
     LIVE_STATUSES,
     Appointment,
@@ -22,11 +24,13 @@ from server.appointments.models import (
     ServiceType,
     WeeklyHours,
 )
-from server.appointments.slots import block_of, free_slots
+from server.appointments.slots import block_of, free_slots, parse_slot
 from server.db import utcnow
+from server.forms import one
 from server.i18n import WITA
 from server.i18n import gettext as _
 from server.notifications import outbox
+from server.reports import service as reports
 
 MAX_OPEN_REQUESTS = 3
 DEFAULT_HOLD = timedelta(hours=24)
@@ -34,6 +38,7 @@ DEFAULT_HOLD = timedelta(hours=24)
 # urgent, so that a phone in power saving still shows it in time.
 DEFAULT_REMINDER_HOURS = (24, 1)
 NOTE_LIMIT = 500
+CHILD_AGREED = ("yes", "no", "unsure")
 
 
 class BookingError(Exception):
@@ -139,6 +144,54 @@ def _schedule_reminders(session: Session, appointment: Appointment, now: datetim
                        report_id=appointment.report_id if appointment.requester_user_id is None else None,
                        urgency=urgency, due_at=due, object_type="appointment", object_id=appointment.id,
                        object_version=appointment.version)
+
+
+@dataclass
+class BookingForm:
+    """What the booking form sent, as typed, so a refused booking comes back with nothing lost."""
+
+    layanan: str = ""
+    slot: str = ""
+    note: str = ""
+    child_id: str = ""
+    child_agreed: str = ""
+    report_id: str = ""
+    mulai: str = ""
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> BookingForm:
+        return cls(**{f.name: one(data, f.name) for f in fields(cls)})
+
+
+def _to_int(value: str) -> int | None:
+    try:
+        return int(value)
+    except ValueError:
+        return None
+
+
+def check_booking(session: Session, user: User | None, form: BookingForm) -> dict[str, str]:
+    """Which answer of the booking form needs fixing, field by field, in words for the person who books;
+    `request_appointment` still has the last word (the slot may be taken meanwhile)."""
+    errors: dict[str, str] = {}
+    chosen = session.get(ServiceType, _to_int(form.layanan) or 0)
+    if chosen is None or not chosen.active:
+        errors["layanan"] = _("Pilih layanan dari daftar.")
+    elif parse_slot(form.slot) is None:
+        errors["slot"] = _("Pilih salah satu waktu yang masih kosong.")
+    if len(form.note.strip()) > NOTE_LIMIT:
+        errors["note"] = _("Catatan terlalu panjang: paling banyak %(n)s huruf.", n=NOTE_LIMIT)
+    if user is not None and user.role == Role.PARENT:
+        children = {child.id for child in children_of(session, user.id)}
+        if children and _to_int(form.child_id) not in children:
+            errors["child_id"] = _("Pilih anak yang akan ikut konseling.")
+    if user is not None and user.role == Role.TEACHER and form.child_agreed not in CHILD_AGREED:
+        errors["child_agreed"] = _("Apakah murid setuju dengan konseling ini? Pilih salah satu.")
+    if form.report_id:
+        own_reports = {report.id for report in reports.reports_by(session, user)} if user is not None else set()
+        if _to_int(form.report_id) not in own_reports:
+            errors["report_id"] = _("Pilih laporan Anda dari daftar, atau kosongkan.")
+    return errors
 
 
 def request_appointment(

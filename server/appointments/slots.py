@@ -3,9 +3,10 @@ appointments already hold."""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import or_, select
 from sqlmodel import Session
@@ -29,6 +30,14 @@ class Slot:
     def key(self) -> str:
         """What a booking form sends back: counselor and start, nothing else to trust."""
         return f"{self.counselor_id}@{int(self.starts_at.timestamp())}"
+
+
+def parse_slot(value: str) -> tuple[int, datetime] | None:
+    """A Slot.key sent back by a form ("counselorid@epoch") as (counselor id, start), or None."""
+    match = re.fullmatch(r"(\d{1,9})@(\d{1,12})", value)
+    if not match:
+        return None
+    return int(match[1]), datetime.fromtimestamp(int(match[2]), UTC)
 
 
 def block_of(service_type: ServiceType, starts_at: datetime) -> tuple[datetime, datetime]:

@@ -20,6 +20,7 @@ from server import audit, ratelimit
 from server.accounts import auth
 from server.accounts.models import Child, District, Guardianship, Role, School, User
 from server.db import utcnow
+from server.forms import many, one
 from server.i18n import gettext as _
 from server.models import AuditEntry
 from server.notifications import outbox
@@ -148,19 +149,6 @@ def code_hash(code: str) -> str:
 # --- submitting a report ----------------------------------------------------------------------------------
 
 
-def _one(data: dict[str, Any], name: str) -> str:
-    value = data.get(name, "")
-    if isinstance(value, list):
-        value = value[-1] if value else ""
-    return str(value).strip()
-
-
-def _many(data: dict[str, Any], name: str) -> list[str]:
-    value = data.get(name, [])
-    values = value if isinstance(value, list) else [value]
-    return [str(v).strip() for v in values if str(v).strip()]
-
-
 @dataclass
 class ReportForm:
     """What the report form sent, as typed, so that a form with errors comes back with everything kept."""
@@ -192,8 +180,8 @@ class ReportForm:
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> ReportForm:
-        form = cls(**{name: _one(data, name) for name in cls.__dataclass_fields__ if name != "categories"})
-        form.categories = _many(data, "categories")
+        form = cls(**{name: one(data, name) for name in cls.__dataclass_fields__ if name != "categories"})
+        form.categories = many(data, "categories")
         return form
 
 
