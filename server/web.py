@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import secrets
 import time
+from html import escape
 from functools import cache
 from typing import Any
 
@@ -75,33 +77,39 @@ class AnonymousPage:
 
     Only for pages that show nothing about anyone (DESIGN.md §4: nothing sensitive in caches); the report form is
     one. What it saves is the render: ~3 ms of the report form's ~4 ms, most of it ~80 translated strings.
-    """
 
-    PLACEHOLDER = "\x00csrf-token\x00"
+    The copy is rendered with a placeholder token of our own, never a visitor's: Litestar takes the token from the
+    visitor's CSRF cookie, which the visitor controls, so a copy made from it could be made to carry anything.
+    """
 
     def __init__(self, template: str) -> None:
         self.template = template
+        self.placeholder = f"csrf-placeholder-{secrets.token_hex(16)}"
         self._rendered: dict[tuple[str, str, Any], str] = {}
 
     def response(self, request: Request, version: Any, **context: Any) -> Response[str]:
-        token = ScopeState.from_scope(request.scope).csrf_token
-        token = token if isinstance(token, str) else ""
         key = (request.url.path, i18n.current_language(), version)
         html = self._rendered.get(key)
         if html is None:
-            html = self._render(request, token, context)
+            html = self._render(request, context)
             if len(self._rendered) >= 16:  # old versions: a supervisor changed the data
                 self._rendered.clear()
-            self._rendered[key] = html.replace(token, self.PLACEHOLDER) if token else html
-        elif token:
-            html = html.replace(self.PLACEHOLDER, token)
+            self._rendered[key] = html
+        token = ScopeState.from_scope(request.scope).csrf_token
+        html = html.replace(self.placeholder, escape(token if isinstance(token, str) else ""))
         return Response(html, media_type=MediaType.HTML, headers={"Vary": "HX-Request, Cookie"})
 
-    def _render(self, request: Request, token: str, context: dict[str, Any]) -> str:
-        """As Litestar's Template response renders it (the same context, so the page cannot differ)."""
-        template = request.app.template_engine.get_template(self.template)
-        csrf_input = f'<input type="hidden" name="_csrf_token" value="{token}" />'
-        return template.render(**context, request=request, csrf_input=csrf_input)
+    def _render(self, request: Request, context: dict[str, Any]) -> str:
+        """As Litestar's Template response renders it (the same context, so the page cannot differ), with the
+        placeholder as the token both in `csrf_input` and for the template's `csrf_token()`."""
+        state = ScopeState.from_scope(request.scope)
+        token, state.csrf_token = state.csrf_token, self.placeholder
+        try:
+            template = request.app.template_engine.get_template(self.template)
+            csrf_input = f'<input type="hidden" name="_csrf_token" value="{self.placeholder}" />'
+            return template.render(**context, request=request, csrf_input=csrf_input)
+        finally:
+            state.csrf_token = token
 
 
 @cache

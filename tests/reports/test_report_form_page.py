@@ -137,3 +137,20 @@ def test_a_fresh_copy_is_not_read_again(engine, db):
     assert copy.current(engine) == before
     copy.forget()
     assert "SD Negeri 9 Liang Anggang" in dict(copy.current(engine).schools).values()
+
+
+def test_a_visitors_own_csrf_cookie_cannot_change_the_page_anyone_else_gets(client, make_client):
+    """Litestar puts the CSRF cookie's value in the page as the token, and a visitor can send any cookie. The shared
+    copy must not be made from it: a token like "a" would otherwise be replaced at every letter a, and markup would
+    reach the next visitor."""
+    for cookie in ("a", '"><script>alert(1)</script>', "e"):
+        odd = make_client()
+        odd.cookies.set("bc_csrf", cookie)
+        page = odd.get("/lapor").text
+        assert "<script>alert(1)</script>" not in page
+        assert "<h1>Lapor</h1>" in page and "csrf-placeholder" not in page
+    normal = client.get("/lapor")
+    (token,) = tokens_on(normal.text)
+    assert token == client.cookies.get("bc_csrf") and len(token) == 128
+    assert "csrf-placeholder" not in normal.text and "Lapor" in normal.text
+    assert submit_report(client).code
