@@ -21,7 +21,7 @@ from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlmodel import Session
 
-from server import i18n, service_info
+from server import i18n, process_cache, service_info
 from server.accounts.auth import SessionMiddleware
 from server.accounts.routes import AccountController
 from server.admin.routes import AdminController
@@ -58,16 +58,17 @@ class LocaleMiddleware:
         await self.app(scope, receive, send)
 
 
-class ServiceInfoMiddleware:
-    """Refreshes this process's copy of the service settings off the event loop before the request is handled,
-    so that rendering a page never waits for the database (see service_info)."""
+class ProcessCopyMiddleware:
+    """Refreshes this process's copies of the service settings and the district and school lists off the event
+    loop before the request is handled, so that rendering a page never waits for the database (see
+    server/process_cache.py)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            await service_info.refresh(scope["litestar_app"].state.engine)
+            await process_cache.refresh_all(scope["litestar_app"].state.engine)
         await self.app(scope, receive, send)
 
 
@@ -179,7 +180,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # a 404 for an unknown path included, is logged, carries the security headers, speaks the person's language
     # and renders with fresh service settings.
     app.asgi_handler = RequestLogMiddleware(
-        SecurityHeadersMiddleware(LocaleMiddleware(SessionMiddleware(ServiceInfoMiddleware(app.asgi_handler))))
+        SecurityHeadersMiddleware(LocaleMiddleware(SessionMiddleware(ProcessCopyMiddleware(app.asgi_handler))))
     )
     app.template_engine.engine.globals["quick_exit_url"] = settings.quick_exit_url  # type: ignore[union-attr]
     app.template_engine.engine.globals["service"] = lambda: service_info.current(engine)  # type: ignore[union-attr]

@@ -7,8 +7,8 @@ can be held by a request whose session is closed only on that same loop, and the
 value in a worker thread before a request needs it, and `current()` only returns this process's copy (reading the
 database only when there is none yet, e.g. right after `forget()`).
 
-The process that saves a change calls `forget()` after committing, so it shows the change at once; other processes
-show it within `max_age` seconds.
+A middleware (server/app.py) calls `refresh_all()` before each request. The process that saves a change calls
+`forget()` after committing, so it shows the change at once; other processes show it within `max_age` seconds.
 """
 
 from __future__ import annotations
@@ -71,15 +71,16 @@ class ProcessCopy(Generic[T]):
         finally:
             self._refreshing = False
 
-    async def get(self, engine: Engine) -> T:
-        """For an async handler: the copy, refreshed first (off the event loop) when it is old or missing."""
-        await self.refresh(engine)
-        return self.current(engine)
-
     def forget(self) -> None:
         """Drop this process's copy, so the next request reads the committed value."""
         self._has_value = False
         self._value = None
+
+
+async def refresh_all(engine: Engine) -> None:
+    """Before each request (server/app.py): every copy that is older than its max_age is read again."""
+    for copy in _all:
+        await copy.refresh(engine)
 
 
 def forget_all() -> None:

@@ -1,6 +1,6 @@
 """The service's name and hotline numbers, as a supervisor set them (DESIGN.md: nothing is city-specific
 except configuration). Every page shows them, so each process keeps a copy (server/process_cache.py): the
-`ServiceInfoMiddleware` refreshes it off the event loop before each request, and templates read it with
+`ProcessCopyMiddleware` (server/app.py) refreshes it off the event loop before each request, and templates read it with
 `current()`, which never waits for the database while a copy exists.
 """
 
@@ -56,10 +56,6 @@ _copy: ProcessCopy[ServiceInfo] = ProcessCopy("the service settings", load)
 
 def current(engine: Engine) -> ServiceInfo:
     return _copy.current(engine)
-
-
-async def refresh(engine: Engine) -> None:
-    await _copy.refresh(engine)
 
 
 def version() -> int:

@@ -36,10 +36,6 @@ def current(engine: Engine) -> Places:
     return _copy.current(engine)
 
 
-async def get(engine: Engine) -> Places:
-    return await _copy.get(engine)
-
-
 def version() -> int:
     return _copy.version
 

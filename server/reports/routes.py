@@ -62,7 +62,7 @@ class ReportingController(Controller):
     @get("/lapor", name="report_form")
     async def report_form(self, request: Request, db: DB, state: State) -> Any:
         user = request.user
-        choices = await places.get(state.engine)
+        choices = places.current(state.engine)  # refreshed before the request (ProcessCopyMiddleware)
         form = service.ReportForm(reporter_kind=service.default_reporter_kind(user))
         context = {"form": form, "errors": {}, **_place_options(choices)}
         if user is None:

@@ -11,7 +11,7 @@ import anyio
 from sqlalchemy import event
 
 from server.accounts import places
-from server.accounts.models import School
+from server.accounts.models import District, School
 from server.process_cache import ProcessCopy
 from tests.admin.conftest import admin_post
 from tests.reports.conftest import submit_report
@@ -154,3 +154,18 @@ def test_a_visitors_own_csrf_cookie_cannot_change_the_page_anyone_else_gets(clie
     assert token == client.cookies.get("bc_csrf") and len(token) == 128
     assert "csrf-placeholder" not in normal.text and "Lapor" in normal.text
     assert submit_report(client).code
+
+
+def test_every_page_follows_a_change_made_by_another_process_once_its_copy_is_old(as_user, make_client, db,
+                                                                                   monkeypatch):
+    """Another process saved it, so this one was not told: the middleware reads the copies again once they are
+    older than max_age (10 s; here at once), for the report form and the inbox's district filter alike."""
+    counselor = as_user("konselor")
+    visitor = make_client()
+    assert "SD Negeri 9 Liang Anggang" not in visitor.get("/lapor").text
+    monkeypatch.setattr(places._copy, "max_age", -1)
+    db.add(School(name="SD Negeri 9 Liang Anggang", district_id=1))
+    db.add(District(name="Kecamatan Baru"))
+    db.commit()
+    assert ">SD Negeri 9 Liang Anggang</option>" in visitor.get("/lapor").text
+    assert ">Kecamatan Baru</option>" in counselor.get("/kasus/").text
