@@ -112,7 +112,8 @@ async function cacheFirst(event) {
 // The server sends a small JSON message with a neutral text (never a name or anything about a case) and the
 // page to open. A push must always show a notification: a browser punishes a worker that swallows one.
 
-const DEFAULT_BODY = "Bintang Ceria: ada kabar baru untuk Anda";
+// Filled in by the server: the service's name and its neutral text, for a push that cannot be read.
+const FALLBACK = {"__FALLBACK__": true};
 const ICON = PRECACHE.find((url) => url.startsWith("/static/icons/icon-192"));
 
 function samePath(url) {
@@ -134,7 +135,7 @@ self.addEventListener("push", (event) => {
   // Valid JSON is not always an object ("null" would make every read below throw, and show nothing).
   if (!message || typeof message !== "object") message = {};
   const options = {
-    body: typeof message.body === "string" ? message.body : DEFAULT_BODY,
+    body: typeof message.body === "string" ? message.body : FALLBACK.body,
     icon: ICON,
     badge: ICON,
     data: { url: samePath(message.url) },
@@ -144,7 +145,7 @@ self.addEventListener("push", (event) => {
     options.tag = message.tag;
     options.renotify = true;
   }
-  const title = typeof message.title === "string" && message.title ? message.title : "Bintang Ceria";
+  const title = typeof message.title === "string" && message.title ? message.title : FALLBACK.title;
   event.waitUntil(self.registration.showNotification(title, options));
 });
 

@@ -22,9 +22,10 @@ from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from server import service_info
 from server.db import utcnow
 from server.notifications.models import JobStatus, NotificationJob, PushSubscription
-from server.notifications.push import Device, Outcome, Sender, payload
+from server.notifications.push import DEFAULT_SERVICE_NAME, Device, Outcome, Sender, payload
 
 log = logging.getLogger("bintang.dispatcher")
 
@@ -132,7 +133,7 @@ def _renew(engine: Engine, job_id: int, worker: str, lease_seconds: int, now: da
 
 
 def process(engine: Engine, sender: Sender, job_id: int, worker: str, *, max_attempts: int,
-            lease_seconds: int = 60, now: datetime | None = None) -> str:
+            lease_seconds: int = 60, now: datetime | None = None, service_name: str = DEFAULT_SERVICE_NAME) -> str:
     """Send one claimed job to every device of its recipient; returns how it ended (or 'retry', 'lost')."""
     now = now or utcnow()
     if not _renew(engine, job_id, worker, lease_seconds, now):
@@ -156,7 +157,7 @@ def process(engine: Engine, sender: Sender, job_id: int, worker: str, *, max_att
     outcomes: list[tuple[PushSubscription, Outcome]] = []
     for device in devices:
         outcome = sender.send(Device(device.endpoint, device.p256dh, device.auth),
-                              payload(kind, url, topic, device.language), ttl=ttl, urgency=urgency, topic=topic)
+                              payload(kind, url, topic, device.language, service_name), ttl=ttl, urgency=urgency, topic=topic)
         outcomes.append((device, outcome))
 
     gone = [device.id for device, outcome in outcomes if outcome.gone]
@@ -215,10 +216,14 @@ def dispatch_once(engine: Engine, sender: Sender, *, worker: str | None = None, 
     stats = Stats()
     ids = claim(engine, worker, batch=batch, lease_seconds=lease_seconds, now=now)
     stats.claimed = len(ids)
+    if not ids:
+        return stats
+    with Session(engine) as session:  # once a batch: a supervisor may rename the service at any time
+        service_name = service_info.load(session).service_name
     for job_id in ids:
         try:
             ended = process(engine, sender, job_id, worker, max_attempts=max_attempts, lease_seconds=lease_seconds,
-                            now=now)
+                            now=now, service_name=service_name)
         except Exception:  # one bad job must not stop the others
             log.exception("push: job %s could not be processed", job_id)
             ended = _give_back(engine, job_id, worker, max_attempts=max_attempts, now=now or utcnow())

@@ -22,6 +22,7 @@ from py_vapid import Vapid02
 from pywebpush import WebPusher
 
 from server import i18n
+from server.service_info import ServiceInfo
 from server.settings import Settings
 
 log = logging.getLogger("bintang.push")
@@ -62,17 +63,23 @@ def public_key(vapid: Vapid02) -> str:
 # --- what a device shows ------------------------------------------------------------------------------------
 
 REMINDER_KINDS_PREFIX = "reminder_"
+DEFAULT_SERVICE_NAME = ServiceInfo.service_name
 
 
-def payload(kind: str, url: str, tag: str, language: str) -> bytes:
+def neutral_text(kind: str, service_name: str) -> str:
+    """What every push says, in the current language: the service's name and that there is something, nothing
+    more (the name is checked for revealing words when a supervisor sets it)."""
+    if kind.startswith(REMINDER_KINDS_PREFIX):
+        return i18n.gettext("%(service)s: ada pengingat untuk Anda", service=service_name)
+    return i18n.gettext("%(service)s: ada kabar baru untuk Anda", service=service_name)
+
+
+def payload(kind: str, url: str, tag: str, language: str, service_name: str = DEFAULT_SERVICE_NAME) -> bytes:
     """A small JSON message with a neutral title and text: never a name, a case detail or a category (a phone's
     lock screen may be seen by the person the child is afraid of)."""
     with i18n.language(language):
-        if kind.startswith(REMINDER_KINDS_PREFIX):
-            body = i18n.gettext("Bintang Ceria: ada pengingat untuk Anda")
-        else:
-            body = i18n.gettext("Bintang Ceria: ada kabar baru untuk Anda")
-    return json.dumps({"title": "Bintang Ceria", "body": body, "url": url, "tag": tag},
+        body = neutral_text(kind, service_name)
+    return json.dumps({"title": service_name, "body": body, "url": url, "tag": tag},
                       separators=(",", ":")).encode()
 
 

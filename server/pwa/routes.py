@@ -11,12 +11,13 @@ from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.params import JSONBody
 
-from server import service_info
+from server import i18n, service_info
 from server.accounts import auth
 from server.db import DB
 from server.i18n import current_language
 from server.i18n import gettext as _
 from server.notifications import service as notifications
+from server.notifications.push import neutral_text
 from server.reports import service as reports
 from server.reports.routes import CASE_COOKIE
 from server.settings import ROOT
@@ -42,6 +43,7 @@ OFFLINE_PAGE_TEMPLATES = ("pwa/offline.html", "base.html", "_emergency.html")
 # JSON literals in sw.js, so the file stays valid JavaScript before the server fills them in.
 VERSION_PLACEHOLDER = '"__VERSION__"'
 PRECACHE_PLACEHOLDER = '["__PRECACHE__"]'
+FALLBACK_PLACEHOLDER = '{"__FALLBACK__": true}'
 
 THEME_COLOR = "#1d4f91"
 BACKGROUND_COLOR = "#ffffff"
@@ -110,7 +112,7 @@ def precache_urls() -> list[str]:
 def _service_worker_parts() -> tuple[str, bytes]:
     """sw.js and the templates of the offline page; read once, like static_url's hashes."""
     source = SERVICE_WORKER.read_text(encoding="utf-8")
-    for placeholder in (VERSION_PLACEHOLDER, PRECACHE_PLACEHOLDER):
+    for placeholder in (VERSION_PLACEHOLDER, PRECACHE_PLACEHOLDER, FALLBACK_PLACEHOLDER):
         if source.count(placeholder) != 1:
             raise RuntimeError(f"{SERVICE_WORKER} must contain {placeholder} exactly once")
     templates = b"".join((ROOT / "templates" / name).read_bytes() for name in OFFLINE_PAGE_TEMPLATES)
@@ -125,9 +127,13 @@ def service_worker_script(info: service_info.ServiceInfo) -> str:
     digest = hashlib.sha256()
     for part in (source.encode(), json.dumps(urls).encode(), offline_templates, repr(info).encode()):
         digest.update(part)
-    return source.replace(VERSION_PLACEHOLDER, json.dumps(digest.hexdigest()[:16])).replace(
-        PRECACHE_PLACEHOLDER, json.dumps(urls)
-    )
+    # What a push that cannot be read shows: the service's name and the neutral text, in Indonesian (the worker
+    # cannot know the person's language; the cookie that says it is not readable from scripts).
+    with i18n.language(i18n.DEFAULT_LANGUAGE):
+        fallback = {"title": info.service_name, "body": neutral_text("", info.service_name)}
+    return (source.replace(VERSION_PLACEHOLDER, json.dumps(digest.hexdigest()[:16]))
+            .replace(PRECACHE_PLACEHOLDER, json.dumps(urls))
+            .replace(FALLBACK_PLACEHOLDER, json.dumps(fallback)))
 
 
 class PWAController(Controller):

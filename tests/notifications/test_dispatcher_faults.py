@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from server import worker
+from server import service_info, worker
 from server.appointments import service as appointments
 from server.appointments.models import Appointment, ServiceType, WeeklyHours
 from server.i18n import WITA
@@ -444,6 +444,21 @@ def test_the_payload_is_neutral_small_json(kind, body):
     message = push.payload(kind, "/konseling/3", "appt-3-x", "id")
     assert json.loads(message) == {"title": "Bintang Ceria", "body": body, "url": "/konseling/3", "tag": "appt-3-x"}
     assert len(message) < 200
+
+
+def test_a_renamed_service_is_named_in_every_push_in_the_devices_language(db, engine, dispatch, transport):
+    indonesian, english = Phone(), Phone()
+    parent = person(db, "orangtua")
+    db.add(indonesian.subscription(ENDPOINT, user_id=parent.id))
+    db.add(english.subscription(ENDPOINT + "-en", user_id=parent.id, language="en"))
+    service_info.save(db, service_info.ServiceInfo(service_name="Sahabat Anak"))
+    db.commit()
+    news_for(db)
+    dispatch(NOW)
+    sent = {request.url: request.data for request in transport.requests}
+    assert indonesian.read(sent[ENDPOINT]) == {"title": "Sahabat Anak", "body": "Sahabat Anak: ada kabar baru untuk Anda",
+                                               "url": "/kasus/7", "tag": "report-7-staff"}
+    assert english.read(sent[ENDPOINT + "-en"])["body"] == "Sahabat Anak: there is news for you"
 
 
 def test_a_device_with_an_unknown_language_reads_indonesian():

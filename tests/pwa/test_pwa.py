@@ -116,6 +116,18 @@ def test_the_service_worker_in_the_repository_keeps_its_placeholders_as_javascri
     source = SERVICE_WORKER.read_text()
     assert 'const VERSION = "__VERSION__";' in source
     assert 'const PRECACHE = ["__PRECACHE__"];' in source
+    assert 'const FALLBACK = {"__FALLBACK__": true};' in source
+
+
+def test_a_push_that_cannot_be_read_shows_the_services_own_name(client, db):
+    assert 'const FALLBACK = {"title": "Bintang Ceria", "body": "Bintang Ceria: ada kabar baru untuk Anda"};' in (
+        client.get("/sw.js").text)
+    service_info.save(db, service_info.ServiceInfo(service_name="Sahabat Anak"))
+    db.commit()
+    service_info.forget()
+    script = client.get("/sw.js").text
+    assert 'const FALLBACK = {"title": "Sahabat Anak", "body": "Sahabat Anak: ada kabar baru untuk Anda"};' in script
+    assert "__FALLBACK__" not in script and '"Bintang Ceria' not in script  # (a comment still says whose it is)
 
 
 def test_the_version_changes_when_the_emergency_numbers_change(client, db):
