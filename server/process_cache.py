@@ -37,8 +37,8 @@ class ProcessCopy(Generic[T]):
         self._engine: Engine | None = None  # the copy is of this database (tests run apps on several)
         self._has_value = False
         self._refreshing = False
-        # Goes up whenever a read finds a different value, so that what is built from the value (a rendered page)
-        # can tell whether it is still current without comparing the whole value.
+        # Goes up whenever a read finds a different value (or is the first since `forget()`), so that what is built
+        # from the value (a rendered page) can tell whether it is still current without comparing the whole value.
         self.version = 0
         _all.append(self)
 

@@ -1,7 +1,7 @@
 """The service's name and hotline numbers, as a supervisor set them (DESIGN.md: nothing is city-specific
-except configuration). Every page shows them, so each process keeps a copy (server/process_cache.py): the
-`ProcessCopyMiddleware` (server/app.py) refreshes it off the event loop before each request, and templates read it with
-`current()`, which never waits for the database while a copy exists.
+except configuration). Every page shows them, so each process keeps a copy (server/process_cache.py):
+`ProcessCopyMiddleware` (server/app.py) refreshes it off the event loop before each request, and templates read
+it with `current()`, which never waits for the database while a copy exists.
 """
 
 from __future__ import annotations

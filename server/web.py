@@ -10,8 +10,8 @@ import hashlib
 import logging
 import secrets
 import time
-from html import escape
 from functools import cache
+from html import escape
 from typing import Any
 
 from jinja2_fragments.litestar import HTMXBlockTemplate
@@ -22,7 +22,6 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
 
 from server import i18n
-
 from server.settings import ROOT, Settings
 
 STATIC_DIR = ROOT / "static"

@@ -156,8 +156,9 @@ def process(engine: Engine, sender: Sender, job_id: int, worker: str, *, max_att
     ttl = ttl_for(event_at, now)
     outcomes: list[tuple[PushSubscription, Outcome]] = []
     for device in devices:
-        outcome = sender.send(Device(device.endpoint, device.p256dh, device.auth),
-                              payload(kind, url, topic, device.language, service_name), ttl=ttl, urgency=urgency, topic=topic)
+        message = payload(kind, url, topic, device.language, service_name)
+        outcome = sender.send(Device(device.endpoint, device.p256dh, device.auth), message, ttl=ttl, urgency=urgency,
+                              topic=topic)
         outcomes.append((device, outcome))
 
     gone = [device.id for device, outcome in outcomes if outcome.gone]
