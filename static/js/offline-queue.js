@@ -121,9 +121,18 @@
       var slot = banner.querySelector("[data-outbox-receipts]");
       var template = document.querySelector("[data-receipt-template]");
       if (slot && template) {
-        slot.textContent = "";
+        // Receipts already shown stay as they are: this runs again whenever the connection returns or the service
+        // worker reports a send, and rebuilding them would take the focus away from someone on "Sudah saya simpan".
+        var keys = receipts.map(function (receipt) { return receipt.key; });
+        var shown = {};
+        Array.prototype.slice.call(slot.children).forEach(function (view) {
+          if (keys.indexOf(view.dataset.receiptKey) < 0) slot.removeChild(view);
+          else shown[view.dataset.receiptKey] = true;
+        });
         receipts.forEach(function (receipt) {
+          if (shown[receipt.key]) return;
           var view = template.content.cloneNode(true);
+          view.firstElementChild.dataset.receiptKey = receipt.key;
           var code = view.querySelector("[data-receipt-code]");
           var pin = view.querySelector("[data-receipt-pin]");
           var link = view.querySelector("[data-receipt-link]");
@@ -137,6 +146,7 @@
         });
       }
       banner.hidden = !(waiting || refused.length || receipts.length);
+      banner.dataset.shown = String((Number(banner.dataset.shown) || 0) + 1);  // times brought up to date
     });
   }
 

@@ -471,6 +471,16 @@ def test_offline_a_report_is_kept_on_the_phone_and_sent_exactly_once(
     expect(banner.locator("[data-outbox-waiting]")).to_be_hidden()
     code, pin = code_out.inner_text(), pin_out.inner_text()
     assert page.evaluate("() => BintangQueue.pending()") == []
+
+    # The banner is brought up to date again whenever the connection returns or the service worker reports a send;
+    # someone on "Sudah saya simpan" keeps the focus (the receipt is not rebuilt under them).
+    done = banner.get_by_role("button", name="Sudah saya simpan", exact=True)
+    done.focus()
+    shown = int(banner.get_attribute("data-shown") or "0")
+    page.evaluate("() => window.dispatchEvent(new Event('online'))")
+    page.wait_for_function("(n) => Number(document.querySelector('[data-outbox-banner]').dataset.shown) > n", arg=shown)
+    expect(done).to_be_focused()
+    expect(code_out).to_have_count(1)
     assert count_reports(live_database, idempotency_key=saved["key"]) == 1
     assert count_reports(live_database) == reports_before + 1
 
