@@ -19,11 +19,9 @@ Afterwards the database is asked whether two live appointments of one counselor 
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -54,6 +52,8 @@ from server.appointments.service import MAX_OPEN_REQUESTS
 from server.appointments.slots import block_of, free_slots
 from server.db import make_engine
 from server.i18n import WITA
+from bench.wrk import Plan, Run, lua_string
+from bench.wrk import run as wrk_run
 from tests.servers import app_process
 
 COUNSELORS = 10
@@ -218,104 +218,25 @@ def fill(url: str, counselors: int, existing: int) -> Fixture:
 
 # --- wrk ---------------------------------------------------------------------------------------------------
 
-# Each wrk thread has its own Lua state: setup() numbers them, init() builds that thread's requests, response()
-# sorts the answers, done() adds the threads' counts up and prints them on one line for the bench to read.
-LUA_COMMON = r"""
-local threads, next_id = {}, 0
-function setup(thread)
-  thread:set("id", next_id)
-  next_id = next_id + 1
-  table.insert(threads, thread)
-end
-function init(args)
-  local count = tonumber(args[1])
-  requests, position, wrapped = {}, 0, 0
-  ok, taken, raced, refused, failed = 0, 0, 0, 0, 0
-  for i = 1, #plan do
-    if (i - 1) % count == id then
-      local item = plan[i]
-      requests[#requests + 1] = wrk.format(item[1], item[2], item[3], item[4])
-    end
-  end
-end
-function request()
-  position = position + 1
-  if position > #requests then position, wrapped = 1, wrapped + 1 end
-  return requests[position]
-end
+# An answer is held (200/303), taken (422 with the slot's error; "raced" when the database's overlap rule refused
+# the insert after the free-slot check had passed), refused (another 422), or failed.
+RESPONSE_LUA = r"""
 function response(status, headers, body)
   if status == 200 or status == 303 then ok = ok + 1
   elseif status == 422 and string.find(body, 'id="error-slot"', 1, true) then
     taken = taken + 1
-    -- The database's overlap rule refused the insert: the free-slot check had passed in a race.
     if string.find(body, RACED, 1, true) then raced = raced + 1 end
   elseif status == 422 then refused = refused + 1
   else failed = failed + 1 end
 end
-function done(summary, latency, requests)
-  local totals = {ok = 0, taken = 0, raced = 0, refused = 0, failed = 0, wrapped = 0}
-  for _, thread in ipairs(threads) do
-    for name, _ in pairs(totals) do totals[name] = totals[name] + tonumber(thread:get(name)) end
-  end
-  io.write(string.format("BENCH ok=%d taken=%d raced=%d refused=%d failed=%d wrapped=%d\n",
-    totals.ok, totals.taken, totals.raced, totals.refused, totals.failed, totals.wrapped))
-end
 """
+COUNTS = ["ok", "taken", "raced", "refused", "failed"]
 
 
-def _lua_string(value: str) -> str:
-    assert value.isascii(), value
-    return json.dumps(value)  # ASCII JSON strings are valid Lua strings
-
-
-def _lua_plan(items: list[tuple[str, str, dict[str, str], str | None]]) -> str:
-    rows = []
-    for method, path, headers, body in items:
-        header_table = ", ".join(f"[{_lua_string(k)}] = {_lua_string(v)}" for k, v in headers.items())
-        rows.append(f"{{{_lua_string(method)}, {_lua_string(path)}, {{{header_table}}}, "
-                    f"{_lua_string(body) if body is not None else 'nil'}}}")
-    return "plan = {\n" + ",\n".join(rows) + "\n}\n"
-
-
-@dataclass(frozen=True)
-class Run:
-    requests_per_second: float
-    percentiles: dict[str, float]  # "50%" .. "99%" in ms
-    counts: dict[str, int]
-    requests: int
-
-    @property
-    def failed(self) -> int:
-        """Answers other than 200, 303 and 422, and wrk's socket errors (timeouts included)."""
-        return self.counts["failed"] + self.counts.get("socket_errors", 0)
-
-
-UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
-
-
-def _parse(output: str) -> Run:
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
-    total = int(re.search(r"(\d+) requests in", output).group(1))
-    percentiles = {share: float(value) * UNITS[unit] for share, value, unit in
-                   re.findall(r"^\s+(\d+%)\s+([\d.]+)(us|ms|s|m)\s*$", output, re.MULTILINE)}
-    counts = {name: int(value) for name, value in re.findall(r"(\w+)=(\d+)", re.search(r"^BENCH .*$", output,
-                                                                                       re.MULTILINE).group(0))}
-    if "Socket errors" in output:
-        counts["socket_errors"] = sum(int(n) for n in re.findall(
-            r"(?:connect|read|write|timeout) (\d+)", re.search(r"Socket errors:.*$", output, re.MULTILINE).group(0)))
-    return Run(rps, percentiles, counts, total)
-
-
-def wrk(base: str, plan: list[tuple[str, str, dict[str, str], str | None]], folder: Path, name: str, *,
-        threads: int, connections: int, duration: str) -> Run:
-    script = folder / f"{name}.lua"
-    script.write_text(_lua_plan(plan) + f"RACED = {_lua_string(RACED_MESSAGE)}\n" + LUA_COMMON)
-    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}", "--timeout", "30s", "--latency",
-               "-s", str(script), base, "--", str(threads)]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise SystemExit(f"wrk failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
-    return _parse(result.stdout)
+def wrk(base: str, plan: Plan, folder: Path, name: str, *, threads: int, connections: int, duration: str) -> Run:
+    return wrk_run(base, plan, folder / f"{name}.lua", counts=COUNTS,
+                   response_lua=f"RACED = {lua_string(RACED_MESSAGE)}\n" + RESPONSE_LUA,
+                   threads=threads, connections=connections, duration=duration)
 
 
 # --- the run -----------------------------------------------------------------------------------------------

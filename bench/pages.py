@@ -48,7 +48,8 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from bench import appointments, reports
-from bench.appointments import Run, _lua_plan, _parse
+from bench.wrk import Plan, Run
+from bench.wrk import run as wrk_run
 from server.accounts import auth
 from server.accounts.models import Role, User
 from server.appointments.demo import seed_demo_schedule
@@ -73,43 +74,13 @@ PACED_PAUSE_MS = 1000
 def _conn(connections: int, pause_ms: int) -> str:
     return f"{connections} conn" + (f" ~{pause_ms / 1000:g}s" if pause_ms else "")
 
-# wrk: each thread takes every n-th request of the plan; only a 200 counts as served.
-LUA = r"""
-local threads, next_id = {}, 0
-function setup(thread)
-  thread:set("id", next_id)
-  next_id = next_id + 1
-  table.insert(threads, thread)
-end
-function init(args)
-  local count = tonumber(args[1])
-  math.randomseed(4242 + id)
-  requests, position, ok, failed = {}, 0, 0, 0
-  for i = 1, #plan do
-    if (i - 1) % count == id then
-      local item = plan[i]
-      requests[#requests + 1] = wrk.format(item[1], item[2], item[3], item[4])
-    end
-  end
-end
-function request()
-  position = position % #requests + 1
-  return requests[position]
-end
+
+# Only a 200 counts as served.
+RESPONSE_LUA = r"""
 function response(status, headers, body)
   if status == 200 then ok = ok + 1 else failed = failed + 1 end
 end
-function done(summary, latency, requests)
-  local ok_total, failed_total = 0, 0
-  for _, thread in ipairs(threads) do
-    ok_total = ok_total + tonumber(thread:get("ok"))
-    failed_total = failed_total + tonumber(thread:get("failed"))
-  end
-  io.write(string.format("BENCH ok=%d failed=%d\n", ok_total, failed_total))
-end
 """
-
-Plan = list[tuple[str, str, dict[str, str], str | None]]
 
 
 @dataclass(frozen=True)
@@ -272,18 +243,12 @@ def ceiling_server(folder: Path, workers: int) -> AbstractContextManager[Server]
 
 def wrk(base: str, plan: Plan, folder: Path, *, threads: int, connections: int, duration: str,
         pause_ms: int = 0) -> Run:
-    script = folder / "pages.lua"
     # Paced: each connection waits an exponentially distributed pause (mean pause_ms) after an answer, so requests
     # arrive as from independent people rather than in lockstep bursts of every connection at once. At most 4 s:
     # uvicorn closes a connection idle for 5 s, and wrk would count the next request on it as a read error.
     paced = f"function delay() return math.min(4000, math.floor(-math.log(1 - math.random()) * {pause_ms})) end\n"
-    script.write_text(_lua_plan(plan) + LUA + (paced if pause_ms else ""))
-    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}", "--timeout", "30s", "--latency",
-               "-s", str(script), base, "--", str(threads)]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise SystemExit(f"wrk failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
-    return _parse(result.stdout)
+    return wrk_run(base, plan, folder / "pages.lua", counts=["ok", "failed"], response_lua=RESPONSE_LUA,
+                   extra_lua=paced if pause_ms else "", threads=threads, connections=connections, duration=duration)
 
 
 def _size_of(base: str, page: Page) -> int:
