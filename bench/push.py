@@ -41,7 +41,8 @@ from server import migrate, worker
 from server.accounts.demo import seed_demo
 from server.accounts.models import Role, User
 from server.appointments.models import Appointment, AppointmentStatus, ServiceType
-from server.db import make_engine, utcnow
+from server.db import make_engine
+from server import clock
 from server.notifications import dispatcher
 from server.notifications.models import JobStatus, NotificationJob, PushSubscription
 from server.notifications.push import Device, load_vapid, payload, public_key
@@ -83,7 +84,7 @@ def fill(engine, push: PushService, settings: Settings, count: int) -> list[Mess
         service_type_id = service_type.id
     key = public_key(load_vapid(settings))
     devices = [push.subscribe(key) for _ in range(count)]
-    now = utcnow().replace(microsecond=0)
+    now = clock.now().replace(microsecond=0)
     messages: list[Message] = []
     with engine.begin() as connection:
         connection.execute(insert(User), [_person(f"bench-counselor-{n}", Role.COUNSELOR, now)

@@ -21,12 +21,12 @@ from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlmodel import Session
 
-from server import i18n, process_cache, service_info
+from server import clock, i18n, process_cache, service_info
 from server.accounts.auth import SessionMiddleware
 from server.accounts.routes import AccountController
 from server.admin.routes import AdminController
 from server.appointments.routes import BookingController, ScheduleController
-from server.db import engine_for, utcnow
+from server.db import engine_for
 from server.notifications.routes import NotificationController, PushController
 from server.pwa.routes import PWAController
 from server.reports import words as report_words
@@ -95,7 +95,7 @@ def _configure_jinja(engine: JinjaTemplateEngine) -> None:
         format_wita_time=i18n.format_wita_time,
         current_language=i18n.current_language,
         report_words=report_words.current_words,
-        utcnow=utcnow,
+        now=clock.now,
     )
     env.trim_blocks = True
     env.lstrip_blocks = True
@@ -117,6 +117,10 @@ def _error_page(request: Request, exc: Exception) -> Response[Any]:
         detail = exc.detail if isinstance(exc, HTTPException) and status < 500 else "Internal Server Error"
         return Response({"status_code": status, "detail": detail}, status_code=status)
     return page(request, "error.html", status_code=status, status=status)  # type: ignore[return-value]
+
+
+def _dispose_engine(app: Litestar) -> None:
+    app.state.engine.dispose()
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -173,7 +177,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         },
         state=State({"settings": settings, "engine": engine}),
         lifespan=[inline_dispatcher],
-        on_shutdown=[engine.dispose],
+        on_shutdown=[_dispose_engine],
         debug=False,
     )
     # Wrapped around Litestar's whole handler rather than listed as route middleware, so that every response,
@@ -183,5 +187,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         SecurityHeadersMiddleware(LocaleMiddleware(SessionMiddleware(ProcessCopyMiddleware(app.asgi_handler))))
     )
     app.template_engine.engine.globals["quick_exit_url"] = settings.quick_exit_url  # type: ignore[union-attr]
-    app.template_engine.engine.globals["service"] = lambda: service_info.current(engine)  # type: ignore[union-attr]
+    app.template_engine.engine.globals["service"] = lambda: service_info.current(app.state.engine)  # type: ignore[union-attr]
     return app

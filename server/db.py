@@ -18,10 +18,6 @@ from server.settings import Settings
 DB = NamedDependency[Session]
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class UTCDateTime(TypeDecorator):
     """Aware datetimes in, aware UTC datetimes out, on SQLite (which drops offsets) as on PostgreSQL."""
 

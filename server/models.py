@@ -7,7 +7,8 @@ from datetime import date, datetime
 from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
 
-from server.db import UTCDateTime, utcnow
+from server.db import UTCDateTime
+from server import clock
 
 
 def utc_column(*, nullable: bool = False, index: bool = False, primary_key: bool = False) -> Column:
@@ -40,7 +41,7 @@ class AuditEntry(SQLModel, table=True):
     __table_args__ = (Index("ix_audit_entry_object", "object_type", "object_id", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    at: datetime = Field(default_factory=utcnow, sa_column=utc_column(index=True))
+    at: datetime = Field(default_factory=clock.now, sa_column=utc_column(index=True))
     actor_id: int | None = Field(default=None, index=True)
     actor_label: str = Field(default="", max_length=120)
     action: str = Field(max_length=64)

@@ -8,7 +8,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from server.db import utcnow
+from server import clock
 from server.models import RateLimitCounter
 
 
@@ -20,7 +20,7 @@ def _window_start(now: datetime, window: timedelta) -> datetime:
 
 def count(session: Session, key: str, window: timedelta, now: datetime | None = None) -> int:
     """Attempts recorded for `key` in the current window."""
-    start = _window_start(now or utcnow(), window)
+    start = _window_start(now or clock.now(), window)
     value = session.execute(
         select(RateLimitCounter.count).where(RateLimitCounter.key == key, RateLimitCounter.window_start == start)
     ).scalar()
@@ -29,7 +29,7 @@ def count(session: Session, key: str, window: timedelta, now: datetime | None = 
 
 def hit(session: Session, key: str, window: timedelta, now: datetime | None = None) -> int:
     """Record one attempt and return the window's count, atomically (an upsert, not read-then-write)."""
-    start = _window_start(now or utcnow(), window)
+    start = _window_start(now or clock.now(), window)
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
@@ -52,7 +52,7 @@ def reset(session: Session, key: str) -> None:
 
 
 def purge_expired(session: Session, older_than: timedelta = timedelta(days=1)) -> int:
-    result = session.execute(delete(RateLimitCounter).where(RateLimitCounter.window_start < utcnow() - older_than))
+    result = session.execute(delete(RateLimitCounter).where(RateLimitCounter.window_start < clock.now() - older_than))
     return result.rowcount or 0
 
 

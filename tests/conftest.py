@@ -1,5 +1,6 @@
-"""Test fixtures: a fresh, migrated, demo-seeded database for every test, on SQLite and (when
-TEST_DATABASE_URL is set) again on PostgreSQL; the app on top of it through Litestar's test client."""
+"""Test fixtures: a fresh, migrated, demo-seeded database for every test, on SQLite, and for the tests where the
+database itself is under test (marked `both_databases`) again on PostgreSQL when TEST_DATABASE_URL is set; the
+app on top of it through Litestar's test client; the clock pinned (see `pinned_clock`)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
-from functools import cache
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import time_machine
+from argon2 import PasswordHasher, profiles
 from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy import create_engine, text
@@ -21,31 +24,48 @@ from sqlmodel import Session
 
 from server import migrate, process_cache
 from server.accounts import auth, demo
-from server.app import create_app
-from server.db import make_engine
+from server.app import CSRF_COOKIE, create_app
+from server.db import engine_for, make_engine
 from server.settings import Settings
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
 
-_real_hash_password = auth.hash_password
+# Every test without a browser runs at this moment unless it moves the clock: Tuesday 1 December 2026, 09.17 WITA
+# (off the half hours that slots start on).
+PINNED_NOW = datetime(2026, 12, 1, 1, 17, tzinfo=UTC)
+
+# Argon2 is slow on purpose. The tests hash and verify with its cheapest parameters: the hashes are still real
+# argon2id hashes, checked the same way, only cheaper to make.
+auth._hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)  # noqa: SLF001
+auth._DUMMY_HASH = auth._hasher.hash("no such account")  # noqa: SLF001
 
 
-@cache
-def _cached_hash(password: str) -> str:
-    return _real_hash_password(password)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """SQLite for every database test; PostgreSQL as well for those marked `both_databases` (constraints,
+    locking, SQL that differs between the two)."""
+    if "database_url" in metafunc.fixturenames:
+        both = any(marker.name == "both_databases" for marker in metafunc.definition.iter_markers())
+        metafunc.parametrize("database_url", BACKENDS if both else ["sqlite"], indirect=True)
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Argon2 is slow on purpose; tests hash each distinct password once and reuse it."""
-    monkeypatch.setattr(auth, "hash_password", _cached_hash)
+def pinned_clock(request: pytest.FixtureRequest) -> Iterator[time_machine.Coordinates | None]:
+    """The app reads the time through server/clock.py; here it is pinned at PINNED_NOW (not ticking), so that
+    fixtures and the code they test agree on "now" and no test depends on today's date. A test moves it with
+    `pinned_clock.move_to(...)` or `.shift(...)`. Tests marked `real_clock` (they talk to another process
+    that keeps the real time) and browser tests are left on the real clock."""
     process_cache.forget_all()
+    if request.node.get_closest_marker("real_clock") or request.node.get_closest_marker("browser"):
+        yield None
+        return
+    with time_machine.travel(PINNED_NOW, tick=False) as traveller:
+        yield traveller
 
 
 def _seed(engine: Engine) -> None:
     migrate.upgrade(engine)
-    with Session(engine) as session:
+    with time_machine.travel(PINNED_NOW, tick=False), Session(engine) as session:
         demo.seed_demo(session)
         session.commit()
 
@@ -78,7 +98,7 @@ def database_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dic
     yield templates
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture
 def database_url(request: pytest.FixtureRequest, database_templates: dict[str, str], tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         path = tmp_path / "test.sqlite3"
@@ -100,9 +120,22 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
     return replace(Settings(), database_url=database_url, data_dir=tmp_path / "var", dispatcher="off")
 
 
+_apps: dict[Settings, Litestar] = {}
+
+
 @pytest.fixture
-def app(settings: Settings) -> Litestar:
-    return create_app(settings)
+def app(settings: Settings) -> Iterator[Litestar]:
+    """The app for these settings on this test's own database. Building an app (routes, signatures, templates)
+    takes most of a second, so one app is kept per kind of settings and given each test's database and settings
+    in turn; nothing else in it outlives a test."""
+    key = replace(settings, database_url="", data_dir=Path("/"))
+    app = _apps.get(key)
+    if app is None:
+        app = _apps[key] = create_app(settings)
+    else:
+        app.state.settings, app.state.engine = settings, engine_for(settings)
+    yield app
+    app.state.engine.dispose()
 
 
 @pytest.fixture
@@ -140,10 +173,16 @@ def make_client(app: Litestar) -> Iterator:
 
 
 def csrf_token(client: TestClient, path: str = "/masuk") -> str:
-    """Load a page so the CSRF cookie is set, and return the token its forms carry."""
+    """The token this client's forms carry. The first time (and whenever the CSRF cookie changed) a page is
+    loaded, so that the cookie is set, and the token is read from its form; after that it is remembered."""
+    cookie = client.cookies.get(CSRF_COOKIE)
+    remembered = getattr(client, "_csrf", None)
+    if cookie is not None and remembered is not None and remembered[0] == cookie:
+        return remembered[1]
     response = client.get(path)
     match = re.search(r'name="_csrf_token" value="([^"]+)"', response.text)
     assert match, f"no CSRF token on {path}"
+    client._csrf = (client.cookies.get(CSRF_COOKIE), match.group(1))  # type: ignore[attr-defined]
     return match.group(1)
 
 

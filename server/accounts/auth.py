@@ -26,7 +26,7 @@ from sqlmodel import Session
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from server.accounts.models import Role, User, WebSession
-from server.db import utcnow
+from server import clock
 from server.i18n import gettext as _
 from server.settings import Settings
 
@@ -115,7 +115,7 @@ def session_is_live(web_session: WebSession, settings: Settings, now: datetime) 
 
 
 def user_for_token(engine: Engine, settings: Settings, token: str) -> User | None:
-    now = utcnow()
+    now = clock.now()
     with Session(engine, expire_on_commit=False) as session:
         web_session = session.get(WebSession, _token_id(token))
         if web_session is None:
@@ -132,7 +132,7 @@ def user_for_token(engine: Engine, settings: Settings, token: str) -> User | Non
 
 
 def purge_expired_sessions(session: Session, settings: Settings) -> int:
-    now = utcnow()
+    now = clock.now()
     result = session.execute(
         delete(WebSession).where(
             (WebSession.last_seen_at < now - timedelta(minutes=settings.session_idle_minutes))

@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from server.db import utcnow
+from server import clock
 from server.i18n import lazy_gettext as _l
 from server.models import utc_column
 
@@ -64,7 +64,7 @@ class User(SQLModel, table=True):
     school_id: int | None = Field(default=None, foreign_key="school.id", index=True)
     district_id: int | None = Field(default=None, foreign_key="district.id", index=True)
     active: bool = True
-    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    created_at: datetime = Field(default_factory=clock.now, sa_column=utc_column())
     last_sign_in_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
     @property
@@ -102,6 +102,6 @@ class WebSession(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=64)
     user_id: int = Field(foreign_key="user_account.id", index=True)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
-    last_seen_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    created_at: datetime = Field(default_factory=clock.now, sa_column=utc_column())
+    last_seen_at: datetime = Field(default_factory=clock.now, sa_column=utc_column())
     ip: str = Field(default="", max_length=64)

@@ -9,10 +9,9 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from server import audit, ratelimit
+from server import audit, clock, ratelimit
 from server.accounts import auth
 from server.accounts.models import Child, District, Guardianship, Role, School, User
-from server.db import utcnow
 from server.i18n import gettext as _
 from server.settings import Settings
 
@@ -59,7 +58,7 @@ def sign_in(session: Session, settings: Settings, *, username: str, password: st
         return SignIn(error=_("Nama pengguna atau kata sandi salah."))
     if auth.needs_rehash(user.password_hash):
         user.password_hash = auth.hash_password(password)
-    user.last_sign_in_at = utcnow()
+    user.last_sign_in_at = clock.now()
     ratelimit.reset(session, account_key)
     audit.record(session, "signin", actor_id=user.id, actor_label=user.username, ip=ip)
     return SignIn(user=user)

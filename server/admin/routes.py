@@ -18,12 +18,12 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect
 from sqlmodel import Session
 
-from server import service_info
+from server import clock, service_info
 from server.accounts import auth, places
 from server.accounts import service as accounts
 from server.accounts.models import District, Role, School, User
 from server.admin import service
-from server.db import DB, utcnow
+from server.db import DB
 from server.i18n import lazy_gettext as _l
 from server.notifications import service as notifications
 from server.web import client_ip, page
@@ -267,7 +267,7 @@ class AdminController(Controller):
     @get("/pemberitahuan", name="admin_notifications", sync_to_thread=True)
     def notification_delivery(self, request: SupervisorRequest, db: DB) -> Any:
         request.scope["private"] = True
-        report = notifications.delivery_report(db, since=utcnow() - timedelta(days=7))
+        report = notifications.delivery_report(db, since=clock.now() - timedelta(days=7))
         return page(request, "admin/notifications.html", report=report, describe=notifications.describe,
                     failure_cause=notifications.failure_cause)
 

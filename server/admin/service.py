@@ -16,11 +16,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from server import audit, service_info
+from server import audit, clock, service_info
 from server.accounts import auth
 from server.accounts import service as accounts
 from server.accounts.models import Child, District, Role, School, User
-from server.db import utcnow
 from server.i18n import gettext as _
 from server.i18n import lazy_gettext as _l
 from server.i18n import wita
@@ -155,7 +154,7 @@ def validate_child(session: Session, parent: User, form: ChildForm) -> dict[str,
         errors["nickname"] = _("Tulis nama panggilan anak.")
     elif len(form.nickname) > 60:
         errors["nickname"] = _("Nama panggilan paling banyak 60 karakter.")
-    this_year = wita(utcnow()).year
+    this_year = wita(clock.now()).year
     if not (form.birth_year.isdigit() and this_year - OLDEST_CHILD_AGE <= int(form.birth_year) <= this_year):
         errors["birth_year"] = _(
             "Tulis tahun lahir dengan 4 angka, antara %(first)s dan %(last)s.",

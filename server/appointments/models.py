@@ -13,7 +13,7 @@ from enum import StrEnum
 from sqlalchemy import Column, Index, Time
 from sqlmodel import Field, SQLModel
 
-from server.db import utcnow
+from server import clock
 from server.models import utc_column
 
 
@@ -86,8 +86,8 @@ class Appointment(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
-    updated_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    created_at: datetime = Field(default_factory=clock.now, sa_column=utc_column())
+    updated_at: datetime = Field(default_factory=clock.now, sa_column=utc_column())
     version: int = 1
     counselor_id: int = Field(foreign_key="user_account.id")
     service_type_id: int = Field(foreign_key="service_type.id")

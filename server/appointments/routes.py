@@ -31,7 +31,7 @@ from litestar.response import Redirect
 from sqlalchemy import select
 from sqlmodel import Session
 
-from server import audit
+from server import audit, clock
 from server.accounts import auth
 from server.accounts.models import Child, Role, User
 from server.accounts.service import children_of
@@ -46,7 +46,7 @@ from server.appointments.models import (
     WeeklyHours,
 )
 from server.appointments.slots import Slot, free_slots, parse_slot
-from server.db import DB, utcnow
+from server.db import DB
 from server.forms import one
 from server.i18n import WITA, format_wita_date
 from server.i18n import gettext as _
@@ -329,7 +329,7 @@ class BookingController(Controller):
 
     def _booking_page(self, request: Request, db: Session, booker: Booker, form: service.BookingForm, *,
                       errors: dict[str, str], status_code: int = 200) -> Any:
-        now = utcnow()
+        now = clock.now()
         service_types = service.active_service_types(db)
         chosen = next((t for t in service_types if str(t.id) == form.layanan), None)
         if chosen is None and len(service_types) == 1:
@@ -386,7 +386,7 @@ class BookingController(Controller):
         booker = _booker(request, db, state)
         if booker is None:
             return _not_a_booker(request)
-        now = utcnow()
+        now = clock.now()
         views = _views(db, service.appointments_of(db, booker.requester), now)
         return page(request, "appointments/mine.html", booker=booker, now=now,
                     upcoming=[v for v in views if v.appointment.ends_at > now][::-1],
@@ -411,7 +411,7 @@ class BookingController(Controller):
     def _appointment_page(self, request: Request, db: Session, appointment: Appointment, is_requester: bool, *,
                           errors: dict[str, str] | None = None, values: dict[str, Any] | None = None,
                           status_code: int = 200) -> Any:
-        now = utcnow()
+        now = clock.now()
         view = _view(db, appointment, now)
         moved = service.moved_to(db, appointment)
         child = db.get(Child, appointment.child_id) if appointment.child_id else None
@@ -431,7 +431,7 @@ class BookingController(Controller):
             raise NotFoundException()
         appointment, is_requester = self._visible(request, db, state, int(match[1]))
         if match[2]:
-            view = _view(db, appointment, utcnow())
+            view = _view(db, appointment, clock.now())
             body = calendar_file(view, page_url=f"{str(request.base_url).rstrip('/')}/konseling/{appointment.id}")
             return Response(body.encode(), media_type="text/calendar; charset=utf-8", headers={
                 "Content-Disposition": 'attachment; filename="jadwal-konseling.ics"'})
@@ -456,7 +456,7 @@ class BookingController(Controller):
 
     def _move_page(self, request: Request, db: Session, appointment: Appointment, *, mulai: str, slot: str = "",
                    errors: dict[str, str] | None = None, status_code: int = 200) -> Any:
-        now = utcnow()
+        now = clock.now()
         view = _view(db, appointment, now)
         week = slot_week(db, view.service_type, wanted=mulai, now=now, base_url=f"/konseling/{appointment.id}/pindah",
                          counselor_id=appointment.counselor_id, ignoring=appointment.id)
@@ -468,8 +468,8 @@ class BookingController(Controller):
         if not is_requester:
             raise NotFoundException()
         service_type = db.get(ServiceType, appointment.service_type_id)
-        if (service.shown_status(appointment, utcnow()) not in LIVE_STATUSES
-                or not service.requester_may_change(appointment, service_type, utcnow())):
+        if (service.shown_status(appointment, clock.now()) not in LIVE_STATUSES
+                or not service.requester_may_change(appointment, service_type, clock.now())):
             return None
         return appointment
 
@@ -571,7 +571,7 @@ class ScheduleController(Controller):
                  konselor: FromQuery[str] = "") -> Any:
         _private(request)
         counselor = _whose(request, db, konselor)
-        now = utcnow()
+        now = clock.now()
         today = _today(now)
         day = _day(hari)
         by_day = day is not None
@@ -613,7 +613,7 @@ class ScheduleController(Controller):
     def _manage_page(self, request: Request, db: Session, appointment: Appointment, *, mulai: str = "",
                      errors: dict[str, str] | None = None, values: dict[str, Any] | None = None,
                      status_code: int = 200) -> Any:
-        now = utcnow()
+        now = clock.now()
         view = _view(db, appointment, now)
         live = view.status in LIVE_STATUSES
         week = slot_week(db, view.service_type, wanted=mulai or one(values or {}, "mulai"), now=now,
@@ -708,7 +708,7 @@ class ScheduleController(Controller):
     def _availability_page(self, request: Request, db: Session, counselor: User | None, *,
                            errors: dict[str, str] | None = None, values: dict[str, Any] | None = None,
                            status_code: int = 200) -> Any:
-        now = utcnow()
+        now = clock.now()
         return page(
             request, "appointments/availability.html", status_code=status_code, counselor=counselor,
             counselors=_counselors(db), notice=_notice(request), errors=errors or {}, values=values or {},
@@ -883,7 +883,7 @@ class ScheduleController(Controller):
     @get("/libur", name="holidays", guards=[auth.supervisors_only], sync_to_thread=True)
     def holidays(self, request: Request, db: DB, tahun: FromQuery[str] = "") -> Any:
         _private(request)
-        year = _int(tahun) if _int(tahun) and 2000 <= _int(tahun) <= 2100 else _today(utcnow()).year
+        year = _int(tahun) if _int(tahun) and 2000 <= _int(tahun) <= 2100 else _today(clock.now()).year
         return self._holidays_page(request, db, year)
 
     @post("/libur", guards=[auth.supervisors_only], sync_to_thread=True)
@@ -898,7 +898,7 @@ class ScheduleController(Controller):
             errors["lines"] = line_errors[0] if len(line_errors) == 1 else _(
                 "Ada %(n)s baris yang perlu diperbaiki.", n=len(line_errors))
         if errors:
-            year = days[0][0].year if days else _today(utcnow()).year
+            year = days[0][0].year if days else _today(clock.now()).year
             return self._holidays_page(request, db, year, errors=errors, line_errors=line_errors, values=data,
                                        status_code=422)
         for day, name in days:
@@ -984,8 +984,8 @@ def _check_time_away(counselor: User, data: dict[str, Any]) -> tuple[Availabilit
         errors["away_reason"] = _("Pilih alasannya.")
     if len(note) > 200:
         errors["away_note"] = _("Keterangan terlalu panjang: paling banyak %(n)s huruf.", n=200)
-    away = AvailabilityException(counselor_id=counselor.id, starts_at=(starts or utcnow()).astimezone(UTC),
-                                 ends_at=(ends or utcnow()).astimezone(UTC), reason=reason, note=note)
+    away = AvailabilityException(counselor_id=counselor.id, starts_at=(starts or clock.now()).astimezone(UTC),
+                                 ends_at=(ends or clock.now()).astimezone(UTC), reason=reason, note=note)
     return away, errors
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from server import audit
+from server import audit, clock
 from server.accounts.models import Guardianship, Role, User
 from server.accounts.service import children_of
 from server.appointments.models import (
@@ -25,7 +25,6 @@ from server.appointments.models import (
     WeeklyHours,
 )
 from server.appointments.slots import block_of, free_slots, parse_slot
-from server.db import utcnow
 from server.forms import one
 from server.i18n import WITA
 from server.i18n import gettext as _
@@ -91,7 +90,7 @@ def open_requests(session: Session, requester: Requester) -> int:
 
 def expire_unanswered(session: Session, now: datetime | None = None) -> list[int]:
     """Requests not answered before their hold ran out stop holding the slot; the requester hears of it."""
-    now = now or utcnow()
+    now = now or clock.now()
     stale = list(session.execute(select(Appointment.id, Appointment.version).where(
         Appointment.status == AppointmentStatus.REQUESTED, Appointment.hold_expires_at <= now
     )).all())
@@ -200,7 +199,7 @@ def request_appointment(
     hold: timedelta = DEFAULT_HOLD, ip: str = "", now: datetime | None = None,
     reminder_hours: tuple[int, ...] = DEFAULT_REMINDER_HOURS,
 ) -> Appointment:
-    now = now or utcnow()
+    now = now or clock.now()
     service_type = session.get(ServiceType, service_type_id)
     if service_type is None or not service_type.active:
         raise BookingError(_("Pilih layanan dari daftar."))
@@ -259,7 +258,7 @@ def _changed(session: Session, appointment_id: int, version: int, current: Appoi
     result = session.execute(
         update(Appointment)
         .where(Appointment.id == appointment_id, Appointment.version == version, Appointment.status == current)
-        .values(version=Appointment.version + 1, updated_at=utcnow(), **values)
+        .values(version=Appointment.version + 1, updated_at=clock.now(), **values)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
@@ -267,7 +266,7 @@ def _changed(session: Session, appointment_id: int, version: int, current: Appoi
 
 def confirm(session: Session, appointment: Appointment, counselor: User, *, version: int, ip: str = "",
             now: datetime | None = None, reminder_hours: tuple[int, ...] = DEFAULT_REMINDER_HOURS) -> None:
-    now = now or utcnow()
+    now = now or clock.now()
     _check_handler(appointment, counselor)
     if appointment.hold_expires_at and appointment.hold_expires_at <= now:
         raise BookingError(_("Permintaan ini sudah kedaluwarsa."))
@@ -306,7 +305,7 @@ def requester_may_change(appointment: Appointment, service_type: ServiceType, no
 
 def cancel(session: Session, appointment: Appointment, *, by_counselor: User | None, requester: Requester | None,
            reason: str = "", version: int, ip: str = "", now: datetime | None = None) -> None:
-    now = now or utcnow()
+    now = now or clock.now()
     if by_counselor is not None:
         _check_handler(appointment, by_counselor)
     if appointment.status not in LIVE_STATUSES:
@@ -338,7 +337,7 @@ def move(session: Session, appointment: Appointment, *, by_counselor: User | Non
          reminder_hours: tuple[int, ...] = DEFAULT_REMINDER_HOURS) -> Appointment:
     """Move to a new time: the old appointment is cancelled and linked to a new one, in one transaction. A move
     by the counselor is confirmed at once; a move asked by the requester waits for confirmation again."""
-    now = now or utcnow()
+    now = now or clock.now()
     if by_counselor is not None:
         _check_handler(appointment, by_counselor)
     if appointment.status not in LIVE_STATUSES:
@@ -391,7 +390,7 @@ def move(session: Session, appointment: Appointment, *, by_counselor: User | Non
 
 def record_attendance(session: Session, appointment: Appointment, counselor: User, *, attended: bool, version: int,
                       ip: str = "", now: datetime | None = None) -> None:
-    now = now or utcnow()
+    now = now or clock.now()
     _check_handler(appointment, counselor)
     if appointment.starts_at > now:
         raise BookingError(_("Kehadiran baru bisa dicatat setelah jadwal dimulai."))

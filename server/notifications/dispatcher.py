@@ -22,8 +22,7 @@ from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from server import service_info
-from server.db import utcnow
+from server import clock, service_info
 from server.notifications.models import JobStatus, NotificationJob, PushSubscription
 from server.notifications.push import DEFAULT_SERVICE_NAME, Device, Outcome, Sender, payload
 
@@ -57,7 +56,7 @@ class Stats:
 def claim(engine: Engine, worker: str, *, batch: int = 50, lease_seconds: int = 60,
           now: datetime | None = None) -> list[int]:
     """Take up to `batch` due jobs (or jobs whose lease ran out) for `worker`; returns their ids."""
-    now = now or utcnow()
+    now = now or clock.now()
     due = (
         select(NotificationJob.id)
         .where(or_(
@@ -135,7 +134,7 @@ def _renew(engine: Engine, job_id: int, worker: str, lease_seconds: int, now: da
 def process(engine: Engine, sender: Sender, job_id: int, worker: str, *, max_attempts: int,
             lease_seconds: int = 60, now: datetime | None = None, service_name: str = DEFAULT_SERVICE_NAME) -> str:
     """Send one claimed job to every device of its recipient; returns how it ended (or 'retry', 'lost')."""
-    now = now or utcnow()
+    now = now or clock.now()
     if not _renew(engine, job_id, worker, lease_seconds, now):
         return "lost"
     with Session(engine, expire_on_commit=False) as session:
@@ -175,7 +174,7 @@ def process(engine: Engine, sender: Sender, job_id: int, worker: str, *, max_att
 
     if delivered:
         note = "" if len(delivered) == len(outcomes) else f"{len(delivered)}/{len(outcomes)} devices"
-        ok = _finish(engine, job_id, worker, status=JobStatus.SENT, sent_at=utcnow(), last_error=note[:200])
+        ok = _finish(engine, job_id, worker, status=JobStatus.SENT, sent_at=clock.now(), last_error=note[:200])
         return JobStatus.SENT if ok else "lost"
     if transient:
         wait = max([backoff(attempts)] + [o.retry_after or 0.0 for o in transient])
@@ -227,7 +226,7 @@ def dispatch_once(engine: Engine, sender: Sender, *, worker: str | None = None, 
                             now=now, service_name=service_name)
         except Exception:  # one bad job must not stop the others
             log.exception("push: job %s could not be processed", job_id)
-            ended = _give_back(engine, job_id, worker, max_attempts=max_attempts, now=now or utcnow())
+            ended = _give_back(engine, job_id, worker, max_attempts=max_attempts, now=now or clock.now())
         name = {"retry": "retried", "lost": "lost"}.get(ended, str(ended))
         setattr(stats, name, getattr(stats, name) + 1)
     return stats

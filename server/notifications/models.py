@@ -9,7 +9,7 @@ from enum import StrEnum
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
-from server.db import utcnow
+from server import clock
 from server.models import utc_column
 
 
@@ -44,8 +44,8 @@ class NotificationJob(SQLModel, table=True):
     object_id: int | None = None
     object_version: int | None = None
     status: str = Field(default=JobStatus.PENDING, max_length=12)
-    due_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
-    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    due_at: datetime = Field(default_factory=clock.now, sa_column=utc_column())
+    created_at: datetime = Field(default_factory=clock.now, sa_column=utc_column())
     sent_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     read_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     attempts: int = 0
@@ -68,5 +68,5 @@ class PushSubscription(SQLModel, table=True):
     report_id: int | None = Field(default=None, foreign_key="report.id", index=True, ondelete="CASCADE")
     language: str = Field(default="id", max_length=5)
     device: str = Field(default="", max_length=60)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
-    last_seen_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    created_at: datetime = Field(default_factory=clock.now, sa_column=utc_column())
+    last_seen_at: datetime = Field(default_factory=clock.now, sa_column=utc_column())

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session
 
-from server.db import utcnow
+from server import clock
 from server.notifications.models import NotificationJob
 
 
@@ -29,7 +29,7 @@ def enqueue(
 ) -> list[NotificationJob]:
     """One job per recipient: each user in `user_ids`, and the code holder of `report_id` when given."""
     common = dict(
-        kind=kind, url=url, topic=topic[:32], urgency=urgency, due_at=due_at or utcnow(),
+        kind=kind, url=url, topic=topic[:32], urgency=urgency, due_at=due_at or clock.now(),
         object_type=object_type, object_id=object_id, object_version=object_version,
     )
     jobs = [NotificationJob(recipient_user_id=user_id, **common) for user_id in dict.fromkeys(user_ids)]

@@ -10,7 +10,6 @@ import json
 import logging
 import os
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from py_vapid import Vapid02
 from pywebpush import WebPusher
 
-from server import i18n
+from server import clock, i18n
 from server.service_info import ServiceInfo
 from server.settings import Settings
 
@@ -128,7 +127,7 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
         when = parsedate_to_datetime(value).timestamp()
     except (TypeError, ValueError):
         return None
-    return max(0.0, when - (now if now is not None else time.time()))
+    return max(0.0, when - (now if now is not None else clock.timestamp()))
 
 
 class Sender:
@@ -149,7 +148,7 @@ class Sender:
     def _vapid_headers(self, endpoint: str) -> dict[str, str]:
         parts = urlsplit(endpoint)
         audience = f"{parts.scheme}://{parts.netloc}"
-        now = time.time()
+        now = clock.timestamp()
         with self._lock:
             cached = self._signatures.get(audience)
             if cached is None or cached[0] - now < 600:

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import delete, func, or_, select, update
 from sqlmodel import Session
 
-from server.db import utcnow
+from server import clock
 from server.i18n import gettext as _
 from server.notifications.models import JobStatus, NotificationJob, PushSubscription
 
@@ -109,7 +109,7 @@ def subscribe(session: Session, owner: Owner, data: object, *, language: str, us
               allow_local: bool) -> PushSubscription:
     """Add this device, or bring its existing row up to date (same endpoint): it now belongs to `owner`."""
     endpoint, p256dh, auth = check_subscription(data, allow_local=allow_local)
-    now = utcnow()
+    now = clock.now()
     row = session.execute(select(PushSubscription).where(PushSubscription.endpoint == endpoint)).scalar_one_or_none()
     if row is None:
         row = PushSubscription(endpoint=endpoint, created_at=now)
@@ -137,7 +137,7 @@ def change(session: Session, old_endpoint: str, data: object, *, allow_local: bo
     endpoint, p256dh, auth = check_subscription(data, allow_local=allow_local)
     if endpoint != old.endpoint:
         session.execute(delete(PushSubscription).where(PushSubscription.endpoint == endpoint))
-    old.endpoint, old.p256dh, old.auth, old.last_seen_at = endpoint, p256dh, auth, utcnow()
+    old.endpoint, old.p256dh, old.auth, old.last_seen_at = endpoint, p256dh, auth, clock.now()
     return True
 
 
@@ -170,7 +170,7 @@ def _for_owner(owner: Owner):  # noqa: ANN202
 def inbox(session: Session, owner: Owner, *, now: datetime | None = None, limit: int = 50) -> list[NotificationJob]:
     """What the person was told (or is being told): everything due, newest first. A reminder whose time has not
     come is not shown yet; one that no longer applies (cancelled) is not shown at all."""
-    now = now or utcnow()
+    now = now or clock.now()
     return list(session.execute(
         select(NotificationJob).where(_for_owner(owner), NotificationJob.status.in_(SHOWN),
                                       NotificationJob.due_at <= now)
@@ -179,7 +179,7 @@ def inbox(session: Session, owner: Owner, *, now: datetime | None = None, limit:
 
 
 def mark_read(session: Session, owner: Owner, *, now: datetime | None = None) -> None:
-    now = now or utcnow()
+    now = now or clock.now()
     session.execute(
         update(NotificationJob).where(_for_owner(owner), NotificationJob.read_at.is_(None),
                                       NotificationJob.due_at <= now)

@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
 
-from server.db import utcnow
+from server import clock
 from server.models import utc_column
 
 class Category(StrEnum):
@@ -65,8 +65,8 @@ class Report(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
-    updated_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    created_at: datetime = Field(default_factory=clock.now, sa_column=utc_column())
+    updated_at: datetime = Field(default_factory=clock.now, sa_column=utc_column())
     version: int = 1
 
     # Follow-up without an account: the code is looked up by its SHA-256, the PIN checked against argon2.
@@ -137,7 +137,7 @@ class CaseEvent(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     report_id: int = Field(foreign_key="report.id")
-    at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    at: datetime = Field(default_factory=clock.now, sa_column=utc_column())
     actor_id: int | None = Field(default=None, foreign_key="user_account.id")
     kind: str = Field(max_length=20)
     from_status: str = Field(default="", max_length=20)
@@ -150,8 +150,8 @@ class CaseEvent(SQLModel, table=True):
 class Referral(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     report_id: int = Field(foreign_key="report.id", index=True)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
-    updated_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    created_at: datetime = Field(default_factory=clock.now, sa_column=utc_column())
+    updated_at: datetime = Field(default_factory=clock.now, sa_column=utc_column())
     created_by_id: int = Field(foreign_key="user_account.id")
     agency_kind: str = Field(max_length=20)
     agency_name: str = Field(max_length=120)
@@ -165,6 +165,6 @@ class CaseSession(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=64)
     report_id: int = Field(foreign_key="report.id", index=True)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
-    last_seen_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    created_at: datetime = Field(default_factory=clock.now, sa_column=utc_column())
+    last_seen_at: datetime = Field(default_factory=clock.now, sa_column=utc_column())
 

@@ -16,10 +16,9 @@ from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from server import audit, ratelimit
+from server import audit, clock, ratelimit
 from server.accounts import auth
 from server.accounts.models import Child, District, Guardianship, Role, School, User
-from server.db import utcnow
 from server.forms import many, one
 from server.i18n import gettext as _
 from server.models import AuditEntry
@@ -316,7 +315,7 @@ def submit_report(
     code, pin = make_code_and_pin(settings.secret_key, key)
     ratelimit.hit(session, f"report:address:{ip}", timedelta(hours=1))
     # Whole seconds, so that deadlines make exact keyset cursors in the inbox.
-    now = utcnow().replace(microsecond=0)
+    now = clock.now().replace(microsecond=0)
     # A report that filled the honeypot is kept (never lose a report) but sorted last and marked for staff.
     urgency = Urgency.LOW if form.website else initial_urgency(form)
     district_id = _int_or_none(form.district_id)
@@ -417,7 +416,7 @@ class Deadline:
 
 
 def deadlines(report: Report, now: datetime | None = None) -> list[Deadline]:
-    now = now or utcnow()
+    now = now or clock.now()
     items = []
     if report.status in OPEN_STATUSES and report.first_response_at is None:
         label = _("Tanggapi segera") if report.urgency == Urgency.EMERGENCY else _("Tindak lanjut pertama")
@@ -490,7 +489,7 @@ def report_for_case_token(session: Session, settings: Settings, token: str | Non
     case_session = session.get(CaseSession, hashlib.sha256(token.encode()).hexdigest())
     if case_session is None:
         return None
-    now = utcnow()
+    now = clock.now()
     if (now - case_session.last_seen_at > timedelta(minutes=settings.session_idle_minutes)
             or now - case_session.created_at > timedelta(hours=settings.session_max_hours)):
         session.delete(case_session)
@@ -513,7 +512,7 @@ def _touch(report: Report, expected_version: int | None) -> None:
     if expected_version is not None and expected_version != report.version:
         raise StaleCase(_("Kasus ini baru saja diubah orang lain. Lihat perubahan terbaru, lalu coba lagi."))
     report.version += 1
-    report.updated_at = utcnow()
+    report.updated_at = clock.now()
 
 
 def _event(session: Session, report: Report, actor: User | None, kind: str, **fields: Any) -> CaseEvent:
@@ -524,7 +523,7 @@ def _event(session: Session, report: Report, actor: User | None, kind: str, **fi
 
 def _first_response(report: Report) -> None:
     if report.first_response_at is None:
-        report.first_response_at = utcnow()
+        report.first_response_at = clock.now()
 
 
 def _audit(session: Session, action: str, report: Report, actor: User, ip: str, **detail: Any) -> None:
@@ -643,7 +642,7 @@ def add_note(session: Session, report: Report, actor: User, *, body: str, ip: st
         raise CaseError(_("Catatan masih kosong."))
     if len(body) > LIMITS["note"]:
         raise CaseError(_("Catatan terlalu panjang: paling banyak %(n)s huruf.", n=LIMITS["note"]))
-    report.updated_at = utcnow()
+    report.updated_at = clock.now()
     _event(session, report, actor, "note", body=body)
     _audit(session, "report.note_added", report, actor, ip)
 
@@ -655,7 +654,7 @@ def mark_police_reported(session: Session, report: Report, actor: User, *, versi
         # The first time is the evidence that the 3×24-hour deadline was met: it is never overwritten.
         raise CaseError(_("Sudah dicatat diteruskan ke polisi."))
     _touch(report, version)
-    report.police_reported_at = utcnow()
+    report.police_reported_at = clock.now()
     report.next_due_at = next_deadline(report)
     _event(session, report, actor, "police", body="")
     _audit(session, "report.police_reported", report, actor, ip)
@@ -676,9 +675,9 @@ def add_referral(
     session.add(referral)
     session.flush()
     if agency_kind == "police" and report.police_due_at is not None and report.police_reported_at is None:
-        report.police_reported_at = utcnow()
+        report.police_reported_at = clock.now()
         report.next_due_at = next_deadline(report)
-    report.updated_at = utcnow()
+    report.updated_at = clock.now()
     _event(session, report, actor, "referral", body=f"{agency_kind}: {agency_name}")
     _audit(session, "report.referral_added", report, actor, ip, referral_id=referral.id, agency_kind=agency_kind)
     return referral
@@ -691,8 +690,8 @@ def update_referral(session: Session, report: Report, actor: User, *, referral_i
     if status not in REFERRAL_STATUSES:
         raise CaseError(_("Pilih status rujukan."))
     before = referral.status
-    referral.status, referral.updated_at = status, utcnow()
-    report.updated_at = utcnow()
+    referral.status, referral.updated_at = status, clock.now()
+    report.updated_at = clock.now()
     _event(session, report, actor, "referral", body=f"{referral.agency_name}: {before} → {status}")
     _audit(session, "report.referral_updated", report, actor, ip, referral_id=referral.id, status=status)
 
@@ -724,7 +723,7 @@ def notify_reporter(session: Session, report: Report, kind: str) -> None:
 
 def message_from_staff(session: Session, report: Report, actor: User, *, body: str, ip: str) -> None:
     body = _check_message(session, report, body, "staff")
-    report.updated_at = utcnow()
+    report.updated_at = clock.now()
     _first_response(report)
     report.next_due_at = next_deadline(report)
     _event(session, report, actor, "message", body=body, visible_to_reporter=True)
@@ -734,7 +733,7 @@ def message_from_staff(session: Session, report: Report, actor: User, *, body: s
 
 def message_from_reporter(session: Session, report: Report, user: User | None, *, body: str, ip: str) -> None:
     body = _check_message(session, report, body, "reporter")
-    report.updated_at = utcnow()
+    report.updated_at = clock.now()
     _event(session, report, user, "message", body=body, visible_to_reporter=True, from_reporter=True)
     audit.record(session, "report.message_received", actor_id=user.id if user else None,
                  actor_label=user.username if user else "code-holder", object_type="report", object_id=report.id,
@@ -875,7 +874,7 @@ def inbox(session: Session, user: User, filters: InboxFilter) -> InboxPage:
 
 
 def expire_stale_case_sessions(session: Session, settings: Settings) -> int:
-    cutoff = utcnow() - timedelta(minutes=settings.session_idle_minutes)
+    cutoff = clock.now() - timedelta(minutes=settings.session_idle_minutes)
     return session.execute(delete(CaseSession).where(CaseSession.last_seen_at < cutoff)).rowcount or 0
 
 

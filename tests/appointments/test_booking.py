@@ -10,6 +10,8 @@ from server.i18n import WITA
 from server.notifications.models import NotificationJob
 from tests.appointments.conftest import NOW, person
 
+pytestmark = pytest.mark.both_databases  # the database itself is under test: SQLite and PostgreSQL
+
 WEDNESDAY_9 = datetime(2026, 12, 2, 9, 0, tzinfo=WITA).astimezone(UTC)
 
 

@@ -12,6 +12,8 @@ from sqlmodel import Session
 from server.accounts.models import User
 from server.appointments.models import Appointment, AppointmentStatus, ServiceType
 
+pytestmark = pytest.mark.both_databases  # the database itself is under test: SQLite and PostgreSQL
+
 START = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)  # Monday 10.00 WITA
 
 

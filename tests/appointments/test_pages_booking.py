@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from server.accounts.models import Child
 from server.appointments.models import Appointment, AppointmentStatus
-from server.db import utcnow
+from server import clock
 from server.i18n import WITA
 from tests.appointments.test_pages_support import (
     book,
@@ -33,7 +33,7 @@ def test_it_shows_free_slots_of_the_next_seven_days_by_day_in_wita(as_user, db):
     assert "Konseling individu" in html and "Tatap muka" in html
     keys = slot_keys(html)
     assert keys and all(key.startswith(f"{person(db, 'konselor').id}@") for key in keys)
-    today = utcnow().astimezone(WITA).date()
+    today = clock.now().astimezone(WITA).date()
     assert {slot_start(key).astimezone(WITA).date() for key in keys} <= {today + timedelta(days=n) for n in range(7)}
     assert DAY_LABEL.search(html) and re.search(r"\d\d\.\d\d WITA", html)
     assert "Konselor Rina" in html
@@ -50,7 +50,7 @@ def test_it_swaps_only_the_slots_for_htmx_and_keeps_the_address_shareable(as_use
     assert fragment.status_code == 200
     assert fragment.text.lstrip().startswith('<div id="slots"') and "<html" not in fragment.text
     assert "HX-Request" in fragment.headers["vary"]
-    week_start = (utcnow().astimezone(WITA).date() + timedelta(days=7)).isoformat()
+    week_start = (clock.now().astimezone(WITA).date() + timedelta(days=7)).isoformat()
     assert f'name="mulai" value="{week_start}"' in fragment.text
     assert all(slot_start(key).astimezone(WITA).date().isoformat() >= week_start for key in slot_keys(fragment.text))
     # Without JavaScript the same address is a whole page.

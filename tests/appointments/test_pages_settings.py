@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from server.appointments.models import AvailabilityException, ServiceType, WeeklyHours
 from server.appointments.slots import free_slots
-from server.db import utcnow
+from server import clock
 from server.i18n import WITA
 from server.models import AuditEntry, Holiday
 from tests.appointments.test_pages_support import (
@@ -83,13 +83,13 @@ def test_hours_limited_to_one_service_type_offer_only_that_service(as_user, db):
         form_post(client, "/jadwal/ketersediaan/jam", {"weekday": weekday, "starts": "17:00", "ends": "19:00",
                                                        "service_type_id": phone.id})
     konselor2 = person(db, "konselor2").id
-    assert not free_slots(db, service_type, now=utcnow(), counselor_id=konselor2)
-    assert free_slots(db, phone, now=utcnow(), counselor_id=konselor2)
+    assert not free_slots(db, service_type, now=clock.now(), counselor_id=konselor2)
+    assert free_slots(db, phone, now=clock.now(), counselor_id=konselor2)
 
 
 def test_it_records_leave_in_wita_and_those_slots_are_no_longer_offered(as_user, db):
     service_type = counseling(db)
-    day = utcnow().astimezone(WITA).date() + timedelta(days=3)
+    day = clock.now().astimezone(WITA).date() + timedelta(days=3)
     counselor = as_user("konselor")
     response = form_post(counselor, "/jadwal/ketersediaan/pengecualian", {
         "away_from": f"{day}T00:00", "away_until": f"{day + timedelta(days=1)}T00:00", "away_reason": "training",

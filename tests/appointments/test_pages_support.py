@@ -19,7 +19,7 @@ from server.accounts.models import User
 from server.appointments import service
 from server.appointments.models import Appointment, ServiceType, WeeklyHours
 from server.appointments.slots import free_slots
-from server.db import utcnow
+from server import clock
 from server.reports import service as reports
 from server.reports.models import Report
 from server.reports.service import code_hash
@@ -93,12 +93,12 @@ def appointment_for(db: Session, service_type: ServiceType, *, username: str | N
                     index: int = -1) -> Appointment:
     """An appointment made through the service: for `username`, or for the code holder of `report_id`. A
     `started` one is booked a week ago, for a session that began at least an hour ago."""
-    now = utcnow() - timedelta(days=7) if started else utcnow()
+    now = clock.now() - timedelta(days=7) if started else clock.now()
     counselor = person(db, "konselor")
     offered = [slot for slots in free_slots(db, service_type, now=now, days=7, counselor_id=counselor.id).values()
                for slot in slots]
     if started:
-        offered = [slot for slot in offered if slot.starts_at < utcnow() - timedelta(hours=1)]
+        offered = [slot for slot in offered if slot.starts_at < clock.now() - timedelta(hours=1)]
     requester = service.Requester(user=person(db, username)) if username else service.Requester(report_id=report_id)
     user = requester.user
     appointment = service.request_appointment(

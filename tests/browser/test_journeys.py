@@ -27,7 +27,8 @@ from server.accounts.models import District, User
 from server.appointments import service as appointments
 from server.appointments.models import ServiceType
 from server.appointments.slots import free_slots
-from server.db import make_engine, utcnow
+from server.db import make_engine
+from server import clock
 from server.reports import service as reports
 from server.settings import Settings
 from tests.browser.conftest import demo_database, serve, sign_in, wait_until_controlled
@@ -471,11 +472,11 @@ def an_appointment(database_url: str, note: str, *, started: bool) -> int:
     attendance can only be recorded once a session has started."""
     with database_session(database_url) as db:
         service_type, counselor = counseling_service(db), person(db, "konselor")
-        now = utcnow() - timedelta(days=10) if started else utcnow()
+        now = clock.now() - timedelta(days=10) if started else clock.now()
         offered = [slot for slots in free_slots(db, service_type, now=now, days=9 if started else 28,
                                                 counselor_id=counselor.id).values() for slot in slots]
         if started:
-            offered = [slot for slot in offered if slot.starts_at < utcnow() - timedelta(hours=1)]
+            offered = [slot for slot in offered if slot.starts_at < clock.now() - timedelta(hours=1)]
         assert offered, "konselor has no free time"
         # The last free time: far from the times the parent's journey picks (the earliest ones).
         appointment = appointments.request_appointment(

@@ -40,7 +40,8 @@ from server.accounts.models import User
 from server.appointments import service
 from server.appointments.models import ServiceType
 from server.appointments.slots import free_slots
-from server.db import make_engine, utcnow
+from server.db import make_engine
+from server import clock
 from server.notifications.models import PushSubscription
 from tests.browser.conftest import sign_in, wait_until_controlled
 from tests.servers import stop
@@ -74,7 +75,7 @@ def appointment_id(live_database: str) -> int:
             parent = db.execute(select(User).where(User.username == "orangtua")).scalar_one()
             counselor = db.execute(select(User).where(User.username == "konselor")).scalar_one()
             service_type = db.execute(select(ServiceType).where(ServiceType.name == "Konseling individu")).scalar_one()
-            offered = [slot for slots in free_slots(db, service_type, now=utcnow(), days=14,
+            offered = [slot for slots in free_slots(db, service_type, now=clock.now(), days=14,
                                                     counselor_id=counselor.id).values() for slot in slots]
             assert offered, "konselor has no free slot in the coming two weeks"
             appointment = service.request_appointment(

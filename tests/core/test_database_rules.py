@@ -9,6 +9,8 @@ from sqlalchemy.exc import DBAPIError
 from server import audit, migrate, ratelimit
 from server.models import AuditEntry
 
+pytestmark = pytest.mark.both_databases  # the database itself is under test: SQLite and PostgreSQL
+
 
 def test_the_audit_log_refuses_updates_and_deletes(db):
     audit.record(db, "test.entry", actor_label="tester")

@@ -3,9 +3,12 @@
 import re
 
 import httpx
+import pytest
 
 from server.accounts.demo import DEMO_PASSWORD
 from tests.servers import app_process
+
+pytestmark = pytest.mark.both_databases  # the database itself is under test: SQLite and PostgreSQL
 
 
 def _sign_in(base_url: str, client: httpx.Client, username: str, password: str) -> httpx.Response:

@@ -31,6 +31,9 @@ from server.notifications.models import FINAL_STATUSES, JobStatus, NotificationJ
 from tests.notifications.dispatch_support import FakeResponse, FakeTransport, person, subscription
 from tests.servers import ROOT
 
+# Worker processes stamp what they send with the real time, which these tests compare with their own.
+pytestmark = [pytest.mark.real_clock, pytest.mark.both_databases]
+
 BINTANG = Path(sys.executable).with_name("bintang")
 T = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
 

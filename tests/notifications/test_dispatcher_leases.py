@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from server.db import utcnow
+import pytest
+
+from server import clock
 from server.notifications import dispatcher, outbox
 from server.notifications.models import JobStatus, NotificationJob
 from server.worker import make_sender
 from tests.notifications.dispatch_support import FakeResponse, FakeTransport, person, subscription
+
+pytestmark = pytest.mark.both_databases  # the database itself is under test: SQLite and PostgreSQL
 
 
 def _job(db, endpoint: str) -> int:  # noqa: ANN001
@@ -24,7 +28,7 @@ def test_a_job_taken_over_while_waiting_in_a_slow_batch_is_left_to_its_new_holde
     job_id = _job(db, "https://push.example.net/a")
     transport = FakeTransport(lambda _url: FakeResponse(201))
     sender = make_sender(settings, session=transport)
-    now = utcnow()
+    now = clock.now()
     assert dispatcher.claim(engine, "slow", lease_seconds=60, now=now) == [job_id]
     # The slow dispatcher's batch took longer than its lease; another one took the job over in the meantime.
     later = now + timedelta(seconds=61)
@@ -38,7 +42,7 @@ def test_a_job_taken_over_while_waiting_in_a_slow_batch_is_left_to_its_new_holde
 def test_each_job_gets_a_fresh_lease_when_its_turn_comes(db, engine, settings):
     job_id = _job(db, "https://push.example.net/b")
     sender = make_sender(settings, session=FakeTransport(lambda _url: FakeResponse(201)))
-    now = utcnow()
+    now = clock.now()
     dispatcher.claim(engine, "w", lease_seconds=60, now=now)
     # Its turn comes 50 s into the batch: the lease now runs from then, so nobody may take it for another 60 s.
     assert dispatcher._renew(engine, job_id, "w", 60, now + timedelta(seconds=50))
@@ -54,7 +58,7 @@ def test_a_job_that_keeps_breaking_the_dispatcher_ends_failed_after_the_last_try
 
     # RuntimeError is no requests error: it escapes the sender, as a bug in our own code would.
     sender = make_sender(settings, session=FakeTransport(broken))
-    now = utcnow()
+    now = clock.now()
     outcomes = []
     for _attempt in range(3):
         stats = dispatcher.dispatch_once(engine, sender, worker="w", max_attempts=3, now=now)

@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from server.appointments.models import Appointment, AppointmentStatus
-from server.db import utcnow
+from server import clock
 from server.notifications import outbox
 from server.notifications.models import JobStatus, NotificationJob
 from tests.appointments.test_pages_support import appointment_for, counseling, person
@@ -35,7 +35,7 @@ def test_the_app_process_sends_due_notifications_and_expires_lapsed_requests(db,
     parent = person(db, "orangtua")
     [job] = outbox.enqueue(db, "appointment_confirmed", url="/konseling/1", topic="inline", user_ids=[parent.id])
     appointment = appointment_for(db, counseling(db))
-    appointment.hold_expires_at = utcnow() - timedelta(minutes=1)
+    appointment.hold_expires_at = clock.now() - timedelta(minutes=1)
     db.commit()
     with app_process(database_url, tmp_path / "var", DISPATCHER="inline", DISPATCH_INTERVAL_SECONDS="0.1"):
         # No device is subscribed: the job ends `no_device` (it stays in the in-app list).

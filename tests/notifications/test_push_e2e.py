@@ -20,6 +20,9 @@ from tests.appointments.test_pages_support import book, booked_id, counseling, f
 from tests.conftest import csrf_token
 from tests.pushservice import Client, PushService, push_service
 
+# The local push service checks the VAPID signature's expiry against the real time.
+pytestmark = pytest.mark.real_clock
+
 NOTE = "Anak saya sulit tidur sejak dirundung di sekolah."
 NEWS = "Bintang Ceria: ada kabar baru untuk Anda"
 REMINDER = "Bintang Ceria: ada pengingat untuk Anda"

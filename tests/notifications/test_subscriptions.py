@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import select
 
-from server.db import utcnow
+from server import clock
 from server.notifications import outbox
 from server.notifications.models import JobStatus, NotificationJob, PushSubscription
 from server.notifications.service import MAX_DEVICES
@@ -205,7 +205,7 @@ def test_signed_out_the_notification_pages_ask_to_sign_in(client):
 
 def test_the_list_shows_what_is_due_newest_first_and_marks_it_read(as_user, db):
     parent = person(db, "orangtua")
-    now = utcnow()
+    now = clock.now()
     outbox.enqueue(db, "appointment_confirmed", url="/konseling/7", topic="a", user_ids=[parent.id],
                    due_at=now - timedelta(hours=2))
     outbox.enqueue(db, "appointment_moved", url="/konseling/8", topic="b", user_ids=[parent.id],
@@ -232,7 +232,7 @@ def test_the_list_shows_what_is_due_newest_first_and_marks_it_read(as_user, db):
 
 def test_the_list_shows_only_my_own_items(as_user, db):
     outbox.enqueue(db, "case_message", url="/kasus/1", topic="x", user_ids=[person(db, "konselor").id],
-                   due_at=utcnow() - timedelta(minutes=1))
+                   due_at=clock.now() - timedelta(minutes=1))
     db.commit()
     assert "/kasus/1" in as_user("konselor").get("/notifikasi").text
     assert "/kasus/1" not in as_user("konselor2").get("/notifikasi").text
@@ -242,7 +242,7 @@ def test_the_list_shows_only_my_own_items(as_user, db):
 def test_a_code_holder_sees_the_items_of_their_case_only(client, make_client, db):
     report_id = code_holder(client, db)
     outbox.enqueue(db, "case_message", url="/cek/laporan", topic="y", report_id=report_id,
-                   due_at=utcnow() - timedelta(minutes=1))
+                   due_at=clock.now() - timedelta(minutes=1))
     db.commit()
     assert "/cek/laporan" in client.get("/notifikasi").text
     other = make_client()

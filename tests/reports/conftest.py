@@ -4,17 +4,18 @@ through the service when only the handling is under test, and reading back what 
 from __future__ import annotations
 
 import re
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import time_machine
 from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy import select
 from sqlmodel import Session
 
-from server import ratelimit
 from server.accounts import auth
 from server.accounts import service as accounts
 from server.accounts.demo import DEMO_PASSWORD
@@ -79,9 +80,7 @@ def make_report(app: Litestar, db: Session, *, user: User | None = None, at: dat
     form = service.ReportForm.from_data(report_fields(**fields))
     errors = service.validate_report(db, form, user)
     assert not errors, errors
-    with pytest.MonkeyPatch.context() as patch:
-        if at is not None:
-            patch.setattr(service, "utcnow", lambda: at)
+    with time_machine.travel(at, tick=False) if at is not None else nullcontext():
         receipt = service.submit_report(db, app.state.settings, form, user=user, ip=TEST_IP)
     db.commit()
     return receipt
@@ -162,10 +161,10 @@ def set_state(db: Session, report_id: int, **values: Any) -> Report:
 
 
 @pytest.fixture
-def frozen_limits(monkeypatch: pytest.MonkeyPatch) -> datetime:
+def frozen_limits(pinned_clock: time_machine.Coordinates) -> datetime:
     """Rate-limit windows are fixed clock windows; a test that counts attempts must not straddle a boundary."""
     moment = datetime(2026, 12, 1, 2, 30, tzinfo=UTC)
-    monkeypatch.setattr(ratelimit, "utcnow", lambda: moment)
+    pinned_clock.move_to(moment)
     return moment
 
 

@@ -12,6 +12,8 @@ from server.reports import service
 from server.reports.models import Report
 from tests.reports.conftest import fresh, make_report
 
+pytestmark = pytest.mark.both_databases  # the database itself is under test: SQLite and PostgreSQL
+
 SECRET = "a-test-secret-key-that-is-long-enough-000000"
 
 

@@ -7,9 +7,10 @@ import html
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
-from server.db import utcnow
+from server import clock
 from server.reports import service
 from server.reports.models import Report
 from tests.reports.conftest import (
@@ -19,6 +20,8 @@ from tests.reports.conftest import (
     set_state,
     user_named,
 )
+
+pytestmark = pytest.mark.both_databases  # the database itself is under test: SQLite and PostgreSQL
 
 
 def listed(page: str) -> list[int]:
@@ -37,7 +40,7 @@ def rows(page: str) -> dict[int, str]:
 
 
 def test_it_lists_the_open_cases_by_urgency_then_by_the_nearest_deadline(app, db, as_user):
-    now = utcnow().replace(microsecond=0)
+    now = clock.now().replace(microsecond=0)
     later_medium = make_report(app, db).report
     sooner_medium = make_report(app, db).report
     emergency = make_report(app, db, danger_now="yes").report
@@ -56,7 +59,7 @@ def test_it_lists_the_open_cases_by_urgency_then_by_the_nearest_deadline(app, db
 
 
 def test_cases_with_the_same_urgency_and_deadline_are_listed_oldest_first(app, db, as_user, quick_pins):
-    due = utcnow().replace(microsecond=0) + timedelta(days=3)
+    due = clock.now().replace(microsecond=0) + timedelta(days=3)
     made = [make_report(app, db).report.id for _ in range(4)]
     for report_id in made:
         set_state(db, report_id, next_due_at=due)
@@ -143,7 +146,7 @@ def test_an_htmx_request_gets_only_the_results(app, db, as_user):
 
 def sixty_cases(app, db) -> list[int]:
     """Sixty open cases of every urgency, many sharing a deadline; their ids in the order the inbox must show."""
-    base = utcnow().replace(microsecond=0)
+    base = clock.now().replace(microsecond=0)
     for n in range(60):
         fields = {}
         if n % 7 == 0:
@@ -225,8 +228,8 @@ def test_counselors_see_their_teams_cases_their_own_and_those_no_team_has_yet(ap
 def test_an_overdue_deadline_is_flagged(app, db, as_user):
     overdue = make_report(app, db).report
     on_time = make_report(app, db).report
-    set_state(db, overdue.id, first_response_due_at=utcnow() - timedelta(hours=2),
-              next_due_at=utcnow().replace(microsecond=0) - timedelta(hours=2))
+    set_state(db, overdue.id, first_response_due_at=clock.now() - timedelta(hours=2),
+              next_due_at=clock.now().replace(microsecond=0) - timedelta(hours=2))
     supervisor = as_user("supervisor")
     shown = rows(supervisor.get("/kasus/").text)
     assert "Lewat tenggat" in shown[overdue.id]
