@@ -21,7 +21,7 @@ from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlmodel import Session
 
-from server import clock, i18n, process_cache, service_info
+from server import clock, i18n, process_cache, service_info, workdays
 from server.accounts.auth import SessionMiddleware
 from server.accounts.routes import AccountController
 from server.admin.routes import AdminController
@@ -188,4 +188,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     app.template_engine.engine.globals["quick_exit_url"] = settings.quick_exit_url  # type: ignore[union-attr]
     app.template_engine.engine.globals["service"] = lambda: service_info.current(app.state.engine)  # type: ignore[union-attr]
+    app.template_engine.engine.globals["holiday_years_to_enter"] = (  # type: ignore[union-attr]
+        lambda: workdays.years_to_enter(app.state.engine))
     return app

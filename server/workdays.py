@@ -5,14 +5,50 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from server import clock
 from server.i18n import WITA
 from server.models import Holiday
+from server.process_cache import ProcessCopy
+
+# From this month on, a supervisor is warned when next year's holidays are not entered yet.
+WARN_FROM_MONTH = 10
 
 
 def holidays_between(session: Session, start: date, end: date) -> set[date]:
     return set(session.execute(select(Holiday.day).where(Holiday.day >= start, Holiday.day <= end)).scalars())
+
+
+def years_with_holidays(session: Session) -> frozenset[int]:
+    days = session.execute(select(Holiday.day)).scalars()
+    return frozenset(day.year for day in days)
+
+
+# Each process keeps which years have holidays: supervisors' pages ask on every request.
+_years: ProcessCopy[frozenset[int]] = ProcessCopy("the years with public holidays", years_with_holidays)
+
+
+def forget_years() -> None:
+    """After holidays were added or removed (the saving process shows it at once, others within seconds)."""
+    _years.forget()
+
+
+def years_to_enter(engine: Engine, today: date | None = None) -> list[int]:
+    """The years a supervisor must still enter holidays for: this year when it has none, and from 1 October
+    next year too. Deadlines counted over such a year would take its holidays for working days."""
+    today = today or clock.today_wita()
+    known = _years.current(engine)
+    wanted = [today.year] + ([today.year + 1] if today.month >= WARN_FROM_MONTH else [])
+    return [year for year in wanted if year not in known]
+
+
+def years_without_holidays(session: Session, start: datetime, end: datetime) -> list[int]:
+    """The years from `start` to `end` (WITA) with no holiday entered: a working-day count over them is unsure."""
+    first, last = start.astimezone(WITA).year, end.astimezone(WITA).year
+    known = years_with_holidays(session)
+    return [year for year in range(first, last + 1) if year not in known]
 
 
 def add_working_days(session: Session, moment: datetime, days: int) -> datetime:

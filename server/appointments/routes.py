@@ -31,7 +31,7 @@ from litestar.response import Redirect
 from sqlalchemy import select
 from sqlmodel import Session
 
-from server import audit, clock
+from server import audit, clock, workdays
 from server.accounts import auth
 from server.accounts.models import Child, Role, User
 from server.accounts.service import children_of
@@ -908,6 +908,7 @@ class ScheduleController(Controller):
         # Sessions already booked on a new holiday stay booked: the counselors must hear of them and move them.
         clashes = service.live_on_days(db, [day for day, _name in days])
         db.commit()
+        workdays.forget_years()
         year_url = f"/jadwal/libur?tahun={days[0][0].year}" + (f"&bentrok={clashes}" if clashes else "")
         return _done(year_url, "libur-ditambah")
 
@@ -922,6 +923,7 @@ class ScheduleController(Controller):
                      kind=holiday.kind, name=holiday.name)
         db.delete(holiday)
         db.commit()
+        workdays.forget_years()
         return _done(f"/jadwal/libur?tahun={holiday.day.year}", "libur-dihapus")
 
 

@@ -241,7 +241,7 @@ class CaseController(Controller):
         return page(
             request, "reports/case.html", status_code=status_code, report=report, errors=errors or {},
             values=values or {}, categories=service.categories_of(db, report.id),
-            deadlines=service.deadlines(report), chronology=service.chronology(db, report),
+            deadlines=service.deadlines(report, session=db), chronology=service.chronology(db, report),
             referrals=service.referrals_of(db, report.id), transitions=service.allowed_transitions(report),
             counselor_options=[(c.id, c.display_name) for c in service.assignable_counselors(db)],
             assignee=db.get(User, report.assigned_to_id) if report.assigned_to_id else None,

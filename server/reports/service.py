@@ -36,7 +36,7 @@ from server.reports.models import (
     Urgency,
 )
 from server.settings import Settings
-from server.workdays import add_working_days
+from server.workdays import add_working_days, years_without_holidays
 
 # --- vocabularies of the form -----------------------------------------------------------------------------
 
@@ -413,14 +413,20 @@ class Deadline:
     label: str
     due_at: datetime
     overdue: bool
+    # Years the working days were counted over with no public holidays entered: the date may be too early.
+    years_without_holidays: tuple[int, ...] = ()
 
 
-def deadlines(report: Report, now: datetime | None = None) -> list[Deadline]:
+def deadlines(report: Report, now: datetime | None = None, *, session: Session | None = None) -> list[Deadline]:
+    """The deadlines not met yet. Given a session, a working-day deadline also says over which years it was
+    counted without holidays."""
     now = now or clock.now()
     items = []
     if report.status in OPEN_STATUSES and report.first_response_at is None:
         label = _("Tanggapi segera") if report.urgency == Urgency.EMERGENCY else _("Tindak lanjut pertama")
-        items.append(Deadline(label, report.first_response_due_at, now > report.first_response_due_at))
+        unsure = () if session is None or report.urgency == Urgency.EMERGENCY else tuple(
+            years_without_holidays(session, report.created_at, report.first_response_due_at))
+        items.append(Deadline(label, report.first_response_due_at, now > report.first_response_due_at, unsure))
     if report.status in OPEN_STATUSES and report.police_due_at is not None and report.police_reported_at is None:
         items.append(Deadline(_("Teruskan ke polisi (3×24 jam)"), report.police_due_at, now > report.police_due_at))
     return items
