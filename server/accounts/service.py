@@ -142,7 +142,7 @@ def sign_in_second_step(
         session.commit()
         return SignIn(error=wait_message(wait), limited=True), pending.next_url
     typed = two_factor.normalise(code)
-    if two_factor.accept_code(user, typed, now):
+    if two_factor.accept_code(session, user, typed, now):
         used_recovery = False
     elif two_factor.is_recovery_code_shape(typed) and two_factor.use_recovery_code(session, user, typed, now):
         used_recovery = True

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 import pyotp
 import segno
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlmodel import Session
 
 from server.accounts.models import PendingSignIn, RecoveryCode, User
@@ -77,10 +77,19 @@ def matching_step(secret: str, code: str, now: datetime) -> int | None:
     return None
 
 
-def accept_code(user: User, code: str, now: datetime) -> bool:
-    """Check a code from the app for an enrolled account; each code works once."""
+def accept_code(session: Session, user: User, code: str, now: datetime) -> bool:
+    """Check a code from the app for an enrolled account. Each code works once: the step is recorded with a
+    conditional update, so the same code sent twice at once signs in one request only."""
     step = matching_step(user.totp_secret or "", code, now) if user.totp_secret else None
-    if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
+    if step is None:
+        return False
+    result = session.execute(
+        update(User)
+        .where(User.id == user.id, or_(User.totp_last_step.is_(None), User.totp_last_step < step))
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    if (result.rowcount or 0) != 1:
         return False
     user.totp_last_step = step
     return True

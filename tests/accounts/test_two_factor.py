@@ -276,3 +276,21 @@ def test_outside_production_demo_accounts_keep_signing_in_without_it(db, setting
     moment = counselor(db).created_at + timedelta(days=365)
     result = service.sign_in(db, settings, username="konselor", password=DEMO_PASSWORD, ip="t", now=moment)
     assert result.user is not None and not result.enrol
+
+
+def test_in_production_the_sign_in_page_refuses_them_after_the_grace_period_and_says_whom_to_ask(settings, db):
+    from litestar.testing import TestClient
+
+    from server.app import create_app
+    from server.notifications import push
+
+    production = replace(settings, env="production", secret_key="k" * 40, cookie_secure=True,
+                         vapid_private_key=push.generate_private_key())
+    later = counselor(db).created_at + timedelta(days=production.two_factor_grace_days, minutes=1)
+    with time_machine.travel(later, tick=False):
+        with TestClient(app=create_app(production), base_url="https://127.0.0.1:8000") as client:
+            response = post_form(client, "/masuk", {"username": "konselor", "password": DEMO_PASSWORD})
+            assert response.status_code == 403
+            assert "Minta supervisor layanan mengatur ulang verifikasi dua langkah akun Anda" in response.text
+            assert "bc_session" not in response.headers.get("set-cookie", "")
+            assert client.get("/akun", follow_redirects=False).status_code == 303
