@@ -37,12 +37,11 @@ from pywebpush import webpush
 from sqlalchemy import func, insert, select
 from sqlmodel import Session
 
-from server import migrate, worker
+from server import clock, migrate, worker
 from server.accounts.demo import seed_demo
 from server.accounts.models import Role, User
 from server.appointments.models import Appointment, AppointmentStatus, ServiceType
 from server.db import make_engine
-from server import clock
 from server.notifications import dispatcher
 from server.notifications.models import JobStatus, NotificationJob, PushSubscription
 from server.notifications.push import Device, load_vapid, payload, public_key

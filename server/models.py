@@ -1,4 +1,4 @@
-"""Tables every domain shares: service settings, rate-limit counters, the audit log."""
+"""Tables every domain shares: service settings, rate-limit counters, attempt delays, the audit log."""
 
 from __future__ import annotations
 
@@ -32,6 +32,17 @@ class RateLimitCounter(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=200)
     window_start: datetime = Field(sa_column=utc_column(primary_key=True))
     count: int = 0
+
+
+class AttemptThrottle(SQLModel, table=True):
+    """Failed attempts at one key (an account, an address, a report code) and until when the next must wait."""
+
+    __tablename__ = "attempt_throttle"
+
+    key: str = Field(primary_key=True, max_length=200)
+    failures: int = 0
+    last_failure_at: datetime = Field(sa_column=utc_column(index=True))
+    wait_until: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
 class AuditEntry(SQLModel, table=True):

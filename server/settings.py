@@ -38,7 +38,10 @@ class Settings:
     session_max_hours: int = 12
     login_limit_per_account: int = 5
     login_limit_per_address: int = 20
-    login_window_minutes: int = 15
+    login_delay_seconds: int = 30
+    login_max_delay_minutes: int = 15
+    login_forget_hours: int = 24
+    two_factor_grace_days: int = 14
     trusted_proxies: tuple[str, ...] = ()
     quick_exit_url: str = "https://www.google.com/search?q=cuaca+hari+ini"
     log_level: str = "INFO"
@@ -96,7 +99,10 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
             session_max_hours=int(get("SESSION_MAX_HOURS", defaults.session_max_hours)),
             login_limit_per_account=int(get("LOGIN_LIMIT_PER_ACCOUNT", defaults.login_limit_per_account)),
             login_limit_per_address=int(get("LOGIN_LIMIT_PER_ADDRESS", defaults.login_limit_per_address)),
-            login_window_minutes=int(get("LOGIN_WINDOW_MINUTES", defaults.login_window_minutes)),
+            login_delay_seconds=int(get("LOGIN_DELAY_SECONDS", defaults.login_delay_seconds)),
+            login_max_delay_minutes=int(get("LOGIN_MAX_DELAY_MINUTES", defaults.login_max_delay_minutes)),
+            login_forget_hours=int(get("LOGIN_FORGET_HOURS", defaults.login_forget_hours)),
+            two_factor_grace_days=int(get("TWO_FACTOR_GRACE_DAYS", defaults.two_factor_grace_days)),
             trusted_proxies=tuple(p.strip() for p in get("TRUSTED_PROXIES", "").split(",") if p.strip()),
             quick_exit_url=get("QUICK_EXIT_URL", defaults.quick_exit_url),
             log_level=get("LOG_LEVEL", defaults.log_level).upper(),

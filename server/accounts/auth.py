@@ -31,6 +31,8 @@ from server.i18n import gettext as _
 from server.settings import Settings
 
 SESSION_COOKIE = "bc_session"
+# Published in the README for trying the app: never acceptable as anyone's own password.
+DEMO_PASSWORD = "ceria-demo-2026"
 PASSWORD_MIN_LENGTH = 10
 PASSWORD_MAX_LENGTH = 128
 # Refreshing last_seen on every request would turn every page view into a write; a minute is precise enough
@@ -74,6 +76,8 @@ def password_problem(password: str, *, username: str = "") -> str | None:
     if len(password) > PASSWORD_MAX_LENGTH:
         return _("Kata sandi paling banyak %(n)s karakter.", n=PASSWORD_MAX_LENGTH)
     lowered = password.lower()
+    if lowered == DEMO_PASSWORD:
+        return _("Kata sandi ini adalah kata sandi demo yang diketahui semua orang. Pilih kata sandi Anda sendiri.")
     if lowered in _common_passwords() or len(set(lowered)) <= 2:
         return _("Kata sandi ini terlalu umum dan mudah ditebak. Pilih yang lain.")
     if username and username.lower() in lowered:

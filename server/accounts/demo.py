@@ -6,9 +6,8 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from server.accounts import service
+from server.accounts.auth import DEMO_PASSWORD
 from server.accounts.models import District, Role, School, User
-
-DEMO_PASSWORD = "ceria-demo-2026"
 
 BANJARBARU_DISTRICTS = ("Banjarbaru Utara", "Banjarbaru Selatan", "Cempaka", "Landasan Ulin", "Liang Anggang")
 

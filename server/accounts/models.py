@@ -66,6 +66,17 @@ class User(SQLModel, table=True):
     active: bool = True
     created_at: datetime = Field(default_factory=clock.now, sa_column=utc_column())
     last_sign_in_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    # Two-factor sign-in (staff): the TOTP secret once enrolment is confirmed, the last time step a code was
+    # accepted for (so a code seen over a shoulder cannot be used again), and when a supervisor last reset it
+    # (which starts a new grace period).
+    totp_secret: str | None = Field(default=None, max_length=64)
+    two_factor_enabled_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    totp_last_step: int | None = None
+    two_factor_reset_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+    @property
+    def has_two_factor(self) -> bool:
+        return self.two_factor_enabled_at is not None and bool(self.totp_secret)
 
     @property
     def is_staff(self) -> bool:
@@ -105,3 +116,28 @@ class WebSession(SQLModel, table=True):
     created_at: datetime = Field(default_factory=clock.now, sa_column=utc_column())
     last_seen_at: datetime = Field(default_factory=clock.now, sa_column=utc_column())
     ip: str = Field(default="", max_length=64)
+
+
+class RecoveryCode(SQLModel, table=True):
+    """A one-time code for signing in when the authenticator app is out of reach. Only its SHA-256 is kept:
+    the codes are random (50 bits), so a slow hash would add nothing."""
+
+    __tablename__ = "recovery_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    code_hash: str = Field(max_length=64, unique=True)
+    used_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
+class PendingSignIn(SQLModel, table=True):
+    """A browser that gave the right password and still owes the second step. It is not a session: nothing
+    but the code page reads it, so it grants no access. The cookie holds a random token; only its SHA-256 is
+    stored."""
+
+    __tablename__ = "pending_sign_in"
+
+    id: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    created_at: datetime = Field(default_factory=clock.now, sa_column=utc_column())
+    next_url: str = Field(default="", max_length=300)

@@ -1,4 +1,5 @@
-"""Sign-in, sign-out and the account page. Thin: the rules are in service.py and auth.py."""
+"""Sign-in (password, then a code for accounts with two-factor sign-in), sign-out and the account page.
+Thin: the rules are in service.py, auth.py and two_factor.py."""
 
 from __future__ import annotations
 
@@ -10,11 +11,17 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromQuery
 from litestar.response import Redirect
 
-from server.accounts import auth, service
+from server import clock, service_info
+from server.accounts import auth, service, two_factor
 from server.accounts.models import User
 from server.db import DB
+from server.i18n import gettext as _
 from server.routes import safe_next
 from server.web import client_ip, page
+
+# The half-signed-in browser's token: only the code page reads it.
+PENDING_COOKIE = "bc_signin"
+ENROL_PATH = "/akun/dua-langkah"
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
@@ -30,6 +37,32 @@ def _session_cookie(response: Redirect, token: str, state: State) -> None:
     )
 
 
+def _signed_in_response(db: DB, request: Request, state: State, result: service.SignIn, next_url: str) -> Redirect:
+    token = auth.start_session(db, result.user, ip=client_ip(request.scope, state.settings),
+                               previous_token=request.cookies.get(auth.SESSION_COOKIE))
+    db.commit()
+    response = Redirect(ENROL_PATH if result.enrol else safe_next(next_url), status_code=303)
+    _session_cookie(response, token, state)
+    return response
+
+
+def _enrol_page(request: Request, db: DB, state: State, user: User, *, secret: str | None = None,
+                errors: dict[str, str] | None = None, status: int = 200) -> Any:
+    request.scope["private"] = True
+    requirement = two_factor.requirement_for(db, state.settings, user)
+    context: dict[str, Any] = {"person": user, "errors": errors or {}, "requirement": requirement,
+                               "grace_shown": state.settings.is_production and not user.has_two_factor}
+    if user.has_two_factor:
+        context["codes_left"] = two_factor.recovery_codes_left(db, user.id)
+    else:
+        secret = secret if secret and two_factor.is_secret(secret) else two_factor.new_secret()
+        issuer = service_info.current(state.engine).service_name
+        uri = two_factor.provisioning_uri(secret, username=user.username, issuer=issuer)
+        qr = two_factor.qr_svg(uri, title=_("Kode QR untuk aplikasi autentikator"))
+        context.update(secret=secret, grouped_secret=two_factor.grouped(secret), qr=qr)
+    return page(request, "accounts/two_factor.html", status_code=status, **context)
+
+
 class AccountController(Controller):
     @get("/masuk", name="signin")
     async def signin_form(self, request: Request, lanjut: FromQuery[str | None] = None) -> Any:
@@ -41,21 +74,46 @@ class AccountController(Controller):
     def signin(self, request: Request, data: Form, db: DB, state: State) -> Any:
         ip = client_ip(request.scope, state.settings)
         result = service.sign_in(
-            db, state.settings, username=data.get("username", ""), password=data.get("password", ""), ip=ip
+            db, state.settings, username=data.get("username", ""), password=data.get("password", ""), ip=ip,
+            next_url=data.get("lanjut", ""),
+        )
+        if result.pending_token:
+            db.commit()
+            response = Redirect("/masuk/kode", status_code=303)
+            response.set_cookie(PENDING_COOKIE, result.pending_token, httponly=True, samesite="lax",
+                                secure=state.settings.cookie_secure, path="/masuk")
+            return response
+        if result.user is None:
+            db.commit()
+            form = {"username": data.get("username", ""), "lanjut": data.get("lanjut", "")}
+            status = 429 if result.limited else 403 if result.refused else 422
+            return page(request, "accounts/signin.html", status_code=status, form=form,
+                        errors={"form": result.error})
+        return _signed_in_response(db, request, state, result, data.get("lanjut", ""))
+
+    @get("/masuk/kode", name="signin_code", sync_to_thread=True)
+    def signin_code_form(self, request: Request, db: DB) -> Any:
+        if two_factor.pending_user(db, request.cookies.get(PENDING_COOKIE), clock.now()) is None:
+            return Redirect("/masuk", status_code=303)
+        request.scope["private"] = True
+        return page(request, "accounts/signin_code.html", errors={})
+
+    @post("/masuk/kode", sync_to_thread=True)
+    def signin_code(self, request: Request, data: Form, db: DB, state: State) -> Any:
+        request.scope["private"] = True
+        token = request.cookies.get(PENDING_COOKIE)
+        result, next_url = service.sign_in_second_step(
+            db, state.settings, token=token, code=data.get("code", ""), ip=client_ip(request.scope, state.settings)
         )
         if result.user is None:
-            form = {"username": data.get("username", ""), "lanjut": data.get("lanjut", "")}
-            return page(
-                request,
-                "accounts/signin.html",
-                status_code=429 if result.limited else 422,
-                form=form,
-                errors={"form": result.error},
-            )
-        token = auth.start_session(db, result.user, ip=ip, previous_token=request.cookies.get(auth.SESSION_COOKIE))
-        db.commit()
-        response = Redirect(safe_next(data.get("lanjut")), status_code=303)
-        _session_cookie(response, token, state)
+            if next_url is None:
+                # The password step is too old or unknown: start again, saying why.
+                return page(request, "accounts/signin.html", status_code=422, form={"username": "", "lanjut": ""},
+                            errors={"form": result.error})
+            return page(request, "accounts/signin_code.html", status_code=429 if result.limited else 422,
+                        errors={"code": result.error})
+        response = _signed_in_response(db, request, state, result, next_url)
+        response.delete_cookie(PENDING_COOKIE, path="/masuk")
         return response
 
     @post("/keluar-akun", name="signout", sync_to_thread=True)
@@ -77,15 +135,43 @@ class AccountController(Controller):
     def change_password(self, request: Request[User, Any, Any], data: Form, db: DB, state: State) -> Any:
         user = db.get(User, request.user.id)
         ip = client_ip(request.scope, state.settings)
-        errors = service.change_password(
-            db, user, current=data.get("current", ""), new=data.get("new", ""), repeat=data.get("repeat", ""), ip=ip
+        result = service.change_password(
+            db, state.settings, user, current=data.get("current", ""), new=data.get("new", ""),
+            repeat=data.get("repeat", ""), ip=ip,
         )
-        if errors:
+        if result.errors:
             children = service.children_of(db, user.id) if user.role == "parent" else []
-            return page(request, "accounts/account.html", status_code=422, children=children, errors=errors,
-                        saved=False)
+            return page(request, "accounts/account.html", status_code=429 if result.limited else 422,
+                        children=children, errors=result.errors, saved=False)
         token = auth.start_session(db, user, ip=ip)
         db.commit()
         response = Redirect("/akun?tersimpan=1", status_code=303)
         _session_cookie(response, token, state)
         return response
+
+    @get(ENROL_PATH, name="two_factor", guards=[auth.staff_only], sync_to_thread=True)
+    def two_factor_page(self, request: Request[User, Any, Any], db: DB, state: State) -> Any:
+        return _enrol_page(request, db, state, db.get(User, request.user.id))
+
+    @post(ENROL_PATH, guards=[auth.staff_only], sync_to_thread=True)
+    def enrol_two_factor(self, request: Request[User, Any, Any], data: Form, db: DB, state: State) -> Any:
+        user = db.get(User, request.user.id)
+        result = service.enrol_two_factor(db, user, secret=data.get("secret", ""), code=data.get("code", ""),
+                                          ip=client_ip(request.scope, state.settings))
+        if result.errors:
+            return _enrol_page(request, db, state, user, secret=data.get("secret", ""), errors=result.errors,
+                               status=422)
+        db.commit()
+        request.scope["private"] = True
+        return page(request, "accounts/recovery_codes.html", codes=result.recovery_codes)
+
+    @post(ENROL_PATH + "/matikan", guards=[auth.staff_only], sync_to_thread=True)
+    def disable_two_factor(self, request: Request[User, Any, Any], data: Form, db: DB, state: State) -> Any:
+        user = db.get(User, request.user.id)
+        result = service.disable_own_two_factor(db, state.settings, user, password=data.get("password", ""),
+                                                ip=client_ip(request.scope, state.settings))
+        if result.errors:
+            return _enrol_page(request, db, state, user, errors=result.errors,
+                               status=429 if result.limited else 422)
+        db.commit()
+        return Redirect(ENROL_PATH + "?dimatikan=1", status_code=303)

@@ -1,16 +1,16 @@
-"""Account rules: signing in (with attempt limits), creating people, changing passwords."""
+"""Account rules: signing in (with growing delays after wrong passwords), creating people, changing passwords."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlmodel import Session
 
 from server import audit, clock, ratelimit
-from server.accounts import auth
+from server.accounts import auth, two_factor
 from server.accounts.models import Child, District, Guardianship, Role, School, User
 from server.i18n import gettext as _
 from server.settings import Settings
@@ -20,37 +20,74 @@ USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,59}$")
 
 @dataclass
 class SignIn:
+    """What a sign-in step came to: `user` signed in; or `pending_token` for a browser that still owes its
+    second step; or `error` (with `limited` inside a wait, `refused` for staff whose grace period is over)."""
+
     user: User | None = None
     error: str | None = None
     limited: bool = False
+    refused: bool = False
+    pending_token: str | None = None
+    # Signed in, but two-factor sign-in is required and not set up yet: go and set it up now.
+    enrol: bool = False
 
 
 def normalise_username(username: str) -> str:
     return username.strip().lower()
 
 
-def sign_in(session: Session, settings: Settings, *, username: str, password: str, ip: str) -> SignIn:
-    """Check a password within the attempt limits. A failure never tells whether the account exists."""
+def login_backoffs(settings: Settings) -> tuple[ratelimit.Backoff, ratelimit.Backoff]:
+    """How wrong passwords slow the next attempt down: per account, and per client address."""
+    memory = timedelta(hours=settings.login_forget_hours)
+    cap = settings.login_max_delay_minutes * 60
+    return (
+        ratelimit.Backoff(settings.login_limit_per_account, settings.login_delay_seconds, cap, memory),
+        ratelimit.Backoff(settings.login_limit_per_address, settings.login_delay_seconds, cap, memory),
+    )
+
+
+def _account_key(username: str) -> str:
+    return f"signin:account:{username}"
+
+
+def _address_key(ip: str) -> str:
+    return f"signin:address:{ip}"
+
+
+def wait_message(seconds: int) -> str:
+    return _("Terlalu banyak percobaan masuk. Demi keamanan, coba lagi dalam %(seconds)s detik.", seconds=seconds)
+
+
+def seconds_to_wait(session: Session, *, account_key: str, ip: str, now: datetime) -> int:
+    """How long the next attempt at `account_key` from `ip` must wait; an attempt inside the wait is answered
+    without looking at what was typed, so it is not a guess and does not count."""
+    return ratelimit.wait_left(session, [account_key, _address_key(ip)], now)
+
+
+def count_failure(session: Session, settings: Settings, *, account_key: str, ip: str, now: datetime) -> None:
+    per_account, per_address = login_backoffs(settings)
+    ratelimit.record_failure(session, account_key, per_account, now)
+    ratelimit.record_failure(session, _address_key(ip), per_address, now)
+
+
+def sign_in(session: Session, settings: Settings, *, username: str, password: str, ip: str,
+            next_url: str = "", now: datetime | None = None) -> SignIn:
+    """Check a password, within the growing delays. A failure never tells whether the account exists.
+
+    With the right password, an account with two-factor sign-in is only half signed in (`pending_token`);
+    staff who must have it and do not are signed in and sent to set it up, or, in production after the grace
+    period, refused."""
+    now = now or clock.now()
     username = normalise_username(username)
-    window = timedelta(minutes=settings.login_window_minutes)
-    account_key, address_key = f"signin:account:{username}", f"signin:address:{ip}"
-    if ratelimit.is_over(session, account_key, settings.login_limit_per_account, window) or ratelimit.is_over(
-        session, address_key, settings.login_limit_per_address, window
-    ):
+    account_key = _account_key(username)
+    if wait := seconds_to_wait(session, account_key=account_key, ip=ip, now=now):
         audit.record(session, "signin.limited", ip=ip)
         session.commit()
-        return SignIn(
-            error=_(
-                "Terlalu banyak percobaan masuk. Demi keamanan, tunggu %(minutes)s menit lalu coba lagi.",
-                minutes=settings.login_window_minutes,
-            ),
-            limited=True,
-        )
+        return SignIn(error=wait_message(wait), limited=True)
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     password_ok = auth.verify_password(user.password_hash if user else None, password)
     if user is None or not password_ok or not user.active:
-        ratelimit.hit(session, account_key, window)
-        ratelimit.hit(session, address_key, window)
+        count_failure(session, settings, account_key=account_key, ip=ip, now=now)
         # What was typed for an unknown account is not kept: it may be a password typed into the wrong field.
         audit.record(session, "signin.failed", actor_id=user.id if user else None,
                      actor_label=user.username if user else "(unknown)", ip=ip)
@@ -58,10 +95,125 @@ def sign_in(session: Session, settings: Settings, *, username: str, password: st
         return SignIn(error=_("Nama pengguna atau kata sandi salah."))
     if auth.needs_rehash(user.password_hash):
         user.password_hash = auth.hash_password(password)
-    user.last_sign_in_at = clock.now()
-    ratelimit.reset(session, account_key)
-    audit.record(session, "signin", actor_id=user.id, actor_label=user.username, ip=ip)
-    return SignIn(user=user)
+    ratelimit.clear(session, account_key)
+    if user.has_two_factor:
+        token = two_factor.start_pending(session, user, next_url=next_url, now=now)
+        audit.record(session, "signin.password_ok", actor_id=user.id, actor_label=user.username, ip=ip)
+        return SignIn(pending_token=token)
+    requirement = two_factor.requirement_for(session, settings, user)
+    if requirement.required and settings.is_production and now >= requirement.grace_ends:
+        audit.record(session, "signin.two_factor_missing", actor_id=user.id, actor_label=user.username, ip=ip)
+        return SignIn(refused=True, error=_(
+            "Akun Anda wajib memakai verifikasi dua langkah, tetapi belum dipasang dan masa tenggangnya sudah "
+            "habis. Minta supervisor layanan mengatur ulang verifikasi dua langkah akun Anda (jika Anda "
+            "supervisor, minta supervisor lain). Setelah itu Anda bisa masuk dan langsung memasangnya."
+        ))
+    return _signed_in(session, user, ip=ip, now=now, enrol=requirement.required)
+
+
+def _signed_in(
+    session: Session, user: User, *, ip: str, now: datetime, enrol: bool = False, **detail: object
+) -> SignIn:
+    user.last_sign_in_at = now
+    session.add(user)
+    audit.record(session, "signin", actor_id=user.id, actor_label=user.username, ip=ip, **detail)
+    return SignIn(user=user, enrol=enrol)
+
+
+def _code_key(user: User) -> str:
+    return f"signin:code:{user.id}"
+
+
+def sign_in_second_step(
+    session: Session, settings: Settings, *, token: str | None, code: str, ip: str, now: datetime | None = None
+) -> tuple[SignIn, str | None]:
+    """Check the code from the app, or a recovery code, for a browser half signed in. Returns the outcome and
+    where to go next (None when there is no recent password step: start again). Wrong codes slow the next
+    attempt down like wrong passwords do."""
+    now = now or clock.now()
+    found = two_factor.pending_user(session, token, now)
+    if found is None:
+        return SignIn(error=_("Waktu untuk memasukkan kode sudah habis. Masuk lagi dari awal.")), None
+    pending, user = found
+    code_key = _code_key(user)
+    if wait := seconds_to_wait(session, account_key=code_key, ip=ip, now=now):
+        audit.record(session, "signin.limited", actor_id=user.id, actor_label=user.username, ip=ip)
+        session.commit()
+        return SignIn(error=wait_message(wait), limited=True), pending.next_url
+    typed = two_factor.normalise(code)
+    if two_factor.accept_code(session, user, typed, now):
+        used_recovery = False
+    elif two_factor.is_recovery_code_shape(typed) and two_factor.use_recovery_code(session, user, typed, now):
+        used_recovery = True
+    else:
+        count_failure(session, settings, account_key=code_key, ip=ip, now=now)
+        audit.record(session, "signin.code_failed", actor_id=user.id, actor_label=user.username, ip=ip)
+        session.commit()
+        return SignIn(error=_("Kode salah atau sudah dipakai. Periksa aplikasi autentikator lalu coba lagi.")), \
+            pending.next_url
+    ratelimit.clear(session, code_key)
+    if token:
+        two_factor.end_pending(session, token)
+    if used_recovery:
+        audit.record(session, "account.recovery_code_used", actor_id=user.id, actor_label=user.username,
+                     object_type="user", object_id=user.id, ip=ip,
+                     left=two_factor.recovery_codes_left(session, user.id))
+    return _signed_in(session, user, ip=ip, now=now, second_step="recovery_code" if used_recovery else "app"), \
+        pending.next_url
+
+
+@dataclass
+class Enrolment:
+    errors: dict[str, str] = field(default_factory=dict)
+    recovery_codes: list[str] = field(default_factory=list)
+
+
+def enrol_two_factor(session: Session, user: User, *, secret: str, code: str, ip: str,
+                     now: datetime | None = None) -> Enrolment:
+    """Turn two-factor sign-in on once a code from the app proves the secret was saved there; returns the ten
+    recovery codes, to be shown once."""
+    now = now or clock.now()
+    if not user.is_staff:
+        return Enrolment({"form": _("Verifikasi dua langkah hanya untuk konselor dan supervisor.")})
+    if user.has_two_factor:
+        return Enrolment({"form": _("Verifikasi dua langkah sudah aktif untuk akun ini.")})
+    if not two_factor.is_secret(secret):
+        return Enrolment({"form": _(
+            "Halaman ini sudah kedaluwarsa. Muat ulang halamannya lalu pindai kode QR yang baru."
+        )})
+    step = two_factor.matching_step(secret, two_factor.normalise(code), now)
+    if step is None:
+        return Enrolment({"code": _(
+            "Kode tidak cocok. Tulis 6 angka yang sedang tampil di aplikasi autentikator, lalu coba lagi."
+        )})
+    codes = two_factor.enable(session, user, secret, step, now)
+    audit.record(session, "account.two_factor_enabled", actor_id=user.id, actor_label=user.username,
+                 object_type="user", object_id=user.id, ip=ip)
+    return Enrolment(recovery_codes=codes)
+
+
+def disable_own_two_factor(session: Session, settings: Settings, user: User, *, password: str, ip: str,
+                           now: datetime | None = None) -> PasswordChange:
+    """Turn one's own two-factor sign-in off, with the password; not while the service requires it."""
+    now = now or clock.now()
+    if two_factor.requirement_for(session, settings, user).required:
+        return PasswordChange({"form": _(
+            "Verifikasi dua langkah wajib untuk akun Anda, jadi tidak bisa dimatikan. Jika ponsel Anda hilang, "
+            "minta supervisor layanan mengatur ulang."
+        )})
+    account_key = _account_key(user.username)
+    if wait := seconds_to_wait(session, account_key=account_key, ip=ip, now=now):
+        audit.record(session, "signin.limited", actor_id=user.id, actor_label=user.username, ip=ip)
+        session.commit()
+        return PasswordChange({"form": wait_message(wait)}, limited=True)
+    if not auth.verify_password(user.password_hash, password):
+        count_failure(session, settings, account_key=account_key, ip=ip, now=now)
+        session.commit()
+        return PasswordChange({"password": _("Kata sandi salah.")})
+    two_factor.disable(session, user)
+    audit.record(session, "account.two_factor_disabled", actor_id=user.id, actor_label=user.username,
+                 object_type="user", object_id=user.id, ip=ip)
+    return PasswordChange()
 
 
 @dataclass
@@ -124,13 +276,33 @@ def create_user(session: Session, form: UserForm) -> User:
     return user
 
 
+@dataclass
+class PasswordChange:
+    errors: dict[str, str] = field(default_factory=dict)
+    limited: bool = False
+
+
 def change_password(
-    session: Session, user: User, *, current: str, new: str, repeat: str, ip: str
-) -> dict[str, str]:
-    """Change a password. A new password ends every session of the account; the caller starts a new one."""
+    session: Session, settings: Settings, user: User, *, current: str, new: str, repeat: str, ip: str,
+    now: datetime | None = None,
+) -> PasswordChange:
+    """Change a password. A new password ends every session of the account; the caller starts a new one.
+
+    The current password is a guess like one at sign-in (a stolen session must not become a way to guess it
+    without delays), so a wrong one counts toward the same delays, and inside a delay it is not checked."""
+    now = now or clock.now()
+    account_key = _account_key(user.username)
+    if wait := seconds_to_wait(session, account_key=account_key, ip=ip, now=now):
+        audit.record(session, "signin.limited", actor_id=user.id, actor_label=user.username, ip=ip)
+        session.commit()
+        return PasswordChange({"form": wait_message(wait)}, limited=True)
     errors: dict[str, str] = {}
     if not auth.verify_password(user.password_hash, current):
         errors["current"] = _("Kata sandi sekarang salah.")
+        count_failure(session, settings, account_key=account_key, ip=ip, now=now)
+        audit.record(session, "account.password_change_failed", actor_id=user.id, actor_label=user.username,
+                     object_type="user", object_id=user.id, ip=ip)
+        session.commit()
     if problem := auth.password_problem(new, username=user.username):
         errors["new"] = problem
     elif new != repeat:
@@ -139,9 +311,10 @@ def change_password(
         user.password_hash = auth.hash_password(new)
         session.add(user)
         auth.end_all_sessions(session, user.id)
+        ratelimit.clear(session, account_key)
         audit.record(session, "account.password_changed", actor_id=user.id, actor_label=user.username,
                      object_type="user", object_id=user.id, ip=ip)
-    return errors
+    return PasswordChange(errors)
 
 
 def add_child(session: Session, parent: User, *, nickname: str, birth_year: int | None, school_id: int | None,

@@ -19,7 +19,7 @@ from litestar.response import Redirect
 from sqlmodel import Session
 
 from server import clock, service_info
-from server.accounts import auth, places
+from server.accounts import auth, places, two_factor
 from server.accounts import service as accounts
 from server.accounts.models import District, Role, School, User
 from server.admin import service
@@ -44,6 +44,12 @@ NOTICES = {
     "kecamatan-dinonaktifkan": _l("Kecamatan sudah dinonaktifkan. Kecamatan ini tidak bisa dipilih lagi."),
     "kecamatan-diaktifkan": _l("Kecamatan sudah diaktifkan kembali."),
     "layanan-disimpan": _l("Pengaturan layanan sudah disimpan dan tampil di semua halaman."),
+    "dua-langkah-wajib": _l("Verifikasi dua langkah sekarang wajib untuk semua konselor dan supervisor."),
+    "dua-langkah-tidak-wajib": _l("Verifikasi dua langkah tidak lagi wajib."),
+    "dua-langkah-diatur-ulang": _l(
+        "Verifikasi dua langkah orang ini sudah diatur ulang dan ia sudah dikeluarkan dari semua perangkat. "
+        "Saat masuk lagi dengan kata sandinya, ia langsung diminta memasangnya kembali."
+    ),
 }
 
 
@@ -160,6 +166,14 @@ class AdminController(Controller):
         db.commit()
         return _done(f"/admin/pengguna/{person.id}", "diaktifkan")
 
+    @post("/pengguna/{user_id:int}/dua-langkah/atur-ulang", sync_to_thread=True)
+    def reset_two_factor(self, request: SupervisorRequest, db: DB, state: State, user_id: FromPath[int]) -> Any:
+        person = _get_or_404(db, User, user_id)
+        if problem := service.reset_two_factor(db, person, _actor(request, state)):
+            return self._user_page(request, db, person, errors={"form": problem}, status=422)
+        db.commit()
+        return _done(f"/admin/pengguna/{person.id}", "dua-langkah-diatur-ulang")
+
     @post("/pengguna/{user_id:int}/anak", sync_to_thread=True)
     def link_child(self, request: SupervisorRequest, data: Form, db: DB, state: State, user_id: FromPath[int]) -> Any:
         person = _get_or_404(db, User, user_id)
@@ -248,19 +262,35 @@ class AdminController(Controller):
 
     # --- service settings ----------------------------------------------------------------------------------
 
+    def _service_page(self, request: SupervisorRequest, db: DB, state: State, form: dict[str, str],
+                      errors: dict[str, str], status: int = 200) -> Any:
+        return page(
+            request, "admin/service.html", status_code=status, form=form, errors=errors,
+            notice=_notice(request) if status == 200 else None,
+            two_factor_since=two_factor.required_since(db), production=state.settings.is_production,
+            grace_days=state.settings.two_factor_grace_days,
+        )
+
     @get("/layanan", name="admin_service", sync_to_thread=True)
-    def service_settings(self, request: SupervisorRequest, db: DB) -> Any:
-        return page(request, "admin/service.html", form=service.service_form(db), errors={}, notice=_notice(request))
+    def service_settings(self, request: SupervisorRequest, db: DB, state: State) -> Any:
+        return self._service_page(request, db, state, service.service_form(db), {})
 
     @post("/layanan", sync_to_thread=True)
     def save_service_settings(self, request: SupervisorRequest, data: Form, db: DB, state: State) -> Any:
         form = {name: data.get(name, "") for name in service.SERVICE_FIELDS}
         errors = service.save_service_info(db, form, _actor(request, state))
         if errors:
-            return page(request, "admin/service.html", status_code=422, form=form, errors=errors, notice=None)
+            return self._service_page(request, db, state, form, errors, status=422)
         db.commit()
         service_info.forget()
         return _done("/admin/layanan", "layanan-disimpan")
+
+    @post("/layanan/dua-langkah", sync_to_thread=True)
+    def require_two_factor(self, request: SupervisorRequest, data: Form, db: DB, state: State) -> Any:
+        required = data.get("required") == "ya"
+        service.set_two_factor_required(db, required, _actor(request, state))
+        db.commit()
+        return _done("/admin/layanan", "dua-langkah-wajib" if required else "dua-langkah-tidak-wajib")
 
     # --- notification delivery -----------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, fields
+from datetime import datetime
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
@@ -17,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from server import audit, clock, service_info
-from server.accounts import auth
+from server.accounts import auth, two_factor
 from server.accounts import service as accounts
 from server.accounts.models import Child, District, Role, School, User
 from server.i18n import gettext as _
@@ -369,13 +370,48 @@ def save_service_info(session: Session, values: dict[str, str], actor: Actor) ->
     return {}
 
 
+# --- two-factor sign-in ----------------------------------------------------------------------------------
+
+
+def set_two_factor_required(session: Session, required: bool, actor: Actor, now: datetime | None = None) -> None:
+    """Require two-factor sign-in of every counselor and supervisor (or stop requiring it). Switching it on
+    starts everyone's grace period now."""
+    if (two_factor.required_since(session) is not None) == required:
+        return
+    two_factor.set_required(session, required, now or clock.now())
+    _record(session, actor, "two_factor_required" if required else "two_factor_not_required", "service", "")
+
+
+def reset_two_factor(session: Session, person: User, actor: Actor, now: datetime | None = None) -> str | None:
+    """Take away a staff member's two-factor sign-in (a lost phone): they sign in with their password and set it
+    up again within a new grace period. Their sessions end, as a thief's might be among them."""
+    if person.id == actor.user_id:
+        return _("Anda tidak bisa mengatur ulang verifikasi dua langkah Anda sendiri. Minta supervisor lain.")
+    if not person.is_staff:
+        return _("Verifikasi dua langkah hanya untuk konselor dan supervisor.")
+    two_factor.disable(session, person, reset_at=now or clock.now())
+    auth.end_all_sessions(session, person.id)
+    _record(session, actor, "two_factor_reset", "user", person.id)
+    return None
+
+
 # --- the audit log -----------------------------------------------------------------------------------------
 
 ACTION_LABELS = {
     "signin": _l("Masuk"),
     "signin.failed": _l("Gagal masuk"),
     "signin.limited": _l("Masuk ditahan (terlalu banyak percobaan)"),
+    "signin.password_ok": _l("Kata sandi benar, menunggu kode"),
+    "signin.code_failed": _l("Kode verifikasi dua langkah salah"),
+    "signin.two_factor_missing": _l("Masuk ditolak (verifikasi dua langkah belum dipasang)"),
     "account.password_changed": _l("Kata sandi diganti"),
+    "account.password_change_failed": _l("Ganti kata sandi gagal (kata sandi sekarang salah)"),
+    "account.two_factor_enabled": _l("Verifikasi dua langkah diaktifkan"),
+    "account.two_factor_disabled": _l("Verifikasi dua langkah dimatikan"),
+    "account.recovery_code_used": _l("Kode cadangan dipakai untuk masuk"),
+    "admin.two_factor_reset": _l("Verifikasi dua langkah diatur ulang"),
+    "admin.two_factor_required": _l("Verifikasi dua langkah diwajibkan untuk semua staf"),
+    "admin.two_factor_not_required": _l("Verifikasi dua langkah tidak lagi diwajibkan"),
     "admin.user_created": _l("Akun dibuat"),
     "admin.user_deactivated": _l("Akun dinonaktifkan"),
     "admin.user_reactivated": _l("Akun diaktifkan kembali"),

@@ -69,7 +69,11 @@ LIMITS = {
 SUBMISSIONS_PER_ADDRESS_PER_HOUR = 10
 CODE_ATTEMPTS_PER_CODE = 5
 CODE_ATTEMPTS_PER_ADDRESS = 20
-CODE_WINDOW = timedelta(minutes=15)
+# Wrong PINs slow the next attempt down rather than lock the code, so a person who knows a child's code cannot
+# lock the child out of their own report: after the free attempts each wait doubles from 30 s up to 15
+# minutes, which still leaves a million PINs out of reach (fewer than a hundred guesses a day per code).
+CODE_BACKOFF = ratelimit.Backoff(CODE_ATTEMPTS_PER_CODE, 30, 15 * 60, timedelta(hours=24))
+CODE_ADDRESS_BACKOFF = ratelimit.Backoff(CODE_ATTEMPTS_PER_ADDRESS, 30, 15 * 60, timedelta(hours=24))
 MESSAGES_PER_CASE_PER_HOUR = 30
 POLICE_DEADLINE = timedelta(hours=72)
 FIRST_FOLLOW_UP_WORKING_DAYS = 3
@@ -462,24 +466,27 @@ def record_view(session: Session, report: Report, *, user: User | None, ip: str,
 # --- follow-up with code and PIN --------------------------------------------------------------------------
 
 
-def open_with_code(session: Session, *, code: str, pin: str, ip: str) -> tuple[Report | None, str | None, bool]:
-    """(report, error, limited). A wrong code and a wrong PIN get the same words, and both count."""
+def open_with_code(
+    session: Session, *, code: str, pin: str, ip: str, now: datetime | None = None
+) -> tuple[Report | None, str | None, bool]:
+    """(report, error, limited). A wrong code and a wrong PIN get the same words, and both count; an attempt
+    inside the wait is answered without checking the PIN and does not count."""
+    now = now or clock.now()
     normal = normalise_code(code)
     code_key, address_key = f"code:{code_hash(normal)}", f"code:address:{ip}"
-    if ratelimit.is_over(session, code_key, CODE_ATTEMPTS_PER_CODE, CODE_WINDOW) or ratelimit.is_over(
-        session, address_key, CODE_ATTEMPTS_PER_ADDRESS, CODE_WINDOW
-    ):
+    if wait := ratelimit.wait_left(session, [code_key, address_key], now):
         audit.record(session, "report.code_limited", ip=ip)
         session.commit()
-        return None, _("Terlalu banyak percobaan. Demi keamanan, tunggu 15 menit lalu coba lagi."), True
+        message = _("Terlalu banyak percobaan. Demi keamanan, coba lagi dalam %(seconds)s detik.", seconds=wait)
+        return None, message, True
     report = session.execute(select(Report).where(Report.code_hash == code_hash(normal))).scalar_one_or_none()
     if not auth.verify_password(report.pin_hash if report else None, pin.strip()) or report is None:
-        ratelimit.hit(session, code_key, CODE_WINDOW)
-        ratelimit.hit(session, address_key, CODE_WINDOW)
+        ratelimit.record_failure(session, code_key, CODE_BACKOFF, now)
+        ratelimit.record_failure(session, address_key, CODE_ADDRESS_BACKOFF, now)
         audit.record(session, "report.code_failed", ip=ip)
         session.commit()
         return None, _("Kode laporan atau PIN tidak cocok. Periksa lagi lalu coba sekali lagi."), False
-    ratelimit.reset(session, code_key)
+    ratelimit.clear(session, code_key)
     return report, None, False
 
 

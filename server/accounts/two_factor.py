@@ -1,0 +1,227 @@
+"""Two-factor sign-in for counselors and supervisors: a time-based code from an authenticator app (TOTP,
+RFC 6238) and ten one-time recovery codes.
+
+Time comes from the callers (`now`), never from the system clock here, so a test can pin it and compute the
+expected code with pyotp for that moment.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pyotp
+import segno
+from sqlalchemy import delete, or_, select, update
+from sqlmodel import Session
+
+from server.accounts.models import PendingSignIn, RecoveryCode, User
+from server.models import ServiceSetting
+from server.settings import Settings
+
+STEP_SECONDS = 30
+# One step either side: a phone clock a little off, or a code typed as it changed.
+VALID_WINDOW = 1
+RECOVERY_CODE_COUNT = 10
+RECOVERY_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L, U: easy to read off paper
+RECOVERY_CODE_LENGTH = 10
+PENDING_SIGN_IN_MINUTES = 5
+# The service setting a supervisor switches on; its value is when (ISO 8601), empty when off.
+REQUIRED_SETTING = "two_factor_required_since"
+SECRET_PATTERN = re.compile(r"^[A-Z2-7]{32}$")
+
+
+# --- codes from the authenticator app ----------------------------------------------------------------------
+
+
+def new_secret() -> str:
+    return pyotp.random_base32()  # 32 base32 characters: 160 bits, as RFC 4226 recommends
+
+
+def is_secret(value: str) -> bool:
+    return bool(SECRET_PATTERN.match(value))
+
+
+def provisioning_uri(secret: str, *, username: str, issuer: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=issuer)
+
+
+def qr_svg(uri: str, *, title: str) -> str:
+    """The enrolment QR code as inline SVG: drawn on the server, no image request, no script."""
+    return segno.make(uri, error="m").svg_inline(scale=4, border=2, dark="#000", light="#fff", title=title,
+                                                 svgclass="qr")
+
+
+def grouped(secret: str) -> str:
+    """The secret for typing by hand, in groups of four."""
+    return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+
+
+def normalise(typed: str) -> str:
+    return re.sub(r"[\s-]", "", typed).upper()
+
+
+def matching_step(secret: str, code: str, now: datetime) -> int | None:
+    """The time step `code` belongs to if it is valid at `now` (one step of leeway either side), else None."""
+    totp = pyotp.TOTP(secret)
+    if not (code.isdigit() and len(code) == totp.digits and totp.verify(code, for_time=now, valid_window=VALID_WINDOW)):
+        return None
+    for offset in (0, -1, 1):
+        moment = now + timedelta(seconds=offset * STEP_SECONDS)
+        if hmac.compare_digest(totp.at(moment), code):
+            return totp.timecode(moment)
+    return None
+
+
+def accept_code(session: Session, user: User, code: str, now: datetime) -> bool:
+    """Check a code from the app for an enrolled account. Each code works once: the step is recorded with a
+    conditional update, so the same code sent twice at once signs in one request only."""
+    step = matching_step(user.totp_secret or "", code, now) if user.totp_secret else None
+    if step is None:
+        return False
+    result = session.execute(
+        update(User)
+        .where(User.id == user.id, or_(User.totp_last_step.is_(None), User.totp_last_step < step))
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    if (result.rowcount or 0) != 1:
+        return False
+    user.totp_last_step = step
+    return True
+
+
+# --- recovery codes ----------------------------------------------------------------------------------------
+
+
+def _recovery_hash(code: str) -> str:
+    return hashlib.sha256(normalise(code).encode()).hexdigest()
+
+
+def is_recovery_code_shape(typed: str) -> bool:
+    return len(normalise(typed)) == RECOVERY_CODE_LENGTH
+
+
+def new_recovery_codes(session: Session, user: User) -> list[str]:
+    """Replace the account's recovery codes with ten new ones and return them, for showing once."""
+    session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    codes = []
+    for _ in range(RECOVERY_CODE_COUNT):
+        raw = "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_CODE_LENGTH))
+        codes.append(f"{raw[:5]}-{raw[5:]}")
+        session.add(RecoveryCode(user_id=user.id, code_hash=_recovery_hash(raw)))
+    return codes
+
+
+def use_recovery_code(session: Session, user: User, typed: str, now: datetime) -> bool:
+    """Spend one unused recovery code of `user`. The update is conditional, so a code used by two requests at
+    once is spent by one of them only."""
+    result = session.execute(
+        update(RecoveryCode)
+        .where(RecoveryCode.user_id == user.id, RecoveryCode.code_hash == _recovery_hash(typed),
+               RecoveryCode.used_at.is_(None))
+        .values(used_at=now)
+    )
+    return (result.rowcount or 0) == 1
+
+
+def recovery_codes_left(session: Session, user_id: int) -> int:
+    return len(session.execute(
+        select(RecoveryCode.id).where(RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None))
+    ).all())
+
+
+# --- enrolling, turning off -------------------------------------------------------------------------------
+
+
+def enable(session: Session, user: User, secret: str, step: int, now: datetime) -> list[str]:
+    user.totp_secret = secret
+    user.totp_last_step = step
+    user.two_factor_enabled_at = now
+    session.add(user)
+    return new_recovery_codes(session, user)
+
+
+def disable(session: Session, user: User, *, reset_at: datetime | None = None) -> None:
+    """Forget the secret, the recovery codes and any half-finished sign-in of the account."""
+    user.totp_secret = None
+    user.totp_last_step = None
+    user.two_factor_enabled_at = None
+    if reset_at is not None:
+        user.two_factor_reset_at = reset_at
+    session.add(user)
+    session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    session.execute(delete(PendingSignIn).where(PendingSignIn.user_id == user.id))
+
+
+# --- the requirement and its grace period -----------------------------------------------------------------
+
+
+def required_since(session: Session) -> datetime | None:
+    stored = session.get(ServiceSetting, REQUIRED_SETTING)
+    return datetime.fromisoformat(stored.value) if stored and stored.value else None
+
+
+def set_required(session: Session, required: bool, now: datetime) -> None:
+    value = now.isoformat() if required else ""
+    stored = session.get(ServiceSetting, REQUIRED_SETTING)
+    if stored is None:
+        session.add(ServiceSetting(key=REQUIRED_SETTING, value=value))
+    else:
+        stored.value = value
+
+
+@dataclass(frozen=True)
+class Requirement:
+    required: bool
+    grace_ends: datetime | None = None
+
+
+def requirement_for(session: Session, settings: Settings, user: User) -> Requirement:
+    """Whether `user` must have two-factor sign-in, and until when they may still sign in without it.
+
+    Staff must in production, and everywhere once a supervisor has required it. The grace period counts from
+    the latest of the account's creation, the requirement being switched on, and a supervisor's reset."""
+    if not user.is_staff:
+        return Requirement(False)
+    since = required_since(session)
+    if since is None and not settings.is_production:
+        return Requirement(False)
+    start = max(moment for moment in (user.created_at, since, user.two_factor_reset_at) if moment is not None)
+    return Requirement(True, start + timedelta(days=settings.two_factor_grace_days))
+
+
+# --- the half-signed-in state -----------------------------------------------------------------------------
+
+
+def _token_id(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_pending(session: Session, user: User, *, next_url: str, now: datetime) -> str:
+    session.execute(delete(PendingSignIn).where(PendingSignIn.created_at < now - timedelta(days=1)))
+    token = secrets.token_urlsafe(32)
+    session.add(PendingSignIn(id=_token_id(token), user_id=user.id, created_at=now, next_url=next_url[:300]))
+    return token
+
+
+def pending_user(session: Session, token: str | None, now: datetime) -> tuple[PendingSignIn, User] | None:
+    """The account a browser is half signed in to, if its password step is recent and the account active."""
+    if not token:
+        return None
+    pending = session.get(PendingSignIn, _token_id(token))
+    if pending is None:
+        return None
+    user = session.get(User, pending.user_id)
+    if (user is None or not user.active or not user.has_two_factor
+            or now - pending.created_at > timedelta(minutes=PENDING_SIGN_IN_MINUTES)):
+        return None
+    return pending, user
+
+
+def end_pending(session: Session, token: str) -> None:
+    session.execute(delete(PendingSignIn).where(PendingSignIn.id == _token_id(token)))

@@ -1,0 +1,296 @@
+"""Two-factor sign-in for counselors and supervisors: enrolment with a QR code drawn on the server, ten
+one-time recovery codes, sign-in in two steps, a supervisor's requirement and reset, and the grace period in
+production. Time is pinned, and the expected codes are computed with pyotp for the pinned moment."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pyotp
+import pytest
+import time_machine
+from sqlalchemy import select
+
+from server.accounts import service
+from server.accounts.demo import DEMO_PASSWORD
+from server.accounts.models import RecoveryCode, User
+from server.models import AuditEntry
+from tests.conftest import post_form, sign_in
+
+START = datetime(2026, 12, 2, 1, 0, 10, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock():
+    with time_machine.travel(START, tick=False) as traveller:
+        yield traveller
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def secret_on(page: str) -> str:
+    match = re.search(r'name="secret" value="([A-Z2-7]+)"', page)
+    assert match, "no secret on the enrolment page"
+    return match.group(1)
+
+
+def enrol(client) -> tuple[str, list[str]]:
+    """Enrol the signed-in client's account; returns the secret and the recovery codes shown."""
+    secret = secret_on(client.get("/akun/dua-langkah").text)
+    response = post_form(client, "/akun/dua-langkah", {"secret": secret, "code": pyotp.TOTP(secret).at(now())},
+                         token_from="/akun")
+    assert response.status_code == 200, response.text
+    codes = re.findall(r"<li>([A-Z0-9]{5}-[A-Z0-9]{5})</li>", response.text)
+    return secret, codes
+
+
+def password_step(client, username: str = "konselor", lanjut: str = ""):
+    return post_form(client, "/masuk", {"username": username, "password": DEMO_PASSWORD, "lanjut": lanjut},
+                     follow_redirects=False)
+
+
+def code_step(client, code: str):
+    return post_form(client, "/masuk/kode", {"code": code}, follow_redirects=False)
+
+
+def audited(db, action: str) -> list[AuditEntry]:
+    return list(db.execute(select(AuditEntry).where(AuditEntry.action == action)).scalars())
+
+
+def test_the_enrolment_page_draws_the_qr_code_inline_and_shows_the_secret_as_text(as_user, clock):
+    response = as_user("konselor").get("/akun/dua-langkah")
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
+    secret = secret_on(response.text)
+    assert re.search(r'<svg[^>]*class="qr"', response.text)
+    assert "<img" not in response.text
+    assert " ".join(secret[i:i + 4] for i in range(0, 32, 4)) in response.text
+    assert "Pindai kode QR" in response.text
+
+
+def test_enrolment_needs_a_current_code_and_keeps_the_secret_when_the_code_is_wrong(as_user, db, clock):
+    client = as_user("konselor")
+    secret = secret_on(client.get("/akun/dua-langkah").text)
+    wrong = post_form(client, "/akun/dua-langkah", {"secret": secret, "code": "000000"}, token_from="/akun")
+    assert wrong.status_code == 422
+    assert "Kode tidak cocok." in wrong.text
+    assert secret_on(wrong.text) == secret
+    assert not db.execute(select(User).where(User.username == "konselor")).scalar_one().has_two_factor
+
+
+def test_enrolment_shows_ten_recovery_codes_once_and_stores_them_hashed(as_user, db, clock):
+    client = as_user("konselor")
+    _secret, codes = enrol(client)
+    assert len(codes) == len(set(codes)) == 10
+    stored = db.execute(select(RecoveryCode.code_hash)).scalars().all()
+    assert len(stored) == 10 and not set(codes) & set(stored)
+    again = client.get("/akun/dua-langkah")
+    assert again.status_code == 200 and not any(code in again.text for code in codes)
+    assert "Kode cadangan yang belum dipakai: 10." in again.text
+    assert audited(db, "account.two_factor_enabled")
+
+
+def test_sign_in_takes_the_password_then_a_code_and_the_half_way_state_grants_nothing(as_user, make_client, clock):
+    enrol(as_user("konselor"))
+    clock.shift(60)
+    client = make_client()
+    first = password_step(client, lanjut="/kasus")
+    assert first.status_code == 303 and first.headers["location"] == "/masuk/kode"
+    for path in ("/akun", "/kasus", "/akun/dua-langkah"):
+        response = client.get(path, follow_redirects=False)
+        assert response.status_code == 303 and response.headers["location"].startswith("/masuk?"), path
+    page = client.get("/masuk/kode")
+    assert page.status_code == 200 and "aplikasi autentikator" in page.text
+
+
+def test_the_right_code_finishes_the_sign_in_and_goes_where_the_person_was_going(as_user, make_client, db, clock):
+    secret, _codes = enrol(as_user("konselor"))
+    clock.shift(60)
+    client = make_client()
+    password_step(client, lanjut="/kasus")
+    response = code_step(client, pyotp.TOTP(secret).at(now()))
+    assert response.status_code == 303 and response.headers["location"] == "/kasus"
+    assert client.get("/akun").status_code == 200
+    assert audited(db, "signin")[-1].detail == '{"second_step": "app"}'
+
+
+def test_a_code_is_accepted_one_step_late_but_not_two_and_never_twice(as_user, make_client, clock):
+    secret, _codes = enrol(as_user("konselor"))
+    totp = pyotp.TOTP(secret)
+    clock.shift(120)
+    client = make_client()
+    password_step(client)
+    assert code_step(client, totp.at(now() - timedelta(seconds=60))).status_code == 422
+    late = totp.at(now() - timedelta(seconds=30))
+    assert code_step(client, late).status_code == 303
+    again = make_client()
+    password_step(again)
+    response = code_step(again, late)
+    assert response.status_code == 422
+    assert "Kode salah atau sudah dipakai." in response.text
+
+
+def test_a_recovery_code_works_once_and_its_use_is_audited(as_user, make_client, db, clock):
+    _secret, codes = enrol(as_user("konselor"))
+    clock.shift(60)
+    client = make_client()
+    password_step(client)
+    assert code_step(client, codes[3].lower().replace("-", " ")).status_code == 303
+    entry = audited(db, "account.recovery_code_used")[-1]
+    assert '"left": 9' in entry.detail
+    other = make_client()
+    password_step(other)
+    assert code_step(other, codes[3]).status_code == 422
+
+
+def test_wrong_codes_slow_the_next_attempt_down_and_the_right_one_works_after_the_wait(as_user, make_client, app,
+                                                                                       clock):
+    settings = app.state.settings
+    secret, _codes = enrol(as_user("konselor"))
+    clock.shift(60)
+    client = make_client()
+    password_step(client)
+    for _ in range(settings.login_limit_per_account):
+        assert code_step(client, "000000").status_code == 422
+    waiting = code_step(client, pyotp.TOTP(secret).at(now()))
+    assert waiting.status_code == 429
+    assert f"coba lagi dalam {settings.login_delay_seconds} detik" in waiting.text
+    clock.shift(settings.login_delay_seconds)
+    assert code_step(client, pyotp.TOTP(secret).at(now())).status_code == 303
+
+
+def test_the_code_step_expires_and_needs_a_password_step(as_user, make_client, clock):
+    secret, _codes = enrol(as_user("konselor"))
+    stranger = make_client()
+    assert stranger.get("/masuk/kode", follow_redirects=False).headers["location"] == "/masuk"
+    assert code_step(stranger, pyotp.TOTP(secret).at(now())).status_code == 422
+    client = make_client()
+    password_step(client)
+    clock.shift(6 * 60)
+    response = code_step(client, pyotp.TOTP(secret).at(now()))
+    assert response.status_code == 422
+    assert "Waktu untuk memasukkan kode sudah habis." in response.text
+    assert client.get("/akun", follow_redirects=False).status_code == 303
+
+
+def test_only_counselors_and_supervisors_enrol(as_user):
+    assert as_user("guru").get("/akun/dua-langkah").status_code == 403
+
+
+def test_a_supervisor_can_require_two_factor_and_staff_are_sent_to_set_it_up(as_user, make_client, db, clock):
+    supervisor = as_user("supervisor")
+    response = post_form(supervisor, "/admin/layanan/dua-langkah", {"required": "ya"}, token_from="/admin/layanan",
+                         follow_redirects=False)
+    assert response.status_code == 303
+    assert "Wajib untuk semua konselor dan supervisor sejak" in supervisor.get("/admin/layanan").text
+    assert audited(db, "admin.two_factor_required")
+    counselor = password_step(make_client(), lanjut="/kasus")
+    assert counselor.status_code == 303 and counselor.headers["location"] == "/akun/dua-langkah"
+    teacher = password_step(make_client(), "guru", lanjut="/laporan-saya")
+    assert teacher.headers["location"] == "/laporan-saya"
+
+
+def test_a_supervisor_can_reset_a_staff_members_two_factor(as_user, make_client, db, clock):
+    counselor = as_user("konselor")
+    enrol(counselor)
+    person = db.execute(select(User).where(User.username == "konselor")).scalar_one()
+    supervisor = as_user("supervisor")
+    assert "Aktif sejak" in supervisor.get(f"/admin/pengguna/{person.id}").text
+    response = post_form(supervisor, f"/admin/pengguna/{person.id}/dua-langkah/atur-ulang", {},
+                         token_from="/admin/layanan", follow_redirects=False)
+    assert response.status_code == 303
+    assert audited(db, "admin.two_factor_reset")[-1].object_id == str(person.id)
+    assert counselor.get("/akun", follow_redirects=False).status_code == 303
+    assert db.execute(select(RecoveryCode)).first() is None
+    assert password_step(make_client()).headers["location"] == "/"
+
+
+def test_a_supervisor_cannot_reset_their_own_two_factor(as_user, db):
+    supervisor = as_user("supervisor")
+    me = db.execute(select(User).where(User.username == "supervisor")).scalar_one()
+    response = post_form(supervisor, f"/admin/pengguna/{me.id}/dua-langkah/atur-ulang", {},
+                         token_from="/admin/layanan")
+    assert response.status_code == 422
+    assert "Minta supervisor lain." in response.text
+
+
+def test_one_can_turn_it_off_with_the_password_when_it_is_not_required(as_user, make_client, db, clock):
+    client = as_user("konselor")
+    enrol(client)
+    wrong = post_form(client, "/akun/dua-langkah/matikan", {"password": "bukan-ini-sandinya"}, token_from="/akun")
+    assert wrong.status_code == 422 and "Kata sandi salah." in wrong.text
+    right = post_form(client, "/akun/dua-langkah/matikan", {"password": DEMO_PASSWORD}, token_from="/akun",
+                      follow_redirects=False)
+    assert right.status_code == 303
+    assert audited(db, "account.two_factor_disabled")
+    assert sign_in(make_client(), "konselor")
+
+
+# --- the grace period in production, through the service with `now=` --------------------------------------
+
+
+@pytest.fixture
+def production(settings):
+    return replace(settings, env="production")
+
+
+def counselor(db) -> User:
+    return db.execute(select(User).where(User.username == "konselor")).scalar_one()
+
+
+def test_in_production_staff_without_it_are_signed_in_and_sent_to_set_it_up_within_the_grace_period(db, production):
+    moment = counselor(db).created_at + timedelta(days=production.two_factor_grace_days - 1)
+    result = service.sign_in(db, production, username="konselor", password=DEMO_PASSWORD, ip="t", now=moment)
+    assert result.user is not None and result.enrol
+
+
+def test_in_production_staff_without_it_are_refused_after_the_grace_period_and_told_whom_to_ask(db, production):
+    moment = counselor(db).created_at + timedelta(days=production.two_factor_grace_days, seconds=1)
+    result = service.sign_in(db, production, username="konselor", password=DEMO_PASSWORD, ip="t", now=moment)
+    assert result.user is None and result.refused
+    assert "Minta supervisor layanan mengatur ulang verifikasi dua langkah" in result.error
+    assert db.execute(select(AuditEntry).where(AuditEntry.action == "signin.two_factor_missing")).first()
+    teacher = service.sign_in(db, production, username="guru", password=DEMO_PASSWORD, ip="t", now=moment)
+    assert teacher.user is not None and not teacher.enrol
+
+
+def test_a_reset_or_a_new_requirement_starts_a_new_grace_period(db, production):
+    from server.accounts import two_factor
+
+    late = counselor(db).created_at + timedelta(days=100)
+    two_factor.set_required(db, True, late)
+    within = service.sign_in(db, production, username="konselor", password=DEMO_PASSWORD, ip="t",
+                             now=late + timedelta(days=1))
+    assert within.user is not None and within.enrol
+    two_factor.disable(db, counselor(db), reset_at=late + timedelta(days=30))
+    after_reset = service.sign_in(db, production, username="konselor", password=DEMO_PASSWORD, ip="t",
+                                  now=late + timedelta(days=31))
+    assert after_reset.user is not None and after_reset.enrol
+
+
+def test_outside_production_demo_accounts_keep_signing_in_without_it(db, settings):
+    moment = counselor(db).created_at + timedelta(days=365)
+    result = service.sign_in(db, settings, username="konselor", password=DEMO_PASSWORD, ip="t", now=moment)
+    assert result.user is not None and not result.enrol
+
+
+def test_in_production_the_sign_in_page_refuses_them_after_the_grace_period_and_says_whom_to_ask(settings, db):
+    from litestar.testing import TestClient
+
+    from server.app import create_app
+    from server.notifications import push
+
+    production = replace(settings, env="production", secret_key="k" * 40, cookie_secure=True,
+                         vapid_private_key=push.generate_private_key())
+    later = counselor(db).created_at + timedelta(days=production.two_factor_grace_days, minutes=1)
+    with time_machine.travel(later, tick=False):
+        with TestClient(app=create_app(production), base_url="https://127.0.0.1:8000") as client:
+            response = post_form(client, "/masuk", {"username": "konselor", "password": DEMO_PASSWORD})
+            assert response.status_code == 403
+            assert "Minta supervisor layanan mengatur ulang verifikasi dua langkah akun Anda" in response.text
+            assert "bc_session" not in response.headers.get("set-cookie", "")
+            assert client.get("/akun", follow_redirects=False).status_code == 303

@@ -1,0 +1,81 @@
+"""Wrong PINs slow the next attempt on a code down instead of locking the code for its holder: the delay
+doubles up to a cap, an attempt inside the delay is refused unread and is not a guess, and the holder gets in
+with the right PIN once it is over. Time is pinned, so the seconds are exact."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+import time_machine
+
+from server.reports import service
+from tests.reports.conftest import audit_entries, submit_report
+from tests.reports.test_follow_up import open_case, other_pin
+
+START = datetime(2026, 12, 2, 1, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock():
+    with time_machine.travel(START, tick=False) as traveller:
+        yield traveller
+
+
+def guess_until_delayed(guesser, sent) -> None:
+    for _ in range(service.CODE_ATTEMPTS_PER_CODE):
+        assert open_case(guesser, sent.code, other_pin(sent.pin)).status_code == 422
+
+
+def test_the_holder_gets_in_with_the_right_pin_once_the_delay_is_over(client, make_client, clock):
+    sent = submit_report(client)
+    guess_until_delayed(make_client(), sent)
+    holder = make_client()
+    waiting = open_case(holder, sent.code, sent.pin)
+    assert waiting.status_code == 429
+    assert f"coba lagi dalam {service.CODE_BACKOFF.first_delay_seconds} detik" in waiting.text
+    clock.shift(service.CODE_BACKOFF.first_delay_seconds)
+    assert open_case(holder, sent.code, sent.pin).status_code == 303
+    assert holder.get("/cek/laporan").status_code == 200
+
+
+def test_the_delay_on_a_code_doubles_with_each_further_wrong_pin(client, make_client, clock):
+    first = service.CODE_BACKOFF.first_delay_seconds
+    sent = submit_report(client)
+    guesser = make_client()
+    guess_until_delayed(guesser, sent)
+    clock.shift(first)
+    assert open_case(guesser, sent.code, other_pin(sent.pin)).status_code == 422
+    assert f"coba lagi dalam {2 * first} detik" in open_case(guesser, sent.code, sent.pin).text
+    clock.shift(2 * first)
+    assert open_case(guesser, sent.code, other_pin(sent.pin)).status_code == 422
+    assert f"coba lagi dalam {4 * first} detik" in open_case(guesser, sent.code, sent.pin).text
+
+
+def test_an_attempt_inside_the_delay_is_not_checked_and_is_not_a_guess(client, make_client, db, clock):
+    first = service.CODE_BACKOFF.first_delay_seconds
+    sent = submit_report(client)
+    guesser = make_client()
+    guess_until_delayed(guesser, sent)
+    failed = len(audit_entries(db, "report.code_failed"))
+    for _ in range(10):
+        clock.shift(1)
+        response = open_case(guesser, sent.code, other_pin(sent.pin))
+        assert response.status_code == 429
+        assert "Terlalu banyak percobaan." in response.text
+    assert len(audit_entries(db, "report.code_failed")) == failed
+    clock.shift(first)
+    assert open_case(guesser, sent.code, other_pin(sent.pin)).status_code == 422
+    assert f"coba lagi dalam {2 * first} detik" in open_case(guesser, sent.code, sent.pin).text
+
+
+def test_a_guesser_cannot_keep_the_holder_out_longer_than_the_cap(client, make_client, clock):
+    cap = service.CODE_BACKOFF.max_delay_seconds
+    sent = submit_report(client)
+    guesser = make_client()
+    guess_until_delayed(guesser, sent)
+    for _ in range(10):
+        clock.shift(cap)
+        open_case(guesser, sent.code, other_pin(sent.pin))
+    clock.shift(cap)
+    assert open_case(make_client(), sent.code, sent.pin).status_code == 303
