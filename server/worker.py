@@ -26,31 +26,44 @@ log = logging.getLogger("bintang.worker")
 
 def make_sender(settings: Settings, session: object = None) -> Sender:
     return Sender(load_vapid(settings), settings.vapid_subject, timeout=settings.push_timeout_seconds,
-                  session=session)
+                  session=session, allowed_hosts=settings.push_allowed_hosts, secret_key=settings.secret_key)
 
 
-def tick(engine: Engine, sender: Sender, settings: Settings, *, worker: str | None = None) -> dispatcher.Stats:
-    """One round: let lapsed holds go (their requesters hear of it), then send everything that is due."""
-    with Session(engine, expire_on_commit=False) as session:
-        expired = appointments.expire_unanswered(session)
-        session.commit()
-    if expired:
-        log.info("worker: %d unanswered request(s) expired", len(expired))
+def tick(engine: Engine, sender: Sender, settings: Settings, *, worker: str | None = None,
+         lane: str | None = None) -> dispatcher.Stats:
+    """One round: let lapsed holds go (their requesters hear of it), then send everything that is due (of
+    `lane` only, when given; the urgent lane leaves the holds to the other)."""
+    if lane != "urgent":
+        with Session(engine, expire_on_commit=False) as session:
+            expired = appointments.expire_unanswered(session)
+            session.commit()
+        if expired:
+            log.info("worker: %d unanswered request(s) expired", len(expired))
     return dispatcher.drain(engine, sender, worker=worker, lease_seconds=settings.dispatch_lease_seconds,
-                            max_attempts=settings.push_max_attempts)
+                            max_attempts=settings.push_max_attempts, lane=lane)
+
+
+def _lane(stop: threading.Event, engine: Engine, sender: Sender, settings: Settings, worker: str, lane: str) -> None:
+    while not stop.is_set():
+        try:
+            tick(engine, sender, settings, worker=worker, lane=lane)
+        except Exception:
+            log.exception("worker: a round of the %s lane failed; trying again in %.0f s", lane,
+                          settings.dispatch_interval_seconds)
+        stop.wait(settings.dispatch_interval_seconds)
 
 
 def run_until(stop: threading.Event, engine: Engine, settings: Settings) -> None:
-    """The `bintang worker` loop: a round every DISPATCH_INTERVAL_SECONDS until `stop` is set."""
+    """The `bintang worker` loop: a round every DISPATCH_INTERVAL_SECONDS until `stop` is set, in two lanes that
+    never wait for each other: urgent jobs in a thread of their own, everything else in this one."""
     sender = make_sender(settings)
     worker = dispatcher.worker_name()
     log.info("worker %s started", worker)
-    while not stop.is_set():
-        try:
-            tick(engine, sender, settings, worker=worker)
-        except Exception:
-            log.exception("worker: a round failed; trying again in %.0f s", settings.dispatch_interval_seconds)
-        stop.wait(settings.dispatch_interval_seconds)
+    urgent = threading.Thread(target=_lane, args=(stop, engine, sender, settings, worker, "urgent"),
+                              name="bintang-dispatcher-urgent", daemon=True)
+    urgent.start()
+    _lane(stop, engine, sender, settings, worker, "normal")
+    urgent.join(settings.push_timeout_seconds + 5)
     log.info("worker %s stopped", worker)
 
 
@@ -70,4 +83,4 @@ async def inline_dispatcher(app: Litestar) -> AsyncIterator[None]:
     finally:
         stop.set()
         # A send in flight ends within its timeout; a job left `sending` is taken again when its lease runs out.
-        await asyncio.to_thread(thread.join, settings.push_timeout_seconds + 5)
+        await asyncio.to_thread(thread.join, 2 * settings.push_timeout_seconds + 5)
