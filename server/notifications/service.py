@@ -220,6 +220,9 @@ def failure_cause(last_error: str) -> str:
                      "sambungan internet server.", n=tries)
         return _("Layanan push perangkat sibuk atau sedang bermasalah, juga setelah %(n)s kali dicoba.", n=tries)
     refused = last_error.removeprefix("refused: ")
+    if refused.startswith("endpoint refused:"):  # push.py: the endpoint names a host that is not public
+        return _("Perangkat ini mendaftar dengan alamat yang bukan layanan push publik, jadi tidak dikirimi dan "
+                 "dihapus dari daftar perangkat.")
     if refused == "unusable subscription keys":
         return _("Kunci langganan perangkat ini tidak bisa dipakai. Pemilik perangkat perlu menyalakan "
                  "pemberitahuan lagi.")
