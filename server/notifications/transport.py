@@ -288,6 +288,9 @@ class PushTransport:
     def _connect(self, target: Target, address: str, deadline: float,
                  watchdog: _Watchdog) -> http.client.HTTPConnection:
         sock = self.open(address, target.port, max(0.001, deadline - time.monotonic()))
+        # As http.client's own connect() does: headers and body go in two writes, and Nagle would hold the second
+        # until the first is acknowledged (a delayed ACK: some 40 ms a message).
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         watchdog.watch(sock)
         if target.scheme == "https":
             try:

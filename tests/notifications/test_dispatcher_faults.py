@@ -459,8 +459,9 @@ def test_a_renamed_service_is_named_in_every_push_in_the_devices_language(db, en
     news_for(db)
     dispatch(NOW)
     sent = {request.url: request.data for request in transport.requests}
-    assert indonesian.read(sent[ENDPOINT]) == {"title": "Sahabat Anak", "body": "Sahabat Anak: ada kabar baru untuk Anda",
-                                               "url": "/kasus/7", "tag": sender.topic("report-7-staff", ENDPOINT)}
+    assert indonesian.read(sent[ENDPOINT]) == {
+        "title": "Sahabat Anak", "body": "Sahabat Anak: ada kabar baru untuk Anda", "url": "/kasus/7",
+        "tag": sender.topic("report-7-staff", ENDPOINT)}
     assert english.read(sent[ENDPOINT + "-en"])["body"] == "Sahabat Anak: there is news for you"
 
 

@@ -186,5 +186,6 @@ def test_a_job_whose_only_device_is_refused_fails_with_the_reason_and_the_device
 
     job = dispatch_news(db, engine, settings, transport)
 
-    assert (job.status, job.last_error) == (JobStatus.FAILED, "refused: endpoint refused: endpoint address is not public")
+    assert job.status == JobStatus.FAILED
+    assert job.last_error == "refused: endpoint refused: endpoint address is not public"
     assert transport.requests == [] and subscriptions(db) == []

@@ -37,7 +37,8 @@ def phones(db) -> dict[str, Phone]:  # noqa: ANN001
     return phones
 
 
-def alert(db, engine, settings, topic: str, *, secret_key: str | None = None) -> dict[str, tuple[str, str]]:  # noqa: ANN001
+def alert(db, engine, settings, topic: str, *,  # noqa: ANN001
+          secret_key: str | None = None) -> dict[str, tuple[str, bytes]]:
     """Enqueue an emergency alert with `topic` to the counselor and send it; returns, per endpoint, the Topic
     header on the wire and the tag in the message the device decrypts."""
     outbox.enqueue(db, "emergency_report", url="/kasus/7", topic=topic, user_ids=[person(db, "konselor").id],
