@@ -43,26 +43,37 @@ def tick(engine: Engine, sender: Sender, settings: Settings, *, worker: str | No
                             max_attempts=settings.push_max_attempts, lane=lane)
 
 
-def _lane(stop: threading.Event, engine: Engine, sender: Sender, settings: Settings, worker: str, lane: str) -> None:
-    while not stop.is_set():
-        try:
-            tick(engine, sender, settings, worker=worker, lane=lane)
-        except Exception:
-            log.exception("worker: a round of the %s lane failed; trying again in %.0f s", lane,
-                          settings.dispatch_interval_seconds)
-        stop.wait(settings.dispatch_interval_seconds)
+def _urgent_lane(stop: threading.Event, engine: Engine, sender: Sender, settings: Settings, worker: str) -> None:
+    lane = dispatcher.UrgentLane(engine, sender, worker=worker, lease_seconds=settings.dispatch_lease_seconds,
+                                 max_attempts=settings.push_max_attempts)
+    try:
+        while not stop.is_set():
+            try:
+                lane.round()
+            except Exception:
+                log.exception("worker: a round of the urgent lane failed; trying again in %.0f s",
+                              settings.dispatch_interval_seconds)
+            stop.wait(settings.dispatch_interval_seconds)
+    finally:
+        lane.close()
 
 
 def run_until(stop: threading.Event, engine: Engine, settings: Settings) -> None:
     """The `bintang worker` loop: a round every DISPATCH_INTERVAL_SECONDS until `stop` is set, in two lanes that
-    never wait for each other: urgent jobs in a thread of their own, everything else in this one."""
+    never wait for each other: urgent jobs in a thread of their own (each sent as soon as it is claimed, see
+    dispatcher.UrgentLane), everything else in this one."""
     sender = make_sender(settings)
     worker = dispatcher.worker_name()
     log.info("worker %s started", worker)
-    urgent = threading.Thread(target=_lane, args=(stop, engine, sender, settings, worker, "urgent"),
+    urgent = threading.Thread(target=_urgent_lane, args=(stop, engine, sender, settings, worker),
                               name="bintang-dispatcher-urgent", daemon=True)
     urgent.start()
-    _lane(stop, engine, sender, settings, worker, "normal")
+    while not stop.is_set():
+        try:
+            tick(engine, sender, settings, worker=worker, lane="normal")
+        except Exception:
+            log.exception("worker: a round failed; trying again in %.0f s", settings.dispatch_interval_seconds)
+        stop.wait(settings.dispatch_interval_seconds)
     urgent.join(settings.push_timeout_seconds + 5)
     log.info("worker %s stopped", worker)
 

@@ -10,9 +10,10 @@ runs out another claims them. Finishing a job is conditional on still holding it
 Every job ends `sent`, `no_device`, `cancelled` or `failed`; transient trouble (429, 5xx, timeouts) puts it
 back to `pending` with a later `due_at` until `max_attempts` claims have been used.
 
-Urgent jobs (urgency `high`: emergencies, the last reminder) have a lane of their own (`lane="urgent"`), so that
-no send of an ordinary job, however slow its push service, stands before them; in that lane the jobs of a batch
-are sent side by side, and within any job the person's devices are."""
+Urgent jobs (urgency `high`: emergencies, the last reminder) have a lane of their own (`lane="urgent"`,
+`UrgentLane`), so that no send of an ordinary job, however slow its push service, stands before them; in that
+lane each job is sent as soon as it is claimed, side by side with the others in flight, and within any job the
+person's devices are sent to side by side."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ import logging
 import os
 import socket
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -254,6 +255,16 @@ def _give_back(engine: Engine, job_id: int, worker: str, *, max_attempts: int, n
     return "retry" if ok else "lost"
 
 
+def _process_or_give_back(engine: Engine, sender: Sender, job_id: int, worker: str, *, max_attempts: int,
+                          lease_seconds: int, now: datetime | None, service_name: str) -> str:
+    try:
+        return process(engine, sender, job_id, worker, max_attempts=max_attempts, lease_seconds=lease_seconds,
+                       now=now, service_name=service_name)
+    except Exception:  # one bad job must not stop the others
+        log.exception("push: job %s could not be processed", job_id)
+        return _give_back(engine, job_id, worker, max_attempts=max_attempts, now=now or utcnow())
+
+
 def dispatch_once(engine: Engine, sender: Sender, *, worker: str | None = None, batch: int = 50,
                   lease_seconds: int = 60, max_attempts: int = 5, now: datetime | None = None,
                   lane: str | None = None) -> Stats:
@@ -269,12 +280,8 @@ def dispatch_once(engine: Engine, sender: Sender, *, worker: str | None = None, 
         service_name = service_info.load(session).service_name
 
     def one(job_id: int) -> str:
-        try:
-            return process(engine, sender, job_id, worker, max_attempts=max_attempts, lease_seconds=lease_seconds,
-                           now=now, service_name=service_name)
-        except Exception:  # one bad job must not stop the others
-            log.exception("push: job %s could not be processed", job_id)
-            return _give_back(engine, job_id, worker, max_attempts=max_attempts, now=now or utcnow())
+        return _process_or_give_back(engine, sender, job_id, worker, max_attempts=max_attempts,
+                                     lease_seconds=lease_seconds, now=now, service_name=service_name)
 
     if lane == "urgent" and len(ids) > 1:
         with ThreadPoolExecutor(max_workers=min(URGENT_SIDE_BY_SIDE, len(ids)),
@@ -286,6 +293,40 @@ def dispatch_once(engine: Engine, sender: Sender, *, worker: str | None = None, 
         name = {"retry": "retried", "lost": "lost"}.get(ended, str(ended))
         setattr(stats, name, getattr(stats, name) + 1)
     return stats
+
+
+class UrgentLane:
+    """The urgent jobs, each sent as soon as a round claims it, up to `side_by_side` at once: a slow push service
+    holds one place in the lane for at most its timeout, never the jobs claimed after it."""
+
+    def __init__(self, engine: Engine, sender: Sender, *, worker: str, lease_seconds: int = 60,
+                 max_attempts: int = 5, side_by_side: int = URGENT_SIDE_BY_SIDE) -> None:
+        self.engine, self.sender, self.worker = engine, sender, worker
+        self.lease_seconds, self.max_attempts, self.side_by_side = lease_seconds, max_attempts, side_by_side
+        self._pool = ThreadPoolExecutor(max_workers=side_by_side, thread_name_prefix="push-urgent")
+        self._in_flight: set[Future[str]] = set()
+
+    def round(self, now: datetime | None = None) -> int:
+        """Claim the urgent jobs that are due, as many as there is room for, and start sending them; returns how
+        many were claimed."""
+        self._in_flight = {future for future in self._in_flight if not future.done()}
+        room = self.side_by_side - len(self._in_flight)
+        if room <= 0:
+            return 0
+        ids = claim(self.engine, self.worker, batch=room, lease_seconds=self.lease_seconds, now=now, lane="urgent")
+        if not ids:
+            return 0
+        with Session(self.engine) as session:
+            service_name = service_info.load(session).service_name
+        for job_id in ids:
+            self._in_flight.add(self._pool.submit(_process_or_give_back, self.engine, self.sender, job_id, self.worker,
+                                                  max_attempts=self.max_attempts, lease_seconds=self.lease_seconds,
+                                                  now=now, service_name=service_name))
+        return len(ids)
+
+    def close(self) -> None:
+        """Wait for the sends in flight (each ends within its timeout)."""
+        self._pool.shutdown(wait=True)
 
 
 def drain(engine: Engine, sender: Sender, *, worker: str | None = None, batch: int = 50, lease_seconds: int = 60,

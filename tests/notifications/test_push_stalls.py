@@ -52,16 +52,18 @@ def test_a_push_service_that_dribbles_its_answer_is_given_up_when_the_timeout_ha
     assert len(slow.arrivals) == 1
 
 
+@pytest.mark.parametrize("urgency", ["normal", "high"])
 def test_an_emergency_alert_leaves_within_two_seconds_while_a_slow_push_service_holds_another_send(
-        db, engine, settings):
+        db, engine, settings, urgency):
     with local_push_service(dribble=2.0) as slow, local_push_service() as fast:
         settings = replace(settings, push_timeout_seconds=30.0, dispatch_interval_seconds=0.1,
                            push_allowed_hosts=(slow.host, fast.host))
         parent, counselor = person(db, "orangtua"), person(db, "konselor")
         db.add(Phone().subscription(slow.endpoint("parent"), user_id=parent.id))
         db.add(Phone().subscription(fast.endpoint("counselor"), user_id=counselor.id))
+        # Something ordinary, or another urgent alert, to a device whose push service dribbles its answer.
         [news] = outbox.enqueue(db, "case_status", url="/laporan-saya/7", topic="report-7-reporter",
-                                user_ids=[parent.id])
+                                user_ids=[parent.id], urgency=urgency)
         db.commit()
         stop = threading.Event()
         dispatcher_thread = threading.Thread(target=worker.run_until, args=(stop, engine, settings), daemon=True)
