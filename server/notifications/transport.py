@@ -194,12 +194,12 @@ class PushTransport:
         self._idle: dict[tuple[str, str, int], list[_Kept]] = {}
         self._lock = threading.Lock()
 
-    def resolve(self, target: Target, deadline: float) -> str:
-        """The address to connect to: for a host not listed in PUSH_ALLOWED_HOSTS, every address its name has
-        must be public (a name with one private address among public ones may be answered with that one)."""
+    def resolve(self, target: Target, deadline: float) -> list[str]:
+        """The addresses to connect to, in order: for a host not listed in PUSH_ALLOWED_HOSTS, every address its
+        name has must be public (a name with one private address among public ones is refused)."""
         literal = _address_literal(target.host)
         if literal is not None:
-            return str(literal)
+            return [str(literal)]
         future = self._resolver.submit(self.lookup, target.host, target.port)
         try:
             addresses = future.result(timeout=max(0.0, deadline - time.monotonic()))
@@ -209,7 +209,7 @@ class PushTransport:
             raise OSError("name has no address")
         if not target.allowed and not all(is_public(ipaddress.ip_address(a.split("%")[0])) for a in addresses):
             raise EndpointRefused("endpoint host resolves to an address that is not public")
-        return addresses[0]
+        return addresses
 
     def open(self, address: str, port: int, timeout: float) -> socket.socket:
         return socket.create_connection((address, port), timeout=timeout)
@@ -285,9 +285,15 @@ class PushTransport:
                 connection.close()
                 raise
 
-    def _connect(self, target: Target, address: str, deadline: float,
+    def _connect(self, target: Target, addresses: list[str], deadline: float,
                  watchdog: _Watchdog) -> http.client.HTTPConnection:
-        sock = self.open(address, target.port, max(0.001, deadline - time.monotonic()))
+        for index, address in enumerate(addresses):  # the checked addresses only, in the resolver's order
+            try:
+                sock = self.open(address, target.port, max(0.001, deadline - time.monotonic()))
+                break
+            except OSError:
+                if index == len(addresses) - 1 or watchdog.fired or time.monotonic() >= deadline:
+                    raise
         # As http.client's own connect() does: headers and body go in two writes, and Nagle would hold the second
         # until the first is acknowledged (a delayed ACK: some 40 ms a message).
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
