@@ -41,6 +41,8 @@ NOT_PUBLIC = [
     "https://[ff02::1]/send/1",
     "https://[::ffff:127.0.0.1]/send/1",
     "https://[::ffff:10.0.0.1]/send/1",
+    "https://[2002:7f00:1::]/send/1",  # 6to4 of 127.0.0.1
+    "https://[64:ff9b::a00:1]/send/1",  # NAT64 of 10.0.0.1
     "https://2130706433/send/1",  # 127.0.0.1 written as one number
     "https://0x7f.1/send/1",
     "https://localhost/send/1",
