@@ -44,7 +44,7 @@ from server.appointments.models import Appointment, AppointmentStatus, ServiceTy
 from server.db import make_engine
 from server.notifications import dispatcher
 from server.notifications.models import JobStatus, NotificationJob, PushSubscription
-from server.notifications.push import Device, load_vapid, payload, public_key
+from server.notifications.push import Device, load_vapid, opaque_topic, payload, public_key, topic_key
 from server.settings import Settings
 from tests.pushservice import Client, PushService, push_service
 
@@ -118,7 +118,9 @@ def fill(engine, push: PushService, settings: Settings, count: int) -> list[Mess
                              object_type="appointment", object_id=appointment_id, object_version=version,
                              status=JobStatus.PENDING, due_at=now - timedelta(seconds=count - n), created_at=now,
                              attempts=0, last_error="", claimed_by=""))
-            messages.append(Message(device_of[user_id], payload(KIND, url, topic, "id"), topic,
+            # What the dispatcher puts on the wire: the topic as the keyed hash for this device (push.opaque_topic).
+            tag = opaque_topic(topic_key(settings.secret_key), topic, device_of[user_id].endpoint)
+            messages.append(Message(device_of[user_id], payload(KIND, url, tag, "id"), tag,
                                     dispatcher.ttl_for(starts_at, now)))
         connection.execute(insert(NotificationJob), jobs)
     return messages
@@ -166,7 +168,8 @@ def main(argv: list[str] | None = None) -> None:
 
     with tempfile.TemporaryDirectory() as tmp, push_service() as push:
         url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
-        settings = replace(Settings(), database_url=url, data_dir=Path(tmp) / "var", dispatcher="off")
+        settings = replace(Settings(), database_url=url, data_dir=Path(tmp) / "var", dispatcher="off",
+                           push_allowed_hosts=(push.host,))
         engine = make_engine(url)
         started = time.perf_counter()
         messages = fill(engine, push, settings, args.messages)

@@ -54,6 +54,8 @@ class Settings:
     dispatch_lease_seconds: int = 60
     push_timeout_seconds: float = 10.0
     push_max_attempts: int = 5
+    # host or host:port entries a push endpoint may name besides public https hosts (a local test push service).
+    push_allowed_hosts: tuple[str, ...] = ()
     reminder_hours: tuple[int, ...] = (24, 1)
 
     @property
@@ -113,6 +115,7 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
             dispatch_lease_seconds=int(get("DISPATCH_LEASE_SECONDS", defaults.dispatch_lease_seconds)),
             push_timeout_seconds=float(get("PUSH_TIMEOUT_SECONDS", defaults.push_timeout_seconds)),
             push_max_attempts=int(get("PUSH_MAX_ATTEMPTS", defaults.push_max_attempts)),
+            push_allowed_hosts=tuple(h.strip().lower() for h in get("PUSH_ALLOWED_HOSTS", "").split(",") if h.strip()),
             reminder_hours=tuple(
                 sorted({int(h) for h in get("REMINDER_HOURS", "24,1").split(",") if h.strip()}, reverse=True)
             ),

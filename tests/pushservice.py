@@ -58,6 +58,11 @@ class PushService:
         self.base_url = base_url
         self.http = httpx.Client(base_url=base_url, timeout=10.0)
 
+    @property
+    def host(self) -> str:
+        """host:port, as PUSH_ALLOWED_HOSTS must list it for the app to send here."""
+        return self.base_url.removeprefix("http://")
+
     def subscribe(self, application_server_key: str) -> Client:
         # userVisibleOnly is the string "true": the service refuses a JSON boolean.
         response = self.http.post("/subscribe", json={"userVisibleOnly": "true",

@@ -8,13 +8,20 @@ single write lock, which serialises claims. A dispatcher that dies leaves its jo
 runs out another claims them. Finishing a job is conditional on still holding it.
 
 Every job ends `sent`, `no_device`, `cancelled` or `failed`; transient trouble (429, 5xx, timeouts) puts it
-back to `pending` with a later `due_at` until `max_attempts` claims have been used."""
+back to `pending` with a later `due_at` until `max_attempts` claims have been used.
+
+Urgent jobs (urgency `high`: emergencies, the last reminder) have a lane of their own (`lane="urgent"`,
+`UrgentLane`), so that no send of an ordinary job, however slow its push service, stands before them; in that
+lane each job is sent as soon as it is claimed, side by side with the others in flight, and within any job the
+person's devices are sent to side by side."""
 
 from __future__ import annotations
 
 import logging
 import os
 import socket
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -32,6 +39,9 @@ MAX_TTL = 24 * 3600
 MIN_TTL = 60
 BACKOFF_FIRST = 30.0
 BACKOFF_MAX = 3600.0
+URGENT = "high"
+LANES = ("urgent", "normal")
+URGENT_SIDE_BY_SIDE = 16  # jobs of the urgent lane sent at once
 
 
 def worker_name() -> str:
@@ -54,8 +64,9 @@ class Stats:
 
 
 def claim(engine: Engine, worker: str, *, batch: int = 50, lease_seconds: int = 60,
-          now: datetime | None = None) -> list[int]:
-    """Take up to `batch` due jobs (or jobs whose lease ran out) for `worker`; returns their ids."""
+          now: datetime | None = None, lane: str | None = None) -> list[int]:
+    """Take up to `batch` due jobs (or jobs whose lease ran out) for `worker`; returns their ids. `lane`
+    'urgent' takes only urgent jobs, 'normal' only the others, None any."""
     now = now or clock.now()
     due = (
         select(NotificationJob.id)
@@ -66,6 +77,11 @@ def claim(engine: Engine, worker: str, *, batch: int = 50, lease_seconds: int = 
         .order_by(NotificationJob.due_at, NotificationJob.id)
         .limit(batch)
     )
+    if lane is not None:
+        if lane not in LANES:
+            raise ValueError(f"no lane {lane!r}")
+        urgent = NotificationJob.urgency == URGENT
+        due = due.where(urgent if lane == "urgent" else ~urgent)
     if engine.dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
     statement = (
@@ -153,18 +169,17 @@ def process(engine: Engine, sender: Sender, job_id: int, worker: str, *, max_att
         return JobStatus.NO_DEVICE if _finish(engine, job_id, worker, status=JobStatus.NO_DEVICE) else "lost"
 
     ttl = ttl_for(event_at, now)
-    outcomes: list[tuple[PushSubscription, Outcome]] = []
-    for device in devices:
-        message = payload(kind, url, topic, device.language, service_name)
-        outcome = sender.send(Device(device.endpoint, device.p256dh, device.auth), message, ttl=ttl, urgency=urgency,
-                              topic=topic)
-        outcomes.append((device, outcome))
+    outcomes = list(zip(devices, _send_to_each(sender, devices, kind, url, topic, urgency, ttl, service_name),
+                        strict=True))
 
-    gone = [device.id for device, outcome in outcomes if outcome.gone]
+    for device, outcome in outcomes:
+        if outcome.blocked:
+            log.warning("push: job %s: subscription %s removed: %s", job_id, device.id, outcome.reason)
+    gone = [device.id for device, outcome in outcomes if outcome.gone or outcome.blocked]
     if gone:
         with engine.begin() as connection:
             connection.execute(delete(PushSubscription).where(PushSubscription.id.in_(gone)))
-        log.info("push: job %s removed %d expired subscription(s)", job_id, len(gone))
+        log.info("push: job %s removed %d expired or refused subscription(s)", job_id, len(gone))
     delivered = [o for _d, o in outcomes if o.delivered]
     transient = [o for _d, o in outcomes if o.transient]
     refused = [o for _d, o in outcomes if not (o.delivered or o.gone or o.transient)]
@@ -195,6 +210,36 @@ def process(engine: Engine, sender: Sender, job_id: int, worker: str, *, max_att
     return JobStatus.NO_DEVICE if _finish(engine, job_id, worker, status=JobStatus.NO_DEVICE) else "lost"
 
 
+def _send_to_each(sender: Sender, devices: list[PushSubscription], kind: str, url: str, topic: str, urgency: str,
+                  ttl: int, service_name: str) -> list[Outcome]:
+    """One message to each device, side by side: one slow push service does not hold up the person's others."""
+
+    def send(device: PushSubscription) -> Outcome:
+        tag = sender.topic(topic, device.endpoint)
+        message = payload(kind, url, tag, device.language, service_name)
+        return sender.send(Device(device.endpoint, device.p256dh, device.auth), message, ttl=ttl, urgency=urgency,
+                           topic=tag)
+
+    if len(devices) == 1:
+        return [send(devices[0])]
+    outcomes: list[Outcome | None] = [None] * len(devices)
+
+    def send_into(index: int) -> None:
+        try:
+            outcomes[index] = send(devices[index])
+        except Exception:  # recorded as a failed send of this device, not the end of the job
+            log.exception("push: a send failed unexpectedly")
+            outcomes[index] = Outcome(0, reason="internal error")
+
+    threads = [threading.Thread(target=send_into, args=(index,), name="push-send") for index in range(1, len(devices))]
+    for thread in threads:
+        thread.start()
+    send_into(0)
+    for thread in threads:
+        thread.join()
+    return [outcome or Outcome(0, reason="internal error") for outcome in outcomes]
+
+
 def _give_back(engine: Engine, job_id: int, worker: str, *, max_attempts: int, now: datetime) -> str:
     """After an unexpected error: try again later like a 5xx, and fail after the last try, never loop for ever."""
     with Session(engine) as session:
@@ -209,36 +254,87 @@ def _give_back(engine: Engine, job_id: int, worker: str, *, max_attempts: int, n
     return "retry" if ok else "lost"
 
 
+def _process_or_give_back(engine: Engine, sender: Sender, job_id: int, worker: str, *, max_attempts: int,
+                          lease_seconds: int, now: datetime | None, service_name: str) -> str:
+    try:
+        return process(engine, sender, job_id, worker, max_attempts=max_attempts, lease_seconds=lease_seconds,
+                       now=now, service_name=service_name)
+    except Exception:  # one bad job must not stop the others
+        log.exception("push: job %s could not be processed", job_id)
+        return _give_back(engine, job_id, worker, max_attempts=max_attempts, now=now or clock.now())
+
+
 def dispatch_once(engine: Engine, sender: Sender, *, worker: str | None = None, batch: int = 50,
-                  lease_seconds: int = 60, max_attempts: int = 5, now: datetime | None = None) -> Stats:
-    """Claim one batch and send it. Returns what happened; `claimed` is 0 when nothing was due."""
+                  lease_seconds: int = 60, max_attempts: int = 5, now: datetime | None = None,
+                  lane: str | None = None) -> Stats:
+    """Claim one batch (of `lane`, or of any job) and send it. Returns what happened; `claimed` is 0 when nothing
+    was due. The urgent lane sends its batch's jobs side by side, the others one after another."""
     worker = worker or worker_name()
     stats = Stats()
-    ids = claim(engine, worker, batch=batch, lease_seconds=lease_seconds, now=now)
+    ids = claim(engine, worker, batch=batch, lease_seconds=lease_seconds, now=now, lane=lane)
     stats.claimed = len(ids)
     if not ids:
         return stats
     with Session(engine) as session:  # once a batch: a supervisor may rename the service at any time
         service_name = service_info.load(session).service_name
-    for job_id in ids:
-        try:
-            ended = process(engine, sender, job_id, worker, max_attempts=max_attempts, lease_seconds=lease_seconds,
-                            now=now, service_name=service_name)
-        except Exception:  # one bad job must not stop the others
-            log.exception("push: job %s could not be processed", job_id)
-            ended = _give_back(engine, job_id, worker, max_attempts=max_attempts, now=now or clock.now())
+
+    def one(job_id: int) -> str:
+        return _process_or_give_back(engine, sender, job_id, worker, max_attempts=max_attempts,
+                                     lease_seconds=lease_seconds, now=now, service_name=service_name)
+
+    if lane == "urgent" and len(ids) > 1:
+        with ThreadPoolExecutor(max_workers=min(URGENT_SIDE_BY_SIDE, len(ids)),
+                                thread_name_prefix="push-urgent") as pool:
+            endings = list(pool.map(one, ids))
+    else:
+        endings = [one(job_id) for job_id in ids]
+    for ended in endings:
         name = {"retry": "retried", "lost": "lost"}.get(ended, str(ended))
         setattr(stats, name, getattr(stats, name) + 1)
     return stats
 
 
+class UrgentLane:
+    """The urgent jobs, each sent as soon as a round claims it, up to `side_by_side` at once: a slow push service
+    holds one place in the lane for at most its timeout, never the jobs claimed after it."""
+
+    def __init__(self, engine: Engine, sender: Sender, *, worker: str, lease_seconds: int = 60,
+                 max_attempts: int = 5, side_by_side: int = URGENT_SIDE_BY_SIDE) -> None:
+        self.engine, self.sender, self.worker = engine, sender, worker
+        self.lease_seconds, self.max_attempts, self.side_by_side = lease_seconds, max_attempts, side_by_side
+        self._pool = ThreadPoolExecutor(max_workers=side_by_side, thread_name_prefix="push-urgent")
+        self._in_flight: set[Future[str]] = set()
+
+    def round(self, now: datetime | None = None) -> int:
+        """Claim the urgent jobs that are due, as many as there is room for, and start sending them; returns how
+        many were claimed."""
+        self._in_flight = {future for future in self._in_flight if not future.done()}
+        room = self.side_by_side - len(self._in_flight)
+        if room <= 0:
+            return 0
+        ids = claim(self.engine, self.worker, batch=room, lease_seconds=self.lease_seconds, now=now, lane="urgent")
+        if not ids:
+            return 0
+        with Session(self.engine) as session:
+            service_name = service_info.load(session).service_name
+        for job_id in ids:
+            self._in_flight.add(self._pool.submit(_process_or_give_back, self.engine, self.sender, job_id, self.worker,
+                                                  max_attempts=self.max_attempts, lease_seconds=self.lease_seconds,
+                                                  now=now, service_name=service_name))
+        return len(ids)
+
+    def close(self) -> None:
+        """Wait for the sends in flight (each ends within its timeout)."""
+        self._pool.shutdown(wait=True)
+
+
 def drain(engine: Engine, sender: Sender, *, worker: str | None = None, batch: int = 50, lease_seconds: int = 60,
-          max_attempts: int = 5, now: datetime | None = None) -> Stats:
-    """Dispatch until nothing is due."""
+          max_attempts: int = 5, now: datetime | None = None, lane: str | None = None) -> Stats:
+    """Dispatch until nothing (of `lane`) is due."""
     total = Stats()
     while True:
         stats = dispatch_once(engine, sender, worker=worker, batch=batch, lease_seconds=lease_seconds,
-                              max_attempts=max_attempts, now=now)
+                              max_attempts=max_attempts, now=now, lane=lane)
         total.add(stats)
         if stats.claimed == 0:
             return total

@@ -6,6 +6,9 @@ Nothing here knows about jobs; the dispatcher decides what to send and what a re
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
+import http.client
 import json
 import logging
 import os
@@ -21,6 +24,8 @@ from py_vapid import Vapid02
 from pywebpush import WebPusher
 
 from server import clock, i18n
+from server.notifications.transport import EndpointRefused, PushTimeout, PushTransport, check_endpoint, \
+    parse_allowed_hosts
 from server.service_info import ServiceInfo
 from server.settings import Settings
 
@@ -82,6 +87,20 @@ def payload(kind: str, url: str, tag: str, language: str, service_name: str = DE
                       separators=(",", ":")).encode()
 
 
+def topic_key(secret_key: str) -> bytes:
+    """The key topics are hashed with: derived from SECRET_KEY for this use only."""
+    return hmac.new(secret_key.encode(), b"bintang-ceria push topic", hashlib.sha256).digest()
+
+
+def opaque_topic(key: bytes, topic: str, endpoint: str) -> str:
+    """What a push service and the device see of a job's topic ('report-7-urgent'): a keyed hash, the same for
+    every message about the same thing to the same device (so the newer replaces the older), telling nothing of
+    what the thing is, and not the same on two devices (a push service cannot link them by it). 24 bytes of
+    HMAC-SHA256 in base64url: 32 characters, RFC 8030's limit for Topic."""
+    digest = hmac.new(key, f"{endpoint}\n{topic}".encode(), hashlib.sha256).digest()
+    return _b64url(digest[:24])
+
+
 # --- one send -------------------------------------------------------------------------------------------------
 
 
@@ -95,7 +114,7 @@ class Device:
 @dataclass(frozen=True)
 class Outcome:
     """What a push service answered: `status` is 0 when no answer came (timeout, refused connection), -1 when
-    nothing could be sent to the device."""
+    nothing could be sent to the device, -2 when its endpoint names a host we do not connect to (not public)."""
 
     status: int
     retry_after: float | None = None
@@ -108,6 +127,10 @@ class Outcome:
     @property
     def gone(self) -> bool:
         return self.status in (404, 410)
+
+    @property
+    def blocked(self) -> bool:
+        return self.status == -2
 
     @property
     def transient(self) -> bool:
@@ -132,16 +155,20 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
 
 class Sender:
     """Sends to push services over one HTTP session (connections are kept), signing VAPID once per push service
-    origin and reusing the signature until shortly before it expires. `session` may be any object with
-    requests' `post()`, which is how tests put faults on the line."""
+    origin and reusing the signature until shortly before it expires. `timeout` bounds each request in all (see
+    transport.py), and only public hosts or PUSH_ALLOWED_HOSTS are sent to. `session` may be any object with
+    requests' `post()`, which is how tests put faults on the line (the endpoint is still checked before)."""
 
     SIGNATURE_SECONDS = 12 * 3600
 
-    def __init__(self, vapid: Vapid02, subject: str, *, timeout: float, session: Any = None) -> None:
+    def __init__(self, vapid: Vapid02, subject: str, *, timeout: float, session: Any = None,
+                 allowed_hosts: tuple[str, ...] = (), secret_key: str = "") -> None:
         self.vapid = vapid
         self.subject = subject
         self.timeout = timeout
-        self.session = session if session is not None else requests.Session()
+        self.allowed_hosts = parse_allowed_hosts(allowed_hosts)
+        self.session = session if session is not None else PushTransport(allowed_hosts)
+        self._topic_key = topic_key(secret_key)
         self._signatures: dict[str, tuple[float, dict[str, str]]] = {}
         self._lock = threading.Lock()
 
@@ -158,7 +185,16 @@ class Sender:
                 self._signatures[audience] = cached
         return dict(cached[1])
 
+    def topic(self, topic: str, endpoint: str) -> str:
+        """The Topic header and notification tag for a job's topic on this device (see opaque_topic)."""
+        return opaque_topic(self._topic_key, topic, endpoint)
+
     def send(self, device: Device, data: bytes, *, ttl: int, urgency: str, topic: str) -> Outcome:
+        """One message to one device; `topic` goes on the wire as it is (make it with `topic()`)."""
+        try:
+            check_endpoint(device.endpoint, self.allowed_hosts)
+        except EndpointRefused as exc:
+            return Outcome(-2, reason=f"endpoint refused: {exc}")
         headers = self._vapid_headers(device.endpoint)
         headers["Urgency"] = urgency
         headers["Topic"] = topic
@@ -169,9 +205,11 @@ class Sender:
             response = WebPusher(subscription, requests_session=self.session).send(
                 data, headers, ttl=max(1, ttl), timeout=self.timeout
             )
-        except requests.Timeout:
+        except EndpointRefused as exc:
+            return Outcome(-2, reason=f"endpoint refused: {exc}")
+        except (requests.Timeout, PushTimeout):
             return Outcome(0, reason="timeout")
-        except requests.RequestException as exc:
+        except (requests.RequestException, OSError, http.client.HTTPException) as exc:
             return Outcome(0, reason=f"connection: {type(exc).__name__}")
         except ValueError:
             # Keys that are no P-256 point (65 bytes pass the subscribe check) cannot be encrypted to, now or

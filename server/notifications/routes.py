@@ -47,10 +47,6 @@ def _owner_or_sign_in(request: Request, db: Session, state: State) -> service.Ow
     return owner
 
 
-def _allow_local(state: State) -> bool:
-    return not state.settings.is_production
-
-
 class NotificationController(Controller):
     path = "/notifikasi"
 
@@ -93,7 +89,8 @@ class PushController(Controller):
             return Response({"ok": False, "error": "not signed in"}, status_code=401)
         try:
             service.subscribe(db, owner, data, language=current_language(),
-                              user_agent=request.headers.get("user-agent", ""), allow_local=_allow_local(state))
+                              user_agent=request.headers.get("user-agent", ""),
+                              allowed_hosts=state.settings.push_allowed_hosts)
         except service.SubscriptionError as exc:
             return Response({"ok": False, "error": str(exc)}, status_code=422)
         db.commit()
@@ -112,7 +109,7 @@ class PushController(Controller):
         old = data.get("oldEndpoint")
         try:
             changed = isinstance(old, str) and service.change(db, old, data.get("subscription"),
-                                                               allow_local=_allow_local(state))
+                                                               allowed_hosts=state.settings.push_allowed_hosts)
         except service.SubscriptionError:
             return Response({"ok": False}, status_code=422)
         db.commit()

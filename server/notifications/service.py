@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import ipaddress
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import delete, func, or_, select, update
@@ -21,6 +19,7 @@ from sqlmodel import Session
 from server import clock
 from server.i18n import gettext as _
 from server.notifications.models import JobStatus, NotificationJob, PushSubscription
+from server.notifications.transport import EndpointRefused, check_endpoint, parse_allowed_hosts
 
 MAX_DEVICES = 10
 ENDPOINT_LIMIT = 1000
@@ -62,28 +61,19 @@ def _decode(value: object, size: int, name: str) -> str:
     return value
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def check_subscription(data: object, *, allow_local: bool) -> tuple[str, str, str]:
-    """(endpoint, p256dh, auth) from a PushSubscription's JSON, or SubscriptionError. Endpoints are https URLs
-    (a local http push service is let through outside production, for development and tests)."""
+def check_subscription(data: object, *, allowed_hosts: tuple[str, ...] = ()) -> tuple[str, str, str]:
+    """(endpoint, p256dh, auth) from a PushSubscription's JSON, or SubscriptionError. Endpoints are https URLs of
+    public hosts (transport.check_endpoint; the server connects there), or of a host in PUSH_ALLOWED_HOSTS."""
     if not isinstance(data, dict):
         raise SubscriptionError("not a subscription")
     endpoint = data.get("endpoint")
     keys = data.get("keys") if isinstance(data.get("keys"), dict) else {}
     if not isinstance(endpoint, str) or not 0 < len(endpoint) <= ENDPOINT_LIMIT:
         raise SubscriptionError("endpoint missing or too long")
-    parts = urlsplit(endpoint)
-    local = parts.scheme == "http" and allow_local and _is_loopback(parts.hostname or "")
-    if not parts.hostname or not (parts.scheme == "https" or local):
-        raise SubscriptionError("endpoint must be an https URL")
+    try:
+        check_endpoint(endpoint, parse_allowed_hosts(allowed_hosts))
+    except EndpointRefused as exc:
+        raise SubscriptionError(str(exc)) from exc
     p256dh = _decode(keys.get("p256dh"), 65, "p256dh")
     try:
         # A point on P-256, or nothing could ever be encrypted to this device.
@@ -106,9 +96,9 @@ def device_label(user_agent: str) -> str:
 
 
 def subscribe(session: Session, owner: Owner, data: object, *, language: str, user_agent: str,
-              allow_local: bool) -> PushSubscription:
+              allowed_hosts: tuple[str, ...] = ()) -> PushSubscription:
     """Add this device, or bring its existing row up to date (same endpoint): it now belongs to `owner`."""
-    endpoint, p256dh, auth = check_subscription(data, allow_local=allow_local)
+    endpoint, p256dh, auth = check_subscription(data, allowed_hosts=allowed_hosts)
     now = clock.now()
     row = session.execute(select(PushSubscription).where(PushSubscription.endpoint == endpoint)).scalar_one_or_none()
     if row is None:
@@ -128,13 +118,13 @@ def subscribe(session: Session, owner: Owner, data: object, *, language: str, us
     return row
 
 
-def change(session: Session, old_endpoint: str, data: object, *, allow_local: bool) -> bool:
+def change(session: Session, old_endpoint: str, data: object, *, allowed_hosts: tuple[str, ...] = ()) -> bool:
     """The browser replaced a subscription (`pushsubscriptionchange`): the new one inherits the old one's owner.
     Returns False when the old endpoint is unknown (nothing is created for a stranger)."""
     old = session.execute(select(PushSubscription).where(PushSubscription.endpoint == old_endpoint)).scalar_one_or_none()
     if old is None:
         return False
-    endpoint, p256dh, auth = check_subscription(data, allow_local=allow_local)
+    endpoint, p256dh, auth = check_subscription(data, allowed_hosts=allowed_hosts)
     if endpoint != old.endpoint:
         session.execute(delete(PushSubscription).where(PushSubscription.endpoint == endpoint))
     old.endpoint, old.p256dh, old.auth, old.last_seen_at = endpoint, p256dh, auth, clock.now()
@@ -230,6 +220,9 @@ def failure_cause(last_error: str) -> str:
                      "sambungan internet server.", n=tries)
         return _("Layanan push perangkat sibuk atau sedang bermasalah, juga setelah %(n)s kali dicoba.", n=tries)
     refused = last_error.removeprefix("refused: ")
+    if refused.startswith("endpoint refused:"):  # push.py: the endpoint names a host that is not public
+        return _("Perangkat ini mendaftar dengan alamat yang bukan layanan push publik, jadi tidak dikirimi dan "
+                 "dihapus dari daftar perangkat.")
     if refused == "unusable subscription keys":
         return _("Kunci langganan perangkat ini tidak bisa dipakai. Pemilik perangkat perlu menyalakan "
                  "pemberitahuan lagi.")

@@ -28,6 +28,7 @@ def test_supervisors_see_counts_by_state_and_why_something_failed(as_user, db):
     ("refused: 403 Forbidden", "Minta pengelola server memeriksa VAPID_PRIVATE_KEY"),
     ("refused: 400 Bad Request", "Layanan push menolak pesan ini."),
     ("refused: unusable subscription keys", "perlu menyalakan pemberitahuan lagi"),
+    ("refused: endpoint refused: endpoint address is not public", "bukan layanan push publik"),
     ("gave up after 5 tries: timeout", "tidak bisa dihubungi, juga setelah 5 kali dicoba"),
     ("gave up after 3 tries: connection: ConnectError", "tidak bisa dihubungi, juga setelah 3 kali dicoba"),
     ("gave up after 5 tries: 503 Service Unavailable", "sibuk atau sedang bermasalah, juga setelah 5 kali dicoba"),

@@ -172,7 +172,8 @@ class PushService(ThreadingHTTPServer):
         self.release = threading.Event()
         self.lock = threading.Lock()
         super().__init__(("127.0.0.1", 0), _PushHandler)
-        self.url = f"http://127.0.0.1:{self.server_address[1]}"
+        self.host = f"127.0.0.1:{self.server_address[1]}"  # as PUSH_ALLOWED_HOSTS must list it
+        self.url = f"http://{self.host}"
 
     def handle_error(self, request, client_address) -> None:  # noqa: ANN001
         # A killed dispatcher's connection goes away under the held request: that is the point, not an error.
@@ -318,7 +319,7 @@ def test_four_worker_processes_send_each_of_400_jobs_exactly_once(db, engine, wo
     service = push_service()
     paths = recipients_with_one_device(db, 400, service)
     # Readiness is read from each worker's "started" line (INFO), so the jobs appear while all four poll.
-    started = [workers.start(LOG_LEVEL="INFO") for _ in range(4)]
+    started = [workers.start(LOG_LEVEL="INFO", PUSH_ALLOWED_HOSTS=service.host) for _ in range(4)]
     wait_for(lambda: all("started" in workers.output(p) for p in started), "four workers to start", workers)
     ids = announce(db, list(paths))
 
@@ -339,7 +340,7 @@ def test_a_worker_killed_mid_send_leaves_its_jobs_to_the_next_once_the_lease_run
     service = push_service(hold_first=True)
     paths = recipients_with_one_device(db, 5, service)
     ids = announce(db, list(paths))
-    first = workers.start(DISPATCH_LEASE_SECONDS="2", PUSH_TIMEOUT_SECONDS="30")
+    first = workers.start(DISPATCH_LEASE_SECONDS="2", PUSH_TIMEOUT_SECONDS="30", PUSH_ALLOWED_HOSTS=service.host)
 
     wait_for(service.first_request.is_set, "the first worker to be sending", workers)
     in_flight = jobs_by_id(engine, ids)
@@ -351,7 +352,7 @@ def test_a_worker_killed_mid_send_leaves_its_jobs_to_the_next_once_the_lease_run
     first.wait()
     service.release.set()
 
-    second = workers.start(DISPATCH_LEASE_SECONDS="2")
+    second = workers.start(DISPATCH_LEASE_SECONDS="2", PUSH_ALLOWED_HOSTS=service.host)
     wait_for(all_final(engine, ids), "the second worker to send the jobs", workers)
     workers.stop()
 

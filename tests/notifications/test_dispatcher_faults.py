@@ -42,6 +42,12 @@ def answer(status: int, **headers: str) -> FakeResponse:
     return FakeResponse(status, headers, REASONS[status], text='{"reason": "as the push service says"}')
 
 
+@pytest.fixture(autouse=True)
+def at_now(pinned_clock) -> None:  # noqa: ANN001
+    """What the fixtures write is stamped at NOW too, as the dispatcher sees it."""
+    pinned_clock.move_to(NOW)
+
+
 @pytest.fixture
 def settings(settings):  # noqa: ANN001, ANN201
     return replace(settings, vapid_private_key=push.generate_private_key(), push_timeout_seconds=7.5)
@@ -153,24 +159,25 @@ def test_it_sends_an_accepted_job_once_signed_encrypted_with_the_jobs_headers(db
     assert request.url == ENDPOINT and request.timeout == 7.5
     headers = request.headers
     assert headers["ttl"] == "86400"  # nothing scheduled: a day
-    assert headers["urgency"] == "normal" and headers["topic"] == "report-7-staff"
+    assert headers["urgency"] == "normal" and headers["topic"] == sender.topic("report-7-staff", ENDPOINT)
     assert headers["content-encoding"] == "aes128gcm"
     assert headers["content-type"] == "application/octet-stream"
     _verify_vapid(headers["authorization"], sender.vapid, settings.vapid_subject)
     assert b"Bintang" not in request.data  # encrypted on the wire ...
     assert phone.read(request.data) == {  # ... and the phone reads the neutral message
         "title": "Bintang Ceria", "body": "Bintang Ceria: ada kabar baru untuk Anda", "url": "/kasus/7",
-        "tag": "report-7-staff"}
+        "tag": headers["topic"]}
     assert dispatch(NOW + timedelta(hours=1)).claimed == 0 and len(transport.requests) == 1
 
 
-def test_an_emergency_goes_out_with_high_urgency(db, engine, dispatch, transport):
+def test_an_emergency_goes_out_with_high_urgency(db, engine, dispatch, transport, sender):
     subscribe(db, username="konselor")
     job = news_for(db, "konselor", kind="emergency_report", urgency="high", topic="report-7-urgent")
     dispatch(NOW)
     assert job_now(engine, job.id).status == JobStatus.SENT
     [request] = transport.requests
-    assert (request.headers["urgency"], request.headers["topic"]) == ("high", "report-7-urgent")
+    assert request.headers["urgency"] == "high"
+    assert request.headers["topic"] == sender.topic("report-7-urgent", ENDPOINT)
 
 
 # --- appointments: TTL from the time left, urgency from the job, and the re-check before sending ------------
@@ -209,7 +216,7 @@ def jobs_of(engine, appointment: Appointment) -> dict[tuple[str, str], Notificat
 
 
 def test_appointment_pushes_live_until_the_session_at_most_a_day_and_the_1h_reminder_is_urgent(
-        db, engine, dispatch, transport, confirmed):
+        db, engine, dispatch, transport, sender, confirmed):
     subscribe(db)
     sent: dict[str, dict[str, str]] = {}
 
@@ -222,11 +229,13 @@ def test_appointment_pushes_live_until_the_session_at_most_a_day_and_the_1h_remi
     dispatch_at(WEDNESDAY_9 - timedelta(hours=23, minutes=30))  # the 24-hour reminder, half an hour late
     dispatch_at(WEDNESDAY_9 - timedelta(minutes=50))  # the 1-hour reminder, ten minutes late
 
-    prefix = f"appt-{confirmed.id}-"
+    def topic_of(kind: str) -> str:
+        return sender.topic(f"appt-{confirmed.id}-{kind}", ENDPOINT)
+
     assert {topic: (h["ttl"], h["urgency"]) for topic, h in sent.items()} == {
-        prefix + "appointment_confirmed": ("86400", "normal"),
-        prefix + "reminder_24h": (str(23 * 3600 + 30 * 60), "normal"),
-        prefix + "reminder_1h": (str(50 * 60), "high"),
+        topic_of("appointment_confirmed"): ("86400", "normal"),
+        topic_of("reminder_24h"): (str(23 * 3600 + 30 * 60), "normal"),
+        topic_of("reminder_1h"): (str(50 * 60), "high"),
     }
     jobs = jobs_of(engine, confirmed)
     assert {key[0]: job.status for key, job in jobs.items() if key[1] == "orangtua"} == {
@@ -446,7 +455,7 @@ def test_the_payload_is_neutral_small_json(kind, body):
     assert len(message) < 200
 
 
-def test_a_renamed_service_is_named_in_every_push_in_the_devices_language(db, engine, dispatch, transport):
+def test_a_renamed_service_is_named_in_every_push_in_the_devices_language(db, engine, dispatch, transport, sender):
     indonesian, english = Phone(), Phone()
     parent = person(db, "orangtua")
     db.add(indonesian.subscription(ENDPOINT, user_id=parent.id))
@@ -456,8 +465,9 @@ def test_a_renamed_service_is_named_in_every_push_in_the_devices_language(db, en
     news_for(db)
     dispatch(NOW)
     sent = {request.url: request.data for request in transport.requests}
-    assert indonesian.read(sent[ENDPOINT]) == {"title": "Sahabat Anak", "body": "Sahabat Anak: ada kabar baru untuk Anda",
-                                               "url": "/kasus/7", "tag": "report-7-staff"}
+    assert indonesian.read(sent[ENDPOINT]) == {
+        "title": "Sahabat Anak", "body": "Sahabat Anak: ada kabar baru untuk Anda", "url": "/kasus/7",
+        "tag": sender.topic("report-7-staff", ENDPOINT)}
     assert english.read(sent[ENDPOINT + "-en"])["body"] == "Sahabat Anak: there is news for you"
 
 

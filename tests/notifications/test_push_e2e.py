@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -32,6 +33,17 @@ REMINDER = "Bintang Ceria: ada pengingat untuk Anda"
 def push() -> Iterator[PushService]:
     with push_service() as service:
         yield service
+
+
+@pytest.fixture
+def settings(settings, push):  # noqa: ANN001, ANN201
+    """The local push service is on 127.0.0.1 over http: only PUSH_ALLOWED_HOSTS lets the app send there."""
+    return replace(settings, push_allowed_hosts=(push.host,))
+
+
+def tag(settings, topic: str, device: Client) -> str:  # noqa: ANN001
+    """The job's topic as the push service and the phone see it: a keyed hash (server/notifications/push.py)."""
+    return worker.make_sender(settings).topic(topic, device.endpoint)
 
 
 def subscribe(client, push: PushService) -> Client:  # noqa: ANN001
@@ -89,7 +101,8 @@ def test_it_pushes_the_request_to_the_counselor_and_the_answer_to_the_parent(as_
     [requested] = jobs(db, appointment_id, "appointment_requested")
     assert requested.status == JobStatus.SENT and requested.recipient_user_id == person(db, "konselor").id
     assert push.payloads(counselor_phone) == [{
-        "title": "Bintang Ceria", "body": NEWS, "url": f"/jadwal/{appointment_id}", "tag": requested.topic}]
+        "title": "Bintang Ceria", "body": NEWS, "url": f"/jadwal/{appointment_id}",
+        "tag": tag(settings, requested.topic, counselor_phone)}]
     assert push.messages(parent_phone) == []
 
     counselor_confirms(counselor, db, appointment_id)
@@ -99,7 +112,7 @@ def test_it_pushes_the_request_to_the_counselor_and_the_answer_to_the_parent(as_
     assert confirmed.status == JobStatus.SENT and confirmed.topic == f"appt-{appointment_id}-appointment_confirmed"
     [message] = push.messages(parent_phone)
     assert json.loads(message) == {"title": "Bintang Ceria", "body": NEWS, "url": f"/konseling/{appointment_id}",
-                                   "tag": confirmed.topic}
+                                   "tag": tag(settings, confirmed.topic, parent_phone)}
     assert len(push.messages(counselor_phone)) == 1
     assert_tells_nothing(push.messages(parent_phone) + push.messages(counselor_phone), db)
     # Tapping the notification opens a page its reader may see.
@@ -146,10 +159,10 @@ def test_it_sends_the_reminder_a_day_before_with_the_reminder_text(as_user, db, 
     stats = run_dispatcher(engine, settings, now=reminders[0].due_at + timedelta(minutes=1))
 
     assert (stats.sent, stats.failed, stats.retried) == (2, 0, 0)
-    expected = {"title": "Bintang Ceria", "body": REMINDER, "url": f"/konseling/{appointment_id}",
-                "tag": f"appt-{appointment_id}-reminder_24h"}
-    assert push.payloads(parent_phone)[-1] == expected
-    assert push.payloads(counselor_phone)[-1] == expected
+    expected = {"title": "Bintang Ceria", "body": REMINDER, "url": f"/konseling/{appointment_id}"}
+    topic = f"appt-{appointment_id}-reminder_24h"
+    assert push.payloads(parent_phone)[-1] == {**expected, "tag": tag(settings, topic, parent_phone)}
+    assert push.payloads(counselor_phone)[-1] == {**expected, "tag": tag(settings, topic, counselor_phone)}
     assert counselor.get(expected["url"]).status_code == 200
     assert [job.status for job in jobs(db, appointment_id, "reminder_24h")] == [JobStatus.SENT] * 2
     assert {job.status for job in jobs(db, appointment_id, "reminder_1h")} == {JobStatus.PENDING}

@@ -104,9 +104,12 @@ def test_an_oversized_body_is_refused(as_user, db):
     assert subscriptions(db) == []
 
 
-def test_a_local_push_service_is_accepted_outside_production(as_user, db):
+def test_a_local_push_service_is_refused_unless_push_allowed_hosts_lists_it(as_user, db):
+    # The server would connect there; test_push_addresses.py has the host listed, and accepted.
     body = {**device(), "endpoint": "http://localhost:8090/notify/abc"}
-    assert send(as_user("orangtua"), "/push/langganan", body).status_code == 200
+    response = send(as_user("orangtua"), "/push/langganan", body)
+    assert response.status_code == 422 and response.json() == {"ok": False, "error": "endpoint must be an https URL"}
+    assert subscriptions(db) == []
 
 
 def test_a_person_keeps_at_most_ten_devices_the_oldest_make_way(as_user, db):

@@ -1,0 +1,88 @@
+"""A push service that answers slowly holds up one send for at most PUSH_TIMEOUT_SECONDS in all, and never an
+urgent alert (issue 12). Real HTTP servers on 127.0.0.1 (tests/notifications/local_push.py), one of which
+dribbles its answer a byte at a time; the dispatcher is the real `bintang worker` loop in a thread."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import replace
+
+import pytest
+from sqlmodel import Session
+
+from server import worker
+from server.notifications import outbox, push
+from server.notifications.models import JobStatus, NotificationJob
+from server.notifications.push import Device, Outcome
+from tests.notifications.dispatch_support import Phone, person
+from tests.notifications.local_push import local_push_service, wait_until
+
+
+@pytest.fixture
+def settings(settings):  # noqa: ANN001, ANN201
+    return replace(settings, vapid_private_key=push.generate_private_key())
+
+
+def status_of(engine, job_id: int) -> str:  # noqa: ANN001
+    with Session(engine) as session:
+        return session.get(NotificationJob, job_id).status
+
+
+def test_a_push_service_that_dribbles_its_answer_is_given_up_when_the_timeout_has_passed_in_all(settings):
+    with local_push_service(dribble=0.2) as slow:
+        sender = worker.make_sender(replace(settings, push_timeout_seconds=1.0, push_allowed_hosts=(slow.host,)))
+        phone = Phone()
+        ended: dict[str, object] = {}
+
+        def send() -> None:
+            started = time.monotonic()
+            ended["outcome"] = sender.send(Device(slow.endpoint("phone"), phone.p256dh, phone.auth), b'{"a":1}',
+                                           ttl=60, urgency="normal", topic="t")
+            ended["seconds"] = time.monotonic() - started
+
+        thread = threading.Thread(target=send, daemon=True)
+        thread.start()
+        thread.join(3.0)
+        finished_in_time = not thread.is_alive()
+    thread.join(10.0)  # stopping the service above ends a send that was still reading
+    assert finished_in_time, "the send still waited for the answer 3 s into a 1 s timeout"
+    assert ended["outcome"] == Outcome(0, reason="timeout")
+    assert 1.0 <= ended["seconds"] < 2.0
+    assert len(slow.arrivals) == 1
+
+
+@pytest.mark.parametrize("urgency", ["normal", "high"])
+def test_an_emergency_alert_leaves_within_two_seconds_while_a_slow_push_service_holds_another_send(
+        db, engine, settings, urgency):
+    with local_push_service(dribble=2.0) as slow, local_push_service() as fast:
+        settings = replace(settings, push_timeout_seconds=30.0, dispatch_interval_seconds=0.1,
+                           push_allowed_hosts=(slow.host, fast.host))
+        parent, counselor = person(db, "orangtua"), person(db, "konselor")
+        db.add(Phone().subscription(slow.endpoint("parent"), user_id=parent.id))
+        db.add(Phone().subscription(fast.endpoint("counselor"), user_id=counselor.id))
+        # Something ordinary, or another urgent alert, to a device whose push service dribbles its answer.
+        [news] = outbox.enqueue(db, "case_status", url="/laporan-saya/7", topic="report-7-reporter",
+                                user_ids=[parent.id], urgency=urgency)
+        db.commit()
+        stop = threading.Event()
+        dispatcher_thread = threading.Thread(target=worker.run_until, args=(stop, engine, settings), daemon=True)
+        dispatcher_thread.start()
+        try:
+            assert slow.wait_for(lambda arrivals: len(arrivals) == 1, 10.0), "the slow send never started"
+
+            [alert] = outbox.enqueue(db, "emergency_report", url="/kasus/7", topic="report-7-urgent",
+                                     user_ids=[counselor.id], urgency="high")
+            db.commit()
+            committed = time.monotonic()
+
+            assert fast.wait_for(lambda arrivals: len(arrivals) == 1, 2.0), \
+                "the emergency alert waited behind the slow push service"
+            assert fast.arrivals[0].at - committed < 2.0
+            assert wait_until(lambda: status_of(engine, alert.id) == JobStatus.SENT, 2.0)
+            assert status_of(engine, news.id) == JobStatus.SENDING  # the slow one is still being answered
+        finally:
+            stop.set()
+            slow.stop()  # ends the slow send at once
+            dispatcher_thread.join(15.0)
+        assert not dispatcher_thread.is_alive()
