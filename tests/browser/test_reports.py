@@ -466,6 +466,32 @@ def test_the_inbox_filters_change_the_list_in_place_and_the_address_can_be_share
     expect(results.locator(".case-row")).to_have_count(1)
 
 
+# --- a shared phone ---------------------------------------------------------------------------------------
+
+
+def test_a_child_on_a_parents_phone_sends_without_the_account_and_gets_a_code(page: Page, live_database: str):
+    sign_in(page, "orangtua")
+    page.goto("/lapor")
+    seen = []
+
+    def choose_without_the_account(page: Page) -> None:
+        choice = page.get_by_role("radio", name="Kirim tanpa akun: saya mendapat kode dan PIN sendiri", exact=True)
+        if choice.is_visible() and not seen:
+            expect(page.get_by_text("Kamu masuk sebagai Ibu Wati.")).to_be_visible()
+            expect(choice).not_to_be_checked()
+            assert_no_axe_violations(page)
+            choice.check()
+            seen.append(True)
+
+    fill_report(page, who="Aku anak/remaja, dan ini tentang diriku",
+                category="Dibentak, diancam, atau dihina terus-menerus",
+                words=f"Ayah membentakku setiap malam. ({uuid.uuid4().hex[:8]})", each_step=choose_without_the_account)
+    assert seen
+    submit_report(page)
+    code, _pin = read_receipt(page)
+    assert count_reports(live_database, code_hash=code_hash(code), submitted_by_id=None) == 1
+
+
 # --- offline ----------------------------------------------------------------------------------------------
 
 
