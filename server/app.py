@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -107,10 +108,24 @@ def _wants_html(request: Request) -> bool:
     return not ("application/json" in accept and "text/html" not in accept)
 
 
+def _where_it_failed(exc: BaseException) -> str:
+    """The exception's kinds and the lines it passed through, never its messages: a database error's message can
+    quote the failing row (PostgreSQL's "Failing row contains ..."), and any message may quote what was typed."""
+    kinds, seen, current = [], set(), exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        code = getattr(getattr(current, "orig", None), "sqlstate", None) or getattr(current, "sqlstate", None)
+        kinds.append(type(current).__qualname__ + (f" (SQLSTATE {code})" if code else ""))
+        current = current.__cause__ or current.__context__
+    frames = "".join(traceback.format_tb(exc.__traceback__))
+    return " <- ".join(kinds) + "\n" + frames
+
+
 def _error_page(request: Request, exc: Exception) -> Response[Any]:
     status = exc.status_code if isinstance(exc, HTTPException) else HTTP_500_INTERNAL_SERVER_ERROR
     if status == HTTP_500_INTERNAL_SERVER_ERROR:
-        logging.getLogger("bintang").exception("unhandled error on %s %s", request.method, request.url.path)
+        logging.getLogger("bintang").error("unhandled error on %s %s: %s", request.method, request.url.path,
+                                           _where_it_failed(exc))
     if isinstance(exc, NotAuthorizedException) and request.method == "GET" and _wants_html(request):
         return Redirect(f"/masuk?lanjut={request.url.path}", status_code=303)
     if not _wants_html(request):

@@ -1,8 +1,17 @@
-"""Reading posted forms: what a field holds, as the person typed it."""
+"""Reading posted forms: what a field holds, as the person typed it, and the characters no field may hold."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Collection
 from typing import Any
+
+from server.i18n import gettext as _
+
+# C0 and C1 control characters and DEL: invisible, never typed on purpose, and PostgreSQL refuses NUL in text
+# (the whole write fails). New lines and tabs are allowed where a field has several lines.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_EXCEPT_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def one(data: dict[str, Any], name: str) -> str:
@@ -18,3 +27,28 @@ def many(data: dict[str, Any], name: str) -> list[str]:
     value = data.get(name, [])
     values = value if isinstance(value, list) else [value]
     return [str(v).strip() for v in values if str(v).strip()]
+
+
+def has_control_characters(value: str, *, multiline: bool = False) -> bool:
+    return bool((_CONTROL_EXCEPT_LINES if multiline else _CONTROL).search(value))
+
+
+def without_control_characters(value: str, *, multiline: bool = False) -> str:
+    """The value as it looks on the screen, so a form sent back shows what was typed and can be sent again."""
+    return (_CONTROL_EXCEPT_LINES if multiline else _CONTROL).sub("", value)
+
+
+def unreadable_message() -> str:
+    return _("Ada tanda tak terlihat di isian ini yang tidak bisa kami simpan. Tanda itu sudah kami hapus: "
+             "periksa lagi isiannya, lalu kirim lagi.")
+
+
+def control_character_errors(data: dict[str, Any], multiline: Collection[str] = ()) -> dict[str, str]:
+    """An error for each posted field that holds a control character (new lines and tabs are allowed in the
+    `multiline` fields), keyed by the field's name, so it shows next to that field."""
+    errors: dict[str, str] = {}
+    for name, value in data.items():
+        values = value if isinstance(value, list) else [value]
+        if any(has_control_characters(str(v), multiline=name in multiline) for v in values):
+            errors[name] = unreadable_message()
+    return errors

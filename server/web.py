@@ -86,7 +86,9 @@ class AnonymousPage:
         self.placeholder = f"csrf-placeholder-{secrets.token_hex(16)}"
         self._rendered: dict[tuple[str, str, Any], str] = {}
 
-    def response(self, request: Request, version: Any, **context: Any) -> Response[str]:
+    def response(self, request: Request, version: Any, *, fill: dict[str, str] | None = None,
+                 **context: Any) -> Response[str]:
+        """`fill` puts each visitor's own values in place of placeholders the template was rendered with."""
         key = (request.url.path, i18n.current_language(), version)
         html = self._rendered.get(key)
         if html is None:
@@ -96,6 +98,8 @@ class AnonymousPage:
             self._rendered[key] = html
         token = ScopeState.from_scope(request.scope).csrf_token
         html = html.replace(self.placeholder, escape(token if isinstance(token, str) else ""))
+        for placeholder, value in (fill or {}).items():
+            html = html.replace(placeholder, escape(value))
         return Response(html, media_type=MediaType.HTML, headers={"Vary": "HX-Request, Cookie"})
 
     def _render(self, request: Request, context: dict[str, Any]) -> str:

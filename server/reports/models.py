@@ -72,7 +72,12 @@ class Report(SQLModel, table=True):
     # Follow-up without an account: the code is looked up by its SHA-256, the PIN checked against argon2.
     code_hash: str = Field(max_length=64, unique=True)
     pin_hash: str = Field(max_length=200)
-    idempotency_key: str | None = Field(default=None, max_length=64, unique=True)
+    # A form sent again is recognised by its idempotency key, kept only as its SHA-256 (the key opens nothing).
+    idempotency_key_hash: str | None = Field(default=None, max_length=64, unique=True, index=True)
+    # The browser that sent the report (the hash of its random token) and, for an offline queue whose answer may
+    # be lost, the code and PIN sealed under a key only that token opens; given again only to it, for a day.
+    browser_token_hash: str | None = Field(default=None, max_length=64)
+    sealed_receipt: str | None = Field(default=None, max_length=200)
 
     submitted_by_id: int | None = Field(default=None, foreign_key="user_account.id", index=True)
     reporter_kind: str = Field(max_length=20)

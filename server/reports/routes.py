@@ -22,6 +22,7 @@ from server.accounts import auth, places
 from server.accounts.models import District, Role, School, User
 from server.accounts.service import children_of
 from server.db import DB
+from server.forms import control_character_errors, without_control_characters
 from server.i18n import gettext as _
 from server.reports import service
 from server.reports.models import Report
@@ -29,6 +30,12 @@ from server.web import AnonymousPage, client_ip, page
 
 # Path "/" so that the code holder can also book counseling (/konseling) for the case.
 CASE_COOKIE = "bc_case"
+# The browser a report form comes from (a random token; the report keeps its hash): only that browser's offline
+# queue may get a receipt again. Sent to /lapor only. Not renewed after a report: a queue whose answer was lost
+# lost the new cookie with it, and must still be recognised when it sends the report again.
+BROWSER_COOKIE = "bc_lapor"
+# The blank form is rendered once for everyone: each visitor's own idempotency key goes in its place.
+KEY_PLACEHOLDER = "idempotency-key-placeholder"
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
@@ -38,6 +45,12 @@ def _private(request: Request) -> None:
 
 def _wants_json(request: Request) -> bool:
     return "application/json" in request.headers.get("accept", "")
+
+
+def _with_browser_token(response: Response, state: State, token: str | None = None) -> Response:
+    response.set_cookie(BROWSER_COOKIE, token or service.new_browser_token(), httponly=True, samesite="strict",
+                        secure=state.settings.cookie_secure, path="/lapor", max_age=30 * 24 * 3600)
+    return response
 
 
 def _form_context(db: Session, user: User | None, form: service.ReportForm, errors: dict[str, str]) -> dict[str, Any]:
@@ -63,13 +76,19 @@ class ReportingController(Controller):
     async def report_form(self, request: Request, db: DB, state: State) -> Any:
         user = request.user
         choices = places.current(state.engine)  # refreshed before the request (ProcessCopyMiddleware)
-        form = service.ReportForm(reporter_kind=service.default_reporter_kind(user))
+        form = service.ReportForm(reporter_kind=service.default_reporter_kind(user),
+                                  idempotency_key=KEY_PLACEHOLDER if user is None else service.new_idempotency_key())
         context = {"form": form, "errors": {}, **_place_options(choices)}
         if user is None:
-            return BLANK_REPORT_FORM.response(request, (places.version(), service_info.version()),
-                                              child_options=[], **context)
-        child_options = await anyio.to_thread.run_sync(_child_options, db, user)
-        return page(request, "reports/report_form.html", child_options=child_options, **context)
+            response: Any = BLANK_REPORT_FORM.response(request, (places.version(), service_info.version()),
+                                                       fill={KEY_PLACEHOLDER: service.new_idempotency_key()},
+                                                       child_options=[], **context)
+        else:
+            child_options = await anyio.to_thread.run_sync(_child_options, db, user)
+            response = page(request, "reports/report_form.html", child_options=child_options, **context)
+        if not request.cookies.get(BROWSER_COOKIE):
+            _with_browser_token(response, state)
+        return response
 
     @post("/lapor", sync_to_thread=True)
     def submit(self, request: Request, data: Form, db: DB, state: State) -> Any:
@@ -77,8 +96,13 @@ class ReportingController(Controller):
         _private(request)
         user, ip = request.user, client_ip(request.scope, state.settings)
         form = service.ReportForm.from_data(data)
-        receipt = service.replayed_receipt(db, state.settings, form)
-        if receipt is not None:
+        browser_token, wants_json = request.cookies.get(BROWSER_COOKIE), _wants_json(request)
+        new_token = None if browser_token else service.new_browser_token()
+        earlier = None if form.unreadable else service.sent_before(db, form)
+        if earlier is not None:
+            receipt = service.answer_resend(db, state.settings, earlier, browser_token=browser_token,
+                                            wants_receipt=wants_json, user=user, ip=ip)
+            db.commit()
             return self._receipt(request, receipt, user)
         errors = service.validate_report(db, form, user)
         limited = not errors and service.submissions_over_limit(db, ip)
@@ -90,17 +114,27 @@ class ReportingController(Controller):
                 return Response({"errors": errors}, status_code=429 if limited else 422)
             return page(request, "reports/report_form.html", status_code=429 if limited else 422,
                         **_form_context(db, user, form, errors))
-        receipt = service.submit_report(db, state.settings, form, user=user, ip=ip)
+        receipt = service.submit_report(db, state.settings, form, user=user, ip=ip,
+                                        browser_token=browser_token or new_token, wants_receipt=wants_json)
         db.commit()
-        return self._receipt(request, receipt, user)
+        response = self._receipt(request, receipt, user)
+        return _with_browser_token(response, state, new_token) if new_token else response
 
     def _receipt(self, request: Request, receipt: service.Receipt, user: User | None) -> Any:
-        if user is not None:
+        wants_json = _wants_json(request)
+        if user is not None and receipt.report.submitted_by_id == user.id:
             url = f"/laporan-saya/{receipt.report.id}?baru=1"
-            return Response({"url": url}) if _wants_json(request) else Redirect(url, status_code=303)
-        if _wants_json(request):
-            return Response({"code": receipt.formatted_code, "pin": receipt.pin, "emergency": receipt.report.danger_now})
-        return page(request, "reports/receipt.html", receipt=receipt)
+            return Response({"url": url}) if wants_json else Redirect(url, status_code=303)
+        if receipt.pin:
+            if wants_json:
+                return Response({"code": receipt.formatted_code, "pin": receipt.pin,
+                                 "emergency": receipt.report.danger_now}, status_code=200)
+            return page(request, "reports/receipt.html", receipt=receipt)
+        # Sent before, and the receipt is not for this request: say so, and nothing else.
+        status_code = 429 if receipt.limited else 200
+        if wants_json:
+            return Response({"sent": True, "url": "/cek"}, status_code=status_code)
+        return page(request, "reports/already_sent.html", status_code=status_code, limited=receipt.limited)
 
     @get("/cek", name="follow_up", sync_to_thread=True)
     def follow_up_form(self, request: Request) -> Any:
@@ -114,8 +148,10 @@ class ReportingController(Controller):
             errors["code"] = _("Tulis kode laporanmu.")
         if not pin.strip():
             errors["pin"] = _("Tulis PIN-mu.")
+        errors.update(control_character_errors({"code": code, "pin": pin}))
         if errors:
-            return page(request, "reports/follow_up.html", status_code=422, code=code, errors=errors)
+            return page(request, "reports/follow_up.html", status_code=422, code=without_control_characters(code),
+                        errors=errors)
         report, error, limited = service.open_with_code(
             db, code=code, pin=pin, ip=client_ip(request.scope, state.settings)
         )
@@ -263,6 +299,10 @@ class CaseController(Controller):
         """Run one case action; on a refused action show the case again with the reason next to that form."""
         report = self._case(request, db, report_id)
         try:
+            # Invisible characters are refused here for every case form (PostgreSQL refuses NUL in text).
+            unreadable = control_character_errors(data, multiline=("body", "reason", "note"))
+            if unreadable:
+                raise service.CaseError(next(iter(unreadable.values())))
             action(report, client_ip(request.scope, state.settings))
         except service.CaseError as exc:
             db.rollback()

@@ -5,6 +5,7 @@ Route handlers call these functions and render what they return; nothing here kn
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -14,12 +15,21 @@ from typing import Any
 
 from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.exc import IntegrityError
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlmodel import Session
 
 from server import audit, clock, ratelimit
 from server.accounts import auth
 from server.accounts.models import Child, District, Guardianship, Role, School, User
-from server.forms import many, one
+from server.forms import (
+    control_character_errors,
+    has_control_characters,
+    many,
+    one,
+    unreadable_message,
+    without_control_characters,
+)
 from server.i18n import gettext as _
 from server.models import AuditEntry
 from server.notifications import outbox
@@ -67,6 +77,10 @@ LIMITS = {
     "agency_name": 120,
 }
 SUBMISSIONS_PER_ADDRESS_PER_HOUR = 10
+# A report form sent again (Back then Reload, or an offline queue whose answer was lost): counted per address, so
+# nobody can try idempotency keys at speed; the receipt is given again, to the browser that sent it, for a day.
+RESENDS_PER_ADDRESS_PER_HOUR = 20
+RECEIPT_RESEND_WINDOW = timedelta(hours=24)
 CODE_ATTEMPTS_PER_CODE = 5
 CODE_ATTEMPTS_PER_ADDRESS = 20
 # Wrong PINs slow the next attempt down rather than lock the code, so a person who knows a child's code cannot
@@ -121,17 +135,11 @@ def _encode(data: bytes, length: int) -> str:
     return "".join(chars)
 
 
-def make_code_and_pin(secret_key: str, idempotency_key: str | None) -> tuple[str, str]:
-    """A fresh code (80 bits) and PIN. For a form replayed from a phone's offline queue, both are derived from
-    the form's idempotency key (a random value only that phone knows) under the server's secret, so a replay
-    of a report that already arrived shows the same receipt instead of creating a second report."""
-    if idempotency_key:
-        code_bytes = hmac.new(secret_key.encode(), b"code:" + idempotency_key.encode(), hashlib.sha256).digest()
-        pin_bytes = hmac.new(secret_key.encode(), b"pin:" + idempotency_key.encode(), hashlib.sha256).digest()
-    else:
-        code_bytes, pin_bytes = secrets.token_bytes(10), secrets.token_bytes(8)
-    code = _encode(code_bytes[:10], CODE_LENGTH)
-    pin = str(int.from_bytes(pin_bytes[:8], "big") % 10**PIN_LENGTH).zfill(PIN_LENGTH)
+def make_code_and_pin() -> tuple[str, str]:
+    """A fresh random code (80 bits) and PIN, never derived from anything the browser sent: the form's
+    idempotency key travels in the form and sits in the phone's offline queue, so it must open nothing."""
+    code = _encode(secrets.token_bytes(10), CODE_LENGTH)
+    pin = "".join(secrets.choice("0123456789") for _ in range(PIN_LENGTH))
     return code, pin
 
 
@@ -147,6 +155,41 @@ def normalise_code(typed: str) -> str:
 
 def code_hash(code: str) -> str:
     return hashlib.sha256(normalise_code(code).encode()).hexdigest()
+
+
+def token_hash(value: str) -> str:
+    """How idempotency keys and browser tokens are kept: random values, so a plain SHA-256 is enough."""
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def new_idempotency_key() -> str:
+    """Put in the form by the server, so that a form sent twice without JavaScript is recognised too."""
+    return secrets.token_hex(16)
+
+
+def new_browser_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def _sealing_key(settings: Settings, browser_token: str) -> bytes:
+    return hmac.new(settings.secret_key.encode(), b"receipt:" + browser_token.encode(), hashlib.sha256).digest()
+
+
+def seal_receipt(settings: Settings, browser_token: str, code: str, pin: str) -> str:
+    """The code and PIN, encrypted under a key only the browser's token opens (the database keeps only the token's
+    hash), so that a database copy alone gives nobody a receipt."""
+    nonce = secrets.token_bytes(12)
+    sealed = AESGCM(_sealing_key(settings, browser_token)).encrypt(nonce, f"{code}:{pin}".encode(), None)
+    return base64.urlsafe_b64encode(nonce + sealed).decode()
+
+
+def unseal_receipt(settings: Settings, browser_token: str, sealed: str) -> tuple[str, str] | None:
+    try:
+        raw = base64.urlsafe_b64decode(sealed.encode())
+        code, pin = AESGCM(_sealing_key(settings, browser_token)).decrypt(raw[:12], raw[12:], None).decode().split(":")
+    except (InvalidTag, ValueError):
+        return None
+    return code, pin
 
 
 # --- submitting a report ----------------------------------------------------------------------------------
@@ -178,14 +221,39 @@ class ReportForm:
     contact_method: str = "app"
     contact_detail: str = ""
     contact_safe_time: str = ""
+    # For a signed-in person: "account" files the report into their account, "anonymous" sends it without.
+    send_as: str = ""
     idempotency_key: str = ""
     website: str = ""  # the honeypot: hidden from people, filled in by bots
+    # Fields that held control characters (removed from the values above, so the form comes back as it looked).
+    unreadable: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> ReportForm:
-        form = cls(**{name: one(data, name) for name in cls.__dataclass_fields__ if name != "categories"})
-        form.categories = many(data, "categories")
+        fields = [name for name in cls.__dataclass_fields__ if name not in ("categories", "unreadable")]
+        form = cls(**{name: without_control_characters(one(data, name), multiline=name in MULTILINE_FIELDS)
+                      for name in fields})
+        form.categories = [without_control_characters(c) for c in many(data, "categories")]
+        form.unreadable = control_character_errors({n: v for n, v in data.items() if n in cls.__dataclass_fields__},
+                                                   multiline=MULTILINE_FIELDS)
         return form
+
+
+MULTILINE_FIELDS = frozenset({"child_words", "how_learned"})
+# Children and their friends: a report in a child's voice from an adult's account may be a child on a shared phone.
+CHILD_VOICES = frozenset({"child", "friend"})
+SEND_AS = ("", "account", "anonymous")
+
+
+def files_into_account(form: ReportForm, user: User | None) -> bool:
+    """Whether the report goes into the signed-in person's account (their "Laporan saya"). On a shared phone the
+    person writing may not be the one signed in: a report in a child's voice from an adult's account goes into
+    it only when "account" was chosen; anyone may choose to send without the account."""
+    if user is None or form.send_as == "anonymous":
+        return False
+    if form.send_as == "account":
+        return True
+    return not (form.reporter_kind in CHILD_VOICES and user.role != Role.CHILD)
 
 
 def default_reporter_kind(user: User | None) -> str:
@@ -203,6 +271,10 @@ def _int_or_none(value: str) -> int | None:
 
 def validate_report(session: Session, form: ReportForm, user: User | None) -> dict[str, str]:
     errors: dict[str, str] = {}
+    if user is not None and form.send_as not in SEND_AS:
+        errors["send_as"] = _("Pilih salah satu: simpan di akun ini, atau kirim tanpa akun.")
+    if not files_into_account(form, user):
+        form.child_id = ""  # a child named from a parent's list would tie the report to the account
     if form.reporter_kind not in REPORTER_KINDS:
         errors["reporter_kind"] = _("Pilih siapa kamu.")
     if form.danger_now not in ("yes", "no"):
@@ -264,6 +336,10 @@ def validate_report(session: Session, form: ReportForm, user: User | None) -> di
             errors[name] = _("Terlalu panjang: paling banyak %(n)s huruf.", n=limit)
     if form.idempotency_key and not (8 <= len(form.idempotency_key) <= 64 and form.idempotency_key.replace("-", "").isalnum()):
         errors["form"] = _("Formulir ini rusak. Muat ulang halaman lalu coba lagi.")
+    # Hidden fields have no place on the page to say it: their message goes on top of the form.
+    hidden = {"idempotency_key", "website"} | ({"send_as"} if user is None else set())
+    for name, message in form.unreadable.items():
+        errors["form" if name in hidden else name] = message
     return errors
 
 
@@ -281,42 +357,68 @@ def submissions_over_limit(session: Session, ip: str) -> bool:
 
 @dataclass
 class Receipt:
+    """What the person who sent a report is shown. A report sent again (`resent`) carries the code and PIN only
+    when they may be shown again; otherwise the page says it was already sent, and nothing more."""
+
     report: Report
-    code: str
-    pin: str
-    replayed: bool = False
+    code: str = ""
+    pin: str = ""
+    resent: bool = False
+    limited: bool = False
 
     @property
     def formatted_code(self) -> str:
         return format_code(self.code)
 
 
-def replayed_receipt(session: Session, settings: Settings, form: ReportForm) -> Receipt | None:
-    """The receipt of a report that already arrived with this form's idempotency key (a phone replaying its
-    offline queue after losing the answer): answered before any limit, since nothing new is created."""
+def sent_before(session: Session, form: ReportForm) -> Report | None:
+    """The report that already arrived with this form's idempotency key, if any."""
     if not form.idempotency_key:
         return None
-    existing = session.execute(
-        select(Report).where(Report.idempotency_key == form.idempotency_key)
+    return session.execute(
+        select(Report).where(Report.idempotency_key_hash == token_hash(form.idempotency_key))
     ).scalar_one_or_none()
-    if existing is None:
-        return None
-    code, pin = make_code_and_pin(settings.secret_key, form.idempotency_key)
-    return Receipt(existing, code, pin, replayed=True)
+
+
+def answer_resend(
+    session: Session, settings: Settings, report: Report, *, browser_token: str | None, wants_receipt: bool,
+    user: User | None, ip: str,
+) -> Receipt:
+    """A form that already arrived, sent again. Nothing new is made, so the submission limit does not apply, but
+    resends are counted (the key must not be guessable at speed). The code and PIN come back only to the offline
+    queue (`wants_receipt`) of the browser that sent the report, whose answer may have been lost, within a day;
+    the receipt page itself is shown once, and Back then Reload gets "already sent"."""
+    limited = ratelimit.hit(session, f"report:resend:{ip}", timedelta(hours=1)) > RESENDS_PER_ADDRESS_PER_HOUR
+    receipt = Receipt(report, resent=True, limited=limited)
+    if report.sealed_receipt and clock.now() - report.created_at > RECEIPT_RESEND_WINDOW:
+        report.sealed_receipt = None
+    same_browser = bool(browser_token and report.browser_token_hash
+                        and hmac.compare_digest(report.browser_token_hash, token_hash(browser_token)))
+    if wants_receipt and same_browser and not limited and report.sealed_receipt:
+        opened = unseal_receipt(settings, browser_token or "", report.sealed_receipt)
+        if opened is not None:
+            receipt.code, receipt.pin = opened
+    audit.record(session, "report.resent", actor_id=user.id if user else None,
+                 actor_label=user.username if user else "anonymous", object_type="report", object_id=report.id,
+                 ip=ip, receipt_given=bool(receipt.pin), limited=limited)
+    return receipt
 
 
 def submit_report(
-    session: Session, settings: Settings, form: ReportForm, *, user: User | None, ip: str
+    session: Session, settings: Settings, form: ReportForm, *, user: User | None, ip: str,
+    browser_token: str | None = None, wants_receipt: bool = False,
 ) -> Receipt:
     """Create the report from a validated form, with its deadlines, chronology, audit entry and alerts.
 
-    A form sent again with the same idempotency key (an offline phone replaying its queue) returns the
-    receipt of the report already made."""
-    replay = replayed_receipt(session, settings, form)
-    if replay is not None:
-        return replay
-    key = form.idempotency_key or None
-    code, pin = make_code_and_pin(settings.secret_key, key)
+    A form sent again with the same idempotency key is answered by `answer_resend`. `browser_token` names the
+    browser that sent it; for an offline queue (`wants_receipt`) the receipt is kept sealed under that token, for
+    the queue to get it again if this answer is lost."""
+    earlier = sent_before(session, form)
+    if earlier is not None:
+        return answer_resend(session, settings, earlier, browser_token=browser_token,
+                             wants_receipt=wants_receipt, user=user, ip=ip)
+    owner = user if files_into_account(form, user) else None
+    code, pin = make_code_and_pin()
     ratelimit.hit(session, f"report:address:{ip}", timedelta(hours=1))
     # Whole seconds, so that deadlines make exact keyset cursors in the inbox.
     now = clock.now().replace(microsecond=0)
@@ -331,10 +433,13 @@ def submit_report(
         updated_at=now,
         code_hash=code_hash(code),
         pin_hash=auth.hash_password(pin),
-        idempotency_key=key,
-        submitted_by_id=user.id if user else None,
+        idempotency_key_hash=token_hash(form.idempotency_key) if form.idempotency_key else None,
+        browser_token_hash=token_hash(browser_token) if browser_token else None,
+        sealed_receipt=seal_receipt(settings, browser_token, code, pin) if browser_token and wants_receipt
+        else None,
+        submitted_by_id=owner.id if owner else None,
         reporter_kind=form.reporter_kind,
-        child_id=_int_or_none(form.child_id),
+        child_id=_int_or_none(form.child_id) if owner else None,
         danger_now=form.danger_now == "yes",
         urgency=urgency,
         urgency_rank=urgency.rank,
@@ -370,15 +475,17 @@ def submit_report(
             session.add(report)
             session.flush()
     except IntegrityError:
-        replay = replayed_receipt(session, settings, form)
-        if replay is None:
+        earlier = sent_before(session, form)
+        if earlier is None:
             raise
-        return replay
+        return answer_resend(session, settings, earlier, browser_token=browser_token,
+                             wants_receipt=wants_receipt, user=user, ip=ip)
     session.add_all(ReportCategory(report_id=report.id, category=c) for c in dict.fromkeys(form.categories))
-    session.add(CaseEvent(report_id=report.id, at=now, actor_id=user.id if user else None, kind="submitted",
+    # Sent without the account: neither the chronology nor the audit log ties the report to it.
+    session.add(CaseEvent(report_id=report.id, at=now, actor_id=owner.id if owner else None, kind="submitted",
                           to_status=Status.SUBMITTED))
-    audit.record(session, "report.submitted", actor_id=user.id if user else None,
-                 actor_label=user.username if user else "anonymous", object_type="report", object_id=report.id,
+    audit.record(session, "report.submitted", actor_id=owner.id if owner else None,
+                 actor_label=owner.username if owner else "anonymous", object_type="report", object_id=report.id,
                  ip=ip)
     if urgency == Urgency.EMERGENCY and not report.suspected_spam:
         outbox.enqueue(session, "emergency_report", url=f"/kasus/{report.id}", topic=f"report-{report.id}-urgent",
@@ -717,6 +824,8 @@ def _check_message(session: Session, report: Report, body: str, side: str) -> st
     body = body.strip()
     if not body:
         raise CaseError(_("Pesan masih kosong."))
+    if has_control_characters(body, multiline=True):
+        raise CaseError(unreadable_message())
     if len(body) > LIMITS["message"]:
         raise CaseError(_("Pesan terlalu panjang: paling banyak %(n)s huruf.", n=LIMITS["message"]))
     if ratelimit.hit(session, f"message:report:{report.id}:{side}", timedelta(hours=1)) > MESSAGES_PER_CASE_PER_HOUR:

@@ -1,7 +1,9 @@
 // Reports written with no signal: kept on this phone (IndexedDB) and sent by themselves when the phone is back
 // online — by Background Sync in the service worker where the browser has it, otherwise when a page of the app
-// opens or the `online` event fires. The server drops repeats by the form's idempotency key, and answers a
-// repeat with the same receipt, so sending twice can never make two reports.
+// opens or the `online` event fires. The server drops repeats by the form's idempotency key, so sending twice can
+// never make two reports; a repeat whose first answer was lost gets the receipt again, from this browser only.
+// What a child wrote and their PIN are kept no longer than needed: a report leaves the phone's storage in the same
+// transaction that keeps its receipt, and a receipt leaves it as soon as a page has shown it.
 // This file runs in pages and, through importScripts, in the service worker.
 (function (scope) {
   "use strict";
@@ -41,6 +43,19 @@
     forgetReceipt: function (key) { return run(RECEIPTS, "readwrite", function (s) { return s.delete(key); }); },
     forget: function (key) { return run(OUTBOX, "readwrite", function (s) { return s.delete(key); }); },
 
+    // The receipt kept and the report it answers wiped together: never both, never neither.
+    sent: function (key, receipt) {
+      return openDb().then(function (db) {
+        return new Promise(function (resolve, reject) {
+          var tx = db.transaction([OUTBOX, RECEIPTS], "readwrite");
+          tx.objectStore(RECEIPTS).put(receipt);
+          tx.objectStore(OUTBOX).delete(key);
+          tx.oncomplete = function () { db.close(); resolve(); };
+          tx.onerror = function () { db.close(); reject(tx.error); };
+        });
+      });
+    },
+
     // Send everything waiting, oldest first. Stops at the first network failure or server trouble (try again
     // later); a form the server refuses (422) stays on the phone, marked, for the person to open and fix.
     replay: function () {
@@ -61,9 +76,7 @@
                   receipt.key = item.key;
                   receipt.sentAt = Date.now();
                   sent += 1;
-                  return run(RECEIPTS, "readwrite", function (s) { return s.put(receipt); })
-                    .then(function () { return queue.forget(item.key); })
-                    .then(function () { return false; });
+                  return queue.sent(item.key, receipt).then(function () { return false; });
                 });
               }
               if (response.status === 422 || response.status === 403) {
@@ -120,19 +133,18 @@
       }
       var slot = banner.querySelector("[data-outbox-receipts]");
       var template = document.querySelector("[data-receipt-template]");
+      var showing = Promise.resolve();
       if (slot && template) {
-        // Receipts already shown stay as they are: this runs again whenever the connection returns or the service
-        // worker reports a send, and rebuilding them would take the focus away from someone on "Sudah saya simpan".
-        var keys = receipts.map(function (receipt) { return receipt.key; });
+        // Receipts already shown stay as they are, on this page only, until "Sudah saya simpan": this runs again
+        // whenever the connection returns or the service worker reports a send, and rebuilding them would take the
+        // focus away from someone on that button. Once on the page, a receipt (the PIN) leaves the phone's storage.
         var shown = {};
-        Array.prototype.slice.call(slot.children).forEach(function (view) {
-          if (keys.indexOf(view.dataset.receiptKey) < 0) slot.removeChild(view);
-          else shown[view.dataset.receiptKey] = true;
-        });
+        Array.prototype.forEach.call(slot.children, function (view) { shown[view.dataset.receiptKey] = true; });
         receipts.forEach(function (receipt) {
           if (shown[receipt.key]) return;
           var view = template.content.cloneNode(true);
-          view.firstElementChild.dataset.receiptKey = receipt.key;
+          var root = view.firstElementChild;
+          root.dataset.receiptKey = receipt.key;
           var code = view.querySelector("[data-receipt-code]");
           var pin = view.querySelector("[data-receipt-pin]");
           var link = view.querySelector("[data-receipt-link]");
@@ -140,13 +152,18 @@
           else { view.querySelector("[data-receipt-secret]").hidden = true; }
           if (receipt.url) { link.href = receipt.url; link.hidden = false; }
           view.querySelector("[data-receipt-done]").addEventListener("click", function () {
-            queue.forgetReceipt(receipt.key).then(showState);
+            slot.removeChild(root);
+            showState();
           });
           slot.appendChild(view);
+          shown[receipt.key] = true;
         });
+        showing = Promise.all(receipts.map(function (receipt) { return queue.forgetReceipt(receipt.key); }));
       }
-      banner.hidden = !(waiting || refused.length || receipts.length);
-      banner.dataset.shown = String((Number(banner.dataset.shown) || 0) + 1);  // times brought up to date
+      banner.hidden = !(waiting || refused.length || (slot && slot.children.length));
+      return showing.then(function () {
+        banner.dataset.shown = String((Number(banner.dataset.shown) || 0) + 1);  // times brought up to date
+      });
     });
   }
 

@@ -16,6 +16,8 @@
   // The page is hidden at once; leaving waits for the sign-out and the clearing, which take milliseconds on
   // a working connection, but never longer than this on a bad one.
   var EXIT_WAIT_MS = 750;
+  // The app's own IndexedDB databases (static/js/offline-queue.js): the report queue and its receipts.
+  var KNOWN_DATABASES = ["bintang-ceria"];
 
   var exiting = false;
 
@@ -84,9 +86,13 @@
 
   function deleteDatabase(name) {
     return new Promise(function (resolve) {
-      var request = indexedDB.deleteDatabase(name);
-      // "blocked" means a connection of this page is open; the deletion goes ahead once the page has gone.
-      request.onsuccess = request.onerror = request.onblocked = resolve;
+      try {
+        var request = indexedDB.deleteDatabase(name);
+        // "blocked" means a connection of this page is open; the deletion goes ahead once the page has gone.
+        request.onsuccess = request.onerror = request.onblocked = resolve;
+      } catch (error) {
+        resolve();  // storage switched off: nothing was stored there
+      }
     });
   }
 
@@ -111,10 +117,15 @@
         return Promise.all(registrations.map(function (registration) { return registration.unregister(); }));
       })));
     }
-    if (window.indexedDB && indexedDB.databases) {
-      pending.push(quietly(indexedDB.databases().then(function (databases) {
-        return Promise.all(databases.map(function (database) { return deleteDatabase(database.name); }));
-      })));
+    if (window.indexedDB) {
+      // By name, always: indexedDB.databases() is missing in some browsers (Firefox before 126), and the offline
+      // queue may still hold a report written with no signal. Whatever else is listed goes as well.
+      KNOWN_DATABASES.forEach(function (name) { pending.push(deleteDatabase(name)); });
+      if (indexedDB.databases) {
+        pending.push(quietly(indexedDB.databases().then(function (databases) {
+          return Promise.all(databases.map(function (database) { return deleteDatabase(database.name); }));
+        })));
+      }
     }
     return Promise.all(pending);
   }

@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from server.db import make_engine
 from server.reports.models import Report
-from server.reports.service import code_hash
+from server.reports.service import code_hash, token_hash
 from tests.browser.conftest import sign_in, wait_until_controlled
 
 pytestmark = pytest.mark.browser
@@ -190,6 +190,40 @@ def open_with_code(page: Page, code: str, pin: str) -> None:
         page.get_by_role("button", name="Lihat laporan", exact=True).click()
     expect(page).to_have_url("/cek/laporan")
     expect(page.get_by_role("heading", level=1)).to_have_text("Kabar laporan")
+
+
+# Everything the app keeps in the phone's IndexedDB, as text (the offline queue's database must exist already:
+# opening a missing one here would create it without its stores).
+_STORED_OFFLINE = """async () => {
+  const db = await new Promise((resolve, reject) => {
+    const request = indexedDB.open("bintang-ceria");
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+  const found = {};
+  for (const name of db.objectStoreNames) {
+    found[name] = await new Promise((resolve) => {
+      const request = db.transaction(name).objectStore(name).getAll();
+      request.onsuccess = () => resolve(request.result);
+    });
+  }
+  db.close();
+  return JSON.stringify(found);
+}"""
+
+
+def stored_offline(page: Page) -> str:
+    return page.evaluate(_STORED_OFFLINE)
+
+
+def wait_until_not_stored(page: Page, *secrets: str) -> str:
+    """What the phone keeps, once none of `secrets` is in it any more (the page forgets receipts as it shows them)."""
+    for _attempt in range(50):
+        stored = stored_offline(page)
+        if not any(secret in stored for secret in secrets):
+            return stored
+        page.wait_for_timeout(100)
+    raise AssertionError(f"still kept on the phone: {stored}")
 
 
 def status_on_case_page(page: Page) -> Locator:
@@ -432,6 +466,32 @@ def test_the_inbox_filters_change_the_list_in_place_and_the_address_can_be_share
     expect(results.locator(".case-row")).to_have_count(1)
 
 
+# --- a shared phone ---------------------------------------------------------------------------------------
+
+
+def test_a_child_on_a_parents_phone_sends_without_the_account_and_gets_a_code(page: Page, live_database: str):
+    sign_in(page, "orangtua")
+    page.goto("/lapor")
+    seen = []
+
+    def choose_without_the_account(page: Page) -> None:
+        choice = page.get_by_role("radio", name="Kirim tanpa akun: saya mendapat kode dan PIN sendiri", exact=True)
+        if choice.is_visible() and not seen:
+            expect(page.get_by_text("Kamu masuk sebagai Ibu Wati.")).to_be_visible()
+            expect(choice).not_to_be_checked()
+            assert_no_axe_violations(page)
+            choice.check()
+            seen.append(True)
+
+    fill_report(page, who="Aku anak/remaja, dan ini tentang diriku",
+                category="Dibentak, diancam, atau dihina terus-menerus",
+                words=f"Ayah membentakku setiap malam. ({uuid.uuid4().hex[:8]})", each_step=choose_without_the_account)
+    assert seen
+    submit_report(page)
+    code, _pin = read_receipt(page)
+    assert count_reports(live_database, code_hash=code_hash(code), submitted_by_id=None) == 1
+
+
 # --- offline ----------------------------------------------------------------------------------------------
 
 
@@ -459,7 +519,7 @@ def test_offline_a_report_is_kept_on_the_phone_and_sent_exactly_once(
     assert len(waiting) == 1, waiting
     saved = waiting[0]
     assert count_reports(live_database) == reports_before
-    assert count_reports(live_database, idempotency_key=saved["key"]) == 0
+    assert count_reports(live_database, idempotency_key_hash=token_hash(saved["key"])) == 0
 
     context.set_offline(False)
     code_out, pin_out = banner.locator("[data-receipt-code]"), banner.locator("[data-receipt-pin]")
@@ -471,6 +531,9 @@ def test_offline_a_report_is_kept_on_the_phone_and_sent_exactly_once(
     expect(banner.locator("[data-outbox-waiting]")).to_be_hidden()
     code, pin = code_out.inner_text(), pin_out.inner_text()
     assert page.evaluate("() => BintangQueue.pending()") == []
+    # Sent: what the child wrote is gone from the phone's storage; shown: so is the PIN (it stays on this page).
+    stored = wait_until_not_stored(page, pin, code)
+    assert "dikurung" not in stored, stored
 
     # The banner is brought up to date again whenever the connection returns or the service worker reports a send;
     # someone on "Sudah saya simpan" keeps the focus (the receipt is not rebuilt under them).
@@ -481,15 +544,17 @@ def test_offline_a_report_is_kept_on_the_phone_and_sent_exactly_once(
     page.wait_for_function("(n) => Number(document.querySelector('[data-outbox-banner]').dataset.shown) > n", arg=shown)
     expect(done).to_be_focused()
     expect(code_out).to_have_count(1)
-    assert count_reports(live_database, idempotency_key=saved["key"]) == 1
+    assert count_reports(live_database, idempotency_key_hash=token_hash(saved["key"])) == 1
     assert count_reports(live_database) == reports_before + 1
 
-    # Opening the app again replays the queue again: still one report, and the receipt is still shown.
+    # Opening the app again: nothing is sent again, and the receipt, shown once, is not kept on the phone.
     page.reload()
-    expect(code_out).to_have_text(code)
-    expect(pin_out).to_have_text(pin)
+    page.wait_for_function("() => Number(document.querySelector('[data-outbox-banner]').dataset.shown) > 0")
+    expect(code_out).to_have_count(0)
+    expect(banner).to_be_hidden()
     page.wait_for_function("() => navigator.serviceWorker.controller !== null")
-    # A replay whose answer was lost (the same form sent again) gets the same receipt, not a second report.
+    # A replay from this browser whose answer was lost (the same form sent again) gets the same receipt, not a
+    # second report; the form itself, sent again, would say "already sent" without it.
     again = page.evaluate(
         """async (item) => {
           const response = await fetch(item.action, {
@@ -502,12 +567,39 @@ def test_offline_a_report_is_kept_on_the_phone_and_sent_exactly_once(
     )
     assert 200 <= again["status"] < 300, again
     assert (again["body"]["code"], again["body"]["pin"]) == (code, pin)
-    assert count_reports(live_database, idempotency_key=saved["key"]) == 1
+    assert count_reports(live_database, idempotency_key_hash=token_hash(saved["key"])) == 1
     assert count_reports(live_database) == reports_before + 1
 
     # The code and PIN from the banner open the report.
     open_with_code(page, code, pin)
     expect(page.locator("[data-reporter-status]")).to_have_text("Diterima")
+
+
+def test_quick_exit_deletes_the_offline_queue_by_name_where_the_browser_cannot_list_databases(
+    page: Page, context: BrowserContext, neutral_site: str
+):
+    """Without a connection (no Clear-Site-Data from the server) and without indexedDB.databases (Firefox before
+    126, older Safari): the queue, with what a child wrote, is still deleted, by its name."""
+    page.goto("/lapor")
+    wait_until_controlled(page)
+    marker = uuid.uuid4().hex[:8]
+    words = f"Aku takut pulang ke rumah. {marker}"
+    page.evaluate("""(words) => BintangQueue.save({key: "uji-keluar-cepat", action: "/lapor", savedAt: Date.now(),
+                                                   body: new URLSearchParams({child_words: words}).toString()})""",
+                  words)
+    assert marker in stored_offline(page)
+    context.set_offline(True)
+    page.evaluate("() => { delete IDBFactory.prototype.databases; }")
+    assert page.evaluate("() => typeof indexedDB.databases") == "undefined"
+    page.get_by_role("link", name="Keluar cepat", exact=True).click()
+    page.wait_for_url(neutral_site)
+
+    context.set_offline(False)
+    page.goto("/")
+    names = page.evaluate("async () => (await indexedDB.databases()).map((database) => database.name)")
+    # Opening the app may make the queue's database again, empty.
+    assert "bintang-ceria" not in names or marker not in stored_offline(page)
+    assert page.evaluate("() => BintangQueue.pending()") == []
 
 
 # --- small screens ----------------------------------------------------------------------------------------

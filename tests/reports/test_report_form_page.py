@@ -21,6 +21,7 @@ from tests.reports.conftest import submit_report
 
 TOKEN = re.compile(r'name="_csrf_token" value="([^"]+)"')
 META_TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
+KEY = re.compile(r'name="idempotency_key" value="([^"]+)"')
 
 
 def tokens_on(html: str) -> set[str]:
@@ -37,7 +38,11 @@ def test_each_visitor_gets_the_same_form_with_their_own_token(client, make_clien
     assert len(first_tokens) == len(second_tokens) == 1 and first_tokens != second_tokens
     assert len(TOKEN.findall(second.text)) == 2 and len(META_TOKEN.findall(second.text)) == 1
     assert "csrf-placeholder" not in second.text
-    assert first.text.replace(first_tokens.pop(), "T") == second.text.replace(second_tokens.pop(), "T")
+    # Each visitor's form also carries an idempotency key of its own, so a form sent twice is recognised.
+    (first_key,), (second_key,) = KEY.findall(first.text), KEY.findall(second.text)
+    assert first_key != second_key and "placeholder" not in second_key
+    assert (first.text.replace(first_tokens.pop(), "T").replace(first_key, "K")
+            == second.text.replace(second_tokens.pop(), "T").replace(second_key, "K"))
     # And the token works: the second visitor's report goes through with the token from the served copy.
     sent = submit_report(second_client)
     assert sent.code and sent.pin
