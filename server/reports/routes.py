@@ -152,6 +152,9 @@ class ReportingController(Controller):
                                           ip=client_ip(request.scope, state.settings))
         except service.CaseError as exc:
             db.rollback()
+            # The refusal shows the case again: that is a view like any other.
+            service.record_view(db, report, user=None, ip=client_ip(request.scope, state.settings), as_="code_holder")
+            db.commit()
             return page(request, "reports/reporter_case.html", status_code=422, report=report,
                         message_action="/cek/laporan/pesan", timeline=service.reporter_timeline(db, report),
                         errors={"message": str(exc)}, message=data.get("message", ""), code_holder=True)
@@ -196,6 +199,9 @@ class ReportingController(Controller):
                                           ip=client_ip(request.scope, state.settings))
         except service.CaseError as exc:
             db.rollback()
+            service.record_view(db, report, user=request.user, ip=client_ip(request.scope, state.settings),
+                                as_="reporter")
+            db.commit()
             return page(request, "reports/reporter_case.html", status_code=422, report=report,
                         message_action=f"/laporan-saya/{report.id}/pesan",
                         timeline=service.reporter_timeline(db, report), errors={"message": str(exc)},
@@ -262,11 +268,15 @@ class CaseController(Controller):
              action: Any) -> Any:
         """Run one case action; on a refused action show the case again with the reason next to that form."""
         report = self._case(request, db, report_id)
+        ip = client_ip(request.scope, state.settings)
         try:
-            action(report, client_ip(request.scope, state.settings))
+            action(report, ip)
         except service.CaseError as exc:
             db.rollback()
             db.refresh(report)
+            # The refusal shows the whole case again: that is a view like any other.
+            service.record_view(db, report, user=request.user, ip=ip, as_="staff")
+            db.commit()
             return self._render(request, db, report, errors={form_name: str(exc)}, values=data, status_code=422)
         db.commit()
         return Redirect(f"/kasus/{report.id}#{form_name}", status_code=303)
