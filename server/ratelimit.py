@@ -47,6 +47,12 @@ def is_over(session: Session, key: str, limit: int, window: timedelta, now: date
     return count(session, key, window, now) >= limit
 
 
+def first_refusal(session: Session, key: str, window: timedelta, now: datetime | None = None) -> bool:
+    """Count one refusal of `key` and say whether it is the window's first: callers audit that one, not a flood
+    of fifty."""
+    return hit(session, f"refused:{key}", window, now) == 1
+
+
 def reset(session: Session, key: str) -> None:
     session.execute(delete(RateLimitCounter).where(RateLimitCounter.key == key))
 

@@ -35,10 +35,12 @@ def sign_in(session: Session, settings: Settings, *, username: str, password: st
     username = normalise_username(username)
     window = timedelta(minutes=settings.login_window_minutes)
     account_key, address_key = f"signin:account:{username}", f"signin:address:{ip}"
-    if ratelimit.is_over(session, account_key, settings.login_limit_per_account, window) or ratelimit.is_over(
-        session, address_key, settings.login_limit_per_address, window
-    ):
-        audit.record(session, "signin.limited", ip=ip)
+    limited_key = (account_key if ratelimit.is_over(session, account_key, settings.login_limit_per_account, window)
+                   else address_key if ratelimit.is_over(session, address_key, settings.login_limit_per_address, window)
+                   else None)
+    if limited_key is not None:
+        if ratelimit.first_refusal(session, limited_key, window):
+            audit.record(session, "signin.limited", ip=ip)
         session.commit()
         return SignIn(
             error=_(

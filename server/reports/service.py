@@ -461,10 +461,12 @@ def open_with_code(session: Session, *, code: str, pin: str, ip: str) -> tuple[R
     """(report, error, limited). A wrong code and a wrong PIN get the same words, and both count."""
     normal = normalise_code(code)
     code_key, address_key = f"code:{code_hash(normal)}", f"code:address:{ip}"
-    if ratelimit.is_over(session, code_key, CODE_ATTEMPTS_PER_CODE, CODE_WINDOW) or ratelimit.is_over(
-        session, address_key, CODE_ATTEMPTS_PER_ADDRESS, CODE_WINDOW
-    ):
-        audit.record(session, "report.code_limited", ip=ip)
+    limited_key = (code_key if ratelimit.is_over(session, code_key, CODE_ATTEMPTS_PER_CODE, CODE_WINDOW)
+                   else address_key if ratelimit.is_over(session, address_key, CODE_ATTEMPTS_PER_ADDRESS, CODE_WINDOW)
+                   else None)
+    if limited_key is not None:
+        if ratelimit.first_refusal(session, limited_key, CODE_WINDOW):
+            audit.record(session, "report.code_limited", ip=ip)
         session.commit()
         return None, _("Terlalu banyak percobaan. Demi keamanan, tunggu 15 menit lalu coba lagi."), True
     report = session.execute(select(Report).where(Report.code_hash == code_hash(normal))).scalar_one_or_none()
