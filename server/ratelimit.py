@@ -57,8 +57,10 @@ def reset(session: Session, key: str) -> None:
     session.execute(delete(RateLimitCounter).where(RateLimitCounter.key == key))
 
 
-def purge_expired(session: Session, older_than: timedelta = timedelta(days=1)) -> int:
-    result = session.execute(delete(RateLimitCounter).where(RateLimitCounter.window_start < utcnow() - older_than))
+def purge_expired(session: Session, older_than: timedelta = timedelta(days=1), now: datetime | None = None) -> int:
+    """Counters hold client addresses: keep them no longer than the longest window needs (the worker's duty)."""
+    cutoff = (now or utcnow()) - older_than
+    result = session.execute(delete(RateLimitCounter).where(RateLimitCounter.window_start < cutoff))
     return result.rowcount or 0
 
 

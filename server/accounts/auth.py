@@ -131,8 +131,8 @@ def user_for_token(engine: Engine, settings: Settings, token: str) -> User | Non
         return user
 
 
-def purge_expired_sessions(session: Session, settings: Settings) -> int:
-    now = utcnow()
+def purge_expired_sessions(session: Session, settings: Settings, now: datetime | None = None) -> int:
+    now = now or utcnow()
     result = session.execute(
         delete(WebSession).where(
             (WebSession.last_seen_at < now - timedelta(minutes=settings.session_idle_minutes))

@@ -876,8 +876,12 @@ def inbox(session: Session, user: User, filters: InboxFilter) -> InboxPage:
     return InboxPage(rows, _cursor(rows[-1]) if more else None, categories)
 
 
-def expire_stale_case_sessions(session: Session, settings: Settings) -> int:
-    cutoff = utcnow() - timedelta(minutes=settings.session_idle_minutes)
-    return session.execute(delete(CaseSession).where(CaseSession.last_seen_at < cutoff)).rowcount or 0
+def expire_stale_case_sessions(session: Session, settings: Settings, now: datetime | None = None) -> int:
+    """Delete code holders' sessions that sat idle or lived longer than a sign-in may (the worker's duty)."""
+    now = now or utcnow()
+    return session.execute(delete(CaseSession).where(
+        (CaseSession.last_seen_at < now - timedelta(minutes=settings.session_idle_minutes))
+        | (CaseSession.created_at < now - timedelta(hours=settings.session_max_hours))
+    )).rowcount or 0
 
 
