@@ -158,7 +158,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
-            cookie_name=CSRF_COOKIE,
+            cookie_name=settings.cookie_name(CSRF_COOKIE),
             cookie_secure=settings.cookie_secure,
             cookie_samesite="lax",
             header_name="x-csrftoken",

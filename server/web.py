@@ -119,6 +119,15 @@ def static_url(path: str) -> str:
     return f"/static/{path}?v={hashlib.sha256(source.read_bytes()).hexdigest()[:12]}"
 
 
+HSTS = "max-age=31536000"
+
+
+def drop_cookie(response: Response, name: str, settings: Settings) -> None:
+    """Delete one of our cookies; a __Host- cookie is only replaced by one that is also Secure with Path=/."""
+    response.set_cookie(settings.cookie_name(name), "", max_age=0, expires=0, path="/",
+                        secure=settings.cookie_secure, httponly=True, samesite="lax")
+
+
 def client_ip(scope: Scope, settings: Settings) -> str:
     """The caller's address; X-Forwarded-For is believed only when the direct peer is a trusted proxy."""
     client = scope.get("client")
@@ -145,6 +154,8 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
 
+        secure = scope["litestar_app"].state.settings.cookie_secure
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableScopeHeaders.from_message(message)
@@ -154,6 +165,9 @@ class SecurityHeadersMiddleware:
                 headers["Permissions-Policy"] = PERMISSIONS_POLICY
                 headers["X-Frame-Options"] = "DENY"
                 headers["Cross-Origin-Opener-Policy"] = "same-origin"
+                if secure:
+                    # COOKIE_SECURE means the site is served over HTTPS: the browser must never try plain HTTP.
+                    headers["Strict-Transport-Security"] = HSTS
                 if scope.get("user") is not None or scope.get("private"):
                     headers["Cache-Control"] = "no-store"
                 elif "cache-control" not in headers:

@@ -14,14 +14,14 @@ from server.accounts import auth, service
 from server.accounts.models import User
 from server.db import DB
 from server.routes import safe_next
-from server.web import client_ip, page
+from server.web import client_ip, drop_cookie, page
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
 def _session_cookie(response: Redirect, token: str, state: State) -> None:
     response.set_cookie(
-        auth.SESSION_COOKIE,
+        state.settings.cookie_name(auth.SESSION_COOKIE),
         token,
         httponly=True,
         samesite="lax",
@@ -52,20 +52,20 @@ class AccountController(Controller):
                 form=form,
                 errors={"form": result.error},
             )
-        token = auth.start_session(db, result.user, ip=ip, previous_token=request.cookies.get(auth.SESSION_COOKIE))
+        token = auth.start_session(db, result.user, ip=ip, previous_token=request.cookies.get(state.settings.cookie_name(auth.SESSION_COOKIE)))
         db.commit()
         response = Redirect(safe_next(data.get("lanjut")), status_code=303)
         _session_cookie(response, token, state)
         return response
 
     @post("/keluar-akun", name="signout", sync_to_thread=True)
-    def signout(self, request: Request, db: DB) -> Redirect:
-        token = request.cookies.get(auth.SESSION_COOKIE)
+    def signout(self, request: Request, db: DB, state: State) -> Redirect:
+        token = request.cookies.get(state.settings.cookie_name(auth.SESSION_COOKIE))
         if token:
             auth.end_session(db, token)
             db.commit()
         response = Redirect("/", status_code=303)
-        response.delete_cookie(auth.SESSION_COOKIE, path="/")
+        drop_cookie(response, auth.SESSION_COOKIE, state.settings)
         return response
 
     @get("/akun", name="account", guards=[auth.signed_in], sync_to_thread=True)

@@ -196,7 +196,7 @@ class Booker:
 
 
 def _case_report(request: Request, db: Session, state: State) -> Report | None:
-    return reports.report_for_case_token(db, state.settings, request.cookies.get(CASE_COOKIE))
+    return reports.report_for_case_token(db, state.settings, request.cookies.get(state.settings.cookie_name(CASE_COOKIE)))
 
 
 def _booker(request: Request, db: Session, state: State) -> Booker | None:

@@ -21,7 +21,7 @@ from server.notifications.push import neutral_text
 from server.reports import service as reports
 from server.reports.routes import CASE_COOKIE
 from server.settings import ROOT
-from server.web import page, static_url
+from server.web import drop_cookie, page, static_url
 
 SERVICE_WORKER = ROOT / "service_worker" / "sw.js"
 OFFLINE_PATH = "/offline"
@@ -158,8 +158,9 @@ class PWAController(Controller):
         """Quick exit's server half: both ways of being let in end here, a signed-in session and a report opened
         with its code and PIN, so their cookies are worthless even where the browser keeps them (the page's
         JavaScript cannot delete HttpOnly cookies); Clear-Site-Data asks the browser to forget the rest."""
-        session_token = request.cookies.get(auth.SESSION_COOKIE)
-        case_token = request.cookies.get(CASE_COOKIE)
+        settings = request.app.state.settings
+        session_token = request.cookies.get(settings.cookie_name(auth.SESSION_COOKIE))
+        case_token = request.cookies.get(settings.cookie_name(CASE_COOKIE))
         if session_token:
             auth.end_session(db, session_token)
         if case_token:
@@ -170,6 +171,6 @@ class PWAController(Controller):
             notifications.unsubscribe(db, endpoint)
         db.commit()
         response = Response(None, status_code=204, headers={"Clear-Site-Data": QUICK_EXIT_CLEARS})
-        response.delete_cookie(auth.SESSION_COOKIE, path="/")
-        response.delete_cookie(CASE_COOKIE, path="/")
+        drop_cookie(response, auth.SESSION_COOKIE, settings)
+        drop_cookie(response, CASE_COOKIE, settings)
         return response

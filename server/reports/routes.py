@@ -25,7 +25,7 @@ from server.db import DB
 from server.i18n import gettext as _
 from server.reports import service
 from server.reports.models import Report
-from server.web import AnonymousPage, client_ip, page
+from server.web import AnonymousPage, client_ip, drop_cookie, page
 
 # Path "/" so that the code holder can also book counseling (/konseling) for the case.
 CASE_COOKIE = "bc_case"
@@ -125,12 +125,12 @@ class ReportingController(Controller):
         token = service.start_case_session(db, report)
         db.commit()
         response = Redirect("/cek/laporan", status_code=303)
-        response.set_cookie(CASE_COOKIE, token, httponly=True, samesite="lax", secure=state.settings.cookie_secure,
+        response.set_cookie(state.settings.cookie_name(CASE_COOKIE), token, httponly=True, samesite="lax", secure=state.settings.cookie_secure,
                             path="/")
         return response
 
     def _code_holder_report(self, request: Request, db: Session, state: State) -> Report:
-        report = service.report_for_case_token(db, state.settings, request.cookies.get(CASE_COOKIE))
+        report = service.report_for_case_token(db, state.settings, request.cookies.get(state.settings.cookie_name(CASE_COOKIE)))
         if report is None:
             raise auth.NotAuthorizedException()
         _private(request)
@@ -162,13 +162,13 @@ class ReportingController(Controller):
         return Redirect("/cek/laporan#pesan", status_code=303)
 
     @post("/cek/keluar", sync_to_thread=True)
-    def code_holder_leave(self, request: Request, db: DB) -> Redirect:
-        token = request.cookies.get(CASE_COOKIE)
+    def code_holder_leave(self, request: Request, db: DB, state: State) -> Redirect:
+        token = request.cookies.get(state.settings.cookie_name(CASE_COOKIE))
         if token:
             service.end_case_session(db, token)
             db.commit()
         response = Redirect("/", status_code=303)
-        response.delete_cookie(CASE_COOKIE, path="/")
+        drop_cookie(response, CASE_COOKIE, state.settings)
         return response
 
     @get("/laporan-saya", name="my_reports", guards=[auth.signed_in], sync_to_thread=True)
