@@ -48,18 +48,12 @@ FALLBACK_PLACEHOLDER = '{"__FALLBACK__": true}'
 THEME_COLOR = "#1d4f91"
 BACKGROUND_COLOR = "#ffffff"
 SHORT_NAME_MAX = 12
-# The installed name sits on a home screen that someone else may look at (DESIGN.md §4): a name a
-# supervisor types in with any of these words is replaced by the product's own name.
-INDISCREET_WORDS = (
-    "kekerasan", "aniaya", "perkosa", "pelecehan", "cabul", "kdrt", "trafficking", "perdagangan orang",
-    "violence", "abuse", "assault",
-)
 QUICK_EXIT_CLEARS = '"cache", "cookies", "storage"'
 
 
 def installed_name(service_name: str) -> str:
-    lowered = service_name.lower()
-    if not service_name.strip() or any(word in lowered for word in INDISCREET_WORDS):
+    # The installed name sits on a home screen that someone else may look at (DESIGN.md §4).
+    if not service_name.strip() or service_info.reveals(service_name):
         return service_info.ServiceInfo.service_name
     return service_name.strip()
 
