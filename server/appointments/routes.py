@@ -694,13 +694,7 @@ class ScheduleController(Controller):
                 raise service.BookingError(_("Catatan terlalu panjang: paling banyak %(n)s huruf.",
                                              n=ATTENDANCE_NOTE_LIMIT))
             service.record_attendance(db, appointment, request.user, attended=attended == "yes", version=version,
-                                      ip=_ip(request, state))
-            report = db.get(Report, appointment.report_id) if appointment.report_id else None
-            if note and report is not None:
-                what = _("hadir") if attended == "yes" else _("tidak hadir")
-                when = format_wita_date(appointment.starts_at, "d MMMM y")
-                body = _("Sesi konseling %(when)s (%(what)s): %(note)s", when=when, what=what, note=note)
-                reports.add_note(db, report, request.user, body=body, ip=_ip(request, state))
+                                      note=note, ip=_ip(request, state))
         return self._act(request, db, appointment_id, data, "kehadiran", "kehadiran", record)
 
     # --- weekly hours and time away ----------------------------------------------------------------------
