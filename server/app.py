@@ -34,7 +34,15 @@ from server.reports.routes import CaseController, ReportingController
 from server.routes import CoreController
 from server.settings import ROOT, Settings, from_env
 from server.worker import inline_dispatcher
-from server.web import STATIC_DIR, VENDOR_DIR, RequestLogMiddleware, SecurityHeadersMiddleware, page, static_url
+from server.web import (
+    STATIC_DIR,
+    VENDOR_DIR,
+    RequestLogMiddleware,
+    SecurityHeadersMiddleware,
+    ids_in_range,
+    page,
+    static_url,
+)
 
 CSRF_COOKIE = "bc_csrf"
 ONE_YEAR = 365 * 24 * 3600
@@ -127,6 +135,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     engine = engine_for(settings)
 
     app = Litestar(
+        guards=[ids_in_range],
         route_handlers=[
             CoreController,
             AccountController,

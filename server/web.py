@@ -16,12 +16,16 @@ from typing import Any
 
 from jinja2_fragments.litestar import HTMXBlockTemplate
 from litestar import Request, Response
+from litestar.connection import ASGIConnection
 from litestar.enums import MediaType
+from litestar.exceptions import NotFoundException
+from litestar.handlers.base import BaseRouteHandler
 from litestar.datastructures import MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
 
 from server import i18n
+from server.forms import MAX_ID
 from server.settings import ROOT, Settings
 
 STATIC_DIR = ROOT / "static"
@@ -126,6 +130,14 @@ def drop_cookie(response: Response, name: str, settings: Settings) -> None:
     """Delete one of our cookies; a __Host- cookie is only replaced by one that is also Secure with Path=/."""
     response.set_cookie(settings.cookie_name(name), "", max_age=0, expires=0, path="/",
                         secure=settings.cookie_secure, httponly=True, samesite="lax")
+
+
+def ids_in_range(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
+    """Guard on every route: an id in the path that no row can have (past the database's integers) is "not
+    found" before any query, not a database error."""
+    for value in connection.path_params.values():
+        if isinstance(value, int) and not 0 <= value <= MAX_ID:
+            raise NotFoundException()
 
 
 def client_ip(scope: Scope, settings: Settings) -> str:

@@ -22,6 +22,7 @@ from server.accounts import auth, places
 from server.accounts.models import District, Role, School, User
 from server.accounts.service import children_of
 from server.db import DB
+from server.forms import bounded_int, row_id
 from server.i18n import gettext as _
 from server.reports import service
 from server.reports.models import Report
@@ -211,10 +212,14 @@ class ReportingController(Controller):
 
 
 def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
+    return bounded_int(value)
+
+
+def _chosen_id(value: Any) -> int | None:
+    """A choice from a list: None when left empty, 0 (no row has it) when it cannot be a row's id."""
+    if value is None or not str(value).strip():
         return None
+    return row_id(value) or 0
 
 
 class CaseController(Controller):
@@ -231,8 +236,12 @@ class CaseController(Controller):
                                       school_id=_int(sekolah), mine=milik_saya == "1", after=setelah)
         _private(request)
         block = "inbox_more" if setelah else "inbox_results"
-        return page(request, "reports/inbox.html", block=block, filters=filters,
-                    result=service.inbox(db, request.user, filters), **_place_options(places.current(db.get_bind())))
+        try:
+            result = service.inbox(db, request.user, filters)
+        except service.CursorOutOfRange:
+            raise NotFoundException() from None
+        return page(request, "reports/inbox.html", block=block, filters=filters, result=result,
+                    **_place_options(places.current(db.get_bind())))
 
     def _case(self, request: Request, db: Session, report_id: int) -> Report:
         report = db.get(Report, report_id)
@@ -287,7 +296,7 @@ class CaseController(Controller):
         return self._act(request, db, state, report_id, data, "triase", lambda report, ip: service.triage(
             db, report, request.user, urgency=str(data.get("urgency", "")),
             categories=categories if isinstance(categories, list) else [categories],
-            district_id=_int(data.get("district_id")), version=_int(data.get("version")), ip=ip))
+            district_id=_chosen_id(data.get("district_id")), version=_int(data.get("version")), ip=ip))
 
     @post("/{report_id:int}/tugaskan", sync_to_thread=True)
     def assign(self, request: Request, report_id: FromPath[int], data: Form, db: DB, state: State) -> Any:

@@ -20,7 +20,7 @@ from server import audit, ratelimit
 from server.accounts import auth
 from server.accounts.models import Child, District, Guardianship, Role, School, User
 from server.db import utcnow
-from server.forms import many, one
+from server.forms import MAX_ID, many, one
 from server.i18n import gettext as _
 from server.models import AuditEntry
 from server.notifications import outbox
@@ -827,6 +827,21 @@ def _cursor(report: Report) -> str:
     return f"{report.urgency_rank}.{int(report.next_due_at.timestamp())}.{report.id}"
 
 
+class CursorOutOfRange(ValueError):
+    """A cursor of numbers no inbox page can have (the route answers "not found")."""
+
+
+def _parse_cursor(after: str) -> tuple[int, datetime, int]:
+    """(rank, due, last id) of a cursor; one not made by us starts from the top, one out of range is refused."""
+    try:
+        rank, due_epoch, last_id = (int(part) for part in after.split("."))
+    except ValueError:
+        return -1, FAR_FUTURE, 0
+    if not (-MAX_ID <= rank <= MAX_ID and 0 <= due_epoch <= int(FAR_FUTURE.timestamp()) and 0 <= last_id <= MAX_ID):
+        raise CursorOutOfRange(after)
+    return rank, datetime.fromtimestamp(due_epoch, UTC), last_id
+
+
 def inbox(session: Session, user: User, filters: InboxFilter) -> InboxPage:
     """Open cases first by urgency, then by the nearest deadline, then oldest; keyset-paginated so the page costs
     the same with 100 or 100,000 reports. Only cases the person may handle are listed."""
@@ -853,11 +868,7 @@ def inbox(session: Session, user: User, filters: InboxFilter) -> InboxPage:
     if filters.mine:
         query = query.where(Report.assigned_to_id == user.id)
     if filters.after:
-        try:
-            rank, due_epoch, last_id = (int(part) for part in filters.after.split("."))
-        except ValueError:
-            rank, due_epoch, last_id = -1, int(FAR_FUTURE.timestamp()), 0
-        last_due = datetime.fromtimestamp(due_epoch, UTC)
+        rank, last_due, last_id = _parse_cursor(filters.after)
         query = query.where(or_(
             Report.urgency_rank > rank,
             and_(Report.urgency_rank == rank, due > last_due),
