@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
-from server import audit, migrate, ratelimit
+from server import audit, cli, migrate, ratelimit
 from server.accounts import service as accounts
 from server.db import make_engine
 from server.models import AuditEntry
@@ -97,15 +97,17 @@ def test_an_upsert_cannot_rewrite_an_entry(db):
 
 
 @pytest.fixture
-def app_role(database_url):
-    """A login role like the README's `bintang_app`: granted what the app needs, not the tables' owner."""
+def app_role(database_url, monkeypatch):
+    """A login role like the README's `bintang_app`, granted by `bintang grant-app-role`: what the app needs,
+    not the tables' owner."""
     if not database_url.startswith("postgresql"):
         pytest.skip("roles and grants are PostgreSQL's")
     role = "bintang_app_" + uuid.uuid4().hex[:8]
     owner = make_engine(database_url)
     with owner.begin() as conn:
         conn.execute(text(f"CREATE ROLE {role} LOGIN"))
-    migrate.grant_app_role(owner, role)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    cli.main(["grant-app-role", role])
     yield role, make_url(database_url).set(username=role).render_as_string(hide_password=False)
     with owner.begin() as conn:
         conn.execute(text(f"DROP OWNED BY {role}"))
