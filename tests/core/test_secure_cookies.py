@@ -11,7 +11,7 @@ from litestar.testing import TestClient
 
 from server.app import create_app
 from server.settings import SettingsError, from_env
-from tests.conftest import post_form, sign_in
+from tests.conftest import post_form
 from tests.reports.conftest import report_fields
 
 STRONG_KEY = "k" * 48
