@@ -106,13 +106,16 @@ def app_role(database_url, monkeypatch):
     owner = make_engine(database_url)
     with owner.begin() as conn:
         conn.execute(text(f"CREATE ROLE {role} LOGIN"))
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    cli.main(["grant-app-role", role])
-    yield role, make_url(database_url).set(username=role).render_as_string(hide_password=False)
-    with owner.begin() as conn:
-        conn.execute(text(f"DROP OWNED BY {role}"))
-        conn.execute(text(f"DROP ROLE {role}"))
-    owner.dispose()
+    try:
+        monkeypatch.setenv("DATABASE_URL", database_url)
+        cli.main(["grant-app-role", role])
+        yield role, make_url(database_url).set(username=role).render_as_string(hide_password=False)
+    finally:
+        # Roles belong to the whole server, not to the test's database: never leave one behind.
+        with owner.begin() as conn:
+            conn.execute(text(f"DROP OWNED BY {role}"))
+            conn.execute(text(f"DROP ROLE {role}"))
+        owner.dispose()
 
 
 def test_the_app_role_cannot_disable_the_guard_or_change_the_log_on_postgresql(app_role, settings, make_client):
