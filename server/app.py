@@ -35,7 +35,15 @@ from server.reports.routes import CaseController, ReportingController
 from server.routes import CoreController
 from server.settings import ROOT, Settings, from_env
 from server.worker import inline_dispatcher
-from server.web import STATIC_DIR, VENDOR_DIR, RequestLogMiddleware, SecurityHeadersMiddleware, page, static_url
+from server.web import (
+    STATIC_DIR,
+    VENDOR_DIR,
+    RequestLogMiddleware,
+    SecurityHeadersMiddleware,
+    ids_in_range,
+    page,
+    static_url,
+)
 
 CSRF_COOKIE = "bc_csrf"
 ONE_YEAR = 365 * 24 * 3600
@@ -146,6 +154,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     engine = engine_for(settings)
 
     app = Litestar(
+        guards=[ids_in_range],
         route_handlers=[
             CoreController,
             AccountController,
@@ -177,7 +186,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
-            cookie_name=CSRF_COOKIE,
+            cookie_name=settings.cookie_name(CSRF_COOKIE),
             cookie_secure=settings.cookie_secure,
             cookie_samesite="lax",
             header_name="x-csrftoken",

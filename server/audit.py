@@ -1,7 +1,12 @@
 """The append-only audit log: every sign-in, admin change, and (later) every view and change of a case.
 
 Entries are written in the caller's transaction, so an action and its audit entry land together or not at
-all. The database refuses UPDATE and DELETE on the table (triggers in the first migration).
+all. The database refuses UPDATE and DELETE on the table (triggers in the first migration), and on SQLite an
+INSERT that reuses an id (what INSERT OR REPLACE does; migration 0005_audit).
+
+People who never signed in (anonymous reporters, code holders, unknown sign-in names) leave no address here: a
+child's report must not be traceable to a network for ever. Rate limits still see addresses, in counters that
+the worker purges after a day.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ def record(
         actor_label=actor_label[:120],
         object_type=object_type,
         object_id=str(object_id),
-        ip=ip[:64],
+        ip=ip[:64] if actor_id is not None else "",
         detail=json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str) if detail else "",
     )
     session.add(entry)

@@ -1,4 +1,4 @@
-"""The `bintang` command: run, worker, migrate, seed-demo, create-user, vapid."""
+"""The `bintang` command: run, worker, migrate, grant-app-role, seed-demo, create-user, vapid."""
 
 from __future__ import annotations
 
@@ -30,6 +30,17 @@ def cmd_migrate(_args: argparse.Namespace) -> None:
         demo.seed_districts(session)
         session.commit()
     print("bintang: database is at the newest migration")
+
+
+def cmd_grant_app_role(args: argparse.Namespace) -> None:
+    engine = engine_for(_settings())
+    if engine.dialect.name != "postgresql":
+        sys.exit("bintang: grant-app-role is for PostgreSQL (SQLite has no roles; its triggers guard the audit log)")
+    try:
+        migrate.grant_app_role(engine, args.role)
+    except ValueError as exc:
+        sys.exit(f"bintang: {exc}")
+    print(f"bintang: {args.role} may read and write the app's tables, and only add to the audit log")
 
 
 def cmd_seed_demo(args: argparse.Namespace) -> None:
@@ -127,6 +138,12 @@ def main(argv: list[str] | None = None) -> None:
     run.set_defaults(func=cmd_run)
 
     commands.add_parser("migrate", help="bring the database to the newest migration").set_defaults(func=cmd_migrate)
+
+    grant = commands.add_parser(
+        "grant-app-role", help="PostgreSQL: grant ROLE what the app needs, but no UPDATE/DELETE on the audit log"
+    )
+    grant.add_argument("role")
+    grant.set_defaults(func=cmd_grant_app_role)
 
     seed = commands.add_parser("seed-demo", help="add demo schools and accounts (never in production)")
     seed.add_argument("--if-empty", action="store_true", help="only when the database has no people yet")

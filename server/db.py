@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 from litestar.di import NamedDependency
 from sqlalchemy import DateTime, event
@@ -58,9 +60,25 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True)
 
 
+def private_dir(path: Path) -> Path:
+    """DATA_DIR holds the children's data and the VAPID key: only the app's own user may enter it, also when an
+    older install made it world-readable."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+    return path
+
+
+def private_file(path: Path) -> None:
+    """Create `path` readable and writable by the app's user only (SQLite gives its -wal and -shm files the
+    same mode as the database), or close an existing one."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    os.chmod(path, 0o600)
+
+
 def engine_for(settings: Settings) -> Engine:
     if not settings.database_url:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(settings.data_dir)
+        private_file(settings.data_dir / "bintang.sqlite3")
     return make_engine(settings.db_url)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
+from datetime import date
 from typing import Any
 
 from server.i18n import gettext as _
@@ -52,3 +53,40 @@ def control_character_errors(data: dict[str, Any], multiline: Collection[str] = 
         if any(has_control_characters(str(v), multiline=name in multiline) for v in values):
             errors[name] = unreadable_message()
     return errors
+# Numbers and dates a row can hold: anything outside is "not found" or "choose from the list", never a database
+# error (SQLite and PostgreSQL refuse integers past 64 and 32 bits; Python's dates end in year 9999).
+MAX_ID = 2_147_483_647
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+def row_id(value: Any) -> int | None:
+    """A positive id that fits the database's integer columns, or None."""
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number <= MAX_ID else None
+
+
+def bounded_int(value: Any) -> int | None:
+    """Any whole number within the database's integer range (a version, a rank), or None."""
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if -MAX_ID <= number <= MAX_ID else None
+
+
+def year_in_range(year: int) -> bool:
+    return FIRST_YEAR <= year <= LAST_YEAR
+
+
+def day_within_range(value: str | None) -> date | None:
+    """A YYYY-MM-DD date between FIRST_YEAR and LAST_YEAR, or None."""
+    if not value or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return None
+    return day if year_in_range(day.year) else None

@@ -55,12 +55,20 @@ def is_over(session: Session, key: str, limit: int, window: timedelta, now: date
     return count(session, key, window, now) >= limit
 
 
+def first_refusal(session: Session, key: str, window: timedelta, now: datetime | None = None) -> bool:
+    """Count one refusal of `key` and say whether it is the window's first: callers audit that one, not a flood
+    of fifty."""
+    return hit(session, f"refused:{key}", window, now) == 1
+
+
 def reset(session: Session, key: str) -> None:
     session.execute(delete(RateLimitCounter).where(RateLimitCounter.key == key))
 
 
-def purge_expired(session: Session, older_than: timedelta = timedelta(days=1)) -> int:
-    result = session.execute(delete(RateLimitCounter).where(RateLimitCounter.window_start < clock.now() - older_than))
+def purge_expired(session: Session, older_than: timedelta = timedelta(days=1), now: datetime | None = None) -> int:
+    """Counters hold client addresses: keep them no longer than the longest window needs (the worker's duty)."""
+    cutoff = (now or clock.now()) - older_than
+    result = session.execute(delete(RateLimitCounter).where(RateLimitCounter.window_start < cutoff))
     return result.rowcount or 0
 
 

@@ -6,7 +6,7 @@ it with `current()`, which never waits for the database while a copy exists.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
@@ -14,6 +14,20 @@ from sqlmodel import Session
 
 from server.models import ServiceSetting
 from server.process_cache import ProcessCopy
+
+
+# The service's name is the title of every page, of the installed app and of every push, on phones others may
+# look at (DESIGN.md §4). This one list decides, for the supervisor's form and for everything that shows the name.
+# Word stems, matched anywhere in the lower-cased name ("aniaya" also catches "penganiayaan").
+REVEALING_WORDS = (
+    "kekerasan", "aniaya", "perkosa", "pemerkosaan", "pelecehan", "cabul", "kdrt", "korban", "seksual", "eksploitasi",
+    "trafficking", "perdagangan orang", "violence", "abuse", "assault", "rape", "victim",
+)
+
+
+def reveals(name: str) -> bool:
+    lowered = " ".join(name.lower().split())
+    return any(word in lowered for word in REVEALING_WORDS)
 
 
 @dataclass(frozen=True)
@@ -37,7 +51,9 @@ class ServiceInfo:
 def load(session: Session) -> ServiceInfo:
     stored = dict(session.execute(select(ServiceSetting.key, ServiceSetting.value)).all())
     known = {f.name for f in fields(ServiceInfo)}
-    return ServiceInfo(**{key: value for key, value in stored.items() if key in known})
+    info = ServiceInfo(**{key: value for key, value in stored.items() if key in known})
+    # A name saved before the check existed (or past it) is never shown: the product's own name stands in.
+    return replace(info, service_name=ServiceInfo.service_name) if reveals(info.service_name) else info
 
 
 def save(session: Session, info: ServiceInfo) -> None:

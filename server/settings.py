@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+ENVIRONMENTS = ("development", "production")
 DEFAULT_SECRET_KEY = "dev-only-secret-key-change-me-in-production-0000"
 
 
@@ -57,6 +58,11 @@ class Settings:
     # host or host:port entries a push endpoint may name besides public https hosts (a local test push service).
     push_allowed_hosts: tuple[str, ...] = ()
     reminder_hours: tuple[int, ...] = (24, 1)
+
+    def cookie_name(self, name: str) -> str:
+        """With COOKIE_SECURE our cookies carry the __Host- prefix: the browser then keeps them only if they came
+        over HTTPS from this very host with Path=/, so a sibling subdomain or a plain-HTTP page cannot plant one."""
+        return f"__Host-{name}" if self.cookie_secure else name
 
     @property
     def is_production(self) -> bool:
@@ -122,6 +128,9 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
         )
     except ValueError as exc:
         raise SettingsError(f"a setting is not a number: {exc}") from exc
+    if settings.env not in ENVIRONMENTS:
+        # "Production" or "prod" must not quietly skip the production checks.
+        raise SettingsError(f"BINTANG_ENV must be 'development' or 'production', not {settings.env!r}")
     if settings.dispatcher not in ("inline", "off"):
         raise SettingsError(f"DISPATCHER must be 'inline' or 'off', not {settings.dispatcher!r}")
     if not settings.reminder_hours or any(not 0 < h <= 168 for h in settings.reminder_hours):

@@ -16,12 +16,16 @@ from typing import Any
 
 from jinja2_fragments.litestar import HTMXBlockTemplate
 from litestar import Request, Response
+from litestar.connection import ASGIConnection
 from litestar.enums import MediaType
+from litestar.exceptions import NotFoundException
+from litestar.handlers.base import BaseRouteHandler
 from litestar.datastructures import MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
 
 from server import i18n
+from server.forms import MAX_ID
 from server.settings import ROOT, Settings
 
 STATIC_DIR = ROOT / "static"
@@ -123,6 +127,23 @@ def static_url(path: str) -> str:
     return f"/static/{path}?v={hashlib.sha256(source.read_bytes()).hexdigest()[:12]}"
 
 
+HSTS = "max-age=31536000"
+
+
+def drop_cookie(response: Response, name: str, settings: Settings) -> None:
+    """Delete one of our cookies; a __Host- cookie is only replaced by one that is also Secure with Path=/."""
+    response.set_cookie(settings.cookie_name(name), "", max_age=0, expires=0, path="/",
+                        secure=settings.cookie_secure, httponly=True, samesite="lax")
+
+
+def ids_in_range(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
+    """Guard on every route: an id in the path that no row can have (past the database's integers) is "not
+    found" before any query, not a database error."""
+    for value in connection.path_params.values():
+        if isinstance(value, int) and not 0 <= value <= MAX_ID:
+            raise NotFoundException()
+
+
 def client_ip(scope: Scope, settings: Settings) -> str:
     """The caller's address; X-Forwarded-For is believed only when the direct peer is a trusted proxy."""
     client = scope.get("client")
@@ -149,6 +170,8 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
 
+        secure = scope["litestar_app"].state.settings.cookie_secure
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableScopeHeaders.from_message(message)
@@ -158,6 +181,9 @@ class SecurityHeadersMiddleware:
                 headers["Permissions-Policy"] = PERMISSIONS_POLICY
                 headers["X-Frame-Options"] = "DENY"
                 headers["Cross-Origin-Opener-Policy"] = "same-origin"
+                if secure:
+                    # COOKIE_SECURE means the site is served over HTTPS: the browser must never try plain HTTP.
+                    headers["Strict-Transport-Security"] = HSTS
                 if scope.get("user") is not None or scope.get("private"):
                     headers["Cache-Control"] = "no-store"
                 elif "cache-control" not in headers:

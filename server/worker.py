@@ -1,4 +1,5 @@
-"""Background work of the service: lapsed appointment holds and the notification dispatcher.
+"""Background work of the service: lapsed appointment holds, the notification dispatcher, and retention
+(expired sessions, rate-limit counters with their addresses, long-finished notification jobs are purged).
 
 It runs inside the app as a lifespan task (DISPATCHER=inline, for a single-process install) or on its own as
 `bintang worker` (DISPATCHER=off on the web processes). Several may run at once: claims are safe (see
@@ -11,17 +12,23 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from litestar import Litestar
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from server import clock, ratelimit
+from server.accounts import auth
 from server.appointments import service as appointments
 from server.notifications import dispatcher
 from server.notifications.push import Sender, load_vapid
+from server.reports import service as reports
 from server.settings import Settings
 
 log = logging.getLogger("bintang.worker")
+# Retention is cheap but needs no 5-second rhythm: a worker purges on its first round and then this often.
+PURGE_INTERVAL = timedelta(minutes=10)
 
 
 def make_sender(settings: Settings, session: object = None) -> Sender:
@@ -29,11 +36,31 @@ def make_sender(settings: Settings, session: object = None) -> Sender:
                   session=session, allowed_hosts=settings.push_allowed_hosts, secret_key=settings.secret_key)
 
 
+def purge(engine: Engine, settings: Settings) -> dict[str, int]:
+    """Delete what the service promises not to keep: expired web and case sessions, rate-limit counters older
+    than a day (they hold client addresses), and notification jobs finished long ago."""
+    now = clock.now()
+    with Session(engine, expire_on_commit=False) as session:
+        purged = {
+            "web_sessions": auth.purge_expired_sessions(session, settings, now),
+            "case_sessions": reports.expire_stale_case_sessions(session, settings, now),
+            "rate_limit_counters": ratelimit.purge_expired(session, now=now),
+            "notification_jobs": dispatcher.purge_finished(session, now),
+        }
+        session.commit()
+    if any(purged.values()):
+        log.info("worker: purged %s", ", ".join(f"{n} {what}" for what, n in purged.items() if n))
+    return purged
+
+
 def tick(engine: Engine, sender: Sender, settings: Settings, *, worker: str | None = None,
-         lane: str | None = None) -> dispatcher.Stats:
-    """One round: let lapsed holds go (their requesters hear of it), then send everything that is due (of
-    `lane` only, when given; the urgent lane leaves the holds to the other)."""
+         lane: str | None = None, purge_due: bool = True) -> dispatcher.Stats:
+    """One round: purge what expired (when `purge_due`), let lapsed holds go (their requesters hear of it), then
+    send everything that is due (of `lane` only, when given; the urgent lane leaves holds and purging to the
+    other)."""
     if lane != "urgent":
+        if purge_due:
+            purge(engine, settings)
         with Session(engine, expire_on_commit=False) as session:
             expired = appointments.expire_unanswered(session)
             session.commit()
@@ -68,9 +95,13 @@ def run_until(stop: threading.Event, engine: Engine, settings: Settings) -> None
     urgent = threading.Thread(target=_urgent_lane, args=(stop, engine, sender, settings, worker),
                               name="bintang-dispatcher-urgent", daemon=True)
     urgent.start()
+    last_purge = None
     while not stop.is_set():
         try:
-            tick(engine, sender, settings, worker=worker, lane="normal")
+            purge_due = last_purge is None or clock.now() - last_purge >= PURGE_INTERVAL
+            tick(engine, sender, settings, worker=worker, lane="normal", purge_due=purge_due)
+            if purge_due:
+                last_purge = clock.now()
         except Exception:
             log.exception("worker: a round failed; trying again in %.0f s", settings.dispatch_interval_seconds)
         stop.wait(settings.dispatch_interval_seconds)

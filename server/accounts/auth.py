@@ -135,8 +135,8 @@ def user_for_token(engine: Engine, settings: Settings, token: str) -> User | Non
         return user
 
 
-def purge_expired_sessions(session: Session, settings: Settings) -> int:
-    now = clock.now()
+def purge_expired_sessions(session: Session, settings: Settings, now: datetime | None = None) -> int:
+    now = now or clock.now()
     result = session.execute(
         delete(WebSession).where(
             (WebSession.last_seen_at < now - timedelta(minutes=settings.session_idle_minutes))
@@ -155,9 +155,9 @@ class SessionMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             scope["user"] = None
-            token = _cookie(scope, SESSION_COOKIE)
+            state = scope["litestar_app"].state
+            token = _cookie(scope, state.settings.cookie_name(SESSION_COOKIE))
             if token and not scope["path"].startswith("/static/"):
-                state = scope["litestar_app"].state
                 scope["user"] = await anyio.to_thread.run_sync(user_for_token, state.engine, state.settings, token)
         await self.app(scope, receive, send)
 

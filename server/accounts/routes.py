@@ -17,7 +17,7 @@ from server.accounts.models import User
 from server.db import DB
 from server.i18n import gettext as _
 from server.routes import safe_next
-from server.web import client_ip, page
+from server.web import client_ip, drop_cookie, page
 
 # The half-signed-in browser's token: only the code page reads it.
 PENDING_COOKIE = "bc_signin"
@@ -28,7 +28,7 @@ Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED
 
 def _session_cookie(response: Redirect, token: str, state: State) -> None:
     response.set_cookie(
-        auth.SESSION_COOKIE,
+        state.settings.cookie_name(auth.SESSION_COOKIE),
         token,
         httponly=True,
         samesite="lax",
@@ -39,7 +39,7 @@ def _session_cookie(response: Redirect, token: str, state: State) -> None:
 
 def _signed_in_response(db: DB, request: Request, state: State, result: service.SignIn, next_url: str) -> Redirect:
     token = auth.start_session(db, result.user, ip=client_ip(request.scope, state.settings),
-                               previous_token=request.cookies.get(auth.SESSION_COOKIE))
+                               previous_token=request.cookies.get(state.settings.cookie_name(auth.SESSION_COOKIE)))
     db.commit()
     response = Redirect(ENROL_PATH if result.enrol else safe_next(next_url), status_code=303)
     _session_cookie(response, token, state)
@@ -117,13 +117,13 @@ class AccountController(Controller):
         return response
 
     @post("/keluar-akun", name="signout", sync_to_thread=True)
-    def signout(self, request: Request, db: DB) -> Redirect:
-        token = request.cookies.get(auth.SESSION_COOKIE)
+    def signout(self, request: Request, db: DB, state: State) -> Redirect:
+        token = request.cookies.get(state.settings.cookie_name(auth.SESSION_COOKIE))
         if token:
             auth.end_session(db, token)
             db.commit()
         response = Redirect("/", status_code=303)
-        response.delete_cookie(auth.SESSION_COOKIE, path="/")
+        drop_cookie(response, auth.SESSION_COOKIE, state.settings)
         return response
 
     @get("/akun", name="account", guards=[auth.signed_in], sync_to_thread=True)

@@ -50,6 +50,10 @@ def _account_key(username: str) -> str:
     return f"signin:account:{username}"
 
 
+# Refused attempts (inside a wait) are audited once per key and window, not once each.
+LIMITED_AUDIT_WINDOW = timedelta(minutes=15)
+
+
 def _address_key(ip: str) -> str:
     return f"signin:address:{ip}"
 
@@ -81,7 +85,9 @@ def sign_in(session: Session, settings: Settings, *, username: str, password: st
     username = normalise_username(username)
     account_key = _account_key(username)
     if wait := seconds_to_wait(session, account_key=account_key, ip=ip, now=now):
-        audit.record(session, "signin.limited", ip=ip)
+        # A flood of attempts inside the waits is one audit entry per account and address each quarter hour.
+        if ratelimit.first_refusal(session, f"{account_key}|{ip}", LIMITED_AUDIT_WINDOW, now):
+            audit.record(session, "signin.limited", ip=ip)
         session.commit()
         return SignIn(error=wait_message(wait), limited=True)
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()

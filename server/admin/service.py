@@ -297,8 +297,6 @@ def set_place_active(session: Session, place: School | District, *, active: bool
 PHONE_SEPARATORS = re.compile(r"[\s().-]")
 PHONE_NUMBER = re.compile(r"^\+?[0-9]{3,15}$")
 WHATSAPP_NUMBER = re.compile(r"^08[0-9]{8,11}$")
-# The service name is the title of every page and of the installed app, on phones others may look at.
-REVEALING_WORDS = ("kekerasan", "pelecehan", "pemerkosaan", "perkosa", "kdrt", "cabul")
 REQUIRED_NUMBERS = ("emergency_number", "sapa_number")
 SERVICE_FIELDS = tuple(f.name for f in fields(ServiceInfo))
 
@@ -328,7 +326,7 @@ def validate_service_info(values: dict[str, str]) -> tuple[ServiceInfo | None, d
         values[name] = _clean_name(values.get(name, ""))
     if problem := _name_problem(values["service_name"], 60):
         errors["service_name"] = problem
-    elif any(word in values["service_name"].lower() for word in REVEALING_WORDS):
+    elif service_info.reveals(values["service_name"]):
         errors["service_name"] = _(
             "Nama layanan tampil di judul setiap halaman dan bisa terlihat orang lain. "
             "Pakai nama yang tidak menyebut kekerasan."

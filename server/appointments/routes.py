@@ -47,7 +47,7 @@ from server.appointments.models import (
 )
 from server.appointments.slots import Slot, free_slots, parse_slot
 from server.db import DB
-from server.forms import one
+from server.forms import FIRST_YEAR, LAST_YEAR, bounded_int, day_within_range, one, year_in_range
 from server.i18n import WITA, format_wita_date
 from server.i18n import gettext as _
 from server.i18n import lazy_gettext as _l
@@ -100,19 +100,19 @@ def _notice(request: Request) -> str | None:
 
 
 def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    return bounded_int(value)
 
 
 def _day(value: str | None) -> date | None:
-    if not value or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        return None
+    """A date between FIRST_YEAR and LAST_YEAR, or None (a far date is no day anyone books)."""
+    return day_within_range(value)
+
+
+def _viewed_day(value: str) -> date | None:
+    """A day asked for in the address: None when not given or not a date, "not found" when out of range."""
+    if value and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) and _day(value) is None:
+        raise NotFoundException()
+    return _day(value)
 
 
 def _noon(day: date) -> datetime:
@@ -196,7 +196,7 @@ class Booker:
 
 
 def _case_report(request: Request, db: Session, state: State) -> Report | None:
-    return reports.report_for_case_token(db, state.settings, request.cookies.get(CASE_COOKIE))
+    return reports.report_for_case_token(db, state.settings, request.cookies.get(state.settings.cookie_name(CASE_COOKIE)))
 
 
 def _booker(request: Request, db: Session, state: State) -> Booker | None:
@@ -573,9 +573,9 @@ class ScheduleController(Controller):
         counselor = _whose(request, db, konselor)
         now = clock.now()
         today = _today(now)
-        day = _day(hari)
+        day = _viewed_day(hari)
         by_day = day is not None
-        start = day if by_day else (_day(minggu) or today)
+        start = day if by_day else (_viewed_day(minggu) or today)
         if not by_day:
             start -= timedelta(days=start.weekday())
         length = 1 if by_day else 7
@@ -694,13 +694,7 @@ class ScheduleController(Controller):
                 raise service.BookingError(_("Catatan terlalu panjang: paling banyak %(n)s huruf.",
                                              n=ATTENDANCE_NOTE_LIMIT))
             service.record_attendance(db, appointment, request.user, attended=attended == "yes", version=version,
-                                      ip=_ip(request, state))
-            report = db.get(Report, appointment.report_id) if appointment.report_id else None
-            if note and report is not None:
-                what = _("hadir") if attended == "yes" else _("tidak hadir")
-                when = format_wita_date(appointment.starts_at, "d MMMM y")
-                body = _("Sesi konseling %(when)s (%(what)s): %(note)s", when=when, what=what, note=note)
-                reports.add_note(db, report, request.user, body=body, ip=_ip(request, state))
+                                      note=note, ip=_ip(request, state))
         return self._act(request, db, appointment_id, data, "kehadiran", "kehadiran", record)
 
     # --- weekly hours and time away ----------------------------------------------------------------------
@@ -1077,9 +1071,13 @@ def _parse_holidays(db: Session, text: str) -> tuple[list[tuple[date, str]], lis
             continue
         day_text, comma, name = line.partition(",")
         day, name = _day(day_text.strip()), name.strip()
+        as_typed = re.fullmatch(r"(\d{4})-\d{2}-\d{2}", day_text.strip())
         if not comma or not name:
             problems.append((number, _("Baris %(n)s: tulis tanggal, koma, lalu nama hari libur, misalnya "
                                        "2027-01-01, Tahun Baru Masehi.", n=number)))
+        elif day is None and as_typed and not year_in_range(int(as_typed[1])):
+            problems.append((number, _("Baris %(n)s: tahun harus antara %(first)s dan %(last)s.", n=number,
+                                       first=FIRST_YEAR, last=LAST_YEAR)))
         elif day is None:
             problems.append((number, _("Baris %(n)s: tanggal tidak dikenal. Tulis tahun-bulan-tanggal, misalnya "
                                        "2027-01-01.", n=number)))

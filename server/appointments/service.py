@@ -26,10 +26,11 @@ from server.appointments.models import (
 )
 from server.appointments.slots import block_of, free_slots, parse_slot
 from server.forms import one
-from server.i18n import WITA
+from server.i18n import WITA, format_wita_date
 from server.i18n import gettext as _
 from server.notifications import outbox
 from server.reports import service as reports
+from server.reports.models import Report
 
 MAX_OPEN_REQUESTS = 3
 DEFAULT_HOLD = timedelta(hours=24)
@@ -389,9 +390,16 @@ def move(session: Session, appointment: Appointment, *, by_counselor: User | Non
 
 
 def record_attendance(session: Session, appointment: Appointment, counselor: User, *, attended: bool, version: int,
-                      ip: str = "", now: datetime | None = None) -> None:
+                      note: str = "", ip: str = "", now: datetime | None = None) -> None:
+    """Record whether the session took place; a note goes into the linked case's chronology, and only from
+    someone who may open that case (the session's counselor may belong to another team)."""
     now = now or clock.now()
     _check_handler(appointment, counselor)
+    note = note.strip()
+    report = session.get(Report, appointment.report_id) if note and appointment.report_id else None
+    if report is not None and not reports.can_handle(counselor, report):
+        raise NotAllowed(_("Catatan ini tidak bisa disimpan: Anda tidak menangani kasusnya. "
+                           "Kosongkan catatan untuk mencatat kehadiran saja."))
     if appointment.starts_at > now:
         raise BookingError(_("Kehadiran baru bisa dicatat setelah jadwal dimulai."))
     target = AppointmentStatus.COMPLETED if attended else AppointmentStatus.NO_SHOW
@@ -401,6 +409,11 @@ def record_attendance(session: Session, appointment: Appointment, counselor: Use
     _cancel_jobs(session, appointment)
     audit.record(session, f"appointment.{target.value}", actor_id=counselor.id, actor_label=counselor.username,
                  object_type="appointment", object_id=appointment.id, ip=ip)
+    if report is not None:
+        what = _("hadir") if attended else _("tidak hadir")
+        when = format_wita_date(appointment.starts_at, "d MMMM y")
+        body = _("Sesi konseling %(when)s (%(what)s): %(note)s", when=when, what=what, note=note)
+        reports.add_note(session, report, counselor, body=body, ip=ip)
 
 
 def may_see(appointment: Appointment, *, user: User | None, case_report_id: int | None) -> bool:

@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from server.accounts.models import Role, User
 from server.appointments.models import Appointment, AppointmentStatus, AvailabilityException, ServiceType, WeeklyHours
+from server.forms import FIRST_YEAR, LAST_YEAR
 from server.i18n import WITA
 from server.workdays import holidays_between
 
@@ -32,12 +33,19 @@ class Slot:
         return f"{self.counselor_id}@{int(self.starts_at.timestamp())}"
 
 
+SLOT_EPOCHS = (int(datetime(FIRST_YEAR, 1, 1, tzinfo=UTC).timestamp()),
+               int(datetime(LAST_YEAR + 1, 1, 1, tzinfo=UTC).timestamp()))
+
+
 def parse_slot(value: str) -> tuple[int, datetime] | None:
     """A Slot.key sent back by a form ("counselorid@epoch") as (counselor id, start), or None."""
     match = re.fullmatch(r"(\d{1,9})@(\d{1,12})", value)
     if not match:
         return None
-    return int(match[1]), datetime.fromtimestamp(int(match[2]), UTC)
+    epoch = int(match[2])
+    if not SLOT_EPOCHS[0] <= epoch < SLOT_EPOCHS[1]:  # Python's datetime ends in year 9999
+        return None
+    return int(match[1]), datetime.fromtimestamp(epoch, UTC)
 
 
 def block_of(service_type: ServiceType, starts_at: datetime) -> tuple[datetime, datetime]:

@@ -42,6 +42,9 @@ BACKOFF_MAX = 3600.0
 URGENT = "high"
 LANES = ("urgent", "normal")
 URGENT_SIDE_BY_SIDE = 16  # jobs of the urgent lane sent at once
+# How long a finished job stays in the person's list (/notifikasi) and the delivery report before it is purged.
+JOB_RETENTION = timedelta(days=90)
+FINISHED = (JobStatus.SENT, JobStatus.NO_DEVICE, JobStatus.CANCELLED, JobStatus.FAILED)
 
 
 def worker_name() -> str:
@@ -338,3 +341,11 @@ def drain(engine: Engine, sender: Sender, *, worker: str | None = None, batch: i
         total.add(stats)
         if stats.claimed == 0:
             return total
+
+
+def purge_finished(session: Session, now: datetime | None = None, older_than: timedelta = JOB_RETENTION) -> int:
+    """Delete jobs that ended longer ago than `older_than`; pending and claimed jobs stay, however old."""
+    cutoff = (now or clock.now()) - older_than
+    result = session.execute(delete(NotificationJob).where(NotificationJob.status.in_(FINISHED),
+                                                           NotificationJob.created_at < cutoff))
+    return result.rowcount or 0

@@ -24,6 +24,7 @@ from py_vapid import Vapid02
 from pywebpush import WebPusher
 
 from server import clock, i18n
+from server.db import private_dir
 from server.notifications.transport import EndpointRefused, PushTimeout, PushTransport, check_endpoint, \
     parse_allowed_hosts
 from server.service_info import ServiceInfo
@@ -50,7 +51,7 @@ def load_vapid(settings: Settings) -> Vapid02:
     if not text:
         path = Path(settings.data_dir) / KEY_FILE
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(path.parent)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as handle:
                 handle.write(generate_private_key() + "\n")

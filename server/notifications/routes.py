@@ -35,7 +35,7 @@ SUBSCRIPTION_BODY_LIMIT = 4096
 
 def owner_of(request: Request, db: Session, state: State) -> service.Owner:
     user = request.user
-    report = reports.report_for_case_token(db, state.settings, request.cookies.get(CASE_COOKIE))
+    report = reports.report_for_case_token(db, state.settings, request.cookies.get(state.settings.cookie_name(CASE_COOKIE)))
     return service.Owner(user_id=user.id if user is not None else None,
                          report_id=report.id if report is not None else None)
 

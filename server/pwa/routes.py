@@ -21,7 +21,7 @@ from server.notifications.push import neutral_text
 from server.reports import service as reports
 from server.reports.routes import CASE_COOKIE
 from server.settings import ROOT
-from server.web import page, static_url
+from server.web import drop_cookie, page, static_url
 
 SERVICE_WORKER = ROOT / "service_worker" / "sw.js"
 OFFLINE_PATH = "/offline"
@@ -48,18 +48,12 @@ FALLBACK_PLACEHOLDER = '{"__FALLBACK__": true}'
 THEME_COLOR = "#1d4f91"
 BACKGROUND_COLOR = "#ffffff"
 SHORT_NAME_MAX = 12
-# The installed name sits on a home screen that someone else may look at (DESIGN.md §4): a name a
-# supervisor types in with any of these words is replaced by the product's own name.
-INDISCREET_WORDS = (
-    "kekerasan", "aniaya", "perkosa", "pelecehan", "cabul", "kdrt", "trafficking", "perdagangan orang",
-    "violence", "abuse", "assault",
-)
 QUICK_EXIT_CLEARS = '"cache", "cookies", "storage"'
 
 
 def installed_name(service_name: str) -> str:
-    lowered = service_name.lower()
-    if not service_name.strip() or any(word in lowered for word in INDISCREET_WORDS):
+    # The installed name sits on a home screen that someone else may look at (DESIGN.md §4).
+    if not service_name.strip() or service_info.reveals(service_name):
         return service_info.ServiceInfo.service_name
     return service_name.strip()
 
@@ -158,8 +152,9 @@ class PWAController(Controller):
         """Quick exit's server half: both ways of being let in end here, a signed-in session and a report opened
         with its code and PIN, so their cookies are worthless even where the browser keeps them (the page's
         JavaScript cannot delete HttpOnly cookies); Clear-Site-Data asks the browser to forget the rest."""
-        session_token = request.cookies.get(auth.SESSION_COOKIE)
-        case_token = request.cookies.get(CASE_COOKIE)
+        settings = request.app.state.settings
+        session_token = request.cookies.get(settings.cookie_name(auth.SESSION_COOKIE))
+        case_token = request.cookies.get(settings.cookie_name(CASE_COOKIE))
         if session_token:
             auth.end_session(db, session_token)
         if case_token:
@@ -170,6 +165,6 @@ class PWAController(Controller):
             notifications.unsubscribe(db, endpoint)
         db.commit()
         response = Response(None, status_code=204, headers={"Clear-Site-Data": QUICK_EXIT_CLEARS})
-        response.delete_cookie(auth.SESSION_COOKIE, path="/")
-        response.delete_cookie(CASE_COOKIE, path="/")
+        drop_cookie(response, auth.SESSION_COOKIE, settings)
+        drop_cookie(response, CASE_COOKIE, settings)
         return response

@@ -22,11 +22,11 @@ from server.accounts import auth, places
 from server.accounts.models import District, Role, School, User
 from server.accounts.service import children_of
 from server.db import DB
-from server.forms import control_character_errors, without_control_characters
+from server.forms import bounded_int, control_character_errors, row_id, without_control_characters
 from server.i18n import gettext as _
 from server.reports import service
 from server.reports.models import Report
-from server.web import AnonymousPage, client_ip, page
+from server.web import AnonymousPage, client_ip, drop_cookie, page
 
 # Path "/" so that the code holder can also book counseling (/konseling) for the case.
 CASE_COOKIE = "bc_case"
@@ -161,12 +161,12 @@ class ReportingController(Controller):
         token = service.start_case_session(db, report)
         db.commit()
         response = Redirect("/cek/laporan", status_code=303)
-        response.set_cookie(CASE_COOKIE, token, httponly=True, samesite="lax", secure=state.settings.cookie_secure,
+        response.set_cookie(state.settings.cookie_name(CASE_COOKIE), token, httponly=True, samesite="lax", secure=state.settings.cookie_secure,
                             path="/")
         return response
 
     def _code_holder_report(self, request: Request, db: Session, state: State) -> Report:
-        report = service.report_for_case_token(db, state.settings, request.cookies.get(CASE_COOKIE))
+        report = service.report_for_case_token(db, state.settings, request.cookies.get(state.settings.cookie_name(CASE_COOKIE)))
         if report is None:
             raise auth.NotAuthorizedException()
         _private(request)
@@ -188,6 +188,9 @@ class ReportingController(Controller):
                                           ip=client_ip(request.scope, state.settings))
         except service.CaseError as exc:
             db.rollback()
+            # The refusal shows the case again: that is a view like any other.
+            service.record_view(db, report, user=None, ip=client_ip(request.scope, state.settings), as_="code_holder")
+            db.commit()
             return page(request, "reports/reporter_case.html", status_code=422, report=report,
                         message_action="/cek/laporan/pesan", timeline=service.reporter_timeline(db, report),
                         errors={"message": str(exc)}, message=data.get("message", ""), code_holder=True)
@@ -195,13 +198,13 @@ class ReportingController(Controller):
         return Redirect("/cek/laporan#pesan", status_code=303)
 
     @post("/cek/keluar", sync_to_thread=True)
-    def code_holder_leave(self, request: Request, db: DB) -> Redirect:
-        token = request.cookies.get(CASE_COOKIE)
+    def code_holder_leave(self, request: Request, db: DB, state: State) -> Redirect:
+        token = request.cookies.get(state.settings.cookie_name(CASE_COOKIE))
         if token:
             service.end_case_session(db, token)
             db.commit()
         response = Redirect("/", status_code=303)
-        response.delete_cookie(CASE_COOKIE, path="/")
+        drop_cookie(response, CASE_COOKIE, state.settings)
         return response
 
     @get("/laporan-saya", name="my_reports", guards=[auth.signed_in], sync_to_thread=True)
@@ -232,6 +235,9 @@ class ReportingController(Controller):
                                           ip=client_ip(request.scope, state.settings))
         except service.CaseError as exc:
             db.rollback()
+            service.record_view(db, report, user=request.user, ip=client_ip(request.scope, state.settings),
+                                as_="reporter")
+            db.commit()
             return page(request, "reports/reporter_case.html", status_code=422, report=report,
                         message_action=f"/laporan-saya/{report.id}/pesan",
                         timeline=service.reporter_timeline(db, report), errors={"message": str(exc)},
@@ -241,10 +247,14 @@ class ReportingController(Controller):
 
 
 def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
+    return bounded_int(value)
+
+
+def _chosen_id(value: Any) -> int | None:
+    """A choice from a list: None when left empty, 0 (no row has it) when it cannot be a row's id."""
+    if value is None or not str(value).strip():
         return None
+    return row_id(value) or 0
 
 
 class CaseController(Controller):
@@ -261,8 +271,12 @@ class CaseController(Controller):
                                       school_id=_int(sekolah), mine=milik_saya == "1", after=setelah)
         _private(request)
         block = "inbox_more" if setelah else "inbox_results"
-        return page(request, "reports/inbox.html", block=block, filters=filters,
-                    result=service.inbox(db, request.user, filters), **_place_options(places.current(db.get_bind())))
+        try:
+            result = service.inbox(db, request.user, filters)
+        except service.CursorOutOfRange:
+            raise NotFoundException() from None
+        return page(request, "reports/inbox.html", block=block, filters=filters, result=result,
+                    **_place_options(places.current(db.get_bind())))
 
     def _case(self, request: Request, db: Session, report_id: int) -> Report:
         report = db.get(Report, report_id)
@@ -298,15 +312,19 @@ class CaseController(Controller):
              action: Any) -> Any:
         """Run one case action; on a refused action show the case again with the reason next to that form."""
         report = self._case(request, db, report_id)
+        ip = client_ip(request.scope, state.settings)
         try:
             # Invisible characters are refused here for every case form (PostgreSQL refuses NUL in text).
             unreadable = control_character_errors(data, multiline=("body", "reason", "note"))
             if unreadable:
                 raise service.CaseError(next(iter(unreadable.values())))
-            action(report, client_ip(request.scope, state.settings))
+            action(report, ip)
         except service.CaseError as exc:
             db.rollback()
             db.refresh(report)
+            # The refusal shows the whole case again: that is a view like any other.
+            service.record_view(db, report, user=request.user, ip=ip, as_="staff")
+            db.commit()
             return self._render(request, db, report, errors={form_name: str(exc)}, values=data, status_code=422)
         db.commit()
         return Redirect(f"/kasus/{report.id}#{form_name}", status_code=303)
@@ -317,7 +335,7 @@ class CaseController(Controller):
         return self._act(request, db, state, report_id, data, "triase", lambda report, ip: service.triage(
             db, report, request.user, urgency=str(data.get("urgency", "")),
             categories=categories if isinstance(categories, list) else [categories],
-            district_id=_int(data.get("district_id")), version=_int(data.get("version")), ip=ip))
+            district_id=_chosen_id(data.get("district_id")), version=_int(data.get("version")), ip=ip))
 
     @post("/{report_id:int}/tugaskan", sync_to_thread=True)
     def assign(self, request: Request, report_id: FromPath[int], data: Form, db: DB, state: State) -> Any:

@@ -23,6 +23,7 @@ from server import audit, clock, ratelimit
 from server.accounts import auth
 from server.accounts.models import Child, District, Guardianship, Role, School, User
 from server.forms import (
+    MAX_ID,
     control_character_errors,
     has_control_characters,
     many,
@@ -81,6 +82,8 @@ SUBMISSIONS_PER_ADDRESS_PER_HOUR = 10
 # nobody can try idempotency keys at speed; the receipt is given again, to the browser that sent it, for a day.
 RESENDS_PER_ADDRESS_PER_HOUR = 20
 RECEIPT_RESEND_WINDOW = timedelta(hours=24)
+# Refused attempts (inside a wait) are audited once per key and window, not once each.
+LIMITED_AUDIT_WINDOW = timedelta(minutes=15)
 CODE_ATTEMPTS_PER_CODE = 5
 CODE_ATTEMPTS_PER_ADDRESS = 20
 # Wrong PINs slow the next attempt down rather than lock the code, so a person who knows a child's code cannot
@@ -582,7 +585,9 @@ def open_with_code(
     normal = normalise_code(code)
     code_key, address_key = f"code:{code_hash(normal)}", f"code:address:{ip}"
     if wait := ratelimit.wait_left(session, [code_key, address_key], now):
-        audit.record(session, "report.code_limited", ip=ip)
+        # A flood of attempts inside the waits is one audit entry per code and address each quarter hour.
+        if ratelimit.first_refusal(session, f"{code_key}|{address_key}", LIMITED_AUDIT_WINDOW, now):
+            audit.record(session, "report.code_limited", ip=ip)
         session.commit()
         message = _("Terlalu banyak percobaan. Demi keamanan, coba lagi dalam %(seconds)s detik.", seconds=wait)
         return None, message, True
@@ -946,6 +951,21 @@ def _cursor(report: Report) -> str:
     return f"{report.urgency_rank}.{int(report.next_due_at.timestamp())}.{report.id}"
 
 
+class CursorOutOfRange(ValueError):
+    """A cursor of numbers no inbox page can have (the route answers "not found")."""
+
+
+def _parse_cursor(after: str) -> tuple[int, datetime, int]:
+    """(rank, due, last id) of a cursor; one not made by us starts from the top, one out of range is refused."""
+    try:
+        rank, due_epoch, last_id = (int(part) for part in after.split("."))
+    except ValueError:
+        return -1, FAR_FUTURE, 0
+    if not (-MAX_ID <= rank <= MAX_ID and 0 <= due_epoch <= int(FAR_FUTURE.timestamp()) and 0 <= last_id <= MAX_ID):
+        raise CursorOutOfRange(after)
+    return rank, datetime.fromtimestamp(due_epoch, UTC), last_id
+
+
 def inbox(session: Session, user: User, filters: InboxFilter) -> InboxPage:
     """Open cases first by urgency, then by the nearest deadline, then oldest; keyset-paginated so the page costs
     the same with 100 or 100,000 reports. Only cases the person may handle are listed."""
@@ -972,11 +992,7 @@ def inbox(session: Session, user: User, filters: InboxFilter) -> InboxPage:
     if filters.mine:
         query = query.where(Report.assigned_to_id == user.id)
     if filters.after:
-        try:
-            rank, due_epoch, last_id = (int(part) for part in filters.after.split("."))
-        except ValueError:
-            rank, due_epoch, last_id = -1, int(FAR_FUTURE.timestamp()), 0
-        last_due = datetime.fromtimestamp(due_epoch, UTC)
+        rank, last_due, last_id = _parse_cursor(filters.after)
         query = query.where(or_(
             Report.urgency_rank > rank,
             and_(Report.urgency_rank == rank, due > last_due),
@@ -995,8 +1011,12 @@ def inbox(session: Session, user: User, filters: InboxFilter) -> InboxPage:
     return InboxPage(rows, _cursor(rows[-1]) if more else None, categories)
 
 
-def expire_stale_case_sessions(session: Session, settings: Settings) -> int:
-    cutoff = clock.now() - timedelta(minutes=settings.session_idle_minutes)
-    return session.execute(delete(CaseSession).where(CaseSession.last_seen_at < cutoff)).rowcount or 0
+def expire_stale_case_sessions(session: Session, settings: Settings, now: datetime | None = None) -> int:
+    """Delete code holders' sessions that sat idle or lived longer than a sign-in may (the worker's duty)."""
+    now = now or clock.now()
+    return session.execute(delete(CaseSession).where(
+        (CaseSession.last_seen_at < now - timedelta(minutes=settings.session_idle_minutes))
+        | (CaseSession.created_at < now - timedelta(hours=settings.session_max_hours))
+    )).rowcount or 0
 
 
