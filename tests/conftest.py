@@ -45,8 +45,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """SQLite for every database test; PostgreSQL as well for those marked `both_databases` (constraints,
     locking, SQL that differs between the two)."""
     if "database_url" in metafunc.fixturenames:
-        both = any(marker.name == "both_databases" for marker in metafunc.definition.iter_markers())
-        metafunc.parametrize("database_url", BACKENDS if both else ["sqlite"], indirect=True)
+        markers = {marker.name: marker for marker in metafunc.definition.iter_markers()}
+        if "only_database" in markers:
+            wanted = markers["only_database"].args[0]
+            backends = [wanted] if wanted in BACKENDS else []  # none: pytest reports it skipped, with the reason
+        else:
+            backends = BACKENDS if "both_databases" in markers else ["sqlite"]
+        metafunc.parametrize("database_url", backends, indirect=True)
 
 
 @pytest.fixture(autouse=True)

@@ -13,6 +13,9 @@ from sqlalchemy import func, select
 from server.models import AuditEntry
 from tests.conftest import post_form
 
+
+pytestmark = pytest.mark.both_databases  # the database itself is under test: SQLite and PostgreSQL
+
 WRONG = "salah-sekali-123"
 RIGHT = "ceria-demo-2026"
 START = datetime(2026, 12, 2, 1, 0, tzinfo=UTC)

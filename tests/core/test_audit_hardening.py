@@ -20,6 +20,9 @@ from server.models import AuditEntry
 from server.reports import service as reports
 from tests.conftest import post_form, sign_in
 
+
+pytestmark = pytest.mark.both_databases  # the database itself is under test: SQLite and PostgreSQL
+
 MOMENT = datetime(2026, 12, 1, 2, 30, tzinfo=UTC)
 
 
@@ -67,9 +70,8 @@ def test_the_upgrade_blanks_addresses_already_kept_for_anonymous_entries(engine,
 # --- append-only, however it is asked ------------------------------------------------------------------------
 
 
+@pytest.mark.only_database("sqlite")  # SQLite's REPLACE conflict resolution
 def test_insert_or_replace_cannot_rewrite_an_entry_on_sqlite(db):
-    if db.get_bind().dialect.name != "sqlite":
-        pytest.skip("SQLite's REPLACE conflict resolution")
     entry = audit.record(db, "report.viewed.staff", actor_label="konselor")
     db.commit()
     with pytest.raises(DBAPIError, match="append-only"):
@@ -100,8 +102,6 @@ def test_an_upsert_cannot_rewrite_an_entry(db):
 def app_role(database_url, monkeypatch):
     """A login role like the README's `bintang_app`, granted by `bintang grant-app-role`: what the app needs,
     not the tables' owner."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("roles and grants are PostgreSQL's")
     role = "bintang_app_" + uuid.uuid4().hex[:8]
     owner = make_engine(database_url)
     with owner.begin() as conn:
@@ -118,6 +118,7 @@ def app_role(database_url, monkeypatch):
         owner.dispose()
 
 
+@pytest.mark.only_database("postgresql")  # roles and grants are PostgreSQL's
 def test_the_app_role_cannot_disable_the_guard_or_change_the_log_on_postgresql(app_role, settings, make_client):
     role, url = app_role
     as_app = make_engine(url)

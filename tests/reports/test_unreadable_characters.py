@@ -13,6 +13,9 @@ from server.reports.models import Report
 from tests.conftest import post_form
 from tests.reports.conftest import fresh, make_report, submit_report
 
+
+pytestmark = pytest.mark.both_databases  # the database itself is under test: SQLite and PostgreSQL
+
 WORDS = "Aku dipukul paman di gudang belakang."
 PHONE = "081234567899"
 UNREADABLE = "Ada tanda tak terlihat"
