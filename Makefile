@@ -6,13 +6,36 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run test setup dev-setup translations db chromium wrk extract-messages bench clean
+.PHONY: run test test-quick test-later-clock setup dev-setup translations db chromium faketime wrk extract-messages bench clean
 
 run: setup db
 	$(BIN)/bintang run
 
 test: dev-setup chromium
 	$(BIN)/python -m pytest
+
+# The quick loop: every test without a browser, on SQLite (and PostgreSQL too if TEST_DATABASE_URL is set).
+test-quick: dev-setup
+	$(BIN)/python -m pytest -m "not browser" -q
+
+# Proof that the suite does not depend on today's date: the tests without a browser with the system clock moved
+# by libfaketime (monotonic time stays real, or timeouts misbehave). LATER_CLOCKS lists the moments.
+LATER_CLOCKS ?= 2027-07-15 10:00:00|2028-02-29 23:30:00
+test-later-clock: dev-setup faketime
+	@IFS='|'; for moment in $(LATER_CLOCKS); do \
+		echo "== the tests without a browser at $$moment (libfaketime)"; \
+		FAKETIME_DONT_FAKE_MONOTONIC=1 faketime "$$moment" $(BIN)/python -m pytest -m "not browser" -q -p no:cacheprovider || exit 1; \
+	done
+
+faketime:
+	@if ! command -v faketime >/dev/null; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && apt-get install -y -qq --no-install-recommends faketime; \
+		else \
+			echo "make test-later-clock needs Debian's 'faketime' package (apt-get install faketime) and cannot install it: not root or no apt-get"; \
+			exit 1; \
+		fi; \
+	fi
 
 setup: $(VENV)/.installed node_modules/.package-lock.json translations
 
@@ -75,7 +98,7 @@ wrk:
 		fi; \
 	fi
 
-bench: dev-setup wrk
+bench: dev-setup chromium wrk
 	$(BIN)/python -m bench
 
 clean:

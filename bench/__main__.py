@@ -2,7 +2,7 @@
 
 import sys
 
-from bench import appointments, pages, push, reports
+from bench import appointments, lighthouse, pages, push, reports
 
 if __name__ == "__main__":
     reports.main()
@@ -10,4 +10,5 @@ if __name__ == "__main__":
     status = appointments.main()
     push.main()
     status = pages.main() or status
+    status = lighthouse.main() or status
     sys.exit(status)

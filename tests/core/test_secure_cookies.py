@@ -71,4 +71,5 @@ def test_with_secure_cookies_the_case_code_cookie_carries_the_host_prefix_and_wo
     assert secure_client.get("/konseling").status_code == 200
     left = post_form(secure_client, "/cek/keluar", {}, token_from="/cek/laporan", follow_redirects=False)
     assert "__Host-bc_case=" in left.headers["set-cookie"] and "Secure" in left.headers["set-cookie"]
-    assert secure_client.get("/cek/laporan", follow_redirects=False).status_code != 200
+    after = secure_client.get("/cek/laporan", follow_redirects=False)
+    assert after.status_code == 303 and after.headers["location"] == "/masuk?lanjut=/cek/laporan"

@@ -171,7 +171,8 @@ def test_an_inactive_counselor_cannot_open_the_teams_cases(app, db, make_client)
     konselor = user_named(db, "konselor")
     konselor.active = False
     db.commit()
-    assert client.get(f"/kasus/{report.id}", follow_redirects=False).status_code != 200
+    refused = client.get(f"/kasus/{report.id}", follow_redirects=False)
+    assert refused.status_code == 303 and refused.headers["location"] == f"/masuk?lanjut=/kasus/{report.id}"
 
 
 def test_an_unknown_case_is_not_found(as_user):

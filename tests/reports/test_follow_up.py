@@ -23,6 +23,12 @@ from tests.reports.conftest import (
 )
 
 
+def assert_sent_away(response) -> None:  # noqa: ANN001
+    """No case session: the report is not shown, and the person is sent to sign in (where /cek is offered)."""
+    assert response.status_code == 303 and response.headers["location"] == "/masuk?lanjut=/cek/laporan"
+    assert "data-reporter-status" not in response.text
+
+
 def open_case(client, code: str, pin: str):
     return post_form(client, "/cek", {"code": code, "pin": pin}, token_from="/cek", follow_redirects=False)
 
@@ -132,10 +138,9 @@ def test_attempts_are_limited_per_address_across_different_codes(client, make_cl
 
 def test_without_a_case_session_the_report_is_not_shown(client):
     response = client.get("/cek/laporan", follow_redirects=False)
-    assert response.status_code != 200
-    assert response.status_code == 303 and response.headers["location"].startswith("/masuk")
+    assert response.status_code == 303 and response.headers["location"] == "/masuk?lanjut=/cek/laporan"
     client.cookies.set("bc_case", "a-made-up-token", path="/cek")
-    assert client.get("/cek/laporan", follow_redirects=False).status_code != 200
+    assert_sent_away(client.get("/cek/laporan", follow_redirects=False))
     message = post_form(client, "/cek/laporan/pesan", {"message": "halo"}, token_from="/cek", follow_redirects=False)
     assert message.status_code in (401, 403)
 
@@ -222,12 +227,12 @@ def test_leaving_ends_the_case_session_for_good(client, make_client, db):
     assert token
     response = post_form(holder, "/cek/keluar", {}, token_from="/cek/laporan", follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"] == "/"
-    assert holder.get("/cek/laporan", follow_redirects=False).status_code != 200
+    assert_sent_away(holder.get("/cek/laporan", follow_redirects=False))
     db.expire_all()
     assert db.execute(select(func.count()).select_from(CaseSession)).scalar_one() == 0
     thief = make_client()
     thief.cookies.set("bc_case", token, path="/cek")
-    assert thief.get("/cek/laporan", follow_redirects=False).status_code != 200
+    assert_sent_away(thief.get("/cek/laporan", follow_redirects=False))
 
 
 def test_a_case_session_sees_only_its_own_report(client, make_client, db):
@@ -251,7 +256,7 @@ def test_a_case_session_left_idle_ends(client, make_client, db, app):
         case_session.last_seen_at = case_session.last_seen_at - idle
         case_session.created_at = case_session.created_at - idle
     db.commit()
-    assert holder.get("/cek/laporan", follow_redirects=False).status_code != 200
+    assert_sent_away(holder.get("/cek/laporan", follow_redirects=False))
     db.expire_all()
     assert db.execute(select(func.count()).select_from(CaseSession)).scalar_one() == 0
 
