@@ -6,13 +6,17 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run test test-quick test-later-clock setup dev-setup translations db chromium faketime wrk extract-messages bench clean
+.PHONY: run test lint test-quick test-later-clock setup dev-setup translations db chromium faketime wrk extract-messages bench clean
 
 run: setup db
 	$(BIN)/bintang run
 
-test: dev-setup chromium
+test: dev-setup chromium lint
 	$(BIN)/python -m pytest
+
+# Undefined and unused names, imports in order (configured in pyproject.toml).
+lint: dev-setup
+	$(BIN)/ruff check --no-cache server tests bench
 
 # The quick loop: every test without a browser, on SQLite (and PostgreSQL too if TEST_DATABASE_URL is set).
 test-quick: dev-setup

@@ -35,6 +35,8 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
+from bench.wrk import Plan, Run, lua_string
+from bench.wrk import run as wrk_run
 from server import migrate
 from server.accounts import auth
 from server.accounts import service as accounts
@@ -52,8 +54,6 @@ from server.appointments.service import MAX_OPEN_REQUESTS
 from server.appointments.slots import block_of, free_slots
 from server.db import make_engine
 from server.i18n import WITA
-from bench.wrk import Plan, Run, lua_string
-from bench.wrk import run as wrk_run
 from tests.servers import app_process
 
 COUNSELORS = 10

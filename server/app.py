@@ -10,11 +10,11 @@ from typing import Any
 from litestar import Litestar, Request, Response
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
-from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException, PermissionDeniedException
 from litestar.plugins.htmx import HTMXPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
@@ -34,7 +34,6 @@ from server.reports import words as report_words
 from server.reports.routes import CaseController, ReportingController
 from server.routes import CoreController
 from server.settings import ROOT, Settings, from_env
-from server.worker import inline_dispatcher
 from server.web import (
     STATIC_DIR,
     VENDOR_DIR,
@@ -44,6 +43,7 @@ from server.web import (
     page,
     static_url,
 )
+from server.worker import inline_dispatcher
 
 CSRF_COOKIE = "bc_csrf"
 ONE_YEAR = 365 * 24 * 3600

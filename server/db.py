@@ -15,7 +15,6 @@ from sqlmodel import Session, create_engine
 
 from server.settings import Settings
 
-
 # How route handlers ask for the request's database session.
 DB = NamedDependency[Session]
 

@@ -7,8 +7,8 @@ from datetime import date, datetime
 from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
 
-from server.db import UTCDateTime
 from server import clock
+from server.db import UTCDateTime
 
 
 def utc_column(*, nullable: bool = False, index: bool = False, primary_key: bool = False) -> Column:

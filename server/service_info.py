@@ -15,7 +15,6 @@ from sqlmodel import Session
 from server.models import ServiceSetting
 from server.process_cache import ProcessCopy
 
-
 # The service's name is the title of every page, of the installed app and of every push, on phones others may
 # look at (DESIGN.md §4). This one list decides, for the supervisor's form and for everything that shows the name.
 # Word stems, matched anywhere in the lower-cased name ("aniaya" also catches "penganiayaan").

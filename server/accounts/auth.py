@@ -25,8 +25,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
-from server.accounts.models import Role, User, WebSession
 from server import clock
+from server.accounts.models import Role, User, WebSession
 from server.i18n import gettext as _
 from server.settings import Settings
 

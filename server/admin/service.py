@@ -8,9 +8,9 @@ stay in accounts/service.py; this module adds only what is a supervisor's busine
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from collections.abc import Callable
 from typing import Generic, TypeVar
 
 from sqlalchemy import func, select

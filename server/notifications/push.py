@@ -25,8 +25,13 @@ from pywebpush import WebPusher
 
 from server import clock, i18n
 from server.db import private_dir
-from server.notifications.transport import EndpointRefused, PushTimeout, PushTransport, check_endpoint, \
-    parse_allowed_hosts
+from server.notifications.transport import (
+    EndpointRefused,
+    PushTimeout,
+    PushTransport,
+    check_endpoint,
+    parse_allowed_hosts,
+)
 from server.service_info import ServiceInfo
 from server.settings import Settings
 

@@ -11,6 +11,7 @@ from sqlmodel import Field, SQLModel
 from server import clock
 from server.models import utc_column
 
+
 class Category(StrEnum):
     PHYSICAL = "physical"
     PSYCHOLOGICAL = "psychological"

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select
-from sqlalchemy.exc import IntegrityError
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import and_, delete, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from server import audit, clock, ratelimit
@@ -132,7 +132,7 @@ class StaleCase(CaseError):
 def _encode(data: bytes, length: int) -> str:
     number = int.from_bytes(data, "big")
     chars = []
-    for _ in range(length):
+    for _position in range(length):
         number, index = divmod(number, 32)
         chars.append(CODE_ALPHABET[index])
     return "".join(chars)

@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 from server.models import AuditEntry
 from tests.conftest import post_form
 
-
 pytestmark = pytest.mark.both_databases  # the database itself is under test: SQLite and PostgreSQL
 
 WRONG = "salah-sekali-123"

@@ -19,7 +19,6 @@ from server.accounts.models import RecoveryCode, User
 from server.models import AuditEntry
 from tests.conftest import post_form, sign_in
 
-
 pytestmark = pytest.mark.both_databases  # the database itself is under test: SQLite and PostgreSQL
 
 START = datetime(2026, 12, 2, 1, 0, 10, tzinfo=UTC)

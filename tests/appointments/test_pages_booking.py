@@ -5,9 +5,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from server import clock
 from server.accounts.models import Child
 from server.appointments.models import Appointment, AppointmentStatus
-from server import clock
 from server.i18n import WITA
 from tests.appointments.test_pages_support import (
     book,

@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from sqlalchemy import select
 
+from server import clock
 from server.appointments.models import AvailabilityException, ServiceType, WeeklyHours
 from server.appointments.slots import free_slots
-from server import clock
 from server.i18n import WITA
 from server.models import AuditEntry, Holiday
 from tests.appointments.test_pages_support import (

@@ -15,11 +15,11 @@ from litestar.testing import TestClient
 from sqlalchemy import select
 from sqlmodel import Session
 
+from server import clock
 from server.accounts.models import User
 from server.appointments import service
 from server.appointments.models import Appointment, ServiceType, WeeklyHours
 from server.appointments.slots import free_slots
-from server import clock
 from server.reports import service as reports
 from server.reports.models import Report
 from server.reports.service import code_hash

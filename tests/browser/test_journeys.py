@@ -22,13 +22,13 @@ from playwright.sync_api import Browser, Page, Playwright, expect
 from sqlalchemy import select
 from sqlmodel import Session
 
+from server import clock
 from server.accounts.demo import DEMO_PASSWORD
 from server.accounts.models import District, User
 from server.appointments import service as appointments
 from server.appointments.models import ServiceType
 from server.appointments.slots import free_slots
 from server.db import make_engine
-from server import clock
 from server.reports import service as reports
 from server.settings import Settings
 from tests.browser.conftest import demo_database, serve, sign_in, wait_until_controlled

@@ -36,16 +36,16 @@ from playwright.sync_api import BrowserContext, BrowserType, Locator, Page, expe
 from sqlalchemy import select
 from sqlmodel import Session
 
+from server import clock
 from server.accounts.models import User
 from server.appointments import service
 from server.appointments.models import ServiceType
 from server.appointments.slots import free_slots
 from server.db import make_engine
-from server import clock
 from server.notifications.models import PushSubscription
 from tests.browser.conftest import sign_in, wait_until_controlled
-from tests.servers import stop
 from tests.browser.test_appointments import choose_a_free_slot, choose_service, send_request
+from tests.servers import stop
 
 pytestmark = pytest.mark.browser
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select, text
@@ -13,13 +13,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
-from server import audit, cli, migrate, ratelimit
+from server import audit, cli, migrate
 from server.accounts import service as accounts
 from server.db import make_engine
 from server.models import AuditEntry
 from server.reports import service as reports
 from tests.conftest import post_form, sign_in
-
 
 pytestmark = pytest.mark.both_databases  # the database itself is under test: SQLite and PostgreSQL
 
@@ -139,8 +138,9 @@ def test_the_app_role_cannot_disable_the_guard_or_change_the_log_on_postgresql(a
     finally:
         as_app.dispose()
     # And the app does its work as that role: sign-in, a report, a case view, all audited.
-    from server.app import create_app
     from litestar.testing import TestClient
+
+    from server.app import create_app
 
     app = create_app(replace(settings, database_url=url))
     with TestClient(app=app, base_url="http://127.0.0.1:8000") as counselor:

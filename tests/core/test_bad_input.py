@@ -10,7 +10,6 @@ from server.forms import day_within_range, row_id
 from tests.appointments.test_pages_support import book, counseling, form_post, person
 from tests.reports.conftest import case_post, district_named, fresh, make_report
 
-
 pytestmark = pytest.mark.both_databases  # the database itself is under test: SQLite and PostgreSQL
 
 HUGE = "99999999999999999999"

@@ -8,8 +8,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from server.appointments.models import Appointment, AppointmentStatus
 from server import clock
+from server.appointments.models import Appointment, AppointmentStatus
 from server.notifications import outbox
 from server.notifications.models import JobStatus, NotificationJob
 from tests.appointments.test_pages_support import appointment_for, counseling, person

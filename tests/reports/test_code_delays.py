@@ -13,7 +13,6 @@ from server.reports import service
 from tests.reports.conftest import audit_entries, submit_report
 from tests.reports.test_follow_up import open_case, other_pin
 
-
 pytestmark = pytest.mark.both_databases  # the database itself is under test: SQLite and PostgreSQL
 
 START = datetime(2026, 12, 2, 1, 0, tzinfo=UTC)

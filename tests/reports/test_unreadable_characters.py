@@ -11,8 +11,7 @@ from sqlalchemy import func, select, text
 
 from server.reports.models import Report
 from tests.conftest import post_form
-from tests.reports.conftest import fresh, make_report, submit_report
-
+from tests.reports.conftest import make_report, submit_report
 
 pytestmark = pytest.mark.both_databases  # the database itself is under test: SQLite and PostgreSQL
 

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from tests.conftest import post_form
-from tests.reports.conftest import audit_entries, case_post, district_named, fresh, make_report, submit_report, user_named
+from tests.reports.conftest import (
+    audit_entries,
+    case_post,
+    district_named,
+    fresh,
+    make_report,
+    submit_report,
+    user_named,
+)
 
 
 def test_a_refused_case_action_that_shows_the_case_again_is_audited_as_a_view(app, db, as_user):
