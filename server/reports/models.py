@@ -97,6 +97,7 @@ class Report(SQLModel, table=True):
     how_learned: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     others_involved: str = Field(default="", max_length=500)
     child_knows: str = Field(default="", max_length=10)
+    afraid_to_go_home: str = Field(default="", max_length=10)
 
     child_assent: str = Field(default="", max_length=12)
     parent_consent: str = Field(default="", max_length=20)

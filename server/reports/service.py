@@ -217,6 +217,7 @@ class ReportForm:
     how_learned: str = ""
     others_involved: str = ""
     child_knows: str = ""
+    afraid_to_go_home: str = ""
     child_assent: str = ""
     parent_consent: str = ""
     consent_by: str = ""
@@ -319,6 +320,8 @@ def validate_report(session: Session, form: ReportForm, user: User | None) -> di
     if form.reporter_kind in ADULT_REPORTER_KINDS:
         if form.child_knows not in YES_NO_UNSURE:
             errors["child_knows"] = _("Apakah anak tahu hal ini dilaporkan? Pilih salah satu.")
+    if form.afraid_to_go_home and form.afraid_to_go_home not in YES_NO_UNSURE:
+        errors["afraid_to_go_home"] = _("Pilih dari daftar yang ada.")
     if form.child_assent and form.child_assent not in ASSENT:
         errors["child_assent"] = _("Pilih dari daftar yang ada.")
     if form.parent_consent and form.parent_consent not in PARENT_CONSENT:
@@ -346,12 +349,42 @@ def validate_report(session: Session, form: ReportForm, user: User | None) -> di
     return errors
 
 
+@dataclass(frozen=True)
+class UrgencyRule:
+    """One row of the urgency table: the first row whose test holds gives a new report its urgency."""
+
+    urgency: Urgency
+    reason: str  # the README's words for the row, so the table there and here can be compared line by line
+    applies: Any  # Callable[[ReportForm], bool]
+
+
+def _chose(*categories: Category) -> Any:
+    return lambda form: bool(set(categories) & set(form.categories))
+
+
+# The urgency a report starts with, before a counselor triages it. The same table is in the README ("Urgensi
+# laporan") and each row is tested. Darurat means someone must act at once; tinggi that the child may be unsafe
+# where they live or the law sets a short deadline (sexual violence: police within 3×24 h); the rest waits for
+# the first follow-up within 3 working days.
+URGENCY_RULES: tuple[UrgencyRule, ...] = (
+    UrgencyRule(Urgency.EMERGENCY, "someone is in danger now", lambda form: form.danger_now == "yes"),
+    UrgencyRule(Urgency.HIGH, "sexual violence", _chose(Category.SEXUAL)),
+    UrgencyRule(Urgency.HIGH, "trafficking", _chose(Category.TRAFFICKING)),
+    UrgencyRule(Urgency.HIGH, "exploitation", _chose(Category.EXPLOITATION)),
+    UrgencyRule(Urgency.HIGH, "very sad, afraid, or wanting to hurt oneself", _chose(Category.MENTAL_HEALTH)),
+    UrgencyRule(Urgency.HIGH, "afraid to go home", lambda form: form.afraid_to_go_home == "yes"),
+    UrgencyRule(Urgency.HIGH, "violence or neglect at home",
+                lambda form: form.happened_where == "home"
+                and _chose(Category.PHYSICAL, Category.PSYCHOLOGICAL, Category.NEGLECT)(form)),
+    UrgencyRule(Urgency.HIGH, "physical violence still going on",
+                lambda form: form.happened_when == "ongoing" and _chose(Category.PHYSICAL)(form)),
+    UrgencyRule(Urgency.MEDIUM, "anything else", lambda form: True),
+)
+
+
 def initial_urgency(form: ReportForm) -> Urgency:
-    if form.danger_now == "yes":
-        return Urgency.EMERGENCY
-    if {Category.SEXUAL, Category.TRAFFICKING, Category.MENTAL_HEALTH} & set(form.categories):
-        return Urgency.HIGH
-    return Urgency.MEDIUM
+    """The first row of URGENCY_RULES that holds (a filled honeypot is sorted last before this is asked)."""
+    return next(rule.urgency for rule in URGENCY_RULES if rule.applies(form))
 
 
 def submissions_over_limit(session: Session, ip: str) -> bool:
@@ -457,6 +490,7 @@ def submit_report(
         how_learned=form.how_learned if form.reporter_kind in ADULT_REPORTER_KINDS else "",
         others_involved=form.others_involved,
         child_knows=form.child_knows if form.reporter_kind in ADULT_REPORTER_KINDS else "",
+        afraid_to_go_home=form.afraid_to_go_home,
         child_assent=form.child_assent,
         parent_consent=form.parent_consent,
         consent_by=form.consent_by if form.parent_consent == "parent_may_harm" else "",
