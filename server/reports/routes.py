@@ -143,6 +143,11 @@ class ReportingController(Controller):
     @post("/cek", sync_to_thread=True)
     def follow_up(self, request: Request, data: Form, db: DB, state: State) -> Any:
         code, pin = str(data.get("code", "")), str(data.get("pin", ""))
+        if data.get("lanjut") and "pin" not in data:
+            # From the receipt's "Lanjut": the code comes in the body (never the address), so only the PIN is typed.
+            _private(request)
+            return page(request, "reports/follow_up.html", code=without_control_characters(code), errors={},
+                        code_carried=True)
         errors = {}
         if not code.strip():
             errors["code"] = _("Tulis kode laporanmu.")

@@ -253,7 +253,10 @@ def test_an_anonymous_child_reports_and_follows_up_with_code_and_pin(page: Page)
     saved.check()
     with page.expect_navigation():
         page.get_by_role("button", name="Lanjut", exact=True).click()
-    expect(page).to_have_url(re.compile(r"/cek\?disimpan=1$"))
+    # The code came along in the form's body: it is filled in, and the address holds nothing of it.
+    expect(page).to_have_url(re.compile(r"/cek$"))
+    expect(page.get_by_role("textbox", name="Kode laporan")).to_have_value(code)
+    expect(page.get_by_label("PIN", exact=True)).to_be_focused()
     assert_no_axe_violations(page)
 
     open_with_code(page, code, pin)
