@@ -60,6 +60,7 @@ YES_NO_UNSURE = ("yes", "no", "unsure")
 ASSENT = ("yes", "no", "not_asked")
 PARENT_CONSENT = ("given", "not_asked", "parent_may_harm", "not_reachable")
 CONTACT_METHODS = ("app", "phone", "whatsapp", "none")
+PHONE_CONTACT_METHODS = frozenset({"phone", "whatsapp"})
 AGENCY_KINDS = ("police", "health", "legal_aid", "social", "psychologist", "uptd_ppa", "other")
 REFERRAL_STATUSES = ("sent", "accepted", "declined", "done")
 
@@ -326,14 +327,21 @@ def validate_report(session: Session, form: ReportForm, user: User | None) -> di
         errors["child_assent"] = _("Pilih dari daftar yang ada.")
     if form.parent_consent and form.parent_consent not in PARENT_CONSENT:
         errors["parent_consent"] = _("Pilih dari daftar yang ada.")
-    if form.parent_consent == "parent_may_harm":
+    if form.parent_consent == "parent_may_harm" and form.reporter_kind in ADULT_REPORTER_KINDS:
+        # A child is not asked who consented instead of their parents: the counselor records that with them.
         if not form.consent_by:
             errors["consent_by"] = _("Tulis siapa yang memberi persetujuan sebagai ganti orang tua (misalnya wali, guru BK, atau kerabat).")
         if not form.consent_reason:
             errors["consent_reason"] = _("Tulis singkat mengapa orang tua tidak dimintai persetujuan.")
+    if form.contact_method not in PHONE_CONTACT_METHODS:
+        # The number and the safe time are asked (and shown) only for a call or WhatsApp: whatever stayed in the
+        # hidden fields is dropped, not refused, and never kept.
+        form.contact_detail = form.contact_safe_time = ""
+        form.unreadable.pop("contact_detail", None)
+        form.unreadable.pop("contact_safe_time", None)
     if form.contact_method not in CONTACT_METHODS:
         errors["contact_method"] = _("Pilih cara menghubungi dari daftar.")
-    elif form.contact_method in ("phone", "whatsapp"):
+    elif form.contact_method in PHONE_CONTACT_METHODS:
         digits = form.contact_detail.replace(" ", "").replace("-", "")
         if not (digits.lstrip("+").isdigit() and 8 <= len(digits.lstrip("+")) <= 15):
             errors["contact_detail"] = _("Tulis nomor HP yang benar, misalnya 0812 3456 7890.")
@@ -464,6 +472,7 @@ def submit_report(
     school_id = _int_or_none(form.school_id)
     if school_id and not district_id:
         district_id = session.get(School, school_id).district_id
+    consent_instead = form.parent_consent == "parent_may_harm" and form.reporter_kind in ADULT_REPORTER_KINDS
     report = Report(
         created_at=now,
         updated_at=now,
@@ -493,11 +502,11 @@ def submit_report(
         afraid_to_go_home=form.afraid_to_go_home,
         child_assent=form.child_assent,
         parent_consent=form.parent_consent,
-        consent_by=form.consent_by if form.parent_consent == "parent_may_harm" else "",
-        consent_reason=form.consent_reason if form.parent_consent == "parent_may_harm" else "",
+        consent_by=form.consent_by if consent_instead else "",
+        consent_reason=form.consent_reason if consent_instead else "",
         contact_method=form.contact_method,
-        contact_detail=form.contact_detail if form.contact_method in ("phone", "whatsapp") else "",
-        contact_safe_time=form.contact_safe_time,
+        contact_detail=form.contact_detail if form.contact_method in PHONE_CONTACT_METHODS else "",
+        contact_safe_time=form.contact_safe_time if form.contact_method in PHONE_CONTACT_METHODS else "",
         team_district_id=district_id,
         first_response_due_at=now if urgency == Urgency.EMERGENCY
         else add_working_days(session, now, FIRST_FOLLOW_UP_WORKING_DAYS),

@@ -618,10 +618,16 @@ def test_the_report_form_receipt_and_case_page_fit_a_small_phone(
     fill_report(page, who="Aku anak/remaja, dan ini tentang temanku",
                 category="Dibawa pergi atau dijual ke orang lain", words=words, where="Di internet atau HP",
                 district="Banjarbaru Utara", each_step=assert_fits_the_screen)
-    page.get_by_role("radio", name="Tidak ditanyakan, karena orang tua mungkin yang menyakiti", exact=True).check()
-    expect(page.get_by_role("textbox", name="Siapa yang menyetujui sebagai ganti orang tua?")).to_be_visible()
-    page.get_by_role("textbox", name="Siapa yang menyetujui sebagai ganti orang tua?").fill("Guru BK")
-    page.get_by_role("textbox", name="Mengapa orang tua tidak ditanya?").fill("Ayahnya yang memukul.")
+    # A child about a friend is asked in a child's words, and not who consented instead of the parents.
+    expect(page.get_by_role("group", name="Apakah temanmu mau dibantu konselor?", exact=True)).to_be_visible()
+    expect(page.get_by_text("Apakah anak setuju kasus ini ditangani konselor?")).to_be_hidden()
+    page.get_by_role("radio", name="Jangan beri tahu mereka: mungkin mereka yang menyakiti temanku", exact=True).check()
+    expect(page.get_by_role("textbox", name="Siapa yang menyetujui sebagai ganti orang tua?")).to_be_hidden()
+    # The number and the safe time appear only for a call or WhatsApp.
+    expect(page.get_by_role("textbox", name="Nomor HP", exact=True)).to_be_hidden()
+    page.get_by_role("radio", name="WhatsApp ke nomor ini", exact=True).check()
+    expect(page.get_by_role("textbox", name="Kapan aman untuk dihubungi?")).to_be_visible()
+    page.get_by_role("textbox", name="Nomor HP", exact=True).fill("0812 3456 7890")
     assert_fits_the_screen(page)
     submit_report(page)
     code, _pin = read_receipt(page)
