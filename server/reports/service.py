@@ -73,6 +73,8 @@ LIMITS = {
     "consent_reason": 500,
     "contact_detail": 60,
     "contact_safe_time": 120,
+    "student_name": 120,
+    "student_class": 20,
     "message": 2000,
     "note": 5000,
     "reason": 1000,
@@ -214,6 +216,9 @@ class ReportForm:
     child_id: str = ""
     child_age: str = ""
     child_gender: str = ""
+    # A teacher may name the student and class, so that the counselor can find the child at school.
+    student_name: str = ""
+    student_class: str = ""
     child_words: str = ""
     how_learned: str = ""
     others_involved: str = ""
@@ -333,6 +338,10 @@ def validate_report(session: Session, form: ReportForm, user: User | None) -> di
             errors["consent_by"] = _("Tulis siapa yang memberi persetujuan sebagai ganti orang tua (misalnya wali, guru BK, atau kerabat).")
         if not form.consent_reason:
             errors["consent_reason"] = _("Tulis singkat mengapa orang tua tidak dimintai persetujuan.")
+    if form.reporter_kind != "teacher":
+        form.student_name = form.student_class = ""  # asked of teachers only; a child is never made to name one
+        form.unreadable.pop("student_name", None)
+        form.unreadable.pop("student_class", None)
     if form.contact_method not in PHONE_CONTACT_METHODS:
         # The number and the safe time are asked (and shown) only for a call or WhatsApp: whatever stayed in the
         # hidden fields is dropped, not refused, and never kept.
@@ -495,6 +504,8 @@ def submit_report(
         school_id=school_id,
         child_age=_int_or_none(form.child_age),
         child_gender=form.child_gender,
+        student_name=form.student_name if form.reporter_kind == "teacher" else "",
+        student_class=form.student_class if form.reporter_kind == "teacher" else "",
         child_words=form.child_words,
         how_learned=form.how_learned if form.reporter_kind in ADULT_REPORTER_KINDS else "",
         others_involved=form.others_involved,
@@ -966,6 +977,37 @@ def reports_by(session: Session, user: User) -> list[Report]:
     return list(session.execute(
         select(Report).where(Report.submitted_by_id == user.id).order_by(Report.id.desc()).limit(100)
     ).scalars())
+
+
+@dataclass(frozen=True)
+class ReporterSummary:
+    """What a reporter is shown of their own report: what they reported and about whom (the student a teacher
+    named, or the parent's child), never what staff found or decided. Only on pages behind sign-in, never in a
+    page title or a push."""
+
+    report: Report
+    categories: list[str]
+    about_name: str = ""
+    about_class: str = ""
+
+
+def reporter_summaries(session: Session, reports: list[Report]) -> list[ReporterSummary]:
+    ids = [r.id for r in reports]
+    categories: dict[int, list[str]] = {i: [] for i in ids}
+    for report_id, category in session.execute(
+        select(ReportCategory.report_id, ReportCategory.category).where(ReportCategory.report_id.in_(ids))
+        .order_by(ReportCategory.category)
+    ).all():
+        categories[report_id].append(category)
+    child_ids = {r.child_id for r in reports if r.child_id}
+    nicknames = dict(session.execute(select(Child.id, Child.nickname).where(Child.id.in_(child_ids))).all()) \
+        if child_ids else {}
+    return [
+        ReporterSummary(report, categories[report.id],
+                        about_name=report.student_name or nicknames.get(report.child_id or 0, ""),
+                        about_class=report.student_class)
+        for report in reports
+    ]
 
 
 # --- the inbox --------------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@
     var adult = ["parent", "teacher", "other"].indexOf(kind) !== -1;
     var voice = adult ? "adult" : kind === "friend" ? "friend" : "child";
     toggle("[data-adult-only]", adult);
+    toggle("[data-teacher-only]", kind === "teacher");
     Array.prototype.forEach.call(form.querySelectorAll("[data-voice]"), function (el) {
       el.hidden = el.dataset.voice !== voice;
     });

@@ -1,4 +1,4 @@
-"""report: whether someone is afraid to go home (it raises the urgency)
+"""report: whether someone is afraid to go home (it raises the urgency); the student and class a teacher names
 
 Revision ID: 0006_words
 Revises: 0005_audit
@@ -21,8 +21,14 @@ def upgrade() -> None:
     with op.batch_alter_table('report', schema=None) as batch_op:
         batch_op.add_column(sa.Column('afraid_to_go_home', sqlmodel.sql.sqltypes.AutoString(length=10),
                                       nullable=False, server_default=''))
+        batch_op.add_column(sa.Column('student_name', sqlmodel.sql.sqltypes.AutoString(length=120),
+                                      nullable=False, server_default=''))
+        batch_op.add_column(sa.Column('student_class', sqlmodel.sql.sqltypes.AutoString(length=20),
+                                      nullable=False, server_default=''))
 
 
 def downgrade() -> None:
     with op.batch_alter_table('report', schema=None) as batch_op:
+        batch_op.drop_column('student_class')
+        batch_op.drop_column('student_name')
         batch_op.drop_column('afraid_to_go_home')
