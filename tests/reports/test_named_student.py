@@ -12,13 +12,13 @@ from tests.reports.test_submit import only_report
 STUDENT = "Rina Kartika"
 
 
-def teachers_report(app, db, **fields):  # noqa: ANN001, ANN201
+def teachers_report(app, db, **fields):
     return make_report(app, db, user=user_named(db, "guru"), reporter_kind="teacher", categories=["bullying"],
                        student_name=STUDENT, student_class="7B", **{**ADULT_EXTRA, **fields}).report
 
 
 def title(html: str) -> str:
-    return re.search(r"<title>(.*?)</title>", html, re.S).group(1)
+    return re.search(r"<title>(.*?)</title>", html, re.DOTALL).group(1)
 
 
 def test_it_offers_the_teacher_fields_hidden_until_a_teacher_reports(client, as_user):

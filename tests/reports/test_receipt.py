@@ -11,7 +11,7 @@ from tests.reports.conftest import submit_report
 
 
 def lanjut_form(page: str) -> str:
-    match = re.search(r'<form method="post" action="/cek" class="form">(.*?)</form>', page, re.S)
+    match = re.search(r'<form method="post" action="/cek" class="form">(.*?)</form>', page, re.DOTALL)
     assert match, "no Lanjut form on the receipt"
     return match.group(1)
 
@@ -29,7 +29,7 @@ def test_it_posts_the_code_to_cek_from_lanjut_and_never_puts_it_in_an_address(cl
 
 def test_it_offers_salin_hidden_until_the_script_finds_a_clipboard(client):
     sent = submit_report(client)
-    button = re.search(r"<button [^>]*data-copy-receipt[^>]*>", sent.response.text, re.S)
+    button = re.search(r"<button [^>]*data-copy-receipt[^>]*>", sent.response.text, re.DOTALL)
     assert button and " hidden" in button.group(0)
     assert f'data-code="{sent.code}"' in button.group(0) and f'data-pin="{sent.pin}"' in button.group(0)
     assert "Salin" in sent.response.text

@@ -11,7 +11,7 @@ from tests.conftest import post_form
 
 
 def nav(html: str) -> str:
-    return re.search(r'<nav class="site-header__nav"[^>]*>(.*?)</nav>', html, re.S).group(1)
+    return re.search(r'<nav class="site-header__nav"[^>]*>(.*?)</nav>', html, re.DOTALL).group(1)
 
 
 @pytest.mark.parametrize("username", ["konselor", "supervisor"])

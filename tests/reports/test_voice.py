@@ -6,12 +6,12 @@ from __future__ import annotations
 import re
 
 from server.notifications import service as notifications
-from tests.reports.conftest import ADULT_EXTRA, make_report, submit_report, user_named
 from tests.conftest import post_form
+from tests.reports.conftest import ADULT_EXTRA, make_report, submit_report, user_named
 
 
 def h1(html: str) -> str:
-    return re.search(r"<h1>(.*?)</h1>", html, re.S).group(1)
+    return re.search(r"<h1>(.*?)</h1>", html, re.DOTALL).group(1)
 
 
 def test_it_heads_konseling_saya_without_a_code_as_the_schedule_it_shows(client):
