@@ -58,7 +58,9 @@ class NotificationController(Controller):
         unread = {item.id for item in items if item.read_at is None}
         service.mark_read(db, owner)
         db.commit()
-        return page(request, "notifications/list.html", items=items, unread=unread, describe=service.describe)
+        kamu = service.speaks_to_a_child(request.user)
+        return page(request, "notifications/list.html", items=items, unread=unread,
+                    describe=lambda kind: service.describe(kind, kamu=kamu))
 
     @get("/pengaturan", name="notification_settings", sync_to_thread=True)
     def settings_page(self, request: Request, db: DB, state: State) -> Any:

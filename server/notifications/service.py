@@ -17,6 +17,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlmodel import Session
 
 from server import clock
+from server.accounts.models import Role, User
 from server.i18n import gettext as _
 from server.notifications.models import JobStatus, NotificationJob, PushSubscription
 from server.notifications.transport import EndpointRefused, check_endpoint, parse_allowed_hosts
@@ -177,8 +178,28 @@ def mark_read(session: Session, owner: Owner, *, now: datetime | None = None) ->
     )
 
 
-def describe(kind: str) -> str:
-    """What an item says inside the app (behind sign-in or the case code, so it may say what happened)."""
+def speaks_to_a_child(user: User | None) -> bool:
+    """Children (signed in, or holding a case code, as on every /cek page) are spoken to as "kamu", adults as
+    "Anda"."""
+    return user is None or user.role == Role.CHILD
+
+
+def describe(kind: str, kamu: bool = False) -> str:
+    """What an item says inside the app (behind sign-in or the case code, so it may say what happened), in the
+    voice of the rest of the person's pages."""
+    if kamu:
+        own = {
+            "appointment_confirmed": _("Jadwal konselingmu sudah dikonfirmasi."),
+            "appointment_declined": _("Permintaan jadwal konselingmu tidak bisa diterima."),
+            "appointment_moved": _("Jadwal konselingmu dipindah ke waktu lain."),
+            "case_status": _("Ada kabar baru tentang laporanmu."),
+        }
+        if kind.startswith("reminder_"):
+            return _("Pengingat: jadwal konselingmu segera tiba.")
+        if kind in own:
+            return own[kind]
+        if kind not in ("appointment_requested", "appointment_cancelled", "appointment_expired", "case_message"):
+            return _("Ada kabar baru untukmu.")
     texts = {
         "appointment_requested": _("Ada permintaan jadwal konseling baru."),
         "appointment_confirmed": _("Jadwal konseling Anda sudah dikonfirmasi."),

@@ -94,10 +94,14 @@ class Report(SQLModel, table=True):
     school_id: int | None = Field(default=None, foreign_key="school.id", index=True)
     child_age: int | None = None
     child_gender: str = Field(default="", max_length=20)
+    # Named by a teacher only; confidential like every identity field (shown to staff and to that teacher).
+    student_name: str = Field(default="", max_length=120)
+    student_class: str = Field(default="", max_length=20)
     child_words: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     how_learned: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     others_involved: str = Field(default="", max_length=500)
     child_knows: str = Field(default="", max_length=10)
+    afraid_to_go_home: str = Field(default="", max_length=10)
 
     child_assent: str = Field(default="", max_length=12)
     parent_consent: str = Field(default="", max_length=20)

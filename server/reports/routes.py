@@ -143,6 +143,11 @@ class ReportingController(Controller):
     @post("/cek", sync_to_thread=True)
     def follow_up(self, request: Request, data: Form, db: DB, state: State) -> Any:
         code, pin = str(data.get("code", "")), str(data.get("pin", ""))
+        if data.get("lanjut") and "pin" not in data:
+            # From the receipt's "Lanjut": the code comes in the body (never the address), so only the PIN is typed.
+            _private(request)
+            return page(request, "reports/follow_up.html", code=without_control_characters(code), errors={},
+                        code_carried=True)
         errors = {}
         if not code.strip():
             errors["code"] = _("Tulis kode laporanmu.")
@@ -209,7 +214,8 @@ class ReportingController(Controller):
 
     @get("/laporan-saya", name="my_reports", guards=[auth.signed_in], sync_to_thread=True)
     def my_reports(self, request: Request, db: DB) -> Any:
-        return page(request, "reports/my_reports.html", reports=service.reports_by(db, request.user))
+        return page(request, "reports/my_reports.html",
+                    summaries=service.reporter_summaries(db, service.reports_by(db, request.user)))
 
     def _own_report(self, request: Request, db: Session, report_id: int) -> Report:
         report = db.get(Report, report_id)
@@ -225,7 +231,7 @@ class ReportingController(Controller):
         db.commit()
         return page(request, "reports/reporter_case.html", report=report, new=bool(baru),
                     message_action=f"/laporan-saya/{report.id}/pesan", timeline=service.reporter_timeline(db, report),
-                    errors={}, message="", code_holder=False)
+                    errors={}, message="", code_holder=False, summary=service.reporter_summaries(db, [report])[0])
 
     @post("/laporan-saya/{report_id:int}/pesan", guards=[auth.signed_in], sync_to_thread=True)
     def my_report_message(self, request: Request, report_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
@@ -241,7 +247,8 @@ class ReportingController(Controller):
             return page(request, "reports/reporter_case.html", status_code=422, report=report,
                         message_action=f"/laporan-saya/{report.id}/pesan",
                         timeline=service.reporter_timeline(db, report), errors={"message": str(exc)},
-                        message=data.get("message", ""), code_holder=False)
+                        message=data.get("message", ""), code_holder=False,
+                        summary=service.reporter_summaries(db, [report])[0])
         db.commit()
         return Redirect(f"/laporan-saya/{report.id}#pesan", status_code=303)
 

@@ -60,6 +60,7 @@ YES_NO_UNSURE = ("yes", "no", "unsure")
 ASSENT = ("yes", "no", "not_asked")
 PARENT_CONSENT = ("given", "not_asked", "parent_may_harm", "not_reachable")
 CONTACT_METHODS = ("app", "phone", "whatsapp", "none")
+PHONE_CONTACT_METHODS = frozenset({"phone", "whatsapp"})
 AGENCY_KINDS = ("police", "health", "legal_aid", "social", "psychologist", "uptd_ppa", "other")
 REFERRAL_STATUSES = ("sent", "accepted", "declined", "done")
 
@@ -72,6 +73,8 @@ LIMITS = {
     "consent_reason": 500,
     "contact_detail": 60,
     "contact_safe_time": 120,
+    "student_name": 120,
+    "student_class": 20,
     "message": 2000,
     "note": 5000,
     "reason": 1000,
@@ -213,10 +216,14 @@ class ReportForm:
     child_id: str = ""
     child_age: str = ""
     child_gender: str = ""
+    # A teacher may name the student and class, so that the counselor can find the child at school.
+    student_name: str = ""
+    student_class: str = ""
     child_words: str = ""
     how_learned: str = ""
     others_involved: str = ""
     child_knows: str = ""
+    afraid_to_go_home: str = ""
     child_assent: str = ""
     parent_consent: str = ""
     consent_by: str = ""
@@ -319,18 +326,31 @@ def validate_report(session: Session, form: ReportForm, user: User | None) -> di
     if form.reporter_kind in ADULT_REPORTER_KINDS:
         if form.child_knows not in YES_NO_UNSURE:
             errors["child_knows"] = _("Apakah anak tahu hal ini dilaporkan? Pilih salah satu.")
+    if form.afraid_to_go_home and form.afraid_to_go_home not in YES_NO_UNSURE:
+        errors["afraid_to_go_home"] = _("Pilih dari daftar yang ada.")
     if form.child_assent and form.child_assent not in ASSENT:
         errors["child_assent"] = _("Pilih dari daftar yang ada.")
     if form.parent_consent and form.parent_consent not in PARENT_CONSENT:
         errors["parent_consent"] = _("Pilih dari daftar yang ada.")
-    if form.parent_consent == "parent_may_harm":
+    if form.parent_consent == "parent_may_harm" and form.reporter_kind in ADULT_REPORTER_KINDS:
+        # A child is not asked who consented instead of their parents: the counselor records that with them.
         if not form.consent_by:
             errors["consent_by"] = _("Tulis siapa yang memberi persetujuan sebagai ganti orang tua (misalnya wali, guru BK, atau kerabat).")
         if not form.consent_reason:
             errors["consent_reason"] = _("Tulis singkat mengapa orang tua tidak dimintai persetujuan.")
+    if form.reporter_kind != "teacher":
+        form.student_name = form.student_class = ""  # asked of teachers only; a child is never made to name one
+        form.unreadable.pop("student_name", None)
+        form.unreadable.pop("student_class", None)
+    if form.contact_method not in PHONE_CONTACT_METHODS:
+        # The number and the safe time are asked (and shown) only for a call or WhatsApp: whatever stayed in the
+        # hidden fields is dropped, not refused, and never kept.
+        form.contact_detail = form.contact_safe_time = ""
+        form.unreadable.pop("contact_detail", None)
+        form.unreadable.pop("contact_safe_time", None)
     if form.contact_method not in CONTACT_METHODS:
         errors["contact_method"] = _("Pilih cara menghubungi dari daftar.")
-    elif form.contact_method in ("phone", "whatsapp"):
+    elif form.contact_method in PHONE_CONTACT_METHODS:
         digits = form.contact_detail.replace(" ", "").replace("-", "")
         if not (digits.lstrip("+").isdigit() and 8 <= len(digits.lstrip("+")) <= 15):
             errors["contact_detail"] = _("Tulis nomor HP yang benar, misalnya 0812 3456 7890.")
@@ -346,12 +366,42 @@ def validate_report(session: Session, form: ReportForm, user: User | None) -> di
     return errors
 
 
+@dataclass(frozen=True)
+class UrgencyRule:
+    """One row of the urgency table: the first row whose test holds gives a new report its urgency."""
+
+    urgency: Urgency
+    reason: str  # the README's words for the row, so the table there and here can be compared line by line
+    applies: Any  # Callable[[ReportForm], bool]
+
+
+def _chose(*categories: Category) -> Any:
+    return lambda form: bool(set(categories) & set(form.categories))
+
+
+# The urgency a report starts with, before a counselor triages it. The same table is in the README ("Urgensi
+# laporan") and each row is tested. Darurat means someone must act at once; tinggi that the child may be unsafe
+# where they live or the law sets a short deadline (sexual violence: police within 3×24 h); the rest waits for
+# the first follow-up within 3 working days.
+URGENCY_RULES: tuple[UrgencyRule, ...] = (
+    UrgencyRule(Urgency.EMERGENCY, "someone is in danger now", lambda form: form.danger_now == "yes"),
+    UrgencyRule(Urgency.HIGH, "sexual violence", _chose(Category.SEXUAL)),
+    UrgencyRule(Urgency.HIGH, "trafficking", _chose(Category.TRAFFICKING)),
+    UrgencyRule(Urgency.HIGH, "exploitation", _chose(Category.EXPLOITATION)),
+    UrgencyRule(Urgency.HIGH, "very sad, afraid, or wanting to hurt oneself", _chose(Category.MENTAL_HEALTH)),
+    UrgencyRule(Urgency.HIGH, "afraid to go home", lambda form: form.afraid_to_go_home == "yes"),
+    UrgencyRule(Urgency.HIGH, "violence or neglect at home",
+                lambda form: form.happened_where == "home"
+                and _chose(Category.PHYSICAL, Category.PSYCHOLOGICAL, Category.NEGLECT)(form)),
+    UrgencyRule(Urgency.HIGH, "physical violence still going on",
+                lambda form: form.happened_when == "ongoing" and _chose(Category.PHYSICAL)(form)),
+    UrgencyRule(Urgency.MEDIUM, "anything else", lambda form: True),
+)
+
+
 def initial_urgency(form: ReportForm) -> Urgency:
-    if form.danger_now == "yes":
-        return Urgency.EMERGENCY
-    if {Category.SEXUAL, Category.TRAFFICKING, Category.MENTAL_HEALTH} & set(form.categories):
-        return Urgency.HIGH
-    return Urgency.MEDIUM
+    """The first row of URGENCY_RULES that holds (a filled honeypot is sorted last before this is asked)."""
+    return next(rule.urgency for rule in URGENCY_RULES if rule.applies(form))
 
 
 def submissions_over_limit(session: Session, ip: str) -> bool:
@@ -431,6 +481,7 @@ def submit_report(
     school_id = _int_or_none(form.school_id)
     if school_id and not district_id:
         district_id = session.get(School, school_id).district_id
+    consent_instead = form.parent_consent == "parent_may_harm" and form.reporter_kind in ADULT_REPORTER_KINDS
     report = Report(
         created_at=now,
         updated_at=now,
@@ -453,17 +504,20 @@ def submit_report(
         school_id=school_id,
         child_age=_int_or_none(form.child_age),
         child_gender=form.child_gender,
+        student_name=form.student_name if form.reporter_kind == "teacher" else "",
+        student_class=form.student_class if form.reporter_kind == "teacher" else "",
         child_words=form.child_words,
         how_learned=form.how_learned if form.reporter_kind in ADULT_REPORTER_KINDS else "",
         others_involved=form.others_involved,
         child_knows=form.child_knows if form.reporter_kind in ADULT_REPORTER_KINDS else "",
+        afraid_to_go_home=form.afraid_to_go_home,
         child_assent=form.child_assent,
         parent_consent=form.parent_consent,
-        consent_by=form.consent_by if form.parent_consent == "parent_may_harm" else "",
-        consent_reason=form.consent_reason if form.parent_consent == "parent_may_harm" else "",
+        consent_by=form.consent_by if consent_instead else "",
+        consent_reason=form.consent_reason if consent_instead else "",
         contact_method=form.contact_method,
-        contact_detail=form.contact_detail if form.contact_method in ("phone", "whatsapp") else "",
-        contact_safe_time=form.contact_safe_time,
+        contact_detail=form.contact_detail if form.contact_method in PHONE_CONTACT_METHODS else "",
+        contact_safe_time=form.contact_safe_time if form.contact_method in PHONE_CONTACT_METHODS else "",
         team_district_id=district_id,
         first_response_due_at=now if urgency == Urgency.EMERGENCY
         else add_working_days(session, now, FIRST_FOLLOW_UP_WORKING_DAYS),
@@ -923,6 +977,37 @@ def reports_by(session: Session, user: User) -> list[Report]:
     return list(session.execute(
         select(Report).where(Report.submitted_by_id == user.id).order_by(Report.id.desc()).limit(100)
     ).scalars())
+
+
+@dataclass(frozen=True)
+class ReporterSummary:
+    """What a reporter is shown of their own report: what they reported and about whom (the student a teacher
+    named, or the parent's child), never what staff found or decided. Only on pages behind sign-in, never in a
+    page title or a push."""
+
+    report: Report
+    categories: list[str]
+    about_name: str = ""
+    about_class: str = ""
+
+
+def reporter_summaries(session: Session, reports: list[Report]) -> list[ReporterSummary]:
+    ids = [r.id for r in reports]
+    categories: dict[int, list[str]] = {i: [] for i in ids}
+    for report_id, category in session.execute(
+        select(ReportCategory.report_id, ReportCategory.category).where(ReportCategory.report_id.in_(ids))
+        .order_by(ReportCategory.category)
+    ).all():
+        categories[report_id].append(category)
+    child_ids = {r.child_id for r in reports if r.child_id}
+    nicknames = dict(session.execute(select(Child.id, Child.nickname).where(Child.id.in_(child_ids))).all()) \
+        if child_ids else {}
+    return [
+        ReporterSummary(report, categories[report.id],
+                        about_name=report.student_name or nicknames.get(report.child_id or 0, ""),
+                        about_class=report.student_class)
+        for report in reports
+    ]
 
 
 # --- the inbox --------------------------------------------------------------------------------------------

@@ -19,13 +19,22 @@
     Array.prototype.forEach.call(form.querySelectorAll(selector), function (el) { el.hidden = !show; });
   }
 
-  // Answers that reveal more: the emergency numbers at once, the adults' questions, who consented instead.
+  // Answers that reveal more: the emergency numbers at once, the adults' questions, who consented instead, the
+  // phone number for a call; and the last step's words follow who is reporting.
   function reveal() {
     toggle("[data-danger-help]", checked("danger_now") === "yes");
     var selfHarm = form.querySelector("[data-self-harm]");
     toggle("[data-self-harm-help]", Boolean(selfHarm && selfHarm.checked));
-    toggle("[data-adult-only]", ["parent", "teacher", "other"].indexOf(checked("reporter_kind")) !== -1);
-    toggle("[data-consent-instead]", checked("parent_consent") === "parent_may_harm");
+    var kind = checked("reporter_kind");
+    var adult = ["parent", "teacher", "other"].indexOf(kind) !== -1;
+    var voice = adult ? "adult" : kind === "friend" ? "friend" : "child";
+    toggle("[data-adult-only]", adult);
+    toggle("[data-teacher-only]", kind === "teacher");
+    Array.prototype.forEach.call(form.querySelectorAll("[data-voice]"), function (el) {
+      el.hidden = el.dataset.voice !== voice;
+    });
+    toggle("[data-consent-instead]", adult && checked("parent_consent") === "parent_may_harm");
+    toggle("[data-contact-phone]", ["phone", "whatsapp"].indexOf(checked("contact_method")) !== -1);
   }
 
   function show(index) {

@@ -242,12 +242,12 @@ def walk_the_childs_journey(new_phone: NewPhone, journey_database: str, language
     press_by_keyboard(child, child.get_by_role("checkbox", name=words["saved"]), key="Space")
     with child.expect_navigation():
         press_by_keyboard(child, child.get_by_role("button", name=words["next"], exact=True))
-    expect(child).to_have_url(re.compile(r"/cek\?disimpan=1$"))
+    expect(child).to_have_url(re.compile(r"/cek$"))
 
-    # Later, with the code and PIN only.
+    # The code came along from the receipt: only the PIN is typed.
     expect(child.get_by_role("heading", level=1)).to_have_text(words["check"])
     assert_page_is_usable(child)
-    type_by_keyboard(child, child.get_by_role("textbox", name=words["code"]), code)
+    expect(child.get_by_role("textbox", name=words["code"])).to_have_value(code)
     type_by_keyboard(child, child.get_by_label("PIN", exact=True), pin)
     with child.expect_navigation():
         press_by_keyboard(child, child.get_by_role("button", name=words["view"], exact=True))

@@ -111,6 +111,7 @@ def fill_report(
     school: str = "",
     age: str = "12",
     adult: dict[str, str] | None = None,
+    student: tuple[str, str] | None = None,
     each_step: Any = None,
 ) -> None:
     """Answer the report form one step at a time with the Lanjut buttons, saying no one is in danger now.
@@ -142,6 +143,13 @@ def fill_report(
     next_step(page, 5)
 
     page.get_by_role("textbox", name="Umur (tahun)", exact=True).fill(age)
+    student_name = page.get_by_role("textbox", name="Nama murid (kalau Anda mau)", exact=True)
+    if student is None:
+        if adult is None:  # asked of teachers only, never of a child
+            expect(student_name).to_be_hidden()
+    else:
+        student_name.fill(student[0])
+        page.get_by_role("textbox", name="Kelas", exact=True).fill(student[1])
     check(page)
     next_step(page, 6)
 
@@ -253,7 +261,10 @@ def test_an_anonymous_child_reports_and_follows_up_with_code_and_pin(page: Page)
     saved.check()
     with page.expect_navigation():
         page.get_by_role("button", name="Lanjut", exact=True).click()
-    expect(page).to_have_url(re.compile(r"/cek\?disimpan=1$"))
+    # The code came along in the form's body: it is filled in, and the address holds nothing of it.
+    expect(page).to_have_url(re.compile(r"/cek$"))
+    expect(page.get_by_role("textbox", name="Kode laporan")).to_have_value(code)
+    expect(page.get_by_label("PIN", exact=True)).to_be_focused()
     assert_no_axe_violations(page)
 
     open_with_code(page, code, pin)
@@ -316,7 +327,11 @@ def test_a_teacher_reports_and_sees_the_status(page: Page):
         words="Katanya dia diejek terus di grup kelas dan tidak mau masuk sekolah.",
         district="Banjarbaru Utara", school="SMP Negeri 1 Banjarbaru", age="13",
         adult={"how_learned": "Anak itu bercerita kepada saya di ruang BK.", "child_knows": "Ya"},
+        student=("Rina Kartika", "7B"),
     )
+    # The last step speaks to an adult about the child.
+    expect(page.get_by_role("group", name="Apakah anak setuju kasus ini ditangani konselor?", exact=True)).to_be_visible()
+    expect(page.get_by_text("Apakah kamu mau dibantu konselor?")).to_be_hidden()
     # Going back keeps every answer, including the one the form chose for a teacher.
     for step in range(STEPS - 1, 1, -1):
         page.get_by_role("button", name="Kembali", exact=True).click()
@@ -333,12 +348,18 @@ def test_a_teacher_reports_and_sees_the_status(page: Page):
     expect(page.get_by_role("heading", level=1)).to_have_text("Kabar laporan")
     expect(page.get_by_role("status").filter(has_text="Laporan sudah kami terima")).to_be_visible()
     expect(page.locator("[data-reporter-status]")).to_have_text("Diterima")
+    # What she reported and about whom, on her page only (never in the title).
+    expect(page.locator("[data-report-what]")).to_have_text("Perundungan")
+    expect(page.locator("[data-report-about]")).to_have_text("Rina Kartika, kelas 7B")
+    assert "Rina" not in page.title()
     assert_no_axe_violations(page)
 
     report_id = re.search(r"/laporan-saya/(\d+)", page.url).group(1)
     page.goto("/laporan-saya")
     entry = page.locator(".report-list li").filter(has=page.locator(f"a[href='/laporan-saya/{report_id}']"))
     expect(entry.locator(".tag")).to_have_text("Diterima")
+    expect(entry.locator("[data-report-summary]")).to_have_text("Perundungan · tentang Rina Kartika, kelas 7B")
+    assert_no_axe_violations(page)
 
 
 # --- a counselor ------------------------------------------------------------------------------------------
@@ -617,14 +638,45 @@ def test_the_report_form_receipt_and_case_page_fit_a_small_phone(
     fill_report(page, who="Aku anak/remaja, dan ini tentang temanku",
                 category="Dibawa pergi atau dijual ke orang lain", words=words, where="Di internet atau HP",
                 district="Banjarbaru Utara", each_step=assert_fits_the_screen)
-    page.get_by_role("radio", name="Tidak ditanyakan, karena orang tua mungkin yang menyakiti", exact=True).check()
-    expect(page.get_by_role("textbox", name="Siapa yang menyetujui sebagai ganti orang tua?")).to_be_visible()
-    page.get_by_role("textbox", name="Siapa yang menyetujui sebagai ganti orang tua?").fill("Guru BK")
-    page.get_by_role("textbox", name="Mengapa orang tua tidak ditanya?").fill("Ayahnya yang memukul.")
+    # A child about a friend is asked in a child's words, and not who consented instead of the parents.
+    expect(page.get_by_role("group", name="Apakah temanmu mau dibantu konselor?", exact=True)).to_be_visible()
+    expect(page.get_by_text("Apakah anak setuju kasus ini ditangani konselor?")).to_be_hidden()
+    page.get_by_role("radio", name="Jangan beri tahu mereka: mungkin mereka yang menyakiti temanku", exact=True).check()
+    expect(page.get_by_role("textbox", name="Siapa yang menyetujui sebagai ganti orang tua?")).to_be_hidden()
+    # The number and the safe time appear only for a call or WhatsApp.
+    expect(page.get_by_role("textbox", name="Nomor HP", exact=True)).to_be_hidden()
+    page.get_by_role("radio", name="WhatsApp ke nomor ini", exact=True).check()
+    expect(page.get_by_role("textbox", name="Kapan aman untuk dihubungi?")).to_be_visible()
+    page.get_by_role("textbox", name="Nomor HP", exact=True).fill("0812 3456 7890")
     assert_fits_the_screen(page)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     submit_report(page)
-    code, _pin = read_receipt(page)
+    code, pin = read_receipt(page)
     assert_fits_the_screen(page)
+    # The code stays on one line: its box is as tall as the PIN's, which is one line whatever the screen.
+    code_box = page.locator("[data-receipt] output.receipt__code").nth(0).bounding_box()
+    pin_box = page.locator("[data-receipt] output.receipt__code").nth(1).bounding_box()
+    assert code_box["height"] == pin_box["height"], (code_box, pin_box)
+    assert code_box["x"] + code_box["width"] <= 360
+    # "Salin" copies both, in one go.
+    page.get_by_role("button", name="Salin kode dan PIN", exact=True).click()
+    expect(page.get_by_role("status").filter(has_text="Kode dan PIN sudah disalin.")).to_be_visible()
+    assert page.evaluate("() => navigator.clipboard.readText()") == f"Kode laporan: {code}\nPIN: {pin}"
+    assert_no_axe_violations(page)
+    # "Lanjut" carries the code to /cek in the form's body: only the PIN is typed, and no address holds the code.
+    page.get_by_role("checkbox", name="Saya sudah menyimpan kode dan PIN").check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Lanjut", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/cek$"))
+    expect(page.get_by_role("textbox", name="Kode laporan")).to_have_value(code)
+    expect(page.get_by_label("PIN", exact=True)).to_be_focused()
+    assert code not in page.url and code.replace("-", "") not in page.url
+    assert_fits_the_screen(page)
+    assert_no_axe_violations(page)
+    page.get_by_label("PIN", exact=True).fill(pin)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Lihat laporan", exact=True).click()
+    expect(page).to_have_url("/cek/laporan")
 
     report_id = report_id_for_code(live_database, code)
     other_phone.set_viewport_size({"width": 360, "height": 640})

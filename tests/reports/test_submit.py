@@ -201,7 +201,8 @@ def test_an_adult_reporter_must_say_whether_the_child_knows(client, db):
 def test_missing_answers_come_back_in_plain_words_next_to_their_questions_with_everything_typed_kept(client, db):
     sent = submit_report(client, danger_now=None, child_words="", categories=["physical", "neglect"],
                          happened_where="home", where_detail="dekat pasar lama", child_age="11",
-                         child_gender="girl", contact_safe_time="sore hari")
+                         child_gender="girl", contact_method="whatsapp", contact_detail="0812 3456 7890",
+                         contact_safe_time="sore hari")
     html = sent.response.text
     assert sent.response.status_code == 422
     assert "Jawab dulu: apakah ada yang dalam bahaya sekarang?" in field_block(html, "danger_now")
@@ -248,7 +249,8 @@ def test_the_childs_words_are_limited_to_5000_characters(client, db):
 def test_every_free_text_answer_has_a_length_limit(client, db):
     limits = {"where_detail": 200, "others_involved": 500, "contact_safe_time": 120, "how_learned": 2000}
     for name, limit in limits.items():
-        sent = submit_report(client, reporter_kind="other", **{**ADULT_EXTRA, name: "x" * (limit + 1)})
+        sent = submit_report(client, reporter_kind="other", contact_method="phone", contact_detail="0812 3456 7890",
+                             **{**ADULT_EXTRA, name: "x" * (limit + 1)})
         assert sent.response.status_code == 422, name
         assert f"Terlalu panjang: paling banyak {limit} huruf." in sent.response.text, name
     for name, limit in {"consent_by": 120, "consent_reason": 500}.items():

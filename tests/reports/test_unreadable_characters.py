@@ -46,7 +46,7 @@ def test_a_control_character_in_the_childs_words_is_refused_next_to_them_with_ev
 @pytest.mark.parametrize("name", ["where_detail", "contact_safe_time", "others_involved", "child_age"])
 def test_a_nul_byte_in_a_one_line_field_is_refused_next_to_it(client, db, name):
     sent = submit_report(client, **{name: "1\x002"}, reporter_kind="parent", how_learned="Cerita anak.",
-                         child_knows="yes")
+                         child_knows="yes", contact_method="phone", contact_detail="0812 3456 7890")
     assert sent.response.status_code == 422
     assert UNREADABLE in error_next_to(sent.response.text, name)
     assert report_count(db) == 0
