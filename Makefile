@@ -6,6 +6,19 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
+# $(call debian_command,COMMAND,PACKAGE,WHO): install Debian's PACKAGE when COMMAND is missing (as root through
+# apt-get), or stop and name it.
+define debian_command
+	@if ! command -v $(1) >/dev/null; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && apt-get install -y -qq --no-install-recommends $(2); \
+		else \
+			echo "$(3) needs Debian's '$(2)' package (apt-get install $(2)) and cannot install it: not root or no apt-get"; \
+			exit 1; \
+		fi; \
+	fi
+endef
+
 .PHONY: run test lint test-quick test-later-clock setup dev-setup translations db chromium faketime wrk extract-messages bench clean
 
 run: setup db
@@ -32,14 +45,7 @@ test-later-clock: dev-setup faketime
 	done
 
 faketime:
-	@if ! command -v faketime >/dev/null; then \
-		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-			apt-get update -qq && apt-get install -y -qq --no-install-recommends faketime; \
-		else \
-			echo "make test-later-clock needs Debian's 'faketime' package (apt-get install faketime) and cannot install it: not root or no apt-get"; \
-			exit 1; \
-		fi; \
-	fi
+	$(call debian_command,faketime,faketime,make test-later-clock)
 
 setup: $(VENV)/.installed node_modules/.package-lock.json translations
 
@@ -93,14 +99,7 @@ extract-messages: dev-setup
 
 # The appointments benchmark drives the app with Debian's wrk (HTTP load generator).
 wrk:
-	@if ! command -v wrk >/dev/null; then \
-		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-			apt-get update -qq && apt-get install -y -qq --no-install-recommends wrk; \
-		else \
-			echo "make bench needs Debian's 'wrk' package (apt-get install wrk) and cannot install it: not root or no apt-get"; \
-			exit 1; \
-		fi; \
-	fi
+	$(call debian_command,wrk,wrk,make bench)
 
 bench: dev-setup chromium wrk
 	$(BIN)/python -m bench
