@@ -39,7 +39,7 @@ test-quick: dev-setup
 # by libfaketime (monotonic time stays real, or timeouts misbehave). LATER_CLOCKS lists the moments.
 LATER_CLOCKS ?= 2027-07-15 10:00:00|2028-02-29 23:30:00
 test-later-clock: dev-setup faketime
-	@IFS='|'; for moment in $(LATER_CLOCKS); do \
+	@moments='$(LATER_CLOCKS)'; IFS='|'; for moment in $$moments; do \
 		echo "== the tests without a browser at $$moment (libfaketime)"; \
 		FAKETIME_DONT_FAKE_MONOTONIC=1 faketime "$$moment" $(BIN)/python -m pytest -m "not browser" -q -p no:cacheprovider || exit 1; \
 	done
