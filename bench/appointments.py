@@ -7,7 +7,7 @@ database) with the demo people, ten counselors on the demo weekly hours (a few o
 types and a few hundred appointments already booked over the next four weeks, then starts the app and
 drives it with wrk (Debian package `wrk`), a fresh app process for each load:
 
-1. free slots: the htmx fragment /konseling?layanan=..[&mulai=..] that the booking page swaps in, for both
+1. free slots: the htmx fragment /konseling?layanan=..[&dari=..&hari=..] that the booking page swaps in, for both
    service types and every week they can be booked, each connection signed in as another child;
 2. booking: POST /konseling from many children (each at most MAX_OPEN_REQUESTS times, so the limit of open
    requests never refuses anyone), most at distinct free slots, every fifth slot wanted by four children at
@@ -210,7 +210,7 @@ def fill(url: str, counselors: int, existing: int) -> Fixture:
                     break
                 query = {"layanan": service_type.id}
                 if week:
-                    query["mulai"] = (today + timedelta(days=7 * week)).isoformat()
+                    query["dari"] = query["hari"] = (today + timedelta(days=7 * week)).isoformat()
                 slot_paths.append(f"/konseling?{urlencode(query)}")
     engine.dispose()
     return Fixture([t.id for t in service_types], slot_paths, targets, contended, children, tokens, made)

@@ -45,7 +45,7 @@ from server.appointments.models import (
     ServiceType,
     WeeklyHours,
 )
-from server.appointments.slots import Slot, free_slots, parse_slot
+from server.appointments.slots import Slot, free_slots, free_starts, parse_slot, parse_start
 from server.db import DB
 from server.forms import FIRST_YEAR, LAST_YEAR, bounded_int, day_within_range, one, year_in_range
 from server.i18n import WITA, format_wita_date
@@ -61,6 +61,9 @@ Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED
 
 REQUESTER_ROLES = frozenset({Role.CHILD, Role.PARENT, Role.TEACHER})
 SLOT_DAYS = 7
+# The booking page's row of days: the first ROW_DAYS days with free time among the next ROW_SCAN_DAYS.
+ROW_DAYS = 7
+ROW_SCAN_DAYS = 14
 EXCEPTION_REASONS = ("leave", "training", "other")
 HOLIDAY_KINDS = ("libur_nasional", "cuti_bersama")
 HOURS_STEP_MINUTES = 30
@@ -177,6 +180,52 @@ def slot_week(db: Session, service_type: ServiceType, *, wanted: str, now: datet
         range_label=f"{format_wita_date(_noon(first), 'd MMMM')} – {format_wita_date(_noon(last), 'd MMMM y')}",
         previous_url=f"{base_url}{separator}mulai={previous_day.isoformat()}" if first > today else None,
         next_url=f"{base_url}{separator}mulai={next_day.isoformat()}" if next_day <= last_bookable else None,
+    )
+
+
+# --- free times, a day at a time (booking) ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DayChoice:
+    day: date
+    short: str
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
+class BookingDay:
+    """The row of the next days with free time, and the start times of the chosen one (each time once: the
+    service assigns the counselor)."""
+
+    days: list[DayChoice]
+    chosen: date | None
+    label: str
+    times: list[datetime]
+    earlier_url: str | None
+    later_url: str | None
+
+
+def booking_day(db: Session, service_type: ServiceType, *, wanted: str, first: str, now: datetime,
+                base_url: str) -> BookingDay:
+    today = _today(now)
+    last_bookable = max((now + timedelta(days=service_type.max_days_ahead)).astimezone(WITA).date(), today)
+    start = min(max(_day(first) or today, today), last_bookable)
+    span = min(ROW_SCAN_DAYS, (last_bookable - start).days + 1)
+    free = free_starts(db, service_type, now=now, first_day=start, days=span)
+    shown = sorted(free)[:ROW_DAYS]
+    wanted_day = _day(wanted)
+    chosen = wanted_day if wanted_day in shown else (shown[0] if shown else None)
+    after = (shown[-1] if len(shown) == ROW_DAYS else start + timedelta(days=span - 1)) + timedelta(days=1)
+    return BookingDay(
+        days=[DayChoice(d, format_wita_date(_noon(d), "EEE d MMM"), format_wita_date(_noon(d), "EEEE, d MMMM y"),
+                        f"{base_url}&dari={start.isoformat()}&hari={d.isoformat()}") for d in shown],
+        chosen=chosen, label=format_wita_date(_noon(chosen), "EEEE, d MMMM y") if chosen else "",
+        times=free.get(chosen, []) if chosen else [],
+        earlier_url=f"{base_url}&dari={max(today, start - timedelta(days=ROW_SCAN_DAYS)).isoformat()}"
+        if start > today else None,
+        later_url=f"{base_url}&dari={after.isoformat()}" if after <= last_bookable else None,
     )
 
 
@@ -334,22 +383,22 @@ class BookingController(Controller):
         chosen = next((t for t in service_types if str(t.id) == form.layanan), None)
         if chosen is None and len(service_types) == 1:
             chosen = service_types[0]
-        week = slot_week(db, chosen, wanted=form.mulai, now=now, base_url=f"/konseling?layanan={chosen.id}") \
-            if chosen else None
+        day = booking_day(db, chosen, wanted=form.hari, first=form.dari, now=now,
+                          base_url=f"/konseling?layanan={chosen.id}") if chosen else None
         return page(
             request, "appointments/book.html", block="slots", status_code=status_code, form=form, errors=errors,
-            booker=booker, service_types=service_types, chosen=chosen, week=week,
+            booker=booker, service_types=service_types, chosen=chosen, day=day,
             child_options=_child_options(db, booker.user), report_options=_report_options(db, booker.user),
         )
 
     @get("/", name="booking", sync_to_thread=True)
     def booking(self, request: Request, db: DB, state: State, layanan: FromQuery[str] = "",
-                mulai: FromQuery[str] = "", laporan: FromQuery[str] = "") -> Any:
+                hari: FromQuery[str] = "", dari: FromQuery[str] = "", laporan: FromQuery[str] = "") -> Any:
         _private(request)
         booker = _booker(request, db, state)
         if booker is None:
             return _not_a_booker(request)
-        form = service.BookingForm(layanan=layanan, mulai=mulai, report_id=laporan if booker.user else "")
+        form = service.BookingForm(layanan=layanan, hari=hari, dari=dari, report_id=laporan if booker.user else "")
         return self._booking_page(request, db, booker, form, errors={})
 
     @post("/", sync_to_thread=True)
@@ -361,11 +410,9 @@ class BookingController(Controller):
         form = service.BookingForm.from_data(data)
         errors = service.check_booking(db, booker.user, form)
         if not errors:
-            counselor_id, starts_at = parse_slot(form.slot)  # type: ignore[misc]
             try:
                 appointment = service.request_appointment(
-                    db, booker.requester, service_type_id=int(form.layanan), counselor_id=counselor_id,
-                    starts_at=starts_at, note=form.note, child_id=_int(form.child_id),
+                    db, booker.requester, service_type_id=int(form.layanan), starts_at=parse_start(form.slot), note=form.note, child_id=_int(form.child_id),
                     child_agreed=form.child_agreed if booker.user and booker.user.role == Role.TEACHER else "",
                     report_id=_int(form.report_id), ip=_ip(request, state),
                     reminder_hours=state.settings.reminder_hours,

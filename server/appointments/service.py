@@ -24,7 +24,7 @@ from server.appointments.models import (
     ServiceType,
     WeeklyHours,
 )
-from server.appointments.slots import block_of, free_slots, parse_slot
+from server.appointments.slots import block_of, free_slots, parse_start
 from server.forms import one
 from server.i18n import WITA, format_wita_date
 from server.i18n import gettext as _
@@ -156,7 +156,8 @@ class BookingForm:
     child_id: str = ""
     child_agreed: str = ""
     report_id: str = ""
-    mulai: str = ""
+    hari: str = ""
+    dari: str = ""
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> BookingForm:
@@ -177,7 +178,7 @@ def check_booking(session: Session, user: User | None, form: BookingForm) -> dic
     chosen = session.get(ServiceType, _to_int(form.layanan) or 0)
     if chosen is None or not chosen.active:
         errors["layanan"] = _("Pilih layanan dari daftar.")
-    elif parse_slot(form.slot) is None:
+    elif parse_start(form.slot) is None:
         errors["slot"] = _("Pilih salah satu waktu yang masih kosong.")
     if len(form.note.strip()) > NOTE_LIMIT:
         errors["note"] = _("Catatan terlalu panjang: paling banyak %(n)s huruf.", n=NOTE_LIMIT)
@@ -194,8 +195,47 @@ def check_booking(session: Session, user: User | None, form: BookingForm) -> dic
     return errors
 
 
+def continuity_counselor(session: Session, requester: Requester) -> int | None:
+    """The counselor who already knows the booker: the one assigned to the code holder's case, or to a child's
+    own report (an open one first). Parents and teachers book for someone else: no continuity from their reports."""
+    if requester.user is None and requester.report_id is not None:
+        return session.execute(select(Report.assigned_to_id).where(Report.id == requester.report_id)).scalar()
+    if requester.user is not None and requester.user.role == Role.CHILD:
+        return session.execute(
+            select(Report.assigned_to_id)
+            .where(Report.submitted_by_id == requester.user.id, Report.assigned_to_id.is_not(None))
+            .order_by(Report.is_open.desc(), Report.id.desc()).limit(1)
+        ).scalar()
+    return None
+
+
+def upcoming_load(session: Session, counselor_ids: list[int], now: datetime) -> dict[int, int]:
+    """How many live sessions each counselor has from now on: the least loaded gets a new booker."""
+    if not counselor_ids:
+        return {}
+    counts = dict(session.execute(
+        select(Appointment.counselor_id, func.count()).where(
+            Appointment.counselor_id.in_(counselor_ids), Appointment.is_live, Appointment.starts_at >= now)
+        .group_by(Appointment.counselor_id)
+    ).all())
+    return {counselor_id: counts.get(counselor_id, 0) for counselor_id in counselor_ids}
+
+
+def assignable_counselors(session: Session, service_type: ServiceType, starts_at: datetime, *, now: datetime,
+                          continuity: int | None = None, excluding: int | None = None) -> list[int]:
+    """The counselors free at `starts_at`, in the order the service offers the session to them: the counselor
+    of the booker's case first, then the least loaded (fewest upcoming sessions), then by id."""
+    day = starts_at.astimezone(WITA).date()
+    free = [slot.counselor_id
+            for slot in free_slots(session, service_type, now=now, first_day=day, days=1).get(day, [])
+            if slot.starts_at == starts_at and slot.counselor_id != excluding]
+    load = upcoming_load(session, free, now)
+    return sorted(free, key=lambda counselor_id: (counselor_id != continuity, load[counselor_id], counselor_id))
+
+
 def request_appointment(
-    session: Session, requester: Requester, *, service_type_id: int, counselor_id: int, starts_at: datetime,
+    session: Session, requester: Requester, *, service_type_id: int, starts_at: datetime,
+    counselor_id: int | None = None,
     note: str = "", child_id: int | None = None, child_agreed: str = "", report_id: int | None = None,
     hold: timedelta = DEFAULT_HOLD, ip: str = "", now: datetime | None = None,
     reminder_hours: tuple[int, ...] = DEFAULT_REMINDER_HOURS,
@@ -216,12 +256,42 @@ def request_appointment(
     if open_requests(session, requester) >= MAX_OPEN_REQUESTS:
         raise BookingError(_("Anda sudah punya %(n)s permintaan yang menunggu jawaban. Tunggu jawaban konselor dulu.",
                              n=MAX_OPEN_REQUESTS))
-    day = starts_at.astimezone(WITA).date()
-    offered = free_slots(session, service_type, now=now, first_day=day, days=1, counselor_id=counselor_id)
-    if not any(slot.starts_at == starts_at for slot in offered.get(day, [])):
+    if counselor_id is None:
+        candidates = assignable_counselors(session, service_type, starts_at, now=now,
+                                           continuity=continuity_counselor(session, requester))
+    else:
+        day = starts_at.astimezone(WITA).date()
+        offered = free_slots(session, service_type, now=now, first_day=day, days=1, counselor_id=counselor_id)
+        candidates = [counselor_id] if any(slot.starts_at == starts_at for slot in offered.get(day, [])) else []
+    if not candidates:
         raise SlotTaken(_("Waktu ini sudah tidak tersedia. Pilih waktu lain dari daftar terbaru."))
+    # The database decides who gets a contested time: an insert that would overlap is refused, never both kept.
+    # When another booker took the first counselor's time meanwhile, the next free counselor gets the session.
+    for candidate in candidates:
+        appointment = _new_appointment(requester, service_type, candidate, starts_at, now=now, hold=hold,
+                                       note=note, child_id=child_id, child_agreed=child_agreed, report_id=report_id)
+        try:
+            with session.begin_nested():
+                session.add(appointment)
+                session.flush()
+            break
+        except IntegrityError:
+            continue
+    else:
+        raise SlotTaken(_("Waktu ini baru saja dipesan orang lain. Pilih waktu lain dari daftar terbaru."))
+    audit.record(session, "appointment.requested", actor_id=requester.user.id if requester.user else None,
+                 actor_label=requester.label, object_type="appointment", object_id=appointment.id, ip=ip)
+    if appointment.status == AppointmentStatus.CONFIRMED:
+        _schedule_reminders(session, appointment, now, reminder_hours)
+    _notify_counselor(session, appointment, "appointment_requested")
+    return appointment
+
+
+def _new_appointment(requester: Requester, service_type: ServiceType, counselor_id: int,
+                     starts_at: datetime, *, now: datetime, hold: timedelta, note: str, child_id: int | None,
+                     child_agreed: str, report_id: int | None) -> Appointment:
     block_start, block_end = block_of(service_type, starts_at)
-    appointment = Appointment(
+    return Appointment(
         counselor_id=counselor_id, service_type_id=service_type.id, starts_at=starts_at,
         ends_at=starts_at + timedelta(minutes=service_type.duration_minutes), block_start=block_start,
         # A hold never outlasts the session it asks for.
@@ -231,19 +301,6 @@ def request_appointment(
         report_id=requester.report_id or report_id, child_id=child_id, child_agreed=child_agreed, note=note,
         created_at=now, updated_at=now,
     )
-    # The database decides who gets a contested slot: the loser's insert is refused, never both kept.
-    try:
-        with session.begin_nested():
-            session.add(appointment)
-            session.flush()
-    except IntegrityError as exc:
-        raise SlotTaken(_("Waktu ini baru saja dipesan orang lain. Pilih waktu lain dari daftar terbaru.")) from exc
-    audit.record(session, "appointment.requested", actor_id=requester.user.id if requester.user else None,
-                 actor_label=requester.label, object_type="appointment", object_id=appointment.id, ip=ip)
-    if appointment.status == AppointmentStatus.CONFIRMED:
-        _schedule_reminders(session, appointment, now, reminder_hours)
-    _notify_counselor(session, appointment, "appointment_requested")
-    return appointment
 
 
 def _may_book_for_child(session: Session, requester: Requester, child_id: int) -> bool:

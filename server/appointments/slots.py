@@ -54,6 +54,13 @@ def block_of(service_type: ServiceType, starts_at: datetime) -> tuple[datetime, 
             ends_at + timedelta(minutes=service_type.buffer_after_minutes))
 
 
+def parse_start(value: str) -> datetime | None:
+    """A start time sent back by the booking form (seconds since the epoch), or None."""
+    if not re.fullmatch(r"\d{1,12}", value) or not SLOT_EPOCHS[0] <= int(value) < SLOT_EPOCHS[1]:
+        return None
+    return datetime.fromtimestamp(int(value), UTC)
+
+
 def free_slots(
     session: Session, service_type: ServiceType, *, now: datetime, first_day: date | None = None, days: int = 7,
     counselor_id: int | None = None, within_notice: bool = False, ignoring: int | None = None,
@@ -61,6 +68,26 @@ def free_slots(
     """Bookable starts per WITA day, earliest first, for `days` days from `first_day` (today by default),
     within the service type's notice and booking horizon (counselors moving a session may go `within_notice`).
     `ignoring` is an appointment being moved: its own time counts as free, so it can move by half an hour."""
+    return _scan(session, service_type, now=now, first_day=first_day, days=days, counselor_id=counselor_id,
+                 within_notice=within_notice, ignoring=ignoring, distinct=False)
+
+
+def free_starts(
+    session: Session, service_type: ServiceType, *, now: datetime, first_day: date | None = None, days: int = 7,
+    counselor_id: int | None = None, excluding: int | None = None,
+) -> dict[date, list[datetime]]:
+    """The start times at which at least one counselor (or `counselor_id`, or anyone but `excluding`) is free,
+    per WITA day, each time once: what a person booking chooses from; the service assigns the counselor."""
+    found = _scan(session, service_type, now=now, first_day=first_day, days=days, counselor_id=counselor_id,
+                  excluding=excluding, distinct=True)
+    return {day: [slot.starts_at for slot in slots] for day, slots in found.items()}
+
+
+def _scan(
+    session: Session, service_type: ServiceType, *, now: datetime, first_day: date | None, days: int,
+    counselor_id: int | None, distinct: bool, within_notice: bool = False, ignoring: int | None = None,
+    excluding: int | None = None,
+) -> dict[date, list[Slot]]:
     earliest = now if within_notice else now + timedelta(hours=service_type.min_notice_hours)
     latest = now + timedelta(days=service_type.max_days_ahead)
     first_day = first_day or now.astimezone(WITA).date()
@@ -76,6 +103,8 @@ def free_slots(
     )
     if counselor_id is not None:
         rules_query = rules_query.where(WeeklyHours.counselor_id == counselor_id)
+    if excluding is not None:
+        rules_query = rules_query.where(WeeklyHours.counselor_id != excluding)
     rules = session.execute(rules_query).all()
     if not rules:
         return {}
@@ -117,6 +146,9 @@ def free_slots(
             day_end = day_start + timedelta(days=1)
             reach_start, reach_end = day_start - before, day_end + after
             found = []
+            # With `distinct`, a start already found free for one counselor is not checked again for the others:
+            # the expensive comparisons run about once per start instead of once per start and counselor.
+            seen: set[datetime] = set()
             for counselor, name, weekday, opens, closes in hours:
                 if weekday != day.weekday():
                     continue
@@ -127,10 +159,14 @@ def free_slots(
                 close = datetime.combine(day, closes, tzinfo=WITA).astimezone(tz)
                 while start + duration <= close:
                     end = start + duration
+                    if distinct and start in seen:
+                        start += SLOT_STEP
+                        continue
                     if (earliest <= start <= latest
                             and not any(s < end and start < e for s, e in spans)
                             and not any(s < end + after and start - before < e for s, e in blocks)):
                         found.append(Slot(counselor, name, start, end))
+                        seen.add(start)
                     start += SLOT_STEP
             if found:
                 result[day] = sorted(set(found), key=lambda s: (s.starts_at, s.counselor_name))

@@ -50,39 +50,38 @@ def choose_service(page: Page, name: str) -> None:
     """Choose a service on /konseling: htmx swaps in its free slots, without loading the page again."""
     expect(page.get_by_role("heading", level=1)).to_have_text("Minta konseling")
     expect(page.locator("#slots .slots__hint")).to_have_text(
-        "Pilih layanan dulu; waktu yang masih kosong akan tampil di sini.")
+        "Pilih layanan dulu; hari dan jam yang masih kosong akan tampil di sini.")
     # A flag on this page survives only if the slots arrive without a new page load.
     page.evaluate("() => { window.sameBookingPage = true; }")
     page.get_by_role("radio", name=name).check()
-    expect(page.get_by_role("group", name="Pilih waktu", exact=True)).to_be_visible()
+    expect(page.get_by_role("group", name="Pilih jam", exact=True)).to_be_visible()
     expect(page).to_have_url(re.compile(r"/konseling\?layanan=\d+$"))
     assert page.evaluate("() => window.sameBookingPage === true")
 
 
 def choose_a_free_slot(page: Page) -> tuple[str, str]:
-    """Pick the earliest slot offered after the earliest start, moving on a week when there is none (holidays);
-    returns its day's label and its time as shown ("Selasa, 1 Desember 2026", "08.00").
+    """Pick the earliest time offered after the earliest start of the chosen day, moving on to the next day in
+    the row when there is none; returns the day's label and the time as shown ("Selasa, 1 Desember 2026", "08.00").
 
     Not the very first start: it may be seconds inside the service's notice period, and would no longer be
     bookable when the form is sent. The next start is half an hour later."""
-    for _week in range(MAX_WEEKS):
+    for _day in range(MAX_WEEKS * 7):
         expect(page.locator("#slots input[name=slot], #slots .slot-picker__empty").first).to_be_visible()
-        # Keys are "counselor@epoch", listed earliest first.
+        # Keys are start times (seconds since the epoch), earliest first; the service picks the counselor.
         keys = page.locator("#slots input[name=slot]").evaluate_all("(inputs) => inputs.map((i) => i.value)")
-        starts = [int(key.split("@")[1]) for key in keys]
-        later = [key for key, start in zip(keys, starts, strict=True) if start > min(starts)]
+        later = [key for key in keys if int(key) > min(int(k) for k in keys)]
         if later:
             break
-        shown = page.locator("#slots input[name=mulai]").input_value()
-        page.get_by_role("link", name="Minggu berikutnya ›", exact=True).click()
-        expect(page.locator("#slots input[name=mulai]")).not_to_have_value(shown)
+        shown = page.locator("#slots input[name=hari]").input_value()
+        page.locator("#slots li:has(.day-chip[aria-current]) + li a").click()
+        expect(page.locator("#slots input[name=hari]")).not_to_have_value(shown)
     else:
-        pytest.fail(f"no free slot in {MAX_WEEKS} weeks")
+        pytest.fail(f"no free time in {MAX_WEEKS} weeks")
     chosen = page.locator(f"input[name=slot][value='{later[0]}']")
     chosen.check()
     expect(chosen).to_be_checked()
     option = page.locator(".slot-option").filter(has=chosen)
-    day = page.locator(".slot-day").filter(has=chosen).locator(".slot-day__label").inner_text().strip()
+    day = page.locator("#slots .slot-picker__day").inner_text().strip()
     time_shown = option.locator(".slot-option__time").inner_text().replace("WITA", "").strip()
     return day, time_shown
 
@@ -120,6 +119,7 @@ def test_a_parent_books_counseling_and_the_counselor_confirms_it(page: Page, oth
     choose_service(page, "Konseling individu")
     day, starts = choose_a_free_slot(page)
     page.get_by_role("combobox", name="Untuk anak yang mana?", exact=True).select_option(label="Dimas")
+    page.get_by_text("Tambah catatan untuk konselor (boleh kosong)", exact=True).click()
     page.get_by_role("textbox", name="Catatan singkat untuk konselor (boleh kosong)").fill(note)
     assert_no_axe_violations(page)
 
@@ -194,6 +194,7 @@ def test_a_code_holder_books_counseling_from_the_follow_up_page(page: Page, othe
 
     choose_service(page, "Konseling lewat telepon")
     day, starts = choose_a_free_slot(page)
+    page.get_by_text("Tambah catatan untuk konselor (boleh kosong)", exact=True).click()
     page.get_by_role("textbox", name="Catatan singkat untuk konselor (boleh kosong)").fill(note)
     assert_no_axe_violations(page)
 
