@@ -388,6 +388,8 @@ class BookingController(Controller):
         return page(
             request, "appointments/book.html", block="slots", status_code=status_code, form=form, errors=errors,
             booker=booker, service_types=service_types, chosen=chosen, day=day,
+            upcoming=[v for v in _views(db, service.upcoming_of(db, booker.requester, now), now)
+                      if v.status in LIVE_STATUSES],
             child_options=_child_options(db, booker.user), report_options=_report_options(db, booker.user),
         )
 

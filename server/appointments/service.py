@@ -503,6 +503,14 @@ def appointments_of(session: Session, requester: Requester, *, limit: int = 100)
     ).scalars())
 
 
+def upcoming_of(session: Session, requester: Requester, now: datetime, *, limit: int = 3) -> list[Appointment]:
+    """A requester's live appointments not yet over, soonest first: what /konseling shows before a new booking."""
+    return list(session.execute(
+        select(Appointment).where(_requester_filter(requester), Appointment.is_live, Appointment.ends_at > now)
+        .order_by(Appointment.starts_at, Appointment.id).limit(limit)
+    ).scalars())
+
+
 def waiting_for(session: Session, counselor_id: int | None, now: datetime) -> list[Appointment]:
     """Requests still waiting for an answer, soonest session first; every counselor's when `counselor_id` is None."""
     query = select(Appointment).where(

@@ -228,3 +228,18 @@ def test_it_lists_my_appointments(as_user, db):
     html = client.get("/konseling/saya").text
     assert f'href="/konseling/{appointment_id}"' in html and "Menunggu konfirmasi" in html
     assert f'href="/konseling/{appointment_id}"' not in as_user("guru").get("/konseling/saya").text
+
+
+def test_it_shows_an_upcoming_appointment_first_and_only_to_its_requester(as_user, db, pinned_clock):
+    service_type = counseling(db)
+    client = as_user("anak")
+    assert "Jadwalmu yang akan datang" not in booking_page(client, service_type)
+    appointment = fresh(db, booked_id(book(client, service_type)))
+    html = booking_page(client, service_type)
+    upcoming = html.index("Jadwalmu yang akan datang")
+    assert upcoming < html.index('id="booking-form"') and upcoming < html.index("Layanan apa yang kamu butuhkan?")
+    assert f'href="/konseling/{appointment.id}"' in html[upcoming:html.index("</section>", upcoming)]
+    assert "Menunggu konfirmasi" in html
+    assert "Jadwalmu yang akan datang" not in booking_page(as_user("guru"), service_type)
+    pinned_clock.move_to(appointment.ends_at + timedelta(minutes=1))
+    assert "Jadwalmu yang akan datang" not in booking_page(client, service_type)
