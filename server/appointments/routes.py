@@ -388,6 +388,7 @@ class BookingController(Controller):
         return page(
             request, "appointments/book.html", block="slots", status_code=status_code, form=form, errors=errors,
             booker=booker, service_types=service_types, chosen=chosen, day=day,
+            saved_phone=service.saved_phone_number(db, booker.requester)[-3:],
             upcoming=[v for v in _views(db, service.upcoming_of(db, booker.requester, now), now)
                       if v.status in LIVE_STATUSES],
             child_options=_child_options(db, booker.user), report_options=_report_options(db, booker.user),
@@ -410,14 +411,14 @@ class BookingController(Controller):
         if booker is None:
             raise PermissionDeniedException() if request.user is not None else NotAuthorizedException()
         form = service.BookingForm.from_data(data)
-        errors = service.check_booking(db, booker.user, form)
+        errors = service.check_booking(db, booker.user, form, booker.requester)
         if not errors:
             try:
                 appointment = service.request_appointment(
                     db, booker.requester, service_type_id=int(form.layanan), starts_at=parse_start(form.slot), note=form.note, child_id=_int(form.child_id),
                     child_agreed=form.child_agreed if booker.user and booker.user.role == Role.TEACHER else "",
                     report_id=_int(form.report_id), ip=_ip(request, state),
-                    reminder_hours=state.settings.reminder_hours,
+                    reminder_hours=state.settings.reminder_hours, phone=form.phone_number,
                 )
                 db.commit()
                 return _done(f"/konseling/{appointment.id}", "baru")
@@ -438,7 +439,8 @@ class BookingController(Controller):
         now = clock.now()
         views = _views(db, service.appointments_of(db, booker.requester), now)
         return page(request, "appointments/mine.html", booker=booker, now=now,
-                    upcoming=[v for v in views if v.appointment.ends_at > now][::-1],
+                    saved_phone=service.saved_phone_number(db, booker.requester)[-3:],
+            upcoming=[v for v in views if v.appointment.ends_at > now][::-1],
                     past=[v for v in views if v.appointment.ends_at <= now])
 
     # --- one appointment ---------------------------------------------------------------------------------

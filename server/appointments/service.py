@@ -5,6 +5,7 @@ the jobs that no longer apply (reminders of a cancelled session)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -21,6 +22,7 @@ from server.appointments.models import (
     Appointment,
     AppointmentStatus,
     AvailabilityException,
+    Mode,
     ServiceType,
     WeeklyHours,
 )
@@ -39,6 +41,9 @@ DEFAULT_HOLD = timedelta(hours=24)
 DEFAULT_REMINDER_HOURS = (24, 1)
 NOTE_LIMIT = 500
 CHILD_AGREED = ("yes", "no", "unsure")
+PHONE_SEPARATORS = re.compile(r"[\s().-]")
+# An Indonesian number as people write it: +62 or 0, then 8 to 12 digits (mobiles 08…, landlines 0511…).
+INDONESIAN_NUMBER = re.compile(r"(?:\+62|0)[1-9][0-9]{7,11}")
 
 
 class BookingError(Exception):
@@ -158,6 +163,7 @@ class BookingForm:
     report_id: str = ""
     hari: str = ""
     dari: str = ""
+    phone_number: str = ""
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> BookingForm:
@@ -171,15 +177,52 @@ def _to_int(value: str) -> int | None:
         return None
 
 
-def check_booking(session: Session, user: User | None, form: BookingForm) -> dict[str, str]:
+def phone_number(value: str) -> str | None:
+    """An Indonesian phone number without separators ("0812-3456-7890" → "081234567890"), or None."""
+    number = PHONE_SEPARATORS.sub("", value)
+    return number if INDONESIAN_NUMBER.fullmatch(number) else None
+
+
+def saved_phone_number(session: Session, requester: Requester) -> str:
+    """The number a code holder gave on their report to be called on, if they chose the telephone."""
+    if requester.user is not None or requester.report_id is None:
+        return ""
+    method, detail = session.execute(select(Report.contact_method, Report.contact_detail)
+                                     .where(Report.id == requester.report_id)).one()
+    return (phone_number(detail) or "") if method in ("phone", "whatsapp") else ""
+
+
+def number_to_call(session: Session, requester: Requester, service_type: ServiceType, typed: str) -> str:
+    """The number a phone session is called on: the one typed, else the one saved on the code holder's report.
+    Raises BookingError when a phone session has no valid number; other services keep none."""
+    if service_type.mode != Mode.PHONE:
+        return ""
+    if typed.strip():
+        number = phone_number(typed)
+        if number is None:
+            raise BookingError(_("Tulis nomor HP Indonesia, misalnya 0812 3456 7890 atau +62 812 3456 7890."))
+        return number
+    saved = saved_phone_number(session, requester)
+    if not saved:
+        raise BookingError(_("Tulis nomor yang bisa kami telepon untuk sesi ini."))
+    return saved
+
+
+def check_booking(session: Session, user: User | None, form: BookingForm,
+                  requester: Requester | None = None) -> dict[str, str]:
     """Which answer of the booking form needs fixing, field by field, in words for the person who books;
     `request_appointment` still has the last word (the slot may be taken meanwhile)."""
     errors: dict[str, str] = {}
     chosen = session.get(ServiceType, _to_int(form.layanan) or 0)
     if chosen is None or not chosen.active:
         errors["layanan"] = _("Pilih layanan dari daftar.")
-    elif parse_start(form.slot) is None:
-        errors["slot"] = _("Pilih salah satu waktu yang masih kosong.")
+    else:
+        if parse_start(form.slot) is None:
+            errors["slot"] = _("Pilih salah satu waktu yang masih kosong.")
+        try:
+            number_to_call(session, requester or Requester(user=user), chosen, form.phone_number)
+        except BookingError as exc:
+            errors["phone_number"] = str(exc)
     if len(form.note.strip()) > NOTE_LIMIT:
         errors["note"] = _("Catatan terlalu panjang: paling banyak %(n)s huruf.", n=NOTE_LIMIT)
     if user is not None and user.role == Role.PARENT:
@@ -238,12 +281,13 @@ def request_appointment(
     counselor_id: int | None = None,
     note: str = "", child_id: int | None = None, child_agreed: str = "", report_id: int | None = None,
     hold: timedelta = DEFAULT_HOLD, ip: str = "", now: datetime | None = None,
-    reminder_hours: tuple[int, ...] = DEFAULT_REMINDER_HOURS,
+    reminder_hours: tuple[int, ...] = DEFAULT_REMINDER_HOURS, phone: str = "",
 ) -> Appointment:
     now = now or clock.now()
     service_type = session.get(ServiceType, service_type_id)
     if service_type is None or not service_type.active:
         raise BookingError(_("Pilih layanan dari daftar."))
+    phone = number_to_call(session, requester, service_type, phone)
     note = note.strip()
     if len(note) > NOTE_LIMIT:
         raise BookingError(_("Catatan terlalu panjang: paling banyak %(n)s huruf.", n=NOTE_LIMIT))
@@ -270,6 +314,7 @@ def request_appointment(
     for candidate in candidates:
         appointment = _new_appointment(requester, service_type, candidate, starts_at, now=now, hold=hold,
                                        note=note, child_id=child_id, child_agreed=child_agreed, report_id=report_id)
+        appointment.phone_number = phone
         try:
             with session.begin_nested():
                 session.add(appointment)
@@ -425,7 +470,9 @@ def move(session: Session, appointment: Appointment, *, by_counselor: User | Non
         block_end=block_end, status=AppointmentStatus.CONFIRMED if confirmed else AppointmentStatus.REQUESTED,
         hold_expires_at=None if confirmed else now + DEFAULT_HOLD, requester_user_id=appointment.requester_user_id,
         report_id=appointment.report_id, child_id=appointment.child_id, child_agreed=appointment.child_agreed,
-        note=appointment.note, rescheduled_from_id=appointment.id, created_at=now, updated_at=now,
+        note=appointment.note, phone_number=appointment.phone_number,
+        counselor_change_reason=appointment.counselor_change_reason, rescheduled_from_id=appointment.id,
+        created_at=now, updated_at=now,
     )
     try:
         with session.begin_nested():

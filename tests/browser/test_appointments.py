@@ -194,6 +194,7 @@ def test_a_code_holder_books_counseling_from_the_follow_up_page(page: Page, othe
 
     choose_service(page, "Konseling lewat telepon")
     day, starts = choose_a_free_slot(page)
+    page.get_by_role("textbox", name="Nomor yang kami telepon").fill("0812-3456-7890")
     page.get_by_text("Tambah catatan untuk konselor (boleh kosong)", exact=True).click()
     page.get_by_role("textbox", name="Catatan singkat untuk konselor (boleh kosong)").fill(note)
     assert_no_axe_violations(page)
@@ -202,6 +203,7 @@ def test_a_code_holder_books_counseling_from_the_follow_up_page(page: Page, othe
     expect(summary_value(page, "Waktu")).to_contain_text(f"{day} · {starts}–")
     expect(summary_value(page, "Layanan")).to_have_text("Konseling lewat telepon")
     expect(summary_value(page, "Cara")).to_have_text("Telepon")
+    expect(summary_value(page, "Nomor yang ditelepon")).to_have_text("081234567890")
     expect(summary_value(page, "Catatan")).to_have_text(note)
     expect(page.get_by_role("button", name="Batalkan jadwal ini", exact=True)).to_be_visible()
     assert_no_axe_violations(page)
