@@ -619,16 +619,16 @@ class ScheduleController(Controller):
 
     @get("/", name="schedule", sync_to_thread=True)
     def schedule(self, request: Request, db: DB, hari: FromQuery[str] = "", minggu: FromQuery[str] = "",
-                 konselor: FromQuery[str] = "") -> Any:
+                 konselor: FromQuery[str] = "", baru: FromQuery[str] = "") -> Any:
         _private(request)
         counselor = _whose(request, db, konselor)
         now = clock.now()
         today = _today(now)
         day = _viewed_day(hari)
         by_day = day is not None
+        # A week is the seven days from the day asked for, today by default: not the Monday before, which
+        # spent half of a Thursday's screen on days already past.
         start = day if by_day else (_viewed_day(minggu) or today)
-        if not by_day:
-            start -= timedelta(days=start.weekday())
         length = 1 if by_day else 7
         waiting = service.waiting_for(db, counselor.id if counselor else None, now)
         booked = service.agenda(db, counselor.id, _midnight(start).astimezone(UTC),
@@ -643,7 +643,7 @@ class ScheduleController(Controller):
         return page(
             request, "appointments/schedule.html", counselor=counselor, counselors=_counselors(db),
             waiting=[views[a.id] for a in waiting], requesting=_requesting(db, waiting + booked), days=days,
-            by_day=by_day, now=now, notice=_notice(request),
+            by_day=by_day, now=now, notice=_notice(request), just_changed=_int(baru),
             previous_url=f"/jadwal?{step}={(start - timedelta(days=length)).isoformat()}{who}",
             next_url=f"/jadwal?{step}={(start + timedelta(days=length)).isoformat()}{who}",
             day_url=f"/jadwal?hari={(today if in_view else start).isoformat()}{who}",
@@ -700,8 +700,19 @@ class ScheduleController(Controller):
                                      status_code=422)
         db.commit()
         target = result if isinstance(result, Appointment) else appointment
-        back = "/jadwal" if one(data, "lanjut") == "jadwal" else f"/jadwal/{target.id}"
-        return _done(back, notice)
+        if one(data, "lanjut") != "jadwal":
+            return _done(f"/jadwal/{target.id}", notice)
+        # The fragment scrolls the marked appointment into view on a phone.
+        return Redirect(f"{self._week_showing(request, target)}&pesan={notice}#janji-{target.id}", status_code=303)
+
+    def _week_showing(self, request: Request, appointment: Appointment) -> str:
+        """Back to the week view with `appointment` in it, marked: the week from today when it falls in it,
+        otherwise the week from its own day."""
+        today = _today(clock.now())
+        day = appointment.starts_at.astimezone(WITA).date()
+        start = today if today <= day < today + timedelta(days=7) else day
+        who = f"&konselor={appointment.counselor_id}" if request.user.role == Role.SUPERVISOR else ""
+        return f"/jadwal?minggu={start.isoformat()}{who}&baru={appointment.id}"
 
     @post("/{appointment_id:int}/konfirmasi", sync_to_thread=True)
     def confirm(self, request: Request, appointment_id: FromPath[int], data: Form, db: DB, state: State) -> Any:

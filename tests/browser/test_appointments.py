@@ -146,8 +146,14 @@ def test_a_parent_books_counseling_and_the_counselor_confirms_it(page: Page, oth
 
     with counselor.expect_navigation():
         waiting.get_by_role("button", name=re.compile(r"^Konfirmasi ")).click()
-    expect(counselor).to_have_url(re.compile(r"/jadwal\?pesan=dikonfirmasi$"))
+    expect(counselor).to_have_url(re.compile(
+        rf"/jadwal\?minggu=[\d-]+&baru={appointment_id}&pesan=dikonfirmasi#janji-{appointment_id}$"))
     expect(counselor.get_by_role("status")).to_have_text("Jadwal sudah dikonfirmasi. Peminta diberi tahu.")
+    # The week view shows the appointment just confirmed, marked, on the screen.
+    confirmed = counselor.locator(f"#janji-{appointment_id}")
+    expect(confirmed).to_contain_text("Baru saja diubah")
+    expect(confirmed).to_contain_text("Terkonfirmasi")
+    expect(confirmed).to_be_in_viewport()
     expect(counselor.locator(".appointment-row").filter(has_text=note)).to_have_count(0)
     assert_no_axe_violations(counselor)
 
