@@ -208,12 +208,13 @@ class BookingDay:
 
 
 def booking_day(db: Session, service_type: ServiceType, *, wanted: str, first: str, now: datetime,
-                base_url: str) -> BookingDay:
+                base_url: str, counselor_id: int | None = None, excluding: int | None = None) -> BookingDay:
     today = _today(now)
     last_bookable = max((now + timedelta(days=service_type.max_days_ahead)).astimezone(WITA).date(), today)
     start = min(max(_day(first) or today, today), last_bookable)
     span = min(ROW_SCAN_DAYS, (last_bookable - start).days + 1)
-    free = free_starts(db, service_type, now=now, first_day=start, days=span)
+    free = free_starts(db, service_type, now=now, first_day=start, days=span, counselor_id=counselor_id,
+                       excluding=excluding)
     shown = sorted(free)[:ROW_DAYS]
     wanted_day = _day(wanted)
     chosen = wanted_day if wanted_day in shown else (shown[0] if shown else None)
@@ -383,25 +384,41 @@ class BookingController(Controller):
         chosen = next((t for t in service_types if str(t.id) == form.layanan), None)
         if chosen is None and len(service_types) == 1:
             chosen = service_types[0]
-        day = booking_day(db, chosen, wanted=form.hari, first=form.dari, now=now,
-                          base_url=f"/konseling?layanan={chosen.id}") if chosen else None
+        # The counselor of the booker's case is offered by default: their free times only, unless the booker
+        # asks for another counselor (then everyone else's, and a reason for the supervisor).
+        continuity = service.continuity_counselor(db, booker.requester)
+        other = continuity is not None and form.konselor == service.OTHER_COUNSELOR
+        form.konselor = service.OTHER_COUNSELOR if other else ""
+        base_url = f"/konseling?layanan={chosen.id}{'&konselor=lain' if other else ''}" if chosen else ""
+        day = booking_day(db, chosen, wanted=form.hari, first=form.dari, now=now, base_url=base_url,
+                          counselor_id=None if other else continuity,
+                          excluding=continuity if other else None) if chosen else None
+        # A fragment (a service or a day chosen) renders only the times: no need for what surrounds them.
+        htmx = getattr(request, "htmx", None)
+        whole = not (htmx and not htmx.boosted)
         return page(
             request, "appointments/book.html", block="slots", status_code=status_code, form=form, errors=errors,
             booker=booker, service_types=service_types, chosen=chosen, day=day,
+            continuity_name=service.display_names(db, {continuity}).get(continuity, "") if continuity else "",
+            other_counselor=other, switch_url=f"/konseling?layanan={chosen.id}{'' if other else '&konselor=lain'}"
+            if chosen else "",
             saved_phone=service.saved_phone_number(db, booker.requester)[-3:],
             upcoming=[v for v in _views(db, service.upcoming_of(db, booker.requester, now), now)
-                      if v.status in LIVE_STATUSES],
-            child_options=_child_options(db, booker.user), report_options=_report_options(db, booker.user),
+                      if v.status in LIVE_STATUSES] if whole else [],
+            child_options=_child_options(db, booker.user) if whole else [],
+            report_options=_report_options(db, booker.user) if whole else [],
         )
 
     @get("/", name="booking", sync_to_thread=True)
     def booking(self, request: Request, db: DB, state: State, layanan: FromQuery[str] = "",
-                hari: FromQuery[str] = "", dari: FromQuery[str] = "", laporan: FromQuery[str] = "") -> Any:
+                hari: FromQuery[str] = "", dari: FromQuery[str] = "", konselor: FromQuery[str] = "",
+                laporan: FromQuery[str] = "") -> Any:
         _private(request)
         booker = _booker(request, db, state)
         if booker is None:
             return _not_a_booker(request)
-        form = service.BookingForm(layanan=layanan, hari=hari, dari=dari, report_id=laporan if booker.user else "")
+        form = service.BookingForm(layanan=layanan, hari=hari, dari=dari, konselor=konselor,
+                                   report_id=laporan if booker.user else "")
         return self._booking_page(request, db, booker, form, errors={})
 
     @post("/", sync_to_thread=True)
@@ -419,6 +436,7 @@ class BookingController(Controller):
                     child_agreed=form.child_agreed if booker.user and booker.user.role == Role.TEACHER else "",
                     report_id=_int(form.report_id), ip=_ip(request, state),
                     reminder_hours=state.settings.reminder_hours, phone=form.phone_number,
+                    other_counselor_reason=form.alasan_ganti if form.konselor == service.OTHER_COUNSELOR else None,
                 )
                 db.commit()
                 return _done(f"/konseling/{appointment.id}", "baru")

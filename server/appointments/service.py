@@ -164,6 +164,9 @@ class BookingForm:
     hari: str = ""
     dari: str = ""
     phone_number: str = ""
+    # "lain": another counselor than the one of the booker's case, for the reason given.
+    konselor: str = ""
+    alasan_ganti: str = ""
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> BookingForm:
@@ -225,6 +228,11 @@ def check_booking(session: Session, user: User | None, form: BookingForm,
             errors["phone_number"] = str(exc)
     if len(form.note.strip()) > NOTE_LIMIT:
         errors["note"] = _("Catatan terlalu panjang: paling banyak %(n)s huruf.", n=NOTE_LIMIT)
+    if form.konselor == OTHER_COUNSELOR and continuity_counselor(session, requester or Requester(user=user)):
+        try:
+            change_reason(form.alasan_ganti)
+        except BookingError as exc:
+            errors["alasan_ganti"] = str(exc)
     if user is not None and user.role == Role.PARENT:
         children = {child.id for child in children_of(session, user.id)}
         if children and _to_int(form.child_id) not in children:
@@ -238,15 +246,29 @@ def check_booking(session: Session, user: User | None, form: BookingForm,
     return errors
 
 
+OTHER_COUNSELOR = "lain"
+
+
+def change_reason(value: str) -> str:
+    """Why someone wants another counselor than the one of their case: required, kept for supervisors."""
+    reason = value.strip()
+    if not reason:
+        raise BookingError(_("Tulis sedikit alasannya; hanya supervisor yang membacanya."))
+    if len(reason) > NOTE_LIMIT:
+        raise BookingError(_("Alasan terlalu panjang: paling banyak %(n)s huruf.", n=NOTE_LIMIT))
+    return reason
+
+
 def continuity_counselor(session: Session, requester: Requester) -> int | None:
     """The counselor who already knows the booker: the one assigned to the code holder's case, or to a child's
     own report (an open one first). Parents and teachers book for someone else: no continuity from their reports."""
+    query = (select(Report.assigned_to_id).join(User, User.id == Report.assigned_to_id)
+             .where(User.active, User.role == Role.COUNSELOR))
     if requester.user is None and requester.report_id is not None:
-        return session.execute(select(Report.assigned_to_id).where(Report.id == requester.report_id)).scalar()
+        return session.execute(query.where(Report.id == requester.report_id)).scalar()
     if requester.user is not None and requester.user.role == Role.CHILD:
         return session.execute(
-            select(Report.assigned_to_id)
-            .where(Report.submitted_by_id == requester.user.id, Report.assigned_to_id.is_not(None))
+            query.where(Report.submitted_by_id == requester.user.id)
             .order_by(Report.is_open.desc(), Report.id.desc()).limit(1)
         ).scalar()
     return None
@@ -281,8 +303,11 @@ def request_appointment(
     counselor_id: int | None = None,
     note: str = "", child_id: int | None = None, child_agreed: str = "", report_id: int | None = None,
     hold: timedelta = DEFAULT_HOLD, ip: str = "", now: datetime | None = None,
-    reminder_hours: tuple[int, ...] = DEFAULT_REMINDER_HOURS, phone: str = "",
+    reminder_hours: tuple[int, ...] = DEFAULT_REMINDER_HOURS, phone: str = "", other_counselor_reason: str | None = None,
 ) -> Appointment:
+    """Ask for a session at `starts_at`. Without `counselor_id` the service assigns one: the counselor of the
+    booker's case, or, with `other_counselor_reason`, anyone else (the reason is kept for supervisors); without a
+    case counselor, the least loaded free counselor."""
     now = now or clock.now()
     service_type = session.get(ServiceType, service_type_id)
     if service_type is None or not service_type.active:
@@ -300,9 +325,16 @@ def request_appointment(
     if open_requests(session, requester) >= MAX_OPEN_REQUESTS:
         raise BookingError(_("Anda sudah punya %(n)s permintaan yang menunggu jawaban. Tunggu jawaban konselor dulu.",
                              n=MAX_OPEN_REQUESTS))
+    reason = ""
     if counselor_id is None:
-        candidates = assignable_counselors(session, service_type, starts_at, now=now,
-                                           continuity=continuity_counselor(session, requester))
+        continuity = continuity_counselor(session, requester)
+        if continuity is not None and other_counselor_reason is not None:
+            reason = change_reason(other_counselor_reason)
+            candidates = assignable_counselors(session, service_type, starts_at, now=now, excluding=continuity)
+        else:
+            candidates = assignable_counselors(session, service_type, starts_at, now=now, continuity=continuity)
+            if continuity is not None:
+                candidates = [c for c in candidates if c == continuity]
     else:
         day = starts_at.astimezone(WITA).date()
         offered = free_slots(session, service_type, now=now, first_day=day, days=1, counselor_id=counselor_id)
@@ -314,7 +346,7 @@ def request_appointment(
     for candidate in candidates:
         appointment = _new_appointment(requester, service_type, candidate, starts_at, now=now, hold=hold,
                                        note=note, child_id=child_id, child_agreed=child_agreed, report_id=report_id)
-        appointment.phone_number = phone
+        appointment.phone_number, appointment.counselor_change_reason = phone, reason
         try:
             with session.begin_nested():
                 session.add(appointment)
@@ -325,7 +357,8 @@ def request_appointment(
     else:
         raise SlotTaken(_("Waktu ini baru saja dipesan orang lain. Pilih waktu lain dari daftar terbaru."))
     audit.record(session, "appointment.requested", actor_id=requester.user.id if requester.user else None,
-                 actor_label=requester.label, object_type="appointment", object_id=appointment.id, ip=ip)
+                 actor_label=requester.label, object_type="appointment", object_id=appointment.id, ip=ip,
+                 **({"other_counselor": True} if reason else {}))
     if appointment.status == AppointmentStatus.CONFIRMED:
         _schedule_reminders(session, appointment, now, reminder_hours)
     _notify_counselor(session, appointment, "appointment_requested")

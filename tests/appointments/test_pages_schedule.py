@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from server import clock
 from server.appointments import service
-from server.appointments.slots import free_slots
 from server.appointments.models import AppointmentStatus
+from server.appointments.slots import free_slots
 from server.i18n import WITA
 from server.models import AuditEntry
 from server.reports.models import CaseEvent
@@ -220,8 +220,8 @@ def test_it_starts_the_week_view_today_not_on_the_monday_before(as_user, db):
 def test_it_shows_the_appointment_just_confirmed_from_the_list_in_the_week_view(as_user, db, days_ahead):
     service_type = counseling(db)
     now = clock.now()
-    wanted = [slot for slots in free_slots(db, service_type, now=now, days=20).values() for slot in slots
-              if slot.starts_at.astimezone(WITA).date() == now.astimezone(WITA).date() + timedelta(days=days_ahead)][0]
+    wanted = next(slot for slots in free_slots(db, service_type, now=now, days=20).values() for slot in slots
+                  if slot.starts_at.astimezone(WITA).date() == now.astimezone(WITA).date() + timedelta(days=days_ahead))
     appointment = service.request_appointment(db, service.Requester(user=person(db, "anak")),
                                               service_type_id=service_type.id, starts_at=wanted.starts_at)
     db.commit()
