@@ -1,12 +1,12 @@
 """/konseling: choosing a service, seeing free slots by day in WITA, and asking for one."""
 
 import re
-from datetime import timedelta
+from datetime import time, timedelta
 
 from sqlalchemy import select
 
-from server.accounts.models import Child
-from server.appointments.models import Appointment, AppointmentStatus
+from server.accounts.models import Child, Role, User
+from server.appointments.models import Appointment, AppointmentStatus, WeeklyHours
 from server import clock
 from server.i18n import WITA
 from server.reports.models import Report
@@ -243,3 +243,28 @@ def test_it_shows_an_upcoming_appointment_first_and_only_to_its_requester(as_use
     assert "Jadwalmu yang akan datang" not in booking_page(as_user("guru"), service_type)
     pinned_clock.move_to(appointment.ends_at + timedelta(minutes=1))
     assert "Jadwalmu yang akan datang" not in booking_page(client, service_type)
+
+
+FRAGMENT_BUDGET = 12 * 1024  # bytes of HTML before compression (issue 13)
+
+
+def test_a_days_times_for_twelve_counselors_stay_within_twelve_kilobytes(as_user, db):
+    """The heaviest fragment: twelve counselors working long days, each time still shown once."""
+    service_type = counseling(db)
+    counselors = [person(db, "konselor"), person(db, "konselor2")]
+    counselors += [User(username=f"konselor-uji-{n}", display_name=f"Konselor Uji Dengan Nama Panjang {n}",
+                        password_hash="-", role=Role.COUNSELOR) for n in range(10)]
+    db.add_all(counselors)
+    db.flush()
+    # Staggered hours 07.00–21.00, so the half hours of the day are all free with someone.
+    db.add_all(WeeklyHours(counselor_id=c.id, weekday=day, starts=time(7 + n % 3), ends=time(19 + n % 3))
+               for n, c in enumerate(counselors) for day in range(7))
+    db.commit()
+    client = as_user("anak")
+    tomorrow = (clock.now().astimezone(WITA).date() + timedelta(days=1)).isoformat()
+    fragment = client.get(f"/konseling?layanan={service_type.id}&hari={tomorrow}", headers={"HX-Request": "true"})
+    assert fragment.status_code == 200 and "<html" not in fragment.text
+    keys = slot_keys(fragment.text)
+    assert len(keys) == len(set(keys)) == 27  # 07.00 to 20.00, every half hour, once
+    assert len(day_links(fragment.text)) == 7
+    assert len(fragment.content) <= FRAGMENT_BUDGET, len(fragment.content)

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from server.accounts.demo import DEMO_PEOPLE
 from tests.browser.conftest import sign_in
+from tests.browser.helpers import assert_fits
 from tests.browser.test_reports import (  # noqa: F401  (other_phone is a fixture)
     assert_no_axe_violations,
     fill_report,
@@ -225,3 +228,50 @@ def test_a_code_holder_books_counseling_from_the_follow_up_page(page: Page, othe
     expect(other_phone.get_by_role("heading", level=1)).to_have_text("Jadwal konseling")
     expect(other_phone.locator("[data-status]")).to_have_count(0)
     expect(other_phone.get_by_text(note)).to_have_count(0)
+
+
+# --- one screen on a small phone -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def small_phone(browser: Browser, browser_context_args: dict[str, Any]) -> Iterator[Page]:
+    """A 360×640 phone, the smallest screen the service is built for."""
+    context = browser.new_context(**{**browser_context_args, "viewport": {"width": 360, "height": 640},
+                                     "screen": {"width": 360, "height": 640}})
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def test_a_days_choice_fits_one_screen_of_a_small_phone(small_phone: Page):
+    page = sign_in(small_phone, "anak")
+    page.goto("/konseling")
+    choose_service(page, "Konseling individu")
+    # Another day than the one shown first, by its label in the row of days.
+    days = page.get_by_role("navigation", name="Pilih hari").locator(".day-chip:not(.day-chip--more)")
+    expect(days.first).to_be_visible()
+    assert days.count() >= 2, "fewer than two days with free time"
+    label = days.nth(1).inner_text().strip()
+    first_time = page.locator("#slots input[name=slot]").first.input_value()
+    page.get_by_role("link", name=label, exact=True).click()
+    expect(page.get_by_role("link", name=label, exact=True)).to_have_attribute("aria-current", "date")
+    expect(page.locator("#slots input[name=slot]").first).not_to_have_value(first_time)
+
+    # The row of days, that day's times and the button to send are on one screen, without scrolling.
+    send = page.get_by_role("button", name="Kirim permintaan", exact=True)
+    expect(send).to_be_in_viewport(ratio=1)
+    row, button = page.get_by_role("navigation", name="Pilih hari").bounding_box(), send.bounding_box()
+    assert row["y"] >= 0 and button["y"] + button["height"] <= 640, (row, button)
+    assert_fits(page)
+    assert_no_axe_violations(page)
+
+    times = page.get_by_role("group", name="Pilih jam", exact=True).get_by_role("radio")
+    expect(times.first).to_be_visible()
+    chosen = times.nth(1) if times.count() > 1 else times.first
+    chosen.check()
+    day = page.locator("#slots .slot-picker__day").inner_text().strip()
+    starts = chosen.locator("xpath=..").inner_text().strip()
+    send_request(page)
+    expect(summary_value(page, "Waktu")).to_contain_text(f"{day} · {starts}–")
+    assert_no_axe_violations(page)
