@@ -71,7 +71,9 @@ PROBE_SECONDS = 10.0
 class Fixture:
     service_type_ids: list[int]
     slot_paths: list[str]
-    targets: list[tuple[int, str]]  # (service type, Slot.key) in booking order, contended ones repeated
+    # (service type, start as the booking form sends it) in booking order, contended ones repeated; the service
+    # assigns the counselor, so one start chosen for several counselors is booked that many times.
+    targets: list[tuple[int, str]]
     contended: int
     children: list[User]
     tokens: list[str]  # one session token per child, in the order of `children`
@@ -162,7 +164,7 @@ def _targets(session: Session, rng: random.Random, now: datetime,
         if any(s < block[1] and block[0] < e for s, e in spans):
             continue
         spans.append(block)
-        chosen.append((service_type.id, slot.key))
+        chosen.append((service_type.id, str(int(slot.starts_at.timestamp()))))
     targets, contended = [], 0
     for n, target in enumerate(chosen):
         if n % CONTENDED_EVERY == 0:
@@ -323,8 +325,9 @@ def main(argv: list[str] | None = None) -> int:
             # CONTENDERS children in a row who want one slot are different children.
             booking_plan = []
             for n, (service_type_id, key) in enumerate(fixture.targets):
+                # A phone session needs a number to call; other services ignore it.
                 body = urlencode({"_csrf_token": csrf_token, "layanan": service_type_id, "slot": key,
-                                  "note": "Ingin bercerita soal sekolah."})
+                                  "note": "Ingin bercerita soal sekolah.", "phone_number": "0812 3456 7890"})
                 headers = {"Cookie": cookies[n % len(cookies)], "Content-Type": "application/x-www-form-urlencoded"}
                 booking_plan.append(("POST", "/konseling", headers, body))
             booking = wrk(base, booking_plan, folder, "booking", threads=args.threads,
