@@ -213,11 +213,15 @@ def booking_day(db: Session, service_type: ServiceType, *, wanted: str, first: s
     last_bookable = max((now + timedelta(days=service_type.max_days_ahead)).astimezone(WITA).date(), today)
     start = min(max(_day(first) or today, today), last_bookable)
     span = min(ROW_SCAN_DAYS, (last_bookable - start).days + 1)
-    free = free_starts(db, service_type, now=now, first_day=start, days=span, counselor_id=counselor_id,
-                       excluding=excluding)
-    shown = sorted(free)[:ROW_DAYS]
     wanted_day = _day(wanted)
+    free = free_starts(db, service_type, now=now, first_day=start, days=span, counselor_id=counselor_id,
+                       excluding=excluding, detail_day=wanted_day)
+    shown = sorted(free)[:ROW_DAYS]
     chosen = wanted_day if wanted_day in shown else (shown[0] if shown else None)
+    if chosen is not None and chosen != wanted_day and wanted_day is not None:
+        # The day asked for has no free time (any more): the first day's times instead, all of them.
+        free[chosen] = free_starts(db, service_type, now=now, first_day=chosen, days=1, counselor_id=counselor_id,
+                                   excluding=excluding)[chosen]
     after = (shown[-1] if len(shown) == ROW_DAYS else start + timedelta(days=span - 1)) + timedelta(days=1)
     return BookingDay(
         days=[DayChoice(d, format_wita_date(_noon(d), "EEE d MMM"), format_wita_date(_noon(d), "EEEE, d MMMM y"),

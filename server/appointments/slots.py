@@ -74,19 +74,22 @@ def free_slots(
 
 def free_starts(
     session: Session, service_type: ServiceType, *, now: datetime, first_day: date | None = None, days: int = 7,
-    counselor_id: int | None = None, excluding: int | None = None,
+    counselor_id: int | None = None, excluding: int | None = None, detail_day: date | None = None,
 ) -> dict[date, list[datetime]]:
     """The start times at which at least one counselor (or `counselor_id`, or anyone but `excluding`) is free,
-    per WITA day, each time once: what a person booking chooses from; the service assigns the counselor."""
+    per WITA day, each time once: what a person booking chooses from; the service assigns the counselor.
+
+    Every time is listed only for `detail_day` (by default the first day with any); the other days hold just
+    their first free time found, enough for the row of days and a fraction of the work."""
     found = _scan(session, service_type, now=now, first_day=first_day, days=days, counselor_id=counselor_id,
-                  excluding=excluding, distinct=True)
+                  excluding=excluding, distinct=True, detail_day=detail_day)
     return {day: [slot.starts_at for slot in slots] for day, slots in found.items()}
 
 
 def _scan(
     session: Session, service_type: ServiceType, *, now: datetime, first_day: date | None, days: int,
     counselor_id: int | None, distinct: bool, within_notice: bool = False, ignoring: int | None = None,
-    excluding: int | None = None,
+    excluding: int | None = None, detail_day: date | None = None,
 ) -> dict[date, list[Slot]]:
     earliest = now if within_notice else now + timedelta(hours=service_type.min_notice_hours)
     latest = now + timedelta(days=service_type.max_days_ahead)
@@ -149,8 +152,9 @@ def _scan(
             # With `distinct`, a start already found free for one counselor is not checked again for the others:
             # the expensive comparisons run about once per start instead of once per start and counselor.
             seen: set[datetime] = set()
+            first_only = distinct and (day != detail_day if detail_day else bool(result))
             for counselor, name, weekday, opens, closes in hours:
-                if weekday != day.weekday():
+                if weekday != day.weekday() or (first_only and found):
                     continue
                 # Spans reaching into this day, widened by the buffers so a block that spills over still counts.
                 spans = [(s, e) for s, e in away[counselor] if s < day_end and e > day_start]
@@ -167,6 +171,8 @@ def _scan(
                             and not any(s < end + after and start - before < e for s, e in blocks)):
                         found.append(Slot(counselor, name, start, end))
                         seen.add(start)
+                        if first_only:
+                            break
                     start += SLOT_STEP
             if found:
                 result[day] = sorted(set(found), key=lambda s: (s.starts_at, s.counselor_name))

@@ -103,6 +103,7 @@ def test_it_records_leave_in_wita_and_those_slots_are_no_longer_offered(as_user,
     assert f"hari={day}" not in html
     keys = slot_keys(html)
     assert keys and all(datetime.fromtimestamp(int(k), UTC).astimezone(WITA).date() != day for k in keys)
+    assert len(keys) > 1  # every time of the day shown instead, not just the first found
     html = counselor.get("/jadwal/ketersediaan").text
     assert "Pelatihan" in html and "Pelatihan konseling trauma" in html
     assert form_post(counselor, f"/jadwal/ketersediaan/pengecualian/{away.id}/hapus", {}).status_code == 303
