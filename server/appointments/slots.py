@@ -98,8 +98,10 @@ def _scan(
     window_start = datetime.combine(first_day, datetime.min.time(), tzinfo=WITA)
     window_end = datetime.combine(last_day + timedelta(days=1), datetime.min.time(), tzinfo=WITA)
 
+    # Plain columns, not ORM objects: building entities was a third of a booking fragment's time.
     rules_query = (
-        select(WeeklyHours, User.display_name)
+        select(WeeklyHours.counselor_id, User.display_name, WeeklyHours.weekday, WeeklyHours.starts,
+               WeeklyHours.ends)
         .join(User, User.id == WeeklyHours.counselor_id)
         .where(User.active, User.role == Role.COUNSELOR,
                or_(WeeklyHours.service_type_id.is_(None), WeeklyHours.service_type_id == service_type.id))
@@ -111,14 +113,16 @@ def _scan(
     rules = session.execute(rules_query).all()
     if not rules:
         return {}
-    counselor_ids = {rule.counselor_id for rule, _name in rules}
+    counselor_ids = {rule.counselor_id for rule in rules}
     holidays = holidays_between(session, first_day, last_day)
     away: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
-    for exception in session.execute(select(AvailabilityException).where(
+    for counselor, starts_at, ends_at in session.execute(select(
+        AvailabilityException.counselor_id, AvailabilityException.starts_at, AvailabilityException.ends_at,
+    ).where(
         AvailabilityException.counselor_id.in_(counselor_ids),
         AvailabilityException.starts_at < window_end, AvailabilityException.ends_at > window_start,
-    )).scalars():
-        away[exception.counselor_id].append((exception.starts_at, exception.ends_at))
+    )):
+        away[counselor].append((starts_at, ends_at))
     busy: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
     for appointment_id, counselor, status, hold_expires_at, block_start, block_end in session.execute(select(
         Appointment.id, Appointment.counselor_id, Appointment.status, Appointment.hold_expires_at,
@@ -139,7 +143,7 @@ def _scan(
     duration = timedelta(minutes=service_type.duration_minutes)
     before = timedelta(minutes=service_type.buffer_before_minutes)
     after = timedelta(minutes=service_type.buffer_after_minutes)
-    hours = [(rule.counselor_id, name, rule.weekday, rule.starts, rule.ends) for rule, name in rules]
+    hours = [tuple(rule) for rule in rules]
     tz = now.tzinfo  # compared in the database's zone (UTC): same-zone comparisons skip the offset lookups
     result: dict[date, list[Slot]] = {}
     day = first_day
