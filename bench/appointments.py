@@ -7,7 +7,7 @@ database) with the demo people, ten counselors on the demo weekly hours (a few o
 types and a few hundred appointments already booked over the next four weeks, then starts the app and
 drives it with wrk (Debian package `wrk`), a fresh app process for each load:
 
-1. free slots: the htmx fragment /konseling?layanan=..[&mulai=..] that the booking page swaps in, for both
+1. free slots: the htmx fragment /konseling?layanan=..[&dari=..&hari=..] that the booking page swaps in, for both
    service types and every week they can be booked, each connection signed in as another child;
 2. booking: POST /konseling from many children (each at most MAX_OPEN_REQUESTS times, so the limit of open
    requests never refuses anyone), most at distinct free slots, every fifth slot wanted by four children at
@@ -71,7 +71,9 @@ PROBE_SECONDS = 10.0
 class Fixture:
     service_type_ids: list[int]
     slot_paths: list[str]
-    targets: list[tuple[int, str]]  # (service type, Slot.key) in booking order, contended ones repeated
+    # (service type, start as the booking form sends it) in booking order, contended ones repeated; the service
+    # assigns the counselor, so one start chosen for several counselors is booked that many times.
+    targets: list[tuple[int, str]]
     contended: int
     children: list[User]
     tokens: list[str]  # one session token per child, in the order of `children`
@@ -162,7 +164,7 @@ def _targets(session: Session, rng: random.Random, now: datetime,
         if any(s < block[1] and block[0] < e for s, e in spans):
             continue
         spans.append(block)
-        chosen.append((service_type.id, slot.key))
+        chosen.append((service_type.id, str(int(slot.starts_at.timestamp()))))
     targets, contended = [], 0
     for n, target in enumerate(chosen):
         if n % CONTENDED_EVERY == 0:
@@ -210,7 +212,7 @@ def fill(url: str, counselors: int, existing: int) -> Fixture:
                     break
                 query = {"layanan": service_type.id}
                 if week:
-                    query["mulai"] = (today + timedelta(days=7 * week)).isoformat()
+                    query["dari"] = query["hari"] = (today + timedelta(days=7 * week)).isoformat()
                 slot_paths.append(f"/konseling?{urlencode(query)}")
     engine.dispose()
     return Fixture([t.id for t in service_types], slot_paths, targets, contended, children, tokens, made)
@@ -323,8 +325,9 @@ def main(argv: list[str] | None = None) -> int:
             # CONTENDERS children in a row who want one slot are different children.
             booking_plan = []
             for n, (service_type_id, key) in enumerate(fixture.targets):
+                # A phone session needs a number to call; other services ignore it.
                 body = urlencode({"_csrf_token": csrf_token, "layanan": service_type_id, "slot": key,
-                                  "note": "Ingin bercerita soal sekolah."})
+                                  "note": "Ingin bercerita soal sekolah.", "phone_number": "0812 3456 7890"})
                 headers = {"Cookie": cookies[n % len(cookies)], "Content-Type": "application/x-www-form-urlencoded"}
                 booking_plan.append(("POST", "/konseling", headers, body))
             booking = wrk(base, booking_plan, folder, "booking", threads=args.threads,

@@ -10,7 +10,7 @@ and the demo counselor once per connection (sessions written straight to the dat
 does, so no login rate limit applies), and drives each page with `wrk -t2 -c32 -d10s --latency`:
 
 - home `/` and the report form `/lapor`, anonymous (with the CSRF cookie a returning visitor has);
-- the free-slot fragment `/konseling?layanan=..[&mulai=..]` that htmx swaps into the booking page, each
+- the free-slot fragment `/konseling?layanan=..[&dari=..&hari=..]` that htmx swaps into the booking page, each
   connection another signed-in child, both service types and every week they can be booked;
 - the counselor inbox `/kasus/` (first page, full HTML), signed in as the demo counselor; then at a
   counselor's pace (32 connections, each waiting an exponential pause of mean 1 s, at most 4 s, after every answer,
@@ -145,8 +145,8 @@ def fill(url: str, report_count: int, connections: int) -> Fixture:
             for week in range(appointments.SLOT_WEEKS):
                 if week * 7 > service_type.max_days_ahead:
                     break
-                query = {"layanan": service_type.id, **({"mulai": (today + timedelta(days=7 * week)).isoformat()}
-                                                        if week else {})}
+                day = (today + timedelta(days=7 * week)).isoformat()
+                query = {"layanan": service_type.id, **({"dari": day, "hari": day} if week else {})}
                 slot_paths.append(f"/konseling?{urlencode(query)}")
     if engine.dialect.name == "postgresql":
         # What autovacuum would have done by now on a live server (it is off on this machine's test cluster).

@@ -55,7 +55,7 @@ def fill(url: str, count: int) -> tuple[str, str]:
         for start in range(0, count, CHUNK):
             reports, links = [], []
             for n in range(start, min(start + CHUNK, count)):
-                code, _pin = service.make_code_and_pin("bench", f"bench-{n}")
+                code, _pin = service.make_code_and_pin()
                 known_code = known_code or code
                 urgency = rng.choice(list(Urgency))
                 status = rng.choice(statuses)

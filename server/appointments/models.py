@@ -109,3 +109,7 @@ class Appointment(SQLModel, table=True):
     cancelled_by: str = Field(default="", max_length=12)
     cancel_reason: str = Field(default="", max_length=500)
     rescheduled_from_id: int | None = Field(default=None, foreign_key="appointment.id")
+    # The number a phone session is called on: kept with this appointment only, never on the account or case.
+    phone_number: str = Field(default="", max_length=20)
+    # Why the booker chose another counselor than the one of their case; for supervisors.
+    counselor_change_reason: str = Field(default="", max_length=500)

@@ -45,7 +45,7 @@ from server.appointments.models import (
     ServiceType,
     WeeklyHours,
 )
-from server.appointments.slots import Slot, free_slots, parse_slot
+from server.appointments.slots import Slot, free_slots, free_starts, parse_slot, parse_start
 from server.db import DB
 from server.forms import FIRST_YEAR, LAST_YEAR, bounded_int, day_within_range, one, year_in_range
 from server.i18n import WITA, format_wita_date
@@ -61,6 +61,9 @@ Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED
 
 REQUESTER_ROLES = frozenset({Role.CHILD, Role.PARENT, Role.TEACHER})
 SLOT_DAYS = 7
+# The booking page's row of days: the first ROW_DAYS days with free time among the next ROW_SCAN_DAYS.
+ROW_DAYS = 7
+ROW_SCAN_DAYS = 14
 EXCEPTION_REASONS = ("leave", "training", "other")
 HOLIDAY_KINDS = ("libur_nasional", "cuti_bersama")
 HOURS_STEP_MINUTES = 30
@@ -177,6 +180,57 @@ def slot_week(db: Session, service_type: ServiceType, *, wanted: str, now: datet
         range_label=f"{format_wita_date(_noon(first), 'd MMMM')} – {format_wita_date(_noon(last), 'd MMMM y')}",
         previous_url=f"{base_url}{separator}mulai={previous_day.isoformat()}" if first > today else None,
         next_url=f"{base_url}{separator}mulai={next_day.isoformat()}" if next_day <= last_bookable else None,
+    )
+
+
+# --- free times, a day at a time (booking) ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DayChoice:
+    day: date
+    short: str
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
+class BookingDay:
+    """The row of the next days with free time, and the start times of the chosen one (each time once: the
+    service assigns the counselor)."""
+
+    days: list[DayChoice]
+    chosen: date | None
+    label: str
+    times: list[datetime]
+    earlier_url: str | None
+    later_url: str | None
+
+
+def booking_day(db: Session, service_type: ServiceType, *, wanted: str, first: str, now: datetime,
+                base_url: str, counselor_id: int | None = None, excluding: int | None = None) -> BookingDay:
+    today = _today(now)
+    last_bookable = max((now + timedelta(days=service_type.max_days_ahead)).astimezone(WITA).date(), today)
+    start = min(max(_day(first) or today, today), last_bookable)
+    span = min(ROW_SCAN_DAYS, (last_bookable - start).days + 1)
+    wanted_day = _day(wanted)
+    free = free_starts(db, service_type, now=now, first_day=start, days=span, counselor_id=counselor_id,
+                       excluding=excluding, detail_day=wanted_day)
+    shown = sorted(free)[:ROW_DAYS]
+    chosen = wanted_day if wanted_day in shown else (shown[0] if shown else None)
+    if chosen is not None and chosen != wanted_day and wanted_day is not None:
+        # The day asked for has no free time (any more): the first day's times instead, all of them.
+        free[chosen] = free_starts(db, service_type, now=now, first_day=chosen, days=1, counselor_id=counselor_id,
+                                   excluding=excluding)[chosen]
+    after = (shown[-1] if len(shown) == ROW_DAYS else start + timedelta(days=span - 1)) + timedelta(days=1)
+    return BookingDay(
+        days=[DayChoice(d, format_wita_date(_noon(d), "EEE d MMM"), format_wita_date(_noon(d), "EEEE, d MMMM y"),
+                        f"{base_url}&dari={start.isoformat()}&hari={d.isoformat()}") for d in shown],
+        chosen=chosen, label=format_wita_date(_noon(chosen), "EEEE, d MMMM y") if chosen else "",
+        times=free.get(chosen, []) if chosen else [],
+        earlier_url=f"{base_url}&dari={max(today, start - timedelta(days=ROW_SCAN_DAYS)).isoformat()}"
+        if start > today else None,
+        later_url=f"{base_url}&dari={after.isoformat()}" if after <= last_bookable else None,
     )
 
 
@@ -334,22 +388,41 @@ class BookingController(Controller):
         chosen = next((t for t in service_types if str(t.id) == form.layanan), None)
         if chosen is None and len(service_types) == 1:
             chosen = service_types[0]
-        week = slot_week(db, chosen, wanted=form.mulai, now=now, base_url=f"/konseling?layanan={chosen.id}") \
-            if chosen else None
+        # The counselor of the booker's case is offered by default: their free times only, unless the booker
+        # asks for another counselor (then everyone else's, and a reason for the supervisor).
+        continuity = service.continuity_counselor(db, booker.requester)
+        other = continuity is not None and form.konselor == service.OTHER_COUNSELOR
+        form.konselor = service.OTHER_COUNSELOR if other else ""
+        base_url = f"/konseling?layanan={chosen.id}{'&konselor=lain' if other else ''}" if chosen else ""
+        day = booking_day(db, chosen, wanted=form.hari, first=form.dari, now=now, base_url=base_url,
+                          counselor_id=None if other else continuity,
+                          excluding=continuity if other else None) if chosen else None
+        # A fragment (a service or a day chosen) renders only the times: no need for what surrounds them.
+        htmx = getattr(request, "htmx", None)
+        whole = not (htmx and not htmx.boosted)
         return page(
             request, "appointments/book.html", block="slots", status_code=status_code, form=form, errors=errors,
-            booker=booker, service_types=service_types, chosen=chosen, week=week,
-            child_options=_child_options(db, booker.user), report_options=_report_options(db, booker.user),
+            booker=booker, service_types=service_types, chosen=chosen, day=day,
+            continuity_name=service.display_names(db, {continuity}).get(continuity, "") if continuity else "",
+            other_counselor=other, switch_url=f"/konseling?layanan={chosen.id}{'' if other else '&konselor=lain'}"
+            if chosen else "",
+            saved_phone=service.saved_phone_number(db, booker.requester)[-3:],
+            upcoming=[v for v in _views(db, service.upcoming_of(db, booker.requester, now), now)
+                      if v.status in LIVE_STATUSES] if whole else [],
+            child_options=_child_options(db, booker.user) if whole else [],
+            report_options=_report_options(db, booker.user) if whole else [],
         )
 
     @get("/", name="booking", sync_to_thread=True)
     def booking(self, request: Request, db: DB, state: State, layanan: FromQuery[str] = "",
-                mulai: FromQuery[str] = "", laporan: FromQuery[str] = "") -> Any:
+                hari: FromQuery[str] = "", dari: FromQuery[str] = "", konselor: FromQuery[str] = "",
+                laporan: FromQuery[str] = "") -> Any:
         _private(request)
         booker = _booker(request, db, state)
         if booker is None:
             return _not_a_booker(request)
-        form = service.BookingForm(layanan=layanan, mulai=mulai, report_id=laporan if booker.user else "")
+        form = service.BookingForm(layanan=layanan, hari=hari, dari=dari, konselor=konselor,
+                                   report_id=laporan if booker.user else "")
         return self._booking_page(request, db, booker, form, errors={})
 
     @post("/", sync_to_thread=True)
@@ -359,16 +432,15 @@ class BookingController(Controller):
         if booker is None:
             raise PermissionDeniedException() if request.user is not None else NotAuthorizedException()
         form = service.BookingForm.from_data(data)
-        errors = service.check_booking(db, booker.user, form)
+        errors = service.check_booking(db, booker.user, form, booker.requester)
         if not errors:
-            counselor_id, starts_at = parse_slot(form.slot)  # type: ignore[misc]
             try:
                 appointment = service.request_appointment(
-                    db, booker.requester, service_type_id=int(form.layanan), counselor_id=counselor_id,
-                    starts_at=starts_at, note=form.note, child_id=_int(form.child_id),
+                    db, booker.requester, service_type_id=int(form.layanan), starts_at=parse_start(form.slot), note=form.note, child_id=_int(form.child_id),
                     child_agreed=form.child_agreed if booker.user and booker.user.role == Role.TEACHER else "",
                     report_id=_int(form.report_id), ip=_ip(request, state),
-                    reminder_hours=state.settings.reminder_hours,
+                    reminder_hours=state.settings.reminder_hours, phone=form.phone_number,
+                    other_counselor_reason=form.alasan_ganti if form.konselor == service.OTHER_COUNSELOR else None,
                 )
                 db.commit()
                 return _done(f"/konseling/{appointment.id}", "baru")
@@ -389,7 +461,8 @@ class BookingController(Controller):
         now = clock.now()
         views = _views(db, service.appointments_of(db, booker.requester), now)
         return page(request, "appointments/mine.html", booker=booker, now=now,
-                    upcoming=[v for v in views if v.appointment.ends_at > now][::-1],
+                    saved_phone=service.saved_phone_number(db, booker.requester)[-3:],
+            upcoming=[v for v in views if v.appointment.ends_at > now][::-1],
                     past=[v for v in views if v.appointment.ends_at <= now])
 
     # --- one appointment ---------------------------------------------------------------------------------
@@ -568,16 +641,16 @@ class ScheduleController(Controller):
 
     @get("/", name="schedule", sync_to_thread=True)
     def schedule(self, request: Request, db: DB, hari: FromQuery[str] = "", minggu: FromQuery[str] = "",
-                 konselor: FromQuery[str] = "") -> Any:
+                 konselor: FromQuery[str] = "", baru: FromQuery[str] = "") -> Any:
         _private(request)
         counselor = _whose(request, db, konselor)
         now = clock.now()
         today = _today(now)
         day = _viewed_day(hari)
         by_day = day is not None
+        # A week is the seven days from the day asked for, today by default: not the Monday before, which
+        # spent half of a Thursday's screen on days already past.
         start = day if by_day else (_viewed_day(minggu) or today)
-        if not by_day:
-            start -= timedelta(days=start.weekday())
         length = 1 if by_day else 7
         waiting = service.waiting_for(db, counselor.id if counselor else None, now)
         booked = service.agenda(db, counselor.id, _midnight(start).astimezone(UTC),
@@ -592,7 +665,7 @@ class ScheduleController(Controller):
         return page(
             request, "appointments/schedule.html", counselor=counselor, counselors=_counselors(db),
             waiting=[views[a.id] for a in waiting], requesting=_requesting(db, waiting + booked), days=days,
-            by_day=by_day, now=now, notice=_notice(request),
+            by_day=by_day, now=now, notice=_notice(request), just_changed=_int(baru),
             previous_url=f"/jadwal?{step}={(start - timedelta(days=length)).isoformat()}{who}",
             next_url=f"/jadwal?{step}={(start + timedelta(days=length)).isoformat()}{who}",
             day_url=f"/jadwal?hari={(today if in_view else start).isoformat()}{who}",
@@ -649,8 +722,19 @@ class ScheduleController(Controller):
                                      status_code=422)
         db.commit()
         target = result if isinstance(result, Appointment) else appointment
-        back = "/jadwal" if one(data, "lanjut") == "jadwal" else f"/jadwal/{target.id}"
-        return _done(back, notice)
+        if one(data, "lanjut") != "jadwal":
+            return _done(f"/jadwal/{target.id}", notice)
+        # The fragment scrolls the marked appointment into view on a phone.
+        return Redirect(f"{self._week_showing(request, target)}&pesan={notice}#janji-{target.id}", status_code=303)
+
+    def _week_showing(self, request: Request, appointment: Appointment) -> str:
+        """Back to the week view with `appointment` in it, marked: the week from today when it falls in it,
+        otherwise the week from its own day."""
+        today = _today(clock.now())
+        day = appointment.starts_at.astimezone(WITA).date()
+        start = today if today <= day < today + timedelta(days=7) else day
+        who = f"&konselor={appointment.counselor_id}" if request.user.role == Role.SUPERVISOR else ""
+        return f"/jadwal?minggu={start.isoformat()}{who}&baru={appointment.id}"
 
     @post("/{appointment_id:int}/konfirmasi", sync_to_thread=True)
     def confirm(self, request: Request, appointment_id: FromPath[int], data: Form, db: DB, state: State) -> Any:

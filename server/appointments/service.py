@@ -5,6 +5,7 @@ the jobs that no longer apply (reminders of a cancelled session)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -21,10 +22,11 @@ from server.appointments.models import (
     Appointment,
     AppointmentStatus,
     AvailabilityException,
+    Mode,
     ServiceType,
     WeeklyHours,
 )
-from server.appointments.slots import block_of, free_slots, parse_slot
+from server.appointments.slots import block_of, free_slots, parse_start
 from server.forms import one
 from server.i18n import WITA, format_wita_date
 from server.i18n import gettext as _
@@ -39,6 +41,9 @@ DEFAULT_HOLD = timedelta(hours=24)
 DEFAULT_REMINDER_HOURS = (24, 1)
 NOTE_LIMIT = 500
 CHILD_AGREED = ("yes", "no", "unsure")
+PHONE_SEPARATORS = re.compile(r"[\s().-]")
+# An Indonesian number as people write it: +62 or 0, then 8 to 12 digits (mobiles 08…, landlines 0511…).
+INDONESIAN_NUMBER = re.compile(r"(?:\+62|0)[1-9][0-9]{7,11}")
 
 
 class BookingError(Exception):
@@ -156,7 +161,12 @@ class BookingForm:
     child_id: str = ""
     child_agreed: str = ""
     report_id: str = ""
-    mulai: str = ""
+    hari: str = ""
+    dari: str = ""
+    phone_number: str = ""
+    # "lain": another counselor than the one of the booker's case, for the reason given.
+    konselor: str = ""
+    alasan_ganti: str = ""
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> BookingForm:
@@ -170,17 +180,59 @@ def _to_int(value: str) -> int | None:
         return None
 
 
-def check_booking(session: Session, user: User | None, form: BookingForm) -> dict[str, str]:
+def phone_number(value: str) -> str | None:
+    """An Indonesian phone number without separators ("0812-3456-7890" → "081234567890"), or None."""
+    number = PHONE_SEPARATORS.sub("", value)
+    return number if INDONESIAN_NUMBER.fullmatch(number) else None
+
+
+def saved_phone_number(session: Session, requester: Requester) -> str:
+    """The number a code holder gave on their report to be called on, if they chose the telephone."""
+    if requester.user is not None or requester.report_id is None:
+        return ""
+    method, detail = session.execute(select(Report.contact_method, Report.contact_detail)
+                                     .where(Report.id == requester.report_id)).one()
+    return (phone_number(detail) or "") if method in ("phone", "whatsapp") else ""
+
+
+def number_to_call(session: Session, requester: Requester, service_type: ServiceType, typed: str) -> str:
+    """The number a phone session is called on: the one typed, else the one saved on the code holder's report.
+    Raises BookingError when a phone session has no valid number; other services keep none."""
+    if service_type.mode != Mode.PHONE:
+        return ""
+    if typed.strip():
+        number = phone_number(typed)
+        if number is None:
+            raise BookingError(_("Tulis nomor HP Indonesia, misalnya 0812 3456 7890 atau +62 812 3456 7890."))
+        return number
+    saved = saved_phone_number(session, requester)
+    if not saved:
+        raise BookingError(_("Tulis nomor yang bisa kami telepon untuk sesi ini."))
+    return saved
+
+
+def check_booking(session: Session, user: User | None, form: BookingForm,
+                  requester: Requester | None = None) -> dict[str, str]:
     """Which answer of the booking form needs fixing, field by field, in words for the person who books;
     `request_appointment` still has the last word (the slot may be taken meanwhile)."""
     errors: dict[str, str] = {}
     chosen = session.get(ServiceType, _to_int(form.layanan) or 0)
     if chosen is None or not chosen.active:
         errors["layanan"] = _("Pilih layanan dari daftar.")
-    elif parse_slot(form.slot) is None:
-        errors["slot"] = _("Pilih salah satu waktu yang masih kosong.")
+    else:
+        if parse_start(form.slot) is None:
+            errors["slot"] = _("Pilih salah satu waktu yang masih kosong.")
+        try:
+            number_to_call(session, requester or Requester(user=user), chosen, form.phone_number)
+        except BookingError as exc:
+            errors["phone_number"] = str(exc)
     if len(form.note.strip()) > NOTE_LIMIT:
         errors["note"] = _("Catatan terlalu panjang: paling banyak %(n)s huruf.", n=NOTE_LIMIT)
+    if form.konselor == OTHER_COUNSELOR and continuity_counselor(session, requester or Requester(user=user)):
+        try:
+            change_reason(form.alasan_ganti)
+        except BookingError as exc:
+            errors["alasan_ganti"] = str(exc)
     if user is not None and user.role == Role.PARENT:
         children = {child.id for child in children_of(session, user.id)}
         if children and _to_int(form.child_id) not in children:
@@ -194,16 +246,73 @@ def check_booking(session: Session, user: User | None, form: BookingForm) -> dic
     return errors
 
 
+OTHER_COUNSELOR = "lain"
+
+
+def change_reason(value: str) -> str:
+    """Why someone wants another counselor than the one of their case: required, kept for supervisors."""
+    reason = value.strip()
+    if not reason:
+        raise BookingError(_("Tulis sedikit alasannya; hanya supervisor yang membacanya."))
+    if len(reason) > NOTE_LIMIT:
+        raise BookingError(_("Alasan terlalu panjang: paling banyak %(n)s huruf.", n=NOTE_LIMIT))
+    return reason
+
+
+def continuity_counselor(session: Session, requester: Requester) -> int | None:
+    """The counselor who already knows the booker: the one assigned to the code holder's case, or to a child's
+    own report (an open one first). Parents and teachers book for someone else: no continuity from their reports."""
+    query = (select(Report.assigned_to_id).join(User, User.id == Report.assigned_to_id)
+             .where(User.active, User.role == Role.COUNSELOR))
+    if requester.user is None and requester.report_id is not None:
+        return session.execute(query.where(Report.id == requester.report_id)).scalar()
+    if requester.user is not None and requester.user.role == Role.CHILD:
+        return session.execute(
+            query.where(Report.submitted_by_id == requester.user.id)
+            .order_by(Report.is_open.desc(), Report.id.desc()).limit(1)
+        ).scalar()
+    return None
+
+
+def upcoming_load(session: Session, counselor_ids: list[int], now: datetime) -> dict[int, int]:
+    """How many live sessions each counselor has from now on: the least loaded gets a new booker."""
+    if not counselor_ids:
+        return {}
+    counts = dict(session.execute(
+        select(Appointment.counselor_id, func.count()).where(
+            Appointment.counselor_id.in_(counselor_ids), Appointment.is_live, Appointment.starts_at >= now)
+        .group_by(Appointment.counselor_id)
+    ).all())
+    return {counselor_id: counts.get(counselor_id, 0) for counselor_id in counselor_ids}
+
+
+def assignable_counselors(session: Session, service_type: ServiceType, starts_at: datetime, *, now: datetime,
+                          continuity: int | None = None, excluding: int | None = None) -> list[int]:
+    """The counselors free at `starts_at`, in the order the service offers the session to them: the counselor
+    of the booker's case first, then the least loaded (fewest upcoming sessions), then by id."""
+    day = starts_at.astimezone(WITA).date()
+    free = [slot.counselor_id
+            for slot in free_slots(session, service_type, now=now, first_day=day, days=1).get(day, [])
+            if slot.starts_at == starts_at and slot.counselor_id != excluding]
+    load = upcoming_load(session, free, now)
+    return sorted(free, key=lambda counselor_id: (counselor_id != continuity, load[counselor_id], counselor_id))
+
+
 def request_appointment(
-    session: Session, requester: Requester, *, service_type_id: int, counselor_id: int, starts_at: datetime,
+    session: Session, requester: Requester, *, service_type_id: int, starts_at: datetime,
+    counselor_id: int | None = None,
     note: str = "", child_id: int | None = None, child_agreed: str = "", report_id: int | None = None,
     hold: timedelta = DEFAULT_HOLD, ip: str = "", now: datetime | None = None,
-    reminder_hours: tuple[int, ...] = DEFAULT_REMINDER_HOURS,
+    reminder_hours: tuple[int, ...] = DEFAULT_REMINDER_HOURS, phone: str = "", other_counselor_reason: str | None = None,
 ) -> Appointment:
+    """Ask for a session at `starts_at`. Without `counselor_id` the service assigns one: the counselor of the
+    booker's case, or, with `other_counselor_reason`, anyone else (the reason is kept for supervisors); without a
+    case counselor, the least loaded free counselor."""
     now = now or clock.now()
     service_type = session.get(ServiceType, service_type_id)
     if service_type is None or not service_type.active:
         raise BookingError(_("Pilih layanan dari daftar."))
+    phone = number_to_call(session, requester, service_type, phone)
     note = note.strip()
     if len(note) > NOTE_LIMIT:
         raise BookingError(_("Catatan terlalu panjang: paling banyak %(n)s huruf.", n=NOTE_LIMIT))
@@ -216,12 +325,51 @@ def request_appointment(
     if open_requests(session, requester) >= MAX_OPEN_REQUESTS:
         raise BookingError(_("Anda sudah punya %(n)s permintaan yang menunggu jawaban. Tunggu jawaban konselor dulu.",
                              n=MAX_OPEN_REQUESTS))
-    day = starts_at.astimezone(WITA).date()
-    offered = free_slots(session, service_type, now=now, first_day=day, days=1, counselor_id=counselor_id)
-    if not any(slot.starts_at == starts_at for slot in offered.get(day, [])):
+    reason = ""
+    if counselor_id is None:
+        continuity = continuity_counselor(session, requester)
+        if continuity is not None and other_counselor_reason is not None:
+            reason = change_reason(other_counselor_reason)
+            candidates = assignable_counselors(session, service_type, starts_at, now=now, excluding=continuity)
+        else:
+            candidates = assignable_counselors(session, service_type, starts_at, now=now, continuity=continuity)
+            if continuity is not None:
+                candidates = [c for c in candidates if c == continuity]
+    else:
+        day = starts_at.astimezone(WITA).date()
+        offered = free_slots(session, service_type, now=now, first_day=day, days=1, counselor_id=counselor_id)
+        candidates = [counselor_id] if any(slot.starts_at == starts_at for slot in offered.get(day, [])) else []
+    if not candidates:
         raise SlotTaken(_("Waktu ini sudah tidak tersedia. Pilih waktu lain dari daftar terbaru."))
+    # The database decides who gets a contested time: an insert that would overlap is refused, never both kept.
+    # When another booker took the first counselor's time meanwhile, the next free counselor gets the session.
+    for candidate in candidates:
+        appointment = _new_appointment(requester, service_type, candidate, starts_at, now=now, hold=hold,
+                                       note=note, child_id=child_id, child_agreed=child_agreed, report_id=report_id)
+        appointment.phone_number, appointment.counselor_change_reason = phone, reason
+        try:
+            with session.begin_nested():
+                session.add(appointment)
+                session.flush()
+            break
+        except IntegrityError:
+            continue
+    else:
+        raise SlotTaken(_("Waktu ini baru saja dipesan orang lain. Pilih waktu lain dari daftar terbaru."))
+    audit.record(session, "appointment.requested", actor_id=requester.user.id if requester.user else None,
+                 actor_label=requester.label, object_type="appointment", object_id=appointment.id, ip=ip,
+                 **({"other_counselor": True} if reason else {}))
+    if appointment.status == AppointmentStatus.CONFIRMED:
+        _schedule_reminders(session, appointment, now, reminder_hours)
+    _notify_counselor(session, appointment, "appointment_requested")
+    return appointment
+
+
+def _new_appointment(requester: Requester, service_type: ServiceType, counselor_id: int,
+                     starts_at: datetime, *, now: datetime, hold: timedelta, note: str, child_id: int | None,
+                     child_agreed: str, report_id: int | None) -> Appointment:
     block_start, block_end = block_of(service_type, starts_at)
-    appointment = Appointment(
+    return Appointment(
         counselor_id=counselor_id, service_type_id=service_type.id, starts_at=starts_at,
         ends_at=starts_at + timedelta(minutes=service_type.duration_minutes), block_start=block_start,
         # A hold never outlasts the session it asks for.
@@ -231,19 +379,6 @@ def request_appointment(
         report_id=requester.report_id or report_id, child_id=child_id, child_agreed=child_agreed, note=note,
         created_at=now, updated_at=now,
     )
-    # The database decides who gets a contested slot: the loser's insert is refused, never both kept.
-    try:
-        with session.begin_nested():
-            session.add(appointment)
-            session.flush()
-    except IntegrityError as exc:
-        raise SlotTaken(_("Waktu ini baru saja dipesan orang lain. Pilih waktu lain dari daftar terbaru.")) from exc
-    audit.record(session, "appointment.requested", actor_id=requester.user.id if requester.user else None,
-                 actor_label=requester.label, object_type="appointment", object_id=appointment.id, ip=ip)
-    if appointment.status == AppointmentStatus.CONFIRMED:
-        _schedule_reminders(session, appointment, now, reminder_hours)
-    _notify_counselor(session, appointment, "appointment_requested")
-    return appointment
 
 
 def _may_book_for_child(session: Session, requester: Requester, child_id: int) -> bool:
@@ -368,7 +503,9 @@ def move(session: Session, appointment: Appointment, *, by_counselor: User | Non
         block_end=block_end, status=AppointmentStatus.CONFIRMED if confirmed else AppointmentStatus.REQUESTED,
         hold_expires_at=None if confirmed else now + DEFAULT_HOLD, requester_user_id=appointment.requester_user_id,
         report_id=appointment.report_id, child_id=appointment.child_id, child_agreed=appointment.child_agreed,
-        note=appointment.note, rescheduled_from_id=appointment.id, created_at=now, updated_at=now,
+        note=appointment.note, phone_number=appointment.phone_number,
+        counselor_change_reason=appointment.counselor_change_reason, rescheduled_from_id=appointment.id,
+        created_at=now, updated_at=now,
     )
     try:
         with session.begin_nested():
@@ -443,6 +580,14 @@ def appointments_of(session: Session, requester: Requester, *, limit: int = 100)
     return list(session.execute(
         select(Appointment).where(_requester_filter(requester))
         .order_by(Appointment.starts_at.desc(), Appointment.id.desc()).limit(limit)
+    ).scalars())
+
+
+def upcoming_of(session: Session, requester: Requester, now: datetime, *, limit: int = 3) -> list[Appointment]:
+    """A requester's live appointments not yet over, soonest first: what /konseling shows before a new booking."""
+    return list(session.execute(
+        select(Appointment).where(_requester_filter(requester), Appointment.is_live, Appointment.ends_at > now)
+        .order_by(Appointment.starts_at, Appointment.id).limit(limit)
     ).scalars())
 
 

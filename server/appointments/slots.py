@@ -54,6 +54,13 @@ def block_of(service_type: ServiceType, starts_at: datetime) -> tuple[datetime, 
             ends_at + timedelta(minutes=service_type.buffer_after_minutes))
 
 
+def parse_start(value: str) -> datetime | None:
+    """A start time sent back by the booking form (seconds since the epoch), or None."""
+    if not re.fullmatch(r"\d{1,12}", value) or not SLOT_EPOCHS[0] <= int(value) < SLOT_EPOCHS[1]:
+        return None
+    return datetime.fromtimestamp(int(value), UTC)
+
+
 def free_slots(
     session: Session, service_type: ServiceType, *, now: datetime, first_day: date | None = None, days: int = 7,
     counselor_id: int | None = None, within_notice: bool = False, ignoring: int | None = None,
@@ -61,6 +68,29 @@ def free_slots(
     """Bookable starts per WITA day, earliest first, for `days` days from `first_day` (today by default),
     within the service type's notice and booking horizon (counselors moving a session may go `within_notice`).
     `ignoring` is an appointment being moved: its own time counts as free, so it can move by half an hour."""
+    return _scan(session, service_type, now=now, first_day=first_day, days=days, counselor_id=counselor_id,
+                 within_notice=within_notice, ignoring=ignoring, distinct=False)
+
+
+def free_starts(
+    session: Session, service_type: ServiceType, *, now: datetime, first_day: date | None = None, days: int = 7,
+    counselor_id: int | None = None, excluding: int | None = None, detail_day: date | None = None,
+) -> dict[date, list[datetime]]:
+    """The start times at which at least one counselor (or `counselor_id`, or anyone but `excluding`) is free,
+    per WITA day, each time once: what a person booking chooses from; the service assigns the counselor.
+
+    Every time is listed only for `detail_day` (by default the first day with any); the other days hold just
+    their first free time found, enough for the row of days and a fraction of the work."""
+    found = _scan(session, service_type, now=now, first_day=first_day, days=days, counselor_id=counselor_id,
+                  excluding=excluding, distinct=True, detail_day=detail_day)
+    return {day: [slot.starts_at for slot in slots] for day, slots in found.items()}
+
+
+def _scan(
+    session: Session, service_type: ServiceType, *, now: datetime, first_day: date | None, days: int,
+    counselor_id: int | None, distinct: bool, within_notice: bool = False, ignoring: int | None = None,
+    excluding: int | None = None, detail_day: date | None = None,
+) -> dict[date, list[Slot]]:
     earliest = now if within_notice else now + timedelta(hours=service_type.min_notice_hours)
     latest = now + timedelta(days=service_type.max_days_ahead)
     first_day = first_day or now.astimezone(WITA).date()
@@ -68,25 +98,31 @@ def free_slots(
     window_start = datetime.combine(first_day, datetime.min.time(), tzinfo=WITA)
     window_end = datetime.combine(last_day + timedelta(days=1), datetime.min.time(), tzinfo=WITA)
 
+    # Plain columns, not ORM objects: building entities was a third of a booking fragment's time.
     rules_query = (
-        select(WeeklyHours, User.display_name)
+        select(WeeklyHours.counselor_id, User.display_name, WeeklyHours.weekday, WeeklyHours.starts,
+               WeeklyHours.ends)
         .join(User, User.id == WeeklyHours.counselor_id)
         .where(User.active, User.role == Role.COUNSELOR,
                or_(WeeklyHours.service_type_id.is_(None), WeeklyHours.service_type_id == service_type.id))
     )
     if counselor_id is not None:
         rules_query = rules_query.where(WeeklyHours.counselor_id == counselor_id)
+    if excluding is not None:
+        rules_query = rules_query.where(WeeklyHours.counselor_id != excluding)
     rules = session.execute(rules_query).all()
     if not rules:
         return {}
-    counselor_ids = {rule.counselor_id for rule, _name in rules}
+    counselor_ids = {rule.counselor_id for rule in rules}
     holidays = holidays_between(session, first_day, last_day)
     away: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
-    for exception in session.execute(select(AvailabilityException).where(
+    for counselor, starts_at, ends_at in session.execute(select(
+        AvailabilityException.counselor_id, AvailabilityException.starts_at, AvailabilityException.ends_at,
+    ).where(
         AvailabilityException.counselor_id.in_(counselor_ids),
         AvailabilityException.starts_at < window_end, AvailabilityException.ends_at > window_start,
-    )).scalars():
-        away[exception.counselor_id].append((exception.starts_at, exception.ends_at))
+    )):
+        away[counselor].append((starts_at, ends_at))
     busy: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
     for appointment_id, counselor, status, hold_expires_at, block_start, block_end in session.execute(select(
         Appointment.id, Appointment.counselor_id, Appointment.status, Appointment.hold_expires_at,
@@ -107,7 +143,7 @@ def free_slots(
     duration = timedelta(minutes=service_type.duration_minutes)
     before = timedelta(minutes=service_type.buffer_before_minutes)
     after = timedelta(minutes=service_type.buffer_after_minutes)
-    hours = [(rule.counselor_id, name, rule.weekday, rule.starts, rule.ends) for rule, name in rules]
+    hours = [tuple(rule) for rule in rules]
     tz = now.tzinfo  # compared in the database's zone (UTC): same-zone comparisons skip the offset lookups
     result: dict[date, list[Slot]] = {}
     day = first_day
@@ -117,8 +153,12 @@ def free_slots(
             day_end = day_start + timedelta(days=1)
             reach_start, reach_end = day_start - before, day_end + after
             found = []
+            # With `distinct`, a start already found free for one counselor is not checked again for the others:
+            # the expensive comparisons run about once per start instead of once per start and counselor.
+            seen: set[datetime] = set()
+            first_only = distinct and (day != detail_day if detail_day else bool(result))
             for counselor, name, weekday, opens, closes in hours:
-                if weekday != day.weekday():
+                if weekday != day.weekday() or (first_only and found):
                     continue
                 # Spans reaching into this day, widened by the buffers so a block that spills over still counts.
                 spans = [(s, e) for s, e in away[counselor] if s < day_end and e > day_start]
@@ -127,10 +167,16 @@ def free_slots(
                 close = datetime.combine(day, closes, tzinfo=WITA).astimezone(tz)
                 while start + duration <= close:
                     end = start + duration
+                    if distinct and start in seen:
+                        start += SLOT_STEP
+                        continue
                     if (earliest <= start <= latest
                             and not any(s < end and start < e for s, e in spans)
                             and not any(s < end + after and start - before < e for s, e in blocks)):
                         found.append(Slot(counselor, name, start, end))
+                        seen.add(start)
+                        if first_only:
+                            break
                     start += SLOT_STEP
             if found:
                 result[day] = sorted(set(found), key=lambda s: (s.starts_at, s.counselor_name))

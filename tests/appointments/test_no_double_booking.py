@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 
 from server.accounts.models import User
+from server.appointments import service
 from server.appointments.models import Appointment, AppointmentStatus, ServiceType
 
 pytestmark = pytest.mark.both_databases  # the database itself is under test: SQLite and PostgreSQL
@@ -109,3 +110,35 @@ def test_other_counselors_keep_their_own_time(db, counselor_and_service):
     db.add(_appointment(counselor_id, service_type_id, START))
     db.add(_appointment(other.id, service_type_id, START))
     db.commit()
+
+
+
+def _user(db, username: str) -> User:
+    return db.execute(select(User).where(User.username == username)).scalar_one()
+
+
+def test_a_booking_whose_assigned_counselor_was_taken_meanwhile_goes_to_the_next_free_one(db, monkeypatch):
+    """The service assigns counselors from a list read before the insert; when another booker took the first
+    counselor's time in between, the database refuses that insert and the next counselor on the list gets it.
+    With nobody left, the booker is told the time is gone: never two sessions at one counselor's time."""
+    konselor, konselor2 = _user(db, "konselor").id, _user(db, "konselor2").id
+    service_type = ServiceType(name="Konseling individu", duration_minutes=60, buffer_after_minutes=15,
+                               min_notice_hours=0)
+    db.add(service_type)
+    db.commit()
+    db.add(_appointment(konselor, service_type.id, START))  # the other booker, landed a moment ago
+    db.commit()
+    stale = [konselor, konselor2]  # what the list said just before
+    monkeypatch.setattr(service, "assignable_counselors", lambda *args, **kwargs: list(stale))
+    now = START - timedelta(days=1)
+    booked = service.request_appointment(db, service.Requester(user=_user(db, "anak")),
+                                         service_type_id=service_type.id, starts_at=START, now=now)
+    db.commit()
+    assert booked.counselor_id == konselor2
+    stale[:] = [konselor]
+    with pytest.raises(service.SlotTaken, match="baru saja dipesan"):
+        service.request_appointment(db, service.Requester(user=_user(db, "guru")), service_type_id=service_type.id,
+                                    starts_at=START, child_agreed="yes", now=now)
+    db.rollback()
+    live = db.execute(select(Appointment.counselor_id).where(Appointment.starts_at == START, Appointment.is_live))
+    assert sorted(live.scalars()) == sorted([konselor, konselor2])

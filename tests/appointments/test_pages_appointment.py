@@ -20,6 +20,7 @@ from tests.appointments.test_pages_support import (
     fresh,
     person,
     slot_keys,
+    slot_start,
 )
 from tests.conftest import post_form
 
@@ -169,7 +170,7 @@ def test_it_keeps_the_move_page_when_the_new_slot_was_taken(as_user, db):
     appointment = appointment_for(db, service_type)
     client = as_user("orangtua")
     wanted = slot_keys(client.get(f"/konseling/{appointment.id}/pindah").text)[0]
-    booked_id(book(as_user("anak"), service_type, slot=wanted))
+    booked_id(book(as_user("anak"), service_type, slot=str(int(slot_start(wanted).timestamp()))))
     response = form_post(client, f"/konseling/{appointment.id}/pindah", {"slot": wanted,
                                                                          "version": appointment.version})
     assert response.status_code == 422 and "tidak tersedia" in response.text

@@ -1,20 +1,23 @@
 """/konseling: choosing a service, seeing free slots by day in WITA, and asking for one."""
 
 import re
-from datetime import timedelta
+from datetime import time, timedelta
 
 from sqlalchemy import select
 
 from server import clock
-from server.accounts.models import Child
-from server.appointments.models import Appointment, AppointmentStatus
+from server.accounts.models import Child, Role, User
+from server.appointments.models import Appointment, AppointmentStatus, WeeklyHours
 from server.i18n import WITA
+from server.reports.models import Report
 from tests.appointments.test_pages_support import (
+    also_works,
     book,
     booked_id,
     booking_page,
     code_holder,
     counseling,
+    day_links,
     error_for,
     fresh,
     own_report,
@@ -27,35 +30,69 @@ from tests.conftest import post_form
 DAY_LABEL = re.compile(r"(Senin|Selasa|Rabu|Kamis|Jumat|Sabtu|Minggu), \d{1,2} [A-Z][a-z]+ \d{4}")
 
 
-def test_it_shows_free_slots_of_the_next_seven_days_by_day_in_wita(as_user, db):
+def test_it_shows_a_row_of_days_then_each_free_time_of_the_chosen_day_once_in_wita(as_user, db):
     service_type = counseling(db)
+    also_works(db, "konselor2")
     html = booking_page(as_user("orangtua"), service_type)
     assert "Konseling individu" in html and "Tatap muka" in html
+    assert "Pilih hari" in html and "Pilih jam" in html and "Semua jam dalam WITA" in html
     keys = slot_keys(html)
-    assert keys and all(key.startswith(f"{person(db, 'konselor').id}@") for key in keys)
+    # Two counselors free at the same times: each time once, no counselor named, all on the first day.
+    assert keys and len(keys) == len(set(keys))
     today = clock.now().astimezone(WITA).date()
-    assert {slot_start(key).astimezone(WITA).date() for key in keys} <= {today + timedelta(days=n) for n in range(7)}
-    assert DAY_LABEL.search(html) and re.search(r"\d\d\.\d\d WITA", html)
-    assert "Konselor Rina" in html
+    assert {slot_start(key).astimezone(WITA).date() for key in keys} == {today}
+    assert "Konselor Rina" not in html
+    days = day_links(html)
+    assert len(days) == 7 and 'aria-current="date"' in html
+    assert DAY_LABEL.search(html) and re.search(r'<span class="slot-option__time">\d\d\.\d\d</span>', html)
+    assert len(re.findall(r'name="slot"', html)) < 20
 
 
-def test_it_swaps_only_the_slots_for_htmx_and_keeps_the_address_shareable(as_user, db):
+def test_it_swaps_only_a_days_times_for_htmx_and_keeps_the_address_shareable(as_user, db):
     service_type = counseling(db)
     client = as_user("orangtua")
     html = booking_page(client, service_type)
-    next_week = re.search(r'href="(/konseling\?layanan=\d+&amp;mulai=[\d-]+)" hx-get="\1" hx-target="#slots"', html)
-    assert next_week and 'hx-push-url="true"' in html
-    url = next_week.group(1).replace("&amp;", "&")
+    assert re.search(r'class="day-chip" href="([^"]+)" hx-get="\1" hx-target="#slots"', html)
+    assert 'hx-push-url="true"' in html
+    url = day_links(html)[2]
     fragment = client.get(url, headers={"HX-Request": "true"})
     assert fragment.status_code == 200
     assert fragment.text.lstrip().startswith('<div id="slots"') and "<html" not in fragment.text
     assert "HX-Request" in fragment.headers["vary"]
-    week_start = (clock.now().astimezone(WITA).date() + timedelta(days=7)).isoformat()
-    assert f'name="mulai" value="{week_start}"' in fragment.text
-    assert all(slot_start(key).astimezone(WITA).date().isoformat() >= week_start for key in slot_keys(fragment.text))
+    day = (clock.now().astimezone(WITA).date() + timedelta(days=2)).isoformat()
+    assert f'name="hari" value="{day}"' in fragment.text
+    assert {slot_start(key).astimezone(WITA).date().isoformat() for key in slot_keys(fragment.text)} == {day}
     # Without JavaScript the same address is a whole page.
     whole = client.get(url)
-    assert "<html" in whole.text and f'name="mulai" value="{week_start}"' in whole.text
+    assert "<html" in whole.text and f'name="hari" value="{day}"' in whole.text
+
+
+def test_it_assigns_the_least_loaded_free_counselor(as_user, db):
+    service_type = counseling(db)
+    also_works(db, "konselor2")
+    first = fresh(db, booked_id(book(as_user("anak"), service_type)))
+    second = fresh(db, booked_id(book(as_user("guru"), service_type, slot=str(int(first.starts_at.timestamp())),
+                                      child_agreed="yes")))
+    # The same time twice: the second booker gets the other counselor, never an overlap.
+    assert first.starts_at == second.starts_at and {first.counselor_id, second.counselor_id} == {
+        person(db, "konselor").id, person(db, "konselor2").id}
+    third = fresh(db, booked_id(book(as_user("orangtua"), service_type, slot=str(int(first.starts_at.timestamp()) - 5400),
+                                     child_id=db.execute(select(Child.id)).scalar())))
+    # Both now have one upcoming session; the tie goes to the lower id, konselor.
+    assert third.counselor_id == person(db, "konselor").id
+
+
+def test_it_gives_a_code_holder_the_counselor_of_their_case(make_client, db):
+    service_type = counseling(db)
+    also_works(db, "konselor2")
+    client = make_client()
+    report_id = code_holder(client, db)
+    report = db.get(Report, report_id)
+    report.assigned_to_id = person(db, "konselor2").id
+    db.add(report)
+    db.commit()
+    appointment = fresh(db, booked_id(book(client, service_type)))
+    assert appointment.counselor_id == person(db, "konselor2").id
 
 
 def test_it_lets_a_parent_book_for_their_child_and_shows_waiting_for_confirmation(as_user, db):
@@ -144,8 +181,7 @@ def test_it_refuses_a_made_up_slot(as_user, db):
     service_type = counseling(db)
     client = as_user("anak")
     key = slot_keys(booking_page(client, service_type))[-1]
-    counselor_id, epoch = key.split("@")
-    response = book(client, service_type, slot=f"{counselor_id}@{int(epoch) + 60}")
+    response = book(client, service_type, slot=str(int(key) + 60))
     assert response.status_code == 422 and "tidak tersedia" in error_for(response.text, "slot")
     response = book(client, service_type, slot="nonsense")
     assert response.status_code == 422 and "Pilih salah satu waktu" in error_for(response.text, "slot")
@@ -192,3 +228,43 @@ def test_it_lists_my_appointments(as_user, db):
     html = client.get("/konseling/saya").text
     assert f'href="/konseling/{appointment_id}"' in html and "Menunggu konfirmasi" in html
     assert f'href="/konseling/{appointment_id}"' not in as_user("guru").get("/konseling/saya").text
+
+
+def test_it_shows_an_upcoming_appointment_first_and_only_to_its_requester(as_user, db, pinned_clock):
+    service_type = counseling(db)
+    client = as_user("anak")
+    assert "Jadwalmu yang akan datang" not in booking_page(client, service_type)
+    appointment = fresh(db, booked_id(book(client, service_type)))
+    html = booking_page(client, service_type)
+    upcoming = html.index("Jadwalmu yang akan datang")
+    assert upcoming < html.index('id="booking-form"') and upcoming < html.index("Layanan apa yang kamu butuhkan?")
+    assert f'href="/konseling/{appointment.id}"' in html[upcoming:html.index("</section>", upcoming)]
+    assert "Menunggu konfirmasi" in html
+    assert "Jadwalmu yang akan datang" not in booking_page(as_user("guru"), service_type)
+    pinned_clock.move_to(appointment.ends_at + timedelta(minutes=1))
+    assert "Jadwalmu yang akan datang" not in booking_page(client, service_type)
+
+
+FRAGMENT_BUDGET = 12 * 1024  # bytes of HTML before compression (issue 13)
+
+
+def test_a_days_times_for_twelve_counselors_stay_within_twelve_kilobytes(as_user, db):
+    """The heaviest fragment: twelve counselors working long days, each time still shown once."""
+    service_type = counseling(db)
+    counselors = [person(db, "konselor"), person(db, "konselor2")]
+    counselors += [User(username=f"konselor-uji-{n}", display_name=f"Konselor Uji Dengan Nama Panjang {n}",
+                        password_hash="-", role=Role.COUNSELOR) for n in range(10)]
+    db.add_all(counselors)
+    db.flush()
+    # Staggered hours 07.00–21.00, so the half hours of the day are all free with someone.
+    db.add_all(WeeklyHours(counselor_id=c.id, weekday=day, starts=time(7 + n % 3), ends=time(19 + n % 3))
+               for n, c in enumerate(counselors) for day in range(7))
+    db.commit()
+    client = as_user("anak")
+    tomorrow = (clock.now().astimezone(WITA).date() + timedelta(days=1)).isoformat()
+    fragment = client.get(f"/konseling?layanan={service_type.id}&hari={tomorrow}", headers={"HX-Request": "true"})
+    assert fragment.status_code == 200 and "<html" not in fragment.text
+    keys = slot_keys(fragment.text)
+    assert len(keys) == len(set(keys)) == 27  # 07.00 to 20.00, every half hour, once
+    assert len(day_links(fragment.text)) == 7
+    assert len(fragment.content) <= FRAGMENT_BUDGET, len(fragment.content)

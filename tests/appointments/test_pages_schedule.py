@@ -2,12 +2,15 @@
 decline, move, cancel, attendance), each a conditional update at the version the counselor saw."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from server import clock
 from server.appointments import service
 from server.appointments.models import AppointmentStatus
+from server.appointments.slots import free_slots
 from server.i18n import WITA
 from server.models import AuditEntry
 from server.reports.models import CaseEvent
@@ -35,9 +38,9 @@ def test_it_lets_the_counselor_confirm_from_the_list(as_user, db):
     counselor = as_user("konselor")
     response = form_post(counselor, f"/jadwal/{appointment.id}/konfirmasi",
                          {"version": appointment.version, "lanjut": "jadwal"})
-    assert response.status_code == 303 and response.headers["location"] == "/jadwal?pesan=dikonfirmasi"
+    assert response.status_code == 303 and response.headers["location"].startswith("/jadwal?minggu=")
     assert fresh(db, appointment.id).status == AppointmentStatus.CONFIRMED
-    assert "Jadwal sudah dikonfirmasi" in counselor.get(response.headers["location"]).text
+    assert "Jadwal sudah dikonfirmasi" in counselor.get(response.headers["location"].split("#")[0]).text
     assert "Terkonfirmasi" in as_user("orangtua").get(f"/konseling/{appointment.id}").text
 
 
@@ -203,3 +206,35 @@ def test_it_sends_signed_out_visitors_to_sign_in(make_client, db):
 def test_it_keeps_a_counselor_to_their_own_schedule(as_user, db):
     konselor2 = person(db, "konselor2")
     assert as_user("konselor").get(f"/jadwal?konselor={konselor2.id}").status_code == 404
+
+
+def test_it_starts_the_week_view_today_not_on_the_monday_before(as_user, db):
+    # The pinned clock says Tuesday 1 December 2026.
+    html = as_user("konselor").get("/jadwal").text
+    days = re.findall(r'<h3 class="agenda-day">([^<]+)</h3>', html)
+    assert days[0] == "Selasa, 1 Desember 2026" and days[-1] == "Senin, 7 Desember 2026" and len(days) == 7
+    assert "Senin, 30 November 2026" not in html
+
+
+@pytest.mark.parametrize("days_ahead", [2, 12])
+def test_it_shows_the_appointment_just_confirmed_from_the_list_in_the_week_view(as_user, db, days_ahead):
+    service_type = counseling(db)
+    now = clock.now()
+    wanted = next(slot for slots in free_slots(db, service_type, now=now, days=20).values() for slot in slots
+                  if slot.starts_at.astimezone(WITA).date() == now.astimezone(WITA).date() + timedelta(days=days_ahead))
+    appointment = service.request_appointment(db, service.Requester(user=person(db, "anak")),
+                                              service_type_id=service_type.id, starts_at=wanted.starts_at)
+    db.commit()
+    counselor = as_user("konselor")
+    response = form_post(counselor, f"/jadwal/{appointment.id}/konfirmasi",
+                         {"version": appointment.version, "lanjut": "jadwal"})
+    assert response.status_code == 303
+    today = now.astimezone(WITA).date()
+    start = today if days_ahead < 7 else wanted.starts_at.astimezone(WITA).date()
+    assert response.headers["location"] == (f"/jadwal?minggu={start.isoformat()}&baru={appointment.id}"
+                                            f"&pesan=dikonfirmasi#janji-{appointment.id}")
+    html = counselor.get(response.headers["location"].split("#")[0]).text
+    assert "Jadwal sudah dikonfirmasi" in html
+    row = re.search(rf'<li class="appointment-row appointment-row--changed" id="janji-{appointment.id}" '
+                    r'data-just-changed>(.*?)</li>', html, re.DOTALL)
+    assert row and "Baru saja diubah" in row.group(1) and "Terkonfirmasi" in row.group(1)

@@ -98,9 +98,12 @@ def test_it_records_leave_in_wita_and_those_slots_are_no_longer_offered(as_user,
     away = db.execute(select(AvailabilityException)).scalar_one()
     assert away.starts_at == datetime.combine(day, time(0), tzinfo=WITA).astimezone(UTC)
     assert away.reason == "training" and _audited(db, "availability.exception_added")
-    keys = slot_keys(as_user("anak").get(f"/konseling?layanan={service_type.id}&mulai={day}").text)
-    assert keys and all(datetime.fromtimestamp(int(k.split("@")[1]), UTC).astimezone(WITA).date() != day
-                        for k in keys)
+    html = as_user("anak").get(f"/konseling?layanan={service_type.id}&hari={day}").text
+    # The day on leave is not in the row of days; the page falls back to the first free day.
+    assert f"hari={day}" not in html
+    keys = slot_keys(html)
+    assert keys and all(datetime.fromtimestamp(int(k), UTC).astimezone(WITA).date() != day for k in keys)
+    assert len(keys) > 1  # every time of the day shown instead, not just the first found
     html = counselor.get("/jadwal/ketersediaan").text
     assert "Pelatihan" in html and "Pelatihan konseling trauma" in html
     assert form_post(counselor, f"/jadwal/ketersediaan/pengecualian/{away.id}/hapus", {}).status_code == 303

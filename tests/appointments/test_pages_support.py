@@ -52,7 +52,20 @@ def slot_keys(html: str) -> list[str]:
 
 
 def slot_start(key: str) -> datetime:
-    return datetime.fromtimestamp(int(key.split("@")[1]), UTC)
+    """The start of a slot key: "counselor@epoch" where a counselor moves a session, "epoch" on /konseling."""
+    return datetime.fromtimestamp(int(key.split("@")[-1]), UTC)
+
+
+def day_links(html: str) -> list[str]:
+    """The booking page's row of days, as the addresses htmx asks for."""
+    return [url.replace("&amp;", "&") for url in re.findall(r'class="day-chip" href="([^"]+)"', html)]
+
+
+def also_works(db: Session, username: str) -> None:
+    """Give `username` the same hours as konselor (08.00–16.00 WITA, every day)."""
+    counselor = person(db, username)
+    db.add_all(WeeklyHours(counselor_id=counselor.id, weekday=day, starts=time(8), ends=time(16)) for day in range(7))
+    db.commit()
 
 
 def error_for(html: str, name: str) -> str:

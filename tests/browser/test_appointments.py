@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from server.accounts.demo import DEMO_PEOPLE
 from tests.browser.conftest import sign_in
+from tests.browser.helpers import assert_fits
 from tests.browser.test_reports import (  # noqa: F401  (other_phone is a fixture)
     assert_no_axe_violations,
     fill_report,
@@ -50,39 +53,38 @@ def choose_service(page: Page, name: str) -> None:
     """Choose a service on /konseling: htmx swaps in its free slots, without loading the page again."""
     expect(page.get_by_role("heading", level=1)).to_have_text("Minta konseling")
     expect(page.locator("#slots .slots__hint")).to_have_text(
-        "Pilih layanan dulu; waktu yang masih kosong akan tampil di sini.")
+        "Pilih layanan dulu; hari dan jam yang masih kosong akan tampil di sini.")
     # A flag on this page survives only if the slots arrive without a new page load.
     page.evaluate("() => { window.sameBookingPage = true; }")
     page.get_by_role("radio", name=name).check()
-    expect(page.get_by_role("group", name="Pilih waktu", exact=True)).to_be_visible()
+    expect(page.get_by_role("group", name="Pilih jam", exact=True)).to_be_visible()
     expect(page).to_have_url(re.compile(r"/konseling\?layanan=\d+$"))
     assert page.evaluate("() => window.sameBookingPage === true")
 
 
 def choose_a_free_slot(page: Page) -> tuple[str, str]:
-    """Pick the earliest slot offered after the earliest start, moving on a week when there is none (holidays);
-    returns its day's label and its time as shown ("Selasa, 1 Desember 2026", "08.00").
+    """Pick the earliest time offered after the earliest start of the chosen day, moving on to the next day in
+    the row when there is none; returns the day's label and the time as shown ("Selasa, 1 Desember 2026", "08.00").
 
     Not the very first start: it may be seconds inside the service's notice period, and would no longer be
     bookable when the form is sent. The next start is half an hour later."""
-    for _week in range(MAX_WEEKS):
+    for _day in range(MAX_WEEKS * 7):
         expect(page.locator("#slots input[name=slot], #slots .slot-picker__empty").first).to_be_visible()
-        # Keys are "counselor@epoch", listed earliest first.
+        # Keys are start times (seconds since the epoch), earliest first; the service picks the counselor.
         keys = page.locator("#slots input[name=slot]").evaluate_all("(inputs) => inputs.map((i) => i.value)")
-        starts = [int(key.split("@")[1]) for key in keys]
-        later = [key for key, start in zip(keys, starts, strict=True) if start > min(starts)]
+        later = [key for key in keys if int(key) > min(int(k) for k in keys)]
         if later:
             break
-        shown = page.locator("#slots input[name=mulai]").input_value()
-        page.get_by_role("link", name="Minggu berikutnya ›", exact=True).click()
-        expect(page.locator("#slots input[name=mulai]")).not_to_have_value(shown)
+        shown = page.locator("#slots input[name=hari]").input_value()
+        page.locator("#slots li:has(.day-chip[aria-current]) + li a").click()
+        expect(page.locator("#slots input[name=hari]")).not_to_have_value(shown)
     else:
-        pytest.fail(f"no free slot in {MAX_WEEKS} weeks")
+        pytest.fail(f"no free time in {MAX_WEEKS} weeks")
     chosen = page.locator(f"input[name=slot][value='{later[0]}']")
     chosen.check()
     expect(chosen).to_be_checked()
     option = page.locator(".slot-option").filter(has=chosen)
-    day = page.locator(".slot-day").filter(has=chosen).locator(".slot-day__label").inner_text().strip()
+    day = page.locator("#slots .slot-picker__day").inner_text().strip()
     time_shown = option.locator(".slot-option__time").inner_text().replace("WITA", "").strip()
     return day, time_shown
 
@@ -120,6 +122,7 @@ def test_a_parent_books_counseling_and_the_counselor_confirms_it(page: Page, oth
     choose_service(page, "Konseling individu")
     day, starts = choose_a_free_slot(page)
     page.get_by_role("combobox", name="Untuk anak yang mana?", exact=True).select_option(label="Dimas")
+    page.get_by_text("Tambah catatan untuk konselor (boleh kosong)", exact=True).click()
     page.get_by_role("textbox", name="Catatan singkat untuk konselor (boleh kosong)").fill(note)
     assert_no_axe_violations(page)
 
@@ -146,8 +149,14 @@ def test_a_parent_books_counseling_and_the_counselor_confirms_it(page: Page, oth
 
     with counselor.expect_navigation():
         waiting.get_by_role("button", name=re.compile(r"^Konfirmasi ")).click()
-    expect(counselor).to_have_url(re.compile(r"/jadwal\?pesan=dikonfirmasi$"))
+    expect(counselor).to_have_url(re.compile(
+        rf"/jadwal\?minggu=[\d-]+&baru={appointment_id}&pesan=dikonfirmasi#janji-{appointment_id}$"))
     expect(counselor.get_by_role("status")).to_have_text("Jadwal sudah dikonfirmasi. Peminta diberi tahu.")
+    # The week view shows the appointment just confirmed, marked, on the screen.
+    confirmed = counselor.locator(f"#janji-{appointment_id}")
+    expect(confirmed).to_contain_text("Baru saja diubah")
+    expect(confirmed).to_contain_text("Terkonfirmasi")
+    expect(confirmed).to_be_in_viewport()
     expect(counselor.locator(".appointment-row").filter(has_text=note)).to_have_count(0)
     assert_no_axe_violations(counselor)
 
@@ -194,6 +203,8 @@ def test_a_code_holder_books_counseling_from_the_follow_up_page(page: Page, othe
 
     choose_service(page, "Konseling lewat telepon")
     day, starts = choose_a_free_slot(page)
+    page.get_by_role("textbox", name="Nomor yang kami telepon").fill("0812-3456-7890")
+    page.get_by_text("Tambah catatan untuk konselor (boleh kosong)", exact=True).click()
     page.get_by_role("textbox", name="Catatan singkat untuk konselor (boleh kosong)").fill(note)
     assert_no_axe_violations(page)
 
@@ -201,6 +212,7 @@ def test_a_code_holder_books_counseling_from_the_follow_up_page(page: Page, othe
     expect(summary_value(page, "Waktu")).to_contain_text(f"{day} · {starts}–")
     expect(summary_value(page, "Layanan")).to_have_text("Konseling lewat telepon")
     expect(summary_value(page, "Cara")).to_have_text("Telepon")
+    expect(summary_value(page, "Nomor yang ditelepon")).to_have_text("081234567890")
     expect(summary_value(page, "Catatan")).to_have_text(note)
     expect(page.get_by_role("button", name="Batalkan jadwal ini", exact=True)).to_be_visible()
     assert_no_axe_violations(page)
@@ -216,3 +228,50 @@ def test_a_code_holder_books_counseling_from_the_follow_up_page(page: Page, othe
     expect(other_phone.get_by_role("heading", level=1)).to_have_text("Jadwal konseling")
     expect(other_phone.locator("[data-status]")).to_have_count(0)
     expect(other_phone.get_by_text(note)).to_have_count(0)
+
+
+# --- one screen on a small phone -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def small_phone(browser: Browser, browser_context_args: dict[str, Any]) -> Iterator[Page]:
+    """A 360×640 phone, the smallest screen the service is built for."""
+    context = browser.new_context(**{**browser_context_args, "viewport": {"width": 360, "height": 640},
+                                     "screen": {"width": 360, "height": 640}})
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def test_a_days_choice_fits_one_screen_of_a_small_phone(small_phone: Page):
+    page = sign_in(small_phone, "anak")
+    page.goto("/konseling")
+    choose_service(page, "Konseling individu")
+    # Another day than the one shown first, by its label in the row of days.
+    days = page.get_by_role("navigation", name="Pilih hari").locator(".day-chip:not(.day-chip--more)")
+    expect(days.first).to_be_visible()
+    assert days.count() >= 2, "fewer than two days with free time"
+    label = days.nth(1).inner_text().strip()
+    first_time = page.locator("#slots input[name=slot]").first.input_value()
+    page.get_by_role("link", name=label, exact=True).click()
+    expect(page.get_by_role("link", name=label, exact=True)).to_have_attribute("aria-current", "date")
+    expect(page.locator("#slots input[name=slot]").first).not_to_have_value(first_time)
+
+    # The row of days, that day's times and the button to send are on one screen, without scrolling.
+    send = page.get_by_role("button", name="Kirim permintaan", exact=True)
+    expect(send).to_be_in_viewport(ratio=1)
+    row, button = page.get_by_role("navigation", name="Pilih hari").bounding_box(), send.bounding_box()
+    assert row["y"] >= 0 and button["y"] + button["height"] <= 640, (row, button)
+    assert_fits(page)
+    assert_no_axe_violations(page)
+
+    times = page.get_by_role("group", name="Pilih jam", exact=True).get_by_role("radio")
+    expect(times.first).to_be_visible()
+    chosen = times.nth(1) if times.count() > 1 else times.first
+    chosen.check()
+    day = page.locator("#slots .slot-picker__day").inner_text().strip()
+    starts = chosen.locator("xpath=..").inner_text().strip()
+    send_request(page)
+    expect(summary_value(page, "Waktu")).to_contain_text(f"{day} · {starts}–")
+    assert_no_axe_violations(page)

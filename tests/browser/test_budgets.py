@@ -277,10 +277,10 @@ def later_pages(clients: dict[str | None, httpx.Client]) -> list[tuple[str, str 
         found.append((f"booking page with service {service_id}", "orangtua", f"/konseling?layanan={service_id}", False))
         found.append((f"free slots of service {service_id}", "orangtua", f"/konseling?layanan={service_id}", True))
         slots = parent.get(f"/konseling?layanan={service_id}", headers={"HX-Request": "true"}).text
-        next_week = re.search(r'class="week-nav__link week-nav__link--next" href="([^"]+)"', slots)
-        assert next_week, f"no next week on the free slots of service {service_id}"
-        found.append((f"next week's slots of service {service_id}", "orangtua",
-                      next_week.group(1).replace("&amp;", "&"), True))
+        other_day = re.findall(r'class="day-chip" href="([^"]+)"', slots)[1:2]
+        assert other_day, f"no second day with free time for service {service_id}"
+        found.append((f"another day's times of service {service_id}", "orangtua",
+                      other_day[0].replace("&amp;", "&"), True))
     inbox = clients["konselor"].get("/kasus/").text
     found.append(("inbox filtered", "konselor", "/kasus/?status=submitted&kategori=&kecamatan=&sekolah=&milik_saya=",
                   True))

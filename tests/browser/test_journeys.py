@@ -370,19 +370,18 @@ def test_a_teacher_records_a_concern_and_later_sees_its_status(new_phone: NewPho
 
 
 def a_later_slot(page: Page) -> str:
-    """The key of the earliest slot after the earliest start the page offers (the very first may be seconds
-    inside the notice period by the time the form is sent), moving on a week with the keyboard if need be."""
-    for _week in range(5):
+    """The key of the earliest time after the earliest start of the chosen day (the very first may be seconds
+    inside the notice period by the time the form is sent), moving on a day with the keyboard if need be."""
+    for _day in range(35):
         expect(page.locator("#slots input[name=slot], #slots .slot-picker__empty").first).to_be_visible()
         keys = page.locator("#slots input[name=slot]").evaluate_all("(inputs) => inputs.map((i) => i.value)")
-        starts = [int(key.split("@")[1]) for key in keys]
-        later = [key for key, start in zip(keys, starts, strict=True) if start > min(starts)]
+        later = [key for key in keys if int(key) > min(int(k) for k in keys)]
         if later:
             return later[0]
-        shown = page.locator("#slots input[name=mulai]").input_value()
-        press_by_keyboard(page, page.get_by_role("link", name="Minggu berikutnya ›", exact=True))
-        expect(page.locator("#slots input[name=mulai]")).not_to_have_value(shown)
-    pytest.fail("no free slot in five weeks")
+        shown = page.locator("#slots input[name=hari]").input_value()
+        press_by_keyboard(page, page.locator("#slots li:has(.day-chip[aria-current]) + li a"))
+        expect(page.locator("#slots input[name=hari]")).not_to_have_value(shown)
+    pytest.fail("no free time in five weeks")
 
 
 def test_a_parent_books_counseling_and_sees_it_confirmed(new_phone: NewPhone):
@@ -399,16 +398,17 @@ def test_a_parent_books_counseling_and_sees_it_confirmed(new_phone: NewPhone):
     # child, a note, and Enter.
     parent.evaluate("() => { window.sameBookingPage = true; }")
     choose_by_keyboard(parent, parent.get_by_role("radio", name="Konseling individu"))
-    expect(parent.get_by_role("group", name="Pilih waktu", exact=True)).to_be_visible()
+    expect(parent.get_by_role("group", name="Pilih jam", exact=True)).to_be_visible()
     assert parent.evaluate("() => window.sameBookingPage === true")
     slot = a_later_slot(parent)
     chosen = parent.locator(f"input[name=slot][value='{slot}']")
     choose_by_keyboard(parent, chosen)
     expect(chosen).to_be_checked()
-    day = parent.locator(".slot-day").filter(has=chosen).locator(".slot-day__label").inner_text().strip()
+    day = parent.locator("#slots .slot-picker__day").inner_text().strip()
     starts = parent.locator(".slot-option").filter(has=chosen).locator(".slot-option__time").inner_text()
     starts = starts.replace("WITA", "").strip()
     select_by_keyboard(parent, parent.get_by_role("combobox", name="Untuk anak yang mana?", exact=True), "Dimas")
+    press_by_keyboard(parent, parent.get_by_text("Tambah catatan untuk konselor (boleh kosong)", exact=True))
     type_by_keyboard(parent, parent.get_by_role("textbox", name="Catatan singkat untuk konselor (boleh kosong)"), note)
     assert_page_is_usable(parent)
     with parent.expect_navigation():
