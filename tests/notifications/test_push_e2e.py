@@ -17,7 +17,17 @@ from server import worker
 from server.accounts.models import Child
 from server.notifications import dispatcher
 from server.notifications.models import JobStatus, NotificationJob, PushSubscription
-from tests.appointments.test_pages_support import book, booked_id, counseling, form_post, fresh, person
+from tests.appointments.test_pages_support import (
+    book,
+    booked_id,
+    booking_page,
+    counseling,
+    day_links,
+    form_post,
+    fresh,
+    person,
+    slot_keys,
+)
 from tests.conftest import csrf_token
 from tests.pushservice import Client, PushService, push_service
 
@@ -72,9 +82,12 @@ def jobs(db, appointment_id: int, kind: str) -> list[NotificationJob]:  # noqa: 
 
 
 def parent_books(client, db) -> int:  # noqa: ANN001
+    """The last time of the last day offered: days away, so that the reminder a day before is still to come."""
     service_type = counseling(db)
     dimas = db.execute(select(Child).where(Child.nickname == "Dimas")).scalar_one()
-    return booked_id(book(client, service_type, child_id=dimas.id, note=NOTE))
+    last_day = day_links(booking_page(client, service_type))[-1]
+    slot = slot_keys(client.get(last_day, headers={"HX-Request": "true"}).text)[-1]
+    return booked_id(book(client, service_type, slot=slot, child_id=dimas.id, note=NOTE))
 
 
 def counselor_confirms(client, db, appointment_id: int) -> None:  # noqa: ANN001
