@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import sign_in
 from tests.browser.helpers import assert_page_is_usable
+
+pytestmark = pytest.mark.browser
 
 
 def test_a_parent_reads_the_list_and_the_device_settings_on_a_phone(page: Page):
