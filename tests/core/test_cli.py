@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 
+import pytest
 from sqlalchemy import func, select
 from sqlmodel import Session
 
@@ -64,6 +65,7 @@ def test_seed_demo_adds_a_bookable_schedule_once(tmp_path, monkeypatch, capsys):
     engine.dispose()
 
 
+@pytest.mark.real_clock  # a worker process on the system clock
 def test_the_worker_stops_cleanly_on_sigterm(tmp_path):
     env = {**os.environ, **_env(tmp_path), "DISPATCH_INTERVAL_SECONDS": "0.2", "LOG_LEVEL": "INFO"}
     subprocess.run([sys.executable, "-m", "server.cli", "migrate"], cwd=ROOT, env=env, check=True,
