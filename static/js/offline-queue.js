@@ -43,13 +43,19 @@
     forgetReceipt: function (key) { return run(RECEIPTS, "readwrite", function (s) { return s.delete(key); }); },
     forget: function (key) { return run(OUTBOX, "readwrite", function (s) { return s.delete(key); }); },
 
-    // The receipt kept and the report it answers wiped together: never both, never neither.
+    // The receipt kept and the report it answers wiped together: never both, never neither. A page and the
+    // service worker may both send the same report when the signal returns; only the one that still finds it
+    // waiting keeps the receipt, so a receipt already shown and forgotten never comes back.
     sent: function (key, receipt) {
       return openDb().then(function (db) {
         return new Promise(function (resolve, reject) {
           var tx = db.transaction([OUTBOX, RECEIPTS], "readwrite");
-          tx.objectStore(RECEIPTS).put(receipt);
-          tx.objectStore(OUTBOX).delete(key);
+          var outbox = tx.objectStore(OUTBOX);
+          outbox.getKey(key).onsuccess = function (event) {
+            if (event.target.result === undefined) return;
+            tx.objectStore(RECEIPTS).put(receipt);
+            outbox.delete(key);
+          };
           tx.oncomplete = function () { db.close(); resolve(); };
           tx.onerror = function () { db.close(); reject(tx.error); };
         });

@@ -598,6 +598,24 @@ def test_offline_a_report_is_kept_on_the_phone_and_sent_exactly_once(
     expect(page.locator("[data-reporter-status]")).to_have_text("Diterima")
 
 
+def test_a_report_sent_twice_at_once_keeps_its_receipt_only_until_it_is_shown(page: Page):
+    # When the signal returns, a page and the service worker may both send the same waiting report; the server
+    # answers both with the receipt. The second answer must not bring back a receipt (the PIN) already shown.
+    page.goto("/lapor")
+    kept = page.evaluate(
+        """async () => {
+          const q = BintangQueue;
+          await q.save({key: "twice", action: "/lapor", body: "", savedAt: Date.now()});
+          await q.sent("twice", {key: "twice", code: "AAAA-BBBB-CCCC", pin: "123456"});
+          const first = (await q.receipts()).length;
+          await q.forgetReceipt("twice");
+          await q.sent("twice", {key: "twice", code: "AAAA-BBBB-CCCC", pin: "123456"});
+          return {first: first, after: (await q.receipts()).length, pending: (await q.pending()).length};
+        }"""
+    )
+    assert kept == {"first": 1, "after": 0, "pending": 0}
+
+
 def test_quick_exit_deletes_the_offline_queue_by_name_where_the_browser_cannot_list_databases(
     page: Page, context: BrowserContext, neutral_site: str
 ):
