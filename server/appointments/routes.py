@@ -494,6 +494,7 @@ class BookingController(Controller):
             request, "appointments/appointment.html", status_code=status_code, view=view, is_requester=is_requester,
             may_change=may_change, moved_to=_view(db, moved, now) if moved else None, child=child,
             is_staff=request.user is not None and request.user.is_staff, notice=_notice(request),
+            kamu=request.user is None or request.user.role == Role.CHILD,
             errors=errors or {}, values=values or {},
         )
 

@@ -22,7 +22,7 @@ from tests.appointments.test_pages_support import (
     slot_keys,
     slot_start,
 )
-from tests.conftest import post_form
+from tests.conftest import post_form, sign_in
 
 
 def test_it_shows_the_requester_the_state_time_in_wita_service_place_and_counselor(as_user, db):
@@ -255,3 +255,20 @@ def test_it_needs_the_csrf_token_to_cancel(as_user, db):
     assert response.status_code == 403
     assert post_form(client, f"/konseling/{appointment.id}/batal", {"version": appointment.version},
                      token_from="/").status_code == 200  # followed the redirect to the cancelled appointment
+
+
+@pytest.mark.parametrize(("username", "voice"), [("anak", "Kamu bisa mematikannya"), ("orangtua", "Anda bisa mematikannya"),
+                                                 (None, "Kamu bisa mematikannya")])
+def test_it_offers_push_in_the_voice_of_the_person_who_booked(make_client, db, username, voice):
+    """A child (signed in or holding a case's code) is spoken to as "kamu" on the push card, a parent as "Anda"."""
+    client = make_client()
+    if username:
+        sign_in(client, username)
+        appointment = appointment_for(db, counseling(db), username=username)
+    else:
+        appointment = appointment_for(db, counseling(db), username=None, report_id=code_holder(client, db))
+    html = client.get(f"/konseling/{appointment.id}").text
+    assert "Pemberitahuan di HP ini" in html
+    assert voice in html
+    other = "Anda bisa mematikannya" if voice.startswith("Kamu") else "Kamu bisa mematikannya"
+    assert other not in html
