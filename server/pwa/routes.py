@@ -31,6 +31,7 @@ PRECACHED_STATIC = (
     "js/quick-exit.js",
     "js/app.js",
     "js/report-form.js",
+    "js/receipt.js",
     "js/offline-queue.js",
     "vendor/htmx.min.js",
     "icons/icon-192.png",

@@ -154,8 +154,18 @@
           var code = view.querySelector("[data-receipt-code]");
           var pin = view.querySelector("[data-receipt-pin]");
           var link = view.querySelector("[data-receipt-link]");
-          if (receipt.code) { code.textContent = receipt.code; pin.textContent = receipt.pin; }
-          else { view.querySelector("[data-receipt-secret]").hidden = true; }
+          var copy = view.querySelector("[data-copy-receipt]");
+          if (receipt.code) {
+            code.textContent = receipt.code;
+            pin.textContent = receipt.pin;
+            copy.dataset.code = receipt.code;
+            copy.dataset.pin = receipt.pin;
+            if (scope.BintangCopyReceipt) scope.BintangCopyReceipt(copy, view.querySelector("[data-copy-status]"));
+          } else {
+            Array.prototype.forEach.call(view.querySelectorAll("[data-receipt-secret]"), function (secret) {
+              secret.hidden = true;
+            });
+          }
           if (receipt.url) { link.href = receipt.url; link.hidden = false; }
           view.querySelector("[data-receipt-done]").addEventListener("click", function () {
             slot.removeChild(root);

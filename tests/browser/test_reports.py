@@ -552,6 +552,11 @@ def test_offline_a_report_is_kept_on_the_phone_and_sent_exactly_once(
     expect(banner.locator("[data-outbox-waiting]")).to_be_hidden()
     code, pin = code_out.inner_text(), pin_out.inner_text()
     assert page.evaluate("() => BintangQueue.pending()") == []
+    # "Salin" copies both from the banner too, in one go.
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    banner.get_by_role("button", name="Salin kode dan PIN", exact=True).click()
+    expect(banner.get_by_role("status").filter(has_text="Kode dan PIN sudah disalin.")).to_be_visible()
+    assert page.evaluate("() => navigator.clipboard.readText()") == f"Kode laporan: {code}\nPIN: {pin}"
     # Sent: what the child wrote is gone from the phone's storage; shown: so is the PIN (it stays on this page).
     stored = wait_until_not_stored(page, pin, code)
     assert "dikurung" not in stored, stored
