@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from tests.servers import ROOT, free_port, stop
+from tests.servers import ROOT, free_port, pause, stop
 
 PACKAGE = ROOT / "node_modules" / "web-push-testing"
 
@@ -110,7 +110,7 @@ def wait_until_ready(base_url: str, process: subprocess.Popen, log: Any, timeout
                 return
         except httpx.TransportError:
             pass
-        time.sleep(0.05)  # polling interval while the port opens, not a fixed wait
+        pause(0.05)  # polling interval while the port opens, not a fixed wait
     raise RuntimeError(f"web-push-testing at {base_url} did not answer /status within {timeout} s")
 
 

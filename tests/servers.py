@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +23,23 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def pause(seconds: float) -> None:
+    """A polling interval. Not time.sleep: under libfaketime (make test-later-clock) Python's sleep, which waits
+    for an absolute moment on the monotonic clock, fails with EINVAL; a timed wait on an event does not."""
+    threading.Event().wait(seconds)
+
+
+def wait_for_exit(process: subprocess.Popen, timeout: float) -> int | None:
+    """The process's exit code once it has ended, or None after `timeout` seconds. (Popen.wait(timeout=...) polls
+    with time.sleep, see pause.)"""
+    deadline = time.monotonic() + timeout
+    while process.poll() is None:
+        if time.monotonic() >= deadline:
+            return None
+        pause(0.02)
+    return process.returncode
+
+
 def wait_until_healthy(base_url: str, process: subprocess.Popen, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -32,16 +50,14 @@ def wait_until_healthy(base_url: str, process: subprocess.Popen, timeout: float 
                 return
         except httpx.TransportError:
             pass
-        time.sleep(0.05)  # polling interval while waiting for the port to open, not a fixed wait
+        pause(0.05)  # polling interval while waiting for the port to open, not a fixed wait
     raise RuntimeError(f"app at {base_url} did not become healthy in {timeout} s")
 
 
 def stop(process: subprocess.Popen, timeout: float = 10.0) -> None:
     """Ask a child process to end (SIGTERM), and kill it if it has not within `timeout` seconds."""
     process.terminate()
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
+    if wait_for_exit(process, timeout) is None:
         process.kill()
         process.wait()
 

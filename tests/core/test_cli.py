@@ -6,7 +6,6 @@ import signal
 import subprocess
 import sys
 
-import pytest
 from sqlalchemy import func, select
 from sqlmodel import Session
 
@@ -14,7 +13,7 @@ from server import cli
 from server.appointments.models import ServiceType, WeeklyHours
 from server.db import make_engine
 from server.notifications import push
-from tests.servers import ROOT
+from tests.servers import ROOT, wait_for_exit
 
 
 def _env(tmp_path, **extra: str) -> dict[str, str]:
@@ -65,7 +64,6 @@ def test_seed_demo_adds_a_bookable_schedule_once(tmp_path, monkeypatch, capsys):
     engine.dispose()
 
 
-@pytest.mark.real_clock  # a worker process on the system clock
 def test_the_worker_stops_cleanly_on_sigterm(tmp_path):
     env = {**os.environ, **_env(tmp_path), "DISPATCH_INTERVAL_SECONDS": "0.2", "LOG_LEVEL": "INFO"}
     subprocess.run([sys.executable, "-m", "server.cli", "migrate"], cwd=ROOT, env=env, check=True,
@@ -77,5 +75,5 @@ def test_the_worker_stops_cleanly_on_sigterm(tmp_path):
         if "started" in line:
             break
     worker.send_signal(signal.SIGTERM)
-    assert worker.wait(timeout=30) == 0
+    assert wait_for_exit(worker, timeout=30) == 0
     assert "stopped" in worker.stderr.read()

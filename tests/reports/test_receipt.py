@@ -29,7 +29,8 @@ def test_it_posts_the_code_to_cek_from_lanjut_and_never_puts_it_in_an_address(cl
 
 def test_it_offers_salin_hidden_until_the_script_finds_a_clipboard(client):
     sent = submit_report(client)
-    button = re.search(r"<button [^>]*data-copy-receipt[^>]*>", sent.response.text, re.DOTALL)
+    main = sent.response.text.split('<main id="main"', 1)[1]
+    button = re.search(r"<button [^>]*data-copy-receipt[^>]*>", main, re.DOTALL)
     assert button and " hidden" in button.group(0)
     assert f'data-code="{sent.code}"' in button.group(0) and f'data-pin="{sent.pin}"' in button.group(0)
     assert "Salin" in sent.response.text
