@@ -24,8 +24,12 @@ endef
 run: setup db
 	$(BIN)/bintang run
 
+# The tests without a browser in TEST_WORKERS processes (pytest-xdist; each has its own databases), then the
+# browser tests in one process: they share a live app, a push service and Chromium, and use both cores already.
+TEST_WORKERS ?= 2
 test: dev-setup chromium lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not browser" -n $(TEST_WORKERS)
+	$(BIN)/python -m pytest -m browser
 
 # Undefined and unused names, imports in order (configured in pyproject.toml).
 lint: dev-setup
@@ -33,7 +37,7 @@ lint: dev-setup
 
 # The quick loop: every test without a browser, on SQLite (and PostgreSQL too if TEST_DATABASE_URL is set).
 test-quick: dev-setup
-	$(BIN)/python -m pytest -m "not browser" -q
+	$(BIN)/python -m pytest -m "not browser" -n $(TEST_WORKERS) -q
 
 # Proof that the suite does not depend on today's date: the tests without a browser with the system clock moved
 # by libfaketime (monotonic time stays real, or timeouts misbehave). LATER_CLOCKS lists the moments. Tests marked

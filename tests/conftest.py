@@ -94,13 +94,31 @@ def database_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dic
     _seed(engine)
     engine.dispose()
     templates["sqlite"] = str(sqlite_path)
+    worker_template = None
     if TEST_DATABASE_URL:
-        # The database CI made for this run becomes the template each test's database is copied from.
-        engine = make_engine(TEST_DATABASE_URL)
+        # The database CI made for this run becomes the template each test's database is copied from. Under
+        # pytest-xdist each worker makes its own template beside it: two workers copying one template at once
+        # would each find the other's copy "being accessed by other users".
+        template = make_url(TEST_DATABASE_URL).database
+        worker = os.environ.get("PYTEST_XDIST_WORKER")
+        if worker:
+            worker_template = f"{template}_{worker}"
+            admin = _pg_admin_engine()
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{worker_template}" WITH (FORCE)'))
+                conn.execute(text(f'CREATE DATABASE "{worker_template}"'))
+            admin.dispose()
+            template = worker_template
+        engine = make_engine(_pg_url(template))
         _seed(engine)
         engine.dispose()
-        templates["postgresql"] = make_url(TEST_DATABASE_URL).database
+        templates["postgresql"] = template
     yield templates
+    if worker_template:
+        admin = _pg_admin_engine()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{worker_template}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture
