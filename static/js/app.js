@@ -17,6 +17,21 @@
   document.addEventListener("DOMContentLoaded", function () { focusErrorSummary(document); });
   document.addEventListener("htmx:afterSwap", function (event) { focusErrorSummary(event.detail.target.parentNode || document); });
 
+  // The row of days on the booking page scrolls sideways; a new day's times replace the row too, so bring the
+  // chosen day back into view instead of leaving the row scrolled to its start.
+  function showChosenDay() {
+    var list = document.querySelector(".day-row__list");
+    var chosen = list && list.querySelector('[aria-current="date"]');
+    if (!chosen) return;
+    var item = chosen.parentNode;
+    var left = item.offsetLeft - list.offsetLeft;
+    if (left < list.scrollLeft || left + item.offsetWidth > list.scrollLeft + list.clientWidth) {
+      list.scrollLeft = Math.max(0, left - (list.clientWidth - item.offsetWidth) / 2);
+    }
+  }
+  document.addEventListener("DOMContentLoaded", showChosenDay);
+  document.addEventListener("htmx:afterSettle", showChosenDay);
+
   // The service worker. A new version waits until the person chooses to switch (the update banner), so a
   // page is never swapped from under someone who is typing.
   var switchingWorker = false;

@@ -257,6 +257,14 @@ def test_a_days_choice_fits_one_screen_of_a_small_phone(small_phone: Page):
     page.get_by_role("link", name=label, exact=True).click()
     expect(page.get_by_role("link", name=label, exact=True)).to_have_attribute("aria-current", "date")
     expect(page.locator("#slots input[name=slot]").first).not_to_have_value(first_time)
+    # The last day of the row, once chosen, stays in view: the new row is scrolled to it, not back to its start.
+    last_label = days.last.inner_text().strip()
+    days.last.click()
+    last = page.get_by_role("link", name=last_label, exact=True)
+    expect(last).to_have_attribute("aria-current", "date")
+    expect(last).to_be_in_viewport(ratio=1)
+    page.get_by_role("link", name=label, exact=True).click()
+    expect(page.get_by_role("link", name=label, exact=True)).to_have_attribute("aria-current", "date")
 
     # The row of days, that day's times and the button to send are on one screen, without scrolling.
     send = page.get_by_role("button", name="Kirim permintaan", exact=True)
