@@ -7,6 +7,7 @@ import logging
 import re
 
 import pytest
+from sqlalchemy import func, select
 
 from server.notifications.models import NotificationJob
 from server.reports.models import Report
@@ -134,7 +135,7 @@ def test_alerts_about_a_case_carry_no_details_of_it(client, as_user, db):
     case_post(counselor, report_id, "tugaskan", {"counselor_id": user_named(db, "konselor").id})
     case_post(counselor, report_id, "pesan", {"body": "Paman Joko sudah kami laporkan."})
     db.expire_all()
-    alerts = db.query(NotificationJob).all()
+    alerts = list(db.execute(select(NotificationJob)).scalars())
     assert {a.kind for a in alerts} >= {"emergency_report", "case_message"}
     for alert in alerts:
         text = f"{alert.kind} {alert.url} {alert.topic}".lower()
@@ -162,4 +163,4 @@ def test_a_report_cannot_be_posted_without_the_forms_csrf_token(client, db):
                                            "child_words": "tes"})
     assert response.status_code == 403
     db.expire_all()
-    assert db.query(Report).count() == 0
+    assert db.execute(select(func.count()).select_from(Report)).scalar_one() == 0
