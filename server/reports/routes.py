@@ -22,7 +22,7 @@ from server.accounts import auth, places
 from server.accounts.models import District, Role, School, User
 from server.accounts.service import children_of
 from server.db import DB
-from server.forms import bounded_int, control_character_errors, row_id, without_control_characters
+from server.forms import bounded_int, control_character_errors, one, row_id, without_control_characters
 from server.i18n import gettext as _
 from server.reports import service
 from server.reports.models import Report
@@ -300,6 +300,7 @@ class CaseController(Controller):
             values=values or {}, categories=service.categories_of(db, report.id),
             deadlines=service.deadlines(report, session=db), chronology=service.chronology(db, report),
             referrals=service.referrals_of(db, report.id), transitions=service.allowed_transitions(report),
+            perpetrators=service.perpetrators_of(db, report.id), services=service.services_of(db, report.id),
             counselor_options=[(c.id, c.display_name) for c in service.assignable_counselors(db)],
             assignee=db.get(User, report.assigned_to_id) if report.assigned_to_id else None,
             reporter=db.get(User, report.submitted_by_id) if report.submitted_by_id else None,
@@ -322,7 +323,7 @@ class CaseController(Controller):
         ip = client_ip(request.scope, state.settings)
         try:
             # Invisible characters are refused here for every case form (PostgreSQL refuses NUL in text).
-            unreadable = control_character_errors(data, multiline=("body", "reason", "note"))
+            unreadable = control_character_errors(data, multiline=("body", "reason", "note", "service_note"))
             if unreadable:
                 raise service.CaseError(next(iter(unreadable.values())))
             action(report, ip)
@@ -332,7 +333,8 @@ class CaseController(Controller):
             # The refusal shows the whole case again: that is a view like any other.
             service.record_view(db, report, user=request.user, ip=ip, as_="staff")
             db.commit()
-            return self._render(request, db, report, errors={form_name: str(exc)}, values=data, status_code=422)
+            errors = exc.errors if isinstance(exc, service.FieldErrors) else {form_name: str(exc)}
+            return self._render(request, db, report, errors=errors, values=data, status_code=422)
         db.commit()
         return Redirect(f"/kasus/{report.id}#{form_name}", status_code=303)
 
@@ -383,3 +385,22 @@ class CaseController(Controller):
                         state: State) -> Any:
         return self._act(request, db, state, report_id, data, "rujukan", lambda report, ip: service.update_referral(
             db, report, request.user, referral_id=referral_id, status=str(data.get("status", "")), ip=ip))
+
+    @post("/{report_id:int}/simfoni", sync_to_thread=True)
+    def simfoni(self, request: Request, report_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
+        return self._act(request, db, state, report_id, data, "simfoni", lambda report, ip: service.update_simfoni(
+            db, report, request.user, incident_on=one(data, "incident_on"), in_household=one(data, "in_household") == "1",
+            education=one(data, "victim_education"), disability=one(data, "victim_disability"),
+            disability_kind=one(data, "victim_disability_kind"), ip=ip))
+
+    @post("/{report_id:int}/pelaku", sync_to_thread=True)
+    def perpetrator(self, request: Request, report_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
+        return self._act(request, db, state, report_id, data, "pelaku", lambda report, ip: service.add_perpetrator(
+            db, report, request.user, sex=one(data, "perpetrator_sex"), age_band=one(data, "perpetrator_age_band"),
+            relationship=one(data, "perpetrator_relationship"), ip=ip))
+
+    @post("/{report_id:int}/layanan", sync_to_thread=True)
+    def case_service(self, request: Request, report_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
+        return self._act(request, db, state, report_id, data, "layanan", lambda report, ip: service.add_service(
+            db, report, request.user, kind=one(data, "service_kind"), given_on=one(data, "service_given_on"),
+            given_by=one(data, "service_given_by"), note=one(data, "service_note"), ip=ip))
