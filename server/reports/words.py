@@ -119,6 +119,15 @@ def words_for(language: str) -> SimpleNamespace:
                 "belum_sekolah": _("Belum sekolah"), "paud_tk": _("PAUD/TK"), "sd": _("SD/sederajat"),
                 "smp": _("SMP/sederajat"), "sma": _("SMA/SMK/sederajat"), "tidak_sekolah": _("Tidak sekolah"),
             },
+            MONTHS={
+                1: _("Januari"), 2: _("Februari"), 3: _("Maret"), 4: _("April"), 5: _("Mei"), 6: _("Juni"),
+                7: _("Juli"), 8: _("Agustus"), 9: _("September"), 10: _("Oktober"), 11: _("November"),
+                12: _("Desember"),
+            },
+            PLACES={
+                "home": _("Di rumah"), "school": _("Di sekolah"), "online": _("Di internet atau HP"),
+                "public": _("Di tempat umum"), "other": _("Di tempat lain"), "": _("Tidak diketahui"),
+            },
             DISABILITY={"ya": _("Ya"), "tidak": _("Tidak")},
             SEXES={"laki_laki": _("Laki-laki"), "perempuan": _("Perempuan"), "tidak_diketahui": _("Tidak diketahui")},
             PERPETRATOR_AGE_BANDS={

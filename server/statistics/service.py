@@ -1,0 +1,239 @@
+"""Numbers for the Dinas: how many cases, victims and perpetrators, of which kinds, where, and how fast the
+first follow-up came, for a period; for supervisors over every team, for a counselor over their own team.
+
+Every count is one SQL GROUP BY over the period's reports, never a loop over loaded rows, so a year of a
+province's reports is counted in the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from sqlalchemy import case, false, func, literal, or_, select, true
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session
+
+from server import clock
+from server.accounts.models import District, Role, User
+from server.forms import year_in_range
+from server.i18n import gettext as _
+from server.reports import simfoni
+from server.reports.models import CaseEvent, CaseService, Perpetrator, Report, ReportCategory, Status
+
+# Below this a public number could point to a child: shown as "<5" (KLA pack, public CSV).
+SMALL_COUNT = 5
+
+
+def suppress_small(n: int) -> str:
+    """A count as it may be published: 1 to 4 become "<5" (a small number in a small place can name a
+    child); 0 stays 0, because "none" tells nobody anything about anyone."""
+    return "<5" if 0 < n < SMALL_COUNT else str(n)
+
+
+@dataclass(frozen=True)
+class Period:
+    """From `start` (inclusive) to `end` (exclusive), days in WITA."""
+
+    year: int
+    month: int | None
+
+    @property
+    def start(self) -> date:
+        return date(self.year, self.month or 1, 1)
+
+    @property
+    def end(self) -> date:
+        if self.month is None or self.month == 12:
+            return date(self.year + 1, 1, 1)
+        return date(self.year, self.month + 1, 1)
+
+    def months(self) -> list[int]:
+        return [self.month] if self.month else list(range(1, 13))
+
+
+def wita_midnight(day: date) -> datetime:
+    """The moment a WITA day begins, in UTC (what the database stores)."""
+    return datetime.combine(day, time(), tzinfo=clock.WITA).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class StatisticsFilter:
+    period: Period
+    district_id: int | None = None
+
+
+def parse_filter(year: str, month: str, district: str) -> tuple[StatisticsFilter, dict[str, str]]:
+    """The filter from the query string; what cannot be read falls back to this year / every month / every
+    kecamatan, with a message next to that field."""
+    errors: dict[str, str] = {}
+    this_year = clock.today_wita().year
+    chosen_year = this_year
+    if year.strip():
+        try:
+            chosen_year = int(year)
+        except ValueError:
+            chosen_year = 0
+        if not year_in_range(chosen_year):
+            errors["tahun"] = _("Tulis tahun dengan empat angka, misalnya %(year)s.", year=this_year)
+            chosen_year = this_year
+    chosen_month: int | None = None
+    if month.strip():
+        chosen_month = int(month) if month.strip().isdigit() and 1 <= int(month) <= 12 else None
+        if chosen_month is None:
+            errors["bulan"] = _("Pilih bulan dari daftar.")
+    district_id = int(district) if district.strip().isdigit() and 0 < int(district) < 2**31 else None
+    if district.strip() and district_id is None:
+        errors["kecamatan"] = _("Pilih kecamatan dari daftar.")
+    return StatisticsFilter(Period(chosen_year, chosen_month), district_id), errors
+
+
+def team_condition(user: User) -> ColumnElement[bool]:
+    """Supervisors count every team's reports; a counselor only their own district team's."""
+    if user.role == Role.SUPERVISOR:
+        return true()
+    if user.role == Role.COUNSELOR and user.district_id is not None:
+        return Report.team_district_id == user.district_id
+    return false()
+
+
+def _conditions(user: User, filters: StatisticsFilter) -> list[ColumnElement[bool]]:
+    conditions = [
+        Report.created_at >= wita_midnight(filters.period.start),
+        Report.created_at < wita_midnight(filters.period.end),
+        team_condition(user),
+    ]
+    if filters.district_id is not None:
+        conditions.append(Report.district_id == filters.district_id)
+    return conditions
+
+
+def _month_case(year: int) -> ColumnElement[int]:
+    """The WITA month a report came in, as a CASE over the month boundaries: the same SQL on SQLite and
+    PostgreSQL, and the created_at index still serves the period's range."""
+    return case(*[(Report.created_at < wita_midnight(date(year, m, 1)), literal(m - 1)) for m in range(2, 13)],
+                else_=literal(12))
+
+
+def _form_case(column: Any) -> ColumnElement[str]:
+    return case(*[(column == category, literal(form)) for category, form in simfoni.CATEGORY_TO_FORM.items()],
+                else_=literal("lainnya"))
+
+
+def _age_band_case() -> ColumnElement[str]:
+    age = Report.child_age
+    return case((age.is_(None), literal("unknown")), (age < 0, literal("unknown")), (age <= 5, literal("0-5")),
+                (age <= 12, literal("6-12")), (age <= 17, literal("13-17")), else_=literal("unknown"))
+
+
+def _hours_to_first_response(session: Session) -> ColumnElement[float]:
+    if session.get_bind().dialect.name == "postgresql":
+        return func.extract("epoch", Report.first_response_at - Report.created_at) / 3600.0
+    return (func.julianday(Report.first_response_at) - func.julianday(Report.created_at)) * 24.0
+
+
+@dataclass
+class Statistics:
+    filters: StatisticsFilter
+    cases: int
+    victims: int
+    perpetrators: int
+    in_household: int
+    by_month: list[tuple[int, int]]
+    by_form: list[tuple[str, int]]
+    by_age_band: list[tuple[str, int]]
+    by_sex: list[tuple[str, int]]
+    by_district: list[tuple[str, int]]
+    by_place: list[tuple[str, int]]
+    by_relationship: list[tuple[str, int]]
+    by_service: list[tuple[str, int]]
+    median_hours_to_first_response: float | None
+    deadlines_met: int
+    deadlines_due: int
+
+    @property
+    def deadlines_met_percent(self) -> int | None:
+        return round(100 * self.deadlines_met / self.deadlines_due) if self.deadlines_due else None
+
+
+def _grouped(session: Session, key: Any, conditions: list[ColumnElement[bool]], *, count: Any = None,
+             join: Any = None) -> dict[Any, int]:
+    query = select(key, func.count(count if count is not None else Report.id)).select_from(Report)
+    if join is not None:
+        query = query.join(join, join.report_id == Report.id)
+    rows = session.execute(query.where(*conditions).group_by(key)).all()
+    return {row[0]: int(row[1]) for row in rows}
+
+
+def _in_order(counts: dict[Any, int], keys: tuple[str, ...] | list[Any]) -> list[tuple[Any, int]]:
+    """Every known key in its order, with 0 where nothing was counted (a table that always has its rows)."""
+    return [(key, counts.get(key, 0)) for key in keys]
+
+
+def median_hours_to_first_response(session: Session, conditions: list[ColumnElement[bool]]) -> float | None:
+    """The median, by ordering the durations in the database and reading the middle one or two."""
+    answered = [*conditions, Report.first_response_at.is_not(None)]
+    n = session.execute(select(func.count(Report.id)).where(*answered)).scalar_one()
+    if not n:
+        return None
+    hours = _hours_to_first_response(session)
+    middle = session.execute(
+        select(hours).where(*answered).order_by(hours).offset((n - 1) // 2).limit(2 - n % 2)
+    ).scalars().all()
+    return round(sum(float(h) for h in middle) / len(middle), 1)
+
+
+def statistics(session: Session, user: User, filters: StatisticsFilter) -> Statistics:
+    conditions = _conditions(user, filters)
+    cases = session.execute(select(func.count(Report.id)).where(*conditions)).scalar_one()
+    in_household = session.execute(
+        select(func.count(Report.id)).where(*conditions, Report.in_household.is_(True))).scalar_one()
+    perpetrator_counts = _grouped(session, Perpetrator.relationship, conditions, count=Perpetrator.id,
+                                  join=Perpetrator)
+    by_month = _grouped(session, _month_case(filters.period.year), conditions)
+    form = _form_case(ReportCategory.category)
+    by_form = _grouped(session, form, conditions, count=func.distinct(ReportCategory.report_id), join=ReportCategory)
+    districts = dict(session.execute(select(District.id, District.name).order_by(District.name)).all())
+    by_district = _grouped(session, Report.district_id, conditions)
+    sexes = _grouped(session, Report.child_gender, conditions)
+    now = clock.now()
+    due = [*conditions, or_(Report.first_response_at.is_not(None), Report.first_response_due_at < now)]
+    met = session.execute(select(func.count(Report.id)).where(
+        *conditions, Report.first_response_at.is_not(None),
+        Report.first_response_at <= Report.first_response_due_at)).scalar_one()
+    return Statistics(
+        filters=filters,
+        cases=cases,
+        # One child per report: SIMFONI counts a victim per case.
+        victims=cases,
+        perpetrators=sum(perpetrator_counts.values()),
+        in_household=in_household,
+        by_month=_in_order(by_month, filters.period.months()),
+        by_form=_in_order(by_form, simfoni.FORMS),
+        by_age_band=_in_order(_grouped(session, _age_band_case(), conditions), simfoni.AGE_BANDS),
+        by_sex=[("perempuan", sexes.get("girl", 0)), ("laki_laki", sexes.get("boy", 0)),
+                ("tidak_diketahui", sum(n for key, n in sexes.items() if key not in simfoni.GENDER_TO_SEX))],
+        by_district=[(name, by_district.get(district_id, 0)) for district_id, name in districts.items()]
+        + [(_("Belum diketahui"), by_district.get(None, 0))],
+        by_place=_in_order(_grouped(session, Report.happened_where, conditions),
+                           ("home", "school", "online", "public", "other", "")),
+        by_relationship=_in_order(perpetrator_counts, simfoni.RELATIONSHIPS),
+        by_service=_in_order(_grouped(session, CaseService.kind, conditions, count=CaseService.id, join=CaseService),
+                             simfoni.SERVICE_KINDS),
+        median_hours_to_first_response=median_hours_to_first_response(session, conditions),
+        deadlines_met=met,
+        deadlines_due=session.execute(select(func.count(Report.id)).where(*due)).scalar_one(),
+    )
+
+
+def monitoring_done(session: Session, start: datetime, end: datetime) -> int:
+    """Cases whose handling reached post-handling monitoring (status `monitoring`) in [start, end).
+
+    Counted from the chronology's status changes. Aftercare check-ins (issue 15) are to be added here too."""
+    return session.execute(
+        select(func.count(func.distinct(CaseEvent.report_id))).where(
+            CaseEvent.kind == "status", CaseEvent.to_status == Status.MONITORING,
+            CaseEvent.at >= start, CaseEvent.at < end)
+    ).scalar_one()
+
