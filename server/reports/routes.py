@@ -317,7 +317,7 @@ class CaseController(Controller):
         return self._render(request, db, report)
 
     def _act(self, request: Request, db: Session, state: State, report_id: FromPath[int], data: dict[str, Any], form_name: str,
-             action: Any) -> Any:
+             action: Any, done_url: str | None = None) -> Any:
         """Run one case action; on a refused action show the case again with the reason next to that form."""
         report = self._case(request, db, report_id)
         ip = client_ip(request.scope, state.settings)
@@ -336,7 +336,7 @@ class CaseController(Controller):
             errors = exc.errors if isinstance(exc, service.FieldErrors) else {form_name: str(exc)}
             return self._render(request, db, report, errors=errors, values=data, status_code=422)
         db.commit()
-        return Redirect(f"/kasus/{report.id}#{form_name}", status_code=303)
+        return Redirect(done_url or f"/kasus/{report.id}#{form_name}", status_code=303)
 
     @post("/{report_id:int}/triase", sync_to_thread=True)
     def triage(self, request: Request, report_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
@@ -392,6 +392,18 @@ class CaseController(Controller):
             db, report, request.user, incident_on=one(data, "incident_on"), in_household=one(data, "in_household") == "1",
             education=one(data, "victim_education"), disability=one(data, "victim_disability"),
             disability_kind=one(data, "victim_disability_kind"), ip=ip))
+
+    @get("/{report_id:int}/simfoni", name="simfoni_sheet", sync_to_thread=True)
+    def simfoni_sheet(self, request: Request, report_id: FromPath[int], db: DB, state: State) -> Any:
+        report = self._case(request, db, report_id)
+        service.record_view(db, report, user=request.user, ip=client_ip(request.scope, state.settings), as_="simfoni")
+        db.commit()
+        return page(request, "reports/simfoni_sheet.html", report=report, sheet=service.simfoni_sheet(db, report))
+
+    @post("/{report_id:int}/simfoni/tandai", sync_to_thread=True)
+    def simfoni_entered(self, request: Request, report_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
+        return self._act(request, db, state, report_id, data, "simfoni", lambda report, ip: service.mark_entered_in_simfoni(
+            db, report, request.user, ip=ip), done_url=f"/kasus/{report_id}/simfoni")
 
     @post("/{report_id:int}/pelaku", sync_to_thread=True)
     def perpetrator(self, request: Request, report_id: FromPath[int], data: Form, db: DB, state: State) -> Any:

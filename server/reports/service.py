@@ -981,6 +981,32 @@ def mark_entered_in_simfoni(session: Session, report: Report, actor: User, *, ip
     _audit(session, "report.simfoni_entered", report, actor, ip)
 
 
+@dataclass(frozen=True)
+class SimfoniSheet:
+    """What the SIMFONI-PPA input form asks, in its order: the victim, the incident, perpetrators, services."""
+
+    categories: list[str]
+    forms: list[str]
+    age_band: str
+    district: District | None
+    school: School | None
+    perpetrators: list[Perpetrator]
+    services: list[CaseService]
+    referrals: list[Referral]
+
+
+def simfoni_sheet(session: Session, report: Report) -> SimfoniSheet:
+    categories = categories_of(session, report.id)
+    forms = [form for form in simfoni.FORMS if form in {simfoni.CATEGORY_TO_FORM[c] for c in categories}]
+    return SimfoniSheet(
+        categories=categories, forms=forms, age_band=simfoni.age_band(report.child_age),
+        district=session.get(District, report.district_id) if report.district_id else None,
+        school=session.get(School, report.school_id) if report.school_id else None,
+        perpetrators=perpetrators_of(session, report.id), services=services_of(session, report.id),
+        referrals=referrals_of(session, report.id),
+    )
+
+
 def perpetrators_of(session: Session, report_id: int) -> list[Perpetrator]:
     return list(session.execute(
         select(Perpetrator).where(Perpetrator.report_id == report_id).order_by(Perpetrator.id)).scalars())

@@ -30,3 +30,11 @@ class StatisticsController(Controller):
         return page(request, "statistics/index.html", block="stats_results", status_code=422 if errors else 200,
                     filters=filters, errors=errors, stats=numbers, values={"tahun": tahun},
                     district_options=places.current(db.get_bind()).districts)
+
+    @get("/simfoni", name="simfoni_todo", sync_to_thread=True)
+    def simfoni_todo(self, request: Request, db: DB, bulan: FromQuery[str] = "") -> Any:
+        _private(request)
+        period, error = service.parse_month(bulan)
+        return page(request, "statistics/simfoni.html", status_code=422 if error else 200, period=period,
+                    errors={"bulan": error} if error else {}, value=bulan,
+                    reports=service.not_entered_in_simfoni(db, request.user, period))

@@ -227,6 +227,31 @@ def statistics(session: Session, user: User, filters: StatisticsFilter) -> Stati
     )
 
 
+NOT_IN_SIMFONI = (Status.DUPLICATE, Status.OUT_OF_SCOPE, Status.UNFOUNDED)
+
+
+def parse_month(value: str) -> tuple[Period, str | None]:
+    """A YYYY-MM month, or this month (WITA) with a message when it cannot be read."""
+    today = clock.today_wita()
+    if not value.strip():
+        return Period(today.year, today.month), None
+    parts = value.strip().split("-")
+    if len(parts) == 2 and all(part.isdigit() for part in parts) and year_in_range(int(parts[0])) \
+            and 1 <= int(parts[1]) <= 12:
+        return Period(int(parts[0]), int(parts[1])), None
+    return Period(today.year, today.month), _("Tulis bulan seperti %(month)s.", month=today.strftime("%Y-%m"))
+
+
+def not_entered_in_simfoni(session: Session, user: User, period: Period) -> list[Report]:
+    """The period's cases (of the person's team) that nobody has marked as entered in SIMFONI-PPA yet; reports
+    that were duplicates, forwarded elsewhere or unfounded are not SIMFONI cases."""
+    conditions = _conditions(user, StatisticsFilter(period))
+    return list(session.execute(
+        select(Report).where(*conditions, Report.entered_in_simfoni_at.is_(None),
+                             Report.status.not_in(NOT_IN_SIMFONI)).order_by(Report.created_at, Report.id)
+    ).scalars())
+
+
 def monitoring_done(session: Session, start: datetime, end: datetime) -> int:
     """Cases whose handling reached post-handling monitoring (status `monitoring`) in [start, end).
 
