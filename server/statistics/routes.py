@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from litestar import Controller, Request, get
-from litestar.params import FromQuery
+from litestar import Controller, Request, get, post
+from litestar.datastructures import State
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import PermissionDeniedException
+from litestar.params import Body, FromQuery
+from litestar.response import Stream
 
+from server import clock
 from server.accounts import auth, places
 from server.db import DB
 from server.statistics import service
-from server.web import page
+from server.statistics.export import stream_and_delete
+from server.web import client_ip, page
+
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
 def _private(request: Request) -> None:
@@ -38,3 +46,25 @@ class StatisticsController(Controller):
         return page(request, "statistics/simfoni.html", status_code=422 if error else 200, period=period,
                     errors={"bulan": error} if error else {}, value=bulan,
                     reports=service.not_entered_in_simfoni(db, request.user, period))
+
+    @get("/ekspor", name="export_form", sync_to_thread=True)
+    def export_form(self, request: Request) -> Any:
+        _private(request)
+        return page(request, "statistics/export.html", form=service.ExportForm(year=str(clock.today_wita().year)),
+                    errors={}, may_export_identity=service.may_export_identity(request.user))
+
+    @post("/ekspor", status_code=200, media_type="application/zip", sync_to_thread=True)
+    def export(self, request: Request, data: Form, db: DB, state: State) -> Any:
+        _private(request)
+        form = service.ExportForm.from_data(data)
+        if form.identity and not service.may_export_identity(request.user):
+            raise PermissionDeniedException()
+        period, errors = service.validate_export(form)
+        if period is None:
+            return page(request, "statistics/export.html", status_code=422, form=form, errors=errors,
+                        may_export_identity=service.may_export_identity(request.user))
+        path, filename = service.create_export(db, state.settings, request.user, form, period,
+                                               ip=client_ip(request.scope, state.settings))
+        db.commit()
+        return Stream(stream_and_delete(path),
+                      headers={"Content-Disposition": f'attachment; filename="{filename}"'})

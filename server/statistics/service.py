@@ -9,18 +9,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import case, false, func, literal, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
-from server import clock
+from server import audit, clock
 from server.accounts.models import District, Role, User
-from server.forms import year_in_range
+from server.forms import one, without_control_characters, year_in_range
 from server.i18n import gettext as _
 from server.reports import simfoni
 from server.reports.models import CaseEvent, CaseService, Perpetrator, Report, ReportCategory, Status
+from server.settings import Settings
+from server.statistics import export
 
 # Below this a public number could point to a child: shown as "<5" (KLA pack, public CSV).
 SMALL_COUNT = 5
@@ -225,6 +228,68 @@ def statistics(session: Session, user: User, filters: StatisticsFilter) -> Stati
         deadlines_met=met,
         deadlines_due=session.execute(select(func.count(Report.id)).where(*due)).scalar_one(),
     )
+
+
+# --- exports ----------------------------------------------------------------------------------------------
+
+EXPORT_PASSWORD_MIN_LENGTH = 12
+EXPORT_PASSWORD_MAX_LENGTH = 128
+EXPORT_KINDS = ("csv", "xlsx")
+
+
+@dataclass(frozen=True)
+class ExportForm:
+    year: str = ""
+    month: str = ""
+    kind: str = "csv"
+    identity: bool = False
+    reason: str = ""
+    password: str = ""
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> ExportForm:
+        return cls(year=one(data, "tahun"), month=one(data, "bulan"), kind=one(data, "format") or "csv",
+                   identity=one(data, "identitas") == "1", reason=without_control_characters(one(data, "alasan")),
+                   password=str(data.get("kata_sandi", "")))
+
+
+def may_export_identity(user: User) -> bool:
+    """Names and contact details leave the app only by a supervisor's hand, with a reason."""
+    return user.role == Role.SUPERVISOR
+
+
+def validate_export(form: ExportForm) -> tuple[Period | None, dict[str, str]]:
+    filters, errors = parse_filter(form.year, form.month, "")
+    if form.kind not in EXPORT_KINDS:
+        errors["format"] = _("Pilih format berkas.")
+    if form.identity and not form.reason:
+        errors["alasan"] = _("Tulis alasan mengekspor data dengan identitas.")
+    elif len(form.reason) > 500:
+        errors["alasan"] = _("Paling banyak %(n)s karakter.", n=500)
+    if len(form.password) < EXPORT_PASSWORD_MIN_LENGTH:
+        errors["kata_sandi"] = _("Kata sandi berkas minimal %(n)s karakter. Berikan kata sandi ini kepada penerima "
+                                 "lewat jalur lain, bukan bersama berkasnya.", n=EXPORT_PASSWORD_MIN_LENGTH)
+    elif len(form.password) > EXPORT_PASSWORD_MAX_LENGTH:
+        errors["kata_sandi"] = _("Kata sandi berkas paling banyak %(n)s karakter.", n=EXPORT_PASSWORD_MAX_LENGTH)
+    return (None if errors else filters.period), errors
+
+
+def create_export(session: Session, settings: Settings, user: User, form: ExportForm, period: Period, *,
+                  ip: str) -> tuple[Path, str]:
+    """Write the period's cases (the person's team's, for a counselor) to an encrypted zip in DATA_DIR and
+    audit it; returns the zip's path and the name to download it as. The caller commits, then streams."""
+    conditions = _conditions(user, StatisticsFilter(period))
+    name = f"kasus-{period.year}" + (f"-{period.month:02d}" if period.month else "")
+    table = export.write_table(export.rows(session, conditions, identity=form.identity), settings.data_dir / "exports",
+                               form.kind)
+    path = export.encrypt(table, form.password, f"{name}.{form.kind}")
+    detail: dict[str, Any] = {"period": name.removeprefix("kasus-"), "kind": form.kind, "identity": form.identity,
+                              "rows": table.rows}
+    if form.identity:
+        detail["reason"] = form.reason
+    audit.record(session, "export.created", actor_id=user.id, actor_label=user.username, object_type="report",
+                 object_id="", ip=ip, **detail)
+    return path, f"{name}.zip"
 
 
 NOT_IN_SIMFONI = (Status.DUPLICATE, Status.OUT_OF_SCOPE, Status.UNFOUNDED)
