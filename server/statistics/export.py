@@ -6,6 +6,7 @@ has been sent; nothing holds all the rows at once.
 from __future__ import annotations
 
 import csv
+import io
 import os
 import secrets
 from collections import defaultdict
@@ -42,6 +43,15 @@ def safe_cell(value: Any) -> str:
     """A cell's text, with a formula neutralised: a spreadsheet shows it and never runs it."""
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def csv_text(lines: Iterable[Iterable[Any]]) -> str:
+    """A small CSV (a few dozen lines of published counts) as text, every cell through safe_cell."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for line in lines:
+        writer.writerow([safe_cell(value) for value in line])
+    return out.getvalue()
 
 
 @dataclass(frozen=True)

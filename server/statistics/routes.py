@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import PermissionDeniedException
+from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import Body, FromQuery
 from litestar.response import Stream
 
@@ -15,7 +15,7 @@ from server import clock
 from server.accounts import auth, places
 from server.db import DB
 from server.statistics import service
-from server.statistics.export import stream_and_delete
+from server.statistics.export import csv_text, stream_and_delete
 from server.web import client_ip, page
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -68,3 +68,23 @@ class StatisticsController(Controller):
         db.commit()
         return Stream(stream_and_delete(path),
                       headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+    @get("/kla", name="kla", guards=[auth.supervisors_only], sync_to_thread=True)
+    def kla(self, request: Request, db: DB, tahun: FromQuery[str] = "") -> Any:
+        _private(request)
+        year, error = service.parse_year(tahun)
+        return page(request, "statistics/kla.html", status_code=422 if error else 200, value=tahun,
+                    errors={"tahun": error} if error else {}, pack=service.kla_pack(db, year),
+                    shown=service.suppress_small)
+
+    @get("/kla.csv", name="kla_csv", guards=[auth.supervisors_only], media_type="text/csv", sync_to_thread=True)
+    def kla_csv(self, request: Request, db: DB, state: State, tahun: FromQuery[str] = "") -> Any:
+        _private(request)
+        year, error = service.parse_year(tahun)
+        if error:
+            raise NotFoundException()
+        pack = service.kla_pack(db, year)
+        service.record_kla_export(db, request.user, pack, ip=client_ip(request.scope, state.settings))
+        db.commit()
+        return Response(csv_text([("bagian", "uraian", "jumlah"), *pack.lines()]), media_type="text/csv",
+                        headers={"Content-Disposition": f'attachment; filename="kla-klaster-v-{year}.csv"'})

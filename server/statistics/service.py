@@ -21,7 +21,8 @@ from server.accounts.models import District, Role, User
 from server.forms import one, without_control_characters, year_in_range
 from server.i18n import gettext as _
 from server.reports import simfoni
-from server.reports.models import CaseEvent, CaseService, Perpetrator, Report, ReportCategory, Status
+from server.reports.models import CaseEvent, CaseService, Perpetrator, Referral, Report, ReportCategory, Status
+from server.reports.service import AGENCY_KINDS, REFERRAL_STATUSES
 from server.settings import Settings
 from server.statistics import export
 
@@ -315,6 +316,74 @@ def not_entered_in_simfoni(session: Session, user: User, period: Period) -> list
         select(Report).where(*conditions, Report.entered_in_simfoni_at.is_(None),
                              Report.status.not_in(NOT_IN_SIMFONI)).order_by(Report.created_at, Report.id)
     ).scalars())
+
+
+# --- KLA evidence pack ----------------------------------------------------------------------------------
+
+
+@dataclass
+class KlaPack:
+    """What Klaster V of the Kota Layak Anak evaluation asks of a year, every count as it may be published."""
+
+    year: int
+    cases: int
+    by_form: list[tuple[str, int]]
+    services: list[tuple[str, int]]
+    referrals_by_agency: list[tuple[str, int]]
+    referrals_by_outcome: list[tuple[str, int]]
+    monitoring_done: int
+
+    def lines(self) -> list[tuple[str, str, str]]:
+        """(section, item, count as published) for the CSV."""
+        rows = [("kasus", "jumlah", suppress_small(self.cases))]
+        rows += [("bentuk_kekerasan", key, suppress_small(n)) for key, n in self.by_form]
+        rows += [("layanan", key, suppress_small(n)) for key, n in self.services]
+        rows += [("rujukan_lembaga", key, suppress_small(n)) for key, n in self.referrals_by_agency]
+        rows += [("rujukan_hasil", key, suppress_small(n)) for key, n in self.referrals_by_outcome]
+        rows.append(("pemantauan", "kasus_dipantau", suppress_small(self.monitoring_done)))
+        return rows
+
+
+def kla_pack(session: Session, year: int) -> KlaPack:
+    """The city's numbers for a year (every team): cases by form of violence, services given in the year,
+    referrals made in the year by agency and by outcome, and cases that reached post-handling monitoring."""
+    start, end = wita_midnight(date(year, 1, 1)), wita_midnight(date(year + 1, 1, 1))
+    in_year = [Report.created_at >= start, Report.created_at < end]
+    form = _form_case(ReportCategory.category)
+    by_form = _grouped(session, form, in_year, count=func.distinct(ReportCategory.report_id), join=ReportCategory)
+    services = dict(session.execute(
+        select(CaseService.kind, func.count(CaseService.id))
+        .where(CaseService.given_on >= date(year, 1, 1), CaseService.given_on < date(year + 1, 1, 1))
+        .group_by(CaseService.kind)).all())
+    referrals = [Referral.created_at >= start, Referral.created_at < end]
+    by_agency = dict(session.execute(select(Referral.agency_kind, func.count(Referral.id)).where(*referrals)
+                                     .group_by(Referral.agency_kind)).all())
+    by_outcome = dict(session.execute(select(Referral.status, func.count(Referral.id)).where(*referrals)
+                                      .group_by(Referral.status)).all())
+    return KlaPack(
+        year=year,
+        cases=session.execute(select(func.count(Report.id)).where(*in_year)).scalar_one(),
+        by_form=_in_order(by_form, simfoni.FORMS),
+        services=_in_order(services, simfoni.SERVICE_KINDS),
+        referrals_by_agency=_in_order(by_agency, AGENCY_KINDS),
+        referrals_by_outcome=_in_order(by_outcome, REFERRAL_STATUSES),
+        monitoring_done=monitoring_done(session, start, end),
+    )
+
+
+def record_kla_export(session: Session, user: User, pack: KlaPack, *, ip: str) -> None:
+    audit.record(session, "export.created", actor_id=user.id, actor_label=user.username, object_type="kla",
+                 object_id=pack.year, ip=ip, period=str(pack.year), kind="kla_csv", identity=False,
+                 rows=len(pack.lines()))
+
+
+def parse_year(value: str) -> tuple[int, str | None]:
+    this_year = clock.today_wita().year
+    if not value.strip():
+        return this_year, None
+    if value.strip().isdigit() and year_in_range(int(value)):
+        return int(value), None
+    return this_year, _("Tulis tahun dengan empat angka, misalnya %(year)s.", year=this_year)
 
 
 def monitoring_done(session: Session, start: datetime, end: datetime) -> int:
