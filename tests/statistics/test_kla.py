@@ -7,8 +7,8 @@ import csv
 import io
 import json
 import re
-from html import unescape
 from datetime import UTC, datetime
+from html import unescape
 
 import pytest
 import time_machine
