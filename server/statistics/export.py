@@ -79,7 +79,8 @@ def _related(session: Session, ids: list[int]) -> tuple[dict[int, list[str]], di
 
 
 def rows(session: Session, conditions: list[ColumnElement[bool]], *, identity: bool) -> Iterator[list[str]]:
-    """The header, then one row per report, oldest first, read CHUNK rows at a time."""
+    """The header, then one row per report, oldest first, read CHUNK rows at a time (the session's identity map
+    holds loaded reports weakly, so a chunk is freed once its rows are written)."""
     yield list(DEIDENTIFIED_COLUMNS + (IDENTITY_COLUMNS if identity else ()))
     districts = dict(session.execute(select(District.id, District.name)).all())
     schools = dict(session.execute(select(School.id, School.name)).all()) if identity else {}
@@ -90,7 +91,6 @@ def rows(session: Session, conditions: list[ColumnElement[bool]], *, identity: b
         for report in chunk:
             yield [safe_cell(value) for value in _row(report, categories[report.id], relationships[report.id],
                                                       services[report.id], districts, schools, identity=identity)]
-        session.expunge_all()
 
 
 def _row(report: Report, categories: list[str], relationships: list[str], services: list[str],

@@ -173,3 +173,14 @@ def test_signed_out_nobody_can_export(app, db, make_client):
     assert client.get("/statistik/ekspor", follow_redirects=False).headers["location"] == "/masuk?lanjut=/statistik/ekspor"
     assert export(client).status_code in (401, 403)
     assert audit_entries(db, "export.created") == []
+
+
+def test_a_period_of_many_chunks_is_exported_whole_and_in_order(app, db, as_user, monkeypatch):
+    monkeypatch.setattr("server.statistics.export.CHUNK", 2)
+    made = [a_report(db, created_at=wita(2026, 1, day, 10), categories=["other"], perpetrators=("guru",) * (day % 2),
+                     services=("pengaduan",)) for day in range(1, 8)]
+    rows = table(export(as_user("supervisor")).content)
+    assert [row["referensi"] for row in rows] == [report.reference for report in made]
+    assert [row["jumlah_pelaku"] for row in rows] == ["1", "0", "1", "0", "1", "0", "1"]
+    assert {row["layanan"] for row in rows} == {"pengaduan"}
+    assert json.loads(audit_entries(db, "export.created")[0].detail)["rows"] == 7
