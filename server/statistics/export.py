@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
+from server import clock
 from server.accounts.models import District, School
 from server.i18n import wita
 from server.reports import simfoni
@@ -113,6 +114,21 @@ def _row(report: Report, categories: list[str], relationships: list[str], servic
         row += [report.student_name, report.student_class, report.child_age if report.child_age is not None else "",
                 schools.get(report.school_id, ""), report.contact_method, report.contact_detail, report.consent_by]
     return row
+
+
+# An export's files live seconds; one older than this was left by a process that stopped mid-export.
+LEFTOVER_AFTER_SECONDS = 3600
+
+
+def remove_leftovers(directory: Path) -> int:
+    """Delete export files a stopped process left behind (they may hold a plain CSV of cases)."""
+    removed = 0
+    if directory.is_dir():
+        for path in directory.glob("ekspor-*"):
+            if clock.timestamp() - path.stat().st_mtime > LEFTOVER_AFTER_SECONDS:
+                path.unlink(missing_ok=True)
+                removed += 1
+    return removed
 
 
 def _new_path(directory: Path, suffix: str) -> Path:

@@ -300,6 +300,7 @@ def create_export(session: Session, settings: Settings, user: User, form: Export
     """Write the period's cases (the person's team's, for a counselor) to an encrypted zip in DATA_DIR and
     audit it; returns the zip's path and the name to download it as. The caller commits, then streams."""
     conditions = _conditions(user, StatisticsFilter(period))
+    export.remove_leftovers(settings.data_dir / "exports")
     name = f"kasus-{period.year}" + (f"-{period.month:02d}" if period.month else "")
     table = export.write_table(export.rows(session, conditions, identity=form.identity), settings.data_dir / "exports",
                                form.kind)

@@ -6,13 +6,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from pathlib import Path
 
 import pytest
 import pyzipper
 
 from server.statistics.export import safe_cell
-from tests.conftest import csrf_token
+from tests.conftest import PINNED_NOW, csrf_token
 from tests.reports.conftest import audit_entries, district_named, fresh, make_report, set_state
 from tests.statistics.conftest import a_report, wita
 
@@ -83,6 +84,19 @@ def test_nothing_is_left_behind_in_data_dir(app, db, as_user, settings):
     a_named_case(app, db)
     export(as_user("supervisor")).read()
     assert list(Path(settings.data_dir, "exports").iterdir()) == []
+
+
+def test_files_a_stopped_export_left_behind_are_removed_by_the_next(app, db, as_user, settings):
+    folder = Path(settings.data_dir, "exports")
+    folder.mkdir(parents=True)
+    old, recent = folder / "ekspor-old.csv", folder / "ekspor-recent.csv"
+    old.write_text("referensi\n")
+    recent.write_text("referensi\n")
+    hour_ago = PINNED_NOW.timestamp() - 3601
+    os.utime(old, (hour_ago, hour_ago))
+    os.utime(recent, (PINNED_NOW.timestamp(), PINNED_NOW.timestamp()))
+    export(as_user("supervisor")).read()
+    assert sorted(p.name for p in folder.iterdir()) == ["ekspor-recent.csv"]
 
 
 def test_a_supervisor_may_export_identities_with_a_reason_which_is_audited(app, db, as_user):
@@ -175,6 +189,7 @@ def test_signed_out_nobody_can_export(app, db, make_client):
     assert audit_entries(db, "export.created") == []
 
 
+@pytest.mark.both_databases
 def test_a_period_of_many_chunks_is_exported_whole_and_in_order(app, db, as_user, monkeypatch):
     monkeypatch.setattr("server.statistics.export.CHUNK", 2)
     made = [a_report(db, created_at=wita(2026, 1, day, 10), categories=["other"], perpetrators=("guru",) * (day % 2),
