@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from server import audit, clock
 from server.accounts.models import District, Role, User
-from server.forms import one, without_control_characters, year_in_range
+from server.forms import FIRST_YEAR, LAST_YEAR, MAX_ID, one, without_control_characters
 from server.i18n import gettext as _
 from server.reports import simfoni
 from server.reports.models import CaseEvent, CaseService, Perpetrator, Referral, Report, ReportCategory, Status
@@ -69,26 +69,28 @@ class StatisticsFilter:
     district_id: int | None = None
 
 
+def _number(value: str, low: int, high: int) -> int | None:
+    """A whole number typed in a field or a query string, within [low, high], or None."""
+    value = value.strip()
+    if not value.isascii() or not value.isdecimal() or len(value) > 10:
+        return None
+    number = int(value)
+    return number if low <= number <= high else None
+
+
 def parse_filter(year: str, month: str, district: str) -> tuple[StatisticsFilter, dict[str, str]]:
     """The filter from the query string; what cannot be read falls back to this year / every month / every
     kecamatan, with a message next to that field."""
     errors: dict[str, str] = {}
     this_year = clock.today_wita().year
-    chosen_year = this_year
-    if year.strip():
-        try:
-            chosen_year = int(year)
-        except ValueError:
-            chosen_year = 0
-        if not year_in_range(chosen_year):
-            errors["tahun"] = _("Tulis tahun dengan empat angka, misalnya %(year)s.", year=this_year)
-            chosen_year = this_year
-    chosen_month: int | None = None
-    if month.strip():
-        chosen_month = int(month) if month.strip().isdigit() and 1 <= int(month) <= 12 else None
-        if chosen_month is None:
-            errors["bulan"] = _("Pilih bulan dari daftar.")
-    district_id = int(district) if district.strip().isdigit() and 0 < int(district) < 2**31 else None
+    chosen_year = _number(year, FIRST_YEAR, LAST_YEAR) if year.strip() else this_year
+    if chosen_year is None:
+        errors["tahun"] = _("Tulis tahun dengan empat angka, misalnya %(year)s.", year=this_year)
+        chosen_year = this_year
+    chosen_month = _number(month, 1, 12)
+    if month.strip() and chosen_month is None:
+        errors["bulan"] = _("Pilih bulan dari daftar.")
+    district_id = _number(district, 1, MAX_ID)
     if district.strip() and district_id is None:
         errors["kecamatan"] = _("Pilih kecamatan dari daftar.")
     return StatisticsFilter(Period(chosen_year, chosen_month), district_id), errors
@@ -322,10 +324,10 @@ def parse_month(value: str) -> tuple[Period, str | None]:
     today = clock.today_wita()
     if not value.strip():
         return Period(today.year, today.month), None
-    parts = value.strip().split("-")
-    if len(parts) == 2 and all(part.isdigit() for part in parts) and year_in_range(int(parts[0])) \
-            and 1 <= int(parts[1]) <= 12:
-        return Period(int(parts[0]), int(parts[1])), None
+    year, _dash, month = value.strip().partition("-")
+    chosen_year, chosen_month = _number(year, FIRST_YEAR, LAST_YEAR), _number(month, 1, 12)
+    if chosen_year is not None and chosen_month is not None:
+        return Period(chosen_year, chosen_month), None
     return Period(today.year, today.month), _("Tulis bulan seperti %(month)s.", month=today.strftime("%Y-%m"))
 
 
@@ -402,8 +404,9 @@ def parse_year(value: str) -> tuple[int, str | None]:
     this_year = clock.today_wita().year
     if not value.strip():
         return this_year, None
-    if value.strip().isdigit() and year_in_range(int(value)):
-        return int(value), None
+    year = _number(value, FIRST_YEAR, LAST_YEAR)
+    if year is not None:
+        return year, None
     return this_year, _("Tulis tahun dengan empat angka, misalnya %(year)s.", year=this_year)
 
 

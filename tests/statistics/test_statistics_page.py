@@ -104,3 +104,14 @@ def test_staff_find_it_in_the_menu(as_user):
 @pytest.mark.parametrize("n, shown", [(0, "0"), (1, "<5"), (4, "<5"), (5, "5"), (120, "120")])
 def test_small_counts_are_suppressed_for_publishing(n, shown):
     assert service.suppress_small(n) == shown
+
+
+@pytest.mark.parametrize("query", ["tahun=²⁰²⁶", "bulan=²", "kecamatan=¹", "tahun=" + "9" * 5000,
+                                   "kecamatan=99999999999", "bulan=13"])
+def test_numbers_that_cannot_be_read_are_refused_not_a_server_error(query, as_user):
+    assert as_user("supervisor").get(f"/statistik/?{query}").status_code == 422
+
+
+@pytest.mark.parametrize("path", ["/statistik/simfoni?bulan=²⁰²⁶-¹", "/statistik/kla?tahun=¹⁹⁹⁹"])
+def test_other_pages_refuse_such_numbers_too(path, as_user):
+    assert as_user("supervisor").get(path).status_code == 422
