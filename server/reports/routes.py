@@ -416,3 +416,15 @@ class CaseController(Controller):
         return self._act(request, db, state, report_id, data, "layanan", lambda report, ip: service.add_service(
             db, report, request.user, kind=one(data, "service_kind"), given_on=one(data, "service_given_on"),
             given_by=one(data, "service_given_by"), note=one(data, "service_note"), ip=ip))
+
+    @post("/{report_id:int}/pelaku/{perpetrator_id:int}/hapus", sync_to_thread=True)
+    def remove_perpetrator(self, request: Request, report_id: FromPath[int], perpetrator_id: FromPath[int], data: Form,
+                           db: DB, state: State) -> Any:
+        return self._act(request, db, state, report_id, data, "pelaku", lambda report, ip: service.remove_perpetrator(
+            db, report, request.user, perpetrator_id=perpetrator_id, ip=ip))
+
+    @post("/{report_id:int}/layanan/{service_id:int}/hapus", sync_to_thread=True)
+    def remove_service(self, request: Request, report_id: FromPath[int], service_id: FromPath[int], data: Form,
+                       db: DB, state: State) -> Any:
+        return self._act(request, db, state, report_id, data, "layanan", lambda report, ip: service.remove_service(
+            db, report, request.user, service_id=service_id, ip=ip))

@@ -973,6 +973,29 @@ def add_service(session: Session, report: Report, actor: User, *, kind: str, giv
     return service
 
 
+def remove_perpetrator(session: Session, report: Report, actor: User, *, perpetrator_id: int, ip: str) -> None:
+    """For a line entered by mistake: it is gone from the counts, and the chronology and audit log keep that it was
+    there and who removed it."""
+    perpetrator = session.get(Perpetrator, perpetrator_id)
+    if perpetrator is None or perpetrator.report_id != report.id:
+        raise CaseError(_("Data pelaku tidak ditemukan."))
+    session.delete(perpetrator)
+    report.updated_at = clock.now()
+    _event(session, report, actor, "simfoni", body=_("Data pelaku dihapus."))
+    _audit(session, "report.perpetrator_removed", report, actor, ip, perpetrator_id=perpetrator_id,
+           relationship=perpetrator.relationship)
+
+
+def remove_service(session: Session, report: Report, actor: User, *, service_id: int, ip: str) -> None:
+    given = session.get(CaseService, service_id)
+    if given is None or given.report_id != report.id:
+        raise CaseError(_("Layanan tidak ditemukan."))
+    session.delete(given)
+    report.updated_at = clock.now()
+    _event(session, report, actor, "simfoni", body=_("Catatan layanan dihapus."))
+    _audit(session, "report.service_removed", report, actor, ip, service_id=service_id, kind=given.kind)
+
+
 def mark_entered_in_simfoni(session: Session, report: Report, actor: User, *, ip: str) -> None:
     if report.entered_in_simfoni_at is not None:
         raise CaseError(_("Kasus ini sudah ditandai sudah diinput ke SIMFONI."))

@@ -148,3 +148,39 @@ def test_the_mapping_covers_every_category_and_only_simfoni_forms():
                                        (13, "13-17"), (17, "13-17"), (18, "unknown")])
 def test_the_victims_age_band_comes_from_the_age_given(age, band):
     assert simfoni.age_band(age) == band
+
+
+def test_a_perpetrator_or_service_entered_by_mistake_is_removed_and_the_removal_kept(app, db, as_user):
+    report_id = utara_case(app, db)
+    client = as_user("konselor")
+    case_post(client, report_id, "pelaku", {"perpetrator_sex": "perempuan", "perpetrator_age_band": "18-24",
+                                            "perpetrator_relationship": "pacar"})
+    case_post(client, report_id, "layanan", {"service_kind": "pemulangan", "service_given_on": "2026-11-30"})
+    [perpetrator], [given] = service.perpetrators_of(db, report_id), service.services_of(db, report_id)
+    assert case_post(client, report_id, f"pelaku/{perpetrator.id}/hapus").status_code == 303
+    assert case_post(client, report_id, f"layanan/{given.id}/hapus").status_code == 303
+    assert service.perpetrators_of(db, report_id) == [] and service.services_of(db, report_id) == []
+    assert len(audit_entries(db, "report.perpetrator_removed", report_id)) == 1
+    assert len(audit_entries(db, "report.service_removed", report_id)) == 1
+    assert [e.body for e in events(db, report_id, "simfoni")][-2:] == ["Data pelaku dihapus.", "Catatan layanan dihapus."]
+
+
+def test_another_cases_perpetrator_cannot_be_removed_through_this_case(app, db, as_user):
+    mine, other = utara_case(app, db), utara_case(app, db)
+    client = as_user("konselor")
+    case_post(client, other, "pelaku", {"perpetrator_sex": "perempuan", "perpetrator_age_band": "18-24",
+                                        "perpetrator_relationship": "pacar"})
+    [perpetrator] = service.perpetrators_of(db, other)
+    response = case_post(client, mine, f"pelaku/{perpetrator.id}/hapus")
+    assert response.status_code == 422 and "Data pelaku tidak ditemukan." in response.text
+    assert len(service.perpetrators_of(db, other)) == 1
+
+
+def test_a_counselor_of_another_team_cannot_remove_anything(app, db, as_user):
+    report_id = utara_case(app, db)
+    case_post(as_user("konselor"), report_id, "layanan", {"service_kind": "pemulangan",
+                                                          "service_given_on": "2026-11-30"})
+    [given] = service.services_of(db, report_id)
+    assert case_post(as_user("konselor2"), report_id, f"layanan/{given.id}/hapus").status_code == 404
+    assert case_post(as_user("guru"), report_id, f"layanan/{given.id}/hapus").status_code == 403
+    assert len(service.services_of(db, report_id)) == 1
