@@ -6,9 +6,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import event
 
 from server.statistics import service
-from tests.reports.conftest import district_named
+from tests.reports.conftest import district_named, user_named
+from tests.statistics.conftest import a_report, wita
 
 
 def counts(html: str) -> dict[str, str]:
@@ -115,3 +117,26 @@ def test_numbers_that_cannot_be_read_are_refused_not_a_server_error(query, as_us
 @pytest.mark.parametrize("path", ["/statistik/simfoni?bulan=²⁰²⁶-¹", "/statistik/kla?tahun=¹⁹⁹⁹"])
 def test_other_pages_refuse_such_numbers_too(path, as_user):
     assert as_user("supervisor").get(path).status_code == 422
+
+
+def test_the_numbers_take_the_same_few_queries_whatever_the_number_of_reports(known_year, db, engine):
+    """Counted in the database (GROUP BY), never by loading rows: ten times the reports, the same statements."""
+    def statements() -> list[str]:
+        seen: list[str] = []
+
+        def count(_conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
+            seen.append(statement)
+
+        supervisor = user_named(db, "supervisor")
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            service.statistics(db, supervisor, service.StatisticsFilter(service.Period(2026, None)))
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        return seen
+
+    few = statements()
+    for day in range(1, 29):
+        a_report(db, created_at=wita(2026, 2, day, 10), categories=["physical", "neglect"], child_age=day % 18,
+                 perpetrators=("tetangga",), services=("kesehatan",))
+    assert len(statements()) == len(few) <= 8
