@@ -96,6 +96,9 @@ def test_a_year_that_cannot_be_read_is_refused_next_to_the_field(known_year, as_
     assert "Tulis tahun dengan empat angka, misalnya 2026." in response.text
     assert 'value="20x6"' in response.text
     assert counts(response.text)["cases"] == "5"
+    swapped = as_user("supervisor").get("/statistik/?tahun=20x6", headers={"HX-Request": "true"})
+    assert swapped.status_code == 422 and swapped.text.lstrip().startswith('<div id="stats-results"')
+    assert "Tulis tahun dengan empat angka, misalnya 2026." in swapped.text
 
 
 def test_staff_find_it_in_the_menu(as_user):
