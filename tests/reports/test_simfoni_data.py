@@ -184,3 +184,9 @@ def test_a_counselor_of_another_team_cannot_remove_anything(app, db, as_user):
     assert case_post(as_user("konselor2"), report_id, f"layanan/{given.id}/hapus").status_code == 404
     assert case_post(as_user("guru"), report_id, f"layanan/{given.id}/hapus").status_code == 403
     assert len(service.services_of(db, report_id)) == 1
+
+
+@pytest.mark.parametrize("action", ["pelaku/99999999999999999999/hapus", "layanan/99999999999999999999/hapus"])
+def test_an_id_no_row_can_have_is_not_found(action, app, db, as_user):
+    report_id = utara_case(app, db)
+    assert case_post(as_user("konselor"), report_id, action).status_code == 404
