@@ -199,3 +199,9 @@ def test_a_period_of_many_chunks_is_exported_whole_and_in_order(app, db, as_user
     assert [row["jumlah_pelaku"] for row in rows] == ["1", "0", "1", "0", "1", "0", "1"]
     assert {row["layanan"] for row in rows} == {"pengaduan"}
     assert json.loads(audit_entries(db, "export.created")[0].detail)["rows"] == 7
+
+
+def test_a_password_longer_than_128_characters_is_refused(app, db, as_user):
+    response = export(as_user("supervisor"), kata_sandi="k" * 129)
+    assert response.status_code == 422 and "Kata sandi berkas paling banyak 128 karakter." in response.text
+    assert audit_entries(db, "export.created") == []
