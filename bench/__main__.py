@@ -2,10 +2,11 @@
 
 import sys
 
-from bench import appointments, lighthouse, pages, push, reports
+from bench import appointments, lighthouse, pages, push, reports, statistics
 
 if __name__ == "__main__":
     reports.main()
+    statistics.main()
     # Prints its problems and carries on, so that the benchmarks after it still run; the exit status tells.
     status = appointments.main()
     push.main()

@@ -34,6 +34,7 @@ from server.reports import words as report_words
 from server.reports.routes import CaseController, ReportingController
 from server.routes import CoreController
 from server.settings import ROOT, Settings, from_env
+from server.statistics.routes import StatisticsController
 from server.web import (
     STATIC_DIR,
     VENDOR_DIR,
@@ -162,6 +163,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PWAController,
             ReportingController,
             CaseController,
+            StatisticsController,
             BookingController,
             ScheduleController,
             NotificationController,

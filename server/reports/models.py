@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 
 from sqlalchemy import Column, Index, Text
@@ -63,6 +63,9 @@ class Report(SQLModel, table=True):
         Index("ix_report_inbox", "is_open", "urgency_rank", "next_due_at", "id"),
         Index("ix_report_team_inbox", "team_district_id", "is_open", "urgency_rank", "next_due_at", "id"),
         Index("ix_report_assignee_inbox", "assigned_to_id", "is_open", "urgency_rank", "next_due_at", "id"),
+        # Statistics: the reports of a period, for everyone (supervisors) or for one team (counselors).
+        Index("ix_report_created", "created_at"),
+        Index("ix_report_team_created", "team_district_id", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -127,6 +130,14 @@ class Report(SQLModel, table=True):
     duplicate_of_id: int | None = Field(default=None, foreign_key="report.id")
     suspected_spam: bool = False
 
+    # What the national recording system SIMFONI-PPA asks that the report itself does not: filled in by staff.
+    incident_on: date | None = None
+    in_household: bool = False
+    victim_education: str = Field(default="", max_length=20)
+    victim_disability: str = Field(default="", max_length=10)
+    victim_disability_kind: str = Field(default="", max_length=120)
+    entered_in_simfoni_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
     @property
     def reference(self) -> str:
         """How staff name a case aloud; not a secret, and useless without sign-in."""
@@ -167,6 +178,34 @@ class Referral(SQLModel, table=True):
     agency_name: str = Field(max_length=120)
     status: str = Field(default="sent", max_length=12)
     note: str = Field(default="", max_length=1000)
+
+class Perpetrator(SQLModel, table=True):
+    """An alleged perpetrator as SIMFONI-PPA counts them: no name, only sex, age band and relationship to the
+    child; confidential like the rest of the case."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="report.id", index=True)
+    created_at: datetime = Field(default_factory=clock.now, sa_column=utc_column())
+    created_by_id: int = Field(foreign_key="user_account.id")
+    sex: str = Field(max_length=20)
+    age_band: str = Field(max_length=20)
+    relationship: str = Field(max_length=30)
+
+
+class CaseService(SQLModel, table=True):
+    """One service given to the child (SIMFONI-PPA's kinds of layanan), with the day it was given."""
+
+    __tablename__ = "case_service"
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="report.id", index=True)
+    created_at: datetime = Field(default_factory=clock.now, sa_column=utc_column())
+    created_by_id: int = Field(foreign_key="user_account.id")
+    kind: str = Field(max_length=30)
+    given_on: date
+    given_by: str = Field(default="", max_length=120)
+    note: str = Field(default="", max_length=1000)
+
 
 class CaseSession(SQLModel, table=True):
     """A browser that proved it holds a case's code and PIN: it sees that one case and nothing else."""

@@ -22,7 +22,7 @@ from server.accounts import auth, places
 from server.accounts.models import District, Role, School, User
 from server.accounts.service import children_of
 from server.db import DB
-from server.forms import bounded_int, control_character_errors, row_id, without_control_characters
+from server.forms import bounded_int, control_character_errors, one, row_id, without_control_characters
 from server.i18n import gettext as _
 from server.reports import service
 from server.reports.models import Report
@@ -300,6 +300,7 @@ class CaseController(Controller):
             values=values or {}, categories=service.categories_of(db, report.id),
             deadlines=service.deadlines(report, session=db), chronology=service.chronology(db, report),
             referrals=service.referrals_of(db, report.id), transitions=service.allowed_transitions(report),
+            perpetrators=service.perpetrators_of(db, report.id), services=service.services_of(db, report.id),
             counselor_options=[(c.id, c.display_name) for c in service.assignable_counselors(db)],
             assignee=db.get(User, report.assigned_to_id) if report.assigned_to_id else None,
             reporter=db.get(User, report.submitted_by_id) if report.submitted_by_id else None,
@@ -316,13 +317,13 @@ class CaseController(Controller):
         return self._render(request, db, report)
 
     def _act(self, request: Request, db: Session, state: State, report_id: FromPath[int], data: dict[str, Any], form_name: str,
-             action: Any) -> Any:
+             action: Any, done_url: str | None = None) -> Any:
         """Run one case action; on a refused action show the case again with the reason next to that form."""
         report = self._case(request, db, report_id)
         ip = client_ip(request.scope, state.settings)
         try:
             # Invisible characters are refused here for every case form (PostgreSQL refuses NUL in text).
-            unreadable = control_character_errors(data, multiline=("body", "reason", "note"))
+            unreadable = control_character_errors(data, multiline=("body", "reason", "note", "service_note"))
             if unreadable:
                 raise service.CaseError(next(iter(unreadable.values())))
             action(report, ip)
@@ -332,9 +333,10 @@ class CaseController(Controller):
             # The refusal shows the whole case again: that is a view like any other.
             service.record_view(db, report, user=request.user, ip=ip, as_="staff")
             db.commit()
-            return self._render(request, db, report, errors={form_name: str(exc)}, values=data, status_code=422)
+            errors = exc.errors if isinstance(exc, service.FieldErrors) else {form_name: str(exc)}
+            return self._render(request, db, report, errors=errors, values=data, status_code=422)
         db.commit()
-        return Redirect(f"/kasus/{report.id}#{form_name}", status_code=303)
+        return Redirect(done_url or f"/kasus/{report.id}#{form_name}", status_code=303)
 
     @post("/{report_id:int}/triase", sync_to_thread=True)
     def triage(self, request: Request, report_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
@@ -383,3 +385,46 @@ class CaseController(Controller):
                         state: State) -> Any:
         return self._act(request, db, state, report_id, data, "rujukan", lambda report, ip: service.update_referral(
             db, report, request.user, referral_id=referral_id, status=str(data.get("status", "")), ip=ip))
+
+    @post("/{report_id:int}/simfoni", sync_to_thread=True)
+    def simfoni(self, request: Request, report_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
+        return self._act(request, db, state, report_id, data, "simfoni", lambda report, ip: service.update_simfoni(
+            db, report, request.user, incident_on=one(data, "incident_on"), in_household=one(data, "in_household") == "1",
+            education=one(data, "victim_education"), disability=one(data, "victim_disability"),
+            disability_kind=one(data, "victim_disability_kind"), ip=ip))
+
+    @get("/{report_id:int}/simfoni", name="simfoni_sheet", sync_to_thread=True)
+    def simfoni_sheet(self, request: Request, report_id: FromPath[int], db: DB, state: State) -> Any:
+        report = self._case(request, db, report_id)
+        service.record_view(db, report, user=request.user, ip=client_ip(request.scope, state.settings), as_="simfoni")
+        db.commit()
+        return page(request, "reports/simfoni_sheet.html", report=report, sheet=service.simfoni_sheet(db, report))
+
+    @post("/{report_id:int}/simfoni/tandai", sync_to_thread=True)
+    def simfoni_entered(self, request: Request, report_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
+        return self._act(request, db, state, report_id, data, "simfoni", lambda report, ip: service.mark_entered_in_simfoni(
+            db, report, request.user, ip=ip), done_url=f"/kasus/{report_id}/simfoni")
+
+    @post("/{report_id:int}/pelaku", sync_to_thread=True)
+    def perpetrator(self, request: Request, report_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
+        return self._act(request, db, state, report_id, data, "pelaku", lambda report, ip: service.add_perpetrator(
+            db, report, request.user, sex=one(data, "perpetrator_sex"), age_band=one(data, "perpetrator_age_band"),
+            relationship=one(data, "perpetrator_relationship"), ip=ip))
+
+    @post("/{report_id:int}/layanan", sync_to_thread=True)
+    def case_service(self, request: Request, report_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
+        return self._act(request, db, state, report_id, data, "layanan", lambda report, ip: service.add_service(
+            db, report, request.user, kind=one(data, "service_kind"), given_on=one(data, "service_given_on"),
+            given_by=one(data, "service_given_by"), note=one(data, "service_note"), ip=ip))
+
+    @post("/{report_id:int}/pelaku/{perpetrator_id:int}/hapus", sync_to_thread=True)
+    def remove_perpetrator(self, request: Request, report_id: FromPath[int], perpetrator_id: FromPath[int], data: Form,
+                           db: DB, state: State) -> Any:
+        return self._act(request, db, state, report_id, data, "pelaku", lambda report, ip: service.remove_perpetrator(
+            db, report, request.user, perpetrator_id=perpetrator_id, ip=ip))
+
+    @post("/{report_id:int}/layanan/{service_id:int}/hapus", sync_to_thread=True)
+    def remove_service(self, request: Request, report_id: FromPath[int], service_id: FromPath[int], data: Form,
+                       db: DB, state: State) -> Any:
+        return self._act(request, db, state, report_id, data, "layanan", lambda report, ip: service.remove_service(
+            db, report, request.user, service_id=service_id, ip=ip))

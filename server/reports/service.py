@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -25,6 +25,7 @@ from server.accounts.models import Child, District, Guardianship, Role, School, 
 from server.forms import (
     MAX_ID,
     control_character_errors,
+    day_within_range,
     has_control_characters,
     many,
     one,
@@ -34,12 +35,15 @@ from server.forms import (
 from server.i18n import gettext as _
 from server.models import AuditEntry
 from server.notifications import outbox
+from server.reports import simfoni
 from server.reports.models import (
     FAR_FUTURE,
     OPEN_STATUSES,
     CaseEvent,
+    CaseService,
     CaseSession,
     Category,
+    Perpetrator,
     Referral,
     Report,
     ReportCategory,
@@ -127,6 +131,14 @@ class CaseError(Exception):
 
 class StaleCase(CaseError):
     """Someone else changed the case since the page was loaded."""
+
+
+class FieldErrors(CaseError):
+    """A case form with answers to fix: one message per field, shown next to that field."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(next(iter(errors.values())))
+        self.errors = errors
 
 
 # --- codes and PINs ---------------------------------------------------------------------------------------
@@ -873,6 +885,160 @@ def update_referral(session: Session, report: Report, actor: User, *, referral_i
     report.updated_at = clock.now()
     _event(session, report, actor, "referral", body=f"{referral.agency_name}: {before} → {status}")
     _audit(session, "report.referral_updated", report, actor, ip, referral_id=referral.id, status=status)
+
+
+# --- what SIMFONI-PPA counts -----------------------------------------------------------------------------
+
+
+def _day(value: str, *, not_after: date) -> tuple[date | None, str | None]:
+    """(day, error) for a YYYY-MM-DD field; an empty field is no day and no error."""
+    if not value.strip():
+        return None, None
+    day = day_within_range(value.strip())
+    if day is None:
+        return None, _("Tulis tanggal seperti 2026-11-30.")
+    if day > not_after:
+        return None, _("Tanggal ini belum lewat. Tulis tanggal hari ini atau sebelumnya.")
+    return day, None
+
+
+def update_simfoni(session: Session, report: Report, actor: User, *, incident_on: str, in_household: bool,
+                   education: str, disability: str, disability_kind: str, ip: str) -> None:
+    errors: dict[str, str] = {}
+    day, error = _day(incident_on, not_after=clock.today_wita())
+    if error:
+        errors["incident_on"] = error
+    if education and education not in simfoni.EDUCATION_LEVELS:
+        errors["victim_education"] = _("Pilih jenjang pendidikan dari daftar.")
+    if disability and disability not in simfoni.DISABILITY:
+        errors["victim_disability"] = _("Pilih ya atau tidak.")
+    disability_kind = disability_kind.strip()
+    if disability == "ya" and not disability_kind:
+        errors["victim_disability_kind"] = _("Tulis jenis disabilitasnya.")
+    elif len(disability_kind) > 120:
+        errors["victim_disability_kind"] = _("Paling banyak %(n)s karakter.", n=120)
+    if errors:
+        raise FieldErrors(errors)
+    report.incident_on, report.in_household = day, in_household
+    report.victim_education, report.victim_disability = education, disability
+    report.victim_disability_kind = disability_kind if disability == "ya" else ""
+    report.updated_at = clock.now()
+    _event(session, report, actor, "simfoni", body=_("Data korban dan kejadian diperbarui."))
+    _audit(session, "report.simfoni_updated", report, actor, ip)
+
+
+def add_perpetrator(session: Session, report: Report, actor: User, *, sex: str, age_band: str, relationship: str,
+                    ip: str) -> Perpetrator:
+    errors: dict[str, str] = {}
+    if sex not in simfoni.SEXES:
+        errors["perpetrator_sex"] = _("Pilih jenis kelamin pelaku.")
+    if age_band not in simfoni.PERPETRATOR_AGE_BANDS:
+        errors["perpetrator_age_band"] = _("Pilih kelompok umur pelaku.")
+    if relationship not in simfoni.RELATIONSHIPS:
+        errors["perpetrator_relationship"] = _("Pilih hubungan pelaku dengan anak.")
+    if errors:
+        raise FieldErrors(errors)
+    perpetrator = Perpetrator(report_id=report.id, created_by_id=actor.id, sex=sex, age_band=age_band,
+                              relationship=relationship)
+    session.add(perpetrator)
+    session.flush()
+    report.updated_at = clock.now()
+    _event(session, report, actor, "simfoni", body=_("Data pelaku ditambahkan."))
+    _audit(session, "report.perpetrator_added", report, actor, ip, perpetrator_id=perpetrator.id)
+    return perpetrator
+
+
+def add_service(session: Session, report: Report, actor: User, *, kind: str, given_on: str, given_by: str,
+                note: str, ip: str) -> CaseService:
+    errors: dict[str, str] = {}
+    if kind not in simfoni.SERVICE_KINDS:
+        errors["service_kind"] = _("Pilih jenis layanan.")
+    day, error = _day(given_on, not_after=clock.today_wita())
+    if error or day is None:
+        errors["service_given_on"] = error or _("Tulis tanggal layanan diberikan.")
+    given_by, note = given_by.strip(), note.strip()
+    if len(given_by) > 120:
+        errors["service_given_by"] = _("Paling banyak %(n)s karakter.", n=120)
+    if len(note) > 1000:
+        errors["service_note"] = _("Paling banyak %(n)s karakter.", n=1000)
+    if errors:
+        raise FieldErrors(errors)
+    service = CaseService(report_id=report.id, created_by_id=actor.id, kind=kind, given_on=day, given_by=given_by,
+                          note=note)
+    session.add(service)
+    session.flush()
+    report.updated_at = clock.now()
+    _event(session, report, actor, "simfoni", body=_("Layanan dicatat."))
+    _audit(session, "report.service_added", report, actor, ip, service_id=service.id, kind=kind)
+    return service
+
+
+def remove_perpetrator(session: Session, report: Report, actor: User, *, perpetrator_id: int, ip: str) -> None:
+    """For a line entered by mistake: it is gone from the counts, and the chronology and audit log keep that it was
+    there and who removed it."""
+    perpetrator = session.get(Perpetrator, perpetrator_id)
+    if perpetrator is None or perpetrator.report_id != report.id:
+        raise CaseError(_("Data pelaku tidak ditemukan."))
+    session.delete(perpetrator)
+    report.updated_at = clock.now()
+    _event(session, report, actor, "simfoni", body=_("Data pelaku dihapus."))
+    _audit(session, "report.perpetrator_removed", report, actor, ip, perpetrator_id=perpetrator_id,
+           relationship=perpetrator.relationship)
+
+
+def remove_service(session: Session, report: Report, actor: User, *, service_id: int, ip: str) -> None:
+    given = session.get(CaseService, service_id)
+    if given is None or given.report_id != report.id:
+        raise CaseError(_("Layanan tidak ditemukan."))
+    session.delete(given)
+    report.updated_at = clock.now()
+    _event(session, report, actor, "simfoni", body=_("Catatan layanan dihapus."))
+    _audit(session, "report.service_removed", report, actor, ip, service_id=service_id, kind=given.kind)
+
+
+def mark_entered_in_simfoni(session: Session, report: Report, actor: User, *, ip: str) -> None:
+    if report.entered_in_simfoni_at is not None:
+        raise CaseError(_("Kasus ini sudah ditandai sudah diinput ke SIMFONI."))
+    report.entered_in_simfoni_at = report.updated_at = clock.now()
+    _event(session, report, actor, "simfoni", body=_("Ditandai sudah diinput ke SIMFONI-PPA."))
+    _audit(session, "report.simfoni_entered", report, actor, ip)
+
+
+@dataclass(frozen=True)
+class SimfoniSheet:
+    """What the SIMFONI-PPA input form asks, in its order: the victim, the incident, perpetrators, services."""
+
+    categories: list[str]
+    forms: list[str]
+    age_band: str
+    district: District | None
+    school: School | None
+    perpetrators: list[Perpetrator]
+    services: list[CaseService]
+    referrals: list[Referral]
+
+
+def simfoni_sheet(session: Session, report: Report) -> SimfoniSheet:
+    categories = categories_of(session, report.id)
+    forms = [form for form in simfoni.FORMS if form in {simfoni.CATEGORY_TO_FORM[c] for c in categories}]
+    return SimfoniSheet(
+        categories=categories, forms=forms, age_band=simfoni.age_band(report.child_age),
+        district=session.get(District, report.district_id) if report.district_id else None,
+        school=session.get(School, report.school_id) if report.school_id else None,
+        perpetrators=perpetrators_of(session, report.id), services=services_of(session, report.id),
+        referrals=referrals_of(session, report.id),
+    )
+
+
+def perpetrators_of(session: Session, report_id: int) -> list[Perpetrator]:
+    return list(session.execute(
+        select(Perpetrator).where(Perpetrator.report_id == report_id).order_by(Perpetrator.id)).scalars())
+
+
+def services_of(session: Session, report_id: int) -> list[CaseService]:
+    return list(session.execute(
+        select(CaseService).where(CaseService.report_id == report_id).order_by(CaseService.given_on, CaseService.id)
+    ).scalars())
 
 
 # --- messages between counselor and reporter --------------------------------------------------------------

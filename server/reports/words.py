@@ -107,5 +107,43 @@ def words_for(language: str) -> SimpleNamespace:
                 "submitted": _("Laporan masuk"), "triaged": _("Ditelaah"), "assigned": _("Ditugaskan"),
                 "status": _("Status diubah"), "note": _("Catatan"), "message": _("Pesan"), "referral": _("Rujukan"),
                 "police": _("Diteruskan ke polisi"), "viewed": _("Dilihat"),
+                "simfoni": _("Data SIMFONI"),
+            },
+            FORMS={
+                "fisik": _("Fisik"), "psikis": _("Psikis"), "seksual": _("Seksual"), "eksploitasi": _("Eksploitasi"),
+                "trafficking": _("Trafficking (TPPO)"), "penelantaran": _("Penelantaran"), "lainnya": _("Lainnya"),
+            },
+            AGE_BANDS={"0-5": _("0–5 tahun"), "6-12": _("6–12 tahun"), "13-17": _("13–17 tahun"),
+                       "unknown": _("Tidak diketahui")},
+            EDUCATION={
+                "belum_sekolah": _("Belum sekolah"), "paud_tk": _("PAUD/TK"), "sd": _("SD/sederajat"),
+                "smp": _("SMP/sederajat"), "sma": _("SMA/SMK/sederajat"), "tidak_sekolah": _("Tidak sekolah"),
+            },
+            MONTHS={
+                1: _("Januari"), 2: _("Februari"), 3: _("Maret"), 4: _("April"), 5: _("Mei"), 6: _("Juni"),
+                7: _("Juli"), 8: _("Agustus"), 9: _("September"), 10: _("Oktober"), 11: _("November"),
+                12: _("Desember"),
+            },
+            PLACES={
+                "home": _("Di rumah"), "school": _("Di sekolah"), "online": _("Di internet atau HP"),
+                "public": _("Di tempat umum"), "other": _("Di tempat lain"), "": _("Tidak diketahui"),
+            },
+            DISABILITY={"ya": _("Ya"), "tidak": _("Tidak")},
+            SEXES={"laki_laki": _("Laki-laki"), "perempuan": _("Perempuan"), "tidak_diketahui": _("Tidak diketahui")},
+            PERPETRATOR_AGE_BANDS={
+                "0-17": _("0–17 tahun"), "18-24": _("18–24 tahun"), "25-44": _("25–44 tahun"),
+                "45-59": _("45–59 tahun"), "60+": _("60 tahun ke atas"), "tidak_diketahui": _("Tidak diketahui"),
+            },
+            RELATIONSHIPS={
+                "orang_tua": _("Orang tua"), "orang_tua_tiri": _("Orang tua tiri/angkat"),
+                "keluarga": _("Keluarga/saudara"), "pacar": _("Pacar"), "teman": _("Teman"), "guru": _("Guru"),
+                "tetangga": _("Tetangga"), "majikan": _("Majikan"), "tidak_dikenal": _("Orang tidak dikenal"),
+                "lainnya": _("Lainnya"),
+            },
+            SERVICES={
+                "pengaduan": _("Pengaduan"), "kesehatan": _("Kesehatan"), "bantuan_hukum": _("Bantuan hukum"),
+                "penegakan_hukum": _("Penegakan hukum"), "rehabilitasi_sosial": _("Rehabilitasi sosial"),
+                "reintegrasi_sosial": _("Reintegrasi sosial"), "pemulangan": _("Pemulangan"),
+                "pendampingan_tokoh_agama": _("Pendampingan tokoh agama"),
             },
         )

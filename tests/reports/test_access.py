@@ -55,6 +55,11 @@ def case_routes(report_id: int, referral_id: int, actor: User | None, db: Sessio
         ("POST", f"/kasus/{report_id}/rujukan/{referral_id}", {"status": "accepted"}),
         ("POST", f"/kasus/{report_id}/status", {"to": "in_progress"}),
         ("POST", f"/kasus/{report_id}/tugaskan", {"counselor_id": assignee}),
+        ("GET", f"/kasus/{report_id}/simfoni", {}),
+        ("POST", f"/kasus/{report_id}/simfoni", {"incident_on": "2026-11-28", "victim_education": "sd"}),
+        ("POST", f"/kasus/{report_id}/pelaku", {"perpetrator_sex": "laki_laki", "perpetrator_age_band": "25-44",
+                                                "perpetrator_relationship": "tetangga"}),
+        ("POST", f"/kasus/{report_id}/layanan", {"service_kind": "pengaduan", "service_given_on": "2026-11-30"}),
     ]
 
 
@@ -93,6 +98,10 @@ def test_the_owner_a_colleague_of_the_team_and_a_supervisor_may_use_every_case_r
     assert {e.actor_id for e in events(db, report_id) if e.kind in ("triaged", "note", "message", "police", "status")} \
         == {actor.id}
     assert audit_entries(db, "report.viewed.staff", report_id)[-1].actor_id == actor.id
+    assert report.victim_education == "sd"
+    assert [p.relationship for p in service.perpetrators_of(db, report_id)] == ["tetangga"]
+    assert [s.kind for s in service.services_of(db, report_id)] == ["pengaduan"]
+    assert audit_entries(db, "report.viewed.simfoni", report_id)[-1].actor_id == actor.id
 
 
 @pytest.mark.parametrize("role, expected", [
@@ -115,7 +124,10 @@ def test_a_counselor_of_another_team_gets_not_found_and_reporters_and_children_g
     report = fresh(db, report_id)
     assert report.version == version and report.status == "assigned" and report.police_reported_at is None
     assert [r.status for r in referrals_of(db, report_id)] == ["sent"]
+    assert report.incident_on is None and service.perpetrators_of(db, report_id) == []
+    assert service.services_of(db, report_id) == []
     assert audit_entries(db, "report.viewed.staff", report_id) == []
+    assert audit_entries(db, "report.viewed.simfoni", report_id) == []
 
 
 def test_someone_signed_out_is_sent_to_sign_in_for_a_case_page_and_refused_for_every_action(

@@ -1,0 +1,195 @@
+"""Writing an export: the period's reports read in chunks from a server-side cursor, written row by row to a
+CSV or XLSX file, then sealed in an AES-encrypted zip. Both files live in DATA_DIR/exports only until the zip
+has been sent; nothing holds all the rows at once.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import secrets
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyzipper
+import xlsxwriter
+from sqlalchemy import select
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session
+
+from server import clock
+from server.accounts.models import District, School
+from server.i18n import wita
+from server.reports import simfoni
+from server.reports.models import CaseService, Perpetrator, Report, ReportCategory
+
+CHUNK = 1000
+# Characters a spreadsheet reads as the start of a formula (or that hide one): such a cell gets a leading '.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+DEIDENTIFIED_COLUMNS = (
+    "referensi", "tanggal_lapor", "tanggal_kejadian", "status", "urgensi", "kategori", "bentuk_kekerasan_simfoni",
+    "kelompok_umur", "jenis_kelamin", "pendidikan", "disabilitas", "kdrt", "kecamatan", "tempat", "tim_kecamatan",
+    "jam_sampai_tindak_lanjut", "tenggat_terpenuhi", "jumlah_pelaku", "hubungan_pelaku", "layanan",
+    "sudah_di_simfoni",
+)
+IDENTITY_COLUMNS = ("nama_murid", "kelas", "umur", "sekolah", "cara_dihubungi", "kontak", "persetujuan_oleh")
+
+
+def safe_cell(value: Any) -> str:
+    """A cell's text, with a formula neutralised: a spreadsheet shows it and never runs it."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def csv_text(lines: Iterable[Iterable[Any]]) -> str:
+    """A small CSV (a few dozen lines of published counts) as text, every cell through safe_cell."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for line in lines:
+        writer.writerow([safe_cell(value) for value in line])
+    return out.getvalue()
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    path: Path
+    rows: int
+
+
+def _related(session: Session, ids: list[int]) -> tuple[dict[int, list[str]], dict[int, list[str]], dict[int, list[str]]]:
+    """Categories, perpetrators' relationships and services of one chunk of reports: three queries a chunk."""
+    categories: dict[int, list[str]] = defaultdict(list)
+    relationships: dict[int, list[str]] = defaultdict(list)
+    services: dict[int, list[str]] = defaultdict(list)
+    for report_id, value in session.execute(select(ReportCategory.report_id, ReportCategory.category)
+                                            .where(ReportCategory.report_id.in_(ids))
+                                            .order_by(ReportCategory.report_id, ReportCategory.category)):
+        categories[report_id].append(value)
+    for report_id, value in session.execute(select(Perpetrator.report_id, Perpetrator.relationship)
+                                            .where(Perpetrator.report_id.in_(ids)).order_by(Perpetrator.id)):
+        relationships[report_id].append(value)
+    for report_id, value in session.execute(select(CaseService.report_id, CaseService.kind)
+                                            .where(CaseService.report_id.in_(ids)).order_by(CaseService.id)):
+        services[report_id].append(value)
+    return categories, relationships, services
+
+
+def rows(session: Session, conditions: list[ColumnElement[bool]], *, identity: bool) -> Iterator[list[str]]:
+    """The header, then one row per report, oldest first, read CHUNK rows at a time (the session's identity map
+    holds loaded reports weakly, so a chunk is freed once its rows are written)."""
+    yield list(DEIDENTIFIED_COLUMNS + (IDENTITY_COLUMNS if identity else ()))
+    districts = dict(session.execute(select(District.id, District.name)).all())
+    schools = dict(session.execute(select(School.id, School.name)).all()) if identity else {}
+    result = session.execute(select(Report).where(*conditions).order_by(Report.created_at, Report.id)
+                             .execution_options(yield_per=CHUNK))
+    for chunk in result.scalars().partitions(CHUNK):
+        categories, relationships, services = _related(session, [r.id for r in chunk])
+        for report in chunk:
+            yield [safe_cell(value) for value in _row(report, categories[report.id], relationships[report.id],
+                                                      services[report.id], districts, schools, identity=identity)]
+
+
+def _row(report: Report, categories: list[str], relationships: list[str], services: list[str],
+         districts: dict[int, str], schools: dict[int, str], *, identity: bool) -> list[Any]:
+    forms = [form for form in simfoni.FORMS if form in {simfoni.CATEGORY_TO_FORM.get(c, "lainnya") for c in categories}]
+    hours = (round((report.first_response_at - report.created_at).total_seconds() / 3600, 1)
+             if report.first_response_at else "")
+    met = "" if report.first_response_at is None else (
+        "ya" if report.first_response_at <= report.first_response_due_at else "tidak")
+    row: list[Any] = [
+        report.reference, wita(report.created_at).date().isoformat(),
+        report.incident_on.isoformat() if report.incident_on else "", report.status, report.urgency,
+        ";".join(categories), ";".join(forms), simfoni.age_band(report.child_age),
+        simfoni.GENDER_TO_SEX.get(report.child_gender, "tidak_diketahui"), report.victim_education,
+        report.victim_disability, "ya" if report.in_household else "tidak", districts.get(report.district_id, ""),
+        report.happened_where, districts.get(report.team_district_id, ""), hours, met, len(relationships),
+        ";".join(relationships), ";".join(services), "ya" if report.entered_in_simfoni_at else "tidak",
+    ]
+    if identity:
+        row += [report.student_name, report.student_class, report.child_age if report.child_age is not None else "",
+                schools.get(report.school_id, ""), report.contact_method, report.contact_detail, report.consent_by]
+    return row
+
+
+# An export's files live seconds; one older than this was left by a process that stopped mid-export.
+LEFTOVER_AFTER_SECONDS = 3600
+
+
+def remove_leftovers(directory: Path) -> int:
+    """Delete export files a stopped process left behind (they may hold a plain CSV of cases)."""
+    removed = 0
+    if directory.is_dir():
+        for path in directory.glob("ekspor-*"):
+            if clock.timestamp() - path.stat().st_mtime > LEFTOVER_AFTER_SECONDS:
+                path.unlink(missing_ok=True)
+                removed += 1
+    return removed
+
+
+def _new_path(directory: Path, suffix: str) -> Path:
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return directory / f"ekspor-{secrets.token_hex(12)}{suffix}"
+
+
+def write_table(lines: Iterable[list[str]], directory: Path, kind: str) -> ExportFile:
+    """Write the rows to a CSV or XLSX file as they come; the header is not counted as a row."""
+    path = _new_path(directory, "." + kind)
+    try:
+        count = _write(lines, path, kind)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return ExportFile(path, max(count, 0))
+
+
+def _write(lines: Iterable[list[str]], path: Path, kind: str) -> int:
+    count = -1
+    if kind == "csv":
+        with path.open("w", newline="", encoding="utf-8-sig") as out:
+            os.chmod(path, 0o600)
+            writer = csv.writer(out)
+            for count, line in enumerate(lines):  # noqa: B007 - the count is the result
+                writer.writerow(line)
+    else:
+        # constant_memory: each row is flushed to disk once the next begins. Every cell is written as a string
+        # (never a formula, never a guessed number), on top of safe_cell's prefix.
+        workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
+                                                   "strings_to_numbers": False, "strings_to_urls": False,
+                                                   "tmpdir": str(path.parent)})
+        sheet = workbook.add_worksheet("kasus")
+        for count, line in enumerate(lines):  # noqa: B007
+            for column, value in enumerate(line):
+                sheet.write_string(count, column, value)
+        workbook.close()
+        os.chmod(path, 0o600)
+    return count
+
+
+def encrypt(table: ExportFile, password: str, arcname: str) -> Path:
+    """The table in an AES-256 encrypted zip (WinZip AES, which 7-Zip and Windows' tools open); the plain file
+    is deleted as soon as it is inside."""
+    path = _new_path(table.path.parent, ".zip")
+    try:
+        with pyzipper.AESZipFile(path, "w", compression=pyzipper.ZIP_DEFLATED, encryption=pyzipper.WZ_AES) as archive:
+            archive.setpassword(password.encode())
+            archive.write(table.path, arcname)
+        os.chmod(path, 0o600)
+    finally:
+        table.path.unlink(missing_ok=True)
+    return path
+
+
+def stream_and_delete(path: Path, chunk_size: int = 64 * 1024) -> Iterator[bytes]:
+    """The file's bytes, a chunk at a time; the file is deleted when the last chunk is out (or the download
+    stops)."""
+    try:
+        with path.open("rb") as source:
+            while chunk := source.read(chunk_size):
+                yield chunk
+    finally:
+        path.unlink(missing_ok=True)

@@ -1,0 +1,95 @@
+"""/statistik/kla: the city's numbers for Klaster V of the Kota Layak Anak evaluation, with counts of 1-4
+published as "<5", as a printable page and a CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from datetime import UTC, datetime
+from html import unescape
+
+import pytest
+import time_machine
+
+from server.reports import service
+from server.reports.models import CaseService
+from server.statistics.service import monitoring_done
+from tests.reports.conftest import TEST_IP, audit_entries, fresh, set_state, user_named
+from tests.statistics.conftest import a_report, wita
+
+
+def counts(html: str) -> dict[str, str]:
+    return {key: unescape(value) for key, value in re.findall(r'data-count="([^"]+)">([^<]*)<', html)}
+
+
+@pytest.fixture
+def a_year_of_cases(db):
+    supervisor = user_named(db, "supervisor")
+    reports = [a_report(db, created_at=wita(2026, 2, day, 10), categories=["physical"]) for day in range(1, 7)]
+    reports.append(a_report(db, created_at=wita(2026, 3, 1, 10), categories=["sexual"]))
+    reports.append(a_report(db, created_at=wita(2025, 3, 1, 10), categories=["sexual"]))
+    for report in reports[:2]:
+        with time_machine.travel(datetime(2026, 3, 5, tzinfo=UTC), tick=False):
+            service.add_referral(db, report, supervisor, agency_kind="police", agency_name="Polres Banjarbaru",
+                                 note="", ip=TEST_IP)
+    db.commit()
+    for report in reports[:6]:
+        db.add(CaseService(report_id=report.id, created_by_id=supervisor.id, kind="pengaduan",
+                           given_on=datetime(2026, 2, 10).date()))
+    db.commit()
+    return reports
+
+
+def test_the_pack_counts_the_year_and_hides_small_numbers(a_year_of_cases, as_user):
+    response = as_user("supervisor").get("/statistik/kla?tahun=2026")
+    assert response.status_code == 200
+    shown = counts(response.text)
+    assert shown["cases"] == "7"
+    assert (shown["form:fisik"], shown["form:seksual"], shown["form:psikis"]) == ("6", "<5", "0")
+    assert (shown["service:pengaduan"], shown["service:kesehatan"]) == ("6", "0")
+    assert (shown["agency:police"], shown["outcome:sent"]) == ("<5", "<5")
+    assert shown["monitoring"] == "0"
+    assert "Bahan evaluasi KLA Klaster V, tahun 2026" in response.text
+
+
+def test_the_csv_holds_the_same_published_numbers_and_is_audited(a_year_of_cases, db, as_user):
+    response = as_user("supervisor").get("/statistik/kla.csv?tahun=2026")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    rows = {(row["bagian"], row["uraian"]): row["jumlah"] for row in csv.DictReader(io.StringIO(response.text))}
+    assert rows[("kasus", "jumlah")] == "7"
+    assert rows[("bentuk_kekerasan", "seksual")] == "<5" and rows[("bentuk_kekerasan", "fisik")] == "6"
+    assert rows[("rujukan_lembaga", "police")] == "<5" and rows[("pemantauan", "kasus_dipantau")] == "0"
+    [entry] = audit_entries(db, "export.created")
+    assert json.loads(entry.detail)["kind"] == "kla_csv"
+
+
+def test_monitoring_done_counts_cases_that_reached_monitoring_in_the_period(a_year_of_cases, db):
+    supervisor = user_named(db, "supervisor")
+    report = set_state(db, a_year_of_cases[0].id, status="in_progress",
+                       assigned_to_id=user_named(db, "konselor").id)
+    with time_machine.travel(datetime(2026, 4, 1, tzinfo=UTC), tick=False):
+        service.change_status(db, fresh(db, report.id), supervisor, to="monitoring", reason="", forwarded_to="",
+                              duplicate_of=None, version=None, ip=TEST_IP)
+    db.commit()
+    assert monitoring_done(db, datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)) == 1
+    assert monitoring_done(db, datetime(2026, 5, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)) == 0
+
+
+@pytest.mark.parametrize("username, expected", [("konselor", 403), ("guru", 403), ("anak", 403)])
+def test_the_pack_is_for_supervisors(username, expected, a_year_of_cases, db, as_user):
+    client = as_user(username)
+    assert client.get("/statistik/kla?tahun=2026").status_code == expected
+    assert client.get("/statistik/kla.csv?tahun=2026").status_code == expected
+    assert audit_entries(db, "export.created") == []
+
+
+def test_signed_out_the_pack_sends_to_sign_in(make_client):
+    response = make_client().get("/statistik/kla", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/masuk?lanjut=/statistik/kla"
+
+
+def test_a_year_that_cannot_be_read_is_refused_next_to_the_field(as_user):
+    response = as_user("supervisor").get("/statistik/kla?tahun=dua")
+    assert response.status_code == 422 and "Tulis tahun dengan empat angka, misalnya 2026." in response.text
