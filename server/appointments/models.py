@@ -113,3 +113,14 @@ class Appointment(SQLModel, table=True):
     phone_number: str = Field(default="", max_length=20)
     # Why the booker chose another counselor than the one of their case; for supervisors.
     counselor_change_reason: str = Field(default="", max_length=500)
+
+
+class ScheduleVersion(SQLModel, table=True):
+    """One row whose number grows with every committed change to what free time is computed from (appointments,
+    weekly hours, time away, service types, holidays, counselors' accounts): the booking page remembers free
+    times under it (server/appointments/freshness.py)."""
+
+    __tablename__ = "schedule_version"
+
+    id: int = Field(default=1, primary_key=True)
+    n: int = 0

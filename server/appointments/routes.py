@@ -45,7 +45,7 @@ from server.appointments.models import (
     ServiceType,
     WeeklyHours,
 )
-from server.appointments.slots import Slot, free_slots, free_starts, parse_slot, parse_start
+from server.appointments.slots import Slot, free_slots, parse_slot, parse_start, shown_starts
 from server.db import DB
 from server.forms import FIRST_YEAR, LAST_YEAR, bounded_int, day_within_range, one, year_in_range
 from server.i18n import WITA, format_wita_date
@@ -214,14 +214,14 @@ def booking_day(db: Session, service_type: ServiceType, *, wanted: str, first: s
     start = min(max(_day(first) or today, today), last_bookable)
     span = min(ROW_SCAN_DAYS, (last_bookable - start).days + 1)
     wanted_day = _day(wanted)
-    free = free_starts(db, service_type, now=now, first_day=start, days=span, counselor_id=counselor_id,
-                       excluding=excluding, detail_day=wanted_day)
+    free = shown_starts(db, service_type, now=now, first_day=start, days=span, counselor_id=counselor_id,
+                        excluding=excluding, detail_day=wanted_day)
     shown = sorted(free)[:ROW_DAYS]
     chosen = wanted_day if wanted_day in shown else (shown[0] if shown else None)
     if chosen is not None and chosen != wanted_day and wanted_day is not None:
         # The day asked for has no free time (any more): the first day's times instead, all of them.
-        free[chosen] = free_starts(db, service_type, now=now, first_day=chosen, days=1, counselor_id=counselor_id,
-                                   excluding=excluding)[chosen]
+        free[chosen] = shown_starts(db, service_type, now=now, first_day=chosen, days=1, counselor_id=counselor_id,
+                                    excluding=excluding)[chosen]
     after = (shown[-1] if len(shown) == ROW_DAYS else start + timedelta(days=span - 1)) + timedelta(days=1)
     return BookingDay(
         days=[DayChoice(d, format_wita_date(_noon(d), "EEE d MMM"), format_wita_date(_noon(d), "EEEE, d MMMM y"),

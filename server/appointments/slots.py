@@ -12,6 +12,7 @@ from sqlalchemy import or_, select
 from sqlmodel import Session
 
 from server.accounts.models import Role, User
+from server.appointments import freshness
 from server.appointments.models import Appointment, AppointmentStatus, AvailabilityException, ServiceType, WeeklyHours
 from server.forms import FIRST_YEAR, LAST_YEAR
 from server.i18n import WITA
@@ -84,6 +85,22 @@ def free_starts(
     found = _scan(session, service_type, now=now, first_day=first_day, days=days, counselor_id=counselor_id,
                   excluding=excluding, distinct=True, detail_day=detail_day)
     return {day: [slot.starts_at for slot in slots] for day, slots in found.items()}
+
+
+def shown_starts(
+    session: Session, service_type: ServiceType, *, now: datetime, first_day: date, days: int,
+    counselor_id: int | None = None, excluding: int | None = None, detail_day: date | None = None,
+) -> dict[date, list[datetime]]:
+    """free_starts for the booking page: worked out once per minute and per change of the schedule, and remembered
+    in between (server/appointments/freshness.py). A booking is always checked afresh, never against these."""
+    minute = now.replace(second=0, microsecond=0)
+    key = ("starts", service_type.id, service_type.duration_minutes, service_type.buffer_before_minutes,
+           service_type.buffer_after_minutes, service_type.min_notice_hours, service_type.max_days_ahead, minute,
+           first_day, days, counselor_id, excluding, detail_day)
+    found = freshness.remembered(session, key, lambda: free_starts(
+        session, service_type, now=minute, first_day=first_day, days=days, counselor_id=counselor_id,
+        excluding=excluding, detail_day=detail_day))
+    return {day: list(starts) for day, starts in found.items()}  # the caller's own copy
 
 
 def _scan(
