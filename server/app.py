@@ -109,6 +109,9 @@ def _configure_jinja(engine: JinjaTemplateEngine) -> None:
     )
     env.trim_blocks = True
     env.lstrip_blocks = True
+    # Templates are part of the code: a new version comes with a restart. Checking every template file's time on
+    # every render (Jinja's default) was a system call per template, include and import of each page.
+    env.auto_reload = False
 
 
 def _wants_html(request: Request) -> bool:
