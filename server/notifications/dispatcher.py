@@ -112,6 +112,12 @@ def _event_and_validity(session: Session, job: NotificationJob, now: datetime) -
         if appointment.starts_at <= now and job.kind != "appointment_expired":
             return False, None
         return True, appointment.starts_at
+    if job.object_type == "check_in" and job.object_id is not None:
+        from server.aftercare.models import CheckIn, CheckInStatus
+
+        # An answered or withdrawn check-in is not sent (again), even if cancelling its job was missed.
+        check_in = session.get(CheckIn, job.object_id)
+        return check_in is not None and check_in.status == CheckInStatus.SCHEDULED, None
     return True, None
 
 

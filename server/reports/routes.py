@@ -322,7 +322,7 @@ class CaseController(Controller):
         ip = client_ip(request.scope, state.settings)
         try:
             # Invisible characters are refused here for every case form (PostgreSQL refuses NUL in text).
-            unreadable = control_character_errors(data, multiline=("body", "reason", "note"))
+            unreadable = control_character_errors(data, multiline=("body", "reason", "note", "check_in_reason"))
             if unreadable:
                 raise service.CaseError(next(iter(unreadable.values())))
             action(report, ip)
@@ -355,7 +355,7 @@ class CaseController(Controller):
         return self._act(request, db, state, report_id, data, "status", lambda report, ip: service.change_status(
             db, report, request.user, to=str(data.get("to", "")), reason=str(data.get("reason", "")),
             forwarded_to=str(data.get("forwarded_to", "")), duplicate_of=_int(data.get("duplicate_of")),
-            version=_int(data.get("version")), ip=ip))
+            version=_int(data.get("version")), ip=ip, check_in_plan=data if "check_in_plan" in data else None))
 
     @post("/{report_id:int}/catatan", sync_to_thread=True)
     def note(self, request: Request, report_id: FromPath[int], data: Form, db: DB, state: State) -> Any:

@@ -107,5 +107,7 @@ def words_for(language: str) -> SimpleNamespace:
                 "submitted": _("Laporan masuk"), "triaged": _("Ditelaah"), "assigned": _("Ditugaskan"),
                 "status": _("Status diubah"), "note": _("Catatan"), "message": _("Pesan"), "referral": _("Rujukan"),
                 "police": _("Diteruskan ke polisi"), "viewed": _("Dilihat"),
+                "check_in_plan": _("Rencana pemantauan"), "check_in_answer": _("Jawaban pemantauan"),
+                "check_in_none": _("Pemantauan tidak dijawab"), "follow_up_done": _("Pemantauan ditindaklanjuti"),
             },
         )
