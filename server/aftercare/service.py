@@ -39,7 +39,7 @@ from server.i18n import WITA
 from server.i18n import gettext as _
 from server.notifications import outbox
 from server.reports import service as reports
-from server.reports.models import CaseEvent, Report, Status
+from server.reports.models import CaseEvent, Report
 from server.workdays import add_working_days
 
 STEPS = ("2w", "1m", "3m", "6m")
@@ -201,12 +201,6 @@ def cancel_open(session: Session, report: Report) -> int:
     return len(waiting)
 
 
-def plan_choices(session: Session, report: Report) -> dict[str, Any]:
-    """What the closing form offers."""
-    anyone, _user_id = recipient_of(session, report)
-    return {"steps": step_labels(), "anyone_to_ask": anyone}
-
-
 # --- the check-in page -------------------------------------------------------------------------------------
 
 
@@ -219,8 +213,10 @@ def may_answer(check_in: CheckIn, *, user: User | None, case_report_id: int | No
 
 def visible_check_in(session: Session, check_in_id: int, *, user: User | None,
                      case_report_id: int | None) -> CheckIn | None:
+    """The check-in, for its recipient, once it has been sent (before that it does not exist for anyone)."""
     check_in = session.get(CheckIn, check_in_id)
-    if check_in is None or not may_answer(check_in, user=user, case_report_id=case_report_id):
+    if (check_in is None or check_in.due_at > clock.now()
+            or not may_answer(check_in, user=user, case_report_id=case_report_id)):
         return None
     return check_in
 

@@ -3,6 +3,7 @@ its check-ins and their notification jobs."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from litestar.testing import TestClient
@@ -13,7 +14,8 @@ from server.aftercare.models import CheckIn, CheckInPlan
 from server.notifications.models import NotificationJob
 from server.reports import service as reports
 from server.reports.models import Report
-from tests.appointments.test_pages_support import code_holder
+from tests.appointments.test_pages_support import report_with_code
+from tests.conftest import post_form
 from tests.reports.conftest import TEST_IP, fresh, user_named
 
 
@@ -29,11 +31,26 @@ def close(db: Session, report_id: int, plan: dict[str, Any] | None = None) -> Re
     return report
 
 
-def holder_with_closed_case(client: TestClient, db: Session, plan: dict[str, Any] | None = None) -> int:
-    """`client` becomes the code holder of a new anonymous case, which konselor then closes; returns its id."""
-    report_id = code_holder(client, db)
+def open_with_code(client: TestClient, code: str, pin: str) -> None:
+    """Code and PIN at /cek: a case session lasts hours, a check-in comes weeks later, so it is opened again."""
+    response = post_form(client, "/cek", {"code": code, "pin": pin}, token_from="/cek", follow_redirects=False)
+    assert response.status_code == 303, response.text
+
+
+@dataclass
+class ClosedCase:
+    report_id: int
+    code: str
+    pin: str
+
+
+def closed_case_with_code(client: TestClient, db: Session, plan: dict[str, Any] | None = None) -> ClosedCase:
+    """A new anonymous case sent through /lapor by `client`, which konselor then closes."""
+    code, pin = report_with_code(client)
+    db.expire_all()
+    report_id = db.execute(select(Report.id).where(Report.code_hash == reports.code_hash(code))).scalar_one()
     close(db, report_id, plan)
-    return report_id
+    return ClosedCase(report_id, code, pin)
 
 
 def check_ins(db: Session, report_id: int) -> list[CheckIn]:
