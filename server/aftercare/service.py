@@ -4,7 +4,8 @@ Check-ins. Closing a case (reports.service.change_status, its one call into this
 counselor chose: by default 2 weeks, 1, 3 and 6 months after closing, or none when the child or parent declined
 (the reason is kept). Each check-in's two notification jobs (the first try and the one repeat, RETRY_AFTER later)
 are written at closing time with their due times, in the closing transaction, so nothing else has to remember
-them: the dispatcher sends each when it is due. Nothing is due between 21.00 and 07.00 WITA (`outside_quiet_hours`).
+them: the dispatcher sends each when it is due. Nothing is due between 21.00 and 07.00 WITA (`outside_quiet_hours`),
+and a dispatcher that finds one due in those hours (it was down, or retrying) keeps it until 07.00.
 An answer cancels the repeat; "tidak baik" or a message gives the case's counselor a follow-up task due within one
 working day, with an alert. No answer after both tries: the worker marks it unanswered (`mark_unanswered`) and it
 is shown on the counselor's list; it is never sent a third time.
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -38,6 +39,7 @@ from server.forms import has_control_characters, many, one, unreadable_message
 from server.i18n import WITA
 from server.i18n import gettext as _
 from server.notifications import outbox
+from server.notifications.outbox import outside_quiet_hours
 from server.reports import service as reports
 from server.reports.models import CaseEvent, Report
 from server.workdays import add_working_days
@@ -45,7 +47,6 @@ from server.workdays import add_working_days
 STEPS = ("2w", "1m", "3m", "6m")
 RETRY_AFTER = timedelta(days=3)  # the one repeat of a check-in not answered
 GIVE_UP_AFTER = timedelta(days=3)  # after the repeat: marked unanswered, shown to the counselor
-QUIET_FROM, QUIET_UNTIL = time(21, 0), time(7, 0)  # WITA: nothing is sent in between
 FOLLOW_UP_WORKING_DAYS = 1
 MESSAGE_LIMIT = 1000
 REASON_LIMIT = 1000
@@ -63,17 +64,6 @@ def face_labels() -> dict[str, str]:
 
 
 # --- when a check-in is sent -------------------------------------------------------------------------------
-
-
-def outside_quiet_hours(moment: datetime) -> datetime:
-    """`moment`, or 07.00 WITA after it when it falls between 21.00 and 07.00 WITA (a phone that lights up at
-    night may be seen by others)."""
-    local = moment.astimezone(WITA)
-    if local.time() >= QUIET_FROM:
-        return datetime.combine(local.date() + timedelta(days=1), QUIET_UNTIL, tzinfo=WITA).astimezone(moment.tzinfo)
-    if local.time() < QUIET_UNTIL:
-        return datetime.combine(local.date(), QUIET_UNTIL, tzinfo=WITA).astimezone(moment.tzinfo)
-    return moment
 
 
 def _add_months(day: date, months: int) -> date:

@@ -176,3 +176,24 @@ def test_the_counts_for_statistics(app, db, pinned_clock):
     assert service.check_ins_answered(db, wita(2027, 1, 1, 0, 0), wita(2027, 2, 1, 0, 0)) == 0
     pinned_clock.move_to(wita(2027, 1, 5, 10, 0))
     assert service.check_ins_sent(db, wita(2027, 1, 1, 0, 0), wita(2027, 2, 1, 0, 0)) == 1
+
+
+def test_a_check_in_found_due_in_the_quiet_hours_waits_for_seven_in_the_morning(app, db, engine, settings,
+                                                                                 pinned_clock):
+    """The dispatcher was down all evening: at 23.10 WITA the check-in due at 09.17 is not sent, but kept."""
+    report = make_report(app, db).report
+    close(db, report.id, {"check_in_plan": "plan", "check_in_steps": ["2w"]})
+    [check_in] = check_ins(db, report.id)
+    sender = worker.make_sender(settings)
+    worker.tick(engine, sender, settings)
+    late = wita(2026, 12, 15, 23, 10)
+    pinned_clock.move_to(late)
+
+    stats = worker.dispatcher.drain(engine, sender, now=late)
+    assert (stats.retried, stats.no_device, stats.sent) == (1, 0, 0)
+    first = check_in_jobs(db, check_in.id)[0]
+    assert (first.status, first.due_at, first.attempts) == (JobStatus.PENDING, wita(2026, 12, 16, 7, 0), 0)
+    morning = wita(2026, 12, 16, 7, 0)
+    pinned_clock.move_to(morning)
+    assert worker.dispatcher.drain(engine, sender, now=morning).no_device == 1
+    assert check_in_jobs(db, check_in.id)[0].status == JobStatus.NO_DEVICE
