@@ -185,3 +185,11 @@ def test_the_closing_form_refuses_a_declined_plan_without_a_reason_and_keeps_wha
     assert [c.step for c in check_ins(db, report.id)] == ["1m", "6m"]
     assert db.get(CaseEvent, events(db, report.id, "check_in_plan")[0].id).body == \
         "Pemantauan: 1 bulan, 6 bulan setelah ditutup."
+
+
+def test_a_code_holder_who_had_to_open_the_report_again_finds_the_check_in_on_it(client, db, pinned_clock):
+    _report_id, check_in = due_check_in(client, db, pinned_clock)
+    page = client.get("/cek/laporan")
+    assert f'<a href="/pemantauan/{check_in.id}">Ada pesan baru</a>' in page.text
+    assert answer(client, check_in.id, {"face": "baik"}).status_code == 200
+    assert f"/pemantauan/{check_in.id}" not in client.get("/cek/laporan").text
