@@ -26,6 +26,7 @@ from server import clock, i18n, process_cache, service_info, workdays
 from server.accounts.auth import SessionMiddleware
 from server.accounts.routes import AccountController
 from server.admin.routes import AdminController
+from server.aftercare.routes import CheckInController, FollowUpController, RatingController, VoicesController
 from server.appointments.routes import BookingController, ScheduleController
 from server.db import engine_for
 from server.notifications.routes import NotificationController, PushController
@@ -171,6 +172,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ScheduleController,
             NotificationController,
             PushController,
+            CheckInController,
+            FollowUpController,
+            RatingController,
+            VoicesController,
             create_static_files_router(
                 path="/static/vendor",
                 directories=[VENDOR_DIR],

@@ -1,5 +1,6 @@
-"""Background work of the service: lapsed appointment holds, the notification dispatcher, and retention
-(expired sessions, rate-limit counters with their addresses, long-finished notification jobs are purged).
+"""Background work of the service: lapsed appointment holds, check-ins left unanswered after both tries, the
+notification dispatcher, and retention (expired sessions, rate-limit counters with their addresses,
+long-finished notification jobs are purged).
 
 It runs inside the app as a lifespan task (DISPATCHER=inline, for a single-process install) or on its own as
 `bintang worker` (DISPATCHER=off on the web processes). Several may run at once: claims are safe (see
@@ -20,6 +21,7 @@ from sqlmodel import Session
 
 from server import clock, ratelimit
 from server.accounts import auth
+from server.aftercare import service as aftercare
 from server.appointments import service as appointments
 from server.notifications import dispatcher
 from server.notifications.push import Sender, load_vapid
@@ -63,9 +65,12 @@ def tick(engine: Engine, sender: Sender, settings: Settings, *, worker: str | No
             purge(engine, settings)
         with Session(engine, expire_on_commit=False) as session:
             expired = appointments.expire_unanswered(session)
+            lapsed = aftercare.mark_unanswered(session)
             session.commit()
         if expired:
             log.info("worker: %d unanswered request(s) expired", len(expired))
+        if lapsed:
+            log.info("worker: %d check-in(s) marked unanswered", len(lapsed))
     return dispatcher.drain(engine, sender, worker=worker, lease_seconds=settings.dispatch_lease_seconds,
                             max_attempts=settings.push_max_attempts, lane=lane)
 

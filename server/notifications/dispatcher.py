@@ -31,6 +31,7 @@ from sqlmodel import Session
 
 from server import clock, service_info
 from server.notifications.models import JobStatus, NotificationJob, PushSubscription
+from server.notifications.outbox import QUIET_KINDS, outside_quiet_hours
 from server.notifications.push import DEFAULT_SERVICE_NAME, Device, Outcome, Sender, payload
 
 log = logging.getLogger("bintang.dispatcher")
@@ -112,6 +113,12 @@ def _event_and_validity(session: Session, job: NotificationJob, now: datetime) -
         if appointment.starts_at <= now and job.kind != "appointment_expired":
             return False, None
         return True, appointment.starts_at
+    if job.object_type == "check_in" and job.object_id is not None:
+        from server.aftercare.models import CheckIn, CheckInStatus
+
+        # An answered or withdrawn check-in is not sent (again), even if cancelling its job was missed.
+        check_in = session.get(CheckIn, job.object_id)
+        return check_in is not None and check_in.status == CheckInStatus.SCHEDULED, None
     return True, None
 
 
@@ -164,6 +171,12 @@ def process(engine: Engine, sender: Sender, job_id: int, worker: str, *, max_att
         if not applies:
             return JobStatus.CANCELLED if _finish(engine, job_id, worker, status=JobStatus.CANCELLED,
                                                   last_error="no longer applies") else "lost"
+        if job.kind in QUIET_KINDS and (morning := outside_quiet_hours(now)) != now:
+            # Due during the quiet hours (a dispatcher was down, or a retry fell there): it waits for 07.00 WITA,
+            # and the wait is not a try.
+            ok = _finish(engine, job_id, worker, status=JobStatus.PENDING, due_at=morning, claimed_by="",
+                         attempts=NotificationJob.attempts - 1)
+            return "retry" if ok else "lost"
         recipient = (PushSubscription.user_id == job.recipient_user_id if job.recipient_user_id is not None
                      else PushSubscription.report_id == job.recipient_report_id)
         devices = list(session.execute(select(PushSubscription).where(recipient)).scalars())

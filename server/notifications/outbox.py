@@ -4,13 +4,28 @@ or not at all (DESIGN.md §3, Notifications). Sending is the dispatcher's work."
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import update
 from sqlmodel import Session
 
 from server import clock
+from server.i18n import WITA
 from server.notifications.models import NotificationJob
+
+QUIET_FROM, QUIET_UNTIL = time(21, 0), time(7, 0)  # WITA: check-ins are not sent in between
+# Kinds that wait for the morning: a phone that lights up at night may be seen by others.
+QUIET_KINDS = frozenset({"check_in"})
+
+
+def outside_quiet_hours(moment: datetime) -> datetime:
+    """`moment`, or 07.00 WITA after it when it falls between 21.00 and 07.00 WITA."""
+    local = moment.astimezone(WITA)
+    if local.time() >= QUIET_FROM:
+        return datetime.combine(local.date() + timedelta(days=1), QUIET_UNTIL, tzinfo=WITA).astimezone(moment.tzinfo)
+    if local.time() < QUIET_UNTIL:
+        return datetime.combine(local.date(), QUIET_UNTIL, tzinfo=WITA).astimezone(moment.tzinfo)
+    return moment
 
 
 def enqueue(

@@ -187,6 +187,8 @@ def speaks_to_a_child(user: User | None) -> bool:
 def describe(kind: str, kamu: bool = False) -> str:
     """What an item says inside the app (behind sign-in or the case code, so it may say what happened), in the
     voice of the rest of the person's pages."""
+    if kind == "check_in":  # never what it is about: the list may be read over a shoulder
+        return _("Ada pesan baru")
     if kamu:
         own = {
             "appointment_confirmed": _("Jadwal konselingmu sudah dikonfirmasi."),
@@ -211,6 +213,7 @@ def describe(kind: str, kamu: bool = False) -> str:
         "case_assigned": _("Sebuah kasus diserahkan kepada Anda."),
         "case_message": _("Ada pesan baru tentang sebuah laporan."),
         "case_status": _("Ada kabar baru tentang laporan Anda."),
+        "check_in_follow_up": _("Ada jawaban pemantauan yang perlu ditindaklanjuti."),
     }
     if kind.startswith("reminder_"):
         return _("Pengingat: jadwal konseling Anda segera tiba.")

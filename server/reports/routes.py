@@ -71,6 +71,15 @@ def _place_options(choices: places.Places) -> dict[str, Any]:
 BLANK_REPORT_FORM = AnonymousPage("reports/report_form.html")
 
 
+def _waiting_check_ins(db: Session, report: Report) -> list[Any]:
+    """Check-ins sent to this code and not answered yet: a code holder who tapped one on a phone whose case session
+    had ended comes here after code and PIN, and finds it again. (The aftercare domain imports this module, so it
+    is imported here, when asked.)"""
+    from server.aftercare import service as aftercare
+
+    return aftercare.waiting_for(db, user=None, case_report_id=report.id)
+
+
 class ReportingController(Controller):
     @get("/lapor", name="report_form")
     async def report_form(self, request: Request, db: DB, state: State) -> Any:
@@ -183,7 +192,8 @@ class ReportingController(Controller):
         service.record_view(db, report, user=None, ip=client_ip(request.scope, state.settings), as_="code_holder")
         db.commit()
         return page(request, "reports/reporter_case.html", report=report, message_action="/cek/laporan/pesan",
-                    timeline=service.reporter_timeline(db, report), errors={}, message="", code_holder=True)
+                    timeline=service.reporter_timeline(db, report), errors={}, message="", code_holder=True,
+                    check_ins=_waiting_check_ins(db, report))
 
     @post("/cek/laporan/pesan", sync_to_thread=True)
     def code_holder_message(self, request: Request, data: Form, db: DB, state: State) -> Any:
@@ -323,7 +333,8 @@ class CaseController(Controller):
         ip = client_ip(request.scope, state.settings)
         try:
             # Invisible characters are refused here for every case form (PostgreSQL refuses NUL in text).
-            unreadable = control_character_errors(data, multiline=("body", "reason", "note", "service_note"))
+            unreadable = control_character_errors(data, multiline=("body", "reason", "note", "service_note",
+                                                                   "check_in_reason"))
             if unreadable:
                 raise service.CaseError(next(iter(unreadable.values())))
             action(report, ip)
@@ -357,7 +368,7 @@ class CaseController(Controller):
         return self._act(request, db, state, report_id, data, "status", lambda report, ip: service.change_status(
             db, report, request.user, to=str(data.get("to", "")), reason=str(data.get("reason", "")),
             forwarded_to=str(data.get("forwarded_to", "")), duplicate_of=_int(data.get("duplicate_of")),
-            version=_int(data.get("version")), ip=ip))
+            version=_int(data.get("version")), ip=ip, check_in_plan=data if "check_in_plan" in data else None))
 
     @post("/{report_id:int}/catatan", sync_to_thread=True)
     def note(self, request: Request, report_id: FromPath[int], data: Form, db: DB, state: State) -> Any:

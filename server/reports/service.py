@@ -789,8 +789,11 @@ def allowed_transitions(report: Report) -> list[Status]:
 
 def change_status(
     session: Session, report: Report, actor: User, *, to: str, reason: str = "", forwarded_to: str = "",
-    duplicate_of: int | None = None, version: int | None, ip: str,
+    duplicate_of: int | None = None, version: int | None, ip: str, check_in_plan: dict[str, Any] | None = None,
 ) -> None:
+    """Move the case to another state. Closing starts the check-in plan chosen on the closing form
+    (`check_in_plan`, its fields; the default plan when absent) and opening again stops what is left of it: the
+    one place reports calls into the aftercare domain, imported here because aftercare imports this module."""
     try:
         target = Status(to)
     except ValueError as exc:
@@ -810,6 +813,9 @@ def change_status(
             raise CaseError(_("Tulis nomor kasus asli yang sama dengan laporan ini."))
     if target in (Status.ASSIGNED, Status.IN_PROGRESS, Status.REFERRED, Status.MONITORING) and report.assigned_to_id is None:
         raise CaseError(_("Tugaskan kasus ini kepada konselor dulu."))
+    from server.aftercare import service as aftercare
+
+    plan = aftercare.check_plan(session, report, check_in_plan) if target == Status.CLOSED else None
     _touch(report, version)
     before = report.status
     report.status = target
@@ -824,6 +830,10 @@ def change_status(
     report.next_due_at = next_deadline(report)
     _event(session, report, actor, "status", from_status=before, to_status=target, body=reason)
     _audit(session, "report.status", report, actor, ip, before=before, after=target)
+    if plan is not None:
+        aftercare.start_plan(session, report, actor, plan, ip=ip)
+    elif target == Status.REOPENED:
+        aftercare.cancel_open(session, report)
     notify_reporter(session, report, "case_status")
 
 

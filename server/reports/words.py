@@ -108,6 +108,8 @@ def words_for(language: str) -> SimpleNamespace:
                 "status": _("Status diubah"), "note": _("Catatan"), "message": _("Pesan"), "referral": _("Rujukan"),
                 "police": _("Diteruskan ke polisi"), "viewed": _("Dilihat"),
                 "simfoni": _("Data SIMFONI"),
+                "check_in_plan": _("Rencana pemantauan"), "check_in_answer": _("Jawaban pemantauan"),
+                "check_in_none": _("Pemantauan tidak dijawab"), "follow_up_done": _("Pemantauan ditindaklanjuti"),
             },
             FORMS={
                 "fisik": _("Fisik"), "psikis": _("Psikis"), "seksual": _("Seksual"), "eksploitasi": _("Eksploitasi"),

@@ -1,7 +1,7 @@
 """schedule_version: a number that grows with every change to what free time is computed from
 
 Revision ID: 0009_schedule_version
-Revises: 0007_simfoni
+Revises: 0008_aftercare
 Create Date: 2026-12-04 18:50:00
 """
 from typing import Sequence, Union
@@ -12,7 +12,7 @@ import sqlmodel
 
 
 revision: str = '0009_schedule_version'
-down_revision: Union[str, None] = '0007_simfoni'
+down_revision: Union[str, None] = '0008_aftercare'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -1,0 +1,464 @@
+"""After the case: check-ins by push once a case is closed, and the child's own rating of each attended session.
+
+Check-ins. Closing a case (reports.service.change_status, its one call into this module) starts the plan the
+counselor chose: by default 2 weeks, 1, 3 and 6 months after closing, or none when the child or parent declined
+(the reason is kept). Each check-in's two notification jobs (the first try and the one repeat, RETRY_AFTER later)
+are written at closing time with their due times, in the closing transaction, so nothing else has to remember
+them: the dispatcher sends each when it is due. Nothing is due between 21.00 and 07.00 WITA (`outside_quiet_hours`),
+and a dispatcher that finds one due in those hours (it was down, or retrying) keeps it until 07.00.
+An answer cancels the repeat; "tidak baik" or a message gives the case's counselor a follow-up task due within one
+working day, with an alert. No answer after both tries: the worker marks it unanswered (`mark_unanswered`) and it
+is shown on the counselor's list; it is never sent a third time.
+
+What a check-in says anywhere outside the page behind sign-in or code + PIN is "Ada pesan baru" and the service's
+name: never the case, its subject or the word "check-in".
+
+Ratings. After a session recorded as attended, the person who booked it (or the child it was for, from their own
+account) rates it once: a face, whether it felt safe to talk, optional words. The rating row keeps the month and
+the service type only; which appointment was rated is kept in another table with nothing of the answer, so no page
+can show a counselor who said what (supervisors see totals per month and service type).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from server import audit, clock
+from server.accounts.models import Child, Role, User
+from server.aftercare.models import CheckIn, CheckInPlan, CheckInStatus, SessionRating, SessionRatingGiven
+from server.appointments import service as appointments
+from server.appointments.models import Appointment, AppointmentStatus, ServiceType
+from server.forms import has_control_characters, many, one, unreadable_message
+from server.i18n import WITA
+from server.i18n import gettext as _
+from server.notifications import outbox
+from server.notifications.outbox import outside_quiet_hours
+from server.reports import service as reports
+from server.reports.models import CaseEvent, Report
+from server.workdays import add_working_days
+
+STEPS = ("2w", "1m", "3m", "6m")
+RETRY_AFTER = timedelta(days=3)  # the one repeat of a check-in not answered
+GIVE_UP_AFTER = timedelta(days=3)  # after the repeat: marked unanswered, shown to the counselor
+FOLLOW_UP_WORKING_DAYS = 1
+MESSAGE_LIMIT = 1000
+REASON_LIMIT = 1000
+FACES = ("baik", "biasa", "tidak_baik")
+CHECK_IN_KIND = "check_in"
+FOLLOW_UP_KIND = "check_in_follow_up"
+
+
+def step_labels() -> dict[str, str]:
+    return {"2w": _("2 minggu"), "1m": _("1 bulan"), "3m": _("3 bulan"), "6m": _("6 bulan")}
+
+
+def face_labels() -> dict[str, str]:
+    return {"baik": _("Baik"), "biasa": _("Biasa saja"), "tidak_baik": _("Tidak baik")}
+
+
+# --- when a check-in is sent -------------------------------------------------------------------------------
+
+
+def _add_months(day: date, months: int) -> date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return day.replace(year=year, month=month, day=min(day.day, last))
+        except ValueError:
+            continue
+    raise ValueError(day)
+
+
+def step_time(closed_at: datetime, step: str) -> datetime:
+    """When a step of the plan falls (at the hour of closing, in WITA), before quiet hours are applied."""
+    local = closed_at.astimezone(WITA)
+    if step.endswith("w"):
+        later = local + timedelta(weeks=int(step[:-1]))
+    else:
+        later = datetime.combine(_add_months(local.date(), int(step[:-1])), local.timetz())
+    return later.astimezone(closed_at.tzinfo)
+
+
+# --- choosing the plan when a case is closed ---------------------------------------------------------------
+
+
+@dataclass
+class PlanForm:
+    """The closing form's plan: `choice` "plan" (the steps ticked) or "none" (declined, with a reason); empty when
+    the form did not ask (the default plan, or none when nobody can be asked)."""
+
+    choice: str = ""
+    steps: list[str] = field(default_factory=list)
+    reason: str = ""
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> PlanForm:
+        return cls(choice=one(data, "check_in_plan"), steps=[str(s) for s in many(data, "check_in_steps")],
+                   reason=one(data, "check_in_reason").strip())
+
+
+def recipient_of(session: Session, report: Report) -> tuple[bool, int | None]:
+    """(anyone to ask, their account). The child's own account when the report names a child who has one; else
+    the child's or parent's account the report was sent from; else the code holder (a report sent without an
+    account). A teacher's report has nobody to ask: a teacher is not the child."""
+    if report.child_id is not None:
+        child = session.get(Child, report.child_id)
+        if child is not None and child.user_id is not None:
+            return True, child.user_id
+    if report.submitted_by_id is not None:
+        reporter = session.get(User, report.submitted_by_id)
+        if reporter is not None and reporter.active and reporter.role in (Role.CHILD, Role.PARENT):
+            return True, reporter.id
+        return False, None
+    return True, None
+
+
+def check_plan(session: Session, report: Report, plan: PlanForm | dict[str, Any] | None) -> PlanForm:
+    """The plan to start (from the closing form's fields, or a PlanForm), or reports.CaseError with the reason (the
+    closing form shows it next to the status)."""
+    if isinstance(plan, dict):
+        plan = PlanForm.from_data(plan)
+    plan = plan or PlanForm()
+    anyone, _user_id = recipient_of(session, report)
+    if plan.choice == "":
+        if anyone:
+            return PlanForm("plan", list(STEPS))
+        return PlanForm("none", [], _("Tidak ada anak atau orang tua yang bisa ditanya lewat aplikasi."))
+    if plan.choice == "none":
+        if not plan.reason:
+            raise reports.CaseError(_("Tulis alasan tanpa pemantauan, misalnya anak atau orang tua menolak."))
+        if has_control_characters(plan.reason, multiline=True):
+            raise reports.CaseError(unreadable_message())
+        if len(plan.reason) > REASON_LIMIT:
+            raise reports.CaseError(_("Alasan terlalu panjang: paling banyak %(n)s huruf.", n=REASON_LIMIT))
+        return PlanForm("none", [], plan.reason)
+    if plan.choice != "plan":
+        raise reports.CaseError(_("Pilih rencana pemantauan dari daftar."))
+    if not plan.steps or any(step not in STEPS for step in plan.steps):
+        raise reports.CaseError(_("Pilih setidaknya satu waktu pemantauan, atau pilih tanpa pemantauan."))
+    if not anyone:
+        raise reports.CaseError(_("Laporan ini dikirim guru dari akunnya: tidak ada anak atau orang tua yang bisa "
+                                  "ditanya. Pilih tanpa pemantauan dan tulis alasannya."))
+    return PlanForm("plan", [step for step in STEPS if step in plan.steps])
+
+
+def start_plan(session: Session, report: Report, actor: User, plan: PlanForm, *, ip: str) -> CheckInPlan:
+    """The plan, its check-ins, and each check-in's two notification jobs (first try, then once more), all in the
+    closing transaction."""
+    now = clock.now().replace(microsecond=0)
+    row = CheckInPlan(report_id=report.id, created_at=now, created_by_id=actor.id, offsets=",".join(plan.steps),
+                      declined=plan.choice == "none", declined_reason=plan.reason)
+    session.add(row)
+    session.flush()
+    _anyone, user_id = recipient_of(session, report)
+    for step in plan.steps:
+        due_at = outside_quiet_hours(step_time(now, step))
+        retry_at = outside_quiet_hours(due_at + RETRY_AFTER)
+        check_in = CheckIn(plan_id=row.id, report_id=report.id, step=step, recipient_user_id=user_id,
+                           due_at=due_at, retry_at=retry_at, give_up_at=retry_at + GIVE_UP_AFTER)
+        session.add(check_in)
+        session.flush()
+        for when in (due_at, retry_at):
+            outbox.enqueue(session, CHECK_IN_KIND, url=f"/pemantauan/{check_in.id}", topic=f"checkin-{check_in.id}",
+                           user_ids=[user_id] if user_id is not None else [],
+                           report_id=report.id if user_id is None else None, due_at=when,
+                           object_type="check_in", object_id=check_in.id)
+    labels = step_labels()
+    body = (_("Pemantauan: %(steps)s setelah ditutup.", steps=", ".join(labels[s] for s in plan.steps))
+            if plan.steps else _("Tanpa pemantauan (ditolak): %(reason)s", reason=plan.reason))
+    session.add(CaseEvent(report_id=report.id, actor_id=actor.id, kind="check_in_plan", body=body))
+    audit.record(session, "report.check_in_plan", actor_id=actor.id, actor_label=actor.username,
+                 object_type="report", object_id=report.id, ip=ip, steps=plan.steps, declined=plan.choice == "none")
+    return row
+
+
+def cancel_open(session: Session, report: Report) -> int:
+    """The case was opened again: check-ins not yet answered stop, and their messages are not sent."""
+    waiting = list(session.execute(select(CheckIn).where(
+        CheckIn.report_id == report.id, CheckIn.status == CheckInStatus.SCHEDULED)).scalars())
+    for check_in in waiting:
+        check_in.status = CheckInStatus.CANCELLED
+        check_in.version += 1
+        outbox.cancel_pending(session, object_type="check_in", object_id=check_in.id)
+    return len(waiting)
+
+
+# --- the check-in page -------------------------------------------------------------------------------------
+
+
+def may_answer(check_in: CheckIn, *, user: User | None, case_report_id: int | None) -> bool:
+    """Only its recipient: the account it was sent to, or the holder of the case's code when it went to the code."""
+    if check_in.recipient_user_id is not None:
+        return user is not None and user.active and user.id == check_in.recipient_user_id
+    return case_report_id is not None and case_report_id == check_in.report_id
+
+
+def visible_check_in(session: Session, check_in_id: int, *, user: User | None,
+                     case_report_id: int | None) -> CheckIn | None:
+    """The check-in, for its recipient, once it has been sent (before that it does not exist for anyone)."""
+    check_in = session.get(CheckIn, check_in_id)
+    if (check_in is None or check_in.due_at > clock.now()
+            or not may_answer(check_in, user=user, case_report_id=case_report_id)):
+        return None
+    return check_in
+
+
+def is_open(check_in: CheckIn, now: datetime | None = None) -> bool:
+    """It may be answered: it was sent (its time came) and not answered or withdrawn. A late answer, after it was
+    marked unanswered, is still welcome."""
+    now = now or clock.now()
+    return check_in.status in (CheckInStatus.SCHEDULED, CheckInStatus.UNANSWERED) and check_in.due_at <= now
+
+
+def record_view(session: Session, check_in: CheckIn, *, user: User | None, ip: str) -> None:
+    report = session.get(Report, check_in.report_id)
+    reports.record_view(session, report, user=user, ip=ip, as_="check_in")
+
+
+@dataclass
+class AnswerForm:
+    face: str = ""
+    message: str = ""
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> AnswerForm:
+        return cls(face=one(data, "face"), message=one(data, "message").strip())
+
+
+def validate_answer(form: AnswerForm) -> dict[str, str]:
+    errors = {}
+    if form.face not in FACES:
+        errors["face"] = _("Pilih salah satu wajah: baik, biasa saja, atau tidak baik.")
+    if has_control_characters(form.message, multiline=True):
+        errors["message"] = unreadable_message()
+    elif len(form.message) > MESSAGE_LIMIT:
+        errors["message"] = _("Pesan terlalu panjang: paling banyak %(n)s huruf.", n=MESSAGE_LIMIT)
+    return errors
+
+
+class AlreadyAnswered(Exception):
+    """The check-in was answered (or withdrawn) in the meantime."""
+
+
+def answer(session: Session, check_in: CheckIn, form: AnswerForm, *, user: User | None, ip: str) -> None:
+    """Keep the answer, stop the repeat, and give the counselor a task when it is "tidak baik" or has words."""
+    now = clock.now()
+    changed = session.execute(
+        update(CheckIn).where(CheckIn.id == check_in.id, CheckIn.version == check_in.version,
+                              CheckIn.status.in_([CheckInStatus.SCHEDULED, CheckInStatus.UNANSWERED]))
+        .values(status=CheckInStatus.ANSWERED, answered_at=now, answer=form.face, message=form.message,
+                version=CheckIn.version + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        raise AlreadyAnswered()
+    session.refresh(check_in)
+    outbox.cancel_pending(session, object_type="check_in", object_id=check_in.id)
+    report = session.get(Report, check_in.report_id)
+    body = face_labels()[form.face] + (f": {form.message}" if form.message else "")
+    session.add(CaseEvent(report_id=report.id, actor_id=user.id if user else None, kind="check_in_answer",
+                          body=body, from_reporter=True))
+    audit.record(session, "report.check_in_answered", actor_id=user.id if user else None,
+                 actor_label=user.username if user else "code-holder", object_type="report", object_id=report.id,
+                 ip=ip, check_in_id=check_in.id)
+    if form.face == "tidak_baik" or form.message:
+        check_in.follow_up_due_at = add_working_days(session, now, FOLLOW_UP_WORKING_DAYS)
+        recipients = [report.assigned_to_id] if report.assigned_to_id else reports.on_duty_staff(session, report)
+        outbox.enqueue(session, FOLLOW_UP_KIND, url="/kasus/pemantauan", topic=f"report-{report.id}-checkin",
+                       user_ids=recipients, urgency="high" if form.face == "tidak_baik" else "normal",
+                       object_type="report", object_id=report.id)
+
+
+# --- the worker's duty and the counselor's list ------------------------------------------------------------
+
+
+def mark_unanswered(session: Session, now: datetime | None = None) -> list[int]:
+    """Check-ins with no answer after both tries: marked, written in the case's chronology, and shown on the
+    counselor's list. Nothing more is sent."""
+    now = now or clock.now()
+    lapsed = list(session.execute(select(CheckIn).where(
+        CheckIn.status == CheckInStatus.SCHEDULED, CheckIn.give_up_at <= now)).scalars())
+    for check_in in lapsed:
+        check_in.status = CheckInStatus.UNANSWERED
+        check_in.version += 1
+        session.add(CaseEvent(report_id=check_in.report_id, kind="check_in_none",
+                              body=_("Tidak dijawab setelah dua kali dikirim.")))
+    return [check_in.id for check_in in lapsed]
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    check_in: CheckIn
+    report: Report
+    overdue: bool
+
+
+def follow_ups(session: Session, user: User, now: datetime | None = None) -> list[FollowUp]:
+    """Check-ins that need the counselor: a "tidak baik" or a message (with its deadline), or no answer at all; only
+    of cases the person may handle. Oldest deadline first."""
+    now = now or clock.now()
+    rows = session.execute(
+        select(CheckIn, Report).join(Report, Report.id == CheckIn.report_id)
+        .where(CheckIn.follow_up_done_at.is_(None),
+               (CheckIn.follow_up_due_at.is_not(None)) | (CheckIn.status == CheckInStatus.UNANSWERED))
+        .order_by(CheckIn.follow_up_due_at.is_(None), CheckIn.follow_up_due_at, CheckIn.id).limit(500)
+    ).all()
+    return [FollowUp(check_in, report, check_in.follow_up_due_at is not None and check_in.follow_up_due_at < now)
+            for check_in, report in rows if reports.can_handle(user, report)]
+
+
+def follow_up_for(session: Session, check_in_id: int, user: User) -> CheckIn | None:
+    check_in = session.get(CheckIn, check_in_id)
+    if check_in is None:
+        return None
+    report = session.get(Report, check_in.report_id)
+    return check_in if reports.can_handle(user, report) else None
+
+
+def mark_follow_up_done(session: Session, check_in: CheckIn, actor: User, *, ip: str) -> None:
+    if check_in.follow_up_done_at is not None:
+        raise reports.CaseError(_("Sudah dicatat ditindaklanjuti."))
+    if check_in.follow_up_due_at is None and check_in.status != CheckInStatus.UNANSWERED:
+        raise reports.CaseError(_("Pemantauan ini tidak memerlukan tindak lanjut."))
+    check_in.follow_up_done_at, check_in.follow_up_done_by_id = clock.now(), actor.id
+    check_in.version += 1
+    session.add(CaseEvent(report_id=check_in.report_id, actor_id=actor.id, kind="follow_up_done"))
+    audit.record(session, "report.check_in_followed_up", actor_id=actor.id, actor_label=actor.username,
+                 object_type="report", object_id=check_in.report_id, ip=ip, check_in_id=check_in.id)
+
+
+def waiting_for(session: Session, *, user: User | None, case_report_id: int | None,
+                now: datetime | None = None) -> list[CheckIn]:
+    """The person's check-ins that are due and not answered yet (the code holder's page links to them)."""
+    now = now or clock.now()
+    query = select(CheckIn).where(CheckIn.status.in_([CheckInStatus.SCHEDULED, CheckInStatus.UNANSWERED]),
+                                  CheckIn.due_at <= now)
+    if user is not None:
+        query = query.where(CheckIn.recipient_user_id == user.id)
+    elif case_report_id is not None:
+        query = query.where(CheckIn.recipient_user_id.is_(None), CheckIn.report_id == case_report_id)
+    else:
+        return []
+    return list(session.execute(query.order_by(CheckIn.due_at, CheckIn.id)).scalars())
+
+
+# --- for statistics -----------------------------------------------------------------------------------------
+
+
+def check_ins_sent(session: Session, start: datetime, end: datetime, now: datetime | None = None) -> int:
+    """Check-ins whose (first) message went out in [start, end): due in the period, already due, not withdrawn."""
+    now = now or clock.now()
+    return session.execute(select(func.count()).select_from(CheckIn).where(
+        CheckIn.due_at >= start, CheckIn.due_at < end, CheckIn.due_at <= now,
+        CheckIn.status != CheckInStatus.CANCELLED)).scalar_one()
+
+
+def check_ins_answered(session: Session, start: datetime, end: datetime) -> int:
+    """Check-ins answered in [start, end) (monitoring done, for the KLA pack)."""
+    return session.execute(select(func.count()).select_from(CheckIn).where(
+        CheckIn.answered_at >= start, CheckIn.answered_at < end)).scalar_one()
+
+
+# --- the child's voice: rating an attended session ----------------------------------------------------------
+
+
+def may_rate(session: Session, appointment: Appointment, *, user: User | None, case_report_id: int | None) -> bool:
+    """The one who booked it, or the child it was for from their own account."""
+    if appointments.is_requester(appointment, user=user, case_report_id=case_report_id):
+        return True
+    if user is not None and user.active and appointment.child_id is not None:
+        child = session.get(Child, appointment.child_id)
+        return child is not None and child.user_id == user.id
+    return False
+
+
+def was_attended(appointment: Appointment) -> bool:
+    return appointment.status == AppointmentStatus.COMPLETED
+
+
+def already_rated(session: Session, appointment_id: int) -> bool:
+    return session.get(SessionRatingGiven, appointment_id) is not None
+
+
+@dataclass
+class RatingForm:
+    face: str = ""
+    safe: str = ""
+    words: str = ""
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> RatingForm:
+        return cls(face=one(data, "face"), safe=one(data, "safe"), words=one(data, "words").strip())
+
+
+def validate_rating(form: RatingForm) -> dict[str, str]:
+    errors = {}
+    if form.face not in FACES:
+        errors["face"] = _("Pilih salah satu wajah: baik, biasa saja, atau tidak baik.")
+    if form.safe not in ("yes", "no"):
+        errors["safe"] = _("Jawab dulu: apakah aman untuk bercerita?")
+    if has_control_characters(form.words, multiline=True):
+        errors["words"] = unreadable_message()
+    elif len(form.words) > MESSAGE_LIMIT:
+        errors["words"] = _("Terlalu panjang: paling banyak %(n)s huruf.", n=MESSAGE_LIMIT)
+    return errors
+
+
+class AlreadyRated(Exception):
+    """This session was rated already (one rating per appointment)."""
+
+
+def rate(session: Session, appointment: Appointment, form: RatingForm, *, user: User | None, ip: str) -> None:
+    """Keep the rating without anything that leads back to the appointment or the person; mark the appointment
+    rated in a row of its own."""
+    try:
+        with session.begin_nested():
+            session.add(SessionRatingGiven(appointment_id=appointment.id))
+            session.flush()
+    except IntegrityError as exc:
+        raise AlreadyRated() from exc
+    session.add(SessionRating(id=secrets.token_hex(16), month=appointment.starts_at.astimezone(WITA).strftime("%Y-%m"),
+                              service_type_id=appointment.service_type_id, face=form.face,
+                              safe_to_talk=form.safe == "yes", words=form.words))
+    audit.record(session, "appointment.rated", actor_id=user.id if user else None,
+                 actor_label=user.username if user else "code-holder", object_type="appointment",
+                 object_id=appointment.id, ip=ip)
+
+
+@dataclass
+class RatingTotals:
+    month: str
+    service_type: str
+    count: int = 0
+    faces: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FACES, 0))
+    safe: int = 0
+    not_safe: int = 0
+    words: list[str] = field(default_factory=list)
+
+
+def rating_totals(session: Session, *, months: int = 12) -> list[RatingTotals]:
+    """Totals per month and service type, newest month first; the words as written, in no particular order."""
+    names = dict(session.execute(select(ServiceType.id, ServiceType.name)).all())
+    totals: dict[tuple[str, int], RatingTotals] = {}
+    for rating in session.execute(select(SessionRating).order_by(SessionRating.month.desc(), SessionRating.id)).scalars():
+        key = (rating.month, rating.service_type_id)
+        if key not in totals:
+            if len({month for month, _id in totals} | {rating.month}) > months:
+                break
+            totals[key] = RatingTotals(rating.month, names.get(rating.service_type_id, "?"))
+        row = totals[key]
+        row.count += 1
+        row.faces[rating.face] = row.faces.get(rating.face, 0) + 1
+        row.safe += rating.safe_to_talk
+        row.not_safe += not rating.safe_to_talk
+        if rating.words:
+            row.words.append(rating.words)
+    return sorted(totals.values(), key=lambda t: (t.month, t.service_type), reverse=True)

@@ -1,0 +1,75 @@
+"""Helpers for the after-care tests: a case closed with a check-in plan, the code holder of it, and reading back
+its check-ins and their notification jobs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from litestar.testing import TestClient
+from sqlalchemy import select
+from sqlmodel import Session
+
+from server.aftercare.models import CheckIn, CheckInPlan
+from server.notifications.models import NotificationJob
+from server.reports import service as reports
+from server.reports.models import Report
+from tests.appointments.test_pages_support import report_with_code
+from tests.conftest import post_form
+from tests.reports.conftest import TEST_IP, fresh, user_named
+
+
+def close(db: Session, report_id: int, plan: dict[str, Any] | None = None) -> Report:
+    """Assign the case to konselor and close it through the service, with the closing form's plan fields."""
+    report = fresh(db, report_id)
+    konselor = user_named(db, "konselor")
+    if report.assigned_to_id is None:
+        reports.assign(db, report, konselor, counselor_id=konselor.id, version=None, ip=TEST_IP)
+    reports.change_status(db, report, konselor, to="closed", reason="Anak sudah merasa aman.", version=None,
+                          ip=TEST_IP, check_in_plan=plan)
+    db.commit()
+    return report
+
+
+def open_with_code(client: TestClient, code: str, pin: str) -> None:
+    """Code and PIN at /cek: a case session lasts hours, a check-in comes weeks later, so it is opened again."""
+    response = post_form(client, "/cek", {"code": code, "pin": pin}, token_from="/cek", follow_redirects=False)
+    assert response.status_code == 303, response.text
+
+
+@dataclass
+class ClosedCase:
+    report_id: int
+    code: str
+    pin: str
+
+
+def closed_case_with_code(client: TestClient, db: Session, plan: dict[str, Any] | None = None) -> ClosedCase:
+    """A new anonymous case sent through /lapor by `client`, which konselor then closes."""
+    code, pin = report_with_code(client)
+    db.expire_all()
+    report_id = db.execute(select(Report.id).where(Report.code_hash == reports.code_hash(code))).scalar_one()
+    close(db, report_id, plan)
+    return ClosedCase(report_id, code, pin)
+
+
+def check_ins(db: Session, report_id: int) -> list[CheckIn]:
+    db.expire_all()
+    return list(db.execute(select(CheckIn).where(CheckIn.report_id == report_id).order_by(CheckIn.id)).scalars())
+
+
+def plans(db: Session, report_id: int) -> list[CheckInPlan]:
+    db.expire_all()
+    return list(db.execute(select(CheckInPlan).where(CheckInPlan.report_id == report_id)).scalars())
+
+
+def check_in_jobs(db: Session, check_in_id: int) -> list[NotificationJob]:
+    db.expire_all()
+    return list(db.execute(select(NotificationJob).where(
+        NotificationJob.object_type == "check_in", NotificationJob.object_id == check_in_id)
+        .order_by(NotificationJob.due_at)).scalars())
+
+
+def all_check_in_jobs(db: Session) -> list[NotificationJob]:
+    db.expire_all()
+    return list(db.execute(select(NotificationJob).where(NotificationJob.kind == "check_in")).scalars())
