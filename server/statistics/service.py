@@ -13,12 +13,14 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, case, false, func, literal, or_, select, true
+from sqlalchemy import and_, case, false, func, literal, or_, select, true, union
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from server import audit, clock
 from server.accounts.models import District, Role, User
+from server.aftercare import service as aftercare
+from server.aftercare.models import CheckIn, SessionRating
 from server.forms import FIRST_YEAR, LAST_YEAR, MAX_ID, one, without_control_characters
 from server.i18n import gettext as _
 from server.reports import simfoni
@@ -355,6 +357,10 @@ class KlaPack:
     referrals_by_agency: list[tuple[str, int]]
     referrals_by_outcome: list[tuple[str, int]]
     monitoring_done: int
+    check_ins_sent: int
+    check_ins_answered: int
+    sessions_rated: int
+    sessions_safe_to_talk: int
 
     def lines(self) -> list[tuple[str, str, str]]:
         """(section, item, count as published) for the CSV."""
@@ -364,6 +370,10 @@ class KlaPack:
         rows += [("rujukan_lembaga", key, suppress_small(n)) for key, n in self.referrals_by_agency]
         rows += [("rujukan_hasil", key, suppress_small(n)) for key, n in self.referrals_by_outcome]
         rows.append(("pemantauan", "kasus_dipantau", suppress_small(self.monitoring_done)))
+        rows.append(("pemantauan", "pesan_pemantauan_terkirim", suppress_small(self.check_ins_sent)))
+        rows.append(("pemantauan", "pesan_pemantauan_dijawab", suppress_small(self.check_ins_answered)))
+        rows.append(("suara_anak", "sesi_dinilai", suppress_small(self.sessions_rated)))
+        rows.append(("suara_anak", "aman_bercerita", suppress_small(self.sessions_safe_to_talk)))
         return rows
 
 
@@ -391,7 +401,20 @@ def kla_pack(session: Session, year: int) -> KlaPack:
         referrals_by_agency=_in_order(by_agency, AGENCY_KINDS),
         referrals_by_outcome=_in_order(by_outcome, REFERRAL_STATUSES),
         monitoring_done=monitoring_done(session, start, end),
+        check_ins_sent=aftercare.check_ins_sent(session, start, end),
+        check_ins_answered=aftercare.check_ins_answered(session, start, end),
+        **_ratings_of(session, year),
     )
+
+
+def _ratings_of(session: Session, year: int) -> dict[str, int]:
+    """The year's session ratings (the child's voice): how many, and how many said it was safe to talk. Ratings
+    keep only their month, so the year is read from it."""
+    rated, safe = session.execute(
+        select(func.count(), func.coalesce(func.sum(case((SessionRating.safe_to_talk, 1), else_=0)), 0))
+        .where(SessionRating.month.like(f"{year:04d}-%"))
+    ).one()
+    return {"sessions_rated": rated, "sessions_safe_to_talk": safe}
 
 
 def record_kla_export(session: Session, user: User, pack: KlaPack, *, ip: str) -> None:
@@ -411,12 +434,13 @@ def parse_year(value: str) -> tuple[int, str | None]:
 
 
 def monitoring_done(session: Session, start: datetime, end: datetime) -> int:
-    """Cases whose handling reached post-handling monitoring (status `monitoring`) in [start, end).
-
-    Counted from the chronology's status changes. Aftercare check-ins (issue 15) are to be added here too."""
-    return session.execute(
-        select(func.count(func.distinct(CaseEvent.report_id))).where(
-            CaseEvent.kind == "status", CaseEvent.to_status == Status.MONITORING,
-            CaseEvent.at >= start, CaseEvent.at < end)
-    ).scalar_one()
+    """Cases monitored after handling in [start, end): those whose status became `monitoring` (the chronology's
+    status changes) and those closed cases whose child or family answered a check-in (server/aftercare), each
+    case once."""
+    monitored = union(
+        select(CaseEvent.report_id).where(CaseEvent.kind == "status", CaseEvent.to_status == Status.MONITORING,
+                                          CaseEvent.at >= start, CaseEvent.at < end),
+        select(CheckIn.report_id).where(CheckIn.answered_at >= start, CheckIn.answered_at < end),
+    ).subquery()
+    return session.execute(select(func.count()).select_from(monitored)).scalar_one()
 

@@ -7,14 +7,19 @@ import csv
 import io
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from html import unescape
 
 import pytest
 import time_machine
+from sqlmodel import Session
 
+from server.accounts.models import User
+from server.aftercare.models import CheckIn, CheckInPlan, SessionRating
+from server.aftercare.service import check_ins_answered, check_ins_sent
+from server.appointments.models import ServiceType
 from server.reports import service
-from server.reports.models import CaseService
+from server.reports.models import CaseService, Report
 from server.statistics.service import monitoring_done
 from tests.reports.conftest import TEST_IP, audit_entries, fresh, set_state, user_named
 from tests.statistics.conftest import a_report, wita
@@ -93,3 +98,41 @@ def test_signed_out_the_pack_sends_to_sign_in(make_client):
 def test_a_year_that_cannot_be_read_is_refused_next_to_the_field(as_user):
     response = as_user("supervisor").get("/statistik/kla?tahun=dua")
     assert response.status_code == 422 and "Tulis tahun dengan empat angka, misalnya 2026." in response.text
+
+
+def _check_in(db: Session, report: Report, supervisor: User, *, due: datetime, answered: datetime | None,
+              status: str) -> None:
+    plan = CheckInPlan(report_id=report.id, created_by_id=supervisor.id, offsets="2w,1m")
+    db.add(plan)
+    db.flush()
+    db.add(CheckIn(plan_id=plan.id, report_id=report.id, step="2w", due_at=due, retry_at=due + timedelta(days=3),
+                   give_up_at=due + timedelta(days=6), status=status, answered_at=answered,
+                   answer="baik" if answered else ""))
+
+
+def test_the_pack_counts_check_ins_after_closing_and_the_childs_ratings(a_year_of_cases, db, as_user):
+    supervisor = user_named(db, "supervisor")
+    first, second, third = a_year_of_cases[:3]
+    # Two check-ins sent in 2026, one answered (its case counts as monitored); one withdrawn; one of 2025.
+    _check_in(db, first, supervisor, due=wita(2026, 6, 1, 9), answered=wita(2026, 6, 2, 9), status="answered")
+    _check_in(db, second, supervisor, due=wita(2026, 6, 1, 9), answered=None, status="unanswered")
+    _check_in(db, third, supervisor, due=wita(2026, 7, 1, 9), answered=None, status="cancelled")
+    _check_in(db, third, supervisor, due=wita(2025, 7, 1, 9), answered=wita(2025, 7, 1, 10), status="answered")
+    service_type = ServiceType(name="Konseling individu")
+    db.add(service_type)
+    db.flush()
+    db.add_all([SessionRating(id=f"r{n}", month=month, service_type_id=service_type.id, face="baik", safe_to_talk=safe)
+                for n, (month, safe) in enumerate([("2026-03", True)] * 5 + [("2026-04", False), ("2025-12", True)])])
+    db.commit()
+
+    assert monitoring_done(db, datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)) == 1
+    shown = counts(as_user("supervisor").get("/statistik/kla?tahun=2026").text)
+    assert (shown["monitoring"], shown["check_ins_sent"], shown["check_ins_answered"]) == ("<5", "<5", "<5")
+    assert (shown["sessions_rated"], shown["sessions_safe"]) == ("6", "5")
+    rows = {(row["bagian"], row["uraian"]): row["jumlah"]
+            for row in csv.DictReader(io.StringIO(as_user("supervisor").get("/statistik/kla.csv?tahun=2026").text))}
+    assert rows[("suara_anak", "sesi_dinilai")] == "6" and rows[("suara_anak", "aman_bercerita")] == "5"
+    assert rows[("pemantauan", "pesan_pemantauan_terkirim")] == "<5"
+    # The numbers behind "<5": two sent (the withdrawn one never went out), one answered, one case monitored.
+    start, end = datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)
+    assert (check_ins_sent(db, start, end), check_ins_answered(db, start, end)) == (2, 1)
