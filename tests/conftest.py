@@ -41,6 +41,17 @@ auth._hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)  # noqa: SLF001
 auth._DUMMY_HASH = auth._hasher.hash("no such account")  # noqa: SLF001
 
 
+BROWSER_TESTS = Path(__file__).parent / "browser"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test under tests/browser is a browser test, whether or not its module says so: `-m "not browser"`
+    (the quick loop, the later-clock runs under libfaketime) must never start Chromium."""
+    for item in items:
+        if BROWSER_TESTS in item.path.parents and not item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.browser)
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """SQLite for every database test; PostgreSQL as well for those marked `both_databases` (constraints,
     locking, SQL that differs between the two)."""

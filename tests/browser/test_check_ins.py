@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select, update
 from sqlmodel import Session
@@ -18,6 +19,8 @@ from server.db import make_engine
 from server.reports import service as reports
 from server.settings import Settings
 from tests.browser.helpers import assert_page_is_usable
+
+pytestmark = pytest.mark.browser
 
 WORDS = "Aku mulai takut lagi."
 
