@@ -14,9 +14,11 @@ A middleware (server/app.py) calls `refresh_all()` before each request. The proc
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Callable
-from typing import Generic, TypeVar
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, Generic, TypeVar
 
 import anyio.to_thread
 from sqlalchemy.engine import Engine
@@ -83,7 +85,49 @@ async def refresh_all(engine: Engine) -> None:
         await copy.refresh(engine)
 
 
+class Remembered(Generic[T]):
+    """What was worked out under a key, kept by this process; the least recently used go beyond `size` entries.
+    The key must name everything the value depends on: the database, and a version number that every committed
+    change to what the value is computed from raises (server/appointments/freshness.py,
+    server/reports/freshness.py). Nothing is ever refreshed: a new version is a new key."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._values: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+        _remembered.append(self)
+
+    def get(self, key: Hashable, work_out: Callable[[], T]) -> T:
+        """What is kept under `key`, or `work_out()` kept under it."""
+        known = self.known(key)
+        return known if known is not None else self.keep(key, work_out())
+
+    def known(self, key: Hashable) -> T | None:
+        """What is kept under `key`, or None."""
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]  # type: ignore[no-any-return]
+        return None
+
+    def keep(self, key: Hashable, value: T) -> T:
+        with self._lock:
+            self._values[key] = value
+            while len(self._values) > self.size:
+                self._values.popitem(last=False)
+        return value
+
+    def forget(self) -> None:
+        with self._lock:
+            self._values.clear()
+
+
+_remembered: list[Remembered] = []  # type: ignore[type-arg]
+
+
 def forget_all() -> None:
-    """Every copy of this process (tests, between databases)."""
+    """Every copy and everything remembered by this process (tests, between databases)."""
     for copy in _all:
         copy.forget()
+    for remembered in _remembered:
+        remembered.forget()

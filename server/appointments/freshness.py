@@ -18,14 +18,13 @@ the database refuses overlaps), so a time remembered a moment too long can at wo
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 from sqlalchemy import event, inspect, select, update
 from sqlalchemy.orm import Session
 
+from server import process_cache
 from server.accounts.models import User
 from server.appointments.models import Appointment, AvailabilityException, ScheduleVersion, ServiceType, WeeklyHours
 from server.models import Holiday
@@ -79,8 +78,7 @@ def _forget_changes(session: Session) -> None:
     session.info.pop(CHANGED, None)
 
 
-_remembered: OrderedDict[Hashable, Any] = OrderedDict()
-_lock = threading.Lock()
+_remembered: process_cache.Remembered[Any] = process_cache.Remembered(REMEMBERED)
 
 
 def remembered(session: Session, key: tuple[Hashable, ...], work_out: Callable[[], T]) -> T:
@@ -89,14 +87,4 @@ def remembered(session: Session, key: tuple[Hashable, ...], work_out: Callable[[
     version = session.execute(select(ScheduleVersion.n).where(ScheduleVersion.id == 1)).scalar()
     if version is None:
         return work_out()
-    full_key = (str(session.get_bind().url), version, *key)
-    with _lock:
-        if full_key in _remembered:
-            _remembered.move_to_end(full_key)
-            return _remembered[full_key]
-    value = work_out()
-    with _lock:
-        _remembered[full_key] = value
-        while len(_remembered) > REMEMBERED:
-            _remembered.popitem(last=False)
-    return value
+    return _remembered.get((str(session.get_bind().url), version, *key), work_out)  # type: ignore[no-any-return]

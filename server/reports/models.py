@@ -217,3 +217,15 @@ class CaseSession(SQLModel, table=True):
     created_at: datetime = Field(default_factory=clock.now, sa_column=utc_column())
     last_seen_at: datetime = Field(default_factory=clock.now, sa_column=utc_column())
 
+
+
+class ReportMonthVersion(SQLModel, table=True):
+    """A number per WITA month (`month` = year × 100 + month) that grows with every committed change to a report
+    that came in that month, or to its categories, perpetrators or services; month 0 grows with a change whose
+    reports are unknown (a bulk statement). The statistics remember each month's counts under it
+    (server/reports/freshness.py)."""
+
+    __tablename__ = "report_month_version"
+
+    month: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    n: int = 0

@@ -738,8 +738,14 @@ def triage(
     report.district_id = district_id
     if report.assigned_to_id is None:
         report.team_district_id = district_id
-    session.execute(delete(ReportCategory).where(ReportCategory.report_id == report.id))
-    session.add_all(ReportCategory(report_id=report.id, category=c) for c in dict.fromkeys(categories))
+    # Through the session, row by row, so that the statistics know which month's reports changed
+    # (server/reports/freshness.py).
+    kept = session.execute(select(ReportCategory).where(ReportCategory.report_id == report.id)).scalars().all()
+    for link in kept:
+        if link.category not in categories:
+            session.delete(link)
+    had = {link.category for link in kept}
+    session.add_all(ReportCategory(report_id=report.id, category=c) for c in dict.fromkeys(categories) if c not in had)
     if Category.SEXUAL in categories and report.police_due_at is None:
         report.police_due_at = report.created_at + POLICE_DEADLINE
     if report.status in (Status.SUBMITTED, Status.REOPENED):

@@ -1,29 +1,32 @@
 """Numbers for the Dinas: how many cases, victims and perpetrators, of which kinds, where, and how fast the
 first follow-up came, for a period; for supervisors over every team, for a counselor over their own team.
 
-Every count is one SQL GROUP BY over the period's reports, never a loop over loaded rows, so a year of a
-province's reports is counted in the database.
+Every count is an SQL GROUP BY over a month's reports, never a loop over loaded rows. A year is added up from its
+months, and a month is counted again only when one of its reports has changed since this process last counted it
+(server/reports/freshness.py), so the page over a year of 100,000 reports counts only the month that changed.
 """
 
 from __future__ import annotations
 
+import bisect
+import heapq
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, case, false, func, literal, or_, select, true, union
+from sqlalchemy import and_, case, false, func, literal, select, true, union
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
-from server import audit, clock
+from server import audit, clock, process_cache
 from server.accounts.models import District, Role, User
 from server.aftercare import service as aftercare
 from server.aftercare.models import CheckIn, SessionRating
 from server.forms import FIRST_YEAR, LAST_YEAR, MAX_ID, one, without_control_characters
 from server.i18n import gettext as _
-from server.reports import simfoni
+from server.reports import freshness, simfoni
 from server.reports.models import CaseEvent, CaseService, Perpetrator, Referral, Report, ReportCategory, Status
 from server.reports.service import AGENCY_KINDS, REFERRAL_STATUSES
 from server.settings import Settings
@@ -107,15 +110,20 @@ def team_condition(user: User) -> ColumnElement[bool]:
     return false()
 
 
-def _conditions(user: User, filters: StatisticsFilter) -> list[ColumnElement[bool]]:
-    conditions = [
-        Report.created_at >= wita_midnight(filters.period.start),
-        Report.created_at < wita_midnight(filters.period.end),
-        team_condition(user),
-    ]
+def _scope_conditions(user: User, filters: StatisticsFilter) -> list[ColumnElement[bool]]:
+    """Whose reports (the user's team, or every team) and of which kecamatan, whatever the period."""
+    conditions = [team_condition(user)]
     if filters.district_id is not None:
         conditions.append(Report.district_id == filters.district_id)
     return conditions
+
+
+def _conditions(user: User, filters: StatisticsFilter) -> list[ColumnElement[bool]]:
+    return [
+        Report.created_at >= wita_midnight(filters.period.start),
+        Report.created_at < wita_midnight(filters.period.end),
+        *_scope_conditions(user, filters),
+    ]
 
 
 def _month_case(year: int) -> ColumnElement[int]:
@@ -166,13 +174,14 @@ class Statistics:
         return round(100 * self.deadlines_met / self.deadlines_due) if self.deadlines_due else None
 
 
-def _grouped(session: Session, key: Any, conditions: list[ColumnElement[bool]], *, count: Any = None,
-             join: Any = None) -> dict[Any, int]:
-    query = select(key, func.count(count if count is not None else Report.id)).select_from(Report)
-    if join is not None:
-        query = query.join(join, join.report_id == Report.id)
-    rows = session.execute(query.where(*conditions).group_by(key)).all()
-    return {row[0]: int(row[1]) for row in rows}
+def _grouped(session: Session, month: ColumnElement[int], key: Any, conditions: list[ColumnElement[bool]], *,
+             count: Any, join: Any) -> dict[int, Counter[Any]]:
+    """Per month, how many rows of `join` (a report's perpetrators, categories, services) there are by `key`."""
+    query = select(month, key, func.count(count)).select_from(Report).join(join, join.report_id == Report.id)
+    counted: dict[int, Counter[Any]] = {}
+    for in_month, value, n in session.execute(query.where(*conditions).group_by(month, key)).all():
+        counted.setdefault(in_month, Counter())[value] = int(n)
+    return counted
 
 
 def _in_order(counts: dict[Any, int], keys: tuple[str, ...] | list[Any]) -> list[tuple[Any, int]]:
@@ -180,77 +189,164 @@ def _in_order(counts: dict[Any, int], keys: tuple[str, ...] | list[Any]) -> list
     return [(key, counts.get(key, 0)) for key in keys]
 
 
-def median_hours_to_first_response(session: Session, conditions: list[ColumnElement[bool]]) -> float | None:
-    """The median, by ordering the durations in the database and reading the middle one or two."""
-    answered = [*conditions, Report.first_response_at.is_not(None)]
-    n = session.execute(select(func.count(Report.id)).where(*answered)).scalar_one()
-    if not n:
-        return None
-    hours = _hours_to_first_response(session)
-    middle = session.execute(
-        select(hours).where(*answered).order_by(hours).offset((n - 1) // 2).limit(2 - n % 2)
-    ).scalars().all()
-    return round(sum(float(h) for h in middle) / len(middle), 1)
+@dataclass(frozen=True)
+class MonthCounts:
+    """One month's reports of one scope (every team, or one team; every kecamatan, or one), counted by every
+    dimension the page shows. Months add up to a year; a month is counted again only when one of its reports
+    has changed (server/reports/freshness.py)."""
+
+    cases: int = 0
+    in_household: int = 0
+    districts: Counter[int | None] = field(default_factory=Counter)
+    sexes: Counter[str] = field(default_factory=Counter)
+    ages: Counter[str] = field(default_factory=Counter)
+    places: Counter[str] = field(default_factory=Counter)
+    relationships: Counter[str] = field(default_factory=Counter)
+    forms: Counter[str] = field(default_factory=Counter)
+    services: Counter[str] = field(default_factory=Counter)
+    # First follow-ups: how many came, how many within their deadline, and how many took how many minutes
+    # (minute, how many), in order.
+    answered: int = 0
+    met: int = 0
+    minutes: tuple[tuple[int, int], ...] = ()
+    # The deadlines of the reports still waiting for one, in order: whether a deadline is due depends on the
+    # moment the page is asked for, not on the reports.
+    waiting_due: tuple[datetime, ...] = ()
 
 
-def _report_counts(session: Session, conditions: list[ColumnElement[bool]], year: int) -> list[Any]:
-    """The period's reports counted by every report-level dimension at once (month, kecamatan, sex, age band,
-    place, KDRT), with the deadlines met and due summed alongside: one pass over the rows instead of one per
-    table. At most a few thousand groups come back, whatever the number of reports."""
-    now = clock.now()
+def _count_months(session: Session, user: User, filters: StatisticsFilter, months: list[int]) -> dict[int, MonthCounts]:
+    """The given months of the filter's year counted, every month in the same pass: each query reads the rows
+    from the first of these months to the last once and groups them by month too."""
+    year = filters.period.year
+    conditions = [
+        Report.created_at >= wita_midnight(Period(year, min(months)).start),
+        Report.created_at < wita_midnight(Period(year, max(months)).end),
+        *_scope_conditions(user, filters),
+    ]
+    month = _month_case(year)
     answered = Report.first_response_at.is_not(None)
     met = case((and_(answered, Report.first_response_at <= Report.first_response_due_at), 1), else_=0)
-    due = case((or_(answered, Report.first_response_due_at < now), 1), else_=0)
-    keys = (_month_case(year), Report.district_id, Report.child_gender, _age_band_case(), Report.happened_where,
+    relationships = _grouped(session, month, Perpetrator.relationship, conditions, count=Perpetrator.id,
+                             join=Perpetrator)
+    forms = _grouped(session, month, _form_case(ReportCategory.category), conditions,
+                     count=func.distinct(ReportCategory.report_id), join=ReportCategory)
+    services = _grouped(session, month, CaseService.kind, conditions, count=CaseService.id, join=CaseService)
+    minutes: dict[int, Counter[int]] = {m: Counter() for m in months}
+    for in_month, hours in session.execute(select(month, _hours_to_first_response(session))
+                                           .where(*conditions, answered)).all():
+        if in_month in minutes:
+            minutes[in_month][round(float(hours) * 60)] += 1
+    waiting: dict[int, list[datetime]] = {m: [] for m in months}
+    for in_month, due in session.execute(
+            select(month, Report.first_response_due_at)
+            .where(*conditions, Report.first_response_at.is_(None), Report.first_response_due_at.is_not(None))
+            .order_by(Report.first_response_due_at)).all():
+        if in_month in waiting:
+            waiting[in_month].append(due)
+    counted = {m: MonthCounts(relationships=relationships.get(m, Counter()), forms=forms.get(m, Counter()),
+                              services=services.get(m, Counter()), minutes=tuple(sorted(minutes[m].items())),
+                              answered=minutes[m].total(),
+                              waiting_due=tuple(waiting[m])) for m in months}
+    totals: dict[int, list[int]] = {m: [0, 0, 0] for m in months}  # cases, in the household, deadlines met
+    keys = (month, Report.district_id, Report.child_gender, _age_band_case(), Report.happened_where,
             Report.in_household)
-    return list(session.execute(
-        select(*keys, func.count(Report.id), func.sum(met), func.sum(due)).where(*conditions).group_by(*keys)
-    ).all())
+    for in_month, district_id, gender, age, place, household, n, n_met in session.execute(
+            select(*keys, func.count(Report.id), func.sum(met)).where(*conditions).group_by(*keys)).all():
+        if in_month not in counted:
+            continue
+        counts = counted[in_month]
+        counts.districts[district_id] += n
+        counts.sexes[simfoni.GENDER_TO_SEX.get(gender, "tidak_diketahui")] += n
+        counts.ages[age] += n
+        counts.places[place] += n
+        totals[in_month][0] += n
+        totals[in_month][1] += n if household else 0
+        totals[in_month][2] += int(n_met or 0)
+    return {m: replace(counted[m], cases=totals[m][0], in_household=totals[m][1], met=totals[m][2]) for m in months}
+
+
+def _median_hours(months: list[tuple[tuple[int, int], ...]]) -> float | None:
+    """The median of the minutes to a first follow-up over several months, in hours to one decimal (the middle
+    one, or the mean of the middle two), walking the months' sorted minutes together."""
+    n = sum(count for minutes in months for _minute, count in minutes)
+    if not n:
+        return None
+    middle = sorted({(n - 1) // 2, n // 2})
+    found: list[int] = []
+    seen = 0
+    for minute, count in heapq.merge(*months):
+        seen += count
+        while middle and middle[0] < seen:
+            found.append(minute)
+            middle.pop(0)
+        if not middle:
+            break
+    return round(sum(found) / len(found) / 60, 1)
+
+
+# Months counted by this process, per database, scope, kecamatan and month, under the month's number.
+_months: process_cache.Remembered[MonthCounts] = process_cache.Remembered(512)
+
+
+def _scope(user: User) -> tuple[Any, ...]:
+    """What `team_condition` depends on."""
+    return (user.role, user.district_id if user.role == Role.COUNSELOR else None)
 
 
 def statistics(session: Session, user: User, filters: StatisticsFilter) -> Statistics:
-    conditions = _conditions(user, filters)
-    by_month: Counter[int] = Counter()
-    by_district: Counter[int | None] = Counter()
-    sexes: Counter[str] = Counter()
-    ages: Counter[str] = Counter()
-    places: Counter[str] = Counter()
-    cases = in_household = met = due = 0
-    for month, district_id, gender, age, place, household, n, n_met, n_due in _report_counts(
-            session, conditions, filters.period.year):
-        by_month[month] += n
-        by_district[district_id] += n
-        sexes[simfoni.GENDER_TO_SEX.get(gender, "tidak_diketahui")] += n
-        ages[age] += n
-        places[place] += n
-        cases += n
-        in_household += n if household else 0
-        met += int(n_met or 0)
-        due += int(n_due or 0)
-    perpetrator_counts = _grouped(session, Perpetrator.relationship, conditions, count=Perpetrator.id,
-                                  join=Perpetrator)
-    form = _form_case(ReportCategory.category)
-    by_form = _grouped(session, form, conditions, count=func.distinct(ReportCategory.report_id), join=ReportCategory)
+    """The period's numbers, added up from its months. A month whose reports have not changed since this
+    process last counted it is not counted again: a year's page reads the twelve months' numbers and counts
+    only the months that changed (usually this one)."""
+    year = filters.period.year
+    numbers = freshness.versions(session, [year * 100 + month for month in filters.period.months()])
+    database = str(session.get_bind().url)
+
+    def key(month: int) -> tuple[Any, ...]:
+        return (database, _scope(user), filters.district_id, year, month, numbers[year * 100 + month],
+                numbers[freshness.UNKNOWN_MONTH])
+
+    parts = {month: _months.known(key(month)) for month in filters.period.months()}
+    missing = [month for month, counts in parts.items() if counts is None]
+    if missing:
+        for month, counts in _count_months(session, user, filters, missing).items():
+            parts[month] = _months.keep(key(month), counts)
+    months: list[MonthCounts] = [counts for counts in parts.values() if counts is not None]
+    total = MonthCounts(
+        cases=sum(counts.cases for counts in months),
+        in_household=sum(counts.in_household for counts in months),
+        districts=sum((counts.districts for counts in months), Counter()),
+        sexes=sum((counts.sexes for counts in months), Counter()),
+        ages=sum((counts.ages for counts in months), Counter()),
+        places=sum((counts.places for counts in months), Counter()),
+        relationships=sum((counts.relationships for counts in months), Counter()),
+        forms=sum((counts.forms for counts in months), Counter()),
+        services=sum((counts.services for counts in months), Counter()),
+        answered=sum(counts.answered for counts in months),
+        met=sum(counts.met for counts in months),
+    )
+    by_month = {month: counts.cases for month, counts in parts.items() if counts is not None}
+    # A deadline is due once it has passed, or once the follow-up came (early or late).
+    now = clock.now()
+    due = total.answered + sum(bisect.bisect_left(counts.waiting_due, now) for counts in months)
     districts = dict(session.execute(select(District.id, District.name).order_by(District.name)).all())
     return Statistics(
         filters=filters,
-        cases=cases,
+        cases=total.cases,
         # One child per report: SIMFONI counts a victim per case.
-        victims=cases,
-        perpetrators=sum(perpetrator_counts.values()),
-        in_household=in_household,
+        victims=total.cases,
+        perpetrators=total.relationships.total(),
+        in_household=total.in_household,
         by_month=_in_order(by_month, filters.period.months()),
-        by_form=_in_order(by_form, simfoni.FORMS),
-        by_age_band=_in_order(ages, simfoni.AGE_BANDS),
-        by_sex=_in_order(sexes, ("perempuan", "laki_laki", "tidak_diketahui")),
-        by_district=[(name, by_district.get(district_id, 0)) for district_id, name in districts.items()]
-        + [(_("Belum diketahui"), by_district.get(None, 0))],
-        by_place=_in_order(places, ("home", "school", "online", "public", "other", "")),
-        by_relationship=_in_order(perpetrator_counts, simfoni.RELATIONSHIPS),
-        by_service=_in_order(_grouped(session, CaseService.kind, conditions, count=CaseService.id, join=CaseService),
-                             simfoni.SERVICE_KINDS),
-        median_hours_to_first_response=median_hours_to_first_response(session, conditions),
-        deadlines_met=met,
+        by_form=_in_order(total.forms, simfoni.FORMS),
+        by_age_band=_in_order(total.ages, simfoni.AGE_BANDS),
+        by_sex=_in_order(total.sexes, ("perempuan", "laki_laki", "tidak_diketahui")),
+        by_district=[(name, total.districts.get(district_id, 0)) for district_id, name in districts.items()]
+        + [(_("Belum diketahui"), total.districts.get(None, 0))],
+        by_place=_in_order(total.places, ("home", "school", "online", "public", "other", "")),
+        by_relationship=_in_order(total.relationships, simfoni.RELATIONSHIPS),
+        by_service=_in_order(total.services, simfoni.SERVICE_KINDS),
+        median_hours_to_first_response=_median_hours([counts.minutes for counts in months]),
+        deadlines_met=total.met,
         deadlines_due=due,
     )
 
@@ -383,7 +479,8 @@ def kla_pack(session: Session, year: int) -> KlaPack:
     start, end = wita_midnight(date(year, 1, 1)), wita_midnight(date(year + 1, 1, 1))
     in_year = [Report.created_at >= start, Report.created_at < end]
     form = _form_case(ReportCategory.category)
-    by_form = _grouped(session, form, in_year, count=func.distinct(ReportCategory.report_id), join=ReportCategory)
+    by_form = _grouped(session, literal(year), form, in_year, count=func.distinct(ReportCategory.report_id),
+                       join=ReportCategory).get(year, Counter())
     services = dict(session.execute(
         select(CaseService.kind, func.count(CaseService.id))
         .where(CaseService.given_on >= date(year, 1, 1), CaseService.given_on < date(year + 1, 1, 1))
