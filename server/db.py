@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -83,8 +82,3 @@ def engine_for(settings: Settings) -> Engine:
         private_dir(settings.data_dir)
         private_file(settings.data_dir / "bintang.sqlite3")
     return make_engine(settings.db_url)
-
-
-def session_scope(engine: Engine) -> Iterator[Session]:
-    with Session(engine, expire_on_commit=False) as session:
-        yield session

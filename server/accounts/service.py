@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlmodel import Session
 
 from server import audit, clock, ratelimit
@@ -339,7 +339,3 @@ def children_of(session: Session, parent_id: int) -> list[Child]:
             .order_by(Child.nickname)
         ).scalars()
     )
-
-
-def count_users(session: Session) -> int:
-    return session.execute(select(func.count()).select_from(User)).scalar_one()

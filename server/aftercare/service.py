@@ -39,6 +39,7 @@ from server.forms import has_control_characters, many, one, unreadable_message
 from server.i18n import WITA
 from server.i18n import gettext as _
 from server.notifications import outbox
+from server.notifications.models import NotificationJob
 from server.notifications.outbox import outside_quiet_hours
 from server.reports import service as reports
 from server.reports.models import CaseEvent, Report
@@ -462,3 +463,12 @@ def rating_totals(session: Session, *, months: int = 12) -> list[RatingTotals]:
         if rating.words:
             row.words.append(rating.words)
     return sorted(totals.values(), key=lambda t: (t.month, t.service_type), reverse=True)
+
+
+def _job_still_applies(session: Session, job: NotificationJob, _now: datetime) -> tuple[bool, datetime | None]:
+    """An answered or withdrawn check-in is not sent (again), even if cancelling its job was missed."""
+    check_in = session.get(CheckIn, job.object_id)
+    return check_in is not None and check_in.status == CheckInStatus.SCHEDULED, None
+
+
+outbox.register_check("check_in", _job_still_applies)

@@ -31,6 +31,7 @@ from server.forms import one
 from server.i18n import WITA, format_wita_date
 from server.i18n import gettext as _
 from server.notifications import outbox
+from server.notifications.models import NotificationJob
 from server.reports import service as reports
 from server.reports.models import Report
 
@@ -676,3 +677,19 @@ def live_between(session: Session, counselor_id: int, start: datetime, end: date
             Appointment.counselor_id == counselor_id, Appointment.is_live, Appointment.starts_at < end,
             Appointment.ends_at > start)
     ).scalar_one()
+
+
+def _job_still_applies(session: Session, job: NotificationJob, now: datetime) -> tuple[bool, datetime | None]:
+    """A job about an appointment applies while the appointment is as it was when the job was written (same
+    version) and has not begun (the expiry notice excepted); its TTL counts down to the start."""
+    appointment = session.get(Appointment, job.object_id)
+    if appointment is None:
+        return False, None
+    if job.object_version is not None and appointment.version != job.object_version:
+        return False, None
+    if appointment.starts_at <= now and job.kind != "appointment_expired":
+        return False, None
+    return True, appointment.starts_at
+
+
+outbox.register_check("appointment", _job_still_applies)

@@ -31,7 +31,7 @@ from sqlmodel import Session
 
 from server import clock, service_info
 from server.notifications.models import JobStatus, NotificationJob, PushSubscription
-from server.notifications.outbox import QUIET_KINDS, outside_quiet_hours
+from server.notifications.outbox import QUIET_KINDS, outside_quiet_hours, still_applies
 from server.notifications.push import DEFAULT_SERVICE_NAME, Device, Outcome, Sender, payload
 
 log = logging.getLogger("bintang.dispatcher")
@@ -100,28 +100,6 @@ def claim(engine: Engine, worker: str, *, batch: int = 50, lease_seconds: int = 
         return sorted(connection.execute(statement).scalars())
 
 
-def _event_and_validity(session: Session, job: NotificationJob, now: datetime) -> tuple[bool, datetime | None]:
-    """Whether the job still applies, and when the thing it announces happens (for the TTL)."""
-    if job.object_type == "appointment" and job.object_id is not None:
-        from server.appointments.models import Appointment
-
-        appointment = session.get(Appointment, job.object_id)
-        if appointment is None:
-            return False, None
-        if job.object_version is not None and appointment.version != job.object_version:
-            return False, None
-        if appointment.starts_at <= now and job.kind != "appointment_expired":
-            return False, None
-        return True, appointment.starts_at
-    if job.object_type == "check_in" and job.object_id is not None:
-        from server.aftercare.models import CheckIn, CheckInStatus
-
-        # An answered or withdrawn check-in is not sent (again), even if cancelling its job was missed.
-        check_in = session.get(CheckIn, job.object_id)
-        return check_in is not None and check_in.status == CheckInStatus.SCHEDULED, None
-    return True, None
-
-
 def ttl_for(event_at: datetime | None, now: datetime) -> int:
     """Time left before the event, at most 24 hours and never 0 (a push service drops TTL 0 at once when the
     phone is off)."""
@@ -167,7 +145,7 @@ def process(engine: Engine, sender: Sender, job_id: int, worker: str, *, max_att
         job = session.get(NotificationJob, job_id)
         if job is None or job.claimed_by != worker or job.status != JobStatus.SENDING:
             return "lost"
-        applies, event_at = _event_and_validity(session, job, now)
+        applies, event_at = still_applies(session, job, now)
         if not applies:
             return JobStatus.CANCELLED if _finish(engine, job_id, worker, status=JobStatus.CANCELLED,
                                                   last_error="no longer applies") else "lost"

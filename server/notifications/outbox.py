@@ -3,7 +3,7 @@ or not at all (DESIGN.md §3, Notifications). Sending is the dispatcher's work."
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import update
@@ -16,6 +16,27 @@ from server.notifications.models import NotificationJob
 QUIET_FROM, QUIET_UNTIL = time(21, 0), time(7, 0)  # WITA: check-ins are not sent in between
 # Kinds that wait for the morning: a phone that lights up at night may be seen by others.
 QUIET_KINDS = frozenset({"check_in"})
+
+
+# Whether a job still applies when its turn comes, and when what it announces happens (its TTL counts down to
+# that), asked of the domain that wrote it: this domain knows no appointments or check-ins.
+StillApplies = Callable[[Session, NotificationJob, datetime], tuple[bool, datetime | None]]
+_checks: dict[str, StillApplies] = {}
+
+
+def register_check(object_type: str, check: StillApplies) -> None:
+    """The domain that writes jobs about `object_type` says how to tell whether one still applies (its module
+    calls this when imported; the app and `bintang worker` import every domain)."""
+    _checks[object_type] = check
+
+
+def still_applies(session: Session, job: NotificationJob, now: datetime) -> tuple[bool, datetime | None]:
+    """A job about an object whose domain registered a check asks it; any other job (an urgent report's alert)
+    applies until it is cancelled, and is never dropped for want of a check."""
+    check = _checks.get(job.object_type)
+    if check is None or job.object_id is None:
+        return True, None
+    return check(session, job, now)
 
 
 def outside_quiet_hours(moment: datetime) -> datetime:
