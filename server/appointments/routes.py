@@ -5,15 +5,19 @@
 /jadwal      counselors: requests to answer, their day and week, one appointment with its actions, weekly
              hours and leave. Supervisors also: service types and public holidays.
 
-Handlers are thin: they read the form, call service.py, and render. A refused change comes back with status
-422, the reason next to the form, FRESH free slots and everything that was typed. Every page here is marked
-private (`no-store`), code holders included, and an appointment someone may not see is "not found".
+Handlers are thin: they read the form, call a service module, and render; the rules and every write with its
+audit entry are in service.py (appointments), availability.py (weekly hours, time away), service_types.py and
+server/holidays.py, and the handler commits. What stays here is how pages show things: free times a week or a
+day at a time, who books, appointments with their names, and the notices after a redirect (the .ics file is
+built in ics.py). A refused change comes back with status 422, the reason next to the form, FRESH free slots
+and everything that was typed. Every page here is marked private (`no-store`), code holders included, and an
+appointment someone may not see is "not found".
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 
@@ -31,27 +35,25 @@ from litestar.response import Redirect
 from sqlalchemy import select
 from sqlmodel import Session
 
-from server import audit, clock, workdays
+from server import clock, workdays
+from server import holidays as public_holidays
 from server.accounts import auth
 from server.accounts.models import Child, Role, User
 from server.accounts.service import children_of
-from server.appointments import service
+from server.appointments import availability, ics, service, service_types
 from server.appointments.models import (
     LIVE_STATUSES,
     Appointment,
     AppointmentStatus,
-    AvailabilityException,
-    Mode,
     ServiceType,
-    WeeklyHours,
 )
+from server.appointments.service_types import ServiceTypeForm
 from server.appointments.slots import Slot, free_slots, parse_slot, parse_start, shown_starts
 from server.db import DB
-from server.forms import FIRST_YEAR, LAST_YEAR, bounded_int, day_within_range, one, year_in_range
+from server.forms import bounded_int, day_within_range, one
 from server.i18n import WITA, format_wita_date
 from server.i18n import gettext as _
 from server.i18n import lazy_gettext as _l
-from server.models import Holiday
 from server.reports import service as reports
 from server.reports.models import Report
 from server.reports.routes import CASE_COOKIE
@@ -64,10 +66,6 @@ SLOT_DAYS = 7
 # The booking page's row of days: the first ROW_DAYS days with free time among the next ROW_SCAN_DAYS.
 ROW_DAYS = 7
 ROW_SCAN_DAYS = 14
-EXCEPTION_REASONS = ("leave", "training", "other")
-HOLIDAY_KINDS = ("libur_nasional", "cuti_bersama")
-HOURS_STEP_MINUTES = 30
-ATTENDANCE_NOTE_LIMIT = 2000
 
 # Confirmations after a redirect, by a short code in the address: the page never echoes text from the URL.
 NOTICES = {
@@ -326,54 +324,6 @@ def _view(db: Session, appointment: Appointment, now: datetime) -> AppointmentVi
     return _views(db, [appointment], now)[0]
 
 
-def _ics_text(value: str) -> str:
-    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
-
-
-def _ics_fold(line: str) -> str:
-    """RFC 5545 §3.1: content lines longer than 75 octets continue on the next line after one space."""
-    parts, current, limit = [], "", 75
-    for char in line:
-        if len((current + char).encode()) > limit:
-            parts.append(current)
-            current, limit = "", 74
-        current += char
-    parts.append(current)
-    return "\r\n ".join(parts)
-
-
-def calendar_file(view: AppointmentView, *, page_url: str) -> str:
-    """A VCALENDAR with one VEVENT in WITA. The summary is neutral: a calendar is seen by whoever holds the phone."""
-    appointment = view.appointment
-
-    def local(moment: datetime) -> str:
-        return moment.astimezone(WITA).strftime("%Y%m%dT%H%M%S")
-
-    status = {AppointmentStatus.REQUESTED: "TENTATIVE", AppointmentStatus.CONFIRMED: "CONFIRMED",
-              AppointmentStatus.COMPLETED: "CONFIRMED", AppointmentStatus.NO_SHOW: "CONFIRMED"}.get(view.status,
-                                                                                                  "CANCELLED")
-    lines = [
-        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Bintang Ceria//Jadwal konseling//ID", "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-        "BEGIN:VTIMEZONE", "TZID:Asia/Makassar",
-        "BEGIN:STANDARD", "DTSTART:19700101T000000", "TZOFFSETFROM:+0800", "TZOFFSETTO:+0800", "TZNAME:WITA",
-        "END:STANDARD", "END:VTIMEZONE",
-        "BEGIN:VEVENT",
-        f"UID:appointment-{appointment.id}@bintang-ceria",
-        f"DTSTAMP:{appointment.updated_at.astimezone(UTC).strftime('%Y%m%dT%H%M%SZ')}",
-        f"DTSTART;TZID=Asia/Makassar:{local(appointment.starts_at)}",
-        f"DTEND;TZID=Asia/Makassar:{local(appointment.ends_at)}",
-        f"SUMMARY:{_ics_text(_('Jadwal konseling'))}",
-        f"STATUS:{status}",
-        f"SEQUENCE:{appointment.version}",
-        f"URL:{page_url}",
-    ]
-    if view.service_type.place and view.service_type.mode != Mode.PHONE:
-        lines.append(f"LOCATION:{_ics_text(view.service_type.place)}")
-    lines += ["END:VEVENT", "END:VCALENDAR"]
-    return "".join(_ics_fold(line) + "\r\n" for line in lines)
-
-
 # --- /konseling: people who book ----------------------------------------------------------------------------
 
 
@@ -506,7 +456,8 @@ class BookingController(Controller):
         appointment, is_requester = self._visible(request, db, state, int(match[1]))
         if match[2]:
             view = _view(db, appointment, clock.now())
-            body = calendar_file(view, page_url=f"{str(request.base_url).rstrip('/')}/konseling/{appointment.id}")
+            body = ics.calendar_file(appointment, status=view.status, service_type=view.service_type,
+                                     page_url=f"{str(request.base_url).rstrip('/')}/konseling/{appointment.id}")
             return Response(body.encode(), media_type="text/calendar; charset=utf-8", headers={
                 "Content-Disposition": 'attachment; filename="jadwal-konseling.ics"'})
         return self._appointment_page(request, db, appointment, is_requester)
@@ -751,12 +702,9 @@ class ScheduleController(Controller):
 
     @post("/{appointment_id:int}/batal", sync_to_thread=True)
     def cancel(self, request: Request, appointment_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
-        def cancel_it(appointment: Appointment, version: int) -> None:
-            if not one(data, "reason"):
-                raise service.BookingError(_("Tulis alasan pembatalan; peminta akan membacanya."))
-            service.cancel(db, appointment, by_counselor=request.user, requester=None, reason=one(data, "reason"),
-                           version=version, ip=_ip(request, state))
-        return self._act(request, db, appointment_id, data, "batal", "dibatalkan", cancel_it)
+        return self._act(request, db, appointment_id, data, "batal", "dibatalkan", lambda appointment, version:
+                         service.cancel_by_counselor(db, appointment, request.user, reason=one(data, "reason"),
+                                                     version=version, ip=_ip(request, state)))
 
     @post("/{appointment_id:int}/pindah", sync_to_thread=True)
     def move(self, request: Request, appointment_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
@@ -771,16 +719,10 @@ class ScheduleController(Controller):
 
     @post("/{appointment_id:int}/kehadiran", sync_to_thread=True)
     def attendance(self, request: Request, appointment_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
-        def record(appointment: Appointment, version: int) -> None:
-            attended, note = one(data, "attended"), one(data, "note")
-            if attended not in ("yes", "no"):
-                raise service.BookingError(_("Pilih: hadir atau tidak hadir."))
-            if len(note) > ATTENDANCE_NOTE_LIMIT:
-                raise service.BookingError(_("Catatan terlalu panjang: paling banyak %(n)s huruf.",
-                                             n=ATTENDANCE_NOTE_LIMIT))
-            service.record_attendance(db, appointment, request.user, attended=attended == "yes", version=version,
-                                      note=note, ip=_ip(request, state))
-        return self._act(request, db, appointment_id, data, "kehadiran", "kehadiran", record)
+        return self._act(request, db, appointment_id, data, "kehadiran", "kehadiran", lambda appointment, version:
+                         service.record_attendance(db, appointment, request.user,
+                                                   attended=service.attended(one(data, "attended")),
+                                                   version=version, note=one(data, "note"), ip=_ip(request, state)))
 
     # --- weekly hours and time away ----------------------------------------------------------------------
 
@@ -791,8 +733,8 @@ class ScheduleController(Controller):
         return page(
             request, "appointments/availability.html", status_code=status_code, counselor=counselor,
             counselors=_counselors(db), notice=_notice(request), errors=errors or {}, values=values or {},
-            hours=service.weekly_hours_of(db, counselor.id) if counselor else [],
-            away=service.exceptions_of(db, counselor.id, ending_after=now) if counselor else [],
+            hours=availability.weekly_hours_of(db, counselor.id) if counselor else [],
+            away=availability.exceptions_of(db, counselor.id, ending_after=now) if counselor else [],
             service_types={t.id: t.name for t in db.execute(select(ServiceType)).scalars()},
             service_type_options=[(t.id, t.name) for t in service.active_service_types(db)],
             who=f"?konselor={counselor.id}" if counselor and request.user.role == Role.SUPERVISOR else "",
@@ -816,56 +758,36 @@ class ScheduleController(Controller):
     @post("/ketersediaan/jam", sync_to_thread=True)
     def add_hours(self, request: Request, data: Form, db: DB, state: State) -> Any:
         counselor = self._owner(request, db, data)
-        hours, errors = _check_hours(db, counselor, data)
+        hours, errors = availability.check_hours(db, counselor, data)
         if errors:
             return self._availability_page(request, db, counselor, errors=errors, values=data, status_code=422)
-        db.add(hours)
-        db.flush()
-        audit.record(db, "availability.hours_added", actor_id=request.user.id, actor_label=request.user.username,
-                     object_type="weekly_hours", object_id=hours.id, ip=_ip(request, state), counselor_id=counselor.id,
-                     weekday=hours.weekday, starts=hours.starts, ends=hours.ends, service_type_id=hours.service_type_id)
+        availability.add_hours(db, request.user, hours, ip=_ip(request, state))
         db.commit()
         return _done(self._back(request, counselor), "jam-ditambah")
 
     @post("/ketersediaan/jam/{hours_id:int}/hapus", sync_to_thread=True)
     def remove_hours(self, request: Request, hours_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
         counselor = self._owner(request, db, data)
-        hours = db.get(WeeklyHours, hours_id)
-        if hours is None or hours.counselor_id != counselor.id:
+        if not availability.remove_hours(db, request.user, counselor, hours_id, ip=_ip(request, state)):
             raise NotFoundException()
-        audit.record(db, "availability.hours_removed", actor_id=request.user.id, actor_label=request.user.username,
-                     object_type="weekly_hours", object_id=hours.id, ip=_ip(request, state), counselor_id=counselor.id,
-                     weekday=hours.weekday, starts=hours.starts, ends=hours.ends)
-        db.delete(hours)
         db.commit()
         return _done(self._back(request, counselor), "jam-dihapus")
 
     @post("/ketersediaan/pengecualian", sync_to_thread=True)
     def add_time_away(self, request: Request, data: Form, db: DB, state: State) -> Any:
         counselor = self._owner(request, db, data)
-        away, errors = _check_time_away(counselor, data)
+        away, errors = availability.check_time_away(counselor, data)
         if errors:
             return self._availability_page(request, db, counselor, errors=errors, values=data, status_code=422)
-        db.add(away)
-        db.flush()
-        audit.record(db, "availability.exception_added", actor_id=request.user.id, actor_label=request.user.username,
-                     object_type="availability_exception", object_id=away.id, ip=_ip(request, state),
-                     counselor_id=counselor.id, starts_at=away.starts_at, ends_at=away.ends_at, reason=away.reason)
-        clashes = service.live_between(db, counselor.id, away.starts_at, away.ends_at)
+        clashes = availability.add_time_away(db, request.user, away, ip=_ip(request, state))
         db.commit()
         return _done(self._back(request, counselor), "pengecualian-bentrok" if clashes else "pengecualian-ditambah")
 
     @post("/ketersediaan/pengecualian/{away_id:int}/hapus", sync_to_thread=True)
     def remove_time_away(self, request: Request, away_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
         counselor = self._owner(request, db, data)
-        away = db.get(AvailabilityException, away_id)
-        if away is None or away.counselor_id != counselor.id:
+        if not availability.remove_time_away(db, request.user, counselor, away_id, ip=_ip(request, state)):
             raise NotFoundException()
-        audit.record(db, "availability.exception_removed", actor_id=request.user.id,
-                     actor_label=request.user.username, object_type="availability_exception", object_id=away.id,
-                     ip=_ip(request, state), counselor_id=counselor.id, starts_at=away.starts_at,
-                     ends_at=away.ends_at)
-        db.delete(away)
         db.commit()
         return _done(self._back(request, counselor), "pengecualian-dihapus")
 
@@ -894,12 +816,7 @@ class ScheduleController(Controller):
         errors = form.check()
         if errors:
             return self._service_type_page(request, form, service_type=None, errors=errors, status_code=422)
-        service_type = ServiceType(name="")
-        form.apply(service_type)
-        db.add(service_type)
-        db.flush()
-        audit.record(db, "service_type.created", actor_id=request.user.id, actor_label=request.user.username,
-                     object_type="service_type", object_id=service_type.id, ip=_ip(request, state), **form.changes())
+        service_types.create_service_type(db, request.user, form, ip=_ip(request, state))
         db.commit()
         return _done("/jadwal/jenis-layanan", "layanan-dibuat")
 
@@ -925,11 +842,7 @@ class ScheduleController(Controller):
         errors = form.check()
         if errors:
             return self._service_type_page(request, form, service_type=service_type, errors=errors, status_code=422)
-        before = ServiceTypeForm.of(service_type).changes()
-        form.apply(service_type)
-        changed = {name: value for name, value in form.changes().items() if before.get(name) != value}
-        audit.record(db, "service_type.updated", actor_id=request.user.id, actor_label=request.user.username,
-                     object_type="service_type", object_id=service_type.id, ip=_ip(request, state), **changed)
+        service_types.update_service_type(db, request.user, service_type, form, ip=_ip(request, state))
         db.commit()
         return _done("/jadwal/jenis-layanan", "layanan-disimpan")
 
@@ -938,10 +851,7 @@ class ScheduleController(Controller):
                             state: State) -> Any:
         _private(request)
         service_type = self._service_type(db, service_type_id)
-        service_type.active = one(data, "active") == "1"
-        audit.record(db, "service_type.activated" if service_type.active else "service_type.deactivated",
-                     actor_id=request.user.id, actor_label=request.user.username, object_type="service_type",
-                     object_id=service_type.id, ip=_ip(request, state))
+        service_types.set_active(db, request.user, service_type, one(data, "active") == "1", ip=_ip(request, state))
         db.commit()
         return _done("/jadwal/jenis-layanan", "layanan-aktif" if service_type.active else "layanan-nonaktif")
 
@@ -950,9 +860,7 @@ class ScheduleController(Controller):
     def _holidays_page(self, request: Request, db: Session, year: int, *, errors: dict[str, str] | None = None,
                        line_errors: list[str] | None = None, values: dict[str, Any] | None = None,
                        status_code: int = 200) -> Any:
-        holidays = list(db.execute(select(Holiday).where(Holiday.day >= date(year, 1, 1),
-                                                         Holiday.day <= date(year, 12, 31))
-                                   .order_by(Holiday.day)).scalars())
+        holidays = public_holidays.holidays_of_year(db, year)
         clashes = _int(request.query_params.get("bentrok", "")) or 0
         return page(request, "appointments/holidays.html", status_code=status_code, year=year, holidays=holidays,
                     labels={h.day: format_wita_date(_noon(h.day), "EEEE, d MMMM y") for h in holidays},
@@ -968,22 +876,12 @@ class ScheduleController(Controller):
     @post("/libur", guards=[auth.supervisors_only], sync_to_thread=True)
     def add_holidays(self, request: Request, data: Form, db: DB, state: State) -> Any:
         _private(request)
-        kind, text = one(data, "kind"), str(data.get("lines", ""))
-        errors: dict[str, str] = {}
-        if kind not in HOLIDAY_KINDS:
-            errors["kind"] = _("Pilih jenis hari libur.")
-        days, line_errors = _parse_holidays(db, text)
-        if line_errors:
-            errors["lines"] = line_errors[0] if len(line_errors) == 1 else _(
-                "Ada %(n)s baris yang perlu diperbaiki.", n=len(line_errors))
+        days, errors, line_errors = public_holidays.add_holidays(
+            db, request.user, kind=one(data, "kind"), lines=str(data.get("lines", "")), ip=_ip(request, state))
         if errors:
             year = days[0][0].year if days else _today(clock.now()).year
             return self._holidays_page(request, db, year, errors=errors, line_errors=line_errors, values=data,
                                        status_code=422)
-        for day, name in days:
-            db.add(Holiday(day=day, kind=kind, name=name))
-            audit.record(db, "holiday.added", actor_id=request.user.id, actor_label=request.user.username,
-                         object_type="holiday", object_id=day.isoformat(), ip=_ip(request, state), kind=kind, name=name)
         # Sessions already booked on a new holiday stay booked: the counselors must hear of them and move them.
         clashes = service.live_on_days(db, [day for day, _name in days])
         db.commit()
@@ -994,191 +892,10 @@ class ScheduleController(Controller):
     @post("/libur/{day:str}/hapus", guards=[auth.supervisors_only], sync_to_thread=True)
     def remove_holiday(self, request: Request, day: FromPath[str], db: DB, state: State) -> Any:
         _private(request)
-        holiday = db.get(Holiday, _day(day)) if _day(day) else None
+        wanted = _day(day)
+        holiday = public_holidays.remove_holiday(db, request.user, wanted, _ip(request, state)) if wanted else None
         if holiday is None:
             raise NotFoundException()
-        audit.record(db, "holiday.removed", actor_id=request.user.id, actor_label=request.user.username,
-                     object_type="holiday", object_id=holiday.day.isoformat(), ip=_ip(request, state),
-                     kind=holiday.kind, name=holiday.name)
-        db.delete(holiday)
         db.commit()
         workdays.forget_years()
         return _done(f"/jadwal/libur?tahun={holiday.day.year}", "libur-dihapus")
-
-
-# --- the editing forms: what was typed, and which answer needs fixing ----------------------------------------
-
-
-def _clock(value: str) -> time | None:
-    match = re.fullmatch(r"(\d{1,2})[:.](\d{2})(?::00)?", value)
-    if not match or int(match[1]) > 23 or int(match[2]) > 59:
-        return None
-    return time(int(match[1]), int(match[2]))
-
-
-def _check_hours(db: Session, counselor: User, data: dict[str, Any]) -> tuple[WeeklyHours, dict[str, str]]:
-    errors: dict[str, str] = {}
-    weekday = _int(one(data, "weekday"))
-    if weekday is None or not 0 <= weekday <= 6:
-        errors["weekday"] = _("Pilih hari.")
-    starts, ends = _clock(one(data, "starts")), _clock(one(data, "ends"))
-    for name, value in (("starts", starts), ("ends", ends)):
-        if value is None:
-            errors[name] = _("Tulis jam seperti 08.00.")
-        elif value.minute % HOURS_STEP_MINUTES:
-            errors[name] = _("Pilih jam tepat atau setengah: misalnya 08.00 atau 08.30.")
-    if "starts" not in errors and "ends" not in errors and starts >= ends:
-        errors["ends"] = _("Jam selesai harus sesudah jam mulai.")
-    service_type_id = _int(one(data, "service_type_id")) if one(data, "service_type_id") else None
-    if one(data, "service_type_id") and (service_type_id is None or db.get(ServiceType, service_type_id) is None):
-        errors["service_type_id"] = _("Pilih layanan dari daftar, atau semua layanan.")
-    hours = WeeklyHours(counselor_id=counselor.id, weekday=weekday or 0, starts=starts or time(0), ends=ends or time(0),
-                        service_type_id=service_type_id)
-    if not errors and any(h.weekday == weekday and h.service_type_id == service_type_id and h.starts < ends
-                          and starts < h.ends for h in service.weekly_hours_of(db, counselor.id)):
-        errors["starts"] = _("Jam ini bertumpuk dengan jam kerja yang sudah ada pada hari itu.")
-    return hours, errors
-
-
-def _local_moment(value: str) -> datetime | None:
-    """A datetime-local input (no zone): the time in WITA."""
-    match = re.fullmatch(r"(\d{4}-\d{2}-\d{2})[T ](\d{2}):(\d{2})(?::\d{2})?", value)
-    if not match:
-        return None
-    try:
-        return datetime.combine(date.fromisoformat(match[1]), time(int(match[2]), int(match[3])), tzinfo=WITA)
-    except ValueError:
-        return None
-
-
-def _check_time_away(counselor: User, data: dict[str, Any]) -> tuple[AvailabilityException, dict[str, str]]:
-    errors: dict[str, str] = {}
-    starts, ends = _local_moment(one(data, "away_from")), _local_moment(one(data, "away_until"))
-    if starts is None:
-        errors["away_from"] = _("Tulis tanggal dan jam mulai.")
-    if ends is None:
-        errors["away_until"] = _("Tulis tanggal dan jam selesai.")
-    elif starts is not None and ends <= starts:
-        errors["away_until"] = _("Waktu selesai harus sesudah waktu mulai.")
-    reason, note = one(data, "away_reason"), one(data, "away_note")
-    if reason not in EXCEPTION_REASONS:
-        errors["away_reason"] = _("Pilih alasannya.")
-    if len(note) > 200:
-        errors["away_note"] = _("Keterangan terlalu panjang: paling banyak %(n)s huruf.", n=200)
-    away = AvailabilityException(counselor_id=counselor.id, starts_at=(starts or clock.now()).astimezone(UTC),
-                                 ends_at=(ends or clock.now()).astimezone(UTC), reason=reason, note=note)
-    return away, errors
-
-
-SERVICE_TYPE_NUMBERS = {
-    "duration_minutes": (15, 480),
-    "buffer_before_minutes": (0, 240),
-    "buffer_after_minutes": (0, 240),
-    "min_notice_hours": (0, 720),
-    "max_days_ahead": (1, 365),
-}
-
-
-@dataclass
-class ServiceTypeForm:
-    name: str = ""
-    description: str = ""
-    duration_minutes: str = "60"
-    mode: str = Mode.FACE_TO_FACE.value
-    place: str = ""
-    buffer_before_minutes: str = "0"
-    buffer_after_minutes: str = "15"
-    min_notice_hours: str = "24"
-    max_days_ahead: str = "30"
-    needs_confirmation: str = "1"
-    numbers: dict[str, int] = field(default_factory=dict)
-
-    @classmethod
-    def from_data(cls, data: dict[str, Any]) -> ServiceTypeForm:
-        form = cls(**{f.name: one(data, f.name) for f in fields(cls) if f.name != "numbers"})
-        form.needs_confirmation = "1" if form.needs_confirmation == "1" else ""
-        return form
-
-    @classmethod
-    def of(cls, service_type: ServiceType) -> ServiceTypeForm:
-        values = {f.name: str(getattr(service_type, f.name)) for f in fields(cls) if f.name not in
-                  ("numbers", "needs_confirmation")}
-        return cls(**values, needs_confirmation="1" if service_type.needs_confirmation else "")
-
-    def check(self) -> dict[str, str]:
-        errors: dict[str, str] = {}
-        if not self.name:
-            errors["name"] = _("Tulis nama layanan.")
-        elif len(self.name) > 80:
-            errors["name"] = _("Nama terlalu panjang: paling banyak %(n)s huruf.", n=80)
-        if len(self.description) > 300:
-            errors["description"] = _("Keterangan terlalu panjang: paling banyak %(n)s huruf.", n=300)
-        for name, (low, high) in SERVICE_TYPE_NUMBERS.items():
-            number = _int(getattr(self, name))
-            if number is None or not low <= number <= high:
-                errors[name] = _("Tulis angka dari %(low)s sampai %(high)s.", low=low, high=high)
-            else:
-                self.numbers[name] = number
-        if ("min_notice_hours" in self.numbers and "max_days_ahead" in self.numbers
-                and self.numbers["max_days_ahead"] * 24 <= self.numbers["min_notice_hours"]):
-            errors["max_days_ahead"] = _("Harus lebih jauh dari pemberitahuan minimal, kalau tidak tidak ada waktu "
-                                         "yang bisa dipesan.")
-        if self.mode not in set(Mode):
-            errors["mode"] = _("Pilih cara konseling.")
-        elif len(self.place) > 200:
-            errors["place"] = _("Terlalu panjang: paling banyak %(n)s huruf.", n=200)
-        elif self.mode == Mode.FACE_TO_FACE and not self.place:
-            errors["place"] = _("Tulis tempat konseling tatap muka.")
-        elif self.mode == Mode.ONLINE and not self.place.startswith("https://"):
-            errors["place"] = _("Tulis tautan panggilan video, mulai dengan https://")
-        return errors
-
-    def apply(self, service_type: ServiceType) -> None:
-        service_type.name, service_type.description = self.name, self.description
-        service_type.mode, service_type.place = self.mode, self.place
-        for name, number in self.numbers.items():
-            setattr(service_type, name, number)
-        service_type.needs_confirmation = self.needs_confirmation == "1"
-
-    def changes(self) -> dict[str, Any]:
-        """What the audit entry records."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "numbers"}
-
-
-def _parse_holidays(db: Session, text: str) -> tuple[list[tuple[date, str]], list[str]]:
-    """One "YYYY-MM-DD, name" per line; every wrong line is named by its number."""
-    found: dict[date, int] = {}
-    days: list[tuple[date, str]] = []
-    problems: list[tuple[int, str]] = []
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        if not line:
-            continue
-        day_text, comma, name = line.partition(",")
-        day, name = _day(day_text.strip()), name.strip()
-        as_typed = re.fullmatch(r"(\d{4})-\d{2}-\d{2}", day_text.strip())
-        if not comma or not name:
-            problems.append((number, _("Baris %(n)s: tulis tanggal, koma, lalu nama hari libur, misalnya "
-                                       "2027-01-01, Tahun Baru Masehi.", n=number)))
-        elif day is None and as_typed and not year_in_range(int(as_typed[1])):
-            problems.append((number, _("Baris %(n)s: tahun harus antara %(first)s dan %(last)s.", n=number,
-                                       first=FIRST_YEAR, last=LAST_YEAR)))
-        elif day is None:
-            problems.append((number, _("Baris %(n)s: tanggal tidak dikenal. Tulis tahun-bulan-tanggal, misalnya "
-                                       "2027-01-01.", n=number)))
-        elif len(name) > 120:
-            problems.append((number, _("Baris %(n)s: nama terlalu panjang, paling banyak %(limit)s huruf.", n=number,
-                                       limit=120)))
-        elif day in found:
-            problems.append((number, _("Baris %(n)s: tanggal ini sudah ditulis di baris %(first)s.", n=number,
-                                       first=found[day])))
-        else:
-            found[day] = number
-            days.append((day, name))
-    if found:
-        existing = db.execute(select(Holiday.day).where(Holiday.day.in_(list(found)))).scalars()
-        problems += [(found[day], _("Baris %(n)s: tanggal ini sudah ada di daftar hari libur.", n=found[day]))
-                     for day in existing]
-    if not days and not problems:
-        problems.append((0, _("Tulis setidaknya satu hari libur.")))
-    return days, [message for _number, message in sorted(problems)]

@@ -21,10 +21,8 @@ from server.appointments.models import (
     LIVE_STATUSES,
     Appointment,
     AppointmentStatus,
-    AvailabilityException,
     Mode,
     ServiceType,
-    WeeklyHours,
 )
 from server.appointments.slots import block_of, free_slots, parse_start
 from server.forms import one
@@ -41,6 +39,7 @@ DEFAULT_HOLD = timedelta(hours=24)
 # urgent, so that a phone in power saving still shows it in time.
 DEFAULT_REMINDER_HOURS = (24, 1)
 NOTE_LIMIT = 500
+ATTENDANCE_NOTE_LIMIT = 2000
 CHILD_AGREED = ("yes", "no", "unsure")
 PHONE_SEPARATORS = re.compile(r"[\s().-]")
 # An Indonesian number as people write it: +62 or 0, then 8 to 12 digits (mobiles 08…, landlines 0511…).
@@ -527,11 +526,28 @@ def move(session: Session, appointment: Appointment, *, by_counselor: User | Non
     return moved
 
 
+def cancel_by_counselor(session: Session, appointment: Appointment, counselor: User, *, reason: str, version: int,
+                        ip: str = "") -> None:
+    """A counselor (or supervisor) cancelling from the schedule: the requester reads the reason, so one is needed."""
+    if not reason.strip():
+        raise BookingError(_("Tulis alasan pembatalan; peminta akan membacanya."))
+    cancel(session, appointment, by_counselor=counselor, requester=None, reason=reason, version=version, ip=ip)
+
+
+def attended(answer: str) -> bool:
+    """The attendance form's answer: "yes" or "no"."""
+    if answer not in ("yes", "no"):
+        raise BookingError(_("Pilih: hadir atau tidak hadir."))
+    return answer == "yes"
+
+
 def record_attendance(session: Session, appointment: Appointment, counselor: User, *, attended: bool, version: int,
                       note: str = "", ip: str = "", now: datetime | None = None) -> None:
     """Record whether the session took place; a note goes into the linked case's chronology, and only from
     someone who may open that case (the session's counselor may belong to another team)."""
     now = now or clock.now()
+    if len(note) > ATTENDANCE_NOTE_LIMIT:
+        raise BookingError(_("Catatan terlalu panjang: paling banyak %(n)s huruf.", n=ATTENDANCE_NOTE_LIMIT))
     _check_handler(appointment, counselor)
     note = note.strip()
     report = session.get(Report, appointment.report_id) if note and appointment.report_id else None
@@ -640,21 +656,6 @@ def is_requester(appointment: Appointment, *, user: User | None, case_report_id:
     if appointment.requester_user_id is not None:
         return user is not None and user.active and user.id == appointment.requester_user_id
     return case_report_id is not None and appointment.report_id == case_report_id
-
-
-def weekly_hours_of(session: Session, counselor_id: int) -> list[WeeklyHours]:
-    return list(session.execute(
-        select(WeeklyHours).where(WeeklyHours.counselor_id == counselor_id)
-        .order_by(WeeklyHours.weekday, WeeklyHours.starts, WeeklyHours.id)
-    ).scalars())
-
-
-def exceptions_of(session: Session, counselor_id: int, *, ending_after: datetime) -> list[AvailabilityException]:
-    return list(session.execute(
-        select(AvailabilityException).where(AvailabilityException.counselor_id == counselor_id,
-                                            AvailabilityException.ends_at > ending_after)
-        .order_by(AvailabilityException.starts_at, AvailabilityException.id)
-    ).scalars())
 
 
 def live_on_days(session: Session, days: list[date]) -> int:
