@@ -159,8 +159,20 @@ def client_ip(scope: Scope, settings: Settings) -> str:
     return peer
 
 
+# A route (or a whole controller) whose pages hold what only its visitor may see, even without an account (a
+# code holder, a receipt): `opt=PRIVATE` on the handler or `opt = PRIVATE` on the controller, and every
+# response of it (its error pages too) is sent with `no-store`.
+PRIVATE: dict[str, Any] = {"private": True}
+
+
+def is_private(scope: Scope) -> bool:
+    handler = scope.get("route_handler")
+    return bool(handler is not None and handler.opt.get("private"))
+
+
 class SecurityHeadersMiddleware:
-    """Security headers on every response, and `no-store` on anything a signed-in person sees."""
+    """Security headers on every response, and `no-store` on anything a signed-in person sees or a private route
+    answers."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -184,7 +196,7 @@ class SecurityHeadersMiddleware:
                 if secure:
                     # COOKIE_SECURE means the site is served over HTTPS: the browser must never try plain HTTP.
                     headers["Strict-Transport-Security"] = HSTS
-                if scope.get("user") is not None or scope.get("private"):
+                if scope.get("user") is not None or is_private(scope):
                     headers["Cache-Control"] = "no-store"
                 elif "cache-control" not in headers:
                     headers["Cache-Control"] = "no-cache"

@@ -17,7 +17,7 @@ from server.accounts.models import User
 from server.db import DB
 from server.i18n import gettext as _
 from server.routes import safe_next
-from server.web import client_ip, drop_cookie, page
+from server.web import PRIVATE, client_ip, drop_cookie, page
 
 # The half-signed-in browser's token: only the code page reads it.
 PENDING_COOKIE = "bc_signin"
@@ -48,7 +48,6 @@ def _signed_in_response(db: DB, request: Request, state: State, result: service.
 
 def _enrol_page(request: Request, db: DB, state: State, user: User, *, secret: str | None = None,
                 errors: dict[str, str] | None = None, status: int = 200) -> Any:
-    request.scope["private"] = True
     requirement = two_factor.requirement_for(db, state.settings, user)
     context: dict[str, Any] = {"person": user, "errors": errors or {}, "requirement": requirement,
                                "grace_shown": state.settings.is_production and not user.has_two_factor}
@@ -91,16 +90,14 @@ class AccountController(Controller):
                         errors={"form": result.error})
         return _signed_in_response(db, request, state, result, data.get("lanjut", ""))
 
-    @get("/masuk/kode", name="signin_code", sync_to_thread=True)
+    @get("/masuk/kode", name="signin_code", opt=PRIVATE, sync_to_thread=True)
     def signin_code_form(self, request: Request, db: DB) -> Any:
         if two_factor.pending_user(db, request.cookies.get(PENDING_COOKIE), clock.now()) is None:
             return Redirect("/masuk", status_code=303)
-        request.scope["private"] = True
         return page(request, "accounts/signin_code.html", errors={})
 
-    @post("/masuk/kode", sync_to_thread=True)
+    @post("/masuk/kode", opt=PRIVATE, sync_to_thread=True)
     def signin_code(self, request: Request, data: Form, db: DB, state: State) -> Any:
-        request.scope["private"] = True
         token = request.cookies.get(PENDING_COOKIE)
         result, next_url = service.sign_in_second_step(
             db, state.settings, token=token, code=data.get("code", ""), ip=client_ip(request.scope, state.settings)
@@ -149,11 +146,11 @@ class AccountController(Controller):
         _session_cookie(response, token, state)
         return response
 
-    @get(ENROL_PATH, name="two_factor", guards=[auth.staff_only], sync_to_thread=True)
+    @get(ENROL_PATH, name="two_factor", guards=[auth.staff_only], opt=PRIVATE, sync_to_thread=True)
     def two_factor_page(self, request: Request[User, Any, Any], db: DB, state: State) -> Any:
         return _enrol_page(request, db, state, db.get(User, request.user.id))
 
-    @post(ENROL_PATH, guards=[auth.staff_only], sync_to_thread=True)
+    @post(ENROL_PATH, guards=[auth.staff_only], opt=PRIVATE, sync_to_thread=True)
     def enrol_two_factor(self, request: Request[User, Any, Any], data: Form, db: DB, state: State) -> Any:
         user = db.get(User, request.user.id)
         result = service.enrol_two_factor(db, user, secret=data.get("secret", ""), code=data.get("code", ""),
@@ -162,10 +159,9 @@ class AccountController(Controller):
             return _enrol_page(request, db, state, user, secret=data.get("secret", ""), errors=result.errors,
                                status=422)
         db.commit()
-        request.scope["private"] = True
         return page(request, "accounts/recovery_codes.html", codes=result.recovery_codes)
 
-    @post(ENROL_PATH + "/matikan", guards=[auth.staff_only], sync_to_thread=True)
+    @post(ENROL_PATH + "/matikan", guards=[auth.staff_only], opt=PRIVATE, sync_to_thread=True)
     def disable_two_factor(self, request: Request[User, Any, Any], data: Form, db: DB, state: State) -> Any:
         user = db.get(User, request.user.id)
         result = service.disable_own_two_factor(db, state.settings, user, password=data.get("password", ""),

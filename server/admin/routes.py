@@ -26,7 +26,7 @@ from server.admin import service
 from server.db import DB
 from server.i18n import lazy_gettext as _l
 from server.notifications import service as notifications
-from server.web import client_ip, page
+from server.web import PRIVATE, client_ip, page
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 SupervisorRequest = Request[User, Any, Any]
@@ -294,9 +294,8 @@ class AdminController(Controller):
 
     # --- notification delivery -----------------------------------------------------------------------------
 
-    @get("/pemberitahuan", name="admin_notifications", sync_to_thread=True)
+    @get("/pemberitahuan", name="admin_notifications", opt=PRIVATE, sync_to_thread=True)
     def notification_delivery(self, request: SupervisorRequest, db: DB) -> Any:
-        request.scope["private"] = True
         report = notifications.delivery_report(db, since=clock.now() - timedelta(days=7))
         return page(request, "admin/notifications.html", report=report, describe=notifications.describe,
                     failure_cause=notifications.failure_cause)

@@ -26,13 +26,10 @@ from server.db import DB
 from server.reports import service as reports
 from server.reports.models import Report
 from server.reports.routes import CASE_COOKIE
-from server.web import client_ip, page
+from server.web import PRIVATE, client_ip, page
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
-
-def _private(request: Request) -> None:
-    request.scope["private"] = True  # type: ignore[typeddict-unknown-key]
 
 
 def _case_report(request: Request, db: Session, state: State) -> Report | None:
@@ -42,7 +39,6 @@ def _case_report(request: Request, db: Session, state: State) -> Report | None:
 def _who(request: Request, db: Session, state: State) -> tuple[User | None, int | None]:
     """The signed-in person and the case whose code this browser holds. Someone with neither is offered both ways
     in (a code holder has no account to sign in to); anyone else who is not the recipient is "not found"."""
-    _private(request)
     user = request.user
     case = _case_report(request, db, state) if user is None or not user.is_staff else None
     if user is None and case is None:
@@ -51,13 +47,13 @@ def _who(request: Request, db: Session, state: State) -> tuple[User | None, int 
 
 
 def _sign_in_or_code(request: Request, _exc: NotAuthorizedException) -> Any:
-    _private(request)
     if request.method == "GET":
         return page(request, "aftercare/start.html", next_url=request.url.path)
     return page(request, "error.html", status_code=401, status=401)
 
 
 class CheckInController(Controller):
+    opt = PRIVATE
     path = "/pemantauan"
     exception_handlers = {NotAuthorizedException: _sign_in_or_code}
 
@@ -103,12 +99,12 @@ class CheckInController(Controller):
 
 
 class FollowUpController(Controller):
+    opt = PRIVATE
     path = "/kasus/pemantauan"
     guards = [auth.staff_only]
 
     def _list(self, request: Request, db: Session, *, errors: dict[str, str] | None = None,
               status_code: int = 200) -> Any:
-        _private(request)
         return page(request, "aftercare/follow_ups.html", status_code=status_code,
                     items=service.follow_ups(db, request.user), faces=service.face_labels(),
                     steps=service.step_labels(), errors=errors or {})
@@ -132,6 +128,7 @@ class FollowUpController(Controller):
 
 
 class RatingController(Controller):
+    opt = PRIVATE
     path = "/penilaian"
     exception_handlers = {NotAuthorizedException: _sign_in_or_code}
 
@@ -172,6 +169,7 @@ class RatingController(Controller):
 
 
 class VoicesController(Controller):
+    opt = PRIVATE
     path = "/admin/suara-anak"
     guards = [auth.supervisors_only]
 

@@ -57,7 +57,7 @@ from server.i18n import lazy_gettext as _l
 from server.reports import service as reports
 from server.reports.models import Report
 from server.reports.routes import CASE_COOKIE
-from server.web import client_ip, page
+from server.web import PRIVATE, client_ip, page
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
@@ -90,9 +90,6 @@ NOTICES = {
     "libur-dihapus": _l("Hari libur sudah dihapus."),
 }
 
-
-def _private(request: Request) -> None:
-    request.scope["private"] = True  # type: ignore[typeddict-unknown-key]
 
 
 def _notice(request: Request) -> str | None:
@@ -276,7 +273,6 @@ def _not_a_booker(request: Request) -> Any:
 def _sign_in_or_code(request: Request, _exc: NotAuthorizedException) -> Any:
     """Signed out and no case code: a page offers both ways in (a code holder has no account to sign in to, so
     the app's usual redirect to the sign-in page would be a dead end); anything else is refused."""
-    _private(request)
     if request.method == "GET":
         return page(request, "appointments/start.html", next_url=request.url.path)
     return page(request, "error.html", status_code=401, status=401)
@@ -328,6 +324,7 @@ def _view(db: Session, appointment: Appointment, now: datetime) -> AppointmentVi
 
 
 class BookingController(Controller):
+    opt = PRIVATE
     path = "/konseling"
     exception_handlers = {NotAuthorizedException: _sign_in_or_code}
 
@@ -367,7 +364,6 @@ class BookingController(Controller):
     def booking(self, request: Request, db: DB, state: State, layanan: FromQuery[str] = "",
                 hari: FromQuery[str] = "", dari: FromQuery[str] = "", konselor: FromQuery[str] = "",
                 laporan: FromQuery[str] = "") -> Any:
-        _private(request)
         booker = _booker(request, db, state)
         if booker is None:
             return _not_a_booker(request)
@@ -377,7 +373,6 @@ class BookingController(Controller):
 
     @post("/", sync_to_thread=True)
     def book(self, request: Request, data: Form, db: DB, state: State) -> Any:
-        _private(request)
         booker = _booker(request, db, state)
         if booker is None:
             raise PermissionDeniedException() if request.user is not None else NotAuthorizedException()
@@ -404,7 +399,6 @@ class BookingController(Controller):
 
     @get("/saya", name="my_appointments", sync_to_thread=True)
     def mine(self, request: Request, db: DB, state: State) -> Any:
-        _private(request)
         booker = _booker(request, db, state)
         if booker is None:
             return _not_a_booker(request)
@@ -420,7 +414,6 @@ class BookingController(Controller):
     def _visible(self, request: Request, db: Session, state: State, appointment_id: int) -> tuple[Appointment, bool]:
         """The appointment and whether the person is its requester. Someone signed out without a case code is
         offered both ways in; an appointment the person may not see is "not found"."""
-        _private(request)
         user = request.user
         case = _case_report(request, db, state) if user is None or user.role in REQUESTER_ROLES else None
         if user is None and case is None:
@@ -588,13 +581,13 @@ def _requesting(db: Session, appointments: list[Appointment]) -> dict[int, Reque
 
 
 class ScheduleController(Controller):
+    opt = PRIVATE
     path = "/jadwal"
     guards = [auth.staff_only]
 
     @get("/", name="schedule", sync_to_thread=True)
     def schedule(self, request: Request, db: DB, hari: FromQuery[str] = "", minggu: FromQuery[str] = "",
                  konselor: FromQuery[str] = "", baru: FromQuery[str] = "") -> Any:
-        _private(request)
         counselor = _whose(request, db, konselor)
         now = clock.now()
         today = _today(now)
@@ -628,7 +621,6 @@ class ScheduleController(Controller):
     # --- one appointment, as its counselor handles it ----------------------------------------------------
 
     def _handled(self, request: Request, db: Session, appointment_id: int) -> Appointment:
-        _private(request)
         appointment = db.get(Appointment, appointment_id)
         user = request.user
         if appointment is None or not (user.role == Role.SUPERVISOR or appointment.counselor_id == user.id):
@@ -742,7 +734,6 @@ class ScheduleController(Controller):
 
     @get("/ketersediaan", name="availability", sync_to_thread=True)
     def availability(self, request: Request, db: DB, konselor: FromQuery[str] = "") -> Any:
-        _private(request)
         return self._availability_page(request, db, _whose(request, db, konselor))
 
     def _owner(self, request: Request, db: Session, data: dict[str, Any]) -> User:
@@ -795,7 +786,6 @@ class ScheduleController(Controller):
 
     @get("/jenis-layanan", name="service_types", guards=[auth.supervisors_only], sync_to_thread=True)
     def service_types(self, request: Request, db: DB) -> Any:
-        _private(request)
         types = list(db.execute(select(ServiceType).order_by(ServiceType.active.desc(), ServiceType.name)).scalars())
         return page(request, "appointments/service_types.html", service_types=types, notice=_notice(request))
 
@@ -806,12 +796,10 @@ class ScheduleController(Controller):
 
     @get("/jenis-layanan/baru", name="service_type_new", guards=[auth.supervisors_only], sync_to_thread=True)
     def new_service_type(self, request: Request) -> Any:
-        _private(request)
         return self._service_type_page(request, ServiceTypeForm.of(ServiceType(name="")), service_type=None)
 
     @post("/jenis-layanan/baru", guards=[auth.supervisors_only], sync_to_thread=True)
     def create_service_type(self, request: Request, data: Form, db: DB, state: State) -> Any:
-        _private(request)
         form = ServiceTypeForm.from_data(data)
         errors = form.check()
         if errors:
@@ -829,14 +817,12 @@ class ScheduleController(Controller):
     @get("/jenis-layanan/{service_type_id:int}", name="service_type", guards=[auth.supervisors_only],
          sync_to_thread=True)
     def edit_service_type(self, request: Request, service_type_id: FromPath[int], db: DB) -> Any:
-        _private(request)
         service_type = self._service_type(db, service_type_id)
         return self._service_type_page(request, ServiceTypeForm.of(service_type), service_type=service_type)
 
     @post("/jenis-layanan/{service_type_id:int}", guards=[auth.supervisors_only], sync_to_thread=True)
     def save_service_type(self, request: Request, service_type_id: FromPath[int], data: Form, db: DB,
                           state: State) -> Any:
-        _private(request)
         service_type = self._service_type(db, service_type_id)
         form = ServiceTypeForm.from_data(data)
         errors = form.check()
@@ -849,7 +835,6 @@ class ScheduleController(Controller):
     @post("/jenis-layanan/{service_type_id:int}/aktif", guards=[auth.supervisors_only], sync_to_thread=True)
     def toggle_service_type(self, request: Request, service_type_id: FromPath[int], data: Form, db: DB,
                             state: State) -> Any:
-        _private(request)
         service_type = self._service_type(db, service_type_id)
         service_types.set_active(db, request.user, service_type, one(data, "active") == "1", ip=_ip(request, state))
         db.commit()
@@ -869,13 +854,11 @@ class ScheduleController(Controller):
 
     @get("/libur", name="holidays", guards=[auth.supervisors_only], sync_to_thread=True)
     def holidays(self, request: Request, db: DB, tahun: FromQuery[str] = "") -> Any:
-        _private(request)
         year = _int(tahun) if _int(tahun) and 2000 <= _int(tahun) <= 2100 else _today(clock.now()).year
         return self._holidays_page(request, db, year)
 
     @post("/libur", guards=[auth.supervisors_only], sync_to_thread=True)
     def add_holidays(self, request: Request, data: Form, db: DB, state: State) -> Any:
-        _private(request)
         days, errors, line_errors = public_holidays.add_holidays(
             db, request.user, kind=one(data, "kind"), lines=str(data.get("lines", "")), ip=_ip(request, state))
         if errors:
@@ -891,7 +874,6 @@ class ScheduleController(Controller):
 
     @post("/libur/{day:str}/hapus", guards=[auth.supervisors_only], sync_to_thread=True)
     def remove_holiday(self, request: Request, day: FromPath[str], db: DB, state: State) -> Any:
-        _private(request)
         wanted = _day(day)
         holiday = public_holidays.remove_holiday(db, request.user, wanted, _ip(request, state)) if wanted else None
         if holiday is None:

@@ -28,7 +28,7 @@ from server.notifications import service
 from server.notifications.push import load_vapid, public_key
 from server.reports import service as reports
 from server.reports.routes import CASE_COOKIE
-from server.web import page
+from server.web import PRIVATE, page
 
 SUBSCRIPTION_BODY_LIMIT = 4096
 
@@ -48,12 +48,12 @@ def _owner_or_sign_in(request: Request, db: Session, state: State) -> service.Ow
 
 
 class NotificationController(Controller):
+    opt = PRIVATE
     path = "/notifikasi"
 
     @get("/", name="notifications", sync_to_thread=True)
     def notifications(self, request: Request, db: DB, state: State) -> Any:
         owner = _owner_or_sign_in(request, db, state)
-        request.scope["private"] = True
         items = service.inbox(db, owner)
         unread = {item.id for item in items if item.read_at is None}
         service.mark_read(db, owner)
@@ -65,7 +65,6 @@ class NotificationController(Controller):
     @get("/pengaturan", name="notification_settings", sync_to_thread=True)
     def settings_page(self, request: Request, db: DB, state: State) -> Any:
         owner = _owner_or_sign_in(request, db, state)
-        request.scope["private"] = True
         return page(request, "notifications/settings.html", devices=service.devices_of(db, owner))
 
     @post("/perangkat/{device_id:int}/hapus", sync_to_thread=True)

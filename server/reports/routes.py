@@ -26,7 +26,7 @@ from server.forms import bounded_int, control_character_errors, one, row_id, wit
 from server.i18n import gettext as _
 from server.reports import service
 from server.reports.models import Report
-from server.web import AnonymousPage, client_ip, drop_cookie, page
+from server.web import PRIVATE, AnonymousPage, client_ip, drop_cookie, page
 
 # Path "/" so that the code holder can also book counseling (/konseling) for the case.
 CASE_COOKIE = "bc_case"
@@ -37,10 +37,6 @@ BROWSER_COOKIE = "bc_lapor"
 # The blank form is rendered once for everyone: each visitor's own idempotency key goes in its place.
 KEY_PLACEHOLDER = "idempotency-key-placeholder"
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
-
-
-def _private(request: Request) -> None:
-    request.scope["private"] = True  # type: ignore[typeddict-unknown-key]
 
 
 def _wants_json(request: Request) -> bool:
@@ -99,10 +95,9 @@ class ReportingController(Controller):
             _with_browser_token(response, state)
         return response
 
-    @post("/lapor", sync_to_thread=True)
+    @post("/lapor", opt=PRIVATE, sync_to_thread=True)
     def submit(self, request: Request, data: Form, db: DB, state: State) -> Any:
         # Whatever comes back holds what the person wrote (errors) or their code and PIN (receipt).
-        _private(request)
         user, ip = request.user, client_ip(request.scope, state.settings)
         form = service.ReportForm.from_data(data)
         browser_token, wants_json = request.cookies.get(BROWSER_COOKIE), _wants_json(request)
@@ -149,12 +144,11 @@ class ReportingController(Controller):
     def follow_up_form(self, request: Request) -> Any:
         return page(request, "reports/follow_up.html", code="", errors={})
 
-    @post("/cek", sync_to_thread=True)
+    @post("/cek", opt=PRIVATE, sync_to_thread=True)
     def follow_up(self, request: Request, data: Form, db: DB, state: State) -> Any:
         code, pin = str(data.get("code", "")), str(data.get("pin", ""))
         if data.get("lanjut") and "pin" not in data:
             # From the receipt's "Lanjut": the code comes in the body (never the address), so only the PIN is typed.
-            _private(request)
             return page(request, "reports/follow_up.html", code=without_control_characters(code), errors={},
                         code_carried=True)
         errors = {}
@@ -183,10 +177,9 @@ class ReportingController(Controller):
         report = service.report_for_case_token(db, state.settings, request.cookies.get(state.settings.cookie_name(CASE_COOKIE)))
         if report is None:
             raise auth.NotAuthorizedException()
-        _private(request)
         return report
 
-    @get("/cek/laporan", name="follow_up_case", sync_to_thread=True)
+    @get("/cek/laporan", name="follow_up_case", opt=PRIVATE, sync_to_thread=True)
     def code_holder_case(self, request: Request, db: DB, state: State) -> Any:
         report = self._code_holder_report(request, db, state)
         service.record_view(db, report, user=None, ip=client_ip(request.scope, state.settings), as_="code_holder")
@@ -195,7 +188,7 @@ class ReportingController(Controller):
                     timeline=service.reporter_timeline(db, report), errors={}, message="", code_holder=True,
                     check_ins=_waiting_check_ins(db, report))
 
-    @post("/cek/laporan/pesan", sync_to_thread=True)
+    @post("/cek/laporan/pesan", opt=PRIVATE, sync_to_thread=True)
     def code_holder_message(self, request: Request, data: Form, db: DB, state: State) -> Any:
         report = self._code_holder_report(request, db, state)
         try:
@@ -222,7 +215,7 @@ class ReportingController(Controller):
         drop_cookie(response, CASE_COOKIE, state.settings)
         return response
 
-    @get("/laporan-saya", name="my_reports", guards=[auth.signed_in], sync_to_thread=True)
+    @get("/laporan-saya", name="my_reports", guards=[auth.signed_in], opt=PRIVATE, sync_to_thread=True)
     def my_reports(self, request: Request, db: DB) -> Any:
         return page(request, "reports/my_reports.html",
                     summaries=service.reporter_summaries(db, service.reports_by(db, request.user)))
@@ -231,10 +224,10 @@ class ReportingController(Controller):
         report = db.get(Report, report_id)
         if report is None or not service.is_reporter(request.user, report):
             raise NotFoundException()
-        _private(request)
         return report
 
-    @get("/laporan-saya/{report_id:int}", name="my_report", guards=[auth.signed_in], sync_to_thread=True)
+    @get("/laporan-saya/{report_id:int}", name="my_report", guards=[auth.signed_in], opt=PRIVATE,
+         sync_to_thread=True)
     def my_report(self, request: Request, report_id: FromPath[int], db: DB, state: State, baru: FromQuery[str | None] = None) -> Any:
         report = self._own_report(request, db, report_id)
         service.record_view(db, report, user=request.user, ip=client_ip(request.scope, state.settings), as_="reporter")
@@ -243,7 +236,7 @@ class ReportingController(Controller):
                     message_action=f"/laporan-saya/{report.id}/pesan", timeline=service.reporter_timeline(db, report),
                     errors={}, message="", code_holder=False, summary=service.reporter_summaries(db, [report])[0])
 
-    @post("/laporan-saya/{report_id:int}/pesan", guards=[auth.signed_in], sync_to_thread=True)
+    @post("/laporan-saya/{report_id:int}/pesan", guards=[auth.signed_in], opt=PRIVATE, sync_to_thread=True)
     def my_report_message(self, request: Request, report_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
         report = self._own_report(request, db, report_id)
         try:
@@ -275,6 +268,7 @@ def _chosen_id(value: Any) -> int | None:
 
 
 class CaseController(Controller):
+    opt = PRIVATE
     path = "/kasus"
     guards = [auth.staff_only]
 
@@ -286,7 +280,6 @@ class CaseController(Controller):
     ) -> Any:
         filters = service.InboxFilter(status=status, category=kategori, district_id=_int(kecamatan),
                                       school_id=_int(sekolah), mine=milik_saya == "1", after=setelah)
-        _private(request)
         block = "inbox_more" if setelah else "inbox_results"
         try:
             result = service.inbox(db, request.user, filters)
@@ -300,7 +293,6 @@ class CaseController(Controller):
         # A case the person may not handle is "not found": staff of another team don't learn it exists.
         if report is None or not service.can_handle(request.user, report):
             raise NotFoundException()
-        _private(request)
         return report
 
     def _render(self, request: Request, db: Session, report: Report, *, errors: dict[str, str] | None = None,

@@ -16,23 +16,20 @@ from server.accounts import auth, places
 from server.db import DB
 from server.statistics import service
 from server.statistics.export import csv_text, stream_and_delete
-from server.web import client_ip, page
+from server.web import PRIVATE, client_ip, page
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
-def _private(request: Request) -> None:
-    request.scope["private"] = True  # type: ignore[typeddict-unknown-key]
-
 
 class StatisticsController(Controller):
+    opt = PRIVATE
     path = "/statistik"
     guards = [auth.staff_only]
 
     @get("/", name="statistics", sync_to_thread=True)
     def overview(self, request: Request, db: DB, tahun: FromQuery[str] = "", bulan: FromQuery[str] = "",
                  kecamatan: FromQuery[str] = "") -> Any:
-        _private(request)
         filters, errors = service.parse_filter(tahun, bulan, kecamatan)
         numbers = service.statistics(db, request.user, filters)
         return page(request, "statistics/index.html", block="stats_results", status_code=422 if errors else 200,
@@ -41,7 +38,6 @@ class StatisticsController(Controller):
 
     @get("/simfoni", name="simfoni_todo", sync_to_thread=True)
     def simfoni_todo(self, request: Request, db: DB, bulan: FromQuery[str] = "") -> Any:
-        _private(request)
         period, error = service.parse_month(bulan)
         return page(request, "statistics/simfoni.html", status_code=422 if error else 200, period=period,
                     errors={"bulan": error} if error else {}, value=bulan,
@@ -49,13 +45,11 @@ class StatisticsController(Controller):
 
     @get("/ekspor", name="export_form", sync_to_thread=True)
     def export_form(self, request: Request) -> Any:
-        _private(request)
         return page(request, "statistics/export.html", form=service.ExportForm(year=str(clock.today_wita().year)),
                     errors={}, may_export_identity=service.may_export_identity(request.user))
 
     @post("/ekspor", status_code=200, media_type="application/zip", sync_to_thread=True)
     def export(self, request: Request, data: Form, db: DB, state: State) -> Any:
-        _private(request)
         form = service.ExportForm.from_data(data)
         if form.identity and not service.may_export_identity(request.user):
             raise PermissionDeniedException()
@@ -71,7 +65,6 @@ class StatisticsController(Controller):
 
     @get("/kla", name="kla", guards=[auth.supervisors_only], sync_to_thread=True)
     def kla(self, request: Request, db: DB, tahun: FromQuery[str] = "") -> Any:
-        _private(request)
         year, error = service.parse_year(tahun)
         return page(request, "statistics/kla.html", status_code=422 if error else 200, value=tahun,
                     errors={"tahun": error} if error else {}, pack=service.kla_pack(db, year),
@@ -79,7 +72,6 @@ class StatisticsController(Controller):
 
     @get("/kla.csv", name="kla_csv", guards=[auth.supervisors_only], media_type="text/csv", sync_to_thread=True)
     def kla_csv(self, request: Request, db: DB, state: State, tahun: FromQuery[str] = "") -> Any:
-        _private(request)
         year, error = service.parse_year(tahun)
         if error:
             raise NotFoundException()

@@ -1,5 +1,7 @@
 import logging
 
+import pytest
+
 from tests.conftest import post_form, sign_in
 
 
@@ -77,3 +79,22 @@ def test_unknown_pages_get_a_friendly_404_in_plain_words(client):
     response = client.get("/tidak-ada")
     assert response.status_code == 404
     assert "Halaman tidak ditemukan" in response.text
+
+
+@pytest.mark.parametrize(("path", "status"), [
+    ("/konseling", 200),           # the way in for someone signed out: a code holder's pages are private too
+    ("/pemantauan/1", 200),        # a check-in asked for without a code: the page that offers both ways in
+    ("/penilaian/1", 200),
+    ("/konseling/999999", 200),
+])
+def test_private_routes_are_never_stored_even_for_someone_signed_out(client, path, status):
+    """A route marked private (opt=PRIVATE on it or its controller) sends no-store whoever asks and whatever the
+    answer, its refusals and sign-in pages included; nobody is signed in here."""
+    response = client.get(path)
+    assert response.status_code == status
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_a_public_form_beside_private_answers_is_only_revalidated(client):
+    assert client.get("/lapor").headers["cache-control"] == "no-cache"
+    assert client.get("/cek").headers["cache-control"] == "no-cache"
