@@ -71,7 +71,7 @@ def _person(username: str, role: str, now: datetime) -> dict[str, object]:
     return dict(username=username, display_name=username, password_hash="-", role=role, active=True, created_at=now)
 
 
-def fill(engine, push: PushService, settings: Settings, count: int) -> list[Message]:  # noqa: ANN001
+def fill(engine, push: PushService, settings: Settings, count: int) -> list[Message]:
     """The demo people, `count` parents each with one device and one confirmed appointment in the next three days,
     and each appointment's day-before reminder due (a backlog, as after the worker was down)."""
     migrate.upgrade(engine)

@@ -115,7 +115,7 @@ def measure(url: str, count: int, runs: int) -> None:
         year = datetime.now(UTC).year
         whole_year = service.StatisticsFilter(service.Period(year, None))
         this_month = service.Period(year, datetime.now(UTC).month)
-        year_conditions = service._conditions(supervisor, whole_year)  # noqa: SLF001 - the export's own filter
+        year_conditions = service._conditions(supervisor, whole_year)  # the export's own filter
 
         latest = session.execute(select(Report).order_by(Report.created_at.desc()).limit(1)).scalar_one()
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, cast
 
+from jinja2_fragments.litestar import HTMXBlockTemplate
 from litestar import Litestar, Request, Response
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
@@ -98,6 +99,7 @@ async def provide_db(state: State) -> AsyncIterator[Session]:
 def _configure_jinja(engine: JinjaTemplateEngine) -> None:
     env = engine.engine
     env.add_extension("jinja2.ext.i18n")
+    # Added to the environment by the i18n extension just above, so the type checker cannot know it.
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals.update(
         static_url=static_url,
@@ -134,7 +136,7 @@ def _where_it_failed(exc: BaseException) -> str:
     return " <- ".join(kinds) + "\n" + frames
 
 
-def _error_page(request: Request, exc: Exception) -> Response[Any]:
+def _error_page(request: Request, exc: Exception) -> Response[Any] | HTMXBlockTemplate:
     status = exc.status_code if isinstance(exc, HTTPException) else HTTP_500_INTERNAL_SERVER_ERROR
     if status == HTTP_500_INTERNAL_SERVER_ERROR:
         logging.getLogger("bintang").error("unhandled error on %s %s: %s", request.method, request.url.path,
@@ -144,7 +146,7 @@ def _error_page(request: Request, exc: Exception) -> Response[Any]:
     if not _wants_html(request):
         detail = exc.detail if isinstance(exc, HTTPException) and status < 500 else "Internal Server Error"
         return Response({"status_code": status, "detail": detail}, status_code=status)
-    return page(request, "error.html", status_code=status, status=status)  # type: ignore[return-value]
+    return page(request, "error.html", status_code=status, status=status)
 
 
 def _dispose_engine(app: Litestar) -> None:
@@ -220,8 +222,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app.asgi_handler = RequestLogMiddleware(
         SecurityHeadersMiddleware(LocaleMiddleware(SessionMiddleware(ProcessCopyMiddleware(app.asgi_handler))))
     )
-    app.template_engine.engine.globals["quick_exit_url"] = settings.quick_exit_url  # type: ignore[union-attr]
-    app.template_engine.engine.globals["service"] = lambda: service_info.current(app.state.engine)  # type: ignore[union-attr]
-    app.template_engine.engine.globals["holiday_years_to_enter"] = (  # type: ignore[union-attr]
-        lambda: workdays.years_to_enter(app.state.engine))
+    template_globals = cast(JinjaTemplateEngine, app.template_engine).engine.globals
+    template_globals["quick_exit_url"] = settings.quick_exit_url
+    template_globals["service"] = lambda: service_info.current(app.state.engine)
+    template_globals["holiday_years_to_enter"] = lambda: workdays.years_to_enter(app.state.engine)
     return app

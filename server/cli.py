@@ -16,7 +16,7 @@ from server.db import engine_for
 from server.settings import SettingsError, from_env
 
 
-def _settings():  # noqa: ANN202
+def _settings():
     try:
         return from_env()
     except SettingsError as exc:

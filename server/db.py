@@ -24,14 +24,14 @@ class UTCDateTime(TypeDecorator):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, _dialect):  # noqa: ANN001, ANN201
+    def process_bind_param(self, value: datetime | None, _dialect):
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime: store aware UTC datetimes only")
         return value.astimezone(UTC)
 
-    def process_result_value(self, value: datetime | None, _dialect):  # noqa: ANN001, ANN201
+    def process_result_value(self, value: datetime | None, _dialect):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
@@ -50,7 +50,7 @@ def make_engine(url: str) -> Engine:
                                pool_size=40, max_overflow=0)
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record):  # noqa: ANN001
+        def _sqlite_pragmas(dbapi_connection, _record):
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")

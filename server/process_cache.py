@@ -18,7 +18,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import anyio.to_thread
 from sqlalchemy.engine import Engine
@@ -26,7 +26,7 @@ from sqlmodel import Session
 
 T = TypeVar("T")
 log = logging.getLogger("bintang.process_cache")
-_all: list[ProcessCopy] = []  # type: ignore[type-arg]
+_all: list[ProcessCopy[Any]] = []
 
 
 class ProcessCopy(Generic[T]):
@@ -57,7 +57,7 @@ class ProcessCopy(Generic[T]):
 
     def current(self, engine: Engine) -> T:
         """This process's copy; read from the database only when there is none (`refresh()` keeps it fresh)."""
-        return self._value if self._held(engine) else self._read(engine)  # type: ignore[return-value]
+        return cast(T, self._value) if self._held(engine) else self._read(engine)
 
     async def refresh(self, engine: Engine) -> None:
         """Read the value again, in a worker thread, when the copy is older than `max_age`. While one request
@@ -107,7 +107,7 @@ class Remembered(Generic[T]):
         with self._lock:
             if key in self._values:
                 self._values.move_to_end(key)
-                return self._values[key]  # type: ignore[no-any-return]
+                return cast(T, self._values[key])
         return None
 
     def keep(self, key: Hashable, value: T) -> T:
@@ -122,7 +122,7 @@ class Remembered(Generic[T]):
             self._values.clear()
 
 
-_remembered: list[Remembered] = []  # type: ignore[type-arg]
+_remembered: list[Remembered[Any]] = []
 
 
 def forget_all() -> None:

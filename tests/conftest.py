@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import uuid
+import weakref
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -37,8 +38,8 @@ PINNED_NOW = datetime(2026, 12, 1, 1, 17, tzinfo=UTC)
 
 # Argon2 is slow on purpose. The tests hash and verify with its cheapest parameters: the hashes are still real
 # argon2id hashes, checked the same way, only cheaper to make.
-auth._hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)  # noqa: SLF001
-auth._DUMMY_HASH = auth._hasher.hash("no such account")  # noqa: SLF001
+auth._hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
+auth._DUMMY_HASH = auth._hasher.hash("no such account")
 
 
 BROWSER_TESTS = Path(__file__).parent / "browser"
@@ -206,21 +207,24 @@ def make_client(app: Litestar) -> Iterator:
         test_client.__exit__(None, None, None)
 
 
+_csrf_of: weakref.WeakKeyDictionary[TestClient, tuple[str | None, str]] = weakref.WeakKeyDictionary()
+
+
 def csrf_token(client: TestClient, path: str = "/masuk") -> str:
     """The token this client's forms carry. The first time (and whenever the CSRF cookie changed) a page is
     loaded, so that the cookie is set, and the token is read from its form; after that it is remembered."""
     cookie = client.cookies.get(CSRF_COOKIE)
-    remembered = getattr(client, "_csrf", None)
+    remembered = _csrf_of.get(client)
     if cookie is not None and remembered is not None and remembered[0] == cookie:
         return remembered[1]
     response = client.get(path)
     match = re.search(r'name="_csrf_token" value="([^"]+)"', response.text)
     assert match, f"no CSRF token on {path}"
-    client._csrf = (client.cookies.get(CSRF_COOKIE), match.group(1))  # type: ignore[attr-defined]
+    _csrf_of[client] = (client.cookies.get(CSRF_COOKIE), match.group(1))
     return match.group(1)
 
 
-def post_form(client: TestClient, path: str, data: dict[str, object], *, token_from: str = "/masuk", **kwargs):  # noqa: ANN201
+def post_form(client: TestClient, path: str, data: dict[str, object], *, token_from: str = "/masuk", **kwargs):
     return client.post(path, data={"_csrf_token": csrf_token(client, token_from), **data}, **kwargs)
 
 
@@ -231,7 +235,7 @@ def sign_in(client: TestClient, username: str, password: str = demo.DEMO_PASSWOR
 
 
 @pytest.fixture
-def as_user(make_client):  # noqa: ANN001, ANN201
+def as_user(make_client):
     """`as_user("konselor")` gives a test client signed in as that demo person."""
 
     def factory(username: str) -> TestClient:

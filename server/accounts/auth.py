@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import cache
@@ -180,7 +181,8 @@ def signed_in(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
         raise NotAuthorizedException()
 
 
-def role_guard(*roles: Role):  # noqa: ANN201 - a Litestar guard
+def role_guard(*roles: Role) -> Callable[[ASGIConnection, BaseRouteHandler], None]:
+    """A Litestar guard that lets in only these roles."""
     allowed = frozenset(roles)
 
     def guard(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:

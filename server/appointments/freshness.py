@@ -19,7 +19,7 @@ the database refuses overlaps), so a time remembered a moment too long can at wo
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import event, inspect, select, update
 from sqlalchemy.orm import Session
@@ -87,4 +87,4 @@ def remembered(session: Session, key: tuple[Hashable, ...], work_out: Callable[[
     version = session.execute(select(ScheduleVersion.n).where(ScheduleVersion.id == 1)).scalar()
     if version is None:
         return work_out()
-    return _remembered.get((str(session.get_bind().url), version, *key), work_out)  # type: ignore[no-any-return]
+    return cast(T, _remembered.get((str(session.get_bind().url), version, *key), work_out))

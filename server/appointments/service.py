@@ -81,7 +81,7 @@ class Requester:
         return self.user.username if self.user else "code-holder"
 
 
-def _requester_filter(requester: Requester):  # noqa: ANN202
+def _requester_filter(requester: Requester):
     if requester.user is not None:
         return Appointment.requester_user_id == requester.user.id
     return (Appointment.report_id == requester.report_id) & Appointment.requester_user_id.is_(None)

@@ -2,9 +2,9 @@
 
 
 def import_all_models() -> None:
-    import server.accounts.models  # noqa: F401
-    import server.aftercare.models  # noqa: F401
-    import server.appointments.models  # noqa: F401
-    import server.models  # noqa: F401
-    import server.notifications.models  # noqa: F401
-    import server.reports.models  # noqa: F401
+    import server.accounts.models
+    import server.aftercare.models
+    import server.appointments.models
+    import server.models
+    import server.notifications.models
+    import server.reports.models  # noqa: F401 - imported for the tables each module registers, not for a name

@@ -40,7 +40,7 @@ class Owner:
     def __bool__(self) -> bool:
         return self.user_id is not None or self.report_id is not None
 
-    def matches(self, user_column=PushSubscription.user_id, report_column=PushSubscription.report_id):  # noqa: ANN001, ANN201, B008
+    def matches(self, user_column=PushSubscription.user_id, report_column=PushSubscription.report_id):
         """Rows that belong to this owner: by default its devices; pass the columns of another table."""
         clauses = []
         if self.user_id is not None:
@@ -154,7 +154,7 @@ def remove_device(session: Session, owner: Owner, device_id: int) -> bool:
 SHOWN = (JobStatus.SENT, JobStatus.NO_DEVICE, JobStatus.FAILED, JobStatus.SENDING, JobStatus.PENDING)
 
 
-def _for_owner(owner: Owner):  # noqa: ANN202
+def _for_owner(owner: Owner):
     return owner.matches(NotificationJob.recipient_user_id, NotificationJob.recipient_report_id)
 
 

@@ -153,7 +153,7 @@ def _write(lines: Iterable[list[str]], path: Path, kind: str) -> int:
         with path.open("w", newline="", encoding="utf-8-sig") as out:
             os.chmod(path, 0o600)
             writer = csv.writer(out)
-            for count, line in enumerate(lines):  # noqa: B007 - the count is the result
+            for count, line in enumerate(lines):  # the last count is the result
                 writer.writerow(line)
     else:
         # constant_memory: each row is flushed to disk once the next begins. Every cell is written as a string
@@ -162,7 +162,7 @@ def _write(lines: Iterable[list[str]], path: Path, kind: str) -> int:
                                                    "strings_to_numbers": False, "strings_to_urls": False,
                                                    "tmpdir": str(path.parent)})
         sheet = workbook.add_worksheet("kasus")
-        for count, line in enumerate(lines):  # noqa: B007
+        for count, line in enumerate(lines):
             for column, value in enumerate(line):
                 sheet.write_string(count, column, value)
         workbook.close()

@@ -14,7 +14,7 @@ from tests.conftest import post_form
 PEOPLE_WHO_ARE_NOT_SUPERVISORS = ["guru", "konselor"]
 
 
-def admin_post(client: TestClient, path: str, data: dict[str, object] | None = None):  # noqa: ANN201
+def admin_post(client: TestClient, path: str, data: dict[str, object] | None = None):
     """Post a form the way a browser does after loading a page: with the CSRF token, without following."""
     return post_form(client, path, data or {}, token_from="/", follow_redirects=False)
 
@@ -40,5 +40,5 @@ def district_named(db: Session, name: str) -> District | None:
 
 
 @pytest.fixture
-def supervisor(as_user) -> TestClient:  # noqa: ANN001
+def supervisor(as_user) -> TestClient:
     return as_user("supervisor")

@@ -11,7 +11,7 @@ from tests.admin.conftest import PEOPLE_WHO_ARE_NOT_SUPERVISORS, admin_post, use
 pytestmark = pytest.mark.both_databases  # the database itself is under test: SQLite and PostgreSQL
 
 
-def _add_entries(db, count: int) -> list[int]:  # noqa: ANN001
+def _add_entries(db, count: int) -> list[int]:
     entries = [audit.record(db, "signin", actor_label=f"orang{n}", ip=f"10.0.0.{n}") for n in range(count)]
     db.commit()
     return [entry.id for entry in entries]

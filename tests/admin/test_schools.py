@@ -16,7 +16,7 @@ FORMS = [
 
 
 @pytest.fixture
-def cempaka(db):  # noqa: ANN001, ANN201
+def cempaka(db):
     return district_named(db, "Cempaka")
 
 

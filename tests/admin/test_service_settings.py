@@ -15,7 +15,7 @@ SETTINGS = {
 }
 
 
-def _saved(db):  # noqa: ANN001, ANN202
+def _saved(db):
     db.expire_all()
     return service_info.load(db)
 

@@ -37,13 +37,13 @@ FORMS = [
 
 
 @pytest.fixture
-def school_id(db):  # noqa: ANN001, ANN201
+def school_id(db):
     """`school_id("SMP Negeri 1 Banjarbaru")`: the id of a demo school."""
     return lambda name: school_named(db, name).id
 
 
 @pytest.fixture
-def teacher_form(school_id):  # noqa: ANN001, ANN201
+def teacher_form(school_id):
     """NEW_TEACHER at a demo school, with any field changed."""
 
     def form(school: str = "SMP Negeri 1 Banjarbaru", **changes: str) -> dict[str, str]:

@@ -21,11 +21,11 @@ from tests.reports.conftest import audit_entries, case_post, events, fresh, jobs
 TITLE = "<title>Bintang Ceria</title>"
 
 
-def answer(client, check_in_id: int, data: dict):  # noqa: ANN001, ANN201
+def answer(client, check_in_id: int, data: dict):
     return post_form(client, f"/pemantauan/{check_in_id}", data, token_from="/", follow_redirects=False)
 
 
-def due_check_in(client, db, pinned_clock, plan=None):  # noqa: ANN001, ANN201
+def due_check_in(client, db, pinned_clock, plan=None):
     """A closed case whose first check-in has come due; `client` holds its code and has just opened it again."""
     case = closed_case_with_code(client, db, plan)
     first = check_ins(db, case.report_id)[0]

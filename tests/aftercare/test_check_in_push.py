@@ -34,11 +34,11 @@ def push() -> Iterator[PushService]:
 
 
 @pytest.fixture
-def settings(settings, push):  # noqa: ANN001, ANN201
+def settings(settings, push):
     return replace(settings, push_allowed_hosts=(push.host,))
 
 
-def subscribe(client, push: PushService) -> Client:  # noqa: ANN001
+def subscribe(client, push: PushService) -> Client:
     key = client.get("/push/kunci").json()["publicKey"]
     device = push.subscribe(key)
     response = client.post("/push/langganan", json=device.subscription,
@@ -47,7 +47,7 @@ def subscribe(client, push: PushService) -> Client:  # noqa: ANN001
     return device
 
 
-def counselor_closes(counselor, db, report_id: int, plan: dict) -> None:  # noqa: ANN001
+def counselor_closes(counselor, db, report_id: int, plan: dict) -> None:
     konselor = user_named(db, "konselor")
     assert case_post(counselor, report_id, "tugaskan", {"counselor_id": konselor.id}).status_code == 303
     response = case_post(counselor, report_id, "status", {
@@ -55,7 +55,7 @@ def counselor_closes(counselor, db, report_id: int, plan: dict) -> None:  # noqa
     assert response.status_code == 303, response.text
 
 
-def report_id_of(db, code: str) -> int:  # noqa: ANN001
+def report_id_of(db, code: str) -> int:
     from sqlalchemy import select
 
     from server.reports.models import Report

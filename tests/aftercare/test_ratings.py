@@ -16,7 +16,7 @@ from tests.conftest import post_form
 WORDS = "Kakak konselornya sabar, aku jadi berani cerita soal Pak Joko."
 
 
-def attended(db, username: str = "orangtua", *, recorded: bool = True):  # noqa: ANN001, ANN201
+def attended(db, username: str = "orangtua", *, recorded: bool = True):
     appointment = appointment_for(db, counseling(db), username=username, started=True)
     if recorded:
         appointments.record_attendance(db, appointment, person(db, "konselor"), attended=True,
@@ -25,11 +25,11 @@ def attended(db, username: str = "orangtua", *, recorded: bool = True):  # noqa:
     return fresh(db, appointment.id)
 
 
-def rate(client, appointment_id: int, data: dict):  # noqa: ANN001, ANN201
+def rate(client, appointment_id: int, data: dict):
     return post_form(client, f"/penilaian/{appointment_id}", data, token_from="/", follow_redirects=False)
 
 
-def ratings(db) -> list[SessionRating]:  # noqa: ANN001
+def ratings(db) -> list[SessionRating]:
     db.expire_all()
     return list(db.execute(select(SessionRating)).scalars())
 

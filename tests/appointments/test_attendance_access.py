@@ -22,7 +22,7 @@ from tests.appointments.test_pages_support import (
 NOTE = "Anak mulai terbuka bercerita."
 
 
-def _case_of_team(db, report_id: int, district: str, counselor: str) -> None:  # noqa: ANN001
+def _case_of_team(db, report_id: int, district: str, counselor: str) -> None:
     report = db.get(Report, report_id)
     report.team_district_id = db.execute(select(District.id).where(District.name == district)).scalar_one()
     report.district_id = report.team_district_id
@@ -30,7 +30,7 @@ def _case_of_team(db, report_id: int, district: str, counselor: str) -> None:  #
     db.commit()
 
 
-def _trail(db, report_id: int, appointment_id: int) -> tuple:  # noqa: ANN001
+def _trail(db, report_id: int, appointment_id: int) -> tuple:
     db.expire_all()
     return (
         fresh(db, appointment_id).status,
@@ -41,7 +41,7 @@ def _trail(db, report_id: int, appointment_id: int) -> tuple:  # noqa: ANN001
 
 
 @pytest.fixture
-def session_of_case(make_client, db):  # noqa: ANN001, ANN201
+def session_of_case(make_client, db):
     """A session that began an hour ago, held by `konselor`, for a case the code holder booked it for."""
     case = code_holder(make_client(), db)
     appointment = appointment_for(db, counseling(db), username=None, report_id=case, started=True)

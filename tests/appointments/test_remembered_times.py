@@ -26,7 +26,7 @@ from tests.appointments.test_pages_support import (
 pytestmark = pytest.mark.both_databases
 
 
-def version(db) -> int:  # noqa: ANN001
+def version(db) -> int:
     db.expire_all()
     return db.execute(select(ScheduleVersion.n)).scalar_one()
 

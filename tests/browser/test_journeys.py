@@ -584,7 +584,7 @@ def test_a_report_written_offline_is_sent_once_when_the_connection_returns(
     posts: list[Any] = []
     answers: list[int] = []
     failed: list[Any] = []
-    sent_report = lambda request: request.method == "POST" and request.url.endswith("/lapor")  # noqa: E731
+    sent_report = lambda request: request.method == "POST" and request.url.endswith("/lapor")
     child.context.on("request", lambda request: posts.append(request) if sent_report(request) else None)
     child.context.on("requestfailed", lambda request: failed.append(request) if sent_report(request) else None)
     child.context.on("response", lambda response: answers.append(response.status)

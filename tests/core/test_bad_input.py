@@ -17,7 +17,7 @@ NOT_FOUND = "Halaman tidak ditemukan"
 
 
 @pytest.fixture
-def supervisor(as_user):  # noqa: ANN001, ANN201
+def supervisor(as_user):
     return as_user("supervisor")
 
 

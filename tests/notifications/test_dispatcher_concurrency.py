@@ -41,7 +41,7 @@ T = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
 # --- claim() on its own ------------------------------------------------------------------------------------------
 
 
-def some_jobs(db, count: int, due_at: datetime = T) -> list[int]:  # noqa: ANN001
+def some_jobs(db, count: int, due_at: datetime = T) -> list[int]:
     user_id = person(db, "orangtua").id
     jobs = [job for n in range(count) for job in outbox.enqueue(
         db, "case_message", url=f"/kasus/{n}", topic=f"report-{n}-staff", user_ids=[user_id], due_at=due_at)]
@@ -49,7 +49,7 @@ def some_jobs(db, count: int, due_at: datetime = T) -> list[int]:  # noqa: ANN00
     return [job.id for job in jobs]
 
 
-def job_now(engine, job_id: int) -> NotificationJob:  # noqa: ANN001
+def job_now(engine, job_id: int) -> NotificationJob:
     with Session(engine) as session:
         return session.get(NotificationJob, job_id)
 
@@ -175,7 +175,7 @@ class PushService(ThreadingHTTPServer):
         self.host = f"127.0.0.1:{self.server_address[1]}"  # as PUSH_ALLOWED_HOSTS must list it
         self.url = f"http://{self.host}"
 
-    def handle_error(self, request, client_address) -> None:  # noqa: ANN001
+    def handle_error(self, request, client_address) -> None:
         # A killed dispatcher's connection goes away under the held request: that is the point, not an error.
         if not isinstance(sys.exc_info()[1], ConnectionError):
             super().handle_error(request, client_address)
@@ -185,7 +185,7 @@ class _PushHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: PushService
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         service = self.server
         with service.lock:
@@ -268,7 +268,7 @@ class Workers:
 
 
 @pytest.fixture
-def workers(database_url, tmp_path) -> Iterator[Workers]:  # noqa: ANN001
+def workers(database_url, tmp_path) -> Iterator[Workers]:
     group = Workers(database_url, tmp_path)
     yield group
     for process in group.processes:
@@ -288,7 +288,7 @@ def wait_for(condition: Callable[[], bool], what: str, workers: Workers, timeout
         pause.wait(0.05)
 
 
-def recipients_with_one_device(db, count: int, service: PushService) -> dict[int, str]:  # noqa: ANN001
+def recipients_with_one_device(db, count: int, service: PushService) -> dict[int, str]:
     """`count` people, each with one subscribed device at `/push/<n>`; returns user id → endpoint path."""
     people = [User(username=f"penerima{n}", display_name=f"Penerima {n}", password_hash="-", role="parent")
               for n in range(count)]
@@ -299,19 +299,19 @@ def recipients_with_one_device(db, count: int, service: PushService) -> dict[int
     return {user.id: f"/push/{n}" for n, user in enumerate(people)}
 
 
-def announce(db, user_ids: list[int]) -> list[int]:  # noqa: ANN001
+def announce(db, user_ids: list[int]) -> list[int]:
     jobs = outbox.enqueue(db, "case_message", url="/kasus/1", topic="report-1-staff", user_ids=user_ids)
     db.commit()
     return [job.id for job in jobs]
 
 
-def jobs_by_id(engine, ids: list[int]) -> dict[int, NotificationJob]:  # noqa: ANN001
+def jobs_by_id(engine, ids: list[int]) -> dict[int, NotificationJob]:
     with Session(engine) as session:
         return {job.id: job for job in session.execute(
             select(NotificationJob).where(NotificationJob.id.in_(ids))).scalars()}
 
 
-def all_final(engine, ids: list[int]) -> Callable[[], bool]:  # noqa: ANN001
+def all_final(engine, ids: list[int]) -> Callable[[], bool]:
     return lambda: all(job.status in FINAL_STATUSES for job in jobs_by_id(engine, ids).values())
 
 

@@ -43,13 +43,13 @@ def answer(status: int, **headers: str) -> FakeResponse:
 
 
 @pytest.fixture(autouse=True)
-def at_now(pinned_clock) -> None:  # noqa: ANN001
+def at_now(pinned_clock) -> None:
     """What the fixtures write is stamped at NOW too, as the dispatcher sees it."""
     pinned_clock.move_to(NOW)
 
 
 @pytest.fixture
-def settings(settings):  # noqa: ANN001, ANN201
+def settings(settings):
     return replace(settings, vapid_private_key=push.generate_private_key(), push_timeout_seconds=7.5)
 
 
@@ -60,12 +60,12 @@ def transport() -> FakeTransport:
 
 
 @pytest.fixture
-def sender(settings, transport):  # noqa: ANN001, ANN201
+def sender(settings, transport):
     return worker.make_sender(settings, session=transport)
 
 
 @pytest.fixture
-def dispatch(engine, sender, settings):  # noqa: ANN001, ANN201
+def dispatch(engine, sender, settings):
     """Dispatch everything due at `now`, as `bintang worker` would with these settings."""
 
     def run(now: datetime) -> dispatcher.Stats:
@@ -75,12 +75,12 @@ def dispatch(engine, sender, settings):  # noqa: ANN001, ANN201
     return run
 
 
-def job_now(engine, job_id: int) -> NotificationJob:  # noqa: ANN001
+def job_now(engine, job_id: int) -> NotificationJob:
     with Session(engine) as session:
         return session.get(NotificationJob, job_id)
 
 
-def news_for(db, username: str = "orangtua", *, kind: str = "case_message", urgency: str = "normal",  # noqa: ANN001
+def news_for(db, username: str = "orangtua", *, kind: str = "case_message", urgency: str = "normal",
              topic: str = "report-7-staff") -> NotificationJob:
     [job] = outbox.enqueue(db, kind, url="/kasus/7", topic=topic, user_ids=[person(db, username).id],
                            urgency=urgency, due_at=NOW)
@@ -88,14 +88,14 @@ def news_for(db, username: str = "orangtua", *, kind: str = "case_message", urge
     return job
 
 
-def subscribe(db, endpoint: str = ENDPOINT, username: str = "orangtua") -> PushSubscription:  # noqa: ANN001
+def subscribe(db, endpoint: str = ENDPOINT, username: str = "orangtua") -> PushSubscription:
     row = subscription(endpoint, user_id=person(db, username).id)
     db.add(row)
     db.commit()
     return row
 
 
-def endpoints_left(engine) -> list[str]:  # noqa: ANN001
+def endpoints_left(engine) -> list[str]:
     with Session(engine) as session:
         return list(session.execute(select(PushSubscription.endpoint).order_by(PushSubscription.id)).scalars())
 
@@ -124,7 +124,7 @@ def expected_waits(max_attempts: int, retry_after: float = 0.0) -> list[float]:
 # --- accepted -------------------------------------------------------------------------------------------------
 
 
-def _verify_vapid(authorization: str, vapid, subject: str) -> None:  # noqa: ANN001
+def _verify_vapid(authorization: str, vapid, subject: str) -> None:
     """`vapid t=<JWT>,k=<public key>`: the JWT names the push service's origin and our subject, and is signed
     (ES256) by the key whose public half is `k`."""
     assert authorization.startswith("vapid t=")
@@ -184,7 +184,7 @@ def test_an_emergency_goes_out_with_high_urgency(db, engine, dispatch, transport
 
 
 @pytest.fixture
-def requested(db) -> Appointment:  # noqa: ANN001
+def requested(db) -> Appointment:
     """Orang tua asks konselor for Wednesday 09.00 WITA (a session that needs confirming)."""
     service_type = ServiceType(name="Konseling individu", duration_minutes=60, buffer_after_minutes=15,
                                min_notice_hours=24, max_days_ahead=30)
@@ -200,13 +200,13 @@ def requested(db) -> Appointment:  # noqa: ANN001
 
 
 @pytest.fixture
-def confirmed(db, requested) -> Appointment:  # noqa: ANN001
+def confirmed(db, requested) -> Appointment:
     appointments.confirm(db, requested, person(db, "konselor"), version=requested.version, now=NOW)
     db.commit()
     return requested
 
 
-def jobs_of(engine, appointment: Appointment) -> dict[tuple[str, str], NotificationJob]:  # noqa: ANN001
+def jobs_of(engine, appointment: Appointment) -> dict[tuple[str, str], NotificationJob]:
     """The appointment's jobs by (kind, recipient username)."""
     with Session(engine) as session:
         names = {u.id: u.username for u in (person(session, "orangtua"), person(session, "konselor"))}
@@ -406,7 +406,7 @@ def test_someone_without_a_device_gets_no_push_only_the_in_app_list(db, engine, 
     assert transport.requests == []
 
 
-def unusable(db, endpoint: str = "https://push.example.net/send/broken") -> PushSubscription:  # noqa: ANN001
+def unusable(db, endpoint: str = "https://push.example.net/send/broken") -> PushSubscription:
     """65 bytes pass the subscribe form's length check, but these are no point on P-256: nothing can be
     encrypted for this device."""
     row = PushSubscription(endpoint=endpoint, p256dh=b64(b"\x04" + bytes(64)), auth=b64(bytes(16)),

@@ -16,7 +16,7 @@ from tests.notifications.dispatch_support import FakeResponse, FakeTransport, pe
 pytestmark = pytest.mark.both_databases  # the database itself is under test: SQLite and PostgreSQL
 
 
-def _job(db, endpoint: str) -> int:  # noqa: ANN001
+def _job(db, endpoint: str) -> int:
     parent = person(db, "orangtua")
     db.add(subscription(endpoint, user_id=parent.id))
     [job] = outbox.enqueue(db, "case_message", url="/laporan-saya/1", topic="lease", user_ids=[parent.id])

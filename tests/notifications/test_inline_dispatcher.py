@@ -18,7 +18,7 @@ from tests.servers import app_process
 DEADLINE = 30.0
 
 
-def _wait_for(db, condition) -> bool:  # noqa: ANN001
+def _wait_for(db, condition) -> bool:
     """Poll the database until `condition()` holds or the deadline passes."""
     pause = threading.Event()
     waited = 0.0

@@ -28,4 +28,4 @@ def test_no_module_of_notifications_imports_a_domain_that_writes_jobs():
 
 
 def test_the_worker_knows_how_to_tell_whether_appointment_and_check_in_jobs_still_apply():
-    assert {"appointment", "check_in"} <= set(outbox._checks)  # noqa: SLF001
+    assert {"appointment", "check_in"} <= set(outbox._checks)

@@ -56,11 +56,11 @@ NOT_PUBLIC = [
 
 
 @pytest.fixture
-def settings(settings):  # noqa: ANN001, ANN201
+def settings(settings):
     return replace(settings, vapid_private_key=push.generate_private_key(), push_allowed_hosts=(LISTED,))
 
 
-def subscriptions(db) -> list[str]:  # noqa: ANN001
+def subscriptions(db) -> list[str]:
     db.expire_all()
     return list(db.execute(select(PushSubscription.endpoint).order_by(PushSubscription.id)).scalars())
 
@@ -121,7 +121,7 @@ class RecordingTransport(PushTransport):
         raise ConnectionRefusedError("not in a test")
 
 
-def send_with(settings, transport) -> Outcome:  # noqa: ANN001
+def send_with(settings, transport) -> Outcome:
     phone = Phone()
     sender = worker.make_sender(settings, session=transport)
     return sender.send(Device("https://push.example.net/send/1", phone.p256dh, phone.auth), b"{}", ttl=60,
@@ -155,7 +155,7 @@ def test_an_endpoint_that_is_not_public_is_refused_before_anything_is_sent(setti
     assert transport.requests == []
 
 
-def dispatch_news(db, engine, settings, transport) -> NotificationJob:  # noqa: ANN001
+def dispatch_news(db, engine, settings, transport) -> NotificationJob:
     [job] = outbox.enqueue(db, "case_message", url="/kasus/7", topic="report-7-staff",
                            user_ids=[person(db, "konselor").id], due_at=NOW)
     db.commit()

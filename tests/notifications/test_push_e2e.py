@@ -46,17 +46,17 @@ def push() -> Iterator[PushService]:
 
 
 @pytest.fixture
-def settings(settings, push):  # noqa: ANN001, ANN201
+def settings(settings, push):
     """The local push service is on 127.0.0.1 over http: only PUSH_ALLOWED_HOSTS lets the app send there."""
     return replace(settings, push_allowed_hosts=(push.host,))
 
 
-def tag(settings, topic: str, device: Client) -> str:  # noqa: ANN001
+def tag(settings, topic: str, device: Client) -> str:
     """The job's topic as the push service and the phone see it: a keyed hash (server/notifications/push.py)."""
     return worker.make_sender(settings).topic(topic, device.endpoint)
 
 
-def subscribe(client, push: PushService) -> Client:  # noqa: ANN001
+def subscribe(client, push: PushService) -> Client:
     """What the page does on opting in: read the key, subscribe at the push service, send the subscription."""
     key = client.get("/push/kunci").json()["publicKey"]
     device = push.subscribe(key)
@@ -66,7 +66,7 @@ def subscribe(client, push: PushService) -> Client:  # noqa: ANN001
     return device
 
 
-def run_dispatcher(engine, settings, *, now=None) -> dispatcher.Stats:  # noqa: ANN001
+def run_dispatcher(engine, settings, *, now=None) -> dispatcher.Stats:
     """One round of `bintang worker` (at a later `now`, only the dispatcher: reminders come due)."""
     sender = worker.make_sender(settings)
     if now is None:
@@ -74,14 +74,14 @@ def run_dispatcher(engine, settings, *, now=None) -> dispatcher.Stats:  # noqa: 
     return dispatcher.drain(engine, sender, now=now)
 
 
-def jobs(db, appointment_id: int, kind: str) -> list[NotificationJob]:  # noqa: ANN001
+def jobs(db, appointment_id: int, kind: str) -> list[NotificationJob]:
     db.expire_all()
     return list(db.execute(select(NotificationJob).where(
         NotificationJob.object_id == appointment_id, NotificationJob.kind == kind).order_by(NotificationJob.id)
     ).scalars())
 
 
-def parent_books(client, db) -> int:  # noqa: ANN001
+def parent_books(client, db) -> int:
     """The last time of the last day offered: days away, so that the reminder a day before is still to come."""
     service_type = counseling(db)
     dimas = db.execute(select(Child).where(Child.nickname == "Dimas")).scalar_one()
@@ -90,13 +90,13 @@ def parent_books(client, db) -> int:  # noqa: ANN001
     return booked_id(book(client, service_type, slot=slot, child_id=dimas.id, note=NOTE))
 
 
-def counselor_confirms(client, db, appointment_id: int) -> None:  # noqa: ANN001
+def counselor_confirms(client, db, appointment_id: int) -> None:
     response = form_post(client, f"/jadwal/{appointment_id}/konfirmasi",
                          {"version": fresh(db, appointment_id).version})
     assert response.status_code == 303, response.text
 
 
-def assert_tells_nothing(messages: list[str], db) -> None:  # noqa: ANN001
+def assert_tells_nothing(messages: list[str], db) -> None:
     """A lock screen may be read by anyone: no person, child, note or service in what the push service got."""
     secrets = [NOTE, "Dimas", "Konseling individu", "Kantor layanan", person(db, "orangtua").display_name,
                person(db, "konselor").display_name, "orangtua", "konselor"]

@@ -20,11 +20,11 @@ from tests.notifications.local_push import local_push_service, wait_until
 
 
 @pytest.fixture
-def settings(settings):  # noqa: ANN001, ANN201
+def settings(settings):
     return replace(settings, vapid_private_key=push.generate_private_key())
 
 
-def status_of(engine, job_id: int) -> str:  # noqa: ANN001
+def status_of(engine, job_id: int) -> str:
     with Session(engine) as session:
         return session.get(NotificationJob, job_id).status
 

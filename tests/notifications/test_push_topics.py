@@ -22,13 +22,13 @@ OPAQUE = re.compile(r"[A-Za-z0-9_-]{32}")
 
 
 @pytest.fixture
-def settings(settings):  # noqa: ANN001, ANN201
+def settings(settings):
     return replace(settings, vapid_private_key=push.generate_private_key(),
                    secret_key="a-test-secret-key-of-at-least-32-characters")
 
 
 @pytest.fixture
-def phones(db) -> dict[str, Phone]:  # noqa: ANN001
+def phones(db) -> dict[str, Phone]:
     counselor = person(db, "konselor")
     phones = {PHONE: Phone(), TABLET: Phone()}
     for endpoint, phone in phones.items():
@@ -37,7 +37,7 @@ def phones(db) -> dict[str, Phone]:  # noqa: ANN001
     return phones
 
 
-def alert(db, engine, settings, topic: str, *,  # noqa: ANN001
+def alert(db, engine, settings, topic: str, *,
           secret_key: str | None = None) -> dict[str, tuple[str, bytes]]:
     """Enqueue an emergency alert with `topic` to the counselor and send it; returns, per endpoint, the Topic
     header on the wire and the tag in the message the device decrypts."""

@@ -32,12 +32,12 @@ def device(n: int = 1, *, host: str = "push.example.net") -> dict:
     return {"endpoint": f"https://{host}/send/device-{n}", "keys": {"p256dh": b64(key), "auth": b64(os.urandom(16))}}
 
 
-def send(client, path: str, body: dict, **headers):  # noqa: ANN001, ANN201
+def send(client, path: str, body: dict, **headers):
     token = csrf_token(client, "/")
     return client.post(path, json=body, headers={"X-CSRFToken": token, **headers})
 
 
-def subscriptions(db) -> list[PushSubscription]:  # noqa: ANN001
+def subscriptions(db) -> list[PushSubscription]:
     db.expire_all()
     return list(db.execute(select(PushSubscription).order_by(PushSubscription.id)).scalars())
 

@@ -23,7 +23,7 @@ from tests.reports.conftest import (
 )
 
 
-def assert_sent_away(response) -> None:  # noqa: ANN001
+def assert_sent_away(response) -> None:
     """No case session: the report is not shown, and the person is sent to sign in (where /cek is offered)."""
     assert response.status_code == 303 and response.headers["location"] == "/masuk?lanjut=/cek/laporan"
     assert "data-reporter-status" not in response.text

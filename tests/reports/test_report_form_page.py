@@ -61,7 +61,7 @@ def test_once_rendered_it_is_served_without_asking_the_database(client, engine):
     client.get("/lapor")
     statements: list[str] = []
 
-    def count(_conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
+    def count(_conn, _cursor, statement, *_args) -> None:
         statements.append(statement)
 
     event.listen(engine, "before_cursor_execute", count)
@@ -128,7 +128,7 @@ def copy_of_places() -> Iterator[Callable[[float], ProcessCopy]]:
         process_cache._all.remove(copy)
 
 
-def refresh(copy: ProcessCopy, engine) -> None:  # noqa: ANN001
+def refresh(copy: ProcessCopy, engine) -> None:
     """As the middleware awaits it; on a thread of its own, since the browser tests leave an event loop on this one."""
     with ThreadPoolExecutor(1) as pool:
         pool.submit(anyio.run, copy.refresh, engine).result()

@@ -31,10 +31,10 @@ def counted_from_nothing(db: Session, username: str = "supervisor") -> service.S
     return numbers(db, username)
 
 
-def statements_of(db: Session, engine, action) -> list[str]:  # noqa: ANN001
+def statements_of(db: Session, engine, action) -> list[str]:
     seen: list[str] = []
 
-    def count(_conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
+    def count(_conn, _cursor, statement, *_args) -> None:
         seen.append(statement)
 
     event.listen(engine, "before_cursor_execute", count)

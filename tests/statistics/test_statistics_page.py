@@ -130,7 +130,7 @@ def test_the_numbers_take_the_same_few_queries_whatever_the_number_of_reports(kn
         process_cache.forget_all()
         seen: list[str] = []
 
-        def count(_conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
+        def count(_conn, _cursor, statement, *_args) -> None:
             seen.append(statement)
 
         supervisor = user_named(db, "supervisor")
