@@ -24,8 +24,8 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlmodel import Session
 
 from server import clock, i18n, process_cache, service_info, workdays
-from server.accounts.auth import SessionMiddleware
 from server.accounts.routes import AccountController
+from server.accounts.visitor import VisitorMiddleware
 from server.admin.routes import AdminController
 from server.aftercare.routes import CheckInController, FollowUpController, RatingController, VoicesController
 from server.appointments.routes import BookingController, ScheduleController
@@ -220,7 +220,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # a 404 for an unknown path included, is logged, carries the security headers, speaks the person's language
     # and renders with fresh service settings.
     app.asgi_handler = RequestLogMiddleware(
-        SecurityHeadersMiddleware(LocaleMiddleware(SessionMiddleware(ProcessCopyMiddleware(app.asgi_handler))))
+        SecurityHeadersMiddleware(LocaleMiddleware(VisitorMiddleware(ProcessCopyMiddleware(app.asgi_handler))))
     )
     template_globals = cast(JinjaTemplateEngine, app.template_engine).engine.globals
     template_globals["quick_exit_url"] = settings.quick_exit_url

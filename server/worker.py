@@ -25,7 +25,6 @@ from server.aftercare import service as aftercare
 from server.appointments import service as appointments
 from server.notifications import dispatcher
 from server.notifications.push import Sender, load_vapid
-from server.reports import service as reports
 from server.settings import Settings
 
 log = logging.getLogger("bintang.worker")
@@ -44,8 +43,7 @@ def purge(engine: Engine, settings: Settings) -> dict[str, int]:
     now = clock.now()
     with Session(engine, expire_on_commit=False) as session:
         purged = {
-            "web_sessions": auth.purge_expired_sessions(session, settings, now),
-            "case_sessions": reports.expire_stale_case_sessions(session, settings, now),
+            **auth.purge_expired_sessions(session, settings, now),
             "rate_limit_counters": ratelimit.purge_expired(session, now=now),
             "notification_jobs": dispatcher.purge_finished(session, now),
         }

@@ -14,20 +14,17 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import cache
 
-import anyio.to_thread
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
-from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy import delete
-from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from server import clock
-from server.accounts.models import Role, User, WebSession
+from server.accounts.models import CaseSession, Role, User, WebSession
 from server.i18n import gettext as _
 from server.settings import Settings
 
@@ -111,66 +108,74 @@ def end_all_sessions(session: Session, user_id: int) -> None:
     session.execute(delete(WebSession).where(WebSession.user_id == user_id))
 
 
-def session_is_live(web_session: WebSession, settings: Settings, now: datetime) -> bool:
-    idle = now - web_session.last_seen_at
-    age = now - web_session.created_at
+# A code holder's session (a browser that proved a case's code and PIN) lives exactly like a web session: the
+# same token, the same hash, the same idle and maximum times, the same purge.
+
+
+def start_case_session(session: Session, report_id: int, *, previous_token: str | None = None) -> str:
+    """As at sign-in, the browser's earlier code-holder session (if any) ends and the token always changes."""
+    if previous_token:
+        end_case_session(session, previous_token)
+    token = secrets.token_urlsafe(32)
+    session.add(CaseSession(id=_token_id(token), report_id=report_id))
+    return token
+
+
+def end_case_session(session: Session, token: str) -> None:
+    session.execute(delete(CaseSession).where(CaseSession.id == _token_id(token)))
+
+
+def session_is_live(row: WebSession | CaseSession, settings: Settings, now: datetime) -> bool:
+    idle = now - row.last_seen_at
+    age = now - row.created_at
     return idle <= timedelta(minutes=settings.session_idle_minutes) and age <= timedelta(
         hours=settings.session_max_hours
     )
 
 
-def user_for_token(engine: Engine, settings: Settings, token: str) -> User | None:
-    now = clock.now()
-    with Session(engine, expire_on_commit=False) as session:
-        web_session = session.get(WebSession, _token_id(token))
-        if web_session is None:
-            return None
-        user = session.get(User, web_session.user_id)
-        if user is None or not user.active or not session_is_live(web_session, settings, now):
-            session.delete(web_session)
-            session.commit()
-            return None
-        if now - web_session.last_seen_at >= LAST_SEEN_RESOLUTION:
-            web_session.last_seen_at = now
-            session.commit()
-        return user
+def _seen(session: Session, row: WebSession | CaseSession, now: datetime) -> None:
+    if now - row.last_seen_at >= LAST_SEEN_RESOLUTION:
+        row.last_seen_at = now
+        session.commit()
 
 
-def purge_expired_sessions(session: Session, settings: Settings, now: datetime | None = None) -> int:
+def user_for_token(session: Session, settings: Settings, token: str, now: datetime) -> User | None:
+    web_session = session.get(WebSession, _token_id(token))
+    if web_session is None:
+        return None
+    user = session.get(User, web_session.user_id)
+    if user is None or not user.active or not session_is_live(web_session, settings, now):
+        session.delete(web_session)
+        session.commit()
+        return None
+    _seen(session, web_session, now)
+    return user
+
+
+def case_for_token(session: Session, settings: Settings, token: str, now: datetime) -> int | None:
+    """The id of the report whose code this browser holds, while its session is live."""
+    case_session = session.get(CaseSession, _token_id(token))
+    if case_session is None:
+        return None
+    if not session_is_live(case_session, settings, now):
+        session.delete(case_session)
+        session.commit()
+        return None
+    _seen(session, case_session, now)
+    return case_session.report_id
+
+
+def purge_expired_sessions(session: Session, settings: Settings, now: datetime | None = None) -> dict[str, int]:
+    """Delete the web and code holders' sessions that sat idle or lived longer than a sign-in may (the worker's
+    duty)."""
     now = now or clock.now()
-    result = session.execute(
-        delete(WebSession).where(
-            (WebSession.last_seen_at < now - timedelta(minutes=settings.session_idle_minutes))
-            | (WebSession.created_at < now - timedelta(hours=settings.session_max_hours))
-        )
-    )
-    return result.rowcount or 0
-
-
-class SessionMiddleware:
-    """Puts the signed-in `User` (or None) on every request as `request.user`."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            scope["user"] = None
-            state = scope["litestar_app"].state
-            token = _cookie(scope, state.settings.cookie_name(SESSION_COOKIE))
-            if token and not scope["path"].startswith("/static/"):
-                scope["user"] = await anyio.to_thread.run_sync(user_for_token, state.engine, state.settings, token)
-        await self.app(scope, receive, send)
-
-
-def _cookie(scope: Scope, name: str) -> str | None:
-    for key, value in scope.get("headers", []):
-        if key == b"cookie":
-            for part in value.decode("latin-1").split(";"):
-                cookie_name, _sep, cookie_value = part.strip().partition("=")
-                if cookie_name == name and cookie_value:
-                    return cookie_value
-    return None
+    purged = {}
+    for name, table in (("web_sessions", WebSession), ("case_sessions", CaseSession)):
+        purged[name] = session.execute(delete(table).where(
+            (table.last_seen_at < now - timedelta(minutes=settings.session_idle_minutes))
+            | (table.created_at < now - timedelta(hours=settings.session_max_hours))
+        )).rowcount or 0
+    return purged
 
 
 # --- guards and object-level access ------------------------------------------------------------------------

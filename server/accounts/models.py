@@ -118,6 +118,19 @@ class WebSession(SQLModel, table=True):
     ip: str = Field(default="", max_length=64)
 
 
+class CaseSession(SQLModel, table=True):
+    """A browser that proved it holds a case's code and PIN: it sees that one case and nothing else. Its
+    lifecycle is a web session's (server/accounts/auth.py): a random token in a cookie, only its SHA-256 kept,
+    the same idle and maximum times, ended the same way."""
+
+    __tablename__ = "case_session"
+
+    id: str = Field(primary_key=True, max_length=64)
+    report_id: int = Field(foreign_key="report.id", index=True)
+    created_at: datetime = Field(default_factory=clock.now, sa_column=utc_column())
+    last_seen_at: datetime = Field(default_factory=clock.now, sa_column=utc_column())
+
+
 class RecoveryCode(SQLModel, table=True):
     """A one-time code for signing in when the authenticator app is out of reach. Only its SHA-256 is kept:
     the codes are random (50 bits), so a slow hash would add nothing."""

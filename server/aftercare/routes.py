@@ -19,13 +19,13 @@ from sqlmodel import Session
 
 from server.accounts import auth
 from server.accounts.models import User
+from server.accounts.visitor import visitor_of
 from server.aftercare import service
 from server.aftercare.models import CheckIn
 from server.appointments.models import Appointment
 from server.db import DB
 from server.reports import service as reports
 from server.reports.models import Report
-from server.reports.routes import CASE_COOKIE
 from server.web import PRIVATE, client_ip, page
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -33,7 +33,7 @@ Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED
 
 
 def _case_report(request: Request, db: Session, state: State) -> Report | None:
-    return reports.report_for_case_token(db, state.settings, request.cookies.get(state.settings.cookie_name(CASE_COOKIE)))
+    return reports.case_report(db, visitor_of(request))
 
 
 def _who(request: Request, db: Session, state: State) -> tuple[User | None, int | None]:

@@ -40,6 +40,7 @@ from server import holidays as public_holidays
 from server.accounts import auth
 from server.accounts.models import Child, Role, User
 from server.accounts.service import children_of
+from server.accounts.visitor import visitor_of
 from server.appointments import availability, ics, service, service_types
 from server.appointments.models import (
     LIVE_STATUSES,
@@ -56,7 +57,6 @@ from server.i18n import gettext as _
 from server.i18n import lazy_gettext as _l
 from server.reports import service as reports
 from server.reports.models import Report
-from server.reports.routes import CASE_COOKIE
 from server.web import PRIVATE, client_ip, page
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -245,7 +245,7 @@ class Booker:
 
 
 def _case_report(request: Request, db: Session, state: State) -> Report | None:
-    return reports.report_for_case_token(db, state.settings, request.cookies.get(state.settings.cookie_name(CASE_COOKIE)))
+    return reports.case_report(db, visitor_of(request))
 
 
 def _booker(request: Request, db: Session, state: State) -> Booker | None:

@@ -22,12 +22,11 @@ from litestar.params import FromPath, JSONBody
 from litestar.response import Redirect
 from sqlmodel import Session
 
+from server.accounts.visitor import visitor_of
 from server.db import DB
 from server.i18n import current_language
 from server.notifications import service
 from server.notifications.push import load_vapid, public_key
-from server.reports import service as reports
-from server.reports.routes import CASE_COOKIE
 from server.web import PRIVATE, page
 
 SUBSCRIPTION_BODY_LIMIT = 4096
@@ -35,9 +34,8 @@ SUBSCRIPTION_BODY_LIMIT = 4096
 
 def owner_of(request: Request, db: Session, state: State) -> service.Owner:
     user = request.user
-    report = reports.report_for_case_token(db, state.settings, request.cookies.get(state.settings.cookie_name(CASE_COOKIE)))
-    return service.Owner(user_id=user.id if user is not None else None,
-                         report_id=report.id if report is not None else None)
+    visitor = visitor_of(request)
+    return service.Owner(user_id=user.id if user is not None else None, report_id=visitor.case_report_id)
 
 
 def _owner_or_sign_in(request: Request, db: Session, state: State) -> service.Owner:

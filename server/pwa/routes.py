@@ -13,13 +13,12 @@ from litestar.params import JSONBody
 
 from server import i18n, service_info
 from server.accounts import auth
+from server.accounts.visitor import CASE_COOKIE
 from server.db import DB
 from server.i18n import current_language
 from server.i18n import gettext as _
 from server.notifications import service as notifications
 from server.notifications.push import neutral_text
-from server.reports import service as reports
-from server.reports.routes import CASE_COOKIE
 from server.settings import ROOT
 from server.web import drop_cookie, page, static_url
 
@@ -159,7 +158,7 @@ class PWAController(Controller):
         if session_token:
             auth.end_session(db, session_token)
         if case_token:
-            reports.end_case_session(db, case_token)
+            auth.end_case_session(db, case_token)
         # This device's push subscription (the page sends its endpoint): no more notifications on it.
         endpoint = (data or {}).get("endpoint") if isinstance(data, dict) else None
         if isinstance(endpoint, str) and endpoint:

@@ -207,18 +207,6 @@ class CaseService(SQLModel, table=True):
     note: str = Field(default="", max_length=1000)
 
 
-class CaseSession(SQLModel, table=True):
-    """A browser that proved it holds a case's code and PIN: it sees that one case and nothing else."""
-
-    __tablename__ = "case_session"
-
-    id: str = Field(primary_key=True, max_length=64)
-    report_id: int = Field(foreign_key="report.id", index=True)
-    created_at: datetime = Field(default_factory=clock.now, sa_column=utc_column())
-    last_seen_at: datetime = Field(default_factory=clock.now, sa_column=utc_column())
-
-
-
 class ReportMonthVersion(SQLModel, table=True):
     """A number per WITA month (`month` = year × 100 + month) that grows with every committed change to a report
     that came in that month, or to its categories, perpetrators or services; month 0 grows with a change whose

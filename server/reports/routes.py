@@ -21,6 +21,7 @@ from server import service_info
 from server.accounts import auth, places
 from server.accounts.models import District, Role, School, User
 from server.accounts.service import children_of
+from server.accounts.visitor import CASE_COOKIE, visitor_of
 from server.db import DB
 from server.forms import bounded_int, control_character_errors, one, row_id, without_control_characters
 from server.i18n import gettext as _
@@ -29,7 +30,6 @@ from server.reports.models import Report
 from server.web import PRIVATE, AnonymousPage, client_ip, drop_cookie, page
 
 # Path "/" so that the code holder can also book counseling (/konseling) for the case.
-CASE_COOKIE = "bc_case"
 # The browser a report form comes from (a random token; the report keeps its hash): only that browser's offline
 # queue may get a receipt again. Sent to /lapor only. Not renewed after a report: a queue whose answer was lost
 # lost the new cookie with it, and must still be recognised when it sends the report again.
@@ -166,7 +166,8 @@ class ReportingController(Controller):
         if report is None:
             return page(request, "reports/follow_up.html", status_code=429 if limited else 422, code=code,
                         errors={"form": error})
-        token = service.start_case_session(db, report)
+        previous = request.cookies.get(state.settings.cookie_name(CASE_COOKIE))
+        token = auth.start_case_session(db, report.id, previous_token=previous)
         db.commit()
         response = Redirect("/cek/laporan", status_code=303)
         response.set_cookie(state.settings.cookie_name(CASE_COOKIE), token, httponly=True, samesite="lax", secure=state.settings.cookie_secure,
@@ -174,7 +175,7 @@ class ReportingController(Controller):
         return response
 
     def _code_holder_report(self, request: Request, db: Session, state: State) -> Report:
-        report = service.report_for_case_token(db, state.settings, request.cookies.get(state.settings.cookie_name(CASE_COOKIE)))
+        report = service.case_report(db, visitor_of(request))
         if report is None:
             raise auth.NotAuthorizedException()
         return report
@@ -209,7 +210,7 @@ class ReportingController(Controller):
     def code_holder_leave(self, request: Request, db: DB, state: State) -> Redirect:
         token = request.cookies.get(state.settings.cookie_name(CASE_COOKIE))
         if token:
-            service.end_case_session(db, token)
+            auth.end_case_session(db, token)
             db.commit()
         response = Redirect("/", status_code=303)
         drop_cookie(response, CASE_COOKIE, state.settings)

@@ -15,13 +15,14 @@ from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from server import audit, clock, ratelimit
 from server.accounts import auth
 from server.accounts.models import Child, District, Guardianship, Role, School, User
+from server.accounts.visitor import Visitor
 from server.forms import (
     MAX_ID,
     control_character_errors,
@@ -41,7 +42,6 @@ from server.reports.models import (
     OPEN_STATUSES,
     CaseEvent,
     CaseService,
-    CaseSession,
     Category,
     Perpetrator,
     Referral,
@@ -668,32 +668,9 @@ def open_with_code(
     return report, None, False
 
 
-def start_case_session(session: Session, report: Report) -> str:
-    token = secrets.token_urlsafe(32)
-    session.add(CaseSession(id=hashlib.sha256(token.encode()).hexdigest(), report_id=report.id))
-    return token
-
-
-def report_for_case_token(session: Session, settings: Settings, token: str | None) -> Report | None:
-    if not token:
-        return None
-    case_session = session.get(CaseSession, hashlib.sha256(token.encode()).hexdigest())
-    if case_session is None:
-        return None
-    now = clock.now()
-    if (now - case_session.last_seen_at > timedelta(minutes=settings.session_idle_minutes)
-            or now - case_session.created_at > timedelta(hours=settings.session_max_hours)):
-        session.delete(case_session)
-        session.commit()
-        return None
-    if now - case_session.last_seen_at >= auth.LAST_SEEN_RESOLUTION:
-        case_session.last_seen_at = now
-        session.commit()
-    return session.get(Report, case_session.report_id)
-
-
-def end_case_session(session: Session, token: str) -> None:
-    session.execute(delete(CaseSession).where(CaseSession.id == hashlib.sha256(token.encode()).hexdigest()))
+def case_report(session: Session, visitor: Visitor) -> Report | None:
+    """The report whose code and PIN this visitor's browser proved (server/accounts/visitor.py), if any."""
+    return session.get(Report, visitor.case_report_id) if visitor.case_report_id is not None else None
 
 
 # --- handling a case --------------------------------------------------------------------------------------
@@ -1276,14 +1253,5 @@ def inbox(session: Session, user: User, filters: InboxFilter) -> InboxPage:
     ).all():
         categories[report_id].append(category)
     return InboxPage(rows, _cursor(rows[-1]) if more else None, categories)
-
-
-def expire_stale_case_sessions(session: Session, settings: Settings, now: datetime | None = None) -> int:
-    """Delete code holders' sessions that sat idle or lived longer than a sign-in may (the worker's duty)."""
-    now = now or clock.now()
-    return session.execute(delete(CaseSession).where(
-        (CaseSession.last_seen_at < now - timedelta(minutes=settings.session_idle_minutes))
-        | (CaseSession.created_at < now - timedelta(hours=settings.session_max_hours))
-    )).rowcount or 0
 
 

@@ -8,10 +8,9 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from server import clock, worker
-from server.accounts.models import WebSession
+from server.accounts.models import CaseSession, WebSession
 from server.models import RateLimitCounter
 from server.notifications.models import JobStatus, NotificationJob
-from server.reports.models import CaseSession
 from tests.notifications.dispatch_support import person
 from tests.reports.conftest import make_report
 

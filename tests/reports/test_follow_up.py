@@ -8,8 +8,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from server.accounts.models import CaseSession
 from server.reports import service
-from server.reports.models import CaseSession
 from tests.conftest import post_form
 from tests.reports.conftest import (
     audit_entries,
@@ -285,3 +285,21 @@ def test_many_messages_from_the_code_holder_never_stop_the_counselor_from_answer
     response = case_post(as_user("konselor"), report.id, "pesan", {"body": "Kakak di sini. Kamu aman sekarang?"})
     assert response.status_code == 303
     assert events(db, report.id, "message")[-1].body == "Kakak di sini. Kamu aman sekarang?"
+
+
+def test_opening_a_case_again_on_the_same_browser_replaces_its_session(client, make_client, db):
+    """As at sign-in, the session token changes and the earlier one ends: a token seen before (over a shoulder,
+    in a shared phone's cookie jar) no longer opens the case."""
+    sent = submit_report(client)
+    holder = make_client()
+    open_case(holder, sent.code, sent.pin)
+    first = holder.cookies.get("bc_case")
+    open_case(holder, sent.code, sent.pin)
+    second = holder.cookies.get("bc_case")
+    assert first and second and first != second
+    db.expire_all()
+    assert db.execute(select(func.count()).select_from(CaseSession)).scalar_one() == 1
+    thief = make_client()
+    thief.cookies.set("bc_case", first)
+    assert_sent_away(thief.get("/cek/laporan", follow_redirects=False))
+    assert holder.get("/cek/laporan").status_code == 200

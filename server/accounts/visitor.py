@@ -1,0 +1,83 @@
+"""Who is asking, resolved once per request: the signed-in person, the holder of a case's code (a browser that
+proved the code and PIN of one report, with no account), both, or nobody.
+
+`VisitorMiddleware` reads the two cookies, checks both sessions through the one lifecycle in auth.py (hashed
+tokens, idle and maximum times, last seen), and puts a `Visitor` on the request (`request.scope["visitor"]`,
+read with `visitor_of(request)`) and the person on `request.user`. Domains ask the visitor; none reads the
+cookies or another domain's routes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import anyio.to_thread
+from litestar import Request
+from litestar.types import ASGIApp, Receive, Scope, Send
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from server import clock
+from server.accounts import auth
+from server.accounts.models import User
+from server.settings import Settings
+
+SESSION_COOKIE = auth.SESSION_COOKIE
+CASE_COOKIE = "bc_case"
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """The person signed in on this browser (or None) and the case whose code this browser holds (or None)."""
+
+    user: User | None = None
+    case_report_id: int | None = None
+
+    def __bool__(self) -> bool:
+        return self.user is not None or self.case_report_id is not None
+
+
+NOBODY = Visitor()
+
+
+def visitor_of(request: Request) -> Visitor:
+    return request.scope.get("visitor") or NOBODY
+
+
+def resolve(engine: Engine, settings: Settings, session_token: str | None, case_token: str | None) -> Visitor:
+    now = clock.now()
+    with Session(engine, expire_on_commit=False) as session:
+        user = auth.user_for_token(session, settings, session_token, now) if session_token else None
+        case_id = auth.case_for_token(session, settings, case_token, now) if case_token else None
+    return Visitor(user=user, case_report_id=case_id)
+
+
+def _cookie(scope: Scope, name: str) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == b"cookie":
+            for part in value.decode("latin-1").split(";"):
+                cookie_name, _sep, cookie_value = part.strip().partition("=")
+                if cookie_name == name and cookie_value:
+                    return cookie_value
+    return None
+
+
+class VisitorMiddleware:
+    """Puts the `Visitor` on every request, and its signed-in `User` (or None) as `request.user`."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            found = NOBODY
+            if not scope["path"].startswith("/static/"):
+                state = scope["litestar_app"].state
+                session_token = _cookie(scope, state.settings.cookie_name(SESSION_COOKIE))
+                case_token = _cookie(scope, state.settings.cookie_name(CASE_COOKIE))
+                if session_token or case_token:
+                    found = await anyio.to_thread.run_sync(resolve, state.engine, state.settings, session_token,
+                                                           case_token)
+            scope["visitor"] = found
+            scope["user"] = found.user
+        await self.app(scope, receive, send)
