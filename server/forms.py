@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Collection
 from datetime import date
-from typing import Any
+from typing import Any, Self
 
 from server.i18n import gettext as _
 
@@ -28,6 +29,49 @@ def many(data: dict[str, Any], name: str) -> list[str]:
     value = data.get(name, [])
     values = value if isinstance(value, list) else [value]
     return [str(v).strip() for v in values if str(v).strip()]
+
+
+def posted(default: Any = "", *, name: str = "", raw: bool = False, empty_is_default: bool = False,
+           true: str = "", read: bool = True) -> Any:
+    """A field of a `PostedForm`: `name` when the posted field is named otherwise (the pages' Indonesian names),
+    `raw` to keep spaces (a password), `empty_is_default` to read an empty field as the default, `true` for a
+    bool field (the value that means yes), `read=False` for what the form works out itself."""
+    metadata = {"name": name, "raw": raw, "empty_is_default": empty_is_default, "true": true, "read": read}
+    if isinstance(default, (list, dict)):
+        return dataclasses.field(default_factory=type(default), metadata=metadata)
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+class PostedForm:
+    """The one way a posted form is read. A subclass is a dataclass of the fields as they were typed (so a refused
+    form comes back with nothing lost): a `str` field holds the field's value stripped (`one`), a `list[str]`
+    field every value sent (`many`), a `bool` field whether the value was `posted(true=...)`. Checking is the
+    service's work, never the reading's."""
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> Self:
+        values: dict[str, Any] = {}
+        for spec in dataclasses.fields(cls):
+            meta = spec.metadata
+            if not meta.get("read", True):
+                continue
+            name = meta.get("name") or spec.name
+            if spec.type == "list[str]":
+                values[spec.name] = many(data, name)
+            elif spec.type == "bool":
+                values[spec.name] = one(data, name) == (meta.get("true") or "1")
+            elif meta.get("raw"):
+                value = data.get(name, "")
+                values[spec.name] = str(value[-1] if isinstance(value, list) and value else value or "")
+            else:
+                value = one(data, name)
+                values[spec.name] = spec.default if value == "" and meta.get("empty_is_default") else value
+        form = cls(**values)
+        form.read(data)
+        return form
+
+    def read(self, data: dict[str, Any]) -> None:
+        """What a form works out from the posted data beyond its fields (none by default)."""
 
 
 def has_control_characters(value: str, *, multiline: bool = False) -> bool:

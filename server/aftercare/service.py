@@ -35,7 +35,7 @@ from server.accounts.models import Child, Role, User
 from server.aftercare.models import CheckIn, CheckInPlan, CheckInStatus, SessionRating, SessionRatingGiven
 from server.appointments import service as appointments
 from server.appointments.models import Appointment, AppointmentStatus, ServiceType
-from server.forms import has_control_characters, many, one, unreadable_message
+from server.forms import PostedForm, has_control_characters, posted, unreadable_message
 from server.i18n import WITA
 from server.i18n import gettext as _
 from server.notifications import outbox
@@ -92,18 +92,13 @@ def step_time(closed_at: datetime, step: str) -> datetime:
 
 
 @dataclass
-class PlanForm:
+class PlanForm(PostedForm):
     """The closing form's plan: `choice` "plan" (the steps ticked) or "none" (declined, with a reason); empty when
     the form did not ask (the default plan, or none when nobody can be asked)."""
 
-    choice: str = ""
-    steps: list[str] = field(default_factory=list)
-    reason: str = ""
-
-    @classmethod
-    def from_data(cls, data: dict[str, Any]) -> PlanForm:
-        return cls(choice=one(data, "check_in_plan"), steps=[str(s) for s in many(data, "check_in_steps")],
-                   reason=one(data, "check_in_reason").strip())
+    choice: str = posted(name="check_in_plan")
+    steps: list[str] = posted([], name="check_in_steps")
+    reason: str = posted(name="check_in_reason")
 
 
 def recipient_of(session: Session, report: Report) -> tuple[bool, int | None]:
@@ -225,13 +220,9 @@ def record_view(session: Session, check_in: CheckIn, *, user: User | None, ip: s
 
 
 @dataclass
-class AnswerForm:
+class AnswerForm(PostedForm):
     face: str = ""
     message: str = ""
-
-    @classmethod
-    def from_data(cls, data: dict[str, Any]) -> AnswerForm:
-        return cls(face=one(data, "face"), message=one(data, "message").strip())
 
 
 def validate_answer(form: AnswerForm) -> dict[str, str]:
@@ -390,14 +381,10 @@ def already_rated(session: Session, appointment_id: int) -> bool:
 
 
 @dataclass
-class RatingForm:
+class RatingForm(PostedForm):
     face: str = ""
     safe: str = ""
     words: str = ""
-
-    @classmethod
-    def from_data(cls, data: dict[str, Any]) -> RatingForm:
-        return cls(face=one(data, "face"), safe=one(data, "safe"), words=one(data, "words").strip())
 
 
 def validate_rating(form: RatingForm) -> dict[str, str]:

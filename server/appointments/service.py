@@ -6,9 +6,8 @@ the jobs that no longer apply (reminders of a cancelled session)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -25,7 +24,7 @@ from server.appointments.models import (
     ServiceType,
 )
 from server.appointments.slots import block_of, free_slots, parse_start
-from server.forms import one
+from server.forms import PostedForm
 from server.i18n import WITA, format_wita_date
 from server.i18n import gettext as _
 from server.notifications import outbox
@@ -152,7 +151,7 @@ def _schedule_reminders(session: Session, appointment: Appointment, now: datetim
 
 
 @dataclass
-class BookingForm:
+class BookingForm(PostedForm):
     """What the booking form sent, as typed, so a refused booking comes back with nothing lost."""
 
     layanan: str = ""
@@ -167,10 +166,6 @@ class BookingForm:
     # "lain": another counselor than the one of the booker's case, for the reason given.
     konselor: str = ""
     alasan_ganti: str = ""
-
-    @classmethod
-    def from_data(cls, data: dict[str, Any]) -> BookingForm:
-        return cls(**{f.name: one(data, f.name) for f in fields(cls)})
 
 
 def _to_int(value: str) -> int | None:

@@ -3,7 +3,7 @@ type, each with its audit entry in the caller's transaction (the caller commits)
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 from sqlmodel import Session
@@ -11,7 +11,7 @@ from sqlmodel import Session
 from server import audit
 from server.accounts.models import User
 from server.appointments.models import Mode, ServiceType
-from server.forms import bounded_int, one
+from server.forms import PostedForm, bounded_int, posted
 from server.i18n import gettext as _
 
 SERVICE_TYPE_NUMBERS = {
@@ -24,7 +24,7 @@ SERVICE_TYPE_NUMBERS = {
 
 
 @dataclass
-class ServiceTypeForm:
+class ServiceTypeForm(PostedForm):
     name: str = ""
     description: str = ""
     duration_minutes: str = "60"
@@ -35,13 +35,10 @@ class ServiceTypeForm:
     min_notice_hours: str = "24"
     max_days_ahead: str = "30"
     needs_confirmation: str = "1"
-    numbers: dict[str, int] = field(default_factory=dict)
+    numbers: dict[str, int] = posted({}, read=False)  # the numbers once checked
 
-    @classmethod
-    def from_data(cls, data: dict[str, Any]) -> ServiceTypeForm:
-        form = cls(**{f.name: one(data, f.name) for f in fields(cls) if f.name != "numbers"})
-        form.needs_confirmation = "1" if form.needs_confirmation == "1" else ""
-        return form
+    def read(self, data: dict[str, Any]) -> None:
+        self.needs_confirmation = "1" if self.needs_confirmation == "1" else ""
 
     @classmethod
     def of(cls, service_type: ServiceType) -> ServiceTypeForm:

@@ -25,11 +25,11 @@ from server.accounts.models import Child, District, Guardianship, Role, School, 
 from server.accounts.visitor import Visitor
 from server.forms import (
     MAX_ID,
+    PostedForm,
     control_character_errors,
     day_within_range,
     has_control_characters,
-    many,
-    one,
+    posted,
     unreadable_message,
     without_control_characters,
 )
@@ -214,7 +214,7 @@ def unseal_receipt(settings: Settings, browser_token: str, sealed: str) -> tuple
 
 
 @dataclass
-class ReportForm:
+class ReportForm(PostedForm):
     """What the report form sent, as typed, so that a form with errors comes back with everything kept."""
 
     reporter_kind: str = ""
@@ -248,17 +248,16 @@ class ReportForm:
     idempotency_key: str = ""
     website: str = ""  # the honeypot: hidden from people, filled in by bots
     # Fields that held control characters (removed from the values above, so the form comes back as it looked).
-    unreadable: dict[str, str] = field(default_factory=dict)
+    unreadable: dict[str, str] = posted({}, read=False)
 
-    @classmethod
-    def from_data(cls, data: dict[str, Any]) -> ReportForm:
-        fields = [name for name in cls.__dataclass_fields__ if name not in ("categories", "unreadable")]
-        form = cls(**{name: without_control_characters(one(data, name), multiline=name in MULTILINE_FIELDS)
-                      for name in fields})
-        form.categories = [without_control_characters(c) for c in many(data, "categories")]
-        form.unreadable = control_character_errors({n: v for n, v in data.items() if n in cls.__dataclass_fields__},
-                                                   multiline=MULTILINE_FIELDS)
-        return form
+    def read(self, data: dict[str, Any]) -> None:
+        for name in self.__dataclass_fields__:
+            value = getattr(self, name)
+            if isinstance(value, str):
+                setattr(self, name, without_control_characters(value, multiline=name in MULTILINE_FIELDS))
+        self.categories = [without_control_characters(c) for c in self.categories]
+        self.unreadable = control_character_errors(
+            {n: v for n, v in data.items() if n in self.__dataclass_fields__}, multiline=MULTILINE_FIELDS)
 
 
 MULTILINE_FIELDS = frozenset({"child_words", "how_learned"})

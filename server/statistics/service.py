@@ -24,7 +24,7 @@ from server import audit, clock, process_cache
 from server.accounts.models import District, Role, User
 from server.aftercare import service as aftercare
 from server.aftercare.models import CheckIn, SessionRating
-from server.forms import FIRST_YEAR, LAST_YEAR, MAX_ID, one, without_control_characters
+from server.forms import FIRST_YEAR, LAST_YEAR, MAX_ID, PostedForm, posted, without_control_characters
 from server.i18n import gettext as _
 from server.reports import freshness, simfoni
 from server.reports.models import CaseEvent, CaseService, Perpetrator, Referral, Report, ReportCategory, Status
@@ -358,20 +358,17 @@ EXPORT_PASSWORD_MAX_LENGTH = 128
 EXPORT_KINDS = ("csv", "xlsx")
 
 
-@dataclass(frozen=True)
-class ExportForm:
-    year: str = ""
-    month: str = ""
-    kind: str = "csv"
-    identity: bool = False
-    reason: str = ""
-    password: str = ""
+@dataclass
+class ExportForm(PostedForm):
+    year: str = posted(name="tahun")
+    month: str = posted(name="bulan")
+    kind: str = posted("csv", name="format", empty_is_default=True)
+    identity: bool = posted(False, name="identitas")
+    reason: str = posted(name="alasan")
+    password: str = posted(name="kata_sandi", raw=True)
 
-    @classmethod
-    def from_data(cls, data: dict[str, Any]) -> ExportForm:
-        return cls(year=one(data, "tahun"), month=one(data, "bulan"), kind=one(data, "format") or "csv",
-                   identity=one(data, "identitas") == "1", reason=without_control_characters(one(data, "alasan")),
-                   password=str(data.get("kata_sandi", "")))
+    def read(self, data: dict[str, Any]) -> None:
+        self.reason = without_control_characters(self.reason)
 
 
 def may_export_identity(user: User) -> bool:
