@@ -36,6 +36,11 @@ class Visitor:
     def __bool__(self) -> bool:
         return self.user is not None or self.case_report_id is not None
 
+    @property
+    def label(self) -> str:
+        """How the audit log names them: the username, or "code-holder"."""
+        return self.user.username if self.user else "code-holder"
+
 
 NOBODY = Visitor()
 

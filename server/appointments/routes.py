@@ -40,7 +40,7 @@ from server import holidays as public_holidays
 from server.accounts import auth
 from server.accounts.models import Child, Role, User
 from server.accounts.service import children_of
-from server.accounts.visitor import visitor_of
+from server.accounts.visitor import Visitor, visitor_of
 from server.appointments import availability, ics, service, service_types
 from server.appointments.models import (
     LIVE_STATUSES,
@@ -240,8 +240,9 @@ class Booker:
     report: Report | None = None
 
     @property
-    def requester(self) -> service.Requester:
-        return service.Requester(user=self.user, report_id=None if self.user else self.report.id)
+    def requester(self) -> Visitor:
+        """Who books: the signed-in person, or else the code holder (never both at once)."""
+        return Visitor(user=self.user) if self.user else Visitor(case_report_id=self.report.id)
 
 
 def _case_report(request: Request, db: Session, state: State) -> Report | None:
@@ -256,11 +257,11 @@ def _booker(request: Request, db: Session, state: State) -> Booker | None:
     return Booker(report=report) if report is not None else None
 
 
-def _requester_of(appointment: Appointment, user: User | None) -> service.Requester:
+def _requester_of(appointment: Appointment, user: User | None) -> Visitor:
     """The requester of an appointment the person was found to have asked for (service.is_requester)."""
     if appointment.requester_user_id is None:
-        return service.Requester(report_id=appointment.report_id)
-    return service.Requester(user=user)
+        return Visitor(case_report_id=appointment.report_id)
+    return Visitor(user=user)
 
 
 def _not_a_booker(request: Request) -> Any:

@@ -16,6 +16,7 @@ from sqlmodel import Session
 from server import audit, clock
 from server.accounts.models import Guardianship, Role, User
 from server.accounts.service import children_of
+from server.accounts.visitor import Visitor
 from server.appointments.models import (
     LIVE_STATUSES,
     Appointment,
@@ -68,25 +69,13 @@ def _check_handler(appointment: Appointment, user: User | None) -> None:
         raise NotAllowed(_("Hanya konselor jadwal ini atau supervisor yang bisa mengubahnya."))
 
 
-@dataclass(frozen=True)
-class Requester:
-    """Who books: a signed-in person, or the holder of a case code (no account)."""
-
-    user: User | None = None
-    report_id: int | None = None
-
-    @property
-    def label(self) -> str:
-        return self.user.username if self.user else "code-holder"
-
-
-def _requester_filter(requester: Requester):
+def _requester_filter(requester: Visitor):
     if requester.user is not None:
         return Appointment.requester_user_id == requester.user.id
-    return (Appointment.report_id == requester.report_id) & Appointment.requester_user_id.is_(None)
+    return (Appointment.report_id == requester.case_report_id) & Appointment.requester_user_id.is_(None)
 
 
-def open_requests(session: Session, requester: Requester) -> int:
+def open_requests(session: Session, requester: Visitor) -> int:
     return session.execute(
         select(func.count()).select_from(Appointment)
         .where(_requester_filter(requester), Appointment.status == AppointmentStatus.REQUESTED)
@@ -181,16 +170,16 @@ def phone_number(value: str) -> str | None:
     return number if INDONESIAN_NUMBER.fullmatch(number) else None
 
 
-def saved_phone_number(session: Session, requester: Requester) -> str:
+def saved_phone_number(session: Session, requester: Visitor) -> str:
     """The number a code holder gave on their report to be called on, if they chose the telephone."""
-    if requester.user is not None or requester.report_id is None:
+    if requester.user is not None or requester.case_report_id is None:
         return ""
     method, detail = session.execute(select(Report.contact_method, Report.contact_detail)
-                                     .where(Report.id == requester.report_id)).one()
+                                     .where(Report.id == requester.case_report_id)).one()
     return (phone_number(detail) or "") if method in ("phone", "whatsapp") else ""
 
 
-def number_to_call(session: Session, requester: Requester, service_type: ServiceType, typed: str) -> str:
+def number_to_call(session: Session, requester: Visitor, service_type: ServiceType, typed: str) -> str:
     """The number a phone session is called on: the one typed, else the one saved on the code holder's report.
     Raises BookingError when a phone session has no valid number; other services keep none."""
     if service_type.mode != Mode.PHONE:
@@ -207,7 +196,7 @@ def number_to_call(session: Session, requester: Requester, service_type: Service
 
 
 def check_booking(session: Session, user: User | None, form: BookingForm,
-                  requester: Requester | None = None) -> dict[str, str]:
+                  requester: Visitor | None = None) -> dict[str, str]:
     """Which answer of the booking form needs fixing, field by field, in words for the person who books;
     `request_appointment` still has the last word (the slot may be taken meanwhile)."""
     errors: dict[str, str] = {}
@@ -218,12 +207,12 @@ def check_booking(session: Session, user: User | None, form: BookingForm,
         if parse_start(form.slot) is None:
             errors["slot"] = _("Pilih salah satu waktu yang masih kosong.")
         try:
-            number_to_call(session, requester or Requester(user=user), chosen, form.phone_number)
+            number_to_call(session, requester or Visitor(user=user), chosen, form.phone_number)
         except BookingError as exc:
             errors["phone_number"] = str(exc)
     if len(form.note.strip()) > NOTE_LIMIT:
         errors["note"] = _("Catatan terlalu panjang: paling banyak %(n)s huruf.", n=NOTE_LIMIT)
-    if form.konselor == OTHER_COUNSELOR and continuity_counselor(session, requester or Requester(user=user)):
+    if form.konselor == OTHER_COUNSELOR and continuity_counselor(session, requester or Visitor(user=user)):
         try:
             change_reason(form.alasan_ganti)
         except BookingError as exc:
@@ -254,13 +243,13 @@ def change_reason(value: str) -> str:
     return reason
 
 
-def continuity_counselor(session: Session, requester: Requester) -> int | None:
+def continuity_counselor(session: Session, requester: Visitor) -> int | None:
     """The counselor who already knows the booker: the one assigned to the code holder's case, or to a child's
     own report (an open one first). Parents and teachers book for someone else: no continuity from their reports."""
     query = (select(Report.assigned_to_id).join(User, User.id == Report.assigned_to_id)
              .where(User.active, User.role == Role.COUNSELOR))
-    if requester.user is None and requester.report_id is not None:
-        return session.execute(query.where(Report.id == requester.report_id)).scalar()
+    if requester.user is None and requester.case_report_id is not None:
+        return session.execute(query.where(Report.id == requester.case_report_id)).scalar()
     if requester.user is not None and requester.user.role == Role.CHILD:
         return session.execute(
             query.where(Report.submitted_by_id == requester.user.id)
@@ -294,7 +283,7 @@ def assignable_counselors(session: Session, service_type: ServiceType, starts_at
 
 
 def request_appointment(
-    session: Session, requester: Requester, *, service_type_id: int, starts_at: datetime,
+    session: Session, requester: Visitor, *, service_type_id: int, starts_at: datetime,
     counselor_id: int | None = None,
     note: str = "", child_id: int | None = None, child_agreed: str = "", report_id: int | None = None,
     hold: timedelta = DEFAULT_HOLD, ip: str = "", now: datetime | None = None,
@@ -360,7 +349,7 @@ def request_appointment(
     return appointment
 
 
-def _new_appointment(requester: Requester, service_type: ServiceType, counselor_id: int,
+def _new_appointment(requester: Visitor, service_type: ServiceType, counselor_id: int,
                      starts_at: datetime, *, now: datetime, hold: timedelta, note: str, child_id: int | None,
                      child_agreed: str, report_id: int | None) -> Appointment:
     block_start, block_end = block_of(service_type, starts_at)
@@ -371,12 +360,12 @@ def _new_appointment(requester: Requester, service_type: ServiceType, counselor_
         block_end=block_end, hold_expires_at=min(now + hold, starts_at) if service_type.needs_confirmation else None,
         status=AppointmentStatus.REQUESTED if service_type.needs_confirmation else AppointmentStatus.CONFIRMED,
         requester_user_id=requester.user.id if requester.user else None,
-        report_id=requester.report_id or report_id, child_id=child_id, child_agreed=child_agreed, note=note,
+        report_id=requester.case_report_id or report_id, child_id=child_id, child_agreed=child_agreed, note=note,
         created_at=now, updated_at=now,
     )
 
 
-def _may_book_for_child(session: Session, requester: Requester, child_id: int) -> bool:
+def _may_book_for_child(session: Session, requester: Visitor, child_id: int) -> bool:
     if requester.user is None or requester.user.role != Role.PARENT:
         return False
     return session.execute(select(Guardianship.id).where(
@@ -434,7 +423,7 @@ def requester_may_change(appointment: Appointment, service_type: ServiceType, no
     return appointment.starts_at - now >= timedelta(hours=service_type.min_notice_hours)
 
 
-def cancel(session: Session, appointment: Appointment, *, by_counselor: User | None, requester: Requester | None,
+def cancel(session: Session, appointment: Appointment, *, by_counselor: User | None, requester: Visitor | None,
            reason: str = "", version: int, ip: str = "", now: datetime | None = None) -> None:
     now = now or clock.now()
     if by_counselor is not None:
@@ -463,7 +452,7 @@ def cancel(session: Session, appointment: Appointment, *, by_counselor: User | N
         _notify_counselor(session, appointment, "appointment_cancelled")
 
 
-def move(session: Session, appointment: Appointment, *, by_counselor: User | None, requester: Requester | None,
+def move(session: Session, appointment: Appointment, *, by_counselor: User | None, requester: Visitor | None,
          starts_at: datetime, reason: str = "", version: int, ip: str = "", now: datetime | None = None,
          reminder_hours: tuple[int, ...] = DEFAULT_REMINDER_HOURS) -> Appointment:
     """Move to a new time: the old appointment is cancelled and linked to a new one, in one transaction. A move
@@ -587,7 +576,7 @@ def shown_status(appointment: Appointment, now: datetime) -> AppointmentStatus:
     return AppointmentStatus(appointment.status)
 
 
-def appointments_of(session: Session, requester: Requester, *, limit: int = 100) -> list[Appointment]:
+def appointments_of(session: Session, requester: Visitor, *, limit: int = 100) -> list[Appointment]:
     """A requester's own appointments (a code holder's: those booked with the case code), latest time first."""
     return list(session.execute(
         select(Appointment).where(_requester_filter(requester))
@@ -595,7 +584,7 @@ def appointments_of(session: Session, requester: Requester, *, limit: int = 100)
     ).scalars())
 
 
-def upcoming_of(session: Session, requester: Requester, now: datetime, *, limit: int = 3) -> list[Appointment]:
+def upcoming_of(session: Session, requester: Visitor, now: datetime, *, limit: int = 3) -> list[Appointment]:
     """A requester's live appointments not yet over, soonest first: what /konseling shows before a new booking."""
     return list(session.execute(
         select(Appointment).where(_requester_filter(requester), Appointment.is_live, Appointment.ends_at > now)

@@ -22,7 +22,7 @@ from litestar.params import FromPath, JSONBody
 from litestar.response import Redirect
 from sqlmodel import Session
 
-from server.accounts.visitor import visitor_of
+from server.accounts.visitor import Visitor, visitor_of
 from server.db import DB
 from server.i18n import current_language
 from server.notifications import service
@@ -32,14 +32,8 @@ from server.web import PRIVATE, page
 SUBSCRIPTION_BODY_LIMIT = 4096
 
 
-def owner_of(request: Request, db: Session, state: State) -> service.Owner:
-    user = request.user
-    visitor = visitor_of(request)
-    return service.Owner(user_id=user.id if user is not None else None, report_id=visitor.case_report_id)
-
-
-def _owner_or_sign_in(request: Request, db: Session, state: State) -> service.Owner:
-    owner = owner_of(request, db, state)
+def _owner_or_sign_in(request: Request, db: Session, state: State) -> Visitor:
+    owner = visitor_of(request)
     if not owner:
         raise NotAuthorizedException()
     return owner
@@ -83,7 +77,7 @@ class PushController(Controller):
     @post("/langganan", status_code=200, sync_to_thread=True, request_max_body_size=SUBSCRIPTION_BODY_LIMIT)
     def subscribe(self, request: Request, db: DB, state: State,
                   data: JSONBody[dict[str, Any]]) -> Response[dict[str, Any]]:
-        owner = owner_of(request, db, state)
+        owner = visitor_of(request)
         if not owner:
             return Response({"ok": False, "error": "not signed in"}, status_code=401)
         try:

@@ -11,6 +11,7 @@ import binascii
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import delete, func, or_, select, update
@@ -18,6 +19,7 @@ from sqlmodel import Session
 
 from server import clock
 from server.accounts.models import Role, User
+from server.accounts.visitor import Visitor
 from server.i18n import gettext as _
 from server.notifications.models import JobStatus, NotificationJob, PushSubscription
 from server.notifications.transport import EndpointRefused, check_endpoint, parse_allowed_hosts
@@ -30,24 +32,16 @@ class SubscriptionError(ValueError):
     """What a page sent is not a push subscription we can use; the message names the problem."""
 
 
-@dataclass(frozen=True)
-class Owner:
-    """Who is let in on this request: a signed-in person, a case code holder, or both (never neither)."""
-
-    user_id: int | None = None
-    report_id: int | None = None
-
-    def __bool__(self) -> bool:
-        return self.user_id is not None or self.report_id is not None
-
-    def matches(self, user_column=PushSubscription.user_id, report_column=PushSubscription.report_id):
-        """Rows that belong to this owner: by default its devices; pass the columns of another table."""
-        clauses = []
-        if self.user_id is not None:
-            clauses.append(user_column == self.user_id)
-        if self.report_id is not None:
-            clauses.append(report_column == self.report_id)
-        return or_(*clauses)
+def _belongs_to(visitor: Visitor, user_column: Any = PushSubscription.user_id,
+                report_column: Any = PushSubscription.report_id) -> Any:
+    """Rows that belong to this visitor (the signed-in person's, the held case's, or both): by default their
+    devices; pass the columns of another table."""
+    clauses = []
+    if visitor.user is not None:
+        clauses.append(user_column == visitor.user.id)
+    if visitor.case_report_id is not None:
+        clauses.append(report_column == visitor.case_report_id)
+    return or_(*clauses)
 
 
 def _decode(value: object, size: int, name: str) -> str:
@@ -96,7 +90,7 @@ def device_label(user_agent: str) -> str:
     return f"{system} · {browser}" if browser else system
 
 
-def subscribe(session: Session, owner: Owner, data: object, *, language: str, user_agent: str,
+def subscribe(session: Session, owner: Visitor, data: object, *, language: str, user_agent: str,
               allowed_hosts: tuple[str, ...] = ()) -> PushSubscription:
     """Add this device, or bring its existing row up to date (same endpoint): it now belongs to `owner`."""
     endpoint, p256dh, auth = check_subscription(data, allowed_hosts=allowed_hosts)
@@ -106,12 +100,13 @@ def subscribe(session: Session, owner: Owner, data: object, *, language: str, us
         row = PushSubscription(endpoint=endpoint, created_at=now)
         session.add(row)
     row.p256dh, row.auth, row.language = p256dh, auth, language
-    row.user_id, row.report_id = owner.user_id, owner.report_id
+    row.user_id = owner.user.id if owner.user is not None else None
+    row.report_id = owner.case_report_id
     row.device, row.last_seen_at = device_label(user_agent), now
     session.flush()
     # A person keeps at most MAX_DEVICES: the ones not seen for longest make way.
     extra = list(session.execute(
-        select(PushSubscription.id).where(owner.matches())
+        select(PushSubscription.id).where(_belongs_to(owner))
         .order_by(PushSubscription.last_seen_at.desc(), PushSubscription.id.desc()).offset(MAX_DEVICES)
     ).scalars())
     if extra:
@@ -136,16 +131,16 @@ def unsubscribe(session: Session, endpoint: str) -> bool:
     return (session.execute(delete(PushSubscription).where(PushSubscription.endpoint == endpoint)).rowcount or 0) > 0
 
 
-def devices_of(session: Session, owner: Owner) -> list[PushSubscription]:
+def devices_of(session: Session, owner: Visitor) -> list[PushSubscription]:
     return list(session.execute(
-        select(PushSubscription).where(owner.matches()).order_by(PushSubscription.last_seen_at.desc())
+        select(PushSubscription).where(_belongs_to(owner)).order_by(PushSubscription.last_seen_at.desc())
     ).scalars())
 
 
-def remove_device(session: Session, owner: Owner, device_id: int) -> bool:
+def remove_device(session: Session, owner: Visitor, device_id: int) -> bool:
     """Only one's own device: a stranger's id removes nothing."""
     return (session.execute(
-        delete(PushSubscription).where(PushSubscription.id == device_id, owner.matches())
+        delete(PushSubscription).where(PushSubscription.id == device_id, _belongs_to(owner))
     ).rowcount or 0) > 0
 
 
@@ -154,11 +149,11 @@ def remove_device(session: Session, owner: Owner, device_id: int) -> bool:
 SHOWN = (JobStatus.SENT, JobStatus.NO_DEVICE, JobStatus.FAILED, JobStatus.SENDING, JobStatus.PENDING)
 
 
-def _for_owner(owner: Owner):
-    return owner.matches(NotificationJob.recipient_user_id, NotificationJob.recipient_report_id)
+def _for_owner(owner: Visitor):
+    return _belongs_to(owner, NotificationJob.recipient_user_id, NotificationJob.recipient_report_id)
 
 
-def inbox(session: Session, owner: Owner, *, now: datetime | None = None, limit: int = 50) -> list[NotificationJob]:
+def inbox(session: Session, owner: Visitor, *, now: datetime | None = None, limit: int = 50) -> list[NotificationJob]:
     """What the person was told (or is being told): everything due, newest first. A reminder whose time has not
     come is not shown yet; one that no longer applies (cancelled) is not shown at all."""
     now = now or clock.now()
@@ -169,7 +164,7 @@ def inbox(session: Session, owner: Owner, *, now: datetime | None = None, limit:
     ).scalars())
 
 
-def mark_read(session: Session, owner: Owner, *, now: datetime | None = None) -> None:
+def mark_read(session: Session, owner: Visitor, *, now: datetime | None = None) -> None:
     now = now or clock.now()
     session.execute(
         update(NotificationJob).where(_for_owner(owner), NotificationJob.read_at.is_(None),

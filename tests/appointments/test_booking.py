@@ -3,6 +3,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from server.accounts.visitor import Visitor
 from server.appointments import service
 from server.appointments.models import Appointment, AppointmentStatus, AvailabilityException
 from server.appointments.slots import free_slots
@@ -23,7 +24,7 @@ def _jobs(db, appointment_id: int) -> list[tuple[str, str]]:
 
 def _book(db, service_type, username="orangtua", start=WEDNESDAY_9, counselor="konselor", now=NOW):
     appointment = service.request_appointment(
-        db, service.Requester(user=person(db, username)), service_type_id=service_type.id,
+        db, Visitor(user=person(db, username)), service_type_id=service_type.id,
         counselor_id=person(db, counselor).id, starts_at=start, now=now,
         child_agreed="yes" if username == "guru" else "",
     )
@@ -117,7 +118,7 @@ def test_unanswered_requests_expire_and_stop_holding_the_slot(db, service_type, 
 
 def test_requesters_cancel_only_before_the_notice_period_counselors_any_time(db, service_type, office_hours):
     appointment = _book(db, service_type)
-    requester = service.Requester(user=person(db, "orangtua"))
+    requester = Visitor(user=person(db, "orangtua"))
     too_late = WEDNESDAY_9 - timedelta(hours=2)
     with pytest.raises(service.BookingError, match="terlalu dekat"):
         service.cancel(db, appointment, by_counselor=None, requester=requester, version=appointment.version, now=too_late)
@@ -130,7 +131,7 @@ def test_requesters_cancel_only_before_the_notice_period_counselors_any_time(db,
 def test_cancelling_a_confirmed_appointment_cancels_its_reminders(db, service_type, office_hours):
     appointment = _book(db, service_type)
     service.confirm(db, appointment, person(db, "konselor"), version=appointment.version, now=NOW)
-    service.cancel(db, appointment, by_counselor=None, requester=service.Requester(user=person(db, "orangtua")),
+    service.cancel(db, appointment, by_counselor=None, requester=Visitor(user=person(db, "orangtua")),
                    version=appointment.version, now=NOW)
     db.commit()
     states = {kind: status for kind, status in _jobs(db, appointment.id) if kind.startswith("reminder")}
@@ -175,7 +176,7 @@ def test_who_may_see_an_appointment(db, service_type, office_hours):
 
 def test_a_teacher_says_whether_the_student_agreed(db, service_type, office_hours):
     with pytest.raises(service.BookingError, match="murid setuju"):
-        service.request_appointment(db, service.Requester(user=person(db, "guru")), service_type_id=service_type.id,
+        service.request_appointment(db, Visitor(user=person(db, "guru")), service_type_id=service_type.id,
                                     counselor_id=person(db, "konselor").id, starts_at=WEDNESDAY_9, now=NOW)
     assert db.execute(select(Appointment)).first() is None
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from server import clock
+from server.accounts.visitor import Visitor
 from server.appointments import service
 from server.appointments.slots import free_starts
 from server.i18n import WITA
@@ -39,7 +40,7 @@ def _taken_for_konselor2(db, service_type) -> int:
     tomorrow = clock.now().astimezone(WITA).date() + timedelta(days=1)
     free = free_starts(db, service_type, now=clock.now(), first_day=tomorrow, days=1)[tomorrow]
     starts = min(s for s in free if s.astimezone(WITA).hour == 10)
-    service.request_appointment(db, service.Requester(user=person(db, "orangtua")), service_type_id=service_type.id,
+    service.request_appointment(db, Visitor(user=person(db, "orangtua")), service_type_id=service_type.id,
                                 counselor_id=person(db, "konselor2").id, starts_at=starts)
     db.commit()
     return int(starts.timestamp())

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from server.accounts.visitor import Visitor
 from server.appointments import service
 from server.appointments.models import AppointmentStatus
 from server.i18n import WITA
@@ -15,7 +16,7 @@ WEDNESDAY_9 = datetime(2026, 12, 2, 9, 0, tzinfo=WITA).astimezone(UTC)
 
 def _booked(db, service_type):
     appointment = service.request_appointment(
-        db, service.Requester(user=person(db, "orangtua")), service_type_id=service_type.id,
+        db, Visitor(user=person(db, "orangtua")), service_type_id=service_type.id,
         counselor_id=person(db, "konselor").id, starts_at=WEDNESDAY_9, now=NOW)
     db.commit()
     return appointment

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 
 from server.accounts.models import User
+from server.accounts.visitor import Visitor
 from server.appointments import service
 from server.appointments.models import Appointment, AppointmentStatus, ServiceType
 
@@ -131,13 +132,13 @@ def test_a_booking_whose_assigned_counselor_was_taken_meanwhile_goes_to_the_next
     stale = [konselor, konselor2]  # what the list said just before
     monkeypatch.setattr(service, "assignable_counselors", lambda *args, **kwargs: list(stale))
     now = START - timedelta(days=1)
-    booked = service.request_appointment(db, service.Requester(user=_user(db, "anak")),
+    booked = service.request_appointment(db, Visitor(user=_user(db, "anak")),
                                          service_type_id=service_type.id, starts_at=START, now=now)
     db.commit()
     assert booked.counselor_id == konselor2
     stale[:] = [konselor]
     with pytest.raises(service.SlotTaken, match="baru saja dipesan"):
-        service.request_appointment(db, service.Requester(user=_user(db, "guru")), service_type_id=service_type.id,
+        service.request_appointment(db, Visitor(user=_user(db, "guru")), service_type_id=service_type.id,
                                     starts_at=START, child_agreed="yes", now=now)
     db.rollback()
     live = db.execute(select(Appointment.counselor_id).where(Appointment.starts_at == START, Appointment.is_live))

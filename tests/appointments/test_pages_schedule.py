@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from server import clock
+from server.accounts.visitor import Visitor
 from server.appointments import service
 from server.appointments.models import AppointmentStatus
 from server.appointments.slots import free_slots
@@ -47,7 +48,7 @@ def test_it_lets_the_counselor_confirm_from_the_list(as_user, db):
 def test_it_refuses_a_confirmation_from_a_page_that_is_out_of_date(as_user, db):
     appointment = appointment_for(db, counseling(db))
     stale = appointment.version
-    service.cancel(db, appointment, by_counselor=None, requester=service.Requester(user=person(db, "orangtua")),
+    service.cancel(db, appointment, by_counselor=None, requester=Visitor(user=person(db, "orangtua")),
                    version=appointment.version)
     db.commit()
     response = form_post(as_user("konselor"), f"/jadwal/{appointment.id}/konfirmasi", {"version": stale})
@@ -222,7 +223,7 @@ def test_it_shows_the_appointment_just_confirmed_from_the_list_in_the_week_view(
     now = clock.now()
     wanted = next(slot for slots in free_slots(db, service_type, now=now, days=20).values() for slot in slots
                   if slot.starts_at.astimezone(WITA).date() == now.astimezone(WITA).date() + timedelta(days=days_ahead))
-    appointment = service.request_appointment(db, service.Requester(user=person(db, "anak")),
+    appointment = service.request_appointment(db, Visitor(user=person(db, "anak")),
                                               service_type_id=service_type.id, starts_at=wanted.starts_at)
     db.commit()
     counselor = as_user("konselor")

@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from server import clock
 from server.accounts.models import User
+from server.accounts.visitor import Visitor
 from server.appointments import service
 from server.appointments.models import Appointment, ServiceType, WeeklyHours
 from server.appointments.slots import free_slots
@@ -112,7 +113,7 @@ def appointment_for(db: Session, service_type: ServiceType, *, username: str | N
                for slot in slots]
     if started:
         offered = [slot for slot in offered if slot.starts_at < clock.now() - timedelta(hours=1)]
-    requester = service.Requester(user=person(db, username)) if username else service.Requester(report_id=report_id)
+    requester = Visitor(user=person(db, username)) if username else Visitor(case_report_id=report_id)
     user = requester.user
     appointment = service.request_appointment(
         db, requester, service_type_id=service_type.id, counselor_id=counselor.id, starts_at=offered[index].starts_at,

@@ -25,6 +25,7 @@ from sqlmodel import Session
 from server import clock
 from server.accounts.demo import DEMO_PASSWORD
 from server.accounts.models import District, User
+from server.accounts.visitor import Visitor
 from server.appointments import service as appointments
 from server.appointments.models import ServiceType
 from server.appointments.slots import free_slots
@@ -480,7 +481,7 @@ def an_appointment(database_url: str, note: str, *, started: bool) -> int:
         assert offered, "konselor has no free time"
         # The last free time: far from the times the parent's journey picks (the earliest ones).
         appointment = appointments.request_appointment(
-            db, appointments.Requester(user=person(db, "orangtua")), service_type_id=service_type.id,
+            db, Visitor(user=person(db, "orangtua")), service_type_id=service_type.id,
             counselor_id=counselor.id, starts_at=offered[-1].starts_at, child_agreed="", note=note, now=now,
         )
         if started:

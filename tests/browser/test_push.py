@@ -38,6 +38,7 @@ from sqlmodel import Session
 
 from server import clock
 from server.accounts.models import User
+from server.accounts.visitor import Visitor
 from server.appointments import service
 from server.appointments.models import ServiceType
 from server.appointments.slots import free_slots
@@ -79,7 +80,7 @@ def appointment_id(live_database: str) -> int:
                                                     counselor_id=counselor.id).values() for slot in slots]
             assert offered, "konselor has no free slot in the coming two weeks"
             appointment = service.request_appointment(
-                db, service.Requester(user=parent), service_type_id=service_type.id, counselor_id=counselor.id,
+                db, Visitor(user=parent), service_type_id=service_type.id, counselor_id=counselor.id,
                 starts_at=offered[-1].starts_at, note="Pemberitahuan di HP.",
             )
             service.confirm(db, appointment, counselor, version=appointment.version)

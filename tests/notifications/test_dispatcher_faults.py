@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from server import service_info, worker
+from server.accounts.visitor import Visitor
 from server.appointments import service as appointments
 from server.appointments.models import Appointment, ServiceType, WeeklyHours
 from server.i18n import WITA
@@ -193,7 +194,7 @@ def requested(db) -> Appointment:
     db.add_all(WeeklyHours(counselor_id=counselor.id, weekday=day, starts=time(8), ends=time(12)) for day in range(5))
     db.commit()
     appointment = appointments.request_appointment(
-        db, appointments.Requester(user=person(db, "orangtua")), service_type_id=service_type.id,
+        db, Visitor(user=person(db, "orangtua")), service_type_id=service_type.id,
         counselor_id=counselor.id, starts_at=WEDNESDAY_9, now=NOW)
     db.commit()
     return appointment
