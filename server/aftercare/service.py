@@ -171,7 +171,7 @@ def start_plan(session: Session, report: Report, actor: User, plan: PlanForm, *,
     body = (_("Pemantauan: %(steps)s setelah ditutup.", steps=", ".join(labels[s] for s in plan.steps))
             if plan.steps else _("Tanpa pemantauan (ditolak): %(reason)s", reason=plan.reason))
     session.add(CaseEvent(report_id=report.id, actor_id=actor.id, kind="check_in_plan", body=body))
-    audit.record(session, "report.check_in_plan", actor_id=actor.id, actor_label=actor.username,
+    audit.record(session, "report.check_in_planned", actor_id=actor.id, actor_label=actor.username,
                  object_type="report", object_id=report.id, ip=ip, steps=plan.steps, declined=plan.choice == "none")
     return row
 
@@ -452,10 +452,10 @@ def rating_totals(session: Session, *, months: int = 12) -> list[RatingTotals]:
     return sorted(totals.values(), key=lambda t: (t.month, t.service_type), reverse=True)
 
 
-def _job_still_applies(session: Session, job: NotificationJob, _now: datetime) -> tuple[bool, datetime | None]:
+def _job_still_applies(session: Session, job: NotificationJob, _now: datetime) -> bool:
     """An answered or withdrawn check-in is not sent (again), even if cancelling its job was missed."""
     check_in = session.get(CheckIn, job.object_id)
-    return check_in is not None and check_in.status == CheckInStatus.SCHEDULED, None
+    return check_in is not None and check_in.status == CheckInStatus.SCHEDULED
 
 
 outbox.register_check("check_in", _job_still_applies)

@@ -115,13 +115,14 @@ def _notify_requester(session: Session, appointment: Appointment, kind: str) -> 
     outbox.enqueue(session, kind, url=_url(appointment), topic=f"appt-{appointment.id}-{kind}"[:32],
                    user_ids=[appointment.requester_user_id] if appointment.requester_user_id else [],
                    report_id=appointment.report_id if appointment.requester_user_id is None else None,
-                   object_type="appointment", object_id=appointment.id, object_version=appointment.version)
+                   object_type="appointment", object_id=appointment.id, object_version=appointment.version,
+                   event_at=appointment.starts_at)
 
 
 def _notify_counselor(session: Session, appointment: Appointment, kind: str) -> None:
     outbox.enqueue(session, kind, url=f"/jadwal/{appointment.id}", topic=f"appt-{appointment.id}-{kind}"[:32],
                    user_ids=[appointment.counselor_id], object_type="appointment", object_id=appointment.id,
-                   object_version=appointment.version)
+                   object_version=appointment.version, event_at=appointment.starts_at)
 
 
 def _schedule_reminders(session: Session, appointment: Appointment, now: datetime,
@@ -136,7 +137,7 @@ def _schedule_reminders(session: Session, appointment: Appointment, now: datetim
                        user_ids=recipients,
                        report_id=appointment.report_id if appointment.requester_user_id is None else None,
                        urgency=urgency, due_at=due, object_type="appointment", object_id=appointment.id,
-                       object_version=appointment.version)
+                       object_version=appointment.version, event_at=appointment.starts_at)
 
 
 @dataclass
@@ -664,17 +665,16 @@ def live_between(session: Session, counselor_id: int, start: datetime, end: date
     ).scalar_one()
 
 
-def _job_still_applies(session: Session, job: NotificationJob, now: datetime) -> tuple[bool, datetime | None]:
+def _job_still_applies(session: Session, job: NotificationJob, now: datetime) -> bool:
     """A job about an appointment applies while the appointment is as it was when the job was written (same
-    version) and has not begun (the expiry notice excepted); its TTL counts down to the start."""
+    version, so the start the job carries is still the start) and has not begun (the expiry notice excepted)."""
     appointment = session.get(Appointment, job.object_id)
     if appointment is None:
-        return False, None
+        return False
     if job.object_version is not None and appointment.version != job.object_version:
-        return False, None
-    if appointment.starts_at <= now and job.kind != "appointment_expired":
-        return False, None
-    return True, appointment.starts_at
+        return False
+    starts_at = job.event_at or appointment.starts_at  # a job written before jobs carried the time
+    return starts_at > now or job.kind == "appointment_expired"
 
 
 outbox.register_check("appointment", _job_still_applies)

@@ -145,8 +145,8 @@ def process(engine: Engine, sender: Sender, job_id: int, worker: str, *, max_att
         job = session.get(NotificationJob, job_id)
         if job is None or job.claimed_by != worker or job.status != JobStatus.SENDING:
             return "lost"
-        applies, event_at = still_applies(session, job, now)
-        if not applies:
+        event_at = job.event_at
+        if not still_applies(session, job, now):
             return JobStatus.CANCELLED if _finish(engine, job_id, worker, status=JobStatus.CANCELLED,
                                                   last_error="no longer applies") else "lost"
         if job.kind in QUIET_KINDS and (morning := outside_quiet_hours(now)) != now:

@@ -43,6 +43,9 @@ class NotificationJob(SQLModel, table=True):
     object_type: str = Field(default="", max_length=40)
     object_id: int | None = None
     object_version: int | None = None
+    # When what the job announces happens (an appointment's start), as it was when the job was written: its TTL
+    # counts down to it, and a retry after it is pointless.
+    event_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     status: str = Field(default=JobStatus.PENDING, max_length=12)
     due_at: datetime = Field(default_factory=clock.now, sa_column=utc_column())
     created_at: datetime = Field(default_factory=clock.now, sa_column=utc_column())

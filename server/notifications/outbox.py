@@ -18,9 +18,9 @@ QUIET_FROM, QUIET_UNTIL = time(21, 0), time(7, 0)  # WITA: check-ins are not sen
 QUIET_KINDS = frozenset({"check_in"})
 
 
-# Whether a job still applies when its turn comes, and when what it announces happens (its TTL counts down to
-# that), asked of the domain that wrote it: this domain knows no appointments or check-ins.
-StillApplies = Callable[[Session, NotificationJob, datetime], tuple[bool, datetime | None]]
+# Whether a job still applies when its turn comes, asked of the domain that wrote it: this domain knows no
+# appointments or check-ins. The job carries the rest (the object's version, when the event happens).
+StillApplies = Callable[[Session, NotificationJob, datetime], bool]
 _checks: dict[str, StillApplies] = {}
 
 
@@ -30,12 +30,12 @@ def register_check(object_type: str, check: StillApplies) -> None:
     _checks[object_type] = check
 
 
-def still_applies(session: Session, job: NotificationJob, now: datetime) -> tuple[bool, datetime | None]:
+def still_applies(session: Session, job: NotificationJob, now: datetime) -> bool:
     """A job about an object whose domain registered a check asks it; any other job (an urgent report's alert)
     applies until it is cancelled, and is never dropped for want of a check."""
     check = _checks.get(job.object_type)
     if check is None or job.object_id is None:
-        return True, None
+        return True
     return check(session, job, now)
 
 
@@ -62,11 +62,12 @@ def enqueue(
     object_type: str = "",
     object_id: int | None = None,
     object_version: int | None = None,
+    event_at: datetime | None = None,
 ) -> list[NotificationJob]:
     """One job per recipient: each user in `user_ids`, and the code holder of `report_id` when given."""
     common = dict(
         kind=kind, url=url, topic=topic[:32], urgency=urgency, due_at=due_at or clock.now(),
-        object_type=object_type, object_id=object_id, object_version=object_version,
+        object_type=object_type, object_id=object_id, object_version=object_version, event_at=event_at,
     )
     jobs = [NotificationJob(recipient_user_id=user_id, **common) for user_id in dict.fromkeys(user_ids)]
     if report_id is not None:

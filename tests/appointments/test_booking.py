@@ -273,3 +273,13 @@ def test_two_workers_expiring_at_once_tell_the_requester_once(db, engine, servic
     assert sorted(map(len, results)) == [0, 0, 0, 1]
     db.expire_all()
     assert [kind for kind, _status in _jobs(db, appointment.id)].count("appointment_expired") == 1
+
+
+def test_every_job_about_an_appointment_carries_its_start(db, service_type, office_hours):
+    """The dispatcher counts a push's TTL down to the start it finds on the job (it reads no appointments), and the
+    version tells the appointments' check whether that start is still the start."""
+    appointment = _book(db, service_type)
+    jobs = list(db.execute(select(NotificationJob).where(NotificationJob.object_type == "appointment",
+                                                          NotificationJob.object_id == appointment.id)).scalars())
+    assert jobs
+    assert {(job.event_at, job.object_version) for job in jobs} == {(WEDNESDAY_9, appointment.version)}
