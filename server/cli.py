@@ -81,7 +81,7 @@ def cmd_create_user(args: argparse.Namespace) -> None:
         if errors:
             sys.exit("bintang: " + "; ".join(f"{field}: {message}" for field, message in errors.items()))
         user = service.create_user(session, form)
-        audit.record(session, "user.created", actor_label="bintang create-user", object_type="user",
+        audit.record(session, "admin.user_created", actor_label="bintang create-user", object_type="user",
                      object_id=user.id, role=user.role)
         session.commit()
     print(f"bintang: created {args.role} {form.username}")

@@ -104,7 +104,7 @@ def sign_in(session: Session, settings: Settings, *, username: str, password: st
     ratelimit.clear(session, account_key)
     if user.has_two_factor:
         token = two_factor.start_pending(session, user, next_url=next_url, now=now)
-        audit.record(session, "signin.password_ok", actor_id=user.id, actor_label=user.username, ip=ip)
+        audit.record(session, "signin.password_accepted", actor_id=user.id, actor_label=user.username, ip=ip)
         return SignIn(pending_token=token)
     requirement = two_factor.requirement_for(session, settings, user)
     if requirement.required and settings.is_production and now >= requirement.grace_ends:
@@ -122,7 +122,7 @@ def _signed_in(
 ) -> SignIn:
     user.last_sign_in_at = now
     session.add(user)
-    audit.record(session, "signin", actor_id=user.id, actor_label=user.username, ip=ip, **detail)
+    audit.record(session, "signin.succeeded", actor_id=user.id, actor_label=user.username, ip=ip, **detail)
     return SignIn(user=user, enrol=enrol)
 
 

@@ -395,11 +395,21 @@ def reset_two_factor(session: Session, person: User, actor: Actor, now: datetime
 
 # --- the audit log -----------------------------------------------------------------------------------------
 
+# Entries are never rewritten (the log is append-only), so entries written before the action names took one
+# style (object.what_happened, in the past tense) keep their old names and are shown under the new ones.
+FORMER_NAMES = {
+    "signin": "signin.succeeded",
+    "signin.password_ok": "signin.password_accepted",
+    "report.status": "report.status_changed",
+    "report.check_in_plan": "report.check_in_planned",
+    "user.created": "admin.user_created",
+}
+
 ACTION_LABELS = {
-    "signin": _l("Masuk"),
+    "signin.succeeded": _l("Masuk"),
     "signin.failed": _l("Gagal masuk"),
     "signin.limited": _l("Masuk ditahan (terlalu banyak percobaan)"),
-    "signin.password_ok": _l("Kata sandi benar, menunggu kode"),
+    "signin.password_accepted": _l("Kata sandi benar, menunggu kode"),
     "signin.code_failed": _l("Kode verifikasi dua langkah salah"),
     "signin.two_factor_missing": _l("Masuk ditolak (verifikasi dua langkah belum dipasang)"),
     "account.password_changed": _l("Kata sandi diganti"),
@@ -434,7 +444,8 @@ OBJECT_LABELS = {
 
 def action_label(action: str) -> str:
     """Known actions in words; an action added by a later domain shows as its code until it is named here."""
-    return str(ACTION_LABELS.get(action, action))
+    current = FORMER_NAMES.get(action, action)
+    return str(ACTION_LABELS.get(current, current))
 
 
 def object_label(object_type: str) -> str:

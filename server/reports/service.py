@@ -811,7 +811,7 @@ def change_status(
     _first_response(report)
     report.next_due_at = next_deadline(report)
     _event(session, report, actor, "status", from_status=before, to_status=target, body=reason)
-    _audit(session, "report.status", report, actor, ip, before=before, after=target)
+    _audit(session, "report.status_changed", report, actor, ip, before=before, after=target)
     if plan is not None:
         aftercare.start_plan(session, report, actor, plan, ip=ip)
     elif target == Status.REOPENED:

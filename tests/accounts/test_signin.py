@@ -82,7 +82,7 @@ def test_it_audits_sign_ins_and_failures(client, db):
     post_form(client, "/masuk", {"username": "konselor", "password": "salah-sekali-123"})
     sign_in(client, "konselor")
     actions = db.execute(select(AuditEntry.action).order_by(AuditEntry.id)).scalars().all()
-    assert actions[-2:] == ["signin.failed", "signin"]
+    assert actions[-2:] == ["signin.failed", "signin.succeeded"]
 
 
 def test_it_sends_a_signed_out_visitor_to_sign_in_and_back(client):

@@ -117,7 +117,7 @@ def test_the_right_code_finishes_the_sign_in_and_goes_where_the_person_was_going
     response = code_step(client, pyotp.TOTP(secret).at(now()))
     assert response.status_code == 303 and response.headers["location"] == "/kasus"
     assert client.get("/akun").status_code == 200
-    assert audited(db, "signin")[-1].detail == '{"second_step": "app"}'
+    assert audited(db, "signin.succeeded")[-1].detail == '{"second_step": "app"}'
 
 
 def test_a_code_is_accepted_one_step_late_but_not_two_and_never_twice(as_user, make_client, clock):

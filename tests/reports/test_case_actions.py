@@ -404,7 +404,7 @@ def test_every_action_leaves_a_case_event_and_an_audit_entry_with_who_and_from_w
         ("pesan", {"body": "Pesan."}, "message", "report.message_sent"),
         ("polisi", {}, "police", "report.police_reported"),
         ("rujukan", {"agency_kind": "health", "agency_name": "Puskesmas"}, "referral", "report.referral_added"),
-        ("status", {"to": "in_progress"}, "status", "report.status"),
+        ("status", {"to": "in_progress"}, "status", "report.status_changed"),
     ]
     for action, form, kind, audit_action in steps:
         before_events = len(events(db, report.id, kind))
@@ -420,7 +420,7 @@ def test_every_action_leaves_a_case_event_and_an_audit_entry_with_who_and_from_w
     [updated] = audit_entries(db, "report.referral_updated", report.id)
     assert updated.actor_id == konselor.id and updated.ip == TEST_IP
     assert json.loads(updated.detail)["status"] == "accepted"
-    status_entry = audit_entries(db, "report.status", report.id)[-1]
+    status_entry = audit_entries(db, "report.status_changed", report.id)[-1]
     assert json.loads(status_entry.detail) == {"before": "assigned", "after": "in_progress"}
 
 
