@@ -373,6 +373,17 @@ def test_a_refused_form_comes_back_with_the_reason_next_to_it_and_what_was_typed
     assert response.headers["cache-control"] == "no-store"
 
 
+def test_a_refusal_is_summed_up_at_the_top_with_a_link_to_its_form_or_its_fields(db, counselor, utara_case):
+    refused = case_post(counselor, utara_case.id, "pesan", {"body": ""}).text
+    summary = refused[refused.index("data-error-summary"):refused.index('id="triase"')]
+    assert '<a href="#pesan">Pesan masih kosong.</a>' in summary
+    assert 'id="error-pesan"' in refused[refused.index('id="pesan"'):refused.index('id="catatan"')]
+    wrong = case_post(counselor, utara_case.id, "layanan", {"service_kind": "", "service_given_on": ""}).text
+    assert '<a href="#field-service_given_on">' in wrong[wrong.index("data-error-summary"):wrong.index('id="triase"')]
+    field = wrong[wrong.index('id="field-service_given_on"'):]
+    assert field.index('aria-describedby="error-service_given_on" aria-invalid="true"') < field.index(">")
+
+
 def test_a_staff_message_is_the_first_response_and_tells_the_code_holder(db, counselor, utara_case):
     response = case_post(counselor, utara_case.id, "pesan", {"body": "Halo, kamu tidak sendirian."})
     assert response.status_code == 303
