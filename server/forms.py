@@ -46,7 +46,12 @@ class PostedForm:
     """The one way a posted form is read. A subclass is a dataclass of the fields as they were typed (so a refused
     form comes back with nothing lost): a `str` field holds the field's value stripped (`one`), a `list[str]`
     field every value sent (`many`), a `bool` field whether the value was `posted(true=...)`. Checking is the
-    service's work, never the reading's."""
+    service's work, never the reading's; `unreadable` names each field that held a control character (the
+    fields in `MULTILINE` may hold new lines and tabs), with the message to show next to it, and the service
+    refuses the form with it: PostgreSQL refuses NUL in text, and nothing invisible is stored."""
+
+    MULTILINE: frozenset[str] = frozenset()
+    unreadable: dict[str, str] = {}  # set on every form read by from_data
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> Self:
@@ -67,6 +72,10 @@ class PostedForm:
                 value = one(data, name)
                 values[spec.name] = spec.default if value == "" and meta.get("empty_is_default") else value
         form = cls(**values)
+        names = {spec.metadata.get("name") or spec.name for spec in dataclasses.fields(cls)
+                 if spec.metadata.get("read", True)}
+        form.unreadable = control_character_errors({name: value for name, value in data.items() if name in names},
+                                                   multiline=cls.MULTILINE)
         form.read(data)
         return form
 

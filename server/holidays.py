@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from server import audit
-from server.forms import FIRST_YEAR, LAST_YEAR, day_within_range, year_in_range
+from server.forms import FIRST_YEAR, LAST_YEAR, day_within_range, has_control_characters, year_in_range
 from server.i18n import gettext as _
 from server.models import Holiday
 
@@ -48,6 +48,10 @@ def parse_holidays(session: Session, text: str) -> tuple[list[tuple[date, str]],
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line:
+            continue
+        if has_control_characters(line):
+            problems.append((number, _("Baris %(n)s: ada tanda tak terlihat yang tidak bisa kami simpan. Hapus "
+                                       "tanda itu, lalu kirim lagi.", n=number)))
             continue
         day_text, comma, name = line.partition(",")
         day, name = day_within_range(day_text.strip()), name.strip()

@@ -12,6 +12,7 @@ from sqlmodel import Session
 from server import audit, clock, ratelimit
 from server.accounts import auth, two_factor
 from server.accounts.models import Child, District, Guardianship, Role, School, User
+from server.forms import has_control_characters, unreadable_message, without_control_characters
 from server.i18n import gettext as _
 from server.settings import Settings
 
@@ -83,14 +84,17 @@ def sign_in(session: Session, settings: Settings, *, username: str, password: st
     period, refused."""
     now = now or clock.now()
     username = normalise_username(username)
-    account_key = _account_key(username)
+    # PostgreSQL refuses NUL in a query: the delays count the name without what no one can type.
+    account_key = _account_key(without_control_characters(username))
     if wait := seconds_to_wait(session, account_key=account_key, ip=ip, now=now):
         # A flood of attempts inside the waits is one audit entry per account and address each quarter hour.
         if ratelimit.first_refusal(session, f"{account_key}|{ip}", LIMITED_AUDIT_WINDOW, now):
             audit.record(session, "signin.limited", ip=ip)
         session.commit()
         return SignIn(error=wait_message(wait), limited=True)
-    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    # No account's name holds a control character (and PostgreSQL refuses NUL in a query): no such account.
+    user = None if has_control_characters(username) else session.execute(
+        select(User).where(User.username == username)).scalar_one_or_none()
     password_ok = auth.verify_password(user.password_hash if user else None, password)
     if user is None or not password_ok or not user.active:
         count_failure(session, settings, account_key=account_key, ip=ip, now=now)
@@ -245,6 +249,8 @@ def validate_new_user(session: Session, form: UserForm) -> dict[str, str]:
         errors["username"] = _("Nama pengguna ini sudah dipakai. Pilih yang lain.")
     if not form.display_name:
         errors["display_name"] = _("Tulis nama yang ditampilkan.")
+    elif has_control_characters(form.display_name):
+        errors["display_name"] = unreadable_message()
     elif len(form.display_name) > 80:
         errors["display_name"] = _("Nama paling banyak 80 karakter.")
     if form.role not in set(Role):

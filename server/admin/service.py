@@ -21,6 +21,7 @@ from server import audit, clock, service_info
 from server.accounts import auth, two_factor
 from server.accounts import service as accounts
 from server.accounts.models import Child, District, Role, School, User
+from server.forms import has_control_characters, unreadable_message
 from server.i18n import gettext as _
 from server.i18n import lazy_gettext as _l
 from server.i18n import wita
@@ -153,6 +154,8 @@ def validate_child(session: Session, parent: User, form: ChildForm) -> dict[str,
         errors["form"] = _("Anak hanya bisa dihubungkan dengan akun orang tua atau wali.")
     if not form.nickname:
         errors["nickname"] = _("Tulis nama panggilan anak.")
+    elif has_control_characters(form.nickname):
+        errors["nickname"] = unreadable_message()
     elif len(form.nickname) > 60:
         errors["nickname"] = _("Nama panggilan paling banyak 60 karakter.")
     this_year = wita(clock.now()).year

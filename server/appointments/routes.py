@@ -51,7 +51,7 @@ from server.appointments.models import (
 from server.appointments.service_types import ServiceTypeForm
 from server.appointments.slots import Slot, free_slots, parse_slot, parse_start, shown_starts
 from server.db import DB
-from server.forms import bounded_int, day_within_range, one
+from server.forms import bounded_int, control_character_errors, day_within_range, one
 from server.i18n import WITA, format_wita_date
 from server.i18n import gettext as _
 from server.i18n import lazy_gettext as _l
@@ -659,6 +659,8 @@ class ScheduleController(Controller):
         """Run one counselor action; a refused one shows the appointment again with the reason next to its form."""
         appointment = self._handled(request, db, appointment_id)
         try:
+            if unreadable := control_character_errors(data, multiline=("reason", "note")):
+                raise service.BookingError(next(iter(unreadable.values())))
             result = action(appointment, _int(one(data, "version")) or 0)
         except (service.BookingError, reports.CaseError) as exc:
             db.rollback()

@@ -144,6 +144,8 @@ def _schedule_reminders(session: Session, appointment: Appointment, now: datetim
 class BookingForm(PostedForm):
     """What the booking form sent, as typed, so a refused booking comes back with nothing lost."""
 
+    MULTILINE = frozenset({"note", "alasan_ganti"})
+
     layanan: str = ""
     slot: str = ""
     note: str = ""
@@ -200,7 +202,7 @@ def check_booking(session: Session, user: User | None, form: BookingForm,
                   requester: Visitor | None = None) -> dict[str, str]:
     """Which answer of the booking form needs fixing, field by field, in words for the person who books;
     `request_appointment` still has the last word (the slot may be taken meanwhile)."""
-    errors: dict[str, str] = {}
+    errors: dict[str, str] = dict(form.unreadable)
     chosen = session.get(ServiceType, _to_int(form.layanan) or 0)
     if chosen is None or not chosen.active:
         errors["layanan"] = _("Pilih layanan dari daftar.")

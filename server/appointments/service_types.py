@@ -25,6 +25,8 @@ SERVICE_TYPE_NUMBERS = {
 
 @dataclass
 class ServiceTypeForm(PostedForm):
+    MULTILINE = frozenset({"description"})
+
     name: str = ""
     description: str = ""
     duration_minutes: str = "60"
@@ -47,7 +49,7 @@ class ServiceTypeForm(PostedForm):
         return cls(**values, needs_confirmation="1" if service_type.needs_confirmation else "")
 
     def check(self) -> dict[str, str]:
-        errors: dict[str, str] = {}
+        errors: dict[str, str] = dict(self.unreadable)
         if not self.name:
             errors["name"] = _("Tulis nama layanan.")
         elif len(self.name) > 80:

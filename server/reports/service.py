@@ -250,6 +250,8 @@ class ReportForm(PostedForm):
     # Fields that held control characters (removed from the values above, so the form comes back as it looked).
     unreadable: dict[str, str] = posted({}, read=False)
 
+    MULTILINE = frozenset({"child_words", "how_learned"})
+
     def read(self, data: dict[str, Any]) -> None:
         for name in self.__dataclass_fields__:
             value = getattr(self, name)

@@ -378,6 +378,7 @@ def may_export_identity(user: User) -> bool:
 
 def validate_export(form: ExportForm) -> tuple[Period | None, dict[str, str]]:
     filters, errors = parse_filter(form.year, form.month, "")
+    errors.update({name: message for name, message in form.unreadable.items() if name != "kata_sandi"})
     if form.kind not in EXPORT_KINDS:
         errors["format"] = _("Pilih format berkas.")
     if form.identity and not form.reason:
