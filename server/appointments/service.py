@@ -25,7 +25,7 @@ from server.appointments.models import (
     ServiceType,
 )
 from server.appointments.slots import block_of, free_slots, parse_start
-from server.forms import PostedForm
+from server.forms import PostedForm, has_control_characters, unreadable_message
 from server.i18n import WITA, format_wita_date
 from server.i18n import gettext as _
 from server.notifications import outbox
@@ -403,10 +403,17 @@ def confirm(session: Session, appointment: Appointment, counselor: User, *, vers
     _notify_requester(session, appointment, "appointment_confirmed")
 
 
+def _readable(text: str) -> str:
+    """Words a person typed, or the refusal when they hold a character no one types (PostgreSQL refuses NUL)."""
+    if has_control_characters(text, multiline=True):
+        raise BookingError(unreadable_message())
+    return text
+
+
 def decline(session: Session, appointment: Appointment, counselor: User, *, version: int, reason: str,
             ip: str = "") -> None:
     _check_handler(appointment, counselor)
-    reason = reason.strip()
+    reason = _readable(reason).strip()
     if not reason:
         raise BookingError(_("Tulis alasan penolakan; peminta akan membacanya."))
     if len(reason) > NOTE_LIMIT:
@@ -429,6 +436,7 @@ def requester_may_change(appointment: Appointment, service_type: ServiceType, no
 def cancel(session: Session, appointment: Appointment, *, by_counselor: User | None, requester: Visitor | None,
            reason: str = "", version: int, ip: str = "", now: datetime | None = None) -> None:
     now = now or clock.now()
+    reason = _readable(reason)
     if by_counselor is not None:
         _check_handler(appointment, by_counselor)
     if appointment.status not in LIVE_STATUSES:
@@ -460,6 +468,7 @@ def move(session: Session, appointment: Appointment, *, by_counselor: User | Non
          reminder_hours: tuple[int, ...] = DEFAULT_REMINDER_HOURS) -> Appointment:
     """Move to a new time: the old appointment is cancelled and linked to a new one, in one transaction. A move
     by the counselor is confirmed at once; a move asked by the requester waits for confirmation again."""
+    reason = _readable(reason)
     now = now or clock.now()
     if by_counselor is not None:
         _check_handler(appointment, by_counselor)
@@ -533,6 +542,7 @@ def record_attendance(session: Session, appointment: Appointment, counselor: Use
     """Record whether the session took place; a note goes into the linked case's chronology, and only from
     someone who may open that case (the session's counselor may belong to another team)."""
     now = now or clock.now()
+    note = _readable(note)
     if len(note) > ATTENDANCE_NOTE_LIMIT:
         raise BookingError(_("Catatan terlalu panjang: paling banyak %(n)s huruf.", n=ATTENDANCE_NOTE_LIMIT))
     _check_handler(appointment, counselor)

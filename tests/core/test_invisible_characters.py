@@ -89,3 +89,13 @@ def test_a_sign_in_name_with_a_nul_byte_is_a_wrong_sign_in_not_a_500(client):
                          follow_redirects=False)
     assert response.status_code == 422
     assert "Nama pengguna atau kata sandi salah" in response.text
+
+
+def test_the_requesters_cancellation_reason_with_a_nul_byte_is_refused_and_the_appointment_stays(as_user, db):
+    service_type = counseling(db, min_notice_hours=0)
+    appointment = appointment_for(db, service_type)
+    response = form_post(as_user("orangtua"), f"/konseling/{appointment.id}/batal",
+                         {"version": appointment.version, "reason": "Sakit\x00"})
+    assert response.status_code == 422 and UNREADABLE in response.text
+    db.expire_all()
+    assert db.get(Appointment, appointment.id).status == appointment.status
