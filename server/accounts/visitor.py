@@ -22,7 +22,6 @@ from server.accounts import auth
 from server.accounts.models import User
 from server.settings import Settings
 
-SESSION_COOKIE = auth.SESSION_COOKIE
 CASE_COOKIE = "bc_case"
 
 
@@ -78,7 +77,7 @@ class VisitorMiddleware:
             found = NOBODY
             if not scope["path"].startswith("/static/"):
                 state = scope["litestar_app"].state
-                session_token = _cookie(scope, state.settings.cookie_name(SESSION_COOKIE))
+                session_token = _cookie(scope, state.settings.cookie_name(auth.SESSION_COOKIE))
                 case_token = _cookie(scope, state.settings.cookie_name(CASE_COOKIE))
                 if session_token or case_token:
                     found = await anyio.to_thread.run_sync(resolve, state.engine, state.settings, session_token,

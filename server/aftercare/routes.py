@@ -25,25 +25,19 @@ from server.aftercare.models import CheckIn
 from server.appointments.models import Appointment
 from server.db import DB
 from server.reports import service as reports
-from server.reports.models import Report
 from server.web import PRIVATE, client_ip, page
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
-
-def _case_report(request: Request, db: Session, state: State) -> Report | None:
-    return reports.case_report(db, visitor_of(request))
-
-
-def _who(request: Request, db: Session, state: State) -> tuple[User | None, int | None]:
+def _who(request: Request) -> tuple[User | None, int | None]:
     """The signed-in person and the case whose code this browser holds. Someone with neither is offered both ways
     in (a code holder has no account to sign in to); anyone else who is not the recipient is "not found"."""
     user = request.user
-    case = _case_report(request, db, state) if user is None or not user.is_staff else None
-    if user is None and case is None:
+    case_id = visitor_of(request).case_report_id if user is None or not user.is_staff else None
+    if user is None and case_id is None:
         raise NotAuthorizedException()
-    return user, case.id if case else None
+    return user, case_id
 
 
 def _sign_in_or_code(request: Request, _exc: NotAuthorizedException) -> Any:
@@ -58,7 +52,7 @@ class CheckInController(Controller):
     exception_handlers = {NotAuthorizedException: _sign_in_or_code}
 
     def _check_in(self, request: Request, db: Session, state: State, check_in_id: int) -> tuple[CheckIn, User | None]:
-        user, case_id = _who(request, db, state)
+        user, case_id = _who(request)
         check_in = service.visible_check_in(db, check_in_id, user=user, case_report_id=case_id)
         if check_in is None:
             raise NotFoundException()
@@ -133,7 +127,7 @@ class RatingController(Controller):
     exception_handlers = {NotAuthorizedException: _sign_in_or_code}
 
     def _appointment(self, request: Request, db: Session, state: State, appointment_id: int) -> tuple[Appointment, User | None]:
-        user, case_id = _who(request, db, state)
+        user, case_id = _who(request)
         appointment = db.get(Appointment, appointment_id)
         if appointment is None or not service.may_rate(db, appointment, user=user, case_report_id=case_id):
             raise NotFoundException()

@@ -51,7 +51,7 @@ from server.appointments.models import (
 from server.appointments.service_types import ServiceTypeForm
 from server.appointments.slots import Slot, free_slots, parse_slot, parse_start, shown_starts
 from server.db import DB
-from server.forms import bounded_int, control_character_errors, day_within_range, one
+from server.forms import bounded_int, day_within_range, one
 from server.i18n import WITA, format_wita_date
 from server.i18n import gettext as _
 from server.i18n import lazy_gettext as _l
@@ -89,7 +89,6 @@ NOTICES = {
     "libur-ditambah": _l("Hari libur sudah ditambahkan."),
     "libur-dihapus": _l("Hari libur sudah dihapus."),
 }
-
 
 
 def _notice(request: Request) -> str | None:
@@ -245,15 +244,11 @@ class Booker:
         return Visitor(user=self.user) if self.user else Visitor(case_report_id=self.report.id)
 
 
-def _case_report(request: Request, db: Session, state: State) -> Report | None:
-    return reports.case_report(db, visitor_of(request))
-
-
 def _booker(request: Request, db: Session, state: State) -> Booker | None:
     user = request.user
     if user is not None:
         return Booker(user=user) if user.role in REQUESTER_ROLES else None
-    report = _case_report(request, db, state)
+    report = reports.case_report(db, visitor_of(request))
     return Booker(report=report) if report is not None else None
 
 
@@ -416,7 +411,7 @@ class BookingController(Controller):
         """The appointment and whether the person is its requester. Someone signed out without a case code is
         offered both ways in; an appointment the person may not see is "not found"."""
         user = request.user
-        case = _case_report(request, db, state) if user is None or user.role in REQUESTER_ROLES else None
+        case = reports.case_report(db, visitor_of(request)) if user is None or user.role in REQUESTER_ROLES else None
         if user is None and case is None:
             raise NotAuthorizedException()
         appointment = db.get(Appointment, appointment_id)
@@ -659,8 +654,6 @@ class ScheduleController(Controller):
         """Run one counselor action; a refused one shows the appointment again with the reason next to its form."""
         appointment = self._handled(request, db, appointment_id)
         try:
-            if unreadable := control_character_errors(data, multiline=("reason", "note")):
-                raise service.BookingError(next(iter(unreadable.values())))
             result = action(appointment, _int(one(data, "version")) or 0)
         except (service.BookingError, reports.CaseError) as exc:
             db.rollback()

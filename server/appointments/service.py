@@ -576,8 +576,6 @@ def may_see(appointment: Appointment, *, user: User | None, case_report_id: int 
             and appointment.report_id == case_report_id)
 
 
-
-
 # --- what the pages list (queries only) --------------------------------------------------------------------
 
 

@@ -20,7 +20,6 @@ from litestar.datastructures import State
 from litestar.exceptions import NotAuthorizedException
 from litestar.params import FromPath, JSONBody
 from litestar.response import Redirect
-from sqlmodel import Session
 
 from server.accounts.visitor import Visitor, visitor_of
 from server.db import DB
@@ -32,7 +31,7 @@ from server.web import PRIVATE, page
 SUBSCRIPTION_BODY_LIMIT = 4096
 
 
-def _owner_or_sign_in(request: Request, db: Session, state: State) -> Visitor:
+def _owner_or_sign_in(request: Request) -> Visitor:
     owner = visitor_of(request)
     if not owner:
         raise NotAuthorizedException()
@@ -44,8 +43,8 @@ class NotificationController(Controller):
     path = "/notifikasi"
 
     @get("/", name="notifications", sync_to_thread=True)
-    def notifications(self, request: Request, db: DB, state: State) -> Any:
-        owner = _owner_or_sign_in(request, db, state)
+    def notifications(self, request: Request, db: DB) -> Any:
+        owner = _owner_or_sign_in(request)
         items = service.inbox(db, owner)
         unread = {item.id for item in items if item.read_at is None}
         service.mark_read(db, owner)
@@ -55,13 +54,13 @@ class NotificationController(Controller):
                     describe=lambda kind: service.describe(kind, kamu=kamu))
 
     @get("/pengaturan", name="notification_settings", sync_to_thread=True)
-    def settings_page(self, request: Request, db: DB, state: State) -> Any:
-        owner = _owner_or_sign_in(request, db, state)
+    def settings_page(self, request: Request, db: DB) -> Any:
+        owner = _owner_or_sign_in(request)
         return page(request, "notifications/settings.html", devices=service.devices_of(db, owner))
 
     @post("/perangkat/{device_id:int}/hapus", sync_to_thread=True)
-    def remove_device(self, request: Request, db: DB, state: State, device_id: FromPath[int]) -> Any:
-        owner = _owner_or_sign_in(request, db, state)
+    def remove_device(self, request: Request, db: DB, device_id: FromPath[int]) -> Any:
+        owner = _owner_or_sign_in(request)
         service.remove_device(db, owner, device_id)
         db.commit()
         return Redirect("/notifikasi/pengaturan?dihapus=1", status_code=303)

@@ -49,7 +49,6 @@ class Status(StrEnum):
     UNFOUNDED = "unfounded"
 
 
-
 FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
 
 OPEN_STATUSES = frozenset(

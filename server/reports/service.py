@@ -26,7 +26,6 @@ from server.accounts.visitor import Visitor
 from server.forms import (
     MAX_ID,
     PostedForm,
-    control_character_errors,
     day_within_range,
     has_control_characters,
     posted,
@@ -253,16 +252,13 @@ class ReportForm(PostedForm):
     MULTILINE = frozenset({"child_words", "how_learned"})
 
     def read(self, data: dict[str, Any]) -> None:
+        """The form comes back as it looked on the screen: what `unreadable` names is taken out of the values."""
         for name in self.__dataclass_fields__:
             value = getattr(self, name)
             if isinstance(value, str):
-                setattr(self, name, without_control_characters(value, multiline=name in MULTILINE_FIELDS))
+                setattr(self, name, without_control_characters(value, multiline=name in self.MULTILINE))
         self.categories = [without_control_characters(c) for c in self.categories]
-        self.unreadable = control_character_errors(
-            {n: v for n, v in data.items() if n in self.__dataclass_fields__}, multiline=MULTILINE_FIELDS)
 
-
-MULTILINE_FIELDS = frozenset({"child_words", "how_learned"})
 # Children and their friends: a report in a child's voice from an adult's account may be a child on a shared phone.
 CHILD_VOICES = frozenset({"child", "friend"})
 SEND_AS = ("", "account", "anonymous")

@@ -21,7 +21,6 @@ from server.web import PRIVATE, client_ip, page
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
-
 class StatisticsController(Controller):
     opt = PRIVATE
     path = "/statistik"
