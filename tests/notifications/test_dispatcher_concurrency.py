@@ -29,7 +29,7 @@ from server.accounts.models import User
 from server.notifications import dispatcher, outbox, push
 from server.notifications.models import FINAL_STATUSES, JobStatus, NotificationJob
 from tests.notifications.dispatch_support import FakeResponse, FakeTransport, person, subscription
-from tests.servers import ROOT
+from tests.servers import ROOT, pause, wait_for_exit
 
 # Worker processes stamp what they send with the real time, which these tests compare with their own.
 pytestmark = [pytest.mark.real_clock, pytest.mark.both_databases]
@@ -259,12 +259,12 @@ class Workers:
         for process in alive:
             process.send_signal(signal.SIGTERM)
         for process in alive:
-            try:
-                assert process.wait(timeout=30) == 0, self.output(process)
-            except subprocess.TimeoutExpired:
+            code = wait_for_exit(process, 30)  # not Popen.wait(timeout=...): it sleeps, see tests/servers.py
+            if code is None:
                 process.kill()
                 process.wait()
-                raise AssertionError(f"worker {process.pid} did not stop on SIGTERM") from None
+                raise AssertionError(f"worker {process.pid} did not stop on SIGTERM")
+            assert code == 0, self.output(process)
 
 
 @pytest.fixture
@@ -280,12 +280,11 @@ def workers(database_url, tmp_path) -> Iterator[Workers]:
 def wait_for(condition: Callable[[], bool], what: str, workers: Workers, timeout: float = 90.0) -> None:
     """Poll until `condition()` holds, failing early if a worker dies and late after `timeout` seconds."""
     deadline = time.monotonic() + timeout
-    pause = threading.Event()
     while not condition():
         workers.check_alive()
         if time.monotonic() > deadline:
             raise AssertionError(f"gave up waiting {timeout} s for {what}")
-        pause.wait(0.05)
+        pause(0.05)
 
 
 def recipients_with_one_device(db, count: int, service: PushService) -> dict[int, str]:
