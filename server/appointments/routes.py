@@ -51,7 +51,7 @@ from server.appointments.models import (
 from server.appointments.service_types import ServiceTypeForm
 from server.appointments.slots import Slot, free_slots, parse_slot, parse_start, shown_starts
 from server.db import DB
-from server.forms import bounded_int, day_within_range, one
+from server.forms import bounded_int, day_within_range, one, row_id
 from server.i18n import WITA, format_wita_date
 from server.i18n import gettext as _
 from server.i18n import lazy_gettext as _l
@@ -440,9 +440,10 @@ class BookingController(Controller):
     @get("/{ref:str}", name="appointment", sync_to_thread=True)
     def appointment(self, request: Request, ref: FromPath[str], db: DB, state: State) -> Any:
         match = re.fullmatch(r"(\d{1,12})(\.ics)?", ref)
-        if not match:
+        appointment_id = row_id(match[1]) if match else None
+        if appointment_id is None:  # the ids_in_range guard sees only int path parameters, not this one
             raise NotFoundException()
-        appointment, is_requester = self._visible(request, db, state, int(match[1]))
+        appointment, is_requester = self._visible(request, db, state, appointment_id)
         if match[2]:
             view = _view(db, appointment, clock.now())
             body = ics.calendar_file(appointment, status=view.status, service_type=view.service_type,

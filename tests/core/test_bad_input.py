@@ -22,7 +22,9 @@ def supervisor(as_user):
 
 
 @pytest.mark.parametrize("path", [f"/kasus/{HUGE}", f"/kasus/{2**63}", f"/laporan-saya/{HUGE}",
-                                  f"/jadwal/{HUGE}", f"/konseling/{HUGE}", f"/admin/pengguna/{HUGE}"])
+                                  f"/jadwal/{HUGE}", f"/konseling/{HUGE}", f"/admin/pengguna/{HUGE}",
+                                  # Within the appointment page's own 12-digit pattern, past the integer columns.
+                                  "/konseling/2147483648", "/konseling/2147483648.ics", "/konseling/999999999999"])
 def test_an_id_no_row_can_have_is_not_found(supervisor, path):
     response = supervisor.get(path)
     assert response.status_code == 404, path
