@@ -19,6 +19,7 @@ from server.db import make_engine
 from server.models import AuditEntry
 from server.reports import service as reports
 from tests.conftest import post_form, sign_in
+from tests.reports.conftest import user_named
 
 pytestmark = pytest.mark.both_databases  # the database itself is under test: SQLite and PostgreSQL
 
@@ -147,6 +148,26 @@ def test_the_app_role_cannot_disable_the_guard_or_change_the_log_on_postgresql(a
         sign_in(counselor, "konselor")
         assert counselor.get("/kasus").status_code == 200
         assert counselor.get("/notifikasi").status_code == 200
+
+
+@pytest.mark.only_database("postgresql")  # roles and grants are PostgreSQL's
+def test_the_app_role_cannot_choose_an_entrys_time_or_put_another_accounts_name_on_it(app_role, db):
+    """What the app role writes is stamped by the database: a forged moment becomes the database's own time, and
+    an entry that names an account carries that account's name, whatever label was sent."""
+    _role, url = app_role
+    konselor_id = user_named(db, "konselor").id
+    as_app = make_engine(url)
+    try:
+        with as_app.begin() as conn:
+            database_now = conn.execute(text("SELECT statement_timestamp()")).scalar_one()
+            conn.execute(text("INSERT INTO audit_entry (at, actor_id, actor_label, action, object_type, object_id, "
+                              "ip, detail) VALUES ('2001-01-01 00:00:00', :actor, 'supervisor', 'test.forged', "
+                              "'', '', '', '')"), {"actor": konselor_id})
+    finally:
+        as_app.dispose()
+    [entry] = entries(db, "test.forged")
+    assert entry.actor_label == "konselor"
+    assert abs((entry.at - database_now).total_seconds()) < 60
 
 
 # --- a flood of refused attempts is one entry per window --------------------------------------------------------
