@@ -17,10 +17,11 @@ from server.accounts.models import User
 from server.db import DB
 from server.i18n import gettext as _
 from server.routes import safe_next
-from server.web import PRIVATE, client_ip, drop_cookie, page
+from server.web import PRIVATE, client_ip, device_cookie, drop_cookie, page, set_device_cookie
 
 # The half-signed-in browser's token: only the code page reads it.
 PENDING_COOKIE = "bc_signin"
+
 ENROL_PATH = "/akun/dua-langkah"
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -43,6 +44,8 @@ def _signed_in_response(db: DB, request: Request, state: State, result: service.
     db.commit()
     response = Redirect(ENROL_PATH if result.enrol else safe_next(next_url), status_code=303)
     _session_cookie(response, token, state)
+    if result.device_cookie:
+        set_device_cookie(response, result.device_cookie, state.settings)
     return response
 
 
@@ -74,7 +77,7 @@ class AccountController(Controller):
         ip = client_ip(request.scope, state.settings)
         result = service.sign_in(
             db, state.settings, username=data.get("username", ""), password=data.get("password", ""), ip=ip,
-            next_url=data.get("lanjut", ""),
+            next_url=data.get("lanjut", ""), device_cookie=device_cookie(request, state.settings),
         )
         if result.pending_token:
             db.commit()
@@ -100,7 +103,8 @@ class AccountController(Controller):
     def signin_code(self, request: Request, data: Form, db: DB, state: State) -> Any:
         token = request.cookies.get(PENDING_COOKIE)
         result, next_url = service.sign_in_second_step(
-            db, state.settings, token=token, code=data.get("code", ""), ip=client_ip(request.scope, state.settings)
+            db, state.settings, token=token, code=data.get("code", ""), ip=client_ip(request.scope, state.settings),
+            device_cookie=device_cookie(request, state.settings),
         )
         if result.user is None:
             if next_url is None:
@@ -134,7 +138,7 @@ class AccountController(Controller):
         ip = client_ip(request.scope, state.settings)
         result = service.change_password(
             db, state.settings, user, current=data.get("current", ""), new=data.get("new", ""),
-            repeat=data.get("repeat", ""), ip=ip,
+            repeat=data.get("repeat", ""), ip=ip, device_cookie=device_cookie(request, state.settings),
         )
         if result.errors:
             children = service.children_of(db, user.id) if user.role == "parent" else []
@@ -165,7 +169,8 @@ class AccountController(Controller):
     def disable_two_factor(self, request: Request[User, Any, Any], data: Form, db: DB, state: State) -> Any:
         user = db.get(User, request.user.id)
         result = service.disable_own_two_factor(db, state.settings, user, password=data.get("password", ""),
-                                                ip=client_ip(request.scope, state.settings))
+                                                ip=client_ip(request.scope, state.settings),
+                                                device_cookie=device_cookie(request, state.settings))
         if result.errors:
             return _enrol_page(request, db, state, user, errors=result.errors,
                                status=429 if result.limited else 422)

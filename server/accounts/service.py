@@ -31,24 +31,30 @@ class SignIn:
     pending_token: str | None = None
     # Signed in, but two-factor sign-in is required and not set up yet: go and set it up now.
     enrol: bool = False
+    # Signed in: the browser's device cookie from now on (it knows this account, see ratelimit.Guesses).
+    device_cookie: str | None = None
 
 
 def normalise_username(username: str) -> str:
     return username.strip().lower()
 
 
-def login_backoffs(settings: Settings) -> tuple[ratelimit.Backoff, ratelimit.Backoff]:
-    """How wrong passwords slow the next attempt down: per account, and per client address."""
+def login_guesses(settings: Settings) -> ratelimit.Guesses:
+    """How wrong passwords and sign-in codes slow the next attempt down: per account and client (its address,
+    or a device that signed in to the account before), per address across accounts, and, once an account has
+    as many failures from unknown clients as one address may make, one guess per unknown client and cap."""
     memory = timedelta(hours=settings.login_forget_hours)
     cap = settings.login_max_delay_minutes * 60
-    return (
-        ratelimit.Backoff(settings.login_limit_per_account, settings.login_delay_seconds, cap, memory),
-        ratelimit.Backoff(settings.login_limit_per_address, settings.login_delay_seconds, cap, memory),
+    return ratelimit.Guesses(
+        per_client=ratelimit.Backoff(settings.login_limit_per_account, settings.login_delay_seconds, cap, memory),
+        per_address=ratelimit.Backoff(settings.login_limit_per_address, settings.login_delay_seconds, cap, memory),
+        crowded=settings.login_limit_per_address,
     )
 
 
 def _account_key(username: str) -> str:
-    return f"signin:account:{username}"
+    # No account's name is longer than 60; a longer one typed at sign-in needs no key of its own.
+    return f"signin:account:{username[:61]}"
 
 
 # Refused attempts (inside a wait) are audited once per key and window, not once each.
@@ -63,20 +69,31 @@ def wait_message(seconds: int) -> str:
     return _("Terlalu banyak percobaan masuk. Demi keamanan, coba lagi dalam %(seconds)s detik.", seconds=seconds)
 
 
-def seconds_to_wait(session: Session, *, account_key: str, ip: str, now: datetime) -> int:
-    """How long the next attempt at `account_key` from `ip` must wait; an attempt inside the wait is answered
-    without looking at what was typed, so it is not a guess and does not count."""
-    return ratelimit.wait_left(session, [account_key, _address_key(ip)], now)
+def guesser(settings: Settings, *, username: str, ip: str, device_cookie: str | None,
+            secret: str | None = None) -> ratelimit.Guesser:
+    """Who is guessing at `username`'s password (or, with `secret`, at another of its secrets, such as its
+    sign-in codes): this address, or this browser if it signed in to the account before."""
+    account_key = _account_key(username)
+    device = ratelimit.known_device(device_cookie, secret=account_key, secret_key=settings.secret_key)
+    return ratelimit.Guesser(secret=secret or account_key, address_key=_address_key(ip), ip=ip, device=device)
 
 
-def count_failure(session: Session, settings: Settings, *, account_key: str, ip: str, now: datetime) -> None:
-    per_account, per_address = login_backoffs(settings)
-    ratelimit.record_failure(session, account_key, per_account, now)
-    ratelimit.record_failure(session, _address_key(ip), per_address, now)
+def remembered_device(settings: Settings, user: User, device_cookie: str | None) -> str:
+    """The device cookie's value once this browser has signed in to `user`'s account."""
+    return ratelimit.remember_device(device_cookie, secret=_account_key(user.username),
+                                     secret_key=settings.secret_key)
+
+
+def _limited(session: Session, who: ratelimit.Guesser, *, ip: str, now: datetime, user: User | None = None) -> None:
+    """Audit a refusal inside a wait, once per client and quarter hour however many there are."""
+    if ratelimit.first_refusal_of(session, who, LIMITED_AUDIT_WINDOW, now):
+        audit.record(session, "signin.limited", actor_id=user.id if user else None,
+                     actor_label=user.username if user else "", ip=ip)
+    session.commit()
 
 
 def sign_in(session: Session, settings: Settings, *, username: str, password: str, ip: str,
-            next_url: str = "", now: datetime | None = None) -> SignIn:
+            next_url: str = "", device_cookie: str | None = None, now: datetime | None = None) -> SignIn:
     """Check a password, within the growing delays. A failure never tells whether the account exists.
 
     With the right password, an account with two-factor sign-in is only half signed in (`pending_token`);
@@ -85,19 +102,16 @@ def sign_in(session: Session, settings: Settings, *, username: str, password: st
     now = now or clock.now()
     username = normalise_username(username)
     # PostgreSQL refuses NUL in a query: the delays count the name without what no one can type.
-    account_key = _account_key(without_control_characters(username))
-    if wait := seconds_to_wait(session, account_key=account_key, ip=ip, now=now):
-        # A flood of attempts inside the waits is one audit entry per account and address each quarter hour.
-        if ratelimit.first_refusal(session, f"{account_key}|{ip}", LIMITED_AUDIT_WINDOW, now):
-            audit.record(session, "signin.limited", ip=ip)
-        session.commit()
+    who = guesser(settings, username=without_control_characters(username), ip=ip, device_cookie=device_cookie)
+    if wait := ratelimit.guess_wait(session, who, now):
+        _limited(session, who, ip=ip, now=now)
         return SignIn(error=wait_message(wait), limited=True)
     # No account's name holds a control character (and PostgreSQL refuses NUL in a query): no such account.
     user = None if has_control_characters(username) else session.execute(
         select(User).where(User.username == username)).scalar_one_or_none()
     password_ok = auth.verify_password(user.password_hash if user else None, password)
     if user is None or not password_ok or not user.active:
-        count_failure(session, settings, account_key=account_key, ip=ip, now=now)
+        ratelimit.guess_failed(session, who, login_guesses(settings), now)
         # What was typed for an unknown account is not kept: it may be a password typed into the wrong field.
         audit.record(session, "signin.failed", actor_id=user.id if user else None,
                      actor_label=user.username if user else "(unknown)", ip=ip)
@@ -105,7 +119,7 @@ def sign_in(session: Session, settings: Settings, *, username: str, password: st
         return SignIn(error=_("Nama pengguna atau kata sandi salah."))
     if auth.needs_rehash(user.password_hash):
         user.password_hash = auth.hash_password(password)
-    ratelimit.clear(session, account_key)
+    ratelimit.guess_succeeded(session, who)
     if user.has_two_factor:
         token = two_factor.start_pending(session, user, next_url=next_url, now=now)
         audit.record(session, "signin.password_accepted", actor_id=user.id, actor_label=user.username, ip=ip)
@@ -118,16 +132,18 @@ def sign_in(session: Session, settings: Settings, *, username: str, password: st
             "habis. Minta supervisor layanan mengatur ulang verifikasi dua langkah akun Anda (jika Anda "
             "supervisor, minta supervisor lain). Setelah itu Anda bisa masuk dan langsung memasangnya."
         ))
-    return _signed_in(session, user, ip=ip, now=now, enrol=requirement.required)
+    return _signed_in(session, settings, user, ip=ip, now=now, device_cookie=device_cookie,
+                      enrol=requirement.required)
 
 
 def _signed_in(
-    session: Session, user: User, *, ip: str, now: datetime, enrol: bool = False, **detail: object
+    session: Session, settings: Settings, user: User, *, ip: str, now: datetime, device_cookie: str | None,
+    enrol: bool = False, **detail: object
 ) -> SignIn:
     user.last_sign_in_at = now
     session.add(user)
     audit.record(session, "signin.succeeded", actor_id=user.id, actor_label=user.username, ip=ip, **detail)
-    return SignIn(user=user, enrol=enrol)
+    return SignIn(user=user, enrol=enrol, device_cookie=remembered_device(settings, user, device_cookie))
 
 
 def _code_key(user: User) -> str:
@@ -135,7 +151,8 @@ def _code_key(user: User) -> str:
 
 
 def sign_in_second_step(
-    session: Session, settings: Settings, *, token: str | None, code: str, ip: str, now: datetime | None = None
+    session: Session, settings: Settings, *, token: str | None, code: str, ip: str,
+    device_cookie: str | None = None, now: datetime | None = None
 ) -> tuple[SignIn, str | None]:
     """Check the code from the app, or a recovery code, for a browser half signed in. Returns the outcome and
     where to go next (None when there is no recent password step: start again). Wrong codes slow the next
@@ -145,10 +162,9 @@ def sign_in_second_step(
     if found is None:
         return SignIn(error=_("Waktu untuk memasukkan kode sudah habis. Masuk lagi dari awal.")), None
     pending, user = found
-    code_key = _code_key(user)
-    if wait := seconds_to_wait(session, account_key=code_key, ip=ip, now=now):
-        audit.record(session, "signin.limited", actor_id=user.id, actor_label=user.username, ip=ip)
-        session.commit()
+    who = guesser(settings, username=user.username, ip=ip, device_cookie=device_cookie, secret=_code_key(user))
+    if wait := ratelimit.guess_wait(session, who, now):
+        _limited(session, who, ip=ip, now=now, user=user)
         return SignIn(error=wait_message(wait), limited=True), pending.next_url
     typed = two_factor.normalise(code)
     if two_factor.accept_code(session, user, typed, now):
@@ -156,20 +172,20 @@ def sign_in_second_step(
     elif two_factor.is_recovery_code_shape(typed) and two_factor.use_recovery_code(session, user, typed, now):
         used_recovery = True
     else:
-        count_failure(session, settings, account_key=code_key, ip=ip, now=now)
+        ratelimit.guess_failed(session, who, login_guesses(settings), now)
         audit.record(session, "signin.code_failed", actor_id=user.id, actor_label=user.username, ip=ip)
         session.commit()
         return SignIn(error=_("Kode salah atau sudah dipakai. Periksa aplikasi autentikator lalu coba lagi.")), \
             pending.next_url
-    ratelimit.clear(session, code_key)
+    ratelimit.guess_succeeded(session, who)
     if token:
         two_factor.end_pending(session, token)
     if used_recovery:
         audit.record(session, "account.recovery_code_used", actor_id=user.id, actor_label=user.username,
                      object_type="user", object_id=user.id, ip=ip,
                      left=two_factor.recovery_codes_left(session, user.id))
-    return _signed_in(session, user, ip=ip, now=now, second_step="recovery_code" if used_recovery else "app"), \
-        pending.next_url
+    return _signed_in(session, settings, user, ip=ip, now=now, device_cookie=device_cookie,
+                      second_step="recovery_code" if used_recovery else "app"), pending.next_url
 
 
 @dataclass
@@ -203,7 +219,7 @@ def enrol_two_factor(session: Session, user: User, *, secret: str, code: str, ip
 
 
 def disable_own_two_factor(session: Session, settings: Settings, user: User, *, password: str, ip: str,
-                           now: datetime | None = None) -> PasswordChange:
+                           device_cookie: str | None = None, now: datetime | None = None) -> PasswordChange:
     """Turn one's own two-factor sign-in off, with the password; not while the service requires it."""
     now = now or clock.now()
     if two_factor.requirement_for(session, settings, user).required:
@@ -211,13 +227,12 @@ def disable_own_two_factor(session: Session, settings: Settings, user: User, *, 
             "Verifikasi dua langkah wajib untuk akun Anda, jadi tidak bisa dimatikan. Jika ponsel Anda hilang, "
             "minta supervisor layanan mengatur ulang."
         )})
-    account_key = _account_key(user.username)
-    if wait := seconds_to_wait(session, account_key=account_key, ip=ip, now=now):
-        audit.record(session, "signin.limited", actor_id=user.id, actor_label=user.username, ip=ip)
-        session.commit()
+    who = guesser(settings, username=user.username, ip=ip, device_cookie=device_cookie)
+    if wait := ratelimit.guess_wait(session, who, now):
+        _limited(session, who, ip=ip, now=now, user=user)
         return PasswordChange({"form": wait_message(wait)}, limited=True)
     if not auth.verify_password(user.password_hash, password):
-        count_failure(session, settings, account_key=account_key, ip=ip, now=now)
+        ratelimit.guess_failed(session, who, login_guesses(settings), now)
         session.commit()
         return PasswordChange({"password": _("Kata sandi salah.")})
     two_factor.disable(session, user)
@@ -296,22 +311,21 @@ class PasswordChange:
 
 def change_password(
     session: Session, settings: Settings, user: User, *, current: str, new: str, repeat: str, ip: str,
-    now: datetime | None = None,
+    device_cookie: str | None = None, now: datetime | None = None,
 ) -> PasswordChange:
     """Change a password. A new password ends every session of the account; the caller starts a new one.
 
     The current password is a guess like one at sign-in (a stolen session must not become a way to guess it
     without delays), so a wrong one counts toward the same delays, and inside a delay it is not checked."""
     now = now or clock.now()
-    account_key = _account_key(user.username)
-    if wait := seconds_to_wait(session, account_key=account_key, ip=ip, now=now):
-        audit.record(session, "signin.limited", actor_id=user.id, actor_label=user.username, ip=ip)
-        session.commit()
+    who = guesser(settings, username=user.username, ip=ip, device_cookie=device_cookie)
+    if wait := ratelimit.guess_wait(session, who, now):
+        _limited(session, who, ip=ip, now=now, user=user)
         return PasswordChange({"form": wait_message(wait)}, limited=True)
     errors: dict[str, str] = {}
     if not auth.verify_password(user.password_hash, current):
         errors["current"] = _("Kata sandi sekarang salah.")
-        count_failure(session, settings, account_key=account_key, ip=ip, now=now)
+        ratelimit.guess_failed(session, who, login_guesses(settings), now)
         audit.record(session, "account.password_change_failed", actor_id=user.id, actor_label=user.username,
                      object_type="user", object_id=user.id, ip=ip)
         session.commit()
@@ -323,7 +337,7 @@ def change_password(
         user.password_hash = auth.hash_password(new)
         session.add(user)
         auth.end_all_sessions(session, user.id)
-        ratelimit.clear(session, account_key)
+        ratelimit.guess_succeeded(session, who)
         audit.record(session, "account.password_changed", actor_id=user.id, actor_label=user.username,
                      object_type="user", object_id=user.id, ip=ip)
     return PasswordChange(errors)
