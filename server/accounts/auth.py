@@ -24,6 +24,7 @@ from sqlmodel import Session
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from server import clock
+from server.accounts import two_factor
 from server.accounts.models import CaseSession, Role, User, WebSession
 from server.i18n import gettext as _
 from server.settings import Settings
@@ -144,12 +145,22 @@ def user_for_token(session: Session, settings: Settings, token: str, now: dateti
     if web_session is None:
         return None
     user = session.get(User, web_session.user_id)
-    if user is None or not user.active or not session_is_live(web_session, settings, now):
+    if user is None or not user.active or not session_is_live(web_session, settings, now) \
+            or _two_factor_overdue(session, settings, user, now):
         session.delete(web_session)
         session.commit()
         return None
     _seen(session, web_session, now)
     return user
+
+
+def _two_factor_overdue(session: Session, settings: Settings, user: User, now: datetime) -> bool:
+    """In production, staff without two-factor sign-in are refused at sign-in once their grace period is over;
+    a session opened before that ends with it too."""
+    if not (settings.is_production and user.is_staff and not user.has_two_factor):
+        return False
+    requirement = two_factor.requirement_for(session, settings, user)
+    return requirement.required and requirement.grace_ends is not None and now >= requirement.grace_ends
 
 
 def case_for_token(session: Session, settings: Settings, token: str, now: datetime) -> int | None:

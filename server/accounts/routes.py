@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromQuery
@@ -27,7 +27,7 @@ ENROL_PATH = "/akun/dua-langkah"
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
-def _session_cookie(response: Redirect, token: str, state: State) -> None:
+def _session_cookie(response: Response, token: str, state: State) -> None:
     response.set_cookie(
         state.settings.cookie_name(auth.SESSION_COOKIE),
         token,
@@ -162,14 +162,17 @@ class AccountController(Controller):
         if result.errors:
             return _enrol_page(request, db, state, user, secret=data.get("secret", ""), errors=result.errors,
                                status=422)
+        token = auth.start_session(db, user, ip=client_ip(request.scope, state.settings))
         db.commit()
-        return page(request, "accounts/recovery_codes.html", codes=result.recovery_codes)
+        response = page(request, "accounts/recovery_codes.html", codes=result.recovery_codes)
+        _session_cookie(response, token, state)
+        return response
 
     @post(ENROL_PATH + "/matikan", guards=[auth.staff_only], opt=PRIVATE, sync_to_thread=True)
     def disable_two_factor(self, request: Request[User, Any, Any], data: Form, db: DB, state: State) -> Any:
         user = db.get(User, request.user.id)
         result = service.disable_own_two_factor(db, state.settings, user, password=data.get("password", ""),
-                                                ip=client_ip(request.scope, state.settings),
+                                                code=data.get("code", ""), ip=client_ip(request.scope, state.settings),
                                                 device_cookie=device_cookie(request, state.settings))
         if result.errors:
             return _enrol_page(request, db, state, user, errors=result.errors,

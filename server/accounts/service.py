@@ -197,7 +197,7 @@ class Enrolment:
 def enrol_two_factor(session: Session, user: User, *, secret: str, code: str, ip: str,
                      now: datetime | None = None) -> Enrolment:
     """Turn two-factor sign-in on once a code from the app proves the secret was saved there; returns the ten
-    recovery codes, to be shown once."""
+    recovery codes, to be shown once. Every session of the account ends: the caller starts a new one."""
     now = now or clock.now()
     if not user.is_staff:
         return Enrolment({"form": _("Verifikasi dua langkah hanya untuk konselor dan supervisor.")})
@@ -213,14 +213,19 @@ def enrol_two_factor(session: Session, user: User, *, secret: str, code: str, ip
             "Kode tidak cocok. Tulis 6 angka yang sedang tampil di aplikasi autentikator, lalu coba lagi."
         )})
     codes = two_factor.enable(session, user, secret, step, now)
+    # Whoever was signed in with the password alone (on another browser) is signed out: from now on a session
+    # of this account has passed both steps. The caller starts a new session for this browser.
+    auth.end_all_sessions(session, user.id)
     audit.record(session, "account.two_factor_enabled", actor_id=user.id, actor_label=user.username,
                  object_type="user", object_id=user.id, ip=ip)
     return Enrolment(recovery_codes=codes)
 
 
-def disable_own_two_factor(session: Session, settings: Settings, user: User, *, password: str, ip: str,
+def disable_own_two_factor(session: Session, settings: Settings, user: User, *, password: str, code: str, ip: str,
                            device_cookie: str | None = None, now: datetime | None = None) -> PasswordChange:
-    """Turn one's own two-factor sign-in off, with the password; not while the service requires it."""
+    """Turn one's own two-factor sign-in off, with the password and a current code from the app (or a recovery
+    code): a session and a password alone, stolen together, must not be enough to remove the second factor.
+    Not while the service requires it."""
     now = now or clock.now()
     if two_factor.requirement_for(session, settings, user).required:
         return PasswordChange({"form": _(
@@ -228,13 +233,27 @@ def disable_own_two_factor(session: Session, settings: Settings, user: User, *, 
             "minta supervisor layanan mengatur ulang."
         )})
     who = guesser(settings, username=user.username, ip=ip, device_cookie=device_cookie)
-    if wait := ratelimit.guess_wait(session, who, now):
+    code_who = guesser(settings, username=user.username, ip=ip, device_cookie=device_cookie, secret=_code_key(user))
+    if wait := max(ratelimit.guess_wait(session, who, now), ratelimit.guess_wait(session, code_who, now)):
         _limited(session, who, ip=ip, now=now, user=user)
         return PasswordChange({"form": wait_message(wait)}, limited=True)
+    errors: dict[str, str] = {}
     if not auth.verify_password(user.password_hash, password):
         ratelimit.guess_failed(session, who, login_guesses(settings), now)
+        errors["password"] = _("Kata sandi salah.")
+    typed = two_factor.normalise(code)
+    if not typed:
+        errors["code"] = _("Tulis kode 6 angka dari aplikasi autentikator, atau satu kode cadangan.")
+    elif errors:
+        pass  # the code is not checked (nor spent) after a wrong password
+    elif not (two_factor.accept_code(session, user, typed, now) or (
+            two_factor.is_recovery_code_shape(typed) and two_factor.use_recovery_code(session, user, typed, now))):
+        ratelimit.guess_failed(session, code_who, login_guesses(settings), now)
+        audit.record(session, "signin.code_failed", actor_id=user.id, actor_label=user.username, ip=ip)
+        errors["code"] = _("Kode salah atau sudah dipakai. Periksa aplikasi autentikator lalu coba lagi.")
+    if errors:
         session.commit()
-        return PasswordChange({"password": _("Kata sandi salah.")})
+        return PasswordChange(errors)
     two_factor.disable(session, user)
     audit.record(session, "account.two_factor_disabled", actor_id=user.id, actor_label=user.username,
                  object_type="user", object_id=user.id, ip=ip)
@@ -298,6 +317,7 @@ def create_user(session: Session, form: UserForm) -> User:
         school_id=form.school_id if form.role == Role.TEACHER else None,
         district_id=form.district_id if form.role in (Role.COUNSELOR, Role.SUPERVISOR) else None,
     )
+    two_factor.mark_required_if_due(session, user, user.created_at)
     session.add(user)
     session.flush()
     return user
