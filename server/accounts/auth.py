@@ -38,6 +38,10 @@ PASSWORD_MAX_LENGTH = 128
 # for a 30-minute idle time-out.
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 
+# The password of an account made without one (the first supervisor, `bintang setup-link`): no argon2 hash
+# looks like this, so no password matches it.
+UNUSABLE_PASSWORD = "!"
+
 _hasher = PasswordHasher()
 # A hash of a random password, verified against when the account does not exist, so that a sign-in for an
 # unknown name takes as long as one for a known name.
@@ -52,10 +56,15 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
+    usable = has_usable_password(password_hash)
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash if usable else _DUMMY_HASH, password) and usable
     except (VerificationError, InvalidHashError):
         return False
+
+
+def has_usable_password(password_hash: str | None) -> bool:
+    return bool(password_hash) and not password_hash.startswith(UNUSABLE_PASSWORD)
 
 
 def needs_rehash(password_hash: str) -> bool:

@@ -65,6 +65,22 @@ def _enrol_page(request: Request, db: DB, state: State, user: User, *, secret: s
     return page(request, "accounts/two_factor.html", status_code=status, **context)
 
 
+def _setup_page(request: Request, db: DB, state: State, found: tuple[Any, User], *, token: str,
+                secret: str | None = None, errors: dict[str, str] | None = None, status: int = 200) -> Any:
+    link, user = found
+    secret = secret if secret and two_factor.is_secret(secret) else two_factor.new_secret()
+    issuer = service_info.current(state.engine).service_name
+    uri = two_factor.provisioning_uri(secret, username=user.username, issuer=issuer)
+    qr = two_factor.qr_svg(uri, title=_("Kode QR untuk aplikasi autentikator"))
+    return page(request, "accounts/setup.html", status_code=status, person=user, token=token, secret=secret,
+                grouped_secret=two_factor.grouped(secret), qr=qr, expires_at=link.expires_at, errors=errors or {})
+
+
+def _setup_gone(request: Request, db: DB, state: State) -> Any:
+    service.setup_link_refused(db, ip=client_ip(request.scope, state.settings))
+    return page(request, "accounts/setup_gone.html", status_code=410)
+
+
 class AccountController(Controller):
     @get("/masuk", name="signin")
     async def signin_form(self, request: Request, lanjut: FromQuery[str | None] = None) -> Any:
@@ -115,6 +131,39 @@ class AccountController(Controller):
                         errors={"code": result.error})
         response = _signed_in_response(db, request, state, result, next_url)
         response.delete_cookie(PENDING_COOKIE, path="/masuk")
+        return response
+
+    # The first supervisor's one-time link (`bintang setup-link`). The token rides in the query string, which
+    # no log of ours keeps, and the page is private (no-store, no referrer).
+    @get(service.SETUP_LINK_PATH, name="account_setup", opt=PRIVATE, sync_to_thread=True)
+    def setup_form(self, request: Request, db: DB, state: State, t: FromQuery[str | None] = None) -> Any:
+        found = service.setup_link_for(db, t)
+        if found is None:
+            return _setup_gone(request, db, state)
+        return _setup_page(request, db, state, found, token=t or "")
+
+    @post(service.SETUP_LINK_PATH, opt=PRIVATE, sync_to_thread=True)
+    def setup(self, request: Request, data: Form, db: DB, state: State) -> Any:
+        token = data.get("t", "")
+        result = service.complete_setup(
+            db, state.settings, token=token, password=data.get("password", ""), repeat=data.get("repeat", ""),
+            secret=data.get("secret", ""), code=data.get("code", ""), ip=client_ip(request.scope, state.settings),
+            device_cookie=device_cookie(request, state.settings),
+        )
+        if result.gone:
+            return _setup_gone(request, db, state)
+        if result.errors:
+            found = service.setup_link_for(db, token)
+            if found is None:
+                return _setup_gone(request, db, state)
+            return _setup_page(request, db, state, found, token=token, secret=data.get("secret", ""),
+                               errors=result.errors, status=422)
+        session_token = auth.start_session(db, result.user, ip=client_ip(request.scope, state.settings))
+        db.commit()
+        response = page(request, "accounts/recovery_codes.html", codes=result.recovery_codes, set_up=True)
+        _session_cookie(response, session_token, state)
+        if result.device_cookie:
+            set_device_cookie(response, result.device_cookie, state.settings)
         return response
 
     @post("/keluar-akun", name="signout", sync_to_thread=True)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlmodel import Session
 
 from server import audit, clock, ratelimit
 from server.accounts import auth, two_factor
-from server.accounts.models import Child, District, Guardianship, Role, School, User
+from server.accounts.models import Child, District, Guardianship, Role, School, SetupLink, User
 from server.forms import has_control_characters, unreadable_message, without_control_characters
 from server.i18n import gettext as _
 from server.settings import Settings
@@ -379,3 +381,134 @@ def children_of(session: Session, parent_id: int) -> list[Child]:
             .order_by(Child.nickname)
         ).scalars()
     )
+
+
+# --- the first supervisor's one-time link (`bintang setup-link`) -------------------------------------------
+
+SETUP_LINK_HOURS = 24
+FIRST_SUPERVISOR = "supervisor"
+SETUP_LINK_PATH = "/akun/siapkan"
+
+
+def _setup_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def supervisor_with_password(session: Session) -> User | None:
+    """An active supervisor who can sign in with a password, if there is one (then no setup link is made)."""
+    supervisors = session.execute(
+        select(User).where(User.role == Role.SUPERVISOR, User.active.is_(True)).order_by(User.id)
+    ).scalars()
+    return next((user for user in supervisors if auth.has_usable_password(user.password_hash)), None)
+
+
+def make_setup_link(session: Session, *, username: str | None = None,
+                    now: datetime | None = None) -> tuple[User, str, bool]:
+    """(the supervisor, the link's token, whether the account was made now). Makes the first supervisor without
+    a usable password unless it exists (the one named, else the first without a password), and a new link for
+    it; the account's earlier links stop working. Only the token's SHA-256 is kept. Raises ValueError when the
+    name cannot be a supervisor's."""
+    now = now or clock.now()
+    name = normalise_username(username or FIRST_SUPERVISOR)
+    if not USERNAME_PATTERN.match(name):
+        raise ValueError(f"not a valid username: {name!r} (3-60 of a-z, 0-9, '.', '_', '-')")
+    user = session.execute(select(User).where(User.username == name)).scalar_one_or_none()
+    if user is None and username is None:
+        user = session.execute(
+            select(User).where(User.role == Role.SUPERVISOR, User.active.is_(True)).order_by(User.id)
+        ).scalars().first()
+    created = user is None
+    if user is None:
+        user = User(username=name, display_name="Supervisor", password_hash=auth.UNUSABLE_PASSWORD,
+                    role=Role.SUPERVISOR)
+        session.add(user)
+        session.flush()
+        audit.record(session, "admin.user_created", actor_label="bintang setup-link", object_type="user",
+                     object_id=user.id, role=user.role)
+    elif user.role != Role.SUPERVISOR or not user.active:
+        raise ValueError(f"{name} is not an active supervisor's account")
+    elif auth.has_usable_password(user.password_hash):
+        raise ValueError(f"{name} already has a password")
+    session.execute(update(SetupLink).where(SetupLink.user_id == user.id, SetupLink.used_at.is_(None),
+                                            SetupLink.expires_at > now).values(expires_at=now))
+    token = secrets.token_urlsafe(32)
+    session.add(SetupLink(token_hash=_setup_token_hash(token), user_id=user.id, created_at=now,
+                          expires_at=now + timedelta(hours=SETUP_LINK_HOURS)))
+    audit.record(session, "admin.setup_link_created", actor_label="bintang setup-link", object_type="user",
+                 object_id=user.id)
+    return user, token, created
+
+
+def setup_link_for(session: Session, token: str | None, now: datetime | None = None) -> tuple[SetupLink, User] | None:
+    """The link and its supervisor while it may still be used: unused, within its 24 hours, the newest."""
+    now = now or clock.now()
+    if not token or len(token) > 100:
+        return None
+    link = session.execute(
+        select(SetupLink).where(SetupLink.token_hash == _setup_token_hash(token))).scalar_one_or_none()
+    if link is None or link.used_at is not None or now >= link.expires_at:
+        return None
+    user = session.get(User, link.user_id)
+    if user is None or not user.active or user.role != Role.SUPERVISOR:
+        return None
+    return link, user
+
+
+def setup_link_refused(session: Session, *, ip: str, now: datetime | None = None) -> None:
+    """Audit a used, expired or unknown link being opened, once per address and quarter hour."""
+    if ratelimit.first_refusal(session, f"setup:{ip}", LIMITED_AUDIT_WINDOW, now):
+        audit.record(session, "account.setup_link_refused", ip=ip)
+    session.commit()
+
+
+@dataclass
+class Setup:
+    """What sending the setup form came to: `gone` (the link no longer works), `errors` by field, or done:
+    `user` signed in, with the recovery codes to show once and the browser's device cookie."""
+
+    gone: bool = False
+    errors: dict[str, str] = field(default_factory=dict)
+    user: User | None = None
+    recovery_codes: list[str] = field(default_factory=list)
+    device_cookie: str | None = None
+
+
+def complete_setup(session: Session, settings: Settings, *, token: str, password: str, repeat: str, secret: str,
+                   code: str, ip: str, device_cookie: str | None = None, now: datetime | None = None) -> Setup:
+    """Set the first supervisor's password and two-factor sign-in together, through the one-time link: both or
+    neither, so the account is never left with a password alone. The link is spent by a conditional update, so
+    two sends at once use it once."""
+    now = now or clock.now()
+    found = setup_link_for(session, token, now)
+    if found is None:
+        return Setup(gone=True)
+    link, user = found
+    errors: dict[str, str] = {}
+    if problem := auth.password_problem(password, username=user.username):
+        errors["password"] = problem
+    elif password != repeat:
+        errors["repeat"] = _("Kedua kata sandi tidak sama.")
+    if not two_factor.is_secret(secret):
+        errors["form"] = _("Halaman ini sudah kedaluwarsa. Muat ulang halamannya lalu pindai kode QR yang baru.")
+    step = two_factor.matching_step(secret, two_factor.normalise(code), now) if not errors.get("form") else None
+    if step is None and "form" not in errors:
+        errors["code"] = _(
+            "Kode tidak cocok. Tulis 6 angka yang sedang tampil di aplikasi autentikator, lalu coba lagi."
+        )
+    if errors:
+        return Setup(errors=errors)
+    spent = session.execute(
+        update(SetupLink).where(SetupLink.id == link.id, SetupLink.used_at.is_(None), SetupLink.expires_at > now)
+        .values(used_at=now).execution_options(synchronize_session=False)
+    )
+    if (spent.rowcount or 0) != 1:
+        return Setup(gone=True)
+    user.password_hash = auth.hash_password(password)
+    codes = two_factor.enable(session, user, secret, step, now)
+    auth.end_all_sessions(session, user.id)
+    audit.record(session, "account.setup_completed", actor_id=user.id, actor_label=user.username,
+                 object_type="user", object_id=user.id, ip=ip)
+    audit.record(session, "account.two_factor_enabled", actor_id=user.id, actor_label=user.username,
+                 object_type="user", object_id=user.id, ip=ip)
+    signed_in = _signed_in(session, settings, user, ip=ip, now=now, device_cookie=device_cookie, setup_link=True)
+    return Setup(user=user, recovery_codes=codes, device_cookie=signed_in.device_cookie)
