@@ -189,7 +189,8 @@ class Guesser:
 
     @property
     def client_key(self) -> str:
-        return f"{self.secret}|device:{self.device}" if self.device else f"{self.secret}|address:{self.ip}"
+        # An address is at most 45 characters (IPv6); the cap keeps any key within its column.
+        return f"{self.secret}|device:{self.device}" if self.device else f"{self.secret}|address:{self.ip[:64]}"
 
     @property
     def keys(self) -> list[str]:
