@@ -163,10 +163,11 @@ class Guesses:
     An address is also slowed across every secret it tries (`per_address`), except on a known device, which
     proved itself before.
 
-    Failures at one secret from clients it does not know are counted together as well, and that count alone
-    never makes anyone wait; once it passes `crowded` (many addresses at one secret), each unknown client waits
-    the cap after its first failure. So a guesser with many addresses gets one guess per address and cap, while
-    the owner's first attempt from anywhere is still checked at once and a typo costs them at most the cap."""
+    The unknown clients that failed at one secret are counted too, and that count alone never makes anyone
+    wait; once `crowded` different clients have (many addresses at one secret), each unknown client waits the
+    cap after its first failure. So a guesser with many addresses gets one guess per address and cap, while the
+    owner's first attempt from anywhere is still checked at once and a typo costs them at most the cap. One
+    address failing again and again does not count more than once: it is slowed by its own key."""
 
     per_client: Backoff
     per_address: Backoff
@@ -207,11 +208,15 @@ def guess_failed(session: Session, guesser: Guesser, guesses: Guesses, now: date
     if guesser.device:
         record_failure(session, guesser.client_key, guesses.per_client, now)
         return
-    # A count that never makes anyone wait by itself: it only chooses the backoff of the client's own key.
-    count_only = Backoff(2**31, 0, 0, guesses.per_client.memory)
-    crowd = record_failure(session, f"{guesser.secret}|unknown", count_only, now)
-    backoff = guesses.crowded_backoff() if crowd > guesses.crowded else guesses.per_client
-    record_failure(session, guesser.client_key, backoff, now)
+    memory = guesses.per_client.memory
+    crowd_key = f"{guesser.secret}|unknown"
+    crowd = session.execute(select(AttemptThrottle.failures).where(
+        AttemptThrottle.key == crowd_key, AttemptThrottle.last_failure_at >= now - memory)).scalar() or 0
+    backoff = guesses.crowded_backoff() if crowd >= guesses.crowded else guesses.per_client
+    if record_failure(session, guesser.client_key, backoff, now) == 1:
+        # A client failing for the first time: one more at this secret. The count never makes anyone wait by
+        # itself (no free failures run out); it only chooses the backoff above.
+        record_failure(session, crowd_key, Backoff(2**31, 0, 0, memory), now)
     record_failure(session, guesser.address_key, guesses.per_address, now)
 
 

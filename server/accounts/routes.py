@@ -158,7 +158,9 @@ class AccountController(Controller):
                 return _setup_gone(request, db, state)
             return _setup_page(request, db, state, found, token=token, secret=data.get("secret", ""),
                                errors=result.errors, status=422)
-        session_token = auth.start_session(db, result.user, ip=client_ip(request.scope, state.settings))
+        session_token = auth.start_session(
+            db, result.user, ip=client_ip(request.scope, state.settings),
+            previous_token=request.cookies.get(state.settings.cookie_name(auth.SESSION_COOKIE)))
         db.commit()
         response = page(request, "accounts/recovery_codes.html", codes=result.recovery_codes, set_up=True)
         _session_cookie(response, session_token, state)

@@ -43,8 +43,9 @@ def normalise_username(username: str) -> str:
 
 def login_guesses(settings: Settings) -> ratelimit.Guesses:
     """How wrong passwords and sign-in codes slow the next attempt down: per account and client (its address,
-    or a device that signed in to the account before), per address across accounts, and, once an account has
-    as many failures from unknown clients as one address may make, one guess per unknown client and cap."""
+    or a device that signed in to the account before), per address across accounts, and, once as many unknown
+    clients have failed at one account as one address may fail across accounts, one guess per unknown client
+    and cap."""
     memory = timedelta(hours=settings.login_forget_hours)
     cap = settings.login_max_delay_minutes * 60
     return ratelimit.Guesses(

@@ -98,8 +98,7 @@ CODE_ATTEMPTS_PER_ADDRESS = 20
 CODE_BACKOFF = ratelimit.Backoff(CODE_ATTEMPTS_PER_CODE, 30, 15 * 60, timedelta(hours=24))
 CODE_ADDRESS_BACKOFF = ratelimit.Backoff(CODE_ATTEMPTS_PER_ADDRESS, 30, 15 * 60, timedelta(hours=24))
 # Counted per code and client (an address, or a phone that opened the report before), never per code alone; once
-# one code has as many failures from unknown clients as an address may make, each unknown client gets one guess
-# per 15 minutes.
+# 20 different unknown clients have failed at one code, each unknown client gets one guess per 15 minutes.
 CODE_GUESSES = ratelimit.Guesses(CODE_BACKOFF, CODE_ADDRESS_BACKOFF, crowded=CODE_ATTEMPTS_PER_ADDRESS)
 MESSAGES_PER_CASE_PER_HOUR = 30
 POLICE_DEADLINE = timedelta(hours=72)

@@ -225,3 +225,15 @@ def test_many_addresses_at_one_account_each_get_one_guess_then_the_longest_wait(
     assert f"coba lagi dalam {cap} detik" in response.text
     owner = from_address(make_client(), "203.0.113.20")
     assert attempt(owner, "konselor2", RIGHT).status_code == 303
+
+
+def test_one_address_failing_again_and_again_does_not_crowd_the_account(client, make_client, app, clock):
+    """Only many different clients make every unknown client wait the cap after one failure: a single guesser's
+    failures leave the owner, on another address, the usual free attempts for a typo."""
+    guesser = from_address(client, "198.51.100.7")
+    for _ in range(40):
+        attempt(guesser, "konselor2", WRONG)
+        clock.shift(app.state.settings.login_max_delay_minutes * 60)
+    owner = from_address(make_client(), "203.0.113.20")
+    assert attempt(owner, "konselor2", WRONG).status_code == 422
+    assert attempt(owner, "konselor2", RIGHT).status_code == 303
