@@ -137,9 +137,10 @@ def drop_cookie(response: Response, name: str, settings: Settings) -> None:
 
 
 # Signed tokens of the accounts and report codes this browser got in with: its guesses at them are counted apart
-# from everyone else's (server/ratelimit.py, Guesses). It opens nothing by itself and names nothing.
+# from everyone else's (server/ratelimit.py, Guesses). It opens nothing by itself and names nothing. Renewed at
+# each success; 30 days, like /lapor's cookie, so a child's phone does not keep a trace of the service longer.
 DEVICE_COOKIE = "bc_device"
-DEVICE_COOKIE_DAYS = 90
+DEVICE_COOKIE_DAYS = 30
 
 
 def device_cookie(request: Request, settings: Settings) -> str | None:
