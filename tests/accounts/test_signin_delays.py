@@ -237,3 +237,13 @@ def test_one_address_failing_again_and_again_does_not_crowd_the_account(client, 
     owner = from_address(make_client(), "203.0.113.20")
     assert attempt(owner, "konselor2", WRONG).status_code == 422
     assert attempt(owner, "konselor2", RIGHT).status_code == 303
+
+
+def test_the_device_cookie_names_nothing_and_scripts_cannot_read_it(client, app, clock):
+    response = attempt(from_address(client, "198.51.100.7"), "konselor2", RIGHT)
+    assert response.status_code == 303
+    cookie = next(value for value in response.headers.get_list("set-cookie") if value.startswith("bc_device="))
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Max-Age=2592000" in cookie and "Path=/" in cookie
+    value = client.cookies.get("bc_device")
+    assert re.fullmatch(r"[0-9a-f]{32}\.[0-9a-f]{32}", value)
+    assert "konselor" not in cookie
