@@ -1,10 +1,11 @@
-"""The `bintang` command: run, worker, migrate, grant-app-role, seed-demo, create-user, vapid."""
+"""The `bintang` command: run, worker, migrate, grant-app-role, seed-demo, create-user, setup-link, vapid."""
 
 from __future__ import annotations
 
 import argparse
 import getpass
 import sys
+from urllib.parse import urlsplit
 
 from sqlmodel import Session
 
@@ -87,6 +88,37 @@ def cmd_create_user(args: argparse.Namespace) -> None:
     print(f"bintang: created {args.role} {form.username}")
 
 
+def cmd_setup_link(args: argparse.Namespace) -> None:
+    """No default password in production: the first supervisor is made without one, and this prints (as its
+    last line) a link where they set a password and two-factor sign-in. Run on every install: once a supervisor
+    has a password it only says so, and exits 0."""
+    settings = _settings()
+    base = args.base_url.rstrip("/")
+    parts = urlsplit(base)
+    if parts.scheme not in ("https", "http") or not parts.hostname or parts.query or parts.fragment \
+            or parts.username or parts.password:
+        sys.exit(f"bintang: --base-url must be the service's address, like https://layanan.example.go.id (got {base!r})")
+    if parts.scheme != "https" and settings.is_production:
+        sys.exit("bintang: --base-url must start with https:// in production")
+    with Session(engine_for(settings)) as session:
+        existing = service.supervisor_with_password(session)
+        if existing is not None:
+            print(f"bintang: supervisor {existing.username} already has a password; no setup link made "
+                  f"(sign in at {base}/masuk; a lost password is reset by another supervisor or with "
+                  "bintang create-user)")
+            return
+        try:
+            user, token, created = service.make_setup_link(session, username=args.username)
+        except ValueError as exc:
+            sys.exit(f"bintang: {exc}")
+        username = user.username
+        session.commit()
+    print(f"bintang: {'created' if created else 'found'} supervisor {username}, with no password yet")
+    print(f"bintang: open this link within {service.SETUP_LINK_HOURS} hours to set its password and two-factor "
+          "sign-in; it works once, and any earlier link no longer does:")
+    print(f"{base}{service.SETUP_LINK_PATH}?t={token}")
+
+
 def cmd_run(args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -148,6 +180,14 @@ def main(argv: list[str] | None = None) -> None:
     seed = commands.add_parser("seed-demo", help="add demo schools and accounts (never in production)")
     seed.add_argument("--if-empty", action="store_true", help="only when the database has no people yet")
     seed.set_defaults(func=cmd_seed_demo)
+
+    setup = commands.add_parser(
+        "setup-link",
+        help="make the first supervisor (no password) and print a one-time link to set one and two-factor sign-in",
+    )
+    setup.add_argument("--base-url", required=True, help="the service's address, e.g. https://layanan.example.go.id")
+    setup.add_argument("--username", help="the first supervisor's username (default: supervisor)")
+    setup.set_defaults(func=cmd_setup_link)
 
     create = commands.add_parser("create-user", help="create an account, e.g. the first supervisor")
     create.add_argument("username")

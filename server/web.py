@@ -136,6 +136,22 @@ def drop_cookie(response: Response, name: str, settings: Settings) -> None:
                         secure=settings.cookie_secure, httponly=True, samesite="lax")
 
 
+# Signed tokens of the accounts and report codes this browser got in with: its guesses at them are counted apart
+# from everyone else's (server/ratelimit.py, Guesses). It opens nothing by itself and names nothing. Renewed at
+# each success; 30 days, like /lapor's cookie, so a child's phone does not keep a trace of the service longer.
+DEVICE_COOKIE = "bc_device"
+DEVICE_COOKIE_DAYS = 30
+
+
+def device_cookie(request: Request, settings: Settings) -> str | None:
+    return request.cookies.get(settings.cookie_name(DEVICE_COOKIE))
+
+
+def set_device_cookie(response: Response, value: str, settings: Settings) -> None:
+    response.set_cookie(settings.cookie_name(DEVICE_COOKIE), value, httponly=True, samesite="lax",
+                        secure=settings.cookie_secure, path="/", max_age=DEVICE_COOKIE_DAYS * 24 * 3600)
+
+
 def ids_in_range(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
     """Guard on every route: an id in the path that no row can have (past the database's integers) is "not
     found" before any query, not a database error."""

@@ -39,12 +39,16 @@ def make_sender(settings: Settings, session: object = None) -> Sender:
 
 def purge(engine: Engine, settings: Settings) -> dict[str, int]:
     """Delete what the service promises not to keep: expired web and case sessions, rate-limit counters older
-    than a day (they hold client addresses), and notification jobs finished long ago."""
+    than a day and failed attempts no delay remembers (they hold client addresses), and notification jobs
+    finished long ago."""
     now = clock.now()
     with Session(engine, expire_on_commit=False) as session:
         purged = {
             **auth.purge_expired_sessions(session, settings, now),
             "rate_limit_counters": ratelimit.purge_expired(session, now=now),
+            # The longest memory of any backoff: sign-in's setting, or the report codes' day.
+            "attempt_throttles": ratelimit.purge_forgotten_failures(
+                session, max(timedelta(hours=settings.login_forget_hours), timedelta(days=1)), now),
             "notification_jobs": dispatcher.purge_finished(session, now),
         }
         session.commit()

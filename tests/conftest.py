@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
 from server import migrate, process_cache
-from server.accounts import auth, demo
+from server.accounts import auth, demo, two_factor
 from server.app import CSRF_COOKIE, create_app
 from server.db import engine_for, make_engine
 from server.settings import Settings
@@ -40,6 +40,7 @@ PINNED_NOW = datetime(2026, 12, 1, 1, 17, tzinfo=UTC)
 # argon2id hashes, checked the same way, only cheaper to make.
 auth._hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
 auth._DUMMY_HASH = auth._hasher.hash("no such account")
+two_factor._recovery_hasher = auth._hasher
 
 
 BROWSER_TESTS = Path(__file__).parent / "browser"

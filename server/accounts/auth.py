@@ -24,6 +24,7 @@ from sqlmodel import Session
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from server import clock
+from server.accounts import two_factor
 from server.accounts.models import CaseSession, Role, User, WebSession
 from server.i18n import gettext as _
 from server.settings import Settings
@@ -36,6 +37,10 @@ PASSWORD_MAX_LENGTH = 128
 # Refreshing last_seen on every request would turn every page view into a write; a minute is precise enough
 # for a 30-minute idle time-out.
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+
+# The password of an account made without one (the first supervisor, `bintang setup-link`): no argon2 hash
+# looks like this, so no password matches it.
+UNUSABLE_PASSWORD = "!"
 
 _hasher = PasswordHasher()
 # A hash of a random password, verified against when the account does not exist, so that a sign-in for an
@@ -51,10 +56,15 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
+    usable = has_usable_password(password_hash)
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash if usable else _DUMMY_HASH, password) and usable
     except (VerificationError, InvalidHashError):
         return False
+
+
+def has_usable_password(password_hash: str | None) -> bool:
+    return bool(password_hash) and not password_hash.startswith(UNUSABLE_PASSWORD)
 
 
 def needs_rehash(password_hash: str) -> bool:
@@ -144,12 +154,22 @@ def user_for_token(session: Session, settings: Settings, token: str, now: dateti
     if web_session is None:
         return None
     user = session.get(User, web_session.user_id)
-    if user is None or not user.active or not session_is_live(web_session, settings, now):
+    if user is None or not user.active or not session_is_live(web_session, settings, now) \
+            or _two_factor_overdue(session, settings, user, now):
         session.delete(web_session)
         session.commit()
         return None
     _seen(session, web_session, now)
     return user
+
+
+def _two_factor_overdue(session: Session, settings: Settings, user: User, now: datetime) -> bool:
+    """In production, staff without two-factor sign-in are refused at sign-in once their grace period is over;
+    a session opened before that ends with it too."""
+    if not (settings.is_production and user.is_staff and not user.has_two_factor):
+        return False
+    requirement = two_factor.requirement_for(session, settings, user)
+    return requirement.required and requirement.grace_ends is not None and now >= requirement.grace_ends
 
 
 def case_for_token(session: Session, settings: Settings, token: str, now: datetime) -> int | None:

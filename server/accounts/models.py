@@ -73,6 +73,9 @@ class User(SQLModel, table=True):
     two_factor_enabled_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     totp_last_step: int | None = None
     two_factor_reset_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    # The first time two-factor sign-in was required of this account: its grace period counts from here (or
+    # from a reset), so switching the requirement off and on again gives nobody a new one.
+    two_factor_required_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
     @property
     def has_two_factor(self) -> bool:
@@ -132,14 +135,15 @@ class CaseSession(SQLModel, table=True):
 
 
 class RecoveryCode(SQLModel, table=True):
-    """A one-time code for signing in when the authenticator app is out of reach. Only its SHA-256 is kept:
-    the codes are random (50 bits), so a slow hash would add nothing."""
+    """A one-time code for signing in when the authenticator app is out of reach. Kept as an argon2 hash of the
+    code's SHA-256 (server/accounts/two_factor.py): the codes hold about 49 bits, few enough that a plain hash
+    from a stolen backup could be reversed by trying them all."""
 
     __tablename__ = "recovery_code"
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="user_account.id", index=True)
-    code_hash: str = Field(max_length=64, unique=True)
+    code_hash: str = Field(max_length=200, unique=True)
     used_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
@@ -154,3 +158,18 @@ class PendingSignIn(SQLModel, table=True):
     user_id: int = Field(foreign_key="user_account.id", index=True)
     created_at: datetime = Field(default_factory=clock.now, sa_column=utc_column())
     next_url: str = Field(default="", max_length=300)
+
+
+class SetupLink(SQLModel, table=True):
+    """A one-time link (`bintang setup-link`) where the first supervisor, made without a usable password, sets
+    one and two-factor sign-in. Only the token's SHA-256 is kept; it works once, for 24 hours, and a newer link
+    for the account replaces it."""
+
+    __tablename__ = "setup_link"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    created_at: datetime = Field(default_factory=clock.now, sa_column=utc_column())
+    expires_at: datetime = Field(sa_column=utc_column())
+    used_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromQuery
@@ -17,16 +17,17 @@ from server.accounts.models import User
 from server.db import DB
 from server.i18n import gettext as _
 from server.routes import safe_next
-from server.web import PRIVATE, client_ip, drop_cookie, page
+from server.web import PRIVATE, client_ip, device_cookie, drop_cookie, page, set_device_cookie
 
 # The half-signed-in browser's token: only the code page reads it.
 PENDING_COOKIE = "bc_signin"
+
 ENROL_PATH = "/akun/dua-langkah"
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
-def _session_cookie(response: Redirect, token: str, state: State) -> None:
+def _session_cookie(response: Response, token: str, state: State) -> None:
     response.set_cookie(
         state.settings.cookie_name(auth.SESSION_COOKIE),
         token,
@@ -43,6 +44,8 @@ def _signed_in_response(db: DB, request: Request, state: State, result: service.
     db.commit()
     response = Redirect(ENROL_PATH if result.enrol else safe_next(next_url), status_code=303)
     _session_cookie(response, token, state)
+    if result.device_cookie:
+        set_device_cookie(response, result.device_cookie, state.settings)
     return response
 
 
@@ -62,6 +65,22 @@ def _enrol_page(request: Request, db: DB, state: State, user: User, *, secret: s
     return page(request, "accounts/two_factor.html", status_code=status, **context)
 
 
+def _setup_page(request: Request, db: DB, state: State, found: tuple[Any, User], *, token: str,
+                secret: str | None = None, errors: dict[str, str] | None = None, status: int = 200) -> Any:
+    link, user = found
+    secret = secret if secret and two_factor.is_secret(secret) else two_factor.new_secret()
+    issuer = service_info.current(state.engine).service_name
+    uri = two_factor.provisioning_uri(secret, username=user.username, issuer=issuer)
+    qr = two_factor.qr_svg(uri, title=_("Kode QR untuk aplikasi autentikator"))
+    return page(request, "accounts/setup.html", status_code=status, person=user, token=token, secret=secret,
+                grouped_secret=two_factor.grouped(secret), qr=qr, expires_at=link.expires_at, errors=errors or {})
+
+
+def _setup_gone(request: Request, db: DB, state: State) -> Any:
+    service.setup_link_refused(db, ip=client_ip(request.scope, state.settings))
+    return page(request, "accounts/setup_gone.html", status_code=410)
+
+
 class AccountController(Controller):
     @get("/masuk", name="signin")
     async def signin_form(self, request: Request, lanjut: FromQuery[str | None] = None) -> Any:
@@ -74,7 +93,7 @@ class AccountController(Controller):
         ip = client_ip(request.scope, state.settings)
         result = service.sign_in(
             db, state.settings, username=data.get("username", ""), password=data.get("password", ""), ip=ip,
-            next_url=data.get("lanjut", ""),
+            next_url=data.get("lanjut", ""), device_cookie=device_cookie(request, state.settings),
         )
         if result.pending_token:
             db.commit()
@@ -100,7 +119,8 @@ class AccountController(Controller):
     def signin_code(self, request: Request, data: Form, db: DB, state: State) -> Any:
         token = request.cookies.get(PENDING_COOKIE)
         result, next_url = service.sign_in_second_step(
-            db, state.settings, token=token, code=data.get("code", ""), ip=client_ip(request.scope, state.settings)
+            db, state.settings, token=token, code=data.get("code", ""), ip=client_ip(request.scope, state.settings),
+            device_cookie=device_cookie(request, state.settings),
         )
         if result.user is None:
             if next_url is None:
@@ -111,6 +131,41 @@ class AccountController(Controller):
                         errors={"code": result.error})
         response = _signed_in_response(db, request, state, result, next_url)
         response.delete_cookie(PENDING_COOKIE, path="/masuk")
+        return response
+
+    # The first supervisor's one-time link (`bintang setup-link`). The token rides in the query string, which
+    # no log of ours keeps, and the page is private (no-store, no referrer).
+    @get(service.SETUP_LINK_PATH, name="account_setup", opt=PRIVATE, sync_to_thread=True)
+    def setup_form(self, request: Request, db: DB, state: State, t: FromQuery[str | None] = None) -> Any:
+        found = service.setup_link_for(db, t)
+        if found is None:
+            return _setup_gone(request, db, state)
+        return _setup_page(request, db, state, found, token=t or "")
+
+    @post(service.SETUP_LINK_PATH, opt=PRIVATE, sync_to_thread=True)
+    def setup(self, request: Request, data: Form, db: DB, state: State) -> Any:
+        token = data.get("t", "")
+        result = service.complete_setup(
+            db, state.settings, token=token, password=data.get("password", ""), repeat=data.get("repeat", ""),
+            secret=data.get("secret", ""), code=data.get("code", ""), ip=client_ip(request.scope, state.settings),
+            device_cookie=device_cookie(request, state.settings),
+        )
+        if result.gone:
+            return _setup_gone(request, db, state)
+        if result.errors:
+            found = service.setup_link_for(db, token)
+            if found is None:
+                return _setup_gone(request, db, state)
+            return _setup_page(request, db, state, found, token=token, secret=data.get("secret", ""),
+                               errors=result.errors, status=422)
+        session_token = auth.start_session(
+            db, result.user, ip=client_ip(request.scope, state.settings),
+            previous_token=request.cookies.get(state.settings.cookie_name(auth.SESSION_COOKIE)))
+        db.commit()
+        response = page(request, "accounts/recovery_codes.html", codes=result.recovery_codes, set_up=True)
+        _session_cookie(response, session_token, state)
+        if result.device_cookie:
+            set_device_cookie(response, result.device_cookie, state.settings)
         return response
 
     @post("/keluar-akun", name="signout", sync_to_thread=True)
@@ -134,7 +189,7 @@ class AccountController(Controller):
         ip = client_ip(request.scope, state.settings)
         result = service.change_password(
             db, state.settings, user, current=data.get("current", ""), new=data.get("new", ""),
-            repeat=data.get("repeat", ""), ip=ip,
+            repeat=data.get("repeat", ""), ip=ip, device_cookie=device_cookie(request, state.settings),
         )
         if result.errors:
             children = service.children_of(db, user.id) if user.role == "parent" else []
@@ -158,14 +213,18 @@ class AccountController(Controller):
         if result.errors:
             return _enrol_page(request, db, state, user, secret=data.get("secret", ""), errors=result.errors,
                                status=422)
+        token = auth.start_session(db, user, ip=client_ip(request.scope, state.settings))
         db.commit()
-        return page(request, "accounts/recovery_codes.html", codes=result.recovery_codes)
+        response = page(request, "accounts/recovery_codes.html", codes=result.recovery_codes)
+        _session_cookie(response, token, state)
+        return response
 
     @post(ENROL_PATH + "/matikan", guards=[auth.staff_only], opt=PRIVATE, sync_to_thread=True)
     def disable_two_factor(self, request: Request[User, Any, Any], data: Form, db: DB, state: State) -> Any:
         user = db.get(User, request.user.id)
         result = service.disable_own_two_factor(db, state.settings, user, password=data.get("password", ""),
-                                                ip=client_ip(request.scope, state.settings))
+                                                code=data.get("code", ""), ip=client_ip(request.scope, state.settings),
+                                                device_cookie=device_cookie(request, state.settings))
         if result.errors:
             return _enrol_page(request, db, state, user, errors=result.errors,
                                status=429 if result.limited else 422)

@@ -16,10 +16,12 @@ from datetime import datetime, timedelta
 
 import pyotp
 import segno
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, or_, select, update
 from sqlmodel import Session
 
-from server.accounts.models import PendingSignIn, RecoveryCode, User
+from server.accounts.models import STAFF_ROLES, PendingSignIn, RecoveryCode, User
 from server.models import ServiceSetting
 from server.settings import Settings
 
@@ -98,8 +100,25 @@ def accept_code(session: Session, user: User, code: str, now: datetime) -> bool:
 # --- recovery codes ----------------------------------------------------------------------------------------
 
 
-def _recovery_hash(code: str) -> str:
+# Recovery codes are random and checked at most ten at a time, so argon2's cheap end is enough to make a stolen
+# backup useless for trying all 2^49 codes. What is hashed is the code's SHA-256: codes stored before (as that
+# SHA-256) were hashed again with argon2 by migration 0012, and keep working.
+_recovery_hasher = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
+
+
+def _recovery_digest(code: str) -> str:
     return hashlib.sha256(normalise(code).encode()).hexdigest()
+
+
+def _recovery_hash(code: str) -> str:
+    return _recovery_hasher.hash(_recovery_digest(code))
+
+
+def _recovery_matches(stored: str, code: str) -> bool:
+    try:
+        return _recovery_hasher.verify(stored, _recovery_digest(code))
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def is_recovery_code_shape(typed: str) -> bool:
@@ -118,15 +137,21 @@ def new_recovery_codes(session: Session, user: User) -> list[str]:
 
 
 def use_recovery_code(session: Session, user: User, typed: str, now: datetime) -> bool:
-    """Spend one unused recovery code of `user`. The update is conditional, so a code used by two requests at
-    once is spent by one of them only."""
-    result = session.execute(
-        update(RecoveryCode)
-        .where(RecoveryCode.user_id == user.id, RecoveryCode.code_hash == _recovery_hash(typed),
-               RecoveryCode.used_at.is_(None))
-        .values(used_at=now)
-    )
-    return (result.rowcount or 0) == 1
+    """Spend one unused recovery code of `user`. Salted hashes cannot be looked up, so the account's unused
+    codes (ten at most) are checked in turn; the update is conditional, so a code used by two requests at once
+    is spent by one of them only."""
+    unused = session.execute(
+        select(RecoveryCode.id, RecoveryCode.code_hash)
+        .where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
+    ).all()
+    for code_id, stored in unused:
+        if _recovery_matches(stored, typed):
+            result = session.execute(
+                update(RecoveryCode).where(RecoveryCode.id == code_id, RecoveryCode.used_at.is_(None))
+                .values(used_at=now)
+            )
+            return (result.rowcount or 0) == 1
+    return False
 
 
 def recovery_codes_left(session: Session, user_id: int) -> int:
@@ -167,12 +192,25 @@ def required_since(session: Session) -> datetime | None:
 
 
 def set_required(session: Session, required: bool, now: datetime) -> None:
+    """Switch the requirement on or off. Switching it on marks when it was first required of each staff account
+    that never had it required: switched off and on again, nobody's grace period starts afresh."""
     value = now.isoformat() if required else ""
     stored = session.get(ServiceSetting, REQUIRED_SETTING)
     if stored is None:
         session.add(ServiceSetting(key=REQUIRED_SETTING, value=value))
     else:
         stored.value = value
+    if required:
+        session.execute(
+            update(User).where(User.role.in_(STAFF_ROLES), User.two_factor_required_at.is_(None))
+            .values(two_factor_required_at=now).execution_options(synchronize_session="fetch")
+        )
+
+
+def mark_required_if_due(session: Session, user: User, now: datetime) -> None:
+    """A staff account made while the requirement is on has it required from its creation."""
+    if user.is_staff and user.two_factor_required_at is None and required_since(session) is not None:
+        user.two_factor_required_at = now
 
 
 @dataclass(frozen=True)
@@ -185,13 +223,18 @@ def requirement_for(session: Session, settings: Settings, user: User) -> Require
     """Whether `user` must have two-factor sign-in, and until when they may still sign in without it.
 
     Staff must in production, and everywhere once a supervisor has required it. The grace period counts from
-    the latest of the account's creation, the requirement being switched on, and a supervisor's reset."""
+    the first time it was required of the account (its creation, in production), or from a supervisor's later
+    reset: switching the requirement off and on again starts no new one."""
     if not user.is_staff:
         return Requirement(False)
     since = required_since(session)
     if since is None and not settings.is_production:
         return Requirement(False)
-    start = max(moment for moment in (user.created_at, since, user.two_factor_reset_at) if moment is not None)
+    if settings.is_production:  # required of every staff account from its creation
+        first = user.created_at
+    else:
+        first = user.two_factor_required_at or max(user.created_at, since or user.created_at)
+    start = max(moment for moment in (first, user.two_factor_reset_at) if moment is not None)
     return Requirement(True, start + timedelta(days=settings.two_factor_grace_days))
 
 

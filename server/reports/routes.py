@@ -27,7 +27,7 @@ from server.forms import bounded_int, control_character_errors, one, row_id, wit
 from server.i18n import gettext as _
 from server.reports import service
 from server.reports.models import Report
-from server.web import PRIVATE, AnonymousPage, client_ip, drop_cookie, page
+from server.web import PRIVATE, AnonymousPage, client_ip, device_cookie, drop_cookie, page, set_device_cookie
 
 # Path "/" so that the code holder can also book counseling (/konseling) for the case.
 # The browser a report form comes from (a random token; the report keeps its hash): only that browser's offline
@@ -160,8 +160,9 @@ class ReportingController(Controller):
         if errors:
             return page(request, "reports/follow_up.html", status_code=422, code=without_control_characters(code),
                         errors=errors)
-        report, error, limited = service.open_with_code(
-            db, code=code, pin=pin, ip=client_ip(request.scope, state.settings)
+        report, error, limited, known_device = service.open_with_code(
+            db, state.settings, code=code, pin=pin, ip=client_ip(request.scope, state.settings),
+            device_cookie=device_cookie(request, state.settings),
         )
         if report is None:
             return page(request, "reports/follow_up.html", status_code=429 if limited else 422, code=code,
@@ -172,6 +173,8 @@ class ReportingController(Controller):
         response = Redirect("/cek/laporan", status_code=303)
         response.set_cookie(state.settings.cookie_name(CASE_COOKIE), token, httponly=True, samesite="lax", secure=state.settings.cookie_secure,
                             path="/")
+        if known_device:
+            set_device_cookie(response, known_device, state.settings)
         return response
 
     def _code_holder_report(self, request: Request, db: Session, state: State) -> Report:

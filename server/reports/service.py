@@ -97,6 +97,9 @@ CODE_ATTEMPTS_PER_ADDRESS = 20
 # minutes, which still leaves a million PINs out of reach (fewer than a hundred guesses a day per code).
 CODE_BACKOFF = ratelimit.Backoff(CODE_ATTEMPTS_PER_CODE, 30, 15 * 60, timedelta(hours=24))
 CODE_ADDRESS_BACKOFF = ratelimit.Backoff(CODE_ATTEMPTS_PER_ADDRESS, 30, 15 * 60, timedelta(hours=24))
+# Counted per code and client (an address, or a phone that opened the report before), never per code alone; once
+# 20 different unknown clients have failed at one code, each unknown client gets one guess per 15 minutes.
+CODE_GUESSES = ratelimit.Guesses(CODE_BACKOFF, CODE_ADDRESS_BACKOFF, crowded=CODE_ATTEMPTS_PER_ADDRESS)
 MESSAGES_PER_CASE_PER_HOUR = 30
 POLICE_DEADLINE = timedelta(hours=72)
 FIRST_FOLLOW_UP_WORKING_DAYS = 3
@@ -640,29 +643,34 @@ def record_view(session: Session, report: Report, *, user: User | None, ip: str,
 
 
 def open_with_code(
-    session: Session, *, code: str, pin: str, ip: str, now: datetime | None = None
-) -> tuple[Report | None, str | None, bool]:
-    """(report, error, limited). A wrong code and a wrong PIN get the same words, and both count; an attempt
-    inside the wait is answered without checking the PIN and does not count."""
+    session: Session, settings: Settings, *, code: str, pin: str, ip: str, device_cookie: str | None = None,
+    now: datetime | None = None,
+) -> tuple[Report | None, str | None, bool, str | None]:
+    """(report, error, limited, the browser's device cookie once it got in). A wrong code and a wrong PIN get
+    the same words, and both count; an attempt inside the wait is answered without checking the PIN and does
+    not count. The wait belongs to the guesser (this address, or this phone if it opened the report before),
+    so whoever knows a child's code can never keep the child out (ratelimit.Guesses)."""
     now = now or clock.now()
     normal = normalise_code(code)
-    code_key, address_key = f"code:{code_hash(normal)}", f"code:address:{ip}"
-    if wait := ratelimit.wait_left(session, [code_key, address_key], now):
-        # A flood of attempts inside the waits is one audit entry per code and address each quarter hour.
-        if ratelimit.first_refusal(session, f"{code_key}|{address_key}", LIMITED_AUDIT_WINDOW, now):
+    secret = f"code:{code_hash(normal)}"
+    device = ratelimit.known_device(device_cookie, secret=secret, secret_key=settings.secret_key)
+    who = ratelimit.Guesser(secret=secret, address_key=f"code:address:{ip}", ip=ip, device=device)
+    if wait := ratelimit.guess_wait(session, who, now):
+        # A flood of attempts inside the waits is one audit entry per code and client each quarter hour.
+        if ratelimit.first_refusal_of(session, who, LIMITED_AUDIT_WINDOW, now):
             audit.record(session, "report.code_limited", ip=ip)
         session.commit()
         message = _("Terlalu banyak percobaan. Demi keamanan, coba lagi dalam %(seconds)s detik.", seconds=wait)
-        return None, message, True
+        return None, message, True, None
     report = session.execute(select(Report).where(Report.code_hash == code_hash(normal))).scalar_one_or_none()
     if not auth.verify_password(report.pin_hash if report else None, pin.strip()) or report is None:
-        ratelimit.record_failure(session, code_key, CODE_BACKOFF, now)
-        ratelimit.record_failure(session, address_key, CODE_ADDRESS_BACKOFF, now)
+        ratelimit.guess_failed(session, who, CODE_GUESSES, now)
         audit.record(session, "report.code_failed", ip=ip)
         session.commit()
-        return None, _("Kode laporan atau PIN tidak cocok. Periksa lagi lalu coba sekali lagi."), False
-    ratelimit.clear(session, code_key)
-    return report, None, False
+        return None, _("Kode laporan atau PIN tidak cocok. Periksa lagi lalu coba sekali lagi."), False, None
+    ratelimit.guess_succeeded(session, who)
+    return report, None, False, ratelimit.remember_device(device_cookie, secret=secret,
+                                                          secret_key=settings.secret_key)
 
 
 def case_report(session: Session, visitor: Visitor) -> Report | None:

@@ -220,16 +220,61 @@ def test_a_supervisor_cannot_reset_their_own_two_factor(as_user, db):
     assert "Minta supervisor lain." in response.text
 
 
-def test_one_can_turn_it_off_with_the_password_when_it_is_not_required(as_user, make_client, db, clock):
+def test_one_can_turn_it_off_with_the_password_and_a_current_code_when_it_is_not_required(as_user, make_client,
+                                                                                         db, clock):
+    """The password alone turned it off on the old code: a stolen session and password must not be enough."""
     client = as_user("konselor")
-    enrol(client)
-    wrong = post_form(client, "/akun/dua-langkah/matikan", {"password": "bukan-ini-sandinya"}, token_from="/akun")
+    secret, _codes = enrol(client)
+    clock.shift(60)
+    wrong = post_form(client, "/akun/dua-langkah/matikan", {"password": "bukan-ini-sandinya",
+                                                            "code": pyotp.TOTP(secret).at(now())}, token_from="/akun")
     assert wrong.status_code == 422 and "Kata sandi salah." in wrong.text
-    right = post_form(client, "/akun/dua-langkah/matikan", {"password": DEMO_PASSWORD}, token_from="/akun",
-                      follow_redirects=False)
+    no_code = post_form(client, "/akun/dua-langkah/matikan", {"password": DEMO_PASSWORD}, token_from="/akun")
+    assert no_code.status_code == 422
+    assert "Tulis kode 6 angka dari aplikasi autentikator, atau satu kode cadangan." in no_code.text
+    wrong_code = post_form(client, "/akun/dua-langkah/matikan", {"password": DEMO_PASSWORD, "code": "000000"},
+                           token_from="/akun")
+    assert wrong_code.status_code == 422 and "Kode salah atau sudah dipakai." in wrong_code.text
+    assert not audited(db, "account.two_factor_disabled")
+    right = post_form(client, "/akun/dua-langkah/matikan", {"password": DEMO_PASSWORD,
+                                                            "code": pyotp.TOTP(secret).at(now())},
+                      token_from="/akun", follow_redirects=False)
     assert right.status_code == 303
     assert audited(db, "account.two_factor_disabled")
     assert sign_in(make_client(), "konselor")
+
+
+def test_a_recovery_code_also_turns_it_off(as_user, db, clock):
+    client = as_user("konselor")
+    _secret, codes = enrol(client)
+    right = post_form(client, "/akun/dua-langkah/matikan", {"password": DEMO_PASSWORD, "code": codes[0]},
+                      token_from="/akun", follow_redirects=False)
+    assert right.status_code == 303
+    assert not db.execute(select(User).where(User.username == "konselor")).scalar_one().has_two_factor
+
+
+def test_enabling_it_signs_the_account_out_everywhere_else(as_user, db, clock):
+    """The other browser, signed in with the password alone, stayed signed in on the old code."""
+    elsewhere = as_user("konselor")
+    here = as_user("konselor")
+    enrol(here)
+    assert elsewhere.get("/akun", follow_redirects=False).status_code == 303
+    page = here.get("/akun")
+    assert page.status_code == 200 and "Akun saya" in page.text
+
+
+def test_fifty_refused_code_step_attempts_leave_one_limited_entry(as_user, make_client, app, db, clock):
+    """The code step wrote one signin.limited entry per refused attempt on the old code; the others one a window."""
+    enrol(as_user("konselor"))
+    clock.shift(60)
+    client = make_client()
+    password_step(client)
+    for _ in range(app.state.settings.login_limit_per_account):
+        assert code_step(client, "000000").status_code == 422
+    for _ in range(50):
+        refused = code_step(client, "000000")
+        assert refused.status_code == 429 and "coba lagi dalam" in refused.text
+    assert len(audited(db, "signin.limited")) == 1
 
 
 # --- the grace period in production, through the service with `now=` --------------------------------------
@@ -260,14 +305,16 @@ def test_in_production_staff_without_it_are_refused_after_the_grace_period_and_t
     assert teacher.user is not None and not teacher.enrol
 
 
-def test_a_reset_or_a_new_requirement_starts_a_new_grace_period(db, production):
+def test_a_reset_starts_a_new_grace_period_and_switching_the_requirement_on_does_not(db, production):
+    """In production it is required of staff from the account's creation: switching it on again at day 100 gave
+    every counselor a fresh grace period on the old code."""
     from server.accounts import two_factor
 
     late = counselor(db).created_at + timedelta(days=100)
     two_factor.set_required(db, True, late)
     within = service.sign_in(db, production, username="konselor", password=DEMO_PASSWORD, ip="t",
                              now=late + timedelta(days=1))
-    assert within.user is not None and within.enrol
+    assert within.user is None and within.refused
     two_factor.disable(db, counselor(db), reset_at=late + timedelta(days=30))
     after_reset = service.sign_in(db, production, username="konselor", password=DEMO_PASSWORD, ip="t",
                                   now=late + timedelta(days=31))
@@ -296,3 +343,95 @@ def test_in_production_the_sign_in_page_refuses_them_after_the_grace_period_and_
             assert "Minta supervisor layanan mengatur ulang verifikasi dua langkah akun Anda" in response.text
             assert "bc_session" not in response.headers.get("set-cookie", "")
             assert client.get("/akun", follow_redirects=False).status_code == 303
+
+
+def test_switching_the_requirement_off_and_on_again_gives_no_new_grace_period(db, settings):
+    """The grace counts from the first time it was required of the account; on the old code it counted from the
+    latest switch."""
+    from server.accounts import two_factor
+    from server.admin import service as admin
+
+    first = counselor(db).created_at + timedelta(days=3)
+    boss = db.execute(select(User).where(User.username == "supervisor")).scalar_one()
+    actor = admin.Actor(boss.id, boss.username, "t")
+    admin.set_two_factor_required(db, True, actor, now=first)
+    db.commit()
+    ends = two_factor.requirement_for(db, settings, counselor(db)).grace_ends
+    assert ends == first + timedelta(days=settings.two_factor_grace_days)
+    admin.set_two_factor_required(db, False, actor, now=first + timedelta(days=20))
+    admin.set_two_factor_required(db, True, actor, now=first + timedelta(days=21))
+    db.commit()
+    db.expire_all()
+    assert two_factor.requirement_for(db, settings, counselor(db)).grace_ends == ends
+
+
+def test_a_session_opened_within_the_grace_period_ends_with_it(settings, db):
+    """In production, a session opened ten minutes before the grace period ended stayed valid after it on the old
+    code, though the same person would have been refused at sign-in."""
+    from litestar.testing import TestClient
+
+    from server.app import create_app
+    from server.notifications import push
+
+    production = replace(settings, env="production", secret_key="k" * 40, cookie_secure=True,
+                         vapid_private_key=push.generate_private_key())
+    grace_ends = counselor(db).created_at + timedelta(days=production.two_factor_grace_days)
+    with time_machine.travel(grace_ends - timedelta(minutes=10), tick=False) as clock:
+        with TestClient(app=create_app(production), base_url="https://127.0.0.1:8000") as client:
+            signed_in = post_form(client, "/masuk", {"username": "konselor", "password": DEMO_PASSWORD},
+                                  follow_redirects=False)
+            assert signed_in.status_code == 303 and signed_in.headers["location"] == "/akun/dua-langkah"
+            assert client.get("/akun").status_code == 200
+            clock.move_to(grace_ends + timedelta(minutes=1))  # well within the session's idle time
+            ended = client.get("/akun", follow_redirects=False)
+            assert ended.status_code == 303 and ended.headers["location"].startswith("/masuk")
+
+
+# --- recovery codes at rest ---------------------------------------------------------------------------------
+
+
+def test_recovery_codes_are_stored_as_salted_argon2_hashes(as_user, db, clock):
+    """They were unsalted SHA-256 on the old code: about 49 bits, all tried in minutes from a stolen backup."""
+    import hashlib
+
+    from server.accounts import two_factor
+
+    _secret, codes = enrol(as_user("konselor"))
+    stored = db.execute(select(RecoveryCode.code_hash)).scalars().all()
+    assert len(stored) == 10 and all(value.startswith("$argon2id$") for value in stored)
+    digests = {hashlib.sha256(two_factor.normalise(code).encode()).hexdigest() for code in codes}
+    assert not digests & set(stored)
+
+
+def test_recovery_codes_stored_before_the_migration_keep_working(tmp_path, pinned_clock):
+    """Migration 0012 hashes each stored SHA-256 again with argon2, so nobody has to print new codes."""
+    import hashlib
+
+    from alembic import command
+    from sqlalchemy import text
+    from sqlmodel import Session
+
+    from server import migrate
+    from server.accounts import two_factor
+    from server.db import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    command.upgrade(migrate.alembic_config(engine), "0011_job_event_at")
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO user_account (id, username, display_name, password_hash, role, active, created_at,"
+            " totp_secret, two_factor_enabled_at) VALUES (1, 'lama', 'Lama', 'x', 'counselor', 1,"
+            " '2026-11-01 00:00:00.000000', 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP', '2026-11-02 00:00:00.000000')"))
+        for code in ("ABCDE-FGHJK", "23456-789AB"):
+            digest = hashlib.sha256(two_factor.normalise(code).encode()).hexdigest()
+            conn.execute(text("INSERT INTO recovery_code (user_id, code_hash) VALUES (1, :h)"), {"h": digest})
+    migrate.upgrade(engine)
+    with Session(engine) as session:
+        user = session.get(User, 1)
+        stored = session.execute(select(RecoveryCode.code_hash)).scalars().all()
+        assert all(value.startswith("$argon2id$") for value in stored)
+        assert two_factor.use_recovery_code(session, user, two_factor.normalise("abcde fghjk"), now())
+        assert not two_factor.use_recovery_code(session, user, two_factor.normalise("ABCDE-FGHJK"), now())
+        assert not two_factor.use_recovery_code(session, user, two_factor.normalise("ZZZZZ-ZZZZZ"), now())
+        assert two_factor.recovery_codes_left(session, 1) == 1
+    engine.dispose()

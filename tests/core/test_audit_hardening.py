@@ -188,10 +188,12 @@ def test_fifty_refused_sign_ins_leave_one_limited_entry_per_window(db, settings,
     assert len(entries(db, "signin.limited")) == 2
 
 
-def test_fifty_refused_code_attempts_leave_one_limited_entry(db, pinned_clock):
+def test_fifty_refused_code_attempts_leave_one_limited_entry(db, settings, pinned_clock):
     pinned_clock.move_to(MOMENT)
     for _ in range(reports.CODE_ATTEMPTS_PER_CODE):
-        assert not reports.open_with_code(db, code="AAAA-BBBB-CCCC-DDDD", pin="123456", ip="198.51.100.1")[2]
+        assert not reports.open_with_code(db, settings, code="AAAA-BBBB-CCCC-DDDD", pin="123456",
+                                          ip="198.51.100.1")[2]
     for _ in range(50):
-        assert reports.open_with_code(db, code="AAAA-BBBB-CCCC-DDDD", pin="123456", ip="198.51.100.1")[2]
+        assert reports.open_with_code(db, settings, code="AAAA-BBBB-CCCC-DDDD", pin="123456",
+                                      ip="198.51.100.1")[2]
     assert len(entries(db, "report.code_limited")) == 1

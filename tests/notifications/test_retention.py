@@ -47,3 +47,25 @@ def test_one_worker_round_purges_what_expired_and_keeps_what_is_live(app, db, se
     kept = set(db.execute(select(RateLimitCounter.key)).scalars())
     assert "code:address:198.51.100.8" in kept and "code:address:198.51.100.7" not in kept
     assert set(db.execute(select(NotificationJob.topic)).scalars()) == {"recent", "later"}
+
+
+def test_failed_attempts_are_purged_once_no_delay_remembers_them(app, db, settings):
+    """Failures hold client addresses (and now one row per secret and address): kept only while a delay may
+    still count them. They were never purged before."""
+    from server.models import AttemptThrottle
+
+    now = clock.now()
+    memory = timedelta(hours=max(settings.login_forget_hours, 24))
+    db.add_all([
+        AttemptThrottle(key="signin:account:konselor|address:198.51.100.7", failures=3,
+                        last_failure_at=now - memory - timedelta(minutes=1)),
+        AttemptThrottle(key="signin:account:konselor|address:198.51.100.8", failures=3,
+                        last_failure_at=now - memory + timedelta(minutes=1)),
+    ])
+    db.commit()
+
+    purged = worker.purge(app.state.engine, settings)
+
+    assert purged["attempt_throttles"] == 1
+    db.expire_all()
+    assert set(db.execute(select(AttemptThrottle.key)).scalars()) == {"signin:account:konselor|address:198.51.100.8"}
