@@ -4,14 +4,16 @@ cepat*, Back (and Back again) never shows any page of the app, and nothing the a
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, Route, expect
+from playwright.sync_api import BrowserContext, BrowserType, Page, Route, expect
 
 from server.accounts.auth import SESSION_COOKIE
-from tests.browser.conftest import sign_in, wait_until_controlled
+from server.app import CSRF_COOKIE
+from tests.browser.conftest import NEUTRAL_PAGE, NEUTRAL_URL, sign_in, wait_until_controlled
 from tests.browser.test_reports import stored_offline
 from tests.browser.test_shell import store_something_everywhere, what_is_stored
 
@@ -43,18 +45,26 @@ def watch_for_the_app(context: BrowserContext, base_url: str) -> list[str]:
     return shown
 
 
+def cookies_named(context: BrowserContext, name: str) -> list[dict]:
+    return [cookie for cookie in context.cookies() if cookie["name"].endswith(name)]
+
+
 def session_cookies(context: BrowserContext) -> list[dict]:
-    return [cookie for cookie in context.cookies() if cookie["name"].endswith(SESSION_COOKIE)]
+    return cookies_named(context, SESSION_COOKIE)
+
+
+def wait_until_gone(page: Page, context: BrowserContext, name: str) -> None:
+    """Until the phone no longer holds the cookie `name`: the sign-out's answer (Set-Cookie and Clear-Site-Data)
+    has reached the browser."""
+    for _attempt in range(100):
+        if not cookies_named(context, name):
+            return
+        page.wait_for_timeout(50)  # polling interval while the answer travels, not a fixed wait
+    raise AssertionError(f"the phone still holds {cookies_named(context, name)}")
 
 
 def wait_until_signed_out_here(page: Page, context: BrowserContext) -> None:
-    """Until the phone no longer holds a session cookie: the sign-out's answer (Set-Cookie and Clear-Site-Data)
-    has reached the browser."""
-    for _attempt in range(100):
-        if not session_cookies(context):
-            return
-        page.wait_for_timeout(50)  # polling interval while the answer travels, not a fixed wait
-    raise AssertionError(f"the phone still holds a session: {session_cookies(context)}")
+    wait_until_gone(page, context, SESSION_COOKIE)
 
 
 def sign_in_and_use_the_app(page: Page) -> None:
@@ -74,11 +84,16 @@ def quick_exit(page: Page, neutral_site: str) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text("Cuaca hari ini")
 
 
+def back_stays_on_the_neutral_site(page: Page, neutral_site: str) -> None:
+    # Until the entry is there, not its load: a page restored from the back/forward cache fires no load event.
+    page.go_back(wait_until="commit")
+    page.wait_for_url(neutral_site)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Cuaca hari ini")
+
+
 def back_twice_stays_on_the_neutral_site(page: Page, neutral_site: str, shown: list[str]) -> None:
     for _press in range(2):
-        page.go_back()
-        page.wait_for_url(neutral_site)
-        expect(page.get_by_role("heading", level=1)).to_have_text("Cuaca hari ini")
+        back_stays_on_the_neutral_site(page, neutral_site)
     assert shown == []
 
 
@@ -164,3 +179,54 @@ def test_quick_exit_deletes_the_offline_queue_itself_whatever_the_server_answers
     # Opening the app may make the queue's database again, empty.
     assert "bintang-ceria" not in names or "rahasia-antrean" not in stored_offline(page)
     assert page.evaluate("() => BintangQueue.pending()") == []
+
+
+@pytest.fixture
+def phone_with_back_forward_cache(
+    browser_type: BrowserType, browser_type_launch_args: dict[str, Any], browser_context_args: dict[str, Any]
+) -> Iterator[Page]:
+    """A phone's Chromium keeps pages it leaves in the back/forward cache; Playwright turns that off unless told
+    not to."""
+    browser = browser_type.launch(**browser_type_launch_args, ignore_default_args=["--disable-back-forward-cache"])
+    context = browser.new_context(**browser_context_args)
+    context.route(NEUTRAL_URL, lambda route: route.fulfill(status=200, content_type="text/html", body=NEUTRAL_PAGE))
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+        browser.close()
+
+
+def test_back_never_shows_a_page_from_the_back_forward_cache_nor_one_loaded_after_a_late_answer(
+    phone_with_back_forward_cache: Page, live_server: str
+):
+    """On a phone Back restores a public page from the back/forward cache, without loading it: it leaves as it is
+    shown again (pageshow). The sign-out's answers (quick exit's, and the one the restored page sent again)
+    arrive only between the first Back and the second: the next page Back reaches leaves as well."""
+    page, context = phone_with_back_forward_cache, phone_with_back_forward_cache.context
+    shown = watch_for_the_app(context, live_server)
+    restored: list[str] = []
+    context.expose_binding("appPageRestored", lambda _source, path: restored.append(path))
+    context.add_init_script(
+        "addEventListener('pageshow', (event) => { if (event.persisted) window.appPageRestored(location.pathname); });"
+    )
+    held: list[Route] = []
+    context.route(SIGN_OUT, lambda route: held.append(route))
+    page.goto("/")
+    page.goto("/lapor")
+    page.goto("/cek")
+    store_something_everywhere(page)
+    assert cookies_named(context, CSRF_COOKIE)
+
+    quick_exit(page, NEUTRAL_URL)
+    shown.clear()
+    back_stays_on_the_neutral_site(page, NEUTRAL_URL)
+    assert restored == ["/lapor"], "Back did not restore the page from the back/forward cache"
+    assert len(held) == 2
+    for route in held:
+        route.continue_()
+    wait_until_gone(page, context, CSRF_COOKIE)
+
+    back_stays_on_the_neutral_site(page, NEUTRAL_URL)
+    assert shown == []
+    nothing_is_left(page)
