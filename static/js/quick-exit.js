@@ -145,10 +145,23 @@
     return new Promise(function (resolve) { setTimeout(resolve, milliseconds); });
   }
 
+  // Marks the phone, before the sign-out is sent, as "signed out by quick exit": if the sign-out never reaches
+  // the server, the next request of the app from this phone, in any tab, ends the sessions instead
+  // (server/accounts/visitor.py). The sign-out's answer clears it with the other cookies.
+  function markThePhone() {
+    try {
+      var cookie = meta("quick-exit-cookie");
+      if (cookie) document.cookie = cookie;
+    } catch (error) {
+      // Cookies switched off: there is no session on this phone either.
+    }
+  }
+
   function quickExit() {
     if (exiting) return;
     exiting = true;
     document.documentElement.classList.add("quick-exiting");
+    markThePhone();
     var subscription = pushSubscription();
     var answered = endSession(subscription);
     var pushOff = turnPushOff(subscription);

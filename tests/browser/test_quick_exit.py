@@ -153,6 +153,24 @@ def test_back_never_shows_the_app_and_the_session_ends_when_the_sign_out_is_lost
     nothing_is_left(page)
 
 
+def test_a_lost_sign_out_ends_the_session_at_the_next_visit_in_any_tab(
+    page: Page, context: BrowserContext, neutral_site: str
+):
+    """The sign-out never reached the server and nobody presses Back: whoever opens the app next on this phone,
+    in this tab or another, finds it signed out, not the child's account."""
+    context.route(SIGN_OUT, lambda route: route.abort("internetdisconnected"), times=1)
+    sign_in_and_use_the_app(page)
+    quick_exit(page, neutral_site)
+    assert session_cookies(context), "the sign-out was lost, so the phone still holds its session"
+
+    other_tab = context.new_page()
+    other_tab.goto("/akun")
+    expect(other_tab).to_have_url("/masuk?lanjut=/akun")
+    expect(other_tab.get_by_role("link", name="Akun saya", exact=True)).to_have_count(0)
+    assert session_cookies(context) == []
+    nothing_is_left(page)
+
+
 @pytest.mark.parametrize("listing", ["indexedDB.databases", "by name only"])
 def test_quick_exit_deletes_the_offline_queue_itself_whatever_the_server_answers(
     page: Page, context: BrowserContext, neutral_site: str, listing: str
