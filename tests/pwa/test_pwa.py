@@ -195,6 +195,14 @@ def test_quick_exit_works_for_someone_not_signed_in(client):
     assert response.headers["clear-site-data"] == '"cache", "cookies"'
 
 
+def test_every_page_tells_quick_exit_the_mark_to_set(client, app):
+    page = client.get("/")
+    hours = app.state.settings.session_max_hours
+    assert page.status_code == 200
+    assert f'<meta name="quick-exit-cookie" content="bc_keluar=1; Max-Age={hours * 3600}; Path=/; SameSite=lax">' \
+        in page.text
+
+
 def mark_quick_exit(client) -> None:
     """What the page does as quick exit starts: a cookie of the site's own, which no answer has cleared yet."""
     client.cookies.set("bc_keluar", "1", domain=next(cookie.domain for cookie in client.cookies.jar))
