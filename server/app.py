@@ -25,7 +25,7 @@ from sqlmodel import Session
 
 from server import clock, i18n, process_cache, service_info, workdays
 from server.accounts.routes import AccountController
-from server.accounts.visitor import VisitorMiddleware
+from server.accounts.visitor import VisitorMiddleware, quick_exit_cookie
 from server.admin.routes import AdminController
 from server.aftercare.routes import CheckInController, FollowUpController, RatingController, VoicesController
 from server.appointments.routes import BookingController, ScheduleController
@@ -224,6 +224,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     template_globals = cast(JinjaTemplateEngine, app.template_engine).engine.globals
     template_globals["quick_exit_url"] = settings.quick_exit_url
+    template_globals["quick_exit_cookie"] = quick_exit_cookie(settings)
     template_globals["service"] = lambda: service_info.current(app.state.engine)
     template_globals["holiday_years_to_enter"] = lambda: workdays.years_to_enter(app.state.engine)
     return app

@@ -5,6 +5,10 @@ proved the code and PIN of one report, with no account), both, or nobody.
 tokens, idle and maximum times, last seen), and puts a `Visitor` on the request (`request.scope["visitor"]`,
 read with `visitor_of(request)`) and the person on `request.user`. Domains ask the visitor; none reads the
 cookies or another domain's routes.
+
+Quick exit's page sets a third cookie, `bc_keluar`, before it sends the sign-out: while it is there, the
+sign-out may never have reached the server (no signal, a dropped connection), so any request that carries it
+ends both sessions and is answered as nobody's, whichever tab or page it comes from.
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ from dataclasses import dataclass
 
 import anyio.to_thread
 from litestar import Request
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.datastructures import Cookie, MutableScopeHeaders
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -23,6 +28,8 @@ from server.accounts.models import User
 from server.settings import Settings
 
 CASE_COOKIE = "bc_case"
+# Set by static/js/quick-exit.js (so not HttpOnly), cleared by the sign-out's answer or the next request.
+QUICK_EXIT_COOKIE = "bc_keluar"
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,43 @@ def resolve(engine: Engine, settings: Settings, session_token: str | None, case_
     return Visitor(user=user, case_report_id=case_id)
 
 
+def quick_exit_cookie(settings: Settings) -> str:
+    """What quick exit's page writes to document.cookie. It lives as long as a session may, and no longer: a
+    session it has to end cannot be older."""
+    cookie = Cookie(key=settings.cookie_name(QUICK_EXIT_COOKIE), value="1", path="/",
+                    max_age=settings.session_max_hours * 3600, secure=settings.cookie_secure, httponly=False,
+                    samesite="lax")
+    return cookie.to_header(header="")
+
+
+def end_sessions(engine: Engine, session_token: str | None, case_token: str | None) -> None:
+    with Session(engine) as session:
+        if session_token:
+            auth.end_session(session, session_token)
+        if case_token:
+            auth.end_case_session(session, case_token)
+        session.commit()
+
+
+def _forgetting_cookies(send: Send, settings: Settings) -> Send:
+    """Drops the quick exit mark and the (now ended) session cookies with the answer, except a cookie the answer
+    sets itself: signing in again, or opening a report with its code, on the request that ended the old ones."""
+    names = [settings.cookie_name(name) for name in (QUICK_EXIT_COOKIE, auth.SESSION_COOKIE, CASE_COOKIE)]
+
+    async def send_forgetting(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = MutableScopeHeaders.from_message(message)
+            already = {value.split("=", 1)[0].strip() for value in headers.getall("set-cookie", [])}
+            for name in names:
+                if name not in already:
+                    drop = Cookie(key=name, value="", max_age=0, expires=0, path="/", secure=settings.cookie_secure,
+                                  httponly=True, samesite="lax")
+                    headers.add("set-cookie", drop.to_header(header=""))
+        await send(message)
+
+    return send_forgetting
+
+
 def _cookie(scope: Scope, name: str) -> str | None:
     for key, value in scope.get("headers", []):
         if key == b"cookie":
@@ -79,7 +123,10 @@ class VisitorMiddleware:
                 state = scope["litestar_app"].state
                 session_token = _cookie(scope, state.settings.cookie_name(auth.SESSION_COOKIE))
                 case_token = _cookie(scope, state.settings.cookie_name(CASE_COOKIE))
-                if session_token or case_token:
+                if _cookie(scope, state.settings.cookie_name(QUICK_EXIT_COOKIE)):
+                    await anyio.to_thread.run_sync(end_sessions, state.engine, session_token, case_token)
+                    send = _forgetting_cookies(send, state.settings)
+                elif session_token or case_token:
                     found = await anyio.to_thread.run_sync(resolve, state.engine, state.settings, session_token,
                                                            case_token)
             scope["visitor"] = found

@@ -48,7 +48,12 @@ FALLBACK_PLACEHOLDER = '{"__FALLBACK__": true}'
 THEME_COLOR = "#1d4f91"
 BACKGROUND_COLOR = "#ffffff"
 SHORT_NAME_MAX = 12
-QUICK_EXIT_CLEARS = '"cache", "cookies", "storage"'
+# Never "storage": this answer may arrive after the page has left for the neutral site (a slow connection, or
+# sent again by a page reached by Back), and clearing storage then would erase the tab's "left by quick exit"
+# marker, so that Back shows the app again. The page clears everything the app stores itself before it leaves
+# (static/js/quick-exit.js); cookies (HttpOnly, out of the page's reach) and the HTTP and back/forward caches
+# are what only the browser can clear.
+QUICK_EXIT_CLEARS = '"cache", "cookies"'
 
 
 def installed_name(service_name: str) -> str:
@@ -151,7 +156,9 @@ class PWAController(Controller):
     def quick_exit(self, request: Request, db: DB, data: JSONBody[dict[str, Any] | None] = None) -> Response[None]:
         """Quick exit's server half: both ways of being let in end here, a signed-in session and a report opened
         with its code and PIN, so their cookies are worthless even where the browser keeps them (the page's
-        JavaScript cannot delete HttpOnly cookies); Clear-Site-Data asks the browser to forget the rest."""
+        JavaScript cannot delete HttpOnly cookies); Clear-Site-Data asks the browser to forget them and its caches.
+        The page sends it again from any page of the app Back reaches afterwards, so a sign-out that was lost on
+        the way is repeated once there is a connection."""
         settings = request.app.state.settings
         session_token = request.cookies.get(settings.cookie_name(auth.SESSION_COOKIE))
         case_token = request.cookies.get(settings.cookie_name(CASE_COOKIE))

@@ -9,13 +9,17 @@
   // they change later (the report form's steps) is laid out that way from the start, without a jump.
   document.documentElement.classList.add("js");
 
-  // Kept in sessionStorage because it belongs to this tab's history, which is all Back can reach.
+  // Kept in sessionStorage because it belongs to this tab's history, which is all Back can reach. Nothing but
+  // this page may erase it: the server's answer asks the browser to clear cookies and caches, never storage
+  // (server/pwa/routes.py), because that answer may come after the page has gone, even after Back.
   var MARKER = "bintang-keluar-cepat";
   var SHIFT_PRESSES = 3;
   var SHIFT_WINDOW_MS = 5000;
-  // The page is hidden at once; leaving waits for the sign-out and the clearing, which take milliseconds on
-  // a working connection, but never longer than this on a bad one.
+  // The page is hidden at once. Leaving waits for what this page clears itself (no network: milliseconds), and
+  // for the sign-out's answer and the push service, but never longer than this on a bad connection.
   var EXIT_WAIT_MS = 750;
+  // A storage call that never settles (a browser bug) must not keep the child on a blank page.
+  var CLEAR_WAIT_MAX_MS = 3000;
   // The app's own IndexedDB databases (static/js/offline-queue.js): the report queue and its receipts.
   var KNOWN_DATABASES = ["bintang-ceria"];
 
@@ -96,7 +100,15 @@
     });
   }
 
-  function clearStoredData(subscription) {
+  // The push service forgets this device; it is asked over the network, so leaving waits for it as for the
+  // sign-out. Unregistering the worker below ends the subscription on the phone in any case.
+  function turnPushOff(subscription) {
+    return quietly(subscription.then(function (found) { return found ? found.unsubscribe() : null; }));
+  }
+
+  // Everything the app stored on this phone, cleared by this page: its promises need no network, and the page
+  // does not leave before they have settled (a call chained on one of them would never be made once it has).
+  function clearStoredData() {
     try {
       localStorage.clear();
       sessionStorage.clear();
@@ -109,9 +121,8 @@
         return Promise.all(names.map(function (name) { return caches.delete(name); }));
       })));
     }
-    // Push first (the push service forgets this device), then the worker: with its caches gone it could no
-    // longer show the offline page; the next visit installs it anew.
-    pending.push(quietly(subscription.then(function (found) { return found ? found.unsubscribe() : null; })));
+    // The worker goes too: with its caches gone it could no longer show the offline page; the next visit
+    // installs it anew.
     if (navigator.serviceWorker) {
       pending.push(quietly(navigator.serviceWorker.getRegistrations().then(function (registrations) {
         return Promise.all(registrations.map(function (registration) { return registration.unregister(); }));
@@ -130,18 +141,36 @@
     return Promise.all(pending);
   }
 
+  function after(milliseconds) {
+    return new Promise(function (resolve) { setTimeout(resolve, milliseconds); });
+  }
+
+  // Marks the phone, before the sign-out is sent, as "signed out by quick exit": if the sign-out never reaches
+  // the server, the next request of the app from this phone, in any tab, ends the sessions instead
+  // (server/accounts/visitor.py). The sign-out's answer clears it with the other cookies.
+  function markThePhone() {
+    try {
+      var cookie = meta("quick-exit-cookie");
+      if (cookie) document.cookie = cookie;
+    } catch (error) {
+      // Cookies switched off: there is no session on this phone either.
+    }
+  }
+
   function quickExit() {
     if (exiting) return;
     exiting = true;
     document.documentElement.classList.add("quick-exiting");
+    markThePhone();
     var subscription = pushSubscription();
     var answered = endSession(subscription);
-    var cleared = clearStoredData(subscription);
+    var pushOff = turnPushOff(subscription);
+    var cleared = clearStoredData();
     var gone = false;
     function markAndLeave() {
       if (gone) return;
       gone = true;
-      // Written only now: the server's Clear-Site-Data answer erases sessionStorage, the marker with it.
+      // Written last, after this page has cleared sessionStorage; no answer that comes later erases it.
       try {
         sessionStorage.setItem(MARKER, "1");
       } catch (error) {
@@ -149,19 +178,29 @@
       }
       leave();
     }
-    Promise.all([answered, cleared]).then(markAndLeave, markAndLeave);
-    setTimeout(markAndLeave, EXIT_WAIT_MS);
+    var network = Promise.race([Promise.all([answered, pushOff]), after(EXIT_WAIT_MS)]);
+    Promise.all([cleared, network]).then(markAndLeave, markAndLeave);
+    setTimeout(markAndLeave, CLEAR_WAIT_MAX_MS);
+  }
+
+  // A page of the app reached by Back after a quick exit: it leaves before it is shown, and sends the sign-out
+  // again, because the first one may never have reached the server (no signal, a dropped connection) and the
+  // session the phone still holds must end as soon as there is a connection. keepalive lets it outlive the
+  // page; whatever it answers changes nothing here.
+  function leaveAgain() {
+    endSession(Promise.resolve(null));
+    leave();
   }
 
   var navigation = performance.getEntriesByType ? performance.getEntriesByType("navigation")[0] : null;
   if (navigation && navigation.type === "back_forward") {
-    if (marked()) leave();
+    if (marked()) leaveAgain();
   } else {
     // The person came here on purpose (typed the address, followed a link): the site works normally again.
     forget();
   }
   window.addEventListener("pageshow", function (event) {
-    if (event.persisted && marked()) leave();
+    if (event.persisted && marked()) leaveAgain();
   });
 
   document.addEventListener("click", function (event) {

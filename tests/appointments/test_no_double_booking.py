@@ -82,6 +82,21 @@ def test_the_buffer_after_a_session_is_held_too(db, counselor_and_service):
     db.commit()
 
 
+def test_a_booking_that_starts_earlier_and_runs_into_one_already_held_is_refused(db, counselor_and_service):
+    """In a fixed order, not left to a race: the held session starts at 10.30, the new one at 10.00 would run
+    until 11.00 (11.15 with its buffer). A rule that only looks whether the new start falls inside a held
+    session misses it."""
+    counselor_id, service_type_id = counselor_and_service
+    db.add(_appointment(counselor_id, service_type_id, START + timedelta(minutes=30)))
+    db.commit()
+    db.add(_appointment(counselor_id, service_type_id, START))
+    with pytest.raises(IntegrityError):
+        db.commit()
+    db.rollback()
+    held = db.execute(select(Appointment.starts_at).where(Appointment.is_live)).scalars().all()
+    assert [start.astimezone(UTC) for start in held] == [START + timedelta(minutes=30)]
+
+
 def test_a_cancelled_appointment_frees_its_time(db, counselor_and_service):
     counselor_id, service_type_id = counselor_and_service
     first = _appointment(counselor_id, service_type_id, START)

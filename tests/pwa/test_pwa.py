@@ -165,7 +165,7 @@ def test_quick_exit_ends_the_session_and_clears_the_site_data(client, make_clien
     token = client.cookies.get("bc_session")
     response = client.post("/keluar-cepat", headers={"X-CSRFToken": csrf_token(client, "/akun")})
     assert response.status_code == 204
-    assert response.headers["clear-site-data"] == '"cache", "cookies", "storage"'
+    assert response.headers["clear-site-data"] == '"cache", "cookies"'
     assert client.cookies.get("bc_session") is None
 
     thief = make_client()
@@ -192,7 +192,63 @@ def test_quick_exit_also_closes_a_report_opened_with_its_code_and_pin(client, ma
 def test_quick_exit_works_for_someone_not_signed_in(client):
     response = client.post("/keluar-cepat", headers={"X-CSRFToken": csrf_token(client, "/")})
     assert response.status_code == 204
-    assert response.headers["clear-site-data"] == '"cache", "cookies", "storage"'
+    assert response.headers["clear-site-data"] == '"cache", "cookies"'
+
+
+def test_every_page_tells_quick_exit_the_mark_to_set(client, app):
+    page = client.get("/")
+    hours = app.state.settings.session_max_hours
+    assert page.status_code == 200
+    assert f'<meta name="quick-exit-cookie" content="bc_keluar=1; Max-Age={hours * 3600}; Path=/; SameSite=lax">' \
+        in page.text
+
+
+def mark_quick_exit(client) -> None:
+    """What the page does as quick exit starts: a cookie of the site's own, which no answer has cleared yet."""
+    client.cookies.set("bc_keluar", "1", domain=next(cookie.domain for cookie in client.cookies.jar))
+
+
+def test_a_sign_out_quick_exit_could_not_send_ends_the_session_at_the_next_request(client, make_client):
+    """The page marks the phone before it sends the sign-out (a cookie, bc_keluar); when the sign-out was lost,
+    the next request of any page, in any tab, ends the session instead of showing it."""
+    sign_in(client, "anak")
+    token = client.cookies.get("bc_session")
+    mark_quick_exit(client)
+    response = client.get("/akun", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/masuk?lanjut=/akun"
+    dropped = response.headers.get_list("set-cookie")
+    assert any(cookie.startswith("bc_keluar=") and "Max-Age=0" in cookie for cookie in dropped), dropped
+    assert any(cookie.startswith("bc_session=") and "Max-Age=0" in cookie for cookie in dropped), dropped
+    assert client.cookies.get("bc_keluar") is None and client.cookies.get("bc_session") is None
+
+    thief = make_client()
+    thief.cookies.set("bc_session", token)
+    assert thief.get("/akun", follow_redirects=False).headers["location"] == "/masuk?lanjut=/akun"
+
+
+def test_a_report_opened_with_its_code_is_closed_too_when_quick_exit_could_not_say_so(client, make_client):
+    sent = submit_report(client)
+    holder = make_client()
+    post_form(holder, "/cek", {"code": sent.code, "pin": sent.pin}, token_from="/cek")
+    token = holder.cookies.get("bc_case")
+    assert token and holder.get("/cek/laporan").status_code == 200
+    mark_quick_exit(holder)
+    response = holder.get("/cek/laporan", follow_redirects=False)
+    assert response.status_code == 303 and "data-reporter-status" not in response.text
+    onlooker = make_client()
+    onlooker.cookies.set("bc_case", token)
+    assert onlooker.get("/cek/laporan", follow_redirects=False).status_code == 303
+
+
+def test_signing_in_again_after_a_quick_exit_that_could_not_sign_out_works(client):
+    sign_in(client, "anak")
+    old = client.cookies.get("bc_session")
+    mark_quick_exit(client)
+    sign_in(client, "anak")
+    assert client.cookies.get("bc_session") not in (None, old)
+    assert client.cookies.get("bc_keluar") is None
+    page = client.get("/akun")
+    assert page.status_code == 200 and "Akun saya" in page.text
 
 
 def test_quick_exit_is_refused_without_the_csrf_token(as_user):

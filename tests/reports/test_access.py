@@ -167,6 +167,38 @@ def test_a_report_with_no_district_is_every_counselors_until_it_is_assigned(app,
     assert f'href="/kasus/{report.id}"' not in cempaka.get("/kasus/").text
 
 
+def test_an_unassigned_case_in_a_teams_district_is_that_teams_and_not_found_for_another_team(
+        app, db, as_user, make_client):
+    """Only a report with no district yet is every counselor's; once it has a district, the team of that
+    district handles it even before anyone is assigned, and a counselor of another team does not learn it is
+    there."""
+    report = make_report(app, db, child_words="Aku dipukul paman di rumah nenek.",
+                         district_id=str(district_named(db, "Banjarbaru Utara").id)).report
+    supervisor = user_named(db, "supervisor")
+    referral = service.add_referral(db, fresh(db, report.id), supervisor, agency_kind="health",
+                                    agency_name="Puskesmas Banjarbaru", note="", ip=TEST_IP)
+    db.commit()
+    report = fresh(db, report.id)
+    assert report.assigned_to_id is None and report.team_district_id == district_named(db, "Banjarbaru Utara").id
+
+    team = as_user("konselor")
+    page = team.get(f"/kasus/{report.id}")
+    assert page.status_code == 200 and "Aku dipukul paman di rumah nenek." in page.text
+    assert f'href="/kasus/{report.id}"' in team.get("/kasus/").text
+
+    other_team, stranger = person("stranger", db, as_user, make_client)
+    before = [(e.id, e.kind) for e in events(db, report.id)]
+    for method, path, data in case_routes(report.id, referral.id, stranger, db):
+        response = call(other_team, method, path, data)
+        assert response.status_code == 404, (path, response.status_code)
+        assert "Aku dipukul paman" not in response.text and "Puskesmas Banjarbaru" not in response.text
+    assert f'href="/kasus/{report.id}"' not in other_team.get("/kasus/").text
+    assert [(e.id, e.kind) for e in events(db, report.id)] == before
+    assert fresh(db, report.id).assigned_to_id is None
+    assert [entry.actor_id for entry in audit_entries(db, "report.viewed.staff", report.id)] == [
+        user_named(db, "konselor").id]
+
+
 def test_a_counselor_may_handle_a_case_assigned_to_them_in_another_teams_district(app, db, as_user):
     report = make_report(app, db, district_id=str(district_named(db, "Cempaka").id)).report
     konselor = user_named(db, "konselor")

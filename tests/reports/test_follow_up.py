@@ -245,6 +245,22 @@ def test_a_case_session_sees_only_its_own_report(client, make_client, db):
     assert events(db, 2, "message") == []
 
 
+def test_the_code_holder_sees_the_messages_of_their_own_case_only(client, make_client, as_user, db):
+    """Two cases, a message to each reporter: the code holder of the first never reads the second's."""
+    mine = submit_report(client, child_words="Laporan pertama: aku dipukul.")
+    submit_report(client, child_words="Laporan kedua.")
+    counselor = as_user("konselor")
+    for report_id, body in ((1, "Halo, ini pesan untuk laporan pertama."), (2, "PESAN-LAIN untuk kasus kedua.")):
+        case_post(counselor, report_id, "tugaskan", {"counselor_id": user_named(db, "konselor").id})
+        assert case_post(counselor, report_id, "pesan", {"body": body}).status_code == 303
+    holder = make_client()
+    open_case(holder, mine.code, mine.pin)
+    page = holder.get("/cek/laporan")
+    assert page.status_code == 200
+    assert "Halo, ini pesan untuk laporan pertama." in page.text
+    assert "PESAN-LAIN" not in page.text
+
+
 def test_a_case_session_left_idle_ends(client, make_client, db, app):
     sent = submit_report(client)
     holder = make_client()

@@ -77,6 +77,20 @@ def test_staff_changes_reach_the_teacher_by_their_account(as_user, db, teachers_
         assert all(j.url == f"/laporan-saya/{teachers_report.id}" for j in told)
 
 
+def test_a_report_page_shows_the_messages_of_that_case_only(app, as_user, db, teachers_report):
+    """Two cases, a message to each reporter: the teacher never reads the message of the parent's case."""
+    parents = make_report(app, db, user=user_named(db, "orangtua"), reporter_kind="parent", **ADULT_EXTRA).report
+    counselor = as_user("konselor")
+    for report_id, body in ((teachers_report.id, "Terima kasih, Bu. Kami hubungi anaknya besok."),
+                            (parents.id, "PESAN-LAIN untuk orang tua.")):
+        case_post(counselor, report_id, "tugaskan", {"counselor_id": user_named(db, "konselor").id})
+        assert case_post(counselor, report_id, "pesan", {"body": body}).status_code == 303
+    page = as_user("guru").get(f"/laporan-saya/{teachers_report.id}")
+    assert page.status_code == 200
+    assert "Terima kasih, Bu. Kami hubungi anaknya besok." in page.text
+    assert "PESAN-LAIN" not in page.text
+
+
 def test_the_list_shows_only_the_reports_the_person_made(app, as_user, db, teachers_report):
     other = make_report(app, db, user=user_named(db, "orangtua"), reporter_kind="parent", **ADULT_EXTRA).report
     anonymous = make_report(app, db).report
