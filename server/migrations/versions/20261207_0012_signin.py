@@ -8,7 +8,7 @@ to print new codes. The grace period of staff already required to have two-facto
 was required of them: the later of the account's creation and the current requirement's start.
 
 Revision ID: 0012_signin
-Revises: 0011_job_event_at
+Revises: 0012_audit_stamped
 Create Date: 2026-12-07 21:00:00
 """
 from datetime import UTC, datetime
@@ -20,7 +20,7 @@ from argon2 import PasswordHasher
 
 
 revision: str = '0012_signin'
-down_revision: Union[str, None] = '0011_job_event_at'
+down_revision: Union[str, None] = '0012_audit_stamped'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
