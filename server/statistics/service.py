@@ -391,9 +391,9 @@ def create_export(session: Session, settings: Settings, user: User, form: Export
     conditions = _conditions(user, StatisticsFilter(period))
     export.remove_leftovers(settings.data_dir / "exports")
     name = f"kasus-{period.year}" + (f"-{period.month:02d}" if period.month else "")
-    table = export.write_table(export.rows(session, conditions, identity=form.identity), settings.data_dir / "exports",
-                               form.kind)
-    path = export.encrypt(table, form.password, f"{name}.{form.kind}")
+    table = export.write_encrypted(export.rows(session, conditions, identity=form.identity),
+                                   settings.data_dir / "exports", form.kind, form.password, f"{name}.{form.kind}")
+    path = table.path
     detail: dict[str, Any] = {"period": name.removeprefix("kasus-"), "kind": form.kind, "identity": form.identity,
                               "rows": table.rows}
     if form.identity:
