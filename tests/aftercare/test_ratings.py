@@ -9,7 +9,9 @@ import secrets
 
 import pytest
 from sqlalchemy import func, inspect, select, text
+from sqlmodel import Session
 
+from server.aftercare import service
 from server.aftercare.models import SessionRating, SessionRatingGiven, SessionRatingPending
 from server.aftercare.service import SEALED_LENGTH, release_ratings
 from server.appointments import service as appointments
@@ -206,3 +208,25 @@ def test_a_group_of_fewer_than_five_ratings_is_not_shown_nor_its_words(as_user, 
     assert '<tr data-month="2026-11">' in page.text and "Ruangannya nyaman 4" in page.text
     assert '<tr data-month="2026-10">' not in page.text and "Aku takut pulang" not in page.text
     assert "Bulan dan jenis layanan dengan kurang dari 5 penilaian tidak ditampilkan" in page.text
+
+
+@pytest.mark.both_databases
+def test_two_workers_releasing_at_once_release_each_rating_once(as_user, db, engine, settings, monkeypatch):
+    parent = as_user("orangtua")
+    for appointment in attended_sessions(db, 5):
+        assert rate(parent, appointment.id, {"face": "baik", "safe": "yes", "words": WORDS}).status_code == 200
+    unseal, other_worker = service._unseal, []
+
+    def other_worker_releases_first(secret_key, sealed):
+        # The other worker releases and commits while this one is still opening what it read.
+        if not other_worker:
+            other_worker.append(True)
+            with Session(engine) as other:
+                other_worker.append(release_ratings(other, secret_key))
+                other.commit()
+        return unseal(secret_key, sealed)
+
+    monkeypatch.setattr(service, "_unseal", other_worker_releases_first)
+    assert purge(engine, settings)["ratings_released"] == 0
+    assert other_worker == [True, 5]
+    assert len(ratings(db)) == 5 and pending(db) == []
