@@ -55,10 +55,10 @@ def protect(counts: dict[str, int], relations: Iterable[Relation], unpublished: 
     """Every published count (all of `counts` but `unpublished`) as it may be shown: the number, "<5" or "5+"."""
     relations = list(relations)
     hidden = {name for name, count in counts.items() if name not in unpublished and is_small(count)}
-    watched = [name for name in counts if name in hidden or (name in unpublished and is_small(counts[name]))]
-    for _round in range(len(counts) + 1):
+    secret_unpublished = {name for name in unpublished if is_small(counts[name])}
+    for _round in range(len(counts) + 1):  # each round hides one more count, or stops
         ranges = _ranges(counts, hidden, unpublished, relations)
-        given_away = [name for name in counts if (name in hidden or name in watched)
+        given_away = [name for name in counts if name in hidden | secret_unpublished
                       and ranges[name][0] == ranges[name][1]]
         if not given_away:
             break
@@ -67,7 +67,6 @@ def protect(counts: dict[str, int], relations: Iterable[Relation], unpublished: 
         if not shown:
             break  # nothing left to hide in its sums (cannot happen with the pack's sums)
         hidden.add(min(shown, key=lambda name: counts[name]))
-        watched = [name for name in counts if name in hidden or (name in unpublished and is_small(counts[name]))]
     return {name: ((UNDER if count < SMALL else OVER) if name in hidden else str(count))
             for name, count in counts.items() if name not in unpublished}
 
