@@ -127,11 +127,13 @@ LEFTOVER_AFTER_SECONDS = 3600
 
 
 def remove_leftovers(directory: Path) -> int:
-    """Delete export files a stopped process left behind (and plain tables written by versions before 0012)."""
+    """Delete export files a stopped process left behind: a zip after an hour (another export may be writing it
+    now), and at once any other file, a plain table written by a version before exports were encrypted while
+    written (nothing writes one any more)."""
     removed = 0
     if directory.is_dir():
         for path in directory.glob("ekspor-*"):
-            if clock.timestamp() - path.stat().st_mtime > LEFTOVER_AFTER_SECONDS:
+            if path.suffix != ".zip" or clock.timestamp() - path.stat().st_mtime > LEFTOVER_AFTER_SECONDS:
                 path.unlink(missing_ok=True)
                 removed += 1
     return removed
