@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, inspect, select, text
 from sqlmodel import Session
 
+from server import migrate
 from server.aftercare import service
 from server.aftercare.models import SessionRating, SessionRatingGiven, SessionRatingPending
 from server.aftercare.service import SEALED_LENGTH, release_ratings
@@ -230,3 +231,20 @@ def test_two_workers_releasing_at_once_release_each_rating_once(as_user, db, eng
     assert purge(engine, settings)["ratings_released"] == 0
     assert other_worker == [True, 5]
     assert len(ratings(db)) == 5 and pending(db) == []
+
+
+@pytest.mark.both_databases
+def test_the_migration_writes_the_ratings_kept_before_again_in_a_random_order(engine, db):
+    service_type_id = counseling(db).id
+    db.close()
+    migrate.downgrade(engine, "0011_job_event_at")
+    given = [f"Sesi ke-{n:02d}" for n in range(12)]
+    with engine.begin() as connection:
+        for n, words in enumerate(given):
+            connection.execute(text("INSERT INTO session_rating (id, month, service_type_id, face, safe_to_talk, words)"
+                                    " VALUES (:id, '2026-11', :type, 'baik', true, :words)"),
+                               {"id": f"r{n:02d}", "type": service_type_id, "words": words})
+    migrate.upgrade(engine)
+    kept = physical_order(db, "session_rating", "words")
+    assert sorted(kept) == given and kept != given  # one chance in 479 million of the same order
+    assert not any(rating.id.startswith("r") and len(rating.id) == 3 for rating in ratings(db))
