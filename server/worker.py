@@ -40,7 +40,8 @@ def make_sender(settings: Settings, session: object = None) -> Sender:
 def purge(engine: Engine, settings: Settings) -> dict[str, int]:
     """Delete what the service promises not to keep: expired web and case sessions, rate-limit counters older
     than a day and failed attempts no delay remembers (they hold client addresses), and notification jobs
-    finished long ago."""
+    finished long ago; then release the children's session ratings that wait in groups large enough
+    (server/aftercare/service.py)."""
     now = clock.now()
     with Session(engine, expire_on_commit=False) as session:
         purged = {
@@ -54,6 +55,14 @@ def purge(engine: Engine, settings: Settings) -> dict[str, int]:
         session.commit()
     if any(purged.values()):
         log.info("worker: purged %s", ", ".join(f"{n} {what}" for what, n in purged.items() if n))
+    # The children's ratings leave their sealed waiting room in a transaction of their own, never the rating's.
+    with Session(engine) as session:
+        try:
+            purged["ratings_released"] = aftercare.release_ratings(session, settings.secret_key)
+            session.commit()
+        except aftercare.ReleasedElsewhere:
+            session.rollback()
+            purged["ratings_released"] = 0
     return purged
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Index, Text
+from sqlalchemy import Column, Index, LargeBinary, Text
 from sqlmodel import Field, SQLModel
 
 from server import clock
@@ -72,10 +72,22 @@ class SessionRatingGiven(SQLModel, table=True):
     appointment_id: int = Field(foreign_key="appointment.id", primary_key=True)
 
 
+class SessionRatingPending(SQLModel, table=True):
+    """A rating given and not released yet: sealed (AES-GCM under a key from SECRET_KEY, padded to one length), so
+    that a copy of the database shows neither its answers nor, by its place among the others, whose it is. Released
+    into `session_rating` once five or more of its month and service type are waiting (aftercare.service)."""
+
+    __tablename__ = "session_rating_pending"
+
+    id: str = Field(primary_key=True, max_length=32)
+    sealed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
 class SessionRating(SQLModel, table=True):
     """A child's (or parent's) rating of an attended session. Anonymous by construction: no appointment, person,
-    counselor or time of rating, only the month and the service type; a random id, so the order of the rows does
-    not line them up with the appointments marked rated."""
+    counselor or time of rating, only the month and the service type; a random id, and written in shuffled
+    batches of five or more of one month and service type, so neither the ids nor the order of the rows (rowid,
+    heap) line them up with the appointments marked rated or the audit log."""
 
     __tablename__ = "session_rating"
     __table_args__ = (Index("ix_session_rating_month", "month", "service_type_id"),)

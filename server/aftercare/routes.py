@@ -154,7 +154,8 @@ class RatingController(Controller):
         if errors:
             return self._render(request, db, appointment, form, errors=errors, status_code=422)
         try:
-            service.rate(db, appointment, form, user=user, ip=client_ip(request.scope, state.settings))
+            service.rate(db, appointment, form, user=user, ip=client_ip(request.scope, state.settings),
+                         secret_key=state.settings.secret_key)
         except service.AlreadyRated:
             db.rollback()
             return self._render(request, db, appointment, form, status_code=409)

@@ -14,25 +14,45 @@ What a check-in says anywhere outside the page behind sign-in or code + PIN is "
 name: never the case, its subject or the word "check-in".
 
 Ratings. After a session recorded as attended, the person who booked it (or the child it was for, from their own
-account) rates it once: a face, whether it felt safe to talk, optional words. The rating row keeps the month and
-the service type only; which appointment was rated is kept in another table with nothing of the answer, so no page
-can show a counselor who said what (supervisors see totals per month and service type).
+account) rates it once: a face, whether it felt safe to talk, optional words. Nothing may lead from a rating back
+to the child, in the database, a backup or a page:
+- which appointment was rated is kept apart (`session_rating_given`, for once-only), with nothing of the answer;
+  the audit entry says that the person rated a session, not which one;
+- the answer waits sealed (`session_rating_pending`: AES-GCM under a key from SECRET_KEY, padded to one length),
+  so neither its words nor its place among the others (rowid, heap order) can be read against the audit log;
+- the worker releases the answers of a month and service type once RELEASE_AT_LEAST of them wait, in one
+  transaction of its own, shuffled, with new random ids and only the month of the session: the rows of
+  `session_rating` fall in batches whose order says nothing of who rated first;
+- supervisors see totals per month and service type, and the words, only of groups of SHOWN_AT_LEAST or more.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
+import logging
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from server import audit, clock
 from server.accounts.models import Child, Role, User
-from server.aftercare.models import CheckIn, CheckInPlan, CheckInStatus, SessionRating, SessionRatingGiven
+from server.aftercare.models import (
+    CheckIn,
+    CheckInPlan,
+    CheckInStatus,
+    SessionRating,
+    SessionRatingGiven,
+    SessionRatingPending,
+)
 from server.appointments import service as appointments
 from server.appointments.models import Appointment, AppointmentStatus, ServiceType
 from server.forms import PostedForm, has_control_characters, posted, unreadable_message
@@ -45,6 +65,8 @@ from server.reports import service as reports
 from server.reports.models import CaseEvent, Report
 from server.workdays import add_working_days
 
+log = logging.getLogger("bintang.aftercare")
+
 STEPS = ("2w", "1m", "3m", "6m")
 RETRY_AFTER = timedelta(days=3)  # the one repeat of a check-in not answered
 GIVE_UP_AFTER = timedelta(days=3)  # after the repeat: marked unanswered, shown to the counselor
@@ -54,6 +76,15 @@ REASON_LIMIT = 1000
 FACES = ("baik", "biasa", "tidak_baik")
 CHECK_IN_KIND = "check_in"
 FOLLOW_UP_KIND = "check_in_follow_up"
+# Ratings of one month and service type are released together once this many wait, and a group is shown to
+# supervisors only from this many: fewer could point at one child.
+RELEASE_AT_LEAST = 5
+SHOWN_AT_LEAST = 5
+# Every sealed rating is this long before encryption (1,000 characters of words at 4 bytes each, and the rest),
+# so the length of a sealed row says nothing about its words.
+SEALED_LENGTH = 4400
+# Shuffles a released batch; a test may give a seeded one.
+_shuffler: Any = secrets.SystemRandom()
 
 
 def step_labels() -> dict[str, str]:
@@ -404,21 +435,82 @@ class AlreadyRated(Exception):
     """This session was rated already (one rating per appointment)."""
 
 
-def rate(session: Session, appointment: Appointment, form: RatingForm, *, user: User | None, ip: str) -> None:
-    """Keep the rating without anything that leads back to the appointment or the person; mark the appointment
-    rated in a row of its own."""
+def rate(session: Session, appointment: Appointment, form: RatingForm, *, user: User | None, ip: str,
+         secret_key: str) -> None:
+    """Mark the appointment rated (once), and keep the answer sealed until it is released with others of its month
+    and service type (`release_ratings`); the audit entry names no appointment."""
     try:
         with session.begin_nested():
             session.add(SessionRatingGiven(appointment_id=appointment.id))
             session.flush()
     except IntegrityError as exc:
         raise AlreadyRated() from exc
-    session.add(SessionRating(id=secrets.token_hex(16), month=appointment.starts_at.astimezone(WITA).strftime("%Y-%m"),
-                              service_type_id=appointment.service_type_id, face=form.face,
-                              safe_to_talk=form.safe == "yes", words=form.words))
+    answer = {"month": appointment.starts_at.astimezone(WITA).strftime("%Y-%m"),
+              "service_type_id": appointment.service_type_id, "face": form.face, "safe_to_talk": form.safe == "yes",
+              "words": form.words}
+    session.add(SessionRatingPending(id=secrets.token_hex(16), sealed=_seal(secret_key, answer)))
     audit.record(session, "appointment.rated", actor_id=user.id if user else None,
-                 actor_label=user.username if user else "code-holder", object_type="appointment",
-                 object_id=appointment.id, ip=ip)
+                 actor_label=user.username if user else "code-holder", object_type="appointment", ip=ip)
+
+
+def _rating_key(secret_key: str) -> bytes:
+    return hmac.new(secret_key.encode(), b"bintang-ceria session rating", hashlib.sha256).digest()
+
+
+def _seal(secret_key: str, answer: dict[str, Any]) -> bytes:
+    plain = json.dumps(answer, ensure_ascii=False, sort_keys=True).encode()
+    if len(plain) > SEALED_LENGTH:
+        raise ValueError("rating too long to seal")
+    nonce = secrets.token_bytes(12)
+    padded = plain + b" " * (SEALED_LENGTH - len(plain))
+    return nonce + AESGCM(_rating_key(secret_key)).encrypt(nonce, padded, b"session_rating")
+
+
+def _unseal(secret_key: str, sealed: bytes) -> dict[str, Any] | None:
+    """The answer, or None when it cannot be opened (SECRET_KEY was changed since it was given)."""
+    try:
+        plain = AESGCM(_rating_key(secret_key)).decrypt(sealed[:12], sealed[12:], b"session_rating")
+    except (InvalidTag, ValueError):
+        return None
+    return json.loads(plain)
+
+
+class ReleasedElsewhere(Exception):
+    """Another worker released (some of) the same ratings first: this transaction must be rolled back."""
+
+
+def release_ratings(session: Session, secret_key: str) -> int:
+    """Move the sealed ratings of every month and service type with RELEASE_AT_LEAST or more waiting into
+    `session_rating`, in shuffled order, with new random ids; how many were released. The caller commits (or
+    rolls back on ReleasedElsewhere). A group with fewer waits for more."""
+    groups: dict[tuple[str, int], list[tuple[str, dict[str, Any]]]] = {}
+    unreadable = 0
+    for pending_id, sealed in session.execute(select(SessionRatingPending.id, SessionRatingPending.sealed)).all():
+        answer = _unseal(secret_key, bytes(sealed))
+        if answer is None:
+            unreadable += 1
+            continue
+        groups.setdefault((answer["month"], answer["service_type_id"]), []).append((pending_id, answer))
+    if unreadable:
+        log.warning("aftercare: %s waiting ratings cannot be opened with this SECRET_KEY", unreadable)
+    released = 0
+    for (month, service_type_id), waiting in groups.items():
+        if len(waiting) < RELEASE_AT_LEAST:
+            continue
+        ids = [pending_id for pending_id, _answer in waiting]
+        gone = session.execute(delete(SessionRatingPending).where(SessionRatingPending.id.in_(ids))
+                               .execution_options(synchronize_session=False)).rowcount
+        if gone != len(ids):
+            raise ReleasedElsewhere()
+        # Sorted first, so the order read from the database plays no part; then shuffled.
+        answers = sorted((answer for _id, answer in waiting),
+                         key=lambda a: (a["face"], a["safe_to_talk"], a["words"]))
+        _shuffler.shuffle(answers)
+        session.execute(insert(SessionRating), [
+            {"id": secrets.token_hex(16), "month": month, "service_type_id": service_type_id, "face": a["face"],
+             "safe_to_talk": a["safe_to_talk"], "words": a["words"]} for a in answers])
+        released += len(answers)
+    return released
 
 
 @dataclass
@@ -433,7 +525,8 @@ class RatingTotals:
 
 
 def rating_totals(session: Session, *, months: int = 12) -> list[RatingTotals]:
-    """Totals per month and service type, newest month first; the words as written, in no particular order."""
+    """Totals per month and service type, newest month first, of groups of SHOWN_AT_LEAST ratings or more (a
+    smaller group, and its words, is left out); the words as written, in no particular order."""
     names = dict(session.execute(select(ServiceType.id, ServiceType.name)).all())
     totals: dict[tuple[str, int], RatingTotals] = {}
     for rating in session.execute(select(SessionRating).order_by(SessionRating.month.desc(), SessionRating.id)).scalars():
@@ -449,7 +542,10 @@ def rating_totals(session: Session, *, months: int = 12) -> list[RatingTotals]:
         row.not_safe += not rating.safe_to_talk
         if rating.words:
             row.words.append(rating.words)
-    return sorted(totals.values(), key=lambda t: (t.month, t.service_type), reverse=True)
+    shown = [row for row in totals.values() if row.count >= SHOWN_AT_LEAST]
+    for row in shown:
+        _shuffler.shuffle(row.words)
+    return sorted(shown, key=lambda t: (t.month, t.service_type), reverse=True)
 
 
 def _job_still_applies(session: Session, job: NotificationJob, _now: datetime) -> bool:

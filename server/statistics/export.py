@@ -1,6 +1,8 @@
-"""Writing an export: the period's reports read in chunks from a server-side cursor, written row by row to a
-CSV or XLSX file, then sealed in an AES-encrypted zip. Both files live in DATA_DIR/exports only until the zip
-has been sent; nothing holds all the rows at once.
+"""Writing an export: the period's reports read in chunks from a server-side cursor and written row by row
+straight into the entry of an AES-encrypted zip in DATA_DIR/exports, which lives only until it has been sent. The
+plain table never exists on disk: not as a file, not as a temporary file of the spreadsheet writer. A CSV export
+holds one chunk of rows at a time; an XLSX one builds the workbook in memory (xlsxwriter's in_memory), since its
+constant-memory mode keeps the rows in plain temporary files.
 """
 
 from __future__ import annotations
@@ -9,11 +11,12 @@ import csv
 import io
 import os
 import secrets
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pyzipper
 import xlsxwriter
@@ -23,7 +26,7 @@ from sqlmodel import Session
 
 from server import clock
 from server.accounts.models import District, School
-from server.i18n import wita
+from server.i18n import WITA, wita
 from server.reports import simfoni
 from server.reports.models import CaseService, Perpetrator, Report, ReportCategory
 
@@ -41,9 +44,11 @@ IDENTITY_COLUMNS = ("nama_murid", "kelas", "umur", "sekolah", "cara_dihubungi", 
 
 
 def safe_cell(value: Any) -> str:
-    """A cell's text, with a formula neutralised: a spreadsheet shows it and never runs it."""
+    """A cell's text, with a formula neutralised: a spreadsheet shows it and never runs it. The check is made on
+    the NFKC form, so full-width and small look-alikes (＝ ＋ － ＠ ﹦) that a spreadsheet may read as the real
+    signs are caught too; the text itself is kept as typed."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return "'" + text if unicodedata.normalize("NFKC", text).startswith(FORMULA_STARTS) else text
 
 
 def csv_text(lines: Iterable[Iterable[Any]]) -> str:
@@ -116,16 +121,19 @@ def _row(report: Report, categories: list[str], relationships: list[str], servic
     return row
 
 
-# An export's files live seconds; one older than this was left by a process that stopped mid-export.
+# An export's zip lives seconds; one older than this was left by a process that stopped mid-export (encrypted, but
+# of no use to anyone).
 LEFTOVER_AFTER_SECONDS = 3600
 
 
 def remove_leftovers(directory: Path) -> int:
-    """Delete export files a stopped process left behind (they may hold a plain CSV of cases)."""
+    """Delete export files a stopped process left behind: a zip after an hour (another export may be writing it
+    now), and at once any other file, a plain table written by a version before exports were encrypted while
+    written (nothing writes one any more)."""
     removed = 0
     if directory.is_dir():
         for path in directory.glob("ekspor-*"):
-            if clock.timestamp() - path.stat().st_mtime > LEFTOVER_AFTER_SECONDS:
+            if path.suffix != ".zip" or clock.timestamp() - path.stat().st_mtime > LEFTOVER_AFTER_SECONDS:
                 path.unlink(missing_ok=True)
                 removed += 1
     return removed
@@ -136,52 +144,46 @@ def _new_path(directory: Path, suffix: str) -> Path:
     return directory / f"ekspor-{secrets.token_hex(12)}{suffix}"
 
 
-def write_table(lines: Iterable[list[str]], directory: Path, kind: str) -> ExportFile:
-    """Write the rows to a CSV or XLSX file as they come; the header is not counted as a row."""
-    path = _new_path(directory, "." + kind)
+def write_encrypted(lines: Iterable[list[str]], directory: Path, kind: str, password: str, arcname: str) -> ExportFile:
+    """Write the rows, as they come, into `arcname` inside a new AES-256 encrypted zip (WinZip AES, which 7-Zip and
+    Windows' tools open), made 0600 from the start; the header is not counted as a row. What reaches the disk is
+    only ever encrypted, so a process that dies half-way leaves nothing readable."""
+    path = _new_path(directory, ".zip")
     try:
-        count = _write(lines, path, kind)
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as raw, \
+                pyzipper.AESZipFile(raw, "w", compression=pyzipper.ZIP_DEFLATED, encryption=pyzipper.WZ_AES) as archive:
+            archive.setpassword(password.encode())
+            member = archive.zipinfo_cls(arcname, date_time=clock.now().astimezone(WITA).timetuple()[:6])
+            member.compress_type = pyzipper.ZIP_DEFLATED
+            member.external_attr = 0o600 << 16
+            with archive.open(member, "w") as entry:
+                count = _write(lines, entry, kind)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
     return ExportFile(path, max(count, 0))
 
 
-def _write(lines: Iterable[list[str]], path: Path, kind: str) -> int:
+def _write(lines: Iterable[list[str]], entry: IO[bytes], kind: str) -> int:
     count = -1
     if kind == "csv":
-        with path.open("w", newline="", encoding="utf-8-sig") as out:
-            os.chmod(path, 0o600)
-            writer = csv.writer(out)
-            for count, line in enumerate(lines):  # the last count is the result
-                writer.writerow(line)
+        out = io.TextIOWrapper(entry, encoding="utf-8-sig", newline="")
+        writer = csv.writer(out)
+        for count, line in enumerate(lines):  # the last count is the result
+            writer.writerow(line)
+        out.flush()
+        out.detach()
     else:
-        # constant_memory: each row is flushed to disk once the next begins. Every cell is written as a string
-        # (never a formula, never a guessed number), on top of safe_cell's prefix.
-        workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
-                                                   "strings_to_numbers": False, "strings_to_urls": False,
-                                                   "tmpdir": str(path.parent)})
+        # in_memory: no temporary files (constant_memory would write the rows to plain ones). Every cell is written
+        # as a string (never a formula, never a guessed number), on top of safe_cell's prefix.
+        workbook = xlsxwriter.Workbook(entry, {"in_memory": True, "strings_to_formulas": False,
+                                               "strings_to_numbers": False, "strings_to_urls": False})
         sheet = workbook.add_worksheet("kasus")
         for count, line in enumerate(lines):
             for column, value in enumerate(line):
                 sheet.write_string(count, column, value)
         workbook.close()
-        os.chmod(path, 0o600)
     return count
-
-
-def encrypt(table: ExportFile, password: str, arcname: str) -> Path:
-    """The table in an AES-256 encrypted zip (WinZip AES, which 7-Zip and Windows' tools open); the plain file
-    is deleted as soon as it is inside."""
-    path = _new_path(table.path.parent, ".zip")
-    try:
-        with pyzipper.AESZipFile(path, "w", compression=pyzipper.ZIP_DEFLATED, encryption=pyzipper.WZ_AES) as archive:
-            archive.setpassword(password.encode())
-            archive.write(table.path, arcname)
-        os.chmod(path, 0o600)
-    finally:
-        table.path.unlink(missing_ok=True)
-    return path
 
 
 def stream_and_delete(path: Path, chunk_size: int = 64 * 1024) -> Iterator[bytes]:

@@ -66,8 +66,7 @@ class StatisticsController(Controller):
     def kla(self, request: Request, db: DB, tahun: FromQuery[str] = "") -> Any:
         year, error = service.parse_year(tahun)
         return page(request, "statistics/kla.html", status_code=422 if error else 200, value=tahun,
-                    errors={"tahun": error} if error else {}, pack=service.kla_pack(db, year),
-                    shown=service.suppress_small)
+                    errors={"tahun": error} if error else {}, pack=service.kla_pack(db, year))
 
     @get("/kla.csv", name="kla_csv", guards=[auth.supervisors_only], media_type="text/csv", sync_to_thread=True)
     def kla_csv(self, request: Request, db: DB, state: State, tahun: FromQuery[str] = "") -> Any:

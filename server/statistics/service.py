@@ -30,16 +30,7 @@ from server.reports import freshness, simfoni
 from server.reports.models import CaseEvent, CaseService, Perpetrator, Referral, Report, ReportCategory, Status
 from server.reports.service import AGENCY_KINDS, REFERRAL_STATUSES
 from server.settings import Settings
-from server.statistics import export
-
-# Below this a public number could point to a child: shown as "<5" (KLA pack, public CSV).
-SMALL_COUNT = 5
-
-
-def suppress_small(n: int) -> str:
-    """A count as it may be published: 1 to 4 become "<5" (a small number in a small place can name a
-    child); 0 stays 0, because "none" tells nobody anything about anyone."""
-    return "<5" if 0 < n < SMALL_COUNT else str(n)
+from server.statistics import disclosure, export
 
 
 @dataclass(frozen=True)
@@ -400,9 +391,9 @@ def create_export(session: Session, settings: Settings, user: User, form: Export
     conditions = _conditions(user, StatisticsFilter(period))
     export.remove_leftovers(settings.data_dir / "exports")
     name = f"kasus-{period.year}" + (f"-{period.month:02d}" if period.month else "")
-    table = export.write_table(export.rows(session, conditions, identity=form.identity), settings.data_dir / "exports",
-                               form.kind)
-    path = export.encrypt(table, form.password, f"{name}.{form.kind}")
+    table = export.write_encrypted(export.rows(session, conditions, identity=form.identity),
+                                   settings.data_dir / "exports", form.kind, form.password, f"{name}.{form.kind}")
+    path = table.path
     detail: dict[str, Any] = {"period": name.removeprefix("kasus-"), "kind": form.kind, "identity": form.identity,
                               "rows": table.rows}
     if form.identity:
@@ -442,7 +433,8 @@ def not_entered_in_simfoni(session: Session, user: User, period: Period) -> list
 
 @dataclass
 class KlaPack:
-    """What Klaster V of the Kota Layak Anak evaluation asks of a year, every count as it may be published."""
+    """What Klaster V of the Kota Layak Anak evaluation asks of a year; `shown` is every count as it may be
+    published (server/statistics/disclosure.py: small counts hidden, and whatever would let one be worked out)."""
 
     year: int
     cases: int
@@ -455,19 +447,47 @@ class KlaPack:
     check_ins_answered: int
     sessions_rated: int
     sessions_safe_to_talk: int
+    shown: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.shown = disclosure.protect(*self._counts())
+
+    def _counts(self) -> tuple[dict[str, int], list[disclosure.Relation], tuple[str, ...]]:
+        """The counts under the names the page gives them, the sums they obey, and the counts in those sums that
+        are never published (in brackets)."""
+        counts = {"cases": self.cases}
+        counts |= {f"form:{key}": n for key, n in self.by_form}
+        counts |= {f"service:{key}": n for key, n in self.services}
+        counts |= {f"agency:{key}": n for key, n in self.referrals_by_agency}
+        counts |= {f"outcome:{key}": n for key, n in self.referrals_by_outcome}
+        counts |= {"monitoring": self.monitoring_done, "check_ins_sent": self.check_ins_sent,
+                   "check_ins_answered": self.check_ins_answered, "sessions_rated": self.sessions_rated,
+                   "sessions_safe": self.sessions_safe_to_talk}
+        unpublished = {"(referrals)": sum(n for _key, n in self.referrals_by_agency),
+                       "(not safe)": self.sessions_rated - self.sessions_safe_to_talk,
+                       "(not answered)": self.check_ins_sent - self.check_ins_answered}
+        relations = [
+            disclosure.Relation("cases", tuple(f"form:{key}" for key, _n in self.by_form)),
+            disclosure.Relation("(referrals)", tuple(f"agency:{key}" for key, _n in self.referrals_by_agency)),
+            disclosure.Relation("(referrals)", tuple(f"outcome:{key}" for key, _n in self.referrals_by_outcome)),
+            disclosure.Relation("sessions_rated", ("sessions_safe", "(not safe)")),
+            disclosure.Relation("check_ins_sent", ("check_ins_answered", "(not answered)")),
+        ]
+        return counts | unpublished, relations, tuple(unpublished)
 
     def lines(self) -> list[tuple[str, str, str]]:
         """(section, item, count as published) for the CSV."""
-        rows = [("kasus", "jumlah", suppress_small(self.cases))]
-        rows += [("bentuk_kekerasan", key, suppress_small(n)) for key, n in self.by_form]
-        rows += [("layanan", key, suppress_small(n)) for key, n in self.services]
-        rows += [("rujukan_lembaga", key, suppress_small(n)) for key, n in self.referrals_by_agency]
-        rows += [("rujukan_hasil", key, suppress_small(n)) for key, n in self.referrals_by_outcome]
-        rows.append(("pemantauan", "kasus_dipantau", suppress_small(self.monitoring_done)))
-        rows.append(("pemantauan", "pesan_pemantauan_terkirim", suppress_small(self.check_ins_sent)))
-        rows.append(("pemantauan", "pesan_pemantauan_dijawab", suppress_small(self.check_ins_answered)))
-        rows.append(("suara_anak", "sesi_dinilai", suppress_small(self.sessions_rated)))
-        rows.append(("suara_anak", "aman_bercerita", suppress_small(self.sessions_safe_to_talk)))
+        shown = self.shown
+        rows = [("kasus", "jumlah", shown["cases"])]
+        rows += [("bentuk_kekerasan", key, shown[f"form:{key}"]) for key, _n in self.by_form]
+        rows += [("layanan", key, shown[f"service:{key}"]) for key, _n in self.services]
+        rows += [("rujukan_lembaga", key, shown[f"agency:{key}"]) for key, _n in self.referrals_by_agency]
+        rows += [("rujukan_hasil", key, shown[f"outcome:{key}"]) for key, _n in self.referrals_by_outcome]
+        rows.append(("pemantauan", "kasus_dipantau", shown["monitoring"]))
+        rows.append(("pemantauan", "pesan_pemantauan_terkirim", shown["check_ins_sent"]))
+        rows.append(("pemantauan", "pesan_pemantauan_dijawab", shown["check_ins_answered"]))
+        rows.append(("suara_anak", "sesi_dinilai", shown["sessions_rated"]))
+        rows.append(("suara_anak", "aman_bercerita", shown["sessions_safe"]))
         return rows
 
 

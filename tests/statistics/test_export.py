@@ -7,11 +7,13 @@ import csv
 import io
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 import pyzipper
 
+from server.statistics import export as export_module
 from server.statistics.export import safe_cell
 from tests.conftest import PINNED_NOW, csrf_token
 from tests.reports.conftest import audit_entries, district_named, fresh, make_report, set_state
@@ -89,14 +91,17 @@ def test_nothing_is_left_behind_in_data_dir(app, db, as_user, settings):
 def test_files_a_stopped_export_left_behind_are_removed_by_the_next(app, db, as_user, settings):
     folder = Path(settings.data_dir, "exports")
     folder.mkdir(parents=True)
-    old, recent = folder / "ekspor-old.csv", folder / "ekspor-recent.csv"
-    old.write_text("referensi\n")
-    recent.write_text("referensi\n")
+    old, recent, plain = folder / "ekspor-old.zip", folder / "ekspor-recent.zip", folder / "ekspor-plain.csv"
+    for path in (old, recent, plain):
+        path.write_bytes(b"PK")
     hour_ago = PINNED_NOW.timestamp() - 3601
     os.utime(old, (hour_ago, hour_ago))
-    os.utime(recent, (PINNED_NOW.timestamp(), PINNED_NOW.timestamp()))
+    for path in (recent, plain):
+        os.utime(path, (PINNED_NOW.timestamp(), PINNED_NOW.timestamp()))
     export(as_user("supervisor")).read()
-    assert sorted(p.name for p in folder.iterdir()) == ["ekspor-recent.csv"]
+    # A zip another export may still be writing stays; a plain table (from before exports were encrypted while
+    # written) goes at once.
+    assert sorted(p.name for p in folder.iterdir()) == ["ekspor-recent.zip"]
 
 
 def test_a_supervisor_may_export_identities_with_a_reason_which_is_audited(app, db, as_user):
@@ -157,7 +162,10 @@ def test_a_formula_in_a_cell_is_shown_never_run(app, db, as_user):
 
 
 @pytest.mark.parametrize("value, shown", [("=1+1", "'=1+1"), ("+62", "'+62"), ("-2", "'-2"), ("@A1", "'@A1"),
-                                          ("\tx", "'\tx"), ("\rx", "'\rx"), ("Budi", "Budi"), ("", ""), (None, "")])
+                                          ("\tx", "'\tx"), ("\rx", "'\rx"), ("Budi", "Budi"), ("", ""), (None, ""),
+                                          # Full-width look-alikes, which a spreadsheet may read as the real ones.
+                                          ("＝1+1", "'＝1+1"), ("＋62", "'＋62"), ("－2", "'－2"), ("＠A1", "'＠A1"),
+                                          ("﹦1", "'﹦1"), ("Ｂudi", "Ｂudi")])
 def test_safe_cell(value, shown):
     assert safe_cell(value) == shown
 
@@ -169,7 +177,8 @@ def test_an_xlsx_export_is_a_workbook_in_the_zip(app, db, as_user):
     assert name == "kasus-2026.xlsx" and data[:2] == b"PK"
     with pyzipper.ZipFile(io.BytesIO(data)) as workbook:
         sheet = workbook.read("xl/worksheets/sheet1.xml").decode()
-    assert "Budi" not in sheet and "Banjarbaru Utara" in sheet and "<f>" not in sheet
+        strings = workbook.read("xl/sharedStrings.xml").decode()
+    assert "Budi" not in sheet + strings and "Banjarbaru Utara" in strings and "<f>" not in sheet
 
 
 @pytest.mark.parametrize("username", ["guru", "orangtua", "anak"])
@@ -205,3 +214,43 @@ def test_a_password_longer_than_128_characters_is_refused(app, db, as_user):
     response = export(as_user("supervisor"), kata_sandi="k" * 129)
     assert response.status_code == 422 and "Kata sandi berkas paling banyak 128 karakter." in response.text
     assert audit_entries(db, "export.created") == []
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_no_plain_table_is_ever_written_to_disk_during_an_export(kind, app, db, as_user, settings, monkeypatch,
+                                                                 tmp_path):
+    """Every file in DATA_DIR/exports and the temporary directory is read after each row is handed over: none
+    may hold a row's text. A process that dies mid-export leaves nothing readable behind."""
+    monkeypatch.setattr("server.statistics.export.CHUNK", 50)
+    spare = tmp_path / "tmp"
+    spare.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spare))
+    for day in range(1, 11):
+        for n in range(10):
+            a_report(db, created_at=wita(2026, 3, day, 10), categories=["physical"], student_name=f"Rahasia {day}-{n}")
+    folders = [Path(settings.data_dir, "exports"), spare]
+    looked: list[int] = []
+    plain: list[str] = []
+    rows = export_module.rows
+
+    def watched_rows(*args, **kwargs):
+        for line in rows(*args, **kwargs):
+            yield line
+            files = [path for folder in folders if folder.is_dir() for path in folder.rglob("*") if path.is_file()]
+            looked.append(len(files))
+            plain.extend(path.name for path in files if path.suffix != ".zip" or b"Rahasia" in path.read_bytes()
+                         or b"referensi" in path.read_bytes())
+
+    monkeypatch.setattr("server.statistics.export.rows", watched_rows)
+    response = export(as_user("supervisor"), format=kind, identitas="1", alasan="Uji berkas")
+    assert response.status_code == 200
+    assert plain == []
+    assert len(looked) == 10 * 10 + 1 and max(looked) == 1  # the encrypted zip, and nothing beside it
+    _name, data = unzip(response.content)
+    if kind == "csv":
+        assert len(table(response.content)) == 10 * 10 and b"Rahasia 10-9" in data
+    else:
+        with pyzipper.ZipFile(io.BytesIO(data)) as workbook:
+            assert "Rahasia 10-9" in workbook.read("xl/sharedStrings.xml").decode() + workbook.read(
+                "xl/worksheets/sheet1.xml").decode()
+    assert list(Path(settings.data_dir, "exports").iterdir()) == []

@@ -52,7 +52,9 @@ def test_the_pack_counts_the_year_and_hides_small_numbers(a_year_of_cases, as_us
     assert response.status_code == 200
     shown = counts(response.text)
     assert shown["cases"] == "7"
-    assert (shown["form:fisik"], shown["form:seksual"], shown["form:psikis"]) == ("6", "<5", "0")
+    # Seven cases, six of them fisik: seksual "<5" alone would be 1, so the next-smallest (psikis, 0) is hidden too.
+    assert (shown["form:fisik"], shown["form:seksual"], shown["form:psikis"], shown["form:lainnya"]) == (
+        "6", "<5", "<5", "0")
     assert (shown["service:pengaduan"], shown["service:kesehatan"]) == ("6", "0")
     assert (shown["agency:police"], shown["outcome:sent"]) == ("<5", "<5")
     assert shown["monitoring"] == "0"
@@ -128,10 +130,11 @@ def test_the_pack_counts_check_ins_after_closing_and_the_childs_ratings(a_year_o
     assert monitoring_done(db, datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)) == 1
     shown = counts(as_user("supervisor").get("/statistik/kla?tahun=2026").text)
     assert (shown["monitoring"], shown["check_ins_sent"], shown["check_ins_answered"]) == ("<5", "<5", "<5")
-    assert (shown["sessions_rated"], shown["sessions_safe"]) == ("6", "5")
+    # Six rated, five safe would say one was not: "safe to talk" is hidden as "5+".
+    assert (shown["sessions_rated"], shown["sessions_safe"]) == ("6", "5+")
     rows = {(row["bagian"], row["uraian"]): row["jumlah"]
             for row in csv.DictReader(io.StringIO(as_user("supervisor").get("/statistik/kla.csv?tahun=2026").text))}
-    assert rows[("suara_anak", "sesi_dinilai")] == "6" and rows[("suara_anak", "aman_bercerita")] == "5"
+    assert rows[("suara_anak", "sesi_dinilai")] == "6" and rows[("suara_anak", "aman_bercerita")] == "5+"
     assert rows[("pemantauan", "pesan_pemantauan_terkirim")] == "<5"
     # The numbers behind "<5": two sent (the withdrawn one never went out), one answered, one case monitored.
     start, end = datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import event
 
 from server import process_cache
-from server.statistics import service
+from server.statistics import disclosure, service
 from tests.reports.conftest import district_named, user_named
 from tests.statistics.conftest import a_report, wita
 
@@ -109,7 +109,7 @@ def test_staff_find_it_in_the_menu(as_user):
 
 @pytest.mark.parametrize("n, shown", [(0, "0"), (1, "<5"), (4, "<5"), (5, "5"), (120, "120")])
 def test_small_counts_are_suppressed_for_publishing(n, shown):
-    assert service.suppress_small(n) == shown
+    assert disclosure.protect({"count": n}, []) == {"count": shown}
 
 
 @pytest.mark.parametrize("query", ["tahun=²⁰²⁶", "bulan=²", "kecamatan=¹", "tahun=" + "9" * 5000,
