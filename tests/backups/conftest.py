@@ -18,6 +18,7 @@ from server.accounts.models import User
 from server.aftercare.models import CheckIn, CheckInPlan
 from server.appointments.models import Appointment, ServiceType
 from server.backups.archive import write_identity
+from server.backups.models import BackupRun
 from server.notifications import push
 from server.notifications.models import PushSubscription
 from server.reports import service as reports
@@ -98,6 +99,14 @@ def empty_url(database_url: str, tmp_path: Path) -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+def runs(engine, kind: str | None = None) -> list[BackupRun]:
+    with Session(engine) as session:
+        query = select(BackupRun).order_by(BackupRun.id)
+        if kind:
+            query = query.where(BackupRun.kind == kind)
+        return list(session.execute(query).scalars())
 
 
 @dataclass

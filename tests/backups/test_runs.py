@@ -17,17 +17,9 @@ from server.backups import retention
 from server.backups import service as backups
 from server.backups.models import BackupRun, RunKind
 from server.reports.models import Report
-from tests.backups.conftest import fill
+from tests.backups.conftest import fill, runs
 from tests.reports.conftest import make_report
 from tests.servers import free_port
-
-
-def runs(engine, kind: str | None = None) -> list[BackupRun]:
-    with Session(engine) as session:
-        query = select(BackupRun).order_by(BackupRun.id)
-        if kind:
-            query = query.where(BackupRun.kind == kind)
-        return list(session.execute(query).scalars())
 
 
 def archive_of(ran) -> Path:
