@@ -198,3 +198,11 @@ def test_prune_deletes_what_retention_does_not_keep(bintang, settings, app, engi
                     *[f"bintang-202611{d}T183000Z.age" for d in range(23, 29)], "bintang-20261201T011700Z.age"]
     prune = runs(engine, "prune")[-1]
     assert prune.ok and prune.reason == f"{41 - len(kept)} deleted, {len(kept)} kept"
+
+
+def test_a_database_that_cannot_be_reached_fails_the_backup_in_plain_words(bintang, settings):
+    """It cannot be recorded in the database it cannot reach: the exit status and the journal tell, and the
+    health page turns red when the last good backup grows older than 26 hours."""
+    ran = bintang(replace(settings, database_url=f"postgresql://bintang@127.0.0.1:{free_port()}/bintang"), "backup")
+    assert ran.code == 1
+    assert "backup FAILED: the database cannot be reached (connection failed:" in ran.err
