@@ -10,9 +10,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import select
 from sqlmodel import Session
 
+from server import migrate
 from server.backups import retention
 from server.backups import service as backups
 from server.backups.models import BackupRun, RunKind
@@ -97,6 +99,7 @@ def test_an_unreachable_off_host_target_is_a_failure_but_the_local_archive_stays
     assert state[RunKind.OFF_HOST].red and state[RunKind.OFF_HOST].why == "failed"
 
 
+@pytest.mark.both_databases
 def test_verify_records_its_result_and_a_damaged_archive_fails(bintang, settings, app, db, engine, key):
     fill(db, settings, 10)
     archive = archive_of(bintang(settings, "backup"))
@@ -140,10 +143,17 @@ def test_restore_refuses_a_database_that_holds_data_unless_forced(bintang, setti
         assert session.execute(select(Report.id)).scalars().all().__len__() == 5
 
 
+@pytest.mark.only_database("postgresql")
 def test_an_archive_of_one_database_kind_is_not_restored_into_the_other(bintang, settings, app, key, tmp_path):
     archive = archive_of(bintang(settings, "backup"))
     manifest = backups.read_manifest(archive, key.identity)
-    assert manifest["database"] == "sqlite" and manifest["migration_head"].startswith("0012")
+    head = ScriptDirectory.from_config(migrate.alembic_config()).get_current_head()
+    assert manifest["database"] == "postgresql" and manifest["migration_head"] == head
+    sqlite = replace(settings, database_url=f"sqlite:///{tmp_path / 'other' / 'bintang.sqlite3'}",
+                     data_dir=tmp_path / "other")
+    ran = bintang(sqlite, "restore", str(archive), "--identity", str(key.identity))
+    assert ran.code == 1
+    assert "the archive holds a postgresql database; DATABASE_URL is sqlite" in ran.err
 
 
 def test_status_turns_red_when_the_last_good_run_is_too_old(app, engine):
