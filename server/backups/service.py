@@ -25,7 +25,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
-from server import clock, i18n
+from server import audit, clock, i18n
 from server.backups import remote, retention, snapshot
 from server.backups.archive import (
     ArchiveError,
@@ -345,6 +345,9 @@ def restore(engine: Engine, settings: Settings, archive: Path, identity_file: Pa
         session.add(BackupRun(kind=RunKind.RESTORE.value, started_at=now, ended_at=now, ok=True,
                               archive=archive.name, sentinel=manifest["sentinel"],
                               reason=f"restored from {archive.name}, made {manifest['created_at']}"))
+        # Every case changed back to the archive's moment: the audit log says when and from what.
+        audit.record(session, "database.restored", actor_label="bintang restore", object_type="backup",
+                     object_id=archive.name[:64], made_at=manifest["created_at"], forced=force)
         session.commit()
     return RestoreResult(manifest, note)
 

@@ -20,6 +20,7 @@ from server.app import create_app
 from server.backups import service as backups
 from server.backups.models import BackupRun
 from server.db import make_engine
+from server.models import AuditEntry
 from server.notifications import outbox
 from server.reports import service as reports
 from tests.backups.conftest import fill
@@ -91,12 +92,17 @@ def test_a_backup_taken_while_people_write_restores_every_row_on_a_new_machine(a
     # Every table has the manifest's count, and every row there before the writer started, unchanged (but for
     # the two counters each new report raises: the report month's version and the address's hourly count).
     for name, expected in manifest["tables"].items():
-        restored_count = len(after[name]) - (1 if name == "backup_run" else 0)  # the restore's own record
+        # The restore's own record and audit entry come after the check.
+        restored_count = len(after[name]) - (1 if name in ("backup_run", "audit_entry") else 0)
         assert restored_count == expected["rows"], name
-        if name not in ("backup_run", "rate_limit_counter", "report_month_version"):
+        if name not in ("rate_limit_counter", "report_month_version"):
             assert before[name] <= after[name], name
-    runs = list(Session(new_engine).execute(select(BackupRun).order_by(BackupRun.id)).scalars())
-    assert [r.kind for r in runs][-1] == "restore" and runs[-1].ok
+    with Session(new_engine) as session:
+        last_run = session.execute(select(BackupRun).order_by(BackupRun.id.desc()).limit(1)).scalar_one()
+        assert (last_run.kind, last_run.ok, last_run.archive) == ("restore", True, archive.name)
+        entry = session.execute(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).scalar_one()
+        assert (entry.action, entry.object_id, entry.actor_label) == ("database.restored", archive.name,
+                                                                     "bintang restore")
 
     # A code and PIN still open their case on the new machine.
     report_id, code, pin = filled.codes[0]
