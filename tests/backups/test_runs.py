@@ -216,3 +216,15 @@ def test_a_database_that_cannot_be_reached_fails_the_backup_in_plain_words(binta
     ran = bintang(replace(settings, database_url=f"postgresql://bintang@127.0.0.1:{free_port()}/bintang"), "backup")
     assert ran.code == 1
     assert "backup FAILED: the database cannot be reached (connection failed:" in ran.err
+
+
+def test_a_backup_to_another_folder_prunes_nothing(bintang, settings, app, engine, tmp_path):
+    settings.backup_dir.mkdir(parents=True)
+    old = [settings.backup_dir / f"bintang-2025{month:02d}01T183000Z.age" for month in range(1, 13)]
+    for path in old:
+        path.write_bytes(b"x")
+    elsewhere = tmp_path / "before-upgrade"
+    archive = archive_of(bintang(settings, "backup", "--to", str(elsewhere), "--no-remote"))
+    assert archive.parent == elsewhere and list(elsewhere.iterdir()) == [archive]
+    assert sorted(settings.backup_dir.iterdir()) == old
+    assert [r.kind for r in runs(engine)] == ["backup"]
