@@ -437,6 +437,7 @@ ACTION_LABELS = {
     "admin.district_deactivated": _l("Kecamatan dinonaktifkan"),
     "admin.district_reactivated": _l("Kecamatan diaktifkan kembali"),
     "admin.service_settings_changed": _l("Pengaturan layanan diubah"),
+    "database.restored": _l("Basis data dipulihkan dari cadangan"),
 }
 
 OBJECT_LABELS = {
