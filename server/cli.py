@@ -1,10 +1,12 @@
-"""The `bintang` command: run, worker, migrate, grant-app-role, seed-demo, create-user, vapid."""
+"""The `bintang` command: run, worker, migrate, grant-app-role, seed-demo, create-user, vapid, backup-key,
+backup (and backup verify), restore."""
 
 from __future__ import annotations
 
 import argparse
 import getpass
 import sys
+from pathlib import Path
 
 from sqlmodel import Session
 
@@ -127,6 +129,92 @@ def cmd_worker(_args: argparse.Namespace) -> None:
     worker.run_until(stop, engine_for(settings), settings)
 
 
+def cmd_backup_key(args: argparse.Namespace) -> None:
+    from server.backups.archive import ArchiveError, write_identity
+
+    try:
+        recipient = write_identity(Path(args.id_file))
+    except (ArchiveError, OSError) as exc:
+        sys.exit(f"bintang: {exc}")
+    print(f"bintang: the identity (private key) is in {args.id_file}: keep it off this server, e.g. printed in a "
+          "safe; whoever holds it can read every backup")
+    print("bintang: put this recipient (public key) into BACKUP_RECIPIENTS (several are separated by commas):")
+    print(recipient)
+
+
+def cmd_backup(args: argparse.Namespace) -> None:
+    """Writes the archive, sends it off the host when BACKUP_REMOTE is set, prunes BACKUP_DIR; the archive's
+    path is the last line. Each step is recorded; any failure exits non-zero (after the steps that can still
+    run: a failed off-host copy does not stop the local prune)."""
+    from server.backups import service as backups
+
+    settings = _settings()
+    engine = engine_for(settings)
+    directory = Path(args.to) if args.to else None
+    try:
+        result = backups.backup(engine, settings, directory)
+    except backups.ArchiveError as exc:
+        sys.exit(f"bintang: backup FAILED: {exc}")
+    print(f"bintang: backup of {sum(t['rows'] for t in result.manifest['tables'].values()):,} rows "
+          f"({result.size / 1e6:.1f} MB), migration {result.manifest['migration_head']}")
+    failed = []
+    if settings.backup_remote and not args.no_remote:
+        try:
+            backups.send_off_host(engine, settings, result.path)
+            print("bintang: copied off the host (BACKUP_REMOTE)")
+        except backups.ArchiveError as exc:
+            failed.append(f"off-host copy FAILED: {exc}")
+    if directory is None or directory.resolve() == settings.backup_dir.resolve():
+        try:
+            deleted = backups.prune(engine, settings)
+            print(f"bintang: pruned {len(deleted)} old archive(s) (keeping {settings.backup_keep_daily} daily, "
+                  f"{settings.backup_keep_weekly} weekly, {settings.backup_keep_monthly} monthly)")
+        except backups.ArchiveError as exc:
+            failed.append(f"prune FAILED: {exc}")
+    for message in failed:
+        print(f"bintang: {message}", file=sys.stderr)
+    print(result.path)
+    if failed:
+        sys.exit(1)
+
+
+def cmd_backup_verify(args: argparse.Namespace) -> None:
+    from server.backups import service as backups
+
+    settings = _settings()
+    try:
+        result = backups.verify(engine_for(settings), settings, Path(args.identity),
+                                Path(args.archive) if args.archive else None)
+    except backups.ArchiveError as exc:
+        sys.exit(f"bintang: verify FAILED: {exc}")
+    manifest = result.manifest
+    print(f"bintang: verified {result.archive}: restored into a scratch database, "
+          f"{sum(t['rows'] for t in manifest['tables'].values()):,} rows in {len(manifest['tables'])} tables, "
+          f"migration {manifest['migration_head']} and the sentinel as the manifest says (made "
+          f"{manifest['created_at']}, version {manifest['app_version']})")
+
+
+def cmd_restore(args: argparse.Namespace) -> None:
+    from server.backups import service as backups
+
+    settings = _settings()
+    engine = engine_for(settings)
+    try:
+        result = backups.restore(engine, settings, Path(args.archive), Path(args.identity), force=args.force)
+    except backups.ArchiveError as exc:
+        sys.exit(f"bintang: restore FAILED: {exc}")
+    manifest = result.manifest
+    print(f"bintang: restored {args.archive} (made {manifest['created_at']}, version {manifest['app_version']}): "
+          f"{sum(t['rows'] for t in manifest['tables'].values()):,} rows in {len(manifest['tables'])} tables, "
+          f"migration {manifest['migration_head']}, the sentinel found: as the manifest says")
+    print(f"bintang: {result.vapid_note}")
+    if engine.dialect.name == "postgresql":
+        print("bintang: now run `bintang migrate` and `bintang grant-app-role ROLE` as the owner (the restore "
+              "gave no rights to the app's role)")
+    else:
+        print("bintang: now run `bintang migrate` (a newer version brings the database to its migrations)")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="bintang", description="Bintang Ceria")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -165,6 +253,29 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser(
         "worker", help="send notifications and expire lapsed requests (beside web processes run with DISPATCHER=off)"
     ).set_defaults(func=cmd_worker)
+
+    key = commands.add_parser("backup-key", help="make a backup key pair: the identity into ID_FILE, the "
+                                                 "recipient printed (for BACKUP_RECIPIENTS)")
+    key.add_argument("id_file")
+    key.set_defaults(func=cmd_backup_key)
+
+    backup = commands.add_parser("backup", help="encrypted backup of the database and VAPID key into BACKUP_DIR, "
+                                               "then off-host copy and prune; `backup verify` proves one restores")
+    backup.add_argument("--to", metavar="DIR", help="write the archive here instead of BACKUP_DIR (no prune)")
+    backup.add_argument("--no-remote", action="store_true", help="do not send this archive to BACKUP_REMOTE")
+    backup.set_defaults(func=cmd_backup)
+    backup_commands = backup.add_subparsers(dest="backup_command", required=False)
+    verify = backup_commands.add_parser("verify", help="restore an archive into a scratch database and compare "
+                                                      "it with its manifest (recorded)")
+    verify.add_argument("archive", nargs="?", help="default: the newest in BACKUP_DIR")
+    verify.add_argument("--identity", required=True, metavar="ID_FILE")
+    verify.set_defaults(func=cmd_backup_verify)
+
+    restore = commands.add_parser("restore", help="restore an archive into the configured database (a new machine)")
+    restore.add_argument("archive")
+    restore.add_argument("--identity", required=True, metavar="ID_FILE")
+    restore.add_argument("--force", action="store_true", help="overwrite a database that already holds data")
+    restore.set_defaults(func=cmd_restore)
 
     args = parser.parse_args(argv)
     args.func(args)

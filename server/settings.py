@@ -58,6 +58,17 @@ class Settings:
     # host or host:port entries a push endpoint may name besides public https hosts (a local test push service).
     push_allowed_hosts: tuple[str, ...] = ()
     reminder_hours: tuple[int, ...] = (24, 1)
+    # Backups (server/backups): where archives go, who can read them (age recipients; the server holds no
+    # identity), the off-host restic repository and its password, how many to keep.
+    backup_dir_setting: str = ""
+    backup_recipients: tuple[str, ...] = ()
+    backup_remote: str = ""
+    backup_remote_password: str = ""
+    backup_keep_daily: int = 7
+    backup_keep_weekly: int = 4
+    backup_keep_monthly: int = 12
+    # PostgreSQL: a role that may CREATE DATABASE, for `bintang backup verify`'s scratch database.
+    backup_verify_database_url: str = ""
 
     def cookie_name(self, name: str) -> str:
         """With COOKIE_SECURE our cookies carry the __Host- prefix: the browser then keeps them only if they came
@@ -67,6 +78,10 @@ class Settings:
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def backup_dir(self) -> Path:
+        return Path(self.backup_dir_setting) if self.backup_dir_setting else self.data_dir / "backups"
 
     @property
     def db_url(self) -> str:
@@ -125,6 +140,14 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
             reminder_hours=tuple(
                 sorted({int(h) for h in get("REMINDER_HOURS", "24,1").split(",") if h.strip()}, reverse=True)
             ),
+            backup_dir_setting=get("BACKUP_DIR", "").strip(),
+            backup_recipients=tuple(r.strip() for r in get("BACKUP_RECIPIENTS", "").split(",") if r.strip()),
+            backup_remote=get("BACKUP_REMOTE", "").strip(),
+            backup_remote_password=get("BACKUP_REMOTE_PASSWORD", ""),
+            backup_keep_daily=int(get("BACKUP_KEEP_DAILY", defaults.backup_keep_daily)),
+            backup_keep_weekly=int(get("BACKUP_KEEP_WEEKLY", defaults.backup_keep_weekly)),
+            backup_keep_monthly=int(get("BACKUP_KEEP_MONTHLY", defaults.backup_keep_monthly)),
+            backup_verify_database_url=get("BACKUP_VERIFY_DATABASE_URL", "").strip(),
         )
     except ValueError as exc:
         raise SettingsError(f"a setting is not a number: {exc}") from exc
