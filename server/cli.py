@@ -29,7 +29,11 @@ def _settings():
 
 def cmd_migrate(_args: argparse.Namespace) -> None:
     engine = engine_for(_settings())
-    migrate.upgrade(engine)
+    try:
+        migrate.upgrade(engine)
+    except migrate.MigrationFailed as exc:
+        sys.exit(f"bintang: migrating FAILED, nothing changed (the database is still at "
+                 f"{migrate.current_revision(engine)}): {exc}")
     with Session(engine) as session:
         demo.seed_districts(session)
         session.commit()

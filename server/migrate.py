@@ -91,6 +91,11 @@ def upgrade(engine: Engine, config: Config | None = None, target: str = "head") 
     first (the online backup API, into `<database>.pre-upgrade` next to it, mode 0600): if the run fails and
     the database is not what the snapshot holds (something escaped the transaction), the snapshot is put back.
     The snapshot is deleted either way. Raises MigrationFailed when a migration failed."""
+    try:
+        if not pending(engine, config, target):
+            return  # nothing to run: no snapshot to copy (`make run` and `bintang migrate` come here every time)
+    except Exception as exc:
+        raise MigrationFailed(_failure(exc)) from exc
     database = sqlite_path(engine)
     if database is None or not database.exists() or database.stat().st_size == 0:
         try:
@@ -158,11 +163,11 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
-def pending(engine: Engine, config: Config | None = None) -> list[str]:
-    """The migrations an upgrade would run, oldest first."""
+def pending(engine: Engine, config: Config | None = None, target: str = "head") -> list[str]:
+    """The migrations an upgrade to `target` would run, oldest first."""
     script = ScriptDirectory.from_config(config or alembic_config(engine))
     current = current_revision(engine)
-    return [revision.revision for revision in reversed(list(script.iterate_revisions("head", current)))]
+    return [revision.revision for revision in reversed(list(script.iterate_revisions(target, current)))]
 
 
 def downgrade(engine: Engine, revision: str) -> None:
