@@ -248,7 +248,9 @@ def restart_services() -> None:
         print("bintang: not running under systemd (or its bintang units are not installed): restart the app "
               "processes yourself now (`bintang run`, and `bintang worker` where one runs) so they run the new code")
         return
-    subprocess.run(["systemctl", "restart", *units], check=True)
+    if subprocess.run(["systemctl", "restart", *units]).returncode != 0:
+        sys.exit(f"bintang: the database is upgraded, but restarting failed: run `systemctl restart "
+                 f"{' '.join(units)}` as root")
     print(f"bintang: restarted {', '.join(units)}")
 
 

@@ -13,7 +13,12 @@ from server import cli, migrate
 from server.backups.archive import write_identity
 from server.db import make_engine
 
-OLD = "0011_job_event_at"  # the newest migration of the version before backups
+OLD = "0011_job_event_at"
+
+
+class Done:
+    def __init__(self, returncode: int) -> None:
+        self.returncode = returncode  # the newest migration of the version before backups
 
 
 @pytest.fixture
@@ -59,10 +64,21 @@ def test_under_systemd_upgrade_restarts_the_web_and_worker_units(install, monkey
     ran: list[list[str]] = []
     monkeypatch.setattr(cli, "under_systemd", lambda: True)
     monkeypatch.setattr(cli, "installed_units", lambda: list(cli.SERVICE_UNITS))
-    monkeypatch.setattr(cli.subprocess, "run", lambda command, **kwargs: ran.append(command))
+    monkeypatch.setattr(cli.subprocess, "run", lambda command, **kwargs: ran.append(command) or Done(0))
     cli.main(["upgrade"])
     assert ran == [["systemctl", "restart", "bintang-web.service", "bintang-worker.service"]]
     assert "restarted bintang-web.service, bintang-worker.service" in capsys.readouterr().out
+
+
+def test_a_refused_restart_says_the_database_is_upgraded_and_what_to_run(install, monkeypatch):
+    monkeypatch.setattr(cli, "under_systemd", lambda: True)
+    monkeypatch.setattr(cli, "installed_units", lambda: list(cli.SERVICE_UNITS))
+    monkeypatch.setattr(cli.subprocess, "run", lambda command, **kwargs: Done(1))  # e.g. not root
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["upgrade"])
+    assert str(stopped.value) == ("bintang: the database is upgraded, but restarting failed: run `systemctl "
+                                  "restart bintang-web.service bintang-worker.service` as root")
+    assert revision_of(install) == ScriptDirectory.from_config(migrate.alembic_config()).get_current_head()
 
 
 def test_no_restart_leaves_it_to_the_installer(install, monkeypatch, capsys):
@@ -102,3 +118,24 @@ def test_an_empty_database_needs_no_backup(tmp_path, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "an empty database: nothing to back up" in out
     assert "the database is at the newest migration" in out
+
+
+@pytest.mark.both_databases
+def test_upgrade_of_a_seeded_database_on_either_database(database_url, tmp_path, monkeypatch, capsys):
+    """The whole command on PostgreSQL too (its backup is pg_dump's), from the version before backups."""
+    engine = make_engine(database_url)
+    migrate.downgrade(engine, OLD)
+    engine.dispose()
+    recipient = write_identity(tmp_path / "backup-identity.txt")
+    for name, value in {"DATA_DIR": str(tmp_path / "var"), "DATABASE_URL": database_url,
+                        "BACKUP_RECIPIENTS": recipient, "BACKUP_DIR": str(tmp_path / "backups")}.items():
+        monkeypatch.setenv(name, value)
+    cli.main(["upgrade", "--no-restart"])
+    out = capsys.readouterr().out
+    archives = list((tmp_path / "backups").glob("bintang-*.age"))
+    assert len(archives) == 1 and f"backup before upgrading: {archives[0]}" in out
+    head = ScriptDirectory.from_config(migrate.alembic_config()).get_current_head()
+    assert f"the database is at the newest migration ({head})" in out
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM user_account")).scalar_one() == 6
+    engine.dispose()
