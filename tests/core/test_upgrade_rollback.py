@@ -180,3 +180,47 @@ def test_sqlite_puts_the_snapshot_back_when_a_failed_run_left_changes_behind(eng
     assert dump(engine) == before
     assert migrate.current_revision(engine) == head
     assert not list(sqlite_file(engine).parent.glob("*" + migrate.SNAPSHOT_SUFFIX))
+
+
+LOCK_PROBE = '''
+import sqlite3
+
+from alembic import op
+import sqlalchemy as sa
+
+revision = "p_lock"
+down_revision = "{down}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    other = sqlite3.connect(op.get_bind().engine.url.database, timeout=0)
+    try:
+        other.execute("INSERT INTO district (name, active) VALUES ('Ditulis saat migrasi', 1)")
+        other.commit()
+        outcome = "written"
+    except sqlite3.OperationalError as exc:
+        outcome = str(exc)
+    finally:
+        other.close()
+    op.create_table("lock_probe", sa.Column("outcome", sa.String(100)))
+    op.execute(sa.text("INSERT INTO lock_probe (outcome) VALUES (:outcome)").bindparams(outcome=outcome))
+
+
+def downgrade():
+    pass
+'''
+
+
+@pytest.mark.only_database("sqlite")
+def test_on_sqlite_nobody_else_commits_while_the_migrations_run(engine, planted):
+    """The run holds SQLite's write lock from its first statement: the running app's writes wait for it (up to
+    its busy timeout) instead of landing between the snapshot and a failure."""
+    head = ScriptDirectory.from_config(migrate.alembic_config()).get_current_head()
+    (planted / "990_p_lock.py").write_text(LOCK_PROBE.format(down=head))
+    migrate.upgrade(engine, config_with(engine, planted))
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT outcome FROM lock_probe")).scalar_one() == "database is locked"
+        assert connection.execute(text("SELECT count(*) FROM district "
+                                       "WHERE name = 'Ditulis saat migrasi'")).scalar_one() == 0

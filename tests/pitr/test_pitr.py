@@ -6,6 +6,7 @@ without them it fails and says so, it never skips."""
 
 from __future__ import annotations
 
+import json
 import os
 import pwd
 import shutil
@@ -59,6 +60,17 @@ class Cluster:
 
     def stop(self) -> None:
         self.as_postgres(PG_BIN / "pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop", check=False)
+
+    def last_backup_stop(self) -> int:
+        info = json.loads(self.pgbackrest("--output=json", "info").stdout)
+        return info[0]["backup"][-1]["timestamp"]["stop"]
+
+    def wait_for_server_clock_past(self, epoch: int, timeout: float = 10) -> None:
+        deadline = time.monotonic() + timeout
+        while float(self.sql("SELECT extract(epoch FROM clock_timestamp())")) <= epoch:
+            if time.monotonic() > deadline:
+                pytest.fail(f"the server's clock did not pass {epoch} within {timeout} s")
+            pause(0.1)
 
     def wait_until_promoted(self, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
@@ -117,6 +129,9 @@ def test_a_restore_to_a_noted_time_keeps_what_came_before_it_and_nothing_after(c
 
     cluster.sql("CREATE TABLE report_probe (n integer PRIMARY KEY, words text NOT NULL)")
     cluster.sql("INSERT INTO report_probe SELECT n, 'sebelum ' || n FROM generate_series(1, 50) AS n")
+    # pgBackRest picks the backup to start from by its stop time, in whole seconds, which must be before the
+    # target: a target in the backup's last second has no backup to start from (in production hours lie between).
+    cluster.wait_for_server_clock_past(cluster.last_backup_stop() + 1)
     noted = cluster.sql("SELECT clock_timestamp()")
     cluster.sql("INSERT INTO report_probe SELECT n, 'sesudah ' || n FROM generate_series(51, 80) AS n")
     cluster.sql("DELETE FROM report_probe WHERE n <= 10")  # the mistake a restore to the noted time undoes
