@@ -106,7 +106,12 @@ def upgrade(engine: Engine, config: Config | None = None, target: str = "head") 
             raise MigrationFailed(_failure(exc)) from exc
         return
     snapshot = database.with_name(database.name + SNAPSHOT_SUFFIX)
-    take_snapshot(database, snapshot)
+    try:
+        take_snapshot(database, snapshot)
+    except (OSError, sqlite3.Error) as exc:  # a full disk, above all: nothing has been migrated yet
+        snapshot.unlink(missing_ok=True)
+        raise MigrationFailed(f"no migration ran: the snapshot beside the database could not be taken "
+                              f"({_failure(exc)})") from exc
     try:
         run_in_one_transaction(engine, config, target)
     except Exception as exc:

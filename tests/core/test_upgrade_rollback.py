@@ -224,3 +224,19 @@ def test_on_sqlite_nobody_else_commits_while_the_migrations_run(engine, planted)
         assert connection.execute(text("SELECT outcome FROM lock_probe")).scalar_one() == "database is locked"
         assert connection.execute(text("SELECT count(*) FROM district "
                                        "WHERE name = 'Ditulis saat migrasi'")).scalar_one() == 0
+
+
+@pytest.mark.only_database("sqlite")
+def test_without_room_for_the_snapshot_no_migration_runs(engine, planted, monkeypatch):
+    head = plant(planted, ("p_ok", False))
+
+    def disk_full(_database, snapshot):
+        snapshot.write_bytes(b"half a copy")
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(migrate, "take_snapshot", disk_full)
+    with pytest.raises(migrate.MigrationFailed, match="no migration ran: the snapshot beside the database could "
+                                                      "not be taken .*disk is full"):
+        migrate.upgrade(engine, config_with(engine, planted))
+    assert migrate.current_revision(engine) == head
+    assert not list(sqlite_file(engine).parent.glob("*" + migrate.SNAPSHOT_SUFFIX))
