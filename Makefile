@@ -19,7 +19,7 @@ define debian_command
 	fi
 endef
 
-.PHONY: run test lint test-quick test-later-clock test-pitr pgbackrest setup dev-setup translations db chromium faketime wrk extract-messages bench clean
+.PHONY: run test lint test-quick test-later-clock test-pitr pgbackrest setup dev-setup translations db chromium faketime wrk backup-tools extract-messages bench clean
 
 run: setup db
 	$(BIN)/bintang run
@@ -27,7 +27,7 @@ run: setup db
 # The tests without a browser in TEST_WORKERS processes (pytest-xdist; each has its own databases), then the
 # browser tests in one process: they share a live app, a push service and Chromium, and use both cores already.
 TEST_WORKERS ?= 2
-test: dev-setup chromium lint
+test: dev-setup chromium backup-tools lint
 	$(BIN)/python -m pytest -m "not browser and not pitr" -n $(TEST_WORKERS)
 	$(BIN)/python -m pytest -m browser
 
@@ -43,7 +43,7 @@ test-quick: dev-setup
 # by libfaketime (monotonic time stays real, or timeouts misbehave). LATER_CLOCKS lists the moments. The processes
 # the real_clock tests start inherit the moved clock, so those run here too.
 LATER_CLOCKS ?= 2027-07-15 10:00:00|2028-02-29 23:30:00
-test-later-clock: dev-setup faketime
+test-later-clock: dev-setup faketime backup-tools
 	@moments='$(LATER_CLOCKS)'; IFS='|'; for moment in $$moments; do \
 		echo "== the tests without a browser at $$moment (libfaketime)"; \
 		FAKETIME_DONT_FAKE_MONOTONIC=1 faketime "$$moment" $(BIN)/python -m pytest -m "not browser and not pitr" -q -p no:cacheprovider || exit 1; \
@@ -59,6 +59,12 @@ pgbackrest:
 
 faketime:
 	$(call debian_command,faketime,faketime,make test-later-clock)
+
+# The off-host copy tests send archives with Debian's restic to an append-only restic REST server on 127.0.0.1
+# (Debian's rclone: `rclone serve restic --append-only`).
+backup-tools:
+	$(call debian_command,restic,restic,the backup tests)
+	$(call debian_command,rclone,rclone,the backup tests)
 
 setup: $(VENV)/.installed node_modules/.package-lock.json translations
 

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from server import audit, migrate
@@ -135,6 +136,12 @@ def cmd_worker(_args: argparse.Namespace) -> None:
     worker.run_until(stop, engine_for(settings), settings)
 
 
+def _first_line(exc: Exception) -> str:
+    """A driver's first line says what went wrong (refused, no such database); later ones may quote SQL."""
+    text = str(getattr(exc, "orig", exc)).strip()
+    return text.splitlines()[0][:200] if text else type(exc).__name__
+
+
 def cmd_backup_key(args: argparse.Namespace) -> None:
     from server.backups.archive import ArchiveError, write_identity
 
@@ -161,6 +168,8 @@ def cmd_backup(args: argparse.Namespace) -> None:
         result = backups.backup(engine, settings, directory)
     except backups.ArchiveError as exc:
         sys.exit(f"bintang: backup FAILED: {exc}")
+    except OperationalError as exc:
+        sys.exit(f"bintang: backup FAILED: the database cannot be reached ({_first_line(exc)})")
     print(f"bintang: backup of {sum(t['rows'] for t in result.manifest['tables'].values()):,} rows "
           f"({result.size / 1e6:.1f} MB), migration {result.manifest['migration_head']}")
     failed = []
@@ -193,6 +202,8 @@ def cmd_backup_verify(args: argparse.Namespace) -> None:
                                 Path(args.archive) if args.archive else None)
     except backups.ArchiveError as exc:
         sys.exit(f"bintang: verify FAILED: {exc}")
+    except OperationalError as exc:
+        sys.exit(f"bintang: verify FAILED: the database cannot be reached ({_first_line(exc)})")
     manifest = result.manifest
     print(f"bintang: verified {result.archive}: restored into a scratch database, "
           f"{sum(t['rows'] for t in manifest['tables'].values()):,} rows in {len(manifest['tables'])} tables, "
@@ -209,6 +220,8 @@ def cmd_restore(args: argparse.Namespace) -> None:
         result = backups.restore(engine, settings, Path(args.archive), Path(args.identity), force=args.force)
     except backups.ArchiveError as exc:
         sys.exit(f"bintang: restore FAILED: {exc}")
+    except OperationalError as exc:
+        sys.exit(f"bintang: restore FAILED: the database cannot be reached ({_first_line(exc)})")
     manifest = result.manifest
     print(f"bintang: restored {args.archive} (made {manifest['created_at']}, version {manifest['app_version']}): "
           f"{sum(t['rows'] for t in manifest['tables'].values()):,} rows in {len(manifest['tables'])} tables, "

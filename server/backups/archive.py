@@ -133,6 +133,24 @@ class _IteratorReader(io.RawIOBase):
         return size
 
 
+class _FileWriter(io.RawIOBase):
+    """The archive file as age writes it; keeps a failed write's error (a full disk) for the caller."""
+
+    def __init__(self, out: io.BufferedWriter) -> None:
+        self._out = out
+        self.error: OSError | None = None
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        try:
+            return self._out.write(data)
+        except OSError as exc:
+            self.error = exc
+            raise
+
+
 def write_encrypted(path: Path, chunks: Iterator[bytes], recipients: list[x25519.Recipient]) -> int:
     """Encrypt `chunks` to `recipients` into `path` (which must not exist; made 0600, synced to disk). Returns
     its size. On any failure the partial file is removed and the first cause raised."""
@@ -140,10 +158,11 @@ def write_encrypted(path: Path, chunks: Iterator[bytes], recipients: list[x25519
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(fd, "wb") as out:
+            writer = _FileWriter(out)
             try:
-                pyrage.encrypt_io(reader, out, recipients)
-            except Exception as exc:  # noqa: BLE001 - age reports a failed read as its own error: raise the cause
-                raise (reader.error or exc) from None
+                pyrage.encrypt_io(reader, writer, recipients)
+            except Exception as exc:  # noqa: BLE001 - age reports a failed read or write as its own error
+                raise (reader.error or writer.error or exc) from None
             out.flush()
             os.fsync(out.fileno())
         return path.stat().st_size

@@ -311,6 +311,15 @@ def _read_archive(path: Path, identity_file: Path, sink_for) -> tuple[dict[str, 
     return manifest, key
 
 
+def read_manifest(path: Path, identity_file: Path) -> dict[str, Any]:
+    """Only the manifest (the first member): what an archive holds, without restoring it."""
+    with open_encrypted(path, read_identities(identity_file)) as tar:
+        first = next(iter(tar), None)
+        if first is None or first.name != "manifest.json":
+            raise ArchiveError(f"{path.name} does not start with its manifest: not a Bintang Ceria archive")
+        return json.loads(tar.extractfile(first).read())
+
+
 def _same_kind(manifest: dict[str, Any], engine: Engine) -> None:
     if manifest["database"] != engine.dialect.name:
         raise ArchiveError(f"the archive holds a {manifest['database']} database; DATABASE_URL is "

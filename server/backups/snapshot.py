@@ -154,6 +154,14 @@ def libpq_environment(url: str) -> dict[str, str]:
     return env
 
 
+def _first_error(program: str, stderr: str, code: int) -> str:
+    """The program's own error line, never the DETAIL or CONTEXT lines after it (they can quote a row)."""
+    for line in stderr.splitlines():
+        if line.startswith(f"{program}: error:"):
+            return line[:300]
+    return f"{program} ended with {code}"
+
+
 def _read_process(process: subprocess.Popen, what: str) -> Iterator[bytes]:
     assert process.stdout is not None
     while True:
@@ -163,7 +171,7 @@ def _read_process(process: subprocess.Popen, what: str) -> Iterator[bytes]:
         yield block
     error = process.stderr.read().decode(errors="replace") if process.stderr else ""
     if process.wait() != 0:
-        raise ArchiveError(f"{what} failed: {error.strip().splitlines()[-1] if error.strip() else process.returncode}")
+        raise ArchiveError(f"{what} failed: {_first_error(what, error, process.returncode)}")
 
 
 @contextmanager
@@ -240,8 +248,7 @@ class PgRestore:
                 pass
         error = self._process.stderr.read().decode(errors="replace")
         if self._process.wait() != 0:
-            lines = error.strip().splitlines()
-            raise ArchiveError(f"pg_restore failed: {lines[-1] if lines else self._process.returncode}")
+            raise ArchiveError(f"pg_restore failed: {_first_error('pg_restore', error, self._process.returncode)}")
 
     def abort(self) -> None:
         if self._process.poll() is None:
