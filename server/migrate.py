@@ -19,6 +19,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
 from server.db import make_engine, private_file
 from server.settings import ROOT
@@ -127,7 +128,14 @@ def upgrade(engine: Engine, config: Config | None = None, target: str = "head") 
 
 
 def _failure(exc: BaseException) -> str:
-    """What failed, without the statement's values (they may be what people typed)."""
+    """What failed, in words that quote nothing people typed: for a database error its kind, SQLSTATE and the
+    migration's own statement (the database's message can quote a row's values); else the first line of the
+    message, which is the migration code's own."""
+    if isinstance(exc, DBAPIError):
+        code = getattr(exc.orig, "sqlstate", None)
+        statement = " ".join((exc.statement or "").split())[:300]
+        return (f"{type(exc.orig).__name__}" + (f" (SQLSTATE {code})" if code else "")
+                + (f" in: {statement}" if statement else ""))
     return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}".rstrip(": ")
 
 

@@ -240,3 +240,32 @@ def test_without_room_for_the_snapshot_no_migration_runs(engine, planted, monkey
         migrate.upgrade(engine, config_with(engine, planted))
     assert migrate.current_revision(engine) == head
     assert not list(sqlite_file(engine).parent.glob("*" + migrate.SNAPSHOT_SUFFIX))
+
+
+@pytest.mark.only_database("postgresql")
+def test_a_failed_migration_is_told_without_the_values_of_any_row(engine, planted):
+    """PostgreSQL's message can quote a row ("invalid input syntax for type integer: ..."): the failure names the
+    error's kind, its SQLSTATE and the migration's own statement, never the data."""
+    head = ScriptDirectory.from_config(migrate.alembic_config()).get_current_head()
+    (planted / "990_p_values.py").write_text(f'''
+from alembic import op
+
+revision = "p_values"
+down_revision = "{head}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.execute("ALTER TABLE user_account ALTER COLUMN display_name TYPE integer USING display_name::integer")
+
+
+def downgrade():
+    pass
+''')
+    with pytest.raises(migrate.MigrationFailed) as failure:
+        migrate.upgrade(engine, config_with(engine, planted))
+    assert str(failure.value) == ("InvalidTextRepresentation (SQLSTATE 22P02) in: ALTER TABLE user_account ALTER "
+                                  "COLUMN display_name TYPE integer USING display_name::integer")
+    assert "invalid input syntax" in str(failure.value.__cause__)  # what it hides: the row's value
+    assert migrate.current_revision(engine) == head
