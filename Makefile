@@ -19,7 +19,7 @@ define debian_command
 	fi
 endef
 
-.PHONY: run test lint test-quick test-later-clock setup dev-setup translations db chromium faketime wrk backup-tools extract-messages bench clean
+.PHONY: run test lint test-quick test-later-clock test-pitr pgbackrest setup dev-setup translations db chromium faketime wrk backup-tools extract-messages bench clean
 
 run: setup db
 	$(BIN)/bintang run
@@ -28,7 +28,7 @@ run: setup db
 # browser tests in one process: they share a live app, a push service and Chromium, and use both cores already.
 TEST_WORKERS ?= 2
 test: dev-setup chromium backup-tools lint
-	$(BIN)/python -m pytest -m "not browser" -n $(TEST_WORKERS)
+	$(BIN)/python -m pytest -m "not browser and not pitr" -n $(TEST_WORKERS)
 	$(BIN)/python -m pytest -m browser
 
 # Undefined and unused names, imports in order (configured in pyproject.toml).
@@ -37,7 +37,7 @@ lint: dev-setup
 
 # The quick loop: every test without a browser, on SQLite (and PostgreSQL too if TEST_DATABASE_URL is set).
 test-quick: dev-setup
-	$(BIN)/python -m pytest -m "not browser" -n $(TEST_WORKERS) -q
+	$(BIN)/python -m pytest -m "not browser and not pitr" -n $(TEST_WORKERS) -q
 
 # Proof that the suite does not depend on today's date: the tests without a browser with the system clock moved
 # by libfaketime (monotonic time stays real, or timeouts misbehave). LATER_CLOCKS lists the moments. The processes
@@ -46,8 +46,16 @@ LATER_CLOCKS ?= 2027-07-15 10:00:00|2028-02-29 23:30:00
 test-later-clock: dev-setup faketime backup-tools
 	@moments='$(LATER_CLOCKS)'; IFS='|'; for moment in $$moments; do \
 		echo "== the tests without a browser at $$moment (libfaketime)"; \
-		FAKETIME_DONT_FAKE_MONOTONIC=1 faketime "$$moment" $(BIN)/python -m pytest -m "not browser" -q -p no:cacheprovider || exit 1; \
+		FAKETIME_DONT_FAKE_MONOTONIC=1 faketime "$$moment" $(BIN)/python -m pytest -m "not browser and not pitr" -q -p no:cacheprovider || exit 1; \
 	done
+
+# Point-in-time restore with pgBackRest (WAL archiving) on a PostgreSQL 15 cluster the test makes and removes
+# itself; as root (the cluster runs as the postgres user). Installs Debian's pgbackrest.
+test-pitr: dev-setup pgbackrest
+	$(BIN)/python -m pytest -m pitr tests/pitr -q -p no:cacheprovider
+
+pgbackrest:
+	$(call debian_command,pgbackrest,pgbackrest,make test-pitr)
 
 faketime:
 	$(call debian_command,faketime,faketime,make test-later-clock)

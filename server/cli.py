@@ -1,10 +1,12 @@
 """The `bintang` command: run, worker, migrate, grant-app-role, seed-demo, create-user, setup-link, vapid,
-backup-key, backup (and backup verify), restore."""
+backup-key, backup (and backup verify), restore, upgrade."""
 
 from __future__ import annotations
 
 import argparse
 import getpass
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -29,7 +31,11 @@ def _settings():
 
 def cmd_migrate(_args: argparse.Namespace) -> None:
     engine = engine_for(_settings())
-    migrate.upgrade(engine)
+    try:
+        migrate.upgrade(engine)
+    except migrate.MigrationFailed as exc:
+        sys.exit(f"bintang: migrating FAILED, nothing changed (the database is still at "
+                 f"{migrate.current_revision(engine)}): {exc}")
     with Session(engine) as session:
         demo.seed_districts(session)
         session.commit()
@@ -260,6 +266,72 @@ def cmd_restore(args: argparse.Namespace) -> None:
         print("bintang: now run `bintang migrate` (a newer version brings the database to its migrations)")
 
 
+# The production units (deploy/systemd/) an upgrade restarts so that they run the new code.
+SERVICE_UNITS = ("bintang-web.service", "bintang-worker.service")
+
+
+def _backup_before_upgrade(engine, settings) -> str:
+    """The archive an upgrade can fall back on, taken before any migration runs; its path."""
+    from server.backups import service as backups
+
+    return str(backups.backup(engine, settings).path)
+
+
+def under_systemd() -> bool:
+    """Booted with systemd and able to talk to it (sd_booted(3) looks for the same folder)."""
+    return Path("/run/systemd/system").is_dir() and shutil.which("systemctl") is not None
+
+
+def installed_units() -> list[str]:
+    return [unit for unit in SERVICE_UNITS
+            if subprocess.run(["systemctl", "cat", unit], capture_output=True).returncode == 0]
+
+
+def restart_services() -> None:
+    units = installed_units() if under_systemd() else []
+    if not units:
+        print("bintang: not running under systemd (or its bintang units are not installed): restart the app "
+              "processes yourself now (`bintang run`, and `bintang worker` where one runs) so they run the new code")
+        return
+    if subprocess.run(["systemctl", "restart", *units]).returncode != 0:
+        sys.exit(f"bintang: the database is upgraded, but restarting failed: run `systemctl restart "
+                 f"{' '.join(units)}` as root")
+    print(f"bintang: restarted {', '.join(units)}")
+
+
+def cmd_upgrade(args: argparse.Namespace) -> None:
+    """Backup first, then every pending migration in one transaction (a failure leaves the database as it was
+    and the running version serving it), then the restart."""
+    settings = _settings()
+    engine = engine_for(settings)
+    before = migrate.current_revision(engine)
+    todo = migrate.pending(engine)
+    print(f"bintang: the database is at {before or 'no migration (empty)'}; "
+          f"migrations to run: {', '.join(todo) if todo else 'none'}")
+    if before is None:
+        print("bintang: an empty database: nothing to back up")
+    else:
+        try:
+            archive = _backup_before_upgrade(engine, settings)
+        except Exception as exc:  # noqa: BLE001 - whatever stops the backup stops the upgrade, in plain words
+            sys.exit(f"bintang: upgrade stopped before migrating, the backup FAILED: {exc}")
+        print(f"bintang: backup before upgrading: {archive}")
+    try:
+        migrate.upgrade(engine)
+    except migrate.MigrationFailed as exc:
+        put_back = " (the pre-upgrade snapshot was put back)" if exc.restored_snapshot else ""
+        sys.exit(f"bintang: upgrade FAILED, nothing changed: the database is still at {before}{put_back} and the "
+                 f"running version goes on serving it; nothing was restarted. The migration's error: {exc}")
+    with Session(engine) as session:
+        demo.seed_districts(session)
+        session.commit()
+    print(f"bintang: the database is at the newest migration ({migrate.current_revision(engine)})")
+    if args.no_restart:
+        print("bintang: not restarted (--no-restart)")
+        return
+    restart_services()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="bintang", description="Bintang Ceria")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -329,6 +401,11 @@ def main(argv: list[str] | None = None) -> None:
     restore.add_argument("--identity", required=True, metavar="ID_FILE")
     restore.add_argument("--force", action="store_true", help="overwrite a database that already holds data")
     restore.set_defaults(func=cmd_restore)
+
+    upgrade = commands.add_parser("upgrade", help="back up, migrate in one transaction (a failure changes nothing), "
+                                                 "restart the app's systemd units")
+    upgrade.add_argument("--no-restart", action="store_true", help="leave the restart to the caller (the installer)")
+    upgrade.set_defaults(func=cmd_upgrade)
 
     args = parser.parse_args(argv)
     args.func(args)

@@ -21,7 +21,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
@@ -76,10 +76,23 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def _can_record(engine: Engine) -> bool:
+    """False on a database from before backup_run (migration 0012): the backup `bintang upgrade` takes before
+    migrating such a database is taken all the same, unrecorded (the command prints its outcome)."""
+    return inspect(engine).has_table(BackupRun.__tablename__)
+
+
 @contextmanager
 def recorded(engine: Engine, kind: RunKind, **fields: Any) -> Iterator[BackupRun]:
     """A run written before it starts and after it ends, each in its own transaction. A failure is recorded
     with its reason and raised again as an ArchiveError the command prints."""
+    if not _can_record(engine):
+        run = BackupRun(kind=kind.value, started_at=clock.now(), **fields)
+        try:
+            yield run
+        except Exception as exc:
+            raise ArchiveError(_describe(exc)) from exc
+        return
     with Session(engine, expire_on_commit=False) as session:
         run = BackupRun(kind=kind.value, started_at=clock.now(), **fields)
         session.add(run)
@@ -106,6 +119,8 @@ def _finish(engine: Engine, run: BackupRun, *, ok: bool, reason: str) -> None:
 
 def record_failure(engine: Engine, kind: RunKind, reason: str) -> None:
     """A run that could not even start (no recipients, an unreadable identity): recorded all the same."""
+    if not _can_record(engine):
+        return
     with Session(engine) as session:
         now = clock.now()
         session.add(BackupRun(kind=kind.value, started_at=now, ended_at=now, ok=False, reason=reason[:2000]))

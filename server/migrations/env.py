@@ -1,11 +1,16 @@
-"""Alembic environment: the URL comes from the app's settings (or the caller), the models from the domains."""
+"""Alembic environment: the URL comes from the app's settings (or the caller), the models from the domains.
+
+`server.migrate` passes a connection already inside its one transaction; run on its own (the `alembic` command,
+`alembic check`), this file opens the same kind of connection and runs every pending migration in one
+transaction too."""
 
 from __future__ import annotations
 
 from alembic import context
 from sqlmodel import SQLModel
 
-from server.db import UTCDateTime, engine_for, make_engine
+from server.db import UTCDateTime, engine_for
+from server.migrate import check_foreign_keys, migration_engine
 from server.migrations import import_all_models
 from server.settings import from_env
 
@@ -23,8 +28,8 @@ def render_item(type_: str, obj: object, autogen_context) -> str | bool:
 def run_migrations() -> None:
     connection = config.attributes.get("connection")
     if connection is None:
-        url = config.attributes.get("url")
-        engine = make_engine(url) if url else engine_for(from_env())
+        url = config.attributes.get("url") or engine_for(from_env()).url.render_as_string(hide_password=False)
+        engine = migration_engine(url)
         with engine.connect() as connection:
             _run(connection)
         engine.dispose()
@@ -39,9 +44,13 @@ def _run(connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         render_item=render_item,
         compare_type=True,
+        # One transaction for the whole run, on SQLite too (migration_engine makes its DDL transactional).
+        transactional_ddl=True,
+        transaction_per_migration=False,
     )
     with context.begin_transaction():
         context.run_migrations()
+        check_foreign_keys(connection)
 
 
 run_migrations()
