@@ -12,7 +12,7 @@ import pytest
 from sqlmodel import Session
 
 from server import worker
-from server.notifications import outbox, push
+from server.notifications import dispatcher, outbox, push
 from server.notifications.models import JobStatus, NotificationJob
 from server.notifications.push import Device, Outcome
 from tests.notifications.dispatch_support import Phone, person
@@ -84,5 +84,54 @@ def test_an_emergency_alert_leaves_within_two_seconds_while_a_slow_push_service_
         finally:
             stop.set()
             slow.stop()  # ends the slow send at once
+            dispatcher_thread.join(15.0)
+        assert not dispatcher_thread.is_alive()
+
+
+@pytest.mark.both_databases  # many jobs claimed and finished at once, from many threads
+def test_twenty_emergencies_at_once_reach_every_healthy_device_within_two_seconds_beside_two_black_holes(
+        db, engine, settings):
+    """Issue 19: a job used to hold its place in the urgent lane until its slowest device timed out, so a burst of
+    emergencies to people with a device that never answers kept the alerts of everyone else waiting (20 at once:
+    22 s). Each device's send now ends on its own."""
+    with local_push_service(silent=True) as hole, local_push_service() as fast:
+        settings = replace(settings, push_timeout_seconds=10.0, dispatch_interval_seconds=0.1,
+                           push_allowed_hosts=(hole.host, fast.host))
+        counselor, counselor2, supervisor = (person(db, name) for name in ("konselor", "konselor2", "supervisor"))
+        # Two devices whose push service takes the request and never answers: the counselor's only one, and the
+        # supervisor's old phone beside her healthy one.
+        db.add(Phone().subscription(hole.endpoint("counselor"), user_id=counselor.id))
+        db.add(Phone().subscription(hole.endpoint("supervisor-old-phone"), user_id=supervisor.id))
+        db.add(Phone().subscription(fast.endpoint("supervisor"), user_id=supervisor.id))
+        db.add(Phone().subscription(fast.endpoint("counselor2"), user_id=counselor2.id))
+        db.commit()
+        stop = threading.Event()
+        dispatcher_thread = threading.Thread(target=worker.run_until, args=(stop, engine, settings), daemon=True)
+        dispatcher_thread.start()
+        try:
+            alerts = [job for n in range(20) for job in outbox.enqueue(
+                db, "emergency_report", url=f"/kasus/{n}", topic=f"report-{n}-urgent",
+                user_ids=[counselor.id, supervisor.id, counselor2.id], urgency="high")]
+            db.commit()
+            committed = time.monotonic()
+
+            # Waits far longer than the promise, so that a failure says how late the alerts were.
+            assert fast.wait_for(lambda arrivals: len(arrivals) >= 40, 60.0), "the healthy devices never got all 40"
+            paths = sorted(arrival.head.split(b" ")[1].decode() for arrival in fast.arrivals)
+            assert paths == ["/send/counselor2"] * 20 + ["/send/supervisor"] * 20
+            worst = max(arrival.at for arrival in fast.arrivals) - committed
+            assert worst < 2.0, f"the last healthy device got its alert {worst:.1f} s after the emergencies"
+            healthy = [job.id for job in alerts if job.recipient_user_id != counselor.id]
+            assert wait_until(lambda: all(status_of(engine, job_id) == JobStatus.SENT for job_id in healthy),
+                              2.0 - (time.monotonic() - committed))
+            # The black holes hold their own sends, each for its own 10 s, and no one else's: the push service that
+            # never answers has its 32 places, and its other 8 sends wait for one.
+            assert hole.wait_for(lambda arrivals: len(arrivals) >= dispatcher.SENDS_PER_SERVICE, 5.0)
+            assert len(hole.arrivals) == dispatcher.SENDS_PER_SERVICE == 32
+            assert {status_of(engine, job.id) for job in alerts if job.recipient_user_id == counselor.id} == {
+                JobStatus.SENDING}
+        finally:
+            stop.set()
+            hole.stop()  # ends the sends still waiting for an answer
             dispatcher_thread.join(15.0)
         assert not dispatcher_thread.is_alive()
