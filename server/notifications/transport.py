@@ -21,7 +21,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from email.message import Message
@@ -189,8 +189,6 @@ class PushTransport:
         self.allowed_hosts = parse_allowed_hosts(allowed_hosts)
         self.lookup = lookup
         self._tls = ssl.create_default_context()
-        # Lookups run here so that a stalled resolver counts against the timeout too.
-        self._resolver = ThreadPoolExecutor(max_workers=4, thread_name_prefix="push-dns")
         self._idle: dict[tuple[str, str, int], list[_Kept]] = {}
         self._lock = threading.Lock()
 
@@ -200,7 +198,17 @@ class PushTransport:
         literal = _address_literal(target.host)
         if literal is not None:
             return [str(literal)]
-        future = self._resolver.submit(self.lookup, target.host, target.port)
+        # Each lookup in a thread of its own, so that a stalled resolver counts against the timeout, holds no other
+        # device's lookup, and (a daemon thread) never keeps a stopping worker from exiting.
+        future: Future[list[str]] = Future()
+
+        def look_up() -> None:
+            try:
+                future.set_result(self.lookup(target.host, target.port))
+            except (OSError, ValueError) as exc:  # handed to the waiting send, which reports it
+                future.set_exception(exc)
+
+        threading.Thread(target=look_up, name="push-dns", daemon=True).start()
         try:
             addresses = future.result(timeout=max(0.0, deadline - time.monotonic()))
         except FutureTimeout as exc:
