@@ -386,8 +386,9 @@ def test_a_worker_asked_to_stop_mid_send_exits_within_the_push_timeout_and_relea
     assert jobs_by_id(engine, [held])[held].status == JobStatus.SENDING  # mid-send
 
     first.send_signal(signal.SIGTERM)
-    code = wait_for_exit(first, 4 + 5)  # the push timeout and a few seconds
-    assert code == 0, f"the worker did not exit within 9 s of SIGTERM:\n{workers.output(first)}"
+    # The push timeout and a few seconds (measured: 5.6-5.8 s on a loaded 2-core machine).
+    code = wait_for_exit(first, 4 + 6)
+    assert code == 0, f"the worker did not exit within 10 s of SIGTERM:\n{workers.output(first)}"
 
     job = jobs_by_id(engine, [held])[held]
     assert (job.status, job.claimed_by, job.lease_until, job.attempts) == (JobStatus.PENDING, "", None, 0)
