@@ -66,62 +66,75 @@ def purge(engine: Engine, settings: Settings) -> dict[str, int]:
     return purged
 
 
+def housekeeping(engine: Engine, settings: Settings, *, purge_due: bool = True) -> None:
+    """Purge what expired (when `purge_due`) and let lapsed holds go (their requesters hear of it)."""
+    if purge_due:
+        purge(engine, settings)
+    with Session(engine, expire_on_commit=False) as session:
+        expired = appointments.expire_unanswered(session)
+        lapsed = aftercare.mark_unanswered(session)
+        session.commit()
+    if expired:
+        log.info("worker: %d unanswered request(s) expired", len(expired))
+    if lapsed:
+        log.info("worker: %d check-in(s) marked unanswered", len(lapsed))
+
+
 def tick(engine: Engine, sender: Sender, settings: Settings, *, worker: str | None = None,
          lane: str | None = None, purge_due: bool = True) -> dispatcher.Stats:
-    """One round: purge what expired (when `purge_due`), let lapsed holds go (their requesters hear of it), then
-    send everything that is due (of `lane` only, when given; the urgent lane leaves holds and purging to the
-    other)."""
+    """One round, waiting for every send: the housekeeping, then everything that is due (of `lane` only, when
+    given; the urgent lane leaves the housekeeping to the other)."""
     if lane != "urgent":
-        if purge_due:
-            purge(engine, settings)
-        with Session(engine, expire_on_commit=False) as session:
-            expired = appointments.expire_unanswered(session)
-            lapsed = aftercare.mark_unanswered(session)
-            session.commit()
-        if expired:
-            log.info("worker: %d unanswered request(s) expired", len(expired))
-        if lapsed:
-            log.info("worker: %d check-in(s) marked unanswered", len(lapsed))
+        housekeeping(engine, settings, purge_due=purge_due)
     return dispatcher.drain(engine, sender, worker=worker, lease_seconds=settings.dispatch_lease_seconds,
                             max_attempts=settings.push_max_attempts, lane=lane)
 
 
-def _urgent_lane(stop: threading.Event, engine: Engine, sender: Sender, settings: Settings, worker: str) -> None:
-    lane = dispatcher.UrgentLane(engine, sender, worker=worker, lease_seconds=settings.dispatch_lease_seconds,
-                                 max_attempts=settings.push_max_attempts)
+def stop_within(settings: Settings) -> float:
+    """How long a dispatcher asked to stop may take: its sends in flight end within their own deadline (and are
+    recorded), nothing new is claimed or started, and what was claimed but not sent is released."""
+    return settings.push_timeout_seconds + 5.0
+
+
+def _lane(name: str, stop: threading.Event, engine: Engine, sender: Sender, settings: Settings, worker: str,
+          housekeeping_too: bool = False) -> None:
+    """One lane's rounds until `stop` is set (the normal lane also does the housekeeping), then its close."""
+    lane = dispatcher.Lane(engine, sender, worker=worker, lane=name, lease_seconds=settings.dispatch_lease_seconds,
+                           max_attempts=settings.push_max_attempts, stop=stop)
+    last_purge = None
     try:
         while not stop.is_set():
             try:
-                lane.round()
+                if housekeeping_too:
+                    purge_due = last_purge is None or clock.now() - last_purge >= PURGE_INTERVAL
+                    housekeeping(engine, settings, purge_due=purge_due)
+                    if purge_due:
+                        last_purge = clock.now()
+                lane.rounds()
             except Exception:
-                log.exception("worker: a round of the urgent lane failed; trying again in %.0f s",
+                log.exception("worker: a round of the %s lane failed; trying again in %.0f s", name,
                               settings.dispatch_interval_seconds)
             stop.wait(settings.dispatch_interval_seconds)
     finally:
-        lane.close()
+        if not lane.close(stop_within(settings)):
+            log.warning("worker: %s sends still unanswered when stopping; their jobs are taken over when their "
+                        "lease runs out", name)
 
 
 def run_until(stop: threading.Event, engine: Engine, settings: Settings) -> None:
     """The `bintang worker` loop: a round every DISPATCH_INTERVAL_SECONDS until `stop` is set, in two lanes that
-    never wait for each other: urgent jobs in a thread of their own (each sent as soon as it is claimed, see
-    dispatcher.UrgentLane), everything else in this one."""
+    never wait for each other (dispatcher.Lane): urgent jobs in a thread of their own, everything else and the
+    housekeeping in this one. Once `stop` is set it returns within stop_within(): no round claims again, sends that
+    had not started are not started and their jobs are released for another dispatcher, and the sends in flight
+    end within their own deadline (a job they did not deliver is released too)."""
     sender = make_sender(settings)
     worker = dispatcher.worker_name()
     log.info("worker %s started", worker)
-    urgent = threading.Thread(target=_urgent_lane, args=(stop, engine, sender, settings, worker),
+    urgent = threading.Thread(target=_lane, args=("urgent", stop, engine, sender, settings, worker),
                               name="bintang-dispatcher-urgent", daemon=True)
     urgent.start()
-    last_purge = None
-    while not stop.is_set():
-        try:
-            purge_due = last_purge is None or clock.now() - last_purge >= PURGE_INTERVAL
-            tick(engine, sender, settings, worker=worker, lane="normal", purge_due=purge_due)
-            if purge_due:
-                last_purge = clock.now()
-        except Exception:
-            log.exception("worker: a round failed; trying again in %.0f s", settings.dispatch_interval_seconds)
-        stop.wait(settings.dispatch_interval_seconds)
-    urgent.join(settings.push_timeout_seconds + 5)
+    _lane("normal", stop, engine, sender, settings, worker, housekeeping_too=True)
+    urgent.join(stop_within(settings) + 1.0)
     log.info("worker %s stopped", worker)
 
 
@@ -141,4 +154,4 @@ async def inline_dispatcher(app: Litestar) -> AsyncIterator[None]:
     finally:
         stop.set()
         # A send in flight ends within its timeout; a job left `sending` is taken again when its lease runs out.
-        await asyncio.to_thread(thread.join, 2 * settings.push_timeout_seconds + 5)
+        await asyncio.to_thread(thread.join, stop_within(settings) + 2.0)

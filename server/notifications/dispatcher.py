@@ -10,20 +10,34 @@ runs out another claims them. Finishing a job is conditional on still holding it
 Every job ends `sent`, `no_device`, `cancelled` or `failed`; transient trouble (429, 5xx, timeouts) puts it
 back to `pending` with a later `due_at` until `max_attempts` claims have been used.
 
-Urgent jobs (urgency `high`: emergencies, the last reminder) have a lane of their own (`lane="urgent"`,
-`UrgentLane`), so that no send of an ordinary job, however slow its push service, stands before them; in that
-lane each job is sent as soon as it is claimed, side by side with the others in flight, and within any job the
-person's devices are sent to side by side."""
+Each device's send ends on its own (see SendPool and _Flight): the sends of a claim go out side by side, each in a
+thread of its own with the push timeout as its deadline, and each is recorded as it ends. The first delivery
+finishes the job as sent at once, so a device that never answers holds neither the person's other devices nor
+anyone else's message; at most SENDS_PER_SERVICE sends of a lane wait on one push service at a time.
+
+Urgent jobs (urgency `high`: emergencies, the last reminder) have a lane of their own (`lane="urgent"`), so that
+no send of an ordinary job, however slow its push service, stands before them. A worker runs each lane as a
+`Lane`: each job is started as soon as it is claimed, and a job waiting for a slow device holds no place another
+job needs.
+
+A dispatcher asked to stop claims nothing more, starts no send that has not started (its job is released: due as
+it was, no lease, not counted as a try, so another dispatcher takes it at once), and lets the sends in flight end
+within their deadline; a job they did not deliver is released the same way. So stopping takes at most the push
+timeout, and a message is sent twice only when a dispatcher dies mid-send (its lease then runs out)."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import socket
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+import time
+from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.engine import Engine
@@ -42,7 +56,9 @@ BACKOFF_FIRST = 30.0
 BACKOFF_MAX = 3600.0
 URGENT = "high"
 LANES = ("urgent", "normal")
-URGENT_SIDE_BY_SIDE = 16  # jobs of the urgent lane sent at once
+JOBS_IN_FLIGHT = 256  # jobs of a lane claimed and waiting for their sends at once (no thread each)
+SENDS_AT_ONCE = 128  # device sends of one lane in flight at once, a thread each
+SENDS_PER_SERVICE = 32  # of them to one push service: one that never answers leaves the others their places
 # How long a finished job stays in the person's list (/notifikasi) and the delivery report before it is purged.
 JOB_RETENTION = timedelta(days=90)
 FINISHED = (JobStatus.SENT, JobStatus.NO_DEVICE, JobStatus.CANCELLED, JobStatus.FAILED)
@@ -61,9 +77,10 @@ class Stats:
     failed: int = 0
     retried: int = 0
     lost: int = 0  # lease ran out and another dispatcher took the job before this one finished
+    released: int = 0  # given back untried (or unanswered) because the dispatcher was stopping
 
     def add(self, other: Stats) -> None:
-        for name in ("claimed", "sent", "no_device", "cancelled", "failed", "retried", "lost"):
+        for name in ("claimed", "sent", "no_device", "cancelled", "failed", "retried", "lost", "released"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
@@ -135,103 +152,322 @@ def _renew(engine: Engine, job_id: int, worker: str, lease_seconds: int, now: da
         ).rowcount == 1
 
 
-def process(engine: Engine, sender: Sender, job_id: int, worker: str, *, max_attempts: int,
-            lease_seconds: int = 60, now: datetime | None = None, service_name: str = DEFAULT_SERVICE_NAME) -> str:
-    """Send one claimed job to every device of its recipient; returns how it ended (or 'retry', 'lost')."""
-    now = now or clock.now()
-    if not _renew(engine, job_id, worker, lease_seconds, now):
-        return "lost"
-    with Session(engine, expire_on_commit=False) as session:
-        job = session.get(NotificationJob, job_id)
-        if job is None or job.claimed_by != worker or job.status != JobStatus.SENDING:
+# --- sending a claimed job --------------------------------------------------------------------------------------
+
+
+def push_service_of(endpoint: str) -> str:
+    """The push service an endpoint belongs to (scheme, host and port): the unit a SendPool keeps apart."""
+    try:
+        parts = urlsplit(endpoint)
+        return f"{parts.scheme}://{parts.hostname}:{parts.port or ''}"
+    except ValueError:
+        return "?"
+
+
+class SendPool:
+    """Device sends, each in a thread of its own from the moment it may start: at most `limit` at once in all and
+    `per_service` to one push service, the others waiting in the order they came. Every send ends within the push
+    timeout (transport.py), so a push service that never answers holds at most `per_service` places, for that
+    long, and never a send to another push service. Once `stop` is set, sends that have not started are not
+    started: each is handed its `skip` instead."""
+
+    def __init__(self, limit: int = SENDS_AT_ONCE, per_service: int = SENDS_PER_SERVICE,
+                 stop: threading.Event | None = None) -> None:
+        self.limit, self.per_service = limit, per_service
+        self.stop = stop or threading.Event()
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._waiting: deque[tuple[str, Callable[[], None], Callable[[], None]]] = deque()
+        self._running: Counter[str] = Counter()
+
+    def submit(self, service: str, run: Callable[[], None], skip: Callable[[], None]) -> None:
+        with self._lock:
+            self._waiting.append((service, run, skip))
+            skipped = self._start_what_may()
+        for later in skipped:
+            later()
+
+    def _start_what_may(self) -> list[Callable[[], None]]:
+        """Starts the waiting sends there is room for (the lock held); returns the skips to call once it is not."""
+        if self.stop.is_set():
+            skipped = [skip for _service, _run, skip in self._waiting]
+            self._waiting.clear()
+            return skipped
+        total = sum(self._running.values())
+        still: deque[tuple[str, Callable[[], None], Callable[[], None]]] = deque()
+        for service, run, skip in self._waiting:
+            if total < self.limit and self._running[service] < self.per_service:
+                self._running[service] += 1
+                total += 1
+                threading.Thread(target=self._run, args=(service, run), name="push-send", daemon=True).start()
+            else:
+                still.append((service, run, skip))
+        self._waiting = still
+        return []
+
+    def _run(self, service: str, run: Callable[[], None]) -> None:
+        try:
+            run()
+        finally:
+            with self._lock:
+                self._running[service] -= 1
+                if self._running[service] <= 0:
+                    del self._running[service]
+                skipped = self._start_what_may()
+                self._idle.notify_all()
+            for later in skipped:
+                later()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Whether every send (started or waiting) ended within `timeout` seconds."""
+        with self._lock:
+            return self._idle.wait_for(lambda: not self._running and not self._waiting, timeout)
+
+    def halt(self) -> None:
+        """Set `stop` now and hand the waiting sends their skip at once (not when a running send ends)."""
+        self.stop.set()
+        with self._lock:
+            skipped = self._start_what_may()
+        for later in skipped:
+            later()
+
+
+@dataclass(frozen=True)
+class _Target:
+    """What a send needs of one subscription, read while the job was prepared."""
+
+    id: int
+    endpoint: str
+    p256dh: str
+    auth: str
+    language: str
+
+
+STOPPED = Outcome(0, reason="dispatcher stopped before sending")
+NOT_SENT = Outcome(0, reason="not sent: another dispatcher took the job over")
+
+
+class _Flight:
+    """A claimed job on its way to its recipient's devices. Each device's send ends on its own and is recorded as it
+    ends: the first delivery finishes the job as sent at once (a device that never answers does not hold it), and
+    the last send to end decides the rest (a note of how many devices got it, or a retry, or a failure). When the
+    dispatcher is stopping, a job no device got is released for another dispatcher (due at once, its lease
+    cleared), not retried later."""
+
+    def __init__(self, engine: Engine, job_id: int, worker: str, *, kind: str, attempts: int,
+                 event_at: datetime | None, targets: list[_Target], max_attempts: int, lease_seconds: int,
+                 now: datetime | None, stopping: threading.Event | None) -> None:
+        self.engine, self.job_id, self.worker, self.kind = engine, job_id, worker, kind
+        self.attempts, self.event_at, self.targets = attempts, event_at, targets
+        self.max_attempts, self.lease_seconds, self.now, self.stopping = max_attempts, lease_seconds, now, stopping
+        self.outcomes: list[Outcome | None] = [None] * len(targets)
+        self.sent = False  # finished as sent by this dispatcher
+        self.lost = False  # another dispatcher holds the job now
+        self.ending: str | None = None
+        self.done = threading.Event()
+        self._lock = threading.Lock()
+        self._leased_at = time.monotonic()
+
+    def may_send(self) -> bool:
+        """Before a send that waited for its place: the job is still this dispatcher's, with a lease fresh enough."""
+        with self._lock:
+            if self.sent or self.lost:
+                return not self.lost
+            if time.monotonic() - self._leased_at > self.lease_seconds / 3:
+                if _renew(self.engine, self.job_id, self.worker, self.lease_seconds, clock.now()):
+                    self._leased_at = time.monotonic()
+                else:
+                    self.lost = True
+            return not self.lost
+
+    def record(self, index: int, outcome: Outcome) -> None:
+        try:
+            with self._lock:
+                self._record(index, outcome)
+                if any(o is None for o in self.outcomes):
+                    return
+                self.ending = self._end()
+        except Exception:  # a database error while recording: the job is left to its lease, never hung
+            log.exception("push: job %s: a device's outcome could not be recorded", self.job_id)
+            with self._lock:
+                self.outcomes[index] = self.outcomes[index] or outcome
+                if any(o is None for o in self.outcomes):
+                    return
+                self.ending = self.ending or "lost"
+        self.done.set()
+
+    def _record(self, index: int, outcome: Outcome) -> None:
+        self.outcomes[index] = outcome
+        target = self.targets[index]
+        if outcome.blocked:
+            log.warning("push: job %s: subscription %s removed: %s", self.job_id, target.id, outcome.reason)
+        if outcome.gone or outcome.blocked:
+            with self.engine.begin() as connection:
+                connection.execute(delete(PushSubscription).where(PushSubscription.id == target.id))
+            log.info("push: job %s removed an expired or refused subscription", self.job_id)
+        elif not (outcome.delivered or outcome.transient):
+            # The cause goes to the log and the job; never the payload, which is the person's business.
+            log.warning("push: job %s (%s) refused by the push service: %s", self.job_id, self.kind, outcome.reason)
+        if outcome.delivered and not (self.sent or self.lost):
+            # The person has it: the job ends now, whatever the other devices' push services still take.
+            self.sent = _finish(self.engine, self.job_id, self.worker, status=JobStatus.SENT, sent_at=clock.now(),
+                                last_error="")
+            self.lost = not self.sent
+
+    def _end(self) -> str:
+        outcomes = [o for o in self.outcomes if o is not None]
+        delivered = [o for o in outcomes if o.delivered]
+        if self.lost:
             return "lost"
-        event_at = job.event_at
-        if not still_applies(session, job, now):
-            return JobStatus.CANCELLED if _finish(engine, job_id, worker, status=JobStatus.CANCELLED,
-                                                  last_error="no longer applies") else "lost"
-        if job.kind in QUIET_KINDS and (morning := outside_quiet_hours(now)) != now:
-            # Due during the quiet hours (a dispatcher was down, or a retry fell there): it waits for 07.00 WITA,
-            # and the wait is not a try.
-            ok = _finish(engine, job_id, worker, status=JobStatus.PENDING, due_at=morning, claimed_by="",
-                         attempts=NotificationJob.attempts - 1)
+        if self.sent:
+            if len(delivered) < len(outcomes):
+                with self.engine.begin() as connection:
+                    connection.execute(
+                        update(NotificationJob)
+                        .where(NotificationJob.id == self.job_id, NotificationJob.claimed_by == self.worker,
+                               NotificationJob.status == JobStatus.SENT)
+                        .values(last_error=f"{len(delivered)}/{len(outcomes)} devices"))
+            return JobStatus.SENT
+        transient = [o for o in outcomes if o.transient]
+        refused = [o for o in outcomes if not (o.delivered or o.gone or o.transient)]
+        engine, job_id, worker = self.engine, self.job_id, self.worker
+        if transient and self.stopping is not None and self.stopping.is_set():
+            return _release(engine, job_id, worker)
+        if transient:
+            now = self.now or clock.now()
+            wait = max([backoff(self.attempts)] + [o.retry_after or 0.0 for o in transient])
+            retry_at = now + timedelta(seconds=wait)
+            cause = transient[0].reason or str(transient[0].status)
+            if self.attempts >= self.max_attempts or (self.event_at is not None and retry_at >= self.event_at):
+                log.warning("push: job %s (%s) given up after %d tries: %s", job_id, self.kind, self.attempts, cause)
+                ok = _finish(engine, job_id, worker, status=JobStatus.FAILED,
+                             last_error=f"gave up after {self.attempts} tries: {cause}"[:200])
+                return JobStatus.FAILED if ok else "lost"
+            ok = _finish(engine, job_id, worker, status=JobStatus.PENDING, due_at=retry_at, claimed_by="",
+                         last_error=f"retry: {cause}"[:200])
             return "retry" if ok else "lost"
-        recipient = (PushSubscription.user_id == job.recipient_user_id if job.recipient_user_id is not None
-                     else PushSubscription.report_id == job.recipient_report_id)
-        devices = list(session.execute(select(PushSubscription).where(recipient)).scalars())
-        kind, url, topic, urgency, attempts = job.kind, job.url, job.topic, job.urgency, job.attempts
-    if not devices:
+        if refused:
+            ok = _finish(engine, job_id, worker, status=JobStatus.FAILED,
+                         last_error=f"refused: {refused[0].reason}"[:200])
+            return JobStatus.FAILED if ok else "lost"
+        # Every device had gone away (404/410): the person has no device left.
         return JobStatus.NO_DEVICE if _finish(engine, job_id, worker, status=JobStatus.NO_DEVICE) else "lost"
 
-    ttl = ttl_for(event_at, now)
-    outcomes = list(zip(devices, _send_to_each(sender, devices, kind, url, topic, urgency, ttl, service_name),
-                        strict=True))
 
-    for device, outcome in outcomes:
-        if outcome.blocked:
-            log.warning("push: job %s: subscription %s removed: %s", job_id, device.id, outcome.reason)
-    gone = [device.id for device, outcome in outcomes if outcome.gone or outcome.blocked]
-    if gone:
-        with engine.begin() as connection:
-            connection.execute(delete(PushSubscription).where(PushSubscription.id.in_(gone)))
-        log.info("push: job %s removed %d expired or refused subscription(s)", job_id, len(gone))
-    delivered = [o for _d, o in outcomes if o.delivered]
-    transient = [o for _d, o in outcomes if o.transient]
-    refused = [o for _d, o in outcomes if not (o.delivered or o.gone or o.transient)]
-    for outcome in refused:
-        # The cause goes to the log and the job; never the payload, which is the person's business.
-        log.warning("push: job %s (%s) refused by the push service: %s", job_id, kind, outcome.reason)
-
-    if delivered:
-        note = "" if len(delivered) == len(outcomes) else f"{len(delivered)}/{len(outcomes)} devices"
-        ok = _finish(engine, job_id, worker, status=JobStatus.SENT, sent_at=clock.now(), last_error=note[:200])
-        return JobStatus.SENT if ok else "lost"
-    if transient:
-        wait = max([backoff(attempts)] + [o.retry_after or 0.0 for o in transient])
-        retry_at = now + timedelta(seconds=wait)
-        cause = transient[0].reason or str(transient[0].status)
-        if attempts >= max_attempts or (event_at is not None and retry_at >= event_at):
-            log.warning("push: job %s (%s) given up after %d tries: %s", job_id, kind, attempts, cause)
-            ok = _finish(engine, job_id, worker, status=JobStatus.FAILED,
-                         last_error=f"gave up after {attempts} tries: {cause}"[:200])
-            return JobStatus.FAILED if ok else "lost"
-        ok = _finish(engine, job_id, worker, status=JobStatus.PENDING, due_at=retry_at, claimed_by="",
-                     last_error=f"retry: {cause}"[:200])
-        return "retry" if ok else "lost"
-    if refused:
-        ok = _finish(engine, job_id, worker, status=JobStatus.FAILED, last_error=f"refused: {refused[0].reason}"[:200])
-        return JobStatus.FAILED if ok else "lost"
-    # Every device had gone away (404/410): the person has no device left.
-    return JobStatus.NO_DEVICE if _finish(engine, job_id, worker, status=JobStatus.NO_DEVICE) else "lost"
+def _release(engine: Engine, job_id: int, worker: str) -> str:
+    """Give a claimed job back untried (the dispatcher is stopping): due as it was, no lease, so that another
+    dispatcher takes it at once; the claim is not counted as a try."""
+    ok = _finish(engine, job_id, worker, status=JobStatus.PENDING, claimed_by="",
+                 attempts=NotificationJob.attempts - 1, last_error="released: dispatcher stopped")
+    return "released" if ok else "lost"
 
 
-def _send_to_each(sender: Sender, devices: list[PushSubscription], kind: str, url: str, topic: str, urgency: str,
-                  ttl: int, service_name: str) -> list[Outcome]:
-    """One message to each device, side by side: one slow push service does not hold up the person's others."""
+def _send_one(sender: Sender, flight: _Flight, index: int, *, kind: str, url: str, topic: str, urgency: str,
+              ttl: int, service_name: str) -> None:
+    target = flight.targets[index]
+    if not flight.may_send():
+        flight.record(index, NOT_SENT)
+        return
+    try:
+        tag = sender.topic(topic, target.endpoint)
+        message = payload(kind, url, tag, target.language, service_name)
+        outcome = sender.send(Device(target.endpoint, target.p256dh, target.auth), message, ttl=ttl,
+                              urgency=urgency, topic=tag)
+    except Exception:  # recorded as a failed send of this device, not the end of the job
+        log.exception("push: a send failed unexpectedly")
+        outcome = Outcome(0, reason="internal error")
+    flight.record(index, outcome)
 
-    def send(device: PushSubscription) -> Outcome:
-        tag = sender.topic(topic, device.endpoint)
-        message = payload(kind, url, tag, device.language, service_name)
-        return sender.send(Device(device.endpoint, device.p256dh, device.auth), message, ttl=ttl, urgency=urgency,
-                           topic=tag)
 
-    if len(devices) == 1:
-        return [send(devices[0])]
-    outcomes: list[Outcome | None] = [None] * len(devices)
+def _prepare(engine: Engine, session: Session, job: NotificationJob | None, devices: list[PushSubscription],
+             worker: str, moment: datetime) -> tuple[str, list[_Target]]:
+    """Whether a claimed job is to be sent ('send', and to which devices), or how it ended without a send."""
+    if job is None or job.claimed_by != worker or job.status != JobStatus.SENDING:
+        return "lost", []
+    if not still_applies(session, job, moment):
+        return (JobStatus.CANCELLED if _finish(engine, job.id, worker, status=JobStatus.CANCELLED,
+                                               last_error="no longer applies") else "lost"), []
+    if job.kind in QUIET_KINDS and (morning := outside_quiet_hours(moment)) != moment:
+        # Due during the quiet hours (a dispatcher was down, or a retry fell there): it waits for 07.00 WITA, and
+        # the wait is not a try.
+        ok = _finish(engine, job.id, worker, status=JobStatus.PENDING, due_at=morning, claimed_by="",
+                     attempts=NotificationJob.attempts - 1)
+        return ("retry" if ok else "lost"), []
+    mine = [d for d in devices if (d.user_id == job.recipient_user_id if job.recipient_user_id is not None
+                                   else d.report_id == job.recipient_report_id)]
+    if not mine:
+        return (JobStatus.NO_DEVICE if _finish(engine, job.id, worker, status=JobStatus.NO_DEVICE) else "lost"), []
+    return "send", [_Target(d.id, d.endpoint, d.p256dh, d.auth, d.language) for d in sorted(mine, key=lambda d: d.id)]
 
-    def send_into(index: int) -> None:
-        try:
-            outcomes[index] = send(devices[index])
-        except Exception:  # recorded as a failed send of this device, not the end of the job
-            log.exception("push: a send failed unexpectedly")
-            outcomes[index] = Outcome(0, reason="internal error")
 
-    threads = [threading.Thread(target=send_into, args=(index,), name="push-send") for index in range(1, len(devices))]
-    for thread in threads:
-        thread.start()
-    send_into(0)
-    for thread in threads:
-        thread.join()
-    return [outcome or Outcome(0, reason="internal error") for outcome in outcomes]
+def _start_claimed(engine: Engine, sender: Sender, pool: SendPool, ids: list[int], worker: str, *,
+                   max_attempts: int, lease_seconds: int, now: datetime | None,
+                   stopping: threading.Event | None, claimed_at: float | None = None,
+                   service_name: str | None = None) -> tuple[list[_Flight], list[str]]:
+    """Start every job of a claim: the jobs and their recipients' devices are read at once, and each job's sends go
+    to `pool` as soon as it is checked (they end on their own, see _Flight). Once `stopping` is set, the jobs not
+    started yet are released. `claimed_at` (time.monotonic() of the claim) spares renewing leases just taken.
+    Returns the jobs in flight and how the others ended."""
+    moment = now or clock.now()
+    flights: list[_Flight] = []
+    endings: list[str] = []
+    if claimed_at is None or time.monotonic() - claimed_at > lease_seconds / 3:
+        held = [job_id for job_id in ids if _renew(engine, job_id, worker, lease_seconds, moment)]
+        endings += ["lost"] * (len(ids) - len(held))
+        ids = held
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            if service_name is None:  # once a claim: a supervisor may rename the service at any time
+                service_name = service_info.load(session).service_name
+            jobs = {job.id: job for job in session.execute(
+                select(NotificationJob).where(NotificationJob.id.in_(ids))).scalars()}
+            users = {job.recipient_user_id for job in jobs.values() if job.recipient_user_id is not None}
+            reports = {job.recipient_report_id for job in jobs.values() if job.recipient_report_id is not None}
+            devices = list(session.execute(select(PushSubscription).where(or_(
+                PushSubscription.user_id.in_(users), PushSubscription.report_id.in_(reports)))).scalars())
+    except Exception:  # the claim could not be read: each job is tried again later
+        log.exception("push: a claim of %d job(s) could not be read", len(ids))
+        return flights, endings + [_give_back(engine, job_id, worker, max_attempts=max_attempts, now=moment)
+                                   for job_id in ids]
+    with Session(engine) as session:  # for the domains' still-applies checks
+        for job_id in ids:
+            if stopping is not None and stopping.is_set():
+                endings.append(_release(engine, job_id, worker))
+                continue
+            job = jobs.get(job_id)
+            try:
+                ended, targets = _prepare(engine, session, job, devices, worker, moment)
+            except Exception:  # one bad job must not stop the others
+                log.exception("push: job %s could not be processed", job_id)
+                endings.append(_give_back(engine, job_id, worker, max_attempts=max_attempts, now=moment))
+                continue
+            if ended != "send" or job is None:
+                endings.append(ended)
+                continue
+            flight = _Flight(engine, job_id, worker, kind=job.kind, attempts=job.attempts, event_at=job.event_at,
+                             targets=targets, max_attempts=max_attempts, lease_seconds=lease_seconds, now=now,
+                             stopping=stopping)
+            ttl = ttl_for(job.event_at, moment)
+            for index, target in enumerate(targets):
+                pool.submit(push_service_of(target.endpoint),
+                            functools.partial(_send_one, sender, flight, index, kind=job.kind, url=job.url,
+                                              topic=job.topic, urgency=job.urgency, ttl=ttl,
+                                              service_name=service_name),
+                            functools.partial(flight.record, index, STOPPED))
+            flights.append(flight)
+    return flights, endings
+
+
+def process(engine: Engine, sender: Sender, job_id: int, worker: str, *, max_attempts: int,
+            lease_seconds: int = 60, now: datetime | None = None, service_name: str = DEFAULT_SERVICE_NAME) -> str:
+    """Send one claimed job to every device of its recipient and wait for them; returns how it ended (or 'retry',
+    'lost')."""
+    flights, endings = _start_claimed(engine, sender, SendPool(), [job_id], worker, max_attempts=max_attempts,
+                                      lease_seconds=lease_seconds, now=now, stopping=None, service_name=service_name)
+    for flight in flights:
+        flight.done.wait()  # each send ends within its timeout
+        endings.append(str(flight.ending))
+    return endings[0]
 
 
 def _give_back(engine: Engine, job_id: int, worker: str, *, max_attempts: int, now: datetime) -> str:
@@ -248,87 +484,92 @@ def _give_back(engine: Engine, job_id: int, worker: str, *, max_attempts: int, n
     return "retry" if ok else "lost"
 
 
-def _process_or_give_back(engine: Engine, sender: Sender, job_id: int, worker: str, *, max_attempts: int,
-                          lease_seconds: int, now: datetime | None, service_name: str) -> str:
-    try:
-        return process(engine, sender, job_id, worker, max_attempts=max_attempts, lease_seconds=lease_seconds,
-                       now=now, service_name=service_name)
-    except Exception:  # one bad job must not stop the others
-        log.exception("push: job %s could not be processed", job_id)
-        return _give_back(engine, job_id, worker, max_attempts=max_attempts, now=now or clock.now())
-
-
 def dispatch_once(engine: Engine, sender: Sender, *, worker: str | None = None, batch: int = 50,
                   lease_seconds: int = 60, max_attempts: int = 5, now: datetime | None = None,
-                  lane: str | None = None) -> Stats:
-    """Claim one batch (of `lane`, or of any job) and send it. Returns what happened; `claimed` is 0 when nothing
-    was due. The urgent lane sends its batch's jobs side by side, the others one after another."""
+                  lane: str | None = None, pool: SendPool | None = None, stop: threading.Event | None = None) -> Stats:
+    """Claim one batch (of `lane`, or of any job) and send it: every device's send of the batch side by side (in
+    `pool`, within its limits), each recorded as it ends; returns once all have ended. `claimed` is 0 when nothing
+    was due, or when `stop` is set (then nothing more is claimed, and jobs not started are released)."""
     worker = worker or worker_name()
     stats = Stats()
+    if stop is not None and stop.is_set():
+        return stats
     ids = claim(engine, worker, batch=batch, lease_seconds=lease_seconds, now=now, lane=lane)
     stats.claimed = len(ids)
     if not ids:
         return stats
-    with Session(engine) as session:  # once a batch: a supervisor may rename the service at any time
-        service_name = service_info.load(session).service_name
-
-    def one(job_id: int) -> str:
-        return _process_or_give_back(engine, sender, job_id, worker, max_attempts=max_attempts,
-                                     lease_seconds=lease_seconds, now=now, service_name=service_name)
-
-    if lane == "urgent" and len(ids) > 1:
-        with ThreadPoolExecutor(max_workers=min(URGENT_SIDE_BY_SIDE, len(ids)),
-                                thread_name_prefix="push-urgent") as pool:
-            endings = list(pool.map(one, ids))
-    else:
-        endings = [one(job_id) for job_id in ids]
+    flights, endings = _start_claimed(engine, sender, pool or SendPool(stop=stop), ids, worker,
+                                      max_attempts=max_attempts, lease_seconds=lease_seconds, now=now, stopping=stop,
+                                      claimed_at=time.monotonic())
+    for flight in flights:
+        flight.done.wait()  # each send ends within its timeout, or is skipped once stopping
+        endings.append(str(flight.ending))
     for ended in endings:
-        name = {"retry": "retried", "lost": "lost"}.get(ended, str(ended))
+        name = {"retry": "retried", "lost": "lost", "released": "released"}.get(ended, str(ended))
         setattr(stats, name, getattr(stats, name) + 1)
     return stats
 
 
-class UrgentLane:
-    """The urgent jobs, each sent as soon as a round claims it, up to `side_by_side` at once: a slow push service
-    holds one place in the lane for at most its timeout, never the jobs claimed after it."""
+class Lane:
+    """The jobs of one lane ('urgent' or 'normal'), each started as soon as a round claims it: its sends go to the
+    lane's own SendPool, side by side with every other send in flight, and it ends per device (see _Flight). A
+    device that never answers holds its own send for at most the push timeout, never another job's, nor a place
+    another job needs: up to `jobs_in_flight` jobs may wait for their sends at once, and a job waiting costs no
+    thread. Rounds never wait for sends."""
 
-    def __init__(self, engine: Engine, sender: Sender, *, worker: str, lease_seconds: int = 60,
-                 max_attempts: int = 5, side_by_side: int = URGENT_SIDE_BY_SIDE) -> None:
-        self.engine, self.sender, self.worker = engine, sender, worker
-        self.lease_seconds, self.max_attempts, self.side_by_side = lease_seconds, max_attempts, side_by_side
-        self._pool = ThreadPoolExecutor(max_workers=side_by_side, thread_name_prefix="push-urgent")
-        self._in_flight: set[Future[str]] = set()
+    def __init__(self, engine: Engine, sender: Sender, *, worker: str, lane: str = "urgent", lease_seconds: int = 60,
+                 max_attempts: int = 5, batch: int = 50, jobs_in_flight: int = JOBS_IN_FLIGHT,
+                 stop: threading.Event | None = None) -> None:
+        if lane not in LANES:
+            raise ValueError(f"no lane {lane!r}")
+        self.engine, self.sender, self.worker, self.lane = engine, sender, worker, lane
+        self.lease_seconds, self.max_attempts, self.batch = lease_seconds, max_attempts, batch
+        self.jobs_in_flight = jobs_in_flight
+        self.stop = stop or threading.Event()
+        self.pool = SendPool(stop=self.stop)
+        self._in_flight: set[_Flight] = set()
 
     def round(self, now: datetime | None = None) -> int:
-        """Claim the urgent jobs that are due, as many as there is room for, and start sending them; returns how
-        many were claimed."""
-        self._in_flight = {future for future in self._in_flight if not future.done()}
-        room = self.side_by_side - len(self._in_flight)
-        if room <= 0:
+        """Claim the lane's jobs that are due, as many as there is room for (a batch at most), and start sending
+        them; returns how many were claimed."""
+        self._in_flight = {flight for flight in self._in_flight if not flight.done.is_set()}
+        room = min(self.batch, self.jobs_in_flight - len(self._in_flight))
+        if room <= 0 or self.stop.is_set():
             return 0
-        ids = claim(self.engine, self.worker, batch=room, lease_seconds=self.lease_seconds, now=now, lane="urgent")
+        ids = claim(self.engine, self.worker, batch=room, lease_seconds=self.lease_seconds, now=now, lane=self.lane)
         if not ids:
             return 0
-        with Session(self.engine) as session:
-            service_name = service_info.load(session).service_name
-        for job_id in ids:
-            self._in_flight.add(self._pool.submit(_process_or_give_back, self.engine, self.sender, job_id, self.worker,
-                                                  max_attempts=self.max_attempts, lease_seconds=self.lease_seconds,
-                                                  now=now, service_name=service_name))
+        flights, _endings = _start_claimed(self.engine, self.sender, self.pool, ids, self.worker,
+                                           max_attempts=self.max_attempts, lease_seconds=self.lease_seconds, now=now,
+                                           stopping=self.stop, claimed_at=time.monotonic())
+        self._in_flight.update(flights)
         return len(ids)
 
-    def close(self) -> None:
-        """Wait for the sends in flight (each ends within its timeout)."""
-        self._pool.shutdown(wait=True)
+    def rounds(self, now: datetime | None = None) -> int:
+        """Rounds until nothing more is due or there is no room; returns how many jobs were claimed."""
+        claimed = 0
+        while (n := self.round(now)) > 0:
+            claimed += n
+        return claimed
+
+    def close(self, timeout: float) -> bool:
+        """Stop: nothing more is claimed, sends not started are not started (their jobs released), and the sends in
+        flight end within their own deadline and are recorded; returns whether all ended within `timeout`."""
+        self.stop.set()
+        self.pool.halt()
+        deadline = time.monotonic() + timeout
+        return all(flight.done.wait(max(0.0, deadline - time.monotonic())) for flight in self._in_flight)
 
 
 def drain(engine: Engine, sender: Sender, *, worker: str | None = None, batch: int = 50, lease_seconds: int = 60,
-          max_attempts: int = 5, now: datetime | None = None, lane: str | None = None) -> Stats:
-    """Dispatch until nothing (of `lane`) is due."""
+          max_attempts: int = 5, now: datetime | None = None, lane: str | None = None, pool: SendPool | None = None,
+          stop: threading.Event | None = None) -> Stats:
+    """Dispatch until nothing (of `lane`) is due, or `stop` is set."""
     total = Stats()
+    pool = pool or SendPool(stop=stop)
     while True:
         stats = dispatch_once(engine, sender, worker=worker, batch=batch, lease_seconds=lease_seconds,
-                              max_attempts=max_attempts, now=now, lane=lane)
+                              max_attempts=max_attempts, now=now, lane=lane, pool=pool, stop=stop)
         total.add(stats)
         if stats.claimed == 0:
             return total

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import http.client
 import ipaddress
+import re
 import select
 import socket
 import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from email.message import Message
@@ -30,6 +31,7 @@ from urllib.parse import urlsplit
 HTTPS_PORT = 443
 ANSWER_LIMIT = 64 * 1024  # a push service's answer is a status and a short text; more is not read
 IDLE_SECONDS = 60.0  # a kept connection older than this is not used again
+_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")  # a DNS label (urlsplit lowercases the host)
 _NAMES_NEVER_PUBLIC = ("localhost", ".localhost", ".local", ".internal", ".arpa", ".localdomain", ".home")
 
 
@@ -89,8 +91,24 @@ class Target:
     allowed: bool  # listed in PUSH_ALLOWED_HOSTS: no address check
 
 
+def _plain_host(host: str) -> bool:
+    """A host as a browser writes it in an endpoint: an IPv6 literal, or ASCII labels of letters, digits and inner
+    hyphens (IDN already in its xn-- form). Anything else (full-width or other digits and letters, ideographic
+    dots, percent-escapes, empty labels) a resolver or an HTTP library may read as another host than we checked."""
+    if ":" in host:
+        try:
+            return isinstance(ipaddress.ip_address(host), ipaddress.IPv6Address)
+        except ValueError:
+            return False
+    return len(host) <= 253 and all(_LABEL.fullmatch(label) for label in host.split("."))
+
+
 def check_endpoint(url: str, allowed_hosts: frozenset[tuple[str, int | None]] = frozenset()) -> Target:
-    """Where a push endpoint points, or EndpointRefused: what can be told without looking the name up."""
+    """Where a push endpoint points, or EndpointRefused: what can be told without looking the name up. The one check
+    of an endpoint, when a page subscribes (service.check_subscription) and again when sending (push.Sender and
+    PushTransport.post, before the name is looked up)."""
+    if not (url.isascii() and url.isprintable()) or " " in url:
+        raise EndpointRefused("endpoint is not a plain ASCII URL")
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -99,6 +117,8 @@ def check_endpoint(url: str, allowed_hosts: frozenset[tuple[str, int | None]] = 
     host = (parts.hostname or "").rstrip(".")
     if not host or parts.scheme not in ("https", "http"):
         raise EndpointRefused("endpoint must be an https URL")
+    if not _plain_host(host):
+        raise EndpointRefused("endpoint host is not a plain host name")
     port = port or (HTTPS_PORT if parts.scheme == "https" else 80)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     if (host, port) in allowed_hosts or (host, None) in allowed_hosts:
@@ -189,8 +209,6 @@ class PushTransport:
         self.allowed_hosts = parse_allowed_hosts(allowed_hosts)
         self.lookup = lookup
         self._tls = ssl.create_default_context()
-        # Lookups run here so that a stalled resolver counts against the timeout too.
-        self._resolver = ThreadPoolExecutor(max_workers=4, thread_name_prefix="push-dns")
         self._idle: dict[tuple[str, str, int], list[_Kept]] = {}
         self._lock = threading.Lock()
 
@@ -200,7 +218,17 @@ class PushTransport:
         literal = _address_literal(target.host)
         if literal is not None:
             return [str(literal)]
-        future = self._resolver.submit(self.lookup, target.host, target.port)
+        # Each lookup in a thread of its own, so that a stalled resolver counts against the timeout, holds no other
+        # device's lookup, and (a daemon thread) never keeps a stopping worker from exiting.
+        future: Future[list[str]] = Future()
+
+        def look_up() -> None:
+            try:
+                future.set_result(self.lookup(target.host, target.port))
+            except (OSError, ValueError) as exc:  # handed to the waiting send, which reports it
+                future.set_exception(exc)
+
+        threading.Thread(target=look_up, name="push-dns", daemon=True).start()
         try:
             addresses = future.result(timeout=max(0.0, deadline - time.monotonic()))
         except FutureTimeout as exc:

@@ -1,6 +1,7 @@
 """Push services on 127.0.0.1 for the stall tests: real HTTP servers in threads of the test process, one that
-answers at once and one that dribbles its answer a byte at a time, as a push service (or something pretending to
-be one) may. Each is started and stopped by the test that uses it."""
+answers at once, one that dribbles its answer a byte at a time, and one that takes the whole request and never
+answers (a black hole), as a push service (or something pretending to be one) may. Each is started and stopped by
+the test that uses it."""
 
 from __future__ import annotations
 
@@ -24,9 +25,11 @@ class Arrival:
 
 @dataclass
 class LocalPushService:
-    """Accepts POSTs on 127.0.0.1; answers each with ANSWER, all at once or one byte every `dribble` seconds."""
+    """Accepts POSTs on 127.0.0.1; answers each with ANSWER, all at once or one byte every `dribble` seconds, or,
+    with `silent`, never (the connection stays open until the sender gives up or the service stops)."""
 
     dribble: float | None = None
+    silent: bool = False
     arrivals: list[Arrival] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -76,6 +79,9 @@ class LocalPushService:
                 with self._arrived:
                     self.arrivals.append(Arrival(time.monotonic(), head, body))
                     self._arrived.notify_all()
+                if self.silent:
+                    self._stopping.wait()
+                    return
                 if self.dribble is None:
                     connection.sendall(ANSWER)
                     continue
@@ -111,8 +117,8 @@ class LocalPushService:
 
 
 @contextmanager
-def local_push_service(dribble: float | None = None) -> Iterator[LocalPushService]:
-    service = LocalPushService(dribble)
+def local_push_service(dribble: float | None = None, *, silent: bool = False) -> Iterator[LocalPushService]:
+    service = LocalPushService(dribble, silent=silent)
     try:
         yield service
     finally:

@@ -55,6 +55,28 @@ NOT_PUBLIC = [
 ]
 
 
+# Forms a resolver or an HTTP library reads otherwise than the check did (issue 19): full-width and other digits and
+# letters, dots and percent-escapes that a name lookup turns into a loopback address or a name that is not public,
+# labels no host name has, and characters no URL may carry. A browser's endpoint is plain ASCII.
+NOT_PLAIN = [
+    "https://１２７.０.０.１/send/1",  # full-width digits
+    "https://127.0.0.１/send/1",  # one of them
+    "https://０ｘ７ｆ.１/send/1",  # 127.0.0.1 in full-width hexadecimal
+    "https://١٢٧.٠.٠.١/send/1",  # Arabic-Indic digits
+    "https://127.0.0。1/send/1",  # an ideographic full stop, which IDNA reads as a dot
+    "https://push.ｌｏｃａｌｈｏｓｔ/send/1",  # full-width letters
+    "https://metadata.google.ｉｎｔｅｒｎａｌ/computeMetadata/v1/",
+    "https://locаlhost.example/send/1",  # a Cyrillic а
+    "https://%31%32%37.0.0.1/send/1",  # percent-encoded digits
+    "https://127.0.0%2e1/send/1",  # a percent-encoded dot
+    "https://push..example.net/send/1",  # an empty label
+    "https://-push.example.net/send/1",  # a label that starts with a hyphen
+    "https://_push.example.net/send/1",  # an underscore
+    "https://push.example.net/send/a b",  # a space
+    "https://push.example.net/send/é",  # a letter that is not ASCII in the path
+]
+
+
 @pytest.fixture
 def settings(settings):
     return replace(settings, vapid_private_key=push.generate_private_key(), push_allowed_hosts=(LISTED,))
@@ -75,6 +97,22 @@ def test_a_subscription_to_a_host_that_is_not_public_is_refused(as_user, db, end
     body = response.json()
     assert body["ok"] is False and body["error"].startswith("endpoint ")
     assert subscriptions(db) == []
+
+
+@pytest.mark.parametrize("endpoint", NOT_PLAIN)
+def test_a_subscription_whose_endpoint_is_not_a_plain_url_is_refused_as_when_sending(as_user, db, settings, endpoint):
+    response = send(as_user("orangtua"), "/push/langganan", {**device(), "endpoint": endpoint})
+    assert response.status_code == 422
+    body = response.json()
+    assert body["ok"] is False and body["error"].startswith("endpoint ")
+    assert subscriptions(db) == []
+    # The same check when sending (one function): refused before anything goes out, with the same reason.
+    transport = FakeTransport(lambda _url: FakeResponse(201))
+    phone = Phone()
+    outcome = worker.make_sender(settings, session=transport).send(
+        Device(endpoint, phone.p256dh, phone.auth), b"{}", ttl=60, urgency="normal", topic="t")
+    assert outcome == Outcome(-2, reason=f"endpoint refused: {body['error']}")
+    assert transport.requests == []
 
 
 def test_a_renewed_subscription_to_a_host_that_is_not_public_is_refused(as_user, make_client, db):

@@ -4,6 +4,7 @@ dribbles its answer a byte at a time; the dispatcher is the real `bintang worker
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from dataclasses import replace
@@ -12,7 +13,7 @@ import pytest
 from sqlmodel import Session
 
 from server import worker
-from server.notifications import outbox, push
+from server.notifications import dispatcher, outbox, push
 from server.notifications.models import JobStatus, NotificationJob
 from server.notifications.push import Device, Outcome
 from tests.notifications.dispatch_support import Phone, person
@@ -84,5 +85,64 @@ def test_an_emergency_alert_leaves_within_two_seconds_while_a_slow_push_service_
         finally:
             stop.set()
             slow.stop()  # ends the slow send at once
+            dispatcher_thread.join(15.0)
+        assert not dispatcher_thread.is_alive()
+
+
+# libfaketime (make test-later-clock) breaks CPython's timed waits (a thread in one spins, and 40 threads hashing take
+# 2.4 s instead of 0.11 s), so a deadline there measures libfaketime. There the test holds the order only: every
+# healthy device has its alert while the black holes' sends are still unanswered.
+UNDER_LIBFAKETIME = "libfaketime" in os.environ.get("LD_PRELOAD", "")
+BURST_PUSH_TIMEOUT = 60.0
+
+
+@pytest.mark.both_databases  # many jobs claimed and finished at once, from many threads
+def test_twenty_emergencies_at_once_reach_every_healthy_device_within_two_seconds_beside_two_black_holes(
+        db, engine, settings):
+    """Issue 19: a job used to hold its place in the urgent lane until its slowest device timed out, so a burst of
+    emergencies to people with a device that never answers kept the alerts of everyone else waiting (20 at once:
+    20.5 s with a 10 s push timeout). Each device's send now ends on its own."""
+    with local_push_service(silent=True) as hole, local_push_service() as fast:
+        settings = replace(settings, push_timeout_seconds=BURST_PUSH_TIMEOUT, dispatch_interval_seconds=0.1,
+                           push_allowed_hosts=(hole.host, fast.host))
+        counselor, counselor2, supervisor = (person(db, name) for name in ("konselor", "konselor2", "supervisor"))
+        # Two devices whose push service takes the request and never answers: the counselor's only one, and the
+        # supervisor's old phone beside her healthy one.
+        db.add(Phone().subscription(hole.endpoint("counselor"), user_id=counselor.id))
+        db.add(Phone().subscription(hole.endpoint("supervisor-old-phone"), user_id=supervisor.id))
+        db.add(Phone().subscription(fast.endpoint("supervisor"), user_id=supervisor.id))
+        db.add(Phone().subscription(fast.endpoint("counselor2"), user_id=counselor2.id))
+        db.commit()
+        stop = threading.Event()
+        dispatcher_thread = threading.Thread(target=worker.run_until, args=(stop, engine, settings), daemon=True)
+        dispatcher_thread.start()
+        try:
+            alerts = [job for n in range(20) for job in outbox.enqueue(
+                db, "emergency_report", url=f"/kasus/{n}", topic=f"report-{n}-urgent",
+                user_ids=[counselor.id, supervisor.id, counselor2.id], urgency="high")]
+            db.commit()
+            committed = time.monotonic()
+
+            # Waits far longer than the promise, so that a failure says how late the alerts were.
+            assert fast.wait_for(lambda arrivals: len(arrivals) >= 40, 2 * BURST_PUSH_TIMEOUT), \
+                "the healthy devices never got all 40"
+            paths = sorted(arrival.head.split(b" ")[1].decode() for arrival in fast.arrivals)
+            assert paths == ["/send/counselor2"] * 20 + ["/send/supervisor"] * 20
+            worst = max(arrival.at for arrival in fast.arrivals) - committed
+            promise = 2 * BURST_PUSH_TIMEOUT if UNDER_LIBFAKETIME else 2.0
+            assert worst < promise, f"the last healthy device got its alert {worst:.1f} s after the emergencies"
+            healthy = [job.id for job in alerts if job.recipient_user_id != counselor.id]
+            assert wait_until(lambda: all(status_of(engine, job_id) == JobStatus.SENT for job_id in healthy),
+                              promise - (time.monotonic() - committed))
+            # The black holes hold their own sends, each for its own 60 s, and no one else's: the counselor's alerts
+            # are still unanswered, the push service that never answers has its 32 places, and its other 8 sends
+            # wait for one.
+            assert {status_of(engine, job.id) for job in alerts if job.recipient_user_id == counselor.id} == {
+                JobStatus.SENDING}
+            assert hole.wait_for(lambda arrivals: len(arrivals) >= dispatcher.SENDS_PER_SERVICE, 5.0)
+            assert len(hole.arrivals) == dispatcher.SENDS_PER_SERVICE == 32
+        finally:
+            stop.set()
+            hole.stop()  # ends the sends still waiting for an answer
             dispatcher_thread.join(15.0)
         assert not dispatcher_thread.is_alive()
