@@ -30,6 +30,7 @@ from server.admin.routes import AdminController
 from server.aftercare.routes import CheckInController, FollowUpController, RatingController, VoicesController
 from server.appointments.routes import BookingController, ScheduleController
 from server.db import engine_for
+from server.health.routes import ReadinessController
 from server.notifications.routes import NotificationController, PushController
 from server.pwa.routes import PWAController
 from server.reports import words as report_words
@@ -164,6 +165,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         guards=[ids_in_range],
         route_handlers=[
             CoreController,
+            ReadinessController,
             AccountController,
             AdminController,
             PWAController,
