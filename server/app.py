@@ -30,7 +30,8 @@ from server.admin.routes import AdminController
 from server.aftercare.routes import CheckInController, FollowUpController, RatingController, VoicesController
 from server.appointments.routes import BookingController, ScheduleController
 from server.db import engine_for
-from server.health.routes import ReadinessController
+from server.health import service as health
+from server.health.routes import ReadinessController, ServiceHealthController
 from server.notifications.routes import NotificationController, PushController
 from server.pwa.routes import PWAController
 from server.reports import words as report_words
@@ -166,6 +167,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             CoreController,
             ReadinessController,
+            ServiceHealthController,
             AccountController,
             AdminController,
             PWAController,
@@ -220,12 +222,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     # Wrapped around Litestar's whole handler rather than listed as route middleware, so that every response,
     # a 404 for an unknown path included, is logged, carries the security headers, speaks the person's language
-    # and renders with fresh service settings.
+    # and renders with fresh service settings (and, for a supervisor, recent readiness checks for the banner).
     app.asgi_handler = RequestLogMiddleware(
-        SecurityHeadersMiddleware(LocaleMiddleware(VisitorMiddleware(ProcessCopyMiddleware(app.asgi_handler))))
+        SecurityHeadersMiddleware(LocaleMiddleware(VisitorMiddleware(
+            health.HealthBannerMiddleware(ProcessCopyMiddleware(app.asgi_handler))
+        )))
     )
     template_globals = cast(JinjaTemplateEngine, app.template_engine).engine.globals
     template_globals["quick_exit_url"] = settings.quick_exit_url
     template_globals["service"] = lambda: service_info.current(app.state.engine)
     template_globals["holiday_years_to_enter"] = lambda: workdays.years_to_enter(app.state.engine)
+    template_globals["health_red_checks"] = lambda: health.red_labels(app.state.engine)
     return app

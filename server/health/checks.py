@@ -11,15 +11,20 @@ import logging
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
+from typing import Any
 
 from alembic.script import ScriptDirectory
+from babel.dates import format_timedelta
+from babel.numbers import format_decimal
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from server import clock, migrate
+from server import clock, i18n, migrate
 from server.health import heartbeat
+from server.i18n import gettext as _
+from server.i18n import lazy_gettext as _l
 from server.settings import Settings
 
 log = logging.getLogger("bintang.health")
@@ -40,6 +45,23 @@ class Result:
 class Check:
     name: str
     run: Callable[[Engine, Settings, datetime], Result]
+    # What the supervisor's page and banner call it, and a sentence in plain words of what its result means (in
+    # the request's language); without one the page shows `detail`.
+    label: Any = ""
+    explain: Callable[[Result, Settings], str] | None = None
+
+
+def duration(seconds: float) -> str:
+    """"45 detik", "5 menit", "2 jam" in the request's language."""
+    return format_timedelta(timedelta(seconds=seconds), locale=i18n.current_language())
+
+
+def megabytes(value: float) -> str:
+    """Free space as a person reads it: "850 MB", "12,3 GB"."""
+    language = i18n.current_language()
+    if value < 1024:
+        return f"{format_decimal(value, format='#,##0', locale=language)} MB"
+    return f"{format_decimal(value / 1024, format='#,##0.0', locale=language)} GB"
 
 
 @cache
@@ -62,6 +84,14 @@ def database(engine: Engine, _settings: Settings, _now: datetime) -> Result:
     return Result("database", True, "reachable, migrations at head")
 
 
+def _explain_database(result: Result, _settings: Settings) -> str:
+    if result.ok:
+        return _("Terhubung, dan strukturnya sesuai dengan versi aplikasi ini.")
+    if result.detail == "migrations not at head":
+        return _("Struktur basis data belum sesuai dengan versi aplikasi ini: jalankan bintang migrate.")
+    return _("Basis data tidak bisa dihubungi. Aplikasi tidak bisa menyimpan atau menampilkan apa pun.")
+
+
 def dispatcher(engine: Engine, settings: Settings, now: datetime) -> Result:
     """Some dispatcher has written its heartbeat lately: notifications (an emergency's alert to the counselors on
     duty among them) are being sent."""
@@ -70,6 +100,17 @@ def dispatcher(engine: Engine, settings: Settings, now: datetime) -> Result:
         return Result("dispatcher", False, "no heartbeat")
     ok = age <= settings.heartbeat_max_age_seconds
     return Result("dispatcher", ok, f"last heartbeat {age:.0f} s ago", age)
+
+
+def _explain_dispatcher(result: Result, settings: Settings) -> str:
+    if result.value is None:
+        return _("Belum pernah berjalan. Pemberitahuan, juga peringatan darurat untuk konselor, tidak terkirim "
+                 "sampai bintang worker berjalan.")
+    if result.ok:
+        return _("Berjalan: terakhir aktif %(ago)s yang lalu.", ago=duration(result.value))
+    return _("Berhenti: terakhir aktif %(ago)s yang lalu (batasnya %(limit)s). Pemberitahuan, juga peringatan "
+             "darurat untuk konselor, tidak terkirim sampai bintang worker berjalan lagi.",
+             ago=duration(result.value), limit=duration(settings.heartbeat_max_age_seconds))
 
 
 def disk(_engine: Engine, settings: Settings, _now: datetime) -> Result:
@@ -86,11 +127,24 @@ def disk(_engine: Engine, settings: Settings, _now: datetime) -> Result:
     return Result("disk", free_mb >= settings.min_free_disk_mb, f"{free_mb:.0f} MB free", free_mb)
 
 
+def _explain_disk(result: Result, settings: Settings) -> str:
+    if result.value is None:
+        return _("Folder data tidak bisa dibaca.")
+    if result.ok:
+        return _("%(free)s kosong.", free=megabytes(result.value))
+    return _("Tinggal %(free)s kosong (batasnya %(limit)s). Kosongkan ruang sebelum basis data berhenti menyimpan.",
+             free=megabytes(result.value), limit=megabytes(settings.min_free_disk_mb))
+
+
 CHECKS: list[Check] = [
-    Check("database", database),
-    Check("dispatcher", dispatcher),
-    Check("disk", disk),
+    Check("database", database, _l("Basis data"), _explain_database),
+    Check("dispatcher", dispatcher, _l("Pengirim pemberitahuan"), _explain_dispatcher),
+    Check("disk", disk, _l("Ruang disk"), _explain_disk),
 ]
+
+
+def check_named(name: str) -> Check | None:
+    return next((check for check in CHECKS if check.name == name), None)
 
 
 def run_all(engine: Engine, settings: Settings, now: datetime | None = None,

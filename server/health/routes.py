@@ -1,12 +1,19 @@
-"""/readyz for the proxy and the process supervisor."""
+"""/readyz for the proxy and the process supervisor; the supervisor's "Kesehatan layanan" page."""
 
 from __future__ import annotations
 
-from litestar import Controller, Response, get
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Controller, Request, Response, get
 from litestar.datastructures import State
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
-from server.health import checks
+from server.accounts import auth
+from server.accounts.models import User
+from server.health import checks, service
+from server.settings import Settings
+from server.web import page
 
 
 class ReadinessController(Controller):
@@ -22,3 +29,37 @@ class ReadinessController(Controller):
         }
         return Response(body, status_code=HTTP_200_OK if ok else HTTP_503_SERVICE_UNAVAILABLE,
                         headers={"Cache-Control": "no-store"})
+
+
+@dataclass(frozen=True)
+class CheckRow:
+    label: str
+    ok: bool
+    explanation: str
+
+
+def check_rows(results: list[checks.Result], settings: Settings) -> list[CheckRow]:
+    rows = []
+    for result in results:
+        check = checks.check_named(result.name)
+        label = str(check.label) if check and check.label else result.name
+        explanation = check.explain(result, settings) if check and check.explain else result.detail
+        rows.append(CheckRow(label, result.ok, explanation))
+    return rows
+
+
+class ServiceHealthController(Controller):
+    """The supervisor's "Kesehatan layanan": is the service doing its work, for a Dinas without Prometheus."""
+
+    path = "/admin/kesehatan"
+    guards = [auth.supervisors_only]
+
+    @get("/", name="admin_health", sync_to_thread=True)
+    def health(self, request: Request[User, Any, Any], state: State) -> Any:
+        overview = service.overview(state.engine, state.settings)
+        rows = check_rows(overview.results, state.settings)
+        dispatcher = next((row for row, result in zip(rows, overview.results, strict=True)
+                           if result.name == "dispatcher"), None)
+        free_disk = checks.megabytes(overview.free_disk_mb) if overview.free_disk_mb is not None else "?"
+        return page(request, "admin/health.html", overview=overview, rows=rows, dispatcher=dispatcher,
+                    free_disk=free_disk)

@@ -15,7 +15,7 @@ from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -583,6 +583,15 @@ def next_deadline(report: Report) -> datetime:
     if report.police_due_at is not None and report.police_reported_at is None:
         pending.append(report.police_due_at)
     return min(pending) if pending else FAR_FUTURE
+
+
+def past_deadline_count(session: Session, now: datetime | None = None) -> int:
+    """Open cases with a deadline not met and already passed (the service's health page and metrics): one count
+    off the inbox's index, since `next_deadline` keeps the nearest unmet deadline on every open case."""
+    now = now or clock.now()
+    return session.execute(
+        select(func.count()).select_from(Report).where(Report.is_open.is_(True), Report.next_due_at < now)
+    ).scalar_one()
 
 
 @dataclass(frozen=True)
