@@ -64,6 +64,9 @@ class Settings:
     min_free_disk_mb: int = 1024
     # /metrics answers loopback callers, and others that send "Authorization: Bearer <this>" when it is set.
     metrics_token: str = ""
+    # With several uvicorn workers: where each process keeps its counters for /metrics to add up (prometheus-client
+    # reads the same variable when it is imported). Empty: each process answers with its own.
+    metrics_multiproc_dir: str = ""
 
     def cookie_name(self, name: str) -> str:
         """With COOKIE_SECURE our cookies carry the __Host- prefix: the browser then keeps them only if they came
@@ -131,6 +134,7 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
             heartbeat_max_age_seconds=int(get("HEARTBEAT_MAX_AGE_SECONDS", defaults.heartbeat_max_age_seconds)),
             min_free_disk_mb=int(get("MIN_FREE_DISK_MB", defaults.min_free_disk_mb)),
             metrics_token=get("METRICS_TOKEN", defaults.metrics_token).strip(),
+            metrics_multiproc_dir=get("PROMETHEUS_MULTIPROC_DIR", defaults.metrics_multiproc_dir).strip(),
             reminder_hours=tuple(
                 sorted({int(h) for h in get("REMINDER_HOURS", "24,1").split(",") if h.strip()}, reverse=True)
             ),

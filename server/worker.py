@@ -110,7 +110,7 @@ def run_until(stop: threading.Event, engine: Engine, settings: Settings) -> None
     sender = make_sender(settings)
     worker = dispatcher.worker_name()
     started_at = clock.now()
-    log.info("worker %s started", worker)
+    log.info("worker %s started", worker, extra={"event": "worker_started", "worker": worker})
     _beat(engine, worker, started_at)
     urgent = threading.Thread(target=_urgent_lane, args=(stop, engine, sender, settings, worker, started_at),
                               name="bintang-dispatcher-urgent", daemon=True)
@@ -127,7 +127,7 @@ def run_until(stop: threading.Event, engine: Engine, settings: Settings) -> None
             log.exception("worker: a round failed; trying again in %.0f s", settings.dispatch_interval_seconds)
         stop.wait(settings.dispatch_interval_seconds)
     urgent.join(settings.push_timeout_seconds + 5)
-    log.info("worker %s stopped", worker)
+    log.info("worker %s stopped", worker, extra={"event": "worker_stopped", "worker": worker})
 
 
 @asynccontextmanager

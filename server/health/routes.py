@@ -1,4 +1,4 @@
-"""/readyz for the proxy and the process supervisor; the supervisor's "Kesehatan layanan" page."""
+"""/readyz for the proxy and the process supervisor, /metrics for Prometheus; the supervisor's "Kesehatan layanan" page."""
 
 from __future__ import annotations
 
@@ -7,16 +7,26 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get
 from litestar.datastructures import State
+from litestar.exceptions import NotFoundException
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
 from server.accounts import auth
 from server.accounts.models import User
-from server.health import checks, service
+from server.health import checks, metrics, service
 from server.settings import Settings
 from server.web import page
 
 
 class ReadinessController(Controller):
+    @get("/metrics", name="metrics", sync_to_thread=True)
+    def metrics(self, request: Request, state: State) -> Response[bytes]:
+        """Prometheus's scrape: only on this machine (not through the proxy) or with METRICS_TOKEN; to anyone else
+        the address does not exist."""
+        if not metrics.may_read(request.scope, state.settings):
+            raise NotFoundException()
+        return Response(metrics.exposition(state.engine, state.settings), media_type=metrics.CONTENT_TYPE,
+                        headers={"Cache-Control": "no-store"})
+
     @get("/readyz", name="readyz", sync_to_thread=True)
     def readyz(self, state: State) -> Response[dict[str, object]]:
         """200 when every check is green, 503 when one is not; the body names each check and its state (no data of

@@ -19,7 +19,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from server import audit, clock, ratelimit
+from server import audit, clock, ratelimit, telemetry
 from server.accounts import auth
 from server.accounts.models import Child, District, Guardianship, Role, School, User
 from server.accounts.visitor import Visitor
@@ -667,6 +667,7 @@ def open_with_code(
     if not auth.verify_password(report.pin_hash if report else None, pin.strip()) or report is None:
         ratelimit.record_failure(session, code_key, CODE_BACKOFF, now)
         ratelimit.record_failure(session, address_key, CODE_ADDRESS_BACKOFF, now)
+        telemetry.sign_in_failed("report_code")
         audit.record(session, "report.code_failed", ip=ip)
         session.commit()
         return None, _("Kode laporan atau PIN tidak cocok. Periksa lagi lalu coba sekali lagi."), False
