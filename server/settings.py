@@ -146,6 +146,11 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
         raise SettingsError(f"BINTANG_ENV must be 'development' or 'production', not {settings.env!r}")
     if settings.dispatcher not in ("inline", "off"):
         raise SettingsError(f"DISPATCHER must be 'inline' or 'off', not {settings.dispatcher!r}")
+    if settings.heartbeat_max_age_seconds <= settings.dispatch_interval_seconds:
+        # A dispatcher beats once a round: with a shorter limit a running one would look stopped.
+        raise SettingsError("HEARTBEAT_MAX_AGE_SECONDS must be longer than DISPATCH_INTERVAL_SECONDS")
+    if settings.min_free_disk_mb < 0:
+        raise SettingsError("MIN_FREE_DISK_MB must be 0 or more")
     if not settings.reminder_hours or any(not 0 < h <= 168 for h in settings.reminder_hours):
         raise SettingsError("REMINDER_HOURS must list whole hours between 1 and 168, e.g. 24,1")
     settings.check()

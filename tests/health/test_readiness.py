@@ -17,6 +17,7 @@ from server.app import create_app
 from server.health import checks, heartbeat
 from server.health.models import DispatcherHeartbeat
 from server.notifications import dispatcher
+from server.settings import SettingsError, from_env
 from tests.servers import app_process, pause
 
 
@@ -151,3 +152,12 @@ def test_an_app_process_with_the_inline_dispatcher_is_ready(database_url, tmp_pa
     with app_process(database_url, tmp_path / "var", DISPATCHER="inline", DISPATCH_INTERVAL_SECONDS="0.1") as base:
         assert wait_until(lambda: httpx.get(f"{base}/readyz").status_code == 200, 30.0)
         assert httpx.get(f"{base}/readyz").json()["checks"]["dispatcher"]["ok"] is True
+
+
+def test_settings_refuse_a_heartbeat_limit_a_running_dispatcher_could_not_meet():
+    with pytest.raises(SettingsError, match="HEARTBEAT_MAX_AGE_SECONDS must be longer than DISPATCH_INTERVAL_SECONDS"):
+        from_env({"HEARTBEAT_MAX_AGE_SECONDS": "5", "DISPATCH_INTERVAL_SECONDS": "5"})
+    with pytest.raises(SettingsError, match="MIN_FREE_DISK_MB must be 0 or more"):
+        from_env({"MIN_FREE_DISK_MB": "-1"})
+    settings = from_env({"HEARTBEAT_MAX_AGE_SECONDS": "90", "MIN_FREE_DISK_MB": "2048", "METRICS_TOKEN": " t0ken "})
+    assert (settings.heartbeat_max_age_seconds, settings.min_free_disk_mb, settings.metrics_token) == (90, 2048, "t0ken")
