@@ -23,7 +23,8 @@ request_id: ContextVar[str] = ContextVar("request_id", default="")
 # replaced, so the header cannot smuggle text (or a code) into the logs.
 SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{7,63}")
 # The LogRecord's own attributes; anything else on a record was given as `extra=` and goes into the line.
-_RECORD_FIELDS = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+# (uvicorn adds `color_message`, the message with terminal colours.)
+_RECORD_FIELDS = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName", "color_message"}
 
 
 def new_request_id(incoming: str | None) -> str:
