@@ -21,7 +21,7 @@ from server.settings import SettingsError, from_env
 from tests.servers import app_process, pause
 
 
-def wait_until(condition, timeout: float = 10.0) -> bool:
+def wait_until(condition, timeout: float = 30.0) -> bool:
     waited = 0.0
     while waited < timeout:
         if condition():
