@@ -127,6 +127,10 @@ def run_until(stop: threading.Event, engine: Engine, settings: Settings) -> None
             log.exception("worker: a round failed; trying again in %.0f s", settings.dispatch_interval_seconds)
         stop.wait(settings.dispatch_interval_seconds)
     urgent.join(settings.push_timeout_seconds + 5)
+    try:
+        heartbeat.stopped(engine, worker)
+    except Exception:
+        log.exception("worker: could not record that it stopped")
     log.info("worker %s stopped", worker, extra={"event": "worker_stopped", "worker": worker})
 
 

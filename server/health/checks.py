@@ -95,11 +95,14 @@ def _explain_database(result: Result, _settings: Settings) -> str:
 def dispatcher(engine: Engine, settings: Settings, now: datetime) -> Result:
     """Some dispatcher has written its heartbeat lately: notifications (an emergency's alert to the counselors on
     duty among them) are being sent."""
-    age = heartbeat.age_seconds(engine, now)
-    if age is None:
+    seen = heartbeat.last_seen(engine)
+    if seen.any is None:
         return Result("dispatcher", False, "no heartbeat")
-    ok = age <= settings.heartbeat_max_age_seconds
-    return Result("dispatcher", ok, f"last heartbeat {age:.0f} s ago", age)
+    if seen.running is None:
+        age = max(0.0, (now - seen.any).total_seconds())
+        return Result("dispatcher", False, f"stopped {age:.0f} s ago", age)
+    age = max(0.0, (now - seen.running).total_seconds())
+    return Result("dispatcher", age <= settings.heartbeat_max_age_seconds, f"last heartbeat {age:.0f} s ago", age)
 
 
 def _explain_dispatcher(result: Result, settings: Settings) -> str:
@@ -108,6 +111,9 @@ def _explain_dispatcher(result: Result, settings: Settings) -> str:
                  "sampai bintang worker berjalan.")
     if result.ok:
         return _("Berjalan: terakhir aktif %(ago)s yang lalu.", ago=duration(result.value))
+    if result.detail.startswith("stopped"):
+        return _("Dihentikan %(ago)s yang lalu. Pemberitahuan, juga peringatan darurat untuk konselor, tidak "
+                 "terkirim sampai bintang worker berjalan lagi.", ago=duration(result.value))
     return _("Berhenti: terakhir aktif %(ago)s yang lalu (batasnya %(limit)s). Pemberitahuan, juga peringatan "
              "darurat untuk konselor, tidak terkirim sampai bintang worker berjalan lagi.",
              ago=duration(result.value), limit=duration(settings.heartbeat_max_age_seconds))

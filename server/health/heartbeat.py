@@ -1,16 +1,19 @@
 """Every dispatcher (`bintang worker`, or the inline one in an app process) stamps its row on each round, so that
 readiness, the metrics and the supervisor's page can tell that notifications are being sent: a dispatcher that
-died or hangs stops stamping. Rows of dispatchers gone for longer than `FORGET_AFTER` are deleted."""
+died or hangs stops stamping, and one that stops cleanly says so at once. Rows of dispatchers gone for longer than
+`FORGET_AFTER` are deleted."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import case, delete, func, insert, select, type_coerce, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from server import clock
+from server.db import UTCDateTime
 from server.health.models import DispatcherHeartbeat
 
 # A stopped dispatcher's row stays this long (the supervisor's page shows when it was last seen), then goes.
@@ -23,7 +26,8 @@ def beat(engine: Engine, worker: str, *, started_at: datetime, now: datetime | N
     now = now or clock.now()
     with engine.begin() as connection:
         updated = connection.execute(
-            update(DispatcherHeartbeat).where(DispatcherHeartbeat.worker == worker).values(last_seen=now)
+            update(DispatcherHeartbeat).where(DispatcherHeartbeat.worker == worker)
+            .values(last_seen=now, stopped_at=None)
         ).rowcount
     if updated:
         return
@@ -38,6 +42,29 @@ def beat(engine: Engine, worker: str, *, started_at: datetime, now: datetime | N
             )
 
 
+def stopped(engine: Engine, worker: str, now: datetime | None = None) -> None:
+    """`worker` stopped cleanly: readiness need not wait for its heartbeat to grow old."""
+    now = now or clock.now()
+    with engine.begin() as connection:
+        connection.execute(update(DispatcherHeartbeat).where(DispatcherHeartbeat.worker == worker)
+                           .values(last_seen=now, stopped_at=now))
+
+
+@dataclass(frozen=True)
+class Seen:
+    running: datetime | None  # the newest heartbeat of a dispatcher that has not said it stopped
+    any: datetime | None  # the newest heartbeat of any, stopped ones included
+
+
+def last_seen(engine: Engine) -> Seen:
+    """When dispatchers last beat; None where there is no such heartbeat."""
+    running = func.max(case((DispatcherHeartbeat.stopped_at.is_(None), DispatcherHeartbeat.last_seen)))
+    with engine.connect() as connection:
+        newest_running, newest = connection.execute(
+            select(type_coerce(running, UTCDateTime()), func.max(DispatcherHeartbeat.last_seen))).one()
+    return Seen(newest_running, newest)
+
+
 def forget_stopped(engine: Engine, now: datetime | None = None) -> int:
     """Delete the rows of dispatchers not seen for `FORGET_AFTER`."""
     cutoff = (now or clock.now()) - FORGET_AFTER
@@ -45,18 +72,3 @@ def forget_stopped(engine: Engine, now: datetime | None = None) -> int:
         return connection.execute(
             delete(DispatcherHeartbeat).where(DispatcherHeartbeat.last_seen < cutoff)
         ).rowcount or 0
-
-
-def last_seen(engine: Engine) -> datetime | None:
-    """The newest heartbeat of any dispatcher, or None when none ever beat (or all were forgotten)."""
-    with engine.connect() as connection:
-        # max() keeps the column's type, so the value comes back an aware UTC datetime on SQLite too.
-        return connection.execute(select(func.max(DispatcherHeartbeat.last_seen))).scalar_one_or_none()
-
-
-def age_seconds(engine: Engine, now: datetime | None = None) -> float | None:
-    """Seconds since any dispatcher last beat; None when there is no heartbeat at all."""
-    seen = last_seen(engine)
-    if seen is None:
-        return None
-    return max(0.0, ((now or clock.now()) - seen).total_seconds())

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from server import clock
-from server.health import checks
+from server.health import checks, heartbeat
 from server.notifications import service as notifications
 from server.reports import service as reports
 from server.settings import Settings
@@ -61,11 +61,14 @@ class DatabaseCollector:
         for result in results:
             ready.add_metric([result.name], 1.0 if result.ok else 0.0)
         yield ready
-        age = next((result.value for result in results if result.name == "dispatcher"), None)
+        try:
+            running = heartbeat.last_seen(self.engine).running
+        except Exception:  # noqa: BLE001 - the database is down: bintang_check_ok{check="database"} says so
+            return
         yield GaugeMetricFamily(
             "bintang_dispatcher_heartbeat_age_seconds",
-            "Seconds since any dispatcher last wrote its heartbeat (+Inf when none ever did).",
-            value=float("inf") if age is None else age)
+            "Seconds since a running dispatcher last wrote its heartbeat (+Inf when none runs).",
+            value=float("inf") if running is None else max(0.0, (now - running).total_seconds()))
         try:
             with Session(self.engine) as session:
                 queue = notifications.queue_state(session, since=now - timedelta(hours=24), now=now)

@@ -18,3 +18,6 @@ class DispatcherHeartbeat(SQLModel, table=True):
     worker: str = Field(primary_key=True, max_length=80)
     started_at: datetime = Field(sa_column=utc_column())
     last_seen: datetime = Field(sa_column=utc_column(index=True))
+    # Set when the dispatcher stopped cleanly (SIGTERM, the app shutting down): it is gone at once, without waiting
+    # for its heartbeat to grow old. One that crashed or hangs never sets it.
+    stopped_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))

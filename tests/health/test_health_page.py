@@ -53,6 +53,16 @@ def test_a_stopped_dispatcher_is_red_on_the_page_and_in_a_banner_on_every_superv
         assert BANNER in page.text, path
 
 
+def test_a_worker_stopped_on_purpose_is_red_at_once(as_user, engine):
+    alive(engine, seconds_ago=30)
+    heartbeat.stopped(engine, "host:1", now=clock.now() - timedelta(seconds=20))
+    response = as_user("supervisor").get("/admin/kesehatan")
+    assert response.status_code == 200
+    assert ("<dd data-dispatcher>Dihentikan 20 detik yang lalu. Pemberitahuan, juga peringatan darurat untuk "
+            "konselor, tidak terkirim sampai bintang worker berjalan lagi.</dd>") in response.text
+    assert BANNER in response.text
+
+
 def test_no_dispatcher_ever_is_said_in_plain_words(as_user):
     response = as_user("supervisor").get("/admin/kesehatan")
     assert response.status_code == 200

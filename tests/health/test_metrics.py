@@ -111,6 +111,8 @@ def test_the_database_numbers_are_read_when_asked(scrape, app, db, engine):
 
     text = scrape()
     assert value(text, "bintang_dispatcher_heartbeat_age_seconds") == 7.0
+    heartbeat.stopped(engine, "host:1")  # a stopped dispatcher is no running one
+    assert value(scrape(), "bintang_dispatcher_heartbeat_age_seconds") == float("inf")
     assert value(text, "bintang_check_ok", check="dispatcher") == 1.0
     assert value(text, "bintang_notification_jobs_due") == 2.0
     assert value(text, "bintang_notification_oldest_due_age_seconds") == 300.0

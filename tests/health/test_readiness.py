@@ -51,9 +51,11 @@ def test_the_worker_loop_writes_its_heartbeat_on_every_round(engine, settings, p
         stop.set()
         thread.join(15.0)
     assert not thread.is_alive()
+    # A clean stop says so: readiness need not wait a minute for the heartbeat to grow old.
     [row] = rows(engine)
     assert row.worker == dispatcher.worker_name()
     assert row.started_at == started
+    assert row.stopped_at == row.last_seen == started + timedelta(seconds=30)
 
 
 @pytest.mark.both_databases
@@ -66,8 +68,9 @@ def test_a_heartbeat_is_one_row_per_dispatcher_and_stopped_ones_are_forgotten_af
     assert heartbeat.forget_stopped(engine, now) == 1
     assert sorted((r.worker, r.last_seen) for r in rows(engine)) == [
         ("host:2", now - timedelta(days=6)), ("host:3", now)]
-    assert heartbeat.last_seen(engine) == now
-    assert heartbeat.age_seconds(engine, now + timedelta(seconds=42)) == 42.0
+    assert heartbeat.last_seen(engine) == heartbeat.Seen(running=now, any=now)
+    heartbeat.stopped(engine, "host:3", now + timedelta(seconds=5))
+    assert heartbeat.last_seen(engine) == heartbeat.Seen(running=now - timedelta(days=6), any=now + timedelta(seconds=5))
 
 
 def test_the_worker_purge_forgets_dispatchers_gone_for_a_week(engine, settings):
@@ -106,6 +109,19 @@ def test_not_ready_once_the_heartbeat_is_older_than_the_setting(client, engine, 
     assert response.json()["checks"]["dispatcher"] == {"ok": False, "detail": "last heartbeat 61 s ago"}
     app.state.settings = replace(settings, heartbeat_max_age_seconds=120)
     assert client.get("/readyz").status_code == 200
+
+
+def test_not_ready_at_once_when_the_only_dispatcher_stopped_cleanly(client, engine):
+    heartbeat.beat(engine, "host:1", started_at=clock.now(), now=clock.now() - timedelta(seconds=30))
+    heartbeat.stopped(engine, "host:1", now=clock.now() - timedelta(seconds=20))
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["dispatcher"] == {"ok": False, "detail": "stopped 20 s ago"}
+    # Another one still running is enough.
+    heartbeat.beat(engine, "host:2", started_at=clock.now(), now=clock.now() - timedelta(seconds=3))
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json()["checks"]["dispatcher"] == {"ok": True, "detail": "last heartbeat 3 s ago"}
 
 
 def test_not_ready_when_the_disk_is_nearly_full(client, engine, app, settings):

@@ -22,6 +22,7 @@ def upgrade() -> None:
         sa.Column('worker', sa.String(length=80), nullable=False),
         sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
         sa.Column('last_seen', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('stopped_at', sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint('worker'),
     )
     op.create_index('ix_dispatcher_heartbeat_last_seen', 'dispatcher_heartbeat', ['last_seen'])
