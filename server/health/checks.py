@@ -1,6 +1,7 @@
 """The readiness checks: a list of small functions, each answering one question about whether the service can do its
-work. `/readyz`, the supervisor's "Kesehatan layanan" page and its banner all run this one list, so a check added
-here (the backups' ages, for one) shows everywhere: `CHECKS.append(Check("backup", last_good_backup))`.
+work. `/readyz`, `/metrics` (`bintang_check_ok`), the supervisor's "Kesehatan layanan" page and its banner all run
+this one list, so a check added to `CHECKS` (the backups' ages, for one:
+`Check("backup", last_good_backup, _l("Cadangan data"), explain_backup)`) shows everywhere.
 
 A check must be cheap (the banner runs them every few seconds per process) and its detail must hold nothing about
 anyone: /readyz answers without signing in."""
