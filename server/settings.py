@@ -69,6 +69,15 @@ class Settings:
     backup_keep_monthly: int = 12
     # PostgreSQL: a role that may CREATE DATABASE, for `bintang backup verify`'s scratch database.
     backup_verify_database_url: str = ""
+    # Readiness (/readyz) and the supervisor's "Kesehatan layanan": a dispatcher heartbeat older than this, or less
+    # free disk than this in DATA_DIR, is red.
+    heartbeat_max_age_seconds: int = 60
+    min_free_disk_mb: int = 1024
+    # /metrics answers loopback callers, and others that send "Authorization: Bearer <this>" when it is set.
+    metrics_token: str = ""
+    # With several uvicorn workers: where each process keeps its counters for /metrics to add up (prometheus-client
+    # reads the same variable when it is imported). Empty: each process answers with its own.
+    metrics_multiproc_dir: str = ""
 
     def cookie_name(self, name: str) -> str:
         """With COOKIE_SECURE our cookies carry the __Host- prefix: the browser then keeps them only if they came
@@ -137,6 +146,10 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
             push_timeout_seconds=float(get("PUSH_TIMEOUT_SECONDS", defaults.push_timeout_seconds)),
             push_max_attempts=int(get("PUSH_MAX_ATTEMPTS", defaults.push_max_attempts)),
             push_allowed_hosts=tuple(h.strip().lower() for h in get("PUSH_ALLOWED_HOSTS", "").split(",") if h.strip()),
+            heartbeat_max_age_seconds=int(get("HEARTBEAT_MAX_AGE_SECONDS", defaults.heartbeat_max_age_seconds)),
+            min_free_disk_mb=int(get("MIN_FREE_DISK_MB", defaults.min_free_disk_mb)),
+            metrics_token=get("METRICS_TOKEN", defaults.metrics_token).strip(),
+            metrics_multiproc_dir=get("PROMETHEUS_MULTIPROC_DIR", defaults.metrics_multiproc_dir).strip(),
             reminder_hours=tuple(
                 sorted({int(h) for h in get("REMINDER_HOURS", "24,1").split(",") if h.strip()}, reverse=True)
             ),
@@ -156,6 +169,11 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
         raise SettingsError(f"BINTANG_ENV must be 'development' or 'production', not {settings.env!r}")
     if settings.dispatcher not in ("inline", "off"):
         raise SettingsError(f"DISPATCHER must be 'inline' or 'off', not {settings.dispatcher!r}")
+    if settings.heartbeat_max_age_seconds <= settings.dispatch_interval_seconds:
+        # A dispatcher beats once a round: with a shorter limit a running one would look stopped.
+        raise SettingsError("HEARTBEAT_MAX_AGE_SECONDS must be longer than DISPATCH_INTERVAL_SECONDS")
+    if settings.min_free_disk_mb < 0:
+        raise SettingsError("MIN_FREE_DISK_MB must be 0 or more")
     if not settings.reminder_hours or any(not 0 < h <= 168 for h in settings.reminder_hours):
         raise SettingsError("REMINDER_HOURS must list whole hours between 1 and 168, e.g. 24,1")
     settings.check()

@@ -13,7 +13,7 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from litestar import Litestar
 from sqlalchemy.engine import Engine
@@ -23,6 +23,7 @@ from server import clock, ratelimit
 from server.accounts import auth
 from server.aftercare import service as aftercare
 from server.appointments import service as appointments
+from server.health import heartbeat
 from server.notifications import dispatcher
 from server.notifications.push import Sender, load_vapid
 from server.settings import Settings
@@ -53,6 +54,7 @@ def purge(engine: Engine, settings: Settings) -> dict[str, int]:
             "notification_jobs": dispatcher.purge_finished(session, now),
         }
         session.commit()
+    purged["dispatcher_heartbeats"] = heartbeat.forget_stopped(engine, now)
     if any(purged.values()):
         log.info("worker: purged %s", ", ".join(f"{n} {what}" for what, n in purged.items() if n))
     # The children's ratings leave their sealed waiting room in a transaction of their own, never the rating's.
@@ -96,14 +98,26 @@ def stop_within(settings: Settings) -> float:
     return settings.push_timeout_seconds + 5.0
 
 
+def _beat(engine: Engine, worker: str, started_at: datetime) -> None:
+    """The heartbeat readiness and the supervisor's page look at; a failure to write it is logged, never the end
+    of the loop (the database may be back on the next round)."""
+    try:
+        heartbeat.beat(engine, worker, started_at=started_at)
+    except Exception:
+        log.exception("worker: could not write the heartbeat")
+
+
 def _lane(name: str, stop: threading.Event, engine: Engine, sender: Sender, settings: Settings, worker: str,
-          housekeeping_too: bool = False) -> None:
+          started_at: datetime, housekeeping_too: bool = False) -> None:
     """One lane's rounds until `stop` is set (the normal lane also does the housekeeping), then its close."""
     lane = dispatcher.Lane(engine, sender, worker=worker, lane=name, lease_seconds=settings.dispatch_lease_seconds,
                            max_attempts=settings.push_max_attempts, stop=stop)
     last_purge = None
     try:
         while not stop.is_set():
+            # Both lanes beat: a round of the other lane may be long (a batch to slow push services), and the urgent
+            # lane's rounds are short, so a live dispatcher never looks dead.
+            _beat(engine, worker, started_at)
             try:
                 if housekeeping_too:
                     purge_due = last_purge is None or clock.now() - last_purge >= PURGE_INTERVAL
@@ -129,13 +143,21 @@ def run_until(stop: threading.Event, engine: Engine, settings: Settings) -> None
     end within their own deadline (a job they did not deliver is released too)."""
     sender = make_sender(settings)
     worker = dispatcher.worker_name()
-    log.info("worker %s started", worker)
-    urgent = threading.Thread(target=_lane, args=("urgent", stop, engine, sender, settings, worker),
+    sender = make_sender(settings)
+    worker = dispatcher.worker_name()
+    started_at = clock.now()
+    log.info("worker %s started", worker, extra={"event": "worker_started", "worker": worker})
+    _beat(engine, worker, started_at)
+    urgent = threading.Thread(target=_lane, args=("urgent", stop, engine, sender, settings, worker, started_at),
                               name="bintang-dispatcher-urgent", daemon=True)
     urgent.start()
-    _lane("normal", stop, engine, sender, settings, worker, housekeeping_too=True)
+    _lane("normal", stop, engine, sender, settings, worker, started_at, housekeeping_too=True)
     urgent.join(stop_within(settings) + 1.0)
-    log.info("worker %s stopped", worker)
+    try:
+        heartbeat.stopped(engine, worker)
+    except Exception:
+        log.exception("worker: could not record that it stopped")
+    log.info("worker %s stopped", worker, extra={"event": "worker_stopped", "worker": worker})
 
 
 @asynccontextmanager

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlmodel import Session
 
-from server import audit, clock, ratelimit
+from server import audit, clock, ratelimit, telemetry
 from server.accounts import auth, two_factor
 from server.accounts.models import Child, District, Guardianship, Role, School, SetupLink, User
 from server.forms import has_control_characters, unreadable_message, without_control_characters
@@ -116,6 +116,7 @@ def sign_in(session: Session, settings: Settings, *, username: str, password: st
     if user is None or not password_ok or not user.active:
         ratelimit.guess_failed(session, who, login_guesses(settings), now)
         # What was typed for an unknown account is not kept: it may be a password typed into the wrong field.
+        telemetry.sign_in_failed("password")
         audit.record(session, "signin.failed", actor_id=user.id if user else None,
                      actor_label=user.username if user else "(unknown)", ip=ip)
         session.commit()
@@ -176,6 +177,7 @@ def sign_in_second_step(
         used_recovery = True
     else:
         ratelimit.guess_failed(session, who, login_guesses(settings), now)
+        telemetry.sign_in_failed("two_factor")
         audit.record(session, "signin.code_failed", actor_id=user.id, actor_label=user.username, ip=ip)
         session.commit()
         return SignIn(error=_("Kode salah atau sudah dipakai. Periksa aplikasi autentikator lalu coba lagi.")), \

@@ -6,6 +6,7 @@ def import_all_models() -> None:
     import server.aftercare.models
     import server.appointments.models
     import server.backups.models
+    import server.health.models
     import server.models
     import server.notifications.models
     import server.reports.models  # noqa: F401 - imported for the tables each module registers, not for a name

@@ -286,14 +286,15 @@ class _Flight:
                 self._record(index, outcome)
                 if any(o is None for o in self.outcomes):
                     return
-                self.ending = self._end()
+                self.ending = _handled(self.job_id, self.worker, self._end())
         except Exception:  # a database error while recording: the job is left to its lease, never hung
             log.exception("push: job %s: a device's outcome could not be recorded", self.job_id)
             with self._lock:
                 self.outcomes[index] = self.outcomes[index] or outcome
                 if any(o is None for o in self.outcomes):
                     return
-                self.ending = self.ending or "lost"
+                if self.ending is None:
+                    self.ending = _handled(self.job_id, self.worker, "lost")
         self.done.set()
 
     def _record(self, index: int, outcome: Outcome) -> None:
@@ -352,6 +353,13 @@ class _Flight:
             return JobStatus.FAILED if ok else "lost"
         # Every device had gone away (404/410): the person has no device left.
         return JobStatus.NO_DEVICE if _finish(engine, job_id, worker, status=JobStatus.NO_DEVICE) else "lost"
+
+
+def _handled(job_id: int, worker: str, ended: str) -> str:
+    """One line per job a dispatcher handled: its id and how it ended, never whom it was for or what it said."""
+    log.info("push: job %s %s", job_id, ended, extra={"event": "push_job", "job": job_id, "outcome": str(ended),
+                                                      "worker": worker})
+    return ended
 
 
 def _release(engine: Engine, job_id: int, worker: str) -> str:
@@ -413,7 +421,7 @@ def _start_claimed(engine: Engine, sender: Sender, pool: SendPool, ids: list[int
     endings: list[str] = []
     if claimed_at is None or time.monotonic() - claimed_at > lease_seconds / 3:
         held = [job_id for job_id in ids if _renew(engine, job_id, worker, lease_seconds, moment)]
-        endings += ["lost"] * (len(ids) - len(held))
+        endings += [_handled(job_id, worker, "lost") for job_id in ids if job_id not in held]
         ids = held
     try:
         with Session(engine, expire_on_commit=False) as session:
@@ -427,22 +435,24 @@ def _start_claimed(engine: Engine, sender: Sender, pool: SendPool, ids: list[int
                 PushSubscription.user_id.in_(users), PushSubscription.report_id.in_(reports)))).scalars())
     except Exception:  # the claim could not be read: each job is tried again later
         log.exception("push: a claim of %d job(s) could not be read", len(ids))
-        return flights, endings + [_give_back(engine, job_id, worker, max_attempts=max_attempts, now=moment)
-                                   for job_id in ids]
+        return flights, endings + [
+            _handled(job_id, worker, _give_back(engine, job_id, worker, max_attempts=max_attempts, now=moment))
+            for job_id in ids]
     with Session(engine) as session:  # for the domains' still-applies checks
         for job_id in ids:
             if stopping is not None and stopping.is_set():
-                endings.append(_release(engine, job_id, worker))
+                endings.append(_handled(job_id, worker, _release(engine, job_id, worker)))
                 continue
             job = jobs.get(job_id)
             try:
                 ended, targets = _prepare(engine, session, job, devices, worker, moment)
             except Exception:  # one bad job must not stop the others
                 log.exception("push: job %s could not be processed", job_id)
-                endings.append(_give_back(engine, job_id, worker, max_attempts=max_attempts, now=moment))
+                endings.append(_handled(job_id, worker,
+                                        _give_back(engine, job_id, worker, max_attempts=max_attempts, now=moment)))
                 continue
             if ended != "send" or job is None:
-                endings.append(ended)
+                endings.append(_handled(job_id, worker, ended))
                 continue
             flight = _Flight(engine, job_id, worker, kind=job.kind, attempts=job.attempts, event_at=job.event_at,
                              targets=targets, max_attempts=max_attempts, lease_seconds=lease_seconds, now=now,
