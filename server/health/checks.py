@@ -21,8 +21,11 @@ from babel.dates import format_timedelta
 from babel.numbers import format_decimal
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from server import clock, i18n, migrate
+from server.backups import service as backups
+from server.backups.models import RunKind
 from server.health import heartbeat
 from server.i18n import gettext as _
 from server.i18n import lazy_gettext as _l
@@ -143,10 +146,58 @@ def _explain_disk(result: Result, settings: Settings) -> str:
              free=megabytes(result.value), limit=megabytes(settings.min_free_disk_mb))
 
 
+def _backup_check(kind: RunKind) -> Callable[[Engine, Settings, datetime], Result]:
+    """The age of the last good run of `kind` (a backup, a verified restore, an off-host copy): red when there never
+    was one, when it is older than 26 hours (8 days for a verified restore), or when the last run failed. Checked
+    once backups are set up (`BACKUP_RECIPIENTS`; the off-host copy once `BACKUP_REMOTE` is set), and in
+    production always: there, none set up is red."""
+
+    def run(engine: Engine, settings: Settings, now: datetime) -> Result:
+        name = f"backup_{kind.value}"
+        if not settings.backup_recipients or (kind == RunKind.OFF_HOST and not settings.backup_remote):
+            return Result(name, not settings.is_production, "not set up")
+        with Session(engine) as session:
+            found = backups.status(session, now, off_host=kind == RunKind.OFF_HOST)[kind]
+        age = (now - found.last_good.ended_at).total_seconds() if found.last_good else None
+        return Result(name, not found.red, found.why or "recent", age)
+
+    return run
+
+
+def _explain_backup(kind: RunKind) -> Callable[[Result, Settings], str]:
+    what = {RunKind.BACKUP: _l("Cadangan"), RunKind.VERIFY: _l("Uji pemulihan"),
+            RunKind.OFF_HOST: _l("Salinan di luar server")}[kind]
+
+    def explain(result: Result, _settings: Settings) -> str:
+        if result.detail == "not set up":
+            if kind == RunKind.OFF_HOST and result.ok:
+                return _("Belum diatur (BACKUP_REMOTE).")
+            if kind == RunKind.OFF_HOST:
+                return _("Belum diatur (BACKUP_REMOTE): satu kejadian di server ini bisa menghapus semua cadangan.")
+            return _("Cadangan belum diatur (BACKUP_RECIPIENTS): tidak ada cadangan data sama sekali.")
+        last = _("terakhir berhasil %(ago)s yang lalu", ago=duration(result.value)) if result.value is not None \
+            else _("belum pernah berhasil")
+        if result.detail == "failed":
+            return _("%(what)s gagal pada percobaan terakhir (%(last)s). Lihat log layanan cadangan.",
+                     what=what, last=last)
+        if result.detail == "stale":
+            return _("%(what)s terlalu lama: %(last)s.", what=what, last=last)
+        if result.detail == "never":
+            return _("%(what)s belum pernah berhasil.", what=what)
+        return _("%(what)s %(last)s.", what=what, last=last)
+
+    return explain
+
+
 CHECKS: list[Check] = [
     Check("database", database, _l("Basis data"), _explain_database),
     Check("dispatcher", dispatcher, _l("Pengirim pemberitahuan"), _explain_dispatcher),
     Check("disk", disk, _l("Ruang disk"), _explain_disk),
+    Check("backup_backup", _backup_check(RunKind.BACKUP), _l("Cadangan data"), _explain_backup(RunKind.BACKUP)),
+    Check("backup_verify", _backup_check(RunKind.VERIFY), _l("Uji pemulihan cadangan"),
+          _explain_backup(RunKind.VERIFY)),
+    Check("backup_offhost", _backup_check(RunKind.OFF_HOST), _l("Salinan cadangan di luar server"),
+          _explain_backup(RunKind.OFF_HOST)),
 ]
 
 
