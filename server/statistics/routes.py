@@ -67,7 +67,7 @@ class StatisticsController(Controller):
         year, error = service.parse_year(tahun)
         return page(request, "statistics/kla.html", status_code=422 if error else 200, value=tahun,
                     errors={"tahun": error} if error else {}, pack=service.kla_pack(db, year),
-                    shown=service.suppress_small)
+                    shown=service.shown_count)
 
     @get("/kla.csv", name="kla_csv", guards=[auth.supervisors_only], media_type="text/csv", sync_to_thread=True)
     def kla_csv(self, request: Request, db: DB, state: State, tahun: FromQuery[str] = "") -> Any:

@@ -25,6 +25,7 @@ from server.accounts.models import District, Role, User
 from server.aftercare import service as aftercare
 from server.aftercare.models import CheckIn, SessionRating
 from server.forms import FIRST_YEAR, LAST_YEAR, MAX_ID, PostedForm, posted, without_control_characters
+from server.i18n import format_number
 from server.i18n import gettext as _
 from server.reports import freshness, simfoni
 from server.reports.models import CaseEvent, CaseService, Perpetrator, Referral, Report, ReportCategory, Status
@@ -40,6 +41,11 @@ def suppress_small(n: int) -> str:
     """A count as it may be published: 1 to 4 become "<5" (a small number in a small place can name a
     child); 0 stays 0, because "none" tells nobody anything about anyone."""
     return "<5" if 0 < n < SMALL_COUNT else str(n)
+
+
+def shown_count(n: int) -> str:
+    """A published count on a page: "<5" as in the CSV, else in the reader's number format ("1.234")."""
+    return "<5" if 0 < n < SMALL_COUNT else format_number(n)
 
 
 @dataclass(frozen=True)
