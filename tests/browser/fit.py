@@ -60,24 +60,24 @@ FIT_CHECK = r"""() => {
     // A line may break after a hyphen, a dash or a slash ("tanda-tanda"): the parts are words of their own here.
     const words = text.match(WORD) || [];
     const where = `${describe(parent)} "${text.trim().replace(/\s+/g, " ").slice(0, 40)}"`;
-    if (lines(rects) > words.length) {
-      found.push(`text in more lines (${lines(rects)}) than words (${words.length}): ${where}`);
-      reported.add(parent);
-      continue;
-    }
+    // A word wider than the screen may take several lines: nothing could hold it on one.
+    let long = false;
     WORD.lastIndex = 0;
     for (let match = WORD.exec(text); match; match = WORD.exec(text)) {
       range.setStart(node, match.index);
       range.setEnd(node, match.index + match[0].length);
       const parts = shown(range);
-      if (lines(parts) < 2) continue;
       const unbroken = parts.reduce((sum, rect) => sum + rect.width, 0);
-      if (unbroken <= width - 32) {
-        found.push(`word "${match[0].slice(0, 30)}" broken across ${lines(parts)} lines in a box `
-                   + `${Math.round(parent.getBoundingClientRect().width)} px wide: ${where}`);
-        reported.add(parent);
-        break;
-      }
+      if (unbroken > width - 32) { long = true; continue; }
+      if (lines(parts) < 2) continue;
+      found.push(`word "${match[0].slice(0, 30)}" broken across ${lines(parts)} lines in a box `
+                 + `${Math.round(parent.getBoundingClientRect().width)} px wide: ${where}`);
+      reported.add(parent);
+      break;
+    }
+    if (!reported.has(parent) && !long && lines(rects) > words.length) {
+      found.push(`text in more lines (${lines(rects)}) than words (${words.length}): ${where}`);
+      reported.add(parent);
     }
   }
 
