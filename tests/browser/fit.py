@@ -16,6 +16,9 @@ Elements hidden on purpose (visually hidden text, the honeypot, the skip link of
 from __future__ import annotations
 
 FIT_CHECK = r"""() => {
+  // Only pages built for a phone: a file the browser shows as text (the web manifest) or a page without a
+  // viewport (the stand-in for the site quick exit leaves for) is laid out 980 px wide by the browser.
+  if (document.contentType !== "text/html" || !document.querySelector('meta[name="viewport"]')) return [];
   const width = document.documentElement.clientWidth;
   const found = [];
   const describe = (element) => {

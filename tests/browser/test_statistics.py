@@ -99,7 +99,21 @@ def test_a_supervisor_reads_the_statistics_on_a_phone(phone: Page):
     expect(page.locator('[data-count="median"]')).to_have_text("0,5 jam")
     expect(page.locator('[data-count="deadlines"]')).to_have_text("1.234 dari 1.234 (100%)")
     print(f"statistics page height at 360 × 640: {height(page)} px")
+    assert height(page) < 5400  # 8,319 px before, with every chart's table open under it
     assert_page_is_usable(page)
+    # The summary comes first: its numbers are on the first screen.
+    expect(page.locator('[data-count="cases"]')).to_be_in_viewport()
+    # A chart's numbers: read from the chart by a screen reader, shown as a table under "Lihat angka".
+    table = page.locator('[data-count="form:fisik"]')
+    expect(table).to_be_hidden()
+    expect(page.get_by_role("img", name=re.compile(r"^Bentuk kekerasan \(SIMFONI\): Fisik 206; "))).to_be_attached()
+    # Jump to a section from the list at the top, then open its table.
+    page.get_by_role("navigation", name="Bagian halaman ini").get_by_role("link", name="Bentuk kekerasan (SIMFONI)").click()
+    expect(page).to_have_url(re.compile(r"#bagian-form$"))
+    expect(page.get_by_role("heading", name="Bentuk kekerasan (SIMFONI)", level=3)).to_be_in_viewport()
+    page.get_by_text("Lihat angka: Bentuk kekerasan (SIMFONI)").click()
+    expect(table).to_have_text("206")
+    expect(page.locator('[data-count="month:1"]')).to_be_hidden()  # the others stay folded
     page.get_by_label("Bulan", exact=True).select_option("3")
     expect(page).to_have_url(re.compile(r"bulan=3"))
     expect(page.locator("#stats-results h2").first).to_contain_text("Maret")
@@ -116,5 +130,13 @@ def test_the_kla_pack_on_a_phone(phone: Page):
     expect(page.get_by_role("heading", level=1)).to_contain_text("KLA")
     expect(page.locator('[data-count="cases"]')).to_have_text("1.234")
     print(f"KLA page height at 360 × 640: {height(page)} px")
+    assert height(page) < 4000  # 4,640 px before
+    # The page title, then second-level sections (axe's heading-order failed on the old page: h1 straight to h3).
+    assert page.locator("h3").count() == 0
+    expect(page.get_by_role("heading", name="Rujukan menurut lembaga", level=2)).to_be_attached()
+    expect(page.locator('[data-count="agency:police"]')).to_be_hidden()
+    page.get_by_role("link", name="Rujukan menurut lembaga").click()
+    page.get_by_text("Lihat angka: Rujukan menurut lembaga").click()
+    expect(page.locator('[data-count="agency:police"]')).to_have_text("206")
     assert_page_is_usable(page)
 
