@@ -111,6 +111,8 @@ def _configure_jinja(engine: JinjaTemplateEngine) -> None:
         report_words=report_words.current_words,
         now=clock.now,
     )
+    # Every number a page shows goes through this, so Indonesian pages say "1.234" and "0,5" (see i18n).
+    env.filters["number"] = i18n.format_number
     env.trim_blocks = True
     env.lstrip_blocks = True
     # Templates are part of the code: a new version comes with a restart. Checking every template file's time on

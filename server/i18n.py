@@ -14,6 +14,7 @@ from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime, format_time
+from babel.numbers import format_decimal
 from babel.support import LazyProxy, NullTranslations, Translations
 
 from server.settings import ROOT
@@ -67,6 +68,14 @@ def lazy_gettext(message: str) -> LazyProxy:
 
 
 _LOCALES = {"id": "id_ID", "en": "en_GB"}
+
+
+def format_number(value: int | float | str | None) -> str:
+    """A count or a measure as the reader's language writes it: "1.234" and "0,5" in Indonesian, "1,234" and
+    "0.5" in English. Text (a suppressed count such as "<5", a dash for "none") is shown as it is."""
+    if value is None or isinstance(value, str | bool):
+        return "" if value is None else str(value)
+    return format_decimal(value, locale=_LOCALES[_language.get()])
 
 
 def wita(value: datetime) -> datetime:

@@ -32,6 +32,33 @@
   document.addEventListener("DOMContentLoaded", showChosenDay);
   document.addEventListener("htmx:afterSettle", showChosenDay);
 
+  // A printed statistics page or KLA pack shows every chart's table, folded or not; afterwards they fold again.
+  var openedForPrint = [];
+  window.addEventListener("beforeprint", function () {
+    openedForPrint = Array.prototype.filter.call(document.querySelectorAll("details.stat__numbers"), function (details) {
+      return !details.open;
+    });
+    openedForPrint.forEach(function (details) { details.open = true; });
+  });
+  window.addEventListener("afterprint", function () {
+    openedForPrint.forEach(function (details) { details.open = false; });
+    openedForPrint = [];
+  });
+
+  // Closing a case: the check-in steps mean nothing once "Tanpa pemantauan" is chosen, so they cannot be ticked
+  // then (the server ignores steps sent with "none" all the same).
+  function syncCheckInSteps() {
+    var none = document.querySelector('input[name="check_in_plan"][value="none"]');
+    if (!none) return;
+    document.querySelectorAll('input[name="check_in_steps"]').forEach(function (step) {
+      step.disabled = none.checked;
+    });
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.name === "check_in_plan") syncCheckInSteps();
+  });
+  document.addEventListener("DOMContentLoaded", syncCheckInSteps);
+
   // The service worker. A new version waits until the person chooses to switch (the update banner), so a
   // page is never swapped from under someone who is typing.
   var switchingWorker = false;

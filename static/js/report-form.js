@@ -57,6 +57,12 @@
   form.classList.add("report-form--steps");
   form.querySelectorAll("[data-step-nav]").forEach(function (nav) { nav.hidden = false; });
   form.addEventListener("change", reveal);
+  // On a small phone the numbers open below the fold: whoever just said someone is in danger sees them at once.
+  form.addEventListener("change", function (event) {
+    if (event.target.name !== "danger_now" || event.target.value !== "yes") return;
+    var help = form.querySelector("[data-danger-help]");
+    if (help && !help.hidden) help.scrollIntoView({ block: "nearest" });
+  });
   form.addEventListener("click", function (event) {
     var target = event.target.closest("[data-step-next], [data-step-back]");
     if (!target) return;

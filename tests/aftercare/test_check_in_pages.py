@@ -193,3 +193,28 @@ def test_a_code_holder_who_had_to_open_the_report_again_finds_the_check_in_on_it
     assert f'<a href="/pemantauan/{check_in.id}">Ada pesan baru</a>' in page.text
     assert answer(client, check_in.id, {"face": "baik"}).status_code == 200
     assert f"/pemantauan/{check_in.id}" not in client.get("/cek/laporan").text
+
+
+def test_steps_sent_with_no_check_ins_are_ignored_and_the_form_shows_them_disabled(app, db, as_user):
+    """A closing form posted with "Tanpa pemantauan" and steps still ticked (a browser without scripts, or a
+    crafted request): the case is closed without check-ins, the steps are ignored."""
+    report = make_report(app, db).report
+    counselor = as_user("konselor")
+    konselor = user_named(db, "konselor")
+    assert case_post(counselor, report.id, "tugaskan", {"counselor_id": konselor.id}).status_code == 303
+    response = case_post(counselor, report.id, "status", {
+        "to": "closed", "reason": "Selesai.", "check_in_plan": "none", "check_in_reason": "",
+        "check_in_steps": ["2w", "1m"], "version": fresh(db, report.id).version})
+    assert response.status_code == 422
+    # Shown again with "none" chosen: the steps cannot be ticked until "Pantau pada:" is chosen again.
+    assert 'name="check_in_steps" value="2w" checked disabled>' in response.text
+    assert "Tulis alasan tanpa pemantauan, misalnya anak atau orang tua menolak." in response.text
+
+    response = case_post(counselor, report.id, "status", {
+        "to": "closed", "reason": "Selesai.", "check_in_plan": "none", "check_in_reason": "Keluarga menolak.",
+        "check_in_steps": ["2w", "1m"], "version": fresh(db, report.id).version})
+    assert response.status_code == 303
+    assert fresh(db, report.id).status == "closed"
+    [plan] = plans(db, report.id)
+    assert (plan.declined, plan.offsets, plan.declined_reason) == (True, "", "Keluarga menolak.")
+    assert check_ins(db, report.id) == []

@@ -2,7 +2,9 @@
 Pixel 7. Every browser suite uses these: `live_server` (the base URL), `live_database` (the URL of the database
 it serves), `neutral_site` (where quick exit goes, answered locally because the network is closed),
 `sign_in(page, username)`, `sign_out(page)` and `wait_until_controlled(page)` (the service worker serves the
-page)."""
+page). Every page opens on a 360 × 640 phone (the smallest screen the service is built for) and is checked for fit
+after each load and htmx swap (`fit_watch`, tests/browser/fit.py); a test fails at its end if any page did not
+fit."""
 
 from __future__ import annotations
 
@@ -12,13 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, Playwright, expect
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect
 from sqlmodel import Session
 
 from server import migrate
 from server.accounts import demo
 from server.appointments.demo import seed_demo_schedule
 from server.db import make_engine
+from tests.browser.fit import FIT_CHECK, FIT_WATCH
 from tests.servers import app_process, free_port
 
 # Quick exit leaves for this address; tests answer it themselves (see `neutral_site`).
@@ -77,7 +80,44 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 def browser_context_args(
     browser_context_args: dict[str, Any], playwright: Playwright, live_server: str
 ) -> dict[str, Any]:
-    return {**browser_context_args, **playwright.devices["Pixel 7"], "base_url": live_server}
+    # A Pixel 7 (touch, its user agent and pixel density) with the smallest screen the service is built for.
+    return {**browser_context_args, **playwright.devices["Pixel 7"], "viewport": {"width": 360, "height": 640},
+            "base_url": live_server}
+
+
+@pytest.fixture(autouse=True)
+def fit_violations(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[str, Any]]]:
+    """Every browser context a test opens (the `page` fixture's and any `browser.new_context()`) checks each page
+    it loads, and each htmx swap, for fit (tests/browser/fit.py); what the pages report, and what the pages still
+    open show when their context closes, is collected here and fails the test at its end. A test that shows the
+    check a page that does not fit on purpose empties the list itself."""
+    found: list[dict[str, Any]] = []
+    original_new_context = Browser.new_context
+
+    def watched_new_context(browser: Browser, *args: Any, **kwargs: Any) -> BrowserContext:
+        context = original_new_context(browser, *args, **kwargs)
+        context.expose_binding("__bcFitReport", lambda _source, report: found.append(report))
+        context.add_init_script(script=FIT_WATCH)
+        close = context.close
+
+        def check_then_close(*close_args: Any, **close_kwargs: Any) -> None:
+            # What the last page shows now, after whatever the test did without loading a page.
+            for page in context.pages:
+                try:
+                    remaining = page.evaluate(f"() => (window.__bcFitCheck || ({FIT_CHECK}))()")
+                except Exception:  # noqa: BLE001 - a page that is gone or mid-navigation has nothing to show
+                    continue
+                if remaining:
+                    found.append({"url": page.url, "when": "end of test", "found": remaining})
+            close(*close_args, **close_kwargs)
+
+        context.close = check_then_close  # type: ignore[method-assign]
+        return context
+
+    monkeypatch.setattr(Browser, "new_context", watched_new_context)
+    yield found
+    assert not found, "pages that do not fit a 360 px phone:\n" + "\n".join(
+        f"{report['url']} ({report['when']}): {problem}" for report in found for problem in report["found"])
 
 
 @pytest.fixture

@@ -14,11 +14,13 @@ from sqlmodel import Session
 
 from server import clock
 from server.accounts.models import User
-from server.aftercare.models import CheckIn
+from server.aftercare.models import CheckIn, CheckInPlan
 from server.db import make_engine
 from server.reports import service as reports
 from server.settings import Settings
+from tests.browser.conftest import sign_in
 from tests.browser.helpers import assert_page_is_usable
+from tests.browser.test_reports import assert_no_axe_violations
 
 pytestmark = pytest.mark.browser
 
@@ -75,3 +77,53 @@ def test_the_code_holder_answers_a_check_in_on_a_small_phone(page: Page, live_da
     page.get_by_role("button", name="Kirim").click()
     expect(page.get_by_text("Konselor akan menghubungimu paling lambat besok pada hari kerja.")).to_be_visible()
     assert_page_is_usable(page)
+
+
+def an_assigned_case(database_url: str) -> int:
+    """A child's anonymous report, assigned to konselor and still open; returns its id."""
+    engine = make_engine(database_url)
+    with Session(engine, expire_on_commit=False) as session:
+        form = reports.ReportForm.from_data({
+            "reporter_kind": "child", "danger_now": "no", "categories": ["bullying"], "child_age": "12",
+            "child_words": "Aku diejek terus di kelas.", "contact_method": "app"})
+        receipt = reports.submit_report(session, replace(Settings(), database_url=database_url), form, user=None,
+                                        ip="closing-journey")
+        konselor = session.execute(select(User).where(User.username == "konselor")).scalar_one()
+        reports.assign(session, receipt.report, konselor, counselor_id=konselor.id, version=None, ip="")
+        session.commit()
+        report_id = receipt.report.id
+    engine.dispose()
+    return report_id
+
+
+def test_no_check_ins_means_no_steps_can_be_ticked(page: Page, live_database: str):
+    report_id = an_assigned_case(live_database)
+    sign_in(page, "konselor")
+    page.goto(f"/kasus/{report_id}")
+    steps = page.locator('input[name="check_in_steps"]')
+    expect(steps).to_have_count(4)
+    for step in steps.all():
+        expect(step).to_be_enabled()
+    page.get_by_label("Status baru").select_option(label="Ditutup")
+    page.get_by_label("Alasan", exact=True).fill("Anak sudah aman dan keluarga menolak dipantau.")
+    page.get_by_label("Tanpa pemantauan (anak atau orang tua menolak)").check()
+    for step in steps.all():
+        expect(step).to_be_disabled()
+    page.get_by_label("2 minggu").click(force=True)  # a tap on a disabled box changes nothing
+    expect(page.get_by_label("2 minggu")).to_be_checked()  # still as it was: ticked, and not sent
+    page.get_by_label("Pantau pada:").check()
+    for step in steps.all():
+        expect(step).to_be_enabled()
+    page.get_by_label("Tanpa pemantauan (anak atau orang tua menolak)").check()
+    expect(page.get_by_label("6 bulan")).to_be_disabled()
+    assert_no_axe_violations(page)
+    page.get_by_label("Alasan tanpa pemantauan").fill("Orang tua menolak dipantau.")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Simpan status").click()
+    expect(page.get_by_text("Orang tua menolak dipantau.").first).to_be_visible()
+    engine = make_engine(live_database)
+    with Session(engine) as session:
+        plan = session.execute(select(CheckInPlan).where(CheckInPlan.report_id == report_id)).scalar_one()
+        assert (plan.declined, plan.offsets) == (True, "")
+        assert session.execute(select(CheckIn).where(CheckIn.report_id == report_id)).first() is None
+    engine.dispose()

@@ -8,8 +8,9 @@ import re
 import pytest
 from sqlalchemy import event
 
-from server import process_cache
+from server import i18n, process_cache
 from server.statistics import disclosure, service
+from tests.conftest import post_form
 from tests.reports.conftest import district_named, user_named
 from tests.statistics.conftest import a_report, wita
 
@@ -25,7 +26,7 @@ def test_a_supervisor_sees_every_teams_numbers_for_the_year(known_year, as_user)
     assert response.headers["cache-control"] == "no-store"
     shown = counts(response.text)
     assert (shown["cases"], shown["victims"], shown["perpetrators"], shown["household"]) == ("5", "5", "3", "1")
-    assert shown["median"] == "30.0 jam"
+    assert shown["median"] == "30 jam"
     assert shown["deadlines"] == "2 dari 5 (40%)"
     assert [shown[f"month:{m}"] for m in range(1, 13)] == ["0", "0", "2", "1", "1", "1", "0", "0", "0", "0", "0", "0"]
     # physical + bullying counts under fisik and psikis; psychological + bullying only once under psikis.
@@ -67,7 +68,7 @@ def test_htmx_gets_only_the_numbers(known_year, as_user):
 def test_a_counselor_sees_only_their_own_teams_numbers(known_year, as_user):
     utara = counts(as_user("konselor").get("/statistik/?tahun=2026").text)
     assert (utara["cases"], utara["perpetrators"], utara["median"], utara["deadlines"]) == (
-        "3", "3", "30.0 jam", "2 dari 3 (67%)")
+        "3", "3", "30 jam", "2 dari 3 (67%)")
     assert utara["district:Cempaka"] == "0" and utara["district:Belum diketahui"] == "0"
     cempaka = counts(as_user("konselor2").get("/statistik/?tahun=2026").text)
     assert (cempaka["cases"], cempaka["form:penelantaran"], cempaka["form:seksual"], cempaka["median"]) == (
@@ -146,3 +147,22 @@ def test_the_numbers_take_the_same_few_queries_whatever_the_number_of_reports(kn
         a_report(db, created_at=wita(2026, 2, day, 10), categories=["physical", "neglect"], child_age=day % 18,
                  perpetrators=("tetangga",), services=("kesehatan",))
     assert len(statements()) == len(few) <= 2 + 12 * 6
+
+
+def test_numbers_are_written_in_the_readers_language(db, as_user):
+    """Indonesian: a decimal comma and a thousands dot (through Babel); English keeps English numbers."""
+    for _ in range(2):
+        a_report(db, created_at=wita(2026, 3, 10, 9), categories=["physical"], responded_after=0.5)
+    client = as_user("supervisor")
+    assert counts(client.get("/statistik/?tahun=2026").text)["median"] == "0,5 jam"
+    post_form(client, "/bahasa", {"bahasa": "en", "lanjut": "/statistik/"}, token_from="/")
+    response = client.get("/statistik/?tahun=2026")
+    assert response.status_code == 200
+    assert counts(response.text)["median"] == "0.5 hours"
+
+
+@pytest.mark.parametrize(("language", "shown"), [("id", ("1.234", "0,5", "1.234.567,25")),
+                                                 ("en", ("1,234", "0.5", "1,234,567.25"))])
+def test_the_number_filter_follows_the_language(language, shown):
+    with i18n.language(language):
+        assert (i18n.format_number(1234), i18n.format_number(0.5), i18n.format_number(1234567.25)) == shown
