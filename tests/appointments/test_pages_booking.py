@@ -237,7 +237,7 @@ def test_it_shows_an_upcoming_appointment_first_and_only_to_its_requester(as_use
     appointment = fresh(db, booked_id(book(client, service_type)))
     html = booking_page(client, service_type)
     upcoming = html.index("Jadwalmu yang akan datang")
-    assert upcoming < html.index('id="booking-form"') and upcoming < html.index("Layanan apa yang kamu butuhkan?")
+    assert upcoming < html.index('id="booking-form"') and upcoming < html.index("Pilih layanan")
     assert f'href="/konseling/{appointment.id}"' in html[upcoming:html.index("</section>", upcoming)]
     assert "Menunggu konfirmasi" in html
     assert "Jadwalmu yang akan datang" not in booking_page(as_user("guru"), service_type)
