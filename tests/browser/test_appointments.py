@@ -426,7 +426,7 @@ def test_a_booking_is_moved_by_day_then_time_on_a_small_phone(small_phone: Page,
     expect(page).to_have_url(re.compile(rf"/konseling/{appointment_id}/pindah\?dari=[\d-]+&hari=[\d-]+$"))
     assert page.evaluate("() => window.sameMovePage === true")
     day = page.locator("#slots .slot-picker__day").inner_text().strip()
-    times = page.get_by_role("group", name="Pilih jam", exact=True).get_by_role("radio")
+    expect(page.get_by_role("group", name="Pilih jam", exact=True).get_by_role("radio").first).to_be_attached()
     chosen = page.locator("#slots .slot-option").first
     starts = chosen.inner_text().strip()
     taps.tap(chosen)
