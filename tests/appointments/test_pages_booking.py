@@ -267,14 +267,18 @@ def test_it_puts_service_day_and_time_first_and_what_explains_the_page_below_the
 
 
 def test_it_keeps_the_day_chosen_when_a_booking_comes_back_refused(as_user, db):
+    """The form carries where the days began (`dari`) beside the day: a refused booking shows the same day again,
+    even one past the first seven."""
     service_type = counseling(db)
     client = as_user("anak")
-    later = (clock.now().astimezone(WITA).date() + timedelta(days=9))
-    start = (later - timedelta(days=2)).isoformat()
-    html = client.get(f"/konseling?layanan={service_type.id}&dari={start}&hari={later.isoformat()}").text
+    later = clock.now().astimezone(WITA).date() + timedelta(days=9)
+    html = client.get(f"/konseling?layanan={service_type.id}&dari={(later - timedelta(days=2)).isoformat()}"
+                      f"&hari={later.isoformat()}").text
+    form = html[html.index('id="booking-form"'):]
+    carried = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', form))
+    assert carried["hari"] == later.isoformat()
     chosen = slot_keys(html)[0]
-    response = post_form(client, "/konseling", {"layanan": service_type.id, "dari": start, "hari": later.isoformat(),
-                                                "slot": chosen, "note": "x" * 501}, token_from="/")
+    response = post_form(client, "/konseling", {**carried, "slot": chosen, "note": "x" * 501}, token_from="/")
     assert response.status_code == 422
     assert "Catatan terlalu panjang" in error_for(response.text, "note")
     assert f'name="hari" value="{later.isoformat()}"' in response.text
