@@ -7,7 +7,8 @@ process and drives Debian's Chromium at 360×640, as a code holder from /cek and
 /laporan-saya/N: each taps "Minta konseling", a service, a start time (and whatever else the page requires), then
 "Kirim permintaan". A tap is a click or a tick; choosing from a native list is two taps (open it, pick); typing is
 not counted. Printed per journey: the page's height once the service is chosen, the distance from the top of the
-page to the first start time button, and the taps. Numbers, not a test: the browser tests hold the limits.
+page to the first start time button, and the taps; and the same for moving that booking to a time on the second
+day offered (from the appointment's page: "Pindah ke waktu lain", [a day,] a time, "Minta waktu baru"). Numbers, not a test: the browser tests hold the limits.
 """
 
 from __future__ import annotations
@@ -83,6 +84,28 @@ def _measure(page: Page, taps: Taps) -> dict[str, int]:
     return {"height": height, "first_time_top": round(top), "taps": taps.count}
 
 
+def _measure_move(page: Page, appointment_url: str) -> dict[str, int]:
+    """From an appointment's page: "Pindah ke waktu lain", a time on the second day offered, "Minta waktu baru"."""
+    page.goto(appointment_url)
+    taps = Taps(page)
+    taps.click(page.get_by_role("link", name="Pindah ke waktu lain", exact=True), navigates=True)
+    expect(page.locator("#slots input[name=slot]").first).to_be_attached()
+    first = page.locator("#slots .slot-option").first
+    top = page.evaluate("(el) => el.getBoundingClientRect().top + window.scrollY", first.element_handle())
+    height = page.evaluate("() => document.documentElement.scrollHeight")
+    days = page.locator(".day-chip:not(.day-chip--more)")
+    if days.count():  # the day first, then its times
+        shown = page.locator("#slots input[name=hari]").input_value()
+        taps.click(days.nth(1))
+        expect(page.locator("#slots input[name=hari]")).not_to_have_value(shown)
+        taps.click(page.locator("#slots .slot-option").first)
+    else:  # every free time of a week, day after day
+        taps.click(page.locator("#slots .slot-day").nth(1).locator(".slot-option").first)
+    taps.click(page.get_by_role("button", name="Minta waktu baru", exact=True), navigates=True)
+    expect(page).to_have_url(__import__("re").compile(r"/konseling/\d+\?pesan=dipindah-diminta$"))
+    return {"height": height, "first_time_top": round(top), "taps": taps.count}
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as folder, sync_playwright() as playwright:
         directory = Path(folder)
@@ -126,6 +149,7 @@ def main() -> None:
             taps.click(page.get_by_role("region", name="Jadwal konseling").get_by_role(
                 "link", name="Minta konseling", exact=True), navigates=True)
             results["parent again, one appointment coming"] = _measure(page, taps)
+            results["parent moves it to another day"] = _measure_move(page, page.url.split("?")[0])
             context.close()
         browser.close()
     print("| journey (360×640) | page height px | top of page to first start time px | taps to a sent request |")

@@ -48,7 +48,7 @@ from server.appointments.models import (
     AppointmentStatus,
     ServiceType,
 )
-from server.appointments.pages import booking_day, slot_week
+from server.appointments.pages import BookingDay, booking_day, slot_week
 from server.appointments.service_types import ServiceTypeForm
 from server.appointments.slots import parse_slot, parse_start
 from server.db import DB
@@ -217,6 +217,14 @@ def _view(db: Session, appointment: Appointment, now: datetime) -> AppointmentVi
     return _views(db, [appointment], now)[0]
 
 
+def _move_days(db: Session, appointment: Appointment, service_type: ServiceType, now: datetime, *, hari: str = "",
+               dari: str = "") -> BookingDay:
+    """Where a requester may move an appointment: the day first, then its start times, as on the booking page;
+    the same counselor's free time, the appointment's own time counted as free."""
+    return booking_day(db, service_type, wanted=hari, first=dari, now=now, base_url=f"/konseling/{appointment.id}/pindah",
+                       counselor_id=appointment.counselor_id, ignoring=appointment.id)
+
+
 # --- /konseling: people who book ----------------------------------------------------------------------------
 
 
@@ -334,9 +342,10 @@ class BookingController(Controller):
         child = db.get(Child, appointment.child_id) if appointment.child_id else None
         may_change = (is_requester and view.status in LIVE_STATUSES
                       and service.requester_may_change(appointment, view.service_type, now))
+        move_days = _move_days(db, appointment, view.service_type, now) if may_change else None
         return page(
             request, "appointments/appointment.html", status_code=status_code, view=view, is_requester=is_requester,
-            may_change=may_change, moved_to=_view(db, moved, now) if moved else None, child=child,
+            may_change=may_change, move_days=move_days, moved_to=_view(db, moved, now) if moved else None, child=child,
             is_staff=request.user is not None and request.user.is_staff, notice=_notice(request),
             kamu=request.user is None or request.user.role == Role.CHILD,
             errors=errors or {}, values=values or {},
@@ -376,15 +385,11 @@ class BookingController(Controller):
 
     def _move_page(self, request: Request, db: Session, appointment: Appointment, *, hari: str, dari: str,
                    slot: str = "", errors: dict[str, str] | None = None, status_code: int = 200) -> Any:
-        """The day first, then its start times, as on the booking page: the same counselor's free time, the
-        appointment's own time counted as free."""
         now = clock.now()
         view = _view(db, appointment, now)
-        day = booking_day(db, view.service_type, wanted=hari, first=dari, now=now,
-                          base_url=f"/konseling/{appointment.id}/pindah", counselor_id=appointment.counselor_id,
-                          ignoring=appointment.id)
-        return page(request, "appointments/move.html", block="slots", status_code=status_code, view=view, day=day,
-                    slot=slot, errors=errors or {})
+        return page(request, "appointments/move.html", block="slots", status_code=status_code, view=view,
+                    day=_move_days(db, appointment, view.service_type, now, hari=hari, dari=dari), slot=slot,
+                    errors=errors or {})
 
     def _movable(self, request: Request, db: Session, state: State, appointment_id: int) -> Appointment | None:
         appointment, is_requester = self._visible(request, db, state, appointment_id)

@@ -336,3 +336,16 @@ def test_it_refuses_a_made_up_time_to_move_to_next_to_the_times(as_user, db):
         assert "Pilih salah satu waktu yang masih kosong." in error_for(response.text, "slot")
         assert slot_keys(response.text)
     assert fresh(db, appointment.id).status == AppointmentStatus.REQUESTED
+
+
+def test_it_offers_the_days_to_move_to_on_the_appointments_own_page(as_user, db):
+    """One tap on a day opens the move page with that day's times: a move takes a day, a time and the button."""
+    appointment = appointment_for(db, counseling(db), confirmed=True)
+    response = as_user("orangtua").get(f"/konseling/{appointment.id}")
+    assert response.status_code == 200
+    html = response.text
+    section = html[html.index("Tidak bisa datang?"):html.index("</section>", html.index("Tidak bisa datang?"))]
+    assert 'aria-label="Pindah ke hari"' in section and "Pindah ke waktu lain" in section
+    days = re.findall(rf'<a class="day-chip" href="/konseling/{appointment.id}/pindah\?dari=[\d-]+&amp;hari=[\d-]+">',
+                      section)
+    assert len(days) == 7 and "hx-get" not in section  # plain links: each opens the move page
