@@ -8,7 +8,8 @@ process and drives Debian's Chromium at 360×640, as a code holder from /cek and
 "Kirim permintaan". A tap is a click or a tick; choosing from a native list is two taps (open it, pick); typing is
 not counted. Printed per journey: the page's height once the service is chosen, the distance from the top of the
 page to the first start time button, and the taps; and the same for moving that booking to a time on the second
-day offered (from the appointment's page: "Pindah ke waktu lain", [a day,] a time, "Minta waktu baru"). Numbers, not a test: the browser tests hold the limits.
+day offered, from the appointment's page (a day there, or "Pindah ke waktu lain" on the old pages; a time; "Minta
+waktu baru"), with the move page's height and its first start time. Numbers, not a test: the browser tests hold the limits.
 """
 
 from __future__ import annotations
@@ -85,20 +86,22 @@ def _measure(page: Page, taps: Taps) -> dict[str, int]:
 
 
 def _measure_move(page: Page, appointment_url: str) -> dict[str, int]:
-    """From an appointment's page: "Pindah ke waktu lain", a time on the second day offered, "Minta waktu baru"."""
+    """From an appointment's page to a time on the second day offered, sent with "Minta waktu baru": by the days
+    on that page where it has them, else through "Pindah ke waktu lain" and the week of times."""
     page.goto(appointment_url)
     taps = Taps(page)
-    taps.click(page.get_by_role("link", name="Pindah ke waktu lain", exact=True), navigates=True)
+    days_here = page.get_by_role("navigation", name="Pindah ke hari").locator(".day-chip:not(.day-chip--more)")
+    day_first = days_here.count() > 0
+    if day_first:
+        taps.click(days_here.nth(1), navigates=True)
+    else:
+        taps.click(page.get_by_role("link", name="Pindah ke waktu lain", exact=True), navigates=True)
     expect(page.locator("#slots input[name=slot]").first).to_be_attached()
     first = page.locator("#slots .slot-option").first
     top = page.evaluate("(el) => el.getBoundingClientRect().top + window.scrollY", first.element_handle())
     height = page.evaluate("() => document.documentElement.scrollHeight")
-    days = page.locator(".day-chip:not(.day-chip--more)")
-    if days.count():  # the day first, then its times
-        shown = page.locator("#slots input[name=hari]").input_value()
-        taps.click(days.nth(1))
-        expect(page.locator("#slots input[name=hari]")).not_to_have_value(shown)
-        taps.click(page.locator("#slots .slot-option").first)
+    if day_first:
+        taps.click(first)
     else:  # every free time of a week, day after day
         taps.click(page.locator("#slots .slot-day").nth(1).locator(".slot-option").first)
     taps.click(page.get_by_role("button", name="Minta waktu baru", exact=True), navigates=True)
