@@ -26,7 +26,7 @@ from server.db import make_engine
 from server.reports import service as reports
 from server.settings import Settings
 from tests.browser.conftest import sign_in
-from tests.browser.helpers import assert_fits
+from tests.browser.helpers import assert_fits, assert_keyboard_reachable
 from tests.browser.test_reports import (  # noqa: F401  (other_phone is a fixture)
     assert_no_axe_violations,
     fill_report,
@@ -417,6 +417,7 @@ def test_a_booking_is_moved_by_day_then_time_on_a_small_phone(small_phone: Page,
     assert days.count() >= 2, "fewer than two days with free time"
     assert_fits(page)
     assert_no_axe_violations(page)
+    assert_keyboard_reachable(page)
     label = days.nth(1).inner_text().replace("\n", " ").strip()
     taps.tap(days.nth(1), navigates=True)
     expect(page.get_by_role("heading", level=1)).to_have_text("Pindah jadwal")
@@ -424,6 +425,7 @@ def test_a_booking_is_moved_by_day_then_time_on_a_small_phone(small_phone: Page,
     expect(page.get_by_role("link", name=label, exact=True)).to_have_attribute("aria-current", "date")
     assert_service_day_and_time_come_first(page)
     assert_no_axe_violations(page)
+    assert_keyboard_reachable(page)
     # Another day from here: htmx swaps in its times, without loading the page again.
     page.evaluate("() => { window.sameMovePage = true; }")
     shown = page.locator("#slots input[name=hari]").input_value()
