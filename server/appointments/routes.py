@@ -48,8 +48,9 @@ from server.appointments.models import (
     AppointmentStatus,
     ServiceType,
 )
+from server.appointments.pages import BookingDay, booking_day, slot_week
 from server.appointments.service_types import ServiceTypeForm
-from server.appointments.slots import Slot, free_slots, parse_slot, parse_start, shown_starts
+from server.appointments.slots import parse_slot, parse_start
 from server.db import DB
 from server.forms import bounded_int, day_within_range, one, row_id
 from server.i18n import WITA, format_wita_date
@@ -62,10 +63,6 @@ from server.web import PRIVATE, client_ip, page
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 REQUESTER_ROLES = frozenset({Role.CHILD, Role.PARENT, Role.TEACHER})
-SLOT_DAYS = 7
-# The booking page's row of days: the first ROW_DAYS days with free time among the next ROW_SCAN_DAYS.
-ROW_DAYS = 7
-ROW_SCAN_DAYS = 14
 
 # Confirmations after a redirect, by a short code in the address: the page never echoes text from the URL.
 NOTICES = {
@@ -130,102 +127,6 @@ def _ip(request: Request, state: State) -> str:
 
 def _done(path: str, notice: str) -> Redirect:
     return Redirect(f"{path}{'&' if '?' in path else '?'}pesan={notice}", status_code=303)
-
-
-# --- free slots, a week at a time --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SlotDay:
-    label: str
-    slots: list[Slot]
-
-
-@dataclass(frozen=True)
-class SlotWeek:
-    """The free slots of up to seven days, with links to the weeks before and after (None at the edges)."""
-
-    days: list[SlotDay]
-    first_day: date
-    range_label: str
-    previous_url: str | None
-    next_url: str | None
-
-    @property
-    def counselor_names(self) -> list[str]:
-        return sorted({slot.counselor_name for day in self.days for slot in day.slots})
-
-
-def slot_week(db: Session, service_type: ServiceType, *, wanted: str, now: datetime, base_url: str,
-              counselor_id: int | None = None, within_notice: bool = False, ignoring: int | None = None) -> SlotWeek:
-    today = _today(now)
-    last_bookable = (now + timedelta(days=service_type.max_days_ahead)).astimezone(WITA).date()
-    first = _day(wanted) or today
-    first = min(max(first, today), max(last_bookable, today))
-    free = free_slots(db, service_type, now=now, first_day=first, days=SLOT_DAYS, counselor_id=counselor_id,
-                      within_notice=within_notice, ignoring=ignoring)
-    days = [SlotDay(format_wita_date(_noon(day), "EEEE, d MMMM y"), slots) for day, slots in sorted(free.items())]
-    last = first + timedelta(days=SLOT_DAYS - 1)
-    separator = "&" if "?" in base_url else "?"
-    previous_day = max(today, first - timedelta(days=SLOT_DAYS))
-    next_day = first + timedelta(days=SLOT_DAYS)
-    return SlotWeek(
-        days=days, first_day=first,
-        range_label=f"{format_wita_date(_noon(first), 'd MMMM')} – {format_wita_date(_noon(last), 'd MMMM y')}",
-        previous_url=f"{base_url}{separator}mulai={previous_day.isoformat()}" if first > today else None,
-        next_url=f"{base_url}{separator}mulai={next_day.isoformat()}" if next_day <= last_bookable else None,
-    )
-
-
-# --- free times, a day at a time (booking) ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DayChoice:
-    day: date
-    short: str
-    label: str
-    url: str
-
-
-@dataclass(frozen=True)
-class BookingDay:
-    """The row of the next days with free time, and the start times of the chosen one (each time once: the
-    service assigns the counselor)."""
-
-    days: list[DayChoice]
-    chosen: date | None
-    label: str
-    times: list[datetime]
-    earlier_url: str | None
-    later_url: str | None
-
-
-def booking_day(db: Session, service_type: ServiceType, *, wanted: str, first: str, now: datetime,
-                base_url: str, counselor_id: int | None = None, excluding: int | None = None) -> BookingDay:
-    today = _today(now)
-    last_bookable = max((now + timedelta(days=service_type.max_days_ahead)).astimezone(WITA).date(), today)
-    start = min(max(_day(first) or today, today), last_bookable)
-    span = min(ROW_SCAN_DAYS, (last_bookable - start).days + 1)
-    wanted_day = _day(wanted)
-    free = shown_starts(db, service_type, now=now, first_day=start, days=span, counselor_id=counselor_id,
-                        excluding=excluding, detail_day=wanted_day)
-    shown = sorted(free)[:ROW_DAYS]
-    chosen = wanted_day if wanted_day in shown else (shown[0] if shown else None)
-    if chosen is not None and chosen != wanted_day and wanted_day is not None:
-        # The day asked for has no free time (any more): the first day's times instead, all of them.
-        free[chosen] = shown_starts(db, service_type, now=now, first_day=chosen, days=1, counselor_id=counselor_id,
-                                    excluding=excluding)[chosen]
-    after = (shown[-1] if len(shown) == ROW_DAYS else start + timedelta(days=span - 1)) + timedelta(days=1)
-    return BookingDay(
-        days=[DayChoice(d, format_wita_date(_noon(d), "EEE d MMM"), format_wita_date(_noon(d), "EEEE, d MMMM y"),
-                        f"{base_url}&dari={start.isoformat()}&hari={d.isoformat()}") for d in shown],
-        chosen=chosen, label=format_wita_date(_noon(chosen), "EEEE, d MMMM y") if chosen else "",
-        times=free.get(chosen, []) if chosen else [],
-        earlier_url=f"{base_url}&dari={max(today, start - timedelta(days=ROW_SCAN_DAYS)).isoformat()}"
-        if start > today else None,
-        later_url=f"{base_url}&dari={after.isoformat()}" if after <= last_bookable else None,
-    )
 
 
 # --- who books ---------------------------------------------------------------------------------------------
@@ -316,6 +217,14 @@ def _view(db: Session, appointment: Appointment, now: datetime) -> AppointmentVi
     return _views(db, [appointment], now)[0]
 
 
+def _move_days(db: Session, appointment: Appointment, service_type: ServiceType, now: datetime, *, hari: str = "",
+               dari: str = "") -> BookingDay:
+    """Where a requester may move an appointment: the day first, then its start times, as on the booking page;
+    the same counselor's free time, the appointment's own time counted as free."""
+    return booking_day(db, service_type, wanted=hari, first=dari, now=now, base_url=f"/konseling/{appointment.id}/pindah",
+                       counselor_id=appointment.counselor_id, ignoring=appointment.id)
+
+
 # --- /konseling: people who book ----------------------------------------------------------------------------
 
 
@@ -343,6 +252,10 @@ class BookingController(Controller):
         # A fragment (a service or a day chosen) renders only the times: no need for what surrounds them.
         htmx = getattr(request, "htmx", None)
         whole = not (htmx and not htmx.boosted)
+        children = _child_options(db, booker.user) if whole else []
+        if len(children) == 1 and not form.child_id:
+            # A parent of one child books for that child: no list to open and pick from (two taps fewer).
+            form.child_id = str(children[0][0])
         return page(
             request, "appointments/book.html", block="slots", status_code=status_code, form=form, errors=errors,
             booker=booker, service_types=service_types, chosen=chosen, day=day,
@@ -352,7 +265,7 @@ class BookingController(Controller):
             saved_phone=service.saved_phone_number(db, booker.requester)[-3:],
             upcoming=[v for v in _views(db, service.upcoming_of(db, booker.requester, now), now)
                       if v.status in LIVE_STATUSES] if whole else [],
-            child_options=_child_options(db, booker.user) if whole else [],
+            child_options=children,
             report_options=_report_options(db, booker.user) if whole else [],
         )
 
@@ -429,9 +342,10 @@ class BookingController(Controller):
         child = db.get(Child, appointment.child_id) if appointment.child_id else None
         may_change = (is_requester and view.status in LIVE_STATUSES
                       and service.requester_may_change(appointment, view.service_type, now))
+        move_days = _move_days(db, appointment, view.service_type, now) if may_change else None
         return page(
             request, "appointments/appointment.html", status_code=status_code, view=view, is_requester=is_requester,
-            may_change=may_change, moved_to=_view(db, moved, now) if moved else None, child=child,
+            may_change=may_change, move_days=move_days, moved_to=_view(db, moved, now) if moved else None, child=child,
             is_staff=request.user is not None and request.user.is_staff, notice=_notice(request),
             kamu=request.user is None or request.user.role == Role.CHILD,
             errors=errors or {}, values=values or {},
@@ -469,14 +383,13 @@ class BookingController(Controller):
         db.commit()
         return _done(f"/konseling/{appointment.id}", "dibatalkan")
 
-    def _move_page(self, request: Request, db: Session, appointment: Appointment, *, mulai: str, slot: str = "",
-                   errors: dict[str, str] | None = None, status_code: int = 200) -> Any:
+    def _move_page(self, request: Request, db: Session, appointment: Appointment, *, hari: str, dari: str,
+                   slot: str = "", errors: dict[str, str] | None = None, status_code: int = 200) -> Any:
         now = clock.now()
         view = _view(db, appointment, now)
-        week = slot_week(db, view.service_type, wanted=mulai, now=now, base_url=f"/konseling/{appointment.id}/pindah",
-                         counselor_id=appointment.counselor_id, ignoring=appointment.id)
-        return page(request, "appointments/move.html", block="slots", status_code=status_code, view=view, week=week,
-                    slot=slot, errors=errors or {})
+        return page(request, "appointments/move.html", block="slots", status_code=status_code, view=view,
+                    day=_move_days(db, appointment, view.service_type, now, hari=hari, dari=dari), slot=slot,
+                    errors=errors or {})
 
     def _movable(self, request: Request, db: Session, state: State, appointment_id: int) -> Appointment | None:
         appointment, is_requester = self._visible(request, db, state, appointment_id)
@@ -490,37 +403,38 @@ class BookingController(Controller):
 
     @get("/{appointment_id:int}/pindah", name="appointment_move", sync_to_thread=True)
     def move_form(self, request: Request, appointment_id: FromPath[int], db: DB, state: State,
-                  mulai: FromQuery[str] = "") -> Any:
+                  hari: FromQuery[str] = "", dari: FromQuery[str] = "") -> Any:
         appointment = self._movable(request, db, state, appointment_id)
         if appointment is None:
             # Too late to move: the appointment's page says why (htmx, asking for the slots only, goes there too).
             if getattr(request, "htmx", None):
                 return ClientRedirect(f"/konseling/{appointment_id}")
             return Redirect(f"/konseling/{appointment_id}", status_code=303)
-        return self._move_page(request, db, appointment, mulai=mulai)
+        return self._move_page(request, db, appointment, hari=hari, dari=dari)
 
     @post("/{appointment_id:int}/pindah", sync_to_thread=True)
     def move(self, request: Request, appointment_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
         appointment = self._movable(request, db, state, appointment_id)
         if appointment is None:
             return Redirect(f"/konseling/{appointment_id}", status_code=303)
-        chosen = parse_slot(one(data, "slot"))
-        mulai = one(data, "mulai")
-        if chosen is None or chosen[0] != appointment.counselor_id:
-            return self._move_page(request, db, appointment, mulai=mulai, status_code=422,
+        starts_at = parse_start(one(data, "slot"))
+        shown = dict(hari=one(data, "hari"), dari=one(data, "dari"))
+        if starts_at is None:
+            return self._move_page(request, db, appointment, **shown, status_code=422,
                                    errors={"slot": _("Pilih salah satu waktu yang masih kosong.")})
         try:
+            # The counselor stays the same: service.move checks the time against their free time afresh.
             moved = service.move(db, appointment, by_counselor=None, requester=_requester_of(appointment, request.user),
-                                 starts_at=chosen[1], version=_int(one(data, "version")) or 0, ip=_ip(request, state),
+                                 starts_at=starts_at, version=_int(one(data, "version")) or 0, ip=_ip(request, state),
                                  reminder_hours=state.settings.reminder_hours)
         except service.SlotTaken as exc:
             db.rollback()
             db.refresh(appointment)
-            return self._move_page(request, db, appointment, mulai=mulai, errors={"slot": str(exc)}, status_code=422)
+            return self._move_page(request, db, appointment, **shown, errors={"slot": str(exc)}, status_code=422)
         except service.BookingError as exc:
             db.rollback()
             db.refresh(appointment)
-            return self._move_page(request, db, appointment, mulai=mulai, slot=one(data, "slot"),
+            return self._move_page(request, db, appointment, **shown, slot=one(data, "slot"),
                                    errors={"form": str(exc)}, status_code=422)
         db.commit()
         return _done(f"/konseling/{moved.id}", "dipindah-diminta")

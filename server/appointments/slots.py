@@ -76,30 +76,33 @@ def free_slots(
 def free_starts(
     session: Session, service_type: ServiceType, *, now: datetime, first_day: date | None = None, days: int = 7,
     counselor_id: int | None = None, excluding: int | None = None, detail_day: date | None = None,
+    ignoring: int | None = None,
 ) -> dict[date, list[datetime]]:
     """The start times at which at least one counselor (or `counselor_id`, or anyone but `excluding`) is free,
-    per WITA day, each time once: what a person booking chooses from; the service assigns the counselor.
+    per WITA day, each time once: what a person booking chooses from; the service assigns the counselor (a
+    requester moving appointment `ignoring` keeps its counselor, and its own time counts as free).
 
     Every time is listed only for `detail_day` (by default the first day with any); the other days hold just
     their first free time found, enough for the row of days and a fraction of the work."""
     found = _scan(session, service_type, now=now, first_day=first_day, days=days, counselor_id=counselor_id,
-                  excluding=excluding, distinct=True, detail_day=detail_day)
+                  excluding=excluding, distinct=True, detail_day=detail_day, ignoring=ignoring)
     return {day: [slot.starts_at for slot in slots] for day, slots in found.items()}
 
 
 def shown_starts(
     session: Session, service_type: ServiceType, *, now: datetime, first_day: date, days: int,
     counselor_id: int | None = None, excluding: int | None = None, detail_day: date | None = None,
+    ignoring: int | None = None,
 ) -> dict[date, list[datetime]]:
     """free_starts for the booking page: worked out once per minute and per change of the schedule, and remembered
     in between (server/appointments/freshness.py). A booking is always checked afresh, never against these."""
     minute = now.replace(second=0, microsecond=0)
     key = ("starts", service_type.id, service_type.duration_minutes, service_type.buffer_before_minutes,
            service_type.buffer_after_minutes, service_type.min_notice_hours, service_type.max_days_ahead, minute,
-           first_day, days, counselor_id, excluding, detail_day)
+           first_day, days, counselor_id, excluding, detail_day, ignoring)
     found = freshness.remembered(session, key, lambda: free_starts(
         session, service_type, now=minute, first_day=first_day, days=days, counselor_id=counselor_id,
-        excluding=excluding, detail_day=detail_day))
+        excluding=excluding, detail_day=detail_day, ignoring=ignoring))
     return {day: list(starts) for day, starts in found.items()}  # the caller's own copy
 
 

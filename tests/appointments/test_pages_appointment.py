@@ -3,12 +3,14 @@ Tried with the owner, the appointment's counselor, a supervisor, another counsel
 holder of another case and someone signed out."""
 
 import re
+from datetime import datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select
 
+from server import clock
 from server.appointments import service
-from server.appointments.models import Appointment, AppointmentStatus, ServiceType
+from server.appointments.models import Appointment, AppointmentStatus, ServiceType, WeeklyHours
 from server.i18n import WITA
 from tests.appointments.test_pages_support import (
     appointment_for,
@@ -16,6 +18,7 @@ from tests.appointments.test_pages_support import (
     booked_id,
     code_holder,
     counseling,
+    error_for,
     form_post,
     fresh,
     person,
@@ -272,3 +275,77 @@ def test_it_offers_push_in_the_voice_of_the_person_who_booked(make_client, db, u
     assert voice in html
     other = "Anda bisa mematikannya" if voice.startswith("Kamu") else "Kamu bisa mematikannya"
     assert other not in html
+
+
+# --- moving: the day first, as when booking (issue 22) ---------------------------------------------------------
+
+
+def test_it_offers_the_day_first_then_its_times_to_move_as_booking_does(as_user, db):
+    appointment = appointment_for(db, counseling(db), confirmed=True)
+    client = as_user("orangtua")
+    page = client.get(f"/konseling/{appointment.id}/pindah")
+    assert page.status_code == 200
+    assert "Pindah jadwal" in page.text and ">Pilih hari<" in page.text and "Pilih jam" in page.text
+    assert "Minggu berikutnya" not in page.text  # no week picker any more
+    days = re.findall(rf'class="day-chip" href="(/konseling/{appointment.id}/pindah\?dari=[\d-]+&amp;hari=([\d-]+))"',
+                      page.text)
+    assert len(days) == 7
+    url, day = days[3][0].replace("&amp;", "&"), days[3][1]
+    fragment = client.get(url, headers={"HX-Request": "true"})
+    assert fragment.status_code == 200
+    assert fragment.text.lstrip().startswith('<div id="slots"') and "<html" not in fragment.text
+    assert f'name="hari" value="{day}"' in fragment.text and 'aria-current="date"' in fragment.text
+    keys = slot_keys(fragment.text)
+    assert keys and {slot_start(key).astimezone(WITA).date().isoformat() for key in keys} == {day}
+    assert all(re.fullmatch(r"\d+", key) for key in keys)  # a start time only: the counselor stays the same
+    whole = client.get(url)
+    assert "<html" in whole.text and "Minta waktu baru" in whole.text and f'name="hari" value="{day}"' in whole.text
+
+
+def test_it_moves_only_to_a_time_its_own_counselor_has_free(as_user, db):
+    """konselor2 is free in the evening, konselor (whose appointment it is) is not: the move page does not offer
+    the evening, and a form sending it anyway is refused with nothing changed."""
+    service_type = counseling(db)
+    appointment = appointment_for(db, service_type, confirmed=True)
+    konselor2 = person(db, "konselor2")
+    db.add_all(WeeklyHours(counselor_id=konselor2.id, weekday=day, starts=time(16), ends=time(20)) for day in range(7))
+    db.commit()
+    client = as_user("orangtua")
+    tomorrow = clock.now().astimezone(WITA).date() + timedelta(days=1)
+    html = client.get(f"/konseling/{appointment.id}/pindah?hari={tomorrow.isoformat()}").text
+    evening = datetime.combine(tomorrow, time(17), tzinfo=WITA)
+    offered = [slot_start(key) for key in slot_keys(html)]
+    assert offered and max(offered) < evening and str(int(evening.timestamp())) not in slot_keys(html)
+    response = form_post(client, f"/konseling/{appointment.id}/pindah", {
+        "slot": str(int(evening.timestamp())), "hari": tomorrow.isoformat(), "version": appointment.version})
+    assert response.status_code == 422
+    assert "Waktu ini sudah tidak tersedia" in error_for(response.text, "slot")
+    assert f'name="hari" value="{tomorrow.isoformat()}"' in response.text
+    kept = fresh(db, appointment.id)
+    assert kept.status == AppointmentStatus.CONFIRMED and kept.is_live
+    assert db.execute(select(Appointment).where(Appointment.rescheduled_from_id == appointment.id)).first() is None
+
+
+def test_it_refuses_a_made_up_time_to_move_to_next_to_the_times(as_user, db):
+    appointment = appointment_for(db, counseling(db))
+    client = as_user("orangtua")
+    for made_up in ("", "banyak", "7@1796083200", "99999999999999"):
+        response = form_post(client, f"/konseling/{appointment.id}/pindah", {"slot": made_up,
+                                                                             "version": appointment.version})
+        assert response.status_code == 422, made_up
+        assert "Pilih salah satu waktu yang masih kosong." in error_for(response.text, "slot")
+        assert slot_keys(response.text)
+    assert fresh(db, appointment.id).status == AppointmentStatus.REQUESTED
+
+
+def test_it_offers_the_days_to_move_to_on_the_appointments_own_page(as_user, db):
+    """One tap on a day opens the move page with that day's times: a move takes a day, a time and the button."""
+    appointment = appointment_for(db, counseling(db), confirmed=True)
+    response = as_user("orangtua").get(f"/konseling/{appointment.id}")
+    assert response.status_code == 200
+    html = response.text
+    section = html[html.index("Tidak bisa datang?"):html.index("</section>", html.index("Tidak bisa datang?"))]
+    assert 'aria-label="Pindah ke hari"' in section and "Pindah ke waktu lain" in section
+    days = re.findall(rf'<a class="day-chip" href="/konseling/{appointment.id}/pindah\?dari=[\d-]+&amp;hari=[\d-]+">',
+                      section)
+    assert len(days) == 7 and "hx-get" not in section  # plain links: each opens the move page

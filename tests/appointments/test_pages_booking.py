@@ -6,7 +6,7 @@ from datetime import time, timedelta
 from sqlalchemy import select
 
 from server import clock
-from server.accounts.models import Child, Role, User
+from server.accounts.models import Child, Guardianship, Role, User
 from server.appointments.models import Appointment, AppointmentStatus, WeeklyHours
 from server.i18n import WITA
 from server.reports.models import Report
@@ -237,12 +237,85 @@ def test_it_shows_an_upcoming_appointment_first_and_only_to_its_requester(as_use
     appointment = fresh(db, booked_id(book(client, service_type)))
     html = booking_page(client, service_type)
     upcoming = html.index("Jadwalmu yang akan datang")
-    assert upcoming < html.index('id="booking-form"') and upcoming < html.index("Layanan apa yang kamu butuhkan?")
+    assert upcoming < html.index('id="booking-form"') and upcoming < html.index("Pilih layanan")
     assert f'href="/konseling/{appointment.id}"' in html[upcoming:html.index("</section>", upcoming)]
     assert "Menunggu konfirmasi" in html
     assert "Jadwalmu yang akan datang" not in booking_page(as_user("guru"), service_type)
     pinned_clock.move_to(appointment.ends_at + timedelta(minutes=1))
     assert "Jadwalmu yang akan datang" not in booking_page(client, service_type)
+
+
+def test_it_puts_service_day_and_time_first_and_what_explains_the_page_below_the_send_button(make_client, db):
+    """Issue 22: on a 360 px phone the first start times were a screen and a half down, behind the explanation."""
+    service_type = counseling(db)
+    client = make_client()
+    code_holder(client, db)
+    response = client.get(f"/konseling?layanan={service_type.id}")
+    assert response.status_code == 200
+    html = response.text
+    order = [html.index(words) for words in (
+        "<h1>Minta konseling</h1>", "Pilih layanan", ">Pilih hari<", "Pilih jam", "Kirim permintaan",
+        "konselornya dipilihkan oleh layanan", "Permintaan ini tersimpan bersama laporanmu", "Lihat jadwal saya")]
+    assert order == sorted(order), order
+    # The days wrap as a grid of links (each a whole page without JavaScript), and a link to later days.
+    grid = html[html.index('<ul class="day-row__list">'):html.index("</ul>", html.index('<ul class="day-row__list">'))]
+    assert len(re.findall(r'class="day-chip" href="/konseling\?layanan=\d+&amp;dari=[\d-]+&amp;hari=[\d-]+"', grid)) == 7
+    assert re.search(r'<span class="day-chip__weekday">(Sen|Sel|Rab|Kam|Jum|Sab|Min)</span> '
+                     r'<span class="day-chip__date">\d{1,2} [A-Z][a-z]{2}</span>', grid)
+    assert "Hari lain ›" in grid
+    assert f'name="dari" value="{clock.now().astimezone(WITA).date().isoformat()}"' in html
+
+
+def test_it_keeps_the_day_chosen_when_a_booking_comes_back_refused(as_user, db):
+    """The form carries where the days began (`dari`) beside the day: a refused booking shows the same day again,
+    even one past the first seven."""
+    service_type = counseling(db)
+    client = as_user("anak")
+    later = clock.now().astimezone(WITA).date() + timedelta(days=9)
+    html = client.get(f"/konseling?layanan={service_type.id}&dari={(later - timedelta(days=2)).isoformat()}"
+                      f"&hari={later.isoformat()}").text
+    form = html[html.index('id="booking-form"'):]
+    carried = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', form))
+    assert carried["hari"] == later.isoformat()
+    chosen = slot_keys(html)[0]
+    response = post_form(client, "/konseling", {**carried, "slot": chosen, "note": "x" * 501}, token_from="/")
+    assert response.status_code == 422
+    assert "Catatan terlalu panjang" in error_for(response.text, "note")
+    assert f'name="hari" value="{later.isoformat()}"' in response.text
+    assert f'value="{chosen}" required checked' in response.text
+
+
+def test_it_leads_with_the_soonest_appointment_and_keeps_the_others_below_in_a_disclosure(as_user, db):
+    service_type = counseling(db)
+    client = as_user("anak")
+    booked = [booked_id(book(client, service_type)) for _each in range(3)]  # the last free time, three times
+    html = booking_page(client, service_type)
+    section = html[html.index("Jadwalmu yang akan datang"):html.index("</section>")]
+    soonest = min(booked, key=lambda i: fresh(db, i).starts_at)
+    assert f'href="/konseling/{soonest}"' in section and "Menunggu konfirmasi" in section
+    assert "Buka jadwal itu untuk mengubahnya." in section
+    assert sum(f'href="/konseling/{i}"' in section for i in booked) == 1
+    more = html[html.index("<details class=\"field-details\" data-upcoming-more>"):]
+    assert html.index("Kirim permintaan") < html.index("data-upcoming-more")
+    assert "<summary>Jadwal lainnya (2)</summary>" in more
+    assert all(f'href="/konseling/{i}"' in more for i in booked if i != soonest)
+
+
+def test_it_chooses_the_only_child_of_a_parent_and_asks_a_parent_of_two(as_user, db):
+    service_type = counseling(db)
+    client = as_user("orangtua")
+    dimas = db.execute(select(Child).where(Child.nickname == "Dimas")).scalar_one()
+    response = client.get(f"/konseling?layanan={service_type.id}")
+    assert response.status_code == 200
+    assert f'<option value="{dimas.id}" selected>Dimas</option>' in response.text
+    sari = Child(nickname="Sari")
+    db.add(sari)
+    db.flush()
+    db.add(Guardianship(parent_id=person(db, "orangtua").id, child_id=sari.id))
+    db.commit()
+    html = booking_page(client, service_type)
+    assert "Untuk anak yang mana?" in html and " selected>" not in html.split('name="child_id"')[1].split("</select>")[0]
+    assert f'<option value="{sari.id}">Sari</option>' in html
 
 
 FRAGMENT_BUDGET = 12 * 1024  # bytes of HTML before compression (issue 13)

@@ -11,15 +11,22 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
+from sqlalchemy import select
+from sqlmodel import Session
 
 from server.accounts.demo import DEMO_PEOPLE
+from server.accounts.models import User
+from server.db import make_engine
+from server.reports import service as reports
+from server.settings import Settings
 from tests.browser.conftest import sign_in
-from tests.browser.helpers import assert_fits
+from tests.browser.helpers import assert_fits, assert_keyboard_reachable
 from tests.browser.test_reports import (  # noqa: F401  (other_phone is a fixture)
     assert_no_axe_violations,
     fill_report,
@@ -36,6 +43,10 @@ COUNSELOR_USERNAMES = {display_name: username for username, display_name, *_rest
 APPOINTMENT_URL = re.compile(r"/konseling/(\d+)\?pesan=baru$")
 # The service with the longest horizon is bookable for thirty days: five weeks cover it.
 MAX_WEEKS = 5
+# Issue 22: on a 360×640 phone, service, day and time are on the first screen and a half, and a booking from the
+# case page takes four taps at most ("Minta konseling", a service, a time, "Kirim permintaan").
+FIRST_TIME_WITHIN = 960
+MAX_TAPS = 4
 
 
 # --- helpers -----------------------------------------------------------------------------------------------
@@ -252,13 +263,13 @@ def test_a_days_choice_fits_one_screen_of_a_small_phone(small_phone: Page):
     days = page.get_by_role("navigation", name="Pilih hari").locator(".day-chip:not(.day-chip--more)")
     expect(days.first).to_be_visible()
     assert days.count() >= 2, "fewer than two days with free time"
-    label = days.nth(1).inner_text().strip()
+    label = days.nth(1).inner_text().replace("\n", " ").strip()
     first_time = page.locator("#slots input[name=slot]").first.input_value()
     page.get_by_role("link", name=label, exact=True).click()
     expect(page.get_by_role("link", name=label, exact=True)).to_have_attribute("aria-current", "date")
     expect(page.locator("#slots input[name=slot]").first).not_to_have_value(first_time)
     # The last day of the row, once chosen, stays in view: the new row is scrolled to it, not back to its start.
-    last_label = days.last.inner_text().strip()
+    last_label = days.last.inner_text().replace("\n", " ").strip()
     days.last.click()
     last = page.get_by_role("link", name=last_label, exact=True)
     expect(last).to_have_attribute("aria-current", "date")
@@ -283,3 +294,164 @@ def test_a_days_choice_fits_one_screen_of_a_small_phone(small_phone: Page):
     send_request(page)
     expect(summary_value(page, "Waktu")).to_contain_text(f"{day} · {starts}–")
     assert_no_axe_violations(page)
+
+
+# --- few taps on a small phone (issue 22) ---------------------------------------------------------------------------
+
+CASE_REPORT = {"danger_now": "no", "categories": ["bullying"], "happened_when": "this_week",
+               "happened_where": "school", "child_age": "12", "child_words": "Aku diejek terus di kelas.",
+               "child_assent": "yes", "contact_method": "app"}
+
+
+def a_case(database_url: str, username: str | None) -> tuple[str, str, int]:
+    """A report straight into the live database (the browser suite may send only ten reports an hour from one
+    address): an anonymous child's, or one by `username` as a parent; returns its code, PIN and id."""
+    engine = make_engine(database_url)
+    try:
+        with Session(engine) as session:
+            user = session.execute(select(User).where(User.username == username)).scalar_one() if username else None
+            fields = {**CASE_REPORT, "reporter_kind": "parent", "child_knows": "yes"} if user else \
+                {**CASE_REPORT, "reporter_kind": "child"}
+            receipt = reports.submit_report(session, replace(Settings(), database_url=database_url),
+                                            reports.ReportForm.from_data(fields), user=user, ip="browser-test",
+                                            wants_receipt=user is None)
+            session.commit()
+            return receipt.formatted_code, receipt.pin, receipt.report.id
+    finally:
+        engine.dispose()
+
+
+class Taps:
+    """Counts what a person taps: a link, a choice, a button (typing is not a tap)."""
+
+    def __init__(self, page: Page) -> None:
+        self.page, self.count = page, 0
+
+    def tap(self, locator: Locator, *, navigates: bool = False) -> None:
+        self.count += 1
+        if navigates:
+            with self.page.expect_navigation():
+                locator.tap()
+        else:
+            locator.tap()
+
+
+def assert_service_day_and_time_come_first(page: Page) -> None:
+    """The first start time begins within the first screen and a half; every day to choose is whole on the screen,
+    none cut off at the right edge."""
+    first = page.locator("#slots .slot-option").first
+    expect(first).to_be_visible()
+    top = page.evaluate("(element) => element.getBoundingClientRect().top + window.scrollY", first.element_handle())
+    assert top <= FIRST_TIME_WITHIN, f"the first start time is {top:.0f} px down"
+    width = page.viewport_size["width"]
+    for chip in page.locator(".day-chip").all():
+        box = chip.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width, (chip.inner_text(), box)
+    assert_fits(page)
+
+
+def book_in_few_taps(page: Page, taps: Taps) -> int:
+    """On /konseling, reached with one tap: a service, the second start time of the first day, send."""
+    expect(page.get_by_role("heading", level=1)).to_have_text("Minta konseling")
+    taps.tap(page.get_by_role("radio", name="Konseling individu"))
+    times = page.get_by_role("group", name="Pilih jam", exact=True).get_by_role("radio")
+    expect(times.first).to_be_attached()
+    assert_service_day_and_time_come_first(page)
+    assert_no_axe_violations(page)
+    # Not the very first start: it may be seconds inside the service's notice period (see choose_a_free_slot).
+    chosen = page.locator("#slots .slot-option").nth(1 if times.count() > 1 else 0)
+    taps.tap(chosen)
+    expect(chosen.locator("input")).to_be_checked()
+    taps.tap(page.get_by_role("button", name="Kirim permintaan", exact=True), navigates=True)
+    expect(page).to_have_url(APPOINTMENT_URL)
+    expect(page.get_by_role("status")).to_have_text(
+        "Permintaanmu sudah terkirim. Kabar dari konselor akan tampil di halaman ini.")
+    return int(APPOINTMENT_URL.search(page.url).group(1))
+
+
+def test_a_code_holder_books_from_the_case_page_in_four_taps_on_a_small_phone(small_phone: Page, live_database):
+    page = small_phone
+    code, pin, _report_id = a_case(live_database, None)
+    open_with_code(page, code, pin)
+    taps = Taps(page)
+    taps.tap(page.get_by_role("region", name="Jadwal konseling").get_by_role(
+        "link", name="Minta konseling", exact=True), navigates=True)
+    # What explains the page is still there, below the button that sends it.
+    send = page.get_by_role("button", name="Kirim permintaan", exact=True)
+    note = page.get_by_text("Permintaan ini tersimpan bersama laporanmu.")
+    expect(note).to_be_attached()
+    assert note.bounding_box()["y"] > send.bounding_box()["y"]
+    book_in_few_taps(page, taps)
+    assert taps.count <= MAX_TAPS, taps.count
+    expect(status_tag(page)).to_have_text("Menunggu konfirmasi")
+    assert_no_axe_violations(page)
+
+
+def test_a_parent_books_from_their_case_page_in_four_taps_on_a_small_phone(small_phone: Page, live_database):
+    page = sign_in(small_phone, "orangtua")
+    _code, _pin, report_id = a_case(live_database, "orangtua")
+    page.goto(f"/laporan-saya/{report_id}")
+    taps = Taps(page)
+    taps.tap(page.get_by_role("region", name="Jadwal konseling").get_by_role(
+        "link", name="Minta konseling", exact=True), navigates=True)
+    # The only child is chosen already; the report the parent came from too.
+    expect(page.get_by_role("combobox", name="Untuk anak yang mana?", exact=True)).to_have_value(re.compile(r"\d+"))
+    expect(page.get_by_role("combobox", name="Terkait laporan yang sudah Anda kirim (boleh kosong)")).to_have_value(
+        str(report_id))
+    book_in_few_taps(page, taps)
+    assert taps.count <= MAX_TAPS, taps.count
+    expect(summary_value(page, "Anak")).to_have_text("Dimas")
+    assert_no_axe_violations(page)
+
+
+def test_a_booking_is_moved_by_day_then_time_on_a_small_phone(small_phone: Page, live_database):
+    page = small_phone
+    code, pin, _report_id = a_case(live_database, None)
+    open_with_code(page, code, pin)
+    page.get_by_role("region", name="Jadwal konseling").get_by_role("link", name="Minta konseling", exact=True).click()
+    appointment_id = book_in_few_taps(page, Taps(page))
+
+    # The appointment's page offers the days its counselor has free: one tap opens the times of the day tapped.
+    taps = Taps(page)
+    days = page.get_by_role("navigation", name="Pindah ke hari").locator(".day-chip:not(.day-chip--more)")
+    assert days.count() >= 2, "fewer than two days with free time"
+    assert_fits(page)
+    assert_no_axe_violations(page)
+    assert_keyboard_reachable(page)
+    label = days.nth(1).inner_text().replace("\n", " ").strip()
+    taps.tap(days.nth(1), navigates=True)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Pindah jadwal")
+    expect(page).to_have_url(re.compile(rf"/konseling/{appointment_id}/pindah\?dari=[\d-]+&hari=[\d-]+$"))
+    expect(page.get_by_role("link", name=label, exact=True)).to_have_attribute("aria-current", "date")
+    assert_service_day_and_time_come_first(page)
+    assert_no_axe_violations(page)
+    assert_keyboard_reachable(page)
+    # Another day from here: htmx swaps in its times, without loading the page again.
+    page.evaluate("() => { window.sameMovePage = true; }")
+    shown = page.locator("#slots input[name=hari]").input_value()
+    page.get_by_role("navigation", name="Pilih hari").locator(".day-chip:not(.day-chip--more)").first.click()
+    expect(page.locator("#slots input[name=hari]")).not_to_have_value(shown)
+    page.get_by_role("link", name=label, exact=True).click()
+    expect(page.get_by_role("link", name=label, exact=True)).to_have_attribute("aria-current", "date")
+    assert page.evaluate("() => window.sameMovePage === true")
+
+    day = page.locator("#slots .slot-picker__day").inner_text().strip()
+    expect(page.get_by_role("group", name="Pilih jam", exact=True).get_by_role("radio").first).to_be_attached()
+    chosen = page.locator("#slots .slot-option").first
+    starts = chosen.inner_text().strip()
+    taps.tap(chosen)
+    assert_fits(page)
+    assert_no_axe_violations(page)
+    taps.tap(page.get_by_role("button", name="Minta waktu baru", exact=True), navigates=True)
+    # A day, a time, the button: as many taps as the week of times took before for a day in it.
+    assert taps.count == 3, taps.count
+
+    expect(page).to_have_url(re.compile(r"/konseling/\d+\?pesan=dipindah-diminta$"))
+    expect(page.get_by_role("status")).to_have_text(
+        "Permintaan pindah jadwal sudah terkirim. Kabar dari konselor akan tampil di halaman ini.")
+    expect(summary_value(page, "Waktu")).to_contain_text(f"{day} · {starts}–")
+    moved_id = int(re.search(r"/konseling/(\d+)\?", page.url).group(1))
+    assert moved_id != appointment_id
+    assert_no_axe_violations(page)
+    page.goto(f"/konseling/{appointment_id}")
+    expect(page.locator("[data-moved-to]")).to_have_attribute("href", f"/konseling/{moved_id}")
