@@ -1,0 +1,35 @@
+"""The one decision between "kamu" and "Anda" (server/accounts/visitor.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from server.accounts.models import Role, User
+from server.accounts.visitor import ANDA, KAMU, Visitor, voice
+
+
+def someone(role: Role) -> User:
+    return User(username=str(role), display_name=str(role), password_hash="-", role=role)
+
+
+@pytest.mark.parametrize(("role", "expected"), [
+    (Role.CHILD, KAMU), (Role.PARENT, ANDA), (Role.TEACHER, ANDA), (Role.COUNSELOR, ANDA), (Role.SUPERVISOR, ANDA),
+])
+def test_a_signed_in_person_is_spoken_to_by_their_role(role, expected):
+    assert voice(someone(role)) == expected
+    assert Visitor(user=someone(role)).voice == expected
+    # Whatever a report they hold says: the account is who reads.
+    assert Visitor(user=someone(role), case_report_id=1, case_reporter_kind="friend").voice == expected
+
+
+@pytest.mark.parametrize(("kind", "expected"), [
+    ("child", KAMU), ("friend", KAMU), ("parent", ANDA), ("teacher", ANDA), ("other", ANDA),
+])
+def test_a_code_holder_or_reporter_is_spoken_to_by_what_they_said_they_are(kind, expected):
+    assert voice(None, kind) == expected
+    assert Visitor(case_report_id=1, case_reporter_kind=kind).voice == expected
+
+
+def test_someone_nobody_knows_yet_reads_kamu():
+    assert voice(None) == KAMU
+    assert Visitor().voice == KAMU
