@@ -33,3 +33,26 @@ def test_a_code_holder_or_reporter_is_spoken_to_by_what_they_said_they_are(kind,
 def test_someone_nobody_knows_yet_reads_kamu():
     assert voice(None) == KAMU
     assert Visitor().voice == KAMU
+
+
+def test_the_home_page_speaks_to_a_child_or_someone_unknown_as_kamu_and_to_an_adult_as_anda(client, as_user):
+    for reader in (client, as_user("anak")):
+        page = reader.get("/")
+        assert page.status_code == 200
+        assert "Ada yang mengganggu pikiranmu? Kamu tidak sendiri." in page.text
+        assert "Anda tidak sendiri" not in page.text and "Yang Anda ceritakan" not in page.text
+    for username in ("orangtua", "guru", "konselor"):
+        page = as_user(username).get("/")
+        assert page.status_code == 200
+        assert "Ada yang mengganggu pikiran Anda? Anda tidak sendiri." in page.text, username
+        assert "Yang Anda ceritakan dijaga kerahasiaannya oleh konselor." in page.text
+        assert "pikiranmu" not in page.text and "kamu boleh tidak menyebut nama" not in page.text
+        assert "Yang kamu ceritakan" not in page.text
+
+
+def test_the_code_page_speaks_to_an_adult_account_as_anda(client, as_user):
+    assert "Tulis kode laporan dan PIN yang kamu dapat waktu melapor." in client.get("/cek").text
+    page = as_user("orangtua").get("/cek")
+    assert page.status_code == 200
+    assert "Tulis kode laporan dan PIN yang Anda dapat waktu melapor." in page.text
+    assert "bahwa Anda pernah melapor" in page.text and "kamu" not in page.text.lower().replace("kamus", "")
