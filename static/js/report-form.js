@@ -28,6 +28,7 @@
   // Answers that reveal more: the emergency numbers at once, the adults' questions, who consented instead, the
   // phone number for a call; and the last step's words follow who is reporting.
   function reveal() {
+    forgetAccountContact();
     toggle("[data-danger-help]", checked("danger_now") === "yes");
     var selfHarm = form.querySelector("[data-self-harm]");
     toggle("[data-self-harm-help]", Boolean(selfHarm && selfHarm.checked));
@@ -47,6 +48,17 @@
     }
     toggle("[data-consent-instead]", adult && checked("parent_consent") === "parent_may_harm");
     toggle("[data-contact-phone]", ["phone", "whatsapp"].indexOf(checked("contact_method")) !== -1);
+  }
+
+  // The teacher's way to be contacted, remembered from her account, is hers only: when someone else is said to be
+  // writing, or the report goes without her account, it is cleared (back to messages in the app).
+  function forgetAccountContact() {
+    var remembered = form.querySelector("[data-from-account]");
+    if (!remembered || (checked("reporter_kind") === "teacher" && checked("send_as") !== "anonymous")) return;
+    remembered.removeAttribute("data-from-account");
+    Array.prototype.forEach.call(remembered.querySelectorAll("input"), function (input) { input.value = ""; });
+    var app = form.querySelector('input[name="contact_method"][value="app"]');
+    if (app) app.checked = true;
   }
 
   function show(index) {

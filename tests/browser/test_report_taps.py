@@ -14,7 +14,13 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, Playwright, expect
+from sqlalchemy import select
+from sqlmodel import Session
 
+from server.accounts.models import User
+from server.db import make_engine
+from server.reports import service as reports
+from server.settings import Settings
 from tests.browser.conftest import demo_database, serve, sign_in
 from tests.browser.test_reports import assert_no_axe_violations
 from tests.servers import free_port
@@ -106,10 +112,36 @@ def report_as_teacher(page: Page, taps: Taps, *, student: str, class_name: str, 
 
 
 @pytest.fixture(scope="module")
-def taps_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    directory: Path = tmp_path_factory.mktemp("taps")
-    with serve(demo_database(directory), directory, free_port()) as base_url:
+def taps_directory(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("taps")
+
+
+@pytest.fixture(scope="module")
+def taps_database(taps_directory: Path) -> str:
+    return demo_database(taps_directory)
+
+
+@pytest.fixture(scope="module")
+def taps_server(taps_directory: Path, taps_database: str) -> Iterator[str]:
+    with serve(taps_database, taps_directory, free_port()) as base_url:
         yield base_url
+
+
+def teacher_asked_for_whatsapp(database_url: str) -> None:
+    """An earlier report of the teacher's, into her account, asking for WhatsApp on her own number."""
+    engine = make_engine(database_url)
+    try:
+        with Session(engine) as db:
+            teacher = db.execute(select(User).where(User.username == "guru")).scalar_one()
+            form = reports.ReportForm(
+                reporter_kind="teacher", danger_now="no", categories=["bullying"], child_words="Diejek di kelas.",
+                child_knows="yes", contact_method="whatsapp", contact_detail="0812 9999 0000",
+                contact_safe_time="jam istirahat", idempotency_key=reports.new_idempotency_key())
+            assert not reports.validate_report(db, form, teacher)
+            reports.submit_report(db, Settings(database_url=database_url), form, user=teacher, ip="127.0.0.1")
+            db.commit()
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture
@@ -143,9 +175,13 @@ def test_a_teacher_names_a_student_in_at_most_fifteen_taps_once_her_class_is_rem
     assert TEACHER_TAPS_AGAIN <= 15
 
 
-def test_the_teachers_form_knows_her_and_still_lets_someone_else_send_without_her_account(phone: Page):
+def test_the_teachers_form_knows_her_and_still_lets_someone_else_send_without_her_account(phone: Page,
+                                                                                          taps_database: str):
+    teacher_asked_for_whatsapp(taps_database)
     sign_in(phone, "guru")
     phone.goto("/lapor")
+    # Her number is remembered for her...
+    expect(phone.locator("#field-contact_detail")).to_have_value("0812 9999 0000")
     expect(phone.locator("[data-step-progress]")).to_have_text("Langkah 1 dari 4")
     expect(phone.get_by_text("Anda boleh tidak menyebut nama.")).to_be_visible()
     assert_not_shown(phone, "Kamu boleh tidak menyebut nama. Jawab sebisanya; yang tidak kamu tahu boleh dilewati.")
@@ -162,8 +198,10 @@ def test_the_teachers_form_knows_her_and_still_lets_someone_else_send_without_he
         phone.get_by_role("button", name="Lanjut", exact=True).tap()
     phone.get_by_role("textbox", name="Apa yang terjadi?", exact=True).fill("Aku dipukul di rumah.")
     phone.get_by_role("button", name="Lanjut", exact=True).tap()
-    # The last step, in a child's words.
+    # The last step, in a child's words; and the teacher's number is not the child's way to be contacted.
     expect(phone.get_by_role("group", name="Apakah kamu mau dibantu konselor?", exact=True)).to_be_visible()
+    expect(phone.get_by_role("radio", name="Lewat aplikasi ini saja (pesan di halaman Cek laporan)")).to_be_checked()
+    expect(phone.locator("#field-contact_detail")).to_have_value("")
     assert_not_shown(phone, "Bagaimana konselor boleh menghubungi Anda dengan aman?")
     assert_no_axe_violations(phone)
     with phone.expect_navigation():
