@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from server.accounts.visitor import Visitor
 from server.notifications import service as notifications
 from tests.conftest import post_form
 from tests.reports.conftest import ADULT_EXTRA, make_report, school_named, submit_report, user_named
@@ -178,3 +179,8 @@ def test_a_teachers_form_remembers_her_last_class_and_way_to_be_contacted_from_h
     assert re.search(r'name="student_class"[^>]*value="7B"', again.text)
     assert "9C" not in again.text
     assert "7B" not in as_user("orangtua").get("/lapor").text
+
+
+def test_the_notification_list_speaks_to_a_code_holder_as_they_said_they_are():
+    assert notifications.speaks_to_a_child(Visitor(case_report_id=1, case_reporter_kind="friend"))
+    assert not notifications.speaks_to_a_child(Visitor(case_report_id=1, case_reporter_kind="parent"))
