@@ -25,6 +25,7 @@ from sqlmodel import Session
 from server import clock, i18n, logs, process_cache, service_info, workdays
 from server.accounts.routes import AccountController
 from server.accounts.visitor import VisitorMiddleware, quick_exit_cookie
+from server.accounts.visitor import voice as speaks_to
 from server.admin.routes import AdminController
 from server.aftercare.routes import CheckInController, FollowUpController, RatingController, VoicesController
 from server.appointments.routes import BookingController, ScheduleController
@@ -109,6 +110,8 @@ def _configure_jinja(engine: JinjaTemplateEngine) -> None:
         format_wita_time=i18n.format_wita_time,
         current_language=i18n.current_language,
         report_words=report_words.current_words,
+        # `voice(request.user)`, or `voice(None, report.reporter_kind)` on a code holder's page: "kamu" or "anda".
+        voice=speaks_to,
         now=clock.now,
     )
     # Every number a page shows goes through this, so Indonesian pages say "1.234" and "0,5" (see i18n).

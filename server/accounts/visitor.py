@@ -19,12 +19,13 @@ import anyio.to_thread
 from litestar import Request
 from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from server import clock
 from server.accounts import auth
-from server.accounts.models import User
+from server.accounts.models import Role, User
 from server.settings import Settings
 
 CASE_COOKIE = "bc_case"
@@ -38,9 +39,16 @@ class Visitor:
 
     user: User | None = None
     case_report_id: int | None = None
+    # What the reporter of that case said they are (child, friend, parent, teacher, other): how to speak to them.
+    case_reporter_kind: str = ""
 
     def __bool__(self) -> bool:
         return self.user is not None or self.case_report_id is not None
+
+    @property
+    def voice(self) -> str:
+        """"kamu" or "anda" for the person signed in, else for whoever holds the code (see `voice`)."""
+        return voice(self.user, self.case_reporter_kind)
 
     @property
     def label(self) -> str:
@@ -49,6 +57,24 @@ class Visitor:
 
 
 NOBODY = Visitor()
+
+# How a page speaks to its reader: a child reads "kamu", an adult "Anda", never both on one page.
+KAMU = "kamu"
+ANDA = "anda"
+# What a reporter said they are (the report's reporter kind) that makes them a child reading.
+CHILD_REPORTER_KINDS = frozenset({"child", "friend"})
+
+
+def voice(user: User | None, reporter_kind: str = "") -> str:
+    """The one place that decides between "kamu" and "Anda". The signed-in person is known by their role (a
+    child's account reads "kamu"; a parent, teacher or staff "Anda"). Without an account, a code holder or
+    someone reporting is known by what they said they are (`reporter_kind`). Someone nobody knows yet reads
+    "kamu": the service is there for children first, and an adult is not put off by it, a child is by "Anda"."""
+    if user is not None:
+        return KAMU if user.role == Role.CHILD else ANDA
+    if reporter_kind:
+        return KAMU if reporter_kind in CHILD_REPORTER_KINDS else ANDA
+    return KAMU
 
 
 def visitor_of(request: Request) -> Visitor:
@@ -60,7 +86,10 @@ def resolve(engine: Engine, settings: Settings, session_token: str | None, case_
     with Session(engine, expire_on_commit=False) as session:
         user = auth.user_for_token(session, settings, session_token, now) if session_token else None
         case_id = auth.case_for_token(session, settings, case_token, now) if case_token else None
-    return Visitor(user=user, case_report_id=case_id)
+        # Read by name: the report is another domain's table, and the accounts module imports no domain.
+        kind = session.execute(text("SELECT reporter_kind FROM report WHERE id = :id"),
+                               {"id": case_id}).scalar() if case_id else None
+    return Visitor(user=user, case_report_id=case_id, case_reporter_kind=kind or "")
 
 
 def quick_exit_cookie(settings: Settings) -> str:

@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from server.accounts import auth
 from server.accounts.models import User
-from server.accounts.visitor import visitor_of
+from server.accounts.visitor import KAMU, visitor_of
 from server.aftercare import service
 from server.aftercare.models import CheckIn
 from server.appointments.models import Appointment
@@ -38,6 +38,11 @@ def _who(request: Request) -> tuple[User | None, int | None]:
     if user is None and case_id is None:
         raise NotAuthorizedException()
     return user, case_id
+
+
+def _kamu(request: Request) -> bool:
+    """A child (by their account, or by what the code holder said in the report) reads "kamu", an adult "Anda"."""
+    return visitor_of(request).voice == KAMU
 
 
 def _sign_in_or_code(request: Request, _exc: NotAuthorizedException) -> Any:
@@ -61,6 +66,7 @@ class CheckInController(Controller):
     def _render(self, request: Request, check_in: CheckIn, form: service.AnswerForm, *,
                 errors: dict[str, str] | None = None, status_code: int = 200) -> Any:
         return page(request, "aftercare/check_in.html", status_code=status_code, check_in=check_in, form=form,
+                    kamu=_kamu(request),
                     errors=errors or {}, faces=service.face_labels(), open=service.is_open(check_in))
 
     @get("/{check_in_id:int}", name="check_in", sync_to_thread=True)
@@ -89,7 +95,8 @@ class CheckInController(Controller):
             db.refresh(check_in)
             return self._render(request, check_in, form, status_code=409)
         db.commit()
-        return page(request, "aftercare/thanks.html", worried=form.face == "tidak_baik" or bool(form.message))
+        return page(request, "aftercare/thanks.html", worried=form.face == "tidak_baik" or bool(form.message),
+                    kamu=_kamu(request))
 
 
 class FollowUpController(Controller):
@@ -136,6 +143,7 @@ class RatingController(Controller):
     def _render(self, request: Request, db: Session, appointment: Appointment, form: service.RatingForm, *,
                 errors: dict[str, str] | None = None, status_code: int = 200) -> Any:
         return page(request, "aftercare/rating.html", status_code=status_code, appointment=appointment, form=form,
+                    kamu=_kamu(request),
                     errors=errors or {}, faces=service.face_labels(), attended=service.was_attended(appointment),
                     rated=service.already_rated(db, appointment.id))
 
@@ -160,7 +168,7 @@ class RatingController(Controller):
             db.rollback()
             return self._render(request, db, appointment, form, status_code=409)
         db.commit()
-        return page(request, "aftercare/rating_thanks.html")
+        return page(request, "aftercare/rating_thanks.html", kamu=_kamu(request))
 
 
 class VoicesController(Controller):

@@ -40,7 +40,7 @@ from server import holidays as public_holidays
 from server.accounts import auth
 from server.accounts.models import Child, Role, User
 from server.accounts.service import children_of
-from server.accounts.visitor import Visitor, visitor_of
+from server.accounts.visitor import KAMU, Visitor, visitor_of, voice
 from server.appointments import availability, ics, service, service_types
 from server.appointments.models import (
     LIVE_STATUSES,
@@ -138,6 +138,11 @@ class Booker:
 
     user: User | None = None
     report: Report | None = None
+
+    @property
+    def voice(self) -> str:
+        """"kamu" or "anda": by the account's role, or by what the code holder said they are in the report."""
+        return voice(self.user, self.report.reporter_kind if self.report else "")
 
     @property
     def requester(self) -> Visitor:
@@ -347,7 +352,7 @@ class BookingController(Controller):
             request, "appointments/appointment.html", status_code=status_code, view=view, is_requester=is_requester,
             may_change=may_change, move_days=move_days, moved_to=_view(db, moved, now) if moved else None, child=child,
             is_staff=request.user is not None and request.user.is_staff, notice=_notice(request),
-            kamu=request.user is None or request.user.role == Role.CHILD,
+            kamu=visitor_of(request).voice == KAMU,
             errors=errors or {}, values=values or {},
         )
 

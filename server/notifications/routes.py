@@ -49,7 +49,7 @@ class NotificationController(Controller):
         unread = {item.id for item in items if item.read_at is None}
         service.mark_read(db, owner)
         db.commit()
-        kamu = service.speaks_to_a_child(request.user)
+        kamu = service.speaks_to_a_child(visitor_of(request))
         return page(request, "notifications/list.html", items=items, unread=unread,
                     describe=lambda kind: service.describe(kind, kamu=kamu))
 

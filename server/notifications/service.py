@@ -18,8 +18,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlmodel import Session
 
 from server import clock
-from server.accounts.models import Role, User
-from server.accounts.visitor import Visitor
+from server.accounts.visitor import KAMU, Visitor
 from server.i18n import gettext as _
 from server.notifications.models import JobStatus, NotificationJob, PushSubscription
 from server.notifications.transport import EndpointRefused, check_endpoint, parse_allowed_hosts
@@ -173,10 +172,9 @@ def mark_read(session: Session, owner: Visitor, *, now: datetime | None = None) 
     )
 
 
-def speaks_to_a_child(user: User | None) -> bool:
-    """Children (signed in, or holding a case code, as on every /cek page) are spoken to as "kamu", adults as
-    "Anda"."""
-    return user is None or user.role == Role.CHILD
+def speaks_to_a_child(visitor: Visitor) -> bool:
+    """Whether this visitor reads "kamu" (see accounts.visitor.voice, the one place that decides)."""
+    return visitor.voice == KAMU
 
 
 def describe(kind: str, kamu: bool = False) -> str:

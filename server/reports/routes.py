@@ -50,12 +50,16 @@ def _with_browser_token(response: Response, state: State, token: str | None = No
 
 
 def _form_context(db: Session, user: User | None, form: service.ReportForm, errors: dict[str, str]) -> dict[str, Any]:
-    return {"form": form, "errors": errors, "child_options": _child_options(db, user),
+    return {"form": form, "errors": errors, "child_options": _child_options(db, user), "asks_who": service.asks_who(user),
             **_place_options(places.current(db.get_bind()))}
 
 
 def _child_options(db: Session, user: User | None) -> list[tuple[int, str]]:
     return [(c.id, c.nickname) for c in children_of(db, user.id)] if user and user.role == Role.PARENT else []
+
+
+def _signed_in_form(db: Session, user: User) -> tuple[service.ReportForm, list[tuple[int, str]]]:
+    return service.blank_form(db, user, service.new_idempotency_key()), _child_options(db, user)
 
 
 def _place_options(choices: places.Places) -> dict[str, Any]:
@@ -81,16 +85,15 @@ class ReportingController(Controller):
     async def report_form(self, request: Request, db: DB, state: State) -> Any:
         user = request.user
         choices = places.current(state.engine)  # refreshed before the request (ProcessCopyMiddleware)
-        form = service.ReportForm(reporter_kind=service.default_reporter_kind(user),
-                                  idempotency_key=KEY_PLACEHOLDER if user is None else service.new_idempotency_key())
-        context = {"form": form, "errors": {}, **_place_options(choices)}
+        context: dict[str, Any] = {"errors": {}, "asks_who": service.asks_who(user), **_place_options(choices)}
         if user is None:
+            form = service.ReportForm(idempotency_key=KEY_PLACEHOLDER)
             response: Any = BLANK_REPORT_FORM.response(request, (places.version(), service_info.version()),
                                                        fill={KEY_PLACEHOLDER: service.new_idempotency_key()},
-                                                       child_options=[], **context)
+                                                       form=form, child_options=[], **context)
         else:
-            child_options = await anyio.to_thread.run_sync(_child_options, db, user)
-            response = page(request, "reports/report_form.html", child_options=child_options, **context)
+            form, child_options = await anyio.to_thread.run_sync(_signed_in_form, db, user)
+            response = page(request, "reports/report_form.html", form=form, child_options=child_options, **context)
         if not request.cookies.get(BROWSER_COOKIE):
             _with_browser_token(response, state)
         return response

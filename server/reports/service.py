@@ -284,6 +284,34 @@ def default_reporter_kind(user: User | None) -> str:
     return {Role.CHILD: "child", Role.PARENT: "parent", Role.TEACHER: "teacher"}.get(user.role, "other")
 
 
+def asks_who(user: User | None) -> bool:
+    """Whether the form gives "Siapa kamu?" a step of its own. A teacher is known from her account: her form
+    folds the question (and "send without the account", for someone else on her phone) into its first step."""
+    return user is None or user.role != Role.TEACHER
+
+
+def blank_form(session: Session, user: User | None, idempotency_key: str) -> ReportForm:
+    """The form a person opens. For a teacher it is answered as far as her account and her last report into it
+    tell: her school (and its kecamatan), the class she named last, and how she asked to be contacted. Kept on
+    the server with her account, never in the phone's storage."""
+    form = ReportForm(reporter_kind=default_reporter_kind(user), idempotency_key=idempotency_key)
+    if user is None or user.role != Role.TEACHER:
+        return form
+    school = session.get(School, user.school_id) if user.school_id else None
+    if school is not None and school.active:
+        form.school_id, form.district_id = str(school.id), str(school.district_id)
+    hers = (select(Report).where(Report.submitted_by_id == user.id, Report.reporter_kind == "teacher")
+            .order_by(Report.created_at.desc(), Report.id.desc()).limit(1))
+    named = session.execute(hers.where(Report.student_class != "")).scalars().first()
+    form.student_class = named.student_class if named is not None else ""
+    last = session.execute(hers).scalars().first()
+    if last is not None:
+        if last.contact_method in CONTACT_METHODS:
+            form.contact_method = last.contact_method
+            form.contact_detail, form.contact_safe_time = last.contact_detail, last.contact_safe_time
+    return form
+
+
 def _int_or_none(value: str) -> int | None:
     try:
         return int(value)

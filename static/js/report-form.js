@@ -5,7 +5,13 @@
   var form = document.querySelector("[data-report-form]");
   if (!form) return;
 
-  var steps = Array.prototype.slice.call(form.querySelectorAll(".report-step"));
+  // Sections with the same data-step show together: a teacher's form folds seven sections into four steps.
+  var steps = [];
+  Array.prototype.forEach.call(form.querySelectorAll(".report-step"), function (section) {
+    var last = steps[steps.length - 1];
+    if (last && last.key === section.dataset.step) last.sections.push(section);
+    else steps.push({ key: section.dataset.step, sections: [section] });
+  });
   var submit = form.querySelector("[data-submit-report]");
   var progress = form.querySelector("[data-step-progress]");
   var current = 0;
@@ -22,6 +28,7 @@
   // Answers that reveal more: the emergency numbers at once, the adults' questions, who consented instead, the
   // phone number for a call; and the last step's words follow who is reporting.
   function reveal() {
+    forgetAccountContact();
     toggle("[data-danger-help]", checked("danger_now") === "yes");
     var selfHarm = form.querySelector("[data-self-harm]");
     toggle("[data-self-harm-help]", Boolean(selfHarm && selfHarm.checked));
@@ -33,13 +40,32 @@
     Array.prototype.forEach.call(form.querySelectorAll("[data-voice]"), function (el) {
       el.hidden = el.dataset.voice !== voice;
     });
+    // "kamu" or "Anda" everywhere on the page, once the reporter said who they are (else as the server chose).
+    if (kind) {
+      Array.prototype.forEach.call(document.querySelectorAll("[data-speak]"), function (el) {
+        el.hidden = el.dataset.speak !== (adult ? "anda" : "kamu");
+      });
+    }
     toggle("[data-consent-instead]", adult && checked("parent_consent") === "parent_may_harm");
     toggle("[data-contact-phone]", ["phone", "whatsapp"].indexOf(checked("contact_method")) !== -1);
   }
 
+  // The teacher's way to be contacted, remembered from her account, is hers only: when someone else is said to be
+  // writing, or the report goes without her account, it is cleared (back to messages in the app).
+  function forgetAccountContact() {
+    var remembered = form.querySelector("[data-from-account]");
+    if (!remembered || (checked("reporter_kind") === "teacher" && checked("send_as") !== "anonymous")) return;
+    remembered.removeAttribute("data-from-account");
+    Array.prototype.forEach.call(remembered.querySelectorAll("input"), function (input) { input.value = ""; });
+    var app = form.querySelector('input[name="contact_method"][value="app"]');
+    if (app) app.checked = true;
+  }
+
   function show(index) {
     current = Math.max(0, Math.min(index, steps.length - 1));
-    steps.forEach(function (step, i) { step.hidden = i !== current; });
+    steps.forEach(function (step, i) {
+      step.sections.forEach(function (section) { section.hidden = i !== current; });
+    });
     form.querySelectorAll("[data-step-back]").forEach(function (b) { b.hidden = current === 0; });
     form.querySelectorAll("[data-step-next]").forEach(function (b) { b.hidden = current === steps.length - 1; });
     if (submit) submit.hidden = current !== steps.length - 1;
@@ -50,7 +76,7 @@
   }
 
   function focusStep() {
-    var heading = steps[current].querySelector("h2");
+    var heading = steps[current].sections[0].querySelector("h2");
     if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus(); }
   }
 
@@ -75,7 +101,9 @@
   var firstError = form.querySelector(".field--error");
   var start = 0;
   if (firstError) {
-    steps.forEach(function (step, i) { if (step.contains(firstError) && !start) start = i; });
+    steps.forEach(function (step, i) {
+      step.sections.forEach(function (section) { if (section.contains(firstError) && !start) start = i; });
+    });
   }
   reveal();
   show(start);

@@ -65,7 +65,7 @@ def test_the_parent_rates_an_attended_session_once_and_it_is_kept_without_a_link
     assert f'href="/penilaian/{appointment.id}"' in parent.get(f"/konseling/{appointment.id}").text
 
     response = rate(parent, appointment.id, {"face": "baik", "safe": "yes", "words": WORDS})
-    assert response.status_code == 200 and "Penilaianmu sudah kami terima, tanpa nama." in response.text
+    assert response.status_code == 200 and "Penilaian Anda sudah kami terima, tanpa nama." in response.text
     assert db.get(SessionRatingGiven, appointment.id) is not None
     [waiting] = pending(db)
     assert len(waiting.sealed) == 12 + SEALED_LENGTH + 16  # nonce, the padded answer, the tag: one length for all
@@ -121,7 +121,7 @@ def test_a_rating_without_its_answers_comes_back_with_the_words_kept(as_user, db
 def test_a_session_not_recorded_as_attended_cannot_be_rated_yet(as_user, db):
     appointment = attended(db, recorded=False)
     parent = as_user("orangtua")
-    assert "Sesi ini bisa dinilai setelah kamu hadir." in parent.get(f"/penilaian/{appointment.id}").text
+    assert "Sesi ini bisa dinilai setelah Anda hadir." in parent.get(f"/penilaian/{appointment.id}").text
     assert rate(parent, appointment.id, {"face": "baik", "safe": "yes"}).status_code == 409
     assert ratings(db) == [] and pending(db) == []
 

@@ -42,6 +42,7 @@ from tests.browser.helpers import (
     type_by_keyboard,
 )
 from tests.browser.test_appointments import COUNSELOR_USERNAMES, status_tag, summary_value
+from tests.browser.test_report_taps import Taps, report_as_teacher
 from tests.browser.test_reports import (
     CODE,
     PIN,
@@ -325,12 +326,9 @@ def test_a_teacher_records_a_concern_and_later_sees_its_status(new_phone: NewPho
     with teacher.expect_navigation():
         teacher.locator("a.card[href='/lapor']").click()
     assert_page_is_usable(teacher)
-    fill_report(
-        teacher, who=None, category="Dirundung atau di-bully, di sekolah atau di internet", words=story,
-        district=COUNSELORS_DISTRICT, school="SMP Negeri 1 Banjarbaru", age="13",
-        adult={"how_learned": "Anak itu bercerita kepada saya di ruang BK.", "child_knows": "Ya"},
-        each_step=assert_fits,
-    )
+    # Her school (SMP Negeri 1 Banjarbaru, in konselor's district) is answered by the form.
+    report_as_teacher(teacher, Taps(teacher), student="Rina Kartika", class_name="7B", words=story, submit=False,
+                      each_step=assert_fits)
     assert_page_is_usable(teacher)
     submit_report(teacher)
 

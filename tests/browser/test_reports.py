@@ -319,29 +319,32 @@ def test_danger_now_shows_the_emergency_numbers_at_once(page: Page):
 
 
 def test_a_teacher_reports_and_sees_the_status(page: Page):
+    # Imported here: that module uses this one's helpers.
+    from tests.browser.test_report_taps import TEACHER_STEPS, Taps, report_as_teacher
+
     sign_in(page, "guru")
     page.goto("/lapor")
-    expect(page.get_by_role("radio", name="Saya guru", exact=True)).to_be_hidden()  # not on the first step
-    fill_report(
-        page, who=None, category="Dirundung atau di-bully, di sekolah atau di internet",
-        words="Katanya dia diejek terus di grup kelas dan tidak mau masuk sekolah.",
-        district="Banjarbaru Utara", school="SMP Negeri 1 Banjarbaru", age="13",
-        adult={"how_learned": "Anak itu bercerita kepada saya di ruang BK.", "child_knows": "Ya"},
-        student=("Rina Kartika", "7B"),
-    )
+    expect(page.get_by_role("radio", name="Saya guru", exact=True)).to_be_hidden()  # known from her account
+    expect(progress(page)).to_have_text(f"Langkah 1 dari {TEACHER_STEPS}")
+    # Her school (and its kecamatan) is answered already.
+    expect(page.locator("#field-school_id")).to_have_value(re.compile(r"\d+"))
+    report_as_teacher(page, Taps(page), student="Rina Kartika", class_name="7B",
+                      words="Katanya dia diejek terus di grup kelas dan tidak mau masuk sekolah.", submit=False)
     # The last step speaks to an adult about the child.
     expect(page.get_by_role("group", name="Apakah anak setuju kasus ini ditangani konselor?", exact=True)).to_be_visible()
     expect(page.get_by_text("Apakah kamu mau dibantu konselor?")).to_be_hidden()
     # Going back keeps every answer, including the one the form chose for a teacher.
-    for step in range(STEPS - 1, 1, -1):
+    for step in range(TEACHER_STEPS - 1, 0, -1):
         page.get_by_role("button", name="Kembali", exact=True).click()
-        expect(progress(page)).to_have_text(f"Langkah {step} dari {STEPS}")
-        if step == 6:
+        expect(progress(page)).to_have_text(f"Langkah {step} dari {TEACHER_STEPS}")
+        if step == 3:
             expect(page.get_by_role("textbox", name="Bagaimana Anda mengetahui hal ini?")).to_have_value(
                 "Anak itu bercerita kepada saya di ruang BK.")
+    page.get_by_text("Bukan Guru BK Sari yang menulis, atau kirim tanpa akun?").click()
     expect(page.get_by_role("radio", name="Saya guru", exact=True)).to_be_checked()
-    for step in range(3, STEPS + 1):
-        next_step(page, step)
+    for step in range(2, TEACHER_STEPS + 1):
+        page.get_by_role("button", name="Lanjut", exact=True).click()
+        expect(progress(page)).to_have_text(f"Langkah {step} dari {TEACHER_STEPS}")
     submit_report(page)
 
     expect(page).to_have_url(re.compile(r"/laporan-saya/\d+\?baru=1$"))
