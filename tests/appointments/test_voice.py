@@ -25,7 +25,7 @@ def test_the_booking_page_speaks_to_a_parent_and_a_teacher_as_anda_only(as_user,
     for username in ("orangtua", "guru"):
         html = booking_page(as_user(username), service_type)
         assert "Waktu yang Anda pilih kami simpan sampai konselor menjawab." in html, username
-            for words in KAMU:
+        for words in KAMU:
             assert words not in html, (username, words)
 
 
