@@ -699,3 +699,14 @@ def _job_still_applies(session: Session, job: NotificationJob, _now: datetime) -
 
 
 outbox.register_check("check_in", _job_still_applies)
+
+
+def _rating_invite_applies(session: Session, job: NotificationJob, _now: datetime) -> bool:
+    """The one invitation to rate goes out only while it still makes sense: the session attended, the consent
+    not withdrawn, and not rated yet."""
+    appointment = session.get(Appointment, job.object_id)
+    return (appointment is not None and was_attended(appointment) and appointment.rating_invite
+            and not already_rated(session, appointment.id))
+
+
+outbox.register_check(appointments.RATING_INVITE_KIND, _rating_invite_applies)
