@@ -57,7 +57,7 @@ def signin_options(client) -> dict:
 
 
 @pytest.fixture
-def enrolled(as_user, clock):  # noqa: F811
+def enrolled(as_user, clock):
     konselor = as_user("konselor")
     secret, codes = enrol(konselor)
     return konselor, secret, codes
@@ -113,7 +113,7 @@ def test_a_registration_challenge_works_once(enrolled, db):
     assert len(passkeys(db)) == 1
 
 
-def test_a_sign_in_challenge_expires_after_five_minutes_and_works_once(enrolled, make_client, db, clock):  # noqa: F811
+def test_a_sign_in_challenge_expires_after_five_minutes_and_works_once(enrolled, make_client, db, clock):
     konselor, _secret, codes = enrolled
     key = SoftPasskey(ORIGIN)
     register(konselor, codes, key)
@@ -156,7 +156,7 @@ def test_a_signature_count_that_goes_back_is_refused_as_a_copied_passkey(enrolle
     assert "Akun saya" not in copy.get("/").text
 
 
-def test_another_accounts_passkey_does_not_sign_in(enrolled, as_user, make_client, db, clock):  # noqa: F811
+def test_another_accounts_passkey_does_not_sign_in(enrolled, as_user, make_client, db, clock):
     konselor, _secret, codes = enrolled
     key = SoftPasskey(ORIGIN)
     register(konselor, codes, key)
