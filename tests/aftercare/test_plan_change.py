@@ -99,7 +99,7 @@ def test_stopping_needs_a_reason_and_withdraws_every_message_not_sent(app, db, a
     assert events(db, report_id, "check_in_plan")[-1].body == "Pemantauan dihentikan: Keluarga pindah ke luar kota."
     assert len(audit_entries(db, "report.check_in_plan_stopped", report_id)) == 1
     page = client.get(f"/kasus/{report_id}")
-    assert "Hentikan pemantauan" not in page.text and "tidak dijadwalkan" in page.text
+    assert "Hentikan pemantauan" not in page.text and "Tidak ada pemantauan yang dijadwalkan." in page.text
 
 
 def test_a_check_in_already_sent_stays_and_a_past_step_cannot_be_added(app, db, as_user, pinned_clock):

@@ -92,6 +92,7 @@ def test_the_counselor_changes_and_stops_a_closed_cases_check_ins(small_phone: P
     expect(page.locator("#rencana-pemantauan").get_by_label("2 minggu")).not_to_be_checked()
     assert_page_is_usable(page)
 
+    page.locator("#rencana-pemantauan").get_by_text("Hentikan semua pemantauan").click()
     with page.expect_navigation():
         page.locator("#rencana-pemantauan").get_by_role("button", name="Hentikan pemantauan").click()
     expect(page.get_by_text("Tulis alasan menghentikan pemantauan.").first).to_be_visible()
