@@ -19,8 +19,9 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('appointment') as batch:
-        batch.add_column(sa.Column('rating_invite', sa.Boolean(), nullable=False, server_default=sa.false()))
+    # A plain ADD COLUMN, never batch mode: on SQLite batch mode would copy the table (an expression default
+    # asks for it) and lose the trigger that refuses overlapping appointments (migration 0003).
+    op.add_column('appointment', sa.Column('rating_invite', sa.Boolean(), nullable=False, server_default=sa.false()))
     op.create_table(
         'passkey',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -54,5 +55,4 @@ def downgrade() -> None:
     op.drop_table('webauthn_challenge')
     op.drop_index('ix_passkey_user_id', 'passkey')
     op.drop_table('passkey')
-    with op.batch_alter_table('appointment') as batch:
-        batch.drop_column('rating_invite')
+    op.drop_column('appointment', 'rating_invite')
