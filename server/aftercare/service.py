@@ -242,12 +242,14 @@ class PlanState:
                                                                             or c.due_at <= clock.now())]
 
 
-def plan_state(session: Session, report: Report) -> PlanState | None:
-    """The plan of a closed case (the latest one chosen at closing), or None while the case is open."""
+def plan_state(session: Session, report: Report, *, lock: bool = False) -> PlanState | None:
+    """The plan of a closed case (the latest one chosen at closing), or None while the case is open. `lock` holds
+    the plan's row until the transaction ends (PostgreSQL; SQLite has one writer), so two changes made at once
+    are made one after the other, the second seeing the first's check-ins."""
     if report.status != Status.CLOSED:
         return None
-    plan = session.execute(select(CheckInPlan).where(CheckInPlan.report_id == report.id)
-                           .order_by(CheckInPlan.id.desc()).limit(1)).scalars().first()
+    query = select(CheckInPlan).where(CheckInPlan.report_id == report.id).order_by(CheckInPlan.id.desc()).limit(1)
+    plan = session.execute(query.with_for_update() if lock else query).scalars().first()
     found: dict[str, CheckIn] = {}
     if plan is not None:
         for check_in in session.execute(select(CheckIn).where(
@@ -296,7 +298,7 @@ def change_plan(session: Session, report: Report, actor: User, form: PlanChangeF
     the steps that now wait."""
     if not reports.can_handle(actor, report):
         raise NotAllowed()
-    state = plan_state(session, report)
+    state = plan_state(session, report, lock=True)
     if state is None:
         raise reports.CaseError(_("Rencana pemantauan hanya bisa diubah setelah kasus ditutup."))
     if form.choice not in ("change", "stop"):

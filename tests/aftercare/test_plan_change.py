@@ -6,15 +6,32 @@ is pinned at Tuesday 1 December 2026, 09.17 WITA."""
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import text
+from sqlmodel import Session
 
+from server.accounts.models import User
+from server.aftercare import service
 from server.aftercare.models import CheckInStatus
 from server.i18n import WITA
 from server.notifications.models import JobStatus
+from server.reports import service as reports
+from server.reports.models import Report
 from tests.aftercare.conftest import check_in_jobs, check_ins, close, plans
-from tests.reports.conftest import audit_entries, case_post, district_named, events, make_report
+from tests.reports.conftest import (
+    TEST_IP,
+    audit_entries,
+    case_post,
+    district_named,
+    events,
+    fresh,
+    make_report,
+    user_named,
+)
+from tests.servers import pause
 
 
 def wita(*args: int) -> datetime:
@@ -146,12 +163,45 @@ def test_those_who_may_not_handle_the_case_are_refused_and_nothing_changes(who, 
 
 
 def test_the_service_itself_refuses_a_counselor_of_another_team(app, db):
-    from server.aftercare import service
-    from tests.reports.conftest import TEST_IP, fresh, user_named
-
     report_id = closed_utara_case(app, db)
     with pytest.raises(service.NotAllowed):
         service.change_plan(db, fresh(db, report_id), user_named(db, "konselor2"),
                             service.PlanChangeForm("stop", [], "x"), ip=TEST_IP)
     db.rollback()
     assert {c.status for c in check_ins(db, report_id)} == {CheckInStatus.SCHEDULED}
+
+
+@pytest.mark.only_database("postgresql")
+def test_two_changes_made_at_once_schedule_a_step_once(app, db, engine):
+    """The second change waits for the first (the plan's row is locked) and then sees its check-ins."""
+    report_id = closed_utara_case(app, db, {"check_in_plan": "plan", "check_in_steps": ["6m"]})
+    konselor_id = user_named(db, "konselor").id
+    form = service.PlanChangeForm("change", ["1m", "6m"], "")
+    outcome: dict[str, str] = {}
+    with Session(engine) as first, Session(engine) as second:
+        service.change_plan(first, first.get(Report, report_id), first.get(User, konselor_id), form, ip=TEST_IP)
+        first.flush()
+
+        def other() -> None:
+            try:
+                service.change_plan(second, second.get(Report, report_id), second.get(User, konselor_id), form,
+                                    ip=TEST_IP)
+                second.commit()
+                outcome["second"] = "changed"
+            except reports.CaseError as exc:
+                second.rollback()
+                outcome["second"] = str(exc)
+
+        thread = threading.Thread(target=other)
+        thread.start()
+        for _try in range(200):  # until the second waits for the lock the first holds
+            waiting = db.execute(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")).scalar()
+            db.rollback()
+            if waiting:
+                break
+            pause(0.05)
+        assert waiting, "the second change did not wait for the first"
+        first.commit()
+        thread.join(timeout=30)
+    assert outcome == {"second": "Tidak ada yang berubah: pilih waktu lain, atau hentikan pemantauan."}
+    assert [c.step for c in check_ins(db, report_id) if c.status == CheckInStatus.SCHEDULED] == ["6m", "1m"]
