@@ -45,6 +45,8 @@ class Settings:
     two_factor_grace_days: int = 14
     trusted_proxies: tuple[str, ...] = ()
     quick_exit_url: str = "https://www.google.com/search?q=cuaca+hari+ini"
+    # The WebAuthn relying party id passkeys are bound to; empty: the host name the request came to.
+    webauthn_rp_id: str = ""
     log_level: str = "INFO"
     # Web push (DESIGN.md §5). In development the VAPID key is generated once under DATA_DIR.
     vapid_private_key: str = ""
@@ -137,6 +139,7 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
             two_factor_grace_days=int(get("TWO_FACTOR_GRACE_DAYS", defaults.two_factor_grace_days)),
             trusted_proxies=tuple(p.strip() for p in get("TRUSTED_PROXIES", "").split(",") if p.strip()),
             quick_exit_url=get("QUICK_EXIT_URL", defaults.quick_exit_url),
+            webauthn_rp_id=get("WEBAUTHN_RP_ID", "").strip().lower(),
             log_level=get("LOG_LEVEL", defaults.log_level).upper(),
             vapid_private_key=get("VAPID_PRIVATE_KEY", defaults.vapid_private_key).strip(),
             vapid_subject=get("VAPID_SUBJECT", defaults.vapid_subject),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import BigInteger, Column, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from server import clock
@@ -173,3 +173,33 @@ class SetupLink(SQLModel, table=True):
     created_at: datetime = Field(default_factory=clock.now, sa_column=utc_column())
     expires_at: datetime = Field(sa_column=utc_column())
     used_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
+class Passkey(SQLModel, table=True):
+    """A passkey (WebAuthn credential) a staff member registered as a second way through two-factor sign-in,
+    beside the authenticator app (server/accounts/passkeys.py). Only what checks a signature is kept: the
+    credential's id, its public key and the last signature count it reported."""
+
+    __tablename__ = "passkey"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    credential_id: str = Field(max_length=400, unique=True)  # base64url
+    public_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    sign_count: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    name: str = Field(max_length=60)
+    created_at: datetime = Field(default_factory=clock.now, sa_column=utc_column())
+    last_used_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
+class WebAuthnChallenge(SQLModel, table=True):
+    """A challenge the server gave a browser for registering a passkey or signing in with one: kept here, not in
+    the browser, until it is used once or expires (CHALLENGE_MINUTES)."""
+
+    __tablename__ = "webauthn_challenge"
+
+    id: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    purpose: str = Field(max_length=12)  # "register" or "signin"
+    challenge: str = Field(max_length=100)  # base64url
+    expires_at: datetime = Field(sa_column=utc_column())

@@ -8,11 +8,11 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromQuery
+from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect
 
 from server import clock, service_info
-from server.accounts import auth, service, two_factor
+from server.accounts import auth, passkeys, service, two_factor
 from server.accounts.models import User
 from server.db import DB
 from server.i18n import gettext as _
@@ -25,6 +25,7 @@ PENDING_COOKIE = "bc_signin"
 ENROL_PATH = "/akun/dua-langkah"
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+Json = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.JSON)]
 
 
 def _session_cookie(response: Response, token: str, state: State) -> None:
@@ -38,11 +39,14 @@ def _session_cookie(response: Response, token: str, state: State) -> None:
     )
 
 
-def _signed_in_response(db: DB, request: Request, state: State, result: service.SignIn, next_url: str) -> Redirect:
+def _signed_in_response(db: DB, request: Request, state: State, result: service.SignIn, next_url: str, *,
+                        as_json: bool = False) -> Response:
+    """Start the session; a redirect to where the person was going, or (for passkey.js) JSON naming it."""
     token = auth.start_session(db, result.user, ip=client_ip(request.scope, state.settings),
                                previous_token=request.cookies.get(state.settings.cookie_name(auth.SESSION_COOKIE)))
     db.commit()
-    response = Redirect(ENROL_PATH if result.enrol else safe_next(next_url), status_code=303)
+    target = ENROL_PATH if result.enrol else safe_next(next_url)
+    response = _json({"next": target}) if as_json else Redirect(target, status_code=303)
     _session_cookie(response, token, state)
     if result.device_cookie:
         set_device_cookie(response, result.device_cookie, state.settings)
@@ -56,6 +60,7 @@ def _enrol_page(request: Request, db: DB, state: State, user: User, *, secret: s
                                "grace_shown": state.settings.is_production and not user.has_two_factor}
     if user.has_two_factor:
         context["codes_left"] = two_factor.recovery_codes_left(db, user.id)
+        context["passkeys"] = passkeys.passkeys_of(db, user.id)
     else:
         secret = secret if secret and two_factor.is_secret(secret) else two_factor.new_secret()
         issuer = service_info.current(state.engine).service_name
@@ -63,6 +68,15 @@ def _enrol_page(request: Request, db: DB, state: State, user: User, *, secret: s
         qr = two_factor.qr_svg(uri, title=_("Kode QR untuk aplikasi autentikator"))
         context.update(secret=secret, grouped_secret=two_factor.grouped(secret), qr=qr)
     return page(request, "accounts/two_factor.html", status_code=status, **context)
+
+
+def _rp(request: Request, state: State) -> passkeys.RelyingParty:
+    return passkeys.relying_party(state.settings, host=request.headers.get("host", ""), scheme=request.url.scheme,
+                                  name=service_info.current(state.engine).service_name)
+
+
+def _json(content: Any, status: int = 200) -> Response:
+    return Response(content, status_code=status, media_type="application/json")
 
 
 def _setup_page(request: Request, db: DB, state: State, found: tuple[Any, User], *, token: str,
@@ -111,9 +125,10 @@ class AccountController(Controller):
 
     @get("/masuk/kode", name="signin_code", opt=PRIVATE, sync_to_thread=True)
     def signin_code_form(self, request: Request, db: DB) -> Any:
-        if two_factor.pending_user(db, request.cookies.get(PENDING_COOKIE), clock.now()) is None:
+        token = request.cookies.get(PENDING_COOKIE)
+        if two_factor.pending_user(db, token, clock.now()) is None:
             return Redirect("/masuk", status_code=303)
-        return page(request, "accounts/signin_code.html", errors={})
+        return page(request, "accounts/signin_code.html", errors={}, has_passkeys=passkeys.has_passkeys(db, token))
 
     @post("/masuk/kode", opt=PRIVATE, sync_to_thread=True)
     def signin_code(self, request: Request, data: Form, db: DB, state: State) -> Any:
@@ -128,8 +143,31 @@ class AccountController(Controller):
                 return page(request, "accounts/signin.html", status_code=422, form={"username": "", "lanjut": ""},
                             errors={"form": result.error})
             return page(request, "accounts/signin_code.html", status_code=429 if result.limited else 422,
-                        errors={"code": result.error})
+                        errors={"code": result.error}, has_passkeys=passkeys.has_passkeys(db, token))
         response = _signed_in_response(db, request, state, result, next_url)
+        response.delete_cookie(PENDING_COOKIE, path="/masuk")
+        return response
+
+    # The second step with a passkey (static/js/passkey.js): options for the half-signed-in browser, then the
+    # signed answer. JSON both ways; the CSRF token rides in the X-CSRFToken header.
+    @post("/masuk/passkey/opsi", opt=PRIVATE, sync_to_thread=True)
+    def passkey_signin_options(self, request: Request, db: DB, state: State) -> Response:
+        options = passkeys.signin_options(db, request.cookies.get(PENDING_COOKIE), _rp(request, state))
+        db.commit()
+        if options is None:
+            return _json({"error": _("Waktu untuk memasukkan kode sudah habis. Masuk lagi dari awal.")}, 422)
+        return _json({"options": options})
+
+    @post("/masuk/passkey", opt=PRIVATE, sync_to_thread=True)
+    def passkey_signin(self, request: Request, data: Json, db: DB, state: State) -> Response:
+        token = request.cookies.get(PENDING_COOKIE)
+        result, next_url = passkeys.sign_in(
+            db, state.settings, _rp(request, state), token=token, credential=data.get("credential"),
+            ip=client_ip(request.scope, state.settings), device_cookie=device_cookie(request, state.settings))
+        if result.user is None:
+            db.commit()
+            return _json({"error": result.error, "restart": next_url is None}, 429 if result.limited else 422)
+        response = _signed_in_response(db, request, state, result, next_url or "", as_json=True)
         response.delete_cookie(PENDING_COOKIE, path="/masuk")
         return response
 
@@ -218,6 +256,39 @@ class AccountController(Controller):
         response = page(request, "accounts/recovery_codes.html", codes=result.recovery_codes)
         _session_cookie(response, token, state)
         return response
+
+    @post(ENROL_PATH + "/passkey/mulai", guards=[auth.staff_only], opt=PRIVATE, sync_to_thread=True)
+    def passkey_options(self, request: Request[User, Any, Any], data: Form, db: DB, state: State) -> Response:
+        user = db.get(User, request.user.id)
+        options, errors = passkeys.start_registration(
+            db, state.settings, user, _rp(request, state), password=data.get("password", ""),
+            code=data.get("code", ""), name=data.get("passkey_name", ""), ip=client_ip(request.scope, state.settings),
+            device_cookie=device_cookie(request, state.settings))
+        db.commit()
+        if errors:
+            return _json({"errors": errors}, 422)
+        return _json({"options": options})
+
+    @post(ENROL_PATH + "/passkey", guards=[auth.staff_only], opt=PRIVATE, sync_to_thread=True)
+    def passkey_register(self, request: Request[User, Any, Any], data: Json, db: DB,
+                         state: State) -> Response:
+        user = db.get(User, request.user.id)
+        try:
+            passkeys.finish_registration(db, user, _rp(request, state), data.get("credential"),
+                                         name=str(data.get("name", "")), ip=client_ip(request.scope, state.settings))
+        except passkeys.PasskeyError as exc:
+            db.commit()  # the challenge is spent either way
+            return _json({"error": str(exc)}, 422)
+        db.commit()
+        return _json({"next": ENROL_PATH + "?passkey=1"})
+
+    @post(ENROL_PATH + "/passkey/{passkey_id:int}/hapus", guards=[auth.staff_only], opt=PRIVATE,
+          sync_to_thread=True)
+    def passkey_remove(self, request: Request[User, Any, Any], passkey_id: FromPath[int], db: DB,
+                       state: State) -> Redirect:
+        passkeys.remove(db, db.get(User, request.user.id), passkey_id, ip=client_ip(request.scope, state.settings))
+        db.commit()
+        return Redirect(ENROL_PATH + "?passkey=dihapus", status_code=303)
 
     @post(ENROL_PATH + "/matikan", guards=[auth.staff_only], opt=PRIVATE, sync_to_thread=True)
     def disable_two_factor(self, request: Request[User, Any, Any], data: Form, db: DB, state: State) -> Any:

@@ -154,6 +154,10 @@ def _code_key(user: User) -> str:
     return f"signin:code:{user.id}"
 
 
+# What passkeys.py shares with the code step: the same limits, the same way of being signed in.
+code_key, limited, signed_in = _code_key, _limited, _signed_in
+
+
 def sign_in_second_step(
     session: Session, settings: Settings, *, token: str | None, code: str, ip: str,
     device_cookie: str | None = None, now: datetime | None = None
@@ -237,6 +241,21 @@ def disable_own_two_factor(session: Session, settings: Settings, user: User, *, 
             "Verifikasi dua langkah wajib untuk akun Anda, jadi tidak bisa dimatikan. Jika ponsel Anda hilang, "
             "minta supervisor layanan mengatur ulang."
         )})
+    proof = check_password_and_code(session, settings, user, password=password, code=code, ip=ip,
+                                    device_cookie=device_cookie, now=now)
+    if proof.errors:
+        return proof
+    two_factor.disable(session, user)
+    audit.record(session, "account.two_factor_disabled", actor_id=user.id, actor_label=user.username,
+                 object_type="user", object_id=user.id, ip=ip)
+    return PasswordChange()
+
+
+def check_password_and_code(session: Session, settings: Settings, user: User, *, password: str, code: str, ip: str,
+                            device_cookie: str | None = None, now: datetime | None = None) -> PasswordChange:
+    """The account's password and a current code from the app (or a recovery code, spent), with the sign-in
+    limits; what turning two-factor sign-in off and adding a passkey ask. Errors are committed (the counts)."""
+    now = now or clock.now()
     who = guesser(settings, username=user.username, ip=ip, device_cookie=device_cookie)
     code_who = guesser(settings, username=user.username, ip=ip, device_cookie=device_cookie, secret=_code_key(user))
     if wait := max(ratelimit.guess_wait(session, who, now), ratelimit.guess_wait(session, code_who, now)):
@@ -259,9 +278,6 @@ def disable_own_two_factor(session: Session, settings: Settings, user: User, *, 
     if errors:
         session.commit()
         return PasswordChange(errors)
-    two_factor.disable(session, user)
-    audit.record(session, "account.two_factor_disabled", actor_id=user.id, actor_label=user.username,
-                 object_type="user", object_id=user.id, ip=ip)
     return PasswordChange()
 
 

@@ -21,7 +21,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, or_, select, update
 from sqlmodel import Session
 
-from server.accounts.models import STAFF_ROLES, PendingSignIn, RecoveryCode, User
+from server.accounts.models import STAFF_ROLES, Passkey, PendingSignIn, RecoveryCode, User, WebAuthnChallenge
 from server.models import ServiceSetting
 from server.settings import Settings
 
@@ -181,6 +181,9 @@ def disable(session: Session, user: User, *, reset_at: datetime | None = None) -
     session.add(user)
     session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     session.execute(delete(PendingSignIn).where(PendingSignIn.user_id == user.id))
+    # Passkeys are a second way beside the app's codes, never the only one.
+    session.execute(delete(Passkey).where(Passkey.user_id == user.id))
+    session.execute(delete(WebAuthnChallenge).where(WebAuthnChallenge.user_id == user.id))
 
 
 # --- the requirement and its grace period -----------------------------------------------------------------

@@ -62,7 +62,7 @@ from server.notifications import outbox
 from server.notifications.models import NotificationJob
 from server.notifications.outbox import outside_quiet_hours
 from server.reports import service as reports
-from server.reports.models import CaseEvent, Report
+from server.reports.models import CaseEvent, Report, Status
 from server.workdays import add_working_days
 
 log = logging.getLogger("bintang.aftercare")
@@ -216,6 +216,152 @@ def cancel_open(session: Session, report: Report) -> int:
         check_in.version += 1
         outbox.cancel_pending(session, object_type="check_in", object_id=check_in.id)
     return len(waiting)
+
+
+# --- changing or stopping the plan of a closed case ---------------------------------------------------------
+
+
+class NotAllowed(Exception):
+    """The person may not handle this case: the page answers "not found", as for any case of another team."""
+
+
+@dataclass(frozen=True)
+class PlanState:
+    """A closed case's plan as its page shows it: each step, and whether it still waits, was sent, or is off."""
+
+    plan: CheckInPlan | None
+    steps: list[tuple[str, str, CheckIn | None]]  # (step, its label, its check-in if any; not cancelled)
+    anyone: bool  # someone can be asked at all (not a teacher's report)
+
+    def waiting(self) -> list[str]:
+        return [step for step, _label, c in self.steps if c is not None and c.status == CheckInStatus.SCHEDULED
+                and c.due_at > clock.now()]
+
+    def sent(self) -> list[str]:
+        return [step for step, _label, c in self.steps if c is not None and (c.status != CheckInStatus.SCHEDULED
+                                                                            or c.due_at <= clock.now())]
+
+
+def plan_state(session: Session, report: Report, *, lock: bool = False) -> PlanState | None:
+    """The plan of a closed case (the latest one chosen at closing), or None while the case is open. `lock` holds
+    the plan's row until the transaction ends (PostgreSQL; SQLite has one writer), so two changes made at once
+    are made one after the other, the second seeing the first's check-ins."""
+    if report.status != Status.CLOSED:
+        return None
+    query = select(CheckInPlan).where(CheckInPlan.report_id == report.id).order_by(CheckInPlan.id.desc()).limit(1)
+    plan = session.execute(query.with_for_update() if lock else query).scalars().first()
+    found: dict[str, CheckIn] = {}
+    if plan is not None:
+        for check_in in session.execute(select(CheckIn).where(
+                CheckIn.plan_id == plan.id, CheckIn.status != CheckInStatus.CANCELLED).order_by(CheckIn.id)).scalars():
+            found[check_in.step] = check_in
+    labels = step_labels()
+    anyone, _user_id = recipient_of(session, report)
+    return PlanState(plan, [(step, labels[step], found.get(step)) for step in STEPS], anyone)
+
+
+@dataclass
+class PlanChangeForm(PostedForm):
+    """The case page's panel: `choice` "change" (the steps ticked) or "stop" (with a reason)."""
+
+    choice: str = posted(name="plan_choice")
+    steps: list[str] = posted([], name="plan_steps")
+    reason: str = posted(name="plan_reason")
+
+
+def _schedule(session: Session, plan: CheckInPlan, report: Report, step: str, user_id: int | None) -> CheckIn:
+    due_at = outside_quiet_hours(step_time(plan.created_at, step))
+    retry_at = outside_quiet_hours(due_at + RETRY_AFTER)
+    check_in = CheckIn(plan_id=plan.id, report_id=report.id, step=step, recipient_user_id=user_id,
+                       due_at=due_at, retry_at=retry_at, give_up_at=retry_at + GIVE_UP_AFTER)
+    session.add(check_in)
+    session.flush()
+    for when in (due_at, retry_at):
+        outbox.enqueue(session, CHECK_IN_KIND, url=f"/pemantauan/{check_in.id}", topic=f"checkin-{check_in.id}",
+                       user_ids=[user_id] if user_id is not None else [],
+                       report_id=report.id if user_id is None else None, due_at=when,
+                       object_type="check_in", object_id=check_in.id)
+    return check_in
+
+
+def _withdraw(session: Session, check_in: CheckIn) -> None:
+    check_in.status = CheckInStatus.CANCELLED
+    check_in.version += 1
+    outbox.cancel_pending(session, object_type="check_in", object_id=check_in.id)
+
+
+def change_plan(session: Session, report: Report, actor: User, form: PlanChangeForm, *, ip: str) -> list[str]:
+    """Change which check-ins of a closed case are still to come, or stop them all: check-ins not sent yet are
+    withdrawn with their messages, new steps are scheduled from the closing time (quiet hours apply), in the
+    caller's transaction, with a line in the chronology and an audit entry. A check-in already sent stays as it
+    is. NotAllowed for someone who may not handle the case; reports.CaseError with the reason otherwise. Returns
+    the steps that now wait."""
+    if not reports.can_handle(actor, report):
+        raise NotAllowed()
+    state = plan_state(session, report, lock=True)
+    if state is None:
+        raise reports.CaseError(_("Rencana pemantauan hanya bisa diubah setelah kasus ditutup."))
+    if form.choice not in ("change", "stop"):
+        raise reports.CaseError(_("Pilih: ubah waktu pemantauan, atau hentikan pemantauan."))
+    if any(step not in STEPS for step in form.steps):
+        raise reports.CaseError(_("Pilih waktu pemantauan dari daftar."))
+    now = clock.now()
+    waiting = set(state.waiting())
+    sent = set(state.sent())
+    if form.choice == "stop":
+        if not form.reason:
+            raise reports.CaseError(_("Tulis alasan menghentikan pemantauan."))
+        if has_control_characters(form.reason, multiline=True):
+            raise reports.CaseError(unreadable_message())
+        if len(form.reason) > REASON_LIMIT:
+            raise reports.CaseError(_("Alasan terlalu panjang: paling banyak %(n)s huruf.", n=REASON_LIMIT))
+        if not waiting:
+            raise reports.CaseError(_("Tidak ada pemantauan yang masih menunggu untuk dihentikan."))
+        wanted: list[str] = []
+    else:
+        wanted = [step for step in STEPS if step in form.steps and step not in sent]
+        if not state.anyone and wanted:
+            raise reports.CaseError(_("Laporan ini dikirim guru dari akunnya: tidak ada anak atau orang tua yang "
+                                      "bisa ditanya."))
+        plan_row = state.plan
+        closed_at = plan_row.created_at if plan_row is not None else now
+        late = [step for step in wanted if step not in waiting and step_time(closed_at, step) <= now]
+        if late:
+            labels = step_labels()
+            raise reports.CaseError(_("Waktu ini sudah lewat: %(steps)s. Pilih waktu yang belum tiba.",
+                                      steps=", ".join(labels[s] for s in late)))
+        if set(wanted) == waiting:
+            raise reports.CaseError(_("Tidak ada yang berubah: pilih waktu lain, atau hentikan pemantauan."))
+    plan = state.plan
+    if plan is None:  # closed before plans existed: the change starts one, counted from now
+        plan = CheckInPlan(report_id=report.id, created_at=now.replace(microsecond=0), created_by_id=actor.id,
+                           declined=True)
+        session.add(plan)
+        session.flush()
+    _anyone, user_id = recipient_of(session, report)
+    for step, _label, check_in in state.steps:
+        if check_in is not None and step in waiting and step not in wanted:
+            _withdraw(session, check_in)
+        elif step in wanted and step not in waiting:
+            _schedule(session, plan, report, step, user_id)
+    kept = [step for step in STEPS if step in sent or step in wanted]
+    plan.offsets = ",".join(kept)
+    plan.declined = not wanted and form.choice == "stop"
+    if form.choice == "stop":
+        plan.declined_reason = form.reason
+    labels = step_labels()
+    if form.choice == "stop":
+        body = _("Pemantauan dihentikan: %(reason)s", reason=form.reason)
+    elif wanted:
+        body = _("Pemantauan diubah: %(steps)s setelah ditutup.", steps=", ".join(labels[s] for s in wanted))
+    else:
+        body = _("Pemantauan diubah: tidak ada lagi yang akan dikirim.")
+    session.add(CaseEvent(report_id=report.id, actor_id=actor.id, kind="check_in_plan", body=body))
+    report.updated_at = now
+    audit.record(session, "report.check_in_plan_stopped" if form.choice == "stop" else "report.check_in_plan_changed",
+                 actor_id=actor.id, actor_label=actor.username, object_type="report", object_id=report.id, ip=ip,
+                 before=sorted(waiting, key=STEPS.index), after=wanted)
+    return wanted
 
 
 # --- the check-in page -------------------------------------------------------------------------------------
@@ -555,3 +701,14 @@ def _job_still_applies(session: Session, job: NotificationJob, _now: datetime) -
 
 
 outbox.register_check("check_in", _job_still_applies)
+
+
+def _rating_invite_applies(session: Session, job: NotificationJob, _now: datetime) -> bool:
+    """The one invitation to rate goes out only while it still makes sense: the session attended, the consent
+    not withdrawn, and not rated yet."""
+    appointment = session.get(Appointment, job.object_id)
+    return (appointment is not None and was_attended(appointment) and appointment.rating_invite
+            and not already_rated(session, appointment.id))
+
+
+outbox.register_check(appointments.RATING_INVITE_KIND, _rating_invite_applies)

@@ -113,6 +113,8 @@ class Appointment(SQLModel, table=True):
     phone_number: str = Field(default="", max_length=20)
     # Why the booker chose another counselor than the one of their case; for supervisors.
     counselor_change_reason: str = Field(default="", max_length=500)
+    # The booker agreed to one push, after the session is attended, inviting them to rate it (off unless asked).
+    rating_invite: bool = False
 
 
 class ScheduleVersion(SQLModel, table=True):

@@ -69,6 +69,7 @@ NOTICES = {
     "baru": _l("Permintaanmu sudah terkirim. Kabar dari konselor akan tampil di halaman ini."),
     "dipindah-diminta": _l("Permintaan pindah jadwal sudah terkirim. Kabar dari konselor akan tampil di halaman ini."),
     "dibatalkan": _l("Jadwal sudah dibatalkan."),
+    "penilaian": _l("Pilihan pemberitahuan penilaian sudah disimpan."),
     "dikonfirmasi": _l("Jadwal sudah dikonfirmasi. Peminta diberi tahu."),
     "ditolak": _l("Permintaan sudah ditolak. Peminta akan membaca alasannya."),
     "dipindah": _l("Jadwal sudah dipindah. Peminta diberi tahu."),
@@ -370,6 +371,22 @@ class BookingController(Controller):
             return Response(body.encode(), media_type="text/calendar; charset=utf-8", headers={
                 "Content-Disposition": 'attachment; filename="jadwal-konseling.ics"'})
         return self._appointment_page(request, db, appointment, is_requester)
+
+    @post("/{appointment_id:int}/penilaian", sync_to_thread=True)
+    def rating_invite(self, request: Request, appointment_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
+        appointment, is_requester = self._visible(request, db, state, appointment_id)
+        if not is_requester:
+            raise NotFoundException()
+        try:
+            service.set_rating_invite(db, appointment, requester=_requester_of(appointment, request.user),
+                                      wanted=one(data, "rating_invite") == "1", ip=_ip(request, state))
+        except service.BookingError as exc:
+            db.rollback()
+            db.refresh(appointment)
+            return self._appointment_page(request, db, appointment, is_requester,
+                                          errors={"penilaian": str(exc)}, status_code=422)
+        db.commit()
+        return _done(f"/konseling/{appointment.id}", "penilaian")
 
     @post("/{appointment_id:int}/batal", sync_to_thread=True)
     def cancel(self, request: Request, appointment_id: FromPath[int], data: Form, db: DB, state: State) -> Any:

@@ -501,6 +501,7 @@ def move(session: Session, appointment: Appointment, *, by_counselor: User | Non
         report_id=appointment.report_id, child_id=appointment.child_id, child_agreed=appointment.child_agreed,
         note=appointment.note, phone_number=appointment.phone_number,
         counselor_change_reason=appointment.counselor_change_reason, rescheduled_from_id=appointment.id,
+        rating_invite=appointment.rating_invite,
         created_at=now, updated_at=now,
     )
     try:
@@ -560,11 +561,46 @@ def record_attendance(session: Session, appointment: Appointment, counselor: Use
     _cancel_jobs(session, appointment)
     audit.record(session, f"appointment.{target.value}", actor_id=counselor.id, actor_label=counselor.username,
                  object_type="appointment", object_id=appointment.id, ip=ip)
+    if attended and appointment.rating_invite:
+        _invite_rating(session, appointment, now)
     if report is not None:
         what = _("hadir") if attended else _("tidak hadir")
         when = format_wita_date(appointment.starts_at, "d MMMM y")
         body = _("Sesi konseling %(when)s (%(what)s): %(note)s", when=when, what=what, note=note)
         reports.add_note(session, report, counselor, body=body, ip=ip)
+
+
+RATING_INVITE_KIND = "rating_invite"
+
+
+def _invite_rating(session: Session, appointment: Appointment, now: datetime) -> None:
+    """The one push inviting the booker to rate an attended session, written with the attendance (this is the
+    only transition to attended, so it is written once). It names nothing (push.neutral_text), waits for the
+    morning like a check-in, and is not sent once the session was rated or the consent withdrawn (aftercare
+    registers that check)."""
+    outbox.enqueue(session, RATING_INVITE_KIND, url=f"/penilaian/{appointment.id}", topic=f"rate-{appointment.id}",
+                   user_ids=[appointment.requester_user_id] if appointment.requester_user_id else [],
+                   report_id=appointment.report_id if appointment.requester_user_id is None else None,
+                   due_at=outbox.outside_quiet_hours(max(now, appointment.ends_at)),
+                   object_type=RATING_INVITE_KIND, object_id=appointment.id)
+
+
+def set_rating_invite(session: Session, appointment: Appointment, *, requester: Visitor, wanted: bool,
+                      ip: str = "") -> None:
+    """The booker's consent to that one push, given or withdrawn on the appointment's page before it is sent."""
+    if not is_requester(appointment, user=requester.user, case_report_id=requester.case_report_id):
+        raise NotAllowed(_("Hanya yang meminta jadwal ini yang bisa memilih."))
+    if appointment.status not in (AppointmentStatus.REQUESTED, AppointmentStatus.CONFIRMED,
+                                  AppointmentStatus.COMPLETED):
+        raise BookingError(_("Jadwal ini tidak berlangsung, jadi tidak ada yang bisa dinilai."))
+    if appointment.rating_invite == wanted:
+        return
+    appointment.rating_invite = wanted
+    session.add(appointment)
+    user = requester.user
+    audit.record(session, "appointment.rating_invite_changed", actor_id=user.id if user else None,
+                 actor_label=user.username if user else "code-holder", object_type="appointment",
+                 object_id=appointment.id, ip=ip, wanted=wanted)
 
 
 def may_see(appointment: Appointment, *, user: User | None, case_report_id: int | None) -> bool:

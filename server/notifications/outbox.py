@@ -14,8 +14,9 @@ from server.i18n import WITA
 from server.notifications.models import NotificationJob
 
 QUIET_FROM, QUIET_UNTIL = time(21, 0), time(7, 0)  # WITA: check-ins are not sent in between
-# Kinds that wait for the morning: a phone that lights up at night may be seen by others.
-QUIET_KINDS = frozenset({"check_in"})
+# Kinds that wait for the morning: a phone that lights up at night may be seen by others. Reminders are not among
+# them: they are due at the hour the person chose for the session.
+QUIET_KINDS = frozenset({"check_in", "rating_invite"})
 
 
 # Whether a job still applies when its turn comes, asked of the domain that wrote it: this domain knows no

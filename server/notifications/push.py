@@ -81,7 +81,7 @@ def neutral_text(kind: str, service_name: str) -> str:
     more (the name is checked for revealing words when a supervisor sets it)."""
     if kind.startswith(REMINDER_KINDS_PREFIX):
         return i18n.gettext("%(service)s: ada pengingat untuk Anda", service=service_name)
-    if kind == "check_in":  # after a case is closed: the same few words whoever holds the phone
+    if kind in ("check_in", "rating_invite"):  # after a case or session: the same few words whoever holds the phone
         return i18n.gettext("%(service)s: ada pesan baru", service=service_name)
     return i18n.gettext("%(service)s: ada kabar baru untuk Anda", service=service_name)
 

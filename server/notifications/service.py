@@ -180,7 +180,7 @@ def speaks_to_a_child(visitor: Visitor) -> bool:
 def describe(kind: str, kamu: bool = False) -> str:
     """What an item says inside the app (behind sign-in or the case code, so it may say what happened), in the
     voice of the rest of the person's pages."""
-    if kind == "check_in":  # never what it is about: the list may be read over a shoulder
+    if kind in ("check_in", "rating_invite"):  # never what it is about: the list may be read over a shoulder
         return _("Ada pesan baru")
     if kamu:
         own = {

@@ -274,6 +274,14 @@ def _chosen_id(value: Any) -> int | None:
     return row_id(value) or 0
 
 
+def _plan_state(db: Session, report: Report) -> Any:
+    """A closed case's check-in plan, for the panel that changes or stops it (the aftercare domain imports this
+    module, so it is imported when asked for)."""
+    from server.aftercare import service as aftercare
+
+    return aftercare.plan_state(db, report)
+
+
 class CaseController(Controller):
     opt = PRIVATE
     path = "/kasus"
@@ -315,6 +323,7 @@ class CaseController(Controller):
             reporter=db.get(User, report.submitted_by_id) if report.submitted_by_id else None,
             school=db.get(School, report.school_id) if report.school_id else None,
             district=db.get(District, report.district_id) if report.district_id else None,
+            check_in_plan=_plan_state(db, report),
             **_place_options(places.current(db.get_bind())),
         )
 
@@ -333,7 +342,7 @@ class CaseController(Controller):
         try:
             # Invisible characters are refused here for every case form (PostgreSQL refuses NUL in text).
             unreadable = control_character_errors(data, multiline=("body", "reason", "note", "service_note",
-                                                                   "check_in_reason"))
+                                                                   "check_in_reason", "plan_reason"))
             if unreadable:
                 raise service.CaseError(next(iter(unreadable.values())))
             action(report, ip)
@@ -368,6 +377,18 @@ class CaseController(Controller):
             db, report, request.user, to=str(data.get("to", "")), reason=str(data.get("reason", "")),
             forwarded_to=str(data.get("forwarded_to", "")), duplicate_of=_int(data.get("duplicate_of")),
             version=_int(data.get("version")), ip=ip, check_in_plan=data if "check_in_plan" in data else None))
+
+    @post("/{report_id:int}/pemantauan", sync_to_thread=True)
+    def check_in_plan(self, request: Request, report_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
+        from server.aftercare import service as aftercare
+
+        def change(report: Report, ip: str) -> None:
+            try:
+                aftercare.change_plan(db, report, request.user, aftercare.PlanChangeForm.from_data(data), ip=ip)
+            except aftercare.NotAllowed:
+                raise NotFoundException() from None
+
+        return self._act(request, db, state, report_id, data, "rencana-pemantauan", change)
 
     @post("/{report_id:int}/catatan", sync_to_thread=True)
     def note(self, request: Request, report_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
