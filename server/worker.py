@@ -26,6 +26,7 @@ from server.appointments import service as appointments
 from server.notifications import dispatcher
 from server.notifications.push import Sender, load_vapid
 from server.settings import Settings
+from server.waitlist import service as waitlist
 
 log = logging.getLogger("bintang.worker")
 # Retention is cheap but needs no 5-second rhythm: a worker purges on its first round and then this often.
@@ -68,8 +69,8 @@ def purge(engine: Engine, settings: Settings) -> dict[str, int]:
 
 def tick(engine: Engine, sender: Sender, settings: Settings, *, worker: str | None = None,
          lane: str | None = None, purge_due: bool = True) -> dispatcher.Stats:
-    """One round: purge what expired (when `purge_due`), let lapsed holds go (their requesters hear of it), then
-    send everything that is due (of `lane` only, when given; the urgent lane leaves holds and purging to the
+    """One round: purge what expired (when `purge_due`), let lapsed holds go (their requesters hear of it), offer
+    free times to the waiting list, then send everything that is due (of `lane` only, when given; the urgent lane leaves holds and purging to the
     other)."""
     if lane != "urgent":
         if purge_due:
@@ -78,6 +79,16 @@ def tick(engine: Engine, sender: Sender, settings: Settings, *, worker: str | No
             expired = appointments.expire_unanswered(session)
             lapsed = aftercare.mark_unanswered(session)
             session.commit()
+        # The waiting list after the holds: a time a lapsed request let go is offered to the first in line.
+        # A fault there must not hold up sending what is due.
+        try:
+            with Session(engine, expire_on_commit=False) as session:
+                offers = waitlist.offer_round(session, hold=timedelta(minutes=settings.waitlist_hold_minutes))
+                session.commit()
+            if offers.offered or offers.lapsed:
+                log.info("worker: waiting list: %d offer(s) made, %d lapsed", offers.offered, offers.lapsed)
+        except Exception:
+            log.exception("worker: the waiting list's round failed; trying again next round")
         if expired:
             log.info("worker: %d unanswered request(s) expired", len(expired))
         if lapsed:

@@ -353,6 +353,7 @@ class BookingController(Controller):
             upcoming=[v for v in _views(db, service.upcoming_of(db, booker.requester, now), now)
                       if v.status in LIVE_STATUSES] if whole else [],
             child_options=_child_options(db, booker.user) if whole else [],
+            waitlist_open=True,  # "no free time" offers the waiting list (templates/waitlist/_join.html)
             report_options=_report_options(db, booker.user) if whole else [],
         )
 

@@ -18,6 +18,7 @@ from server.accounts.models import Guardianship, Role, User
 from server.accounts.service import children_of
 from server.accounts.visitor import Visitor
 from server.appointments.models import (
+    HELD_STATUSES,
     LIVE_STATUSES,
     Appointment,
     AppointmentStatus,
@@ -85,15 +86,18 @@ def open_requests(session: Session, requester: Visitor) -> int:
 def expire_unanswered(session: Session, now: datetime | None = None) -> list[int]:
     """Requests not answered before their hold ran out stop holding the slot; the requester hears of it."""
     now = now or clock.now()
-    stale = list(session.execute(select(Appointment.id, Appointment.version).where(
-        Appointment.status == AppointmentStatus.REQUESTED, Appointment.hold_expires_at <= now
+    stale = list(session.execute(select(Appointment.id, Appointment.version, Appointment.status).where(
+        Appointment.status.in_(HELD_STATUSES), Appointment.hold_expires_at <= now
     )).all())
     expired = []
-    for appointment_id, version in stale:
+    for appointment_id, version, status in stale:
         # Conditional, like every change here: with several workers (or a booking) expiring at once, only one
         # of them expires a request and tells its requester.
-        if not _changed(session, appointment_id, version, AppointmentStatus.REQUESTED,
+        if not _changed(session, appointment_id, version, AppointmentStatus(status),
                         status=AppointmentStatus.EXPIRED, is_live=False):
+            continue
+        if status == AppointmentStatus.OFFERED:
+            # A waiting-list offer nobody took: the time is free again; server/waitlist offers it to the next.
             continue
         appointment = session.get(Appointment, appointment_id)
         session.refresh(appointment)
