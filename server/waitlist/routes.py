@@ -72,7 +72,7 @@ class WaitlistController(Controller):
                   if e.status == EntryStatus.OFFERED and e.offer_appointment_id is not None}
         return page(
             request, "waitlist/mine.html", status_code=status_code, entries=entries, types=types, offers=offers,
-            now=now, open_statuses=OPEN_STATUSES, errors=errors or {}, values=values or {}, notice=notice,
+            now=now, only=only, open_statuses=OPEN_STATUSES, errors=errors or {}, values=values or {}, notice=notice,
             is_teacher=owner.user is not None and owner.user.role == Role.TEACHER,
             saved_phone=appointments.saved_phone_number(db, owner)[-3:],
             kamu=owner.user is None or owner.user.role == Role.CHILD,
