@@ -657,6 +657,11 @@ def is_requester(appointment: Appointment, *, user: User | None, case_report_id:
     return case_report_id is not None and appointment.report_id == case_report_id
 
 
+# A time held for the waiting list is nobody's session yet: the waiting list's round lets it go when the schedule
+# no longer gives it, so it is never a clash to warn of.
+_booked = Appointment.status != AppointmentStatus.OFFERED
+
+
 def live_on_days(session: Session, days: list[date]) -> int:
     """How many live appointments start on any of these WITA days (a new holiday falling on booked sessions)."""
     if not days:
@@ -666,7 +671,7 @@ def live_on_days(session: Session, days: list[date]) -> int:
         start = datetime.combine(day, datetime.min.time(), tzinfo=WITA)
         clauses.append((Appointment.starts_at >= start) & (Appointment.starts_at < start + timedelta(days=1)))
     return session.execute(
-        select(func.count()).select_from(Appointment).where(Appointment.is_live, or_(*clauses))
+        select(func.count()).select_from(Appointment).where(Appointment.is_live, _booked, or_(*clauses))
     ).scalar_one()
 
 
@@ -674,7 +679,7 @@ def live_between(session: Session, counselor_id: int, start: datetime, end: date
     """How many live appointments of a counselor overlap [start, end): what a new leave would clash with."""
     return session.execute(
         select(func.count()).select_from(Appointment).where(
-            Appointment.counselor_id == counselor_id, Appointment.is_live, Appointment.starts_at < end,
+            Appointment.counselor_id == counselor_id, Appointment.is_live, _booked, Appointment.starts_at < end,
             Appointment.ends_at > start)
     ).scalar_one()
 

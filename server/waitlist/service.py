@@ -269,6 +269,7 @@ def accept(session: Session, owner: Visitor, entry_id: int, *, phone: str = "", 
 class RoundResult:
     lapsed: int = 0
     expired: int = 0
+    withdrawn: int = 0
     offered: int = 0
 
 
@@ -298,6 +299,7 @@ def offer_round(session: Session, *, hold: timedelta = DEFAULT_HOLD, now: dateti
     where = str(session.get_bind().url)
     if not always and _last_scan.get(where) == key:
         return result
+    result.withdrawn = _withdraw_unfit_offers(session, now)
     result.offered = _offer_free_times(session, hold, now)
     session.flush()
     _last_scan[where] = _scan_key(session, now) if not result.offered else ()
@@ -321,6 +323,30 @@ def _lapse_offers(session: Session, now: datetime) -> int:
                          object_id=entry.id, released_appointment=held)
             lapsed += 1
     return lapsed
+
+
+def _withdraw_unfit_offers(session: Session, now: datetime) -> int:
+    """Offers whose time the schedule no longer gives (the counselor's leave or a holiday added over it, their
+    hours removed, the service changed): the hold is let go and the person waits on in their place."""
+    rows = list(session.execute(
+        select(WaitlistEntry, Appointment).join(Appointment, Appointment.id == WaitlistEntry.offer_appointment_id)
+        .where(WaitlistEntry.status == EntryStatus.OFFERED, Appointment.status == AppointmentStatus.OFFERED)
+    ).all())
+    withdrawn = 0
+    for entry, held in rows:
+        service_type = session.get(ServiceType, held.service_type_id)
+        day = held.starts_at.astimezone(WITA).date()
+        still = free_slots(session, service_type, now=now, first_day=day, days=1, counselor_id=held.counselor_id,
+                           within_notice=True, ignoring=held.id).get(day, [])
+        if service_type.active and any(slot.starts_at == held.starts_at for slot in still):
+            continue
+        _release_hold(session, entry, OfferOutcome.LAPSED, now)
+        if _entry_changed(session, entry, EntryStatus.OFFERED, status=EntryStatus.WAITING,
+                          offer_appointment_id=None, offer_expires_at=None):
+            audit.record(session, "waitlist.offer_withdrawn", actor_label="worker", object_type="waitlist_entry",
+                         object_id=entry.id, released_appointment=held.id)
+            withdrawn += 1
+    return withdrawn
 
 
 def _expire_entries(session: Session, now: datetime) -> int:

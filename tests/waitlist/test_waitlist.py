@@ -256,6 +256,25 @@ def test_new_weekly_hours_and_a_counselor_back_from_leave_open_times(db, scarce)
     assert held.counselor_id == counselor.id
 
 
+def test_an_offer_the_schedule_no_longer_gives_is_withdrawn(db, scarce):
+    entry = _join(db, scarce, "orangtua")
+    _cancel_the_taken_hour(db)
+    _round(db)
+    held = _fresh(db, entry).offer_appointment_id
+    counselor = person(db, "konselor")
+    away, _errors = availability.check_time_away(counselor, {"away_from": "2026-12-03T08:00",
+                                                            "away_until": "2026-12-03T12:00", "away_reason": "leave"})
+    # The held time is nobody's session: the counselor is not warned of a clash with it.
+    assert availability.add_time_away(db, counselor, away, ip="") is False
+    db.commit()
+    result = _round(db)
+    assert (result.withdrawn, result.offered) == (1, 0)
+    assert _fresh(db, entry).status == EntryStatus.WAITING
+    assert db.get(Appointment, held).is_live is False
+    assert [j.status for j in _offer_jobs(db)] == ["cancelled"]
+    assert _audit(db, "waitlist.offer_withdrawn") == 1
+
+
 def test_entries_expire_after_six_weeks(db, scarce, pinned_clock):
     entry = _join(db, scarce, "orangtua")
     pinned_clock.move_to(NOW + timedelta(days=42))
@@ -266,15 +285,16 @@ def test_entries_expire_after_six_weeks(db, scarce, pinned_clock):
 # --- who may do what ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("who", ["guru", "anak", "konselor", "supervisor"])
+@pytest.mark.parametrize("who", ["guru", "anak", "konselor", "supervisor", None])
 def test_someone_else_can_neither_take_skip_nor_leave_an_entry(db, scarce, who):
+    """Another person, staff, or a stranger (nobody signed in, no code)."""
     entry = _join(db, scarce, "orangtua")
     _cancel_the_taken_hour(db)
     _round(db)
     before = _fresh(db, entry).version
     for action in (service.accept, service.skip, service.leave):
         with pytest.raises(service.NotYours):
-            action(db, _visitor(db, who), entry.id)
+            action(db, _visitor(db, who) if who else Visitor(), entry.id)
         db.rollback()
     assert (_fresh(db, entry).status, _fresh(db, entry).version) == (EntryStatus.OFFERED, before)
 
@@ -308,7 +328,7 @@ def test_the_booking_page_offers_the_list_when_nothing_is_free(as_user, db, scar
     assert mine.status_code == 200 and "Anda masuk daftar tunggu" in mine.text and "Konseling keluarga" in mine.text
 
 
-def test_another_person_gets_not_found_and_changes_nothing(as_user, db, scarce):
+def test_another_person_gets_not_found_and_changes_nothing(as_user, make_client, db, scarce):
     entry = _join(db, scarce, "orangtua")
     _cancel_the_taken_hour(db)
     _round(db)
@@ -316,6 +336,12 @@ def test_another_person_gets_not_found_and_changes_nothing(as_user, db, scarce):
     assert teacher.get(f"/daftar-tunggu/{entry.id}").status_code == 404
     for action in ("ambil", "lewati", "keluar"):
         response = post_form(teacher, f"/daftar-tunggu/{entry.id}/{action}", {}, token_from="/konseling")
+        assert response.status_code == 404
+    stranger = make_client()
+    page = stranger.get(f"/daftar-tunggu/{entry.id}")
+    assert page.status_code == 200 and "Cek laporan" in page.text and "Ambil waktu ini" not in page.text
+    for action in ("ambil", "lewati", "keluar"):
+        response = post_form(stranger, f"/daftar-tunggu/{entry.id}/{action}", {}, token_from="/masuk")
         assert response.status_code == 404
     assert _fresh(db, entry).status == EntryStatus.OFFERED
 
