@@ -21,7 +21,7 @@ import server.appointments.freshness  # noqa: F401  (raises schedule_version on 
 from server.appointments.models import ServiceType
 from server.db import make_engine
 from server.waitlist.models import EntryStatus, WaitlistEntry
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import sign_in, sign_out
 from tests.browser.helpers import assert_fits
 from tests.browser.test_reports import assert_no_axe_violations
 from tests.servers import pause
@@ -126,5 +126,15 @@ def test_a_parent_joins_the_waiting_list_is_offered_a_time_and_takes_it(small_ph
         take.click()
     assert re.search(r"/konseling/\d+\?pesan=baru$", page.url), page.url
     expect(page.get_by_text("Menunggu konfirmasi").first).to_be_visible()
+    assert_fits(page)
+    assert_no_axe_violations(page)
+
+    # The supervisor sees how long people waited, numbers only.
+    sign_out(page)
+    sign_in(page, "supervisor")
+    page.goto("/jadwal/daftar-tunggu")
+    table = page.get_by_role("table")
+    expect(table.get_by_role("rowheader", name=name, exact=True)).to_be_visible()
+    expect(table).not_to_contain_text("Ibu Wati")
     assert_fits(page)
     assert_no_axe_violations(page)

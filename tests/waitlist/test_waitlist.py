@@ -321,6 +321,9 @@ def test_the_booking_page_offers_the_list_when_nothing_is_free(as_user, db, scar
     page = parent.get(f"/konseling?layanan={scarce.id}")
     assert page.status_code == 200
     assert "Belum ada waktu kosong untuk layanan ini." in page.text and "Masuk daftar tunggu" in page.text
+    assert "Waktu itu kami simpan sebentar untuk Anda." in page.text  # an adult is spoken to as "Anda"
+    child_page = as_user("anak").get(f"/konseling?layanan={scarce.id}")
+    assert child_page.status_code == 200 and "Waktu itu kami simpan sebentar untukmu." in child_page.text
     joined = post_form(parent, "/daftar-tunggu", {"layanan": scarce.id}, token_from="/konseling",
                        follow_redirects=False)
     assert joined.status_code == 303 and joined.headers["location"] == "/daftar-tunggu?pesan=masuk"
