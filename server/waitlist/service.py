@@ -372,6 +372,12 @@ def _offer_free_times(session: Session, hold: timedelta, now: datetime) -> int:
     free: dict[tuple[int, int | None], list[Slot]] = {}
     for entry in waiting:
         service_type = session.get(ServiceType, entry.service_type_id)
+        # Nothing free for anyone: nothing free for a counselor of one's own either, so the rest of this service's
+        # list need not be looked at one by one.
+        if (service_type.id, None) not in free:
+            free[(service_type.id, None)] = _free(session, service_type, None, now)
+        if not free[(service_type.id, None)]:
+            continue
         owner = _owner_of(session, entry)
         if owner is None:
             continue
