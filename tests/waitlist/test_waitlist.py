@@ -275,6 +275,25 @@ def test_an_offer_the_schedule_no_longer_gives_is_withdrawn(db, scarce):
     assert _audit(db, "waitlist.offer_withdrawn") == 1
 
 
+@pytest.mark.parametrize("ending", ["declined", "expired"])
+def test_a_request_declined_or_left_unanswered_opens_its_time(db, scarce, pinned_clock, ending):
+    _cancel_the_taken_hour(db)
+    request = appointments.request_appointment(db, _visitor(db, "guru"), service_type_id=scarce.id,
+                                               starts_at=THURSDAY_9, child_agreed="yes", hold=timedelta(hours=2))
+    db.commit()
+    entry = _join(db, scarce, "orangtua")
+    assert _round(db).offered == 0
+    if ending == "declined":
+        appointments.decline(db, request, person(db, "konselor"), version=request.version, reason="Penuh")
+        db.commit()
+    else:
+        pinned_clock.move_to(NOW + timedelta(hours=2))  # the request's hold runs out unanswered
+        assert appointments.expire_unanswered(db) == [request.id]
+        db.commit()
+    assert _round(db).offered == 1
+    assert db.get(Appointment, _fresh(db, entry).offer_appointment_id).starts_at == THURSDAY_9
+
+
 def test_entries_expire_after_six_weeks(db, scarce, pinned_clock):
     entry = _join(db, scarce, "orangtua")
     pinned_clock.move_to(NOW + timedelta(days=42))
