@@ -136,7 +136,8 @@ class WaitlistController(Controller):
             raise NotFoundException() from exc
         except (service.WaitlistError, appointments.BookingError) as exc:
             db.rollback()
-            return self._page(request, db, owner, only=entry_id, errors={"form": str(exc)}, status_code=422,
+            errors = {getattr(exc, "field", "form"): str(exc)}
+            return self._page(request, db, owner, only=entry_id, errors=errors, status_code=422,
                               values={k: one(data or {}, k) for k in ("phone_number", "child_agreed")})
         if isinstance(result, Appointment):
             return Redirect(f"/konseling/{result.id}?pesan=baru", status_code=303)

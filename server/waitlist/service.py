@@ -48,7 +48,12 @@ OFFER_KIND = "waitlist_offer"
 
 
 class WaitlistError(Exception):
-    """A change to the waiting list that is not allowed; the message is for the person who tried it."""
+    """A change to the waiting list that is not allowed; the message is for the person who tried it, shown next to
+    `field` (or above the form)."""
+
+    def __init__(self, message: str, field: str = "form") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class NotYours(WaitlistError):
@@ -225,9 +230,13 @@ def accept(session: Session, owner: Visitor, entry_id: int, *, phone: str = "", 
     held = session.get(Appointment, entry.offer_appointment_id)
     service_type = session.get(ServiceType, held.service_type_id)
     requester = Visitor(user=owner.user) if owner.user is not None else Visitor(case_report_id=owner.case_report_id)
-    number = appointments.number_to_call(session, requester, service_type, phone)
+    try:
+        number = appointments.number_to_call(session, requester, service_type, phone)
+    except appointments.BookingError as exc:
+        raise WaitlistError(str(exc), field="phone_number") from exc
     if owner.user is not None and owner.user.role == Role.TEACHER and child_agreed not in appointments.CHILD_AGREED:
-        raise WaitlistError(_("Apakah murid setuju dengan jadwal konseling ini? Pilih salah satu."))
+        raise WaitlistError(_("Apakah murid setuju dengan jadwal konseling ini? Pilih salah satu."),
+                            field="child_agreed")
     if appointments.open_requests(session, requester) >= appointments.MAX_OPEN_REQUESTS:
         raise WaitlistError(_("Anda sudah punya %(n)s permintaan yang menunggu jawaban. Tunggu jawaban konselor dulu.",
                               n=appointments.MAX_OPEN_REQUESTS))

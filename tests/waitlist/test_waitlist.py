@@ -397,3 +397,28 @@ def test_counselors_and_supervisors_see_how_long_people_wait(as_user, db, scarce
         assert "orangtua" not in response.text
     for who in ("orangtua", "anak", "guru"):
         assert as_user(who).get("/jadwal/daftar-tunggu").status_code == 404
+
+
+def test_a_teacher_taking_an_offer_is_asked_whether_the_student_agrees_next_to_the_question(as_user, db, scarce):
+    entry = _join(db, scarce, "guru")
+    _cancel_the_taken_hour(db)
+    _round(db)
+    teacher = as_user("guru")
+    refused = post_form(teacher, f"/daftar-tunggu/{entry.id}/ambil", {}, token_from="/konseling")
+    assert refused.status_code == 422
+    assert 'id="error-child_agreed"' in refused.text
+    assert "Apakah murid setuju dengan jadwal konseling ini? Pilih salah satu." in refused.text
+    assert _fresh(db, entry).status == EntryStatus.OFFERED
+    taken = post_form(teacher, f"/daftar-tunggu/{entry.id}/ambil", {"child_agreed": "yes"}, token_from="/konseling",
+                      follow_redirects=False)
+    assert taken.status_code == 303
+    assert _fresh(db, entry).status == EntryStatus.BOOKED
+
+
+def test_the_counselor_sees_a_held_time_as_offered_from_the_waiting_list(as_user, db, scarce):
+    entry = _join(db, scarce, "orangtua")
+    _cancel_the_taken_hour(db)
+    _round(db)
+    page = as_user("konselor").get(f"/jadwal/{_fresh(db, entry).offer_appointment_id}")
+    assert page.status_code == 200 and "Ditawarkan dari daftar tunggu" in page.text
+
