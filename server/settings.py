@@ -62,6 +62,9 @@ class Settings:
     # how long someone stays on the list.
     waitlist_hold_minutes: int = 30
     waitlist_keep_days: int = 42
+    # No offers between 21.00 and 07.00 WITA: a phone lighting up at night may be seen by others, and a hold
+    # nobody is awake to take would pass the time down the list unseen.
+    waitlist_quiet_hours: bool = True
     # Backups (server/backups): where archives go, who can read them (age recipients; the server holds no
     # identity), the off-host restic repository and its password, how many to keep.
     backup_dir_setting: str = ""
@@ -146,6 +149,7 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
             ),
             waitlist_hold_minutes=int(get("WAITLIST_HOLD_MINUTES", defaults.waitlist_hold_minutes)),
             waitlist_keep_days=int(get("WAITLIST_KEEP_DAYS", defaults.waitlist_keep_days)),
+            waitlist_quiet_hours=_bool(get("WAITLIST_QUIET_HOURS", "1")),
             backup_dir_setting=get("BACKUP_DIR", "").strip(),
             backup_recipients=tuple(r.strip() for r in get("BACKUP_RECIPIENTS", "").split(",") if r.strip()),
             backup_remote=get("BACKUP_REMOTE", "").strip(),

@@ -83,7 +83,8 @@ def tick(engine: Engine, sender: Sender, settings: Settings, *, worker: str | No
         # A fault there must not hold up sending what is due.
         try:
             with Session(engine, expire_on_commit=False) as session:
-                offers = waitlist.offer_round(session, hold=timedelta(minutes=settings.waitlist_hold_minutes))
+                offers = waitlist.offer_round(session, hold=timedelta(minutes=settings.waitlist_hold_minutes),
+                                              quiet_hours=settings.waitlist_quiet_hours)
                 session.commit()
             if offers.offered or offers.lapsed:
                 log.info("worker: waiting list: %d offer(s) made, %d lapsed", offers.offered, offers.lapsed)

@@ -296,14 +296,18 @@ def _scan_key(session: Session, now: datetime) -> tuple[object, ...]:
 
 
 def offer_round(session: Session, *, hold: timedelta = DEFAULT_HOLD, now: datetime | None = None,
-                always: bool = False) -> RoundResult:
+                always: bool = False, quiet_hours: bool = True) -> RoundResult:
     """Let lapsed offers go, end entries past their time, then offer free times to the first in line. The caller
-    commits. The search for free time runs only when something it depends on changed (or `always`)."""
+    commits. The search for free time runs only when something it depends on changed (or `always`), and with
+    `quiet_hours` never between 21.00 and 07.00 WITA (the times stay free to book; the first round after 07.00
+    offers what is left)."""
     now = now or clock.now()
     result = RoundResult()
     result.lapsed = _lapse_offers(session, now)
     result.expired = _expire_entries(session, now)
     session.flush()
+    if quiet_hours and outbox.outside_quiet_hours(now) != now:
+        return result
     key = _scan_key(session, now)
     where = str(session.get_bind().url)
     if not always and _last_scan.get(where) == key:

@@ -2,14 +2,15 @@
 change of the service opens times, the app's own worker (DISPATCHER=inline) offers it, the parent finds the offer
 in the in-app notifications and takes it. Every page is checked with axe and for fitting the screen.
 
-The live server is shared by the whole browser session: this test adds a service of its own (a unique name) and
-deactivates it at the end, so no other test's booking page shows it."""
+It runs its own app process on a demo database of its own: it adds a service, and offers must be made at any
+hour of the real clock (WAITLIST_QUIET_HOURS=0)."""
 
 from __future__ import annotations
 
 import re
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,10 +22,10 @@ import server.appointments.freshness  # noqa: F401  (raises schedule_version on 
 from server.appointments.models import ServiceType
 from server.db import make_engine
 from server.waitlist.models import EntryStatus, WaitlistEntry
-from tests.browser.conftest import sign_in, sign_out
+from tests.browser.conftest import NEUTRAL_URL, demo_database, sign_in, sign_out
 from tests.browser.helpers import assert_fits
 from tests.browser.test_reports import assert_no_axe_violations
-from tests.servers import pause
+from tests.servers import app_process, free_port, pause
 
 pytestmark = pytest.mark.browser
 
@@ -33,9 +34,19 @@ OFFER_WITHIN_SECONDS = 30
 
 
 @pytest.fixture
-def small_phone(browser: Browser, browser_context_args: dict[str, Any]) -> Iterator[Page]:
+def own_server(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """The app on a demo database of its own (base URL, database URL), with offers made at any hour: the test
+    runs on the real clock, and 21.00-07.00 WITA would otherwise hold them back (WAITLIST_QUIET_HOURS)."""
+    database = demo_database(tmp_path)
+    with app_process(database, tmp_path, port=free_port(), QUICK_EXIT_URL=NEUTRAL_URL,
+                     WAITLIST_QUIET_HOURS="0") as base_url:
+        yield base_url, database
+
+
+@pytest.fixture
+def small_phone(browser: Browser, browser_context_args: dict[str, Any], own_server: tuple[str, str]) -> Iterator[Page]:
     context = browser.new_context(**{**browser_context_args, "viewport": {"width": 360, "height": 640},
-                                     "screen": {"width": 360, "height": 640}})
+                                     "screen": {"width": 360, "height": 640}, "base_url": own_server[0]})
     try:
         yield context.new_page()
     finally:
@@ -43,9 +54,9 @@ def small_phone(browser: Browser, browser_context_args: dict[str, Any]) -> Itera
 
 
 @pytest.fixture
-def scarce_service(live_database: str) -> Iterator[tuple[int, str]]:
+def scarce_service(own_server: tuple[str, str]) -> Iterator[tuple[int, str]]:
     """A service with nothing free in its window: it asks a month's notice but books only a day ahead."""
-    engine = make_engine(live_database)
+    engine = make_engine(own_server[1])
     name = f"Konseling kelompok {uuid.uuid4().hex[:4]}"
     with Session(engine) as session:
         service_type = ServiceType(name=name, duration_minutes=60, buffer_after_minutes=0, min_notice_hours=720,
@@ -53,13 +64,8 @@ def scarce_service(live_database: str) -> Iterator[tuple[int, str]]:
         session.add(service_type)
         session.commit()
         service_type_id = service_type.id
-    try:
-        yield service_type_id, name
-    finally:
-        with Session(engine) as session:
-            session.get(ServiceType, service_type_id).active = False
-            session.commit()
-        engine.dispose()
+    engine.dispose()
+    yield service_type_id, name
 
 
 def _open_times(live_database: str, service_type_id: int) -> None:
@@ -88,9 +94,11 @@ def _wait_for_offer(live_database: str, service_type_id: int) -> int:
     raise AssertionError(f"no offer within {OFFER_WITHIN_SECONDS} s")
 
 
-def test_a_parent_joins_the_waiting_list_is_offered_a_time_and_takes_it(small_phone: Page, live_database: str,
+def test_a_parent_joins_the_waiting_list_is_offered_a_time_and_takes_it(small_phone: Page,
+                                                                        own_server: tuple[str, str],
                                                                         scarce_service: tuple[int, str]):
     service_type_id, name = scarce_service
+    live_database = own_server[1]
     page = sign_in(small_phone, "orangtua")
     page.goto("/konseling")
     page.get_by_role("radio", name=re.compile(re.escape(name))).check()

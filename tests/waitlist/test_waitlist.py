@@ -422,3 +422,17 @@ def test_the_counselor_sees_a_held_time_as_offered_from_the_waiting_list(as_user
     page = as_user("konselor").get(f"/jadwal/{_fresh(db, entry).offer_appointment_id}")
     assert page.status_code == 200 and "Ditawarkan dari daftar tunggu" in page.text
 
+
+def test_no_offer_is_made_at_night(db, scarce, pinned_clock):
+    entry = _join(db, scarce, "orangtua")
+    pinned_clock.move_to(datetime(2026, 12, 1, 22, 0, tzinfo=WITA))
+    _cancel_the_taken_hour(db)
+    assert _round(db).offered == 0
+    assert _fresh(db, entry).status == EntryStatus.WAITING and _offer_jobs(db) == []
+    pinned_clock.move_to(datetime(2026, 12, 2, 6, 59, tzinfo=WITA))
+    assert _round(db).offered == 0
+    pinned_clock.move_to(datetime(2026, 12, 2, 7, 0, tzinfo=WITA))
+    assert _round(db).offered == 1
+    [job] = _offer_jobs(db)
+    assert job.due_at == datetime(2026, 12, 2, 7, 0, tzinfo=WITA)
+
