@@ -436,3 +436,16 @@ def test_no_offer_is_made_at_night(db, scarce, pinned_clock):
     [job] = _offer_jobs(db)
     assert job.due_at == datetime(2026, 12, 2, 7, 0, tzinfo=WITA)
 
+
+
+def test_once_a_hold_lapsed_anyone_may_book_the_time_before_the_worker_comes(db, scarce, pinned_clock):
+    entry = _join(db, scarce, "orangtua")
+    _cancel_the_taken_hour(db)
+    _round(db)
+    pinned_clock.move_to(NOW + timedelta(minutes=31))
+    booked = appointments.request_appointment(db, _visitor(db, "guru"), service_type_id=scarce.id,
+                                              starts_at=THURSDAY_9, child_agreed="yes")
+    db.commit()
+    assert booked.status == AppointmentStatus.REQUESTED
+    assert _round(db).lapsed == 1
+    assert _fresh(db, entry).status == EntryStatus.WAITING
