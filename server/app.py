@@ -39,6 +39,7 @@ from server.reports.routes import CaseController, ReportingController
 from server.routes import CoreController
 from server.settings import ROOT, Settings, from_env
 from server.statistics.routes import StatisticsController
+from server.waitlist.routes import WaitlistController, WaitsController
 from server.web import (
     STATIC_DIR,
     VENDOR_DIR,
@@ -172,6 +173,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             FollowUpController,
             RatingController,
             VoicesController,
+            WaitlistController,
+            WaitsController,
             create_static_files_router(
                 path="/static/vendor",
                 directories=[VENDOR_DIR],

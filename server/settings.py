@@ -60,6 +60,13 @@ class Settings:
     # host or host:port entries a push endpoint may name besides public https hosts (a local test push service).
     push_allowed_hosts: tuple[str, ...] = ()
     reminder_hours: tuple[int, ...] = (24, 1)
+    # The waiting list (server/waitlist): how long an offered time is held for the person it is offered to, and
+    # how long someone stays on the list.
+    waitlist_hold_minutes: int = 30
+    waitlist_keep_days: int = 42
+    # No offers between 21.00 and 07.00 WITA: a phone lighting up at night may be seen by others, and a hold
+    # nobody is awake to take would pass the time down the list unseen.
+    waitlist_quiet_hours: bool = True
     # Backups (server/backups): where archives go, who can read them (age recipients; the server holds no
     # identity), the off-host restic repository and its password, how many to keep.
     backup_dir_setting: str = ""
@@ -156,6 +163,9 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
             reminder_hours=tuple(
                 sorted({int(h) for h in get("REMINDER_HOURS", "24,1").split(",") if h.strip()}, reverse=True)
             ),
+            waitlist_hold_minutes=int(get("WAITLIST_HOLD_MINUTES", defaults.waitlist_hold_minutes)),
+            waitlist_keep_days=int(get("WAITLIST_KEEP_DAYS", defaults.waitlist_keep_days)),
+            waitlist_quiet_hours=_bool(get("WAITLIST_QUIET_HOURS", "1")),
             backup_dir_setting=get("BACKUP_DIR", "").strip(),
             backup_recipients=tuple(r.strip() for r in get("BACKUP_RECIPIENTS", "").split(",") if r.strip()),
             backup_remote=get("BACKUP_REMOTE", "").strip(),
@@ -179,5 +189,9 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
         raise SettingsError("MIN_FREE_DISK_MB must be 0 or more")
     if not settings.reminder_hours or any(not 0 < h <= 168 for h in settings.reminder_hours):
         raise SettingsError("REMINDER_HOURS must list whole hours between 1 and 168, e.g. 24,1")
+    if not 5 <= settings.waitlist_hold_minutes <= 24 * 60:
+        raise SettingsError("WAITLIST_HOLD_MINUTES must be between 5 and 1440")
+    if not 1 <= settings.waitlist_keep_days <= 365:
+        raise SettingsError("WAITLIST_KEEP_DAYS must be between 1 and 365")
     settings.check()
     return settings

@@ -27,6 +27,7 @@ from server.health import heartbeat
 from server.notifications import dispatcher
 from server.notifications.push import Sender, load_vapid
 from server.settings import Settings
+from server.waitlist import service as waitlist
 
 log = logging.getLogger("bintang.worker")
 # Retention is cheap but needs no 5-second rhythm: a worker purges on its first round and then this often.
@@ -69,13 +70,25 @@ def purge(engine: Engine, settings: Settings) -> dict[str, int]:
 
 
 def housekeeping(engine: Engine, settings: Settings, *, purge_due: bool = True) -> None:
-    """Purge what expired (when `purge_due`) and let lapsed holds go (their requesters hear of it)."""
+    """Purge what expired (when `purge_due`), let lapsed holds go (their requesters hear of it), then offer free
+    times to the waiting lists."""
     if purge_due:
         purge(engine, settings)
     with Session(engine, expire_on_commit=False) as session:
         expired = appointments.expire_unanswered(session)
         lapsed = aftercare.mark_unanswered(session)
         session.commit()
+    # The waiting list after the holds: a time a lapsed request let go is offered to the first in line. A fault
+    # there must not hold up sending what is due.
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            offers = waitlist.offer_round(session, hold=timedelta(minutes=settings.waitlist_hold_minutes),
+                                          quiet_hours=settings.waitlist_quiet_hours)
+            session.commit()
+        if offers.offered or offers.lapsed:
+            log.info("worker: waiting list: %d offer(s) made, %d lapsed", offers.offered, offers.lapsed)
+    except Exception:
+        log.exception("worker: the waiting list's round failed; trying again next round")
     if expired:
         log.info("worker: %d unanswered request(s) expired", len(expired))
     if lapsed:

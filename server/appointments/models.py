@@ -31,9 +31,13 @@ class AppointmentStatus(StrEnum):
     CANCELLED = "cancelled"
     EXPIRED = "expired"
     NO_SHOW = "no_show"
+    # Held for the first person on the waiting list (server/waitlist) until hold_expires_at; no requester yet.
+    OFFERED = "offered"
 
 
 LIVE_STATUSES = frozenset({AppointmentStatus.REQUESTED, AppointmentStatus.CONFIRMED})
+# States whose hold lets the time go when hold_expires_at passes, even before the worker marks them.
+HELD_STATUSES = frozenset({AppointmentStatus.REQUESTED, AppointmentStatus.OFFERED})
 
 
 class ServiceType(SQLModel, table=True):

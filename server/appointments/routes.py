@@ -272,6 +272,7 @@ class BookingController(Controller):
             upcoming=[v for v in _views(db, service.upcoming_of(db, booker.requester, now), now)
                       if v.status in LIVE_STATUSES] if whole else [],
             child_options=children,
+            waitlist_open=True,  # "no free time" offers the waiting list (templates/waitlist/_join.html)
             report_options=_report_options(db, booker.user) if whole else [],
         )
 

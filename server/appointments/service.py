@@ -18,6 +18,7 @@ from server.accounts.models import Guardianship, Role, User
 from server.accounts.service import children_of
 from server.accounts.visitor import Visitor
 from server.appointments.models import (
+    HELD_STATUSES,
     LIVE_STATUSES,
     Appointment,
     AppointmentStatus,
@@ -85,15 +86,18 @@ def open_requests(session: Session, requester: Visitor) -> int:
 def expire_unanswered(session: Session, now: datetime | None = None) -> list[int]:
     """Requests not answered before their hold ran out stop holding the slot; the requester hears of it."""
     now = now or clock.now()
-    stale = list(session.execute(select(Appointment.id, Appointment.version).where(
-        Appointment.status == AppointmentStatus.REQUESTED, Appointment.hold_expires_at <= now
+    stale = list(session.execute(select(Appointment.id, Appointment.version, Appointment.status).where(
+        Appointment.status.in_(HELD_STATUSES), Appointment.hold_expires_at <= now
     )).all())
     expired = []
-    for appointment_id, version in stale:
+    for appointment_id, version, status in stale:
         # Conditional, like every change here: with several workers (or a booking) expiring at once, only one
         # of them expires a request and tells its requester.
-        if not _changed(session, appointment_id, version, AppointmentStatus.REQUESTED,
+        if not _changed(session, appointment_id, version, AppointmentStatus(status),
                         status=AppointmentStatus.EXPIRED, is_live=False):
+            continue
+        if status == AppointmentStatus.OFFERED:
+            # A waiting-list offer nobody took: the time is free again; server/waitlist offers it to the next.
             continue
         appointment = session.get(Appointment, appointment_id)
         session.refresh(appointment)
@@ -689,6 +693,11 @@ def is_requester(appointment: Appointment, *, user: User | None, case_report_id:
     return case_report_id is not None and appointment.report_id == case_report_id
 
 
+# A time held for the waiting list is nobody's session yet: the waiting list's round lets it go when the schedule
+# no longer gives it, so it is never a clash to warn of.
+_booked = Appointment.status != AppointmentStatus.OFFERED
+
+
 def live_on_days(session: Session, days: list[date]) -> int:
     """How many live appointments start on any of these WITA days (a new holiday falling on booked sessions)."""
     if not days:
@@ -698,7 +707,7 @@ def live_on_days(session: Session, days: list[date]) -> int:
         start = datetime.combine(day, datetime.min.time(), tzinfo=WITA)
         clauses.append((Appointment.starts_at >= start) & (Appointment.starts_at < start + timedelta(days=1)))
     return session.execute(
-        select(func.count()).select_from(Appointment).where(Appointment.is_live, or_(*clauses))
+        select(func.count()).select_from(Appointment).where(Appointment.is_live, _booked, or_(*clauses))
     ).scalar_one()
 
 
@@ -706,7 +715,7 @@ def live_between(session: Session, counselor_id: int, start: datetime, end: date
     """How many live appointments of a counselor overlap [start, end): what a new leave would clash with."""
     return session.execute(
         select(func.count()).select_from(Appointment).where(
-            Appointment.counselor_id == counselor_id, Appointment.is_live, Appointment.starts_at < end,
+            Appointment.counselor_id == counselor_id, Appointment.is_live, _booked, Appointment.starts_at < end,
             Appointment.ends_at > start)
     ).scalar_one()
 

@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from server.accounts.models import Role, User
 from server.appointments import freshness
-from server.appointments.models import Appointment, AppointmentStatus, AvailabilityException, ServiceType, WeeklyHours
+from server.appointments.models import HELD_STATUSES, Appointment, AvailabilityException, ServiceType, WeeklyHours
 from server.forms import FIRST_YEAR, LAST_YEAR
 from server.i18n import WITA
 from server.workdays import holidays_between
@@ -151,8 +151,9 @@ def _scan(
         Appointment.counselor_id.in_(counselor_ids), Appointment.is_live,
         Appointment.block_start < window_end + timedelta(hours=2), Appointment.block_end > window_start - timedelta(hours=2),
     )):
-        # A request nobody answered in time no longer holds its slot, even before it is marked expired.
-        if status == AppointmentStatus.REQUESTED and hold_expires_at and hold_expires_at <= now:
+        # A request nobody answered in time (or a waiting-list offer nobody took) no longer holds its slot, even
+        # before it is marked expired.
+        if status in HELD_STATUSES and hold_expires_at and hold_expires_at <= now:
             continue
         if appointment_id == ignoring:
             continue

@@ -9,4 +9,5 @@ def import_all_models() -> None:
     import server.health.models
     import server.models
     import server.notifications.models
-    import server.reports.models  # noqa: F401 - imported for the tables each module registers, not for a name
+    import server.reports.models
+    import server.waitlist.models  # noqa: F401 - imported for the tables each module registers, not for a name

@@ -188,6 +188,7 @@ def describe(kind: str, kamu: bool = False) -> str:
             "appointment_declined": _("Permintaan jadwal konselingmu tidak bisa diterima."),
             "appointment_moved": _("Jadwal konselingmu dipindah ke waktu lain."),
             "case_status": _("Ada kabar baru tentang laporanmu."),
+            "waitlist_offer": _("Ada waktu konseling kosong untukmu."),
         }
         if kind.startswith("reminder_"):
             return _("Pengingat: jadwal konselingmu segera tiba.")
@@ -207,6 +208,7 @@ def describe(kind: str, kamu: bool = False) -> str:
         "case_message": _("Ada pesan baru tentang sebuah laporan."),
         "case_status": _("Ada kabar baru tentang laporan Anda."),
         "check_in_follow_up": _("Ada jawaban pemantauan yang perlu ditindaklanjuti."),
+        "waitlist_offer": _("Ada waktu konseling kosong untuk Anda."),
     }
     if kind.startswith("reminder_"):
         return _("Pengingat: jadwal konseling Anda segera tiba.")
