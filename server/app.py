@@ -31,6 +31,7 @@ from server.aftercare.routes import CheckInController, FollowUpController, Ratin
 from server.appointments.routes import BookingController, ScheduleController
 from server.db import engine_for
 from server.notifications.routes import NotificationController, PushController
+from server.privacy import masking
 from server.pwa.routes import PWAController
 from server.reports import words as report_words
 from server.reports.routes import CaseController, ReportingController
@@ -156,7 +157,7 @@ def _dispose_engine(app: Litestar) -> None:
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or from_env()
     settings.check()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    masking.configure_logging(settings.log_level)
     logging.getLogger("bintang").setLevel(settings.log_level)
     engine = engine_for(settings)
 
