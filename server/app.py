@@ -31,7 +31,7 @@ from server.aftercare.routes import CheckInController, FollowUpController, Ratin
 from server.appointments.routes import BookingController, ScheduleController
 from server.db import engine_for
 from server.notifications.routes import NotificationController, PushController
-from server.privacy import masking
+from server.privacy import masking, phone
 from server.pwa.routes import PWAController
 from server.reports import words as report_words
 from server.reports.routes import CaseController, ReportingController
@@ -108,6 +108,8 @@ def _configure_jinja(engine: JinjaTemplateEngine) -> None:
         format_wita_date=i18n.format_wita_date,
         format_wita_time=i18n.format_wita_time,
         current_language=i18n.current_language,
+        phone_shown=phone.shown,
+        whatsapp_link=phone.whatsapp_link,
         report_words=report_words.current_words,
         now=clock.now,
     )
