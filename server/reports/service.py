@@ -35,7 +35,7 @@ from server.forms import (
 from server.i18n import gettext as _
 from server.models import AuditEntry
 from server.notifications import outbox
-from server.privacy import phone
+from server.privacy import masking, phone
 from server.reports import simfoni
 from server.reports.models import (
     FAR_FUTURE,
@@ -1021,6 +1021,10 @@ class SimfoniSheet:
     perpetrators: list[Perpetrator]
     services: list[CaseService]
     referrals: list[Referral]
+    # The sheet leaves the case (printed, typed into a national system): free text on it is masked; the counselor
+    # reads the original on the case page.
+    child_words: str = ""
+    where_detail: str = ""
 
 
 def simfoni_sheet(session: Session, report: Report) -> SimfoniSheet:
@@ -1032,6 +1036,7 @@ def simfoni_sheet(session: Session, report: Report) -> SimfoniSheet:
         school=session.get(School, report.school_id) if report.school_id else None,
         perpetrators=perpetrators_of(session, report.id), services=services_of(session, report.id),
         referrals=referrals_of(session, report.id),
+        child_words=masking.mask(report.child_words), where_detail=masking.mask(report.where_detail),
     )
 
 
