@@ -176,44 +176,51 @@ def mask(text: str) -> str:
     return "".join(out)
 
 
-class MaskingFilter(logging.Filter):
-    """Masks every record's formatted message, traceback and stack text before a handler writes it: any free text
-    that reaches a log line by accident (an error quoting a form value, an exception's message) is masked there.
-    Attached to handlers, not loggers, so records of every logger pass through it."""
+_formatter = logging.Formatter()
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._formatter = logging.Formatter()
+
+def mask_record(record: logging.LogRecord) -> logging.LogRecord:
+    """Mask a record's formatted message, traceback and stack text in place (once: it is marked as done)."""
+    if getattr(record, "_bintang_masked", False):
+        return record
+    try:
+        message = record.getMessage()
+    except Exception:  # noqa: BLE001 - a malformed record is still written, with its raw text masked
+        message = f"{record.msg} {record.args}"
+    record.msg, record.args = mask(message), None
+    if record.exc_info and not record.exc_text:
+        record.exc_text = _formatter.formatException(record.exc_info)
+    if record.exc_text:
+        record.exc_text = mask(record.exc_text)
+    if record.stack_info:
+        record.stack_info = mask(record.stack_info)
+    record._bintang_masked = True
+    return record
+
+
+class MaskingFilter(logging.Filter):
+    """The same masking as a handler filter, for a handler set up outside the app (a log shipper's)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if getattr(record, "_bintang_masked", False):
-            return True  # a record goes through each handler: mask it once
-        try:
-            message = record.getMessage()
-        except Exception:  # noqa: BLE001 - a malformed record is still written, with its raw text masked
-            message = f"{record.msg} {record.args}"
-        record.msg, record.args = mask(message), None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = self._formatter.formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = mask(record.exc_text)
-        if record.stack_info:
-            record.stack_info = mask(record.stack_info)
-        record._bintang_masked = True
+        mask_record(record)
         return True
 
 
-# Loggers that keep their own handlers (the ASGI server's), besides the root logger every other logger reaches.
-OWN_HANDLER_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "granian", "granian.access")
-
-
 def install_log_masking() -> None:
-    """Put the masking filter on every handler of the root logger and of the servers' own loggers (once each)."""
-    loggers = [logging.getLogger()] + [logging.getLogger(name) for name in OWN_HANDLER_LOGGERS]
-    for logger in loggers:
-        for handler in logger.handlers:
-            if not any(isinstance(f, MaskingFilter) for f in handler.filters):
-                handler.addFilter(MaskingFilter())
+    """Mask every log record of the process as it is made, whichever logger makes it and whichever handlers write
+    it. A filter on the handlers is not enough: Litestar's logging config (and uvicorn's, or a --log-config) replaces
+    the root logger's handlers after we set them up, and the filter would be gone with them. The record factory is
+    called only for records a logger lets through (after the level check), so a debug line that is not written
+    costs nothing."""
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "_bintang_masking", False):
+        return
+
+    def factory(*args: object, **kwargs: object) -> logging.LogRecord:
+        return mask_record(previous(*args, **kwargs))
+
+    factory._bintang_masking = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
 
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
