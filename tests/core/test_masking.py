@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import pytest
-from litestar import Litestar
 
 from bench.masking import load, score
 from server.privacy.masking import MaskingFilter, mask
