@@ -33,6 +33,7 @@ from server.db import engine_for
 from server.health import service as health
 from server.health.routes import ReadinessController, ServiceHealthController
 from server.notifications.routes import NotificationController, PushController
+from server.privacy import phone
 from server.pwa.routes import PWAController
 from server.reports import words as report_words
 from server.reports.routes import CaseController, ReportingController
@@ -110,6 +111,8 @@ def _configure_jinja(engine: JinjaTemplateEngine) -> None:
         format_wita_date=i18n.format_wita_date,
         format_wita_time=i18n.format_wita_time,
         current_language=i18n.current_language,
+        phone_shown=phone.shown,
+        whatsapp_link=phone.whatsapp_link,
         report_words=report_words.current_words,
         # `voice(request.user)`, or `voice(None, report.reporter_kind)` on a code holder's page: "kamu" or "anda".
         voice=speaks_to,

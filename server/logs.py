@@ -17,14 +17,17 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
+from server.privacy import masking
+
 # The request being answered, so that every line logged while answering it carries its id.
 request_id: ContextVar[str] = ContextVar("request_id", default="")
 # What a proxy may send as X-Request-ID and we carry on: a UUID or a token of plain characters. Anything else is
 # replaced, so the header cannot smuggle text (or a code) into the logs.
 SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{7,63}")
 # The LogRecord's own attributes; anything else on a record was given as `extra=` and goes into the line.
-# (uvicorn adds `color_message`, the message with terminal colours.)
-_RECORD_FIELDS = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName", "color_message"}
+# (uvicorn adds `color_message`, the message with terminal colours; masking marks a record it has masked.)
+_RECORD_FIELDS = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName", "color_message",
+                                                                "_bintang_masked"}
 
 
 def new_request_id(incoming: str | None) -> str:
@@ -76,7 +79,9 @@ class StdoutHandler(logging.StreamHandler):
 
 def configure(level: str) -> None:
     """JSON lines on standard output for every logger (uvicorn's too, which `bintang run` leaves unconfigured so
-    that they reach the root logger). Calling it again changes only the level."""
+    that they reach the root logger), with personal data masked in every record as it is made
+    (server/privacy/masking.py). Calling it again changes only the level."""
+    masking.install_log_masking()
     root = logging.getLogger()
     if not any(isinstance(handler, StdoutHandler) for handler in root.handlers):
         root.addHandler(StdoutHandler())

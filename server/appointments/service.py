@@ -5,7 +5,6 @@ the jobs that no longer apply (reminders of a cancelled session)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -31,6 +30,7 @@ from server.i18n import WITA, format_wita_date
 from server.i18n import gettext as _
 from server.notifications import outbox
 from server.notifications.models import NotificationJob
+from server.privacy import phone as phones
 from server.reports import service as reports
 from server.reports.models import Report
 
@@ -42,9 +42,6 @@ DEFAULT_REMINDER_HOURS = (24, 1)
 NOTE_LIMIT = 500
 ATTENDANCE_NOTE_LIMIT = 2000
 CHILD_AGREED = ("yes", "no", "unsure")
-PHONE_SEPARATORS = re.compile(r"[\s().-]")
-# An Indonesian number as people write it: +62 or 0, then 8 to 12 digits (mobiles 08…, landlines 0511…).
-INDONESIAN_NUMBER = re.compile(r"(?:\+62|0)[1-9][0-9]{7,11}")
 
 
 class BookingError(Exception):
@@ -172,9 +169,9 @@ def _to_int(value: str) -> int | None:
 
 
 def phone_number(value: str) -> str | None:
-    """An Indonesian phone number without separators ("0812-3456-7890" → "081234567890"), or None."""
-    number = PHONE_SEPARATORS.sub("", value)
-    return number if INDONESIAN_NUMBER.fullmatch(number) else None
+    """An Indonesian phone number in its stored form ("0812-3456-7890" → "+6281234567890"), or None."""
+    stored = phones.parse_stored(value)
+    return stored.e164 if stored else None
 
 
 def saved_phone_number(session: Session, requester: Visitor) -> str:
@@ -192,10 +189,10 @@ def number_to_call(session: Session, requester: Visitor, service_type: ServiceTy
     if service_type.mode != Mode.PHONE:
         return ""
     if typed.strip():
-        number = phone_number(typed)
-        if number is None:
-            raise BookingError(_("Tulis nomor HP Indonesia, misalnya 0812 3456 7890 atau +62 812 3456 7890."))
-        return number
+        try:
+            return phones.parse(typed).e164
+        except phones.PhoneError as exc:
+            raise BookingError(str(exc)) from exc
     saved = saved_phone_number(session, requester)
     if not saved:
         raise BookingError(_("Tulis nomor yang bisa kami telepon untuk sesi ini."))

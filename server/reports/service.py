@@ -35,6 +35,7 @@ from server.forms import (
 from server.i18n import gettext as _
 from server.models import AuditEntry
 from server.notifications import outbox
+from server.privacy import masking, phone
 from server.reports import simfoni
 from server.reports.models import (
     FAR_FUTURE,
@@ -319,6 +320,11 @@ def _int_or_none(value: str) -> int | None:
         return None
 
 
+def _contact_number(form: ReportForm) -> phone.Phone:
+    """The number to call or message, in one form; a WhatsApp message needs a mobile number."""
+    return (phone.parse_mobile if form.contact_method == "whatsapp" else phone.parse)(form.contact_detail)
+
+
 def validate_report(session: Session, form: ReportForm, user: User | None) -> dict[str, str]:
     errors: dict[str, str] = {}
     if user is not None and form.send_as not in SEND_AS:
@@ -391,9 +397,10 @@ def validate_report(session: Session, form: ReportForm, user: User | None) -> di
     if form.contact_method not in CONTACT_METHODS:
         errors["contact_method"] = _("Pilih cara menghubungi dari daftar.")
     elif form.contact_method in PHONE_CONTACT_METHODS:
-        digits = form.contact_detail.replace(" ", "").replace("-", "")
-        if not (digits.lstrip("+").isdigit() and 8 <= len(digits.lstrip("+")) <= 15):
-            errors["contact_detail"] = _("Tulis nomor HP yang benar, misalnya 0812 3456 7890.")
+        try:
+            _contact_number(form)
+        except phone.PhoneError as exc:
+            errors["contact_detail"] = str(exc)
     for name, limit in LIMITS.items():
         if len(getattr(form, name, "") or "") > limit:
             errors[name] = _("Terlalu panjang: paling banyak %(n)s huruf.", n=limit)
@@ -556,7 +563,7 @@ def submit_report(
         consent_by=form.consent_by if consent_instead else "",
         consent_reason=form.consent_reason if consent_instead else "",
         contact_method=form.contact_method,
-        contact_detail=form.contact_detail if form.contact_method in PHONE_CONTACT_METHODS else "",
+        contact_detail=_contact_number(form).e164 if form.contact_method in PHONE_CONTACT_METHODS else "",
         contact_safe_time=form.contact_safe_time if form.contact_method in PHONE_CONTACT_METHODS else "",
         team_district_id=district_id,
         first_response_due_at=now if urgency == Urgency.EMERGENCY
@@ -1052,6 +1059,10 @@ class SimfoniSheet:
     perpetrators: list[Perpetrator]
     services: list[CaseService]
     referrals: list[Referral]
+    # The sheet leaves the case (printed, typed into a national system): free text on it is masked; the counselor
+    # reads the original on the case page.
+    child_words: str = ""
+    where_detail: str = ""
 
 
 def simfoni_sheet(session: Session, report: Report) -> SimfoniSheet:
@@ -1063,6 +1074,7 @@ def simfoni_sheet(session: Session, report: Report) -> SimfoniSheet:
         school=session.get(School, report.school_id) if report.school_id else None,
         perpetrators=perpetrators_of(session, report.id), services=services_of(session, report.id),
         referrals=referrals_of(session, report.id),
+        child_words=masking.mask(report.child_words), where_detail=masking.mask(report.where_detail),
     )
 
 

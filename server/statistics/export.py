@@ -27,6 +27,7 @@ from sqlmodel import Session
 from server import clock
 from server.accounts.models import District, School
 from server.i18n import WITA, wita
+from server.privacy import phone
 from server.reports import simfoni
 from server.reports.models import CaseService, Perpetrator, Report, ReportCategory
 
@@ -117,7 +118,7 @@ def _row(report: Report, categories: list[str], relationships: list[str], servic
     ]
     if identity:
         row += [report.student_name, report.student_class, report.child_age if report.child_age is not None else "",
-                schools.get(report.school_id, ""), report.contact_method, report.contact_detail, report.consent_by]
+                schools.get(report.school_id, ""), report.contact_method, phone.shown(report.contact_detail), report.consent_by]
     return row
 
 

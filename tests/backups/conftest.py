@@ -27,7 +27,7 @@ from server.settings import Settings
 from tests.conftest import _pg_admin_engine, _pg_url
 from tests.reports.conftest import TEST_IP, report_fields
 
-PHONE = "081299887766"
+PHONE = "+6281299887766"  # the stored form: what the database holds
 WORDS = "Pamanku memukul punggungku dengan sapu"
 
 

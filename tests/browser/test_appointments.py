@@ -223,7 +223,7 @@ def test_a_code_holder_books_counseling_from_the_follow_up_page(page: Page, othe
     expect(summary_value(page, "Waktu")).to_contain_text(f"{day} · {starts}–")
     expect(summary_value(page, "Layanan")).to_have_text("Konseling lewat telepon")
     expect(summary_value(page, "Cara")).to_have_text("Telepon")
-    expect(summary_value(page, "Nomor yang ditelepon")).to_have_text("081234567890")
+    expect(summary_value(page, "Nomor yang ditelepon")).to_have_text("0812-3456-7890")
     expect(summary_value(page, "Catatan")).to_have_text(note)
     expect(page.get_by_role("button", name="Batalkan jadwal ini", exact=True)).to_be_visible()
     assert_no_axe_violations(page)

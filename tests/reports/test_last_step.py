@@ -62,7 +62,7 @@ def test_it_hides_the_phone_number_and_safe_time_until_a_call_or_whatsapp_is_cho
     sent = submit_report(client, contact_method="whatsapp", contact_detail="08", child_words="")
     assert sent.response.status_code == 422
     assert "<div data-contact-phone>" in sent.response.text
-    assert "Tulis nomor HP yang benar" in field_block(sent.response.text, "contact_detail")
+    assert "Jumlah angkanya tidak pas" in field_block(sent.response.text, "contact_detail")
 
 
 def test_it_drops_a_number_and_safe_time_left_in_hidden_fields_when_no_call_is_chosen(client, db):
@@ -78,4 +78,4 @@ def test_it_keeps_the_number_and_safe_time_of_a_call(client, db):
                          contact_safe_time="sore hari")
     assert sent.response.status_code == 200
     report = only_report(db)
-    assert (report.contact_detail, report.contact_safe_time) == ("0812 3456 7890", "sore hari")
+    assert (report.contact_detail, report.contact_safe_time) == ("+6281234567890", "sore hari")

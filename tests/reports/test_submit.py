@@ -265,7 +265,7 @@ def test_an_age_out_of_range_or_a_bad_phone_number_is_refused(client, db):
     sent = submit_report(client, child_age="40", contact_method="whatsapp", contact_detail="123")
     assert sent.response.status_code == 422
     assert "Tulis umur dengan angka, 0 sampai 21 tahun." in field_block(sent.response.text, "child_age")
-    assert "Tulis nomor HP yang benar" in field_block(sent.response.text, "contact_detail")
+    assert "Nomor Indonesia diawali 08, 62 atau +62" in field_block(sent.response.text, "contact_detail")
     assert report_count(db) == 0
 
 

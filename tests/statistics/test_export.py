@@ -59,7 +59,7 @@ def test_a_de_identified_export_holds_no_names_contacts_or_words(app, db, as_use
     name, data = unzip(response.content)
     assert name == "kasus-2026.csv"
     text = data.decode("utf-8-sig")
-    for secret in ("Budi", "Santoso", "081234567890", "ikat pinggang", "memar", "5A"):
+    for secret in ("Budi", "Santoso", "81234567890", "1234-5678", "ikat pinggang", "memar", "5A"):
         assert secret not in text
     [row] = table(response.content)
     assert row["referensi"] == fresh(db, report_id).reference
@@ -109,7 +109,7 @@ def test_a_supervisor_may_export_identities_with_a_reason_which_is_audited(app, 
     response = export(as_user("supervisor"), identitas="1", alasan="Permintaan Unit PPA Polres untuk sidang")
     assert response.status_code == 200
     [row] = table(response.content)
-    assert (row["nama_murid"], row["kontak"]) == ("Budi Santoso", "081234567890")
+    assert (row["nama_murid"], row["kontak"]) == ("Budi Santoso", "0812-3456-7890")  # the national form
     [entry] = audit_entries(db, "export.created")
     assert json.loads(entry.detail)["reason"] == "Permintaan Unit PPA Polres untuk sidang"
     assert json.loads(entry.detail)["identity"] is True

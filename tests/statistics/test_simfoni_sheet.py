@@ -112,3 +112,19 @@ def test_a_month_that_cannot_be_read_is_refused_next_to_the_field(as_user):
 @pytest.mark.parametrize("username", ["guru", "orangtua"])
 def test_the_month_list_is_for_staff_only(username, as_user):
     assert as_user(username).get("/statistik/simfoni").status_code == 403
+
+
+def test_personal_data_in_the_childs_words_is_masked_on_the_sheet_and_kept_on_the_case_page(app, db, as_user):
+    words = "Om Darto tetangga di jl. Kenanga no 5 rt 03 mukul aku, nomor dia 0812 3456 7890, NIK 6372011508100001"
+    report = make_report(app, db, child_words=words, where_detail="rumah paman Darto di gg. Mawar 2",
+                         district_id=str(district_named(db, "Banjarbaru Utara").id)).report
+    client = as_user("konselor")
+    sheet = client.get(f"/kasus/{report.id}/simfoni")
+    assert sheet.status_code == 200
+    assert ("Om [NAMA] tetangga di [ALAMAT] mukul aku, nomor dia [TELEPON], NIK [NIK]") in sheet.text
+    assert "rumah paman [NAMA] di [ALAMAT]" in sheet.text
+    assert "Data pribadi dalam teks disamarkan" in sheet.text
+    for value in ("Darto", "Kenanga", "0812 3456 7890", "6372011508100001", "Mawar"):
+        assert value not in sheet.text, value
+    case_page = client.get(f"/kasus/{report.id}")
+    assert case_page.status_code == 200 and words in case_page.text
