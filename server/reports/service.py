@@ -309,7 +309,7 @@ def blank_form(session: Session, user: User | None, idempotency_key: str) -> Rep
     if last is not None:
         if last.contact_method in CONTACT_METHODS:
             form.contact_method = last.contact_method
-            form.contact_detail, form.contact_safe_time = last.contact_detail, last.contact_safe_time
+            form.contact_detail, form.contact_safe_time = phone.shown(last.contact_detail), last.contact_safe_time
     return form
 
 

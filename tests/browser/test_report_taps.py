@@ -207,7 +207,7 @@ def test_the_teachers_form_knows_her_and_still_lets_someone_else_send_without_he
     sign_in(phone, "guru")
     phone.goto("/lapor")
     # Her number is remembered for her...
-    expect(phone.locator("#field-contact_detail")).to_have_value("0812 9999 0000")
+    expect(phone.locator("#field-contact_detail")).to_have_value("0812-9999-0000")  # the national form of what was stored
     expect(phone.locator("[data-step-progress]")).to_have_text("Langkah 1 dari 4")
     expect(phone.get_by_text("Anda boleh tidak menyebut nama.")).to_be_visible()
     assert_not_shown(phone, "Kamu boleh tidak menyebut nama. Jawab sebisanya; yang tidak kamu tahu boleh dilewati.")
