@@ -19,7 +19,7 @@ define debian_command
 	fi
 endef
 
-.PHONY: run test lint test-quick test-later-clock test-pitr pgbackrest setup dev-setup translations db chromium faketime wrk backup-tools extract-messages bench clean
+.PHONY: run test lint lint-js test-quick test-later-clock test-pitr pgbackrest setup dev-setup translations db chromium faketime wrk backup-tools extract-messages bench clean
 
 run: setup db
 	$(BIN)/bintang run
@@ -31,9 +31,14 @@ test: dev-setup chromium backup-tools lint
 	$(BIN)/python -m pytest -m "not browser and not pitr" -n $(TEST_WORKERS)
 	$(BIN)/python -m pytest -m browser
 
-# Undefined and unused names, imports in order (configured in pyproject.toml).
-lint: dev-setup
+# Undefined and unused names, imports in order (configured in pyproject.toml); then our JavaScript.
+lint: dev-setup lint-js
 	$(BIN)/ruff check --no-cache server tests bench
+
+# ESLint (locked in package-lock.json, configured in eslint.config.mjs) on static/js and the service worker:
+# recommended rules, no eval in any form (the CSP forbids it), === only, no unused names. A warning fails too.
+lint-js: node_modules/.package-lock.json
+	node_modules/.bin/eslint --max-warnings 0 static/js service_worker
 
 # The quick loop: every test without a browser, on SQLite (and PostgreSQL too if TEST_DATABASE_URL is set).
 test-quick: dev-setup

@@ -126,7 +126,7 @@ function samePath(url) {
 }
 
 self.addEventListener("push", (event) => {
-  let message = {};
+  let message;
   try {
     message = event.data ? event.data.json() : {};
   } catch (error) {

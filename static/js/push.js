@@ -128,7 +128,7 @@
         settle(cards[j], subscription);
       }
       // Re-sent once per visit: the server learns the current keys, language and owner of this device.
-      var alreadySent = false;
+      var alreadySent;
       try { alreadySent = sessionStorage.getItem(SENT_MARK) === "1"; } catch (error) { alreadySent = false; }
       if (subscription && Notification.permission === "granted" && !alreadySent) {
         post("/push/langganan", subscription.toJSON()).then(function () {
