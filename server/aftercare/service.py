@@ -61,6 +61,7 @@ from server.i18n import gettext as _
 from server.notifications import outbox
 from server.notifications.models import NotificationJob
 from server.notifications.outbox import outside_quiet_hours
+from server.reports import case_hooks
 from server.reports import service as reports
 from server.reports.models import CaseEvent, Report, Status
 from server.workdays import add_working_days
@@ -712,3 +713,31 @@ def _rating_invite_applies(session: Session, job: NotificationJob, _now: datetim
 
 
 outbox.register_check(appointments.RATING_INVITE_KIND, _rating_invite_applies)
+
+
+# Reports sits below this domain and does not import it: it announces a closed or reopened case, and its pages ask
+# for their parts, through what is registered here.
+def _checked_plan(session: Session, report: Report, form: Any) -> PlanForm:
+    return check_plan(session, report, form)
+
+
+def _start_checked_plan(session: Session, report: Report, actor: User, plan: PlanForm, ip: str) -> None:
+    start_plan(session, report, actor, plan, ip=ip)
+
+
+def _change_plan_from_form(session: Session, report: Report, actor: User, form: Any, ip: str) -> None:
+    try:
+        change_plan(session, report, actor, PlanChangeForm.from_data(form), ip=ip)
+    except NotAllowed:
+        raise case_hooks.NotFound() from None
+
+
+case_hooks.on_close("aftercare", _checked_plan, _start_checked_plan)
+case_hooks.on_reopen("aftercare", cancel_open)
+# The staff's case page: the closed case's plan, for the panel that changes or stops it.
+case_hooks.register_case_part("aftercare", lambda session, report: {"check_in_plan": plan_state(session, report)})
+# The code holder's page: check-ins sent to this code and not answered yet (one tapped on a phone whose case
+# session had ended is found again here, after code and PIN).
+case_hooks.register_holder_part("aftercare", lambda session, report: {
+    "check_ins": waiting_for(session, user=None, case_report_id=report.id)})
+case_hooks.register_case_action("check_in_plan", _change_plan_from_form)
