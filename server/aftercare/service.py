@@ -734,10 +734,21 @@ def _change_plan_from_form(session: Session, report: Report, actor: User, form: 
 
 case_hooks.on_close("aftercare", _checked_plan, _start_checked_plan)
 case_hooks.on_reopen("aftercare", cancel_open)
-# The staff's case page: the closed case's plan, for the panel that changes or stops it.
-case_hooks.register_case_part("aftercare", lambda session, report: {"check_in_plan": plan_state(session, report)})
-# The code holder's page: check-ins sent to this code and not answered yet (one tapped on a phone whose case
-# session had ended is found again here, after code and PIN).
-case_hooks.register_holder_part("aftercare", lambda session, report: {
-    "check_ins": waiting_for(session, user=None, case_report_id=report.id)})
+
+
+def _plan_part(session: Session, report: Report) -> case_hooks.Part | None:
+    """The staff's case page: a closed case's check-in plan, for the panel that changes or stops it."""
+    state = plan_state(session, report)
+    return None if state is None else case_hooks.Part("aftercare/_case_plan.html", {"check_in_plan": state})
+
+
+def _waiting_part(session: Session, report: Report) -> case_hooks.Part | None:
+    """The code holder's page: check-ins sent to this code and not answered yet (one tapped on a phone whose case
+    session had ended is found again here, after code and PIN)."""
+    waiting = waiting_for(session, user=None, case_report_id=report.id)
+    return case_hooks.Part("aftercare/_waiting_check_ins.html", {"check_ins": waiting}) if waiting else None
+
+
+case_hooks.register_case_part("aftercare", _plan_part)
+case_hooks.register_holder_part("aftercare", _waiting_part)
 case_hooks.register_case_action("check_in_plan", _change_plan_from_form)

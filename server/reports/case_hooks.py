@@ -5,13 +5,15 @@ worker` and the CLI import every domain), the way `notifications.outbox.register
 - Closing: each registered domain first checks what the closing form says for it (raising CaseError with the
   reason refuses the whole change), then, in the same transaction, acts on the case it closed.
 - Reopening: each registered domain hears of it in the same transaction.
-- The case page and the code holder's page ask each registered part for the names it adds to the page.
+- The case page and the code holder's page ask each registered part for what it shows: a template of its own
+  domain and that template's context (`Part`); the page includes each, in the order they were registered.
 - A case form owned by another domain (the check-in plan) is run through the case page's own handling of a refused
   action, by name."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session
@@ -23,8 +25,18 @@ from server.reports.models import Report
 CheckClose = Callable[[Session, Report, Mapping[str, Any] | None], Any]
 Closed = Callable[[Session, Report, User, Any, str], None]  # (session, report, actor, what CheckClose gave, ip)
 Reopened = Callable[[Session, Report], object]  # what it returns is not used
-CasePart = Callable[[Session, Report], Mapping[str, Any]]  # names added to the staff's case page
-HolderPart = Callable[[Session, Report], Mapping[str, Any]]  # names added to the code holder's page
+
+
+@dataclass(frozen=True)
+class Part:
+    """A part of a page that another domain shows: its template (included in the page's context, where `part` is
+    this) and what that template reads as `part.context`."""
+    template: str
+    context: Mapping[str, Any]
+
+
+CasePart = Callable[[Session, Report], Part | None]  # a part of the staff's case page, or None when there is none
+HolderPart = Callable[[Session, Report], Part | None]  # a part of the code holder's page, or None
 CaseAction = Callable[[Session, Report, User, Mapping[str, Any], str], None]  # (session, report, actor, form, ip)
 
 _on_close: dict[str, tuple[CheckClose, Closed]] = {}
@@ -73,12 +85,12 @@ def announce_reopened(session: Session, report: Report) -> None:
         reopened(session, report)
 
 
-def case_parts(session: Session, report: Report) -> dict[str, Any]:
-    return {name: value for part in _case_parts.values() for name, value in part(session, report).items()}
+def case_parts(session: Session, report: Report) -> list[Part]:
+    return [part for ask in _case_parts.values() if (part := ask(session, report)) is not None]
 
 
-def holder_parts(session: Session, report: Report) -> dict[str, Any]:
-    return {name: value for part in _holder_parts.values() for name, value in part(session, report).items()}
+def holder_parts(session: Session, report: Report) -> list[Part]:
+    return [part for ask in _holder_parts.values() if (part := ask(session, report)) is not None]
 
 
 def case_action(name: str) -> CaseAction | None:

@@ -184,7 +184,7 @@ class ReportingController(Controller):
         db.commit()
         return page(request, "reports/reporter_case.html", report=report, message_action="/cek/laporan/pesan",
                     timeline=service.reporter_timeline(db, report), errors={}, message="", code_holder=True,
-                    **case_hooks.holder_parts(db, report))
+                    holder_parts=case_hooks.holder_parts(db, report))
 
     @post("/cek/laporan/pesan", opt=PRIVATE, sync_to_thread=True)
     def code_holder_message(self, request: Request, data: Form, db: DB, state: State) -> Any:
@@ -306,7 +306,7 @@ class CaseController(Controller):
             reporter=db.get(User, report.submitted_by_id) if report.submitted_by_id else None,
             school=db.get(School, report.school_id) if report.school_id else None,
             district=db.get(District, report.district_id) if report.district_id else None,
-            **case_hooks.case_parts(db, report),
+            case_parts=case_hooks.case_parts(db, report),
             **_place_options(places.current(db.get_bind())),
         )
 
