@@ -749,6 +749,7 @@ def _waiting_part(session: Session, report: Report) -> case_hooks.Part | None:
     return case_hooks.Part("aftercare/_waiting_check_ins.html", {"check_ins": waiting}) if waiting else None
 
 
+case_hooks.register_close_part("aftercare", lambda _session, _report: case_hooks.Part("aftercare/_close_plan.html", {}))
 case_hooks.register_case_part("aftercare", _plan_part)
 case_hooks.register_holder_part("aftercare", _waiting_part)
 case_hooks.register_case_action("check_in_plan", _change_plan_from_form)

@@ -2,8 +2,9 @@
 aftercare, so a domain that cares about a case registers here when its module is imported (the app, `bintang
 worker` and the CLI import every domain), the way `notifications.outbox.register_check` works.
 
-- Closing: each registered domain first checks what the closing form says for it (raising CaseError with the
-  reason refuses the whole change), then, in the same transaction, acts on the case it closed.
+- Closing: each registered domain adds its fields to the closing form (a `Part`), first checks what they say
+  (raising CaseError with the reason refuses the whole change), then, in the same transaction, acts on the case it
+  closed.
 - Reopening: each registered domain hears of it in the same transaction.
 - The case page and the code holder's page ask each registered part for what it shows: a template of its own
   domain and that template's context (`Part`); the page includes each, in the order they were registered.
@@ -41,6 +42,7 @@ CaseAction = Callable[[Session, Report, User, Mapping[str, Any], str], None]  # 
 
 _on_close: dict[str, tuple[CheckClose, Closed]] = {}
 _on_reopen: dict[str, Reopened] = {}
+_close_parts: dict[str, CasePart] = {}
 _case_parts: dict[str, CasePart] = {}
 _holder_parts: dict[str, HolderPart] = {}
 _case_actions: dict[str, CaseAction] = {}
@@ -56,6 +58,11 @@ def on_close(domain: str, check: CheckClose, closed: Closed) -> None:
 
 def on_reopen(domain: str, reopened: Reopened) -> None:
     _on_reopen[domain] = reopened
+
+
+def register_close_part(domain: str, part: CasePart) -> None:
+    """Fields of the form that changes a case's status, read by the domain's `CheckClose` when the case closes."""
+    _close_parts[domain] = part
 
 
 def register_case_part(domain: str, part: CasePart) -> None:
@@ -83,6 +90,10 @@ def announce_closed(session: Session, report: Report, actor: User, checked: Mapp
 def announce_reopened(session: Session, report: Report) -> None:
     for reopened in _on_reopen.values():
         reopened(session, report)
+
+
+def close_parts(session: Session, report: Report) -> list[Part]:
+    return [part for ask in _close_parts.values() if (part := ask(session, report)) is not None]
 
 
 def case_parts(session: Session, report: Report) -> list[Part]:

@@ -306,7 +306,7 @@ class CaseController(Controller):
             reporter=db.get(User, report.submitted_by_id) if report.submitted_by_id else None,
             school=db.get(School, report.school_id) if report.school_id else None,
             district=db.get(District, report.district_id) if report.district_id else None,
-            case_parts=case_hooks.case_parts(db, report),
+            close_parts=case_hooks.close_parts(db, report), case_parts=case_hooks.case_parts(db, report),
             **_place_options(places.current(db.get_bind())),
         )
 

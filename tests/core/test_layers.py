@@ -126,7 +126,7 @@ def test_each_process_registers_what_aftercare_does_when_a_case_closes(entry):
     """Reports no longer imports aftercare, so a process that never imported it would close cases without their
     check-ins: each way in imports it (checked in a fresh interpreter, where nothing else imported it first)."""
     code = (f"import {entry}\nfrom server.reports import case_hooks\n"
-            "print(sorted(case_hooks._on_close), sorted(case_hooks._on_reopen), sorted(case_hooks._case_parts),"
-            " sorted(case_hooks._holder_parts), sorted(case_hooks._case_actions))")
+            "print(sorted(case_hooks._on_close), sorted(case_hooks._on_reopen), sorted(case_hooks._close_parts),"
+            " sorted(case_hooks._case_parts), sorted(case_hooks._holder_parts), sorted(case_hooks._case_actions))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == "['aftercare'] ['aftercare'] ['aftercare'] ['aftercare'] ['check_in_plan']"
+    assert result.stdout.strip() == "['aftercare'] ['aftercare'] ['aftercare'] ['aftercare'] ['aftercare'] ['check_in_plan']"
