@@ -6,19 +6,24 @@ from __future__ import annotations
 import argparse
 import getpass
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from server import audit, migrate
+from server import audit, logs, migrate, worker
 from server.accounts import demo, service
 from server.accounts.models import District, Role, School
 from server.appointments.demo import seed_demo_schedule
+from server.backups import service as backups
+from server.backups.archive import ArchiveError, write_identity
 from server.db import engine_for
+from server.notifications import push
 from server.settings import SettingsError, from_env
 
 
@@ -138,7 +143,7 @@ def _empty_metrics_folder(folder: str) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> None:
-    import uvicorn
+    import uvicorn  # noqa: PLC0415 - uvicorn starts the web server only; every other command starts faster without it
 
     settings = _settings()
     if settings.metrics_multiproc_dir:
@@ -158,8 +163,6 @@ def cmd_run(args: argparse.Namespace) -> None:
 
 
 def cmd_vapid(args: argparse.Namespace) -> None:
-    from server.notifications import push
-
     if args.generate:
         print(push.generate_private_key())
         return
@@ -167,11 +170,6 @@ def cmd_vapid(args: argparse.Namespace) -> None:
 
 
 def cmd_worker(_args: argparse.Namespace) -> None:
-    import signal
-    import threading
-
-    from server import logs, worker
-
     settings = _settings()
     logs.configure(settings.log_level)
     stop = threading.Event()
@@ -187,8 +185,6 @@ def _first_line(exc: Exception) -> str:
 
 
 def cmd_backup_key(args: argparse.Namespace) -> None:
-    from server.backups.archive import ArchiveError, write_identity
-
     try:
         recipient = write_identity(Path(args.id_file))
     except (ArchiveError, OSError) as exc:
@@ -203,8 +199,6 @@ def cmd_backup(args: argparse.Namespace) -> None:
     """Writes the archive, sends it off the host when BACKUP_REMOTE is set, prunes BACKUP_DIR; the archive's
     path is the last line. Each step is recorded; any failure exits non-zero (after the steps that can still
     run: a failed off-host copy does not stop the local prune)."""
-    from server.backups import service as backups
-
     settings = _settings()
     engine = engine_for(settings)
     directory = Path(args.to) if args.to else None
@@ -238,8 +232,6 @@ def cmd_backup(args: argparse.Namespace) -> None:
 
 
 def cmd_backup_verify(args: argparse.Namespace) -> None:
-    from server.backups import service as backups
-
     settings = _settings()
     try:
         result = backups.verify(engine_for(settings), settings, Path(args.identity),
@@ -256,8 +248,6 @@ def cmd_backup_verify(args: argparse.Namespace) -> None:
 
 
 def cmd_restore(args: argparse.Namespace) -> None:
-    from server.backups import service as backups
-
     settings = _settings()
     engine = engine_for(settings)
     try:
@@ -284,8 +274,6 @@ SERVICE_UNITS = ("bintang-web.service", "bintang-worker.service")
 
 def _backup_before_upgrade(engine, settings) -> str:
     """The archive an upgrade can fall back on, taken before any migration runs; its path."""
-    from server.backups import service as backups
-
     return str(backups.backup(engine, settings).path)
 
 

@@ -61,6 +61,7 @@ from server.i18n import gettext as _
 from server.notifications import outbox
 from server.notifications.models import NotificationJob
 from server.notifications.outbox import outside_quiet_hours
+from server.reports import case_hooks
 from server.reports import service as reports
 from server.reports.models import CaseEvent, Report, Status
 from server.workdays import add_working_days
@@ -712,3 +713,43 @@ def _rating_invite_applies(session: Session, job: NotificationJob, _now: datetim
 
 
 outbox.register_check(appointments.RATING_INVITE_KIND, _rating_invite_applies)
+
+
+# Reports sits below this domain and does not import it: it announces a closed or reopened case, and its pages ask
+# for their parts, through what is registered here.
+def _checked_plan(session: Session, report: Report, form: Any) -> PlanForm:
+    return check_plan(session, report, form)
+
+
+def _start_checked_plan(session: Session, report: Report, actor: User, plan: PlanForm, ip: str) -> None:
+    start_plan(session, report, actor, plan, ip=ip)
+
+
+def _change_plan_from_form(session: Session, report: Report, actor: User, form: Any, ip: str) -> None:
+    try:
+        change_plan(session, report, actor, PlanChangeForm.from_data(form), ip=ip)
+    except NotAllowed:
+        raise case_hooks.NotFound() from None
+
+
+case_hooks.on_close("aftercare", _checked_plan, _start_checked_plan)
+case_hooks.on_reopen("aftercare", cancel_open)
+
+
+def _plan_part(session: Session, report: Report) -> case_hooks.Part | None:
+    """The staff's case page: a closed case's check-in plan, for the panel that changes or stops it."""
+    state = plan_state(session, report)
+    return None if state is None else case_hooks.Part("aftercare/_case_plan.html", {"check_in_plan": state})
+
+
+def _waiting_part(session: Session, report: Report) -> case_hooks.Part | None:
+    """The code holder's page: check-ins sent to this code and not answered yet (one tapped on a phone whose case
+    session had ended is found again here, after code and PIN)."""
+    waiting = waiting_for(session, user=None, case_report_id=report.id)
+    return case_hooks.Part("aftercare/_waiting_check_ins.html", {"check_ins": waiting}) if waiting else None
+
+
+case_hooks.register_close_part("aftercare", lambda _session, _report: case_hooks.Part("aftercare/_close_plan.html", {}))
+case_hooks.register_case_part("aftercare", _plan_part)
+case_hooks.register_holder_part("aftercare", _waiting_part)
+case_hooks.register_case_action("check_in_plan", _change_plan_from_form)

@@ -25,7 +25,7 @@ from server.accounts.visitor import CASE_COOKIE, visitor_of
 from server.db import DB
 from server.forms import bounded_int, control_character_errors, one, row_id, without_control_characters
 from server.i18n import gettext as _
-from server.reports import service
+from server.reports import case_hooks, service
 from server.reports.models import Report
 from server.web import PRIVATE, AnonymousPage, client_ip, device_cookie, drop_cookie, page, set_device_cookie
 
@@ -69,15 +69,6 @@ def _place_options(choices: places.Places) -> dict[str, Any]:
 
 # The form as someone not signed in opens it: the page most people meet first, the same for all of them.
 BLANK_REPORT_FORM = AnonymousPage("reports/report_form.html")
-
-
-def _waiting_check_ins(db: Session, report: Report) -> list[Any]:
-    """Check-ins sent to this code and not answered yet: a code holder who tapped one on a phone whose case session
-    had ended comes here after code and PIN, and finds it again. (The aftercare domain imports this module, so it
-    is imported here, when asked.)"""
-    from server.aftercare import service as aftercare
-
-    return aftercare.waiting_for(db, user=None, case_report_id=report.id)
 
 
 class ReportingController(Controller):
@@ -193,7 +184,7 @@ class ReportingController(Controller):
         db.commit()
         return page(request, "reports/reporter_case.html", report=report, message_action="/cek/laporan/pesan",
                     timeline=service.reporter_timeline(db, report), errors={}, message="", code_holder=True,
-                    check_ins=_waiting_check_ins(db, report))
+                    holder_parts=case_hooks.holder_parts(db, report))
 
     @post("/cek/laporan/pesan", opt=PRIVATE, sync_to_thread=True)
     def code_holder_message(self, request: Request, data: Form, db: DB, state: State) -> Any:
@@ -274,14 +265,6 @@ def _chosen_id(value: Any) -> int | None:
     return row_id(value) or 0
 
 
-def _plan_state(db: Session, report: Report) -> Any:
-    """A closed case's check-in plan, for the panel that changes or stops it (the aftercare domain imports this
-    module, so it is imported when asked for)."""
-    from server.aftercare import service as aftercare
-
-    return aftercare.plan_state(db, report)
-
-
 class CaseController(Controller):
     opt = PRIVATE
     path = "/kasus"
@@ -323,7 +306,7 @@ class CaseController(Controller):
             reporter=db.get(User, report.submitted_by_id) if report.submitted_by_id else None,
             school=db.get(School, report.school_id) if report.school_id else None,
             district=db.get(District, report.district_id) if report.district_id else None,
-            check_in_plan=_plan_state(db, report),
+            close_parts=case_hooks.close_parts(db, report), case_parts=case_hooks.case_parts(db, report),
             **_place_options(places.current(db.get_bind())),
         )
 
@@ -380,12 +363,14 @@ class CaseController(Controller):
 
     @post("/{report_id:int}/pemantauan", sync_to_thread=True)
     def check_in_plan(self, request: Request, report_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
-        from server.aftercare import service as aftercare
+        action = case_hooks.case_action("check_in_plan")
+        if action is None:
+            raise NotFoundException()
 
         def change(report: Report, ip: str) -> None:
             try:
-                aftercare.change_plan(db, report, request.user, aftercare.PlanChangeForm.from_data(data), ip=ip)
-            except aftercare.NotAllowed:
+                action(db, report, request.user, data, ip)
+            except case_hooks.NotFound:
                 raise NotFoundException() from None
 
         return self._act(request, db, state, report_id, data, "rencana-pemantauan", change)

@@ -36,7 +36,7 @@ from server.i18n import gettext as _
 from server.models import AuditEntry
 from server.notifications import outbox
 from server.privacy import masking, phone
-from server.reports import simfoni
+from server.reports import case_hooks, simfoni
 from server.reports.models import (
     FAR_FUTURE,
     OPEN_STATUSES,
@@ -50,23 +50,22 @@ from server.reports.models import (
     Status,
     Urgency,
 )
+from server.reports.vocabulary import (
+    ADULT_REPORTER_KINDS,
+    AGENCY_KINDS,
+    ASSENT,
+    CONTACT_METHODS,
+    GENDERS,
+    PARENT_CONSENT,
+    PHONE_CONTACT_METHODS,
+    REFERRAL_STATUSES,
+    REPORTER_KINDS,
+    WHEN,
+    WHERE,
+    YES_NO_UNSURE,
+)
 from server.settings import Settings
 from server.workdays import add_working_days, years_without_holidays
-
-# --- vocabularies of the form -----------------------------------------------------------------------------
-
-REPORTER_KINDS = ("child", "friend", "parent", "teacher", "other")
-ADULT_REPORTER_KINDS = frozenset({"parent", "teacher", "other"})
-WHEN = ("today", "this_week", "this_month", "longer", "ongoing")
-WHERE = ("home", "school", "online", "public", "other")
-GENDERS = ("", "girl", "boy", "other")
-YES_NO_UNSURE = ("yes", "no", "unsure")
-ASSENT = ("yes", "no", "not_asked")
-PARENT_CONSENT = ("given", "not_asked", "parent_may_harm", "not_reachable")
-CONTACT_METHODS = ("app", "phone", "whatsapp", "none")
-PHONE_CONTACT_METHODS = frozenset({"phone", "whatsapp"})
-AGENCY_KINDS = ("police", "health", "legal_aid", "social", "psychologist", "uptd_ppa", "other")
-REFERRAL_STATUSES = ("sent", "accepted", "declined", "done")
 
 LIMITS = {
     "child_words": 5000,
@@ -824,9 +823,9 @@ def change_status(
     session: Session, report: Report, actor: User, *, to: str, reason: str = "", forwarded_to: str = "",
     duplicate_of: int | None = None, version: int | None, ip: str, check_in_plan: dict[str, Any] | None = None,
 ) -> None:
-    """Move the case to another state. Closing starts the check-in plan chosen on the closing form
-    (`check_in_plan`, its fields; the default plan when absent) and opening again stops what is left of it: the
-    one place reports calls into the aftercare domain, imported here because aftercare imports this module."""
+    """Move the case to another state. Closing is announced to the domains registered in `case_hooks` (aftercare
+    starts the check-in plan chosen on the closing form, `check_in_plan`, its fields; the default plan when absent),
+    after each has checked the form; opening again is announced too (aftercare stops what is left of the plan)."""
     try:
         target = Status(to)
     except ValueError as exc:
@@ -846,9 +845,7 @@ def change_status(
             raise CaseError(_("Tulis nomor kasus asli yang sama dengan laporan ini."))
     if target in (Status.ASSIGNED, Status.IN_PROGRESS, Status.REFERRED, Status.MONITORING) and report.assigned_to_id is None:
         raise CaseError(_("Tugaskan kasus ini kepada konselor dulu."))
-    from server.aftercare import service as aftercare
-
-    plan = aftercare.check_plan(session, report, check_in_plan) if target == Status.CLOSED else None
+    checked = case_hooks.check_close(session, report, check_in_plan) if target == Status.CLOSED else None
     _touch(report, version)
     before = report.status
     report.status = target
@@ -863,10 +860,10 @@ def change_status(
     report.next_due_at = next_deadline(report)
     _event(session, report, actor, "status", from_status=before, to_status=target, body=reason)
     _audit(session, "report.status_changed", report, actor, ip, before=before, after=target)
-    if plan is not None:
-        aftercare.start_plan(session, report, actor, plan, ip=ip)
+    if checked is not None:
+        case_hooks.announce_closed(session, report, actor, checked, ip=ip)
     elif target == Status.REOPENED:
-        aftercare.cancel_open(session, report)
+        case_hooks.announce_reopened(session, report)
     notify_reporter(session, report, "case_status")
 
 

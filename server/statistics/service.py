@@ -28,7 +28,7 @@ from server.forms import FIRST_YEAR, LAST_YEAR, MAX_ID, PostedForm, posted, with
 from server.i18n import gettext as _
 from server.reports import freshness, simfoni
 from server.reports.models import CaseEvent, CaseService, Perpetrator, Referral, Report, ReportCategory, Status
-from server.reports.service import AGENCY_KINDS, REFERRAL_STATUSES
+from server.reports.vocabulary import AGENCY_KINDS, REFERRAL_STATUSES
 from server.settings import Settings
 from server.statistics import disclosure, export
 

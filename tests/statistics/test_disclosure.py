@@ -26,8 +26,8 @@ from server.aftercare.models import CheckIn, CheckInPlan, SessionRating
 from server.appointments.models import ServiceType
 from server.reports import service
 from server.reports.models import Report
-from server.reports.service import AGENCY_KINDS, REFERRAL_STATUSES
 from server.reports.simfoni import FORMS, SERVICE_KINDS
+from server.reports.vocabulary import AGENCY_KINDS, REFERRAL_STATUSES
 from server.statistics.disclosure import Relation, protect
 from server.statistics.service import KlaPack
 from tests.reports.conftest import TEST_IP, user_named
