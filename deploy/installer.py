@@ -33,8 +33,6 @@ PG_SOCKET = "/var/run/postgresql"
 CODE = ("server", "templates", "static", "service_worker", "pyproject.toml", "alembic.ini", "babel.cfg",
         "package.json", "package-lock.json")
 SKIPPED = re.compile(r"(^|/)(__pycache__|.*\.pyc|.*\.mo)$")
-# Settings the installer owns: written on every run from what the command was given.
-MANAGED = ("BINTANG_ENV", "COOKIE_SECURE", "DATA_DIR", "DATABASE_URL", "LOG_LEVEL")
 HTMX = Path("node_modules") / "htmx.org"
 PG_BLOCK_START = "# bintang (deploy/install): peer sign-in over the Unix socket, no passwords"
 PG_BLOCK_END = "# end bintang"
@@ -383,7 +381,7 @@ def cluster() -> list[str]:
 def bintang(layout: Layout, settings: dict[str, str], *arguments: str, database_url: str | None = None,
             as_app_user: bool = False, capture: bool = False) -> subprocess.CompletedProcess:
     """The app's own command with the production settings (and another database URL for the owner's steps)."""
-    env = minimal_env(**settings, **({"DATABASE_URL": database_url} if database_url else {}))
+    env = minimal_env(**{**settings, **({"DATABASE_URL": database_url} if database_url else {})})
     command = [str(layout.venv / "bin" / "bintang"), *arguments]
     if as_app_user and layout.real:
         command = ["runuser", "-u", USER, "--", *command]
@@ -472,6 +470,11 @@ def start_services(layout: Layout, changes: Changes, units: list[str]) -> None:
 def first_supervisor_link(layout: Layout, settings: dict[str, str]) -> None:
     """The last thing printed: the one-time link where the first supervisor sets a password and two-factor
     sign-in (or that one is already set up)."""
+    # TODO(issue 20, h-signin): drop this check once `bintang setup-link` has landed on main.
+    if subprocess.run([str(layout.venv / "bin" / "bintang"), "setup-link", "--help"], capture_output=True,
+                      env=minimal_env()).returncode != 0:
+        say("this version has no `bintang setup-link`: make the first supervisor with `bintang create-user`")
+        return
     bintang(layout, settings, "setup-link", "--base-url", f"https://{layout.domain}", as_app_user=True)
 
 

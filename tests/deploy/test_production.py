@@ -1,0 +1,438 @@
+"""The production install, proven on this machine (`make test-production`; issue 20).
+
+deploy/install renders everything for `localhost` with `--tls internal` into a temporary root, on a fresh
+PostgreSQL database with an owner role (which migrates) and an app role (granted by `bintang grant-app-role`).
+Then the web processes, the worker and Caddy run with the command lines and settings of the rendered units, and
+Chromium, trusting Caddy's root CA through an NSS database in its own HOME, opens the HTTPS address on a phone.
+
+This machine has no systemd as PID 1, so the processes run as the test's user and without the units' sandbox,
+and a few things are substituted, each in one place below:
+- ports: the web processes listen on a free port instead of 8000 (`--port 8000` in ExecStart, and Caddy's
+  `reverse_proxy 127.0.0.1:8000`), and Caddy on free HTTP/HTTPS ports (`http_port`/`https_port` global options);
+- Caddy's storage (its CA and certificates) is a temporary folder, and it does not touch the system's trust store
+  (`storage` and `skip_install_trust` global options);
+- PUSH_ALLOWED_HOSTS names the local push service (web-push-testing on 127.0.0.1 over http), which production never
+  needs, and DISPATCH_INTERVAL_SECONDS=1 so the test waits less for the worker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shlex
+import ssl
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.browser.conftest import wait_until_controlled
+from tests.browser.test_reports import fill_report, open_with_code, read_receipt, submit_report
+from tests.pushservice import push_service
+from tests.servers import ROOT, free_port, pause, stop
+
+pytestmark = [pytest.mark.production, pytest.mark.real_clock]
+
+INSTALL = ROOT / "deploy" / "install"
+DOMAIN = "localhost"
+EMAIL = "ops@example.go.id"
+SUPERVISOR = "pengawas"
+SUPERVISOR_PASSWORD = "Lembayung-senja-di-Banjarbaru-2026"
+NEWS = "Bintang Ceria: ada kabar baru untuk Anda"
+# What systemd gives every service before its own Environment= lines.
+SYSTEMD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+WAIT_SECONDS = 60
+
+
+def postgres_server() -> str:
+    """The server of TEST_DATABASE_URL when set (as CI runs it), else the local one; as a superuser URL prefix."""
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    match = re.match(r"postgresql://([^/]+)/", url)
+    return f"postgresql://{match.group(1)}" if match else "postgresql://postgres@127.0.0.1:5432"
+
+
+def psql(server: str, *statements: str) -> None:
+    for statement in statements:
+        subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", f"{server}/postgres", "-c", statement],
+                       check=True, capture_output=True)
+
+
+@dataclass(frozen=True)
+class Database:
+    app_url: str
+    owner_url: str
+
+
+@pytest.fixture(scope="module")
+def database() -> Iterator[Database]:
+    """A fresh database owned by its own owner role, and an app role that owns nothing (as on a server)."""
+    server = postgres_server()
+    name = f"bintang_production_{os.getpid()}"
+    owner, app = f"{name}_owner", f"{name}_app"
+    psql(server, f"CREATE ROLE {owner} LOGIN", f"CREATE ROLE {app} LOGIN", f"CREATE DATABASE {name} OWNER {owner}")
+    host = server.split("@", 1)[-1]
+    try:
+        yield Database(f"postgresql://{app}@{host}/{name}", f"postgresql://{owner}@{host}/{name}")
+    finally:
+        psql(server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", f"DROP ROLE IF EXISTS {app}",
+             f"DROP ROLE IF EXISTS {owner}")
+
+
+def snapshot(root: Path) -> dict[str, tuple[int, int, str]]:
+    """Every file and folder under `root`: mode, modification time and content digest."""
+    found = {}
+    for path in sorted(root.rglob("*")):
+        stat = path.lstat()
+        digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() and not path.is_symlink() else ""
+        found[str(path.relative_to(root))] = (stat.st_mode, stat.st_mtime_ns if not path.is_dir() else 0, digest)
+    return found
+
+
+@dataclass(frozen=True)
+class Installed:
+    root: Path
+    first: str
+    second: str
+    before: dict[str, tuple[int, int, str]]
+    after: dict[str, tuple[int, int, str]]
+
+    def path(self, absolute: str) -> Path:
+        return self.root / absolute.lstrip("/")
+
+    @property
+    def units(self) -> list[Path]:
+        return sorted(self.path("/etc/systemd/system").iterdir())
+
+
+def install(root: Path, database: Database) -> str:
+    result = subprocess.run(
+        [str(INSTALL), "--root", str(root), "--domain", DOMAIN, "--email", EMAIL, "--tls", "internal",
+         "--database-url", database.app_url, "--owner-database-url", database.owner_url],
+        capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory, database: Database) -> Installed:
+    root = tmp_path_factory.mktemp("root")
+    first = install(root, database)
+    before = snapshot(root)
+    second = install(root, database)
+    return Installed(root, first, second, before, snapshot(root))
+
+
+def test_the_installer_run_again_changes_no_file(installed: Installed):
+    assert "code: installing" in installed.first
+    assert "code: already installed" in installed.second
+    assert "nothing changed" in installed.second
+    assert installed.after == installed.before
+    # Code, data, secrets and backups each in their own place.
+    for folder in ("opt/bintang/app/server", "opt/bintang/venv/bin", "var/lib/bintang", "etc/bintang",
+                   "var/backups/bintang", "etc/caddy"):
+        assert installed.path(folder).is_dir(), folder
+
+
+def test_the_settings_file_is_private_and_its_secrets_were_made_once(installed: Installed):
+    env_file = installed.path("/etc/bintang/bintang.env")
+    assert env_file.stat().st_mode & 0o777 == 0o600
+    settings = unit_environment(env_file)
+    assert settings["BINTANG_ENV"] == "production"
+    assert settings["COOKIE_SECURE"] == "1"
+    assert len(settings["SECRET_KEY"]) >= 32
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", settings["VAPID_PRIVATE_KEY"])
+    assert settings["VAPID_SUBJECT"] == f"mailto:{EMAIL}"
+    assert settings["DATA_DIR"] == str(installed.path("/var/lib/bintang"))
+    assert settings["WEB_CONCURRENCY"] == str(max(2, os.cpu_count() or 1))
+    assert installed.path("/var/lib/bintang").stat().st_mode & 0o777 == 0o700
+
+
+def test_every_unit_passes_systemd_analyze_verify(installed: Installed):
+    names = [unit.name for unit in installed.units]
+    assert {"bintang.target", "bintang-web.service", "bintang-worker.service"} <= set(names)
+    assert names == sorted(p.name for p in (ROOT / "deploy" / "systemd").iterdir())
+    for unit in installed.units:
+        result = subprocess.run(["systemd-analyze", "verify", "--man=no", str(unit)], capture_output=True, text=True)
+        assert (result.returncode, result.stdout + result.stderr) == (0, ""), unit.name
+
+
+def test_every_service_is_sandboxed_to_an_ok_exposure(installed: Installed):
+    for unit in installed.units:
+        if unit.suffix != ".service":
+            continue
+        result = subprocess.run(["systemd-analyze", "security", "--offline=true", str(unit)], capture_output=True,
+                                text=True)
+        exposure = re.search(r"Overall exposure level for \S+: (\d+\.\d) (\w+)", result.stdout)
+        assert exposure, result.stdout + result.stderr
+        print(f"{unit.name}: exposure {exposure.group(1)} {exposure.group(2)}")
+        assert float(exposure.group(1)) <= 3.9 and exposure.group(2) == "OK", unit.name
+
+
+def test_caddy_validates_the_rendered_caddyfile(installed: Installed, tmp_path: Path):
+    caddyfile = installed.path("/etc/caddy/Caddyfile")
+    text = caddyfile.read_text()
+    assert "admin off" in text and "tls internal" in text
+    result = subprocess.run(["caddy", "validate", "--config", str(caddyfile), "--adapter", "caddyfile"],
+                            capture_output=True, text=True, env={**os.environ, "HOME": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    assert "Valid configuration" in result.stdout + result.stderr
+
+
+# --- the running service ---------------------------------------------------------------------------------------
+
+
+def unit_environment(env_file: Path) -> dict[str, str]:
+    values = {}
+    for line in env_file.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            values[key.strip()] = value.strip()
+    return values
+
+
+@dataclass(frozen=True)
+class Unit:
+    command: list[str]
+    environment: dict[str, str]
+    directory: Path
+
+
+def read_unit(path: Path) -> Unit:
+    """ExecStart, Environment, EnvironmentFile and WorkingDirectory of a unit's [Service] section, as systemd reads
+    them: EnvironmentFile's variables win over Environment's."""
+    section, command, directory = "", [], Path("/")
+    environment = {"PATH": SYSTEMD_PATH, "LANG": "C.UTF-8"}
+    from_file: dict[str, str] = {}
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if line.startswith("["):
+            section = line
+        if section != "[Service]" or "=" not in line or line.startswith("#"):
+            continue
+        key, _, value = line.partition("=")
+        if key == "ExecStart":
+            command = shlex.split(value)
+        elif key == "Environment":
+            environment.update(item.split("=", 1) for item in shlex.split(value))
+        elif key == "EnvironmentFile":
+            from_file.update(unit_environment(Path(value)))
+        elif key == "WorkingDirectory":
+            directory = Path(value)
+    return Unit(command, {**environment, **from_file}, directory)
+
+
+def start(unit: Unit, log: Path, **test_only: str) -> subprocess.Popen:
+    with log.open("ab") as output:
+        return subprocess.Popen(unit.command, cwd=unit.directory, env={**unit.environment, **test_only},
+                                stdout=output, stderr=subprocess.STDOUT)
+
+
+def wait_until(condition, failure: str, timeout: float = WAIT_SECONDS):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = condition()
+        if found:
+            return found
+        pause(0.2)  # polling interval while waiting for the condition
+    raise AssertionError(failure)
+
+
+def answers(url: str, **kwargs) -> bool:
+    try:
+        httpx.get(url, timeout=2.0, **kwargs)
+        return True
+    except httpx.TransportError:
+        return False
+
+
+def children(pid: int) -> list[str]:
+    """The command lines of a process's children (uvicorn's worker processes)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append((entry / "cmdline").read_text().replace("\0", " "))
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
+
+
+@dataclass
+class Stack:
+    base_url: str
+    http_url: str
+    root_ca: Path
+    unit_env: dict[str, str]
+    worker: Unit
+    logs: Path
+    push_host: str
+    processes: dict[str, subprocess.Popen]
+
+
+@pytest.fixture(scope="module")
+def push():
+    with push_service() as service:
+        yield service
+
+
+@pytest.fixture(scope="module")
+def stack(installed: Installed, tmp_path_factory: pytest.TempPathFactory, push) -> Iterator[Stack]:
+    logs = tmp_path_factory.mktemp("logs")
+    app_port, http_port, https_port = free_port(), free_port(), free_port()
+    test_only = {"PUSH_ALLOWED_HOSTS": push.host, "DISPATCH_INTERVAL_SECONDS": "1"}
+    processes: dict[str, subprocess.Popen] = {}
+    try:
+        web = read_unit(installed.path("/etc/systemd/system/bintang-web.service"))
+        assert web.environment["DISPATCHER"] == "off" and web.environment["TRUSTED_PROXIES"] == "127.0.0.1"
+        assert web.command[web.command.index("--host") + 1] == "127.0.0.1"
+        web.command[web.command.index("--port") + 1] = str(app_port)  # substituted: see the module's docstring
+        processes["web"] = start(web, logs / "web.log", **test_only)
+        worker = read_unit(installed.path("/etc/systemd/system/bintang-worker.service"))
+        assert worker.command[-2:] == ["bintang", "worker"] or worker.command[-1] == "worker"
+        processes["worker"] = start(worker, logs / "worker.log", **test_only)
+
+        storage = tmp_path_factory.mktemp("caddy")
+        caddyfile = installed.path("/etc/caddy/Caddyfile").read_text()
+        # Substituted: see the module's docstring.
+        caddyfile = caddyfile.replace("reverse_proxy 127.0.0.1:8000", f"reverse_proxy 127.0.0.1:{app_port}")
+        caddyfile = caddyfile.replace("\tadmin off\n", f"\tadmin off\n\thttp_port {http_port}\n\thttps_port "
+                                      f"{https_port}\n\tskip_install_trust\n\tstorage file_system {{\n\t\troot "
+                                      f"{storage}\n\t}}\n", 1)
+        (storage / "Caddyfile").write_text(caddyfile)
+        with (logs / "caddy.log").open("ab") as output:
+            processes["caddy"] = subprocess.Popen(
+                ["caddy", "run", "--config", str(storage / "Caddyfile"), "--adapter", "caddyfile"],
+                env={**os.environ, "HOME": str(storage)}, stdout=output, stderr=subprocess.STDOUT)
+        root_ca = storage / "pki" / "authorities" / "local" / "root.crt"
+        wait_until(lambda: root_ca.exists() and answers(f"https://{DOMAIN}:{https_port}/healthz", verify=False),
+                   f"Caddy did not answer on {https_port}: {(logs / 'caddy.log').read_text()[-3000:]}")
+        wait_until(lambda: httpx.get(f"https://{DOMAIN}:{https_port}/healthz", verify=ssl.create_default_context(cafile=root_ca)).status_code
+                   == 200, f"the app did not answer through Caddy: {(logs / 'web.log').read_text()[-3000:]}")
+        yield Stack(f"https://{DOMAIN}:{https_port}", f"http://{DOMAIN}:{http_port}", root_ca, web.environment,
+                    worker, logs, push.host, processes)
+    finally:
+        for process in processes.values():
+            stop(process)
+
+
+@pytest.fixture(scope="module")
+def browser(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+    """Debian's Chromium with a HOME whose NSS database trusts Caddy's root CA, as a phone's would trust the
+    public CA that issues a real certificate: no --ignore-certificate-errors."""
+    home = tmp_path_factory.mktemp("home")
+    nssdb = home / ".pki" / "nssdb"
+    nssdb.mkdir(parents=True)
+    subprocess.run(["certutil", "-d", f"sql:{nssdb}", "-N", "--empty-password"], check=True)
+    subprocess.run(["certutil", "-d", f"sql:{nssdb}", "-A", "-t", "C,,", "-n", "caddy", "-i", str(stack.root_ca)],
+                   check=True)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", env={**os.environ, "HOME": str(home)},
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        launched.phone = playwright.devices["Pixel 7"]
+        yield launched
+        launched.close()
+
+
+def phone(browser: Browser, stack: Stack) -> Page:
+    return browser.new_context(**browser.phone, base_url=stack.base_url).new_page()
+
+
+def test_two_web_processes_and_a_worker_run_from_the_units(stack: Stack):
+    web_children = [line for line in children(stack.processes["web"].pid) if "spawn_main" in line]
+    assert len(web_children) == int(stack.unit_env["WEB_CONCURRENCY"]) == 2
+    assert stack.processes["worker"].poll() is None
+
+
+def test_plain_http_is_sent_to_https(stack: Stack):
+    response = httpx.get(f"{stack.http_url}/lapor?x=1", follow_redirects=False)
+    assert response.status_code == 308
+    assert response.headers["location"] == f"{stack.base_url}/lapor?x=1"
+
+
+def test_versioned_static_files_are_cached_for_a_year_and_text_is_compressed(stack: Stack):
+    with httpx.Client(base_url=stack.base_url, verify=ssl.create_default_context(cafile=stack.root_ca)) as client:
+        home = client.get("/", headers={"Accept-Encoding": "gzip"})
+        assert home.status_code == 200 and home.headers["content-encoding"] in ("gzip", "br", "zstd")
+        css = re.search(r'href="(/static/css/app\.css\?v=[0-9a-f]+)"', home.text).group(1)
+        versioned = client.get(css)
+        assert versioned.status_code == 200
+        assert versioned.headers["cache-control"] == "public, max-age=31536000, immutable"
+        plain = client.get("/static/css/app.css")
+        assert plain.status_code == 200 and plain.headers["cache-control"] == "no-cache"
+        too_big = client.post("/lapor", content=b"x" * (2 * 1024 * 1024),
+                              headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert too_big.status_code == 413
+
+
+def test_a_phone_reports_over_https_and_push_reaches_the_supervisor(stack: Stack, browser: Browser, push):
+    # The first supervisor, as an operator makes one with the unit's settings.
+    subprocess.run([*stack.worker.command[:-1], "create-user", SUPERVISOR, "--name", "Pengawas Dinas", "--role",
+                    "supervisor", "--password", SUPERVISOR_PASSWORD], env=stack.worker.environment,
+                   cwd=stack.worker.directory, check=True, capture_output=True)
+
+    child = phone(browser, stack)
+    response = child.goto("/")
+    assert response.status == 200
+    assert response.headers["strict-transport-security"] == "max-age=31536000"
+    wait_until_controlled(child)
+
+    supervisor = phone(browser, stack)
+    supervisor.goto("/masuk")
+    supervisor.get_by_label("Nama pengguna").fill(SUPERVISOR)
+    supervisor.get_by_label("Kata sandi").fill(SUPERVISOR_PASSWORD)
+    with supervisor.expect_navigation():
+        supervisor.get_by_role("button", name="Masuk", exact=True).click()
+    expect(supervisor.get_by_role("link", name="Akun saya", exact=True)).to_be_visible()
+    cookies = {cookie["name"]: cookie for cookie in supervisor.context.cookies()}
+    assert {"__Host-bc_session", "__Host-bc_csrf"} <= set(cookies), cookies
+    assert all(cookie["secure"] for cookie in cookies.values())
+    # The supervisor's phone subscribes at the push service with the app's key, as push.js does.
+    key = supervisor.evaluate("() => fetch('/push/kunci').then((r) => r.json()).then((k) => k.publicKey)")
+    device = push.subscribe(key)
+    status = supervisor.evaluate(
+        """(subscription) => fetch('/push/langganan', {method: 'POST', credentials: 'same-origin',
+             headers: {'Content-Type': 'application/json',
+                       'X-CSRFToken': document.querySelector('meta[name="csrf-token"]').content},
+             body: JSON.stringify(subscription)}).then((r) => r.status)""", device.subscription)
+    assert status == 200
+
+    child.goto("/lapor")
+    words = "Aku dipukul kakak kelas di kantin setiap hari."
+    fill_report(child, who="Aku anak/remaja, dan ini tentang diriku",
+                category="Disakiti badannya — dipukul, ditendang", words=words)
+    submit_report(child)
+    code, pin = read_receipt(child)
+    open_with_code(child, code, pin)
+    expect(child.locator("[data-reporter-status]")).to_have_text("Diterima")
+    cookies = {cookie["name"]: cookie for cookie in child.context.cookies()}
+    assert "__Host-bc_case" in cookies and all(cookie["secure"] for cookie in cookies.values()), cookies
+    assert all(name.startswith("__Host-") or cookie["path"] != "/" for name, cookie in cookies.items()), cookies
+
+    child.get_by_role("textbox", name="Tulis pesan untuk konselor").fill("Kak, aku takut ke sekolah besok.")
+    with child.expect_navigation():
+        child.get_by_role("button", name="Kirim pesan", exact=True).click()
+    expect(child.locator(".message--mine")).to_have_count(1)
+
+    # The worker (the worker unit's command) sends it; the push service checked the VAPID signature and decrypted.
+    payloads = wait_until(lambda: push.payloads(device), "the supervisor's device got no push",
+                          timeout=WAIT_SECONDS)
+    assert [payload["body"] for payload in payloads] == [NEWS]
+    assert re.fullmatch(r"/kasus/\d+", payloads[0]["url"])
+    child.context.close()
+    supervisor.context.close()
+
+
+def test_the_access_log_holds_no_query_string_and_no_address(stack: Stack):
+    httpx.get(f"{stack.base_url}/cek?kode=RAHASIA-1234", verify=ssl.create_default_context(cafile=stack.root_ca))
+    log = wait_until(lambda: (text := (stack.logs / "caddy.log").read_text()) if '"/cek"' in text else "",
+                     "Caddy logged no request to /cek")
+    assert "RAHASIA" not in log and "kode=" not in log
+    assert '"remote_ip"' not in log and '"Cookie"' not in log
