@@ -492,7 +492,7 @@ def install(layout: Layout) -> Changes:
     units = install_units(layout, changes)
     install_caddy(layout, changes)
     start_services(layout, changes, units)
-    say(f"{len(changes.files)} files changed" if changes else "nothing changed")
+    say(f"changed: {', '.join(str(path) for path in changes.files)}" if changes else "nothing changed")
     first_supervisor_link(layout, settings)
     return changes
 
