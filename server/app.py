@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import traceback
 from collections.abc import AsyncIterator
 from typing import Any, cast
 
@@ -23,13 +22,15 @@ from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlmodel import Session
 
-from server import clock, i18n, process_cache, service_info, workdays
+from server import clock, i18n, logs, process_cache, service_info, workdays
 from server.accounts.routes import AccountController
 from server.accounts.visitor import VisitorMiddleware
 from server.admin.routes import AdminController
 from server.aftercare.routes import CheckInController, FollowUpController, RatingController, VoicesController
 from server.appointments.routes import BookingController, ScheduleController
 from server.db import engine_for
+from server.health import service as health
+from server.health.routes import ReadinessController, ServiceHealthController
 from server.notifications.routes import NotificationController, PushController
 from server.pwa.routes import PWAController
 from server.reports import words as report_words
@@ -123,24 +124,11 @@ def _wants_html(request: Request) -> bool:
     return not ("application/json" in accept and "text/html" not in accept)
 
 
-def _where_it_failed(exc: BaseException) -> str:
-    """The exception's kinds and the lines it passed through, never its messages: a database error's message can
-    quote the failing row (PostgreSQL's "Failing row contains ..."), and any message may quote what was typed."""
-    kinds, seen, current = [], set(), exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        code = getattr(getattr(current, "orig", None), "sqlstate", None) or getattr(current, "sqlstate", None)
-        kinds.append(type(current).__qualname__ + (f" (SQLSTATE {code})" if code else ""))
-        current = current.__cause__ or current.__context__
-    frames = "".join(traceback.format_tb(exc.__traceback__))
-    return " <- ".join(kinds) + "\n" + frames
-
-
 def _error_page(request: Request, exc: Exception) -> Response[Any] | HTMXBlockTemplate:
     status = exc.status_code if isinstance(exc, HTTPException) else HTTP_500_INTERNAL_SERVER_ERROR
     if status == HTTP_500_INTERNAL_SERVER_ERROR:
         logging.getLogger("bintang").error("unhandled error on %s %s: %s", request.method, request.url.path,
-                                           _where_it_failed(exc))
+                                           logs.where_it_failed(exc))
     if isinstance(exc, NotAuthorizedException) and request.method == "GET" and _wants_html(request):
         return Redirect(f"/masuk?lanjut={request.url.path}", status_code=303)
     if not _wants_html(request):
@@ -156,14 +144,15 @@ def _dispose_engine(app: Litestar) -> None:
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or from_env()
     settings.check()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("bintang").setLevel(settings.log_level)
+    logs.configure(settings.log_level)
     engine = engine_for(settings)
 
     app = Litestar(
         guards=[ids_in_range],
         route_handlers=[
             CoreController,
+            ReadinessController,
+            ServiceHealthController,
             AccountController,
             AdminController,
             PWAController,
@@ -215,15 +204,21 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lifespan=[inline_dispatcher],
         on_shutdown=[_dispose_engine],
         debug=False,
+        # Logging is ours (server/logs.py: JSON lines that hold nothing typed); Litestar's own configuration would
+        # replace the root logger's handlers with its text format.
+        logging_config=None,
     )
     # Wrapped around Litestar's whole handler rather than listed as route middleware, so that every response,
     # a 404 for an unknown path included, is logged, carries the security headers, speaks the person's language
-    # and renders with fresh service settings.
+    # and renders with fresh service settings (and, for a supervisor, recent readiness checks for the banner).
     app.asgi_handler = RequestLogMiddleware(
-        SecurityHeadersMiddleware(LocaleMiddleware(VisitorMiddleware(ProcessCopyMiddleware(app.asgi_handler))))
+        SecurityHeadersMiddleware(LocaleMiddleware(VisitorMiddleware(
+            health.HealthBannerMiddleware(ProcessCopyMiddleware(app.asgi_handler))
+        )))
     )
     template_globals = cast(JinjaTemplateEngine, app.template_engine).engine.globals
     template_globals["quick_exit_url"] = settings.quick_exit_url
     template_globals["service"] = lambda: service_info.current(app.state.engine)
     template_globals["holiday_years_to_enter"] = lambda: workdays.years_to_enter(app.state.engine)
+    template_globals["health_red_checks"] = lambda: health.red_labels(app.state.engine)
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from pathlib import Path
 
 from sqlmodel import Session
 
@@ -87,10 +88,21 @@ def cmd_create_user(args: argparse.Namespace) -> None:
     print(f"bintang: created {args.role} {form.username}")
 
 
+def _empty_metrics_folder(folder: str) -> None:
+    """prometheus-client's rule for PROMETHEUS_MULTIPROC_DIR: empty at each start, or a new run adds up the files
+    of processes long gone (their process ids may even come back)."""
+    path = Path(folder)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for stale in path.glob("*.db"):
+        stale.unlink()
+
+
 def cmd_run(args: argparse.Namespace) -> None:
     import uvicorn
 
     settings = _settings()
+    if settings.metrics_multiproc_dir:
+        _empty_metrics_folder(settings.metrics_multiproc_dir)
     uvicorn.run(
         "server.app:create_app",
         factory=True,
@@ -100,6 +112,8 @@ def cmd_run(args: argparse.Namespace) -> None:
         proxy_headers=False,
         access_log=False,
         server_header=False,
+        # uvicorn's own loggers then reach the root logger, which the app writes as JSON lines (server/logs.py).
+        log_config=None,
     )
 
 
@@ -113,14 +127,13 @@ def cmd_vapid(args: argparse.Namespace) -> None:
 
 
 def cmd_worker(_args: argparse.Namespace) -> None:
-    import logging
     import signal
     import threading
 
-    from server import worker
+    from server import logs, worker
 
     settings = _settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure(settings.log_level)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())

@@ -58,6 +58,15 @@ class Settings:
     # host or host:port entries a push endpoint may name besides public https hosts (a local test push service).
     push_allowed_hosts: tuple[str, ...] = ()
     reminder_hours: tuple[int, ...] = (24, 1)
+    # Readiness (/readyz) and the supervisor's "Kesehatan layanan": a dispatcher heartbeat older than this, or less
+    # free disk than this in DATA_DIR, is red.
+    heartbeat_max_age_seconds: int = 60
+    min_free_disk_mb: int = 1024
+    # /metrics answers loopback callers, and others that send "Authorization: Bearer <this>" when it is set.
+    metrics_token: str = ""
+    # With several uvicorn workers: where each process keeps its counters for /metrics to add up (prometheus-client
+    # reads the same variable when it is imported). Empty: each process answers with its own.
+    metrics_multiproc_dir: str = ""
 
     def cookie_name(self, name: str) -> str:
         """With COOKIE_SECURE our cookies carry the __Host- prefix: the browser then keeps them only if they came
@@ -122,6 +131,10 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
             push_timeout_seconds=float(get("PUSH_TIMEOUT_SECONDS", defaults.push_timeout_seconds)),
             push_max_attempts=int(get("PUSH_MAX_ATTEMPTS", defaults.push_max_attempts)),
             push_allowed_hosts=tuple(h.strip().lower() for h in get("PUSH_ALLOWED_HOSTS", "").split(",") if h.strip()),
+            heartbeat_max_age_seconds=int(get("HEARTBEAT_MAX_AGE_SECONDS", defaults.heartbeat_max_age_seconds)),
+            min_free_disk_mb=int(get("MIN_FREE_DISK_MB", defaults.min_free_disk_mb)),
+            metrics_token=get("METRICS_TOKEN", defaults.metrics_token).strip(),
+            metrics_multiproc_dir=get("PROMETHEUS_MULTIPROC_DIR", defaults.metrics_multiproc_dir).strip(),
             reminder_hours=tuple(
                 sorted({int(h) for h in get("REMINDER_HOURS", "24,1").split(",") if h.strip()}, reverse=True)
             ),

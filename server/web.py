@@ -24,7 +24,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
 
-from server import i18n
+from server import i18n, logs, telemetry
 from server.forms import MAX_ID
 from server.settings import ROOT, Settings
 
@@ -206,7 +206,10 @@ class SecurityHeadersMiddleware:
 
 
 class RequestLogMiddleware:
-    """One line per request: method, path, status and time. Never bodies, query strings, cookies or forms."""
+    """One JSON line per request (server/logs.py): method, route template (the path only when no route matched),
+    status, duration and request id; never bodies, query strings, cookies, forms or the client's address. Counts
+    the request for /metrics by the same route template (never the path, which holds ids), and gives every
+    response its request id in X-Request-ID (the proxy's, when it sent a sane one)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -217,16 +220,29 @@ class RequestLogMiddleware:
             return
         started = time.perf_counter()
         status = 500
+        incoming = next((value.decode("latin-1") for key, value in scope.get("headers", []) if key == b"x-request-id"),
+                        None)
+        request_id = logs.new_request_id(incoming)
+        token = logs.request_id.set(request_id)
 
         async def send_and_note_status(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                MutableScopeHeaders.from_message(message)["X-Request-ID"] = request_id
             await send(message)
 
         try:
             await self.app(scope, receive, send_and_note_status)
         finally:
-            request_log.info(
-                "%s %s %s %.1fms", scope["method"], scope["path"], status, (time.perf_counter() - started) * 1000
-            )
+            seconds = time.perf_counter() - started
+            # Set by Litestar's router on the scope we passed down; missing when no route matched (a 404).
+            template = scope.get("path_template")
+            method = scope["method"]
+            telemetry.REQUESTS.labels(method, template or telemetry.UNMATCHED, str(status)).inc()
+            telemetry.REQUEST_SECONDS.labels(method, template or telemetry.UNMATCHED).observe(seconds)
+            route = template or scope["path"]
+            request_log.info("%s %s %s %.1fms", method, route, status, seconds * 1000,
+                             extra={"event": "request", "method": method, "route": route, "status": status,
+                                    "duration_ms": round(seconds * 1000, 1), "request_id": request_id})
+            logs.request_id.reset(token)

@@ -13,7 +13,7 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from litestar import Litestar
 from sqlalchemy.engine import Engine
@@ -23,6 +23,7 @@ from server import clock, ratelimit
 from server.accounts import auth
 from server.aftercare import service as aftercare
 from server.appointments import service as appointments
+from server.health import heartbeat
 from server.notifications import dispatcher
 from server.notifications.push import Sender, load_vapid
 from server.settings import Settings
@@ -48,6 +49,7 @@ def purge(engine: Engine, settings: Settings) -> dict[str, int]:
             "notification_jobs": dispatcher.purge_finished(session, now),
         }
         session.commit()
+    purged["dispatcher_heartbeats"] = heartbeat.forget_stopped(engine, now)
     if any(purged.values()):
         log.info("worker: purged %s", ", ".join(f"{n} {what}" for what, n in purged.items() if n))
     return purged
@@ -73,11 +75,24 @@ def tick(engine: Engine, sender: Sender, settings: Settings, *, worker: str | No
                             max_attempts=settings.push_max_attempts, lane=lane)
 
 
-def _urgent_lane(stop: threading.Event, engine: Engine, sender: Sender, settings: Settings, worker: str) -> None:
+def _beat(engine: Engine, worker: str, started_at: datetime) -> None:
+    """The heartbeat readiness and the supervisor's page look at; a failure to write it is logged, never the end
+    of the loop (the database may be back on the next round)."""
+    try:
+        heartbeat.beat(engine, worker, started_at=started_at)
+    except Exception:
+        log.exception("worker: could not write the heartbeat")
+
+
+def _urgent_lane(stop: threading.Event, engine: Engine, sender: Sender, settings: Settings, worker: str,
+                 started_at: datetime) -> None:
     lane = dispatcher.UrgentLane(engine, sender, worker=worker, lease_seconds=settings.dispatch_lease_seconds,
                                  max_attempts=settings.push_max_attempts)
     try:
         while not stop.is_set():
+            # Both lanes beat: a round of the other lane may be long (a batch to slow push services), and the urgent
+            # lane's rounds are short, so a live dispatcher never looks dead.
+            _beat(engine, worker, started_at)
             try:
                 lane.round()
             except Exception:
@@ -94,12 +109,15 @@ def run_until(stop: threading.Event, engine: Engine, settings: Settings) -> None
     dispatcher.UrgentLane), everything else in this one."""
     sender = make_sender(settings)
     worker = dispatcher.worker_name()
-    log.info("worker %s started", worker)
-    urgent = threading.Thread(target=_urgent_lane, args=(stop, engine, sender, settings, worker),
+    started_at = clock.now()
+    log.info("worker %s started", worker, extra={"event": "worker_started", "worker": worker})
+    _beat(engine, worker, started_at)
+    urgent = threading.Thread(target=_urgent_lane, args=(stop, engine, sender, settings, worker, started_at),
                               name="bintang-dispatcher-urgent", daemon=True)
     urgent.start()
     last_purge = None
     while not stop.is_set():
+        _beat(engine, worker, started_at)
         try:
             purge_due = last_purge is None or clock.now() - last_purge >= PURGE_INTERVAL
             tick(engine, sender, settings, worker=worker, lane="normal", purge_due=purge_due)
@@ -109,7 +127,7 @@ def run_until(stop: threading.Event, engine: Engine, settings: Settings) -> None
             log.exception("worker: a round failed; trying again in %.0f s", settings.dispatch_interval_seconds)
         stop.wait(settings.dispatch_interval_seconds)
     urgent.join(settings.push_timeout_seconds + 5)
-    log.info("worker %s stopped", worker)
+    log.info("worker %s stopped", worker, extra={"event": "worker_stopped", "worker": worker})
 
 
 @asynccontextmanager

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlmodel import Session
 
-from server import audit, clock, ratelimit
+from server import audit, clock, ratelimit, telemetry
 from server.accounts import auth, two_factor
 from server.accounts.models import Child, District, Guardianship, Role, School, User
 from server.forms import has_control_characters, unreadable_message, without_control_characters
@@ -99,6 +99,7 @@ def sign_in(session: Session, settings: Settings, *, username: str, password: st
     if user is None or not password_ok or not user.active:
         count_failure(session, settings, account_key=account_key, ip=ip, now=now)
         # What was typed for an unknown account is not kept: it may be a password typed into the wrong field.
+        telemetry.sign_in_failed("password")
         audit.record(session, "signin.failed", actor_id=user.id if user else None,
                      actor_label=user.username if user else "(unknown)", ip=ip)
         session.commit()
@@ -157,6 +158,7 @@ def sign_in_second_step(
         used_recovery = True
     else:
         count_failure(session, settings, account_key=code_key, ip=ip, now=now)
+        telemetry.sign_in_failed("two_factor")
         audit.record(session, "signin.code_failed", actor_id=user.id, actor_label=user.username, ip=ip)
         session.commit()
         return SignIn(error=_("Kode salah atau sudah dipakai. Periksa aplikasi autentikator lalu coba lagi.")), \

@@ -251,11 +251,15 @@ def _give_back(engine: Engine, job_id: int, worker: str, *, max_attempts: int, n
 def _process_or_give_back(engine: Engine, sender: Sender, job_id: int, worker: str, *, max_attempts: int,
                           lease_seconds: int, now: datetime | None, service_name: str) -> str:
     try:
-        return process(engine, sender, job_id, worker, max_attempts=max_attempts, lease_seconds=lease_seconds,
-                       now=now, service_name=service_name)
+        ended = process(engine, sender, job_id, worker, max_attempts=max_attempts, lease_seconds=lease_seconds,
+                        now=now, service_name=service_name)
     except Exception:  # one bad job must not stop the others
         log.exception("push: job %s could not be processed", job_id)
-        return _give_back(engine, job_id, worker, max_attempts=max_attempts, now=now or clock.now())
+        ended = _give_back(engine, job_id, worker, max_attempts=max_attempts, now=now or clock.now())
+    # One line per job a dispatcher handled: its id and how it ended, never whom it was for or what it said.
+    log.info("push: job %s %s", job_id, ended, extra={"event": "push_job", "job": job_id, "outcome": str(ended),
+                                                      "worker": worker})
+    return ended
 
 
 def dispatch_once(engine: Engine, sender: Sender, *, worker: str | None = None, batch: int = 50,

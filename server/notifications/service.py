@@ -254,6 +254,31 @@ def failure_cause(last_error: str) -> str:
     return _("Layanan push menolak pesan ini.")
 
 
+@dataclass(frozen=True)
+class QueueState:
+    due: int  # pending jobs whose time has come, and claimed ones whose lease ran out
+    oldest_due_at: datetime | None
+    sent: int  # in the period asked for
+    failed: int
+
+
+def queue_state(session: Session, *, since: datetime, now: datetime | None = None) -> QueueState:
+    """What the service's health page and metrics show of the outbox: what waits to be sent and since when, and
+    how many were sent and failed since `since`. Counts off the (status, due_at) index; a failed job's `due_at`
+    is its last try."""
+    now = now or clock.now()
+    waiting = or_(
+        (NotificationJob.status == JobStatus.PENDING) & (NotificationJob.due_at <= now),
+        (NotificationJob.status == JobStatus.SENDING) & (NotificationJob.lease_until < now),
+    )
+    due, oldest = session.execute(select(func.count(), func.min(NotificationJob.due_at)).where(waiting)).one()
+    sent = session.execute(select(func.count()).where(
+        NotificationJob.status == JobStatus.SENT, NotificationJob.sent_at >= since)).scalar_one()
+    failed = session.execute(select(func.count()).where(
+        NotificationJob.status == JobStatus.FAILED, NotificationJob.due_at >= since)).scalar_one()
+    return QueueState(due, oldest, sent, failed)
+
+
 def delivery_report(session: Session, *, since: datetime, limit: int = 50) -> DeliveryReport:
     """Jobs of the period by state, and the latest that failed with why: nothing ends unseen."""
     counts = dict(session.execute(

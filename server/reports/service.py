@@ -15,11 +15,11 @@ from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from server import audit, clock, ratelimit
+from server import audit, clock, ratelimit, telemetry
 from server.accounts import auth
 from server.accounts.models import Child, District, Guardianship, Role, School, User
 from server.accounts.visitor import Visitor
@@ -585,6 +585,15 @@ def next_deadline(report: Report) -> datetime:
     return min(pending) if pending else FAR_FUTURE
 
 
+def past_deadline_count(session: Session, now: datetime | None = None) -> int:
+    """Open cases with a deadline not met and already passed (the service's health page and metrics): one count
+    off the inbox's index, since `next_deadline` keeps the nearest unmet deadline on every open case."""
+    now = now or clock.now()
+    return session.execute(
+        select(func.count()).select_from(Report).where(Report.is_open.is_(True), Report.next_due_at < now)
+    ).scalar_one()
+
+
 @dataclass(frozen=True)
 class Deadline:
     label: str
@@ -658,6 +667,7 @@ def open_with_code(
     if not auth.verify_password(report.pin_hash if report else None, pin.strip()) or report is None:
         ratelimit.record_failure(session, code_key, CODE_BACKOFF, now)
         ratelimit.record_failure(session, address_key, CODE_ADDRESS_BACKOFF, now)
+        telemetry.sign_in_failed("report_code")
         audit.record(session, "report.code_failed", ip=ip)
         session.commit()
         return None, _("Kode laporan atau PIN tidak cocok. Periksa lagi lalu coba sekali lagi."), False

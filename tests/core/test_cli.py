@@ -1,6 +1,7 @@
 """The `bintang` command's newer parts: the VAPID key, the demo schedule, and the worker's stop on SIGTERM."""
 
 import base64
+import json
 import os
 import signal
 import subprocess
@@ -69,11 +70,14 @@ def test_the_worker_stops_cleanly_on_sigterm(tmp_path):
     subprocess.run([sys.executable, "-m", "server.cli", "migrate"], cwd=ROOT, env=env, check=True,
                    capture_output=True)
     worker = subprocess.Popen([sys.executable, "-m", "server.cli", "worker"], cwd=ROOT, env=env,
-                              stderr=subprocess.PIPE, text=True)
-    # The worker logs "started" once its loop runs: wait for that line, then ask it to stop.
-    for line in worker.stderr:
-        if "started" in line:
+                              stdout=subprocess.PIPE, text=True)
+    # The worker logs "started" once its loop runs (a JSON line on standard output): wait for that line, then ask
+    # it to stop.
+    for line in worker.stdout:
+        if json.loads(line).get("event") == "worker_started":
             break
     worker.send_signal(signal.SIGTERM)
     assert wait_for_exit(worker, timeout=30) == 0
-    assert "stopped" in worker.stderr.read()
+    events = [json.loads(line) for line in worker.stdout.read().splitlines()]
+    [stopped] = [event for event in events if event.get("event") == "worker_stopped"]
+    assert stopped["message"] == f"worker {stopped['worker']} stopped" and stopped["level"] == "INFO"
