@@ -30,7 +30,7 @@ OWNER_ROLE = "bintang_owner"
 APP_ROLE = "bintang"
 PG_SOCKET = "/var/run/postgresql"
 # What of the checkout the app needs at run time (server/settings.py ROOT is the folder that holds them).
-CODE = ("server", "templates", "static", "service_worker", "pyproject.toml", "alembic.ini", "babel.cfg",
+CODE = ("server", "templates", "static", "service_worker", "docs", "pyproject.toml", "alembic.ini", "babel.cfg",
         "package.json", "package-lock.json")
 SKIPPED = re.compile(r"(^|/)(__pycache__|.*\.pyc|.*\.mo)$")
 HTMX = Path("node_modules") / "htmx.org"

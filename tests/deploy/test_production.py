@@ -224,7 +224,10 @@ def read_unit(path: Path) -> Unit:
             from_file.update(unit_environment(Path(value)))
         elif key == "WorkingDirectory":
             directory = Path(value)
-    return Unit(command, {**environment, **from_file}, directory)
+    environment = {**environment, **from_file}
+    # systemd puts ${NAME} of the environment into the command line.
+    command = [re.sub(r"\$\{(\w+)\}", lambda m: environment[m.group(1)], part) for part in command]
+    return Unit(command, environment, directory)
 
 
 def start(unit: Unit, log: Path, **test_only: str) -> subprocess.Popen:
@@ -373,25 +376,35 @@ def test_versioned_static_files_are_cached_for_a_year_and_text_is_compressed(sta
         assert too_big.status_code == 413
 
 
-def test_a_phone_reports_over_https_and_push_reaches_the_supervisor(stack: Stack, browser: Browser, push):
-    # The first supervisor, as an operator makes one with the unit's settings.
+@pytest.fixture(scope="module")
+def supervisor_account(stack: Stack) -> str:
+    """A supervisor, made as an operator would with the worker unit's command and settings."""
     subprocess.run([*stack.worker.command[:-1], "create-user", SUPERVISOR, "--name", "Pengawas Dinas", "--role",
                     "supervisor", "--password", SUPERVISOR_PASSWORD], env=stack.worker.environment,
                    cwd=stack.worker.directory, check=True, capture_output=True)
+    return SUPERVISOR
 
+
+def signed_in_supervisor(browser: Browser, stack: Stack, username: str) -> Page:
+    supervisor = phone(browser, stack)
+    supervisor.goto("/masuk")
+    supervisor.get_by_label("Nama pengguna").fill(username)
+    supervisor.get_by_label("Kata sandi").fill(SUPERVISOR_PASSWORD)
+    with supervisor.expect_navigation():
+        supervisor.get_by_role("button", name="Masuk", exact=True).click()
+    expect(supervisor.get_by_role("link", name="Akun saya", exact=True)).to_be_visible()
+    return supervisor
+
+
+def test_a_phone_reports_over_https_and_push_reaches_the_supervisor(stack: Stack, browser: Browser, push,
+                                                                    supervisor_account: str):
     child = phone(browser, stack)
     response = child.goto("/")
     assert response.status == 200
     assert response.headers["strict-transport-security"] == "max-age=31536000"
     wait_until_controlled(child)
 
-    supervisor = phone(browser, stack)
-    supervisor.goto("/masuk")
-    supervisor.get_by_label("Nama pengguna").fill(SUPERVISOR)
-    supervisor.get_by_label("Kata sandi").fill(SUPERVISOR_PASSWORD)
-    with supervisor.expect_navigation():
-        supervisor.get_by_role("button", name="Masuk", exact=True).click()
-    expect(supervisor.get_by_role("link", name="Akun saya", exact=True)).to_be_visible()
+    supervisor = signed_in_supervisor(browser, stack, supervisor_account)
     cookies = {cookie["name"]: cookie for cookie in supervisor.context.cookies()}
     assert {"__Host-bc_session", "__Host-bc_csrf"} <= set(cookies), cookies
     assert all(cookie["secure"] for cookie in cookies.values())
@@ -440,3 +453,46 @@ def test_the_access_log_holds_no_query_string_and_no_address(stack: Stack):
     log = wait_until(logged, "Caddy logged no request to /cek")
     assert "RAHASIA" not in log and "kode=" not in log
     assert '"remote_ip"' not in log and '"Cookie"' not in log
+
+
+def readiness(stack: Stack) -> httpx.Response:
+    return httpx.get(f"{stack.base_url}/readyz", verify=ssl.create_default_context(cafile=stack.root_ca))
+
+
+def test_a_stopped_worker_turns_readiness_and_the_supervisor_page_red_within_a_minute(
+        stack: Stack, browser: Browser, supervisor_account: str):
+    wait_until(lambda: readiness(stack).status_code == 200, "not ready while the worker runs")
+    supervisor = signed_in_supervisor(browser, stack, supervisor_account)
+    supervisor.goto("/admin/kesehatan")
+    expect(supervisor.locator("[data-health-state]")).to_have_text(
+        "Semua pemeriksaan baik. Layanan berjalan seperti seharusnya.")
+
+    stopped_at = time.monotonic()
+    stop(stack.processes["worker"])
+    red = wait_until(lambda: (answer := readiness(stack)).status_code == 503 and answer, "still ready",
+                     timeout=75)
+    assert time.monotonic() - stopped_at <= 61  # HEARTBEAT_MAX_AGE_SECONDS (60) after the worker's last round
+    assert red.json()["checks"]["dispatcher"]["ok"] is False
+    assert red.json()["checks"]["database"]["ok"] is True
+    supervisor.goto("/admin/kesehatan")
+    expect(supervisor.locator("[data-health-state]")).to_have_text(
+        'Ada yang perlu segera ditangani: lihat pemeriksaan yang bertanda "Bermasalah" di bawah.')
+    expect(supervisor.get_by_role("row", name=re.compile("Pengirim pemberitahuan Bermasalah"))).to_be_visible()
+    banner = "Layanan bermasalah: Pengirim pemberitahuan. Lihat Kesehatan layanan."
+
+    def shows_banner() -> bool:  # each process re-reads the checks for the banner within 10 s
+        supervisor.goto("/admin")
+        return supervisor.get_by_role("link", name=banner).is_visible()
+
+    wait_until(shows_banner, "no banner on the supervisor's pages", timeout=20)
+
+    stack.processes["worker"] = start(stack.worker, stack.logs / "worker.log", PUSH_ALLOWED_HOSTS=stack.push_host,
+                                      DISPATCH_INTERVAL_SECONDS="1")
+    started_at = time.monotonic()
+    wait_until(lambda: readiness(stack).status_code == 200, "not ready again after the worker started")
+    assert time.monotonic() - started_at <= 30
+    supervisor.goto("/admin/kesehatan")
+    expect(supervisor.locator("[data-health-state]")).to_have_text(
+        "Semua pemeriksaan baik. Layanan berjalan seperti seharusnya.")
+    wait_until(lambda: not shows_banner(), "the banner stayed after the worker started", timeout=20)
+    supervisor.context.close()
