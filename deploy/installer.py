@@ -308,14 +308,17 @@ def ensure_directories(layout: Layout) -> None:
     """Data 0700 for the app's user only; backups 0700 too (root's tools write there); code read-only to it."""
     data = Path(layout.variables["data_dir"])
     backups = Path(layout.variables["backup_dir"])
-    for directory in (data, backups, layout.app_dir.parent):
+    # The web processes' metrics (PROMETHEUS_MULTIPROC_DIR in bintang-web.service): it must exist before the app's
+    # modules are imported, which is before `bintang run` could make it.
+    metrics = data / "metrics"
+    for directory in (data, metrics, backups, layout.app_dir.parent):
         directory.mkdir(parents=True, exist_ok=True)
-    os.chmod(data, 0o700)
-    os.chmod(backups, 0o700)
+    for private in (data, metrics, backups):
+        os.chmod(private, 0o700)
     os.chmod(layout.app_dir.parent, 0o755)
     if layout.real:
-        shutil.chown(data, USER, USER)
-        shutil.chown(backups, USER, USER)
+        for private in (data, metrics, backups):
+            shutil.chown(private, USER, USER)
 
 
 def pg_hba_block(hba: str) -> str:

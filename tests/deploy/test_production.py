@@ -5,8 +5,9 @@ PostgreSQL database with an owner role (which migrates) and an app role (granted
 Then the web processes, the worker and Caddy run with the command lines and settings of the rendered units, and
 Chromium, trusting Caddy's root CA through an NSS database in its own HOME, opens the HTTPS address on a phone.
 
-This machine has no systemd as PID 1, so the processes run as the test's user and without the units' sandbox,
-and a few things are substituted, each in one place below:
+This machine has no systemd as PID 1, so the processes run as the test's user, under only the two settings of the
+units' sandbox a process can apply to itself (MemoryDenyWriteExecute and NoNewPrivileges, see SANDBOX), and a few
+things are substituted, each in one place below:
 - ports: the web processes listen on a free port instead of 8000 (`--port 8000` in ExecStart, and Caddy's
   `reverse_proxy 127.0.0.1:8000`), and Caddy on free HTTP/HTTPS ports (`http_port`/`https_port` global options);
 - Caddy's storage (its CA and certificates) is a temporary folder, and it does not touch the system's trust store
@@ -21,10 +22,13 @@ import hashlib
 import os
 import re
 import shlex
+import shutil
 import ssl
 import subprocess
+import sys
+import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -120,8 +124,20 @@ def install(root: Path, database: Database) -> str:
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory, database: Database) -> Installed:
-    root = tmp_path_factory.mktemp("root")
+def workdir() -> Iterator[Path]:
+    """A folder of this module's own, not pytest's numbered ones: other pytest runs on the machine delete those
+    they think old, and the services run from here for minutes."""
+    folder = Path(tempfile.mkdtemp(prefix="bintang-production-"))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def installed(workdir: Path, database: Database) -> Installed:
+    root = workdir / "root"
+    root.mkdir()
     first = install(root, database)
     before = snapshot(root)
     second = install(root, database)
@@ -201,12 +217,28 @@ class Unit:
     command: list[str]
     environment: dict[str, str]
     directory: Path
+    settings: dict[str, str]
+
+
+# Two of the unit's sandbox settings that a process can apply to itself without systemd, before it becomes the
+# unit's command (both hold across exec): MemoryDenyWriteExecute (the kernel's PR_SET_MDWE, Linux 6.3+) and
+# NoNewPrivileges. So the test shows that the app, its workers and its crypto run under them.
+SANDBOX = """
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+settings = dict(item.split("=", 1) for item in sys.argv[1].split(",") if item)
+if settings.get("NoNewPrivileges") == "yes" and libc.prctl(38, 1, 0, 0, 0) != 0:
+    sys.exit("PR_SET_NO_NEW_PRIVS failed")
+if settings.get("MemoryDenyWriteExecute") == "yes" and libc.prctl(65, 1, 0, 0, 0) != 0:
+    sys.exit("PR_SET_MDWE failed: this kernel cannot apply MemoryDenyWriteExecute")
+os.execv(sys.argv[2], sys.argv[2:])
+"""
 
 
 def read_unit(path: Path) -> Unit:
     """ExecStart, Environment, EnvironmentFile and WorkingDirectory of a unit's [Service] section, as systemd reads
     them: EnvironmentFile's variables win over Environment's."""
-    section, command, directory = "", [], Path("/")
+    section, command, directory, settings = "", [], Path("/"), {}
     environment = {"PATH": SYSTEMD_PATH, "LANG": "C.UTF-8"}
     from_file: dict[str, str] = {}
     for line in path.read_text().splitlines():
@@ -216,6 +248,7 @@ def read_unit(path: Path) -> Unit:
         if section != "[Service]" or "=" not in line or line.startswith("#"):
             continue
         key, _, value = line.partition("=")
+        settings[key] = value
         if key == "ExecStart":
             command = shlex.split(value)
         elif key == "Environment":
@@ -227,23 +260,24 @@ def read_unit(path: Path) -> Unit:
     environment = {**environment, **from_file}
     # systemd puts ${NAME} of the environment into the command line.
     command = [re.sub(r"\$\{(\w+)\}", lambda m: environment[m.group(1)], part) for part in command]
-    return Unit(command, environment, directory)
+    return Unit(command, environment, directory, settings)
 
 
 def start(unit: Unit, log: Path, **test_only: str) -> subprocess.Popen:
+    sandbox = ",".join(f"{key}={unit.settings.get(key, '')}" for key in ("NoNewPrivileges", "MemoryDenyWriteExecute"))
     with log.open("ab") as output:
-        return subprocess.Popen(unit.command, cwd=unit.directory, env={**unit.environment, **test_only},
-                                stdout=output, stderr=subprocess.STDOUT)
+        return subprocess.Popen([sys.executable, "-c", SANDBOX, sandbox, *unit.command], cwd=unit.directory,
+                                env={**unit.environment, **test_only}, stdout=output, stderr=subprocess.STDOUT)
 
 
-def wait_until(condition, failure: str, timeout: float = WAIT_SECONDS):
+def wait_until(condition, failure: str | Callable[[], str], timeout: float = WAIT_SECONDS):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         found = condition()
         if found:
             return found
         pause(0.2)  # polling interval while waiting for the condition
-    raise AssertionError(failure)
+    raise AssertionError(failure if isinstance(failure, str) else failure())
 
 
 def answers(url: str, **kwargs) -> bool:
@@ -285,8 +319,9 @@ def push():
 
 
 @pytest.fixture(scope="module")
-def stack(installed: Installed, tmp_path_factory: pytest.TempPathFactory, push) -> Iterator[Stack]:
-    logs = tmp_path_factory.mktemp("logs")
+def stack(installed: Installed, workdir: Path, push) -> Iterator[Stack]:
+    logs = workdir / "logs"
+    logs.mkdir()
     app_port, http_port, https_port = free_port(), free_port(), free_port()
     test_only = {"PUSH_ALLOWED_HOSTS": push.host, "DISPATCH_INTERVAL_SECONDS": "1"}
     processes: dict[str, subprocess.Popen] = {}
@@ -300,7 +335,8 @@ def stack(installed: Installed, tmp_path_factory: pytest.TempPathFactory, push) 
         assert worker.command[-2:] == ["bintang", "worker"] or worker.command[-1] == "worker"
         processes["worker"] = start(worker, logs / "worker.log", **test_only)
 
-        storage = tmp_path_factory.mktemp("caddy")
+        storage = workdir / "caddy"
+        storage.mkdir()
         caddyfile = installed.path("/etc/caddy/Caddyfile").read_text()
         # Substituted: see the module's docstring.
         caddyfile = caddyfile.replace("reverse_proxy 127.0.0.1:8000", f"reverse_proxy 127.0.0.1:{app_port}")
@@ -314,9 +350,9 @@ def stack(installed: Installed, tmp_path_factory: pytest.TempPathFactory, push) 
                 env={**os.environ, "HOME": str(storage)}, stdout=output, stderr=subprocess.STDOUT)
         root_ca = storage / "pki" / "authorities" / "local" / "root.crt"
         wait_until(lambda: root_ca.exists() and answers(f"https://{DOMAIN}:{https_port}/healthz", verify=False),
-                   f"Caddy did not answer on {https_port}: {(logs / 'caddy.log').read_text()[-3000:]}")
+                   lambda: f"Caddy did not answer on {https_port}: {(logs / 'caddy.log').read_text()[-3000:]}")
         wait_until(lambda: httpx.get(f"https://{DOMAIN}:{https_port}/healthz", verify=ssl.create_default_context(cafile=root_ca)).status_code
-                   == 200, f"the app did not answer through Caddy: {(logs / 'web.log').read_text()[-3000:]}")
+                   == 200, lambda: f"the app did not answer through Caddy: {(logs / 'web.log').read_text()[-3000:]}")
         yield Stack(f"https://{DOMAIN}:{https_port}", f"http://{DOMAIN}:{http_port}", root_ca, web.environment,
                     worker, logs, push.host, processes)
     finally:
@@ -325,10 +361,10 @@ def stack(installed: Installed, tmp_path_factory: pytest.TempPathFactory, push) 
 
 
 @pytest.fixture(scope="module")
-def browser(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+def browser(stack: Stack, workdir: Path) -> Iterator[Browser]:
     """Debian's Chromium with a HOME whose NSS database trusts Caddy's root CA, as a phone's would trust the
     public CA that issues a real certificate: no --ignore-certificate-errors."""
-    home = tmp_path_factory.mktemp("home")
+    home = workdir / "home"
     nssdb = home / ".pki" / "nssdb"
     nssdb.mkdir(parents=True)
     subprocess.run(["certutil", "-d", f"sql:{nssdb}", "-N", "--empty-password"], check=True)
