@@ -321,6 +321,7 @@ class Stack:
     logs: Path
     push_host: str
     processes: dict[str, subprocess.Popen]
+    app_url: str
 
 
 @pytest.fixture(scope="module")
@@ -365,7 +366,7 @@ def stack(installed: Installed, workdir: Path, push) -> Iterator[Stack]:
         wait_until(lambda: httpx.get(f"https://{DOMAIN}:{https_port}/healthz", verify=ssl.create_default_context(cafile=root_ca)).status_code
                    == 200, lambda: f"the app did not answer through Caddy: {(logs / 'web.log').read_text()[-3000:]}")
         yield Stack(f"https://{DOMAIN}:{https_port}", f"http://{DOMAIN}:{http_port}", root_ca, web.environment,
-                    worker, logs, push.host, processes)
+                    worker, logs, push.host, processes, f"http://127.0.0.1:{app_port}")
     finally:
         for process in processes.values():
             stop(process)
@@ -489,6 +490,14 @@ def test_a_phone_reports_over_https_and_push_reaches_the_supervisor(stack: Stack
     assert re.fullmatch(r"/kasus/\d+", payloads[0]["url"])
     child.context.close()
     supervisor.context.close()
+
+
+def test_metrics_answer_on_the_server_and_not_through_the_proxy_without_a_token(stack: Stack):
+    outside = httpx.get(f"{stack.base_url}/metrics", verify=ssl.create_default_context(cafile=stack.root_ca))
+    assert outside.status_code == 404 and "bintang_" not in outside.text
+    inside = httpx.get(f"{stack.app_url}/metrics")
+    assert inside.status_code == 200
+    assert "bintang_http_requests_total" in inside.text and "bintang_check_ok" in inside.text
 
 
 def test_the_access_log_holds_no_query_string_and_no_address(stack: Stack):
