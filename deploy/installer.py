@@ -260,21 +260,33 @@ def install_code(layout: Layout, changes: Changes) -> None:
     for relative in files:
         write(layout.app_dir / relative, (CHECKOUT / relative).read_bytes(), changes)
     install_htmx(layout, changes)
-    if not (layout.venv / "bin" / "python").exists():
-        run([sys.executable, "-m", "venv", str(layout.venv)], env=minimal_env())
-    pip = [str(layout.venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    run(pip + ["--upgrade", "pip"], env=minimal_env())
-    # Editable: the app reads templates/, static/ and the migrations beside server/ (server/settings.py ROOT).
-    run(pip + ["--editable", str(layout.app_dir)], env=minimal_env())
+    install_venv(layout, changes)
     run([str(layout.venv / "bin" / "pybabel"), "compile", "-d", str(layout.app_dir / "server" / "translations"),
          "-D", "messages"], env=minimal_env(), capture_output=True)
     # The services may not write into the code folder: compile the bytecode now.
     run([str(layout.venv / "bin" / "python"), "-m", "compileall", "-q", str(layout.app_dir / "server")],
         env=minimal_env())
-    frozen = run([str(layout.venv / "bin" / "python"), "-m", "pip", "freeze", "--exclude-editable"],
-                 capture_output=True, env=minimal_env()).stdout
-    write(layout.app_dir.parent / "installed-requirements.txt", frozen, changes)
     write(stamp, digest + "\n", changes)
+
+
+def install_venv(layout: Layout, changes: Changes) -> None:
+    """The virtual environment, (re)installed when pyproject.toml (the dependencies and their pins) changed: the
+    app is installed editable, so new code in the app folder needs no reinstall. Editable because the app reads
+    templates/, static/ and the migrations beside server/ (server/settings.py ROOT)."""
+    pyproject = hashlib.sha256((layout.app_dir / "pyproject.toml").read_bytes()).hexdigest()
+    stamp = layout.app_dir.parent / "installed-pyproject.sha256"
+    python = layout.venv / "bin" / "python"
+    if python.exists() and stamp.exists() and stamp.read_text().strip() == pyproject:
+        return
+    if not python.exists():
+        run([sys.executable, "-m", "venv", str(layout.venv)], env=minimal_env())
+    pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    run(pip + ["--upgrade", "pip"], env=minimal_env())
+    run(pip + ["--editable", str(layout.app_dir)], env=minimal_env())
+    frozen = run([str(python), "-m", "pip", "freeze", "--exclude-editable"], capture_output=True,
+                 env=minimal_env()).stdout
+    write(layout.app_dir.parent / "installed-requirements.txt", frozen, changes)
+    write(stamp, pyproject + "\n", changes)
 
 
 def install_htmx(layout: Layout, changes: Changes) -> None:

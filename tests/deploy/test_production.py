@@ -552,3 +552,44 @@ def test_a_stopped_worker_turns_readiness_and_the_supervisor_page_red_within_a_m
         "Semua pemeriksaan baik. Layanan berjalan seperti seharusnya.")
     wait_until(lambda: not shows_banner(), "the banner stayed after the worker started", timeout=20)
     supervisor.context.close()
+
+
+def newer_checkout(workdir: Path) -> Path:
+    """A copy of this checkout with one more file, as a newer release would have."""
+    newer = workdir / "newer"
+    for name in (*installer_code(), "deploy"):
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, newer / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.mo"))
+        else:
+            newer.mkdir(exist_ok=True)
+            shutil.copy2(source, newer / name)
+    shutil.copytree(ROOT / "node_modules" / "htmx.org", newer / "node_modules" / "htmx.org")
+    (newer / "docs" / "newer-release.md").write_text("# What is new\n")
+    return newer
+
+
+def installer_code() -> tuple[str, ...]:
+    text = (ROOT / "deploy" / "installer.py").read_text()
+    return tuple(re.findall(r'"([^"]+)"', re.search(r"^CODE = \(([^)]*)\)", text, re.M | re.S).group(1)))
+
+
+def test_a_newer_checkout_upgrades_in_place_and_the_older_one_goes_back(installed: Installed, workdir: Path,
+                                                                        database: Database):
+    """Last in this module: it changes the installed code under the running services (as an upgrade does before
+    it restarts them)."""
+    newer = newer_checkout(workdir)
+    result = subprocess.run(
+        [str(newer / "deploy" / "install"), "--root", str(installed.root), "--domain", DOMAIN, "--email", EMAIL,
+         "--tls", "internal", "--database-url", database.app_url, "--owner-database-url", database.owner_url],
+        capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "code: installing" in result.stdout and "database: migrating" in result.stdout
+    assert installed.path("/opt/bintang/app/docs/newer-release.md").read_text() == "# What is new\n"
+
+    back = install(installed.root, database)
+    assert "code: installing" in back
+    assert not installed.path("/opt/bintang/app/docs/newer-release.md").exists()
+    # Settings (secrets included), units and Caddyfile untouched by either.
+    assert snapshot(installed.path("/etc")) == {key.removeprefix("etc/"): value for key, value in
+                                               installed.before.items() if key.startswith("etc/")}
