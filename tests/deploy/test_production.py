@@ -363,8 +363,16 @@ def stack(installed: Installed, workdir: Path, push) -> Iterator[Stack]:
         root_ca = storage / "pki" / "authorities" / "local" / "root.crt"
         wait_until(lambda: root_ca.exists() and answers(f"https://{DOMAIN}:{https_port}/healthz", verify=False),
                    lambda: f"Caddy did not answer on {https_port}: {(logs / 'caddy.log').read_text()[-3000:]}")
-        wait_until(lambda: httpx.get(f"https://{DOMAIN}:{https_port}/healthz", verify=ssl.create_default_context(cafile=root_ca)).status_code
-                   == 200, lambda: f"the app did not answer through Caddy: {(logs / 'web.log').read_text()[-3000:]}")
+
+        def app_answers() -> bool:
+            if processes["web"].poll() is not None:
+                raise AssertionError(f"the web processes ended: {(logs / 'web.log').read_text()[-3000:]}")
+            return httpx.get(f"https://{DOMAIN}:{https_port}/healthz",
+                             verify=ssl.create_default_context(cafile=root_ca)).status_code == 200
+
+        # A first start on a busy 2-core machine can take a while (every module imported afresh).
+        wait_until(app_answers, lambda: f"the app did not answer through Caddy: {(logs / 'web.log').read_text()[-3000:]}",
+                   timeout=180)
         yield Stack(f"https://{DOMAIN}:{https_port}", f"http://{DOMAIN}:{http_port}", root_ca, web.environment,
                     worker, logs, push.host, processes, f"http://127.0.0.1:{app_port}")
     finally:
@@ -373,7 +381,7 @@ def stack(installed: Installed, workdir: Path, push) -> Iterator[Stack]:
 
 
 @pytest.fixture(scope="module")
-def browser(stack: Stack, workdir: Path) -> Iterator[Browser]:
+def phone_browser(stack: Stack, workdir: Path) -> Iterator[Browser]:
     """Debian's Chromium with a HOME whose NSS database trusts Caddy's root CA, as a phone's would trust the
     public CA that issues a real certificate: no --ignore-certificate-errors."""
     home = workdir / "home"
@@ -444,15 +452,15 @@ def signed_in_supervisor(browser: Browser, stack: Stack, username: str) -> Page:
     return supervisor
 
 
-def test_a_phone_reports_over_https_and_push_reaches_the_supervisor(stack: Stack, browser: Browser, push,
+def test_a_phone_reports_over_https_and_push_reaches_the_supervisor(stack: Stack, phone_browser: Browser, push,
                                                                     supervisor_account: str):
-    child = phone(browser, stack)
+    child = phone(phone_browser, stack)
     response = child.goto("/")
     assert response.status == 200
     assert response.headers["strict-transport-security"] == "max-age=31536000"
     wait_until_controlled(child)
 
-    supervisor = signed_in_supervisor(browser, stack, supervisor_account)
+    supervisor = signed_in_supervisor(phone_browser, stack, supervisor_account)
     cookies = {cookie["name"]: cookie for cookie in supervisor.context.cookies()}
     assert {"__Host-bc_session", "__Host-bc_csrf"} <= set(cookies), cookies
     assert all(cookie["secure"] for cookie in cookies.values())
@@ -516,9 +524,9 @@ def readiness(stack: Stack) -> httpx.Response:
 
 
 def test_a_stopped_worker_turns_readiness_and_the_supervisor_page_red_within_a_minute(
-        stack: Stack, browser: Browser, supervisor_account: str):
+        stack: Stack, phone_browser: Browser, supervisor_account: str):
     wait_until(lambda: readiness(stack).status_code == 200, "not ready while the worker runs")
-    supervisor = signed_in_supervisor(browser, stack, supervisor_account)
+    supervisor = signed_in_supervisor(phone_browser, stack, supervisor_account)
     supervisor.goto("/admin/kesehatan")
     expect(supervisor.locator("[data-health-state]")).to_have_text(
         "Semua pemeriksaan baik. Layanan berjalan seperti seharusnya.")
