@@ -28,6 +28,10 @@ USER = "bintang"
 DATABASE = "bintang"
 OWNER_ROLE = "bintang_owner"
 APP_ROLE = "bintang"
+# The weekly backup verification restores into a scratch database it creates: a role of its own that may CREATE
+# DATABASE and has no right in the live one (mapping the app's user to the owner would let the app rewrite the
+# audit log).
+VERIFY_ROLE = "bintang_verify"
 PG_SOCKET = "/var/run/postgresql"
 # What of the checkout the app needs at run time (server/settings.py ROOT is the folder that holds them).
 CODE = ("server", "templates", "static", "service_worker", "docs", "pyproject.toml", "alembic.ini", "babel.cfg",
@@ -54,6 +58,9 @@ class Layout:
     tls_key: Path | None = None
     database_url: str = ""  # --root only: the app's database (else peer auth over the socket)
     owner_database_url: str = ""  # --root only: the owner's, which migrates
+    backup_recipients: list[str] = field(default_factory=list)  # the Dinas's own age keys (--backup-recipient)
+    backup_remote: str = ""  # the off-host restic repository (--backup-remote)
+    backup_remote_password_file: Path | None = None
     cores: int = field(default_factory=lambda: os.cpu_count() or 1)
 
     @property
@@ -99,6 +106,19 @@ class Layout:
     def tls_dir(self) -> Path:
         return self.path("/etc/caddy/bintang-tls")
 
+    @property
+    def backup_dir(self) -> Path:
+        return Path(self.variables["backup_dir"])
+
+    @property
+    def backup_identity(self) -> Path:
+        """The server's own verify key (bintang-backup-verify.service reads it as a systemd credential)."""
+        return self.path("/etc/credstore/bintang-backup-identity")
+
+    @property
+    def pgbackrest_conf(self) -> Path:
+        return self.path("/etc/pgbackrest.conf")
+
     def app_url(self) -> str:
         if self.database_url:
             return self.database_url
@@ -108,6 +128,12 @@ class Layout:
         if self.owner_database_url:
             return self.owner_database_url
         return f"postgresql://{OWNER_ROLE}@/{DATABASE}?host={PG_SOCKET}"
+
+    def verify_url(self) -> str:
+        """Where the backup verification creates its scratch database (--root: the test's owner, which may)."""
+        if self.owner_database_url:
+            return self.owner_database_url
+        return f"postgresql://{VERIFY_ROLE}@/postgres?host={PG_SOCKET}"
 
 
 @dataclass
@@ -171,7 +197,18 @@ def parse_env(text: str) -> dict[str, str]:
     return values
 
 
-def render_env(layout: Layout, existing: dict[str, str], vapid_key: str | None) -> str:
+def merge_recipients(*groups: str | list[str]) -> str:
+    """Comma-separated age recipients, each once, in the order first seen (existing ones are never dropped)."""
+    merged: list[str] = []
+    for group in groups:
+        for recipient in (group.split(",") if isinstance(group, str) else group):
+            if recipient.strip() and recipient.strip() not in merged:
+                merged.append(recipient.strip())
+    return ",".join(merged)
+
+
+def render_env(layout: Layout, existing: dict[str, str], vapid_key: str | None, verify_recipient: str = "",
+               remote_password: str | None = None) -> str:
     """The settings file. Secrets are made once and kept: a re-run reads them back. What the operator added or
     changed (e.g. VAPID_SUBJECT, LOG_LEVEL, WEB_CONCURRENCY) is kept; only the installer's own lines are set."""
     values = dict(existing)
@@ -188,11 +225,20 @@ def render_env(layout: Layout, existing: dict[str, str], vapid_key: str | None) 
         "COOKIE_SECURE": "1",
         "DATA_DIR": layout.variables["data_dir"],
         "DATABASE_URL": layout.app_url(),
+        "BACKUP_DIR": layout.variables["backup_dir"],
+        "BACKUP_VERIFY_DATABASE_URL": layout.verify_url(),
+        "BACKUP_RECIPIENTS": merge_recipients(existing.get("BACKUP_RECIPIENTS", ""), verify_recipient,
+                                              layout.backup_recipients),
     })
+    if layout.backup_remote:
+        values["BACKUP_REMOTE"] = layout.backup_remote
+    if remote_password is not None:
+        values["BACKUP_REMOTE_PASSWORD"] = remote_password
     lines = [
         "# Bintang Ceria settings (README: Settings). Secret: root only. deploy/install keeps SECRET_KEY and",
-        "# VAPID_PRIVATE_KEY once made and whatever is added here; it sets BINTANG_ENV, COOKIE_SECURE, DATA_DIR and",
-        "# DATABASE_URL itself. After a change: systemctl restart bintang.target",
+        "# VAPID_PRIVATE_KEY once made and whatever is added here; it sets BINTANG_ENV, COOKIE_SECURE, DATA_DIR,",
+        "# DATABASE_URL, BACKUP_DIR and BACKUP_VERIFY_DATABASE_URL itself, adds to BACKUP_RECIPIENTS (never drops one)",
+        "# and sets BACKUP_REMOTE(_PASSWORD) when given. After a change: systemctl restart bintang.target",
     ]
     lines += [f"{key}={values[key]}" for key in sorted(values)]
     return "\n".join(lines) + "\n"
@@ -206,10 +252,48 @@ def install_settings(layout: Layout, changes: Changes) -> dict[str, str]:
                     env=minimal_env()).stdout.strip()
     layout.env_file.parent.mkdir(parents=True, exist_ok=True)
     os.chmod(layout.env_file.parent, 0o755)
-    if write(layout.env_file, render_env(layout, existing, vapid), changes, mode=0o600, owner=("root", "root"),
-             layout=layout):
+    password = None
+    if layout.backup_remote_password_file:
+        password = layout.backup_remote_password_file.read_text().strip()
+        if not password:
+            raise InstallError(f"{layout.backup_remote_password_file} is empty: the off-host repository needs its "
+                               "password")
+    content = render_env(layout, existing, vapid, backup_identity(layout), password)
+    if write(layout.env_file, content, changes, mode=0o600, owner=("root", "root"), layout=layout):
         changes.settings = True
     return parse_env(layout.env_file.read_text())
+
+
+def backup_identity(layout: Layout) -> str:
+    """The server's verify identity, made once (root's, 0600) and kept; its recipient, read back from the file."""
+    identity = layout.backup_identity
+    if not identity.exists():
+        say(f"backups: making the server's verify key {identity}")
+        identity.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(identity.parent, 0o700)
+        run([str(layout.venv / "bin" / "bintang"), "backup-key", str(identity)], capture_output=True,
+            env=minimal_env(), cwd=layout.app_dir)
+    os.chmod(identity, 0o600)
+    if layout.real:
+        shutil.chown(identity, "root", "root")
+    found = re.search(r"^# public key: (age1\S+)$", identity.read_text(), re.M)
+    if not found:
+        raise InstallError(f"{identity} names no public key: move it away (keep it: old backups need it) and run again")
+    return found.group(1)
+
+
+def install_packages(layout: Layout) -> None:
+    """Debian's tools the backups need: restic (the off-host copy), the PostgreSQL client (pg_dump, psql) and
+    pgBackRest (WAL archiving, point-in-time recovery)."""
+    if not layout.real:
+        return
+    missing = [name for name in ("restic", "postgresql-client", "pgbackrest")
+               if subprocess.run(["dpkg-query", "-W", "-f=${Status}", name], capture_output=True,
+                                 text=True).stdout != "install ok installed"]
+    if missing:
+        say(f"packages: installing {', '.join(missing)}")
+        run(["apt-get", "install", "-y", "--no-install-recommends", *missing],
+            env=minimal_env(DEBIAN_FRONTEND="noninteractive"))
 
 
 # --- code ----------------------------------------------------------------------------------------------------------
@@ -340,6 +424,7 @@ def pg_hba_block(hba: str) -> str:
         PG_BLOCK_START,
         f"local   {DATABASE}   {APP_ROLE}   peer",
         f"local   {DATABASE}   {OWNER_ROLE}   peer map=bintang",
+        f"local   all   {VERIFY_ROLE}   peer map=bintang",
         PG_BLOCK_END,
     ]) + "\n"
     pattern = re.compile(re.escape(PG_BLOCK_START) + r".*?" + re.escape(PG_BLOCK_END) + r"\n", re.S)
@@ -349,10 +434,10 @@ def pg_hba_block(hba: str) -> str:
 
 
 def pg_ident_lines(ident: str) -> str:
-    line = f"bintang   root   {OWNER_ROLE}"
-    if any(existing.split() == line.split() for existing in ident.splitlines()):
-        return ident
-    return ident + ("" if ident.endswith("\n") or not ident else "\n") + line + "\n"
+    for line in (f"bintang   root   {OWNER_ROLE}", f"bintang   {USER}   {VERIFY_ROLE}"):
+        if not any(existing.split() == line.split() for existing in ident.splitlines()):
+            ident = ident + ("" if ident.endswith("\n") or not ident else "\n") + line + "\n"
+    return ident
 
 
 def psql(sql: str, database: str = "postgres") -> str:
@@ -374,10 +459,10 @@ def ensure_database(layout: Layout, changes: Changes) -> None:
                           owner=("postgres", "postgres"), layout=layout)
     if hba_changed or ident_changed:
         psql("SELECT pg_reload_conf()")
-    for role in (OWNER_ROLE, APP_ROLE):
+    for role, options in ((OWNER_ROLE, "LOGIN"), (APP_ROLE, "LOGIN"), (VERIFY_ROLE, "LOGIN CREATEDB")):
         if psql(f"SELECT 1 FROM pg_roles WHERE rolname = '{role}'") != "1":
             say(f"PostgreSQL: creating role {role}")
-            psql(f"CREATE ROLE {role} LOGIN")
+            psql(f"CREATE ROLE {role} {options}")
     if psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'") != "1":
         say(f"PostgreSQL: creating database {DATABASE}")
         psql(f"CREATE DATABASE {DATABASE} OWNER {OWNER_ROLE} ENCODING 'UTF8' TEMPLATE template0")
@@ -404,14 +489,111 @@ def bintang(layout: Layout, settings: dict[str, str], *arguments: str, database_
 
 
 def upgrade_database(layout: Layout, settings: dict[str, str]) -> None:
-    """Migrations and the app role's grants, as the owner. The one step an upgrade runs between installing the
-    new code and restarting (issue 21 makes it `bintang upgrade`, which takes a backup first)."""
+    """`bintang upgrade` as the owner: a backup first (none for an empty database, none when nothing is to
+    migrate), then every migration in one transaction; then the app role's grants. The installer restarts the
+    units itself afterwards."""
     say("database: migrating")
-    bintang(layout, settings, "migrate", database_url=layout.owner_url())
+    bintang(layout, settings, "upgrade", "--no-restart", database_url=layout.owner_url())
     app_role = re.match(r"postgresql://([^@:/]+)", layout.app_url())
     if not app_role:
         raise InstallError("the app's DATABASE_URL names no role")
     bintang(layout, settings, "grant-app-role", app_role.group(1), database_url=layout.owner_url())
+
+
+# --- pgBackRest (docs/operations.md: Point-in-time recovery) ----------------------------------------------------
+
+STANZA = "bintang"
+
+
+def pgbackrest_values(layout: Layout, cipher_pass: str) -> dict[str, str]:
+    if layout.real:
+        version, name = cluster()
+        port = run(["pg_conftool", "-s", version, name, "show", "port"], capture_output=True).stdout.strip()
+        pg_path = f"/var/lib/postgresql/{version}/{name}"
+    else:  # rendered only: the test's paths, the local cluster's defaults
+        port, pg_path = "5432", str(layout.path("/var/lib/postgresql/15/main"))
+    return {
+        "config": "/etc/pgbackrest.conf" if layout.real else str(layout.pgbackrest_conf),
+        "stanza": STANZA,
+        "repo_path": str(layout.path("/var/lib/pgbackrest")),
+        "cipher_pass": cipher_pass,
+        "log_path": str(layout.path("/var/log/pgbackrest")),
+        "lock_path": str(layout.path("/tmp/pgbackrest")),
+        "spool_path": str(layout.path("/var/spool/pgbackrest")),
+        "pg_path": pg_path,
+        "socket_path": PG_SOCKET,
+        "port": port or "5432",
+    }
+
+
+def archiving_conf(layout: Layout) -> Path:
+    version, name = cluster() if layout.real else ("15", "main")
+    return layout.path(f"/etc/postgresql/{version}/{name}/conf.d/bintang-archiving.conf")
+
+
+def install_pgbackrest(layout: Layout, changes: Changes) -> None:
+    """pgbackrest.conf (its cipher passphrase made once and kept: the repository cannot be read without it) and
+    PostgreSQL's archiving lines; on a real system then the stanza, a check, a first full backup if there is none,
+    and the timers."""
+    conf = layout.pgbackrest_conf
+    existing = re.search(r"^repo1-cipher-pass=(\S+)$", conf.read_text(), re.M) if conf.exists() else None
+    cipher_pass = existing.group(1) if existing else secrets.token_urlsafe(48)
+    values = pgbackrest_values(layout, cipher_pass)
+    text = Template((DEPLOY / "pgbackrest" / "pgbackrest.conf").read_text()).substitute(values)
+    write(conf, text, changes, mode=0o640, owner=("root", "postgres"), layout=layout)
+    if not existing:
+        say(f"pgBackRest: a new repository passphrase is in {conf} (repo1-cipher-pass): print it and keep it in "
+            "the safe with the backup key; without it the point-in-time backups cannot be read")
+    archiving = Template((DEPLOY / "pgbackrest" / "postgresql.conf").read_text()).substitute(values)
+    archiving_changed = write(archiving_conf(layout), archiving, changes, mode=0o644,
+                              owner=("postgres", "postgres"), layout=layout)
+    for folder in ("repo_path", "log_path", "spool_path"):
+        Path(values[folder]).mkdir(parents=True, exist_ok=True)
+        os.chmod(values[folder], 0o750)
+        if layout.real:
+            shutil.chown(values[folder], "postgres", "postgres")
+    units = []
+    for template in sorted((DEPLOY / "pgbackrest").glob("*.*")):
+        if template.suffix in (".service", ".timer"):
+            if layout.real and write(layout.units_dir / template.name,
+                                     Template(template.read_text()).substitute(values), changes):
+                changes.units = True
+            units.append(template.name)
+    if not layout.real:
+        say("pgBackRest: --root: rendered its files only; no PostgreSQL restart, stanza, check, backup or timers")
+        return
+    if archiving_changed:
+        say("PostgreSQL: restarting (WAL archiving changed)")
+        systemctl("restart", "postgresql.service")
+    as_postgres = ["runuser", "-u", "postgres", "--", "pgbackrest", f"--config={values['config']}",
+                   f"--stanza={STANZA}"]
+    run([*as_postgres, "stanza-create"], capture_output=True)
+    run([*as_postgres, "check"], capture_output=True)
+    info = run([*as_postgres, "info", "--output=json"], capture_output=True).stdout
+    if '"label"' not in info:
+        say("pgBackRest: first full backup")
+        run([*as_postgres, "--type=full", "backup"])
+    if changes.units:
+        systemctl("daemon-reload")
+    systemctl("enable", "--now", "--quiet", *[name for name in units if name.endswith(".timer")])
+
+
+# --- backups: the first run, so that the health lights start green ---------------------------------------------
+
+
+def has_archive(layout: Layout) -> bool:
+    return layout.backup_dir.is_dir() and any(layout.backup_dir.iterdir())
+
+
+def first_backup(layout: Layout, settings: dict[str, str]) -> None:
+    """One backup (and its off-host copy) and one verify, as the timers' units would run them."""
+    say("backups: first backup and its verification")
+    if layout.real:
+        systemctl("start", "bintang-backup.service")
+        systemctl("start", "bintang-backup-verify.service")
+        return
+    bintang(layout, settings, "backup", capture=True)
+    bintang(layout, settings, "backup", "verify", "--identity", str(layout.backup_identity), capture=True)
 
 
 # --- systemd and Caddy -------------------------------------------------------------------------------------------
@@ -485,11 +667,6 @@ def start_services(layout: Layout, changes: Changes, units: list[str]) -> None:
 def first_supervisor_link(layout: Layout, settings: dict[str, str]) -> None:
     """The last thing printed: the one-time link where the first supervisor sets a password and two-factor
     sign-in (or that one is already set up)."""
-    # TODO(issue 20, h-signin): drop this check once `bintang setup-link` has landed on main.
-    if subprocess.run([str(layout.venv / "bin" / "bintang"), "setup-link", "--help"], capture_output=True,
-                      env=minimal_env()).returncode != 0:
-        say("this version has no `bintang setup-link`: make the first supervisor with `bintang create-user`")
-        return
     bintang(layout, settings, "setup-link", "--base-url", f"https://{layout.domain}", as_app_user=True)
 
 
@@ -498,15 +675,20 @@ def first_supervisor_link(layout: Layout, settings: dict[str, str]) -> None:
 
 def install(layout: Layout) -> Changes:
     changes = Changes()
+    install_packages(layout)
     ensure_user(layout)
     ensure_directories(layout)
     install_code(layout, changes)
     settings = install_settings(layout, changes)
     ensure_database(layout, changes)
+    install_pgbackrest(layout, changes)
+    first = not has_archive(layout)
     upgrade_database(layout, settings)
     units = install_units(layout, changes)
     install_caddy(layout, changes)
     start_services(layout, changes, units)
+    if first:
+        first_backup(layout, settings)
     say(f"changed: {', '.join(str(path) for path in changes.files)}" if changes else "nothing changed")
     first_supervisor_link(layout, settings)
     return changes
@@ -527,7 +709,20 @@ def parse(argv: list[str]) -> Layout:
                         help="render into this folder instead of the system (tests); skips apt, users, systemctl")
     parser.add_argument("--database-url", default="", help="--root only: the app's PostgreSQL URL")
     parser.add_argument("--owner-database-url", default="", help="--root only: the owner's URL, which migrates")
+    parser.add_argument("--backup-recipient", action="append", default=[], metavar="AGE1...",
+                        help="the Dinas's own backup key (`bintang backup-key` on another machine); repeatable")
+    parser.add_argument("--backup-remote", default="", metavar="URL",
+                        help="the off-host restic repository, e.g. rest:https://backup.example.go.id/bintang")
+    parser.add_argument("--backup-remote-password-file", type=Path, metavar="FILE",
+                        help="a file holding that repository's password (never on the command line)")
     args = parser.parse_args(argv)
+    for recipient in args.backup_recipient:
+        if not re.fullmatch(r"age1[02-9ac-hj-np-z]{58}", recipient):
+            parser.error(f"not an age recipient: {recipient!r}")
+    if bool(args.backup_remote) != bool(args.backup_remote_password_file):
+        parser.error("--backup-remote and --backup-remote-password-file go together")
+    if args.backup_remote_password_file and not args.backup_remote_password_file.is_file():
+        parser.error(f"no such file: {args.backup_remote_password_file}")
     if not DOMAIN.fullmatch(args.domain):
         parser.error(f"not a host name: {args.domain!r}")
     if not re.fullmatch(r"[^@\s]+@[^@\s]+", args.email):
@@ -544,7 +739,9 @@ def parse(argv: list[str]) -> Layout:
     if root == Path("/") and (args.database_url or args.owner_database_url):
         parser.error("--database-url and --owner-database-url are for --root only")
     return Layout(root=root, domain=args.domain, email=args.email, tls=tls, tls_cert=args.tls_cert,
-                  tls_key=args.tls_key, database_url=args.database_url, owner_database_url=args.owner_database_url)
+                  tls_key=args.tls_key, database_url=args.database_url, owner_database_url=args.owner_database_url,
+                  backup_recipients=args.backup_recipient, backup_remote=args.backup_remote,
+                  backup_remote_password_file=args.backup_remote_password_file)
 
 
 def main(argv: list[str] | None = None) -> None:

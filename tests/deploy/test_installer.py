@@ -37,13 +37,16 @@ def test_our_pg_hba_lines_come_first_once_and_take_no_password():
     ours = [line.split() for line in once[: once.index(installer.PG_BLOCK_END)].splitlines()
             if not line.startswith("#")]
     # Unix socket only, peer only: no password, no trust, nothing over the network.
-    assert ours == [["local", "bintang", "bintang", "peer"], ["local", "bintang", "bintang_owner", "peer", "map=bintang"]]
+    assert ours == [["local", "bintang", "bintang", "peer"], ["local", "bintang", "bintang_owner", "peer", "map=bintang"],
+                    ["local", "all", "bintang_verify", "peer", "map=bintang"]]
     assert once.endswith(DEBIAN_HBA)
 
 
 def test_root_alone_is_mapped_to_the_owner_role_once():
     ident = installer.pg_ident_lines("# MAPNAME SYSTEM-USERNAME PG-USERNAME\n")
-    assert ident.splitlines()[-1].split() == ["bintang", "root", "bintang_owner"]
+    # The app's user only to the verify role (scratch databases), never to the owner.
+    assert [line.split() for line in ident.splitlines()[-2:]] == [["bintang", "root", "bintang_owner"],
+                                                                  ["bintang", "bintang", "bintang_verify"]]
     assert installer.pg_ident_lines(ident) == ident
 
 
@@ -92,3 +95,37 @@ def test_the_command_refuses_what_it_cannot_install(arguments: list[str], refusa
         installer.parse(arguments)
     assert exit_.value.code == 2
     assert refusal in capsys.readouterr().err
+
+
+def test_backup_recipients_are_merged_and_none_is_dropped(tmp_path: Path):
+    dinas = "age1" + "q" * 58
+    given = layout(tmp_path, backup_recipients=[dinas])
+    existing = {"SECRET_KEY": "s", "VAPID_PRIVATE_KEY": "v", "BACKUP_RECIPIENTS": "age1old" + "p" * 55}
+    values = installer.parse_env(installer.render_env(given, existing, None, "age1verify" + "z" * 52))
+    assert values["BACKUP_RECIPIENTS"] == ",".join(["age1old" + "p" * 55, "age1verify" + "z" * 52, dinas])
+    assert values["BACKUP_VERIFY_DATABASE_URL"] == "postgresql://o@127.0.0.1/b"
+    assert values["BACKUP_DIR"] == str(tmp_path / "var" / "backups" / "bintang")
+    assert "BACKUP_REMOTE" not in values
+    again = installer.parse_env(installer.render_env(given, values, None, "age1verify" + "z" * 52))
+    assert again["BACKUP_RECIPIENTS"] == values["BACKUP_RECIPIENTS"]
+
+
+def test_pgbackrest_files_are_rendered_with_a_passphrase_made_once(tmp_path: Path, capsys):
+    target = layout(tmp_path)
+    changes = installer.Changes()
+    installer.install_pgbackrest(target, changes)
+    out = capsys.readouterr().out
+    assert "keep it in the safe" in out and "rendered its files only" in out
+    conf = tmp_path / "etc" / "pgbackrest.conf"
+    assert conf.stat().st_mode & 0o777 == 0o640
+    text = conf.read_text()
+    passphrase = re.search(r"^repo1-cipher-pass=(\S{40,})$", text, re.M).group(1)
+    assert "[bintang]" in text and f"repo1-path={tmp_path / 'var' / 'lib' / 'pgbackrest'}" in text
+    archiving = (tmp_path / "etc/postgresql/15/main/conf.d/bintang-archiving.conf").read_text()
+    assert "archive_mode = on" in archiving
+    assert f"archive_command = 'pgbackrest --config={conf} --stanza=bintang archive-push %p'" in archiving
+    # A second run keeps the passphrase (the repository cannot be read without it) and changes nothing.
+    again = installer.Changes()
+    installer.install_pgbackrest(target, again)
+    assert "keep it in the safe" not in capsys.readouterr().out
+    assert not again and passphrase in conf.read_text()

@@ -79,7 +79,7 @@ def database() -> Iterator[Database]:
     server = postgres_server()
     name = f"bintang_production_{os.getpid()}"
     owner, app = f"{name}_owner", f"{name}_app"
-    psql(server, f"CREATE ROLE {owner} LOGIN", f"CREATE ROLE {app} LOGIN", f"CREATE DATABASE {name} OWNER {owner}")
+    psql(server, f"CREATE ROLE {owner} LOGIN CREATEDB", f"CREATE ROLE {app} LOGIN", f"CREATE DATABASE {name} OWNER {owner}")
     host = server.split("@", 1)[-1]
     try:
         yield Database(f"postgresql://{app}@{host}/{name}", f"postgresql://{owner}@{host}/{name}")
