@@ -12,6 +12,8 @@ things are substituted, each in one place below:
   `reverse_proxy 127.0.0.1:8000`), and Caddy on free HTTP/HTTPS ports (`http_port`/`https_port` global options);
 - Caddy's storage (its CA and certificates) is a temporary folder, and it does not touch the system's trust store
   (`storage` and `skip_install_trust` global options);
+- the off-host backup target is rclone's append-only restic REST server on 127.0.0.1 (as tests/backups/
+  test_off_host.py runs it), over plain http;
 - PUSH_ALLOWED_HOSTS names the local push service (web-push-testing on 127.0.0.1 over http), which production never
   needs, and DISPATCH_INTERVAL_SECONDS=1 so the test waits less for the worker.
 """
@@ -114,10 +116,25 @@ class Installed:
         return sorted(self.path("/etc/systemd/system").iterdir())
 
 
-def install(root: Path, database: Database) -> str:
+@dataclass(frozen=True)
+class Offsite:
+    """The Dinas's own backup key (made with `bintang backup-key`, kept off the server) and the off-host target."""
+
+    recipient: str
+    identity: Path
+    remote: str
+    password_file: Path
+    folder: Path
+
+    def arguments(self) -> list[str]:
+        return ["--backup-recipient", self.recipient, "--backup-remote", self.remote,
+                "--backup-remote-password-file", str(self.password_file)]
+
+
+def install(root: Path, database: Database, offsite: Offsite, installer: Path = INSTALL) -> str:
     result = subprocess.run(
-        [str(INSTALL), "--root", str(root), "--domain", DOMAIN, "--email", EMAIL, "--tls", "internal",
-         "--database-url", database.app_url, "--owner-database-url", database.owner_url],
+        [str(installer), "--root", str(root), "--domain", DOMAIN, "--email", EMAIL, "--tls", "internal",
+         "--database-url", database.app_url, "--owner-database-url", database.owner_url, *offsite.arguments()],
         capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
@@ -135,12 +152,33 @@ def workdir() -> Iterator[Path]:
 
 
 @pytest.fixture(scope="module")
-def installed(workdir: Path, database: Database) -> Installed:
+def offsite(workdir: Path) -> Iterator[Offsite]:
+    folder = workdir / "backup-host"
+    folder.mkdir()
+    port = free_port()
+    with open(workdir / "rclone.log", "wb") as log:
+        process = subprocess.Popen(["rclone", "serve", "restic", "--append-only", "--addr", f"127.0.0.1:{port}",
+                                    str(folder)], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_until(lambda: answers(f"http://127.0.0.1:{port}/"), "rclone's restic server did not answer")
+        identity = workdir / "dinas-backup-identity.txt"
+        made = subprocess.run([str(ROOT / ".venv" / "bin" / "bintang"), "backup-key", str(identity)],
+                              capture_output=True, text=True, check=True)
+        password_file = workdir / "backup-remote-password"
+        password_file.write_text("kata-sandi-repositori-luar-2026\n")
+        yield Offsite(made.stdout.strip().splitlines()[-1], identity, f"rest:http://127.0.0.1:{port}/bintang",
+                      password_file, folder)
+    finally:
+        stop(process)
+
+
+@pytest.fixture(scope="module")
+def installed(workdir: Path, database: Database, offsite: Offsite) -> Installed:
     root = workdir / "root"
     root.mkdir()
-    first = install(root, database)
+    first = install(root, database, offsite)
     before = snapshot(root)
-    second = install(root, database)
+    second = install(root, database, offsite)
     return Installed(root, first, second, before, snapshot(root))
 
 
@@ -156,10 +194,6 @@ def test_the_installer_run_again_changes_no_file(installed: Installed):
 
 
 def test_the_install_ends_with_the_first_supervisors_one_time_link(installed: Installed):
-    if '"setup-link"' not in (ROOT / "server" / "cli.py").read_text():
-        # TODO(issue 20): until `bintang setup-link` (h-signin) is merged the installer says what to do instead.
-        assert installed.first.strip().splitlines()[-1].endswith("make the first supervisor with `bintang create-user`")
-        return
     first, second = (output.strip().splitlines()[-1] for output in (installed.first, installed.second))
     assert re.fullmatch(rf"https://{DOMAIN}/\S+\?t=\S+", first), installed.first
     # No password was set in between: a second run makes a new link, and the first one no longer works.
@@ -177,6 +211,26 @@ def test_the_settings_file_is_private_and_its_secrets_were_made_once(installed: 
     assert settings["VAPID_SUBJECT"] == f"mailto:{EMAIL}"
     assert settings["DATA_DIR"] == str(installed.path("/var/lib/bintang"))
     assert settings["WEB_CONCURRENCY"] == str(max(2, os.cpu_count() or 1))
+    assert "kata-sandi-repositori-luar" not in installed.first + installed.second
+
+
+def test_the_first_install_backs_up_off_the_host_and_verifies(installed: Installed, offsite: Offsite):
+    settings = unit_environment(installed.path("/etc/bintang/bintang.env"))
+    identity = installed.path("/etc/credstore/bintang-backup-identity")
+    assert identity.stat().st_mode & 0o777 == 0o600
+    verify_recipient = re.search(r"^# public key: (age1\S+)$", identity.read_text(), re.M).group(1)
+    # The server's verify key and the Dinas's own, each once after two runs.
+    assert settings["BACKUP_RECIPIENTS"] == f"{verify_recipient},{offsite.recipient}"
+    assert settings["BACKUP_REMOTE"] == offsite.remote
+    assert settings["BACKUP_REMOTE_PASSWORD"] == "kata-sandi-repositori-luar-2026"
+    assert installed.path("/var/backups/bintang").stat().st_mode & 0o777 == 0o700
+    archives = sorted(installed.path("/var/backups/bintang").iterdir())
+    assert len(archives) == 1, archives  # one from the first run; the second had nothing to migrate
+    assert "backups: first backup and its verification" in installed.first
+    assert "backups: first backup" not in installed.second
+    assert any(offsite.folder.rglob("snapshots/*")), "nothing reached the backup host"
+    assert "pgBackRest: --root: rendered its files only" in installed.first
+    assert installed.path("/etc/pgbackrest.conf").stat().st_mode & 0o777 == 0o640
     assert installed.path("/var/lib/bintang").stat().st_mode & 0o777 == 0o700
 
 
@@ -525,7 +579,11 @@ def readiness(stack: Stack) -> httpx.Response:
 
 def test_a_stopped_worker_turns_readiness_and_the_supervisor_page_red_within_a_minute(
         stack: Stack, phone_browser: Browser, supervisor_account: str):
-    wait_until(lambda: readiness(stack).status_code == 200, "not ready while the worker runs")
+    ready = wait_until(lambda: (answer := readiness(stack)).status_code == 200 and answer,
+                       "not ready while the worker runs")
+    checks = ready.json()["checks"]
+    assert all(check["ok"] for check in checks.values()), checks
+    assert {"backup_backup", "backup_verify", "backup_offhost"} <= set(checks), checks
     supervisor = signed_in_supervisor(phone_browser, stack, supervisor_account)
     supervisor.goto("/admin/kesehatan")
     expect(supervisor.locator("[data-health-state]")).to_have_text(
@@ -583,19 +641,15 @@ def installer_code() -> tuple[str, ...]:
 
 
 def test_a_newer_checkout_upgrades_in_place_and_the_older_one_goes_back(installed: Installed, workdir: Path,
-                                                                        database: Database):
+                                                                        database: Database, offsite: Offsite):
     """Last in this module: it changes the installed code under the running services (as an upgrade does before
     it restarts them)."""
     newer = newer_checkout(workdir)
-    result = subprocess.run(
-        [str(newer / "deploy" / "install"), "--root", str(installed.root), "--domain", DOMAIN, "--email", EMAIL,
-         "--tls", "internal", "--database-url", database.app_url, "--owner-database-url", database.owner_url],
-        capture_output=True, text=True, timeout=900)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "code: installing" in result.stdout and "database: migrating" in result.stdout
+    result = install(installed.root, database, offsite, newer / "deploy" / "install")
+    assert "code: installing" in result and "database: migrating" in result
     assert installed.path("/opt/bintang/app/docs/newer-release.md").read_text() == "# What is new\n"
 
-    back = install(installed.root, database)
+    back = install(installed.root, database, offsite)
     assert "code: installing" in back
     assert not installed.path("/opt/bintang/app/docs/newer-release.md").exists()
     # Settings (secrets included), units and Caddyfile untouched by either.
