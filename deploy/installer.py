@@ -494,6 +494,9 @@ def upgrade_database(layout: Layout, settings: dict[str, str]) -> None:
     units itself afterwards."""
     say("database: migrating")
     bintang(layout, settings, "upgrade", "--no-restart", database_url=layout.owner_url())
+    if layout.real:  # the archive root's upgrade took: the app's user prunes it and the verify unit reads it
+        for archive in layout.backup_dir.iterdir():
+            shutil.chown(archive, USER, USER)
     app_role = re.match(r"postgresql://([^@:/]+)", layout.app_url())
     if not app_role:
         raise InstallError("the app's DATABASE_URL names no role")
