@@ -641,12 +641,16 @@ def installer_code() -> tuple[str, ...]:
 
 
 def test_a_newer_checkout_upgrades_in_place_and_the_older_one_goes_back(installed: Installed, workdir: Path,
-                                                                        database: Database, offsite: Offsite):
+                                                                        database: Database, offsite: Offsite,
+                                                                        supervisor_account: str):
     """Last in this module: it changes the installed code under the running services (as an upgrade does before
     it restarts them)."""
     newer = newer_checkout(workdir)
     result = install(installed.root, database, offsite, newer / "deploy" / "install")
     assert "code: installing" in result and "database: migrating" in result
+    # A supervisor has a password now: no new link, only where to sign in.
+    assert result.strip().splitlines()[-1].startswith(
+        f"bintang: supervisor {supervisor_account} already has a password; no setup link made"), result
     assert installed.path("/opt/bintang/app/docs/newer-release.md").read_text() == "# What is new\n"
 
     back = install(installed.root, database, offsite)
