@@ -19,7 +19,7 @@ define debian_command
 	fi
 endef
 
-.PHONY: run test lint lint-js test-quick test-later-clock test-pitr pgbackrest setup dev-setup translations db chromium faketime wrk backup-tools extract-messages bench clean
+.PHONY: run test test-production production-tools lint lint-js test-quick test-later-clock test-pitr pgbackrest setup dev-setup translations db chromium faketime wrk backup-tools extract-messages bench clean
 
 run: setup db
 	$(BIN)/bintang run
@@ -27,9 +27,22 @@ run: setup db
 # The tests without a browser in TEST_WORKERS processes (pytest-xdist; each has its own databases), then the
 # browser tests in one process: they share a live app, a push service and Chromium, and use both cores already.
 TEST_WORKERS ?= 2
-test: dev-setup chromium backup-tools lint
-	$(BIN)/python -m pytest -m "not browser and not pitr" -n $(TEST_WORKERS)
+test: dev-setup chromium backup-tools production-tools pgbackrest lint
+	$(BIN)/python -m pytest -m "not browser and not pitr and not production" -n $(TEST_WORKERS)
 	$(BIN)/python -m pytest -m browser
+	$(BIN)/python -m pytest -m production -p no:cacheprovider
+	$(BIN)/python -m pytest -m pitr tests/pitr -q -p no:cacheprovider
+
+# The production install proven on this machine (README: Production): deploy/install renders everything for
+# localhost with --tls internal into a temporary root, on a fresh PostgreSQL database (TEST_DATABASE_URL's server,
+# else 127.0.0.1:5432 as postgres); the web processes, the worker and Caddy run with the rendered units' command
+# lines and settings, and Chromium opens the HTTPS address. Installs Debian's caddy and libnss3-tools if missing.
+test-production: dev-setup chromium production-tools
+	$(BIN)/python -m pytest -m production -p no:cacheprovider
+
+production-tools:
+	$(call debian_command,caddy,caddy,make test-production)
+	$(call debian_command,certutil,libnss3-tools,make test-production)
 
 # Undefined and unused names, imports in order (configured in pyproject.toml); then our JavaScript.
 lint: dev-setup lint-js
@@ -41,8 +54,8 @@ lint-js: node_modules/.package-lock.json
 	node_modules/.bin/eslint --max-warnings 0 static/js service_worker
 
 # The quick loop: every test without a browser, on SQLite (and PostgreSQL too if TEST_DATABASE_URL is set).
-test-quick: dev-setup
-	$(BIN)/python -m pytest -m "not browser and not pitr" -n $(TEST_WORKERS) -q
+test-quick: dev-setup backup-tools
+	$(BIN)/python -m pytest -m "not browser and not pitr and not production" -n $(TEST_WORKERS) -q
 
 # Proof that the suite does not depend on today's date: the tests without a browser with the system clock moved
 # by libfaketime (monotonic time stays real, or timeouts misbehave). LATER_CLOCKS lists the moments. The processes
@@ -51,7 +64,7 @@ LATER_CLOCKS ?= 2027-07-15 10:00:00|2028-02-29 23:30:00
 test-later-clock: dev-setup faketime backup-tools
 	@moments='$(LATER_CLOCKS)'; IFS='|'; for moment in $$moments; do \
 		echo "== the tests without a browser at $$moment (libfaketime)"; \
-		FAKETIME_DONT_FAKE_MONOTONIC=1 faketime "$$moment" $(BIN)/python -m pytest -m "not browser and not pitr" -q -p no:cacheprovider || exit 1; \
+		FAKETIME_DONT_FAKE_MONOTONIC=1 faketime "$$moment" $(BIN)/python -m pytest -m "not browser and not pitr and not production" -q -p no:cacheprovider || exit 1; \
 	done
 
 # Point-in-time restore with pgBackRest (WAL archiving) on a PostgreSQL 15 cluster the test makes and removes

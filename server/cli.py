@@ -310,6 +310,9 @@ def cmd_upgrade(args: argparse.Namespace) -> None:
           f"migrations to run: {', '.join(todo) if todo else 'none'}")
     if before is None:
         print("bintang: an empty database: nothing to back up")
+    elif not todo:
+        # The installer runs this on every run: with nothing to migrate nothing can go wrong to fall back from.
+        print("bintang: nothing to migrate: no backup needed")
     else:
         try:
             archive = _backup_before_upgrade(engine, settings)

@@ -139,3 +139,15 @@ def test_upgrade_of_a_seeded_database_on_either_database(database_url, tmp_path,
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM user_account")).scalar_one() == 6
     engine.dispose()
+
+
+
+def test_with_nothing_to_migrate_no_backup_is_taken(install, capsys):
+    """The installer runs `bintang upgrade` on every run: a re-run with the same code adds no archive."""
+    cli.main(["upgrade", "--no-restart"])
+    assert len(list((install / "backups").iterdir())) == 1
+    capsys.readouterr()
+    cli.main(["upgrade", "--no-restart"])
+    out = capsys.readouterr().out
+    assert "migrations to run: none" in out and "nothing to migrate: no backup needed" in out
+    assert len(list((install / "backups").iterdir())) == 1

@@ -1,5 +1,5 @@
 """The pgBackRest templates in deploy/pgbackrest/ (make test-pitr restores from them; this checks what the
-installer renders): every variable named in docs/upgrade-and-pitr.md fills them, the archiving lines lose at
+installer renders): every variable named in docs/operations.md fills them, the archiving lines lose at
 most five minutes, and the backup units pass `systemd-analyze verify`."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 from tests.servers import ROOT
 
 TEMPLATES = ROOT / "deploy" / "pgbackrest"
-# What the installer fills in (docs/upgrade-and-pitr.md lists the same names and values).
+# What the installer fills in (docs/operations.md lists the same names and values).
 PRODUCTION = {"config": "/etc/pgbackrest.conf", "stanza": "bintang", "repo_path": "/var/lib/pgbackrest",
               "cipher_pass": "generated-at-install", "log_path": "/var/log/pgbackrest", "lock_path": "/tmp/pgbackrest",
               "spool_path": "/var/spool/pgbackrest", "pg_path": "/var/lib/postgresql/15/main",
@@ -31,7 +31,7 @@ def rendered(name: str) -> str:
 def test_every_template_is_filled_by_the_documented_variables():
     names = sorted(path.name for path in TEMPLATES.iterdir())
     assert names == sorted(["pgbackrest.conf", "postgresql.conf", *UNITS])
-    documentation = (ROOT / "docs" / "upgrade-and-pitr.md").read_text()
+    documentation = (ROOT / "docs" / "operations.md").read_text()
     for variable in PRODUCTION:
         assert f"`{variable}`" in documentation
     for name in names:
