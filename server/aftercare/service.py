@@ -188,17 +188,7 @@ def start_plan(session: Session, report: Report, actor: User, plan: PlanForm, *,
     session.flush()
     _anyone, user_id = recipient_of(session, report)
     for step in plan.steps:
-        due_at = outside_quiet_hours(step_time(now, step))
-        retry_at = outside_quiet_hours(due_at + RETRY_AFTER)
-        check_in = CheckIn(plan_id=row.id, report_id=report.id, step=step, recipient_user_id=user_id,
-                           due_at=due_at, retry_at=retry_at, give_up_at=retry_at + GIVE_UP_AFTER)
-        session.add(check_in)
-        session.flush()
-        for when in (due_at, retry_at):
-            outbox.enqueue(session, CHECK_IN_KIND, url=f"/pemantauan/{check_in.id}", topic=f"checkin-{check_in.id}",
-                           user_ids=[user_id] if user_id is not None else [],
-                           report_id=report.id if user_id is None else None, due_at=when,
-                           object_type="check_in", object_id=check_in.id)
+        _schedule(session, row, report, step, user_id)
     labels = step_labels()
     body = (_("Pemantauan: %(steps)s setelah ditutup.", steps=", ".join(labels[s] for s in plan.steps))
             if plan.steps else _("Tanpa pemantauan (ditolak): %(reason)s", reason=plan.reason))
