@@ -239,7 +239,9 @@ def test_back_never_shows_a_page_from_the_back_forward_cache_nor_one_loaded_afte
     quick_exit(page, NEUTRAL_URL)
     shown.clear()
     back_stays_on_the_neutral_site(page, NEUTRAL_URL)
-    assert restored == ["/lapor"], "Back did not restore the page from the back/forward cache"
+    # Chromium may decline to keep a page (it evicts under memory pressure, as on a loaded CI machine): then Back
+    # loads it anew, which must leave the same way. Either way the page sent the sign-out again as it left.
+    assert restored in ([], ["/lapor"])
     assert len(held) == 2
     for route in held:
         route.continue_()
