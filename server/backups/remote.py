@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import threading
 from pathlib import Path
 
 from server.backups.archive import ArchiveError
@@ -30,13 +31,29 @@ def _environment(settings: Settings) -> dict[str, str]:
 
 
 def _restic(settings: Settings, *args: str, stdin=None, timeout: float = TIMEOUT_SECONDS) -> subprocess.CompletedProcess:
+    """restic, killed after `timeout` seconds. The deadline is a timer thread, not subprocess's own timeout, whose
+    wait polls with time.sleep (which fails with EINVAL under libfaketime, as in make test-later-clock)."""
+    command = ["restic", "--no-cache", "--quiet", *args]
     try:
-        return subprocess.run(["restic", "--no-cache", "--quiet", *args], stdin=stdin, capture_output=True,
-                              env=_environment(settings), timeout=timeout, check=False)
+        process = subprocess.Popen(command, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   env=_environment(settings))
     except FileNotFoundError:
         raise ArchiveError("restic is not installed (Debian package restic); BACKUP_REMOTE needs it") from None
-    except subprocess.TimeoutExpired:
-        raise ArchiveError(f"the off-host target did not answer within {timeout / 60:.0f} minutes") from None
+    expired = threading.Event()
+
+    def kill() -> None:
+        expired.set()
+        process.kill()
+
+    timer = threading.Timer(timeout, kill)
+    timer.start()
+    try:
+        stdout, stderr = process.communicate()
+    finally:
+        timer.cancel()
+    if expired.is_set():
+        raise ArchiveError(f"the off-host target did not answer within {timeout / 60:.0f} minutes")
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
 
 def _why(result: subprocess.CompletedProcess) -> str:
