@@ -10,6 +10,7 @@ import shutil
 import uuid
 import weakref
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -141,14 +142,23 @@ def database_url(request: pytest.FixtureRequest, database_templates: dict[str, s
         shutil.copy(database_templates["sqlite"], path)
         yield f"sqlite:///{path}"
         return
-    name = "bintang_t_" + uuid.uuid4().hex[:12]
+    with postgres_database("bintang_t_", template=database_templates["postgresql"]) as url:
+        yield url
+
+
+@contextmanager
+def postgres_database(prefix: str, template: str = "") -> Iterator[str]:
+    """A database of its own on the test PostgreSQL server (a copy of `template`, else empty), dropped after."""
+    name = prefix + uuid.uuid4().hex[:12]
     admin = _pg_admin_engine()
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{database_templates["postgresql"]}"'))
-    yield _pg_url(name)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+        conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
+    try:
+        yield _pg_url(name)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, select
 from sqlmodel import Session
 
 from server import cli, clock
@@ -24,7 +24,7 @@ from server.notifications.models import PushSubscription
 from server.reports import service as reports
 from server.reports.models import Report
 from server.settings import Settings
-from tests.conftest import _pg_admin_engine, _pg_url
+from tests.conftest import postgres_database
 from tests.reports.conftest import TEST_IP, report_fields
 
 PHONE = "+6281299887766"  # the stored form: what the database holds
@@ -91,14 +91,8 @@ def empty_url(database_url: str, tmp_path: Path) -> Iterator[str]:
     if database_url.startswith("sqlite"):
         yield f"sqlite:///{tmp_path / 'new-machine' / 'bintang.sqlite3'}"
         return
-    name = "bintang_r_" + uuid.uuid4().hex[:12]
-    admin = _pg_admin_engine()
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield _pg_url(name)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with postgres_database("bintang_r_") as url:
+        yield url
 
 
 def runs(engine, kind: str | None = None) -> list[BackupRun]:

@@ -27,7 +27,7 @@ from server.accounts import auth
 from server.db import make_engine
 from server.migrations import import_all_models
 from server.reports.service import code_hash
-from tests.conftest import _pg_admin_engine, _pg_url, post_form, sign_in
+from tests.conftest import post_form, postgres_database, sign_in
 
 pytestmark = pytest.mark.both_databases  # migrations are the database's own rules: SQLite and PostgreSQL
 
@@ -54,14 +54,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'upgrade.sqlite3'}"
         return
-    name = "bintang_m_" + uuid.uuid4().hex[:12]
-    admin = _pg_admin_engine()
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield _pg_url(name)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with postgres_database("bintang_m_") as url:
+        yield url
 
 
 class Planter:
