@@ -3,6 +3,7 @@ run in-process with this test's settings, a fresh empty database to restore into
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -23,7 +24,7 @@ from server.notifications import push
 from server.notifications.models import PushSubscription
 from server.reports import service as reports
 from server.reports.models import Report
-from server.settings import Settings
+from server.settings import Settings, from_env
 from tests.conftest import postgres_database
 from tests.reports.conftest import TEST_IP, report_fields
 
@@ -69,8 +70,11 @@ def bintang(monkeypatch, capsys):
     """`bintang(settings, "backup", "--to", ...)`: the command, in this process, with these settings."""
 
     def run(settings: Settings, *argv: str) -> Ran:
-        for name, value in environment(settings).items():
-            monkeypatch.setenv(name, value)
+        # The command reads its settings through `from_env`; it is given these without touching the process's
+        # environment, which a thread of the test (a writer during the backup) may be reading at that moment:
+        # C's setenv while another thread calls getenv crashed the later-clock run (libfaketime and libpq read it).
+        given = {**os.environ, **environment(settings)}
+        monkeypatch.setattr(cli, "from_env", lambda environ=None: from_env(given if environ is None else environ))
         capsys.readouterr()
         try:
             cli.main(list(argv))
