@@ -7,7 +7,8 @@ Fills a fresh SQLite file (and, when BENCH_DATABASE_URL names an empty PostgreSQ
 reports spread over the last year, every second one with a perpetrator and every third with a service, then
 times the statistics of this year as a supervisor (every team) and as a counselor (one team) three ways: counted
 from nothing (a process that has remembered no month), with nothing changed since the last count (twelve months
-remembered), and right after a report of this month changed (that month counted again, the rest remembered); then
+remembered), right after a report of this month changed (that month counted again, the rest remembered), and as the
+first visit after a restart (the year counted in the background at start, server/statistics/warm.py); then
 the month's SIMFONI list, the KLA pack, and reading every row of the year for an export. Prints the median of the runs in
 milliseconds. The database calls are timed directly, without HTTP; then the whole /statistik/ page is timed
 through Litestar's test client, signed in as the demo supervisor.
@@ -40,7 +41,7 @@ from server.db import make_engine
 from server.reports import simfoni
 from server.reports.models import FAR_FUTURE, CaseService, Category, Perpetrator, Report, ReportCategory, Status
 from server.settings import Settings
-from server.statistics import export, service
+from server.statistics import export, service, warm
 
 CHUNK = 5000
 
@@ -126,12 +127,19 @@ def measure(url: str, count: int, runs: int) -> None:
         def read_export() -> int:
             return sum(1 for _row in export.rows(session, year_conditions, identity=False))
 
+        def restart_and_warm() -> None:
+            """A new process: it remembers nothing, and counts the year in the background before the visit."""
+            process_cache.forget_all()
+            warm.warm(engine)
+
         def year_of(user: User) -> Callable[[], object]:
             return lambda: service.statistics(session, user, whole_year)
 
         rows = [
             ("year, supervisor: counted from nothing", year_of(supervisor), process_cache.forget_all),
             ("year, supervisor: nothing changed", year_of(supervisor), None),
+            ("year, supervisor: first visit after a restart, warmed", year_of(supervisor), restart_and_warm),
+            ("warming at start, every scope (in the background)", lambda: warm.warm(engine), process_cache.forget_all),
             ("year, supervisor: a report of this month changed", year_of(supervisor), change_a_report_of_this_month),
             ("year, counselor (one team): counted from nothing", year_of(counselor), process_cache.forget_all),
             ("year, counselor: a report of this month changed", year_of(counselor), change_a_report_of_this_month),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any, cast
 
 from jinja2_fragments.litestar import HTMXBlockTemplate
@@ -39,6 +40,7 @@ from server.reports import words as report_words
 from server.reports.routes import CaseController, ReportingController
 from server.routes import CoreController
 from server.settings import ROOT, Settings, from_env
+from server.statistics import warm as statistics_warm
 from server.statistics.routes import StatisticsController
 from server.waitlist.routes import WaitlistController, WaitsController
 from server.web import (
@@ -150,6 +152,14 @@ def _dispose_engine(app: Litestar) -> None:
     app.state.engine.dispose()
 
 
+@asynccontextmanager
+async def warm_statistics(app: Litestar) -> AsyncIterator[None]:
+    """Lifespan: with STATISTICS_WARM on, this year's statistics are counted in a thread while the app serves."""
+    if app.state.settings.statistics_warm:
+        statistics_warm.start(app.state.engine)
+    yield
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or from_env()
     settings.check()
@@ -212,7 +222,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             Exception: _error_page,
         },
         state=State({"settings": settings, "engine": engine}),
-        lifespan=[inline_dispatcher],
+        lifespan=[inline_dispatcher, warm_statistics],
         on_shutdown=[_dispose_engine],
         debug=False,
         # Logging is ours (server/logs.py: JSON lines that hold nothing typed); Litestar's own configuration would

@@ -53,6 +53,8 @@ class Settings:
     vapid_subject: str = "mailto:admin@bintangceria.example"
     # "inline": a dispatcher runs inside the app process; "off": run `bintang worker` beside the web processes.
     dispatcher: str = "inline"
+    # Count this year's statistics in the background when a process starts (server/statistics/warm.py).
+    statistics_warm: bool = True
     dispatch_interval_seconds: float = 5.0
     dispatch_lease_seconds: int = 60
     push_timeout_seconds: float = 10.0
@@ -151,6 +153,7 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
             vapid_private_key=get("VAPID_PRIVATE_KEY", defaults.vapid_private_key).strip(),
             vapid_subject=get("VAPID_SUBJECT", defaults.vapid_subject),
             dispatcher=get("DISPATCHER", defaults.dispatcher),
+            statistics_warm=_bool(get("STATISTICS_WARM", "1" if defaults.statistics_warm else "0")),
             dispatch_interval_seconds=float(get("DISPATCH_INTERVAL_SECONDS", defaults.dispatch_interval_seconds)),
             dispatch_lease_seconds=int(get("DISPATCH_LEASE_SECONDS", defaults.dispatch_lease_seconds)),
             push_timeout_seconds=float(get("PUSH_TIMEOUT_SECONDS", defaults.push_timeout_seconds)),

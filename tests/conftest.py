@@ -163,7 +163,8 @@ def postgres_database(prefix: str, template: str = "") -> Iterator[str]:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return replace(Settings(), database_url=database_url, data_dir=tmp_path / "var", dispatcher="off")
+    return replace(Settings(), database_url=database_url, data_dir=tmp_path / "var", dispatcher="off",
+                   statistics_warm=False)
 
 
 _apps: dict[Settings, Litestar] = {}
