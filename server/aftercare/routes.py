@@ -24,7 +24,7 @@ from server.aftercare import service
 from server.aftercare.models import CheckIn
 from server.appointments.models import Appointment
 from server.db import DB
-from server.reports import service as reports
+from server.reports import case_record
 from server.web import PRIVATE, client_ip, page
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -121,7 +121,7 @@ class FollowUpController(Controller):
             raise NotFoundException()
         try:
             service.mark_follow_up_done(db, check_in, request.user, ip=client_ip(request.scope, state.settings))
-        except reports.CaseError as exc:
+        except case_record.CaseError as exc:
             db.rollback()
             return self._list(request, db, errors={str(check_in_id): str(exc)}, status_code=422)
         db.commit()

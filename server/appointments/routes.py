@@ -56,7 +56,7 @@ from server.forms import bounded_int, day_within_range, one, row_id
 from server.i18n import WITA, format_wita_date
 from server.i18n import gettext as _
 from server.i18n import lazy_gettext as _l
-from server.reports import service as reports
+from server.reports import access, case_record, case_views
 from server.reports.models import Report
 from server.web import PRIVATE, client_ip, page
 
@@ -155,7 +155,7 @@ def _booker(request: Request, db: Session, state: State) -> Booker | None:
     user = request.user
     if user is not None:
         return Booker(user=user) if user.role in REQUESTER_ROLES else None
-    report = reports.case_report(db, visitor_of(request))
+    report = access.case_report(db, visitor_of(request))
     return Booker(report=report) if report is not None else None
 
 
@@ -191,7 +191,7 @@ def _report_options(db: Session, user: User | None) -> list[tuple[int, str]]:
     if user is None:
         return []
     return [(report.id, _("Laporan %(when)s", when=format_wita_date(report.created_at, "d MMMM y")))
-            for report in reports.reports_by(db, user)]
+            for report in case_views.reports_by(db, user)]
 
 
 # --- appointments as the pages show them --------------------------------------------------------------------
@@ -331,7 +331,7 @@ class BookingController(Controller):
         """The appointment and whether the person is its requester. Someone signed out without a case code is
         offered both ways in; an appointment the person may not see is "not found"."""
         user = request.user
-        case = reports.case_report(db, visitor_of(request)) if user is None or user.role in REQUESTER_ROLES else None
+        case = access.case_report(db, visitor_of(request)) if user is None or user.role in REQUESTER_ROLES else None
         if user is None and case is None:
             raise NotAuthorizedException()
         appointment = db.get(Appointment, appointment_id)
@@ -576,7 +576,7 @@ class ScheduleController(Controller):
         return page(
             request, "appointments/manage.html", block="slots", status_code=status_code, view=view, week=week,
             requesting=_requesting(db, [appointment])[appointment.id], report=report,
-            report_link=report is not None and reports.can_handle(request.user, report),
+            report_link=report is not None and access.can_handle(request.user, report),
             moved_to=_view(db, moved, now) if moved else None, previous=_view(db, previous, now) if previous else None,
             may_answer=view.status == AppointmentStatus.REQUESTED, live=live,
             may_record=view.status == AppointmentStatus.CONFIRMED and appointment.starts_at <= now,
@@ -593,7 +593,7 @@ class ScheduleController(Controller):
         appointment = self._handled(request, db, appointment_id)
         try:
             result = action(appointment, _int(one(data, "version")) or 0)
-        except (service.BookingError, reports.CaseError) as exc:
+        except (service.BookingError, case_record.CaseError) as exc:
             db.rollback()
             db.refresh(appointment)
             return self._manage_page(request, db, appointment, errors={form_name: str(exc)}, values=data,

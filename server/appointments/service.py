@@ -31,7 +31,7 @@ from server.i18n import gettext as _
 from server.notifications import outbox
 from server.notifications.models import NotificationJob
 from server.privacy import phone as phones
-from server.reports import service as reports
+from server.reports import access, case_views, cases
 from server.reports.models import Report
 
 MAX_OPEN_REQUESTS = 3
@@ -228,7 +228,7 @@ def check_booking(session: Session, user: User | None, form: BookingForm,
     if user is not None and user.role == Role.TEACHER and form.child_agreed not in CHILD_AGREED:
         errors["child_agreed"] = _("Apakah murid setuju dengan konseling ini? Pilih salah satu.")
     if form.report_id:
-        own_reports = {report.id for report in reports.reports_by(session, user)} if user is not None else set()
+        own_reports = {report.id for report in case_views.reports_by(session, user)} if user is not None else set()
         if _to_int(form.report_id) not in own_reports:
             errors["report_id"] = _("Pilih laporan Anda dari daftar, atau kosongkan.")
     return errors
@@ -550,7 +550,7 @@ def record_attendance(session: Session, appointment: Appointment, counselor: Use
     _check_handler(appointment, counselor)
     note = note.strip()
     report = session.get(Report, appointment.report_id) if note and appointment.report_id else None
-    if report is not None and not reports.can_handle(counselor, report):
+    if report is not None and not access.can_handle(counselor, report):
         raise NotAllowed(_("Catatan ini tidak bisa disimpan: Anda tidak menangani kasusnya. "
                            "Kosongkan catatan untuk mencatat kehadiran saja."))
     if appointment.starts_at > now:
@@ -568,7 +568,7 @@ def record_attendance(session: Session, appointment: Appointment, counselor: Use
         what = _("hadir") if attended else _("tidak hadir")
         when = format_wita_date(appointment.starts_at, "d MMMM y")
         body = _("Sesi konseling %(when)s (%(what)s): %(note)s", when=when, what=what, note=note)
-        reports.add_note(session, report, counselor, body=body, ip=ip)
+        cases.add_note(session, report, counselor, body=body, ip=ip)
 
 
 RATING_INVITE_KIND = "rating_invite"
