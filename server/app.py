@@ -26,7 +26,7 @@ from server import clock, i18n, logs, process_cache, service_info, workdays
 from server.accounts.routes import AccountController
 from server.accounts.visitor import VisitorMiddleware, quick_exit_cookie
 from server.accounts.visitor import voice as speaks_to
-from server.admin.routes import AdminController
+from server.admin.routes import AdminController, HolidaysController
 from server.aftercare.routes import CheckInController, FollowUpController, RatingController, VoicesController
 from server.appointments.routes import BookingController, ScheduleController
 from server.db import engine_for
@@ -164,6 +164,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ServiceHealthController,
             AccountController,
             AdminController,
+            HolidaysController,
             PWAController,
             ReportingController,
             CaseController,

@@ -7,7 +7,7 @@ status 422, the message next to each field and what was typed (never a password)
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
@@ -18,12 +18,14 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect
 from sqlmodel import Session
 
-from server import clock, service_info
+from server import clock, service_info, workdays
 from server.accounts import auth, places, two_factor
 from server.accounts import service as accounts
 from server.accounts.models import District, Role, School, User
-from server.admin import service
+from server.admin import holidays, service
 from server.db import DB
+from server.forms import bounded_int, day_within_range, one
+from server.i18n import WITA, format_wita_date
 from server.i18n import lazy_gettext as _l
 from server.notifications import service as notifications
 from server.web import PRIVATE, client_ip, page
@@ -50,6 +52,8 @@ NOTICES = {
         "Verifikasi dua langkah orang ini sudah diatur ulang dan ia sudah dikeluarkan dari semua perangkat. "
         "Saat masuk lagi dengan kata sandinya, ia langsung diminta memasangnya kembali."
     ),
+    "libur-ditambah": _l("Hari libur sudah ditambahkan."),
+    "libur-dihapus": _l("Hari libur sudah dihapus."),
 }
 
 
@@ -64,6 +68,11 @@ def _actor(request: SupervisorRequest, state: State) -> service.Actor:
 
 def _done(path: str, notice: str) -> Redirect:
     return Redirect(f"{path}?pesan={notice}", status_code=303)
+
+
+def _done_with(path: str, notice: str) -> Redirect:
+    """As _done, for an address that may already carry a query."""
+    return Redirect(f"{path}{'&' if '?' in path else '?'}pesan={notice}", status_code=303)
 
 
 def _get_or_404(db: Session, model: type, object_id: int) -> Any:
@@ -308,3 +317,54 @@ class AdminController(Controller):
             request, "admin/audit.html", entries=service.audit_page(db, before=sebelum), before=sebelum,
             action_label=service.action_label, object_label=service.object_label,
         )
+
+
+# --- public holidays (beside the schedule pages, at /jadwal/libur) ---------------------------------------------
+
+
+class HolidaysController(Controller):
+    """Supervisors enter public holidays; the pages sit with the schedule (same addresses as ever)."""
+
+    opt = PRIVATE
+    path = "/jadwal/libur"
+    guards = [auth.staff_only, auth.supervisors_only]
+
+    def _holidays_page(self, request: SupervisorRequest, db: Session, year: int, *,
+                       errors: dict[str, str] | None = None, line_errors: list[str] | None = None,
+                       values: dict[str, Any] | None = None, status_code: int = 200) -> Any:
+        days = holidays.holidays_of_year(db, year)
+        clashes = bounded_int(request.query_params.get("bentrok", "")) or 0
+        return page(request, "admin/holidays.html", status_code=status_code, year=year, holidays=days,
+                    labels={h.day: format_wita_date(datetime.combine(h.day, time(12), tzinfo=WITA), "EEEE, d MMMM y")
+                            for h in days},
+                    errors=errors or {}, line_errors=line_errors or [], values=values or {}, notice=_notice(request),
+                    clashes=clashes)
+
+    @get("/", name="holidays", sync_to_thread=True)
+    def holidays(self, request: SupervisorRequest, db: DB, tahun: FromQuery[str] = "") -> Any:
+        return self._holidays_page(request, db, holidays.year_shown(bounded_int(tahun)))
+
+    @post("/", sync_to_thread=True)
+    def add_holidays(self, request: SupervisorRequest, data: Form, db: DB, state: State) -> Any:
+        days, errors, line_errors, clashes = holidays.add_holidays(
+            db, request.user, kind=one(data, "kind"), lines=str(data.get("lines", "")),
+            ip=client_ip(request.scope, state.settings))
+        if errors:
+            year = days[0][0].year if days else clock.today_wita().year
+            return self._holidays_page(request, db, year, errors=errors, line_errors=line_errors, values=data,
+                                       status_code=422)
+        db.commit()
+        workdays.forget_years()
+        year_url = f"/jadwal/libur?tahun={days[0][0].year}" + (f"&bentrok={clashes}" if clashes else "")
+        return _done_with(year_url, "libur-ditambah")
+
+    @post("/{day:str}/hapus", sync_to_thread=True)
+    def remove_holiday(self, request: SupervisorRequest, day: FromPath[str], db: DB, state: State) -> Any:
+        wanted = day_within_range(day)
+        holiday = holidays.remove_holiday(db, request.user, wanted, client_ip(request.scope, state.settings)) \
+            if wanted else None
+        if holiday is None:
+            raise NotFoundException()
+        db.commit()
+        workdays.forget_years()
+        return _done_with(f"/jadwal/libur?tahun={holiday.day.year}", "libur-dihapus")
