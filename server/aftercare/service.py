@@ -55,7 +55,7 @@ from server.aftercare.models import (
 )
 from server.appointments import service as appointments
 from server.appointments.models import Appointment, AppointmentStatus, ServiceType
-from server.forms import PostedForm, has_control_characters, posted, unreadable_message
+from server.forms import PostedForm, posted, text_error
 from server.i18n import WITA
 from server.i18n import gettext as _
 from server.notifications import outbox
@@ -160,12 +160,11 @@ def check_plan(session: Session, report: Report, plan: PlanForm | dict[str, Any]
             return PlanForm("plan", list(STEPS))
         return PlanForm("none", [], _("Tidak ada anak atau orang tua yang bisa ditanya lewat aplikasi."))
     if plan.choice == "none":
-        if not plan.reason:
-            raise case_record.CaseError(_("Tulis alasan tanpa pemantauan, misalnya anak atau orang tua menolak."))
-        if has_control_characters(plan.reason, multiline=True):
-            raise case_record.CaseError(unreadable_message())
-        if len(plan.reason) > REASON_LIMIT:
-            raise case_record.CaseError(_("Alasan terlalu panjang: paling banyak %(n)s huruf.", n=REASON_LIMIT))
+        if error := text_error(
+                plan.reason, limit=REASON_LIMIT, multiline=True,
+                required=_("Tulis alasan tanpa pemantauan, misalnya anak atau orang tua menolak."),
+                too_long=_("Alasan terlalu panjang: paling banyak %(n)s huruf.", n=REASON_LIMIT)):
+            raise case_record.CaseError(error)
         return PlanForm("none", [], plan.reason)
     if plan.choice != "plan":
         raise case_record.CaseError(_("Pilih rencana pemantauan dari daftar."))
@@ -299,12 +298,10 @@ def change_plan(session: Session, report: Report, actor: User, form: PlanChangeF
     waiting = set(state.waiting())
     sent = set(state.sent())
     if form.choice == "stop":
-        if not form.reason:
-            raise case_record.CaseError(_("Tulis alasan menghentikan pemantauan."))
-        if has_control_characters(form.reason, multiline=True):
-            raise case_record.CaseError(unreadable_message())
-        if len(form.reason) > REASON_LIMIT:
-            raise case_record.CaseError(_("Alasan terlalu panjang: paling banyak %(n)s huruf.", n=REASON_LIMIT))
+        if error := text_error(
+                form.reason, limit=REASON_LIMIT, multiline=True, required=_("Tulis alasan menghentikan pemantauan."),
+                too_long=_("Alasan terlalu panjang: paling banyak %(n)s huruf.", n=REASON_LIMIT)):
+            raise case_record.CaseError(error)
         if not waiting:
             raise case_record.CaseError(_("Tidak ada pemantauan yang masih menunggu untuk dihentikan."))
         wanted: list[str] = []
@@ -396,10 +393,9 @@ def validate_answer(form: AnswerForm) -> dict[str, str]:
     errors = {}
     if form.face not in FACES:
         errors["face"] = _("Pilih salah satu wajah: baik, biasa saja, atau tidak baik.")
-    if has_control_characters(form.message, multiline=True):
-        errors["message"] = unreadable_message()
-    elif len(form.message) > MESSAGE_LIMIT:
-        errors["message"] = _("Pesan terlalu panjang: paling banyak %(n)s huruf.", n=MESSAGE_LIMIT)
+    if error := text_error(form.message, limit=MESSAGE_LIMIT, multiline=True,
+                           too_long=_("Pesan terlalu panjang: paling banyak %(n)s huruf.", n=MESSAGE_LIMIT)):
+        errors["message"] = error
     return errors
 
 
@@ -426,7 +422,7 @@ def answer(session: Session, check_in: CheckIn, form: AnswerForm, *, user: User 
     session.add(CaseEvent(report_id=report.id, actor_id=user.id if user else None, kind="check_in_answer",
                           body=body, from_reporter=True))
     audit.record(session, "report.check_in_answered", actor_id=user.id if user else None,
-                 actor_label=user.username if user else "code-holder", object_type="report", object_id=report.id,
+                 actor_label=user.username if user else audit.CODE_HOLDER, object_type="report", object_id=report.id,
                  ip=ip, check_in_id=check_in.id)
     if form.face == "tidak_baik" or form.message:
         check_in.follow_up_due_at = add_working_days(session, now, FOLLOW_UP_WORKING_DAYS)
@@ -560,10 +556,8 @@ def validate_rating(form: RatingForm) -> dict[str, str]:
         errors["face"] = _("Pilih salah satu wajah: baik, biasa saja, atau tidak baik.")
     if form.safe not in ("yes", "no"):
         errors["safe"] = _("Jawab dulu: apakah aman untuk bercerita?")
-    if has_control_characters(form.words, multiline=True):
-        errors["words"] = unreadable_message()
-    elif len(form.words) > MESSAGE_LIMIT:
-        errors["words"] = _("Terlalu panjang: paling banyak %(n)s huruf.", n=MESSAGE_LIMIT)
+    if error := text_error(form.words, limit=MESSAGE_LIMIT, multiline=True):
+        errors["words"] = error
     return errors
 
 
@@ -586,7 +580,7 @@ def rate(session: Session, appointment: Appointment, form: RatingForm, *, user: 
               "words": form.words}
     session.add(SessionRatingPending(id=secrets.token_hex(16), sealed=_seal(secret_key, answer)))
     audit.record(session, "appointment.rated", actor_id=user.id if user else None,
-                 actor_label=user.username if user else "code-holder", object_type="appointment", ip=ip)
+                 actor_label=user.username if user else audit.CODE_HOLDER, object_type="appointment", ip=ip)
 
 
 def _rating_key(secret_key: str) -> bytes:

@@ -22,13 +22,12 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import (
     NotAuthorizedException,
     NotFoundException,
     PermissionDeniedException,
 )
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import FromPath, QueryParameter
 from litestar.plugins.htmx import ClientRedirect
 from litestar.response import Redirect
 from sqlmodel import Session
@@ -52,9 +51,7 @@ from server.i18n import WITA, format_wita_date
 from server.i18n import gettext as _
 from server.i18n import lazy_gettext as _l
 from server.reports import access, case_record
-from server.web import PRIVATE, client_ip, page
-
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+from server.web import PRIVATE, Form, client_ip, done, notice, page
 
 # Confirmations after a redirect, by a short code in the address: the page never echoes text from the URL.
 NOTICES = {
@@ -77,15 +74,6 @@ NOTICES = {
     "layanan-nonaktif": _l("Jenis layanan sudah dinonaktifkan. Layanan ini tidak bisa dipilih lagi."),
     "layanan-aktif": _l("Jenis layanan sudah diaktifkan kembali."),
 }
-
-
-def _notice(request: Request) -> str | None:
-    message = NOTICES.get(request.query_params.get("pesan", ""))
-    return str(message) if message else None
-
-
-def _int(value: Any) -> int | None:
-    return bounded_int(value)
 
 
 def _day(value: str | None) -> date | None:
@@ -114,10 +102,6 @@ def _today(now: datetime) -> date:
 
 def _ip(request: Request, state: State) -> str:
     return client_ip(request.scope, state.settings)
-
-
-def _done(path: str, notice: str) -> Redirect:
-    return Redirect(f"{path}{'&' if '?' in path else '?'}pesan={notice}", status_code=303)
 
 
 def _not_a_booker(request: Request) -> Any:
@@ -181,14 +165,17 @@ class BookingController(Controller):
         )
 
     @get("/", name="booking", sync_to_thread=True)
-    def booking(self, request: Request, db: DB, state: State, layanan: FromQuery[str] = "",
-                hari: FromQuery[str] = "", dari: FromQuery[str] = "", konselor: FromQuery[str] = "",
-                laporan: FromQuery[str] = "") -> Any:
+    def booking(self, request: Request, db: DB, state: State,
+                service_type: Annotated[str, QueryParameter(name="layanan")] = "",
+                day: Annotated[str, QueryParameter(name="hari")] = "",
+                first: Annotated[str, QueryParameter(name="dari")] = "",
+                counselor: Annotated[str, QueryParameter(name="konselor")] = "",
+                report: Annotated[str, QueryParameter(name="laporan")] = "") -> Any:
         booker = service.booker_of(db, visitor_of(request))
         if booker is None:
             return _not_a_booker(request)
-        form = service.BookingForm(layanan=layanan, hari=hari, dari=dari, konselor=konselor,
-                                   report_id=laporan if booker.user else "")
+        form = service.BookingForm(layanan=service_type, hari=day, dari=first, konselor=counselor,
+                                   report_id=report if booker.user else "")
         return self._booking_page(request, db, booker, form, errors={})
 
     @post("/", sync_to_thread=True)
@@ -201,14 +188,14 @@ class BookingController(Controller):
         if not errors:
             try:
                 appointment = service.request_appointment(
-                    db, booker.requester, service_type_id=int(form.layanan), starts_at=parse_start(form.slot), note=form.note, child_id=_int(form.child_id),
+                    db, booker.requester, service_type_id=int(form.layanan), starts_at=parse_start(form.slot), note=form.note, child_id=bounded_int(form.child_id),
                     child_agreed=form.child_agreed if booker.user and booker.user.role == Role.TEACHER else "",
-                    report_id=_int(form.report_id), ip=_ip(request, state),
+                    report_id=bounded_int(form.report_id), ip=_ip(request, state),
                     reminder_hours=state.settings.reminder_hours, phone=form.phone_number,
                     other_counselor_reason=form.alasan_ganti if form.konselor == service.OTHER_COUNSELOR else None,
                 )
                 db.commit()
-                return _done(f"/konseling/{appointment.id}", "baru")
+                return done(f"/konseling/{appointment.id}", "baru")
             except service.SlotTaken as exc:
                 db.rollback()
                 errors, form.slot = {"slot": str(exc)}, ""
@@ -256,7 +243,7 @@ class BookingController(Controller):
         return page(
             request, "appointments/appointment.html", status_code=status_code, view=view, is_requester=is_requester,
             may_change=may_change, move_days=move_days, moved_to=pages.view(db, moved, now) if moved else None, child=child,
-            is_staff=request.user is not None and request.user.is_staff, notice=_notice(request),
+            is_staff=request.user is not None and request.user.is_staff, notice=notice(request, NOTICES),
             kamu=visitor_of(request).voice == KAMU,
             errors=errors or {}, values=values or {},
         )
@@ -290,7 +277,7 @@ class BookingController(Controller):
             return self._appointment_page(request, db, appointment, is_requester,
                                           errors={"penilaian": str(exc)}, status_code=422)
         db.commit()
-        return _done(f"/konseling/{appointment.id}", "penilaian")
+        return done(f"/konseling/{appointment.id}", "penilaian")
 
     @post("/{appointment_id:int}/batal", sync_to_thread=True)
     def cancel(self, request: Request, appointment_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
@@ -299,7 +286,7 @@ class BookingController(Controller):
             raise NotFoundException()
         try:
             service.cancel(db, appointment, by_counselor=None, requester=service.requester_of(appointment, request.user),
-                           reason=one(data, "reason"), version=_int(one(data, "version")) or 0,
+                           reason=one(data, "reason"), version=bounded_int(one(data, "version")) or 0,
                            ip=_ip(request, state))
         except service.BookingError as exc:
             db.rollback()
@@ -307,7 +294,7 @@ class BookingController(Controller):
             return self._appointment_page(request, db, appointment, is_requester, errors={"batal": str(exc)},
                                           values=data, status_code=422)
         db.commit()
-        return _done(f"/konseling/{appointment.id}", "dibatalkan")
+        return done(f"/konseling/{appointment.id}", "dibatalkan")
 
     def _move_page(self, request: Request, db: Session, appointment: Appointment, *, hari: str, dari: str,
                    slot: str = "", errors: dict[str, str] | None = None, status_code: int = 200) -> Any:
@@ -327,14 +314,15 @@ class BookingController(Controller):
 
     @get("/{appointment_id:int}/pindah", name="appointment_move", sync_to_thread=True)
     def move_form(self, request: Request, appointment_id: FromPath[int], db: DB, state: State,
-                  hari: FromQuery[str] = "", dari: FromQuery[str] = "") -> Any:
+                  day: Annotated[str, QueryParameter(name="hari")] = "",
+                  first: Annotated[str, QueryParameter(name="dari")] = "") -> Any:
         appointment = self._movable(request, db, state, appointment_id)
         if appointment is None:
             # Too late to move: the appointment's page says why (htmx, asking for the slots only, goes there too).
             if getattr(request, "htmx", None):
                 return ClientRedirect(f"/konseling/{appointment_id}")
             return Redirect(f"/konseling/{appointment_id}", status_code=303)
-        return self._move_page(request, db, appointment, hari=hari, dari=dari)
+        return self._move_page(request, db, appointment, hari=day, dari=first)
 
     @post("/{appointment_id:int}/pindah", sync_to_thread=True)
     def move(self, request: Request, appointment_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
@@ -349,7 +337,7 @@ class BookingController(Controller):
         try:
             # The counselor stays the same: service.move checks the time against their free time afresh.
             moved = service.move(db, appointment, by_counselor=None, requester=service.requester_of(appointment, request.user),
-                                 starts_at=starts_at, version=_int(one(data, "version")) or 0, ip=_ip(request, state),
+                                 starts_at=starts_at, version=bounded_int(one(data, "version")) or 0, ip=_ip(request, state),
                                  reminder_hours=state.settings.reminder_hours)
         except service.SlotTaken as exc:
             db.rollback()
@@ -361,7 +349,7 @@ class BookingController(Controller):
             return self._move_page(request, db, appointment, **shown, slot=one(data, "slot"),
                                    errors={"form": str(exc)}, status_code=422)
         db.commit()
-        return _done(f"/konseling/{moved.id}", "dipindah-diminta")
+        return done(f"/konseling/{moved.id}", "dipindah-diminta")
 
 
 # --- /jadwal: counselors -----------------------------------------------------------------------------------
@@ -387,16 +375,18 @@ class ScheduleController(Controller):
     guards = [auth.staff_only]
 
     @get("/", name="schedule", sync_to_thread=True)
-    def schedule(self, request: Request, db: DB, hari: FromQuery[str] = "", minggu: FromQuery[str] = "",
-                 konselor: FromQuery[str] = "", baru: FromQuery[str] = "") -> Any:
-        counselor = _whose(request, db, konselor)
+    def schedule(self, request: Request, db: DB, day_asked: Annotated[str, QueryParameter(name="hari")] = "",
+                 week: Annotated[str, QueryParameter(name="minggu")] = "",
+                 counselor_asked: Annotated[str, QueryParameter(name="konselor")] = "",
+                 just_changed: Annotated[str, QueryParameter(name="baru")] = "") -> Any:
+        counselor = _whose(request, db, counselor_asked)
         now = clock.now()
         today = _today(now)
-        day = _viewed_day(hari)
+        day = _viewed_day(day_asked)
         by_day = day is not None
         # A week is the seven days from the day asked for, today by default: not the Monday before, which
         # spent half of a Thursday's screen on days already past.
-        start = day if by_day else (_viewed_day(minggu) or today)
+        start = day if by_day else (_viewed_day(week) or today)
         length = 1 if by_day else 7
         waiting = service.waiting_for(db, counselor.id if counselor else None, now)
         booked = service.agenda(db, counselor.id, _midnight(start).astimezone(UTC),
@@ -411,7 +401,7 @@ class ScheduleController(Controller):
         return page(
             request, "appointments/schedule.html", counselor=counselor, counselors=service.counselors(db),
             waiting=[views[a.id] for a in waiting], requesting=pages.requesting(db, waiting + booked), days=days,
-            by_day=by_day, now=now, notice=_notice(request), just_changed=_int(baru),
+            by_day=by_day, now=now, notice=notice(request, NOTICES), just_changed=bounded_int(just_changed),
             previous_url=f"/jadwal?{step}={(start - timedelta(days=length)).isoformat()}{who}",
             next_url=f"/jadwal?{step}={(start + timedelta(days=length)).isoformat()}{who}",
             day_url=f"/jadwal?hari={(today if in_view else start).isoformat()}{who}",
@@ -428,8 +418,8 @@ class ScheduleController(Controller):
         view = pages.view(db, appointment, now)
         live = view.status in LIVE_STATUSES
         week = pages.slot_week(db, view.service_type, wanted=mulai or one(values or {}, "mulai"), now=now,
-                         base_url=f"/jadwal/{appointment.id}", counselor_id=appointment.counselor_id,
-                         within_notice=True, ignoring=appointment.id) if live else None
+                               base_url=f"/jadwal/{appointment.id}", counselor_id=appointment.counselor_id,
+                               within_notice=True, ignoring=appointment.id) if live else None
         report = pages.report_of(db, appointment)
         moved = service.moved_to(db, appointment)
         previous = pages.previous_of(db, appointment)
@@ -440,19 +430,20 @@ class ScheduleController(Controller):
             moved_to=pages.view(db, moved, now) if moved else None, previous=pages.view(db, previous, now) if previous else None,
             may_answer=view.status == AppointmentStatus.REQUESTED, live=live,
             may_record=view.status == AppointmentStatus.CONFIRMED and appointment.starts_at <= now,
-            notice=_notice(request), errors=errors or {}, values=values or {},
+            notice=notice(request, NOTICES), errors=errors or {}, values=values or {},
         )
 
     @get("/{appointment_id:int}", name="schedule_appointment", sync_to_thread=True)
-    def manage(self, request: Request, appointment_id: FromPath[int], db: DB, mulai: FromQuery[str] = "") -> Any:
-        return self._manage_page(request, db, _handled(request, db, appointment_id), mulai=mulai)
+    def manage(self, request: Request, appointment_id: FromPath[int], db: DB,
+               start: Annotated[str, QueryParameter(name="mulai")] = "") -> Any:
+        return self._manage_page(request, db, _handled(request, db, appointment_id), mulai=start)
 
     def _act(self, request: Request, db: Session, appointment_id: int, data: dict[str, Any], form_name: str,
              notice: str, action: Any) -> Any:
         """Run one counselor action; a refused one shows the appointment again with the reason next to its form."""
         appointment = _handled(request, db, appointment_id)
         try:
-            result = action(appointment, _int(one(data, "version")) or 0)
+            result = action(appointment, bounded_int(one(data, "version")) or 0)
         except (service.BookingError, case_record.CaseError) as exc:
             db.rollback()
             db.refresh(appointment)
@@ -461,7 +452,7 @@ class ScheduleController(Controller):
         db.commit()
         target = result if isinstance(result, Appointment) else appointment
         if one(data, "lanjut") != "jadwal":
-            return _done(f"/jadwal/{target.id}", notice)
+            return done(f"/jadwal/{target.id}", notice)
         # The fragment scrolls the marked appointment into view on a phone.
         return Redirect(f"{self._week_showing(request, target)}&pesan={notice}#janji-{target.id}", status_code=303)
 
@@ -518,7 +509,7 @@ class ScheduleController(Controller):
         now = clock.now()
         return page(
             request, "appointments/availability.html", status_code=status_code, counselor=counselor,
-            counselors=service.counselors(db), notice=_notice(request), errors=errors or {}, values=values or {},
+            counselors=service.counselors(db), notice=notice(request, NOTICES), errors=errors or {}, values=values or {},
             hours=availability.weekly_hours_of(db, counselor.id) if counselor else [],
             away=availability.exceptions_of(db, counselor.id, ending_after=now) if counselor else [],
             service_types=pages.service_type_names(db),
@@ -527,8 +518,9 @@ class ScheduleController(Controller):
         )
 
     @get("/ketersediaan", name="availability", sync_to_thread=True)
-    def availability(self, request: Request, db: DB, konselor: FromQuery[str] = "") -> Any:
-        return self._availability_page(request, db, _whose(request, db, konselor))
+    def availability(self, request: Request, db: DB,
+                     counselor: Annotated[str, QueryParameter(name="konselor")] = "") -> Any:
+        return self._availability_page(request, db, _whose(request, db, counselor))
 
     def _owner(self, request: Request, db: Session, data: dict[str, Any]) -> User:
         counselor = _whose(request, db, one(data, "konselor"))
@@ -548,7 +540,7 @@ class ScheduleController(Controller):
             return self._availability_page(request, db, counselor, errors=errors, values=data, status_code=422)
         availability.add_hours(db, request.user, hours, ip=_ip(request, state))
         db.commit()
-        return _done(self._back(request, counselor), "jam-ditambah")
+        return done(self._back(request, counselor), "jam-ditambah")
 
     @post("/ketersediaan/jam/{hours_id:int}/hapus", sync_to_thread=True)
     def remove_hours(self, request: Request, hours_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
@@ -556,7 +548,7 @@ class ScheduleController(Controller):
         if not availability.remove_hours(db, request.user, counselor, hours_id, ip=_ip(request, state)):
             raise NotFoundException()
         db.commit()
-        return _done(self._back(request, counselor), "jam-dihapus")
+        return done(self._back(request, counselor), "jam-dihapus")
 
     @post("/ketersediaan/pengecualian", sync_to_thread=True)
     def add_time_away(self, request: Request, data: Form, db: DB, state: State) -> Any:
@@ -566,7 +558,7 @@ class ScheduleController(Controller):
             return self._availability_page(request, db, counselor, errors=errors, values=data, status_code=422)
         clashes = availability.add_time_away(db, request.user, away, ip=_ip(request, state))
         db.commit()
-        return _done(self._back(request, counselor), "pengecualian-bentrok" if clashes else "pengecualian-ditambah")
+        return done(self._back(request, counselor), "pengecualian-bentrok" if clashes else "pengecualian-ditambah")
 
     @post("/ketersediaan/pengecualian/{away_id:int}/hapus", sync_to_thread=True)
     def remove_time_away(self, request: Request, away_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
@@ -574,14 +566,14 @@ class ScheduleController(Controller):
         if not availability.remove_time_away(db, request.user, counselor, away_id, ip=_ip(request, state)):
             raise NotFoundException()
         db.commit()
-        return _done(self._back(request, counselor), "pengecualian-dihapus")
+        return done(self._back(request, counselor), "pengecualian-dihapus")
 
     # --- supervisors: service types ----------------------------------------------------------------------
 
     @get("/jenis-layanan", name="service_types", guards=[auth.supervisors_only], sync_to_thread=True)
     def service_types(self, request: Request, db: DB) -> Any:
         types = service_types.all_service_types(db)
-        return page(request, "appointments/service_types.html", service_types=types, notice=_notice(request))
+        return page(request, "appointments/service_types.html", service_types=types, notice=notice(request, NOTICES))
 
     def _service_type_page(self, request: Request, form: ServiceTypeForm, *, service_type: ServiceType | None,
                            errors: dict[str, str] | None = None, status_code: int = 200) -> Any:
@@ -600,7 +592,7 @@ class ScheduleController(Controller):
             return self._service_type_page(request, form, service_type=None, errors=errors, status_code=422)
         service_types.create_service_type(db, request.user, form, ip=_ip(request, state))
         db.commit()
-        return _done("/jadwal/jenis-layanan", "layanan-dibuat")
+        return done("/jadwal/jenis-layanan", "layanan-dibuat")
 
     def _service_type(self, db: Session, service_type_id: int) -> ServiceType:
         service_type = service_types.service_type_or_none(db, service_type_id)
@@ -624,7 +616,7 @@ class ScheduleController(Controller):
             return self._service_type_page(request, form, service_type=service_type, errors=errors, status_code=422)
         service_types.update_service_type(db, request.user, service_type, form, ip=_ip(request, state))
         db.commit()
-        return _done("/jadwal/jenis-layanan", "layanan-disimpan")
+        return done("/jadwal/jenis-layanan", "layanan-disimpan")
 
     @post("/jenis-layanan/{service_type_id:int}/aktif", guards=[auth.supervisors_only], sync_to_thread=True)
     def toggle_service_type(self, request: Request, service_type_id: FromPath[int], data: Form, db: DB,
@@ -632,4 +624,4 @@ class ScheduleController(Controller):
         service_type = self._service_type(db, service_type_id)
         service_types.set_active(db, request.user, service_type, one(data, "active") == "1", ip=_ip(request, state))
         db.commit()
-        return _done("/jadwal/jenis-layanan", "layanan-aktif" if service_type.active else "layanan-nonaktif")
+        return done("/jadwal/jenis-layanan", "layanan-aktif" if service_type.active else "layanan-nonaktif")

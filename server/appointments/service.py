@@ -456,7 +456,7 @@ def cancel(session: Session, appointment: Appointment, *, by_counselor: User | N
     _cancel_jobs(session, appointment)
     actor = by_counselor or (requester.user if requester else None)
     audit.record(session, "appointment.cancelled", actor_id=actor.id if actor else None,
-                 actor_label=actor.username if actor else "code-holder", object_type="appointment",
+                 actor_label=actor.username if actor else audit.CODE_HOLDER, object_type="appointment",
                  object_id=appointment.id, ip=ip)
     if by_counselor is not None:
         _notify_requester(session, appointment, "appointment_cancelled")
@@ -513,7 +513,7 @@ def move(session: Session, appointment: Appointment, *, by_counselor: User | Non
         raise SlotTaken(_("Waktu ini baru saja dipesan orang lain. Pilih waktu lain dari daftar terbaru.")) from exc
     actor = by_counselor or (requester.user if requester else None)
     audit.record(session, "appointment.moved", actor_id=actor.id if actor else None,
-                 actor_label=actor.username if actor else "code-holder", object_type="appointment",
+                 actor_label=actor.username if actor else audit.CODE_HOLDER, object_type="appointment",
                  object_id=moved.id, ip=ip, moved_from=appointment.id)
     if confirmed:
         _schedule_reminders(session, moved, now, reminder_hours)
@@ -600,7 +600,7 @@ def set_rating_invite(session: Session, appointment: Appointment, *, requester: 
     session.add(appointment)
     user = requester.user
     audit.record(session, "appointment.rating_invite_changed", actor_id=user.id if user else None,
-                 actor_label=user.username if user else "code-holder", object_type="appointment",
+                 actor_label=user.username if user else audit.CODE_HOLDER, object_type="appointment",
                  object_id=appointment.id, ip=ip, wanted=wanted)
 
 

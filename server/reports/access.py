@@ -76,7 +76,7 @@ def is_reporter(user: User | None, report: Report) -> bool:
 
 def record_view(session: Session, report: Report, *, user: User | None, ip: str, as_: str) -> None:
     audit.record(session, f"report.viewed.{as_}", actor_id=user.id if user else None,
-                 actor_label=user.username if user else "code-holder", object_type="report", object_id=report.id,
+                 actor_label=user.username if user else audit.CODE_HOLDER, object_type="report", object_id=report.id,
                  ip=ip)
 
 

@@ -97,7 +97,7 @@ def answer_resend(
         if opened is not None:
             receipt.code, receipt.pin = opened
     audit.record(session, "report.resent", actor_id=user.id if user else None,
-                 actor_label=user.username if user else "anonymous", object_type="report", object_id=report.id,
+                 actor_label=user.username if user else audit.CODE_HOLDER, object_type="report", object_id=report.id,
                  ip=ip, receipt_given=bool(receipt.pin), limited=limited)
     return receipt
 
@@ -187,7 +187,7 @@ def submit_report(
     session.add(CaseEvent(report_id=report.id, at=now, actor_id=owner.id if owner else None, kind="submitted",
                           to_status=Status.SUBMITTED))
     audit.record(session, "report.submitted", actor_id=owner.id if owner else None,
-                 actor_label=owner.username if owner else "anonymous", object_type="report", object_id=report.id,
+                 actor_label=owner.username if owner else audit.CODE_HOLDER, object_type="report", object_id=report.id,
                  ip=ip)
     if urgency == Urgency.EMERGENCY and not report.suspected_spam:
         outbox.enqueue(session, "emergency_report", url=f"/kasus/{report.id}", topic=f"report-{report.id}-urgent",

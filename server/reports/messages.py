@@ -12,8 +12,7 @@ from sqlmodel import Session
 from server import audit, clock, ratelimit
 from server.accounts.models import User
 from server.forms import (
-    has_control_characters,
-    unreadable_message,
+    text_error,
 )
 from server.i18n import gettext as _
 from server.notifications import outbox
@@ -31,12 +30,9 @@ MESSAGE_LIMIT = 2000
 def _check_message(session: Session, report: Report, body: str, side: str) -> str:
     """Each side has its own hourly limit, so a flood from one never stops the other from answering."""
     body = body.strip()
-    if not body:
-        raise CaseError(_("Pesan masih kosong."))
-    if has_control_characters(body, multiline=True):
-        raise CaseError(unreadable_message())
-    if len(body) > MESSAGE_LIMIT:
-        raise CaseError(_("Pesan terlalu panjang: paling banyak %(n)s huruf.", n=MESSAGE_LIMIT))
+    if error := text_error(body, limit=MESSAGE_LIMIT, multiline=True, required=_("Pesan masih kosong."),
+                           too_long=_("Pesan terlalu panjang: paling banyak %(n)s huruf.", n=MESSAGE_LIMIT)):
+        raise CaseError(error)
     if ratelimit.hit(session, f"message:report:{report.id}:{side}", timedelta(hours=1)) > MESSAGES_PER_CASE_PER_HOUR:
         raise CaseError(_("Terlalu banyak pesan dalam satu jam. Coba lagi nanti."))
     return body
@@ -67,7 +63,7 @@ def message_from_reporter(session: Session, report: Report, user: User | None, *
     report.updated_at = clock.now()
     log_event(session, report, user, "message", body=body, visible_to_reporter=True, from_reporter=True)
     audit.record(session, "report.message_received", actor_id=user.id if user else None,
-                 actor_label=user.username if user else "code-holder", object_type="report", object_id=report.id,
+                 actor_label=user.username if user else audit.CODE_HOLDER, object_type="report", object_id=report.id,
                  ip=ip)
     recipients = [report.assigned_to_id] if report.assigned_to_id else on_duty_staff(session, report)
     outbox.enqueue(session, "case_message", url=f"/kasus/{report.id}", topic=f"report-{report.id}-staff",

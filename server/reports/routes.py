@@ -11,9 +11,8 @@ from typing import Annotated, Any
 import anyio.to_thread
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect
 from sqlmodel import Session
 
@@ -21,7 +20,7 @@ from server import service_info
 from server.accounts import auth, places
 from server.accounts.models import District, Role, School, User
 from server.accounts.service import children_of
-from server.accounts.visitor import CASE_COOKIE, visitor_of
+from server.accounts.visitor import CASE_COOKIE, session_tokens, visitor_of
 from server.db import DB
 from server.forms import bounded_int, control_character_errors, one, row_id, without_control_characters
 from server.i18n import gettext as _
@@ -40,7 +39,18 @@ from server.reports import (
     simfoni_data,
 )
 from server.reports.models import Report
-from server.web import PRIVATE, AnonymousPage, client_ip, device_cookie, drop_cookie, page, set_device_cookie
+from server.web import (
+    PRIVATE,
+    AnonymousPage,
+    Form,
+    client_ip,
+    cookie,
+    device_cookie,
+    drop_cookie,
+    page,
+    set_cookie,
+    set_device_cookie,
+)
 
 # Path "/" so that the code holder can also book counseling (/konseling) for the case.
 # The browser a report form comes from (a random token; the report keeps its hash): only that browser's offline
@@ -49,7 +59,6 @@ from server.web import PRIVATE, AnonymousPage, client_ip, device_cookie, drop_co
 BROWSER_COOKIE = "bc_lapor"
 # The blank form is rendered once for everyone: each visitor's own idempotency key goes in its place.
 KEY_PLACEHOLDER = "idempotency-key-placeholder"
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
 def _wants_json(request: Request) -> bool:
@@ -57,8 +66,8 @@ def _wants_json(request: Request) -> bool:
 
 
 def _with_browser_token(response: Response, state: State, token: str | None = None) -> Response:
-    response.set_cookie(BROWSER_COOKIE, token or codes.new_browser_token(), httponly=True, samesite="strict",
-                        secure=state.settings.cookie_secure, path="/lapor", max_age=30 * 24 * 3600)
+    set_cookie(response, BROWSER_COOKIE, token or codes.new_browser_token(), state.settings, path="/lapor",
+               samesite="strict", max_age=30 * 24 * 3600, prefixed=False)
     return response
 
 
@@ -98,7 +107,7 @@ class ReportingController(Controller):
         else:
             form, child_options = await anyio.to_thread.run_sync(_signed_in_form, db, user)
             response = page(request, "reports/report_form.html", form=form, child_options=child_options, **context)
-        if not request.cookies.get(BROWSER_COOKIE):
+        if not cookie(request, BROWSER_COOKIE, state.settings, prefixed=False):
             _with_browser_token(response, state)
         return response
 
@@ -107,7 +116,7 @@ class ReportingController(Controller):
         # Whatever comes back holds what the person wrote (errors) or their code and PIN (receipt).
         user, ip = request.user, client_ip(request.scope, state.settings)
         form = report_form.ReportForm.from_data(data)
-        browser_token, wants_json = request.cookies.get(BROWSER_COOKIE), _wants_json(request)
+        browser_token, wants_json = cookie(request, BROWSER_COOKIE, state.settings, prefixed=False), _wants_json(request)
         new_token = None if browser_token else codes.new_browser_token()
         earlier = None if form.unreadable else intake.sent_before(db, form)
         if earlier is not None:
@@ -174,12 +183,11 @@ class ReportingController(Controller):
         if report is None:
             return page(request, "reports/follow_up.html", status_code=429 if limited else 422, code=code,
                         errors={"form": error})
-        previous = request.cookies.get(state.settings.cookie_name(CASE_COOKIE))
+        _signed_in, previous = session_tokens(request)
         token = auth.start_case_session(db, report.id, previous_token=previous)
         db.commit()
         response = Redirect("/cek/laporan", status_code=303)
-        response.set_cookie(state.settings.cookie_name(CASE_COOKIE), token, httponly=True, samesite="lax", secure=state.settings.cookie_secure,
-                            path="/")
+        set_cookie(response, CASE_COOKIE, token, state.settings)
         if known_device:
             set_device_cookie(response, known_device, state.settings)
         return response
@@ -218,7 +226,7 @@ class ReportingController(Controller):
 
     @post("/cek/keluar", sync_to_thread=True)
     def code_holder_leave(self, request: Request, db: DB, state: State) -> Redirect:
-        token = request.cookies.get(state.settings.cookie_name(CASE_COOKIE))
+        _signed_in, token = session_tokens(request)
         if token:
             auth.end_case_session(db, token)
             db.commit()
@@ -239,11 +247,12 @@ class ReportingController(Controller):
 
     @get("/laporan-saya/{report_id:int}", name="my_report", guards=[auth.signed_in], opt=PRIVATE,
          sync_to_thread=True)
-    def my_report(self, request: Request, report_id: FromPath[int], db: DB, state: State, baru: FromQuery[str | None] = None) -> Any:
+    def my_report(self, request: Request, report_id: FromPath[int], db: DB, state: State,
+                  just_changed: Annotated[str | None, QueryParameter(name="baru")] = None) -> Any:
         report = self._own_report(request, db, report_id)
         access.record_view(db, report, user=request.user, ip=client_ip(request.scope, state.settings), as_="reporter")
         db.commit()
-        return page(request, "reports/reporter_case.html", report=report, new=bool(baru),
+        return page(request, "reports/reporter_case.html", report=report, new=bool(just_changed),
                     message_action=f"/laporan-saya/{report.id}/pesan", timeline=case_views.reporter_timeline(db, report),
                     errors={}, message="", code_holder=False, summary=case_views.reporter_summaries(db, [report])[0])
 
@@ -267,10 +276,6 @@ class ReportingController(Controller):
         return Redirect(f"/laporan-saya/{report.id}#pesan", status_code=303)
 
 
-def _int(value: Any) -> int | None:
-    return bounded_int(value)
-
-
 def _chosen_id(value: Any) -> int | None:
     """A choice from a list: None when left empty, 0 (no row has it) when it cannot be a row's id."""
     if value is None or not str(value).strip():
@@ -286,12 +291,15 @@ class CaseController(Controller):
     @get("/", name="inbox", sync_to_thread=True)
     def inbox(
         self, request: Request, db: DB,
-        status: FromQuery[str] = "open", kategori: FromQuery[str] = "", kecamatan: FromQuery[str] = "",
-        sekolah: FromQuery[str] = "", milik_saya: FromQuery[str] = "", setelah: FromQuery[str] = "",
+        status: FromQuery[str] = "open", category: Annotated[str, QueryParameter(name="kategori")] = "",
+        district: Annotated[str, QueryParameter(name="kecamatan")] = "",
+        school: Annotated[str, QueryParameter(name="sekolah")] = "",
+        mine: Annotated[str, QueryParameter(name="milik_saya")] = "",
+        after: Annotated[str, QueryParameter(name="setelah")] = "",
     ) -> Any:
-        filters = inbox.InboxFilter(status=status, category=kategori, district_id=_int(kecamatan),
-                                      school_id=_int(sekolah), mine=milik_saya == "1", after=setelah)
-        block = "inbox_more" if setelah else "inbox_results"
+        filters = inbox.InboxFilter(status=status, category=category, district_id=bounded_int(district),
+                                      school_id=bounded_int(school), mine=mine == "1", after=after)
+        block = "inbox_more" if after else "inbox_results"
         try:
             result = inbox.inbox(db, request.user, filters)
         except inbox.CursorOutOfRange:
@@ -359,20 +367,20 @@ class CaseController(Controller):
         return self._act(request, db, state, report_id, data, "triase", lambda report, ip: cases.triage(
             db, report, request.user, urgency=str(data.get("urgency", "")),
             categories=categories if isinstance(categories, list) else [categories],
-            district_id=_chosen_id(data.get("district_id")), version=_int(data.get("version")), ip=ip))
+            district_id=_chosen_id(data.get("district_id")), version=bounded_int(data.get("version")), ip=ip))
 
     @post("/{report_id:int}/tugaskan", sync_to_thread=True)
     def assign(self, request: Request, report_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
         return self._act(request, db, state, report_id, data, "tugaskan", lambda report, ip: cases.assign(
-            db, report, request.user, counselor_id=_int(data.get("counselor_id")) or 0,
-            version=_int(data.get("version")), ip=ip))
+            db, report, request.user, counselor_id=bounded_int(data.get("counselor_id")) or 0,
+            version=bounded_int(data.get("version")), ip=ip))
 
     @post("/{report_id:int}/status", sync_to_thread=True)
     def change_status(self, request: Request, report_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
         return self._act(request, db, state, report_id, data, "status", lambda report, ip: cases.change_status(
             db, report, request.user, to=str(data.get("to", "")), reason=str(data.get("reason", "")),
-            forwarded_to=str(data.get("forwarded_to", "")), duplicate_of=_int(data.get("duplicate_of")),
-            version=_int(data.get("version")), ip=ip, check_in_plan=data if "check_in_plan" in data else None))
+            forwarded_to=str(data.get("forwarded_to", "")), duplicate_of=bounded_int(data.get("duplicate_of")),
+            version=bounded_int(data.get("version")), ip=ip, check_in_plan=data if "check_in_plan" in data else None))
 
     @post("/{report_id:int}/pemantauan", sync_to_thread=True)
     def check_in_plan(self, request: Request, report_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
@@ -401,7 +409,7 @@ class CaseController(Controller):
     @post("/{report_id:int}/polisi", sync_to_thread=True)
     def police(self, request: Request, report_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
         return self._act(request, db, state, report_id, data, "polisi", lambda report, ip: cases.mark_police_reported(
-            db, report, request.user, version=_int(data.get("version")), ip=ip))
+            db, report, request.user, version=bounded_int(data.get("version")), ip=ip))
 
     @post("/{report_id:int}/rujukan", sync_to_thread=True)
     def referral(self, request: Request, report_id: FromPath[int], data: Form, db: DB, state: State) -> Any:

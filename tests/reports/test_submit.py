@@ -75,7 +75,8 @@ def test_it_records_the_report_its_categories_a_submitted_event_and_an_audit_ent
     assert len(submitted) == 1 and submitted[0].to_status == "submitted" and submitted[0].actor_id is None
     entries = audit_entries(db, "report.submitted", report.id)
     assert len(entries) == 1
-    assert entries[0].actor_label == "anonymous" and entries[0].ip == ""  # no address kept for anonymous people
+    assert entries[0].actor_label == "code-holder"
+    assert entries[0].ip == ""  # no address kept for anonymous people
 
 
 def test_it_stores_the_pin_hashed_with_argon2_and_the_code_only_as_its_sha256(client, db):
