@@ -24,7 +24,7 @@ from sqlmodel import Session
 
 from server.accounts.models import User
 from server.db import make_engine
-from server.reports import service as reports
+from server.reports import intake, report_form
 from server.settings import Settings
 from tests.browser.conftest import demo_database
 from tests.servers import app_process
@@ -39,10 +39,10 @@ def _reports(database_url: str) -> tuple[str, str, int]:
     engine = make_engine(database_url)
     settings = replace(Settings(), database_url=database_url)
     with Session(engine) as session:
-        child = reports.submit_report(session, settings, reports.ReportForm.from_data(
+        child = intake.submit_report(session, settings, report_form.ReportForm.from_data(
             {**REPORT, "reporter_kind": "child"}), user=None, ip="bench", wants_receipt=True)
         parent = session.execute(select(User).where(User.username == "orangtua")).scalar_one()
-        own = reports.submit_report(session, settings, reports.ReportForm.from_data(
+        own = intake.submit_report(session, settings, report_form.ReportForm.from_data(
             {**REPORT, "reporter_kind": "parent", "child_knows": "yes"}), user=parent, ip="bench")
         session.commit()
         found = child.formatted_code, child.pin, own.report.id

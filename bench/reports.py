@@ -28,7 +28,7 @@ from server.accounts import auth
 from server.accounts.demo import DEMO_PASSWORD, seed_demo
 from server.accounts.models import District, User
 from server.db import make_engine
-from server.reports import service
+from server.reports import codes
 from server.reports.models import FAR_FUTURE, Category, Report, ReportCategory, Status, Urgency
 from tests.servers import app_process
 
@@ -55,7 +55,7 @@ def fill(url: str, count: int) -> tuple[str, str]:
         for start in range(0, count, CHUNK):
             reports, links = [], []
             for n in range(start, min(start + CHUNK, count)):
-                code, _pin = service.make_code_and_pin()
+                code, _pin = codes.make_code_and_pin()
                 known_code = known_code or code
                 urgency = rng.choice(list(Urgency))
                 status = rng.choice(statuses)
@@ -63,7 +63,7 @@ def fill(url: str, count: int) -> tuple[str, str]:
                 due = created + timedelta(days=3)
                 district = rng.choice(districts)
                 reports.append(dict(
-                    id=n + 1, created_at=created, updated_at=created, version=1, code_hash=service.code_hash(code),
+                    id=n + 1, created_at=created, updated_at=created, version=1, code_hash=codes.code_hash(code),
                     pin_hash=pin_hash, reporter_kind="child", danger_now=urgency == Urgency.EMERGENCY,
                     urgency=urgency.value, urgency_rank=urgency.rank, district_id=district, team_district_id=district,
                     child_words="(bench)", how_learned="", closed_reason="", status=status.value,
@@ -76,7 +76,7 @@ def fill(url: str, count: int) -> tuple[str, str]:
             connection.execute(insert(Report), reports)
             connection.execute(insert(ReportCategory), links)
     engine.dispose()
-    return service.format_code(known_code), "123456"
+    return codes.format_code(known_code), "123456"
 
 
 def timed(client: httpx.Client, url: str, requests: int) -> tuple[float, float]:

@@ -27,8 +27,8 @@ from server import clock, i18n, logs, process_cache, service_info, workdays
 from server.accounts.routes import AccountController
 from server.accounts.visitor import VisitorMiddleware, quick_exit_cookie
 from server.accounts.visitor import voice as speaks_to
-from server.admin.routes import AdminController
-from server.aftercare.routes import CheckInController, FollowUpController, RatingController, VoicesController
+from server.admin.routes import AdminController, HolidaysController
+from server.aftercare.routes import CheckInController, CheckInListController, RatingController, VoicesController
 from server.appointments.routes import BookingController, ScheduleController
 from server.db import engine_for
 from server.health import service as health
@@ -174,6 +174,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ServiceHealthController,
             AccountController,
             AdminController,
+            HolidaysController,
             PWAController,
             ReportingController,
             CaseController,
@@ -183,7 +184,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             NotificationController,
             PushController,
             CheckInController,
-            FollowUpController,
+            CheckInListController,
             RatingController,
             VoicesController,
             WaitlistController,

@@ -18,6 +18,17 @@ from sqlmodel import Session
 
 from server.models import AuditEntry
 
+# How an entry names whoever acted with a report's code and PIN, or sent a report without an account (who then
+# holds its code). Entries written before this one name existed say "anonymous": the table is append-only, so
+# they keep it, and `actor_shown` reads both the same.
+CODE_HOLDER = "code-holder"
+OLD_CODE_HOLDER_LABELS = frozenset({"anonymous"})
+
+
+def actor_shown(label: str) -> str:
+    """An entry's actor as the audit log page shows it: old entries' "anonymous" is the code holder too."""
+    return CODE_HOLDER if label in OLD_CODE_HOLDER_LABELS else label
+
 
 def record(
     session: Session,

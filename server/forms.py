@@ -97,6 +97,20 @@ def unreadable_message() -> str:
              "periksa lagi isiannya, lalu kirim lagi.")
 
 
+def text_error(value: str, *, limit: int, required: str = "", too_long: str = "",
+               multiline: bool = False) -> str | None:
+    """The one check of a typed text field, always in this order: required (when `required` is the message to
+    give), then no control characters, then not longer than `limit` (`too_long`, or the usual words). None when
+    the value may be kept."""
+    if not value:
+        return required or None
+    if has_control_characters(value, multiline=multiline):
+        return unreadable_message()
+    if len(value) > limit:
+        return too_long or _("Terlalu panjang: paling banyak %(n)s huruf.", n=limit)
+    return None
+
+
 def control_character_errors(data: dict[str, Any], multiline: Collection[str] = ()) -> dict[str, str]:
     """An error for each posted field that holds a control character (new lines and tabs are allowed in the
     `multiline` fields), keyed by the field's name, so it shows next to that field."""
@@ -119,6 +133,12 @@ def row_id(value: Any) -> int | None:
     except (TypeError, ValueError):
         return None
     return number if 0 < number <= MAX_ID else None
+
+
+def to_id(value: str | None) -> int | None:
+    """A posted id; anything that is not a positive whole number is no choice at all."""
+    value = (value or "").strip()
+    return int(value) if value.isdigit() and 0 < len(value) <= 12 else None
 
 
 def bounded_int(value: Any) -> int | None:

@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from server import i18n
 from server.i18n import gettext as _
-from server.web import page
+from server.web import page, set_cookie
 
 ONE_YEAR = 365 * 24 * 3600
 
@@ -84,12 +84,5 @@ class CoreController(Controller):
         if language not in i18n.LANGUAGES:
             language = i18n.DEFAULT_LANGUAGE
         response = Redirect(safe_next(data.get("lanjut")), status_code=303)
-        response.set_cookie(
-            i18n.LANGUAGE_COOKIE,
-            language,
-            max_age=ONE_YEAR,
-            httponly=True,
-            samesite="lax",
-            secure=state.settings.cookie_secure,
-        )
+        set_cookie(response, i18n.LANGUAGE_COOKIE, language, state.settings, max_age=ONE_YEAR, prefixed=False)
         return response

@@ -10,17 +10,20 @@ import hashlib
 import logging
 import secrets
 import time
+from collections.abc import Mapping
 from functools import cache
 from html import escape
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from jinja2_fragments.litestar import HTMXBlockTemplate
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
 from litestar.datastructures import MutableScopeHeaders
-from litestar.enums import MediaType
+from litestar.enums import MediaType, RequestEncodingType
 from litestar.exceptions import NotFoundException
 from litestar.handlers.base import BaseRouteHandler
+from litestar.params import Body
+from litestar.response import Redirect
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
 
@@ -130,6 +133,40 @@ def static_url(path: str) -> str:
 HSTS = "max-age=31536000"
 
 
+# --- forms, notices and cookies: what every domain's routes share --------------------------------------------
+
+# A form as the browser posts it (url-encoded); `TextForm` for the forms whose every field is one string.
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+TextForm = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+def notice(request: Request, notices: Mapping[str, Any]) -> str | None:
+    """The confirmation a redirect asked for by its short code (`?pesan=`): the page never echoes text from the
+    address, only one of the page's own sentences."""
+    message = notices.get(request.query_params.get("pesan", ""))
+    return str(message) if message else None
+
+
+def done(path: str, notice_code: str) -> Redirect:
+    """After a form that worked: see the page again (303), with the confirmation named by its short code."""
+    return Redirect(f"{path}{'&' if '?' in path else '?'}pesan={notice_code}", status_code=303)
+
+
+def set_cookie(response: Response, name: str, value: str, settings: Settings, *, path: str = "/",
+               samesite: Literal["lax", "strict"] = "lax", max_age: int | None = None, prefixed: bool = True) -> None:
+    """Every cookie the server sets, with the project's flags: HttpOnly, Secure when COOKIE_SECURE, SameSite lax
+    (strict where asked). A cookie for the whole site takes the __Host- prefix (`settings.cookie_name`); one kept
+    to a path (/lapor, /masuk) or read before the app (the language) keeps its own name (`prefixed=False`)."""
+    response.set_cookie(settings.cookie_name(name) if prefixed else name, value, path=path, max_age=max_age,
+                        httponly=True, samesite=samesite, secure=settings.cookie_secure)
+
+
+def cookie(request: Request, name: str, settings: Settings, *, prefixed: bool = True) -> str | None:
+    """One of our cookies as this request carries it. The two session cookies are read by accounts/visitor.py
+    alone; this is for the others (the device mark, the half-signed-in token, the report form's browser)."""
+    return request.cookies.get(settings.cookie_name(name) if prefixed else name)
+
+
 def drop_cookie(response: Response, name: str, settings: Settings) -> None:
     """Delete one of our cookies; a __Host- cookie is only replaced by one that is also Secure with Path=/."""
     response.set_cookie(settings.cookie_name(name), "", max_age=0, expires=0, path="/",
@@ -144,12 +181,11 @@ DEVICE_COOKIE_DAYS = 30
 
 
 def device_cookie(request: Request, settings: Settings) -> str | None:
-    return request.cookies.get(settings.cookie_name(DEVICE_COOKIE))
+    return cookie(request, DEVICE_COOKIE, settings)
 
 
 def set_device_cookie(response: Response, value: str, settings: Settings) -> None:
-    response.set_cookie(settings.cookie_name(DEVICE_COOKIE), value, httponly=True, samesite="lax",
-                        secure=settings.cookie_secure, path="/", max_age=DEVICE_COOKIE_DAYS * 24 * 3600)
+    set_cookie(response, DEVICE_COOKIE, value, settings, max_age=DEVICE_COOKIE_DAYS * 24 * 3600)
 
 
 def ids_in_range(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:

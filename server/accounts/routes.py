@@ -8,42 +8,45 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import Body, FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect
 
 from server import clock, service_info
 from server.accounts import auth, passkeys, service, two_factor
 from server.accounts.models import User
+from server.accounts.visitor import session_tokens
 from server.db import DB
 from server.i18n import gettext as _
 from server.routes import safe_next
-from server.web import PRIVATE, client_ip, device_cookie, drop_cookie, page, set_device_cookie
+from server.web import (
+    PRIVATE,
+    TextForm,
+    client_ip,
+    cookie,
+    device_cookie,
+    drop_cookie,
+    page,
+    set_cookie,
+    set_device_cookie,
+)
 
 # The half-signed-in browser's token: only the code page reads it.
 PENDING_COOKIE = "bc_signin"
 
 ENROL_PATH = "/akun/dua-langkah"
 
-Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 Json = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.JSON)]
 
 
 def _session_cookie(response: Response, token: str, state: State) -> None:
-    response.set_cookie(
-        state.settings.cookie_name(auth.SESSION_COOKIE),
-        token,
-        httponly=True,
-        samesite="lax",
-        secure=state.settings.cookie_secure,
-        path="/",
-    )
+    set_cookie(response, auth.SESSION_COOKIE, token, state.settings)
 
 
 def _signed_in_response(db: DB, request: Request, state: State, result: service.SignIn, next_url: str, *,
                         as_json: bool = False) -> Response:
     """Start the session; a redirect to where the person was going, or (for passkey.js) JSON naming it."""
     token = auth.start_session(db, result.user, ip=client_ip(request.scope, state.settings),
-                               previous_token=request.cookies.get(state.settings.cookie_name(auth.SESSION_COOKIE)))
+                               previous_token=session_tokens(request)[0])
     db.commit()
     target = ENROL_PATH if result.enrol else safe_next(next_url)
     response = _json({"next": target}) if as_json else Redirect(target, status_code=303)
@@ -97,13 +100,14 @@ def _setup_gone(request: Request, db: DB, state: State) -> Any:
 
 class AccountController(Controller):
     @get("/masuk", name="signin")
-    async def signin_form(self, request: Request, lanjut: FromQuery[str | None] = None) -> Any:
+    async def signin_form(self, request: Request,
+                          next_url: Annotated[str | None, QueryParameter(name="lanjut")] = None) -> Any:
         if request.user is not None:
-            return Redirect(safe_next(lanjut), status_code=303)
-        return page(request, "accounts/signin.html", form={"lanjut": lanjut or ""}, errors={})
+            return Redirect(safe_next(next_url), status_code=303)
+        return page(request, "accounts/signin.html", form={"lanjut": next_url or ""}, errors={})
 
     @post("/masuk", sync_to_thread=True)
-    def signin(self, request: Request, data: Form, db: DB, state: State) -> Any:
+    def signin(self, request: Request, data: TextForm, db: DB, state: State) -> Any:
         ip = client_ip(request.scope, state.settings)
         result = service.sign_in(
             db, state.settings, username=data.get("username", ""), password=data.get("password", ""), ip=ip,
@@ -112,8 +116,7 @@ class AccountController(Controller):
         if result.pending_token:
             db.commit()
             response = Redirect("/masuk/kode", status_code=303)
-            response.set_cookie(PENDING_COOKIE, result.pending_token, httponly=True, samesite="lax",
-                                secure=state.settings.cookie_secure, path="/masuk")
+            set_cookie(response, PENDING_COOKIE, result.pending_token, state.settings, path="/masuk", prefixed=False)
             return response
         if result.user is None:
             db.commit()
@@ -125,14 +128,14 @@ class AccountController(Controller):
 
     @get("/masuk/kode", name="signin_code", opt=PRIVATE, sync_to_thread=True)
     def signin_code_form(self, request: Request, db: DB) -> Any:
-        token = request.cookies.get(PENDING_COOKIE)
+        token = cookie(request, PENDING_COOKIE, request.app.state.settings, prefixed=False)
         if two_factor.pending_user(db, token, clock.now()) is None:
             return Redirect("/masuk", status_code=303)
         return page(request, "accounts/signin_code.html", errors={}, has_passkeys=passkeys.has_passkeys(db, token))
 
     @post("/masuk/kode", opt=PRIVATE, sync_to_thread=True)
-    def signin_code(self, request: Request, data: Form, db: DB, state: State) -> Any:
-        token = request.cookies.get(PENDING_COOKIE)
+    def signin_code(self, request: Request, data: TextForm, db: DB, state: State) -> Any:
+        token = cookie(request, PENDING_COOKIE, state.settings, prefixed=False)
         result, next_url = service.sign_in_second_step(
             db, state.settings, token=token, code=data.get("code", ""), ip=client_ip(request.scope, state.settings),
             device_cookie=device_cookie(request, state.settings),
@@ -152,7 +155,7 @@ class AccountController(Controller):
     # signed answer. JSON both ways; the CSRF token rides in the X-CSRFToken header.
     @post("/masuk/passkey/opsi", opt=PRIVATE, sync_to_thread=True)
     def passkey_signin_options(self, request: Request, db: DB, state: State) -> Response:
-        options = passkeys.signin_options(db, request.cookies.get(PENDING_COOKIE), _rp(request, state))
+        options = passkeys.signin_options(db, cookie(request, PENDING_COOKIE, state.settings, prefixed=False), _rp(request, state))
         db.commit()
         if options is None:
             return _json({"error": _("Waktu untuk memasukkan kode sudah habis. Masuk lagi dari awal.")}, 422)
@@ -160,7 +163,7 @@ class AccountController(Controller):
 
     @post("/masuk/passkey", opt=PRIVATE, sync_to_thread=True)
     def passkey_signin(self, request: Request, data: Json, db: DB, state: State) -> Response:
-        token = request.cookies.get(PENDING_COOKIE)
+        token = cookie(request, PENDING_COOKIE, state.settings, prefixed=False)
         result, next_url = passkeys.sign_in(
             db, state.settings, _rp(request, state), token=token, credential=data.get("credential"),
             ip=client_ip(request.scope, state.settings), device_cookie=device_cookie(request, state.settings))
@@ -181,7 +184,7 @@ class AccountController(Controller):
         return _setup_page(request, db, state, found, token=t or "")
 
     @post(service.SETUP_LINK_PATH, opt=PRIVATE, sync_to_thread=True)
-    def setup(self, request: Request, data: Form, db: DB, state: State) -> Any:
+    def setup(self, request: Request, data: TextForm, db: DB, state: State) -> Any:
         token = data.get("t", "")
         result = service.complete_setup(
             db, state.settings, token=token, password=data.get("password", ""), repeat=data.get("repeat", ""),
@@ -198,7 +201,7 @@ class AccountController(Controller):
                                errors=result.errors, status=422)
         session_token = auth.start_session(
             db, result.user, ip=client_ip(request.scope, state.settings),
-            previous_token=request.cookies.get(state.settings.cookie_name(auth.SESSION_COOKIE)))
+            previous_token=session_tokens(request)[0])
         db.commit()
         response = page(request, "accounts/recovery_codes.html", codes=result.recovery_codes, set_up=True)
         _session_cookie(response, session_token, state)
@@ -208,7 +211,7 @@ class AccountController(Controller):
 
     @post("/keluar-akun", name="signout", sync_to_thread=True)
     def signout(self, request: Request, db: DB, state: State) -> Redirect:
-        token = request.cookies.get(state.settings.cookie_name(auth.SESSION_COOKIE))
+        token = session_tokens(request)[0]
         if token:
             auth.end_session(db, token)
             db.commit()
@@ -222,7 +225,7 @@ class AccountController(Controller):
         return page(request, "accounts/account.html", children=children, errors={}, saved=False)
 
     @post("/akun/kata-sandi", name="change_password", guards=[auth.signed_in], sync_to_thread=True)
-    def change_password(self, request: Request[User, Any, Any], data: Form, db: DB, state: State) -> Any:
+    def change_password(self, request: Request[User, Any, Any], data: TextForm, db: DB, state: State) -> Any:
         user = db.get(User, request.user.id)
         ip = client_ip(request.scope, state.settings)
         result = service.change_password(
@@ -244,7 +247,7 @@ class AccountController(Controller):
         return _enrol_page(request, db, state, db.get(User, request.user.id))
 
     @post(ENROL_PATH, guards=[auth.staff_only], opt=PRIVATE, sync_to_thread=True)
-    def enrol_two_factor(self, request: Request[User, Any, Any], data: Form, db: DB, state: State) -> Any:
+    def enrol_two_factor(self, request: Request[User, Any, Any], data: TextForm, db: DB, state: State) -> Any:
         user = db.get(User, request.user.id)
         result = service.enrol_two_factor(db, user, secret=data.get("secret", ""), code=data.get("code", ""),
                                           ip=client_ip(request.scope, state.settings))
@@ -258,7 +261,7 @@ class AccountController(Controller):
         return response
 
     @post(ENROL_PATH + "/passkey/mulai", guards=[auth.staff_only], opt=PRIVATE, sync_to_thread=True)
-    def passkey_options(self, request: Request[User, Any, Any], data: Form, db: DB, state: State) -> Response:
+    def passkey_options(self, request: Request[User, Any, Any], data: TextForm, db: DB, state: State) -> Response:
         user = db.get(User, request.user.id)
         options, errors = passkeys.start_registration(
             db, state.settings, user, _rp(request, state), password=data.get("password", ""),
@@ -291,7 +294,7 @@ class AccountController(Controller):
         return Redirect(ENROL_PATH + "?passkey=dihapus", status_code=303)
 
     @post(ENROL_PATH + "/matikan", guards=[auth.staff_only], opt=PRIVATE, sync_to_thread=True)
-    def disable_two_factor(self, request: Request[User, Any, Any], data: Form, db: DB, state: State) -> Any:
+    def disable_two_factor(self, request: Request[User, Any, Any], data: TextForm, db: DB, state: State) -> Any:
         user = db.get(User, request.user.id)
         result = service.disable_own_two_factor(db, state.settings, user, password=data.get("password", ""),
                                                 code=data.get("code", ""), ip=client_ip(request.scope, state.settings),

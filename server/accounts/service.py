@@ -7,6 +7,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlmodel import Session
@@ -14,7 +15,7 @@ from sqlmodel import Session
 from server import audit, clock, ratelimit, telemetry
 from server.accounts import auth, two_factor
 from server.accounts.models import Child, District, Guardianship, Role, School, SetupLink, User
-from server.forms import has_control_characters, unreadable_message, without_control_characters
+from server.forms import PostedForm, has_control_characters, one, posted, text_error, to_id, without_control_characters
 from server.i18n import gettext as _
 from server.settings import Settings
 
@@ -282,14 +283,19 @@ def check_password_and_code(session: Session, settings: Settings, user: User, *,
 
 
 @dataclass
-class UserForm:
+class UserForm(PostedForm):
+    """A new account as the supervisor typed it; the school and district as the ids chosen (None for none)."""
+
     username: str = ""
     display_name: str = ""
     role: str = ""
-    school_id: int | None = None
-    district_id: int | None = None
-    password: str = ""
-    errors: dict[str, str] = field(default_factory=dict)
+    school_id: int | None = posted(None, read=False)
+    district_id: int | None = posted(None, read=False)
+    password: str = posted(raw=True)
+    errors: dict[str, str] = posted({}, read=False)
+
+    def read(self, data: dict[str, Any]) -> None:
+        self.school_id, self.district_id = to_id(one(data, "school_id")), to_id(one(data, "district_id"))
 
 
 def validate_new_user(session: Session, form: UserForm) -> dict[str, str]:
@@ -302,12 +308,9 @@ def validate_new_user(session: Session, form: UserForm) -> dict[str, str]:
         )
     elif session.execute(select(User.id).where(User.username == form.username)).first():
         errors["username"] = _("Nama pengguna ini sudah dipakai. Pilih yang lain.")
-    if not form.display_name:
-        errors["display_name"] = _("Tulis nama yang ditampilkan.")
-    elif has_control_characters(form.display_name):
-        errors["display_name"] = unreadable_message()
-    elif len(form.display_name) > 80:
-        errors["display_name"] = _("Nama paling banyak 80 karakter.")
+    if error := text_error(form.display_name, limit=80, required=_("Tulis nama yang ditampilkan."),
+                           too_long=_("Nama paling banyak 80 karakter.")):
+        errors["display_name"] = error
     if form.role not in set(Role):
         errors["role"] = _("Pilih peran.")
     if form.role == Role.TEACHER:

@@ -23,7 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from server import clock
+from server import audit, clock
 from server.accounts import auth
 from server.accounts.models import Role, User
 from server.settings import Settings
@@ -52,8 +52,8 @@ class Visitor:
 
     @property
     def label(self) -> str:
-        """How the audit log names them: the username, or "code-holder"."""
-        return self.user.username if self.user else "code-holder"
+        """How the audit log names them: the username, or the code holder (audit.CODE_HOLDER)."""
+        return self.user.username if self.user else audit.CODE_HOLDER
 
 
 NOBODY = Visitor()
@@ -79,6 +79,15 @@ def voice(user: User | None, reporter_kind: str = "") -> str:
 
 def visitor_of(request: Request) -> Visitor:
     return request.scope.get("visitor") or NOBODY
+
+
+def session_tokens(request: Request) -> tuple[str | None, str | None]:
+    """The raw tokens of this browser's two sessions (signed in, code holder), for the routes that end or renew
+    them: signing in and out, opening a case again, quick exit. The session cookies are read here and nowhere
+    else (tests/core/test_cookies.py)."""
+    settings = request.app.state.settings
+    return (request.cookies.get(settings.cookie_name(auth.SESSION_COOKIE)),
+            request.cookies.get(settings.cookie_name(CASE_COOKIE)))
 
 
 def resolve(engine: Engine, settings: Settings, session_token: str | None, case_token: str | None) -> Visitor:

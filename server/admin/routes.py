@@ -7,28 +7,27 @@ status 422, the message next to each field and what was typed (never a password)
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath, FromQuery
-from litestar.response import Redirect
+from litestar.params import FromPath, QueryParameter
 from sqlmodel import Session
 
-from server import clock, service_info
+from server import audit, clock, service_info, workdays
 from server.accounts import auth, places, two_factor
 from server.accounts import service as accounts
 from server.accounts.models import District, Role, School, User
-from server.admin import service
+from server.admin import holidays, service
 from server.db import DB
+from server.forms import bounded_int, day_within_range, one
+from server.i18n import WITA, format_wita_date
 from server.i18n import lazy_gettext as _l
 from server.notifications import service as notifications
-from server.web import PRIVATE, client_ip, page
+from server.web import PRIVATE, TextForm, client_ip, done, notice, page
 
-Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 SupervisorRequest = Request[User, Any, Any]
 
 # Confirmations after a redirect, by a short code in the address: the page never echoes text from the URL.
@@ -50,20 +49,13 @@ NOTICES = {
         "Verifikasi dua langkah orang ini sudah diatur ulang dan ia sudah dikeluarkan dari semua perangkat. "
         "Saat masuk lagi dengan kata sandinya, ia langsung diminta memasangnya kembali."
     ),
+    "libur-ditambah": _l("Hari libur sudah ditambahkan."),
+    "libur-dihapus": _l("Hari libur sudah dihapus."),
 }
-
-
-def _notice(request: Request) -> str | None:
-    message = NOTICES.get(request.query_params.get("pesan", ""))
-    return str(message) if message else None
 
 
 def _actor(request: SupervisorRequest, state: State) -> service.Actor:
     return service.Actor(request.user.id, request.user.username, client_ip(request.scope, state.settings))
-
-
-def _done(path: str, notice: str) -> Redirect:
-    return Redirect(f"{path}?pesan={notice}", status_code=303)
 
 
 def _get_or_404(db: Session, model: type, object_id: int) -> Any:
@@ -93,14 +85,15 @@ class AdminController(Controller):
 
     @get("/pengguna", name="admin_users", sync_to_thread=True)
     def users(
-        self, request: SupervisorRequest, db: DB, peran: FromQuery[str | None] = None,
-        setelah: FromQuery[int | None] = None,
+        self, request: SupervisorRequest, db: DB,
+        role_asked: Annotated[str | None, QueryParameter(name="peran")] = None,
+        after: Annotated[int | None, QueryParameter(name="setelah")] = None,
     ) -> Any:
-        role = service.role_filter(peran)
-        users = service.users_page(db, role=role, after=setelah)
+        role = service.role_filter(role_asked)
+        users = service.users_page(db, role=role, after=after)
         return page(
             request, "admin/users.html", block="user_list",
-            users=users, role=role.value if role else "", after=setelah, role_options=_role_options(),
+            users=users, role=role.value if role else "", after=after, role_options=_role_options(),
             schools={school.id: school.name for school, _district in service.schools(db)},
             districts={district.id: district.name for district in service.districts(db)},
         )
@@ -117,21 +110,14 @@ class AdminController(Controller):
         return self._new_user_page(request, db, accounts.UserForm())
 
     @post("/pengguna/baru", sync_to_thread=True)
-    def create_user(self, request: SupervisorRequest, data: Form, db: DB, state: State) -> Any:
-        form = accounts.UserForm(
-            username=data.get("username", ""),
-            display_name=data.get("display_name", ""),
-            role=data.get("role", ""),
-            school_id=service.to_id(data.get("school_id")),
-            district_id=service.to_id(data.get("district_id")),
-            password=data.get("password", ""),
-        )
+    def create_user(self, request: SupervisorRequest, data: TextForm, db: DB, state: State) -> Any:
+        form = accounts.UserForm.from_data(data)
         user = service.create_user(db, form, _actor(request, state))
         if user is None:
             form.password = ""
             return self._new_user_page(request, db, form, status=422)
         db.commit()
-        return _done(f"/admin/pengguna/{user.id}", "pengguna-dibuat")
+        return done(f"/admin/pengguna/{user.id}", "pengguna-dibuat")
 
     def _user_page(
         self, request: SupervisorRequest, db: DB, person: User, *, child_form: service.ChildForm | None = None,
@@ -139,7 +125,7 @@ class AdminController(Controller):
     ) -> Any:
         child_form = child_form or service.ChildForm()
         return page(
-            request, "admin/user.html", status_code=status, person=person, notice=_notice(request),
+            request, "admin/user.html", status_code=status, person=person, notice=notice(request, NOTICES),
             school=db.get(School, person.school_id) if person.school_id else None,
             district=db.get(District, person.district_id) if person.district_id else None,
             children=accounts.children_of(db, person.id) if person.role == Role.PARENT else [],
@@ -157,14 +143,14 @@ class AdminController(Controller):
         if problem := service.set_user_active(db, person, active=False, actor=_actor(request, state)):
             return self._user_page(request, db, person, errors={"form": problem}, status=422)
         db.commit()
-        return _done(f"/admin/pengguna/{person.id}", "dinonaktifkan")
+        return done(f"/admin/pengguna/{person.id}", "dinonaktifkan")
 
     @post("/pengguna/{user_id:int}/aktifkan", sync_to_thread=True)
     def reactivate_user(self, request: SupervisorRequest, db: DB, state: State, user_id: FromPath[int]) -> Any:
         person = _get_or_404(db, User, user_id)
         service.set_user_active(db, person, active=True, actor=_actor(request, state))
         db.commit()
-        return _done(f"/admin/pengguna/{person.id}", "diaktifkan")
+        return done(f"/admin/pengguna/{person.id}", "diaktifkan")
 
     @post("/pengguna/{user_id:int}/dua-langkah/atur-ulang", sync_to_thread=True)
     def reset_two_factor(self, request: SupervisorRequest, db: DB, state: State, user_id: FromPath[int]) -> Any:
@@ -172,28 +158,23 @@ class AdminController(Controller):
         if problem := service.reset_two_factor(db, person, _actor(request, state)):
             return self._user_page(request, db, person, errors={"form": problem}, status=422)
         db.commit()
-        return _done(f"/admin/pengguna/{person.id}", "dua-langkah-diatur-ulang")
+        return done(f"/admin/pengguna/{person.id}", "dua-langkah-diatur-ulang")
 
     @post("/pengguna/{user_id:int}/anak", sync_to_thread=True)
-    def link_child(self, request: SupervisorRequest, data: Form, db: DB, state: State, user_id: FromPath[int]) -> Any:
+    def link_child(self, request: SupervisorRequest, data: TextForm, db: DB, state: State, user_id: FromPath[int]) -> Any:
         person = _get_or_404(db, User, user_id)
-        form = service.ChildForm(
-            nickname=data.get("nickname", ""),
-            birth_year=data.get("birth_year", ""),
-            school_id=data.get("school_id", ""),
-            relation=data.get("relation", ""),
-        )
+        form = service.ChildForm.from_data(data)
         if service.link_child(db, person, form, _actor(request, state)) is None:
             return self._user_page(request, db, person, child_form=form, status=422)
         db.commit()
-        return _done(f"/admin/pengguna/{person.id}", "anak-dihubungkan")
+        return done(f"/admin/pengguna/{person.id}", "anak-dihubungkan")
 
     # --- schools -------------------------------------------------------------------------------------------
 
     def _schools_page(self, request: SupervisorRequest, db: DB, form: service.PlaceForm, status: int = 200) -> Any:
         return page(
             request, "admin/schools.html", status_code=status, schools=service.schools(db), form=form,
-            errors=form.errors, district_options=_district_options(db), notice=_notice(request),
+            errors=form.errors, district_options=_district_options(db), notice=notice(request, NOTICES),
         )
 
     @get("/sekolah", name="admin_schools", sync_to_thread=True)
@@ -201,34 +182,34 @@ class AdminController(Controller):
         return self._schools_page(request, db, service.PlaceForm())
 
     @post("/sekolah", sync_to_thread=True)
-    def create_school(self, request: SupervisorRequest, data: Form, db: DB, state: State) -> Any:
-        form = service.PlaceForm(name=data.get("name", ""), district_id=data.get("district_id", ""))
+    def create_school(self, request: SupervisorRequest, data: TextForm, db: DB, state: State) -> Any:
+        form = service.PlaceForm.from_data(data)
         if service.create_school(db, form, _actor(request, state)) is None:
             return self._schools_page(request, db, form, status=422)
         db.commit()
         places.forget()
-        return _done("/admin/sekolah", "sekolah-dibuat")
+        return done("/admin/sekolah", "sekolah-dibuat")
 
     @post("/sekolah/{school_id:int}/nonaktifkan", sync_to_thread=True)
     def deactivate_school(self, request: SupervisorRequest, db: DB, state: State, school_id: FromPath[int]) -> Any:
         service.set_place_active(db, _get_or_404(db, School, school_id), active=False, actor=_actor(request, state))
         db.commit()
         places.forget()
-        return _done("/admin/sekolah", "sekolah-dinonaktifkan")
+        return done("/admin/sekolah", "sekolah-dinonaktifkan")
 
     @post("/sekolah/{school_id:int}/aktifkan", sync_to_thread=True)
     def reactivate_school(self, request: SupervisorRequest, db: DB, state: State, school_id: FromPath[int]) -> Any:
         service.set_place_active(db, _get_or_404(db, School, school_id), active=True, actor=_actor(request, state))
         db.commit()
         places.forget()
-        return _done("/admin/sekolah", "sekolah-diaktifkan")
+        return done("/admin/sekolah", "sekolah-diaktifkan")
 
     # --- districts -----------------------------------------------------------------------------------------
 
     def _districts_page(self, request: SupervisorRequest, db: DB, form: service.PlaceForm, status: int = 200) -> Any:
         return page(
             request, "admin/districts.html", status_code=status, districts=service.districts(db), form=form,
-            errors=form.errors, notice=_notice(request),
+            errors=form.errors, notice=notice(request, NOTICES),
         )
 
     @get("/kecamatan", name="admin_districts", sync_to_thread=True)
@@ -236,13 +217,13 @@ class AdminController(Controller):
         return self._districts_page(request, db, service.PlaceForm())
 
     @post("/kecamatan", sync_to_thread=True)
-    def create_district(self, request: SupervisorRequest, data: Form, db: DB, state: State) -> Any:
-        form = service.PlaceForm(name=data.get("name", ""))
+    def create_district(self, request: SupervisorRequest, data: TextForm, db: DB, state: State) -> Any:
+        form = service.PlaceForm.from_data({"name": data.get("name", "")})
         if service.create_district(db, form, _actor(request, state)) is None:
             return self._districts_page(request, db, form, status=422)
         db.commit()
         places.forget()
-        return _done("/admin/kecamatan", "kecamatan-dibuat")
+        return done("/admin/kecamatan", "kecamatan-dibuat")
 
     @post("/kecamatan/{district_id:int}/nonaktifkan", sync_to_thread=True)
     def deactivate_district(self, request: SupervisorRequest, db: DB, state: State, district_id: FromPath[int]) -> Any:
@@ -250,7 +231,7 @@ class AdminController(Controller):
         service.set_place_active(db, place, active=False, actor=_actor(request, state))
         db.commit()
         places.forget()
-        return _done("/admin/kecamatan", "kecamatan-dinonaktifkan")
+        return done("/admin/kecamatan", "kecamatan-dinonaktifkan")
 
     @post("/kecamatan/{district_id:int}/aktifkan", sync_to_thread=True)
     def reactivate_district(self, request: SupervisorRequest, db: DB, state: State, district_id: FromPath[int]) -> Any:
@@ -258,7 +239,7 @@ class AdminController(Controller):
         service.set_place_active(db, place, active=True, actor=_actor(request, state))
         db.commit()
         places.forget()
-        return _done("/admin/kecamatan", "kecamatan-diaktifkan")
+        return done("/admin/kecamatan", "kecamatan-diaktifkan")
 
     # --- service settings ----------------------------------------------------------------------------------
 
@@ -266,7 +247,7 @@ class AdminController(Controller):
                       errors: dict[str, str], status: int = 200) -> Any:
         return page(
             request, "admin/service.html", status_code=status, form=form, errors=errors,
-            notice=_notice(request) if status == 200 else None,
+            notice=notice(request, NOTICES) if status == 200 else None,
             two_factor_since=two_factor.required_since(db), production=state.settings.is_production,
             grace_days=state.settings.two_factor_grace_days,
         )
@@ -276,21 +257,21 @@ class AdminController(Controller):
         return self._service_page(request, db, state, service.service_form(db), {})
 
     @post("/layanan", sync_to_thread=True)
-    def save_service_settings(self, request: SupervisorRequest, data: Form, db: DB, state: State) -> Any:
+    def save_service_settings(self, request: SupervisorRequest, data: TextForm, db: DB, state: State) -> Any:
         form = {name: data.get(name, "") for name in service.SERVICE_FIELDS}
         errors = service.save_service_info(db, form, _actor(request, state))
         if errors:
             return self._service_page(request, db, state, form, errors, status=422)
         db.commit()
         service_info.forget()
-        return _done("/admin/layanan", "layanan-disimpan")
+        return done("/admin/layanan", "layanan-disimpan")
 
     @post("/layanan/dua-langkah", sync_to_thread=True)
-    def require_two_factor(self, request: SupervisorRequest, data: Form, db: DB, state: State) -> Any:
+    def require_two_factor(self, request: SupervisorRequest, data: TextForm, db: DB, state: State) -> Any:
         required = data.get("required") == "ya"
         service.set_two_factor_required(db, required, _actor(request, state))
         db.commit()
-        return _done("/admin/layanan", "dua-langkah-wajib" if required else "dua-langkah-tidak-wajib")
+        return done("/admin/layanan", "dua-langkah-wajib" if required else "dua-langkah-tidak-wajib")
 
     # --- notification delivery -----------------------------------------------------------------------------
 
@@ -303,8 +284,61 @@ class AdminController(Controller):
     # --- audit log -----------------------------------------------------------------------------------------
 
     @get("/audit", name="admin_audit", sync_to_thread=True)
-    def audit_log(self, request: SupervisorRequest, db: DB, sebelum: FromQuery[int | None] = None) -> Any:
+    def audit_log(self, request: SupervisorRequest, db: DB,
+                  before: Annotated[int | None, QueryParameter(name="sebelum")] = None) -> Any:
         return page(
-            request, "admin/audit.html", entries=service.audit_page(db, before=sebelum), before=sebelum,
-            action_label=service.action_label, object_label=service.object_label,
+            request, "admin/audit.html", entries=service.audit_page(db, before=before), before=before,
+            action_label=service.action_label, object_label=service.object_label, actor_shown=audit.actor_shown,
         )
+
+
+# --- public holidays (beside the schedule pages, at /jadwal/libur) ---------------------------------------------
+
+
+class HolidaysController(Controller):
+    """Supervisors enter public holidays; the pages sit with the schedule (same addresses as ever)."""
+
+    opt = PRIVATE
+    path = "/jadwal/libur"
+    guards = [auth.staff_only, auth.supervisors_only]
+
+    def _holidays_page(self, request: SupervisorRequest, db: Session, year: int, *,
+                       errors: dict[str, str] | None = None, line_errors: list[str] | None = None,
+                       values: dict[str, Any] | None = None, status_code: int = 200) -> Any:
+        days = holidays.holidays_of_year(db, year)
+        clashes = bounded_int(request.query_params.get("bentrok", "")) or 0
+        return page(request, "admin/holidays.html", status_code=status_code, year=year, holidays=days,
+                    labels={h.day: format_wita_date(datetime.combine(h.day, time(12), tzinfo=WITA), "EEEE, d MMMM y")
+                            for h in days},
+                    errors=errors or {}, line_errors=line_errors or [], values=values or {}, notice=notice(request, NOTICES),
+                    clashes=clashes)
+
+    @get("/", name="holidays", sync_to_thread=True)
+    def holidays(self, request: SupervisorRequest, db: DB,
+                 year: Annotated[str, QueryParameter(name="tahun")] = "") -> Any:
+        return self._holidays_page(request, db, holidays.year_shown(bounded_int(year)))
+
+    @post("/", sync_to_thread=True)
+    def add_holidays(self, request: SupervisorRequest, data: TextForm, db: DB, state: State) -> Any:
+        days, errors, line_errors, clashes = holidays.add_holidays(
+            db, request.user, kind=one(data, "kind"), lines=str(data.get("lines", "")),
+            ip=client_ip(request.scope, state.settings))
+        if errors:
+            year = days[0][0].year if days else clock.today_wita().year
+            return self._holidays_page(request, db, year, errors=errors, line_errors=line_errors, values=data,
+                                       status_code=422)
+        db.commit()
+        workdays.forget_years()
+        year_url = f"/jadwal/libur?tahun={days[0][0].year}" + (f"&bentrok={clashes}" if clashes else "")
+        return done(year_url, "libur-ditambah")
+
+    @post("/{day:str}/hapus", sync_to_thread=True)
+    def remove_holiday(self, request: SupervisorRequest, day: FromPath[str], db: DB, state: State) -> Any:
+        wanted = day_within_range(day)
+        holiday = holidays.remove_holiday(db, request.user, wanted, client_ip(request.scope, state.settings)) \
+            if wanted else None
+        if holiday is None:
+            raise NotFoundException()
+        db.commit()
+        workdays.forget_years()
+        return done(f"/jadwal/libur?tahun={holiday.day.year}", "libur-dihapus")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Generic, TypeVar
 
@@ -21,7 +21,7 @@ from server import audit, clock, service_info
 from server.accounts import auth, two_factor
 from server.accounts import service as accounts
 from server.accounts.models import Child, District, Role, School, User
-from server.forms import has_control_characters, unreadable_message
+from server.forms import PostedForm, posted, text_error, to_id
 from server.i18n import gettext as _
 from server.i18n import lazy_gettext as _l
 from server.i18n import wita
@@ -54,12 +54,6 @@ def _record(
         ip=actor.ip,
         **detail,
     )
-
-
-def to_id(value: str | None) -> int | None:
-    """A posted id; anything that is not a positive whole number is no choice at all."""
-    value = (value or "").strip()
-    return int(value) if value.isdigit() and 0 < len(value) <= 12 else None
 
 
 @dataclass
@@ -138,12 +132,14 @@ OLDEST_CHILD_AGE = 18
 
 
 @dataclass
-class ChildForm:
+class ChildForm(PostedForm):
+    """A child linked to a parent's account, as the supervisor typed it."""
+
     nickname: str = ""
     birth_year: str = ""
     school_id: str = ""
     relation: str = ""
-    errors: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = posted({}, read=False)
 
 
 def validate_child(session: Session, parent: User, form: ChildForm) -> dict[str, str]:
@@ -152,12 +148,9 @@ def validate_child(session: Session, parent: User, form: ChildForm) -> dict[str,
     form.birth_year = form.birth_year.strip()
     if parent.role != Role.PARENT:
         errors["form"] = _("Anak hanya bisa dihubungkan dengan akun orang tua atau wali.")
-    if not form.nickname:
-        errors["nickname"] = _("Tulis nama panggilan anak.")
-    elif has_control_characters(form.nickname):
-        errors["nickname"] = unreadable_message()
-    elif len(form.nickname) > 60:
-        errors["nickname"] = _("Nama panggilan paling banyak 60 karakter.")
+    if error := text_error(form.nickname, limit=60, required=_("Tulis nama panggilan anak."),
+                           too_long=_("Nama panggilan paling banyak 60 karakter.")):
+        errors["nickname"] = error
     this_year = wita(clock.now()).year
     if not (form.birth_year.isdigit() and this_year - OLDEST_CHILD_AGE <= int(form.birth_year) <= this_year):
         errors["birth_year"] = _(
@@ -196,10 +189,12 @@ def link_child(session: Session, parent: User, form: ChildForm, actor: Actor) ->
 
 
 @dataclass
-class PlaceForm:
+class PlaceForm(PostedForm):
+    """A school (with its district) or a district, as the supervisor typed it."""
+
     name: str = ""
     district_id: str = ""
-    errors: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = posted({}, read=False)
 
 
 def districts(session: Session, *, active_only: bool = False) -> list[District]:

@@ -7,13 +7,12 @@ marked private (`no-store`); viewing a check-in is audited as a view of its case
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotAuthorizedException, NotFoundException
-from litestar.params import Body, FromPath
+from litestar.params import FromPath
 from litestar.response import Redirect
 from sqlmodel import Session
 
@@ -24,10 +23,8 @@ from server.aftercare import service
 from server.aftercare.models import CheckIn
 from server.appointments.models import Appointment
 from server.db import DB
-from server.reports import service as reports
-from server.web import PRIVATE, client_ip, page
-
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+from server.reports import case_record
+from server.web import PRIVATE, Form, client_ip, page
 
 
 def _who(request: Request) -> tuple[User | None, int | None]:
@@ -99,7 +96,10 @@ class CheckInController(Controller):
                     kamu=_kamu(request))
 
 
-class FollowUpController(Controller):
+class CheckInListController(Controller):
+    """The counselor's side of check-ins: the answers that need them, and marking one followed up (the
+    reporter's side is CheckInController)."""
+
     opt = PRIVATE
     path = "/kasus/pemantauan"
     guards = [auth.staff_only]
@@ -121,7 +121,7 @@ class FollowUpController(Controller):
             raise NotFoundException()
         try:
             service.mark_follow_up_done(db, check_in, request.user, ip=client_ip(request.scope, state.settings))
-        except reports.CaseError as exc:
+        except case_record.CaseError as exc:
             db.rollback()
             return self._list(request, db, errors={str(check_in_id): str(exc)}, status_code=422)
         db.commit()

@@ -1,6 +1,6 @@
 """After the case: check-ins by push once a case is closed, and the child's own rating of each attended session.
 
-Check-ins. Closing a case (reports.service.change_status, its one call into this module) starts the plan the
+Check-ins. Closing a case (reports.cases.change_status, its one call into this module) starts the plan the
 counselor chose: by default 2 weeks, 1, 3 and 6 months after closing, or none when the child or parent declined
 (the reason is kept). Each check-in's two notification jobs (the first try and the one repeat, RETRY_AFTER later)
 are written at closing time with their due times, in the closing transaction, so nothing else has to remember
@@ -55,14 +55,13 @@ from server.aftercare.models import (
 )
 from server.appointments import service as appointments
 from server.appointments.models import Appointment, AppointmentStatus, ServiceType
-from server.forms import PostedForm, has_control_characters, posted, unreadable_message
+from server.forms import PostedForm, posted, text_error
 from server.i18n import WITA
 from server.i18n import gettext as _
 from server.notifications import outbox
 from server.notifications.models import NotificationJob
 from server.notifications.outbox import outside_quiet_hours
-from server.reports import case_hooks
-from server.reports import service as reports
+from server.reports import access, case_hooks, case_record
 from server.reports.models import CaseEvent, Report, Status
 from server.workdays import add_working_days
 
@@ -150,7 +149,7 @@ def recipient_of(session: Session, report: Report) -> tuple[bool, int | None]:
 
 
 def check_plan(session: Session, report: Report, plan: PlanForm | dict[str, Any] | None) -> PlanForm:
-    """The plan to start (from the closing form's fields, or a PlanForm), or reports.CaseError with the reason (the
+    """The plan to start (from the closing form's fields, or a PlanForm), or case_record.CaseError with the reason (the
     closing form shows it next to the status)."""
     if isinstance(plan, dict):
         plan = PlanForm.from_data(plan)
@@ -161,19 +160,18 @@ def check_plan(session: Session, report: Report, plan: PlanForm | dict[str, Any]
             return PlanForm("plan", list(STEPS))
         return PlanForm("none", [], _("Tidak ada anak atau orang tua yang bisa ditanya lewat aplikasi."))
     if plan.choice == "none":
-        if not plan.reason:
-            raise reports.CaseError(_("Tulis alasan tanpa pemantauan, misalnya anak atau orang tua menolak."))
-        if has_control_characters(plan.reason, multiline=True):
-            raise reports.CaseError(unreadable_message())
-        if len(plan.reason) > REASON_LIMIT:
-            raise reports.CaseError(_("Alasan terlalu panjang: paling banyak %(n)s huruf.", n=REASON_LIMIT))
+        if error := text_error(
+                plan.reason, limit=REASON_LIMIT, multiline=True,
+                required=_("Tulis alasan tanpa pemantauan, misalnya anak atau orang tua menolak."),
+                too_long=_("Alasan terlalu panjang: paling banyak %(n)s huruf.", n=REASON_LIMIT)):
+            raise case_record.CaseError(error)
         return PlanForm("none", [], plan.reason)
     if plan.choice != "plan":
-        raise reports.CaseError(_("Pilih rencana pemantauan dari daftar."))
+        raise case_record.CaseError(_("Pilih rencana pemantauan dari daftar."))
     if not plan.steps or any(step not in STEPS for step in plan.steps):
-        raise reports.CaseError(_("Pilih setidaknya satu waktu pemantauan, atau pilih tanpa pemantauan."))
+        raise case_record.CaseError(_("Pilih setidaknya satu waktu pemantauan, atau pilih tanpa pemantauan."))
     if not anyone:
-        raise reports.CaseError(_("Laporan ini dikirim guru dari akunnya: tidak ada anak atau orang tua yang bisa "
+        raise case_record.CaseError(_("Laporan ini dikirim guru dari akunnya: tidak ada anak atau orang tua yang bisa "
                                   "ditanya. Pilih tanpa pemantauan dan tulis alasannya."))
     return PlanForm("plan", [step for step in STEPS if step in plan.steps])
 
@@ -285,44 +283,42 @@ def change_plan(session: Session, report: Report, actor: User, form: PlanChangeF
     """Change which check-ins of a closed case are still to come, or stop them all: check-ins not sent yet are
     withdrawn with their messages, new steps are scheduled from the closing time (quiet hours apply), in the
     caller's transaction, with a line in the chronology and an audit entry. A check-in already sent stays as it
-    is. NotAllowed for someone who may not handle the case; reports.CaseError with the reason otherwise. Returns
+    is. NotAllowed for someone who may not handle the case; case_record.CaseError with the reason otherwise. Returns
     the steps that now wait."""
-    if not reports.can_handle(actor, report):
+    if not access.can_handle(actor, report):
         raise NotAllowed()
     state = plan_state(session, report, lock=True)
     if state is None:
-        raise reports.CaseError(_("Rencana pemantauan hanya bisa diubah setelah kasus ditutup."))
+        raise case_record.CaseError(_("Rencana pemantauan hanya bisa diubah setelah kasus ditutup."))
     if form.choice not in ("change", "stop"):
-        raise reports.CaseError(_("Pilih: ubah waktu pemantauan, atau hentikan pemantauan."))
+        raise case_record.CaseError(_("Pilih: ubah waktu pemantauan, atau hentikan pemantauan."))
     if any(step not in STEPS for step in form.steps):
-        raise reports.CaseError(_("Pilih waktu pemantauan dari daftar."))
+        raise case_record.CaseError(_("Pilih waktu pemantauan dari daftar."))
     now = clock.now()
     waiting = set(state.waiting())
     sent = set(state.sent())
     if form.choice == "stop":
-        if not form.reason:
-            raise reports.CaseError(_("Tulis alasan menghentikan pemantauan."))
-        if has_control_characters(form.reason, multiline=True):
-            raise reports.CaseError(unreadable_message())
-        if len(form.reason) > REASON_LIMIT:
-            raise reports.CaseError(_("Alasan terlalu panjang: paling banyak %(n)s huruf.", n=REASON_LIMIT))
+        if error := text_error(
+                form.reason, limit=REASON_LIMIT, multiline=True, required=_("Tulis alasan menghentikan pemantauan."),
+                too_long=_("Alasan terlalu panjang: paling banyak %(n)s huruf.", n=REASON_LIMIT)):
+            raise case_record.CaseError(error)
         if not waiting:
-            raise reports.CaseError(_("Tidak ada pemantauan yang masih menunggu untuk dihentikan."))
+            raise case_record.CaseError(_("Tidak ada pemantauan yang masih menunggu untuk dihentikan."))
         wanted: list[str] = []
     else:
         wanted = [step for step in STEPS if step in form.steps and step not in sent]
         if not state.anyone and wanted:
-            raise reports.CaseError(_("Laporan ini dikirim guru dari akunnya: tidak ada anak atau orang tua yang "
+            raise case_record.CaseError(_("Laporan ini dikirim guru dari akunnya: tidak ada anak atau orang tua yang "
                                       "bisa ditanya."))
         plan_row = state.plan
         closed_at = plan_row.created_at if plan_row is not None else now
         late = [step for step in wanted if step not in waiting and step_time(closed_at, step) <= now]
         if late:
             labels = step_labels()
-            raise reports.CaseError(_("Waktu ini sudah lewat: %(steps)s. Pilih waktu yang belum tiba.",
+            raise case_record.CaseError(_("Waktu ini sudah lewat: %(steps)s. Pilih waktu yang belum tiba.",
                                       steps=", ".join(labels[s] for s in late)))
         if set(wanted) == waiting:
-            raise reports.CaseError(_("Tidak ada yang berubah: pilih waktu lain, atau hentikan pemantauan."))
+            raise case_record.CaseError(_("Tidak ada yang berubah: pilih waktu lain, atau hentikan pemantauan."))
     plan = state.plan
     if plan is None:  # closed before plans existed: the change starts one, counted from now
         plan = CheckInPlan(report_id=report.id, created_at=now.replace(microsecond=0), created_by_id=actor.id,
@@ -384,7 +380,7 @@ def is_open(check_in: CheckIn, now: datetime | None = None) -> bool:
 
 def record_view(session: Session, check_in: CheckIn, *, user: User | None, ip: str) -> None:
     report = session.get(Report, check_in.report_id)
-    reports.record_view(session, report, user=user, ip=ip, as_="check_in")
+    access.record_view(session, report, user=user, ip=ip, as_="check_in")
 
 
 @dataclass
@@ -397,10 +393,9 @@ def validate_answer(form: AnswerForm) -> dict[str, str]:
     errors = {}
     if form.face not in FACES:
         errors["face"] = _("Pilih salah satu wajah: baik, biasa saja, atau tidak baik.")
-    if has_control_characters(form.message, multiline=True):
-        errors["message"] = unreadable_message()
-    elif len(form.message) > MESSAGE_LIMIT:
-        errors["message"] = _("Pesan terlalu panjang: paling banyak %(n)s huruf.", n=MESSAGE_LIMIT)
+    if error := text_error(form.message, limit=MESSAGE_LIMIT, multiline=True,
+                           too_long=_("Pesan terlalu panjang: paling banyak %(n)s huruf.", n=MESSAGE_LIMIT)):
+        errors["message"] = error
     return errors
 
 
@@ -427,11 +422,11 @@ def answer(session: Session, check_in: CheckIn, form: AnswerForm, *, user: User 
     session.add(CaseEvent(report_id=report.id, actor_id=user.id if user else None, kind="check_in_answer",
                           body=body, from_reporter=True))
     audit.record(session, "report.check_in_answered", actor_id=user.id if user else None,
-                 actor_label=user.username if user else "code-holder", object_type="report", object_id=report.id,
+                 actor_label=user.username if user else audit.CODE_HOLDER, object_type="report", object_id=report.id,
                  ip=ip, check_in_id=check_in.id)
     if form.face == "tidak_baik" or form.message:
         check_in.follow_up_due_at = add_working_days(session, now, FOLLOW_UP_WORKING_DAYS)
-        recipients = [report.assigned_to_id] if report.assigned_to_id else reports.on_duty_staff(session, report)
+        recipients = [report.assigned_to_id] if report.assigned_to_id else access.on_duty_staff(session, report)
         outbox.enqueue(session, FOLLOW_UP_KIND, url="/kasus/pemantauan", topic=f"report-{report.id}-checkin",
                        user_ids=recipients, urgency="high" if form.face == "tidak_baik" else "normal",
                        object_type="report", object_id=report.id)
@@ -472,7 +467,7 @@ def follow_ups(session: Session, user: User, now: datetime | None = None) -> lis
         .order_by(CheckIn.follow_up_due_at.is_(None), CheckIn.follow_up_due_at, CheckIn.id).limit(500)
     ).all()
     return [FollowUp(check_in, report, check_in.follow_up_due_at is not None and check_in.follow_up_due_at < now)
-            for check_in, report in rows if reports.can_handle(user, report)]
+            for check_in, report in rows if access.can_handle(user, report)]
 
 
 def follow_up_for(session: Session, check_in_id: int, user: User) -> CheckIn | None:
@@ -480,14 +475,14 @@ def follow_up_for(session: Session, check_in_id: int, user: User) -> CheckIn | N
     if check_in is None:
         return None
     report = session.get(Report, check_in.report_id)
-    return check_in if reports.can_handle(user, report) else None
+    return check_in if access.can_handle(user, report) else None
 
 
 def mark_follow_up_done(session: Session, check_in: CheckIn, actor: User, *, ip: str) -> None:
     if check_in.follow_up_done_at is not None:
-        raise reports.CaseError(_("Sudah dicatat ditindaklanjuti."))
+        raise case_record.CaseError(_("Sudah dicatat ditindaklanjuti."))
     if check_in.follow_up_due_at is None and check_in.status != CheckInStatus.UNANSWERED:
-        raise reports.CaseError(_("Pemantauan ini tidak memerlukan tindak lanjut."))
+        raise case_record.CaseError(_("Pemantauan ini tidak memerlukan tindak lanjut."))
     check_in.follow_up_done_at, check_in.follow_up_done_by_id = clock.now(), actor.id
     check_in.version += 1
     session.add(CaseEvent(report_id=check_in.report_id, actor_id=actor.id, kind="follow_up_done"))
@@ -561,10 +556,8 @@ def validate_rating(form: RatingForm) -> dict[str, str]:
         errors["face"] = _("Pilih salah satu wajah: baik, biasa saja, atau tidak baik.")
     if form.safe not in ("yes", "no"):
         errors["safe"] = _("Jawab dulu: apakah aman untuk bercerita?")
-    if has_control_characters(form.words, multiline=True):
-        errors["words"] = unreadable_message()
-    elif len(form.words) > MESSAGE_LIMIT:
-        errors["words"] = _("Terlalu panjang: paling banyak %(n)s huruf.", n=MESSAGE_LIMIT)
+    if error := text_error(form.words, limit=MESSAGE_LIMIT, multiline=True):
+        errors["words"] = error
     return errors
 
 
@@ -587,7 +580,7 @@ def rate(session: Session, appointment: Appointment, form: RatingForm, *, user: 
               "words": form.words}
     session.add(SessionRatingPending(id=secrets.token_hex(16), sealed=_seal(secret_key, answer)))
     audit.record(session, "appointment.rated", actor_id=user.id if user else None,
-                 actor_label=user.username if user else "code-holder", object_type="appointment", ip=ip)
+                 actor_label=user.username if user else audit.CODE_HOLDER, object_type="appointment", ip=ip)
 
 
 def _rating_key(secret_key: str) -> bytes:

@@ -17,7 +17,7 @@ from server import audit, clock
 from server.accounts.models import User
 from server.appointments import service
 from server.appointments.models import AvailabilityException, ServiceType, WeeklyHours
-from server.forms import bounded_int, has_control_characters, one, unreadable_message
+from server.forms import bounded_int, one, text_error
 from server.i18n import WITA
 from server.i18n import gettext as _
 
@@ -97,10 +97,9 @@ def check_time_away(counselor: User, data: dict[str, Any]) -> tuple[Availability
     reason, note = one(data, "away_reason"), one(data, "away_note")
     if reason not in EXCEPTION_REASONS:
         errors["away_reason"] = _("Pilih alasannya.")
-    if has_control_characters(note):
-        errors["away_note"] = unreadable_message()
-    elif len(note) > AWAY_NOTE_LIMIT:
-        errors["away_note"] = _("Keterangan terlalu panjang: paling banyak %(n)s huruf.", n=AWAY_NOTE_LIMIT)
+    if error := text_error(note, limit=AWAY_NOTE_LIMIT,
+                           too_long=_("Keterangan terlalu panjang: paling banyak %(n)s huruf.", n=AWAY_NOTE_LIMIT)):
+        errors["away_note"] = error
     away = AvailabilityException(counselor_id=counselor.id, starts_at=(starts or clock.now()).astimezone(UTC),
                                  ends_at=(ends or clock.now()).astimezone(UTC), reason=reason, note=note)
     return away, errors

@@ -2,6 +2,9 @@
 first (booking a session and a requester moving one: one code path), and a counselor's free slots a week at a
 time (the counselor moving a session from their schedule).
 
+And the appointments as the pages show them: with their state, service type and counselor, who asked, the
+options the booking form lists.
+
 Nothing here writes: a booking or a move is always checked afresh by service.py, never against these."""
 
 from __future__ import annotations
@@ -9,12 +12,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from sqlalchemy import select
 from sqlmodel import Session
 
-from server.appointments.models import ServiceType
+from server.accounts.models import Child, Role, User
+from server.accounts.service import children_of
+from server.appointments import service
+from server.appointments.models import Appointment, AppointmentStatus, ServiceType
 from server.appointments.slots import Slot, free_slots, shown_starts
 from server.forms import day_within_range
 from server.i18n import WITA, format_wita_date
+from server.i18n import gettext as _
+from server.reports import case_views
+from server.reports.models import Report
 
 SLOT_DAYS = 7
 # The days to choose from: the first ROW_DAYS days with free time among the next ROW_SCAN_DAYS.
@@ -133,3 +143,102 @@ def slot_week(db: Session, service_type: ServiceType, *, wanted: str, now: datet
         previous_url=_with(base_url, f"mulai={previous_day.isoformat()}") if first > today else None,
         next_url=_with(base_url, f"mulai={next_day.isoformat()}") if next_day <= last_bookable else None,
     )
+
+
+# --- appointments as the pages show them --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AppointmentView:
+    """One appointment with what its pages show next to it."""
+
+    appointment: Appointment
+    status: AppointmentStatus
+    service_type: ServiceType
+    counselor_name: str
+
+    @property
+    def id(self) -> int:
+        return self.appointment.id
+
+
+def views(db: Session, appointments: list[Appointment], now: datetime) -> list[AppointmentView]:
+    names = service.display_names(db, {a.counselor_id for a in appointments})
+    types = {t.id: t for t in db.execute(select(ServiceType).where(
+        ServiceType.id.in_({a.service_type_id for a in appointments}))).scalars()} if appointments else {}
+    return [AppointmentView(a, service.shown_status(a, now), types[a.service_type_id], names.get(a.counselor_id, ""))
+            for a in appointments]
+
+
+def view(db: Session, appointment: Appointment, now: datetime) -> AppointmentView:
+    return views(db, [appointment], now)[0]
+
+
+def move_days(db: Session, appointment: Appointment, service_type: ServiceType, now: datetime, *, hari: str = "",
+              dari: str = "") -> BookingDay:
+    """Where a requester may move an appointment: the day first, then its start times, as on the booking page;
+    the same counselor's free time, the appointment's own time counted as free."""
+    return booking_day(db, service_type, wanted=hari, first=dari, now=now, base_url=f"/konseling/{appointment.id}/pindah",
+                       counselor_id=appointment.counselor_id, ignoring=appointment.id)
+
+
+def child_options(db: Session, user: User | None) -> list[tuple[int, str]]:
+    if user is None or user.role != Role.PARENT:
+        return []
+    return [(child.id, child.nickname) for child in children_of(db, user.id)]
+
+
+def report_options(db: Session, user: User | None) -> list[tuple[int, str]]:
+    if user is None:
+        return []
+    return [(report.id, _("Laporan %(when)s", when=format_wita_date(report.created_at, "d MMMM y")))
+            for report in case_views.reports_by(db, user)]
+
+
+def child_of(db: Session, appointment: Appointment) -> Child | None:
+    return db.get(Child, appointment.child_id) if appointment.child_id else None
+
+
+def report_of(db: Session, appointment: Appointment) -> Report | None:
+    return db.get(Report, appointment.report_id) if appointment.report_id else None
+
+
+def previous_of(db: Session, appointment: Appointment) -> Appointment | None:
+    """The appointment this one was moved from, if it was."""
+    return db.get(Appointment, appointment.rescheduled_from_id) if appointment.rescheduled_from_id else None
+
+
+def service_type_names(db: Session) -> dict[int, str]:
+    return {t.id: t.name for t in db.execute(select(ServiceType)).scalars()}
+
+
+# --- the counselor's schedule -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgendaDay:
+    label: str
+    items: list[AppointmentView]
+
+
+@dataclass(frozen=True)
+class Requesting:
+    """Who asked, as a counselor sees it."""
+
+    kind: str
+    name: str = ""
+    child: str = ""
+
+
+def requesting(db: Session, appointments: list[Appointment]) -> dict[int, Requesting]:
+    users = {u.id: u for u in db.execute(select(User).where(
+        User.id.in_({a.requester_user_id for a in appointments if a.requester_user_id}))).scalars()}
+    children = {c.id: c.nickname for c in db.execute(select(Child).where(
+        Child.id.in_({a.child_id for a in appointments if a.child_id}))).scalars()}
+    found = {}
+    for appointment in appointments:
+        user = users.get(appointment.requester_user_id)
+        found[appointment.id] = Requesting(
+            kind=user.role_label if user else _("Pemegang kode laporan (tanpa akun)"),
+            name=user.display_name if user else "", child=children.get(appointment.child_id, ""))
+    return found

@@ -15,7 +15,7 @@ from sqlmodel import Session
 from server import audit, clock
 from server.accounts.models import Guardianship, Role, User
 from server.accounts.service import children_of
-from server.accounts.visitor import Visitor
+from server.accounts.visitor import Visitor, voice
 from server.appointments.models import (
     HELD_STATUSES,
     LIVE_STATUSES,
@@ -25,13 +25,13 @@ from server.appointments.models import (
     ServiceType,
 )
 from server.appointments.slots import block_of, free_slots, parse_start
-from server.forms import PostedForm, has_control_characters, unreadable_message
+from server.forms import PostedForm, bounded_int, has_control_characters, unreadable_message
 from server.i18n import WITA, format_wita_date
 from server.i18n import gettext as _
 from server.notifications import outbox
 from server.notifications.models import NotificationJob
 from server.privacy import phone as phones
-from server.reports import service as reports
+from server.reports import access, case_views, cases
 from server.reports.models import Report
 
 MAX_OPEN_REQUESTS = 3
@@ -228,7 +228,7 @@ def check_booking(session: Session, user: User | None, form: BookingForm,
     if user is not None and user.role == Role.TEACHER and form.child_agreed not in CHILD_AGREED:
         errors["child_agreed"] = _("Apakah murid setuju dengan konseling ini? Pilih salah satu.")
     if form.report_id:
-        own_reports = {report.id for report in reports.reports_by(session, user)} if user is not None else set()
+        own_reports = {report.id for report in case_views.reports_by(session, user)} if user is not None else set()
         if _to_int(form.report_id) not in own_reports:
             errors["report_id"] = _("Pilih laporan Anda dari daftar, atau kosongkan.")
     return errors
@@ -456,7 +456,7 @@ def cancel(session: Session, appointment: Appointment, *, by_counselor: User | N
     _cancel_jobs(session, appointment)
     actor = by_counselor or (requester.user if requester else None)
     audit.record(session, "appointment.cancelled", actor_id=actor.id if actor else None,
-                 actor_label=actor.username if actor else "code-holder", object_type="appointment",
+                 actor_label=actor.username if actor else audit.CODE_HOLDER, object_type="appointment",
                  object_id=appointment.id, ip=ip)
     if by_counselor is not None:
         _notify_requester(session, appointment, "appointment_cancelled")
@@ -513,7 +513,7 @@ def move(session: Session, appointment: Appointment, *, by_counselor: User | Non
         raise SlotTaken(_("Waktu ini baru saja dipesan orang lain. Pilih waktu lain dari daftar terbaru.")) from exc
     actor = by_counselor or (requester.user if requester else None)
     audit.record(session, "appointment.moved", actor_id=actor.id if actor else None,
-                 actor_label=actor.username if actor else "code-holder", object_type="appointment",
+                 actor_label=actor.username if actor else audit.CODE_HOLDER, object_type="appointment",
                  object_id=moved.id, ip=ip, moved_from=appointment.id)
     if confirmed:
         _schedule_reminders(session, moved, now, reminder_hours)
@@ -550,7 +550,7 @@ def record_attendance(session: Session, appointment: Appointment, counselor: Use
     _check_handler(appointment, counselor)
     note = note.strip()
     report = session.get(Report, appointment.report_id) if note and appointment.report_id else None
-    if report is not None and not reports.can_handle(counselor, report):
+    if report is not None and not access.can_handle(counselor, report):
         raise NotAllowed(_("Catatan ini tidak bisa disimpan: Anda tidak menangani kasusnya. "
                            "Kosongkan catatan untuk mencatat kehadiran saja."))
     if appointment.starts_at > now:
@@ -568,7 +568,7 @@ def record_attendance(session: Session, appointment: Appointment, counselor: Use
         what = _("hadir") if attended else _("tidak hadir")
         when = format_wita_date(appointment.starts_at, "d MMMM y")
         body = _("Sesi konseling %(when)s (%(what)s): %(note)s", when=when, what=what, note=note)
-        reports.add_note(session, report, counselor, body=body, ip=ip)
+        cases.add_note(session, report, counselor, body=body, ip=ip)
 
 
 RATING_INVITE_KIND = "rating_invite"
@@ -600,7 +600,7 @@ def set_rating_invite(session: Session, appointment: Appointment, *, requester: 
     session.add(appointment)
     user = requester.user
     audit.record(session, "appointment.rating_invite_changed", actor_id=user.id if user else None,
-                 actor_label=user.username if user else "code-holder", object_type="appointment",
+                 actor_label=user.username if user else audit.CODE_HOLDER, object_type="appointment",
                  object_id=appointment.id, ip=ip, wanted=wanted)
 
 
@@ -611,6 +611,97 @@ def may_see(appointment: Appointment, *, user: User | None, case_report_id: int 
             return True
     return (case_report_id is not None and appointment.requester_user_id is None
             and appointment.report_id == case_report_id)
+
+
+# --- who asks for which appointment (the pages' access checks) -------------------------------------------
+
+REQUESTER_ROLES = frozenset({Role.CHILD, Role.PARENT, Role.TEACHER})
+
+
+class NotFound(Exception):
+    """An appointment or a schedule the person may not see, or that does not exist: the page says "not found"."""
+
+
+@dataclass(frozen=True)
+class Booker:
+    """The person on /konseling: a signed-in child, parent or teacher, or the holder of a case's code."""
+
+    user: User | None = None
+    report: Report | None = None
+
+    @property
+    def voice(self) -> str:
+        """"kamu" or "anda": by the account's role, or by what the code holder said they are in the report."""
+        return voice(self.user, self.report.reporter_kind if self.report else "")
+
+    @property
+    def requester(self) -> Visitor:
+        """Who books: the signed-in person, or else the code holder (never both at once)."""
+        return Visitor(user=self.user) if self.user else Visitor(case_report_id=self.report.id)
+
+
+def booker_of(session: Session, visitor: Visitor) -> Booker | None:
+    """Who may book: a signed-in child, parent or teacher; signed out, the holder of a case's code; else nobody."""
+    user = visitor.user
+    if user is not None:
+        return Booker(user=user) if user.role in REQUESTER_ROLES else None
+    report = access.case_report(session, visitor)
+    return Booker(report=report) if report is not None else None
+
+
+def requester_of(appointment: Appointment, user: User | None) -> Visitor:
+    """The requester of an appointment the person was found to have asked for (is_requester)."""
+    if appointment.requester_user_id is None:
+        return Visitor(case_report_id=appointment.report_id)
+    return Visitor(user=user)
+
+
+def visible_case(session: Session, visitor: Visitor) -> Report | None:
+    """The case whose code this browser proved, for those who may book with it (signed out, or a requester)."""
+    user = visitor.user
+    return access.case_report(session, visitor) if user is None or user.role in REQUESTER_ROLES else None
+
+
+def visible_appointment(session: Session, appointment_id: int, *, user: User | None,
+                        case_report_id: int | None) -> tuple[Appointment, bool]:
+    """The appointment and whether the person is its requester; NotFound if they may not see it."""
+    appointment = session.get(Appointment, appointment_id)
+    if appointment is None or not may_see(appointment, user=user, case_report_id=case_report_id):
+        raise NotFound()
+    return appointment, is_requester(appointment, user=user, case_report_id=case_report_id)
+
+
+def handled_appointment(session: Session, user: User, appointment_id: int) -> Appointment:
+    """An appointment as its counselor (or any supervisor) handles it; NotFound for anyone else."""
+    appointment = session.get(Appointment, appointment_id)
+    if appointment is None or not (user.role == Role.SUPERVISOR or appointment.counselor_id == user.id):
+        raise NotFound()
+    return appointment
+
+
+def whose_schedule(session: Session, user: User, wanted: str) -> User | None:
+    """Whose schedule: a counselor's own; a supervisor's choice of counselor (None until chosen). A counselor
+    asking for someone else's, or a supervisor for someone who is no active counselor, gets NotFound."""
+    if user.role == Role.COUNSELOR:
+        if wanted and bounded_int(wanted) != user.id:
+            raise NotFound()
+        return user
+    counselor = session.get(User, bounded_int(wanted) or 0) if wanted else None
+    if wanted and (counselor is None or counselor.role != Role.COUNSELOR or not counselor.active):
+        raise NotFound()
+    return counselor
+
+
+def movable_by_requester(session: Session, appointment: Appointment, now: datetime) -> bool:
+    """Whether its requester may still move or cancel it (live, and not too close to its time)."""
+    service_type = session.get(ServiceType, appointment.service_type_id)
+    return (shown_status(appointment, now) in LIVE_STATUSES
+            and requester_may_change(appointment, service_type, now))
+
+
+def counselors(session: Session) -> list[User]:
+    return list(session.execute(select(User).where(User.active, User.role == Role.COUNSELOR)
+                                .order_by(User.display_name)).scalars())
 
 
 # --- what the pages list (queries only) --------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
+from sqlalchemy import select
 from sqlmodel import Session
 
 from server import audit
@@ -115,3 +116,13 @@ def set_active(session: Session, actor: User, service_type: ServiceType, active:
     audit.record(session, "service_type.activated" if active else "service_type.deactivated",
                  actor_id=actor.id, actor_label=actor.username, object_type="service_type",
                  object_id=service_type.id, ip=ip)
+
+
+def all_service_types(session: Session) -> list[ServiceType]:
+    """Every service type, the active ones first, by name (the supervisors' list)."""
+    return list(session.execute(
+        select(ServiceType).order_by(ServiceType.active.desc(), ServiceType.name)).scalars())
+
+
+def service_type_or_none(session: Session, service_type_id: int) -> ServiceType | None:
+    return session.get(ServiceType, service_type_id)

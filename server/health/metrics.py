@@ -22,7 +22,7 @@ from sqlmodel import Session
 from server import clock
 from server.health import checks, heartbeat
 from server.notifications import service as notifications
-from server.reports import service as reports
+from server.reports import deadlines
 from server.settings import Settings
 
 # Litestar adds "; charset=utf-8" to a text type.
@@ -72,7 +72,7 @@ class DatabaseCollector:
         try:
             with Session(self.engine) as session:
                 queue = notifications.queue_state(session, since=now - timedelta(hours=24), now=now)
-                past_deadline = reports.past_deadline_count(session, now)
+                past_deadline = deadlines.past_deadline_count(session, now)
         except Exception:  # noqa: BLE001 - the database is down: bintang_check_ok{check="database"} says so
             return
         yield GaugeMetricFamily("bintang_notification_jobs_due", "Notifications whose time has come, not sent yet.",

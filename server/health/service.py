@@ -18,7 +18,7 @@ from sqlmodel import Session
 from server import clock
 from server.health import checks
 from server.notifications import service as notifications
-from server.reports import service as reports
+from server.reports import deadlines
 from server.settings import Settings
 
 # How old this process's copy of the checks may be before a supervisor's request reads them again.
@@ -56,7 +56,7 @@ def overview(engine: Engine, settings: Settings) -> Overview:
     by_name = {result.name: result for result in results}
     with Session(engine) as session:
         queue = notifications.queue_state(session, since=now - timedelta(hours=24), now=now)
-        past_deadline = reports.past_deadline_count(session, now)
+        past_deadline = deadlines.past_deadline_count(session, now)
     dispatcher, disk = by_name.get("dispatcher"), by_name.get("disk")
     return Overview(version(), results, dispatcher.value if dispatcher else None, queue.sent, queue.failed,
                     past_deadline, disk.value if disk else None)

@@ -13,7 +13,7 @@ from litestar.params import JSONBody
 
 from server import i18n, service_info
 from server.accounts import auth
-from server.accounts.visitor import CASE_COOKIE
+from server.accounts.visitor import CASE_COOKIE, session_tokens
 from server.db import DB
 from server.i18n import current_language
 from server.i18n import gettext as _
@@ -160,8 +160,7 @@ class PWAController(Controller):
         The page sends it again from any page of the app Back reaches afterwards, so a sign-out that was lost on
         the way is repeated once there is a connection."""
         settings = request.app.state.settings
-        session_token = request.cookies.get(settings.cookie_name(auth.SESSION_COOKIE))
-        case_token = request.cookies.get(settings.cookie_name(CASE_COOKIE))
+        session_token, case_token = session_tokens(request)
         if session_token:
             auth.end_session(db, session_token)
         if case_token:

@@ -6,9 +6,8 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException, PermissionDeniedException
-from litestar.params import Body, FromQuery
+from litestar.params import QueryParameter
 from litestar.response import Stream
 
 from server import clock
@@ -16,9 +15,7 @@ from server.accounts import auth, places
 from server.db import DB
 from server.statistics import service
 from server.statistics.export import csv_text, stream_and_delete
-from server.web import PRIVATE, client_ip, page
-
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+from server.web import PRIVATE, Form, client_ip, page
 
 
 class StatisticsController(Controller):
@@ -27,19 +24,20 @@ class StatisticsController(Controller):
     guards = [auth.staff_only]
 
     @get("/", name="statistics", sync_to_thread=True)
-    def overview(self, request: Request, db: DB, tahun: FromQuery[str] = "", bulan: FromQuery[str] = "",
-                 kecamatan: FromQuery[str] = "") -> Any:
-        filters, errors = service.parse_filter(tahun, bulan, kecamatan)
+    def overview(self, request: Request, db: DB, year: Annotated[str, QueryParameter(name="tahun")] = "",
+                 month: Annotated[str, QueryParameter(name="bulan")] = "",
+                 district: Annotated[str, QueryParameter(name="kecamatan")] = "") -> Any:
+        filters, errors = service.parse_filter(year, month, district)
         numbers = service.statistics(db, request.user, filters)
         return page(request, "statistics/index.html", block="stats_results", status_code=422 if errors else 200,
-                    filters=filters, errors=errors, stats=numbers, values={"tahun": tahun},
+                    filters=filters, errors=errors, stats=numbers, values={"tahun": year},
                     district_options=places.current(db.get_bind()).districts)
 
     @get("/simfoni", name="simfoni_todo", sync_to_thread=True)
-    def simfoni_todo(self, request: Request, db: DB, bulan: FromQuery[str] = "") -> Any:
-        period, error = service.parse_month(bulan)
+    def simfoni_todo(self, request: Request, db: DB, month: Annotated[str, QueryParameter(name="bulan")] = "") -> Any:
+        period, error = service.parse_month(month)
         return page(request, "statistics/simfoni.html", status_code=422 if error else 200, period=period,
-                    errors={"bulan": error} if error else {}, value=bulan,
+                    errors={"bulan": error} if error else {}, value=month,
                     reports=service.not_entered_in_simfoni(db, request.user, period))
 
     @get("/ekspor", name="export_form", sync_to_thread=True)
@@ -63,14 +61,15 @@ class StatisticsController(Controller):
                       headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
     @get("/kla", name="kla", guards=[auth.supervisors_only], sync_to_thread=True)
-    def kla(self, request: Request, db: DB, tahun: FromQuery[str] = "") -> Any:
-        year, error = service.parse_year(tahun)
-        return page(request, "statistics/kla.html", status_code=422 if error else 200, value=tahun,
+    def kla(self, request: Request, db: DB, year_asked: Annotated[str, QueryParameter(name="tahun")] = "") -> Any:
+        year, error = service.parse_year(year_asked)
+        return page(request, "statistics/kla.html", status_code=422 if error else 200, value=year_asked,
                     errors={"tahun": error} if error else {}, pack=service.kla_pack(db, year))
 
     @get("/kla.csv", name="kla_csv", guards=[auth.supervisors_only], media_type="text/csv", sync_to_thread=True)
-    def kla_csv(self, request: Request, db: DB, state: State, tahun: FromQuery[str] = "") -> Any:
-        year, error = service.parse_year(tahun)
+    def kla_csv(self, request: Request, db: DB, state: State,
+                year_asked: Annotated[str, QueryParameter(name="tahun")] = "") -> Any:
+        year, error = service.parse_year(year_asked)
         if error:
             raise NotFoundException()
         pack = service.kla_pack(db, year)

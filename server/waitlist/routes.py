@@ -15,9 +15,8 @@ from typing import Annotated, Any
 from babel.numbers import format_decimal
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect
 from sqlalchemy import select
 from sqlmodel import Session
@@ -33,9 +32,7 @@ from server.i18n import current_language
 from server.i18n import lazy_gettext as _l
 from server.waitlist import service
 from server.waitlist.models import OPEN_STATUSES, EntryStatus
-from server.web import PRIVATE, client_ip, page
-
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+from server.web import PRIVATE, Form, client_ip, page
 
 NOTICES = {
     "masuk": _l("Anda masuk daftar tunggu. Begitu ada waktu kosong, kami kabari lewat pemberitahuan."),
@@ -89,11 +86,11 @@ class WaitlistController(Controller):
         return owner
 
     @get("/", name="waitlist", sync_to_thread=True)
-    def mine(self, request: Request, db: DB, pesan: FromQuery[str] = "") -> Any:
+    def mine(self, request: Request, db: DB, notice_code: Annotated[str, QueryParameter(name="pesan")] = "") -> Any:
         owner = self._checked_owner(request)
         if not isinstance(owner, Visitor):
             return owner
-        notice = NOTICES.get(pesan)
+        notice = NOTICES.get(notice_code)
         return self._page(request, db, owner, notice=str(notice) if notice else None)
 
     @get("/{entry_id:int}", name="waitlist_entry", sync_to_thread=True)

@@ -43,6 +43,19 @@ def test_it_names_an_action_it_does_not_know_by_its_code(supervisor, db):
     assert "<td>report.viewed<span" in supervisor.get("/admin/audit").text
 
 
+def test_the_code_holder_is_named_one_way_old_entries_included(supervisor, db):
+    """Entries for someone with a report's code were once labelled "anonymous"; the append-only table keeps them as
+    written, and the page names both the code holder."""
+    audit.record(db, "report.submitted", actor_label="anonymous", object_type="report", object_id=8)
+    audit.record(db, "report.viewed.code_holder", actor_label=audit.CODE_HOLDER, object_type="report", object_id=8)
+    db.commit()
+    text = supervisor.get("/admin/audit").text
+    assert text.count("<td>code-holder</td>") == 2
+    assert "<td>anonymous</td>" not in text
+    labels = set(db.execute(select(AuditEntry.actor_label).where(AuditEntry.object_id == "8")).scalars())
+    assert labels == {"anonymous", "code-holder"}
+
+
 def test_it_pages_back_in_time_by_id(supervisor, db, monkeypatch):
     monkeypatch.setattr(service, "PAGE_SIZE", 3)
     ids = _add_entries(db, 5)

@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from server.aftercare.models import CheckIn, CheckInPlan
 from server.notifications.models import NotificationJob
-from server.reports import service as reports
+from server.reports import cases, codes
 from server.reports.models import Report
 from tests.appointments.test_pages_support import report_with_code
 from tests.conftest import post_form
@@ -24,8 +24,8 @@ def close(db: Session, report_id: int, plan: dict[str, Any] | None = None) -> Re
     report = fresh(db, report_id)
     konselor = user_named(db, "konselor")
     if report.assigned_to_id is None:
-        reports.assign(db, report, konselor, counselor_id=konselor.id, version=None, ip=TEST_IP)
-    reports.change_status(db, report, konselor, to="closed", reason="Anak sudah merasa aman.", version=None,
+        cases.assign(db, report, konselor, counselor_id=konselor.id, version=None, ip=TEST_IP)
+    cases.change_status(db, report, konselor, to="closed", reason="Anak sudah merasa aman.", version=None,
                           ip=TEST_IP, check_in_plan=plan)
     db.commit()
     return report
@@ -48,7 +48,7 @@ def closed_case_with_code(client: TestClient, db: Session, plan: dict[str, Any] 
     """A new anonymous case sent through /lapor by `client`, which konselor then closes."""
     code, pin = report_with_code(client)
     db.expire_all()
-    report_id = db.execute(select(Report.id).where(Report.code_hash == reports.code_hash(code))).scalar_one()
+    report_id = db.execute(select(Report.id).where(Report.code_hash == codes.code_hash(code))).scalar_one()
     close(db, report_id, plan)
     return ClosedCase(report_id, code, pin)
 

@@ -58,8 +58,8 @@ def counselor_closes(counselor, db, report_id: int, plan: dict) -> None:
 def report_id_of(db, code: str) -> int:
     from sqlalchemy import select
 
+    from server.reports.codes import code_hash
     from server.reports.models import Report
-    from server.reports.service import code_hash
 
     db.expire_all()
     return db.execute(select(Report.id).where(Report.code_hash == code_hash(code))).scalar_one()

@@ -13,7 +13,7 @@ from server.aftercare import service
 from server.aftercare.models import CheckInStatus
 from server.i18n import WITA
 from server.notifications.models import JobStatus
-from server.reports import service as reports
+from server.reports import case_record, cases
 from server.reports.models import Status
 from tests.aftercare.conftest import all_check_in_jobs, check_in_jobs, check_ins, close, plans
 from tests.reports.conftest import TEST_IP, events, fresh, make_report, user_named
@@ -94,7 +94,7 @@ def test_a_declined_plan_keeps_the_reason_and_sends_nothing(app, db, engine, set
 
 def test_declining_needs_a_reason(app, db):
     report = make_report(app, db).report
-    with pytest.raises(reports.CaseError, match="Tulis alasan tanpa pemantauan"):
+    with pytest.raises(case_record.CaseError, match="Tulis alasan tanpa pemantauan"):
         close(db, report.id, {"check_in_plan": "none", "check_in_reason": "  "})
 
 
@@ -102,7 +102,7 @@ def test_a_teachers_report_has_nobody_to_ask(app, db):
     guru = user_named(db, "guru")
     report = make_report(app, db, user=guru, reporter_kind="teacher", how_learned="Anak bercerita.",
                          child_knows="yes").report
-    with pytest.raises(reports.CaseError, match="tidak ada anak atau orang tua yang bisa ditanya"):
+    with pytest.raises(case_record.CaseError, match="tidak ada anak atau orang tua yang bisa ditanya"):
         close(db, report.id, {"check_in_plan": "plan", "check_in_steps": ["2w"]})
     db.rollback()
     close(db, report.id)  # the form did not ask: closed without check-ins, and the chronology says why
@@ -122,7 +122,7 @@ def test_opening_the_case_again_withdraws_the_check_ins_not_yet_answered(app, db
     report = make_report(app, db).report
     close(db, report.id)
     konselor = user_named(db, "konselor")
-    reports.change_status(db, fresh(db, report.id), konselor, to=Status.REOPENED, reason="Anak melapor lagi.",
+    cases.change_status(db, fresh(db, report.id), konselor, to=Status.REOPENED, reason="Anak melapor lagi.",
                           version=None, ip=TEST_IP)
     db.commit()
     assert {c.status for c in check_ins(db, report.id)} == {CheckInStatus.CANCELLED}

@@ -18,7 +18,7 @@ from server.aftercare import service
 from server.aftercare.models import CheckInStatus
 from server.i18n import WITA
 from server.notifications.models import JobStatus
-from server.reports import service as reports
+from server.reports import case_record
 from server.reports.models import Report
 from tests.aftercare.conftest import check_in_jobs, check_ins, close, plans
 from tests.reports.conftest import (
@@ -188,7 +188,7 @@ def test_two_changes_made_at_once_schedule_a_step_once(app, db, engine):
                                     ip=TEST_IP)
                 second.commit()
                 outcome["second"] = "changed"
-            except reports.CaseError as exc:
+            except case_record.CaseError as exc:
                 second.rollback()
                 outcome["second"] = str(exc)
 

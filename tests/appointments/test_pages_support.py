@@ -21,9 +21,9 @@ from server.accounts.visitor import Visitor
 from server.appointments import service
 from server.appointments.models import Appointment, ServiceType, WeeklyHours
 from server.appointments.slots import free_slots
-from server.reports import service as reports
+from server.reports import intake, report_form
+from server.reports.codes import code_hash
 from server.reports.models import Report
-from server.reports.service import code_hash
 from tests.conftest import post_form
 
 CHILD_REPORT: dict[str, Any] = {
@@ -149,7 +149,7 @@ def form_post(client: TestClient, path: str, data: dict[str, Any]):
 
 def own_report(app: Any, db: Session, username: str) -> int:
     """A report sent by a signed-in person (straight through the service), as an adult reporter."""
-    form = reports.ReportForm.from_data({**CHILD_REPORT, "reporter_kind": "parent", "child_knows": "yes"})
-    receipt = reports.submit_report(db, app.state.settings, form, user=person(db, username), ip="testclient")
+    form = report_form.ReportForm.from_data({**CHILD_REPORT, "reporter_kind": "parent", "child_knows": "yes"})
+    receipt = intake.submit_report(db, app.state.settings, form, user=person(db, username), ip="testclient")
     db.commit()
     return receipt.report.id

@@ -22,7 +22,7 @@ from server.backups.archive import write_identity
 from server.backups.models import BackupRun
 from server.notifications import push
 from server.notifications.models import PushSubscription
-from server.reports import service as reports
+from server.reports import intake, messages, report_form
 from server.reports.models import Report
 from server.settings import Settings, from_env
 from tests.conftest import postgres_database
@@ -123,13 +123,13 @@ def fill(db: Session, settings: Settings, count: int) -> Filled:
         fields = {"child_words": f"{WORDS} nomor {n}."}
         if n % 3 == 0:
             fields.update(contact_method="whatsapp", contact_detail=PHONE)
-        form = reports.ReportForm.from_data(report_fields(**fields))
-        receipt = reports.submit_report(db, settings, form, user=None, ip=TEST_IP)
+        form = report_form.ReportForm.from_data(report_fields(**fields))
+        receipt = intake.submit_report(db, settings, form, user=None, ip=TEST_IP)
         if n % 2 == 0:
-            reports.message_from_staff(db, receipt.report, counselor, body=f"Terima kasih, kami hubungi ({n}).",
+            messages.message_from_staff(db, receipt.report, counselor, body=f"Terima kasih, kami hubungi ({n}).",
                                        ip=TEST_IP)
         if n % 5 == 0:
-            reports.message_from_reporter(db, receipt.report, None, body="Baik, saya tunggu.", ip=TEST_IP)
+            messages.message_from_reporter(db, receipt.report, None, body="Baik, saya tunggu.", ip=TEST_IP)
         if n < 5:
             codes.append((receipt.report.id, receipt.code, receipt.pin))
         if n % 100 == 99:

@@ -22,7 +22,7 @@ from server.backups.models import BackupRun
 from server.db import make_engine
 from server.models import AuditEntry
 from server.notifications import outbox
-from server.reports import service as reports
+from server.reports import intake, report_form
 from tests.backups.conftest import fill
 from tests.conftest import csrf_token, post_form
 from tests.pushservice import push_service
@@ -59,8 +59,8 @@ def test_a_backup_taken_while_people_write_restores_every_row_on_a_new_machine(a
     def keep_writing() -> None:
         with Session(engine) as session:
             while not stop.is_set():
-                form = reports.ReportForm.from_data(report_fields(child_words=f"Laporan baru {len(written)}"))
-                reports.submit_report(session, settings, form, user=None, ip=TEST_IP)
+                form = report_form.ReportForm.from_data(report_fields(child_words=f"Laporan baru {len(written)}"))
+                intake.submit_report(session, settings, form, user=None, ip=TEST_IP)
                 session.commit()
                 written.append(1)
 

@@ -20,7 +20,7 @@ from server.appointments import service as appointments
 from server.appointments.models import Appointment, ServiceType
 from server.appointments.slots import free_slots
 from server.db import make_engine
-from server.reports import service as reports
+from server.reports import cases, intake, report_form
 from server.settings import Settings
 from tests.browser.conftest import sign_in
 from tests.browser.helpers import assert_page_is_usable
@@ -42,14 +42,14 @@ def closed_case(database_url: str) -> int:
     """A child's report, closed by konselor with the default plan (2 weeks, 1, 3 and 6 months)."""
     engine = make_engine(database_url)
     with Session(engine, expire_on_commit=False) as session:
-        form = reports.ReportForm.from_data({
+        form = report_form.ReportForm.from_data({
             "reporter_kind": "child", "danger_now": "no", "categories": ["bullying"], "child_age": "12",
             "child_words": "Aku diejek terus di kelas.", "contact_method": "app"})
-        receipt = reports.submit_report(session, replace(Settings(), database_url=database_url), form, user=None,
+        receipt = intake.submit_report(session, replace(Settings(), database_url=database_url), form, user=None,
                                         ip="plan-journey")
         konselor = session.execute(select(User).where(User.username == "konselor")).scalar_one()
-        reports.assign(session, receipt.report, konselor, counselor_id=konselor.id, version=None, ip="")
-        reports.change_status(session, receipt.report, konselor, to="closed", reason="Sudah aman.", version=None,
+        cases.assign(session, receipt.report, konselor, counselor_id=konselor.id, version=None, ip="")
+        cases.change_status(session, receipt.report, konselor, to="closed", reason="Sudah aman.", version=None,
                               ip="")
         session.commit()
     engine.dispose()

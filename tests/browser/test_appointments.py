@@ -23,7 +23,7 @@ from sqlmodel import Session
 from server.accounts.demo import DEMO_PEOPLE
 from server.accounts.models import User
 from server.db import make_engine
-from server.reports import service as reports
+from server.reports import intake, report_form
 from server.settings import Settings
 from tests.browser.conftest import sign_in
 from tests.browser.helpers import assert_fits, assert_keyboard_reachable
@@ -312,8 +312,8 @@ def a_case(database_url: str, username: str | None) -> tuple[str, str, int]:
             user = session.execute(select(User).where(User.username == username)).scalar_one() if username else None
             fields = {**CASE_REPORT, "reporter_kind": "parent", "child_knows": "yes"} if user else \
                 {**CASE_REPORT, "reporter_kind": "child"}
-            receipt = reports.submit_report(session, replace(Settings(), database_url=database_url),
-                                            reports.ReportForm.from_data(fields), user=user, ip="browser-test",
+            receipt = intake.submit_report(session, replace(Settings(), database_url=database_url),
+                                            report_form.ReportForm.from_data(fields), user=user, ip="browser-test",
                                             wants_receipt=user is None)
             session.commit()
             return receipt.formatted_code, receipt.pin, receipt.report.id

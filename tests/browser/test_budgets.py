@@ -42,7 +42,7 @@ from server.accounts.models import District, Role, User
 from server.appointments.demo import DEMO_HOURS
 from server.appointments.models import WeeklyHours
 from server.db import make_engine
-from server.reports import service as reports
+from server.reports import intake, report_form
 from server.settings import Settings
 from tests.browser.conftest import demo_database, serve
 from tests.servers import ROOT, free_port
@@ -99,15 +99,15 @@ def add_busy_week(database_url: str) -> None:
                         for counselor_id in counselors)
         settings = Settings(database_url=database_url)
         for number in range(REPORTS):
-            form = reports.ReportForm.from_data({
+            form = report_form.ReportForm.from_data({
                 "reporter_kind": "child", "danger_now": "yes" if number % 7 == 0 else "no",
                 "categories": REPORT_CATEGORIES[number % len(REPORT_CATEGORIES)], "happened_when": "this_week",
                 "happened_where": "school", "child_age": str(8 + number % 9), "district_id": str(district.id),
                 "child_words": "Aku diejek terus di kelas dan bukuku dirobek.", "child_assent": "yes",
                 "contact_method": "app",
             })
-            assert not reports.validate_report(session, form, None)
-            reports.submit_report(session, settings, form, user=None, ip=f"192.0.2.{number}")
+            assert not report_form.validate_report(session, form, None)
+            intake.submit_report(session, settings, form, user=None, ip=f"192.0.2.{number}")
         session.commit()
     engine.dispose()
 

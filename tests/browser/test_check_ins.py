@@ -16,7 +16,7 @@ from server import clock
 from server.accounts.models import User
 from server.aftercare.models import CheckIn, CheckInPlan
 from server.db import make_engine
-from server.reports import service as reports
+from server.reports import cases, intake, report_form
 from server.settings import Settings
 from tests.browser.conftest import sign_in
 from tests.browser.helpers import assert_page_is_usable
@@ -32,14 +32,14 @@ def closed_case_with_a_due_check_in(database_url: str) -> tuple[str, str, int]:
     ago (the server runs on the real clock). Returns the code, the PIN and the check-in's id."""
     engine = make_engine(database_url)
     with Session(engine, expire_on_commit=False) as session:
-        form = reports.ReportForm.from_data({
+        form = report_form.ReportForm.from_data({
             "reporter_kind": "child", "danger_now": "no", "categories": ["bullying"], "child_age": "12",
             "child_words": "Aku diejek terus di kelas.", "contact_method": "app"})
-        receipt = reports.submit_report(session, replace(Settings(), database_url=database_url), form, user=None,
+        receipt = intake.submit_report(session, replace(Settings(), database_url=database_url), form, user=None,
                                         ip="check-in-journey")
         konselor = session.execute(select(User).where(User.username == "konselor")).scalar_one()
-        reports.assign(session, receipt.report, konselor, counselor_id=konselor.id, version=None, ip="")
-        reports.change_status(session, receipt.report, konselor, to="closed", reason="Sudah aman.", version=None,
+        cases.assign(session, receipt.report, konselor, counselor_id=konselor.id, version=None, ip="")
+        cases.change_status(session, receipt.report, konselor, to="closed", reason="Sudah aman.", version=None,
                               ip="")
         session.commit()
         first = session.execute(select(CheckIn).where(CheckIn.report_id == receipt.report.id)
@@ -83,13 +83,13 @@ def an_assigned_case(database_url: str) -> int:
     """A child's anonymous report, assigned to konselor and still open; returns its id."""
     engine = make_engine(database_url)
     with Session(engine, expire_on_commit=False) as session:
-        form = reports.ReportForm.from_data({
+        form = report_form.ReportForm.from_data({
             "reporter_kind": "child", "danger_now": "no", "categories": ["bullying"], "child_age": "12",
             "child_words": "Aku diejek terus di kelas.", "contact_method": "app"})
-        receipt = reports.submit_report(session, replace(Settings(), database_url=database_url), form, user=None,
+        receipt = intake.submit_report(session, replace(Settings(), database_url=database_url), form, user=None,
                                         ip="closing-journey")
         konselor = session.execute(select(User).where(User.username == "konselor")).scalar_one()
-        reports.assign(session, receipt.report, konselor, counselor_id=konselor.id, version=None, ip="")
+        cases.assign(session, receipt.report, konselor, counselor_id=konselor.id, version=None, ip="")
         session.commit()
         report_id = receipt.report.id
     engine.dispose()

@@ -30,7 +30,7 @@ from server.appointments import service as appointments
 from server.appointments.models import ServiceType
 from server.appointments.slots import free_slots
 from server.db import make_engine
-from server.reports import service as reports
+from server.reports import codes, intake, report_form
 from server.settings import Settings
 from tests.browser.conftest import demo_database, serve, sign_in, wait_until_controlled
 from tests.browser.helpers import (
@@ -454,13 +454,13 @@ def a_new_report(database_url: str, story: str) -> int:
     """A report from a child in the counselor's district, waiting in the inbox when the day starts."""
     with database_session(database_url) as db:
         district = db.execute(select(District).where(District.name == COUNSELORS_DISTRICT)).scalar_one()
-        form = reports.ReportForm.from_data({
+        form = report_form.ReportForm.from_data({
             "reporter_kind": "friend", "danger_now": "no", "categories": ["psychological"],
             "happened_when": "this_week", "happened_where": "school", "district_id": str(district.id),
             "child_age": "11", "child_words": story, "child_assent": "yes", "contact_method": "app",
         })
-        assert not reports.validate_report(db, form, None)
-        receipt = reports.submit_report(db, Settings(), form, user=None, ip="journeys-seed")
+        assert not report_form.validate_report(db, form, None)
+        receipt = intake.submit_report(db, Settings(), form, user=None, ip="journeys-seed")
         db.commit()
         return receipt.report.id
 
@@ -615,7 +615,7 @@ def test_a_report_written_offline_is_sent_once_when_the_connection_returns(
     code = banner.locator("[data-receipt-code]").inner_text()
     pin = banner.locator("[data-receipt-pin]").inner_text()
     assert child.evaluate("() => BintangQueue.pending()") == []
-    assert count_reports(journey_database, idempotency_key_hash=reports.token_hash(saved["key"])) == 1
+    assert count_reports(journey_database, idempotency_key_hash=codes.token_hash(saved["key"])) == 1
     assert count_reports(journey_database) == before + 1
     assert_page_is_usable(child)
 

@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from server.accounts.models import User
 from server.db import make_engine
-from server.reports import service as reports
+from server.reports import codes, intake, report_form
 from server.settings import Settings
 from tests.browser.conftest import demo_database, serve, sign_in
 from tests.browser.test_reports import assert_no_axe_violations
@@ -141,12 +141,12 @@ def teacher_asked_for_whatsapp(database_url: str) -> None:
     try:
         with Session(engine) as db:
             teacher = db.execute(select(User).where(User.username == "guru")).scalar_one()
-            form = reports.ReportForm(
+            form = report_form.ReportForm(
                 reporter_kind="teacher", danger_now="no", categories=["bullying"], child_words="Diejek di kelas.",
                 child_knows="yes", contact_method="whatsapp", contact_detail="0812 9999 0000",
-                contact_safe_time="jam istirahat", idempotency_key=reports.new_idempotency_key())
-            assert not reports.validate_report(db, form, teacher)
-            reports.submit_report(db, Settings(database_url=database_url), form, user=teacher, ip="127.0.0.1")
+                contact_safe_time="jam istirahat", idempotency_key=codes.new_idempotency_key())
+            assert not report_form.validate_report(db, form, teacher)
+            intake.submit_report(db, Settings(database_url=database_url), form, user=teacher, ip="127.0.0.1")
             db.commit()
     finally:
         engine.dispose()

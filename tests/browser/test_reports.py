@@ -19,8 +19,8 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from server.db import make_engine
+from server.reports.codes import code_hash, token_hash
 from server.reports.models import Report
-from server.reports.service import code_hash, token_hash
 from tests.browser.conftest import sign_in, wait_until_controlled
 
 pytestmark = pytest.mark.browser

@@ -17,7 +17,7 @@ from server import audit, cli, migrate
 from server.accounts import service as accounts
 from server.db import make_engine
 from server.models import AuditEntry
-from server.reports import service as reports
+from server.reports import access
 from tests.conftest import post_form, sign_in
 from tests.reports.conftest import user_named
 
@@ -190,10 +190,10 @@ def test_fifty_refused_sign_ins_leave_one_limited_entry_per_window(db, settings,
 
 def test_fifty_refused_code_attempts_leave_one_limited_entry(db, settings, pinned_clock):
     pinned_clock.move_to(MOMENT)
-    for _ in range(reports.CODE_ATTEMPTS_PER_CODE):
-        assert not reports.open_with_code(db, settings, code="AAAA-BBBB-CCCC-DDDD", pin="123456",
+    for _ in range(access.CODE_ATTEMPTS_PER_CODE):
+        assert not access.open_with_code(db, settings, code="AAAA-BBBB-CCCC-DDDD", pin="123456",
                                           ip="198.51.100.1")[2]
     for _ in range(50):
-        assert reports.open_with_code(db, settings, code="AAAA-BBBB-CCCC-DDDD", pin="123456",
+        assert access.open_with_code(db, settings, code="AAAA-BBBB-CCCC-DDDD", pin="123456",
                                       ip="198.51.100.1")[2]
     assert len(entries(db, "report.code_limited")) == 1

@@ -9,9 +9,10 @@ from pathlib import Path
 import server
 from server.admin.service import ACTION_LABELS, FORMER_NAMES, action_label
 
-# Calls that write an entry: audit.record(session, "x", ...), a domain's _audit(session, "x", ...) and the admin
-# service's _record(session, actor, "x", ...) (which puts "admin." in front).
-CALL = re.compile(r'(audit\.record|_audit|_record)\(\s*[a-z_]+,\s*(?:[a-z_]+,\s*)?"([a-z_.]+)"')
+# Calls that write an entry: audit.record(session, "x", ...), a domain's _audit(session, "x", ...) (a case's:
+# reports/case_record.py's audit_change) and the admin service's _record(session, actor, "x", ...) (which puts
+# "admin." in front).
+CALL = re.compile(r'(audit\.record|_audit|audit_change|_record)\(\s*[a-z_]+,\s*(?:[a-z_]+,\s*)?"([a-z_.]+)"')
 IRREGULAR = {"sent", "resent", "reset", "missing", "withdrawn"}
 
 

@@ -39,7 +39,7 @@ ASSEMBLERS = {"app", "cli", "worker", "migrations"}
 
 
 def _layer(module: str) -> str:
-    """`server.reports.service` -> "reports"; a core module (`server.db`, `server.privacy.phone`) -> "core"."""
+    """`server.reports.cases` -> "reports"; a core module (`server.db`, `server.privacy.phone`) -> "core"."""
     parts = module.split(".")
     if len(parts) < 2:
         return "core"

@@ -26,7 +26,7 @@ from server import migrate
 from server.accounts import auth
 from server.db import make_engine
 from server.migrations import import_all_models
-from server.reports.service import code_hash
+from server.reports.codes import code_hash
 from tests.conftest import post_form, postgres_database, sign_in
 
 pytestmark = pytest.mark.both_databases  # migrations are the database's own rules: SQLite and PostgreSQL

@@ -22,7 +22,7 @@ from server.accounts.demo import DEMO_PASSWORD
 from server.accounts.models import District, Role, School, User
 from server.models import AuditEntry
 from server.notifications.models import NotificationJob
-from server.reports import service
+from server.reports import intake, report_form
 from server.reports.models import CaseEvent, Referral, Report
 from tests.conftest import post_form
 
@@ -74,14 +74,14 @@ def submit_report(client: TestClient, **fields: Any) -> SentReport:
 
 
 def make_report(app: Litestar, db: Session, *, user: User | None = None, at: datetime | None = None,
-                **fields: Any) -> service.Receipt:
+                **fields: Any) -> intake.Receipt:
     """A report made straight through the service (faster than the form), committed; `at` fixes the moment it
     was submitted."""
-    form = service.ReportForm.from_data(report_fields(**fields))
-    errors = service.validate_report(db, form, user)
+    form = report_form.ReportForm.from_data(report_fields(**fields))
+    errors = report_form.validate_report(db, form, user)
     assert not errors, errors
     with time_machine.travel(at, tick=False) if at is not None else nullcontext():
-        receipt = service.submit_report(db, app.state.settings, form, user=user, ip=TEST_IP)
+        receipt = intake.submit_report(db, app.state.settings, form, user=user, ip=TEST_IP)
     db.commit()
     return receipt
 

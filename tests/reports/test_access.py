@@ -11,7 +11,7 @@ from litestar.testing import TestClient
 from sqlmodel import Session
 
 from server.accounts.models import Role, User
-from server.reports import service
+from server.reports import cases, simfoni_data
 from tests.conftest import csrf_token, sign_in
 from tests.reports.conftest import (
     TEST_IP,
@@ -32,8 +32,8 @@ def a_sexual_violence_case_of_the_utara_team(app, db: Session) -> tuple[int, int
     """A Banjarbaru Utara case assigned to the demo konselor, with a police deadline and a referral."""
     report = make_report(app, db, categories=["sexual"], district_id=str(district_named(db, "Banjarbaru Utara").id)).report
     konselor = user_named(db, "konselor")
-    service.assign(db, report, konselor, counselor_id=konselor.id, version=None, ip=TEST_IP)
-    referral = service.add_referral(db, report, konselor, agency_kind="health", agency_name="Puskesmas Banjarbaru",
+    cases.assign(db, report, konselor, counselor_id=konselor.id, version=None, ip=TEST_IP)
+    referral = cases.add_referral(db, report, konselor, agency_kind="health", agency_name="Puskesmas Banjarbaru",
                                     note="", ip=TEST_IP)
     db.commit()
     return report.id, referral.id
@@ -99,8 +99,8 @@ def test_the_owner_a_colleague_of_the_team_and_a_supervisor_may_use_every_case_r
         == {actor.id}
     assert audit_entries(db, "report.viewed.staff", report_id)[-1].actor_id == actor.id
     assert report.victim_education == "sd"
-    assert [p.relationship for p in service.perpetrators_of(db, report_id)] == ["tetangga"]
-    assert [s.kind for s in service.services_of(db, report_id)] == ["pengaduan"]
+    assert [p.relationship for p in simfoni_data.perpetrators_of(db, report_id)] == ["tetangga"]
+    assert [s.kind for s in simfoni_data.services_of(db, report_id)] == ["pengaduan"]
     assert audit_entries(db, "report.viewed.simfoni", report_id)[-1].actor_id == actor.id
 
 
@@ -124,8 +124,8 @@ def test_a_counselor_of_another_team_gets_not_found_and_reporters_and_children_g
     report = fresh(db, report_id)
     assert report.version == version and report.status == "assigned" and report.police_reported_at is None
     assert [r.status for r in referrals_of(db, report_id)] == ["sent"]
-    assert report.incident_on is None and service.perpetrators_of(db, report_id) == []
-    assert service.services_of(db, report_id) == []
+    assert report.incident_on is None and simfoni_data.perpetrators_of(db, report_id) == []
+    assert simfoni_data.services_of(db, report_id) == []
     assert audit_entries(db, "report.viewed.staff", report_id) == []
     assert audit_entries(db, "report.viewed.simfoni", report_id) == []
 
@@ -175,7 +175,7 @@ def test_an_unassigned_case_in_a_teams_district_is_that_teams_and_not_found_for_
     report = make_report(app, db, child_words="Aku dipukul paman di rumah nenek.",
                          district_id=str(district_named(db, "Banjarbaru Utara").id)).report
     supervisor = user_named(db, "supervisor")
-    referral = service.add_referral(db, fresh(db, report.id), supervisor, agency_kind="health",
+    referral = cases.add_referral(db, fresh(db, report.id), supervisor, agency_kind="health",
                                     agency_name="Puskesmas Banjarbaru", note="", ip=TEST_IP)
     db.commit()
     report = fresh(db, report.id)

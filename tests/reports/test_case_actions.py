@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from server.reports import service
+from server.reports import access, cases
 from server.reports.models import FAR_FUTURE, OPEN_STATUSES, ReportCategory, Status
 from tests.reports.conftest import (
     TEST_IP,
@@ -58,7 +58,7 @@ def form_for(target: Status, other_case_id: int) -> dict[str, object]:
 def test_from_each_status_exactly_the_listed_moves_are_allowed(start, app, db, supervisor, utara_case):
     other = make_report(app, db).report
     konselor = user_named(db, "konselor")
-    allowed = service.TRANSITIONS[start]
+    allowed = cases.TRANSITIONS[start]
     for target in Status:
         report = set_state(db, utara_case.id, status=start, is_open=start in OPEN_STATUSES,
                            assigned_to_id=konselor.id)
@@ -462,7 +462,7 @@ def test_the_chronology_holds_every_change_note_message_and_referral_in_order(db
 
 
 def test_the_audit_log_refuses_to_be_rewritten(app, db, utara_case):
-    service.record_view(db, utara_case, user=None, ip=TEST_IP, as_="staff")
+    access.record_view(db, utara_case, user=None, ip=TEST_IP, as_="staff")
     db.commit()
     with pytest.raises(DBAPIError):
         db.execute(text("DELETE FROM audit_entry"))

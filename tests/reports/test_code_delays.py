@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 import time_machine
 
-from server.reports import service
+from server.reports import access
 from tests.reports.conftest import audit_entries, submit_report
 from tests.reports.test_follow_up import open_case, other_pin
 
@@ -37,7 +37,7 @@ def clock():
 
 
 def guess_until_delayed(guesser, sent) -> None:
-    for _ in range(service.CODE_ATTEMPTS_PER_CODE):
+    for _ in range(access.CODE_ATTEMPTS_PER_CODE):
         assert open_case(guesser, sent.code, other_pin(sent.pin)).status_code == 422
 
 
@@ -47,14 +47,14 @@ def test_the_holder_gets_in_with_the_right_pin_once_the_delay_is_over(client, ma
     holder = make_client()
     waiting = open_case(holder, sent.code, sent.pin)
     assert waiting.status_code == 429
-    assert f"coba lagi dalam {service.CODE_BACKOFF.first_delay_seconds} detik" in waiting.text
-    clock.shift(service.CODE_BACKOFF.first_delay_seconds)
+    assert f"coba lagi dalam {access.CODE_BACKOFF.first_delay_seconds} detik" in waiting.text
+    clock.shift(access.CODE_BACKOFF.first_delay_seconds)
     assert open_case(holder, sent.code, sent.pin).status_code == 303
     assert holder.get("/cek/laporan").status_code == 200
 
 
 def test_the_delay_on_a_code_doubles_with_each_further_wrong_pin(client, make_client, clock):
-    first = service.CODE_BACKOFF.first_delay_seconds
+    first = access.CODE_BACKOFF.first_delay_seconds
     sent = submit_report(client)
     guesser = make_client()
     guess_until_delayed(guesser, sent)
@@ -67,7 +67,7 @@ def test_the_delay_on_a_code_doubles_with_each_further_wrong_pin(client, make_cl
 
 
 def test_an_attempt_inside_the_delay_is_not_checked_and_is_not_a_guess(client, make_client, db, clock):
-    first = service.CODE_BACKOFF.first_delay_seconds
+    first = access.CODE_BACKOFF.first_delay_seconds
     sent = submit_report(client)
     guesser = make_client()
     guess_until_delayed(guesser, sent)
@@ -84,7 +84,7 @@ def test_an_attempt_inside_the_delay_is_not_checked_and_is_not_a_guess(client, m
 
 
 def test_a_guesser_cannot_keep_the_holder_out_longer_than_the_cap(client, make_client, clock):
-    cap = service.CODE_BACKOFF.max_delay_seconds
+    cap = access.CODE_BACKOFF.max_delay_seconds
     sent = submit_report(client)
     guesser = make_client()
     guess_until_delayed(guesser, sent)
@@ -133,5 +133,5 @@ def test_many_addresses_at_one_code_each_get_one_guess_then_the_longest_wait(cli
     assert open_case(late, sent.code, other_pin(sent.pin)).status_code == 422
     response = open_case(late, sent.code, sent.pin)
     assert response.status_code == 429
-    assert f"coba lagi dalam {service.CODE_BACKOFF.max_delay_seconds} detik" in response.text
+    assert f"coba lagi dalam {access.CODE_BACKOFF.max_delay_seconds} detik" in response.text
     assert open_case(from_address(make_client(), "203.0.113.20"), sent.code, sent.pin).status_code == 303

@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from server.reports import service
+from server.reports import codes, intake, report_form
 from server.reports.models import Report
 from tests.reports.conftest import fresh, make_report
 
@@ -18,35 +18,35 @@ SECRET = "a-test-secret-key-that-is-long-enough-000000"
 
 
 def test_two_hundred_codes_are_all_different_and_together_use_every_letter_of_the_alphabet():
-    codes = [service.make_code_and_pin()[0] for _ in range(200)]
-    assert len(set(codes)) == 200
-    assert all(len(code) == 16 and set(code) <= set(service.CODE_ALPHABET) for code in codes)
-    assert set("".join(codes)) == set(service.CODE_ALPHABET)
+    made = [codes.make_code_and_pin()[0] for _ in range(200)]
+    assert len(set(made)) == 200
+    assert all(len(code) == 16 and set(code) <= set(codes.CODE_ALPHABET) for code in made)
+    assert set("".join(made)) == set(codes.CODE_ALPHABET)
 
 
 def test_the_alphabet_is_crockfords_base32_without_look_alike_letters():
-    assert len(service.CODE_ALPHABET) == len(set(service.CODE_ALPHABET)) == 32
-    assert not set("ILOU") & set(service.CODE_ALPHABET)
+    assert len(codes.CODE_ALPHABET) == len(set(codes.CODE_ALPHABET)) == 32
+    assert not set("ILOU") & set(codes.CODE_ALPHABET)
 
 
 def test_a_code_carries_at_least_80_bits_of_randomness():
-    assert service.CODE_LENGTH * math.log2(len(service.CODE_ALPHABET)) >= 80
+    assert codes.CODE_LENGTH * math.log2(len(codes.CODE_ALPHABET)) >= 80
 
 
 def test_no_position_of_a_code_is_fixed():
-    codes = [service.make_code_and_pin()[0] for _ in range(200)]
+    made = [codes.make_code_and_pin()[0] for _ in range(200)]
     for position in range(16):
-        assert len({code[position] for code in codes}) > 10, position
+        assert len({code[position] for code in made}) > 10, position
 
 
 def test_pins_are_six_digits_and_vary():
-    pins = [service.make_code_and_pin()[1] for _ in range(200)]
+    pins = [codes.make_code_and_pin()[1] for _ in range(200)]
     assert all(re.fullmatch(r"\d{6}", pin) for pin in pins)
     assert len(set(pins)) > 190
 
 
 def test_a_code_is_shown_in_four_groups_of_four():
-    assert service.format_code("ABCD1234EFGH5678") == "ABCD-1234-EFGH-5678"
+    assert codes.format_code("ABCD1234EFGH5678") == "ABCD-1234-EFGH-5678"
 
 
 @pytest.mark.parametrize("typed", [
@@ -56,16 +56,16 @@ def test_a_code_is_shown_in_four_groups_of_four():
     "ABCD—1234.EFGH/5678",
 ])
 def test_normalise_code_accepts_lower_case_spaces_and_dashes(typed):
-    assert service.normalise_code(typed) == "ABCD1234EFGH5678"
+    assert codes.normalise_code(typed) == "ABCD1234EFGH5678"
 
 
 def test_normalise_code_reads_o_i_l_and_u_as_crockford_does():
-    assert service.normalise_code("oO-iI-lL-uU") == "001111VV"
-    assert service.code_hash("A0B1-C1D2-VVVV-0000") == service.code_hash("aob i-cld2 uuuu-OOOO")
+    assert codes.normalise_code("oO-iI-lL-uU") == "001111VV"
+    assert codes.code_hash("A0B1-C1D2-VVVV-0000") == codes.code_hash("aob i-cld2 uuuu-OOOO")
 
 
 def test_every_code_and_pin_is_fresh():
-    assert service.make_code_and_pin() != service.make_code_and_pin()
+    assert codes.make_code_and_pin() != codes.make_code_and_pin()
 
 
 def test_the_database_refuses_two_reports_with_the_same_code(app, db):
@@ -84,7 +84,7 @@ def test_the_database_refuses_a_second_report_with_the_same_idempotency_key(app,
     make_report(app, db, idempotency_key="the-same-key-1")
     report = make_report(app, db).report
     clash = fresh(db, report.id)
-    clash.idempotency_key_hash = service.token_hash("the-same-key-1")
+    clash.idempotency_key_hash = codes.token_hash("the-same-key-1")
     db.add(clash)
     with pytest.raises(IntegrityError):
         db.commit()
@@ -103,15 +103,15 @@ def test_a_form_replayed_twice_at_the_same_moment_makes_one_report_and_both_get_
     from tests.reports.conftest import report_fields
 
     start = threading.Barrier(2)
-    receipts: list[service.Receipt] = []
+    receipts: list[intake.Receipt] = []
     failures: list[BaseException] = []
 
     def submit() -> None:
-        form = service.ReportForm.from_data(report_fields(idempotency_key="replayed-together-1"))
+        form = report_form.ReportForm.from_data(report_fields(idempotency_key="replayed-together-1"))
         try:
             with Session(engine, expire_on_commit=False) as session:
                 start.wait()
-                receipts.append(service.submit_report(session, app.state.settings, form, user=None, ip="10.0.0.9",
+                receipts.append(intake.submit_report(session, app.state.settings, form, user=None, ip="10.0.0.9",
                                                       browser_token="the-same-browser", wants_receipt=True))
                 session.commit()
         except BaseException as exc:  # noqa: BLE001 - reported below
@@ -126,4 +126,4 @@ def test_a_form_replayed_twice_at_the_same_moment_makes_one_report_and_both_get_
     assert receipts[0].formatted_code == receipts[1].formatted_code and receipts[0].pin == receipts[1].pin
     db.expire_all()
     assert db.execute(select(func.count()).select_from(Report)
-                      .where(Report.idempotency_key_hash == service.token_hash("replayed-together-1"))).scalar_one() == 1
+                      .where(Report.idempotency_key_hash == codes.token_hash("replayed-together-1"))).scalar_one() == 1

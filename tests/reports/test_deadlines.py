@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from server.i18n import WITA
 from server.models import Holiday
-from server.reports import service
+from server.reports import deadlines
 from server.reports.models import FAR_FUTURE
 from server.workdays import add_working_days
 from tests.reports.conftest import case_post, fresh, make_report, set_state
@@ -86,31 +86,31 @@ def test_sexual_violence_is_due_at_the_police_72_hours_after_the_report_whatever
 def test_the_next_deadline_is_the_nearest_one_not_yet_met(app, db):
     report = fresh(db, make_report(app, db, at=wita(2026, 12, 23, 20, 0), categories=["sexual"]).report.id)
     report.police_reported_at = wita(2026, 12, 24, 9, 0)
-    assert service.next_deadline(report) == report.first_response_due_at
+    assert deadlines.next_deadline(report) == report.first_response_due_at
     report.first_response_at = wita(2026, 12, 24, 10, 0)
-    assert service.next_deadline(report) == FAR_FUTURE
+    assert deadlines.next_deadline(report) == FAR_FUTURE
     report.police_reported_at = None
-    assert service.next_deadline(report) == report.police_due_at
+    assert deadlines.next_deadline(report) == report.police_due_at
     report.status = "closed"
-    assert service.next_deadline(report) == FAR_FUTURE
+    assert deadlines.next_deadline(report) == FAR_FUTURE
 
 
 def test_deadlines_say_which_are_overdue(app, db):
     report = fresh(db, make_report(app, db, at=wita(2026, 12, 23, 20, 0), categories=["sexual"]).report.id)
-    on_27th = service.deadlines(report, now=wita(2026, 12, 27, 9, 0))
+    on_27th = deadlines.deadlines(report, now=wita(2026, 12, 27, 9, 0))
     assert [(d.label, d.overdue) for d in on_27th] == [
         ("Tindak lanjut pertama", False), ("Teruskan ke polisi (3×24 jam)", True)]
-    on_31st = service.deadlines(report, now=wita(2026, 12, 31, 0, 1))
+    on_31st = deadlines.deadlines(report, now=wita(2026, 12, 31, 0, 1))
     assert all(d.overdue for d in on_31st)
     report.first_response_at = wita(2026, 12, 24, 8, 0)
     report.police_reported_at = wita(2026, 12, 24, 8, 0)
-    assert service.deadlines(report, now=wita(2026, 12, 31, 0, 1)) == []
+    assert deadlines.deadlines(report, now=wita(2026, 12, 31, 0, 1)) == []
 
 
 def test_an_emergency_deadline_is_called_respond_at_once(app, db):
     report = fresh(db, make_report(app, db, at=wita(2026, 12, 23, 20, 0),
                                    danger_now="yes").report.id)
-    [deadline] = service.deadlines(report, now=wita(2026, 12, 23, 20, 5))
+    [deadline] = deadlines.deadlines(report, now=wita(2026, 12, 23, 20, 5))
     assert deadline.label == "Tanggapi segera" and deadline.overdue
 
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from server.accounts.models import CaseSession
-from server.reports import service
+from server.reports import access, messages
 from tests.conftest import post_form
 from tests.reports.conftest import (
     audit_entries,
@@ -107,7 +107,7 @@ def test_an_empty_code_or_pin_is_asked_for_next_to_its_field(client):
 def test_the_sixth_attempt_on_one_code_is_refused_even_with_the_right_pin(client, make_client, db, frozen_limits):
     sent = submit_report(client)
     guesser = make_client()
-    for _ in range(service.CODE_ATTEMPTS_PER_CODE):
+    for _ in range(access.CODE_ATTEMPTS_PER_CODE):
         assert open_case(guesser, sent.code, other_pin(sent.pin)).status_code == 422
     response = open_case(guesser, sent.code, sent.pin)
     assert response.status_code == 429
@@ -121,7 +121,7 @@ def test_the_sixth_attempt_on_one_code_is_refused_even_with_the_right_pin(client
 def test_fewer_wrong_attempts_than_the_limit_still_let_the_right_pin_in(client, make_client, frozen_limits):
     sent = submit_report(client)
     holder = make_client()
-    for _ in range(service.CODE_ATTEMPTS_PER_CODE - 1):
+    for _ in range(access.CODE_ATTEMPTS_PER_CODE - 1):
         open_case(holder, sent.code, other_pin(sent.pin))
     assert open_case(holder, sent.code, sent.pin).status_code == 303
 
@@ -129,7 +129,7 @@ def test_fewer_wrong_attempts_than_the_limit_still_let_the_right_pin_in(client, 
 def test_attempts_are_limited_per_address_across_different_codes(client, make_client, frozen_limits):
     sent = submit_report(client)
     guesser = make_client()
-    for n in range(service.CODE_ATTEMPTS_PER_ADDRESS):
+    for n in range(access.CODE_ATTEMPTS_PER_ADDRESS):
         assert open_case(guesser, f"AAAA-BBBB-CCCC-{n:04d}", "123456").status_code == 422
     response = open_case(guesser, sent.code, sent.pin)
     assert response.status_code == 429
@@ -280,8 +280,8 @@ def test_a_case_session_left_idle_ends(client, make_client, db, app):
 def test_the_code_holder_may_send_at_most_30_messages_an_hour(client, make_client, app, db, frozen_limits):
     sent = submit_report(client)
     report = fresh(db, 1)
-    for n in range(service.MESSAGES_PER_CASE_PER_HOUR):
-        service.message_from_reporter(db, report, None, body=f"pesan {n}", ip="testclient")
+    for n in range(messages.MESSAGES_PER_CASE_PER_HOUR):
+        messages.message_from_reporter(db, report, None, body=f"pesan {n}", ip="testclient")
     db.commit()
     holder = make_client()
     open_case(holder, sent.code, sent.pin)
@@ -295,8 +295,8 @@ def test_many_messages_from_the_code_holder_never_stop_the_counselor_from_answer
     counselor unable to reply."""
     submit_report(client)
     report = fresh(db, 1)
-    for n in range(service.MESSAGES_PER_CASE_PER_HOUR):
-        service.message_from_reporter(db, report, None, body=f"tolong {n}", ip="testclient")
+    for n in range(messages.MESSAGES_PER_CASE_PER_HOUR):
+        messages.message_from_reporter(db, report, None, body=f"tolong {n}", ip="testclient")
     db.commit()
     response = case_post(as_user("konselor"), report.id, "pesan", {"body": "Kakak di sini. Kamu aman sekarang?"})
     assert response.status_code == 303

@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from server import clock
-from server.reports import service
+from server.reports import cases as handling
+from server.reports import inbox
 from server.reports.models import Report
 from tests.reports.conftest import (
     district_named,
@@ -80,7 +81,7 @@ class TestFilters:
             "sma": make_report(app, db, categories=["sexual", "physical"], school_id=str(sma.id)).report,
             "closed": make_report(app, db, categories=["physical"], district_id=str(utara.id)).report,
         }
-        service.assign(db, cases["mine"], konselor, counselor_id=konselor.id, version=None, ip="testclient")
+        handling.assign(db, cases["mine"], konselor, counselor_id=konselor.id, version=None, ip="testclient")
         db.commit()
         set_state(db, cases["closed"].id, status="closed", is_open=False)
         ids = {name: report.id for name, report in cases.items()}
@@ -169,7 +170,7 @@ def walk(client, *, htmx: bool) -> tuple[list[int], int]:
     """Follow the inbox's "more" link to the end; the ids seen and the number of pages."""
     first = client.get("/kasus/").text
     seen = listed(first)
-    assert len(seen) == service.INBOX_PAGE_SIZE
+    assert len(seen) == inbox.INBOX_PAGE_SIZE
     link, pages = more_link(first), 1
     while link:
         assert "setelah=" in link
@@ -199,14 +200,14 @@ def test_the_more_button_loads_the_next_cases_as_a_fragment_without_repeats_or_g
 
 
 def test_the_next_page_keeps_the_filters(app, db, as_user, quick_pins):
-    for n in range(service.INBOX_PAGE_SIZE + 10):
+    for n in range(inbox.INBOX_PAGE_SIZE + 10):
         make_report(app, db, categories=["physical"] if n % 7 else ["bullying"])
     supervisor = as_user("supervisor")
     first = supervisor.get("/kasus/?kategori=physical").text
     link = more_link(first)
     assert link and "kategori=physical" in link
     rest = listed(supervisor.get(link).text)
-    assert len(listed(first)) == service.INBOX_PAGE_SIZE and len(rest) == 5
+    assert len(listed(first)) == inbox.INBOX_PAGE_SIZE and len(rest) == 5
     assert not set(listed(first)) & set(rest)
 
 
@@ -242,7 +243,7 @@ def test_an_overdue_deadline_is_flagged(app, db, as_user):
 def test_a_case_with_no_pending_deadline_shows_none(app, db, as_user):
     report = make_report(app, db).report
     konselor = user_named(db, "konselor")
-    service.assign(db, report, konselor, counselor_id=konselor.id, version=None, ip="testclient")
+    handling.assign(db, report, konselor, counselor_id=konselor.id, version=None, ip="testclient")
     db.commit()
     shown = rows(as_user("supervisor").get("/kasus/").text)
     assert "enggat" not in shown[report.id]

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from server.reports import service
+from server.reports import codes, intake
 from server.reports.models import Report
 from tests.conftest import post_form
 from tests.reports.conftest import make_report, submit_report
@@ -33,7 +33,7 @@ def only_report(db) -> Report:
 def old_derivation(secret_key: str, key: str) -> str:
     """How the code used to be made from the key: anyone holding the key and the secret could recompute it."""
     digest = hmac.new(secret_key.encode(), b"code:" + key.encode(), hashlib.sha256).digest()
-    return service._encode(digest[:10], service.CODE_LENGTH)
+    return codes._encode(digest[:10], codes.CODE_LENGTH)
 
 
 def test_the_code_and_pin_are_random_not_derived_from_the_idempotency_key(client, app, db):
@@ -111,7 +111,7 @@ def test_the_database_holds_neither_the_pin_nor_the_code_in_clear(client, db):
 
 def test_the_receipt_is_given_again_only_for_a_day(client, db, pinned_clock):
     body = submit_report(client, idempotency_key=KEY, headers=JSON).response.json()
-    pinned_clock.move_to(only_report(db).created_at + service.RECEIPT_RESEND_WINDOW + timedelta(minutes=1))
+    pinned_clock.move_to(only_report(db).created_at + intake.RECEIPT_RESEND_WINDOW + timedelta(minutes=1))
     replay = submit_report(client, idempotency_key=KEY, headers=JSON)
     assert replay.response.json() == {"sent": True, "url": "/cek"}
     assert body["pin"] not in replay.response.text
@@ -121,7 +121,7 @@ def test_the_receipt_is_given_again_only_for_a_day(client, db, pinned_clock):
 def test_resends_are_rate_limited_per_address(client, make_client, db, frozen_limits):
     submit_report(client, idempotency_key=KEY, headers=JSON)
     stranger = make_client()
-    for _ in range(service.RESENDS_PER_ADDRESS_PER_HOUR):
+    for _ in range(intake.RESENDS_PER_ADDRESS_PER_HOUR):
         assert submit_report(stranger, idempotency_key=KEY, headers=JSON).response.status_code == 200
     limited = submit_report(client, idempotency_key=KEY, headers=JSON)
     assert limited.response.status_code == 429

@@ -39,7 +39,8 @@ def test_a_childs_report_from_a_parents_account_is_not_filed_into_it_without_the
     assert "Aku dipukul ayah." not in parent.get("/laporan-saya").text
     assert parent.get(f"/laporan-saya/{report.id}").status_code == 404
     entry = audit_entries(db, "report.submitted", report.id)[0]
-    assert entry.actor_id is None and entry.actor_label == "anonymous"
+    assert entry.actor_id is None
+    assert entry.actor_label == "code-holder"
 
 
 def test_a_friends_report_from_a_teachers_account_is_not_filed_into_it_either(as_user, db):

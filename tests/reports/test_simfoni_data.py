@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from sqlmodel import Session
 
-from server.reports import service, simfoni
+from server.reports import simfoni, simfoni_data
 from server.reports.models import Category
 from tests.reports.conftest import audit_entries, case_post, district_named, events, fresh, make_report
 
@@ -63,7 +63,7 @@ def test_perpetrators_are_added_one_by_one_and_audited(app, db, as_user):
         response = case_post(client, report_id, "pelaku", {
             "perpetrator_sex": "laki_laki", "perpetrator_age_band": "25-44", "perpetrator_relationship": relationship})
         assert response.status_code == 303
-    assert [p.relationship for p in service.perpetrators_of(db, report_id)] == ["orang_tua", "tetangga"]
+    assert [p.relationship for p in simfoni_data.perpetrators_of(db, report_id)] == ["orang_tua", "tetangga"]
     assert len(audit_entries(db, "report.perpetrator_added", report_id)) == 2
     assert "Laki-laki · 25–44 tahun · Tetangga" in client.get(f"/kasus/{report_id}").text
 
@@ -75,7 +75,7 @@ def test_a_perpetrator_without_answers_is_refused_with_a_message_for_each(app, d
     assert response.status_code == 422
     assert "Pilih kelompok umur pelaku." in response.text and "Pilih hubungan pelaku dengan anak." in response.text
     assert '<option value="perempuan" selected>' in response.text
-    assert service.perpetrators_of(db, report_id) == []
+    assert simfoni_data.perpetrators_of(db, report_id) == []
 
 
 def test_a_service_is_recorded_with_its_day_and_audited(app, db, as_user):
@@ -85,7 +85,7 @@ def test_a_service_is_recorded_with_its_day_and_audited(app, db, as_user):
         "service_kind": "kesehatan", "service_given_on": "2026-11-30", "service_given_by": "Puskesmas Cempaka",
         "service_note": "Visum"})
     assert response.status_code == 303
-    [given] = service.services_of(db, report_id)
+    [given] = simfoni_data.services_of(db, report_id)
     assert (given.kind, given.given_on, given.given_by, given.note) == (
         "kesehatan", date(2026, 11, 30), "Puskesmas Cempaka", "Visum")
     assert audit_entries(db, "report.service_added", report_id)[0].actor_id is not None
@@ -99,7 +99,7 @@ def test_a_service_without_a_kind_or_day_is_refused_and_keeps_the_note(app, db, 
     assert response.status_code == 422
     assert "Pilih jenis layanan." in response.text and "Tulis tanggal layanan diberikan." in response.text
     assert "Catatan ini</textarea>" in response.text and 'value="LBH"' in response.text
-    assert service.services_of(db, report_id) == []
+    assert simfoni_data.services_of(db, report_id) == []
 
 
 @pytest.mark.parametrize("action, data", [
@@ -114,7 +114,7 @@ def test_only_staff_who_may_handle_the_case_may_fill_it_in(action, data, usernam
     response = case_post(as_user(username), report_id, action, data)
     assert response.status_code == expected
     assert fresh(db, report_id).incident_on is None
-    assert service.perpetrators_of(db, report_id) == [] and service.services_of(db, report_id) == []
+    assert simfoni_data.perpetrators_of(db, report_id) == [] and simfoni_data.services_of(db, report_id) == []
     assert events(db, report_id, "simfoni") == []
 
 
@@ -156,10 +156,10 @@ def test_a_perpetrator_or_service_entered_by_mistake_is_removed_and_the_removal_
     case_post(client, report_id, "pelaku", {"perpetrator_sex": "perempuan", "perpetrator_age_band": "18-24",
                                             "perpetrator_relationship": "pacar"})
     case_post(client, report_id, "layanan", {"service_kind": "pemulangan", "service_given_on": "2026-11-30"})
-    [perpetrator], [given] = service.perpetrators_of(db, report_id), service.services_of(db, report_id)
+    [perpetrator], [given] = simfoni_data.perpetrators_of(db, report_id), simfoni_data.services_of(db, report_id)
     assert case_post(client, report_id, f"pelaku/{perpetrator.id}/hapus").status_code == 303
     assert case_post(client, report_id, f"layanan/{given.id}/hapus").status_code == 303
-    assert service.perpetrators_of(db, report_id) == [] and service.services_of(db, report_id) == []
+    assert simfoni_data.perpetrators_of(db, report_id) == [] and simfoni_data.services_of(db, report_id) == []
     assert len(audit_entries(db, "report.perpetrator_removed", report_id)) == 1
     assert len(audit_entries(db, "report.service_removed", report_id)) == 1
     assert [e.body for e in events(db, report_id, "simfoni")][-2:] == ["Data pelaku dihapus.", "Catatan layanan dihapus."]
@@ -170,20 +170,20 @@ def test_another_cases_perpetrator_cannot_be_removed_through_this_case(app, db, 
     client = as_user("konselor")
     case_post(client, other, "pelaku", {"perpetrator_sex": "perempuan", "perpetrator_age_band": "18-24",
                                         "perpetrator_relationship": "pacar"})
-    [perpetrator] = service.perpetrators_of(db, other)
+    [perpetrator] = simfoni_data.perpetrators_of(db, other)
     response = case_post(client, mine, f"pelaku/{perpetrator.id}/hapus")
     assert response.status_code == 422 and "Data pelaku tidak ditemukan." in response.text
-    assert len(service.perpetrators_of(db, other)) == 1
+    assert len(simfoni_data.perpetrators_of(db, other)) == 1
 
 
 def test_a_counselor_of_another_team_cannot_remove_anything(app, db, as_user):
     report_id = utara_case(app, db)
     case_post(as_user("konselor"), report_id, "layanan", {"service_kind": "pemulangan",
                                                           "service_given_on": "2026-11-30"})
-    [given] = service.services_of(db, report_id)
+    [given] = simfoni_data.services_of(db, report_id)
     assert case_post(as_user("konselor2"), report_id, f"layanan/{given.id}/hapus").status_code == 404
     assert case_post(as_user("guru"), report_id, f"layanan/{given.id}/hapus").status_code == 403
-    assert len(service.services_of(db, report_id)) == 1
+    assert len(simfoni_data.services_of(db, report_id)) == 1
 
 
 @pytest.mark.parametrize("action", ["pelaku/99999999999999999999/hapus", "layanan/99999999999999999999/hapus"])

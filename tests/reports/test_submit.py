@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from server.accounts import auth
 from server.accounts import service as accounts
 from server.accounts.models import Child, Role
-from server.reports import service
+from server.reports import codes, intake
 from server.reports.models import Report, ReportCategory
 from tests.reports.conftest import (
     ADULT_EXTRA,
@@ -75,7 +75,8 @@ def test_it_records_the_report_its_categories_a_submitted_event_and_an_audit_ent
     assert len(submitted) == 1 and submitted[0].to_status == "submitted" and submitted[0].actor_id is None
     entries = audit_entries(db, "report.submitted", report.id)
     assert len(entries) == 1
-    assert entries[0].actor_label == "anonymous" and entries[0].ip == ""  # no address kept for anonymous people
+    assert entries[0].actor_label == "code-holder"
+    assert entries[0].ip == ""  # no address kept for anonymous people
 
 
 def test_it_stores_the_pin_hashed_with_argon2_and_the_code_only_as_its_sha256(client, db):
@@ -297,24 +298,24 @@ def test_a_malformed_idempotency_key_is_refused(client, db):
 
 def test_the_eleventh_report_from_one_address_in_an_hour_is_refused_and_nothing_is_made(
         client, app, db, frozen_limits, quick_pins):
-    for _ in range(service.SUBMISSIONS_PER_ADDRESS_PER_HOUR):
+    for _ in range(intake.SUBMISSIONS_PER_ADDRESS_PER_HOUR):
         make_report(app, db)
     sent = submit_report(client, child_words="Satu lagi.")
     assert sent.response.status_code == 429
     assert "Terlalu banyak laporan dari jaringan ini dalam satu jam." in sent.response.text
     assert 'href="tel:112"' in sent.response.text
     assert "Satu lagi.</textarea>" in sent.response.text
-    assert report_count(db) == service.SUBMISSIONS_PER_ADDRESS_PER_HOUR
+    assert report_count(db) == intake.SUBMISSIONS_PER_ADDRESS_PER_HOUR
     as_json = submit_report(client, headers={"accept": "application/json"})
     assert as_json.response.status_code == 429 and "form" in as_json.response.json()["errors"]
-    assert report_count(db) == service.SUBMISSIONS_PER_ADDRESS_PER_HOUR
+    assert report_count(db) == intake.SUBMISSIONS_PER_ADDRESS_PER_HOUR
 
 
 def test_the_tenth_report_from_one_address_still_goes_through(client, app, db, frozen_limits, quick_pins):
-    for _ in range(service.SUBMISSIONS_PER_ADDRESS_PER_HOUR - 1):
+    for _ in range(intake.SUBMISSIONS_PER_ADDRESS_PER_HOUR - 1):
         make_report(app, db)
     assert submit_report(client).response.status_code == 200
-    assert report_count(db) == service.SUBMISSIONS_PER_ADDRESS_PER_HOUR
+    assert report_count(db) == intake.SUBMISSIONS_PER_ADDRESS_PER_HOUR
 
 
 def test_a_filled_honeypot_keeps_the_report_but_sorts_it_last_and_marks_it_suspected_spam(client, db):
@@ -339,7 +340,7 @@ def test_the_same_idempotency_key_twice_makes_one_report(client, db):
     assert len(audit_entries(db, "report.submitted", report.id)) == 1
     # And the receipt really opens the report.
     assert auth.verify_password(report.pin_hash, first.pin)
-    assert report.code_hash == service.code_hash(first.code)
+    assert report.code_hash == codes.code_hash(first.code)
 
 
 def test_a_json_replay_gets_the_code_and_pin_and_a_duplicate_replay_from_the_same_browser_gets_the_same(
@@ -377,9 +378,9 @@ def test_a_replay_of_a_report_that_already_arrived_gets_its_receipt_even_when_th
     key = "lost-answer-replay-1"
     json = {"accept": "application/json"}
     first = submit_report(client, idempotency_key=key, headers=json).response.json()
-    for _ in range(service.SUBMISSIONS_PER_ADDRESS_PER_HOUR - 1):
+    for _ in range(intake.SUBMISSIONS_PER_ADDRESS_PER_HOUR - 1):
         make_report(app, db)
     replay = submit_report(client, idempotency_key=key, headers=json)
     assert replay.response.status_code == 200
     assert (replay.response.json()["code"], replay.response.json()["pin"]) == (first["code"], first["pin"])
-    assert report_count(db) == service.SUBMISSIONS_PER_ADDRESS_PER_HOUR
+    assert report_count(db) == intake.SUBMISSIONS_PER_ADDRESS_PER_HOUR

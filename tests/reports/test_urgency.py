@@ -7,8 +7,10 @@ import re
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
-from server.reports import service
+from server.reports import urgency
+from server.reports.models import Report, Urgency
 from tests.reports.conftest import submit_report
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -33,26 +35,26 @@ ROWS = [
 ]
 
 
-@pytest.mark.parametrize(("answers", "urgency"), ROWS, ids=[f"{u}-{i}" for i, (_a, u) in enumerate(ROWS)])
-def test_it_starts_a_report_at_the_urgency_of_its_row(client, db, answers, urgency):
+@pytest.mark.parametrize(("answers", "expected"), ROWS, ids=[f"{u}-{i}" for i, (_a, u) in enumerate(ROWS)])
+def test_it_starts_a_report_at_the_urgency_of_its_row(client, db, answers, expected):
     sent = submit_report(client, **answers)
     assert sent.response.status_code == 200
-    report = db.execute(service.select(service.Report)).scalar_one()
-    assert report.urgency == urgency
-    assert report.urgency_rank == service.Urgency(urgency).rank
+    report = db.execute(select(Report)).scalar_one()
+    assert report.urgency == expected
+    assert report.urgency_rank == Urgency(expected).rank
 
 
 def test_it_never_lets_beaten_at_home_and_afraid_to_go_home_land_as_sedang(client, db):
     submit_report(client, categories=["physical"], happened_where="home", afraid_to_go_home="yes",
                   child_words="Aku dipukul bapak di rumah. Aku takut pulang.")
-    report = db.execute(service.select(service.Report)).scalar_one()
+    report = db.execute(select(Report)).scalar_one()
     assert report.urgency == "tinggi"
     assert report.afraid_to_go_home == "yes"
 
 
 def test_it_sorts_a_filled_honeypot_last_whatever_was_answered(client, db):
     submit_report(client, danger_now="yes", website="http://spam.example")
-    report = db.execute(service.select(service.Report)).scalar_one()
+    report = db.execute(select(Report)).scalar_one()
     assert report.urgency == "rendah" and report.suspected_spam
 
 
@@ -67,13 +69,13 @@ def test_it_keeps_the_readme_table_the_same_as_the_rules_in_code():
     section = README.read_text().split("## Urgensi laporan", 1)[1].split("\n## ", 1)[0]
     rows = [line for line in section.splitlines() if re.match(r"\| \d+ \|", line)]
     assert [(row.split("|")[3].strip(), row.split("|")[4].strip()) for row in rows] == [
-        (rule.reason, rule.urgency.value) for rule in service.URGENCY_RULES
+        (rule.reason, rule.urgency.value) for rule in urgency.URGENCY_RULES
     ]
 
 
 def test_it_shows_staff_that_someone_is_afraid_to_go_home(client, db, as_user):
     submit_report(client, categories=["physical"], afraid_to_go_home="yes")
-    report = db.execute(service.select(service.Report)).scalar_one()
+    report = db.execute(select(Report)).scalar_one()
     page = as_user("supervisor").get(f"/kasus/{report.id}")
     assert page.status_code == 200
     assert "Takut pulang ke rumah</dt><dd>Ya</dd>" in page.text

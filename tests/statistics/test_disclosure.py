@@ -24,7 +24,7 @@ from sqlmodel import Session
 from server.accounts.models import User
 from server.aftercare.models import CheckIn, CheckInPlan, SessionRating
 from server.appointments.models import ServiceType
-from server.reports import service
+from server.reports import cases
 from server.reports.models import Report
 from server.reports.simfoni import FORMS, SERVICE_KINDS
 from server.reports.vocabulary import AGENCY_KINDS, REFERRAL_STATUSES
@@ -164,7 +164,7 @@ def a_year(db: Session, *, forms: dict[str, int], agencies: dict[str, int], rate
     kinds = [kind for kind, k in agencies.items() for _n in range(k)]
     with time_machine.travel(datetime(2026, 3, 5, 2, tzinfo=UTC), tick=False):
         for report, kind in zip(itertools.cycle(reports), kinds, strict=False):
-            service.add_referral(db, report, supervisor, agency_kind=kind, agency_name="Lembaga", note="", ip=TEST_IP)
+            cases.add_referral(db, report, supervisor, agency_kind=kind, agency_name="Lembaga", note="", ip=TEST_IP)
     for n in range(sent):
         _check_in(db, reports[n % len(reports)], supervisor, answered=n < answered)
     service_type = ServiceType(name="Konseling individu")

@@ -18,7 +18,7 @@ from server.accounts.models import User
 from server.aftercare.models import CheckIn, CheckInPlan, SessionRating
 from server.aftercare.service import check_ins_answered, check_ins_sent
 from server.appointments.models import ServiceType
-from server.reports import service
+from server.reports import cases
 from server.reports.models import CaseService, Report
 from server.statistics.service import monitoring_done
 from tests.reports.conftest import TEST_IP, audit_entries, fresh, set_state, user_named
@@ -37,7 +37,7 @@ def a_year_of_cases(db):
     reports.append(a_report(db, created_at=wita(2025, 3, 1, 10), categories=["sexual"]))
     for report in reports[:2]:
         with time_machine.travel(datetime(2026, 3, 5, tzinfo=UTC), tick=False):
-            service.add_referral(db, report, supervisor, agency_kind="police", agency_name="Polres Banjarbaru",
+            cases.add_referral(db, report, supervisor, agency_kind="police", agency_name="Polres Banjarbaru",
                                  note="", ip=TEST_IP)
     db.commit()
     for report in reports[:6]:
@@ -77,7 +77,7 @@ def test_monitoring_done_counts_cases_that_reached_monitoring_in_the_period(a_ye
     report = set_state(db, a_year_of_cases[0].id, status="in_progress",
                        assigned_to_id=user_named(db, "konselor").id)
     with time_machine.travel(datetime(2026, 4, 1, tzinfo=UTC), tick=False):
-        service.change_status(db, fresh(db, report.id), supervisor, to="monitoring", reason="", forwarded_to="",
+        cases.change_status(db, fresh(db, report.id), supervisor, to="monitoring", reason="", forwarded_to="",
                               duplicate_of=None, version=None, ip=TEST_IP)
     db.commit()
     assert monitoring_done(db, datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)) == 1

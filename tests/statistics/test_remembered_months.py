@@ -11,7 +11,7 @@ from sqlalchemy import event, select, update
 from sqlmodel import Session
 
 from server import process_cache
-from server.reports import service as reports
+from server.reports import cases, simfoni_data
 from server.reports.models import CaseService, Perpetrator, Report, ReportMonthVersion
 from server.statistics import service
 from tests.reports.conftest import district_named, user_named
@@ -80,7 +80,7 @@ def test_triage_that_changes_categories_and_kecamatan_shows_at_once(known_year, 
     before = numbers(db)
     supervisor = user_named(db, "supervisor")
     report = db.get(Report, known_year["r4"].id)
-    reports.triage(db, report, supervisor, urgency="tinggi", categories=["sexual", "trafficking"],
+    cases.triage(db, report, supervisor, urgency="tinggi", categories=["sexual", "trafficking"],
                    district_id=district_named(db, "Banjarbaru Selatan").id, version=None, ip="")
     db.commit()
     after = numbers(db)
@@ -96,9 +96,9 @@ def test_perpetrators_and_services_added_and_removed_show_at_once(known_year, db
     before = numbers(db)
     supervisor = user_named(db, "supervisor")
     report = db.get(Report, known_year["r4"].id)
-    reports.add_perpetrator(db, report, supervisor, sex="perempuan", age_band="25-44", relationship="orang_tua",
+    simfoni_data.add_perpetrator(db, report, supervisor, sex="perempuan", age_band="25-44", relationship="orang_tua",
                             ip="")
-    reports.add_service(db, report, supervisor, kind="kesehatan", given_on="2026-05-06", given_by="", note="",
+    simfoni_data.add_service(db, report, supervisor, kind="kesehatan", given_on="2026-05-06", given_by="", note="",
                         ip="")
     db.commit()
     added = numbers(db)
@@ -108,8 +108,8 @@ def test_perpetrators_and_services_added_and_removed_show_at_once(known_year, db
 
     perpetrator = db.execute(select(Perpetrator).where(Perpetrator.report_id == report.id)).scalar_one()
     given = db.execute(select(CaseService).where(CaseService.report_id == report.id)).scalar_one()
-    reports.remove_perpetrator(db, report, supervisor, perpetrator_id=perpetrator.id, ip="")
-    reports.remove_service(db, report, supervisor, service_id=given.id, ip="")
+    simfoni_data.remove_perpetrator(db, report, supervisor, perpetrator_id=perpetrator.id, ip="")
+    simfoni_data.remove_service(db, report, supervisor, service_id=given.id, ip="")
     db.commit()
     assert numbers(db) == before == counted_from_nothing(db)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.reports import service
+from server.reports import cases, simfoni_data
 from tests.conftest import csrf_token
 from tests.reports.conftest import (
     TEST_IP,
@@ -23,12 +23,12 @@ def a_case_with_simfoni_data(app, db) -> int:
     report = make_report(app, db, categories=["sexual", "bullying"], child_age="14", child_gender="girl",
                          district_id=str(district_named(db, "Banjarbaru Utara").id)).report
     konselor = user_named(db, "konselor")
-    service.assign(db, report, konselor, counselor_id=konselor.id, version=None, ip=TEST_IP)
-    service.update_simfoni(db, report, konselor, incident_on="2026-11-20", in_household=True, education="smp",
+    cases.assign(db, report, konselor, counselor_id=konselor.id, version=None, ip=TEST_IP)
+    simfoni_data.update_simfoni(db, report, konselor, incident_on="2026-11-20", in_household=True, education="smp",
                            disability="tidak", disability_kind="", ip=TEST_IP)
-    service.add_perpetrator(db, report, konselor, sex="laki_laki", age_band="45-59", relationship="orang_tua_tiri",
+    simfoni_data.add_perpetrator(db, report, konselor, sex="laki_laki", age_band="45-59", relationship="orang_tua_tiri",
                             ip=TEST_IP)
-    service.add_service(db, report, konselor, kind="kesehatan", given_on="2026-11-25", given_by="RSUD Idaman",
+    simfoni_data.add_service(db, report, konselor, kind="kesehatan", given_on="2026-11-25", given_by="RSUD Idaman",
                         note="", ip=TEST_IP)
     db.commit()
     return report.id
