@@ -15,8 +15,8 @@ from sqlalchemy import select
 from server.accounts.models import Passkey, WebAuthnChallenge
 from server.models import AuditEntry
 from tests.accounts.soft_authenticator import SoftPasskey
-from tests.accounts.test_two_factor import clock, code_step, enrol, now, password_step  # noqa: F401
-from tests.conftest import csrf_token, post_form
+from tests.support.two_factor import enrol, now, password_step
+from tests.support.web import csrf_token, post_form
 
 pytestmark = pytest.mark.both_databases
 

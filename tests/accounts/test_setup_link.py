@@ -21,7 +21,7 @@ from server.accounts.models import Role, SetupLink, User
 from server.db import make_engine
 from server.models import AuditEntry
 from server.notifications import push
-from tests.conftest import post_form
+from tests.support.web import post_form
 
 pytestmark = pytest.mark.both_databases  # a conditional update spends the link: SQLite and PostgreSQL
 

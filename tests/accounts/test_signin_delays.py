@@ -13,7 +13,7 @@ import time_machine
 from sqlalchemy import func, select
 
 from server.models import AuditEntry
-from tests.conftest import post_form
+from tests.support.web import post_form
 
 pytestmark = pytest.mark.both_databases  # the database itself is under test: SQLite and PostgreSQL
 

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from server import audit
 from server.admin import service
 from server.models import AuditEntry
-from tests.admin.conftest import PEOPLE_WHO_ARE_NOT_SUPERVISORS, admin_post, user_named
+from tests.support.admin import PEOPLE_WHO_ARE_NOT_SUPERVISORS, admin_post, user_named
 
 pytestmark = pytest.mark.both_databases  # the database itself is under test: SQLite and PostgreSQL
 

@@ -1,6 +1,6 @@
 import pytest
 
-from tests.admin.conftest import PEOPLE_WHO_ARE_NOT_SUPERVISORS, admin_post, audit_entries, district_named
+from tests.support.admin import PEOPLE_WHO_ARE_NOT_SUPERVISORS, admin_post, audit_entries, district_named
 
 FORMS = [
     ("/admin/kecamatan", {"name": "Martapura"}),

@@ -4,7 +4,7 @@ import pytest
 
 from server.notifications import outbox
 from server.notifications.models import JobStatus
-from tests.appointments.test_pages_support import person
+from tests.support.appointments import person
 
 
 def test_supervisors_see_counts_by_state_and_why_something_failed(as_user, db):

@@ -1,12 +1,6 @@
 import pytest
 
-from tests.admin.conftest import (
-    PEOPLE_WHO_ARE_NOT_SUPERVISORS,
-    admin_post,
-    audit_entries,
-    district_named,
-    school_named,
-)
+from tests.support.admin import PEOPLE_WHO_ARE_NOT_SUPERVISORS, admin_post, audit_entries, district_named, school_named
 
 FORMS = [
     ("/admin/sekolah", {"name": "SD Negeri 2 Cempaka", "district_id": "1"}),

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from server import service_info
-from tests.admin.conftest import PEOPLE_WHO_ARE_NOT_SUPERVISORS, admin_post, audit_entries
+from tests.support.admin import PEOPLE_WHO_ARE_NOT_SUPERVISORS, admin_post, audit_entries
 
 SETTINGS = {
     "service_name": "Sahabat Anak",

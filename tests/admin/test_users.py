@@ -7,7 +7,7 @@ from server.accounts import demo
 from server.accounts import service as accounts
 from server.accounts.models import Guardianship, WebSession
 from server.admin import service
-from tests.admin.conftest import (
+from tests.support.admin import (
     PEOPLE_WHO_ARE_NOT_SUPERVISORS,
     admin_post,
     audit_entries,
@@ -15,7 +15,7 @@ from tests.admin.conftest import (
     school_named,
     user_named,
 )
-from tests.conftest import post_form, sign_in
+from tests.support.web import post_form, sign_in
 
 NEW_TEACHER = {
     "display_name": "Guru BK Andi",

@@ -13,10 +13,10 @@ from server.aftercare.models import CheckInStatus
 from server.i18n import WITA
 from server.notifications.models import JobStatus
 from server.reports.models import CaseEvent
-from tests.aftercare.conftest import check_in_jobs, check_ins, close, closed_case_with_code, open_with_code, plans
-from tests.appointments.test_pages_support import code_holder
-from tests.conftest import csrf_token, post_form
-from tests.reports.conftest import audit_entries, case_post, events, fresh, jobs, make_report, user_named
+from tests.support.aftercare import check_in_jobs, check_ins, close, closed_case_with_code, open_with_code, plans
+from tests.support.appointments import code_holder
+from tests.support.reports import audit_entries, case_post, events, fresh, jobs, make_report, user_named
+from tests.support.web import csrf_token, post_form
 
 TITLE = "<title>Bintang Ceria</title>"
 

@@ -17,11 +17,11 @@ from server import worker
 from server.aftercare.models import CheckInStatus
 from server.i18n import WITA
 from server.notifications import dispatcher
-from tests.aftercare.conftest import check_ins, open_with_code
-from tests.appointments.test_pages_support import report_with_code
-from tests.conftest import csrf_token, post_form
 from tests.pushservice import Client, PushService, push_service
-from tests.reports.conftest import case_post, fresh, jobs, user_named
+from tests.support.aftercare import check_ins, open_with_code
+from tests.support.appointments import report_with_code
+from tests.support.reports import case_post, fresh, jobs, user_named
+from tests.support.web import csrf_token, post_form
 
 # The local push service checks the VAPID signature's expiry against the real time.
 pytestmark = pytest.mark.real_clock

@@ -15,8 +15,8 @@ from server.i18n import WITA
 from server.notifications.models import JobStatus
 from server.reports import service as reports
 from server.reports.models import Status
-from tests.aftercare.conftest import all_check_in_jobs, check_in_jobs, check_ins, close, plans
-from tests.reports.conftest import TEST_IP, events, fresh, make_report, user_named
+from tests.support.aftercare import all_check_in_jobs, check_in_jobs, check_ins, close, plans
+from tests.support.reports import TEST_IP, events, fresh, make_report, user_named
 
 
 def wita(*args: int) -> datetime:

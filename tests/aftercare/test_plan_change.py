@@ -20,8 +20,9 @@ from server.i18n import WITA
 from server.notifications.models import JobStatus
 from server.reports import service as reports
 from server.reports.models import Report
-from tests.aftercare.conftest import check_in_jobs, check_ins, close, plans
-from tests.reports.conftest import (
+from tests.servers import pause
+from tests.support.aftercare import check_in_jobs, check_ins, close, plans
+from tests.support.reports import (
     TEST_IP,
     audit_entries,
     case_post,
@@ -31,7 +32,6 @@ from tests.reports.conftest import (
     make_report,
     user_named,
 )
-from tests.servers import pause
 
 
 def wita(*args: int) -> datetime:

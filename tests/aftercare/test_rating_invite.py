@@ -13,8 +13,8 @@ from sqlalchemy import select
 from server.appointments import service as appointments
 from server.i18n import WITA
 from server.notifications.models import NotificationJob
-from tests.appointments.test_pages_support import appointment_for, counseling, form_post, fresh, person
-from tests.reports.conftest import audit_entries
+from tests.support.appointments import appointment_for, counseling, form_post, fresh, person
+from tests.support.reports import audit_entries
 
 
 def invites(db, appointment_id: int) -> list[NotificationJob]:

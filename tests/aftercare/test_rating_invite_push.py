@@ -13,9 +13,9 @@ import pytest
 from server import worker
 from server.notifications import dispatcher
 from tests.aftercare.test_rating_invite import attend, invites
-from tests.appointments.test_pages_support import appointment_for, counseling, form_post, fresh
-from tests.conftest import csrf_token
 from tests.pushservice import Client, PushService, push_service
+from tests.support.appointments import appointment_for, counseling, form_post, fresh
+from tests.support.web import csrf_token
 
 # The local push service checks the VAPID signature's expiry against the real time.
 pytestmark = pytest.mark.real_clock

@@ -18,9 +18,9 @@ from server.aftercare.service import SEALED_LENGTH, release_ratings
 from server.appointments import service as appointments
 from server.i18n import WITA
 from server.worker import purge
-from tests.appointments.test_pages_support import appointment_for, counseling, fresh, person
-from tests.conftest import post_form
-from tests.reports.conftest import audit_entries
+from tests.support.appointments import appointment_for, counseling, fresh, person
+from tests.support.reports import audit_entries
+from tests.support.web import post_form
 
 WORDS = "Kakak konselornya sabar, aku jadi berani cerita soal Pak Joko."
 

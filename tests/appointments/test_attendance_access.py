@@ -10,14 +10,7 @@ from server.accounts.models import District
 from server.appointments.models import AppointmentStatus
 from server.models import AuditEntry
 from server.reports.models import CaseEvent, Report
-from tests.appointments.test_pages_support import (
-    appointment_for,
-    code_holder,
-    counseling,
-    form_post,
-    fresh,
-    person,
-)
+from tests.support.appointments import appointment_for, code_holder, counseling, form_post, fresh, person
 
 NOTE = "Anak mulai terbuka bercerita."
 

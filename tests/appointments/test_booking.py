@@ -9,7 +9,7 @@ from server.appointments.models import Appointment, AppointmentStatus, Availabil
 from server.appointments.slots import free_slots
 from server.i18n import WITA
 from server.notifications.models import NotificationJob
-from tests.appointments.conftest import NOW, person
+from tests.support.appointments import NOW, person
 
 pytestmark = pytest.mark.both_databases  # the database itself is under test: SQLite and PostgreSQL
 

@@ -13,7 +13,7 @@ from server.appointments.slots import free_starts
 from server.i18n import WITA
 from server.models import AuditEntry
 from server.reports.models import Report
-from tests.appointments.test_pages_support import (
+from tests.support.appointments import (
     also_works,
     book,
     booked_id,
@@ -25,7 +25,7 @@ from tests.appointments.test_pages_support import (
     person,
     slot_keys,
 )
-from tests.conftest import post_form
+from tests.support.web import post_form
 
 
 def _assign(db, report_id: int, username: str) -> None:

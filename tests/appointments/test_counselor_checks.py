@@ -9,7 +9,7 @@ from server.accounts.visitor import Visitor
 from server.appointments import service
 from server.appointments.models import AppointmentStatus
 from server.i18n import WITA
-from tests.appointments.conftest import NOW, person
+from tests.support.appointments import NOW, person
 
 WEDNESDAY_9 = datetime(2026, 12, 2, 9, 0, tzinfo=WITA).astimezone(UTC)
 

@@ -12,7 +12,7 @@ from server import clock
 from server.appointments import service
 from server.appointments.models import Appointment, AppointmentStatus, ServiceType, WeeklyHours
 from server.i18n import WITA
-from tests.appointments.test_pages_support import (
+from tests.support.appointments import (
     appointment_for,
     book,
     booked_id,
@@ -25,7 +25,7 @@ from tests.appointments.test_pages_support import (
     slot_keys,
     slot_start,
 )
-from tests.conftest import post_form, sign_in
+from tests.support.web import post_form, sign_in
 
 
 def test_it_shows_the_requester_the_state_time_in_wita_service_place_and_counselor(as_user, db):

@@ -10,7 +10,7 @@ from server.accounts.models import Child, Guardianship, Role, User
 from server.appointments.models import Appointment, AppointmentStatus, WeeklyHours
 from server.i18n import WITA
 from server.reports.models import Report
-from tests.appointments.test_pages_support import (
+from tests.support.appointments import (
     also_works,
     book,
     booked_id,
@@ -25,7 +25,7 @@ from tests.appointments.test_pages_support import (
     slot_keys,
     slot_start,
 )
-from tests.conftest import post_form
+from tests.support.web import post_form
 
 DAY_LABEL = re.compile(r"(Senin|Selasa|Rabu|Kamis|Jumat|Sabtu|Minggu), \d{1,2} [A-Z][a-z]+ \d{4}")
 

@@ -15,15 +15,7 @@ from server.appointments.slots import free_slots
 from server.i18n import WITA
 from server.models import AuditEntry
 from server.reports.models import CaseEvent
-from tests.appointments.test_pages_support import (
-    appointment_for,
-    code_holder,
-    counseling,
-    form_post,
-    fresh,
-    person,
-    slot_keys,
-)
+from tests.support.appointments import appointment_for, code_holder, counseling, form_post, fresh, person, slot_keys
 
 
 def test_it_lists_the_requests_waiting_for_the_counselor(as_user, db):

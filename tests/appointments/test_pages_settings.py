@@ -13,14 +13,7 @@ from server.appointments.models import AvailabilityException, ServiceType, Weekl
 from server.appointments.slots import free_slots
 from server.i18n import WITA
 from server.models import AuditEntry, Holiday
-from tests.appointments.test_pages_support import (
-    appointment_for,
-    counseling,
-    error_for,
-    form_post,
-    person,
-    slot_keys,
-)
+from tests.support.appointments import appointment_for, counseling, error_for, form_post, person, slot_keys
 
 
 def _audited(db, action: str) -> list[AuditEntry]:

@@ -6,16 +6,7 @@ from sqlalchemy import select
 
 from server.appointments import service
 from server.reports.models import Report
-from tests.appointments.test_pages_support import (
-    book,
-    booked_id,
-    booking_page,
-    code_holder,
-    counseling,
-    error_for,
-    fresh,
-    person,
-)
+from tests.support.appointments import book, booked_id, booking_page, code_holder, counseling, error_for, fresh, person
 
 
 @pytest.mark.parametrize(("typed", "kept"), [

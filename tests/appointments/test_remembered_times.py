@@ -13,15 +13,7 @@ from server.appointments.models import AvailabilityException, ScheduleVersion, W
 from server.i18n import WITA
 from server.models import Holiday
 from server.reports.models import Report
-from tests.appointments.test_pages_support import (
-    book,
-    booked_id,
-    booking_page,
-    counseling,
-    person,
-    slot_keys,
-    slot_start,
-)
+from tests.support.appointments import book, booked_id, booking_page, counseling, person, slot_keys, slot_start
 
 pytestmark = pytest.mark.both_databases
 

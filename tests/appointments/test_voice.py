@@ -4,7 +4,7 @@ account's role, or for a code holder by what they said they are in their report 
 from __future__ import annotations
 
 from server.reports.models import Report
-from tests.appointments.test_pages_support import appointment_for, booking_page, code_holder, counseling
+from tests.support.appointments import appointment_for, booking_page, code_holder, counseling
 
 KAMU = ("Jadwalmu yang akan datang", "Waktu yang kamu pilih kami simpan",
         "laporanmu", "Terkait laporan yang sudah kamu kirim")

@@ -15,7 +15,7 @@ import pytest
 from pyrage import x25519
 
 from server.backups.archive import read_identities, write_identity
-from tests.backups.conftest import PHONE, WORDS, fill
+from tests.support.backups import PHONE, WORDS, fill
 
 
 def archive_of(ran) -> Path:

@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from server.backups import remote
-from tests.backups.conftest import runs
 from tests.servers import free_port, pause, stop
+from tests.support.backups import runs
 
 PASSWORD = "repository-password"
 

@@ -23,11 +23,11 @@ from server.db import make_engine
 from server.models import AuditEntry
 from server.notifications import outbox
 from server.reports import service as reports
-from tests.backups.conftest import fill
-from tests.conftest import csrf_token, post_form
 from tests.pushservice import push_service
-from tests.reports.conftest import TEST_IP, report_fields
 from tests.servers import pause
+from tests.support.backups import fill
+from tests.support.reports import TEST_IP, report_fields
+from tests.support.web import csrf_token, post_form
 
 
 def rows_of(engine) -> dict[str, set[tuple]]:

@@ -19,9 +19,9 @@ from server.backups import retention
 from server.backups import service as backups
 from server.backups.models import BackupRun, RunKind
 from server.reports.models import Report
-from tests.backups.conftest import fill, runs
-from tests.reports.conftest import make_report
 from tests.servers import free_port
+from tests.support.backups import fill, runs
+from tests.support.reports import make_report
 
 
 def archive_of(ran) -> Path:

@@ -25,16 +25,15 @@ from server.accounts.models import User
 from server.db import make_engine
 from server.reports import service as reports
 from server.settings import Settings
-from tests.browser.conftest import sign_in
 from tests.browser.helpers import assert_fits, assert_keyboard_reachable
-from tests.browser.test_reports import (  # noqa: F401  (other_phone is a fixture)
+from tests.browser.test_reports import (
     assert_no_axe_violations,
     fill_report,
     open_with_code,
-    other_phone,
     read_receipt,
     submit_report,
 )
+from tests.support.browser import sign_in
 
 pytestmark = pytest.mark.browser
 

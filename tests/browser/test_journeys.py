@@ -32,7 +32,6 @@ from server.appointments.slots import free_slots
 from server.db import make_engine
 from server.reports import service as reports
 from server.settings import Settings
-from tests.browser.conftest import demo_database, serve, sign_in, wait_until_controlled
 from tests.browser.helpers import (
     assert_fits,
     assert_page_is_usable,
@@ -55,6 +54,7 @@ from tests.browser.test_reports import (
     submit_report,
 )
 from tests.servers import free_port
+from tests.support.browser import demo_database, serve, sign_in, wait_until_controlled
 
 pytestmark = pytest.mark.browser
 

@@ -44,9 +44,9 @@ from server.appointments.models import ServiceType
 from server.appointments.slots import free_slots
 from server.db import make_engine
 from server.notifications.models import PushSubscription
-from tests.browser.conftest import sign_in, wait_until_controlled
 from tests.browser.test_appointments import choose_a_free_slot, choose_service, send_request
 from tests.servers import stop
+from tests.support.browser import sign_in, wait_until_controlled
 
 pytestmark = pytest.mark.browser
 

@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
+from playwright.sync_api import BrowserContext, Locator, Page, expect
 from sqlalchemy import func, select
 from sqlmodel import Session
 
 from server.db import make_engine
 from server.reports.models import Report
 from server.reports.service import code_hash, token_hash
-from tests.browser.conftest import sign_in, wait_until_controlled
+from tests.support.browser import sign_in, wait_until_controlled
 
 pytestmark = pytest.mark.browser
 
@@ -79,16 +78,6 @@ def report_id_for_code(database_url: str, code: str) -> int:
             return session.execute(select(Report.id).where(Report.code_hash == code_hash(code))).scalar_one()
     finally:
         engine.dispose()
-
-
-@pytest.fixture
-def other_phone(browser: Browser, browser_context_args: dict[str, Any]) -> Iterator[Page]:
-    """A second Pixel 7 with its own cookies and storage: another person's phone."""
-    context = browser.new_context(**browser_context_args)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
 
 
 def progress(page: Page) -> Locator:

@@ -14,15 +14,8 @@ from sqlmodel import Session
 
 from server import service_info
 from server.db import make_engine
-from tests.browser.conftest import (
-    demo_database,
-    serve,
-    sign_in,
-    sign_out,
-    wait_until_active,
-    wait_until_controlled,
-)
 from tests.servers import free_port
+from tests.support.browser import demo_database, serve, sign_in, sign_out, wait_until_active, wait_until_controlled
 
 pytestmark = pytest.mark.browser
 

@@ -18,8 +18,8 @@ from server.accounts import service as accounts
 from server.db import make_engine
 from server.models import AuditEntry
 from server.reports import service as reports
-from tests.conftest import post_form, sign_in
-from tests.reports.conftest import user_named
+from tests.support.reports import user_named
+from tests.support.web import post_form, sign_in
 
 pytestmark = pytest.mark.both_databases  # the database itself is under test: SQLite and PostgreSQL
 

@@ -7,8 +7,8 @@ import pytest
 
 from server.appointments.slots import parse_slot, parse_start
 from server.forms import day_within_range, row_id
-from tests.appointments.test_pages_support import book, counseling, form_post
-from tests.reports.conftest import case_post, district_named, fresh, make_report
+from tests.support.appointments import book, counseling, form_post
+from tests.support.reports import case_post, district_named, fresh, make_report
 
 pytestmark = pytest.mark.both_databases  # the database itself is under test: SQLite and PostgreSQL
 

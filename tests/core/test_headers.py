@@ -2,7 +2,7 @@ import logging
 
 import pytest
 
-from tests.conftest import post_form, sign_in
+from tests.support.web import post_form, sign_in
 
 
 def test_every_page_carries_the_security_headers(client):

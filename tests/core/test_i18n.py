@@ -5,7 +5,7 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
 
 from server import i18n
-from tests.conftest import post_form
+from tests.support.web import post_form
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG = ROOT / "server" / "translations" / "en" / "LC_MESSAGES" / "messages.po"

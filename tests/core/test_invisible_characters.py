@@ -14,8 +14,8 @@ from server.accounts.models import User
 from server.appointments.models import Appointment, AvailabilityException, ServiceType
 from server.i18n import WITA
 from server.models import Holiday
-from tests.appointments.test_pages_support import appointment_for, book, counseling, form_post
-from tests.conftest import post_form
+from tests.support.appointments import appointment_for, book, counseling, form_post
+from tests.support.web import post_form
 
 pytestmark = pytest.mark.both_databases  # PostgreSQL is where NUL broke the write
 

@@ -27,7 +27,8 @@ from server.accounts import auth
 from server.db import make_engine
 from server.migrations import import_all_models
 from server.reports.service import code_hash
-from tests.conftest import post_form, postgres_database, sign_in
+from tests.support.postgres import postgres_database
+from tests.support.web import post_form, sign_in
 
 pytestmark = pytest.mark.both_databases  # migrations are the database's own rules: SQLite and PostgreSQL
 

@@ -11,8 +11,8 @@ from litestar.testing import TestClient
 
 from server.app import create_app
 from server.settings import SettingsError, from_env
-from tests.conftest import post_form
-from tests.reports.conftest import report_fields
+from tests.support.reports import report_fields
+from tests.support.web import post_form
 
 STRONG_KEY = "k" * 48
 

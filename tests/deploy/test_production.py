@@ -38,10 +38,10 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.browser.conftest import wait_until_controlled
 from tests.browser.test_reports import fill_report, open_with_code, read_receipt, submit_report
 from tests.pushservice import push_service
 from tests.servers import ROOT, free_port, pause, stop
+from tests.support.browser import wait_until_controlled
 
 pytestmark = [pytest.mark.production, pytest.mark.real_clock]
 

@@ -12,8 +12,8 @@ from server.health import heartbeat
 from server.health import service as health
 from server.notifications import outbox
 from server.notifications.models import JobStatus
-from tests.conftest import post_form
-from tests.reports.conftest import make_report, user_named
+from tests.support.reports import make_report, user_named
+from tests.support.web import post_form
 
 BANNER = "Layanan bermasalah: Pengirim pemberitahuan. Lihat Kesehatan layanan."
 

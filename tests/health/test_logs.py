@@ -11,8 +11,8 @@ import pytest
 
 from server.notifications import dispatcher, outbox
 from server.worker import make_sender
-from tests.conftest import post_form
-from tests.reports.conftest import case_post, fresh, submit_report, user_named
+from tests.support.reports import case_post, fresh, submit_report, user_named
+from tests.support.web import post_form
 
 CHILD_WORDS = "Paman Joko memukul aku pakai ikat pinggang setiap malam."
 PASSWORD = "kata-sandi-yang-salah-sekali"

@@ -19,10 +19,10 @@ from server import clock
 from server.health import heartbeat, metrics
 from server.notifications import outbox
 from server.notifications.models import JobStatus
-from tests.conftest import post_form
 from tests.health.test_readiness import wait_until
-from tests.reports.conftest import make_report, submit_report, user_named
 from tests.servers import ROOT, app_process, free_port, stop, wait_until_healthy
+from tests.support.reports import make_report, submit_report, user_named
+from tests.support.web import post_form
 
 TOKEN = "metrics-token-for-the-tests-0123456789"
 

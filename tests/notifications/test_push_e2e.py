@@ -17,7 +17,8 @@ from server import worker
 from server.accounts.models import Child
 from server.notifications import dispatcher
 from server.notifications.models import JobStatus, NotificationJob, PushSubscription
-from tests.appointments.test_pages_support import (
+from tests.pushservice import Client, PushService, push_service
+from tests.support.appointments import (
     book,
     booked_id,
     booking_page,
@@ -28,8 +29,7 @@ from tests.appointments.test_pages_support import (
     person,
     slot_keys,
 )
-from tests.conftest import csrf_token
-from tests.pushservice import Client, PushService, push_service
+from tests.support.web import csrf_token
 
 # The local push service checks the VAPID signature's expiry against the real time.
 pytestmark = pytest.mark.real_clock

@@ -12,7 +12,7 @@ from server.accounts.models import CaseSession, WebSession
 from server.models import RateLimitCounter
 from server.notifications.models import JobStatus, NotificationJob
 from tests.notifications.dispatch_support import person
-from tests.reports.conftest import make_report
+from tests.support.reports import make_report
 
 
 def test_one_worker_round_purges_what_expired_and_keeps_what_is_live(app, db, settings):

@@ -16,8 +16,8 @@ from server import clock
 from server.notifications import outbox
 from server.notifications.models import JobStatus, NotificationJob, PushSubscription
 from server.notifications.service import MAX_DEVICES
-from tests.appointments.test_pages_support import code_holder, person
-from tests.conftest import csrf_token
+from tests.support.appointments import code_holder, person
+from tests.support.web import csrf_token
 
 ANDROID = "Mozilla/5.0 (Linux; Android 14; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Mobile"
 

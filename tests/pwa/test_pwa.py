@@ -7,8 +7,8 @@ from server import service_info
 from server.pwa import icons
 from server.pwa.routes import SERVICE_WORKER, installed_name, short_name
 from server.web import STATIC_DIR, static_url
-from tests.conftest import csrf_token, post_form, sign_in
-from tests.reports.conftest import submit_report
+from tests.support.reports import submit_report
+from tests.support.web import csrf_token, post_form, sign_in
 
 
 def version(script: str) -> str:

@@ -12,8 +12,7 @@ from sqlmodel import Session
 
 from server.accounts.models import Role, User
 from server.reports import service
-from tests.conftest import csrf_token, sign_in
-from tests.reports.conftest import (
+from tests.support.reports import (
     TEST_IP,
     add_person,
     audit_entries,
@@ -24,6 +23,7 @@ from tests.reports.conftest import (
     referrals_of,
     user_named,
 )
+from tests.support.web import csrf_token, sign_in
 
 ALLOWED = {"owner", "colleague", "supervisor"}
 

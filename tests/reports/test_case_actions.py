@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 
 from server.reports import service
 from server.reports.models import FAR_FUTURE, OPEN_STATUSES, ReportCategory, Status
-from tests.reports.conftest import (
+from tests.support.reports import (
     TEST_IP,
     audit_entries,
     case_post,

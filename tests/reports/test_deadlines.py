@@ -13,7 +13,7 @@ from server.models import Holiday
 from server.reports import service
 from server.reports.models import FAR_FUTURE
 from server.workdays import add_working_days
-from tests.reports.conftest import case_post, fresh, make_report, set_state
+from tests.support.reports import case_post, fresh, make_report, set_state
 
 
 def wita(*args: int) -> datetime:

@@ -10,8 +10,7 @@ from sqlalchemy import func, select
 
 from server.accounts.models import CaseSession
 from server.reports import service
-from tests.conftest import post_form
-from tests.reports.conftest import (
+from tests.support.reports import (
     audit_entries,
     case_post,
     district_named,
@@ -21,6 +20,7 @@ from tests.reports.conftest import (
     submit_report,
     user_named,
 )
+from tests.support.web import post_form
 
 
 def assert_sent_away(response) -> None:

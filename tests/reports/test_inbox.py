@@ -13,13 +13,7 @@ from sqlalchemy import select
 from server import clock
 from server.reports import service
 from server.reports.models import Report
-from tests.reports.conftest import (
-    district_named,
-    make_report,
-    school_named,
-    set_state,
-    user_named,
-)
+from tests.support.reports import district_named, make_report, school_named, set_state, user_named
 
 pytestmark = pytest.mark.both_databases  # the database itself is under test: SQLite and PostgreSQL
 

@@ -6,16 +6,8 @@ from __future__ import annotations
 import pytest
 
 from server.accounts.models import Role
-from tests.conftest import post_form
-from tests.reports.conftest import (
-    ADULT_EXTRA,
-    add_person,
-    case_post,
-    events,
-    jobs,
-    make_report,
-    user_named,
-)
+from tests.support.reports import ADULT_EXTRA, add_person, case_post, events, jobs, make_report, user_named
+from tests.support.web import post_form
 
 
 @pytest.fixture

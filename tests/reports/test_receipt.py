@@ -6,8 +6,8 @@ from __future__ import annotations
 import html
 import re
 
-from tests.conftest import post_form
-from tests.reports.conftest import submit_report
+from tests.support.reports import submit_report
+from tests.support.web import post_form
 
 
 def lanjut_form(page: str) -> str:

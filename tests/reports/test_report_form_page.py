@@ -16,8 +16,8 @@ from server import process_cache
 from server.accounts import places
 from server.accounts.models import District, School
 from server.process_cache import ProcessCopy
-from tests.admin.conftest import admin_post
-from tests.reports.conftest import submit_report
+from tests.support.admin import admin_post
+from tests.support.reports import submit_report
 
 TOKEN = re.compile(r'name="_csrf_token" value="([^"]+)"')
 META_TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)">')

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 
 from server.reports import service
 from server.reports.models import Report
-from tests.conftest import post_form
-from tests.reports.conftest import make_report, submit_report
+from tests.support.reports import make_report, submit_report
+from tests.support.web import post_form
 
 KEY = "0b6f5a52-1c1e-4bb4-9d33-5e3f1f0c8a11"
 JSON = {"accept": "application/json"}
@@ -134,7 +134,7 @@ def test_resends_are_rate_limited_per_address(client, make_client, db, frozen_li
 def test_a_resend_is_audited_without_the_receipt(client, make_client, db):
     submit_report(client, idempotency_key=KEY, headers=JSON)
     submit_report(make_client(), idempotency_key=KEY)
-    from tests.reports.conftest import audit_entries
+    from tests.support.reports import audit_entries
     entries = audit_entries(db, "report.resent", only_report(db).id)
     assert len(entries) == 1
 

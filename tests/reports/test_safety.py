@@ -11,16 +11,8 @@ from sqlalchemy import func, select
 
 from server.notifications.models import NotificationJob
 from server.reports.models import Report
-from tests.conftest import post_form
-from tests.reports.conftest import (
-    ADULT_EXTRA,
-    case_post,
-    district_named,
-    fresh,
-    make_report,
-    submit_report,
-    user_named,
-)
+from tests.support.reports import ADULT_EXTRA, case_post, district_named, fresh, make_report, submit_report, user_named
+from tests.support.web import post_form
 
 CHILD_WORDS = "Paman Joko memukul aku pakai ikat pinggang setiap malam."
 CATEGORY_WORDS = [

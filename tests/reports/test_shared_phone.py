@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from server.accounts.models import Child
 from server.reports.models import Report
-from tests.reports.conftest import ADULT_EXTRA, audit_entries, submit_report, user_named
+from tests.support.reports import ADULT_EXTRA, audit_entries, submit_report, user_named
 
 
 def only_report(db) -> Report:

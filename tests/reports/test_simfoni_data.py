@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from server.reports import service, simfoni
 from server.reports.models import Category
-from tests.reports.conftest import audit_entries, case_post, district_named, events, fresh, make_report
+from tests.support.reports import audit_entries, case_post, district_named, events, fresh, make_report
 
 
 def utara_case(app, db: Session) -> int:

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.conftest import post_form
+from tests.support.web import post_form
 
 
 def nav(html: str) -> str:

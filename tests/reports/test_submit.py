@@ -14,7 +14,7 @@ from server.accounts import service as accounts
 from server.accounts.models import Child, Role
 from server.reports import service
 from server.reports.models import Report, ReportCategory
-from tests.reports.conftest import (
+from tests.support.reports import (
     ADULT_EXTRA,
     add_person,
     audit_entries,

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, select, text
 
 from server.reports.models import Report
-from tests.conftest import post_form
-from tests.reports.conftest import make_report, submit_report
+from tests.support.reports import make_report, submit_report
+from tests.support.web import post_form
 
 pytestmark = pytest.mark.both_databases  # the database itself is under test: SQLite and PostgreSQL
 

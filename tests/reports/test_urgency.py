@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from server.reports import service
-from tests.reports.conftest import submit_report
+from tests.support.reports import submit_report
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import post_form
-from tests.reports.conftest import (
+from tests.support.reports import (
     audit_entries,
     case_post,
     district_named,
@@ -12,6 +11,7 @@ from tests.reports.conftest import (
     submit_report,
     user_named,
 )
+from tests.support.web import post_form
 
 
 def test_a_refused_case_action_that_shows_the_case_again_is_audited_as_a_view(app, db, as_user):

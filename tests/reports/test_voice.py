@@ -7,8 +7,8 @@ import re
 
 from server.accounts.visitor import Visitor
 from server.notifications import service as notifications
-from tests.conftest import post_form
-from tests.reports.conftest import ADULT_EXTRA, make_report, school_named, submit_report, user_named
+from tests.support.reports import ADULT_EXTRA, make_report, school_named, submit_report, user_named
+from tests.support.web import post_form
 
 
 def h1(html: str) -> str:

@@ -30,8 +30,8 @@ from server.reports.simfoni import FORMS, SERVICE_KINDS
 from server.reports.vocabulary import AGENCY_KINDS, REFERRAL_STATUSES
 from server.statistics.disclosure import Relation, protect
 from server.statistics.service import KlaPack
-from tests.reports.conftest import TEST_IP, user_named
-from tests.statistics.conftest import a_report, wita
+from tests.support.reports import TEST_IP, user_named
+from tests.support.statistics import a_report, wita
 
 # The sums an outsider can use, over the names the page gives its numbers (data-count) and three it never shows.
 RELATIONS = [

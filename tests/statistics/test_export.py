@@ -15,9 +15,10 @@ import pyzipper
 
 from server.statistics import export as export_module
 from server.statistics.export import safe_cell
-from tests.conftest import PINNED_NOW, csrf_token
-from tests.reports.conftest import audit_entries, district_named, fresh, make_report, set_state
-from tests.statistics.conftest import a_report, wita
+from tests.support.clock import PINNED_NOW
+from tests.support.reports import audit_entries, district_named, fresh, make_report, set_state
+from tests.support.statistics import a_report, wita
+from tests.support.web import csrf_token
 
 PASSWORD = "kunci-berkas-2026"
 

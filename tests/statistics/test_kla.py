@@ -21,8 +21,8 @@ from server.appointments.models import ServiceType
 from server.reports import service
 from server.reports.models import CaseService, Report
 from server.statistics.service import monitoring_done
-from tests.reports.conftest import TEST_IP, audit_entries, fresh, set_state, user_named
-from tests.statistics.conftest import a_report, wita
+from tests.support.reports import TEST_IP, audit_entries, fresh, set_state, user_named
+from tests.support.statistics import a_report, wita
 
 
 def counts(html: str) -> dict[str, str]:

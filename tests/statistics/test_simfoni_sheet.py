@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 
 from server.reports import service
-from tests.conftest import csrf_token
-from tests.reports.conftest import (
+from tests.support.reports import (
     TEST_IP,
     audit_entries,
     district_named,
@@ -17,6 +16,7 @@ from tests.reports.conftest import (
     set_state,
     user_named,
 )
+from tests.support.web import csrf_token
 
 
 def a_case_with_simfoni_data(app, db) -> int:

@@ -10,9 +10,9 @@ from sqlalchemy import event
 
 from server import i18n, process_cache
 from server.statistics import disclosure, service
-from tests.conftest import post_form
-from tests.reports.conftest import district_named, user_named
-from tests.statistics.conftest import a_report, wita
+from tests.support.reports import district_named, user_named
+from tests.support.statistics import a_report, wita
+from tests.support.web import post_form
 
 
 def counts(html: str) -> dict[str, str]:

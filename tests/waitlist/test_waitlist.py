@@ -28,9 +28,9 @@ from server.notifications import push
 from server.notifications.models import NotificationJob
 from server.waitlist import service
 from server.waitlist.models import EntryStatus, WaitlistEntry
-from tests.appointments.conftest import person
-from tests.conftest import post_form
-from tests.reports.conftest import make_report
+from tests.support.appointments import person
+from tests.support.reports import make_report
+from tests.support.web import post_form
 
 pytestmark = pytest.mark.both_databases  # the hold is the database's overlap rule: SQLite and PostgreSQL
 

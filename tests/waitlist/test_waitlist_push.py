@@ -17,10 +17,10 @@ from server.appointments.models import Appointment, AppointmentStatus, ServiceTy
 from server.appointments.slots import free_slots
 from server.notifications.models import JobStatus, NotificationJob
 from server.waitlist.models import EntryStatus, WaitlistEntry
-from tests.appointments.conftest import person
-from tests.conftest import post_form
 from tests.notifications.test_push_e2e import subscribe, tag
 from tests.pushservice import PushService, push_service
+from tests.support.appointments import person
+from tests.support.web import post_form
 
 # The local push service checks the VAPID signature's expiry against the real time.
 pytestmark = pytest.mark.real_clock

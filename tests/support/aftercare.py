@@ -14,9 +14,9 @@ from server.aftercare.models import CheckIn, CheckInPlan
 from server.notifications.models import NotificationJob
 from server.reports import service as reports
 from server.reports.models import Report
-from tests.appointments.test_pages_support import report_with_code
-from tests.conftest import post_form
-from tests.reports.conftest import TEST_IP, fresh, user_named
+from tests.support.appointments import report_with_code
+from tests.support.reports import TEST_IP, fresh, user_named
+from tests.support.web import post_form
 
 
 def close(db: Session, report_id: int, plan: dict[str, Any] | None = None) -> Report:
