@@ -31,7 +31,7 @@ from server.settings import Settings
 
 SESSION_COOKIE = "bc_session"
 # Published in the README for trying the app: never acceptable as anyone's own password.
-DEMO_PASSWORD = "ceria-demo-2026"
+DEMO_PASSWORD = "ceria-demo-2026"  # noqa: S105 - public on purpose, refused as a real password
 PASSWORD_MIN_LENGTH = 10
 PASSWORD_MAX_LENGTH = 128
 # Refreshing last_seen on every request would turn every page view into a write; a minute is precise enough
@@ -40,7 +40,7 @@ LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 
 # The password of an account made without one (the first supervisor, `bintang setup-link`): no argon2 hash
 # looks like this, so no password matches it.
-UNUSABLE_PASSWORD = "!"
+UNUSABLE_PASSWORD = "!"  # noqa: S105 - a marker in place of a hash, not a password
 
 _hasher = PasswordHasher()
 # A hash of a random password, verified against when the account does not exist, so that a sign-in for an

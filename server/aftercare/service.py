@@ -281,6 +281,47 @@ def _withdraw(session: Session, check_in: CheckIn) -> None:
     outbox.cancel_pending(session, object_type="check_in", object_id=check_in.id)
 
 
+def _stopped(form: PlanChangeForm, waiting: set[str]) -> list[str]:
+    """Stopping every check-in still to come: a readable reason, and something to stop. No step is wanted."""
+    if not form.reason:
+        raise reports.CaseError(_("Tulis alasan menghentikan pemantauan."))
+    if has_control_characters(form.reason, multiline=True):
+        raise reports.CaseError(unreadable_message())
+    if len(form.reason) > REASON_LIMIT:
+        raise reports.CaseError(_("Alasan terlalu panjang: paling banyak %(n)s huruf.", n=REASON_LIMIT))
+    if not waiting:
+        raise reports.CaseError(_("Tidak ada pemantauan yang masih menunggu untuk dihentikan."))
+    return []
+
+
+def _changed(state: PlanState, form: PlanChangeForm, now: datetime, waiting: set[str], sent: set[str]) -> list[str]:
+    """The steps wanted from now on (those not sent yet): someone to ask, none already past, and a change."""
+    wanted = [step for step in STEPS if step in form.steps and step not in sent]
+    if not state.anyone and wanted:
+        raise reports.CaseError(_("Laporan ini dikirim guru dari akunnya: tidak ada anak atau orang tua yang "
+                                  "bisa ditanya."))
+    plan_row = state.plan
+    closed_at = plan_row.created_at if plan_row is not None else now
+    late = [step for step in wanted if step not in waiting and step_time(closed_at, step) <= now]
+    if late:
+        labels = step_labels()
+        raise reports.CaseError(_("Waktu ini sudah lewat: %(steps)s. Pilih waktu yang belum tiba.",
+                                  steps=", ".join(labels[s] for s in late)))
+    if set(wanted) == waiting:
+        raise reports.CaseError(_("Tidak ada yang berubah: pilih waktu lain, atau hentikan pemantauan."))
+    return wanted
+
+
+def _plan_change_line(form: PlanChangeForm, wanted: list[str]) -> str:
+    """The chronology's line for a changed or stopped plan."""
+    if form.choice == "stop":
+        return _("Pemantauan dihentikan: %(reason)s", reason=form.reason)
+    if wanted:
+        labels = step_labels()
+        return _("Pemantauan diubah: %(steps)s setelah ditutup.", steps=", ".join(labels[s] for s in wanted))
+    return _("Pemantauan diubah: tidak ada lagi yang akan dikirim.")
+
+
 def change_plan(session: Session, report: Report, actor: User, form: PlanChangeForm, *, ip: str) -> list[str]:
     """Change which check-ins of a closed case are still to come, or stop them all: check-ins not sent yet are
     withdrawn with their messages, new steps are scheduled from the closing time (quiet hours apply), in the
@@ -299,30 +340,7 @@ def change_plan(session: Session, report: Report, actor: User, form: PlanChangeF
     now = clock.now()
     waiting = set(state.waiting())
     sent = set(state.sent())
-    if form.choice == "stop":
-        if not form.reason:
-            raise reports.CaseError(_("Tulis alasan menghentikan pemantauan."))
-        if has_control_characters(form.reason, multiline=True):
-            raise reports.CaseError(unreadable_message())
-        if len(form.reason) > REASON_LIMIT:
-            raise reports.CaseError(_("Alasan terlalu panjang: paling banyak %(n)s huruf.", n=REASON_LIMIT))
-        if not waiting:
-            raise reports.CaseError(_("Tidak ada pemantauan yang masih menunggu untuk dihentikan."))
-        wanted: list[str] = []
-    else:
-        wanted = [step for step in STEPS if step in form.steps and step not in sent]
-        if not state.anyone and wanted:
-            raise reports.CaseError(_("Laporan ini dikirim guru dari akunnya: tidak ada anak atau orang tua yang "
-                                      "bisa ditanya."))
-        plan_row = state.plan
-        closed_at = plan_row.created_at if plan_row is not None else now
-        late = [step for step in wanted if step not in waiting and step_time(closed_at, step) <= now]
-        if late:
-            labels = step_labels()
-            raise reports.CaseError(_("Waktu ini sudah lewat: %(steps)s. Pilih waktu yang belum tiba.",
-                                      steps=", ".join(labels[s] for s in late)))
-        if set(wanted) == waiting:
-            raise reports.CaseError(_("Tidak ada yang berubah: pilih waktu lain, atau hentikan pemantauan."))
+    wanted = _stopped(form, waiting) if form.choice == "stop" else _changed(state, form, now, waiting, sent)
     plan = state.plan
     if plan is None:  # closed before plans existed: the change starts one, counted from now
         plan = CheckInPlan(report_id=report.id, created_at=now.replace(microsecond=0), created_by_id=actor.id,
@@ -340,14 +358,8 @@ def change_plan(session: Session, report: Report, actor: User, form: PlanChangeF
     plan.declined = not wanted and form.choice == "stop"
     if form.choice == "stop":
         plan.declined_reason = form.reason
-    labels = step_labels()
-    if form.choice == "stop":
-        body = _("Pemantauan dihentikan: %(reason)s", reason=form.reason)
-    elif wanted:
-        body = _("Pemantauan diubah: %(steps)s setelah ditutup.", steps=", ".join(labels[s] for s in wanted))
-    else:
-        body = _("Pemantauan diubah: tidak ada lagi yang akan dikirim.")
-    session.add(CaseEvent(report_id=report.id, actor_id=actor.id, kind="check_in_plan", body=body))
+    session.add(CaseEvent(report_id=report.id, actor_id=actor.id, kind="check_in_plan",
+                          body=_plan_change_line(form, wanted)))
     report.updated_at = now
     audit.record(session, "report.check_in_plan_stopped" if form.choice == "stop" else "report.check_in_plan_changed",
                  actor_id=actor.id, actor_label=actor.username, object_type="report", object_id=report.id, ip=ip,

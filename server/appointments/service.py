@@ -286,6 +286,24 @@ def assignable_counselors(session: Session, service_type: ServiceType, starts_at
     return sorted(free, key=lambda counselor_id: (counselor_id != continuity, load[counselor_id], counselor_id))
 
 
+def _candidates(session: Session, requester: Visitor, service_type: ServiceType, starts_at: datetime, *,
+                now: datetime, counselor_id: int | None, other_counselor_reason: str | None) -> tuple[list[int], str]:
+    """Who may be given a session at `starts_at`, in the order to try them, and the reason kept when the booker
+    asked for someone other than their case's counselor. A chosen counselor only if that time is free for them."""
+    if counselor_id is not None:
+        day = starts_at.astimezone(WITA).date()
+        offered = free_slots(session, service_type, now=now, first_day=day, days=1, counselor_id=counselor_id)
+        return ([counselor_id] if any(slot.starts_at == starts_at for slot in offered.get(day, [])) else []), ""
+    continuity = continuity_counselor(session, requester)
+    if continuity is not None and other_counselor_reason is not None:
+        reason = change_reason(other_counselor_reason)
+        return assignable_counselors(session, service_type, starts_at, now=now, excluding=continuity), reason
+    candidates = assignable_counselors(session, service_type, starts_at, now=now, continuity=continuity)
+    if continuity is not None:
+        candidates = [c for c in candidates if c == continuity]
+    return candidates, ""
+
+
 def request_appointment(
     session: Session, requester: Visitor, *, service_type_id: int, starts_at: datetime,
     counselor_id: int | None = None,
@@ -313,20 +331,8 @@ def request_appointment(
     if open_requests(session, requester) >= MAX_OPEN_REQUESTS:
         raise BookingError(_("Anda sudah punya %(n)s permintaan yang menunggu jawaban. Tunggu jawaban konselor dulu.",
                              n=MAX_OPEN_REQUESTS))
-    reason = ""
-    if counselor_id is None:
-        continuity = continuity_counselor(session, requester)
-        if continuity is not None and other_counselor_reason is not None:
-            reason = change_reason(other_counselor_reason)
-            candidates = assignable_counselors(session, service_type, starts_at, now=now, excluding=continuity)
-        else:
-            candidates = assignable_counselors(session, service_type, starts_at, now=now, continuity=continuity)
-            if continuity is not None:
-                candidates = [c for c in candidates if c == continuity]
-    else:
-        day = starts_at.astimezone(WITA).date()
-        offered = free_slots(session, service_type, now=now, first_day=day, days=1, counselor_id=counselor_id)
-        candidates = [counselor_id] if any(slot.starts_at == starts_at for slot in offered.get(day, [])) else []
+    candidates, reason = _candidates(session, requester, service_type, starts_at, now=now, counselor_id=counselor_id,
+                                     other_counselor_reason=other_counselor_reason)
     if not candidates:
         raise SlotTaken(_("Waktu ini sudah tidak tersedia. Pilih waktu lain dari daftar terbaru."))
     # The database decides who gets a contested time: an insert that would overlap is refused, never both kept.
@@ -606,9 +612,9 @@ def set_rating_invite(session: Session, appointment: Appointment, *, requester: 
 
 def may_see(appointment: Appointment, *, user: User | None, case_report_id: int | None) -> bool:
     """The requester, the code holder of the linked case, the appointment's counselor and supervisors."""
-    if user is not None and user.active:
-        if user.role == Role.SUPERVISOR or user.id in (appointment.counselor_id, appointment.requester_user_id):
-            return True
+    if user is not None and user.active and (
+            user.role == Role.SUPERVISOR or user.id in (appointment.counselor_id, appointment.requester_user_id)):
+        return True
     return (case_report_id is not None and appointment.requester_user_id is None
             and appointment.report_id == case_report_id)
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from sqlmodel import Session
+from typing_extensions import override
 
 from server import audit
 from server.accounts.models import User
@@ -39,6 +40,7 @@ class ServiceTypeForm(PostedForm):
     needs_confirmation: str = "1"
     numbers: dict[str, int] = posted({}, read=False)  # the numbers once checked
 
+    @override
     def read(self, data: dict[str, Any]) -> None:
         self.needs_confirmation = "1" if self.needs_confirmation == "1" else ""
 

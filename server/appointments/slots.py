@@ -7,6 +7,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlmodel import Session
@@ -106,18 +107,9 @@ def shown_starts(
     return {day: list(starts) for day, starts in found.items()}  # the caller's own copy
 
 
-def _scan(
-    session: Session, service_type: ServiceType, *, now: datetime, first_day: date | None, days: int,
-    counselor_id: int | None, distinct: bool, within_notice: bool = False, ignoring: int | None = None,
-    excluding: int | None = None, detail_day: date | None = None,
-) -> dict[date, list[Slot]]:
-    earliest = now if within_notice else now + timedelta(hours=service_type.min_notice_hours)
-    latest = now + timedelta(days=service_type.max_days_ahead)
-    first_day = first_day or now.astimezone(WITA).date()
-    last_day = first_day + timedelta(days=days - 1)
-    window_start = datetime.combine(first_day, datetime.min.time(), tzinfo=WITA)
-    window_end = datetime.combine(last_day + timedelta(days=1), datetime.min.time(), tzinfo=WITA)
-
+def _hours(session: Session, service_type: ServiceType, *, counselor_id: int | None,
+           excluding: int | None) -> list[Any]:
+    """The weekly hours of the active counselors who may give this service (one of them, or all but one)."""
     # Plain columns, not ORM objects: building entities was a third of a booking fragment's time.
     rules_query = (
         select(WeeklyHours.counselor_id, User.display_name, WeeklyHours.weekday, WeeklyHours.starts,
@@ -130,11 +122,12 @@ def _scan(
         rules_query = rules_query.where(WeeklyHours.counselor_id == counselor_id)
     if excluding is not None:
         rules_query = rules_query.where(WeeklyHours.counselor_id != excluding)
-    rules = session.execute(rules_query).all()
-    if not rules:
-        return {}
-    counselor_ids = {rule.counselor_id for rule in rules}
-    holidays = holidays_between(session, first_day, last_day)
+    return list(session.execute(rules_query).all())
+
+
+def _away(session: Session, counselor_ids: set[int], window_start: datetime,
+          window_end: datetime) -> dict[int, list[tuple[datetime, datetime]]]:
+    """Each counselor's time away (leave, training) that touches the window."""
     away: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
     for counselor, starts_at, ends_at in session.execute(select(
         AvailabilityException.counselor_id, AvailabilityException.starts_at, AvailabilityException.ends_at,
@@ -143,6 +136,12 @@ def _scan(
         AvailabilityException.starts_at < window_end, AvailabilityException.ends_at > window_start,
     )):
         away[counselor].append((starts_at, ends_at))
+    return away
+
+
+def _busy(session: Session, counselor_ids: set[int], window_start: datetime, window_end: datetime, *,
+          now: datetime, ignoring: int | None) -> dict[int, list[tuple[datetime, datetime]]]:
+    """Each counselor's booked blocks (buffers included) near the window, but for `ignoring` and lapsed holds."""
     busy: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
     for appointment_id, counselor, status, hold_expires_at, block_start, block_end in session.execute(select(
         Appointment.id, Appointment.counselor_id, Appointment.status, Appointment.hold_expires_at,
@@ -158,6 +157,28 @@ def _scan(
         if appointment_id == ignoring:
             continue
         busy[counselor].append((block_start, block_end))
+    return busy
+
+
+def _scan(
+    session: Session, service_type: ServiceType, *, now: datetime, first_day: date | None, days: int,
+    counselor_id: int | None, distinct: bool, within_notice: bool = False, ignoring: int | None = None,
+    excluding: int | None = None, detail_day: date | None = None,
+) -> dict[date, list[Slot]]:
+    earliest = now if within_notice else now + timedelta(hours=service_type.min_notice_hours)
+    latest = now + timedelta(days=service_type.max_days_ahead)
+    first_day = first_day or now.astimezone(WITA).date()
+    last_day = first_day + timedelta(days=days - 1)
+    window_start = datetime.combine(first_day, datetime.min.time(), tzinfo=WITA)
+    window_end = datetime.combine(last_day + timedelta(days=1), datetime.min.time(), tzinfo=WITA)
+
+    rules = _hours(session, service_type, counselor_id=counselor_id, excluding=excluding)
+    if not rules:
+        return {}
+    counselor_ids = {rule.counselor_id for rule in rules}
+    holidays = holidays_between(session, first_day, last_day)
+    away = _away(session, counselor_ids, window_start, window_end)
+    busy = _busy(session, counselor_ids, window_start, window_end, now=now, ignoring=ignoring)
 
     # The loop below tries every half hour of every counselor's hours (~700 starts a week for ten counselors), so
     # it works on plain values: the rules as tuples, and for each counselor and day only the spans that touch it.

@@ -256,9 +256,8 @@ def prune(engine: Engine, settings: Settings, directory: Path | None = None) -> 
                 deleted.append(path)
             seen.add(moment)
         stale = clock.now() - timedelta(days=1)
-        for path in directory.glob(".bintang-*" + PARTIAL_SUFFIX) if directory.is_dir() else []:
-            if datetime.fromtimestamp(path.stat().st_mtime, UTC) < stale:
-                deleted.append(path)
+        deleted.extend(path for path in (directory.glob(".bintang-*" + PARTIAL_SUFFIX) if directory.is_dir() else [])
+                       if datetime.fromtimestamp(path.stat().st_mtime, UTC) < stale)
         for path in deleted:
             path.unlink(missing_ok=True)
         run.reason = f"{len(deleted)} deleted, {len(found) - len([p for p in deleted if p.suffix == '.age'])} kept"
@@ -338,7 +337,7 @@ def holds_data(engine: Engine) -> list[str]:
             names = list(conn.execute(text(
                 "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")).scalars())
         return sorted(name for name in names if name not in INSTALL_TABLES
-                      and conn.execute(text(f'SELECT EXISTS (SELECT 1 FROM "{name}")')).scalar())
+                      and conn.execute(text(f'SELECT EXISTS (SELECT 1 FROM "{name}")')).scalar())  # noqa: S608 - names from the catalogue
 
 
 def restore(engine: Engine, settings: Settings, archive: Path, identity_file: Path, *, force: bool = False) -> RestoreResult:
@@ -462,7 +461,7 @@ def verify(engine: Engine, settings: Settings, identity_file: Path, archive: Pat
         if engine.dialect.name == "sqlite":
             manifest = _verify_sqlite(engine, archive, identity_file)
         else:
-            manifest = _verify_pg(engine, settings, archive, identity_file)
+            manifest = _verify_pg(settings, archive, identity_file)
         run.reason = (f"{sum(t['rows'] for t in manifest['tables'].values())} rows in {len(manifest['tables'])} "
                       f"tables as the manifest says; made {manifest['created_at']}")
     return VerifyResult(archive, manifest)
@@ -489,7 +488,7 @@ def _verify_sqlite(engine: Engine, archive: Path, identity_file: Path) -> dict[s
     return manifest
 
 
-def _verify_pg(engine: Engine, settings: Settings, archive: Path, identity_file: Path) -> dict[str, Any]:
+def _verify_pg(settings: Settings, archive: Path, identity_file: Path) -> dict[str, Any]:
     base = make_url(settings.backup_verify_database_url or settings.db_url)
     if base.drivername == "postgresql":
         base = base.set(drivername="postgresql+psycopg")
@@ -548,7 +547,7 @@ def status(session: Session, now: datetime, *, off_host: bool = True) -> dict[Ru
     kinds = [RunKind.BACKUP, RunKind.VERIFY] + ([RunKind.OFF_HOST] if off_host else [])
     result = {}
     for kind in kinds:
-        def last(*conditions):
+        def last(*conditions, kind: RunKind = kind):
             return session.execute(select(BackupRun).where(BackupRun.kind == kind.value, *conditions)
                                    .order_by(BackupRun.ended_at.desc(), BackupRun.id.desc()).limit(1)).scalar_one_or_none()
 

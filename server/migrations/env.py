@@ -19,7 +19,7 @@ config = context.config
 target_metadata = SQLModel.metadata
 
 
-def render_item(type_: str, obj: object, autogen_context) -> str | bool:
+def render_item(type_: str, obj: object, _autogen_context) -> str | bool:
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     return False

@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import suppress
 from dataclasses import dataclass
 from email.message import Message
 from urllib.parse import urlsplit
@@ -171,11 +172,9 @@ class _Watchdog:
 
     @staticmethod
     def _shut(sock: socket.socket) -> None:
-        try:
-            # socket.socket's own shutdown, also for an SSLSocket: close the connection under the TLS layer.
+        # socket.socket's own shutdown, also for an SSLSocket: close the connection under the TLS layer.
+        with suppress(OSError):
             socket.socket.shutdown(sock, socket.SHUT_RDWR)
-        except OSError:
-            pass
 
     def _fire(self) -> None:
         with self._lock:

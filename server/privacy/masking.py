@@ -129,17 +129,12 @@ def find(text: str) -> list[Span]:
         kind = _digits_kind(match.group())
         if kind:
             spans.append(Span(kind, match.start(), match.end()))
-    for match in _EMAIL_SPELLED.finditer(text):
-        if "@" in match.group() or re.search(r"(?i)\bat\b|\(at\)|\[at\]", match.group()):
-            spans.append(Span("EMAIL", match.start(), match.end()))
-    for match in _BIRTH.finditer(text):
-        spans.append(Span("TANGGAL LAHIR", match.start("date"), match.end("date")))
-    for start, end in _cued_names(text):
-        spans.append(Span("NAMA", start, end))
-    for match in _STREET.finditer(text):
-        spans.append(Span("ALAMAT", match.start(), match.end()))
-    for match in _RT_RW.finditer(text):
-        spans.append(Span("ALAMAT", match.start(), match.end()))
+    spans.extend(Span("EMAIL", match.start(), match.end()) for match in _EMAIL_SPELLED.finditer(text)
+                 if "@" in match.group() or re.search(r"(?i)\bat\b|\(at\)|\[at\]", match.group()))
+    spans.extend(Span("TANGGAL LAHIR", match.start("date"), match.end("date")) for match in _BIRTH.finditer(text))
+    spans.extend(Span("NAMA", start, end) for start, end in _cued_names(text))
+    spans.extend(Span("ALAMAT", match.start(), match.end()) for match in _STREET.finditer(text))
+    spans.extend(Span("ALAMAT", match.start(), match.end()) for match in _RT_RW.finditer(text))
     return _merge(text, spans)
 
 

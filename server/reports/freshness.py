@@ -49,9 +49,9 @@ def _note_changes(session: Session, _flush_context: Any, _instances: Any) -> Non
 
 @event.listens_for(Session, "do_orm_execute")
 def _note_statements(state: Any) -> None:
-    if (state.is_update or state.is_delete or state.is_insert) and state.bind_mapper is not None:
-        if state.bind_mapper.class_ in (Report, *CHILD_MODELS):
-            state.session.info.setdefault(MONTHS, set()).add(UNKNOWN_MONTH)
+    if ((state.is_update or state.is_delete or state.is_insert) and state.bind_mapper is not None
+            and state.bind_mapper.class_ in (Report, *CHILD_MODELS)):
+        state.session.info.setdefault(MONTHS, set()).add(UNKNOWN_MONTH)
 
 
 @event.listens_for(Session, "before_commit")

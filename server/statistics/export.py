@@ -170,7 +170,7 @@ def _write(lines: Iterable[list[str]], entry: IO[bytes], kind: str) -> int:
     if kind == "csv":
         out = io.TextIOWrapper(entry, encoding="utf-8-sig", newline="")
         writer = csv.writer(out)
-        for count, line in enumerate(lines):  # the last count is the result
+        for count, line in enumerate(lines):  # noqa: B007 - the last count is the result, read after the loop
             writer.writerow(line)
         out.flush()
         out.detach()

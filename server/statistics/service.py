@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import and_, case, false, func, literal, select, true, union
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
+from typing_extensions import override
 
 from server import audit, clock, process_cache
 from server.accounts.models import District, Role, User
@@ -358,6 +359,7 @@ class ExportForm(PostedForm):
     reason: str = posted(name="alasan")
     password: str = posted(name="kata_sandi", raw=True)
 
+    @override
     def read(self, data: dict[str, Any]) -> None:
         self.reason = without_control_characters(self.reason)
 

@@ -123,7 +123,7 @@ class WaitlistController(Controller):
             return self._page(request, db, owner, errors={"form": str(exc)}, status_code=422)
         return Redirect("/daftar-tunggu?pesan=masuk", status_code=303)
 
-    def _act(self, request: Request, db: Session, state: State, entry_id: int, action: Any, done: str,
+    def _act(self, request: Request, db: Session, entry_id: int, action: Any, done: str,
              data: dict[str, Any] | None = None) -> Any:
         owner = self._checked_owner(request)
         if not isinstance(owner, Visitor):
@@ -145,18 +145,18 @@ class WaitlistController(Controller):
 
     @post("/{entry_id:int}/ambil", sync_to_thread=True)
     def accept(self, request: Request, entry_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
-        return self._act(request, db, state, entry_id, lambda owner: service.accept(
+        return self._act(request, db, entry_id, lambda owner: service.accept(
             db, owner, entry_id, phone=one(data, "phone_number"), child_agreed=one(data, "child_agreed"),
             ip=_ip(request, state), reminder_hours=state.settings.reminder_hours), "", data)
 
     @post("/{entry_id:int}/lewati", sync_to_thread=True)
     def skip(self, request: Request, entry_id: FromPath[int], db: DB, state: State) -> Any:
-        return self._act(request, db, state, entry_id,
+        return self._act(request, db, entry_id,
                          lambda owner: service.skip(db, owner, entry_id, ip=_ip(request, state)), "lewati")
 
     @post("/{entry_id:int}/keluar", sync_to_thread=True)
     def leave(self, request: Request, entry_id: FromPath[int], db: DB, state: State) -> Any:
-        return self._act(request, db, state, entry_id,
+        return self._act(request, db, entry_id,
                          lambda owner: service.leave(db, owner, entry_id, ip=_ip(request, state)), "keluar")
 
 

@@ -28,11 +28,13 @@ def test_it_refuses_a_counselor_cancellation_without_a_reason(db, service_type, 
         service.cancel_by_counselor(db, appointment, person(db, "konselor"), reason="  ", version=appointment.version)
     service.cancel_by_counselor(db, appointment, person(db, "konselor"), reason="Sakit", version=appointment.version)
     db.commit()
-    assert appointment.status == AppointmentStatus.CANCELLED and appointment.cancel_reason == "Sakit"
+    assert appointment.status == AppointmentStatus.CANCELLED
+    assert appointment.cancel_reason == "Sakit"
 
 
 def test_it_reads_attendance_as_yes_or_no_only():
-    assert service.attended("yes") is True and service.attended("no") is False
+    assert service.attended("yes") is True
+    assert service.attended("no") is False
     with pytest.raises(service.BookingError, match="hadir atau tidak hadir"):
         service.attended("maybe")
 

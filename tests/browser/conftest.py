@@ -1,10 +1,10 @@
 """Browser tests: the real app, served by uvicorn on a fresh demo database, driven by Debian's Chromium as a
 Pixel 7. Every browser suite uses these: `live_server` (the base URL), `live_database` (the URL of the database
-it serves), `neutral_site` (where quick exit goes, answered locally because the network is closed),
-`sign_in(page, username)`, `sign_out(page)` and `wait_until_controlled(page)` (tests/support/browser.py; the service worker serves the
-page). Every page opens on a 360 × 640 phone (the smallest screen the service is built for) and is checked for fit
-after each load and htmx swap (`fit_watch`, tests/browser/fit.py); a test fails at its end if any page did not
-fit."""
+it serves), `neutral_site` (where quick exit goes, answered locally because the network is closed), `other_phone`
+(a second phone), and from tests/support/browser.py `sign_in(page, username)`, `sign_out(page)` and
+`wait_until_controlled(page)` (the service worker serves the page). Every page opens on a 360 × 640 phone (the
+smallest screen the service is built for) and is checked for fit after each load and htmx swap (`fit_watch`,
+tests/browser/fit.py); a test fails at its end if any page did not fit."""
 
 from __future__ import annotations
 

@@ -102,7 +102,8 @@ def nothing_is_left(page: Page) -> None:
     page.goto("/akun")
     expect(page).to_have_url("/masuk?lanjut=/akun")
     stored = what_is_stored(page)
-    assert stored["local"] is None and stored["session"] is None
+    assert stored["local"] is None
+    assert stored["session"] is None
     assert "cache-uji" not in stored["caches"]
     assert "db-uji" not in stored["databases"]
 

@@ -55,7 +55,8 @@ def assert_fits_the_screen(page: Page) -> None:
           return {scroll: document.documentElement.scrollWidth, client: width, wide};
         }"""
     )
-    assert found["scroll"] <= found["client"] and not found["wide"], found
+    assert found["scroll"] <= found["client"], found
+    assert not found["wide"], found
 
 
 def count_reports(database_url: str, **where: Any) -> int:
@@ -289,7 +290,8 @@ def test_danger_now_shows_the_emergency_numbers_at_once(page: Page):
     expect(numbers.first).to_be_visible()
     expect(numbers.first).to_be_in_viewport()
     hrefs = [link.get_attribute("href") for link in numbers.all()]
-    assert "tel:112" in hrefs and "tel:129" in hrefs, hrefs
+    assert "tel:112" in hrefs, hrefs
+    assert "tel:129" in hrefs, hrefs
     expect(help_now.get_by_role("link", name="112", exact=True)).to_be_visible()
     expect(help_now.get_by_role("link", name="SAPA 129", exact=True)).to_be_visible()
     # The numbers come before the button that leads on.
@@ -685,7 +687,8 @@ def test_the_report_form_receipt_and_case_page_fit_a_small_phone(
     expect(page).to_have_url(re.compile(r"/cek$"))
     expect(page.get_by_role("textbox", name="Kode laporan")).to_have_value(code)
     expect(page.get_by_label("PIN", exact=True)).to_be_focused()
-    assert code not in page.url and code.replace("-", "") not in page.url
+    assert code not in page.url
+    assert code.replace("-", "") not in page.url
     assert_fits_the_screen(page)
     assert_no_axe_violations(page)
     page.get_by_label("PIN", exact=True).fill(pin)

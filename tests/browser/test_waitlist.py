@@ -65,7 +65,7 @@ def scarce_service(own_server: tuple[str, str]) -> Iterator[tuple[int, str]]:
         session.commit()
         service_type_id = service_type.id
     engine.dispose()
-    yield service_type_id, name
+    return service_type_id, name
 
 
 def _open_times(live_database: str, service_type_id: int) -> None:

@@ -130,7 +130,8 @@ def test_not_ready_when_the_disk_is_nearly_full(client, engine, app, settings):
     response = client.get("/readyz")
     assert response.status_code == 503
     disk = response.json()["checks"]["disk"]
-    assert disk["ok"] is False and disk["detail"].endswith(" MB free")
+    assert disk["ok"] is False
+    assert disk["detail"].endswith(" MB free")
 
 
 @pytest.mark.both_databases

@@ -62,7 +62,8 @@ def subscribe(client, push: PushService) -> Client:
     device = push.subscribe(key)
     response = client.post("/push/langganan", json=device.subscription,
                            headers={"X-CSRFToken": csrf_token(client, "/")})
-    assert response.status_code == 200 and response.json() == {"ok": True}
+    assert response.status_code == 200
+    assert response.json() == {"ok": True}
     return device
 
 
@@ -112,7 +113,8 @@ def test_it_pushes_the_request_to_the_counselor_and_the_answer_to_the_parent(as_
     stats = run_dispatcher(engine, settings)
     assert (stats.sent, stats.failed, stats.retried) == (1, 0, 0)
     [requested] = jobs(db, appointment_id, "appointment_requested")
-    assert requested.status == JobStatus.SENT and requested.recipient_user_id == person(db, "konselor").id
+    assert requested.status == JobStatus.SENT
+    assert requested.recipient_user_id == person(db, "konselor").id
     assert push.payloads(counselor_phone) == [{
         "title": "Bintang Ceria", "body": NEWS, "url": f"/jadwal/{appointment_id}",
         "tag": tag(settings, requested.topic, counselor_phone)}]
@@ -122,7 +124,8 @@ def test_it_pushes_the_request_to_the_counselor_and_the_answer_to_the_parent(as_
     stats = run_dispatcher(engine, settings)
     assert (stats.sent, stats.failed, stats.retried) == (1, 0, 0)  # the reminders wait for their time
     [confirmed] = jobs(db, appointment_id, "appointment_confirmed")
-    assert confirmed.status == JobStatus.SENT and confirmed.topic == f"appt-{appointment_id}-appointment_confirmed"
+    assert confirmed.status == JobStatus.SENT
+    assert confirmed.topic == f"appt-{appointment_id}-appointment_confirmed"
     [message] = push.messages(parent_phone)
     assert json.loads(message) == {"title": "Bintang Ceria", "body": NEWS, "url": f"/konseling/{appointment_id}",
                                    "tag": tag(settings, confirmed.topic, parent_phone)}
@@ -149,7 +152,8 @@ def test_it_deletes_a_subscription_the_push_service_says_is_gone(as_user, db, en
 
     assert (stats.claimed, stats.no_device, stats.sent) == (1, 1, 0)
     [cancelled] = jobs(db, appointment_id, "appointment_cancelled")
-    assert cancelled.status == JobStatus.NO_DEVICE and cancelled.recipient_user_id == person(db, "orangtua").id
+    assert cancelled.status == JobStatus.NO_DEVICE
+    assert cancelled.recipient_user_id == person(db, "orangtua").id
     endpoints = set(db.execute(select(PushSubscription.endpoint)).scalars())
     assert endpoints == {counselor_phone.endpoint}  # only the gone one
     assert len(push.messages(parent_phone)) == 1

@@ -123,7 +123,8 @@ def test_a_form_replayed_twice_at_the_same_moment_makes_one_report_and_both_get_
     for thread in threads:
         thread.join()
     assert failures == []
-    assert receipts[0].formatted_code == receipts[1].formatted_code and receipts[0].pin == receipts[1].pin
+    assert receipts[0].formatted_code == receipts[1].formatted_code
+    assert receipts[0].pin == receipts[1].pin
     db.expire_all()
     assert db.execute(select(func.count()).select_from(Report)
                       .where(Report.idempotency_key_hash == service.token_hash("replayed-together-1"))).scalar_one() == 1

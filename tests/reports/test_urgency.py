@@ -53,7 +53,8 @@ def test_it_never_lets_beaten_at_home_and_afraid_to_go_home_land_as_sedang(clien
 def test_it_sorts_a_filled_honeypot_last_whatever_was_answered(client, db):
     submit_report(client, danger_now="yes", website="http://spam.example")
     report = db.execute(service.select(service.Report)).scalar_one()
-    assert report.urgency == "rendah" and report.suspected_spam
+    assert report.urgency == "rendah"
+    assert report.suspected_spam
 
 
 def test_it_refuses_an_answer_to_afraid_to_go_home_that_is_not_on_the_list(client, db):
