@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, cast
 
 from litestar.di import NamedDependency
 from sqlalchemy import DateTime, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine, Result
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, create_engine
 
@@ -82,3 +83,9 @@ def engine_for(settings: Settings) -> Engine:
         private_dir(settings.data_dir)
         private_file(settings.data_dir / "bintang.sqlite3")
     return make_engine(settings.db_url)
+
+
+def rows_changed(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE sent through a Session changed. Session.execute is typed as giving a
+    Result; for these statements it is a CursorResult, which has the count."""
+    return cast(CursorResult[Any], result).rowcount

@@ -20,7 +20,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from server import clock
 from server.accounts.models import Role
@@ -67,7 +67,7 @@ class WaitlistController(Controller):
         if only is not None:
             entries = [entry for entry in entries if entry.id == only]
         types = {t.id: t for t in db.execute(select(ServiceType).where(
-            ServiceType.id.in_({e.service_type_id for e in entries}))).scalars()} if entries else {}
+            col(ServiceType.id).in_({e.service_type_id for e in entries}))).scalars()} if entries else {}
         offers = {e.id: db.get(Appointment, e.offer_appointment_id) for e in entries
                   if e.status == EntryStatus.OFFERED and e.offer_appointment_id is not None}
         return page(
