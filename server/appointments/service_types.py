@@ -46,7 +46,7 @@ class ServiceTypeForm(PostedForm):
 
     @classmethod
     def of(cls, service_type: ServiceType) -> ServiceTypeForm:
-        values = {f.name: str(getattr(service_type, f.name)) for f in fields(cls) if f.name not in
+        values: dict[str, Any] = {f.name: str(getattr(service_type, f.name)) for f in fields(cls) if f.name not in
                   ("numbers", "needs_confirmation")}
         return cls(**values, needs_confirmation="1" if service_type.needs_confirmation else "")
 

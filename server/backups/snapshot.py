@@ -114,6 +114,8 @@ class Snapshot:
 
 
 def sqlite_path(engine: Engine) -> Path:
+    if not engine.url.database:
+        raise ArchiveError("the SQLite database URL names no file")
     return Path(engine.url.database)
 
 
@@ -150,9 +152,9 @@ def libpq_environment(url: str) -> dict[str, str]:
                         ("PGPASSWORD", parsed.password), ("PGDATABASE", parsed.database)):
         if value:
             env[name] = str(value)
-    for name, value in parsed.query.items():
+    for name, option in parsed.query.items():
         if name == "sslmode":
-            env["PGSSLMODE"] = str(value)
+            env["PGSSLMODE"] = str(option)
     return env
 
 
@@ -227,8 +229,11 @@ class PgRestore:
     rights again."""
 
     def __init__(self, url: str, *, clean: bool) -> None:
+        database = make_url(url).database
+        if not database:
+            raise ArchiveError("the database URL to restore into names no database")
         command = ["pg_restore", "--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error",
-                   "--dbname", make_url(url).database]
+                   "--dbname", database]
         if clean:
             command[1:1] = ["--clean", "--if-exists"]
         try:
@@ -237,7 +242,10 @@ class PgRestore:
                 env=libpq_environment(url))
         except FileNotFoundError:
             raise ArchiveError("pg_restore is not installed (Debian package postgresql-client)") from None
+        if self._process.stdin is None or self._process.stderr is None:  # never: both are pipes above
+            raise ArchiveError("pg_restore was started without its pipes")
         self._stdin: IO[bytes] = self._process.stdin
+        self._stderr: IO[bytes] = self._process.stderr
 
     def write(self, chunk: bytes) -> None:
         try:
@@ -249,7 +257,7 @@ class PgRestore:
         if not self._stdin.closed:
             with suppress(BrokenPipeError):
                 self._stdin.close()
-        error = self._process.stderr.read().decode(errors="replace")
+        error = self._stderr.read().decode(errors="replace")
         if self._process.wait() != 0:
             raise ArchiveError(f"pg_restore failed: {_first_error('pg_restore', error, self._process.returncode)}")
 

@@ -138,7 +138,7 @@ def check_endpoint(url: str, allowed_hosts: frozenset[tuple[str, int | None]] = 
 
 
 def _lookup(host: str, port: int) -> list[str]:
-    return list(dict.fromkeys(info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)))
+    return list(dict.fromkeys(str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)))
 
 
 @dataclass
