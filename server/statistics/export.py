@@ -22,7 +22,7 @@ import pyzipper
 import xlsxwriter
 from sqlalchemy import select
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from server import clock
 from server.accounts.models import District, School
@@ -72,15 +72,15 @@ def _related(session: Session, ids: list[int]) -> tuple[dict[int, list[str]], di
     categories: dict[int, list[str]] = defaultdict(list)
     relationships: dict[int, list[str]] = defaultdict(list)
     services: dict[int, list[str]] = defaultdict(list)
-    for report_id, value in session.execute(select(ReportCategory.report_id, ReportCategory.category)
-                                            .where(ReportCategory.report_id.in_(ids))
-                                            .order_by(ReportCategory.report_id, ReportCategory.category)):
+    for report_id, value in session.execute(select(col(ReportCategory.report_id), col(ReportCategory.category))
+                                            .where(col(ReportCategory.report_id).in_(ids))
+                                            .order_by(col(ReportCategory.report_id), col(ReportCategory.category))):
         categories[report_id].append(value)
-    for report_id, value in session.execute(select(Perpetrator.report_id, Perpetrator.relationship)
-                                            .where(Perpetrator.report_id.in_(ids)).order_by(Perpetrator.id)):
+    for report_id, value in session.execute(select(col(Perpetrator.report_id), col(Perpetrator.relationship))
+                                            .where(col(Perpetrator.report_id).in_(ids)).order_by(col(Perpetrator.id))):
         relationships[report_id].append(value)
-    for report_id, value in session.execute(select(CaseService.report_id, CaseService.kind)
-                                            .where(CaseService.report_id.in_(ids)).order_by(CaseService.id)):
+    for report_id, value in session.execute(select(col(CaseService.report_id), col(CaseService.kind))
+                                            .where(col(CaseService.report_id).in_(ids)).order_by(col(CaseService.id))):
         services[report_id].append(value)
     return categories, relationships, services
 
@@ -89,9 +89,9 @@ def rows(session: Session, conditions: list[ColumnElement[bool]], *, identity: b
     """The header, then one row per report, oldest first, read CHUNK rows at a time (the session's identity map
     holds loaded reports weakly, so a chunk is freed once its rows are written)."""
     yield list(DEIDENTIFIED_COLUMNS + (IDENTITY_COLUMNS if identity else ()))
-    districts = dict(session.execute(select(District.id, District.name)).all())
-    schools = dict(session.execute(select(School.id, School.name)).all()) if identity else {}
-    result = session.execute(select(Report).where(*conditions).order_by(Report.created_at, Report.id)
+    districts = dict(session.execute(select(col(District.id), col(District.name))).all())
+    schools = dict(session.execute(select(col(School.id), col(School.name))).all()) if identity else {}
+    result = session.execute(select(Report).where(*conditions).order_by(col(Report.created_at), col(Report.id))
                              .execution_options(yield_per=CHUNK))
     for chunk in result.scalars().partitions(CHUNK):
         categories, relationships, services = _related(session, [r.id for r in chunk])
@@ -112,13 +112,13 @@ def _row(report: Report, categories: list[str], relationships: list[str], servic
         report.incident_on.isoformat() if report.incident_on else "", report.status, report.urgency,
         ";".join(categories), ";".join(forms), simfoni.age_band(report.child_age),
         simfoni.GENDER_TO_SEX.get(report.child_gender, "tidak_diketahui"), report.victim_education,
-        report.victim_disability, "ya" if report.in_household else "tidak", districts.get(report.district_id, ""),
-        report.happened_where, districts.get(report.team_district_id, ""), hours, met, len(relationships),
+        report.victim_disability, "ya" if report.in_household else "tidak", districts.get(report.district_id, "") if report.district_id is not None else "",
+        report.happened_where, (districts.get(report.team_district_id, "") if report.team_district_id is not None else ""), hours, met, len(relationships),
         ";".join(relationships), ";".join(services), "ya" if report.entered_in_simfoni_at else "tidak",
     ]
     if identity:
         row += [report.student_name, report.student_class, report.child_age if report.child_age is not None else "",
-                schools.get(report.school_id, ""), report.contact_method, phone.shown(report.contact_detail), report.consent_by]
+                schools.get(report.school_id, "") if report.school_id is not None else "", report.contact_method, phone.shown(report.contact_detail), report.consent_by]
     return row
 
 
