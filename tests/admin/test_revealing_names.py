@@ -10,8 +10,7 @@ from server.admin import service as admin
 from server.models import ServiceSetting
 from server.notifications import push
 from server.pwa import routes as pwa
-from tests.admin.test_service_settings import SETTINGS
-from tests.support.admin import admin_post
+from tests.support.admin import SETTINGS, admin_post
 
 
 def test_stop_aniaya_anak_is_refused_by_the_admin_form_and_nothing_changes(supervisor, db):

@@ -3,16 +3,7 @@ import json
 import pytest
 
 from server import service_info
-from tests.support.admin import PEOPLE_WHO_ARE_NOT_SUPERVISORS, admin_post, audit_entries
-
-SETTINGS = {
-    "service_name": "Sahabat Anak",
-    "city_name": "Kabupaten Banjar",
-    "emergency_number": "112",
-    "sapa_number": "129",
-    "sapa_whatsapp": "08111129129",
-    "city_hotline": "0511-4772 000",
-}
+from tests.support.admin import PEOPLE_WHO_ARE_NOT_SUPERVISORS, SETTINGS, admin_post, audit_entries
 
 
 def _saved(db):

@@ -13,25 +13,21 @@ from server.aftercare.models import CheckInStatus
 from server.i18n import WITA
 from server.notifications.models import JobStatus
 from server.reports.models import CaseEvent
-from tests.support.aftercare import check_in_jobs, check_ins, close, closed_case_with_code, open_with_code, plans
+from tests.support.aftercare import (
+    answer,
+    check_in_jobs,
+    check_ins,
+    close,
+    closed_case_with_code,
+    due_check_in,
+    open_with_code,
+    plans,
+)
 from tests.support.appointments import code_holder
 from tests.support.reports import audit_entries, case_post, events, fresh, jobs, make_report, user_named
 from tests.support.web import csrf_token, post_form
 
 TITLE = "<title>Bintang Ceria</title>"
-
-
-def answer(client, check_in_id: int, data: dict):
-    return post_form(client, f"/pemantauan/{check_in_id}", data, token_from="/", follow_redirects=False)
-
-
-def due_check_in(client, db, pinned_clock, plan=None):
-    """A closed case whose first check-in has come due; `client` holds its code and has just opened it again."""
-    case = closed_case_with_code(client, db, plan)
-    first = check_ins(db, case.report_id)[0]
-    pinned_clock.move_to(first.due_at)
-    open_with_code(client, case.code, case.pin)
-    return case.report_id, first
 
 
 def test_the_code_holder_sees_one_question_and_nothing_of_the_case(client, db, pinned_clock):

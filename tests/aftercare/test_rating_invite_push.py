@@ -12,8 +12,8 @@ import pytest
 
 from server import worker
 from server.notifications import dispatcher
-from tests.aftercare.test_rating_invite import attend, invites
 from tests.pushservice import Client, PushService, push_service
+from tests.support.aftercare import attend, invites
 from tests.support.appointments import appointment_for, counseling, form_post, fresh
 from tests.support.web import csrf_token
 

@@ -15,23 +15,13 @@ from server import migrate
 from server.aftercare import service
 from server.aftercare.models import SessionRating, SessionRatingGiven, SessionRatingPending
 from server.aftercare.service import SEALED_LENGTH, release_ratings
-from server.appointments import service as appointments
 from server.i18n import WITA
 from server.worker import purge
-from tests.support.appointments import appointment_for, counseling, fresh, person
+from tests.support.aftercare import attended, rate
+from tests.support.appointments import counseling, person
 from tests.support.reports import audit_entries
-from tests.support.web import post_form
 
 WORDS = "Kakak konselornya sabar, aku jadi berani cerita soal Pak Joko."
-
-
-def attended(db, username: str = "orangtua", *, recorded: bool = True, service_type=None):
-    appointment = appointment_for(db, service_type or counseling(db), username=username, started=True)
-    if recorded:
-        appointments.record_attendance(db, appointment, person(db, "konselor"), attended=True,
-                                       version=appointment.version)
-        db.commit()
-    return fresh(db, appointment.id)
 
 
 def attended_sessions(db, n: int) -> list:
@@ -40,10 +30,6 @@ def attended_sessions(db, n: int) -> list:
     sessions = [attended(db, service_type=service_type) for _n in range(n)]
     assert len({(s.starts_at.astimezone(WITA).month, s.service_type_id) for s in sessions}) == 1
     return sessions
-
-
-def rate(client, appointment_id: int, data: dict):
-    return post_form(client, f"/penilaian/{appointment_id}", data, token_from="/", follow_redirects=False)
 
 
 def pending(db) -> list[SessionRatingPending]:

@@ -4,8 +4,7 @@ for a code holder by what they said they are in their report (accounts.visitor.v
 from __future__ import annotations
 
 from server.reports.models import Report
-from tests.aftercare.test_check_in_pages import answer, due_check_in
-from tests.aftercare.test_ratings import attended, rate
+from tests.support.aftercare import answer, attended, due_check_in, rate
 
 
 def test_the_rating_page_speaks_to_a_parent_as_anda(as_user, db):

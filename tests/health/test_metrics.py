@@ -19,8 +19,8 @@ from server import clock
 from server.health import heartbeat, metrics
 from server.notifications import outbox
 from server.notifications.models import JobStatus
-from tests.health.test_readiness import wait_until
 from tests.servers import ROOT, app_process, free_port, stop, wait_until_healthy
+from tests.support.health import wait_until
 from tests.support.reports import make_report, submit_report, user_named
 from tests.support.web import post_form
 

@@ -19,7 +19,7 @@ from server.notifications.models import JobStatus, NotificationJob, PushSubscrip
 from server.notifications.push import Device, Outcome
 from server.notifications.transport import PushTransport
 from tests.notifications.dispatch_support import FakeResponse, FakeTransport, Phone, person
-from tests.notifications.test_subscriptions import device, send
+from tests.support.notifications import device, send
 
 NOW = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
 LISTED = "localhost:8090"

@@ -8,8 +8,6 @@ import os
 from datetime import timedelta
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import select
 
 from server import clock
@@ -17,24 +15,10 @@ from server.notifications import outbox
 from server.notifications.models import JobStatus, NotificationJob, PushSubscription
 from server.notifications.service import MAX_DEVICES
 from tests.support.appointments import code_holder, person
+from tests.support.notifications import b64, device, send
 from tests.support.web import csrf_token
 
 ANDROID = "Mozilla/5.0 (Linux; Android 14; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Mobile"
-
-
-def b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def device(n: int = 1, *, host: str = "push.example.net") -> dict:
-    key = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
-        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
-    return {"endpoint": f"https://{host}/send/device-{n}", "keys": {"p256dh": b64(key), "auth": b64(os.urandom(16))}}
-
-
-def send(client, path: str, body: dict, **headers):
-    token = csrf_token(client, "/")
-    return client.post(path, json=body, headers={"X-CSRFToken": token, **headers})
 
 
 def subscriptions(db) -> list[PushSubscription]:

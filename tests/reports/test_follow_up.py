@@ -17,6 +17,8 @@ from tests.support.reports import (
     events,
     fresh,
     jobs,
+    open_case,
+    other_pin,
     submit_report,
     user_named,
 )
@@ -30,18 +32,10 @@ def assert_sent_away(response) -> None:
     assert "data-reporter-status" not in response.text
 
 
-def open_case(client, code: str, pin: str):
-    return post_form(client, "/cek", {"code": code, "pin": pin}, token_from="/cek", follow_redirects=False)
-
-
 def reporter_status(html: str) -> str:
     match = re.search(r"data-reporter-status>([^<]+)<", html)
     assert match, "no status on the page"
     return match.group(1)
-
-
-def other_pin(pin: str) -> str:
-    return f"{(int(pin) + 1) % 1_000_000:06d}"
 
 
 def test_the_right_code_and_pin_open_the_report_in_plain_words(client, make_client):

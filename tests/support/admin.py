@@ -36,3 +36,13 @@ def school_named(db: Session, name: str) -> School | None:
 def district_named(db: Session, name: str) -> District | None:
     db.expire_all()
     return db.execute(select(District).where(District.name == name)).scalar_one_or_none()
+
+
+SETTINGS = {
+    "service_name": "Sahabat Anak",
+    "city_name": "Kabupaten Banjar",
+    "emergency_number": "112",
+    "sapa_number": "129",
+    "sapa_whatsapp": "08111129129",
+    "city_hotline": "0511-4772 000",
+}

@@ -156,3 +156,11 @@ def set_state(db: Session, report_id: int, **values: Any) -> Report:
     db.add(report)
     db.commit()
     return report
+
+
+def open_case(client, code: str, pin: str):
+    return post_form(client, "/cek", {"code": code, "pin": pin}, token_from="/cek", follow_redirects=False)
+
+
+def other_pin(pin: str) -> str:
+    return f"{(int(pin) + 1) % 1_000_000:06d}"
