@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from tests.appointments.test_pages_settings import form_post
+from tests.support.appointments import form_post
 from tests.support.reports import make_report
 
 NEXT_YEAR_MISSING = "Hari libur 2027 belum diisi"

@@ -17,7 +17,7 @@ from server import worker
 from server.accounts.models import Child
 from server.notifications import dispatcher
 from server.notifications.models import JobStatus, NotificationJob, PushSubscription
-from tests.pushservice import Client, PushService, push_service
+from tests.pushservice import PushService, push_service
 from tests.support.appointments import (
     book,
     booked_id,
@@ -29,7 +29,7 @@ from tests.support.appointments import (
     person,
     slot_keys,
 )
-from tests.support.web import csrf_token
+from tests.support.notifications import subscribe, tag
 
 # The local push service checks the VAPID signature's expiry against the real time.
 pytestmark = pytest.mark.real_clock
@@ -49,22 +49,6 @@ def push() -> Iterator[PushService]:
 def settings(settings, push):
     """The local push service is on 127.0.0.1 over http: only PUSH_ALLOWED_HOSTS lets the app send there."""
     return replace(settings, push_allowed_hosts=(push.host,))
-
-
-def tag(settings, topic: str, device: Client) -> str:
-    """The job's topic as the push service and the phone see it: a keyed hash (server/notifications/push.py)."""
-    return worker.make_sender(settings).topic(topic, device.endpoint)
-
-
-def subscribe(client, push: PushService) -> Client:
-    """What the page does on opting in: read the key, subscribe at the push service, send the subscription."""
-    key = client.get("/push/kunci").json()["publicKey"]
-    device = push.subscribe(key)
-    response = client.post("/push/langganan", json=device.subscription,
-                           headers={"X-CSRFToken": csrf_token(client, "/")})
-    assert response.status_code == 200
-    assert response.json() == {"ok": True}
-    return device
 
 
 def run_dispatcher(engine, settings, *, now=None) -> dispatcher.Stats:

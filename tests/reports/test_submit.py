@@ -7,45 +7,30 @@ import hashlib
 import re
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from server.accounts import auth
 from server.accounts import service as accounts
 from server.accounts.models import Child, Role
 from server.reports import service
-from server.reports.models import Report, ReportCategory
+from server.reports.models import ReportCategory
 from tests.support.reports import (
     ADULT_EXTRA,
     add_person,
     audit_entries,
     district_named,
     events,
+    field_block,
     jobs,
     make_report,
+    only_report,
+    report_count,
     school_named,
     submit_report,
     user_named,
 )
 
 CODE_PATTERN = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$")
-
-
-def report_count(db) -> int:
-    db.expire_all()
-    return db.execute(select(func.count()).select_from(Report)).scalar_one()
-
-
-def only_report(db) -> Report:
-    db.expire_all()
-    return db.execute(select(Report)).scalar_one()
-
-
-def field_block(html: str, name: str) -> str:
-    """The part of the form page around one question: its fieldset or field div, up to the next question."""
-    start = html.index(f'id="field-{name}"')
-    start = max(html.rfind("<fieldset", 0, start), html.rfind('<div class="field', 0, start))
-    ends = [i for i in (html.find("</fieldset>", start), html.find("</textarea>", start)) if i != -1]
-    return html[start : min(ends) if ends else start + 2000]
 
 
 # --- the receipt --------------------------------------------------------------------------------------------

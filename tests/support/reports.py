@@ -12,7 +12,7 @@ from typing import Any
 import time_machine
 from litestar import Litestar
 from litestar.testing import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from server.accounts import service as accounts
@@ -164,3 +164,21 @@ def open_case(client, code: str, pin: str):
 
 def other_pin(pin: str) -> str:
     return f"{(int(pin) + 1) % 1_000_000:06d}"
+
+
+def report_count(db) -> int:
+    db.expire_all()
+    return db.execute(select(func.count()).select_from(Report)).scalar_one()
+
+
+def only_report(db) -> Report:
+    db.expire_all()
+    return db.execute(select(Report)).scalar_one()
+
+
+def field_block(html: str, name: str) -> str:
+    """The part of the form page around one question: its fieldset or field div, up to the next question."""
+    start = html.index(f'id="field-{name}"')
+    start = max(html.rfind("<fieldset", 0, start), html.rfind('<div class="field', 0, start))
+    ends = [i for i in (html.find("</fieldset>", start), html.find("</textarea>", start)) if i != -1]
+    return html[start : min(ends) if ends else start + 2000]

@@ -17,9 +17,9 @@ from server.appointments.models import Appointment, AppointmentStatus, ServiceTy
 from server.appointments.slots import free_slots
 from server.notifications.models import JobStatus, NotificationJob
 from server.waitlist.models import EntryStatus, WaitlistEntry
-from tests.notifications.test_push_e2e import subscribe, tag
 from tests.pushservice import PushService, push_service
 from tests.support.appointments import person
+from tests.support.notifications import subscribe, tag
 from tests.support.web import post_form
 
 # The local push service checks the VAPID signature's expiry against the real time.
