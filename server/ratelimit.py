@@ -37,7 +37,8 @@ def count(session: Session, key: str, window: timedelta, now: datetime | None = 
     """Attempts recorded for `key` in the current window."""
     start = _window_start(now or clock.now(), window)
     value = session.execute(
-        select(col(RateLimitCounter.count)).where(col(RateLimitCounter.key) == key, col(RateLimitCounter.window_start) == start)
+        select(col(RateLimitCounter.count))
+        .where(col(RateLimitCounter.key) == key, col(RateLimitCounter.window_start) == start)
     ).scalar()
     return value or 0
 
@@ -112,7 +113,8 @@ def wait_left(session: Session, keys: list[str], now: datetime | None = None) ->
     """Whole seconds until an attempt on all of `keys` may be checked; 0 when it may be checked now."""
     now = now or clock.now()
     until = session.execute(
-        select(col(AttemptThrottle.wait_until)).where(col(AttemptThrottle.key).in_(keys), col(AttemptThrottle.wait_until) > now)
+        select(col(AttemptThrottle.wait_until))
+        .where(col(AttemptThrottle.key).in_(keys), col(AttemptThrottle.wait_until) > now)
     ).scalars().all()
     if not until:
         return 0

@@ -18,7 +18,8 @@ WARN_FROM_MONTH = 10
 
 
 def holidays_between(session: Session, start: date, end: date) -> set[date]:
-    return set(session.execute(select(col(Holiday.day)).where(col(Holiday.day) >= start, col(Holiday.day) <= end)).scalars())
+    return set(session.execute(
+        select(col(Holiday.day)).where(col(Holiday.day) >= start, col(Holiday.day) <= end)).scalars())
 
 
 def years_with_holidays(session: Session) -> frozenset[int]:

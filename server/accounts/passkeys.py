@@ -112,7 +112,8 @@ def _spend_challenge(session: Session, user: User, purpose: str, credential: dic
 
 
 def passkeys_of(session: Session, user_id: int) -> list[Passkey]:
-    return list(session.execute(select(Passkey).where(col(Passkey.user_id) == user_id).order_by(col(Passkey.id))).scalars())
+    return list(session.execute(
+        select(Passkey).where(col(Passkey.user_id) == user_id).order_by(col(Passkey.id))).scalars())
 
 
 def _descriptors(session: Session, user: User) -> list[PublicKeyCredentialDescriptor]:
@@ -186,7 +187,8 @@ def finish_registration(session: Session, user: User, rp: RelyingParty, credenti
 
 def remove(session: Session, user: User, passkey_id: int, *, ip: str) -> bool:
     """Remove one of one's own passkeys (a stranger's id removes nothing)."""
-    removed = rows_changed(session.execute(delete(Passkey).where(col(Passkey.id) == passkey_id, col(Passkey.user_id) == user.id)))
+    removed = rows_changed(session.execute(
+        delete(Passkey).where(col(Passkey.id) == passkey_id, col(Passkey.user_id) == user.id)))
     if removed:
         audit.record(session, "account.passkey_removed", actor_id=user.id, actor_label=user.username,
                      object_type="user", object_id=user.id, ip=ip, passkey_id=passkey_id)
@@ -252,7 +254,8 @@ def _verify_use(session: Session, user: User, rp: RelyingParty, credential: Any,
         raise PasskeyError(_("Passkey tidak bisa dibaca. Coba lagi."))
     challenge = _spend_challenge(session, user, "signin", credential, now)
     passkey = session.execute(select(Passkey).where(
-        col(Passkey.credential_id) == str(credential.get("id", ""))[:400], col(Passkey.user_id) == user.id)).scalar_one_or_none()
+        col(Passkey.credential_id) == str(credential.get("id", ""))[:400], col(Passkey.user_id) == user.id,
+    )).scalar_one_or_none()
     if passkey is None:
         raise PasskeyError(_("Passkey ini tidak terdaftar untuk akun Anda."))
     try:

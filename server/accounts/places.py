@@ -23,8 +23,10 @@ class Places:
 
 def load(session: Session) -> Places:
     """Active districts and schools as (value, label) pairs, by name."""
-    districts = session.execute(select(col(District.id), col(District.name)).where(col(District.active)).order_by(col(District.name)))
-    schools = session.execute(select(col(School.id), col(School.name)).where(col(School.active)).order_by(col(School.name)))
+    districts = session.execute(select(col(District.id), col(District.name)).where(col(District.active))
+                                .order_by(col(District.name)))
+    schools = session.execute(select(col(School.id), col(School.name)).where(col(School.active))
+                              .order_by(col(School.name)))
     return Places(districts=tuple((id_, name) for id_, name in districts),
                   schools=tuple((id_, name) for id_, name in schools))
 

@@ -240,12 +240,14 @@ def plan_state(session: Session, report: Report, *, lock: bool = False) -> PlanS
     are made one after the other, the second seeing the first's check-ins."""
     if report.status != Status.CLOSED:
         return None
-    query = select(CheckInPlan).where(col(CheckInPlan.report_id) == report.id).order_by(col(CheckInPlan.id).desc()).limit(1)
+    query = (select(CheckInPlan).where(col(CheckInPlan.report_id) == report.id)
+             .order_by(col(CheckInPlan.id).desc()).limit(1))
     plan = session.execute(query.with_for_update() if lock else query).scalars().first()
     found: dict[str, CheckIn] = {}
     if plan is not None:
         for check_in in session.execute(select(CheckIn).where(
-                col(CheckIn.plan_id) == plan.id, col(CheckIn.status) != CheckInStatus.CANCELLED).order_by(col(CheckIn.id))).scalars():
+                col(CheckIn.plan_id) == plan.id, col(CheckIn.status) != CheckInStatus.CANCELLED,
+        ).order_by(col(CheckIn.id))).scalars():
             found[check_in.step] = check_in
     labels = step_labels()
     anyone, _user_id = recipient_of(session, report)
@@ -635,7 +637,8 @@ def release_ratings(session: Session, secret_key: str) -> int:
     rolls back on ReleasedElsewhere). A group with fewer waits for more."""
     groups: dict[tuple[str, int], list[tuple[str, dict[str, Any]]]] = {}
     unreadable = 0
-    for pending_id, sealed in session.execute(select(col(SessionRatingPending.id), col(SessionRatingPending.sealed))).all():
+    pending = select(col(SessionRatingPending.id), col(SessionRatingPending.sealed))
+    for pending_id, sealed in session.execute(pending).all():
         answer = _unseal(secret_key, bytes(sealed))
         if answer is None:
             unreadable += 1
@@ -679,7 +682,8 @@ def rating_totals(session: Session, *, months: int = 12) -> list[RatingTotals]:
     smaller group, and its words, is left out); the words as written, in no particular order."""
     names = dict(session.execute(select(col(ServiceType.id), col(ServiceType.name))).all())
     totals: dict[tuple[str, int], RatingTotals] = {}
-    for rating in session.execute(select(SessionRating).order_by(col(SessionRating.month).desc(), col(SessionRating.id))).scalars():
+    in_order = select(SessionRating).order_by(col(SessionRating.month).desc(), col(SessionRating.id))
+    for rating in session.execute(in_order).scalars():
         key = (rating.month, rating.service_type_id)
         if key not in totals:
             if len({month for month, _id in totals} | {rating.month}) > months:

@@ -71,7 +71,8 @@ def _note_statements(state: Any) -> None:
 def _raise_version(session: Session) -> None:
     session.flush()  # what is still pending decides whether the schedule changed
     if session.info.pop(CHANGED, False):
-        session.execute(update(ScheduleVersion).where(col(ScheduleVersion.id) == 1).values(n=col(ScheduleVersion.n) + 1))
+        session.execute(update(ScheduleVersion).where(col(ScheduleVersion.id) == 1)
+                        .values(n=col(ScheduleVersion.n) + 1))
 
 
 @event.listens_for(Session, "after_rollback")

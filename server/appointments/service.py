@@ -269,7 +269,8 @@ def upcoming_load(session: Session, counselor_ids: list[int], now: datetime) -> 
         return {}
     counts = dict(session.execute(
         select(col(Appointment.counselor_id), func.count()).where(
-            col(Appointment.counselor_id).in_(counselor_ids), col(Appointment.is_live), col(Appointment.starts_at) >= now)
+            col(Appointment.counselor_id).in_(counselor_ids), col(Appointment.is_live),
+            col(Appointment.starts_at) >= now)
         .group_by(col(Appointment.counselor_id))
     ).all())
     return {counselor_id: counts.get(counselor_id, 0) for counselor_id in counselor_ids}
@@ -388,7 +389,8 @@ def _changed(session: Session, appointment_id: int, version: int, current: Appoi
     """A conditional update: only the appointment as the person saw it (same version, still `current`)."""
     result = session.execute(
         update(Appointment)
-        .where(col(Appointment.id) == appointment_id, col(Appointment.version) == version, col(Appointment.status) == current)
+        .where(col(Appointment.id) == appointment_id, col(Appointment.version) == version,
+               col(Appointment.status) == current)
         .values(version=col(Appointment.version) + 1, updated_at=clock.now(), **values)
         .execution_options(synchronize_session=False)
     )
@@ -642,7 +644,8 @@ def appointments_of(session: Session, requester: Visitor, *, limit: int = 100) -
 def upcoming_of(session: Session, requester: Visitor, now: datetime, *, limit: int = 3) -> list[Appointment]:
     """A requester's live appointments not yet over, soonest first: what /konseling shows before a new booking."""
     return list(session.execute(
-        select(Appointment).where(_requester_filter(requester), col(Appointment.is_live), col(Appointment.ends_at) > now)
+        select(Appointment)
+        .where(_requester_filter(requester), col(Appointment.is_live), col(Appointment.ends_at) > now)
         .order_by(col(Appointment.starts_at), col(Appointment.id)).limit(limit)
     ).scalars())
 
@@ -672,7 +675,8 @@ def agenda(session: Session, counselor_id: int, start: datetime, end: datetime) 
 def moved_to(session: Session, appointment: Appointment) -> Appointment | None:
     """The appointment this one was moved to, if it was."""
     return session.execute(
-        select(Appointment).where(col(Appointment.rescheduled_from_id) == appointment.id).order_by(col(Appointment.id).desc())
+        select(Appointment).where(col(Appointment.rescheduled_from_id) == appointment.id)
+        .order_by(col(Appointment.id).desc())
     ).scalars().first()
 
 
@@ -719,7 +723,8 @@ def live_between(session: Session, counselor_id: int, start: datetime, end: date
     """How many live appointments of a counselor overlap [start, end): what a new leave would clash with."""
     return session.execute(
         select(func.count()).select_from(Appointment).where(
-            col(Appointment.counselor_id) == counselor_id, col(Appointment.is_live), _booked, col(Appointment.starts_at) < end,
+            col(Appointment.counselor_id) == counselor_id, col(Appointment.is_live), _booked,
+            col(Appointment.starts_at) < end,
             col(Appointment.ends_at) > start)
     ).scalar_one()
 

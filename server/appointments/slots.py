@@ -130,7 +130,8 @@ def _away(session: Session, counselor_ids: set[int], window_start: datetime,
     """Each counselor's time away (leave, training) that touches the window."""
     away: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
     for counselor, starts_at, ends_at in session.execute(select(
-        col(AvailabilityException.counselor_id), col(AvailabilityException.starts_at), col(AvailabilityException.ends_at),
+        col(AvailabilityException.counselor_id), col(AvailabilityException.starts_at),
+        col(AvailabilityException.ends_at),
     ).where(
         col(AvailabilityException.counselor_id).in_(counselor_ids),
         col(AvailabilityException.starts_at) < window_end, col(AvailabilityException.ends_at) > window_start,
@@ -148,7 +149,8 @@ def _busy(session: Session, counselor_ids: set[int], window_start: datetime, win
         col(Appointment.block_start), col(Appointment.block_end),
     ).where(
         col(Appointment.counselor_id).in_(counselor_ids), col(Appointment.is_live),
-        col(Appointment.block_start) < window_end + timedelta(hours=2), col(Appointment.block_end) > window_start - timedelta(hours=2),
+        col(Appointment.block_start) < window_end + timedelta(hours=2),
+        col(Appointment.block_end) > window_start - timedelta(hours=2),
     )):
         # A request nobody answered in time (or a waiting-list offer nobody took) no longer holds its slot, even
         # before it is marked expired.

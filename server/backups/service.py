@@ -346,8 +346,9 @@ def holds_data(engine: Engine) -> list[str]:
         else:
             names = list(conn.execute(text(
                 "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")).scalars())
+        # The names come from the database's own catalogue, quoted (hence the noqa: S608 below).
         return sorted(name for name in names if name not in INSTALL_TABLES
-                      and conn.execute(text(f'SELECT EXISTS (SELECT 1 FROM "{name}")')).scalar())  # noqa: S608 - names from the catalogue
+                      and conn.execute(text(f'SELECT EXISTS (SELECT 1 FROM "{name}")')).scalar())  # noqa: S608
 
 
 def restore(engine: Engine, settings: Settings, archive: Path, identity_file: Path, *, force: bool = False) -> RestoreResult:
@@ -544,7 +545,8 @@ class KindStatus:
             return i18n.gettext("%(what)s: belum pernah berhasil", what=what)
         when = i18n.format_wita(self.last_good.ended_at) if self.last_good else ""
         if self.why == "failed":
-            return i18n.gettext("%(what)s gagal: %(reason)s", what=what, reason=self.last_failure.reason if self.last_failure else "")
+            reason = self.last_failure.reason if self.last_failure else ""
+            return i18n.gettext("%(what)s gagal: %(reason)s", what=what, reason=reason)
         if self.why == "stale":
             return i18n.gettext("%(what)s terlalu lama: %(when)s", what=what, when=when)
         return i18n.gettext("%(what)s: %(when)s", what=what, when=when)
@@ -559,7 +561,8 @@ def status(session: Session, now: datetime, *, off_host: bool = True) -> dict[Ru
     for kind in kinds:
         def last(*conditions, kind: RunKind = kind):
             return session.execute(select(BackupRun).where(col(BackupRun.kind) == kind.value, *conditions)
-                                   .order_by(col(BackupRun.ended_at).desc(), col(BackupRun.id).desc()).limit(1)).scalar_one_or_none()
+                                   .order_by(col(BackupRun.ended_at).desc(), col(BackupRun.id).desc())
+                                   .limit(1)).scalar_one_or_none()
 
         good = last(col(BackupRun.ok).is_(True))
         failure = last(col(BackupRun.ok).is_(False))

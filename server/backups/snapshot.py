@@ -94,7 +94,7 @@ def pg_contents(conn: Connection, sentinel: str) -> Contents:
             c["name"] for c in inspector.get_columns(name)]
         order = ", ".join(f'"{k}"' for k in keys)
         count, digest = conn.execute(text(
-            f'SELECT count(*), md5(coalesce(string_agg(md5(t::text), \'\' ORDER BY {order}), \'\')) '  # noqa: S608 - the catalogue's names
+            f'SELECT count(*), md5(coalesce(string_agg(md5(t::text), \'\' ORDER BY {order}), \'\')) '  # noqa: S608 - as above
             f'FROM "{name}" AS t')).one()
         tables[name] = {"rows": count, "sha256": digest}
     head = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one_or_none()

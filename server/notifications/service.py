@@ -96,7 +96,8 @@ def subscribe(session: Session, owner: Visitor, data: object, *, language: str, 
     """Add this device, or bring its existing row up to date (same endpoint): it now belongs to `owner`."""
     endpoint, p256dh, auth = check_subscription(data, allowed_hosts=allowed_hosts)
     now = clock.now()
-    row = session.execute(select(PushSubscription).where(col(PushSubscription.endpoint) == endpoint)).scalar_one_or_none()
+    row = session.execute(
+        select(PushSubscription).where(col(PushSubscription.endpoint) == endpoint)).scalar_one_or_none()
     if row is None:
         row = PushSubscription(endpoint=endpoint, created_at=now, p256dh=p256dh, auth=auth)
         session.add(row)
@@ -118,7 +119,8 @@ def subscribe(session: Session, owner: Visitor, data: object, *, language: str, 
 def change(session: Session, old_endpoint: str, data: object, *, allowed_hosts: tuple[str, ...] = ()) -> bool:
     """The browser replaced a subscription (`pushsubscriptionchange`): the new one inherits the old one's owner.
     Returns False when the old endpoint is unknown (nothing is created for a stranger)."""
-    old = session.execute(select(PushSubscription).where(col(PushSubscription.endpoint) == old_endpoint)).scalar_one_or_none()
+    old = session.execute(
+        select(PushSubscription).where(col(PushSubscription.endpoint) == old_endpoint)).scalar_one_or_none()
     if old is None:
         return False
     endpoint, p256dh, auth = check_subscription(data, allowed_hosts=allowed_hosts)
@@ -129,7 +131,8 @@ def change(session: Session, old_endpoint: str, data: object, *, allowed_hosts: 
 
 
 def unsubscribe(session: Session, endpoint: str) -> bool:
-    return (rows_changed(session.execute(delete(PushSubscription).where(col(PushSubscription.endpoint) == endpoint))) or 0) > 0
+    deleted = session.execute(delete(PushSubscription).where(col(PushSubscription.endpoint) == endpoint))
+    return (rows_changed(deleted) or 0) > 0
 
 
 def devices_of(session: Session, owner: Visitor) -> list[PushSubscription]:
@@ -288,7 +291,8 @@ def delivery_report(session: Session, *, since: datetime, limit: int = 50) -> De
         .group_by(col(NotificationJob.status))
     ).all())
     failed = list(session.execute(
-        select(NotificationJob).where(col(NotificationJob.status) == JobStatus.FAILED, col(NotificationJob.created_at) >= since)
+        select(NotificationJob)
+        .where(col(NotificationJob.status) == JobStatus.FAILED, col(NotificationJob.created_at) >= since)
         .order_by(col(NotificationJob.due_at).desc(), col(NotificationJob.id).desc()).limit(limit)
     ).scalars())
     devices = session.execute(select(func.count()).select_from(PushSubscription)).scalar_one()

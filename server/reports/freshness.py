@@ -61,7 +61,8 @@ def _raise_versions(session: Session) -> None:
     months: set[int] = session.info.pop(MONTHS, set())
     report_ids: set[int] = session.info.pop(REPORTS, set())
     if report_ids:
-        created = session.execute(select(col(Report.created_at)).where(col(Report.id).in_(sorted(report_ids)))).scalars()
+        created = session.execute(
+            select(col(Report.created_at)).where(col(Report.id).in_(sorted(report_ids)))).scalars()
         months.update(month_of(moment) for moment in created)
     if not months:
         return
@@ -84,5 +85,6 @@ def versions(session: Session, months: list[int]) -> dict[int, int]:
     """The number of each month (0 for a month nothing has changed in since the table was made) and of month 0."""
     wanted = [UNKNOWN_MONTH, *months]
     found = dict(session.execute(
-        select(col(ReportMonthVersion.month), col(ReportMonthVersion.n)).where(col(ReportMonthVersion.month).in_(wanted))).all())
+        select(col(ReportMonthVersion.month), col(ReportMonthVersion.n))
+        .where(col(ReportMonthVersion.month).in_(wanted))).all())
     return {month: int(found.get(month, 0)) for month in wanted}

@@ -100,6 +100,11 @@ def rows(session: Session, conditions: list[ColumnElement[bool]], *, identity: b
                                                       services[report.id], districts, schools, identity=identity)]
 
 
+def _name(names: dict[int, str], key: int | None) -> str:
+    """The name of a district or school by its id, or nothing for none."""
+    return names.get(key, "") if key is not None else ""
+
+
 def _row(report: Report, categories: list[str], relationships: list[str], services: list[str],
          districts: dict[int, str], schools: dict[int, str], *, identity: bool) -> list[Any]:
     forms = [form for form in simfoni.FORMS if form in {simfoni.CATEGORY_TO_FORM.get(c, "lainnya") for c in categories}]
@@ -112,13 +117,13 @@ def _row(report: Report, categories: list[str], relationships: list[str], servic
         report.incident_on.isoformat() if report.incident_on else "", report.status, report.urgency,
         ";".join(categories), ";".join(forms), simfoni.age_band(report.child_age),
         simfoni.GENDER_TO_SEX.get(report.child_gender, "tidak_diketahui"), report.victim_education,
-        report.victim_disability, "ya" if report.in_household else "tidak", districts.get(report.district_id, "") if report.district_id is not None else "",
-        report.happened_where, (districts.get(report.team_district_id, "") if report.team_district_id is not None else ""), hours, met, len(relationships),
+        report.victim_disability, "ya" if report.in_household else "tidak", _name(districts, report.district_id),
+        report.happened_where, _name(districts, report.team_district_id), hours, met, len(relationships),
         ";".join(relationships), ";".join(services), "ya" if report.entered_in_simfoni_at else "tidak",
     ]
     if identity:
         row += [report.student_name, report.student_class, report.child_age if report.child_age is not None else "",
-                schools.get(report.school_id, "") if report.school_id is not None else "", report.contact_method, phone.shown(report.contact_detail), report.consent_by]
+                _name(schools, report.school_id), report.contact_method, phone.shown(report.contact_detail), report.consent_by]
     return row
 
 

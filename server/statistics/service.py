@@ -556,7 +556,8 @@ def monitoring_done(session: Session, start: datetime, end: datetime) -> int:
     status changes) and those closed cases whose child or family answered a check-in (server/aftercare), each
     case once."""
     monitored = union(
-        select(col(CaseEvent.report_id)).where(col(CaseEvent.kind) == "status", col(CaseEvent.to_status) == Status.MONITORING,
+        select(col(CaseEvent.report_id))
+        .where(col(CaseEvent.kind) == "status", col(CaseEvent.to_status) == Status.MONITORING,
                                           col(CaseEvent.at) >= start, col(CaseEvent.at) < end),
         select(col(CheckIn.report_id)).where(col(CheckIn.answered_at) >= start, col(CheckIn.answered_at) < end),
     ).subquery()

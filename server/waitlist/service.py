@@ -151,7 +151,8 @@ def _entry_changed(session: Session, entry: WaitlistEntry, current: EntryStatus,
     """A conditional update: only the entry as it was read (same version and state)."""
     result = session.execute(
         update(WaitlistEntry)
-        .where(col(WaitlistEntry.id) == entry.id, col(WaitlistEntry.version) == entry.version, col(WaitlistEntry.status) == current)
+        .where(col(WaitlistEntry.id) == entry.id, col(WaitlistEntry.version) == entry.version,
+               col(WaitlistEntry.status) == current)
         .values(version=col(WaitlistEntry.version) + 1, updated_at=clock.now(), **values)
         .execution_options(synchronize_session=False)
     )
@@ -323,7 +324,8 @@ def offer_round(session: Session, *, hold: timedelta = DEFAULT_HOLD, now: dateti
 def _lapse_offers(session: Session, now: datetime) -> int:
     """Offers whose hold ran out (or whose time someone else took after it ran out): back to waiting."""
     rows = list(session.execute(
-        select(WaitlistEntry).join(Appointment, col(Appointment.id) == col(WaitlistEntry.offer_appointment_id), isouter=True)
+        select(WaitlistEntry)
+        .join(Appointment, col(Appointment.id) == col(WaitlistEntry.offer_appointment_id), isouter=True)
         .where(col(WaitlistEntry.status) == EntryStatus.OFFERED,
                (col(WaitlistEntry.offer_expires_at) <= now) | (col(Appointment.status) != AppointmentStatus.OFFERED))
     ).scalars())
@@ -343,7 +345,8 @@ def _withdraw_unfit_offers(session: Session, now: datetime) -> int:
     """Offers whose time the schedule no longer gives (the counselor's leave or a holiday added over it, their
     hours removed, the service changed): the hold is let go and the person waits on in their place."""
     rows = list(session.execute(
-        select(WaitlistEntry, Appointment).join(Appointment, col(Appointment.id) == col(WaitlistEntry.offer_appointment_id))
+        select(WaitlistEntry, Appointment)
+        .join(Appointment, col(Appointment.id) == col(WaitlistEntry.offer_appointment_id))
         .where(col(WaitlistEntry.status) == EntryStatus.OFFERED, col(Appointment.status) == AppointmentStatus.OFFERED)
     ).all())
     withdrawn = 0
@@ -365,7 +368,8 @@ def _withdraw_unfit_offers(session: Session, now: datetime) -> int:
 
 def _expire_entries(session: Session, now: datetime) -> int:
     rows = list(session.execute(
-        select(WaitlistEntry).where(col(WaitlistEntry.status) == EntryStatus.WAITING, col(WaitlistEntry.expires_at) <= now)
+        select(WaitlistEntry)
+        .where(col(WaitlistEntry.status) == EntryStatus.WAITING, col(WaitlistEntry.expires_at) <= now)
     ).scalars())
     expired = 0
     for entry in rows:
@@ -401,7 +405,8 @@ def _offer_free_times(session: Session, hold: timedelta, now: datetime) -> int:
             free[key] = _free(session, service_type, counselor_id, now)
         if not free[key]:
             continue
-        had = set(session.execute(select(col(WaitlistOffer.starts_at)).where(col(WaitlistOffer.entry_id) == entry.id)).scalars())
+        had = set(session.execute(
+            select(col(WaitlistOffer.starts_at)).where(col(WaitlistOffer.entry_id) == entry.id)).scalars())
         slot = next((slot for slot in free[key] if slot.starts_at not in had), None)
         if slot is None:
             continue
@@ -491,7 +496,8 @@ def waits(session: Session, viewer: User | None, *, now: datetime | None = None)
     today = now.astimezone(WITA).date()
     month_start = datetime.combine(date(today.year, today.month, 1), datetime.min.time(), tzinfo=WITA)
     rows = session.execute(
-        select(col(ServiceType.name), col(WaitlistEntry.status), col(WaitlistEntry.created_at), col(WaitlistEntry.ended_at))
+        select(col(ServiceType.name), col(WaitlistEntry.status), col(WaitlistEntry.created_at),
+               col(WaitlistEntry.ended_at))
         .join(ServiceType, col(ServiceType.id) == col(WaitlistEntry.service_type_id))
         .where((col(WaitlistEntry.status).in_(list(OPEN_STATUSES)))
                | ((col(WaitlistEntry.status) == EntryStatus.BOOKED) & (col(WaitlistEntry.ended_at) >= month_start)))
