@@ -19,7 +19,7 @@ define debian_command
 	fi
 endef
 
-.PHONY: run test test-production production-tools lint lint-js test-quick test-later-clock test-pitr pgbackrest setup dev-setup translations db chromium faketime wrk backup-tools extract-messages bench clean
+.PHONY: run test test-production production-tools lint lint-js typecheck test-quick test-later-clock test-pitr pgbackrest setup dev-setup translations db chromium faketime wrk backup-tools extract-messages bench clean
 
 run: setup db
 	$(BIN)/bintang run
@@ -27,7 +27,7 @@ run: setup db
 # The tests without a browser in TEST_WORKERS processes (pytest-xdist; each has its own databases), then the
 # browser tests in one process: they share a live app, a push service and Chromium, and use both cores already.
 TEST_WORKERS ?= 2
-test: dev-setup chromium backup-tools production-tools pgbackrest lint
+test: dev-setup chromium backup-tools production-tools pgbackrest lint typecheck
 	$(BIN)/python -m pytest -m "not browser and not pitr and not production" -n $(TEST_WORKERS)
 	$(BIN)/python -m pytest -m browser
 	$(BIN)/python -m pytest -m production -p no:cacheprovider
@@ -47,6 +47,10 @@ production-tools:
 # Undefined and unused names, imports in order (configured in pyproject.toml); then our JavaScript.
 lint: dev-setup lint-js
 	$(BIN)/ruff check --no-cache server tests bench
+
+# mypy on server/ (configured in pyproject.toml): every `type: ignore[code]` left says why on its line.
+typecheck: dev-setup
+	$(BIN)/mypy
 
 # ESLint (locked in package-lock.json, configured in eslint.config.mjs) on static/js and the service worker:
 # recommended rules, no eval in any form (the CSP forbids it), === only, no unused names. A warning fails too.

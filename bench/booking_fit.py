@@ -26,8 +26,8 @@ from server.accounts.models import User
 from server.db import make_engine
 from server.reports import intake, report_form
 from server.settings import Settings
-from tests.browser.conftest import demo_database
 from tests.servers import app_process
+from tests.support.browser import demo_database
 
 REPORT = {"danger_now": "no", "categories": ["bullying"], "happened_when": "this_week", "happened_where": "school",
           "child_age": "12", "child_words": "Aku diejek terus di kelas.", "child_assent": "yes",

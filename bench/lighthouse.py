@@ -18,8 +18,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from tests.browser.conftest import demo_database
 from tests.servers import ROOT, app_process
+from tests.support.browser import demo_database
 
 LIGHTHOUSE = ROOT / "node_modules" / ".bin" / "lighthouse"
 CHROMIUM = os.environ.get("CHROME_PATH", "/usr/bin/chromium")

@@ -284,7 +284,8 @@ def under_systemd() -> bool:
 
 def installed_units() -> list[str]:
     return [unit for unit in SERVICE_UNITS
-            if subprocess.run(["systemctl", "cat", unit], capture_output=True).returncode == 0]
+            # systemctl from PATH (under_systemd() found it), fixed arguments, no shell.
+            if subprocess.run(["systemctl", "cat", unit], capture_output=True).returncode == 0]  # noqa: S603, S607
 
 
 def restart_services() -> None:
@@ -293,7 +294,8 @@ def restart_services() -> None:
         print("bintang: not running under systemd (or its bintang units are not installed): restart the app "
               "processes yourself now (`bintang run`, and `bintang worker` where one runs) so they run the new code")
         return
-    if subprocess.run(["systemctl", "restart", *units]).returncode != 0:
+    # systemctl from PATH (under_systemd() found it), our own unit names, no shell.
+    if subprocess.run(["systemctl", "restart", *units]).returncode != 0:  # noqa: S603, S607
         sys.exit(f"bintang: the database is upgraded, but restarting failed: run `systemctl restart "
                  f"{' '.join(units)}` as root")
     print(f"bintang: restarted {', '.join(units)}")

@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 from litestar.di import NamedDependency
 from sqlalchemy import DateTime, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine, Result
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, create_engine
 
@@ -82,3 +83,25 @@ def engine_for(settings: Settings) -> Engine:
         private_dir(settings.data_dir)
         private_file(settings.data_dir / "bintang.sqlite3")
     return make_engine(settings.db_url)
+
+
+def rows_changed(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE sent through a Session changed. Session.execute is typed as giving a
+    Result; for these statements it is a CursorResult, which has the count."""
+    return cast(CursorResult[Any], result).rowcount
+
+
+T = TypeVar("T")
+
+
+class MissingRow(LookupError):
+    """A row another row points at is not there: the database is broken, not the request."""
+
+
+def existing(session: Session, model: type[T], key: Any) -> T:
+    """The row `key` of `model` that must exist (its id came from a foreign key, or was just written): where
+    Session.get says None for a missing row, this fails loudly."""
+    found = session.get(model, key)
+    if found is None:
+        raise MissingRow(f"{model.__name__} {key} is missing")
+    return found

@@ -13,7 +13,7 @@ from datetime import date
 from typing import Protocol
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from server import audit
 from server.forms import FIRST_YEAR, LAST_YEAR, day_within_range, has_control_characters, year_in_range
@@ -35,9 +35,9 @@ class Actor(Protocol):
 
 
 def holidays_of_year(session: Session, year: int) -> list[Holiday]:
-    return list(session.execute(select(Holiday).where(Holiday.day >= date(year, 1, 1),
-                                                      Holiday.day <= date(year, 12, 31))
-                                .order_by(Holiday.day)).scalars())
+    return list(session.execute(select(Holiday).where(col(Holiday.day) >= date(year, 1, 1),
+                                                      col(Holiday.day) <= date(year, 12, 31))
+                                .order_by(col(Holiday.day))).scalars())
 
 
 def parse_holidays(session: Session, text: str) -> tuple[list[tuple[date, str]], list[str]]:
@@ -75,7 +75,7 @@ def parse_holidays(session: Session, text: str) -> tuple[list[tuple[date, str]],
             found[day] = number
             days.append((day, name))
     if found:
-        existing = session.execute(select(Holiday.day).where(Holiday.day.in_(list(found)))).scalars()
+        existing = session.execute(select(col(Holiday.day)).where(col(Holiday.day).in_(list(found)))).scalars()
         problems += [(found[day], _("Baris %(n)s: tanggal ini sudah ada di daftar hari libur.", n=found[day]))
                      for day in existing]
     if not days and not problems:

@@ -38,7 +38,8 @@ def new_request_id(incoming: str | None) -> str:
 
 def where_it_failed(exc: BaseException) -> str:
     """The exception's kinds and the lines it passed through, never its messages."""
-    kinds, seen, current = [], set(), exc
+    kinds, seen = [], set()
+    current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
         code = getattr(getattr(current, "orig", None), "sqlstate", None) or getattr(current, "sqlstate", None)

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from server import clock
 from server.db import UTCDateTime
+
+
+def primary_key() -> Any:
+    """An autoincrement id, declared `id: int = primary_key()`. It is None only on a row not yet flushed, and
+    nothing reads it then; every row read from the database or flushed has one, so the type says `int` (SQLModel's
+    usual `int | None` would make every use of a saved row's id check for a None that cannot be there)."""
+    return Field(default=None, primary_key=True)
 
 
 def utc_column(*, nullable: bool = False, index: bool = False, primary_key: bool = False) -> Column:
@@ -51,7 +59,7 @@ class AuditEntry(SQLModel, table=True):
     __tablename__ = "audit_entry"
     __table_args__ = (Index("ix_audit_entry_object", "object_type", "object_id", "id"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = primary_key()
     at: datetime = Field(default_factory=clock.now, sa_column=utc_column(index=True))
     actor_id: int | None = Field(default=None, index=True)
     actor_label: str = Field(default="", max_length=120)

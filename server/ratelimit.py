@@ -20,9 +20,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import case, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from server import clock
+from server.db import rows_changed
 from server.models import AttemptThrottle, RateLimitCounter
 
 
@@ -36,7 +37,8 @@ def count(session: Session, key: str, window: timedelta, now: datetime | None = 
     """Attempts recorded for `key` in the current window."""
     start = _window_start(now or clock.now(), window)
     value = session.execute(
-        select(RateLimitCounter.count).where(RateLimitCounter.key == key, RateLimitCounter.window_start == start)
+        select(col(RateLimitCounter.count))
+        .where(col(RateLimitCounter.key) == key, col(RateLimitCounter.window_start) == start)
     ).scalar()
     return value or 0
 
@@ -50,9 +52,9 @@ def hit(session: Session, key: str, window: timedelta, now: datetime | None = No
         insert(RateLimitCounter)
         .values(key=key, window_start=start, count=1)
         .on_conflict_do_update(
-            index_elements=["key", "window_start"], set_={"count": RateLimitCounter.count + 1}
+            index_elements=["key", "window_start"], set_={"count": col(RateLimitCounter.count) + 1}
         )
-        .returning(RateLimitCounter.count)
+        .returning(col(RateLimitCounter.count))
     )
     return session.execute(statement).scalar_one()
 
@@ -68,21 +70,21 @@ def first_refusal(session: Session, key: str, window: timedelta, now: datetime |
 
 
 def reset(session: Session, key: str) -> None:
-    session.execute(delete(RateLimitCounter).where(RateLimitCounter.key == key))
+    session.execute(delete(RateLimitCounter).where(col(RateLimitCounter.key) == key))
 
 
 def purge_expired(session: Session, older_than: timedelta = timedelta(days=1), now: datetime | None = None) -> int:
     """Counters hold client addresses: keep them no longer than the longest window needs (the worker's duty)."""
     cutoff = (now or clock.now()) - older_than
-    result = session.execute(delete(RateLimitCounter).where(RateLimitCounter.window_start < cutoff))
-    return result.rowcount or 0
+    result = session.execute(delete(RateLimitCounter).where(col(RateLimitCounter.window_start) < cutoff))
+    return rows_changed(result) or 0
 
 
 def purge_forgotten_failures(session: Session, older_than: timedelta, now: datetime | None = None) -> int:
     """Failures hold client addresses: delete those no backoff remembers any more (the worker's duty)."""
     cutoff = (now or clock.now()) - older_than
-    result = session.execute(delete(AttemptThrottle).where(AttemptThrottle.last_failure_at < cutoff))
-    return result.rowcount or 0
+    result = session.execute(delete(AttemptThrottle).where(col(AttemptThrottle.last_failure_at) < cutoff))
+    return rows_changed(result) or 0
 
 
 # --- growing delays ----------------------------------------------------------------------------------------
@@ -111,7 +113,8 @@ def wait_left(session: Session, keys: list[str], now: datetime | None = None) ->
     """Whole seconds until an attempt on all of `keys` may be checked; 0 when it may be checked now."""
     now = now or clock.now()
     until = session.execute(
-        select(AttemptThrottle.wait_until).where(AttemptThrottle.key.in_(keys), AttemptThrottle.wait_until > now)
+        select(col(AttemptThrottle.wait_until))
+        .where(col(AttemptThrottle.key).in_(keys), col(AttemptThrottle.wait_until) > now)
     ).scalars().all()
     if not until:
         return 0
@@ -124,29 +127,29 @@ def record_failure(session: Session, key: str, backoff: Backoff, now: datetime |
     now = now or clock.now()
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    forgotten = AttemptThrottle.last_failure_at < now - backoff.memory
+    forgotten = col(AttemptThrottle.last_failure_at) < now - backoff.memory
     statement = (
         insert(AttemptThrottle)
         .values(key=key, failures=1, last_failure_at=now)
         .on_conflict_do_update(
             index_elements=["key"],
             set_={
-                "failures": case((forgotten, 1), else_=AttemptThrottle.failures + 1),
+                "failures": case((forgotten, 1), else_=col(AttemptThrottle.failures) + 1),
                 "last_failure_at": now,
             },
         )
-        .returning(AttemptThrottle.failures)
+        .returning(col(AttemptThrottle.failures))
     )
     failures = session.execute(statement).scalar_one()
     delay = backoff.delay_after(failures)
     session.execute(
-        update(AttemptThrottle).where(AttemptThrottle.key == key).values(wait_until=now + delay if delay else None)
+        update(AttemptThrottle).where(col(AttemptThrottle.key) == key).values(wait_until=now + delay if delay else None)
     )
     return failures
 
 
 def clear(session: Session, key: str) -> None:
-    session.execute(delete(AttemptThrottle).where(AttemptThrottle.key == key))
+    session.execute(delete(AttemptThrottle).where(col(AttemptThrottle.key) == key))
 
 
 
@@ -210,8 +213,8 @@ def guess_failed(session: Session, guesser: Guesser, guesses: Guesses, now: date
         return
     memory = guesses.per_client.memory
     crowd_key = f"{guesser.secret}|unknown"
-    crowd = session.execute(select(AttemptThrottle.failures).where(
-        AttemptThrottle.key == crowd_key, AttemptThrottle.last_failure_at >= now - memory)).scalar() or 0
+    crowd = session.execute(select(col(AttemptThrottle.failures)).where(
+        col(AttemptThrottle.key) == crowd_key, col(AttemptThrottle.last_failure_at) >= now - memory)).scalar() or 0
     backoff = guesses.crowded_backoff() if crowd >= guesses.crowded else guesses.per_client
     if record_failure(session, guesser.client_key, backoff, now) == 1:
         # A client failing for the first time: one more at this secret. The count never makes anyone wait by

@@ -10,7 +10,7 @@ from dataclasses import dataclass, fields, replace
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from server.models import ServiceSetting
 from server.process_cache import ProcessCopy
@@ -48,7 +48,7 @@ class ServiceInfo:
 
 
 def load(session: Session) -> ServiceInfo:
-    stored = dict(session.execute(select(ServiceSetting.key, ServiceSetting.value)).all())
+    stored = dict(session.execute(select(col(ServiceSetting.key), col(ServiceSetting.value))).all())
     known = {f.name for f in fields(ServiceInfo)}
     info = ServiceInfo(**{key: value for key, value in stored.items() if key in known})
     # A name saved before the check existed (or past it) is never shown: the product's own name stands in.

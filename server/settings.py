@@ -11,7 +11,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENTS = ("development", "production")
-DEFAULT_SECRET_KEY = "dev-only-secret-key-change-me-in-production-0000"
+DEFAULT_SECRET_KEY = "dev-only-secret-key-change-me-in-production-0000"  # noqa: S105 - production refuses it
 
 
 class SettingsError(RuntimeError):

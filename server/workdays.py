@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from server import clock
 from server.i18n import WITA
@@ -18,11 +18,12 @@ WARN_FROM_MONTH = 10
 
 
 def holidays_between(session: Session, start: date, end: date) -> set[date]:
-    return set(session.execute(select(Holiday.day).where(Holiday.day >= start, Holiday.day <= end)).scalars())
+    return set(session.execute(
+        select(col(Holiday.day)).where(col(Holiday.day) >= start, col(Holiday.day) <= end)).scalars())
 
 
 def years_with_holidays(session: Session) -> frozenset[int]:
-    days = session.execute(select(Holiday.day)).scalars()
+    days = session.execute(select(col(Holiday.day))).scalars()
     return frozenset(day.year for day in days)
 
 

@@ -5,14 +5,9 @@ app on top of it through Litestar's test client; the clock pinned (see `pinned_c
 from __future__ import annotations
 
 import os
-import re
 import shutil
-import uuid
-import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -20,22 +15,20 @@ import time_machine
 from argon2 import PasswordHasher, profiles
 from litestar import Litestar
 from litestar.testing import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
 from server import migrate, process_cache
 from server.accounts import auth, demo, two_factor
-from server.app import CSRF_COOKIE, create_app
+from server.app import create_app
 from server.db import engine_for, make_engine
 from server.settings import Settings
+from tests.support.clock import PINNED_NOW
+from tests.support.postgres import TEST_DATABASE_URL, pg_admin_engine, pg_url, postgres_database
+from tests.support.web import sign_in
 
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
-
-# Every test without a browser runs at this moment unless it moves the clock: Tuesday 1 December 2026, 09.17 WITA
-# (off the half hours that slots start on).
-PINNED_NOW = datetime(2026, 12, 1, 1, 17, tzinfo=UTC)
 
 # Argon2 is slow on purpose. The tests hash and verify with its cheapest parameters: the hashes are still real
 # argon2id hashes, checked the same way, only cheaper to make.
@@ -89,16 +82,6 @@ def _seed(engine: Engine) -> None:
         session.commit()
 
 
-def _pg_admin_engine() -> Engine:
-    url = make_url(TEST_DATABASE_URL.replace("postgresql://", "postgresql+psycopg://", 1))
-    return create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-
-
-def _pg_url(database: str) -> str:
-    url = make_url(TEST_DATABASE_URL.replace("postgresql://", "postgresql+psycopg://", 1))
-    return url.set(database=database).render_as_string(hide_password=False)
-
-
 @pytest.fixture(scope="session")
 def database_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """One migrated and seeded database per backend, copied for each test."""
@@ -117,19 +100,19 @@ def database_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dic
         worker = os.environ.get("PYTEST_XDIST_WORKER")
         if worker:
             worker_template = f"{template}_{worker}"
-            admin = _pg_admin_engine()
+            admin = pg_admin_engine()
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{worker_template}" WITH (FORCE)'))
                 conn.execute(text(f'CREATE DATABASE "{worker_template}"'))
             admin.dispose()
             template = worker_template
-        engine = make_engine(_pg_url(template))
+        engine = make_engine(pg_url(template))
         _seed(engine)
         engine.dispose()
         templates["postgresql"] = template
     yield templates
     if worker_template:
-        admin = _pg_admin_engine()
+        admin = pg_admin_engine()
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{worker_template}" WITH (FORCE)'))
         admin.dispose()
@@ -144,21 +127,6 @@ def database_url(request: pytest.FixtureRequest, database_templates: dict[str, s
         return
     with postgres_database("bintang_t_", template=database_templates["postgresql"]) as url:
         yield url
-
-
-@contextmanager
-def postgres_database(prefix: str, template: str = "") -> Iterator[str]:
-    """A database of its own on the test PostgreSQL server (a copy of `template`, else empty), dropped after."""
-    name = prefix + uuid.uuid4().hex[:12]
-    admin = _pg_admin_engine()
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
-    try:
-        yield _pg_url(name)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture
@@ -217,33 +185,6 @@ def make_client(app: Litestar) -> Iterator:
     # Litestar deadlocks when the first of several lifespans on one app shuts down first: close newest first.
     for test_client in reversed(clients):
         test_client.__exit__(None, None, None)
-
-
-_csrf_of: weakref.WeakKeyDictionary[TestClient, tuple[str | None, str]] = weakref.WeakKeyDictionary()
-
-
-def csrf_token(client: TestClient, path: str = "/masuk") -> str:
-    """The token this client's forms carry. The first time (and whenever the CSRF cookie changed) a page is
-    loaded, so that the cookie is set, and the token is read from its form; after that it is remembered."""
-    cookie = client.cookies.get(CSRF_COOKIE)
-    remembered = _csrf_of.get(client)
-    if cookie is not None and remembered is not None and remembered[0] == cookie:
-        return remembered[1]
-    response = client.get(path)
-    match = re.search(r'name="_csrf_token" value="([^"]+)"', response.text)
-    assert match, f"no CSRF token on {path}"
-    _csrf_of[client] = (client.cookies.get(CSRF_COOKIE), match.group(1))
-    return match.group(1)
-
-
-def post_form(client: TestClient, path: str, data: dict[str, object], *, token_from: str = "/masuk", **kwargs):
-    return client.post(path, data={"_csrf_token": csrf_token(client, token_from), **data}, **kwargs)
-
-
-def sign_in(client: TestClient, username: str, password: str = demo.DEMO_PASSWORD) -> TestClient:
-    response = post_form(client, "/masuk", {"username": username, "password": password}, follow_redirects=False)
-    assert response.status_code == 303, response.text
-    return client
 
 
 @pytest.fixture

@@ -20,18 +20,19 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from sqlalchemy import delete
-from sqlmodel import Session
+from sqlmodel import Session, col
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from server import clock
 from server.accounts import two_factor
 from server.accounts.models import CaseSession, Role, User, WebSession
+from server.db import rows_changed
 from server.i18n import gettext as _
 from server.settings import Settings
 
 SESSION_COOKIE = "bc_session"
 # Published in the README for trying the app: never acceptable as anyone's own password.
-DEMO_PASSWORD = "ceria-demo-2026"
+DEMO_PASSWORD = "ceria-demo-2026"  # noqa: S105 - public on purpose, refused as a real password
 PASSWORD_MIN_LENGTH = 10
 PASSWORD_MAX_LENGTH = 128
 # Refreshing last_seen on every request would turn every page view into a write; a minute is precise enough
@@ -40,7 +41,7 @@ LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 
 # The password of an account made without one (the first supervisor, `bintang setup-link`): no argon2 hash
 # looks like this, so no password matches it.
-UNUSABLE_PASSWORD = "!"
+UNUSABLE_PASSWORD = "!"  # noqa: S105 - a marker in place of a hash, not a password
 
 _hasher = PasswordHasher()
 # A hash of a random password, verified against when the account does not exist, so that a sign-in for an
@@ -58,13 +59,13 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str | None, password: str) -> bool:
     usable = has_usable_password(password_hash)
     try:
-        return _hasher.verify(password_hash if usable else _DUMMY_HASH, password) and usable
+        return _hasher.verify(password_hash if password_hash and usable else _DUMMY_HASH, password) and usable
     except (VerificationError, InvalidHashError):
         return False
 
 
 def has_usable_password(password_hash: str | None) -> bool:
-    return bool(password_hash) and not password_hash.startswith(UNUSABLE_PASSWORD)
+    return bool(password_hash and not password_hash.startswith(UNUSABLE_PASSWORD))
 
 
 def needs_rehash(password_hash: str) -> bool:
@@ -111,11 +112,11 @@ def start_session(session: Session, user: User, *, ip: str, previous_token: str 
 
 
 def end_session(session: Session, token: str) -> None:
-    session.execute(delete(WebSession).where(WebSession.id == _token_id(token)))
+    session.execute(delete(WebSession).where(col(WebSession.id) == _token_id(token)))
 
 
 def end_all_sessions(session: Session, user_id: int) -> None:
-    session.execute(delete(WebSession).where(WebSession.user_id == user_id))
+    session.execute(delete(WebSession).where(col(WebSession.user_id) == user_id))
 
 
 # A code holder's session (a browser that proved a case's code and PIN) lives exactly like a web session: the
@@ -132,7 +133,7 @@ def start_case_session(session: Session, report_id: int, *, previous_token: str 
 
 
 def end_case_session(session: Session, token: str) -> None:
-    session.execute(delete(CaseSession).where(CaseSession.id == _token_id(token)))
+    session.execute(delete(CaseSession).where(col(CaseSession.id) == _token_id(token)))
 
 
 def session_is_live(row: WebSession | CaseSession, settings: Settings, now: datetime) -> bool:
@@ -191,10 +192,10 @@ def purge_expired_sessions(session: Session, settings: Settings, now: datetime |
     now = now or clock.now()
     purged = {}
     for name, table in (("web_sessions", WebSession), ("case_sessions", CaseSession)):
-        purged[name] = session.execute(delete(table).where(
-            (table.last_seen_at < now - timedelta(minutes=settings.session_idle_minutes))
-            | (table.created_at < now - timedelta(hours=settings.session_max_hours))
-        )).rowcount or 0
+        purged[name] = rows_changed(session.execute(delete(table).where(
+            (col(table.last_seen_at) < now - timedelta(minutes=settings.session_idle_minutes))
+            | (col(table.created_at) < now - timedelta(hours=settings.session_max_hours))
+        ))) or 0
     return purged
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from server.accounts import service
 from server.accounts.auth import DEMO_PASSWORD
@@ -21,7 +21,8 @@ DEMO_SCHOOLS = (
 )
 
 # username, display name, role, school (teachers), district (counselor teams)
-DEMO_PEOPLE = (
+# username, display name, role, school, district
+DEMO_PEOPLE: tuple[tuple[str, str, Role, str | None, str | None], ...] = (
     ("supervisor", "Supervisor Dinas", Role.SUPERVISOR, None, None),
     ("konselor", "Konselor Rina", Role.COUNSELOR, None, "Banjarbaru Utara"),
     ("konselor2", "Konselor Budi", Role.COUNSELOR, None, "Cempaka"),
@@ -51,22 +52,22 @@ def seed_demo(session: Session) -> list[str]:
             session.add(schools[name])
     session.flush()
     created = []
-    for username, display_name, role, school, district in DEMO_PEOPLE:
-        if session.execute(select(User.id).where(User.username == username)).first():
+    for username, display_name, role, school, team in DEMO_PEOPLE:
+        if session.execute(select(col(User.id)).where(col(User.username) == username)).first():
             continue
         form = service.UserForm(
             username=username,
             display_name=display_name,
             role=role,
             school_id=schools[school].id if school else None,
-            district_id=districts[district].id if district else None,
+            district_id=districts[team].id if team else None,
             password=DEMO_PASSWORD,
         )
         service.create_user(session, form)
         created.append(username)
     if "orangtua" in created:
-        parent = session.execute(select(User).where(User.username == "orangtua")).scalar_one()
-        child_user = session.execute(select(User).where(User.username == "anak")).scalar_one()
+        parent = session.execute(select(User).where(col(User.username) == "orangtua")).scalar_one()
+        child_user = session.execute(select(User).where(col(User.username) == "anak")).scalar_one()
         child = service.add_child(
             session, parent, nickname="Dimas", birth_year=2013, school_id=schools["SMP Negeri 1 Banjarbaru"].id,
             relation="ibu",
@@ -77,6 +78,6 @@ def seed_demo(session: Session) -> list[str]:
 
 
 def has_people(session: Session) -> bool:
-    return session.execute(select(User.id).limit(1)).first() is not None
+    return session.execute(select(col(User.id)).limit(1)).first() is not None
 
 

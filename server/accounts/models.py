@@ -10,7 +10,7 @@ from sqlmodel import Field, SQLModel
 
 from server import clock
 from server.i18n import lazy_gettext as _l
-from server.models import utc_column
+from server.models import primary_key, utc_column
 
 
 class Role(StrEnum):
@@ -39,7 +39,7 @@ STAFF_ROLES = frozenset({Role.COUNSELOR, Role.SUPERVISOR})
 class District(SQLModel, table=True):
     """A kecamatan; counselors work in a district team."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = primary_key()
     name: str = Field(max_length=80, unique=True)
     active: bool = True
 
@@ -47,7 +47,7 @@ class District(SQLModel, table=True):
 class School(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("name", "district_id", name="uq_school_name_district"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = primary_key()
     name: str = Field(max_length=120)
     district_id: int = Field(foreign_key="district.id", index=True)
     active: bool = True
@@ -56,7 +56,7 @@ class School(SQLModel, table=True):
 class User(SQLModel, table=True):
     __tablename__ = "user_account"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = primary_key()
     username: str = Field(max_length=60, unique=True)
     display_name: str = Field(max_length=80)
     password_hash: str = Field(max_length=200)
@@ -93,7 +93,7 @@ class User(SQLModel, table=True):
 class Child(SQLModel, table=True):
     """A child a parent or guardian looks after; the child may or may not have an account of their own."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = primary_key()
     nickname: str = Field(max_length=60)
     birth_year: int | None = None
     school_id: int | None = Field(default=None, foreign_key="school.id")
@@ -103,7 +103,7 @@ class Child(SQLModel, table=True):
 class Guardianship(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("parent_id", "child_id", name="uq_guardianship"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = primary_key()
     parent_id: int = Field(foreign_key="user_account.id", index=True)
     child_id: int = Field(foreign_key="child.id", index=True)
     relation: str = Field(default="wali", max_length=20)
@@ -141,7 +141,7 @@ class RecoveryCode(SQLModel, table=True):
 
     __tablename__ = "recovery_code"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = primary_key()
     user_id: int = Field(foreign_key="user_account.id", index=True)
     code_hash: str = Field(max_length=200, unique=True)
     used_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
@@ -167,7 +167,7 @@ class SetupLink(SQLModel, table=True):
 
     __tablename__ = "setup_link"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = primary_key()
     token_hash: str = Field(max_length=64, unique=True)
     user_id: int = Field(foreign_key="user_account.id", index=True)
     created_at: datetime = Field(default_factory=clock.now, sa_column=utc_column())
@@ -182,7 +182,7 @@ class Passkey(SQLModel, table=True):
 
     __tablename__ = "passkey"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = primary_key()
     user_id: int = Field(foreign_key="user_account.id", index=True)
     credential_id: str = Field(max_length=400, unique=True)  # base64url
     public_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

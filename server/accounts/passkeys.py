@@ -26,7 +26,7 @@ from typing import Any
 
 import webauthn
 from sqlalchemy import delete, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 from webauthn.helpers import exceptions as webauthn_errors
 from webauthn.helpers.structs import (
     AuthenticatorSelectionCriteria,
@@ -38,6 +38,7 @@ from webauthn.helpers.structs import (
 from server import audit, clock, ratelimit
 from server.accounts import service, two_factor
 from server.accounts.models import Passkey, User, WebAuthnChallenge
+from server.db import rows_changed
 from server.forms import has_control_characters
 from server.i18n import gettext as _
 from server.settings import Settings
@@ -85,9 +86,9 @@ def _challenge_in(credential: dict[str, Any]) -> str:
 
 
 def _new_challenge(session: Session, user: User, purpose: str, now: datetime) -> bytes:
-    session.execute(delete(WebAuthnChallenge).where(WebAuthnChallenge.expires_at < now))
-    session.execute(delete(WebAuthnChallenge).where(WebAuthnChallenge.user_id == user.id,
-                                                    WebAuthnChallenge.purpose == purpose))
+    session.execute(delete(WebAuthnChallenge).where(col(WebAuthnChallenge.expires_at) < now))
+    session.execute(delete(WebAuthnChallenge).where(col(WebAuthnChallenge.user_id) == user.id,
+                                                    col(WebAuthnChallenge.purpose) == purpose))
     raw = secrets.token_bytes(32)
     session.add(WebAuthnChallenge(id=hashlib.sha256(raw).hexdigest(), user_id=user.id, purpose=purpose,
                                   challenge=_b64(raw), expires_at=now + timedelta(minutes=CHALLENGE_MINUTES)))
@@ -102,16 +103,17 @@ def _spend_challenge(session: Session, user: User, purpose: str, credential: dic
         raw = base64.urlsafe_b64decode(challenge + "=" * (-len(challenge) % 4))
     except ValueError as exc:
         raise PasskeyError(_("Passkey tidak bisa dibaca. Coba lagi.")) from exc
-    spent = session.execute(delete(WebAuthnChallenge).where(
-        WebAuthnChallenge.id == hashlib.sha256(raw).hexdigest(), WebAuthnChallenge.user_id == user.id,
-        WebAuthnChallenge.purpose == purpose, WebAuthnChallenge.expires_at > now)).rowcount
+    spent = rows_changed(session.execute(delete(WebAuthnChallenge).where(
+        col(WebAuthnChallenge.id) == hashlib.sha256(raw).hexdigest(), col(WebAuthnChallenge.user_id) == user.id,
+        col(WebAuthnChallenge.purpose) == purpose, col(WebAuthnChallenge.expires_at) > now)))
     if spent != 1:
         raise PasskeyError(_("Waktunya sudah habis atau permintaan ini sudah dipakai. Coba lagi."))
     return raw
 
 
 def passkeys_of(session: Session, user_id: int) -> list[Passkey]:
-    return list(session.execute(select(Passkey).where(Passkey.user_id == user_id).order_by(Passkey.id)).scalars())
+    return list(session.execute(
+        select(Passkey).where(col(Passkey.user_id) == user_id).order_by(col(Passkey.id))).scalars())
 
 
 def _descriptors(session: Session, user: User) -> list[PublicKeyCredentialDescriptor]:
@@ -172,7 +174,7 @@ def finish_registration(session: Session, user: User, rp: RelyingParty, credenti
             KeyError, TypeError) as exc:
         raise PasskeyError(_("Passkey ini tidak bisa didaftarkan. Coba lagi.")) from exc
     credential_id = _b64(verified.credential_id)
-    if session.execute(select(Passkey.id).where(Passkey.credential_id == credential_id)).first() is not None:
+    if session.execute(select(col(Passkey.id)).where(col(Passkey.credential_id) == credential_id)).first() is not None:
         raise PasskeyError(_("Passkey ini sudah terdaftar."))
     passkey = Passkey(user_id=user.id, credential_id=credential_id, public_key=verified.credential_public_key,
                       sign_count=verified.sign_count, name=name, created_at=now)
@@ -185,7 +187,8 @@ def finish_registration(session: Session, user: User, rp: RelyingParty, credenti
 
 def remove(session: Session, user: User, passkey_id: int, *, ip: str) -> bool:
     """Remove one of one's own passkeys (a stranger's id removes nothing)."""
-    removed = session.execute(delete(Passkey).where(Passkey.id == passkey_id, Passkey.user_id == user.id)).rowcount
+    removed = rows_changed(session.execute(
+        delete(Passkey).where(col(Passkey.id) == passkey_id, col(Passkey.user_id) == user.id)))
     if removed:
         audit.record(session, "account.passkey_removed", actor_id=user.id, actor_label=user.username,
                      object_type="user", object_id=user.id, ip=ip, passkey_id=passkey_id)
@@ -251,7 +254,8 @@ def _verify_use(session: Session, user: User, rp: RelyingParty, credential: Any,
         raise PasskeyError(_("Passkey tidak bisa dibaca. Coba lagi."))
     challenge = _spend_challenge(session, user, "signin", credential, now)
     passkey = session.execute(select(Passkey).where(
-        Passkey.credential_id == str(credential.get("id", ""))[:400], Passkey.user_id == user.id)).scalar_one_or_none()
+        col(Passkey.credential_id) == str(credential.get("id", ""))[:400], col(Passkey.user_id) == user.id,
+    )).scalar_one_or_none()
     if passkey is None:
         raise PasskeyError(_("Passkey ini tidak terdaftar untuk akun Anda."))
     try:
@@ -266,10 +270,10 @@ def _verify_use(session: Session, user: User, rp: RelyingParty, credential: Any,
     # The count must grow (0 stays 0 for authenticators that keep none); conditional, so a copy used at the
     # same moment as the original is refused one of the two times.
     new_count = verified.new_sign_count
-    grows = (Passkey.sign_count < new_count) if new_count > 0 else (Passkey.sign_count == 0)
-    changed = session.execute(update(Passkey).where(Passkey.id == passkey.id, grows)
+    grows = (col(Passkey.sign_count) < new_count) if new_count > 0 else (col(Passkey.sign_count) == 0)
+    changed = rows_changed(session.execute(update(Passkey).where(col(Passkey.id) == passkey.id, grows)
                               .values(sign_count=new_count, last_used_at=now)
-                              .execution_options(synchronize_session=False)).rowcount
+                              .execution_options(synchronize_session=False)))
     if changed != 1:
         raise PasskeyError(_("Passkey tidak cocok. Coba lagi, atau pakai kode dari aplikasi."))
     return passkey

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from server.accounts.models import District, School
 from server.process_cache import ProcessCopy
@@ -23,8 +23,10 @@ class Places:
 
 def load(session: Session) -> Places:
     """Active districts and schools as (value, label) pairs, by name."""
-    districts = session.execute(select(District.id, District.name).where(District.active).order_by(District.name))
-    schools = session.execute(select(School.id, School.name).where(School.active).order_by(School.name))
+    districts = session.execute(select(col(District.id), col(District.name)).where(col(District.active))
+                                .order_by(col(District.name)))
+    schools = session.execute(select(col(School.id), col(School.name)).where(col(School.active))
+                              .order_by(col(School.name)))
     return Places(districts=tuple((id_, name) for id_, name in districts),
                   schools=tuple((id_, name) for id_, name in schools))
 

@@ -19,9 +19,10 @@ import segno
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, or_, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from server.accounts.models import STAFF_ROLES, Passkey, PendingSignIn, RecoveryCode, User, WebAuthnChallenge
+from server.db import rows_changed
 from server.models import ServiceSetting
 from server.settings import Settings
 
@@ -87,11 +88,11 @@ def accept_code(session: Session, user: User, code: str, now: datetime) -> bool:
         return False
     result = session.execute(
         update(User)
-        .where(User.id == user.id, or_(User.totp_last_step.is_(None), User.totp_last_step < step))
+        .where(col(User.id) == user.id, or_(col(User.totp_last_step).is_(None), col(User.totp_last_step) < step))
         .values(totp_last_step=step)
         .execution_options(synchronize_session=False)
     )
-    if (result.rowcount or 0) != 1:
+    if (rows_changed(result) or 0) != 1:
         return False
     user.totp_last_step = step
     return True
@@ -127,7 +128,7 @@ def is_recovery_code_shape(typed: str) -> bool:
 
 def new_recovery_codes(session: Session, user: User) -> list[str]:
     """Replace the account's recovery codes with ten new ones and return them, for showing once."""
-    session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    session.execute(delete(RecoveryCode).where(col(RecoveryCode.user_id) == user.id))
     codes = []
     for _ in range(RECOVERY_CODE_COUNT):
         raw = "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_CODE_LENGTH))
@@ -141,22 +142,22 @@ def use_recovery_code(session: Session, user: User, typed: str, now: datetime) -
     codes (ten at most) are checked in turn; the update is conditional, so a code used by two requests at once
     is spent by one of them only."""
     unused = session.execute(
-        select(RecoveryCode.id, RecoveryCode.code_hash)
-        .where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
+        select(col(RecoveryCode.id), col(RecoveryCode.code_hash))
+        .where(col(RecoveryCode.user_id) == user.id, col(RecoveryCode.used_at).is_(None))
     ).all()
     for code_id, stored in unused:
         if _recovery_matches(stored, typed):
             result = session.execute(
-                update(RecoveryCode).where(RecoveryCode.id == code_id, RecoveryCode.used_at.is_(None))
+                update(RecoveryCode).where(col(RecoveryCode.id) == code_id, col(RecoveryCode.used_at).is_(None))
                 .values(used_at=now)
             )
-            return (result.rowcount or 0) == 1
+            return (rows_changed(result) or 0) == 1
     return False
 
 
 def recovery_codes_left(session: Session, user_id: int) -> int:
     return len(session.execute(
-        select(RecoveryCode.id).where(RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None))
+        select(col(RecoveryCode.id)).where(col(RecoveryCode.user_id) == user_id, col(RecoveryCode.used_at).is_(None))
     ).all())
 
 
@@ -179,11 +180,11 @@ def disable(session: Session, user: User, *, reset_at: datetime | None = None) -
     if reset_at is not None:
         user.two_factor_reset_at = reset_at
     session.add(user)
-    session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
-    session.execute(delete(PendingSignIn).where(PendingSignIn.user_id == user.id))
+    session.execute(delete(RecoveryCode).where(col(RecoveryCode.user_id) == user.id))
+    session.execute(delete(PendingSignIn).where(col(PendingSignIn.user_id) == user.id))
     # Passkeys are a second way beside the app's codes, never the only one.
-    session.execute(delete(Passkey).where(Passkey.user_id == user.id))
-    session.execute(delete(WebAuthnChallenge).where(WebAuthnChallenge.user_id == user.id))
+    session.execute(delete(Passkey).where(col(Passkey.user_id) == user.id))
+    session.execute(delete(WebAuthnChallenge).where(col(WebAuthnChallenge.user_id) == user.id))
 
 
 # --- the requirement and its grace period -----------------------------------------------------------------
@@ -205,7 +206,7 @@ def set_required(session: Session, required: bool, now: datetime) -> None:
         stored.value = value
     if required:
         session.execute(
-            update(User).where(User.role.in_(STAFF_ROLES), User.two_factor_required_at.is_(None))
+            update(User).where(col(User.role).in_(STAFF_ROLES), col(User.two_factor_required_at).is_(None))
             .values(two_factor_required_at=now).execution_options(synchronize_session="fetch")
         )
 
@@ -249,7 +250,7 @@ def _token_id(token: str) -> str:
 
 
 def start_pending(session: Session, user: User, *, next_url: str, now: datetime) -> str:
-    session.execute(delete(PendingSignIn).where(PendingSignIn.created_at < now - timedelta(days=1)))
+    session.execute(delete(PendingSignIn).where(col(PendingSignIn.created_at) < now - timedelta(days=1)))
     token = secrets.token_urlsafe(32)
     session.add(PendingSignIn(id=_token_id(token), user_id=user.id, created_at=now, next_url=next_url[:300]))
     return token
@@ -270,4 +271,4 @@ def pending_user(session: Session, token: str | None, now: datetime) -> tuple[Pe
 
 
 def end_pending(session: Session, token: str) -> None:
-    session.execute(delete(PendingSignIn).where(PendingSignIn.id == _token_id(token)))
+    session.execute(delete(PendingSignIn).where(col(PendingSignIn.id) == _token_id(token)))

@@ -14,6 +14,7 @@ ends both sessions and is answered as nobody's, whichever tab or page it comes f
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import anyio.to_thread
 from litestar import Request
@@ -78,7 +79,8 @@ def voice(user: User | None, reporter_kind: str = "") -> str:
 
 
 def visitor_of(request: Request) -> Visitor:
-    return request.scope.get("visitor") or NOBODY
+    # The middleware below keeps the visitor in the ASGI scope; the scope's TypedDict does not know the key.
+    return cast("Visitor | None", request.scope.get("visitor")) or NOBODY
 
 
 def session_tokens(request: Request) -> tuple[str | None, str | None]:
@@ -167,6 +169,6 @@ class VisitorMiddleware:
                 elif session_token or case_token:
                     found = await anyio.to_thread.run_sync(resolve, state.engine, state.settings, session_token,
                                                            case_token)
-            scope["visitor"] = found
+            scope["visitor"] = found  # type: ignore[typeddict-unknown-key]  # ours, beside Litestar's "user"
             scope["user"] = found.user
         await self.app(scope, receive, send)

@@ -10,7 +10,7 @@ from sqlalchemy import Column, Index, LargeBinary, Text
 from sqlmodel import Field, SQLModel
 
 from server import clock
-from server.models import utc_column
+from server.models import primary_key, utc_column
 
 
 class CheckInStatus(StrEnum):
@@ -25,7 +25,7 @@ class CheckInPlan(SQLModel, table=True):
 
     __tablename__ = "check_in_plan"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = primary_key()
     report_id: int = Field(foreign_key="report.id", index=True)
     created_at: datetime = Field(default_factory=clock.now, sa_column=utc_column())
     created_by_id: int | None = Field(default=None, foreign_key="user_account.id")
@@ -44,7 +44,7 @@ class CheckIn(SQLModel, table=True):
         Index("ix_check_in_status_give_up", "status", "give_up_at"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = primary_key()
     plan_id: int = Field(foreign_key="check_in_plan.id", index=True)
     report_id: int = Field(foreign_key="report.id")
     step: str = Field(max_length=4)  # "2w", "1m", "3m", "6m": after closing

@@ -53,7 +53,7 @@ class CheckInController(Controller):
     path = "/pemantauan"
     exception_handlers = {NotAuthorizedException: _sign_in_or_code}
 
-    def _check_in(self, request: Request, db: Session, state: State, check_in_id: int) -> tuple[CheckIn, User | None]:
+    def _check_in(self, request: Request, db: Session, check_in_id: int) -> tuple[CheckIn, User | None]:
         user, case_id = _who(request)
         check_in = service.visible_check_in(db, check_in_id, user=user, case_report_id=case_id)
         if check_in is None:
@@ -68,14 +68,14 @@ class CheckInController(Controller):
 
     @get("/{check_in_id:int}", name="check_in", sync_to_thread=True)
     def check_in(self, request: Request, check_in_id: FromPath[int], db: DB, state: State) -> Any:
-        check_in, user = self._check_in(request, db, state, check_in_id)
+        check_in, user = self._check_in(request, db, check_in_id)
         service.record_view(db, check_in, user=user, ip=client_ip(request.scope, state.settings))
         db.commit()
         return self._render(request, check_in, service.AnswerForm())
 
     @post("/{check_in_id:int}", sync_to_thread=True)
     def answer(self, request: Request, check_in_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
-        check_in, user = self._check_in(request, db, state, check_in_id)
+        check_in, user = self._check_in(request, db, check_in_id)
         ip = client_ip(request.scope, state.settings)
         form = service.AnswerForm.from_data(data)
         if not service.is_open(check_in):
@@ -133,7 +133,7 @@ class RatingController(Controller):
     path = "/penilaian"
     exception_handlers = {NotAuthorizedException: _sign_in_or_code}
 
-    def _appointment(self, request: Request, db: Session, state: State, appointment_id: int) -> tuple[Appointment, User | None]:
+    def _appointment(self, request: Request, db: Session, appointment_id: int) -> tuple[Appointment, User | None]:
         user, case_id = _who(request)
         appointment = db.get(Appointment, appointment_id)
         if appointment is None or not service.may_rate(db, appointment, user=user, case_report_id=case_id):
@@ -148,13 +148,13 @@ class RatingController(Controller):
                     rated=service.already_rated(db, appointment.id))
 
     @get("/{appointment_id:int}", name="rating", sync_to_thread=True)
-    def rating(self, request: Request, appointment_id: FromPath[int], db: DB, state: State) -> Any:
-        appointment, _user = self._appointment(request, db, state, appointment_id)
+    def rating(self, request: Request, appointment_id: FromPath[int], db: DB) -> Any:
+        appointment, _user = self._appointment(request, db, appointment_id)
         return self._render(request, db, appointment, service.RatingForm())
 
     @post("/{appointment_id:int}", sync_to_thread=True)
     def rate(self, request: Request, appointment_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
-        appointment, user = self._appointment(request, db, state, appointment_id)
+        appointment, user = self._appointment(request, db, appointment_id)
         form = service.RatingForm.from_data(data)
         if not service.was_attended(appointment) or service.already_rated(db, appointment.id):
             return self._render(request, db, appointment, form, status_code=409)

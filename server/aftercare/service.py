@@ -41,7 +41,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from server import audit, clock
 from server.accounts.models import Child, Role, User
@@ -55,6 +55,7 @@ from server.aftercare.models import (
 )
 from server.appointments import service as appointments
 from server.appointments.models import Appointment, AppointmentStatus, ServiceType
+from server.db import existing, rows_changed
 from server.forms import PostedForm, posted, text_error
 from server.i18n import WITA
 from server.i18n import gettext as _
@@ -199,7 +200,7 @@ def start_plan(session: Session, report: Report, actor: User, plan: PlanForm, *,
 def cancel_open(session: Session, report: Report) -> int:
     """The case was opened again: check-ins not yet answered stop, and their messages are not sent."""
     waiting = list(session.execute(select(CheckIn).where(
-        CheckIn.report_id == report.id, CheckIn.status == CheckInStatus.SCHEDULED)).scalars())
+        col(CheckIn.report_id) == report.id, col(CheckIn.status) == CheckInStatus.SCHEDULED)).scalars())
     for check_in in waiting:
         check_in.status = CheckInStatus.CANCELLED
         check_in.version += 1
@@ -237,12 +238,14 @@ def plan_state(session: Session, report: Report, *, lock: bool = False) -> PlanS
     are made one after the other, the second seeing the first's check-ins."""
     if report.status != Status.CLOSED:
         return None
-    query = select(CheckInPlan).where(CheckInPlan.report_id == report.id).order_by(CheckInPlan.id.desc()).limit(1)
+    query = (select(CheckInPlan).where(col(CheckInPlan.report_id) == report.id)
+             .order_by(col(CheckInPlan.id).desc()).limit(1))
     plan = session.execute(query.with_for_update() if lock else query).scalars().first()
     found: dict[str, CheckIn] = {}
     if plan is not None:
         for check_in in session.execute(select(CheckIn).where(
-                CheckIn.plan_id == plan.id, CheckIn.status != CheckInStatus.CANCELLED).order_by(CheckIn.id)).scalars():
+                col(CheckIn.plan_id) == plan.id, col(CheckIn.status) != CheckInStatus.CANCELLED,
+        ).order_by(col(CheckIn.id))).scalars():
             found[check_in.step] = check_in
     labels = step_labels()
     anyone, _user_id = recipient_of(session, report)
@@ -279,6 +282,45 @@ def _withdraw(session: Session, check_in: CheckIn) -> None:
     outbox.cancel_pending(session, object_type="check_in", object_id=check_in.id)
 
 
+def _stopped(form: PlanChangeForm, waiting: set[str]) -> list[str]:
+    """Stopping every check-in still to come: a readable reason, and something to stop. No step is wanted."""
+    if error := text_error(
+            form.reason, limit=REASON_LIMIT, multiline=True, required=_("Tulis alasan menghentikan pemantauan."),
+            too_long=_("Alasan terlalu panjang: paling banyak %(n)s huruf.", n=REASON_LIMIT)):
+        raise case_record.CaseError(error)
+    if not waiting:
+        raise case_record.CaseError(_("Tidak ada pemantauan yang masih menunggu untuk dihentikan."))
+    return []
+
+
+def _changed(state: PlanState, form: PlanChangeForm, now: datetime, waiting: set[str], sent: set[str]) -> list[str]:
+    """The steps wanted from now on (those not sent yet): someone to ask, none already past, and a change."""
+    wanted = [step for step in STEPS if step in form.steps and step not in sent]
+    if not state.anyone and wanted:
+        raise case_record.CaseError(_("Laporan ini dikirim guru dari akunnya: tidak ada anak atau orang tua yang "
+                                  "bisa ditanya."))
+    plan_row = state.plan
+    closed_at = plan_row.created_at if plan_row is not None else now
+    late = [step for step in wanted if step not in waiting and step_time(closed_at, step) <= now]
+    if late:
+        labels = step_labels()
+        raise case_record.CaseError(_("Waktu ini sudah lewat: %(steps)s. Pilih waktu yang belum tiba.",
+                                  steps=", ".join(labels[s] for s in late)))
+    if set(wanted) == waiting:
+        raise case_record.CaseError(_("Tidak ada yang berubah: pilih waktu lain, atau hentikan pemantauan."))
+    return wanted
+
+
+def _plan_change_line(form: PlanChangeForm, wanted: list[str]) -> str:
+    """The chronology's line for a changed or stopped plan."""
+    if form.choice == "stop":
+        return _("Pemantauan dihentikan: %(reason)s", reason=form.reason)
+    if wanted:
+        labels = step_labels()
+        return _("Pemantauan diubah: %(steps)s setelah ditutup.", steps=", ".join(labels[s] for s in wanted))
+    return _("Pemantauan diubah: tidak ada lagi yang akan dikirim.")
+
+
 def change_plan(session: Session, report: Report, actor: User, form: PlanChangeForm, *, ip: str) -> list[str]:
     """Change which check-ins of a closed case are still to come, or stop them all: check-ins not sent yet are
     withdrawn with their messages, new steps are scheduled from the closing time (quiet hours apply), in the
@@ -297,28 +339,7 @@ def change_plan(session: Session, report: Report, actor: User, form: PlanChangeF
     now = clock.now()
     waiting = set(state.waiting())
     sent = set(state.sent())
-    if form.choice == "stop":
-        if error := text_error(
-                form.reason, limit=REASON_LIMIT, multiline=True, required=_("Tulis alasan menghentikan pemantauan."),
-                too_long=_("Alasan terlalu panjang: paling banyak %(n)s huruf.", n=REASON_LIMIT)):
-            raise case_record.CaseError(error)
-        if not waiting:
-            raise case_record.CaseError(_("Tidak ada pemantauan yang masih menunggu untuk dihentikan."))
-        wanted: list[str] = []
-    else:
-        wanted = [step for step in STEPS if step in form.steps and step not in sent]
-        if not state.anyone and wanted:
-            raise case_record.CaseError(_("Laporan ini dikirim guru dari akunnya: tidak ada anak atau orang tua yang "
-                                      "bisa ditanya."))
-        plan_row = state.plan
-        closed_at = plan_row.created_at if plan_row is not None else now
-        late = [step for step in wanted if step not in waiting and step_time(closed_at, step) <= now]
-        if late:
-            labels = step_labels()
-            raise case_record.CaseError(_("Waktu ini sudah lewat: %(steps)s. Pilih waktu yang belum tiba.",
-                                      steps=", ".join(labels[s] for s in late)))
-        if set(wanted) == waiting:
-            raise case_record.CaseError(_("Tidak ada yang berubah: pilih waktu lain, atau hentikan pemantauan."))
+    wanted = _stopped(form, waiting) if form.choice == "stop" else _changed(state, form, now, waiting, sent)
     plan = state.plan
     if plan is None:  # closed before plans existed: the change starts one, counted from now
         plan = CheckInPlan(report_id=report.id, created_at=now.replace(microsecond=0), created_by_id=actor.id,
@@ -336,14 +357,8 @@ def change_plan(session: Session, report: Report, actor: User, form: PlanChangeF
     plan.declined = not wanted and form.choice == "stop"
     if form.choice == "stop":
         plan.declined_reason = form.reason
-    labels = step_labels()
-    if form.choice == "stop":
-        body = _("Pemantauan dihentikan: %(reason)s", reason=form.reason)
-    elif wanted:
-        body = _("Pemantauan diubah: %(steps)s setelah ditutup.", steps=", ".join(labels[s] for s in wanted))
-    else:
-        body = _("Pemantauan diubah: tidak ada lagi yang akan dikirim.")
-    session.add(CaseEvent(report_id=report.id, actor_id=actor.id, kind="check_in_plan", body=body))
+    session.add(CaseEvent(report_id=report.id, actor_id=actor.id, kind="check_in_plan",
+                          body=_plan_change_line(form, wanted)))
     report.updated_at = now
     audit.record(session, "report.check_in_plan_stopped" if form.choice == "stop" else "report.check_in_plan_changed",
                  actor_id=actor.id, actor_label=actor.username, object_type="report", object_id=report.id, ip=ip,
@@ -379,7 +394,7 @@ def is_open(check_in: CheckIn, now: datetime | None = None) -> bool:
 
 
 def record_view(session: Session, check_in: CheckIn, *, user: User | None, ip: str) -> None:
-    report = session.get(Report, check_in.report_id)
+    report = existing(session, Report, check_in.report_id)
     access.record_view(session, report, user=user, ip=ip, as_="check_in")
 
 
@@ -406,18 +421,18 @@ class AlreadyAnswered(Exception):
 def answer(session: Session, check_in: CheckIn, form: AnswerForm, *, user: User | None, ip: str) -> None:
     """Keep the answer, stop the repeat, and give the counselor a task when it is "tidak baik" or has words."""
     now = clock.now()
-    changed = session.execute(
-        update(CheckIn).where(CheckIn.id == check_in.id, CheckIn.version == check_in.version,
-                              CheckIn.status.in_([CheckInStatus.SCHEDULED, CheckInStatus.UNANSWERED]))
+    changed = rows_changed(session.execute(
+        update(CheckIn).where(col(CheckIn.id) == check_in.id, col(CheckIn.version) == check_in.version,
+                              col(CheckIn.status).in_([CheckInStatus.SCHEDULED, CheckInStatus.UNANSWERED]))
         .values(status=CheckInStatus.ANSWERED, answered_at=now, answer=form.face, message=form.message,
-                version=CheckIn.version + 1)
+                version=col(CheckIn.version) + 1)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ))
     if changed != 1:
         raise AlreadyAnswered()
     session.refresh(check_in)
     outbox.cancel_pending(session, object_type="check_in", object_id=check_in.id)
-    report = session.get(Report, check_in.report_id)
+    report = existing(session, Report, check_in.report_id)
     body = face_labels()[form.face] + (f": {form.message}" if form.message else "")
     session.add(CaseEvent(report_id=report.id, actor_id=user.id if user else None, kind="check_in_answer",
                           body=body, from_reporter=True))
@@ -440,7 +455,7 @@ def mark_unanswered(session: Session, now: datetime | None = None) -> list[int]:
     counselor's list. Nothing more is sent."""
     now = now or clock.now()
     lapsed = list(session.execute(select(CheckIn).where(
-        CheckIn.status == CheckInStatus.SCHEDULED, CheckIn.give_up_at <= now)).scalars())
+        col(CheckIn.status) == CheckInStatus.SCHEDULED, col(CheckIn.give_up_at) <= now)).scalars())
     for check_in in lapsed:
         check_in.status = CheckInStatus.UNANSWERED
         check_in.version += 1
@@ -461,10 +476,10 @@ def follow_ups(session: Session, user: User, now: datetime | None = None) -> lis
     of cases the person may handle. Oldest deadline first."""
     now = now or clock.now()
     rows = session.execute(
-        select(CheckIn, Report).join(Report, Report.id == CheckIn.report_id)
-        .where(CheckIn.follow_up_done_at.is_(None),
-               (CheckIn.follow_up_due_at.is_not(None)) | (CheckIn.status == CheckInStatus.UNANSWERED))
-        .order_by(CheckIn.follow_up_due_at.is_(None), CheckIn.follow_up_due_at, CheckIn.id).limit(500)
+        select(CheckIn, Report).join(Report, col(Report.id) == col(CheckIn.report_id))
+        .where(col(CheckIn.follow_up_done_at).is_(None),
+               (col(CheckIn.follow_up_due_at).is_not(None)) | (col(CheckIn.status) == CheckInStatus.UNANSWERED))
+        .order_by(col(CheckIn.follow_up_due_at).is_(None), col(CheckIn.follow_up_due_at), col(CheckIn.id)).limit(500)
     ).all()
     return [FollowUp(check_in, report, check_in.follow_up_due_at is not None and check_in.follow_up_due_at < now)
             for check_in, report in rows if access.can_handle(user, report)]
@@ -474,7 +489,7 @@ def follow_up_for(session: Session, check_in_id: int, user: User) -> CheckIn | N
     check_in = session.get(CheckIn, check_in_id)
     if check_in is None:
         return None
-    report = session.get(Report, check_in.report_id)
+    report = existing(session, Report, check_in.report_id)
     return check_in if access.can_handle(user, report) else None
 
 
@@ -494,15 +509,15 @@ def waiting_for(session: Session, *, user: User | None, case_report_id: int | No
                 now: datetime | None = None) -> list[CheckIn]:
     """The person's check-ins that are due and not answered yet (the code holder's page links to them)."""
     now = now or clock.now()
-    query = select(CheckIn).where(CheckIn.status.in_([CheckInStatus.SCHEDULED, CheckInStatus.UNANSWERED]),
-                                  CheckIn.due_at <= now)
+    query = select(CheckIn).where(col(CheckIn.status).in_([CheckInStatus.SCHEDULED, CheckInStatus.UNANSWERED]),
+                                  col(CheckIn.due_at) <= now)
     if user is not None:
-        query = query.where(CheckIn.recipient_user_id == user.id)
+        query = query.where(col(CheckIn.recipient_user_id) == user.id)
     elif case_report_id is not None:
-        query = query.where(CheckIn.recipient_user_id.is_(None), CheckIn.report_id == case_report_id)
+        query = query.where(col(CheckIn.recipient_user_id).is_(None), col(CheckIn.report_id) == case_report_id)
     else:
         return []
-    return list(session.execute(query.order_by(CheckIn.due_at, CheckIn.id)).scalars())
+    return list(session.execute(query.order_by(col(CheckIn.due_at), col(CheckIn.id))).scalars())
 
 
 # --- for statistics -----------------------------------------------------------------------------------------
@@ -512,14 +527,14 @@ def check_ins_sent(session: Session, start: datetime, end: datetime, now: dateti
     """Check-ins whose (first) message went out in [start, end): due in the period, already due, not withdrawn."""
     now = now or clock.now()
     return session.execute(select(func.count()).select_from(CheckIn).where(
-        CheckIn.due_at >= start, CheckIn.due_at < end, CheckIn.due_at <= now,
-        CheckIn.status != CheckInStatus.CANCELLED)).scalar_one()
+        col(CheckIn.due_at) >= start, col(CheckIn.due_at) < end, col(CheckIn.due_at) <= now,
+        col(CheckIn.status) != CheckInStatus.CANCELLED)).scalar_one()
 
 
 def check_ins_answered(session: Session, start: datetime, end: datetime) -> int:
     """Check-ins answered in [start, end) (monitoring done, for the KLA pack)."""
     return session.execute(select(func.count()).select_from(CheckIn).where(
-        CheckIn.answered_at >= start, CheckIn.answered_at < end)).scalar_one()
+        col(CheckIn.answered_at) >= start, col(CheckIn.answered_at) < end)).scalar_one()
 
 
 # --- the child's voice: rating an attended session ----------------------------------------------------------
@@ -615,7 +630,8 @@ def release_ratings(session: Session, secret_key: str) -> int:
     rolls back on ReleasedElsewhere). A group with fewer waits for more."""
     groups: dict[tuple[str, int], list[tuple[str, dict[str, Any]]]] = {}
     unreadable = 0
-    for pending_id, sealed in session.execute(select(SessionRatingPending.id, SessionRatingPending.sealed)).all():
+    pending = select(col(SessionRatingPending.id), col(SessionRatingPending.sealed))
+    for pending_id, sealed in session.execute(pending).all():
         answer = _unseal(secret_key, bytes(sealed))
         if answer is None:
             unreadable += 1
@@ -628,8 +644,8 @@ def release_ratings(session: Session, secret_key: str) -> int:
         if len(waiting) < RELEASE_AT_LEAST:
             continue
         ids = [pending_id for pending_id, _answer in waiting]
-        gone = session.execute(delete(SessionRatingPending).where(SessionRatingPending.id.in_(ids))
-                               .execution_options(synchronize_session=False)).rowcount
+        gone = rows_changed(session.execute(delete(SessionRatingPending).where(col(SessionRatingPending.id).in_(ids))
+                               .execution_options(synchronize_session=False)))
         if gone != len(ids):
             raise ReleasedElsewhere()
         # Sorted first, so the order read from the database plays no part; then shuffled.
@@ -657,9 +673,10 @@ class RatingTotals:
 def rating_totals(session: Session, *, months: int = 12) -> list[RatingTotals]:
     """Totals per month and service type, newest month first, of groups of SHOWN_AT_LEAST ratings or more (a
     smaller group, and its words, is left out); the words as written, in no particular order."""
-    names = dict(session.execute(select(ServiceType.id, ServiceType.name)).all())
+    names = dict(session.execute(select(col(ServiceType.id), col(ServiceType.name))).all())
     totals: dict[tuple[str, int], RatingTotals] = {}
-    for rating in session.execute(select(SessionRating).order_by(SessionRating.month.desc(), SessionRating.id)).scalars():
+    in_order = select(SessionRating).order_by(col(SessionRating.month).desc(), col(SessionRating.id))
+    for rating in session.execute(in_order).scalars():
         key = (rating.month, rating.service_type_id)
         if key not in totals:
             if len({month for month, _id in totals} | {rating.month}) > months:

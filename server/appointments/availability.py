@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from server import audit, clock
 from server.accounts.models import User
@@ -28,16 +28,16 @@ AWAY_NOTE_LIMIT = 200
 
 def weekly_hours_of(session: Session, counselor_id: int) -> list[WeeklyHours]:
     return list(session.execute(
-        select(WeeklyHours).where(WeeklyHours.counselor_id == counselor_id)
-        .order_by(WeeklyHours.weekday, WeeklyHours.starts, WeeklyHours.id)
+        select(WeeklyHours).where(col(WeeklyHours.counselor_id) == counselor_id)
+        .order_by(col(WeeklyHours.weekday), col(WeeklyHours.starts), col(WeeklyHours.id))
     ).scalars())
 
 
 def exceptions_of(session: Session, counselor_id: int, *, ending_after: datetime) -> list[AvailabilityException]:
     return list(session.execute(
-        select(AvailabilityException).where(AvailabilityException.counselor_id == counselor_id,
-                                            AvailabilityException.ends_at > ending_after)
-        .order_by(AvailabilityException.starts_at, AvailabilityException.id)
+        select(AvailabilityException).where(col(AvailabilityException.counselor_id) == counselor_id,
+                                            col(AvailabilityException.ends_at) > ending_after)
+        .order_by(col(AvailabilityException.starts_at), col(AvailabilityException.id))
     ).scalars())
 
 
@@ -60,15 +60,16 @@ def check_hours(session: Session, counselor: User, data: dict[str, Any]) -> tupl
             errors[name] = _("Tulis jam seperti 08.00.")
         elif value.minute % HOURS_STEP_MINUTES:
             errors[name] = _("Pilih jam tepat atau setengah: misalnya 08.00 atau 08.30.")
-    if "starts" not in errors and "ends" not in errors and starts >= ends:
+    if starts is not None and ends is not None and "starts" not in errors and "ends" not in errors and starts >= ends:
         errors["ends"] = _("Jam selesai harus sesudah jam mulai.")
     service_type_id = bounded_int(one(data, "service_type_id")) if one(data, "service_type_id") else None
     if one(data, "service_type_id") and (service_type_id is None or session.get(ServiceType, service_type_id) is None):
         errors["service_type_id"] = _("Pilih layanan dari daftar, atau semua layanan.")
     hours = WeeklyHours(counselor_id=counselor.id, weekday=weekday or 0, starts=starts or time(0), ends=ends or time(0),
                         service_type_id=service_type_id)
-    if not errors and any(h.weekday == weekday and h.service_type_id == service_type_id and h.starts < ends
-                          and starts < h.ends for h in weekly_hours_of(session, counselor.id)):
+    # Without errors, `hours` holds the times asked for.
+    if not errors and any(h.weekday == weekday and h.service_type_id == service_type_id and h.starts < hours.ends
+                          and hours.starts < h.ends for h in weekly_hours_of(session, counselor.id)):
         errors["starts"] = _("Jam ini bertumpuk dengan jam kerja yang sudah ada pada hari itu.")
     return hours, errors
 

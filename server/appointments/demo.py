@@ -6,14 +6,15 @@ sets up the hours it needs."""
 from __future__ import annotations
 
 from datetime import time
+from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from server.accounts.models import Role, User
 from server.appointments.models import Mode, ServiceType, WeeklyHours
 
-DEMO_SERVICE_TYPES = (
+DEMO_SERVICE_TYPES: tuple[dict[str, Any], ...] = (
     dict(name="Konseling individu", description="Bertemu konselor di kantor layanan.", duration_minutes=60,
          mode=Mode.FACE_TO_FACE, place="Kantor UPTD PPA Banjarbaru, Jl. Pangeran Suriansyah",
          buffer_after_minutes=15, min_notice_hours=24, max_days_ahead=30),
@@ -26,10 +27,10 @@ DEMO_HOURS = tuple((day, time(8), time(15)) for day in range(5)) + ((5, time(8),
 
 def seed_demo_schedule(session: Session) -> bool:
     """Add the demo service types and every counselor's hours unless a service type exists already."""
-    if session.execute(select(ServiceType.id).limit(1)).first() is not None:
+    if session.execute(select(col(ServiceType.id)).limit(1)).first() is not None:
         return False
     session.add_all(ServiceType(**fields) for fields in DEMO_SERVICE_TYPES)
-    counselors = session.execute(select(User.id).where(User.role == Role.COUNSELOR)).scalars()
+    counselors = session.execute(select(col(User.id)).where(col(User.role) == Role.COUNSELOR)).scalars()
     session.add_all(
         WeeklyHours(counselor_id=counselor_id, weekday=day, starts=starts, ends=ends)
         for counselor_id in counselors for day, starts, ends in DEMO_HOURS

@@ -23,6 +23,7 @@ from typing import Any, TypeVar, cast
 
 from sqlalchemy import event, inspect, select, update
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from server import process_cache
 from server.accounts.models import User
@@ -61,16 +62,17 @@ def _note_changes(session: Session, _flush_context: Any, _instances: Any) -> Non
 
 @event.listens_for(Session, "do_orm_execute")
 def _note_statements(state: Any) -> None:
-    if (state.is_update or state.is_delete or state.is_insert) and state.bind_mapper is not None:
-        if state.bind_mapper.class_ in (*SCHEDULE_MODELS, User):
-            state.session.info[CHANGED] = True
+    if ((state.is_update or state.is_delete or state.is_insert) and state.bind_mapper is not None
+            and state.bind_mapper.class_ in (*SCHEDULE_MODELS, User)):
+        state.session.info[CHANGED] = True
 
 
 @event.listens_for(Session, "before_commit")
 def _raise_version(session: Session) -> None:
     session.flush()  # what is still pending decides whether the schedule changed
     if session.info.pop(CHANGED, False):
-        session.execute(update(ScheduleVersion).where(ScheduleVersion.id == 1).values(n=ScheduleVersion.n + 1))
+        session.execute(update(ScheduleVersion).where(col(ScheduleVersion.id) == 1)
+                        .values(n=col(ScheduleVersion.n) + 1))
 
 
 @event.listens_for(Session, "after_rollback")
@@ -84,7 +86,7 @@ _remembered: process_cache.Remembered[Any] = process_cache.Remembered(REMEMBERED
 def remembered(session: Session, key: tuple[Hashable, ...], work_out: Callable[[], T]) -> T:
     """`work_out()`, or what it gave before for `key` while the schedule has not changed since. The key names the
     database too: one process may serve (in tests) one database after another."""
-    version = session.execute(select(ScheduleVersion.n).where(ScheduleVersion.id == 1)).scalar()
+    version = session.execute(select(col(ScheduleVersion.n)).where(col(ScheduleVersion.id) == 1)).scalar()
     if version is None:
         return work_out()
-    return cast(T, _remembered.get((str(session.get_bind().url), version, *key), work_out))
+    return cast(T, _remembered.get((str(session.get_bind().engine.url), version, *key), work_out))

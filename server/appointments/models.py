@@ -14,7 +14,7 @@ from sqlalchemy import Column, Index, Time
 from sqlmodel import Field, SQLModel
 
 from server import clock
-from server.models import utc_column
+from server.models import primary_key, utc_column
 
 
 class Mode(StrEnum):
@@ -43,7 +43,7 @@ HELD_STATUSES = frozenset({AppointmentStatus.REQUESTED, AppointmentStatus.OFFERE
 class ServiceType(SQLModel, table=True):
     __tablename__ = "service_type"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = primary_key()
     name: str = Field(max_length=80)
     description: str = Field(default="", max_length=300)
     duration_minutes: int = 60
@@ -62,7 +62,7 @@ class WeeklyHours(SQLModel, table=True):
 
     __tablename__ = "weekly_hours"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = primary_key()
     counselor_id: int = Field(foreign_key="user_account.id", index=True)
     weekday: int  # 0 = Monday
     starts: time = Field(sa_column=Column(Time, nullable=False))
@@ -75,7 +75,7 @@ class AvailabilityException(SQLModel, table=True):
 
     __tablename__ = "availability_exception"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = primary_key()
     counselor_id: int = Field(foreign_key="user_account.id", index=True)
     starts_at: datetime = Field(sa_column=utc_column())
     ends_at: datetime = Field(sa_column=utc_column())
@@ -89,7 +89,7 @@ class Appointment(SQLModel, table=True):
         Index("ix_appointment_hold", "status", "hold_expires_at"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = primary_key()
     created_at: datetime = Field(default_factory=clock.now, sa_column=utc_column())
     updated_at: datetime = Field(default_factory=clock.now, sa_column=utc_column())
     version: int = 1

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from server import audit, clock
 from server.accounts.models import Guardianship, Role, User
@@ -25,6 +25,7 @@ from server.appointments.models import (
     ServiceType,
 )
 from server.appointments.slots import block_of, free_slots, parse_start
+from server.db import existing, rows_changed
 from server.forms import PostedForm, bounded_int, has_control_characters, unreadable_message
 from server.i18n import WITA, format_wita_date
 from server.i18n import gettext as _
@@ -69,22 +70,22 @@ def _check_handler(appointment: Appointment, user: User | None) -> None:
 
 def _requester_filter(requester: Visitor):
     if requester.user is not None:
-        return Appointment.requester_user_id == requester.user.id
-    return (Appointment.report_id == requester.case_report_id) & Appointment.requester_user_id.is_(None)
+        return col(Appointment.requester_user_id) == requester.user.id
+    return (col(Appointment.report_id) == requester.case_report_id) & col(Appointment.requester_user_id).is_(None)
 
 
 def open_requests(session: Session, requester: Visitor) -> int:
     return session.execute(
         select(func.count()).select_from(Appointment)
-        .where(_requester_filter(requester), Appointment.status == AppointmentStatus.REQUESTED)
+        .where(_requester_filter(requester), col(Appointment.status) == AppointmentStatus.REQUESTED)
     ).scalar_one()
 
 
 def expire_unanswered(session: Session, now: datetime | None = None) -> list[int]:
     """Requests not answered before their hold ran out stop holding the slot; the requester hears of it."""
     now = now or clock.now()
-    stale = list(session.execute(select(Appointment.id, Appointment.version, Appointment.status).where(
-        Appointment.status.in_(HELD_STATUSES), Appointment.hold_expires_at <= now
+    stale = list(session.execute(select(col(Appointment.id), col(Appointment.version), col(Appointment.status)).where(
+        col(Appointment.status).in_(HELD_STATUSES), col(Appointment.hold_expires_at) <= now
     )).all())
     expired = []
     for appointment_id, version, status in stale:
@@ -96,7 +97,7 @@ def expire_unanswered(session: Session, now: datetime | None = None) -> list[int
         if status == AppointmentStatus.OFFERED:
             # A waiting-list offer nobody took: the time is free again; server/waitlist offers it to the next.
             continue
-        appointment = session.get(Appointment, appointment_id)
+        appointment = existing(session, Appointment, appointment_id)
         session.refresh(appointment)
         _cancel_jobs(session, appointment)
         _notify_requester(session, appointment, "appointment_expired")
@@ -178,8 +179,8 @@ def saved_phone_number(session: Session, requester: Visitor) -> str:
     """The number a code holder gave on their report to be called on, if they chose the telephone."""
     if requester.user is not None or requester.case_report_id is None:
         return ""
-    method, detail = session.execute(select(Report.contact_method, Report.contact_detail)
-                                     .where(Report.id == requester.case_report_id)).one()
+    method, detail = session.execute(select(col(Report.contact_method), col(Report.contact_detail))
+                                     .where(col(Report.id) == requester.case_report_id)).one()
     return (phone_number(detail) or "") if method in ("phone", "whatsapp") else ""
 
 
@@ -250,14 +251,14 @@ def change_reason(value: str) -> str:
 def continuity_counselor(session: Session, requester: Visitor) -> int | None:
     """The counselor who already knows the booker: the one assigned to the code holder's case, or to a child's
     own report (an open one first). Parents and teachers book for someone else: no continuity from their reports."""
-    query = (select(Report.assigned_to_id).join(User, User.id == Report.assigned_to_id)
-             .where(User.active, User.role == Role.COUNSELOR))
+    query = (select(col(Report.assigned_to_id)).join(User, col(User.id) == col(Report.assigned_to_id))
+             .where(col(User.active), col(User.role) == Role.COUNSELOR))
     if requester.user is None and requester.case_report_id is not None:
-        return session.execute(query.where(Report.id == requester.case_report_id)).scalar()
+        return session.execute(query.where(col(Report.id) == requester.case_report_id)).scalar()
     if requester.user is not None and requester.user.role == Role.CHILD:
         return session.execute(
-            query.where(Report.submitted_by_id == requester.user.id)
-            .order_by(Report.is_open.desc(), Report.id.desc()).limit(1)
+            query.where(col(Report.submitted_by_id) == requester.user.id)
+            .order_by(col(Report.is_open).desc(), col(Report.id).desc()).limit(1)
         ).scalar()
     return None
 
@@ -267,9 +268,10 @@ def upcoming_load(session: Session, counselor_ids: list[int], now: datetime) -> 
     if not counselor_ids:
         return {}
     counts = dict(session.execute(
-        select(Appointment.counselor_id, func.count()).where(
-            Appointment.counselor_id.in_(counselor_ids), Appointment.is_live, Appointment.starts_at >= now)
-        .group_by(Appointment.counselor_id)
+        select(col(Appointment.counselor_id), func.count()).where(
+            col(Appointment.counselor_id).in_(counselor_ids), col(Appointment.is_live),
+            col(Appointment.starts_at) >= now)
+        .group_by(col(Appointment.counselor_id))
     ).all())
     return {counselor_id: counts.get(counselor_id, 0) for counselor_id in counselor_ids}
 
@@ -284,6 +286,24 @@ def assignable_counselors(session: Session, service_type: ServiceType, starts_at
             if slot.starts_at == starts_at and slot.counselor_id != excluding]
     load = upcoming_load(session, free, now)
     return sorted(free, key=lambda counselor_id: (counselor_id != continuity, load[counselor_id], counselor_id))
+
+
+def _candidates(session: Session, requester: Visitor, service_type: ServiceType, starts_at: datetime, *,
+                now: datetime, counselor_id: int | None, other_counselor_reason: str | None) -> tuple[list[int], str]:
+    """Who may be given a session at `starts_at`, in the order to try them, and the reason kept when the booker
+    asked for someone other than their case's counselor. A chosen counselor only if that time is free for them."""
+    if counselor_id is not None:
+        day = starts_at.astimezone(WITA).date()
+        offered = free_slots(session, service_type, now=now, first_day=day, days=1, counselor_id=counselor_id)
+        return ([counselor_id] if any(slot.starts_at == starts_at for slot in offered.get(day, [])) else []), ""
+    continuity = continuity_counselor(session, requester)
+    if continuity is not None and other_counselor_reason is not None:
+        reason = change_reason(other_counselor_reason)
+        return assignable_counselors(session, service_type, starts_at, now=now, excluding=continuity), reason
+    candidates = assignable_counselors(session, service_type, starts_at, now=now, continuity=continuity)
+    if continuity is not None:
+        candidates = [c for c in candidates if c == continuity]
+    return candidates, ""
 
 
 def request_appointment(
@@ -313,20 +333,8 @@ def request_appointment(
     if open_requests(session, requester) >= MAX_OPEN_REQUESTS:
         raise BookingError(_("Anda sudah punya %(n)s permintaan yang menunggu jawaban. Tunggu jawaban konselor dulu.",
                              n=MAX_OPEN_REQUESTS))
-    reason = ""
-    if counselor_id is None:
-        continuity = continuity_counselor(session, requester)
-        if continuity is not None and other_counselor_reason is not None:
-            reason = change_reason(other_counselor_reason)
-            candidates = assignable_counselors(session, service_type, starts_at, now=now, excluding=continuity)
-        else:
-            candidates = assignable_counselors(session, service_type, starts_at, now=now, continuity=continuity)
-            if continuity is not None:
-                candidates = [c for c in candidates if c == continuity]
-    else:
-        day = starts_at.astimezone(WITA).date()
-        offered = free_slots(session, service_type, now=now, first_day=day, days=1, counselor_id=counselor_id)
-        candidates = [counselor_id] if any(slot.starts_at == starts_at for slot in offered.get(day, [])) else []
+    candidates, reason = _candidates(session, requester, service_type, starts_at, now=now, counselor_id=counselor_id,
+                                     other_counselor_reason=other_counselor_reason)
     if not candidates:
         raise SlotTaken(_("Waktu ini sudah tidak tersedia. Pilih waktu lain dari daftar terbaru."))
     # The database decides who gets a contested time: an insert that would overlap is refused, never both kept.
@@ -372,8 +380,8 @@ def _new_appointment(requester: Visitor, service_type: ServiceType, counselor_id
 def _may_book_for_child(session: Session, requester: Visitor, child_id: int) -> bool:
     if requester.user is None or requester.user.role != Role.PARENT:
         return False
-    return session.execute(select(Guardianship.id).where(
-        Guardianship.parent_id == requester.user.id, Guardianship.child_id == child_id
+    return session.execute(select(col(Guardianship.id)).where(
+        col(Guardianship.parent_id) == requester.user.id, col(Guardianship.child_id) == child_id
     )).first() is not None
 
 
@@ -381,11 +389,12 @@ def _changed(session: Session, appointment_id: int, version: int, current: Appoi
     """A conditional update: only the appointment as the person saw it (same version, still `current`)."""
     result = session.execute(
         update(Appointment)
-        .where(Appointment.id == appointment_id, Appointment.version == version, Appointment.status == current)
-        .values(version=Appointment.version + 1, updated_at=clock.now(), **values)
+        .where(col(Appointment.id) == appointment_id, col(Appointment.version) == version,
+               col(Appointment.status) == current)
+        .values(version=col(Appointment.version) + 1, updated_at=clock.now(), **values)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return rows_changed(result) == 1
 
 
 def confirm(session: Session, appointment: Appointment, counselor: User, *, version: int, ip: str = "",
@@ -443,7 +452,7 @@ def cancel(session: Session, appointment: Appointment, *, by_counselor: User | N
     if appointment.status not in LIVE_STATUSES:
         raise BookingError(_("Jadwal ini sudah tidak aktif."))
     if by_counselor is None:
-        service_type = session.get(ServiceType, appointment.service_type_id)
+        service_type = existing(session, ServiceType, appointment.service_type_id)
         if not requester_may_change(appointment, service_type, now):
             raise BookingError(_("Jadwal ini sudah terlalu dekat untuk dibatalkan di aplikasi. Hubungi layanan."))
     if len(reason) > NOTE_LIMIT:
@@ -477,7 +486,7 @@ def move(session: Session, appointment: Appointment, *, by_counselor: User | Non
         raise BookingError(_("Jadwal ini sudah tidak aktif."))
     if by_counselor is not None and not reason.strip():
         raise BookingError(_("Tulis alasan pemindahan; peminta akan membacanya."))
-    service_type = session.get(ServiceType, appointment.service_type_id)
+    service_type = existing(session, ServiceType, appointment.service_type_id)
     if by_counselor is None and not requester_may_change(appointment, service_type, now):
         raise BookingError(_("Jadwal ini sudah terlalu dekat untuk dipindah di aplikasi. Hubungi layanan."))
     if not _changed(session, appointment.id, version, AppointmentStatus(appointment.status),
@@ -606,9 +615,9 @@ def set_rating_invite(session: Session, appointment: Appointment, *, requester: 
 
 def may_see(appointment: Appointment, *, user: User | None, case_report_id: int | None) -> bool:
     """The requester, the code holder of the linked case, the appointment's counselor and supervisors."""
-    if user is not None and user.active:
-        if user.role == Role.SUPERVISOR or user.id in (appointment.counselor_id, appointment.requester_user_id):
-            return True
+    if user is not None and user.active and (
+            user.role == Role.SUPERVISOR or user.id in (appointment.counselor_id, appointment.requester_user_id)):
+        return True
     return (case_report_id is not None and appointment.requester_user_id is None
             and appointment.report_id == case_report_id)
 
@@ -719,27 +728,28 @@ def appointments_of(session: Session, requester: Visitor, *, limit: int = 100) -
     """A requester's own appointments (a code holder's: those booked with the case code), latest time first."""
     return list(session.execute(
         select(Appointment).where(_requester_filter(requester))
-        .order_by(Appointment.starts_at.desc(), Appointment.id.desc()).limit(limit)
+        .order_by(col(Appointment.starts_at).desc(), col(Appointment.id).desc()).limit(limit)
     ).scalars())
 
 
 def upcoming_of(session: Session, requester: Visitor, now: datetime, *, limit: int = 3) -> list[Appointment]:
     """A requester's live appointments not yet over, soonest first: what /konseling shows before a new booking."""
     return list(session.execute(
-        select(Appointment).where(_requester_filter(requester), Appointment.is_live, Appointment.ends_at > now)
-        .order_by(Appointment.starts_at, Appointment.id).limit(limit)
+        select(Appointment)
+        .where(_requester_filter(requester), col(Appointment.is_live), col(Appointment.ends_at) > now)
+        .order_by(col(Appointment.starts_at), col(Appointment.id)).limit(limit)
     ).scalars())
 
 
 def waiting_for(session: Session, counselor_id: int | None, now: datetime) -> list[Appointment]:
     """Requests still waiting for an answer, soonest session first; every counselor's when `counselor_id` is None."""
     query = select(Appointment).where(
-        Appointment.status == AppointmentStatus.REQUESTED,
-        (Appointment.hold_expires_at.is_(None)) | (Appointment.hold_expires_at > now),
+        col(Appointment.status) == AppointmentStatus.REQUESTED,
+        (col(Appointment.hold_expires_at).is_(None)) | (col(Appointment.hold_expires_at) > now),
     )
     if counselor_id is not None:
-        query = query.where(Appointment.counselor_id == counselor_id)
-    return list(session.execute(query.order_by(Appointment.starts_at, Appointment.id)).scalars())
+        query = query.where(col(Appointment.counselor_id) == counselor_id)
+    return list(session.execute(query.order_by(col(Appointment.starts_at), col(Appointment.id))).scalars())
 
 
 def agenda(session: Session, counselor_id: int, start: datetime, end: datetime) -> list[Appointment]:
@@ -747,22 +757,23 @@ def agenda(session: Session, counselor_id: int, start: datetime, end: datetime) 
     shown = (AppointmentStatus.REQUESTED, AppointmentStatus.CONFIRMED, AppointmentStatus.COMPLETED,
              AppointmentStatus.NO_SHOW)
     return list(session.execute(
-        select(Appointment).where(Appointment.counselor_id == counselor_id, Appointment.starts_at >= start,
-                                  Appointment.starts_at < end, Appointment.status.in_(shown))
-        .order_by(Appointment.starts_at, Appointment.id)
+        select(Appointment).where(col(Appointment.counselor_id) == counselor_id, col(Appointment.starts_at) >= start,
+                                  col(Appointment.starts_at) < end, col(Appointment.status).in_(shown))
+        .order_by(col(Appointment.starts_at), col(Appointment.id))
     ).scalars())
 
 
 def moved_to(session: Session, appointment: Appointment) -> Appointment | None:
     """The appointment this one was moved to, if it was."""
     return session.execute(
-        select(Appointment).where(Appointment.rescheduled_from_id == appointment.id).order_by(Appointment.id.desc())
+        select(Appointment).where(col(Appointment.rescheduled_from_id) == appointment.id)
+        .order_by(col(Appointment.id).desc())
     ).scalars().first()
 
 
 def active_service_types(session: Session) -> list[ServiceType]:
     return list(session.execute(
-        select(ServiceType).where(ServiceType.active).order_by(ServiceType.name, ServiceType.id)
+        select(ServiceType).where(col(ServiceType.active)).order_by(col(ServiceType.name), col(ServiceType.id))
     ).scalars())
 
 
@@ -770,7 +781,7 @@ def display_names(session: Session, user_ids: set[int | None]) -> dict[int, str]
     ids = [user_id for user_id in user_ids if user_id is not None]
     if not ids:
         return {}
-    return dict(session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
+    return dict(session.execute(select(col(User.id), col(User.display_name)).where(col(User.id).in_(ids))).all())
 
 
 def is_requester(appointment: Appointment, *, user: User | None, case_report_id: int | None) -> bool:
@@ -783,7 +794,7 @@ def is_requester(appointment: Appointment, *, user: User | None, case_report_id:
 
 # A time held for the waiting list is nobody's session yet: the waiting list's round lets it go when the schedule
 # no longer gives it, so it is never a clash to warn of.
-_booked = Appointment.status != AppointmentStatus.OFFERED
+_booked = col(Appointment.status) != AppointmentStatus.OFFERED
 
 
 def live_on_days(session: Session, days: list[date]) -> int:
@@ -793,9 +804,9 @@ def live_on_days(session: Session, days: list[date]) -> int:
     clauses = []
     for day in set(days):
         start = datetime.combine(day, datetime.min.time(), tzinfo=WITA)
-        clauses.append((Appointment.starts_at >= start) & (Appointment.starts_at < start + timedelta(days=1)))
+        clauses.append((col(Appointment.starts_at) >= start) & (col(Appointment.starts_at) < start + timedelta(days=1)))
     return session.execute(
-        select(func.count()).select_from(Appointment).where(Appointment.is_live, _booked, or_(*clauses))
+        select(func.count()).select_from(Appointment).where(col(Appointment.is_live), _booked, or_(*clauses))
     ).scalar_one()
 
 
@@ -803,8 +814,9 @@ def live_between(session: Session, counselor_id: int, start: datetime, end: date
     """How many live appointments of a counselor overlap [start, end): what a new leave would clash with."""
     return session.execute(
         select(func.count()).select_from(Appointment).where(
-            Appointment.counselor_id == counselor_id, Appointment.is_live, _booked, Appointment.starts_at < end,
-            Appointment.ends_at > start)
+            col(Appointment.counselor_id) == counselor_id, col(Appointment.is_live), _booked,
+            col(Appointment.starts_at) < end,
+            col(Appointment.ends_at) > start)
     ).scalar_one()
 
 

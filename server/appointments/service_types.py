@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session
+from typing_extensions import override
 
 from server import audit
 from server.accounts.models import User
@@ -40,12 +41,13 @@ class ServiceTypeForm(PostedForm):
     needs_confirmation: str = "1"
     numbers: dict[str, int] = posted({}, read=False)  # the numbers once checked
 
+    @override
     def read(self, data: dict[str, Any]) -> None:
         self.needs_confirmation = "1" if self.needs_confirmation == "1" else ""
 
     @classmethod
     def of(cls, service_type: ServiceType) -> ServiceTypeForm:
-        values = {f.name: str(getattr(service_type, f.name)) for f in fields(cls) if f.name not in
+        values: dict[str, Any] = {f.name: str(getattr(service_type, f.name)) for f in fields(cls) if f.name not in
                   ("numbers", "needs_confirmation")}
         return cls(**values, needs_confirmation="1" if service_type.needs_confirmation else "")
 

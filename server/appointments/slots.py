@@ -7,9 +7,10 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import or_, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from server.accounts.models import Role, User
 from server.appointments import freshness
@@ -106,6 +107,61 @@ def shown_starts(
     return {day: list(starts) for day, starts in found.items()}  # the caller's own copy
 
 
+def _hours(session: Session, service_type: ServiceType, *, counselor_id: int | None,
+           excluding: int | None) -> list[Any]:
+    """The weekly hours of the active counselors who may give this service (one of them, or all but one)."""
+    # Plain columns, not ORM objects: building entities was a third of a booking fragment's time.
+    rules_query = (
+        select(col(WeeklyHours.counselor_id), col(User.display_name), col(WeeklyHours.weekday), col(WeeklyHours.starts),
+               col(WeeklyHours.ends))
+        .join(User, col(User.id) == col(WeeklyHours.counselor_id))
+        .where(col(User.active), col(User.role) == Role.COUNSELOR,
+               or_(col(WeeklyHours.service_type_id).is_(None), col(WeeklyHours.service_type_id) == service_type.id))
+    )
+    if counselor_id is not None:
+        rules_query = rules_query.where(col(WeeklyHours.counselor_id) == counselor_id)
+    if excluding is not None:
+        rules_query = rules_query.where(col(WeeklyHours.counselor_id) != excluding)
+    return list(session.execute(rules_query).all())
+
+
+def _away(session: Session, counselor_ids: set[int], window_start: datetime,
+          window_end: datetime) -> dict[int, list[tuple[datetime, datetime]]]:
+    """Each counselor's time away (leave, training) that touches the window."""
+    away: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+    for counselor, starts_at, ends_at in session.execute(select(
+        col(AvailabilityException.counselor_id), col(AvailabilityException.starts_at),
+        col(AvailabilityException.ends_at),
+    ).where(
+        col(AvailabilityException.counselor_id).in_(counselor_ids),
+        col(AvailabilityException.starts_at) < window_end, col(AvailabilityException.ends_at) > window_start,
+    )):
+        away[counselor].append((starts_at, ends_at))
+    return away
+
+
+def _busy(session: Session, counselor_ids: set[int], window_start: datetime, window_end: datetime, *,
+          now: datetime, ignoring: int | None) -> dict[int, list[tuple[datetime, datetime]]]:
+    """Each counselor's booked blocks (buffers included) near the window, but for `ignoring` and lapsed holds."""
+    busy: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+    for appointment_id, counselor, status, hold_expires_at, block_start, block_end in session.execute(select(
+        col(Appointment.id), col(Appointment.counselor_id), col(Appointment.status), col(Appointment.hold_expires_at),
+        col(Appointment.block_start), col(Appointment.block_end),
+    ).where(
+        col(Appointment.counselor_id).in_(counselor_ids), col(Appointment.is_live),
+        col(Appointment.block_start) < window_end + timedelta(hours=2),
+        col(Appointment.block_end) > window_start - timedelta(hours=2),
+    )):
+        # A request nobody answered in time (or a waiting-list offer nobody took) no longer holds its slot, even
+        # before it is marked expired.
+        if status in HELD_STATUSES and hold_expires_at and hold_expires_at <= now:
+            continue
+        if appointment_id == ignoring:
+            continue
+        busy[counselor].append((block_start, block_end))
+    return busy
+
+
 def _scan(
     session: Session, service_type: ServiceType, *, now: datetime, first_day: date | None, days: int,
     counselor_id: int | None, distinct: bool, within_notice: bool = False, ignoring: int | None = None,
@@ -118,46 +174,13 @@ def _scan(
     window_start = datetime.combine(first_day, datetime.min.time(), tzinfo=WITA)
     window_end = datetime.combine(last_day + timedelta(days=1), datetime.min.time(), tzinfo=WITA)
 
-    # Plain columns, not ORM objects: building entities was a third of a booking fragment's time.
-    rules_query = (
-        select(WeeklyHours.counselor_id, User.display_name, WeeklyHours.weekday, WeeklyHours.starts,
-               WeeklyHours.ends)
-        .join(User, User.id == WeeklyHours.counselor_id)
-        .where(User.active, User.role == Role.COUNSELOR,
-               or_(WeeklyHours.service_type_id.is_(None), WeeklyHours.service_type_id == service_type.id))
-    )
-    if counselor_id is not None:
-        rules_query = rules_query.where(WeeklyHours.counselor_id == counselor_id)
-    if excluding is not None:
-        rules_query = rules_query.where(WeeklyHours.counselor_id != excluding)
-    rules = session.execute(rules_query).all()
+    rules = _hours(session, service_type, counselor_id=counselor_id, excluding=excluding)
     if not rules:
         return {}
     counselor_ids = {rule.counselor_id for rule in rules}
     holidays = holidays_between(session, first_day, last_day)
-    away: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
-    for counselor, starts_at, ends_at in session.execute(select(
-        AvailabilityException.counselor_id, AvailabilityException.starts_at, AvailabilityException.ends_at,
-    ).where(
-        AvailabilityException.counselor_id.in_(counselor_ids),
-        AvailabilityException.starts_at < window_end, AvailabilityException.ends_at > window_start,
-    )):
-        away[counselor].append((starts_at, ends_at))
-    busy: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
-    for appointment_id, counselor, status, hold_expires_at, block_start, block_end in session.execute(select(
-        Appointment.id, Appointment.counselor_id, Appointment.status, Appointment.hold_expires_at,
-        Appointment.block_start, Appointment.block_end,
-    ).where(
-        Appointment.counselor_id.in_(counselor_ids), Appointment.is_live,
-        Appointment.block_start < window_end + timedelta(hours=2), Appointment.block_end > window_start - timedelta(hours=2),
-    )):
-        # A request nobody answered in time (or a waiting-list offer nobody took) no longer holds its slot, even
-        # before it is marked expired.
-        if status in HELD_STATUSES and hold_expires_at and hold_expires_at <= now:
-            continue
-        if appointment_id == ignoring:
-            continue
-        busy[counselor].append((block_start, block_end))
+    away = _away(session, counselor_ids, window_start, window_end)
+    busy = _busy(session, counselor_ids, window_start, window_end, now=now, ignoring=ignoring)
 
     # The loop below tries every half hour of every counselor's hours (~700 starts a week for ten counselors), so
     # it works on plain values: the rules as tuples, and for each counselor and day only the spans that touch it.
@@ -173,7 +196,7 @@ def _scan(
             day_start = datetime.combine(day, datetime.min.time(), tzinfo=WITA).astimezone(tz)
             day_end = day_start + timedelta(days=1)
             reach_start, reach_end = day_start - before, day_end + after
-            found = []
+            found: list[Slot] = []
             # With `distinct`, a start already found free for one counselor is not checked again for the others:
             # the expensive comparisons run about once per start instead of once per start and counselor.
             seen: set[datetime] = set()

@@ -176,7 +176,7 @@ def open_encrypted(path: Path, identities: list[x25519.Identity]) -> Iterator[ta
     """The archive's tar stream, read as it is decrypted (a thread decrypts into a pipe in memory). A wrong
     identity, a changed or cut-off file are errors when reading, never a partial result taken for whole."""
     try:
-        source = open(path, "rb")  # closed by the thread that decrypts it
+        source = open(path, "rb")  # noqa: SIM115 - closed by the thread that decrypts it
     except OSError as exc:
         raise ArchiveError(f"cannot read the archive {path}: {exc.strerror}") from None
     read_fd, write_fd = os.pipe()

@@ -9,7 +9,7 @@ from sqlalchemy import BigInteger, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from server import clock
-from server.models import utc_column
+from server.models import primary_key, utc_column
 
 
 class RunKind(StrEnum):
@@ -28,7 +28,7 @@ class BackupRun(SQLModel, table=True):
     __tablename__ = "backup_run"
     __table_args__ = (Index("ix_backup_run_kind_started", "kind", "started_at"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = primary_key()
     kind: str = Field(max_length=16)
     started_at: datetime = Field(default_factory=clock.now, sa_column=utc_column())
     ended_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))

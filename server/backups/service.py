@@ -12,6 +12,7 @@ import os
 import re
 import secrets
 import sqlite3
+import tarfile
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.engine import Engine, make_url
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from server import audit, clock, i18n
 from server.backups import remote, retention, snapshot
@@ -36,7 +37,7 @@ from server.backups.archive import (
     write_encrypted,
 )
 from server.backups.models import BackupRun, RunKind
-from server.db import make_engine, private_dir, private_file
+from server.db import existing, make_engine, private_dir, private_file
 from server.settings import Settings
 
 FORMAT_VERSION = 1
@@ -110,7 +111,7 @@ def recorded(engine: Engine, kind: RunKind, **fields: Any) -> Iterator[BackupRun
 
 def _finish(engine: Engine, run: BackupRun, *, ok: bool, reason: str) -> None:
     with Session(engine, expire_on_commit=False) as session:
-        row = session.get(BackupRun, run.id)
+        row = existing(session, BackupRun, run.id)
         row.ended_at, row.ok, row.reason = clock.now(), ok, reason[:2000]
         row.archive, row.size_bytes = run.archive, run.size_bytes
         session.commit()
@@ -256,9 +257,8 @@ def prune(engine: Engine, settings: Settings, directory: Path | None = None) -> 
                 deleted.append(path)
             seen.add(moment)
         stale = clock.now() - timedelta(days=1)
-        for path in directory.glob(".bintang-*" + PARTIAL_SUFFIX) if directory.is_dir() else []:
-            if datetime.fromtimestamp(path.stat().st_mtime, UTC) < stale:
-                deleted.append(path)
+        deleted.extend(path for path in (directory.glob(".bintang-*" + PARTIAL_SUFFIX) if directory.is_dir() else [])
+                       if datetime.fromtimestamp(path.stat().st_mtime, UTC) < stale)
         for path in deleted:
             path.unlink(missing_ok=True)
         run.reason = f"{len(deleted)} deleted, {len(found) - len([p for p in deleted if p.suffix == '.age'])} kept"
@@ -284,7 +284,7 @@ def _read_archive(path: Path, identity_file: Path, sink_for) -> tuple[dict[str, 
         if first is None or first.name != "manifest.json":
             raise ArchiveError(f"{path.name} does not start with its manifest: not a Bintang Ceria archive")
         try:
-            manifest = json.loads(tar.extractfile(first).read())
+            manifest = json.loads(_member_bytes(tar, first))
         except ValueError:
             raise ArchiveError(f"{path.name}: its manifest is not readable") from None
         if manifest.get("format_version") != FORMAT_VERSION:
@@ -294,7 +294,7 @@ def _read_archive(path: Path, identity_file: Path, sink_for) -> tuple[dict[str, 
         sink = None
         try:
             for member in members:
-                data = tar.extractfile(member).read()
+                data = _member_bytes(tar, member)
                 if member.name == VAPID_MEMBER:
                     key = data.decode().strip()
                 elif member.name.startswith(DB_MEMBER):
@@ -317,7 +317,16 @@ def read_manifest(path: Path, identity_file: Path) -> dict[str, Any]:
         first = next(iter(tar), None)
         if first is None or first.name != "manifest.json":
             raise ArchiveError(f"{path.name} does not start with its manifest: not a Bintang Ceria archive")
-        return json.loads(tar.extractfile(first).read())
+        return json.loads(_member_bytes(tar, first))
+
+
+
+def _member_bytes(tar: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
+    """A member's content: an archive holds files only, so anything else means it is not one of ours."""
+    stream = tar.extractfile(member)
+    if stream is None:
+        raise ArchiveError(f"{member.name} in the archive is not a file")
+    return stream.read()
 
 
 def _same_kind(manifest: dict[str, Any], engine: Engine) -> None:
@@ -328,7 +337,7 @@ def _same_kind(manifest: dict[str, Any], engine: Engine) -> None:
 
 def holds_data(engine: Engine) -> list[str]:
     """Tables with rows that a fresh install does not put there itself."""
-    if engine.dialect.name == "sqlite" and not Path(engine.url.database).exists():
+    if engine.dialect.name == "sqlite" and not snapshot.sqlite_path(engine).exists():
         return []
     with engine.connect() as conn:
         if engine.dialect.name == "sqlite":
@@ -337,8 +346,9 @@ def holds_data(engine: Engine) -> list[str]:
         else:
             names = list(conn.execute(text(
                 "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")).scalars())
+        # The names come from the database's own catalogue, quoted (hence the noqa: S608 below).
         return sorted(name for name in names if name not in INSTALL_TABLES
-                      and conn.execute(text(f'SELECT EXISTS (SELECT 1 FROM "{name}")')).scalar())
+                      and conn.execute(text(f'SELECT EXISTS (SELECT 1 FROM "{name}")')).scalar())  # noqa: S608
 
 
 def restore(engine: Engine, settings: Settings, archive: Path, identity_file: Path, *, force: bool = False) -> RestoreResult:
@@ -368,7 +378,7 @@ def restore(engine: Engine, settings: Settings, archive: Path, identity_file: Pa
 
 
 def _restore_sqlite(engine: Engine, archive: Path, identity_file: Path) -> tuple[dict[str, Any], str | None]:
-    target = Path(engine.url.database)
+    target = snapshot.sqlite_path(engine)
     private_dir(target.parent)
     engine.dispose()
     fd, name = tempfile.mkstemp(prefix=".restoring-", suffix=".sqlite3", dir=target.parent)
@@ -462,7 +472,7 @@ def verify(engine: Engine, settings: Settings, identity_file: Path, archive: Pat
         if engine.dialect.name == "sqlite":
             manifest = _verify_sqlite(engine, archive, identity_file)
         else:
-            manifest = _verify_pg(engine, settings, archive, identity_file)
+            manifest = _verify_pg(settings, archive, identity_file)
         run.reason = (f"{sum(t['rows'] for t in manifest['tables'].values())} rows in {len(manifest['tables'])} "
                       f"tables as the manifest says; made {manifest['created_at']}")
     return VerifyResult(archive, manifest)
@@ -489,7 +499,7 @@ def _verify_sqlite(engine: Engine, archive: Path, identity_file: Path) -> dict[s
     return manifest
 
 
-def _verify_pg(engine: Engine, settings: Settings, archive: Path, identity_file: Path) -> dict[str, Any]:
+def _verify_pg(settings: Settings, archive: Path, identity_file: Path) -> dict[str, Any]:
     base = make_url(settings.backup_verify_database_url or settings.db_url)
     if base.drivername == "postgresql":
         base = base.set(drivername="postgresql+psycopg")
@@ -535,7 +545,8 @@ class KindStatus:
             return i18n.gettext("%(what)s: belum pernah berhasil", what=what)
         when = i18n.format_wita(self.last_good.ended_at) if self.last_good else ""
         if self.why == "failed":
-            return i18n.gettext("%(what)s gagal: %(reason)s", what=what, reason=self.last_failure.reason)
+            reason = self.last_failure.reason if self.last_failure else ""
+            return i18n.gettext("%(what)s gagal: %(reason)s", what=what, reason=reason)
         if self.why == "stale":
             return i18n.gettext("%(what)s terlalu lama: %(when)s", what=what, when=when)
         return i18n.gettext("%(what)s: %(when)s", what=what, when=when)
@@ -548,13 +559,14 @@ def status(session: Session, now: datetime, *, off_host: bool = True) -> dict[Ru
     kinds = [RunKind.BACKUP, RunKind.VERIFY] + ([RunKind.OFF_HOST] if off_host else [])
     result = {}
     for kind in kinds:
-        def last(*conditions):
-            return session.execute(select(BackupRun).where(BackupRun.kind == kind.value, *conditions)
-                                   .order_by(BackupRun.ended_at.desc(), BackupRun.id.desc()).limit(1)).scalar_one_or_none()
+        def last(*conditions, kind: RunKind = kind):
+            return session.execute(select(BackupRun).where(col(BackupRun.kind) == kind.value, *conditions)
+                                   .order_by(col(BackupRun.ended_at).desc(), col(BackupRun.id).desc())
+                                   .limit(1)).scalar_one_or_none()
 
-        good = last(BackupRun.ok.is_(True))
-        failure = last(BackupRun.ok.is_(False))
-        latest = last(BackupRun.ended_at.is_not(None))
+        good = last(col(BackupRun.ok).is_(True))
+        failure = last(col(BackupRun.ok).is_(False))
+        latest = last(col(BackupRun.ended_at).is_not(None))
         if latest is not None and latest.ok is False:
             why = "failed"
         elif good is None:

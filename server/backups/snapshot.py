@@ -14,7 +14,7 @@ import sqlite3
 import subprocess
 import zlib
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -50,8 +50,8 @@ class Contents:
                 problems.append(f"table {name}: {found['rows']} rows, the archive's manifest says {expected['rows']}")
             elif found["sha256"] != expected["sha256"]:
                 problems.append(f"table {name}: its rows differ from the archive's")
-        for name in sorted(set(self.tables) - set(manifest["tables"])):
-            problems.append(f"table {name} is not in the archive")
+        problems.extend(f"table {name} is not in the archive"
+                        for name in sorted(set(self.tables) - set(manifest["tables"])))
         return problems
 
 
@@ -67,12 +67,14 @@ def sqlite_contents(conn: sqlite3.Connection, sentinel: str) -> Contents:
     tables = {}
     names = [row[0] for row in conn.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+    # Every name and key below comes from the database's own catalogue, quoted: no text from outside reaches the SQL.
     for name in names:
         columns = conn.execute(f'PRAGMA table_info("{name}")').fetchall()
         keys = [c[1] for c in sorted(columns, key=lambda c: c[5]) if c[5]] or [c[1] for c in columns]
         order = ", ".join(f'"{k}"' for k in keys)
-        count = conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
-        tables[name] = {"rows": count, "sha256": _digest_rows(conn.execute(f'SELECT * FROM "{name}" ORDER BY {order}'))}
+        count = conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]  # noqa: S608 - the catalogue's name
+        rows = conn.execute(f'SELECT * FROM "{name}" ORDER BY {order}')  # noqa: S608 - the catalogue's names
+        tables[name] = {"rows": count, "sha256": _digest_rows(rows)}
     head = conn.execute("SELECT version_num FROM alembic_version").fetchone()
     found = bool(sentinel) and "backup_run" in tables and conn.execute(
         "SELECT 1 FROM backup_run WHERE sentinel = ?", (sentinel,)).fetchone() is not None
@@ -92,7 +94,7 @@ def pg_contents(conn: Connection, sentinel: str) -> Contents:
             c["name"] for c in inspector.get_columns(name)]
         order = ", ".join(f'"{k}"' for k in keys)
         count, digest = conn.execute(text(
-            f'SELECT count(*), md5(coalesce(string_agg(md5(t::text), \'\' ORDER BY {order}), \'\')) '
+            f'SELECT count(*), md5(coalesce(string_agg(md5(t::text), \'\' ORDER BY {order}), \'\')) '  # noqa: S608 - as above
             f'FROM "{name}" AS t')).one()
         tables[name] = {"rows": count, "sha256": digest}
     head = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one_or_none()
@@ -112,6 +114,8 @@ class Snapshot:
 
 
 def sqlite_path(engine: Engine) -> Path:
+    if not engine.url.database:
+        raise ArchiveError("the SQLite database URL names no file")
     return Path(engine.url.database)
 
 
@@ -148,9 +152,9 @@ def libpq_environment(url: str) -> dict[str, str]:
                         ("PGPASSWORD", parsed.password), ("PGDATABASE", parsed.database)):
         if value:
             env[name] = str(value)
-    for name, value in parsed.query.items():
+    for name, option in parsed.query.items():
         if name == "sslmode":
-            env["PGSSLMODE"] = str(value)
+            env["PGSSLMODE"] = str(option)
     return env
 
 
@@ -163,7 +167,8 @@ def _first_error(program: str, stderr: str, code: int) -> str:
 
 
 def _read_process(process: subprocess.Popen, what: str) -> Iterator[bytes]:
-    assert process.stdout is not None
+    if process.stdout is None:
+        raise ArchiveError(f"{what} was started without a pipe to read")
     while True:
         block = process.stdout.read(CHUNK)
         if not block:
@@ -181,8 +186,9 @@ def pg_snapshot(engine: Engine, url: str, sentinel: str) -> Iterator[Snapshot]:
         snapshot_id = conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
         contents = pg_contents(conn, sentinel)
         try:
-            process = subprocess.Popen(["pg_dump", "--format=custom", f"--snapshot={snapshot_id}"],
-                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=libpq_environment(url))
+            process = subprocess.Popen(  # noqa: S603 - Debian's pg_dump from PATH, every argument ours, no shell
+                ["pg_dump", "--format=custom", f"--snapshot={snapshot_id}"],  # noqa: S607 - as above
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=libpq_environment(url))
         except FileNotFoundError:
             raise ArchiveError("pg_dump is not installed (Debian package postgresql-client)") from None
         try:
@@ -223,16 +229,23 @@ class PgRestore:
     rights again."""
 
     def __init__(self, url: str, *, clean: bool) -> None:
+        database = make_url(url).database
+        if not database:
+            raise ArchiveError("the database URL to restore into names no database")
         command = ["pg_restore", "--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error",
-                   "--dbname", make_url(url).database]
+                   "--dbname", database]
         if clean:
             command[1:1] = ["--clean", "--if-exists"]
         try:
-            self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                             stderr=subprocess.PIPE, env=libpq_environment(url))
+            self._process = subprocess.Popen(  # noqa: S603 - Debian's pg_restore from PATH, arguments ours, no shell
+                command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                env=libpq_environment(url))
         except FileNotFoundError:
             raise ArchiveError("pg_restore is not installed (Debian package postgresql-client)") from None
+        if self._process.stdin is None or self._process.stderr is None:  # never: both are pipes above
+            raise ArchiveError("pg_restore was started without its pipes")
         self._stdin: IO[bytes] = self._process.stdin
+        self._stderr: IO[bytes] = self._process.stderr
 
     def write(self, chunk: bytes) -> None:
         try:
@@ -242,11 +255,9 @@ class PgRestore:
 
     def close(self) -> None:
         if not self._stdin.closed:
-            try:
+            with suppress(BrokenPipeError):
                 self._stdin.close()
-            except BrokenPipeError:
-                pass
-        error = self._process.stderr.read().decode(errors="replace")
+        error = self._stderr.read().decode(errors="replace")
         if self._process.wait() != 0:
             raise ArchiveError(f"pg_restore failed: {_first_error('pg_restore', error, self._process.returncode)}")
 

@@ -158,7 +158,8 @@ def _backup_check(kind: RunKind) -> Callable[[Engine, Settings, datetime], Resul
             return Result(name, not settings.is_production, "not set up")
         with Session(engine) as session:
             found = backups.status(session, now, off_host=kind == RunKind.OFF_HOST)[kind]
-        age = (now - found.last_good.ended_at).total_seconds() if found.last_good else None
+        ended = found.last_good.ended_at if found.last_good else None
+        age = (now - ended).total_seconds() if ended else None
         return Result(name, not found.red, found.why or "recent", age)
 
     return run

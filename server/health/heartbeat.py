@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import case, delete, func, insert, select, type_coerce, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 
 from server import clock
 from server.db import UTCDateTime
@@ -26,7 +27,7 @@ def beat(engine: Engine, worker: str, *, started_at: datetime, now: datetime | N
     now = now or clock.now()
     with engine.begin() as connection:
         updated = connection.execute(
-            update(DispatcherHeartbeat).where(DispatcherHeartbeat.worker == worker)
+            update(DispatcherHeartbeat).where(col(DispatcherHeartbeat.worker) == worker)
             .values(last_seen=now, stopped_at=None)
         ).rowcount
     if updated:
@@ -38,7 +39,7 @@ def beat(engine: Engine, worker: str, *, started_at: datetime, now: datetime | N
     except IntegrityError:  # a purge and an insert raced: the row is there now
         with engine.begin() as connection:
             connection.execute(
-                update(DispatcherHeartbeat).where(DispatcherHeartbeat.worker == worker).values(last_seen=now)
+                update(DispatcherHeartbeat).where(col(DispatcherHeartbeat.worker) == worker).values(last_seen=now)
             )
 
 
@@ -46,7 +47,7 @@ def stopped(engine: Engine, worker: str, now: datetime | None = None) -> None:
     """`worker` stopped cleanly: readiness need not wait for its heartbeat to grow old."""
     now = now or clock.now()
     with engine.begin() as connection:
-        connection.execute(update(DispatcherHeartbeat).where(DispatcherHeartbeat.worker == worker)
+        connection.execute(update(DispatcherHeartbeat).where(col(DispatcherHeartbeat.worker) == worker)
                            .values(last_seen=now, stopped_at=now))
 
 
@@ -58,10 +59,10 @@ class Seen:
 
 def last_seen(engine: Engine) -> Seen:
     """When dispatchers last beat; None where there is no such heartbeat."""
-    running = func.max(case((DispatcherHeartbeat.stopped_at.is_(None), DispatcherHeartbeat.last_seen)))
+    running = func.max(case((col(DispatcherHeartbeat.stopped_at).is_(None), col(DispatcherHeartbeat.last_seen))))
     with engine.connect() as connection:
         newest_running, newest = connection.execute(
-            select(type_coerce(running, UTCDateTime()), func.max(DispatcherHeartbeat.last_seen))).one()
+            select(type_coerce(running, UTCDateTime()), func.max(col(DispatcherHeartbeat.last_seen)))).one()
     return Seen(newest_running, newest)
 
 
@@ -70,5 +71,5 @@ def forget_stopped(engine: Engine, now: datetime | None = None) -> int:
     cutoff = (now or clock.now()) - FORGET_AFTER
     with engine.begin() as connection:
         return connection.execute(
-            delete(DispatcherHeartbeat).where(DispatcherHeartbeat.last_seen < cutoff)
+            delete(DispatcherHeartbeat).where(col(DispatcherHeartbeat.last_seen) < cutoff)
         ).rowcount or 0

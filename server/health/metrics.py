@@ -13,6 +13,7 @@ import ipaddress
 from collections.abc import Iterator
 from datetime import timedelta
 
+from litestar.types import Scope
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -32,7 +33,7 @@ CONTENT_TYPE = "text/plain; version=0.0.4"
 FORWARDED_HEADERS = (b"x-forwarded-for", b"forwarded", b"x-real-ip", b"x-forwarded-host")
 
 
-def may_read(scope: dict, settings: Settings) -> bool:
+def may_read(scope: Scope, settings: Settings) -> bool:
     """Loopback callers that did not come through a proxy (the real peer, never a forwarded header), or anyone
     with the bearer token METRICS_TOKEN when it is set."""
     headers = dict(scope.get("headers", []))
@@ -43,7 +44,7 @@ def may_read(scope: dict, settings: Settings) -> bool:
             return True
     client = scope.get("client")
     try:
-        loopback = bool(client) and ipaddress.ip_address(client[0]).is_loopback
+        loopback = ipaddress.ip_address(client[0]).is_loopback if client else False
     except ValueError:  # not an address (a Unix socket, a test client)
         loopback = False
     return loopback and not any(name in headers for name in FORWARDED_HEADERS)

@@ -33,7 +33,7 @@ class ReadinessController(Controller):
         anyone's: it answers without signing in). /healthz stays the cheap "is the process alive"."""
         results = checks.run_all(state.engine, state.settings)
         ok = checks.all_ok(results)
-        body = {
+        body: dict[str, object] = {
             "status": "ok" if ok else "fail",
             "checks": {result.name: {"ok": result.ok, "detail": result.detail} for result in results},
         }

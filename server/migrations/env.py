@@ -6,7 +6,10 @@ transaction too."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 from sqlmodel import SQLModel
 
 from server.db import UTCDateTime, engine_for
@@ -19,7 +22,7 @@ config = context.config
 target_metadata = SQLModel.metadata
 
 
-def render_item(type_: str, obj: object, autogen_context) -> str | bool:
+def render_item(type_: str, obj: object, _autogen_context: AutogenContext) -> str | Literal[False]:
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     return False

@@ -41,9 +41,10 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from server import clock, service_info
+from server.db import rows_changed
 from server.notifications.models import JobStatus, NotificationJob, PushSubscription
 from server.notifications.outbox import QUIET_KINDS, outside_quiet_hours, still_applies
 from server.notifications.push import DEFAULT_SERVICE_NAME, Device, Outcome, Sender, payload
@@ -90,27 +91,27 @@ def claim(engine: Engine, worker: str, *, batch: int = 50, lease_seconds: int = 
     'urgent' takes only urgent jobs, 'normal' only the others, None any."""
     now = now or clock.now()
     due = (
-        select(NotificationJob.id)
+        select(col(NotificationJob.id))
         .where(or_(
-            and_(NotificationJob.status == JobStatus.PENDING, NotificationJob.due_at <= now),
-            and_(NotificationJob.status == JobStatus.SENDING, NotificationJob.lease_until < now),
+            and_(col(NotificationJob.status) == JobStatus.PENDING, col(NotificationJob.due_at) <= now),
+            and_(col(NotificationJob.status) == JobStatus.SENDING, col(NotificationJob.lease_until) < now),
         ))
-        .order_by(NotificationJob.due_at, NotificationJob.id)
+        .order_by(col(NotificationJob.due_at), col(NotificationJob.id))
         .limit(batch)
     )
     if lane is not None:
         if lane not in LANES:
             raise ValueError(f"no lane {lane!r}")
-        urgent = NotificationJob.urgency == URGENT
+        urgent = col(NotificationJob.urgency) == URGENT
         due = due.where(urgent if lane == "urgent" else ~urgent)
     if engine.dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
     statement = (
         update(NotificationJob)
-        .where(NotificationJob.id.in_(due.scalar_subquery()))
+        .where(col(NotificationJob.id).in_(due.scalar_subquery()))
         .values(status=JobStatus.SENDING, claimed_by=worker, lease_until=now + timedelta(seconds=lease_seconds),
-                attempts=NotificationJob.attempts + 1)
-        .returning(NotificationJob.id)
+                attempts=col(NotificationJob.attempts) + 1)
+        .returning(col(NotificationJob.id))
         .execution_options(synchronize_session=False)
     )
     with engine.begin() as connection:
@@ -133,11 +134,11 @@ def _finish(engine: Engine, job_id: int, worker: str, **values: object) -> bool:
     with engine.begin() as connection:
         result = connection.execute(
             update(NotificationJob)
-            .where(NotificationJob.id == job_id, NotificationJob.claimed_by == worker,
-                   NotificationJob.status == JobStatus.SENDING)
+            .where(col(NotificationJob.id) == job_id, col(NotificationJob.claimed_by) == worker,
+                   col(NotificationJob.status) == JobStatus.SENDING)
             .values(lease_until=None, **values)
         )
-        return result.rowcount == 1
+        return rows_changed(result) == 1
 
 
 def _renew(engine: Engine, job_id: int, worker: str, lease_seconds: int, now: datetime) -> bool:
@@ -146,8 +147,8 @@ def _renew(engine: Engine, job_id: int, worker: str, lease_seconds: int, now: da
     with engine.begin() as connection:
         return connection.execute(
             update(NotificationJob)
-            .where(NotificationJob.id == job_id, NotificationJob.claimed_by == worker,
-                   NotificationJob.status == JobStatus.SENDING)
+            .where(col(NotificationJob.id) == job_id, col(NotificationJob.claimed_by) == worker,
+                   col(NotificationJob.status) == JobStatus.SENDING)
             .values(lease_until=now + timedelta(seconds=lease_seconds))
         ).rowcount == 1
 
@@ -304,7 +305,7 @@ class _Flight:
             log.warning("push: job %s: subscription %s removed: %s", self.job_id, target.id, outcome.reason)
         if outcome.gone or outcome.blocked:
             with self.engine.begin() as connection:
-                connection.execute(delete(PushSubscription).where(PushSubscription.id == target.id))
+                connection.execute(delete(PushSubscription).where(col(PushSubscription.id) == target.id))
             log.info("push: job %s removed an expired or refused subscription", self.job_id)
         elif not (outcome.delivered or outcome.transient):
             # The cause goes to the log and the job; never the payload, which is the person's business.
@@ -325,8 +326,8 @@ class _Flight:
                 with self.engine.begin() as connection:
                     connection.execute(
                         update(NotificationJob)
-                        .where(NotificationJob.id == self.job_id, NotificationJob.claimed_by == self.worker,
-                               NotificationJob.status == JobStatus.SENT)
+                        .where(col(NotificationJob.id) == self.job_id, col(NotificationJob.claimed_by) == self.worker,
+                               col(NotificationJob.status) == JobStatus.SENT)
                         .values(last_error=f"{len(delivered)}/{len(outcomes)} devices"))
             return JobStatus.SENT
         transient = [o for o in outcomes if o.transient]
@@ -366,7 +367,7 @@ def _release(engine: Engine, job_id: int, worker: str) -> str:
     """Give a claimed job back untried (the dispatcher is stopping): due as it was, no lease, so that another
     dispatcher takes it at once; the claim is not counted as a try."""
     ok = _finish(engine, job_id, worker, status=JobStatus.PENDING, claimed_by="",
-                 attempts=NotificationJob.attempts - 1, last_error="released: dispatcher stopped")
+                 attempts=col(NotificationJob.attempts) - 1, last_error="released: dispatcher stopped")
     return "released" if ok else "lost"
 
 
@@ -399,7 +400,7 @@ def _prepare(engine: Engine, session: Session, job: NotificationJob | None, devi
         # Due during the quiet hours (a dispatcher was down, or a retry fell there): it waits for 07.00 WITA, and
         # the wait is not a try.
         ok = _finish(engine, job.id, worker, status=JobStatus.PENDING, due_at=morning, claimed_by="",
-                     attempts=NotificationJob.attempts - 1)
+                     attempts=col(NotificationJob.attempts) - 1)
         return ("retry" if ok else "lost"), []
     mine = [d for d in devices if (d.user_id == job.recipient_user_id if job.recipient_user_id is not None
                                    else d.report_id == job.recipient_report_id)]
@@ -428,11 +429,11 @@ def _start_claimed(engine: Engine, sender: Sender, pool: SendPool, ids: list[int
             if service_name is None:  # once a claim: a supervisor may rename the service at any time
                 service_name = service_info.load(session).service_name
             jobs = {job.id: job for job in session.execute(
-                select(NotificationJob).where(NotificationJob.id.in_(ids))).scalars()}
+                select(NotificationJob).where(col(NotificationJob.id).in_(ids))).scalars()}
             users = {job.recipient_user_id for job in jobs.values() if job.recipient_user_id is not None}
             reports = {job.recipient_report_id for job in jobs.values() if job.recipient_report_id is not None}
             devices = list(session.execute(select(PushSubscription).where(or_(
-                PushSubscription.user_id.in_(users), PushSubscription.report_id.in_(reports)))).scalars())
+                col(PushSubscription.user_id).in_(users), col(PushSubscription.report_id).in_(reports)))).scalars())
     except Exception:  # the claim could not be read: each job is tried again later
         log.exception("push: a claim of %d job(s) could not be read", len(ids))
         return flights, endings + [
@@ -588,6 +589,6 @@ def drain(engine: Engine, sender: Sender, *, worker: str | None = None, batch: i
 def purge_finished(session: Session, now: datetime | None = None, older_than: timedelta = JOB_RETENTION) -> int:
     """Delete jobs that ended longer ago than `older_than`; pending and claimed jobs stay, however old."""
     cutoff = (now or clock.now()) - older_than
-    result = session.execute(delete(NotificationJob).where(NotificationJob.status.in_(FINISHED),
-                                                           NotificationJob.created_at < cutoff))
-    return result.rowcount or 0
+    result = session.execute(delete(NotificationJob).where(col(NotificationJob.status).in_(FINISHED),
+                                                           col(NotificationJob.created_at) < cutoff))
+    return rows_changed(result) or 0

@@ -10,7 +10,7 @@ from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from server import clock
-from server.models import utc_column
+from server.models import primary_key, utc_column
 
 
 class JobStatus(StrEnum):
@@ -32,7 +32,7 @@ class NotificationJob(SQLModel, table=True):
         Index("ix_notification_job_object", "object_type", "object_id"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = primary_key()
     kind: str = Field(max_length=40)
     # Exactly one recipient: a person with an account, or the holder of a case code (anonymous reporter).
     recipient_user_id: int | None = Field(default=None, foreign_key="user_account.id", index=True)
@@ -63,7 +63,7 @@ class PushSubscription(SQLModel, table=True):
 
     __tablename__ = "push_subscription"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = primary_key()
     endpoint: str = Field(max_length=1000, unique=True)
     p256dh: str = Field(max_length=200)
     auth: str = Field(max_length=64)

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from server import clock
+from server.db import rows_changed
 from server.i18n import WITA
 from server.notifications.models import NotificationJob
 
@@ -66,7 +68,7 @@ def enqueue(
     event_at: datetime | None = None,
 ) -> list[NotificationJob]:
     """One job per recipient: each user in `user_ids`, and the code holder of `report_id` when given."""
-    common = dict(
+    common: dict[str, Any] = dict(
         kind=kind, url=url, topic=topic[:32], urgency=urgency, due_at=due_at or clock.now(),
         object_type=object_type, object_id=object_id, object_version=object_version, event_at=event_at,
     )
@@ -80,10 +82,10 @@ def enqueue(
 def cancel_pending(session: Session, *, object_type: str, object_id: int, kinds: Iterable[str] | None = None) -> int:
     """Cancel jobs about an object that have not gone out yet, e.g. reminders of a cancelled appointment."""
     statement = update(NotificationJob).where(
-        NotificationJob.object_type == object_type,
-        NotificationJob.object_id == object_id,
-        NotificationJob.status == "pending",
+        col(NotificationJob.object_type) == object_type,
+        col(NotificationJob.object_id) == object_id,
+        col(NotificationJob.status) == "pending",
     )
     if kinds is not None:
-        statement = statement.where(NotificationJob.kind.in_(list(kinds)))
-    return session.execute(statement.values(status="cancelled")).rowcount or 0
+        statement = statement.where(col(NotificationJob.kind).in_(list(kinds)))
+    return rows_changed(session.execute(statement.values(status="cancelled"))) or 0

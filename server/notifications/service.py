@@ -15,10 +15,11 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import delete, func, or_, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from server import clock
 from server.accounts.visitor import KAMU, Visitor
+from server.db import rows_changed
 from server.i18n import gettext as _
 from server.notifications.models import JobStatus, NotificationJob, PushSubscription
 from server.notifications.transport import EndpointRefused, check_endpoint, parse_allowed_hosts
@@ -61,7 +62,8 @@ def check_subscription(data: object, *, allowed_hosts: tuple[str, ...] = ()) -> 
     if not isinstance(data, dict):
         raise SubscriptionError("not a subscription")
     endpoint = data.get("endpoint")
-    keys = data.get("keys") if isinstance(data.get("keys"), dict) else {}
+    sent_keys = data.get("keys")
+    keys = sent_keys if isinstance(sent_keys, dict) else {}
     if not isinstance(endpoint, str) or not 0 < len(endpoint) <= ENDPOINT_LIMIT:
         raise SubscriptionError("endpoint missing or too long")
     try:
@@ -94,9 +96,10 @@ def subscribe(session: Session, owner: Visitor, data: object, *, language: str, 
     """Add this device, or bring its existing row up to date (same endpoint): it now belongs to `owner`."""
     endpoint, p256dh, auth = check_subscription(data, allowed_hosts=allowed_hosts)
     now = clock.now()
-    row = session.execute(select(PushSubscription).where(PushSubscription.endpoint == endpoint)).scalar_one_or_none()
+    row = session.execute(
+        select(PushSubscription).where(col(PushSubscription.endpoint) == endpoint)).scalar_one_or_none()
     if row is None:
-        row = PushSubscription(endpoint=endpoint, created_at=now)
+        row = PushSubscription(endpoint=endpoint, created_at=now, p256dh=p256dh, auth=auth)
         session.add(row)
     row.p256dh, row.auth, row.language = p256dh, auth, language
     row.user_id = owner.user.id if owner.user is not None else None
@@ -105,42 +108,44 @@ def subscribe(session: Session, owner: Visitor, data: object, *, language: str, 
     session.flush()
     # A person keeps at most MAX_DEVICES: the ones not seen for longest make way.
     extra = list(session.execute(
-        select(PushSubscription.id).where(_belongs_to(owner))
-        .order_by(PushSubscription.last_seen_at.desc(), PushSubscription.id.desc()).offset(MAX_DEVICES)
+        select(col(PushSubscription.id)).where(_belongs_to(owner))
+        .order_by(col(PushSubscription.last_seen_at).desc(), col(PushSubscription.id).desc()).offset(MAX_DEVICES)
     ).scalars())
     if extra:
-        session.execute(delete(PushSubscription).where(PushSubscription.id.in_(extra)))
+        session.execute(delete(PushSubscription).where(col(PushSubscription.id).in_(extra)))
     return row
 
 
 def change(session: Session, old_endpoint: str, data: object, *, allowed_hosts: tuple[str, ...] = ()) -> bool:
     """The browser replaced a subscription (`pushsubscriptionchange`): the new one inherits the old one's owner.
     Returns False when the old endpoint is unknown (nothing is created for a stranger)."""
-    old = session.execute(select(PushSubscription).where(PushSubscription.endpoint == old_endpoint)).scalar_one_or_none()
+    old = session.execute(
+        select(PushSubscription).where(col(PushSubscription.endpoint) == old_endpoint)).scalar_one_or_none()
     if old is None:
         return False
     endpoint, p256dh, auth = check_subscription(data, allowed_hosts=allowed_hosts)
     if endpoint != old.endpoint:
-        session.execute(delete(PushSubscription).where(PushSubscription.endpoint == endpoint))
+        session.execute(delete(PushSubscription).where(col(PushSubscription.endpoint) == endpoint))
     old.endpoint, old.p256dh, old.auth, old.last_seen_at = endpoint, p256dh, auth, clock.now()
     return True
 
 
 def unsubscribe(session: Session, endpoint: str) -> bool:
-    return (session.execute(delete(PushSubscription).where(PushSubscription.endpoint == endpoint)).rowcount or 0) > 0
+    deleted = session.execute(delete(PushSubscription).where(col(PushSubscription.endpoint) == endpoint))
+    return (rows_changed(deleted) or 0) > 0
 
 
 def devices_of(session: Session, owner: Visitor) -> list[PushSubscription]:
     return list(session.execute(
-        select(PushSubscription).where(_belongs_to(owner)).order_by(PushSubscription.last_seen_at.desc())
+        select(PushSubscription).where(_belongs_to(owner)).order_by(col(PushSubscription.last_seen_at).desc())
     ).scalars())
 
 
 def remove_device(session: Session, owner: Visitor, device_id: int) -> bool:
     """Only one's own device: a stranger's id removes nothing."""
-    return (session.execute(
-        delete(PushSubscription).where(PushSubscription.id == device_id, _belongs_to(owner))
-    ).rowcount or 0) > 0
+    return (rows_changed(session.execute(
+        delete(PushSubscription).where(col(PushSubscription.id) == device_id, _belongs_to(owner))
+    )) or 0) > 0
 
 
 # --- the in-app list ----------------------------------------------------------------------------------------
@@ -149,7 +154,7 @@ SHOWN = (JobStatus.SENT, JobStatus.NO_DEVICE, JobStatus.FAILED, JobStatus.SENDIN
 
 
 def _for_owner(owner: Visitor):
-    return _belongs_to(owner, NotificationJob.recipient_user_id, NotificationJob.recipient_report_id)
+    return _belongs_to(owner, col(NotificationJob.recipient_user_id), col(NotificationJob.recipient_report_id))
 
 
 def inbox(session: Session, owner: Visitor, *, now: datetime | None = None, limit: int = 50) -> list[NotificationJob]:
@@ -157,17 +162,17 @@ def inbox(session: Session, owner: Visitor, *, now: datetime | None = None, limi
     come is not shown yet; one that no longer applies (cancelled) is not shown at all."""
     now = now or clock.now()
     return list(session.execute(
-        select(NotificationJob).where(_for_owner(owner), NotificationJob.status.in_(SHOWN),
-                                      NotificationJob.due_at <= now)
-        .order_by(NotificationJob.due_at.desc(), NotificationJob.id.desc()).limit(limit)
+        select(NotificationJob).where(_for_owner(owner), col(NotificationJob.status).in_(SHOWN),
+                                      col(NotificationJob.due_at) <= now)
+        .order_by(col(NotificationJob.due_at).desc(), col(NotificationJob.id).desc()).limit(limit)
     ).scalars())
 
 
 def mark_read(session: Session, owner: Visitor, *, now: datetime | None = None) -> None:
     now = now or clock.now()
     session.execute(
-        update(NotificationJob).where(_for_owner(owner), NotificationJob.read_at.is_(None),
-                                      NotificationJob.due_at <= now)
+        update(NotificationJob).where(_for_owner(owner), col(NotificationJob.read_at).is_(None),
+                                      col(NotificationJob.due_at) <= now)
         .values(read_at=now)
     )
 
@@ -268,26 +273,27 @@ def queue_state(session: Session, *, since: datetime, now: datetime | None = Non
     is its last try."""
     now = now or clock.now()
     waiting = or_(
-        (NotificationJob.status == JobStatus.PENDING) & (NotificationJob.due_at <= now),
-        (NotificationJob.status == JobStatus.SENDING) & (NotificationJob.lease_until < now),
+        (col(NotificationJob.status) == JobStatus.PENDING) & (col(NotificationJob.due_at) <= now),
+        (col(NotificationJob.status) == JobStatus.SENDING) & (col(NotificationJob.lease_until) < now),
     )
-    due, oldest = session.execute(select(func.count(), func.min(NotificationJob.due_at)).where(waiting)).one()
+    due, oldest = session.execute(select(func.count(), func.min(col(NotificationJob.due_at))).where(waiting)).one()
     sent = session.execute(select(func.count()).where(
-        NotificationJob.status == JobStatus.SENT, NotificationJob.sent_at >= since)).scalar_one()
+        col(NotificationJob.status) == JobStatus.SENT, col(NotificationJob.sent_at) >= since)).scalar_one()
     failed = session.execute(select(func.count()).where(
-        NotificationJob.status == JobStatus.FAILED, NotificationJob.due_at >= since)).scalar_one()
+        col(NotificationJob.status) == JobStatus.FAILED, col(NotificationJob.due_at) >= since)).scalar_one()
     return QueueState(due, oldest, sent, failed)
 
 
 def delivery_report(session: Session, *, since: datetime, limit: int = 50) -> DeliveryReport:
     """Jobs of the period by state, and the latest that failed with why: nothing ends unseen."""
     counts = dict(session.execute(
-        select(NotificationJob.status, func.count()).where(NotificationJob.created_at >= since)
-        .group_by(NotificationJob.status)
+        select(col(NotificationJob.status), func.count()).where(col(NotificationJob.created_at) >= since)
+        .group_by(col(NotificationJob.status))
     ).all())
     failed = list(session.execute(
-        select(NotificationJob).where(NotificationJob.status == JobStatus.FAILED, NotificationJob.created_at >= since)
-        .order_by(NotificationJob.due_at.desc(), NotificationJob.id.desc()).limit(limit)
+        select(NotificationJob)
+        .where(col(NotificationJob.status) == JobStatus.FAILED, col(NotificationJob.created_at) >= since)
+        .order_by(col(NotificationJob.due_at).desc(), col(NotificationJob.id).desc()).limit(limit)
     ).scalars())
     devices = session.execute(select(func.count()).select_from(PushSubscription)).scalar_one()
     return DeliveryReport({status.value: counts.get(status.value, 0) for status in JobStatus}, failed, devices)

@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import suppress
 from dataclasses import dataclass
 from email.message import Message
 from urllib.parse import urlsplit
@@ -137,7 +138,7 @@ def check_endpoint(url: str, allowed_hosts: frozenset[tuple[str, int | None]] = 
 
 
 def _lookup(host: str, port: int) -> list[str]:
-    return list(dict.fromkeys(info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)))
+    return list(dict.fromkeys(str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)))
 
 
 @dataclass
@@ -171,11 +172,9 @@ class _Watchdog:
 
     @staticmethod
     def _shut(sock: socket.socket) -> None:
-        try:
-            # socket.socket's own shutdown, also for an SSLSocket: close the connection under the TLS layer.
+        # socket.socket's own shutdown, also for an SSLSocket: close the connection under the TLS layer.
+        with suppress(OSError):
             socket.socket.shutdown(sock, socket.SHUT_RDWR)
-        except OSError:
-            pass
 
     def _fire(self) -> None:
         with self._lock:

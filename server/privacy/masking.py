@@ -14,9 +14,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from lokal import detect_pii
+from lokal import PiiType, detect_pii
 
-PLACEHOLDERS = {
+PLACEHOLDERS: dict[PiiType, str] = {
     "NAME": "[NAMA]",
     "NIK": "[NIK]",
     "KK": "[NIK]",
@@ -26,8 +26,9 @@ PLACEHOLDERS = {
     "BIRTH_DATE": "[TANGGAL LAHIR]",
 }
 # Other numbers that single a person out are masked too, under one word: a case needs none of them outside.
-for _kind in ("NPWP", "PASSPORT", "SIM", "NIP", "BPJS", "NISN", "AKTA", "BANK_ACCOUNT", "CARD", "PLATE", "IP", "GEO"):
-    PLACEHOLDERS[_kind] = "[NOMOR]"
+OTHER_NUMBERS: tuple[PiiType, ...] = (
+    "NPWP", "PASSPORT", "SIM", "NIP", "BPJS", "NISN", "AKTA", "BANK_ACCOUNT", "CARD", "PLATE", "IP", "GEO")
+PLACEHOLDERS.update(dict.fromkeys(OTHER_NUMBERS, "[NOMOR]"))
 # Attributes (religion, health, gender...) are what a report of violence is about: masking them would empty it.
 LIBRARY_TYPES = tuple(PLACEHOLDERS)
 
@@ -121,25 +122,20 @@ def _digits_kind(value: str) -> str | None:
 def find(text: str) -> list[Span]:
     """The personal data in ``text``: non-overlapping spans, in order (a longer span wins an overlap)."""
     spans: list[Span] = []
-    for match in detect_pii(text, types=LIBRARY_TYPES):
-        if match.type == "NAME" and match.value.lower() in _NOT_NAMES:
+    for pii in detect_pii(text, types=LIBRARY_TYPES):
+        if pii.type == "NAME" and pii.value.lower() in _NOT_NAMES:
             continue  # "atas nama anak"
-        spans.append(Span(_kind(PLACEHOLDERS[match.type]), match.start, match.end))
+        spans.append(Span(_kind(PLACEHOLDERS[pii.type]), pii.start, pii.end))
     for match in _SPACED_DIGITS.finditer(text):
         kind = _digits_kind(match.group())
         if kind:
             spans.append(Span(kind, match.start(), match.end()))
-    for match in _EMAIL_SPELLED.finditer(text):
-        if "@" in match.group() or re.search(r"(?i)\bat\b|\(at\)|\[at\]", match.group()):
-            spans.append(Span("EMAIL", match.start(), match.end()))
-    for match in _BIRTH.finditer(text):
-        spans.append(Span("TANGGAL LAHIR", match.start("date"), match.end("date")))
-    for start, end in _cued_names(text):
-        spans.append(Span("NAMA", start, end))
-    for match in _STREET.finditer(text):
-        spans.append(Span("ALAMAT", match.start(), match.end()))
-    for match in _RT_RW.finditer(text):
-        spans.append(Span("ALAMAT", match.start(), match.end()))
+    spans.extend(Span("EMAIL", match.start(), match.end()) for match in _EMAIL_SPELLED.finditer(text)
+                 if "@" in match.group() or re.search(r"(?i)\bat\b|\(at\)|\[at\]", match.group()))
+    spans.extend(Span("TANGGAL LAHIR", match.start("date"), match.end("date")) for match in _BIRTH.finditer(text))
+    spans.extend(Span("NAMA", start, end) for start, end in _cued_names(text))
+    spans.extend(Span("ALAMAT", match.start(), match.end()) for match in _STREET.finditer(text))
+    spans.extend(Span("ALAMAT", match.start(), match.end()) for match in _RT_RW.finditer(text))
     return _merge(text, spans)
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from server import clock
 from server.reports.models import CaseService, Perpetrator, Report, ReportCategory, ReportMonthVersion
@@ -49,9 +50,9 @@ def _note_changes(session: Session, _flush_context: Any, _instances: Any) -> Non
 
 @event.listens_for(Session, "do_orm_execute")
 def _note_statements(state: Any) -> None:
-    if (state.is_update or state.is_delete or state.is_insert) and state.bind_mapper is not None:
-        if state.bind_mapper.class_ in (Report, *CHILD_MODELS):
-            state.session.info.setdefault(MONTHS, set()).add(UNKNOWN_MONTH)
+    if ((state.is_update or state.is_delete or state.is_insert) and state.bind_mapper is not None
+            and state.bind_mapper.class_ in (Report, *CHILD_MODELS)):
+        state.session.info.setdefault(MONTHS, set()).add(UNKNOWN_MONTH)
 
 
 @event.listens_for(Session, "before_commit")
@@ -60,7 +61,8 @@ def _raise_versions(session: Session) -> None:
     months: set[int] = session.info.pop(MONTHS, set())
     report_ids: set[int] = session.info.pop(REPORTS, set())
     if report_ids:
-        created = session.execute(select(Report.created_at).where(Report.id.in_(sorted(report_ids)))).scalars()
+        created = session.execute(
+            select(col(Report.created_at)).where(col(Report.id).in_(sorted(report_ids)))).scalars()
         months.update(month_of(moment) for moment in created)
     if not months:
         return
@@ -70,7 +72,7 @@ def _raise_versions(session: Session) -> None:
     for month in sorted(months):
         statement = insert(ReportMonthVersion).values(month=month, n=1)
         session.execute(statement.on_conflict_do_update(
-            index_elements=[ReportMonthVersion.month], set_={"n": ReportMonthVersion.n + 1}))
+            index_elements=[col(ReportMonthVersion.month)], set_={"n": col(ReportMonthVersion.n) + 1}))
 
 
 @event.listens_for(Session, "after_rollback")
@@ -83,5 +85,6 @@ def versions(session: Session, months: list[int]) -> dict[int, int]:
     """The number of each month (0 for a month nothing has changed in since the table was made) and of month 0."""
     wanted = [UNKNOWN_MONTH, *months]
     found = dict(session.execute(
-        select(ReportMonthVersion.month, ReportMonthVersion.n).where(ReportMonthVersion.month.in_(wanted))).all())
+        select(col(ReportMonthVersion.month), col(ReportMonthVersion.n))
+        .where(col(ReportMonthVersion.month).in_(wanted))).all())
     return {month: int(found.get(month, 0)) for month in wanted}

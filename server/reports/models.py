@@ -9,7 +9,7 @@ from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from server import clock
-from server.models import utc_column
+from server.models import primary_key, utc_column
 
 
 class Category(StrEnum):
@@ -67,7 +67,7 @@ class Report(SQLModel, table=True):
         Index("ix_report_team_created", "team_district_id", "created_at"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = primary_key()
     created_at: datetime = Field(default_factory=clock.now, sa_column=utc_column())
     updated_at: datetime = Field(default_factory=clock.now, sa_column=utc_column())
     version: int = 1
@@ -155,7 +155,7 @@ class CaseEvent(SQLModel, table=True):
     __tablename__ = "case_event"
     __table_args__ = (Index("ix_case_event_report", "report_id", "id"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = primary_key()
     report_id: int = Field(foreign_key="report.id")
     at: datetime = Field(default_factory=clock.now, sa_column=utc_column())
     actor_id: int | None = Field(default=None, foreign_key="user_account.id")
@@ -168,7 +168,7 @@ class CaseEvent(SQLModel, table=True):
     from_reporter: bool = False
 
 class Referral(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = primary_key()
     report_id: int = Field(foreign_key="report.id", index=True)
     created_at: datetime = Field(default_factory=clock.now, sa_column=utc_column())
     updated_at: datetime = Field(default_factory=clock.now, sa_column=utc_column())
@@ -182,7 +182,7 @@ class Perpetrator(SQLModel, table=True):
     """An alleged perpetrator as SIMFONI-PPA counts them: no name, only sex, age band and relationship to the
     child; confidential like the rest of the case."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = primary_key()
     report_id: int = Field(foreign_key="report.id", index=True)
     created_at: datetime = Field(default_factory=clock.now, sa_column=utc_column())
     created_by_id: int = Field(foreign_key="user_account.id")
@@ -196,7 +196,7 @@ class CaseService(SQLModel, table=True):
 
     __tablename__ = "case_service"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = primary_key()
     report_id: int = Field(foreign_key="report.id", index=True)
     created_at: datetime = Field(default_factory=clock.now, sa_column=utc_column())
     created_by_id: int = Field(foreign_key="user_account.id")

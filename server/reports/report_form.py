@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session
+from typing_extensions import override
 
 from server.accounts.models import Child, District, Guardianship, Role, School, User
 from server.forms import (
@@ -89,6 +90,7 @@ class ReportForm(PostedForm):
 
     MULTILINE = frozenset({"child_words", "how_learned"})
 
+    @override
     def read(self, data: dict[str, Any]) -> None:
         """The form comes back as it looked on the screen: what `unreadable` names is taken out of the values."""
         for name in self.__dataclass_fields__:
@@ -143,10 +145,9 @@ def blank_form(session: Session, user: User | None, idempotency_key: str) -> Rep
     named = session.execute(hers.where(Report.student_class != "")).scalars().first()
     form.student_class = named.student_class if named is not None else ""
     last = session.execute(hers).scalars().first()
-    if last is not None:
-        if last.contact_method in CONTACT_METHODS:
-            form.contact_method = last.contact_method
-            form.contact_detail, form.contact_safe_time = phone.shown(last.contact_detail), last.contact_safe_time
+    if last is not None and last.contact_method in CONTACT_METHODS:
+        form.contact_method = last.contact_method
+        form.contact_detail, form.contact_safe_time = phone.shown(last.contact_detail), last.contact_safe_time
     return form
 
 

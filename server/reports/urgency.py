@@ -41,7 +41,7 @@ URGENCY_RULES: tuple[UrgencyRule, ...] = (
                 and _chose(Category.PHYSICAL, Category.PSYCHOLOGICAL, Category.NEGLECT)(form)),
     UrgencyRule(Urgency.HIGH, "physical violence still going on",
                 lambda form: form.happened_when == "ongoing" and _chose(Category.PHYSICAL)(form)),
-    UrgencyRule(Urgency.MEDIUM, "anything else", lambda form: True),
+    UrgencyRule(Urgency.MEDIUM, "anything else", lambda _form: True),
 )
 
 

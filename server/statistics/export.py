@@ -22,7 +22,7 @@ import pyzipper
 import xlsxwriter
 from sqlalchemy import select
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from server import clock
 from server.accounts.models import District, School
@@ -72,15 +72,15 @@ def _related(session: Session, ids: list[int]) -> tuple[dict[int, list[str]], di
     categories: dict[int, list[str]] = defaultdict(list)
     relationships: dict[int, list[str]] = defaultdict(list)
     services: dict[int, list[str]] = defaultdict(list)
-    for report_id, value in session.execute(select(ReportCategory.report_id, ReportCategory.category)
-                                            .where(ReportCategory.report_id.in_(ids))
-                                            .order_by(ReportCategory.report_id, ReportCategory.category)):
+    for report_id, value in session.execute(select(col(ReportCategory.report_id), col(ReportCategory.category))
+                                            .where(col(ReportCategory.report_id).in_(ids))
+                                            .order_by(col(ReportCategory.report_id), col(ReportCategory.category))):
         categories[report_id].append(value)
-    for report_id, value in session.execute(select(Perpetrator.report_id, Perpetrator.relationship)
-                                            .where(Perpetrator.report_id.in_(ids)).order_by(Perpetrator.id)):
+    for report_id, value in session.execute(select(col(Perpetrator.report_id), col(Perpetrator.relationship))
+                                            .where(col(Perpetrator.report_id).in_(ids)).order_by(col(Perpetrator.id))):
         relationships[report_id].append(value)
-    for report_id, value in session.execute(select(CaseService.report_id, CaseService.kind)
-                                            .where(CaseService.report_id.in_(ids)).order_by(CaseService.id)):
+    for report_id, value in session.execute(select(col(CaseService.report_id), col(CaseService.kind))
+                                            .where(col(CaseService.report_id).in_(ids)).order_by(col(CaseService.id))):
         services[report_id].append(value)
     return categories, relationships, services
 
@@ -89,15 +89,20 @@ def rows(session: Session, conditions: list[ColumnElement[bool]], *, identity: b
     """The header, then one row per report, oldest first, read CHUNK rows at a time (the session's identity map
     holds loaded reports weakly, so a chunk is freed once its rows are written)."""
     yield list(DEIDENTIFIED_COLUMNS + (IDENTITY_COLUMNS if identity else ()))
-    districts = dict(session.execute(select(District.id, District.name)).all())
-    schools = dict(session.execute(select(School.id, School.name)).all()) if identity else {}
-    result = session.execute(select(Report).where(*conditions).order_by(Report.created_at, Report.id)
+    districts = dict(session.execute(select(col(District.id), col(District.name))).all())
+    schools = dict(session.execute(select(col(School.id), col(School.name))).all()) if identity else {}
+    result = session.execute(select(Report).where(*conditions).order_by(col(Report.created_at), col(Report.id))
                              .execution_options(yield_per=CHUNK))
     for chunk in result.scalars().partitions(CHUNK):
         categories, relationships, services = _related(session, [r.id for r in chunk])
         for report in chunk:
             yield [safe_cell(value) for value in _row(report, categories[report.id], relationships[report.id],
                                                       services[report.id], districts, schools, identity=identity)]
+
+
+def _name(names: dict[int, str], key: int | None) -> str:
+    """The name of a district or school by its id, or nothing for none."""
+    return names.get(key, "") if key is not None else ""
 
 
 def _row(report: Report, categories: list[str], relationships: list[str], services: list[str],
@@ -112,13 +117,13 @@ def _row(report: Report, categories: list[str], relationships: list[str], servic
         report.incident_on.isoformat() if report.incident_on else "", report.status, report.urgency,
         ";".join(categories), ";".join(forms), simfoni.age_band(report.child_age),
         simfoni.GENDER_TO_SEX.get(report.child_gender, "tidak_diketahui"), report.victim_education,
-        report.victim_disability, "ya" if report.in_household else "tidak", districts.get(report.district_id, ""),
-        report.happened_where, districts.get(report.team_district_id, ""), hours, met, len(relationships),
+        report.victim_disability, "ya" if report.in_household else "tidak", _name(districts, report.district_id),
+        report.happened_where, _name(districts, report.team_district_id), hours, met, len(relationships),
         ";".join(relationships), ";".join(services), "ya" if report.entered_in_simfoni_at else "tidak",
     ]
     if identity:
         row += [report.student_name, report.student_class, report.child_age if report.child_age is not None else "",
-                schools.get(report.school_id, ""), report.contact_method, phone.shown(report.contact_detail), report.consent_by]
+                _name(schools, report.school_id), report.contact_method, phone.shown(report.contact_detail), report.consent_by]
     return row
 
 
@@ -170,7 +175,7 @@ def _write(lines: Iterable[list[str]], entry: IO[bytes], kind: str) -> int:
     if kind == "csv":
         out = io.TextIOWrapper(entry, encoding="utf-8-sig", newline="")
         writer = csv.writer(out)
-        for count, line in enumerate(lines):  # the last count is the result
+        for count, line in enumerate(lines):  # noqa: B007 - the last count is the result, read after the loop
             writer.writerow(line)
         out.flush()
         out.detach()

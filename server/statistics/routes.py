@@ -31,7 +31,7 @@ class StatisticsController(Controller):
         numbers = service.statistics(db, request.user, filters)
         return page(request, "statistics/index.html", block="stats_results", status_code=422 if errors else 200,
                     filters=filters, errors=errors, stats=numbers, values={"tahun": year},
-                    district_options=places.current(db.get_bind()).districts)
+                    district_options=places.current(db.get_bind().engine).districts)
 
     @get("/simfoni", name="simfoni_todo", sync_to_thread=True)
     def simfoni_todo(self, request: Request, db: DB, month: Annotated[str, QueryParameter(name="bulan")] = "") -> Any:

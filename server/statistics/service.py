@@ -13,12 +13,14 @@ import heapq
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import and_, case, false, func, literal, select, true, union
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Session
+from sqlmodel import Session, col
+from typing_extensions import override
 
 from server import audit, clock, process_cache
 from server.accounts.models import District, Role, User
@@ -97,7 +99,7 @@ def team_condition(user: User) -> ColumnElement[bool]:
     if user.role == Role.SUPERVISOR:
         return true()
     if user.role == Role.COUNSELOR and user.district_id is not None:
-        return Report.team_district_id == user.district_id
+        return col(Report.team_district_id) == user.district_id
     return false()
 
 
@@ -105,14 +107,14 @@ def _scope_conditions(user: User, filters: StatisticsFilter) -> list[ColumnEleme
     """Whose reports (the user's team, or every team) and of which kecamatan, whatever the period."""
     conditions = [team_condition(user)]
     if filters.district_id is not None:
-        conditions.append(Report.district_id == filters.district_id)
+        conditions.append(col(Report.district_id) == filters.district_id)
     return conditions
 
 
 def _conditions(user: User, filters: StatisticsFilter) -> list[ColumnElement[bool]]:
     return [
-        Report.created_at >= wita_midnight(filters.period.start),
-        Report.created_at < wita_midnight(filters.period.end),
+        col(Report.created_at) >= wita_midnight(filters.period.start),
+        col(Report.created_at) < wita_midnight(filters.period.end),
         *_scope_conditions(user, filters),
     ]
 
@@ -120,7 +122,7 @@ def _conditions(user: User, filters: StatisticsFilter) -> list[ColumnElement[boo
 def _month_case(year: int) -> ColumnElement[int]:
     """The WITA month a report came in, as a CASE over the month boundaries: the same SQL on SQLite and
     PostgreSQL, and the created_at index still serves the period's range."""
-    return case(*[(Report.created_at < wita_midnight(date(year, m, 1)), literal(m - 1)) for m in range(2, 13)],
+    return case(*[(col(Report.created_at) < wita_midnight(date(year, m, 1)), literal(m - 1)) for m in range(2, 13)],
                 else_=literal(12))
 
 
@@ -130,15 +132,15 @@ def _form_case(column: Any) -> ColumnElement[str]:
 
 
 def _age_band_case() -> ColumnElement[str]:
-    age = Report.child_age
+    age = col(Report.child_age)
     return case((age.is_(None), literal("unknown")), (age < 0, literal("unknown")), (age <= 5, literal("0-5")),
                 (age <= 12, literal("6-12")), (age <= 17, literal("13-17")), else_=literal("unknown"))
 
 
-def _hours_to_first_response(session: Session) -> ColumnElement[float]:
+def _hours_to_first_response(session: Session) -> ColumnElement[float | Decimal]:
     if session.get_bind().dialect.name == "postgresql":
-        return func.extract("epoch", Report.first_response_at - Report.created_at) / 3600.0
-    return (func.julianday(Report.first_response_at) - func.julianday(Report.created_at)) * 24.0
+        return func.extract("epoch", col(Report.first_response_at) - col(Report.created_at)) / 3600.0
+    return (func.julianday(col(Report.first_response_at)) - func.julianday(col(Report.created_at))) * 24.0
 
 
 @dataclass
@@ -168,7 +170,7 @@ class Statistics:
 def _grouped(session: Session, month: ColumnElement[int], key: Any, conditions: list[ColumnElement[bool]], *,
              count: Any, join: Any) -> dict[int, Counter[Any]]:
     """Per month, how many rows of `join` (a report's perpetrators, categories, services) there are by `key`."""
-    query = select(month, key, func.count(count)).select_from(Report).join(join, join.report_id == Report.id)
+    query = select(month, key, func.count(count)).select_from(Report).join(join, join.report_id == col(Report.id))
     counted: dict[int, Counter[Any]] = {}
     for in_month, value, n in session.execute(query.where(*conditions).group_by(month, key)).all():
         counted.setdefault(in_month, Counter())[value] = int(n)
@@ -210,18 +212,18 @@ def _count_months(session: Session, user: User, filters: StatisticsFilter, month
     from the first of these months to the last once and groups them by month too."""
     year = filters.period.year
     conditions = [
-        Report.created_at >= wita_midnight(Period(year, min(months)).start),
-        Report.created_at < wita_midnight(Period(year, max(months)).end),
+        col(Report.created_at) >= wita_midnight(Period(year, min(months)).start),
+        col(Report.created_at) < wita_midnight(Period(year, max(months)).end),
         *_scope_conditions(user, filters),
     ]
     month = _month_case(year)
-    answered = Report.first_response_at.is_not(None)
-    met = case((and_(answered, Report.first_response_at <= Report.first_response_due_at), 1), else_=0)
-    relationships = _grouped(session, month, Perpetrator.relationship, conditions, count=Perpetrator.id,
+    answered = col(Report.first_response_at).is_not(None)
+    met = case((and_(answered, col(Report.first_response_at) <= col(Report.first_response_due_at)), 1), else_=0)
+    relationships = _grouped(session, month, col(Perpetrator.relationship), conditions, count=col(Perpetrator.id),
                              join=Perpetrator)
-    forms = _grouped(session, month, _form_case(ReportCategory.category), conditions,
-                     count=func.distinct(ReportCategory.report_id), join=ReportCategory)
-    services = _grouped(session, month, CaseService.kind, conditions, count=CaseService.id, join=CaseService)
+    forms = _grouped(session, month, _form_case(col(ReportCategory.category)), conditions,
+                     count=func.distinct(col(ReportCategory.report_id)), join=ReportCategory)
+    services = _grouped(session, month, col(CaseService.kind), conditions, count=col(CaseService.id), join=CaseService)
     minutes: dict[int, Counter[int]] = {m: Counter() for m in months}
     for in_month, hours in session.execute(select(month, _hours_to_first_response(session))
                                            .where(*conditions, answered)).all():
@@ -229,9 +231,9 @@ def _count_months(session: Session, user: User, filters: StatisticsFilter, month
             minutes[in_month][round(float(hours) * 60)] += 1
     waiting: dict[int, list[datetime]] = {m: [] for m in months}
     for in_month, due in session.execute(
-            select(month, Report.first_response_due_at)
-            .where(*conditions, Report.first_response_at.is_(None), Report.first_response_due_at.is_not(None))
-            .order_by(Report.first_response_due_at)).all():
+            select(month, col(Report.first_response_due_at))
+            .where(*conditions, col(Report.first_response_at).is_(None), col(Report.first_response_due_at).is_not(None))
+            .order_by(col(Report.first_response_due_at))).all():
         if in_month in waiting:
             waiting[in_month].append(due)
     counted = {m: MonthCounts(relationships=relationships.get(m, Counter()), forms=forms.get(m, Counter()),
@@ -239,10 +241,10 @@ def _count_months(session: Session, user: User, filters: StatisticsFilter, month
                               answered=minutes[m].total(),
                               waiting_due=tuple(waiting[m])) for m in months}
     totals: dict[int, list[int]] = {m: [0, 0, 0] for m in months}  # cases, in the household, deadlines met
-    keys = (month, Report.district_id, Report.child_gender, _age_band_case(), Report.happened_where,
-            Report.in_household)
+    keys = (month, col(Report.district_id), col(Report.child_gender), _age_band_case(), col(Report.happened_where),
+            col(Report.in_household))
     for in_month, district_id, gender, age, place, household, n, n_met in session.execute(
-            select(*keys, func.count(Report.id), func.sum(met)).where(*conditions).group_by(*keys)).all():
+            select(*keys, func.count(col(Report.id)), func.sum(met)).where(*conditions).group_by(*keys)).all():
         if in_month not in counted:
             continue
         counts = counted[in_month]
@@ -290,7 +292,7 @@ def statistics(session: Session, user: User, filters: StatisticsFilter) -> Stati
     only the months that changed (usually this one)."""
     year = filters.period.year
     numbers = freshness.versions(session, [year * 100 + month for month in filters.period.months()])
-    database = str(session.get_bind().url)
+    database = str(session.get_bind().engine.url)
 
     def key(month: int) -> tuple[Any, ...]:
         return (database, _scope(user), filters.district_id, year, month, numbers[year * 100 + month],
@@ -319,7 +321,7 @@ def statistics(session: Session, user: User, filters: StatisticsFilter) -> Stati
     # A deadline is due once it has passed, or once the follow-up came (early or late).
     now = clock.now()
     due = total.answered + sum(bisect.bisect_left(counts.waiting_due, now) for counts in months)
-    districts = dict(session.execute(select(District.id, District.name).order_by(District.name)).all())
+    districts = dict(session.execute(select(col(District.id), col(District.name)).order_by(col(District.name))).all())
     return Statistics(
         filters=filters,
         cases=total.cases,
@@ -358,6 +360,7 @@ class ExportForm(PostedForm):
     reason: str = posted(name="alasan")
     password: str = posted(name="kata_sandi", raw=True)
 
+    @override
     def read(self, data: dict[str, Any]) -> None:
         self.reason = without_control_characters(self.reason)
 
@@ -423,8 +426,8 @@ def not_entered_in_simfoni(session: Session, user: User, period: Period) -> list
     that were duplicates, forwarded elsewhere or unfounded are not SIMFONI cases."""
     conditions = _conditions(user, StatisticsFilter(period))
     return list(session.execute(
-        select(Report).where(*conditions, Report.entered_in_simfoni_at.is_(None),
-                             Report.status.not_in(NOT_IN_SIMFONI)).order_by(Report.created_at, Report.id)
+        select(Report).where(*conditions, col(Report.entered_in_simfoni_at).is_(None),
+                             col(Report.status).not_in(NOT_IN_SIMFONI)).order_by(col(Report.created_at), col(Report.id))
     ).scalars())
 
 
@@ -495,22 +498,22 @@ def kla_pack(session: Session, year: int) -> KlaPack:
     """The city's numbers for a year (every team): cases by form of violence, services given in the year,
     referrals made in the year by agency and by outcome, and cases that reached post-handling monitoring."""
     start, end = wita_midnight(date(year, 1, 1)), wita_midnight(date(year + 1, 1, 1))
-    in_year = [Report.created_at >= start, Report.created_at < end]
-    form = _form_case(ReportCategory.category)
-    by_form = _grouped(session, literal(year), form, in_year, count=func.distinct(ReportCategory.report_id),
+    in_year = [col(Report.created_at) >= start, col(Report.created_at) < end]
+    form = _form_case(col(ReportCategory.category))
+    by_form = _grouped(session, literal(year), form, in_year, count=func.distinct(col(ReportCategory.report_id)),
                        join=ReportCategory).get(year, Counter())
     services = dict(session.execute(
-        select(CaseService.kind, func.count(CaseService.id))
-        .where(CaseService.given_on >= date(year, 1, 1), CaseService.given_on < date(year + 1, 1, 1))
-        .group_by(CaseService.kind)).all())
-    referrals = [Referral.created_at >= start, Referral.created_at < end]
-    by_agency = dict(session.execute(select(Referral.agency_kind, func.count(Referral.id)).where(*referrals)
-                                     .group_by(Referral.agency_kind)).all())
-    by_outcome = dict(session.execute(select(Referral.status, func.count(Referral.id)).where(*referrals)
-                                      .group_by(Referral.status)).all())
+        select(col(CaseService.kind), func.count(col(CaseService.id)))
+        .where(col(CaseService.given_on) >= date(year, 1, 1), col(CaseService.given_on) < date(year + 1, 1, 1))
+        .group_by(col(CaseService.kind))).all())
+    referrals = [col(Referral.created_at) >= start, col(Referral.created_at) < end]
+    by_agency = dict(session.execute(select(col(Referral.agency_kind), func.count(col(Referral.id))).where(*referrals)
+                                     .group_by(col(Referral.agency_kind))).all())
+    by_outcome = dict(session.execute(select(col(Referral.status), func.count(col(Referral.id))).where(*referrals)
+                                      .group_by(col(Referral.status))).all())
     return KlaPack(
         year=year,
-        cases=session.execute(select(func.count(Report.id)).where(*in_year)).scalar_one(),
+        cases=session.execute(select(func.count(col(Report.id))).where(*in_year)).scalar_one(),
         by_form=_in_order(by_form, simfoni.FORMS),
         services=_in_order(services, simfoni.SERVICE_KINDS),
         referrals_by_agency=_in_order(by_agency, AGENCY_KINDS),
@@ -522,12 +525,12 @@ def kla_pack(session: Session, year: int) -> KlaPack:
     )
 
 
-def _ratings_of(session: Session, year: int) -> dict[str, int]:
+def _ratings_of(session: Session, year: int) -> dict[str, Any]:
     """The year's session ratings (the child's voice): how many, and how many said it was safe to talk. Ratings
     keep only their month, so the year is read from it."""
     rated, safe = session.execute(
-        select(func.count(), func.coalesce(func.sum(case((SessionRating.safe_to_talk, 1), else_=0)), 0))
-        .where(SessionRating.month.like(f"{year:04d}-%"))
+        select(func.count(), func.coalesce(func.sum(case((col(SessionRating.safe_to_talk), 1), else_=0)), 0))
+        .where(col(SessionRating.month).like(f"{year:04d}-%"))
     ).one()
     return {"sessions_rated": rated, "sessions_safe_to_talk": safe}
 
@@ -553,9 +556,10 @@ def monitoring_done(session: Session, start: datetime, end: datetime) -> int:
     status changes) and those closed cases whose child or family answered a check-in (server/aftercare), each
     case once."""
     monitored = union(
-        select(CaseEvent.report_id).where(CaseEvent.kind == "status", CaseEvent.to_status == Status.MONITORING,
-                                          CaseEvent.at >= start, CaseEvent.at < end),
-        select(CheckIn.report_id).where(CheckIn.answered_at >= start, CheckIn.answered_at < end),
+        select(col(CaseEvent.report_id))
+        .where(col(CaseEvent.kind) == "status", col(CaseEvent.to_status) == Status.MONITORING,
+                                          col(CaseEvent.at) >= start, col(CaseEvent.at) < end),
+        select(col(CheckIn.report_id)).where(col(CheckIn.answered_at) >= start, col(CheckIn.answered_at) < end),
     ).subquery()
     return session.execute(select(func.count()).select_from(monitored)).scalar_one()
 

@@ -13,7 +13,7 @@ from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from server import clock
-from server.models import utc_column
+from server.models import primary_key, utc_column
 
 
 class EntryStatus(StrEnum):
@@ -38,7 +38,7 @@ class WaitlistEntry(SQLModel, table=True):
     __tablename__ = "waitlist_entry"
     __table_args__ = (Index("ix_waitlist_entry_queue", "service_type_id", "status", "created_at"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = primary_key()
     created_at: datetime = Field(default_factory=clock.now, sa_column=utc_column())
     updated_at: datetime = Field(default_factory=clock.now, sa_column=utc_column())
     version: int = 1
@@ -60,7 +60,7 @@ class WaitlistOffer(SQLModel, table=True):
 
     __tablename__ = "waitlist_offer"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = primary_key()
     entry_id: int = Field(foreign_key="waitlist_entry.id", index=True)
     appointment_id: int = Field(foreign_key="appointment.id")
     starts_at: datetime = Field(sa_column=utc_column())

@@ -19,7 +19,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from server import clock
 from server.accounts.models import Role
@@ -64,7 +64,7 @@ class WaitlistController(Controller):
         if only is not None:
             entries = [entry for entry in entries if entry.id == only]
         types = {t.id: t for t in db.execute(select(ServiceType).where(
-            ServiceType.id.in_({e.service_type_id for e in entries}))).scalars()} if entries else {}
+            col(ServiceType.id).in_({e.service_type_id for e in entries}))).scalars()} if entries else {}
         offers = {e.id: db.get(Appointment, e.offer_appointment_id) for e in entries
                   if e.status == EntryStatus.OFFERED and e.offer_appointment_id is not None}
         return page(
@@ -120,7 +120,7 @@ class WaitlistController(Controller):
             return self._page(request, db, owner, errors={"form": str(exc)}, status_code=422)
         return Redirect("/daftar-tunggu?pesan=masuk", status_code=303)
 
-    def _act(self, request: Request, db: Session, state: State, entry_id: int, action: Any, done: str,
+    def _act(self, request: Request, db: Session, entry_id: int, action: Any, done: str,
              data: dict[str, Any] | None = None) -> Any:
         owner = self._checked_owner(request)
         if not isinstance(owner, Visitor):
@@ -142,18 +142,18 @@ class WaitlistController(Controller):
 
     @post("/{entry_id:int}/ambil", sync_to_thread=True)
     def accept(self, request: Request, entry_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
-        return self._act(request, db, state, entry_id, lambda owner: service.accept(
+        return self._act(request, db, entry_id, lambda owner: service.accept(
             db, owner, entry_id, phone=one(data, "phone_number"), child_agreed=one(data, "child_agreed"),
             ip=_ip(request, state), reminder_hours=state.settings.reminder_hours), "", data)
 
     @post("/{entry_id:int}/lewati", sync_to_thread=True)
     def skip(self, request: Request, entry_id: FromPath[int], db: DB, state: State) -> Any:
-        return self._act(request, db, state, entry_id,
+        return self._act(request, db, entry_id,
                          lambda owner: service.skip(db, owner, entry_id, ip=_ip(request, state)), "lewati")
 
     @post("/{entry_id:int}/keluar", sync_to_thread=True)
     def leave(self, request: Request, entry_id: FromPath[int], db: DB, state: State) -> Any:
-        return self._act(request, db, state, entry_id,
+        return self._act(request, db, entry_id,
                          lambda owner: service.leave(db, owner, entry_id, ip=_ip(request, state)), "keluar")
 
 

@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from server import audit, clock
 from server.accounts.models import Role, User
@@ -30,6 +30,7 @@ from server.accounts.visitor import Visitor
 from server.appointments import service as appointments
 from server.appointments.models import Appointment, AppointmentStatus, ScheduleVersion, ServiceType
 from server.appointments.slots import SLOT_STEP, Slot, block_of, free_slots
+from server.db import existing, rows_changed
 from server.i18n import WITA
 from server.i18n import gettext as _
 from server.notifications import outbox
@@ -65,8 +66,8 @@ class NotYours(WaitlistError):
 
 def _owner_filter(owner: Visitor):
     if owner.user is not None:
-        return WaitlistEntry.requester_user_id == owner.user.id
-    return (WaitlistEntry.report_id == owner.case_report_id) & WaitlistEntry.requester_user_id.is_(None)
+        return col(WaitlistEntry.requester_user_id) == owner.user.id
+    return (col(WaitlistEntry.report_id) == owner.case_report_id) & col(WaitlistEntry.requester_user_id).is_(None)
 
 
 def is_owner(entry: WaitlistEntry, owner: Visitor) -> bool:
@@ -86,8 +87,8 @@ def entries_of(session: Session, owner: Visitor) -> list[WaitlistEntry]:
     """The person's entries, open ones first, newest first."""
     return list(session.execute(
         select(WaitlistEntry).where(_owner_filter(owner))
-        .order_by(WaitlistEntry.status.in_(list(OPEN_STATUSES)).desc(), WaitlistEntry.created_at.desc(),
-                  WaitlistEntry.id.desc()).limit(20)
+        .order_by(col(WaitlistEntry.status).in_(list(OPEN_STATUSES)).desc(), col(WaitlistEntry.created_at).desc(),
+                  col(WaitlistEntry.id).desc()).limit(20)
     ).scalars())
 
 
@@ -129,9 +130,9 @@ def join(session: Session, owner: Visitor, *, service_type_id: int, child_id: in
         raise WaitlistError(_("Pilih anak Anda dari daftar."))
     if _free(session, service_type, _constraint(session, owner), now):
         raise WaitlistError(_("Masih ada waktu kosong untuk layanan ini. Pilih salah satu dari daftar."))
-    if session.execute(select(WaitlistEntry.id).where(
-        _owner_filter(owner), WaitlistEntry.service_type_id == service_type.id,
-        WaitlistEntry.status.in_(list(OPEN_STATUSES)),
+    if session.execute(select(col(WaitlistEntry.id)).where(
+        _owner_filter(owner), col(WaitlistEntry.service_type_id) == service_type.id,
+        col(WaitlistEntry.status).in_(list(OPEN_STATUSES)),
     )).first() is not None:
         raise WaitlistError(_("Anda sudah ada di daftar tunggu layanan ini."))
     entry = WaitlistEntry(
@@ -150,11 +151,12 @@ def _entry_changed(session: Session, entry: WaitlistEntry, current: EntryStatus,
     """A conditional update: only the entry as it was read (same version and state)."""
     result = session.execute(
         update(WaitlistEntry)
-        .where(WaitlistEntry.id == entry.id, WaitlistEntry.version == entry.version, WaitlistEntry.status == current)
-        .values(version=WaitlistEntry.version + 1, updated_at=clock.now(), **values)
+        .where(col(WaitlistEntry.id) == entry.id, col(WaitlistEntry.version) == entry.version,
+               col(WaitlistEntry.status) == current)
+        .values(version=col(WaitlistEntry.version) + 1, updated_at=clock.now(), **values)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if rows_changed(result) != 1:
         return False
     session.refresh(entry)
     return True
@@ -166,9 +168,9 @@ def _release_hold(session: Session, entry: WaitlistEntry, outcome: OfferOutcome,
         return
     session.execute(
         update(Appointment)
-        .where(Appointment.id == entry.offer_appointment_id, Appointment.status == AppointmentStatus.OFFERED)
+        .where(col(Appointment.id) == entry.offer_appointment_id, col(Appointment.status) == AppointmentStatus.OFFERED)
         .values(status=AppointmentStatus.EXPIRED if outcome == OfferOutcome.LAPSED else AppointmentStatus.CANCELLED,
-                is_live=False, version=Appointment.version + 1, updated_at=now)
+                is_live=False, version=col(Appointment.version) + 1, updated_at=now)
         .execution_options(synchronize_session=False)
     )
     _close_offer(session, entry, outcome, now)
@@ -177,8 +179,8 @@ def _release_hold(session: Session, entry: WaitlistEntry, outcome: OfferOutcome,
 def _close_offer(session: Session, entry: WaitlistEntry, outcome: OfferOutcome, now: datetime) -> None:
     session.execute(
         update(WaitlistOffer)
-        .where(WaitlistOffer.entry_id == entry.id, WaitlistOffer.appointment_id == entry.offer_appointment_id,
-               WaitlistOffer.outcome == OfferOutcome.OPEN)
+        .where(col(WaitlistOffer.entry_id) == entry.id, col(WaitlistOffer.appointment_id) == entry.offer_appointment_id,
+               col(WaitlistOffer.outcome) == OfferOutcome.OPEN)
         .values(outcome=outcome, answered_at=now)
     )
     outbox.cancel_pending(session, object_type="waitlist_entry", object_id=entry.id)
@@ -227,8 +229,8 @@ def accept(session: Session, owner: Visitor, entry_id: int, *, phone: str = "", 
         raise WaitlistError(_("Tidak ada waktu yang sedang ditawarkan kepada Anda."))
     if entry.offer_expires_at is None or entry.offer_expires_at <= now:
         raise WaitlistError(_("Waktu yang ditawarkan sudah lewat batasnya. Anda tetap di daftar tunggu."))
-    held = session.get(Appointment, entry.offer_appointment_id)
-    service_type = session.get(ServiceType, held.service_type_id)
+    held = existing(session, Appointment, entry.offer_appointment_id)
+    service_type = existing(session, ServiceType, held.service_type_id)
     requester = Visitor(user=owner.user) if owner.user is not None else Visitor(case_report_id=owner.case_report_id)
     try:
         number = appointments.number_to_call(session, requester, service_type, phone)
@@ -241,18 +243,18 @@ def accept(session: Session, owner: Visitor, entry_id: int, *, phone: str = "", 
         raise WaitlistError(_("Anda sudah punya %(n)s permintaan yang menunggu jawaban. Tunggu jawaban konselor dulu.",
                               n=appointments.MAX_OPEN_REQUESTS))
     confirmed = not service_type.needs_confirmation
-    taken = session.execute(
+    taken = rows_changed(session.execute(
         update(Appointment)
-        .where(Appointment.id == held.id, Appointment.status == AppointmentStatus.OFFERED,
-               Appointment.hold_expires_at > now)
+        .where(col(Appointment.id) == held.id, col(Appointment.status) == AppointmentStatus.OFFERED,
+               col(Appointment.hold_expires_at) > now)
         .values(status=AppointmentStatus.CONFIRMED if confirmed else AppointmentStatus.REQUESTED,
                 hold_expires_at=None if confirmed else min(now + appointments.DEFAULT_HOLD, held.starts_at),
                 requester_user_id=owner.user.id if owner.user else None,
                 report_id=owner.case_report_id if owner.user is None else entry.report_id,
                 child_id=entry.child_id, child_agreed=child_agreed if owner.user and owner.user.role == Role.TEACHER
-                else "", phone_number=number, version=Appointment.version + 1, updated_at=now)
+                else "", phone_number=number, version=col(Appointment.version) + 1, updated_at=now)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ))
     if taken != 1:
         raise WaitlistError(_("Waktu yang ditawarkan sudah lewat batasnya. Anda tetap di daftar tunggu."))
     _close_offer(session, entry, OfferOutcome.ACCEPTED, now)
@@ -288,9 +290,9 @@ _last_scan: dict[str, tuple[object, ...]] = {}
 def _scan_key(session: Session, now: datetime) -> tuple[object, ...]:
     """What decides whether free time may have appeared since the last round: the schedule's version (raised by
     every change to it), the half hour (a new one enters the booking window), and who waits."""
-    version = session.execute(select(ScheduleVersion.n).where(ScheduleVersion.id == 1)).scalar()
-    waiting = session.execute(select(func.count(), func.max(WaitlistEntry.updated_at)).where(
-        WaitlistEntry.status == EntryStatus.WAITING)).one()
+    version = session.execute(select(col(ScheduleVersion.n)).where(col(ScheduleVersion.id) == 1)).scalar()
+    waiting = session.execute(select(func.count(), func.max(col(WaitlistEntry.updated_at))).where(
+        col(WaitlistEntry.status) == EntryStatus.WAITING)).one()
     step = int(now.timestamp()) // int(SLOT_STEP.total_seconds())
     return (version, step, waiting[0], waiting[1])
 
@@ -309,7 +311,7 @@ def offer_round(session: Session, *, hold: timedelta = DEFAULT_HOLD, now: dateti
     if quiet_hours and outbox.outside_quiet_hours(now) != now:
         return result
     key = _scan_key(session, now)
-    where = str(session.get_bind().url)
+    where = str(session.get_bind().engine.url)
     if not always and _last_scan.get(where) == key:
         return result
     result.withdrawn = _withdraw_unfit_offers(session, now)
@@ -322,9 +324,10 @@ def offer_round(session: Session, *, hold: timedelta = DEFAULT_HOLD, now: dateti
 def _lapse_offers(session: Session, now: datetime) -> int:
     """Offers whose hold ran out (or whose time someone else took after it ran out): back to waiting."""
     rows = list(session.execute(
-        select(WaitlistEntry).join(Appointment, Appointment.id == WaitlistEntry.offer_appointment_id, isouter=True)
-        .where(WaitlistEntry.status == EntryStatus.OFFERED,
-               (WaitlistEntry.offer_expires_at <= now) | (Appointment.status != AppointmentStatus.OFFERED))
+        select(WaitlistEntry)
+        .join(Appointment, col(Appointment.id) == col(WaitlistEntry.offer_appointment_id), isouter=True)
+        .where(col(WaitlistEntry.status) == EntryStatus.OFFERED,
+               (col(WaitlistEntry.offer_expires_at) <= now) | (col(Appointment.status) != AppointmentStatus.OFFERED))
     ).scalars())
     lapsed = 0
     for entry in rows:
@@ -342,12 +345,13 @@ def _withdraw_unfit_offers(session: Session, now: datetime) -> int:
     """Offers whose time the schedule no longer gives (the counselor's leave or a holiday added over it, their
     hours removed, the service changed): the hold is let go and the person waits on in their place."""
     rows = list(session.execute(
-        select(WaitlistEntry, Appointment).join(Appointment, Appointment.id == WaitlistEntry.offer_appointment_id)
-        .where(WaitlistEntry.status == EntryStatus.OFFERED, Appointment.status == AppointmentStatus.OFFERED)
+        select(WaitlistEntry, Appointment)
+        .join(Appointment, col(Appointment.id) == col(WaitlistEntry.offer_appointment_id))
+        .where(col(WaitlistEntry.status) == EntryStatus.OFFERED, col(Appointment.status) == AppointmentStatus.OFFERED)
     ).all())
     withdrawn = 0
     for entry, held in rows:
-        service_type = session.get(ServiceType, held.service_type_id)
+        service_type = existing(session, ServiceType, held.service_type_id)
         day = held.starts_at.astimezone(WITA).date()
         still = free_slots(session, service_type, now=now, first_day=day, days=1, counselor_id=held.counselor_id,
                            within_notice=True, ignoring=held.id).get(day, [])
@@ -364,7 +368,8 @@ def _withdraw_unfit_offers(session: Session, now: datetime) -> int:
 
 def _expire_entries(session: Session, now: datetime) -> int:
     rows = list(session.execute(
-        select(WaitlistEntry).where(WaitlistEntry.status == EntryStatus.WAITING, WaitlistEntry.expires_at <= now)
+        select(WaitlistEntry)
+        .where(col(WaitlistEntry.status) == EntryStatus.WAITING, col(WaitlistEntry.expires_at) <= now)
     ).scalars())
     expired = 0
     for entry in rows:
@@ -377,14 +382,14 @@ def _expire_entries(session: Session, now: datetime) -> int:
 
 def _offer_free_times(session: Session, hold: timedelta, now: datetime) -> int:
     waiting = list(session.execute(
-        select(WaitlistEntry).join(ServiceType, ServiceType.id == WaitlistEntry.service_type_id)
-        .where(WaitlistEntry.status == EntryStatus.WAITING, ServiceType.active)
-        .order_by(WaitlistEntry.service_type_id, WaitlistEntry.created_at, WaitlistEntry.id)
+        select(WaitlistEntry).join(ServiceType, col(ServiceType.id) == col(WaitlistEntry.service_type_id))
+        .where(col(WaitlistEntry.status) == EntryStatus.WAITING, col(ServiceType.active))
+        .order_by(col(WaitlistEntry.service_type_id), col(WaitlistEntry.created_at), col(WaitlistEntry.id))
     ).scalars())
     offered = 0
     free: dict[tuple[int, int | None], list[Slot]] = {}
     for entry in waiting:
-        service_type = session.get(ServiceType, entry.service_type_id)
+        service_type = existing(session, ServiceType, entry.service_type_id)
         # Nothing free for anyone: nothing free for a counselor of one's own either, so the rest of this service's
         # list need not be looked at one by one.
         if (service_type.id, None) not in free:
@@ -400,7 +405,8 @@ def _offer_free_times(session: Session, hold: timedelta, now: datetime) -> int:
             free[key] = _free(session, service_type, counselor_id, now)
         if not free[key]:
             continue
-        had = set(session.execute(select(WaitlistOffer.starts_at).where(WaitlistOffer.entry_id == entry.id)).scalars())
+        had = set(session.execute(
+            select(col(WaitlistOffer.starts_at)).where(col(WaitlistOffer.entry_id) == entry.id)).scalars())
         slot = next((slot for slot in free[key] if slot.starts_at not in had), None)
         if slot is None:
             continue
@@ -490,10 +496,11 @@ def waits(session: Session, viewer: User | None, *, now: datetime | None = None)
     today = now.astimezone(WITA).date()
     month_start = datetime.combine(date(today.year, today.month, 1), datetime.min.time(), tzinfo=WITA)
     rows = session.execute(
-        select(ServiceType.name, WaitlistEntry.status, WaitlistEntry.created_at, WaitlistEntry.ended_at)
-        .join(ServiceType, ServiceType.id == WaitlistEntry.service_type_id)
-        .where((WaitlistEntry.status.in_(list(OPEN_STATUSES)))
-               | ((WaitlistEntry.status == EntryStatus.BOOKED) & (WaitlistEntry.ended_at >= month_start)))
+        select(col(ServiceType.name), col(WaitlistEntry.status), col(WaitlistEntry.created_at),
+               col(WaitlistEntry.ended_at))
+        .join(ServiceType, col(ServiceType.id) == col(WaitlistEntry.service_type_id))
+        .where((col(WaitlistEntry.status).in_(list(OPEN_STATUSES)))
+               | ((col(WaitlistEntry.status) == EntryStatus.BOOKED) & (col(WaitlistEntry.ended_at) >= month_start)))
     ).all()
     by_type: dict[str, tuple[list[float], list[float]]] = {}
     for name, status, created_at, ended_at in rows:

@@ -15,8 +15,8 @@ from sqlalchemy import select
 from server.accounts.models import Passkey, WebAuthnChallenge
 from server.models import AuditEntry
 from tests.accounts.soft_authenticator import SoftPasskey
-from tests.accounts.test_two_factor import clock, code_step, enrol, now, password_step  # noqa: F401
-from tests.conftest import csrf_token, post_form
+from tests.support.two_factor import enrol, now, password_step
+from tests.support.web import csrf_token, post_form
 
 pytestmark = pytest.mark.both_databases
 
@@ -47,7 +47,8 @@ def register(client, codes: list[str], key: SoftPasskey) -> None:
     assert response.status_code == 200, response.text
     options = json.loads(response.json()["options"])
     done = post_json(client, "/akun/dua-langkah/passkey", {"credential": key.create(options), "name": "Ponsel kantor"})
-    assert done.status_code == 200 and done.json() == {"next": "/akun/dua-langkah?passkey=1"}, done.text
+    assert done.status_code == 200, done.text
+    assert done.json() == {"next": "/akun/dua-langkah?passkey=1"}, done.text
 
 
 def signin_options(client) -> dict:
@@ -68,16 +69,19 @@ def test_a_passkey_is_registered_after_the_password_and_a_code_and_then_signs_in
     key = SoftPasskey(ORIGIN)
     register(konselor, codes, key)
     [stored] = passkeys(db)
-    assert stored.name == "Ponsel kantor" and stored.sign_count == 0
+    assert stored.name == "Ponsel kantor"
+    assert stored.sign_count == 0
     assert len(audited(db, "account.passkey_added")) == 1
     page = konselor.get("/akun/dua-langkah?passkey=1")
-    assert "Passkey sudah didaftarkan." in page.text and "Ponsel kantor" in page.text
+    assert "Passkey sudah didaftarkan." in page.text
+    assert "Ponsel kantor" in page.text
 
     phone = make_client()
     assert password_step(phone).headers["location"] == "/masuk/kode"
     assert "Gunakan passkey" in phone.get("/masuk/kode").text
     response = post_json(phone, "/masuk/passkey", {"credential": key.get(signin_options(phone))})
-    assert response.status_code == 200 and response.json() == {"next": "/"}
+    assert response.status_code == 200
+    assert response.json() == {"next": "/"}
     assert "Akun saya" in phone.get("/").text
     assert passkeys(db)[0].sign_count == 1
     [used] = audited(db, "account.passkey_used")
@@ -88,7 +92,8 @@ def test_a_passkey_is_registered_after_the_password_and_a_code_and_then_signs_in
 def test_registering_needs_the_password_and_a_code(enrolled, db):
     konselor, _secret, codes = enrolled
     wrong = start(konselor, code=codes[0], password="bukan-kata-sandinya")
-    assert wrong.status_code == 422 and wrong.json()["errors"]["password"] == "Kata sandi salah."
+    assert wrong.status_code == 422
+    assert wrong.json()["errors"]["password"] == "Kata sandi salah."
     no_code = start(konselor, code="")
     assert no_code.status_code == 422
     assert no_code.json()["errors"]["code"] == "Tulis kode 6 angka dari aplikasi autentikator, atau satu kode cadangan."
@@ -188,7 +193,8 @@ def test_only_ones_own_passkey_is_removed_and_turning_two_factor_off_removes_the
     enrol(supervisor)
     response = post_form(supervisor, f"/akun/dua-langkah/passkey/{first.id}/hapus", {}, token_from="/akun",
                          follow_redirects=False)
-    assert response.status_code == 303 and len(passkeys(db)) == 2
+    assert response.status_code == 303
+    assert len(passkeys(db)) == 2
     assert audited(db, "account.passkey_removed") == []
     response = post_form(konselor, f"/akun/dua-langkah/passkey/{first.id}/hapus", {}, token_from="/akun",
                          follow_redirects=False)

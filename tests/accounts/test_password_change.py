@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from server.accounts.demo import DEMO_PASSWORD
 from server.models import AuditEntry
-from tests.conftest import post_form, sign_in
+from tests.support.web import post_form, sign_in
 
 NEW = "layang-layang di sawah"
 

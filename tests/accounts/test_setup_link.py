@@ -21,7 +21,7 @@ from server.accounts.models import Role, SetupLink, User
 from server.db import make_engine
 from server.models import AuditEntry
 from server.notifications import push
-from tests.conftest import post_form
+from tests.support.web import post_form
 
 pytestmark = pytest.mark.both_databases  # a conditional update spends the link: SQLite and PostgreSQL
 
@@ -77,7 +77,8 @@ def test_the_link_opens_a_private_page_for_the_password_and_two_factor_sign_in(c
     assert page.status_code == 200
     assert page.headers["cache-control"] == "no-store"
     assert page.headers["referrer-policy"] == "no-referrer"
-    assert "Siapkan akun supervisor" in page.text and "Nama pengguna Anda: kepala." in page.text
+    assert "Siapkan akun supervisor" in page.text
+    assert "Nama pengguna Anda: kepala." in page.text
     assert re.search(r'<svg[^>]*class="qr"', page.text)
     assert 'autocomplete="new-password"' in page.text
 
@@ -89,16 +90,21 @@ def test_password_and_two_factor_sign_the_supervisor_in_and_the_link_is_spent(cl
     assert "Akun Anda sudah siap: kata sandi tersimpan dan Anda sudah masuk." in done.text
     assert len(re.findall(r"<li>([A-Z0-9]{5}-[A-Z0-9]{5})</li>", done.text)) == 10
     account = client.get("/akun")
-    assert account.status_code == 200 and "kepala" in account.text
+    assert account.status_code == 200
+    assert "kepala" in account.text
     assert client.get("/admin").status_code == 200  # a supervisor
     db.expire_all()
     user = db.execute(select(User).where(User.username == "kepala")).scalar_one()
-    assert user.has_two_factor and auth.verify_password(user.password_hash, PASSWORD)
-    assert audited(db, "account.setup_completed") and audited(db, "account.two_factor_enabled")
+    assert user.has_two_factor
+    assert auth.verify_password(user.password_hash, PASSWORD)
+    assert audited(db, "account.setup_completed")
+    assert audited(db, "account.two_factor_enabled")
     again = make_client().get(link)
-    assert again.status_code == 410 and GONE in again.text
+    assert again.status_code == 410
+    assert GONE in again.text
     resent = send(make_client(), link, secret=user.totp_secret)
-    assert resent.status_code == 410 and GONE in resent.text
+    assert resent.status_code == 410
+    assert GONE in resent.text
     assert len(audited(db, "account.setup_link_refused")) == 1  # once per address and quarter hour
 
 
@@ -107,7 +113,8 @@ def test_after_set_up_sign_in_asks_for_the_code_too(client, make_client, db, clo
     clock.shift(60)
     other = make_client()
     response = post_form(other, "/masuk", {"username": "kepala", "password": PASSWORD}, follow_redirects=False)
-    assert response.status_code == 303 and response.headers["location"] == "/masuk/kode"
+    assert response.status_code == 303
+    assert response.headers["location"] == "/masuk/kode"
 
 
 def test_mistakes_are_shown_next_to_their_field_and_spend_nothing(client, db, clock):
@@ -116,12 +123,15 @@ def test_mistakes_are_shown_next_to_their_field_and_spend_nothing(client, db, cl
     assert weak.status_code == 422
     assert "Kata sandi minimal 10 karakter." in weak.text
     demo = send(client, link, password="ceria-demo-2026")
-    assert demo.status_code == 422 and "kata sandi demo yang diketahui semua orang" in demo.text
+    assert demo.status_code == 422
+    assert "kata sandi demo yang diketahui semua orang" in demo.text
     different = send(client, link, repeat="bintang-redup-di-banjarbaru")
-    assert different.status_code == 422 and "Kedua kata sandi tidak sama." in different.text
+    assert different.status_code == 422
+    assert "Kedua kata sandi tidak sama." in different.text
     secret = secret_on(client.get(link).text)
     wrong_code = send(client, link, code="000000", secret=secret)
-    assert wrong_code.status_code == 422 and "Kode tidak cocok." in wrong_code.text
+    assert wrong_code.status_code == 422
+    assert "Kode tidak cocok." in wrong_code.text
     assert secret_on(wrong_code.text) == secret  # the QR code stays the one already scanned
     assert client.get("/akun", follow_redirects=False).status_code == 303
     assert send(client, link, secret=secret).status_code == 200
@@ -134,14 +144,16 @@ def test_the_link_stops_working_after_24_hours(client, db, clock):
     clock.shift(1)
     expired = client.get(link)
     assert expired.status_code == 410
-    assert GONE in expired.text and "bintang setup-link" in expired.text
+    assert GONE in expired.text
+    assert "bintang setup-link" in expired.text
     assert "Siapkan akun supervisor" not in expired.text
 
 
 def test_an_unknown_link_is_refused_the_same_way(client, clock):
     for link in (f"{service.SETUP_LINK_PATH}?t=bukan-tautan", service.SETUP_LINK_PATH):
         response = client.get(link)
-        assert response.status_code == 410 and GONE in response.text
+        assert response.status_code == 410
+        assert GONE in response.text
 
 
 def test_a_newer_link_replaces_the_older_one(client, db, clock):
@@ -154,12 +166,15 @@ def test_a_newer_link_replaces_the_older_one(client, db, clock):
 def test_only_the_tokens_hash_is_kept_and_no_password_works_before_set_up(db, settings, clock):
     user, token, created = service.make_setup_link(db, username="kepala")
     db.commit()
-    assert created and user.role == Role.SUPERVISOR and not auth.has_usable_password(user.password_hash)
+    assert created
+    assert user.role == Role.SUPERVISOR
+    assert not auth.has_usable_password(user.password_hash)
     stored = db.execute(select(SetupLink.token_hash)).scalars().all()
     assert stored == [hashlib.sha256(token.encode()).hexdigest()]
     for password in ("", "!", auth.UNUSABLE_PASSWORD, PASSWORD):
         result = service.sign_in(db, settings, username="kepala", password=password, ip="198.51.100.1")
-        assert result.user is None and result.error == "Nama pengguna atau kata sandi salah."
+        assert result.user is None
+        assert result.error == "Nama pengguna atau kata sandi salah."
     assert audited(db, "admin.setup_link_created")[-1].object_id == str(user.id)
 
 
@@ -183,7 +198,8 @@ def test_the_command_makes_the_first_supervisor_and_prints_the_link_last(tmp_pat
     token = parse_qs(urlsplit(lines[-1]).query)["t"][0]
     with Session(engine) as session:
         user = session.execute(select(User).where(User.role == Role.SUPERVISOR)).scalar_one()
-        assert user.username == "supervisor" and not auth.has_usable_password(user.password_hash)
+        assert user.username == "supervisor"
+        assert not auth.has_usable_password(user.password_hash)
         assert service.setup_link_for(session, token) is not None
     # Run again (the installer runs it every time) while nobody has set a password: a new link, the old one dead.
     cli.main(["setup-link", "--base-url", "https://bintang.example.go.id"])

@@ -2,7 +2,7 @@ from sqlalchemy import select
 
 from server.accounts.models import WebSession
 from server.models import AuditEntry
-from tests.conftest import csrf_token, post_form, sign_in
+from tests.support.web import csrf_token, post_form, sign_in
 
 
 def test_it_signs_in_with_the_right_password_and_lands_on_a_no_store_page(client):

@@ -13,7 +13,7 @@ import time_machine
 from sqlalchemy import func, select
 
 from server.models import AuditEntry
-from tests.conftest import post_form
+from tests.support.web import post_form
 
 pytestmark = pytest.mark.both_databases  # the database itself is under test: SQLite and PostgreSQL
 
@@ -243,7 +243,10 @@ def test_the_device_cookie_names_nothing_and_scripts_cannot_read_it(client, app,
     response = attempt(from_address(client, "198.51.100.7"), "konselor2", RIGHT)
     assert response.status_code == 303
     cookie = next(value for value in response.headers.get_list("set-cookie") if value.startswith("bc_device="))
-    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Max-Age=2592000" in cookie and "Path=/" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie
+    assert "Max-Age=2592000" in cookie
+    assert "Path=/" in cookie
     value = client.cookies.get("bc_device")
     assert re.fullmatch(r"[0-9a-f]{32}\.[0-9a-f]{32}", value)
     assert "konselor" not in cookie

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pyotp
 import pytest
@@ -17,47 +17,10 @@ from server.accounts import service
 from server.accounts.demo import DEMO_PASSWORD
 from server.accounts.models import RecoveryCode, User
 from server.models import AuditEntry
-from tests.conftest import post_form, sign_in
+from tests.support.two_factor import code_step, enrol, now, password_step, secret_on
+from tests.support.web import post_form, sign_in
 
 pytestmark = pytest.mark.both_databases  # the database itself is under test: SQLite and PostgreSQL
-
-START = datetime(2026, 12, 2, 1, 0, 10, tzinfo=UTC)
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(START, tick=False) as traveller:
-        yield traveller
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-def secret_on(page: str) -> str:
-    match = re.search(r'name="secret" value="([A-Z2-7]+)"', page)
-    assert match, "no secret on the enrolment page"
-    return match.group(1)
-
-
-def enrol(client) -> tuple[str, list[str]]:
-    """Enrol the signed-in client's account; returns the secret and the recovery codes shown."""
-    secret = secret_on(client.get("/akun/dua-langkah").text)
-    response = post_form(client, "/akun/dua-langkah", {"secret": secret, "code": pyotp.TOTP(secret).at(now())},
-                         token_from="/akun")
-    assert response.status_code == 200, response.text
-    codes = re.findall(r"<li>([A-Z0-9]{5}-[A-Z0-9]{5})</li>", response.text)
-    return secret, codes
-
-
-def password_step(client, username: str = "konselor", lanjut: str = ""):
-    return post_form(client, "/masuk", {"username": username, "password": DEMO_PASSWORD, "lanjut": lanjut},
-                     follow_redirects=False)
-
-
-def code_step(client, code: str):
-    return post_form(client, "/masuk/kode", {"code": code}, follow_redirects=False)
-
 
 def audited(db, action: str) -> list[AuditEntry]:
     return list(db.execute(select(AuditEntry).where(AuditEntry.action == action)).scalars())
@@ -89,9 +52,11 @@ def test_enrolment_shows_ten_recovery_codes_once_and_stores_them_hashed(as_user,
     _secret, codes = enrol(client)
     assert len(codes) == len(set(codes)) == 10
     stored = db.execute(select(RecoveryCode.code_hash)).scalars().all()
-    assert len(stored) == 10 and not set(codes) & set(stored)
+    assert len(stored) == 10
+    assert not set(codes) & set(stored)
     again = client.get("/akun/dua-langkah")
-    assert again.status_code == 200 and not any(code in again.text for code in codes)
+    assert again.status_code == 200
+    assert not any(code in again.text for code in codes)
     assert "Kode cadangan yang belum dipakai: 10." in again.text
     assert audited(db, "account.two_factor_enabled")
 
@@ -101,12 +66,15 @@ def test_sign_in_takes_the_password_then_a_code_and_the_half_way_state_grants_no
     clock.shift(60)
     client = make_client()
     first = password_step(client, lanjut="/kasus")
-    assert first.status_code == 303 and first.headers["location"] == "/masuk/kode"
+    assert first.status_code == 303
+    assert first.headers["location"] == "/masuk/kode"
     for path in ("/akun", "/kasus", "/akun/dua-langkah"):
         response = client.get(path, follow_redirects=False)
-        assert response.status_code == 303 and response.headers["location"].startswith("/masuk?"), path
+        assert response.status_code == 303, path
+        assert response.headers["location"].startswith("/masuk?"), path
     page = client.get("/masuk/kode")
-    assert page.status_code == 200 and "aplikasi autentikator" in page.text
+    assert page.status_code == 200
+    assert "aplikasi autentikator" in page.text
 
 
 def test_the_right_code_finishes_the_sign_in_and_goes_where_the_person_was_going(as_user, make_client, db, clock):
@@ -115,7 +83,8 @@ def test_the_right_code_finishes_the_sign_in_and_goes_where_the_person_was_going
     client = make_client()
     password_step(client, lanjut="/kasus")
     response = code_step(client, pyotp.TOTP(secret).at(now()))
-    assert response.status_code == 303 and response.headers["location"] == "/kasus"
+    assert response.status_code == 303
+    assert response.headers["location"] == "/kasus"
     assert client.get("/akun").status_code == 200
     assert audited(db, "signin.succeeded")[-1].detail == '{"second_step": "app"}'
 
@@ -191,7 +160,8 @@ def test_a_supervisor_can_require_two_factor_and_staff_are_sent_to_set_it_up(as_
     assert "Wajib untuk semua konselor dan supervisor sejak" in supervisor.get("/admin/layanan").text
     assert audited(db, "admin.two_factor_required")
     counselor = password_step(make_client(), lanjut="/kasus")
-    assert counselor.status_code == 303 and counselor.headers["location"] == "/akun/dua-langkah"
+    assert counselor.status_code == 303
+    assert counselor.headers["location"] == "/akun/dua-langkah"
     teacher = password_step(make_client(), "guru", lanjut="/laporan-saya")
     assert teacher.headers["location"] == "/laporan-saya"
 
@@ -228,13 +198,15 @@ def test_one_can_turn_it_off_with_the_password_and_a_current_code_when_it_is_not
     clock.shift(60)
     wrong = post_form(client, "/akun/dua-langkah/matikan", {"password": "bukan-ini-sandinya",
                                                             "code": pyotp.TOTP(secret).at(now())}, token_from="/akun")
-    assert wrong.status_code == 422 and "Kata sandi salah." in wrong.text
+    assert wrong.status_code == 422
+    assert "Kata sandi salah." in wrong.text
     no_code = post_form(client, "/akun/dua-langkah/matikan", {"password": DEMO_PASSWORD}, token_from="/akun")
     assert no_code.status_code == 422
     assert "Tulis kode 6 angka dari aplikasi autentikator, atau satu kode cadangan." in no_code.text
     wrong_code = post_form(client, "/akun/dua-langkah/matikan", {"password": DEMO_PASSWORD, "code": "000000"},
                            token_from="/akun")
-    assert wrong_code.status_code == 422 and "Kode salah atau sudah dipakai." in wrong_code.text
+    assert wrong_code.status_code == 422
+    assert "Kode salah atau sudah dipakai." in wrong_code.text
     assert not audited(db, "account.two_factor_disabled")
     right = post_form(client, "/akun/dua-langkah/matikan", {"password": DEMO_PASSWORD,
                                                             "code": pyotp.TOTP(secret).at(now())},
@@ -260,7 +232,8 @@ def test_enabling_it_signs_the_account_out_everywhere_else(as_user, db, clock):
     enrol(here)
     assert elsewhere.get("/akun", follow_redirects=False).status_code == 303
     page = here.get("/akun")
-    assert page.status_code == 200 and "Akun saya" in page.text
+    assert page.status_code == 200
+    assert "Akun saya" in page.text
 
 
 def test_fifty_refused_code_step_attempts_leave_one_limited_entry(as_user, make_client, app, db, clock):
@@ -273,7 +246,8 @@ def test_fifty_refused_code_step_attempts_leave_one_limited_entry(as_user, make_
         assert code_step(client, "000000").status_code == 422
     for _ in range(50):
         refused = code_step(client, "000000")
-        assert refused.status_code == 429 and "coba lagi dalam" in refused.text
+        assert refused.status_code == 429
+        assert "coba lagi dalam" in refused.text
     assert len(audited(db, "signin.limited")) == 1
 
 
@@ -292,17 +266,20 @@ def counselor(db) -> User:
 def test_in_production_staff_without_it_are_signed_in_and_sent_to_set_it_up_within_the_grace_period(db, production):
     moment = counselor(db).created_at + timedelta(days=production.two_factor_grace_days - 1)
     result = service.sign_in(db, production, username="konselor", password=DEMO_PASSWORD, ip="t", now=moment)
-    assert result.user is not None and result.enrol
+    assert result.user is not None
+    assert result.enrol
 
 
 def test_in_production_staff_without_it_are_refused_after_the_grace_period_and_told_whom_to_ask(db, production):
     moment = counselor(db).created_at + timedelta(days=production.two_factor_grace_days, seconds=1)
     result = service.sign_in(db, production, username="konselor", password=DEMO_PASSWORD, ip="t", now=moment)
-    assert result.user is None and result.refused
+    assert result.user is None
+    assert result.refused
     assert "Minta supervisor layanan mengatur ulang verifikasi dua langkah" in result.error
     assert db.execute(select(AuditEntry).where(AuditEntry.action == "signin.two_factor_missing")).first()
     teacher = service.sign_in(db, production, username="guru", password=DEMO_PASSWORD, ip="t", now=moment)
-    assert teacher.user is not None and not teacher.enrol
+    assert teacher.user is not None
+    assert not teacher.enrol
 
 
 def test_a_reset_starts_a_new_grace_period_and_switching_the_requirement_on_does_not(db, production):
@@ -314,17 +291,20 @@ def test_a_reset_starts_a_new_grace_period_and_switching_the_requirement_on_does
     two_factor.set_required(db, True, late)
     within = service.sign_in(db, production, username="konselor", password=DEMO_PASSWORD, ip="t",
                              now=late + timedelta(days=1))
-    assert within.user is None and within.refused
+    assert within.user is None
+    assert within.refused
     two_factor.disable(db, counselor(db), reset_at=late + timedelta(days=30))
     after_reset = service.sign_in(db, production, username="konselor", password=DEMO_PASSWORD, ip="t",
                                   now=late + timedelta(days=31))
-    assert after_reset.user is not None and after_reset.enrol
+    assert after_reset.user is not None
+    assert after_reset.enrol
 
 
 def test_outside_production_demo_accounts_keep_signing_in_without_it(db, settings):
     moment = counselor(db).created_at + timedelta(days=365)
     result = service.sign_in(db, settings, username="konselor", password=DEMO_PASSWORD, ip="t", now=moment)
-    assert result.user is not None and not result.enrol
+    assert result.user is not None
+    assert not result.enrol
 
 
 def test_in_production_the_sign_in_page_refuses_them_after_the_grace_period_and_says_whom_to_ask(settings, db):
@@ -380,11 +360,13 @@ def test_a_session_opened_within_the_grace_period_ends_with_it(settings, db):
         with TestClient(app=create_app(production), base_url="https://127.0.0.1:8000") as client:
             signed_in = post_form(client, "/masuk", {"username": "konselor", "password": DEMO_PASSWORD},
                                   follow_redirects=False)
-            assert signed_in.status_code == 303 and signed_in.headers["location"] == "/akun/dua-langkah"
+            assert signed_in.status_code == 303
+            assert signed_in.headers["location"] == "/akun/dua-langkah"
             assert client.get("/akun").status_code == 200
             clock.move_to(grace_ends + timedelta(minutes=1))  # well within the session's idle time
             ended = client.get("/akun", follow_redirects=False)
-            assert ended.status_code == 303 and ended.headers["location"].startswith("/masuk")
+            assert ended.status_code == 303
+            assert ended.headers["location"].startswith("/masuk")
 
 
 # --- recovery codes at rest ---------------------------------------------------------------------------------
@@ -398,7 +380,8 @@ def test_recovery_codes_are_stored_as_salted_argon2_hashes(as_user, db, clock):
 
     _secret, codes = enrol(as_user("konselor"))
     stored = db.execute(select(RecoveryCode.code_hash)).scalars().all()
-    assert len(stored) == 10 and all(value.startswith("$argon2id$") for value in stored)
+    assert len(stored) == 10
+    assert all(value.startswith("$argon2id$") for value in stored)
     digests = {hashlib.sha256(two_factor.normalise(code).encode()).hexdigest() for code in codes}
     assert not digests & set(stored)
 

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from server import audit
 from server.admin import service
 from server.models import AuditEntry
-from tests.admin.conftest import PEOPLE_WHO_ARE_NOT_SUPERVISORS, admin_post, user_named
+from tests.support.admin import PEOPLE_WHO_ARE_NOT_SUPERVISORS, admin_post, user_named
 
 pytestmark = pytest.mark.both_databases  # the database itself is under test: SQLite and PostgreSQL
 
@@ -60,11 +60,15 @@ def test_it_pages_back_in_time_by_id(supervisor, db, monkeypatch):
     monkeypatch.setattr(service, "PAGE_SIZE", 3)
     ids = _add_entries(db, 5)
     first = supervisor.get("/admin/audit").text
-    assert "orang4" in first and "orang2" in first and "orang1" not in first
+    assert "orang4" in first
+    assert "orang2" in first
+    assert "orang1" not in first
     older = re.search(r'href="(/admin/audit\?sebelum=\d+)"', first).group(1)
     assert older == f"/admin/audit?sebelum={ids[2]}"
     second = supervisor.get(older).text
-    assert "orang1" in second and "orang0" in second and "orang2" not in second
+    assert "orang1" in second
+    assert "orang0" in second
+    assert "orang2" not in second
     assert "Ke catatan terbaru" in second
 
 

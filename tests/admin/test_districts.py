@@ -1,6 +1,6 @@
 import pytest
 
-from tests.admin.conftest import PEOPLE_WHO_ARE_NOT_SUPERVISORS, admin_post, audit_entries, district_named
+from tests.support.admin import PEOPLE_WHO_ARE_NOT_SUPERVISORS, admin_post, audit_entries, district_named
 
 FORMS = [
     ("/admin/kecamatan", {"name": "Martapura"}),
@@ -12,7 +12,8 @@ FORMS = [
 def test_it_lists_districts_for_a_supervisor(supervisor):
     response = supervisor.get("/admin/kecamatan")
     assert response.status_code == 200
-    assert "Liang Anggang" in response.text and "Cempaka" in response.text
+    assert "Liang Anggang" in response.text
+    assert "Cempaka" in response.text
     assert 'class="table-wrap"' in response.text
     assert "<title>Kecamatan · Bintang Ceria</title>" in response.text
 

@@ -1,6 +1,6 @@
 import pytest
 
-from tests.admin.conftest import PEOPLE_WHO_ARE_NOT_SUPERVISORS
+from tests.support.admin import PEOPLE_WHO_ARE_NOT_SUPERVISORS
 
 
 def test_it_links_every_section_for_a_supervisor(supervisor):

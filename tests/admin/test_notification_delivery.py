@@ -4,7 +4,7 @@ import pytest
 
 from server.notifications import outbox
 from server.notifications.models import JobStatus
-from tests.appointments.test_pages_support import person
+from tests.support.appointments import person
 
 
 def test_supervisors_see_counts_by_state_and_why_something_failed(as_user, db):
@@ -15,10 +15,13 @@ def test_supervisors_see_counts_by_state_and_why_something_failed(as_user, db):
     jobs[1].status = JobStatus.SENT
     db.commit()
     response = as_user("supervisor").get("/admin/pemberitahuan")
-    assert response.status_code == 200 and response.headers["cache-control"] == "no-store"
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
     html = response.text
-    assert 'data-status="failed">1<' in html and 'data-status="sent">1<' in html
-    assert "refused: 413 Payload Too Large" in html and "dikonfirmasi" in html
+    assert 'data-status="failed">1<' in html
+    assert 'data-status="sent">1<' in html
+    assert "refused: 413 Payload Too Large" in html
+    assert "dikonfirmasi" in html
     assert "Layanan push menolak pesan ini karena terlalu besar." in html
 
 

@@ -1,12 +1,6 @@
 import pytest
 
-from tests.admin.conftest import (
-    PEOPLE_WHO_ARE_NOT_SUPERVISORS,
-    admin_post,
-    audit_entries,
-    district_named,
-    school_named,
-)
+from tests.support.admin import PEOPLE_WHO_ARE_NOT_SUPERVISORS, admin_post, audit_entries, district_named, school_named
 
 FORMS = [
     ("/admin/sekolah", {"name": "SD Negeri 2 Cempaka", "district_id": "1"}),
@@ -26,7 +20,8 @@ def cempaka(db):
 def test_it_lists_schools_with_their_district_for_a_supervisor(supervisor):
     response = supervisor.get("/admin/sekolah")
     assert response.status_code == 200
-    assert "SMP Negeri 5 Banjarbaru" in response.text and "Landasan Ulin" in response.text
+    assert "SMP Negeri 5 Banjarbaru" in response.text
+    assert "Landasan Ulin" in response.text
     assert 'class="table-wrap"' in response.text
     assert "<title>Sekolah · Bintang Ceria</title>" in response.text
 
@@ -69,9 +64,11 @@ def test_it_adds_a_school_and_says_so(supervisor, db, cempaka):
     assert response.status_code == 303
     assert response.headers["location"] == "/admin/sekolah?pesan=sekolah-dibuat"
     page = supervisor.get(response.headers["location"])
-    assert "Sekolah sudah ditambahkan." in page.text and "SD Negeri 2 Cempaka" in page.text
+    assert "Sekolah sudah ditambahkan." in page.text
+    assert "SD Negeri 2 Cempaka" in page.text
     school = school_named(db, "SD Negeri 2 Cempaka")
-    assert school.district_id == cempaka.id and school.active
+    assert school.district_id == cempaka.id
+    assert school.active
     [entry] = audit_entries(db, "admin.school_created")
     assert (entry.actor_label, entry.object_type, entry.object_id) == ("supervisor", "school", str(school.id))
 

@@ -3,16 +3,7 @@ import json
 import pytest
 
 from server import service_info
-from tests.admin.conftest import PEOPLE_WHO_ARE_NOT_SUPERVISORS, admin_post, audit_entries
-
-SETTINGS = {
-    "service_name": "Sahabat Anak",
-    "city_name": "Kabupaten Banjar",
-    "emergency_number": "112",
-    "sapa_number": "129",
-    "sapa_whatsapp": "08111129129",
-    "city_hotline": "0511-4772 000",
-}
+from tests.support.admin import PEOPLE_WHO_ARE_NOT_SUPERVISORS, SETTINGS, admin_post, audit_entries
 
 
 def _saved(db):
@@ -23,7 +14,8 @@ def _saved(db):
 def test_it_shows_the_current_settings_to_a_supervisor(supervisor):
     response = supervisor.get("/admin/layanan")
     assert response.status_code == 200
-    assert 'value="Bintang Ceria"' in response.text and 'value="Kota Banjarbaru"' in response.text
+    assert 'value="Bintang Ceria"' in response.text
+    assert 'value="Kota Banjarbaru"' in response.text
     assert 'value="08111129129"' in response.text
     assert '<legend>Nomor darurat</legend>' in response.text
     assert "<title>Layanan · Bintang Ceria</title>" in response.text
@@ -109,7 +101,8 @@ def test_it_refuses_a_wrong_value_next_to_its_field_and_keeps_what_was_typed(sup
     response = admin_post(supervisor, "/admin/layanan", {**SETTINGS, field: value})
     assert response.status_code == 422
     assert message in response.text
-    assert f'id="error-{field}"' in response.text and f'href="#field-{field}"' in response.text
+    assert f'id="error-{field}"' in response.text
+    assert f'href="#field-{field}"' in response.text
     assert 'value="Kabupaten Banjar"' in response.text or field == "city_name"
     assert _saved(db).service_name == "Bintang Ceria"
     assert not audit_entries(db, "admin.service_settings_changed")

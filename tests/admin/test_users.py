@@ -7,7 +7,7 @@ from server.accounts import demo
 from server.accounts import service as accounts
 from server.accounts.models import Guardianship, WebSession
 from server.admin import service
-from tests.admin.conftest import (
+from tests.support.admin import (
     PEOPLE_WHO_ARE_NOT_SUPERVISORS,
     admin_post,
     audit_entries,
@@ -15,7 +15,7 @@ from tests.admin.conftest import (
     school_named,
     user_named,
 )
-from tests.conftest import post_form, sign_in
+from tests.support.web import post_form, sign_in
 
 NEW_TEACHER = {
     "display_name": "Guru BK Andi",
@@ -110,7 +110,8 @@ def test_it_lists_people_with_their_role_place_and_status(supervisor):
 
 def test_it_filters_the_list_by_role(supervisor):
     response = supervisor.get("/admin/pengguna?peran=counselor")
-    assert "Konselor Rina" in response.text and "Konselor Budi" in response.text
+    assert "Konselor Rina" in response.text
+    assert "Konselor Budi" in response.text
     assert "Guru BK Sari" not in response.text
     assert re.search(r'<option value="counselor" selected>', response.text)
 
@@ -123,41 +124,50 @@ def test_it_ignores_a_role_that_does_not_exist(supervisor):
 
 def test_it_updates_only_the_list_for_htmx_and_keeps_the_address_shareable(supervisor):
     page = supervisor.get("/admin/pengguna")
-    assert 'hx-get="/admin/pengguna"' in page.text and 'hx-push-url="true"' in page.text
+    assert 'hx-get="/admin/pengguna"' in page.text
+    assert 'hx-push-url="true"' in page.text
     fragment = supervisor.get("/admin/pengguna?peran=teacher", headers={"HX-Request": "true"})
     assert fragment.status_code == 200
     assert fragment.text.lstrip().startswith('<div id="daftar-pengguna"')
     assert "<html" not in fragment.text
-    assert "Guru BK Sari" in fragment.text and "Konselor Rina" not in fragment.text
+    assert "Guru BK Sari" in fragment.text
+    assert "Konselor Rina" not in fragment.text
     assert "HX-Request" in fragment.headers["vary"]
     full = supervisor.get("/admin/pengguna?peran=teacher")
-    assert "<html" in full.text and "Guru BK Sari" in full.text
+    assert "<html" in full.text
+    assert "Guru BK Sari" in full.text
 
 
 def test_it_pages_through_people_by_id(supervisor, monkeypatch):
     monkeypatch.setattr(service, "PAGE_SIZE", 2)
     first = supervisor.get("/admin/pengguna")
-    assert "Supervisor Dinas" in first.text and "Konselor Rina" in first.text
+    assert "Supervisor Dinas" in first.text
+    assert "Konselor Rina" in first.text
     assert "Konselor Budi" not in first.text
     next_link = re.search(r'href="(/admin/pengguna\?setelah=\d+)"', first.text).group(1)
     second = supervisor.get(next_link)
-    assert "Konselor Budi" in second.text and "Guru BK Sari" in second.text
+    assert "Konselor Budi" in second.text
+    assert "Guru BK Sari" in second.text
     assert "Supervisor Dinas" not in second.text
     assert "Ke halaman pertama" in second.text
     fragment = supervisor.get(next_link, headers={"HX-Request": "true"})
-    assert fragment.text.lstrip().startswith('<div id="daftar-pengguna"') and "Konselor Budi" in fragment.text
+    assert fragment.text.lstrip().startswith('<div id="daftar-pengguna"')
+    assert "Konselor Budi" in fragment.text
     third = supervisor.get(re.search(r'href="(/admin/pengguna\?setelah=\d+)"', second.text).group(1))
-    assert "Ibu Wati" in third.text and "Dimas" in third.text
+    assert "Ibu Wati" in third.text
+    assert "Dimas" in third.text
     assert "Halaman berikutnya" not in third.text
 
 
 def test_it_keeps_the_role_filter_when_paging(supervisor, monkeypatch):
     monkeypatch.setattr(service, "PAGE_SIZE", 1)
     first = supervisor.get("/admin/pengguna?peran=counselor")
-    assert "Konselor Rina" in first.text and "Konselor Budi" not in first.text
+    assert "Konselor Rina" in first.text
+    assert "Konselor Budi" not in first.text
     next_link = re.search(r'href="(/admin/pengguna\?peran=counselor&amp;setelah=\d+)"', first.text).group(1)
     second = supervisor.get(next_link.replace("&amp;", "&"))
-    assert "Konselor Budi" in second.text and "Konselor Rina" not in second.text
+    assert "Konselor Budi" in second.text
+    assert "Konselor Rina" not in second.text
 
 
 # --- creating people -------------------------------------------------------------------------------------
@@ -168,7 +178,8 @@ def test_it_creates_a_teacher_who_can_then_sign_in(supervisor, db, make_client, 
     assert response.status_code == 303
     created = user_named(db, "andi.guru")
     assert response.headers["location"] == f"/admin/pengguna/{created.id}?pesan=pengguna-dibuat"
-    assert created.role == "teacher" and created.school_id == school_id("SMP Negeri 1 Banjarbaru")
+    assert created.role == "teacher"
+    assert created.school_id == school_id("SMP Negeri 1 Banjarbaru")
     assert created.display_name == "Guru BK Andi"
     confirmation = supervisor.get(response.headers["location"])
     assert "Akun sudah dibuat." in confirmation.text
@@ -203,7 +214,8 @@ def test_it_explains_each_problem_next_to_its_field_and_keeps_what_was_typed(sup
     assert "Kata sandi minimal 10 karakter." in response.text
     assert 'value="Guru Baru"' in response.text
     assert '<option value="teacher" selected>' in response.text
-    assert 'href="#field-username"' in response.text and 'id="error-password"' in response.text
+    assert 'href="#field-username"' in response.text
+    assert 'id="error-password"' in response.text
     assert "qz7kx" not in response.text
     assert not audit_entries(db, "admin.user_created")
 
@@ -274,7 +286,8 @@ def test_deactivating_someone_ends_their_sessions_and_stops_their_sign_in(superv
     assert not user_named(db, "guru").active
     assert not db.execute(select(WebSession).where(WebSession.user_id == guru.id)).first()
     still_open = teacher.get("/akun", follow_redirects=False)
-    assert still_open.status_code == 303 and still_open.headers["location"].startswith("/masuk")
+    assert still_open.status_code == 303
+    assert still_open.headers["location"].startswith("/masuk")
     again = post_form(make_client(), "/masuk", {"username": "guru", "password": demo.DEMO_PASSWORD})
     assert again.status_code == 422
     assert "Nama pengguna atau kata sandi salah." in again.text
@@ -347,7 +360,8 @@ def test_it_explains_problems_with_a_child_and_keeps_what_was_typed(supervisor, 
     assert response.status_code == 422
     assert "Tulis tahun lahir dengan 4 angka" in response.text
     assert "Pilih hubungan orang tua atau wali dengan anak." in response.text
-    assert 'value="Rara"' in response.text and 'value="1990"' in response.text
+    assert 'value="Rara"' in response.text
+    assert 'value="1990"' in response.text
     response = admin_post(supervisor, f"/admin/pengguna/{parent.id}/anak", {**CHILD, "nickname": " "})
     assert response.status_code == 422
     assert "Tulis nama panggilan anak." in response.text

@@ -13,25 +13,21 @@ from server.aftercare.models import CheckInStatus
 from server.i18n import WITA
 from server.notifications.models import JobStatus
 from server.reports.models import CaseEvent
-from tests.aftercare.conftest import check_in_jobs, check_ins, close, closed_case_with_code, open_with_code, plans
-from tests.appointments.test_pages_support import code_holder
-from tests.conftest import csrf_token, post_form
-from tests.reports.conftest import audit_entries, case_post, events, fresh, jobs, make_report, user_named
+from tests.support.aftercare import (
+    answer,
+    check_in_jobs,
+    check_ins,
+    close,
+    closed_case_with_code,
+    due_check_in,
+    open_with_code,
+    plans,
+)
+from tests.support.appointments import code_holder
+from tests.support.reports import audit_entries, case_post, events, fresh, jobs, make_report, user_named
+from tests.support.web import csrf_token, post_form
 
 TITLE = "<title>Bintang Ceria</title>"
-
-
-def answer(client, check_in_id: int, data: dict):
-    return post_form(client, f"/pemantauan/{check_in_id}", data, token_from="/", follow_redirects=False)
-
-
-def due_check_in(client, db, pinned_clock, plan=None):
-    """A closed case whose first check-in has come due; `client` holds its code and has just opened it again."""
-    case = closed_case_with_code(client, db, plan)
-    first = check_ins(db, case.report_id)[0]
-    pinned_clock.move_to(first.due_at)
-    open_with_code(client, case.code, case.pin)
-    return case.report_id, first
 
 
 def test_the_code_holder_sees_one_question_and_nothing_of_the_case(client, db, pinned_clock):
@@ -39,7 +35,8 @@ def test_the_code_holder_sees_one_question_and_nothing_of_the_case(client, db, p
     page = client.get(f"/pemantauan/{check_in.id}")
     assert page.status_code == 200
     assert page.headers["cache-control"] == "no-store"
-    assert TITLE in page.text and "<h1>Ada pesan baru</h1>" in page.text
+    assert TITLE in page.text
+    assert "<h1>Ada pesan baru</h1>" in page.text
     assert "Bagaimana kabarmu sekarang?" in page.text
     for face in ("Baik", "Biasa saja", "Tidak baik"):
         assert face in page.text
@@ -53,7 +50,8 @@ def test_the_in_app_item_says_only_ada_pesan_baru(client, db, pinned_clock):
     _report_id, check_in = due_check_in(client, db, pinned_clock)
     listing = client.get("/notifikasi")
     assert listing.status_code == 200
-    assert "Ada pesan baru" in listing.text and f"/pemantauan/{check_in.id}" in listing.text
+    assert "Ada pesan baru" in listing.text
+    assert f"/pemantauan/{check_in.id}" in listing.text
 
 
 def test_tidak_baik_gives_the_counselor_a_task_due_within_a_working_day_and_an_alert(client, db, pinned_clock,
@@ -71,20 +69,25 @@ def test_tidak_baik_gives_the_counselor_a_task_due_within_a_working_day_and_an_a
     # What was not sent yet is not sent any more (here both tries: no dispatcher ran); the counselor is alerted.
     assert [j.status for j in check_in_jobs(db, check_in.id)] == [JobStatus.CANCELLED, JobStatus.CANCELLED]
     [alert] = jobs(db, "check_in_follow_up", report_id)
-    assert alert.recipient_user_id == user_named(db, "konselor").id and alert.urgency == "high"
+    assert alert.recipient_user_id == user_named(db, "konselor").id
+    assert alert.urgency == "high"
     [event] = events(db, report_id, "check_in_answer")
-    assert event.body == "Tidak baik: Aku takut lagi di rumah." and event.from_reporter
+    assert event.body == "Tidak baik: Aku takut lagi di rumah."
+    assert event.from_reporter
 
     counselor = as_user("konselor")
     listing = counselor.get("/kasus/pemantauan/")
     assert listing.status_code == 200
-    assert "Aku takut lagi di rumah." in listing.text and fresh(db, report_id).reference in listing.text
+    assert "Aku takut lagi di rumah." in listing.text
+    assert fresh(db, report_id).reference in listing.text
     case_page = counselor.get(f"/kasus/{report_id}")
-    assert "Jawaban pemantauan" in case_page.text and "Tidak baik: Aku takut lagi di rumah." in case_page.text
+    assert "Jawaban pemantauan" in case_page.text
+    assert "Tidak baik: Aku takut lagi di rumah." in case_page.text
 
     done = post_form(counselor, f"/kasus/pemantauan/{check_in.id}/selesai", {}, token_from="/",
                      follow_redirects=False)
-    assert done.status_code == 303 and done.headers["location"] == "/kasus/pemantauan"
+    assert done.status_code == 303
+    assert done.headers["location"] == "/kasus/pemantauan"
     assert "Tidak ada pemantauan yang perlu ditindaklanjuti." in counselor.get("/kasus/pemantauan/").text
     assert [e.kind for e in events(db, report_id)][-1] == "follow_up_done"
 
@@ -92,12 +95,14 @@ def test_tidak_baik_gives_the_counselor_a_task_due_within_a_working_day_and_an_a
 def test_baik_without_words_needs_nothing_from_the_counselor(client, db, pinned_clock, as_user):
     report_id, check_in = due_check_in(client, db, pinned_clock)
     response = answer(client, check_in.id, {"face": "baik", "message": ""})
-    assert response.status_code == 200 and "Senang mendengar kabarmu" in response.text
+    assert response.status_code == 200
+    assert "Senang mendengar kabarmu" in response.text
     assert check_ins(db, report_id)[0].follow_up_due_at is None
     assert jobs(db, "check_in_follow_up", report_id) == []
     assert "Tidak ada pemantauan yang perlu ditindaklanjuti." in as_user("konselor").get("/kasus/pemantauan/").text
     again = answer(client, check_in.id, {"face": "tidak_baik", "message": ""})
-    assert again.status_code == 409 and "Kamu sudah menjawab pesan ini." in again.text
+    assert again.status_code == 409
+    assert "Kamu sudah menjawab pesan ini." in again.text
     assert check_ins(db, report_id)[0].answer == "baik"
 
 
@@ -109,7 +114,8 @@ def test_an_answer_without_a_face_comes_back_with_the_words_kept(client, db, pin
     assert ">Aku baik tapi capek.</textarea>" in response.text
     assert check_ins(db, report_id)[0].status == CheckInStatus.SCHEDULED
     long = answer(client, check_in.id, {"face": "biasa", "message": "a" * 1001})
-    assert long.status_code == 422 and "Pesan terlalu panjang: paling banyak 1000 huruf." in long.text
+    assert long.status_code == 422
+    assert "Pesan terlalu panjang: paling banyak 1000 huruf." in long.text
 
 
 def test_a_check_in_not_yet_due_is_not_found_yet(client, db):
@@ -133,7 +139,8 @@ def test_anyone_else_gets_not_found_and_changes_nothing(who, client, make_client
     before = [e.id for e in events(db, report_id)]
     assert other.get(f"/pemantauan/{check_in.id}").status_code == 404
     response = answer(other, check_in.id, {"face": "tidak_baik", "message": "bukan aku"})
-    assert response.status_code == 404 and "bukan aku" not in response.text
+    assert response.status_code == 404
+    assert "bukan aku" not in response.text
     assert check_ins(db, report_id)[0].status == CheckInStatus.SCHEDULED
     assert [e.id for e in events(db, report_id)] == before
     assert audit_entries(db, "report.viewed.check_in", report_id) == []
@@ -143,7 +150,8 @@ def test_a_stranger_is_offered_sign_in_or_the_code_and_refused_a_post(client, ma
     report_id, check_in = due_check_in(client, db, pinned_clock)
     stranger = make_client()
     page = stranger.get(f"/pemantauan/{check_in.id}")
-    assert page.status_code == 200 and "masuk dengan akunmu, atau buka laporanmu dengan kode laporan dan PIN" in page.text
+    assert page.status_code == 200
+    assert "masuk dengan akunmu, atau buka laporanmu dengan kode laporan dan PIN" in page.text
     assert "Bagaimana kabarmu sekarang?" not in page.text
     response = stranger.post(f"/pemantauan/{check_in.id}", data={
         "_csrf_token": csrf_token(stranger, "/"), "face": "tidak_baik"}, follow_redirects=False)
@@ -176,7 +184,8 @@ def test_the_closing_form_refuses_a_declined_plan_without_a_reason_and_keeps_wha
     assert response.status_code == 422
     assert "Tulis alasan tanpa pemantauan, misalnya anak atau orang tua menolak." in response.text
     assert 'name="check_in_plan" value="none" checked' in response.text
-    assert fresh(db, report.id).status == "assigned" and plans(db, report.id) == []
+    assert fresh(db, report.id).status == "assigned"
+    assert plans(db, report.id) == []
 
     response = case_post(counselor, report.id, "status", {
         "to": "closed", "reason": "Selesai.", "check_in_plan": "plan", "check_in_steps": ["1m", "6m"],

@@ -17,11 +17,11 @@ from server import worker
 from server.aftercare.models import CheckInStatus
 from server.i18n import WITA
 from server.notifications import dispatcher
-from tests.aftercare.conftest import check_ins, open_with_code
-from tests.appointments.test_pages_support import report_with_code
-from tests.conftest import csrf_token, post_form
 from tests.pushservice import Client, PushService, push_service
-from tests.reports.conftest import case_post, fresh, jobs, user_named
+from tests.support.aftercare import check_ins, open_with_code
+from tests.support.appointments import report_with_code
+from tests.support.reports import case_post, fresh, jobs, user_named
+from tests.support.web import csrf_token, post_form
 
 # The local push service checks the VAPID signature's expiry against the real time.
 pytestmark = pytest.mark.real_clock
@@ -43,7 +43,8 @@ def subscribe(client, push: PushService) -> Client:
     device = push.subscribe(key)
     response = client.post("/push/langganan", json=device.subscription,
                            headers={"X-CSRFToken": csrf_token(client, "/")})
-    assert response.status_code == 200 and response.json() == {"ok": True}
+    assert response.status_code == 200
+    assert response.json() == {"ok": True}
     return device
 
 
@@ -78,7 +79,8 @@ def test_the_first_check_in_goes_to_the_code_holders_phone_when_due_and_tidak_ba
     before = len(push.messages(phone))
 
     first = check_ins(db, report_id)[0]
-    assert first.step == "2w" and 7 <= first.due_at.astimezone(WITA).hour < 21
+    assert first.step == "2w"
+    assert 7 <= first.due_at.astimezone(WITA).hour < 21
     dispatcher.drain(engine, sender, now=first.due_at - timedelta(minutes=1))
     assert len(push.messages(phone)) == before  # not yet
 
@@ -89,7 +91,9 @@ def test_the_first_check_in_goes_to_the_code_holders_phone_when_due_and_tidak_ba
                        "url": f"/pemantauan/{first.id}", "tag": sender.topic(f"checkin-{first.id}", phone.endpoint)}
     report = fresh(db, report_id)
     for text in push.messages(phone)[before:]:
-        assert report.reference not in text and "laporan" not in text.lower() and "pantau" not in message["body"]
+        assert report.reference not in text
+        assert "laporan" not in text.lower()
+        assert "pantau" not in message["body"]
 
     # Two weeks on, the phone opens the report with its code and PIN again; the message shows the one question.
     with time_machine.travel(first.due_at + timedelta(minutes=5), tick=False):
@@ -99,7 +103,8 @@ def test_the_first_check_in_goes_to_the_code_holders_phone_when_due_and_tidak_ba
                              follow_redirects=False)
     assert response.status_code == 200
     answered = check_ins(db, report_id)[0]
-    assert answered.status == CheckInStatus.ANSWERED and answered.follow_up_due_at is not None
+    assert answered.status == CheckInStatus.ANSWERED
+    assert answered.follow_up_due_at is not None
     assert [j.recipient_user_id for j in jobs(db, "check_in_follow_up", report_id)] == [user_named(db, "konselor").id]
     # The repeat three days later is not sent.
     dispatcher.drain(engine, sender, now=first.retry_at + timedelta(minutes=1))

@@ -15,15 +15,15 @@ from server.i18n import WITA
 from server.notifications.models import JobStatus
 from server.reports import case_record, cases
 from server.reports.models import Status
-from tests.aftercare.conftest import all_check_in_jobs, check_in_jobs, check_ins, close, plans
-from tests.reports.conftest import TEST_IP, events, fresh, make_report, user_named
+from tests.support.aftercare import all_check_in_jobs, check_in_jobs, check_ins, close, plans
+from tests.support.reports import TEST_IP, events, fresh, make_report, user_named
 
 
 def wita(*args: int) -> datetime:
     return datetime(*args, tzinfo=WITA).astimezone(UTC)
 
 
-@pytest.mark.parametrize("moment, expected", [
+@pytest.mark.parametrize(("moment", "expected"), [
     (wita(2026, 12, 1, 20, 59), wita(2026, 12, 1, 20, 59)),
     (wita(2026, 12, 1, 21, 0), wita(2026, 12, 2, 7, 0)),
     (wita(2026, 12, 1, 23, 45), wita(2026, 12, 2, 7, 0)),
@@ -40,13 +40,15 @@ def test_it_plans_the_default_check_ins_two_weeks_one_three_and_six_months_after
     close(db, report.id)
 
     [plan] = plans(db, report.id)
-    assert plan.offsets == "2w,1m,3m,6m" and not plan.declined
+    assert plan.offsets == "2w,1m,3m,6m"
+    assert not plan.declined
     found = check_ins(db, report.id)
     assert [(c.step, c.due_at) for c in found] == [
         ("2w", wita(2026, 12, 15, 9, 17)), ("1m", wita(2027, 1, 1, 9, 17)),
         ("3m", wita(2027, 3, 1, 9, 17)), ("6m", wita(2027, 6, 1, 9, 17))]
     for check_in in found:
-        assert check_in.recipient_user_id is None and check_in.status == CheckInStatus.SCHEDULED
+        assert check_in.recipient_user_id is None
+        assert check_in.status == CheckInStatus.SCHEDULED
         assert check_in.retry_at == check_in.due_at + timedelta(days=3)
         jobs = check_in_jobs(db, check_in.id)
         # The first try and the one repeat, to the holder of the case's code, saying nothing of the case.
@@ -75,7 +77,8 @@ def test_no_check_in_job_is_due_in_the_quiet_hours_whenever_the_case_is_closed(a
         close(db, report.id)
         pinned_clock.move_to(wita(2026, 12, 1, 9, 17))
     hours = {job.due_at.astimezone(WITA).hour for job in all_check_in_jobs(db)}
-    assert hours and all(7 <= hour < 21 for hour in hours)
+    assert hours
+    assert all(7 <= hour < 21 for hour in hours)
 
 
 def test_a_declined_plan_keeps_the_reason_and_sends_nothing(app, db, engine, settings):
@@ -83,13 +86,17 @@ def test_a_declined_plan_keeps_the_reason_and_sends_nothing(app, db, engine, set
     close(db, report.id, {"check_in_plan": "none", "check_in_reason": "Orang tua menolak dihubungi lagi."})
 
     [plan] = plans(db, report.id)
-    assert plan.declined and plan.declined_reason == "Orang tua menolak dihubungi lagi." and plan.offsets == ""
-    assert check_ins(db, report.id) == [] and all_check_in_jobs(db) == []
+    assert plan.declined
+    assert plan.declined_reason == "Orang tua menolak dihubungi lagi."
+    assert plan.offsets == ""
+    assert check_ins(db, report.id) == []
+    assert all_check_in_jobs(db) == []
     [event] = events(db, report.id, "check_in_plan")
     assert event.body == "Tanpa pemantauan (ditolak): Orang tua menolak dihubungi lagi."
     # A year later still nothing has been sent about it.
     stats = worker.dispatcher.drain(engine, worker.make_sender(settings), now=wita(2027, 12, 1, 10, 0))
-    assert all_check_in_jobs(db) == [] and stats.sent == 0
+    assert all_check_in_jobs(db) == []
+    assert stats.sent == 0
 
 
 def test_declining_needs_a_reason(app, db):
@@ -153,7 +160,8 @@ def test_a_check_in_is_sent_twice_and_then_marked_unanswered(app, db, engine, se
     pinned_clock.move_to(check_in.give_up_at)
     assert worker.tick(engine, sender, settings).claimed == 0  # never a third time
     [marked] = check_ins(db, report.id)
-    assert marked.status == CheckInStatus.UNANSWERED and marked.answered_at is None
+    assert marked.status == CheckInStatus.UNANSWERED
+    assert marked.answered_at is None
     assert [e.body for e in events(db, report.id, "check_in_none")] == ["Tidak dijawab setelah dua kali dikirim."]
     assert len(check_in_jobs(db, check_in.id)) == 2
     pinned_clock.move_to(check_in.give_up_at + timedelta(days=30))

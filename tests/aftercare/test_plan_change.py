@@ -20,8 +20,9 @@ from server.i18n import WITA
 from server.notifications.models import JobStatus
 from server.reports import case_record
 from server.reports.models import Report
-from tests.aftercare.conftest import check_in_jobs, check_ins, close, plans
-from tests.reports.conftest import (
+from tests.servers import pause
+from tests.support.aftercare import check_in_jobs, check_ins, close, plans
+from tests.support.reports import (
     TEST_IP,
     audit_entries,
     case_post,
@@ -31,7 +32,6 @@ from tests.reports.conftest import (
     make_report,
     user_named,
 )
-from tests.servers import pause
 
 
 def wita(*args: int) -> datetime:
@@ -53,7 +53,8 @@ def test_the_case_page_of_a_closed_case_shows_its_plan_and_the_panel(app, db, as
     response = as_user("konselor").get(f"/kasus/{report_id}")
     assert response.status_code == 200
     assert "Rencana pemantauan" in response.text
-    assert "Simpan rencana pemantauan" in response.text and "Hentikan pemantauan" in response.text
+    assert "Simpan rencana pemantauan" in response.text
+    assert "Hentikan pemantauan" in response.text
     assert 'name="plan_steps" value="2w" checked' in response.text
 
 
@@ -71,7 +72,8 @@ def test_the_counselor_changes_the_steps_and_the_pending_messages_follow(app, db
     assert {(step, status) for step, status, _due in states} == {
         ("2w", JobStatus.CANCELLED), ("3m", JobStatus.CANCELLED), ("1m", JobStatus.PENDING), ("6m", JobStatus.PENDING)}
     [plan] = plans(db, report_id)
-    assert plan.offsets == "1m,6m" and not plan.declined
+    assert plan.offsets == "1m,6m"
+    assert not plan.declined
     assert events(db, report_id, "check_in_plan")[-1].body == "Pemantauan diubah: 1 bulan, 6 bulan setelah ditutup."
     [entry] = audit_entries(db, "report.check_in_plan_changed", report_id)
     assert json.loads(entry.detail) == {"before": ["2w", "1m", "3m", "6m"], "after": ["1m", "6m"]}
@@ -112,11 +114,13 @@ def test_stopping_needs_a_reason_and_withdraws_every_message_not_sent(app, db, a
     assert {c.status for c in check_ins(db, report_id)} == {CheckInStatus.CANCELLED}
     assert {status for _s, status, _d in job_states(db, report_id)} == {JobStatus.CANCELLED}
     [plan] = plans(db, report_id)
-    assert plan.declined and plan.declined_reason == "Keluarga pindah ke luar kota."
+    assert plan.declined
+    assert plan.declined_reason == "Keluarga pindah ke luar kota."
     assert events(db, report_id, "check_in_plan")[-1].body == "Pemantauan dihentikan: Keluarga pindah ke luar kota."
     assert len(audit_entries(db, "report.check_in_plan_stopped", report_id)) == 1
     page = client.get(f"/kasus/{report_id}")
-    assert "Hentikan pemantauan" not in page.text and "Tidak ada pemantauan yang dijadwalkan." in page.text
+    assert "Hentikan pemantauan" not in page.text
+    assert "Tidak ada pemantauan yang dijadwalkan." in page.text
 
 
 def test_a_check_in_already_sent_stays_and_a_past_step_cannot_be_added(app, db, as_user, pinned_clock):
@@ -142,7 +146,7 @@ def test_an_open_case_has_no_panel_and_its_plan_cannot_be_changed(app, db, as_us
     assert check_ins(db, report.id) == []
 
 
-@pytest.mark.parametrize("who, expected", [("konselor2", 404), ("guru", 403), (None, 403)])
+@pytest.mark.parametrize(("who", "expected"), [("konselor2", 404), ("guru", 403), (None, 403)])
 def test_those_who_may_not_handle_the_case_are_refused_and_nothing_changes(who, expected, app, db, as_user,
                                                                              make_client):
     report_id = closed_utara_case(app, db)
@@ -151,7 +155,8 @@ def test_those_who_may_not_handle_the_case_are_refused_and_nothing_changes(who, 
     client = as_user(who) if who else make_client()
     if who is None:
         page = client.get(f"/kasus/{report_id}", follow_redirects=False)
-        assert page.status_code == 303 and page.headers["location"] == f"/masuk?lanjut=/kasus/{report_id}"
+        assert page.status_code == 303
+        assert page.headers["location"] == f"/masuk?lanjut=/kasus/{report_id}"
     for data in ({"plan_choice": "stop", "plan_reason": "x"}, {"plan_choice": "change", "plan_steps": ["6m"]}):
         response = case_post(client, report_id, "pemantauan", data)
         assert response.status_code in ((401, 403) if who is None else (expected,))

@@ -8,25 +8,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
 
 from server.appointments import service as appointments
 from server.i18n import WITA
-from server.notifications.models import NotificationJob
-from tests.appointments.test_pages_support import appointment_for, counseling, form_post, fresh, person
-from tests.reports.conftest import audit_entries
-
-
-def invites(db, appointment_id: int) -> list[NotificationJob]:
-    db.expire_all()
-    return list(db.execute(select(NotificationJob).where(
-        NotificationJob.kind == "rating_invite", NotificationJob.object_id == appointment_id)).scalars())
-
-
-def attend(db, appointment) -> None:
-    appointments.record_attendance(db, appointment, person(db, "konselor"), attended=True,
-                                   version=fresh(db, appointment.id).version)
-    db.commit()
+from tests.support.aftercare import attend, invites
+from tests.support.appointments import appointment_for, counseling, form_post, fresh, person
+from tests.support.reports import audit_entries
 
 
 def wita(*args: int) -> datetime:

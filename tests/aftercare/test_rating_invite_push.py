@@ -12,10 +12,10 @@ import pytest
 
 from server import worker
 from server.notifications import dispatcher
-from tests.aftercare.test_rating_invite import attend, invites
-from tests.appointments.test_pages_support import appointment_for, counseling, form_post, fresh
-from tests.conftest import csrf_token
 from tests.pushservice import Client, PushService, push_service
+from tests.support.aftercare import attend, invites
+from tests.support.appointments import appointment_for, counseling, form_post, fresh
+from tests.support.web import csrf_token
 
 # The local push service checks the VAPID signature's expiry against the real time.
 pytestmark = pytest.mark.real_clock
@@ -37,7 +37,8 @@ def subscribe(client, push: PushService) -> Client:
     device = push.subscribe(key)
     response = client.post("/push/langganan", json=device.subscription,
                            headers={"X-CSRFToken": csrf_token(client, "/")})
-    assert response.status_code == 200 and response.json() == {"ok": True}
+    assert response.status_code == 200
+    assert response.json() == {"ok": True}
     return device
 
 
@@ -61,14 +62,16 @@ def test_the_invitation_arrives_once_in_neutral_words_and_only_with_consent(agre
     dispatcher.drain(engine, sender, now=later + timedelta(days=7))
     arrived = push.payloads(phone)[before:]
     if not agreed:
-        assert arrived == [] and invites(db, appointment.id) == []
+        assert arrived == []
+        assert invites(db, appointment.id) == []
         return
     assert arrived == [{"title": "Bintang Ceria", "body": "Bintang Ceria: ada pesan baru",
                         "url": f"/penilaian/{appointment.id}",
                         "tag": sender.topic(f"rate-{appointment.id}", phone.endpoint)}]
     for text in push.messages(phone)[before:]:
         assert service_type.name.lower() not in text.lower()
-        assert "nilai" not in arrived[0]["body"] and "konseling" not in text.lower()
+        assert "nilai" not in arrived[0]["body"]
+        assert "konseling" not in text.lower()
     # The page it opens is the rating.
     assert "Apakah aman untuk bercerita?" in parent.get(arrived[0]["url"]).text
 

@@ -15,23 +15,13 @@ from server import migrate
 from server.aftercare import service
 from server.aftercare.models import SessionRating, SessionRatingGiven, SessionRatingPending
 from server.aftercare.service import SEALED_LENGTH, release_ratings
-from server.appointments import service as appointments
 from server.i18n import WITA
 from server.worker import purge
-from tests.appointments.test_pages_support import appointment_for, counseling, fresh, person
-from tests.conftest import post_form
-from tests.reports.conftest import audit_entries
+from tests.support.aftercare import attended, rate
+from tests.support.appointments import counseling, person
+from tests.support.reports import audit_entries
 
 WORDS = "Kakak konselornya sabar, aku jadi berani cerita soal Pak Joko."
-
-
-def attended(db, username: str = "orangtua", *, recorded: bool = True, service_type=None):
-    appointment = appointment_for(db, service_type or counseling(db), username=username, started=True)
-    if recorded:
-        appointments.record_attendance(db, appointment, person(db, "konselor"), attended=True,
-                                       version=appointment.version)
-        db.commit()
-    return fresh(db, appointment.id)
 
 
 def attended_sessions(db, n: int) -> list:
@@ -40,10 +30,6 @@ def attended_sessions(db, n: int) -> list:
     sessions = [attended(db, service_type=service_type) for _n in range(n)]
     assert len({(s.starts_at.astimezone(WITA).month, s.service_type_id) for s in sessions}) == 1
     return sessions
-
-
-def rate(client, appointment_id: int, data: dict):
-    return post_form(client, f"/penilaian/{appointment_id}", data, token_from="/", follow_redirects=False)
 
 
 def pending(db) -> list[SessionRatingPending]:
@@ -60,19 +46,22 @@ def test_the_parent_rates_an_attended_session_once_and_it_is_kept_without_a_link
     appointment = attended(db)
     parent = as_user("orangtua")
     page = parent.get(f"/penilaian/{appointment.id}")
-    assert page.status_code == 200 and "Apakah aman untuk bercerita?" in page.text
+    assert page.status_code == 200
+    assert "Apakah aman untuk bercerita?" in page.text
     assert "konselor tidak tahu siapa yang menilai" in page.text
     assert f'href="/penilaian/{appointment.id}"' in parent.get(f"/konseling/{appointment.id}").text
 
     response = rate(parent, appointment.id, {"face": "baik", "safe": "yes", "words": WORDS})
-    assert response.status_code == 200 and "Penilaian Anda sudah kami terima, tanpa nama." in response.text
+    assert response.status_code == 200
+    assert "Penilaian Anda sudah kami terima, tanpa nama." in response.text
     assert db.get(SessionRatingGiven, appointment.id) is not None
     [waiting] = pending(db)
     assert len(waiting.sealed) == 12 + SEALED_LENGTH + 16  # nonce, the padded answer, the tag: one length for all
     assert ratings(db) == []
 
     again = rate(parent, appointment.id, {"face": "tidak_baik", "safe": "no"})
-    assert again.status_code == 409 and "Sesi ini sudah dinilai." in again.text
+    assert again.status_code == 409
+    assert "Sesi ini sudah dinilai." in again.text
     assert len(pending(db)) == 1
 
 
@@ -82,7 +71,8 @@ def test_a_group_is_released_once_five_wait_with_the_month_and_service_type_only
     for n, appointment in enumerate(sessions[:4]):
         assert rate(parent, appointment.id, {"face": "baik", "safe": "yes", "words": f"{WORDS} {n}"}).status_code == 200
     assert release_ratings(db, settings.secret_key) == 0
-    assert len(pending(db)) == 4 and ratings(db) == []
+    assert len(pending(db)) == 4
+    assert ratings(db) == []
     assert rate(parent, sessions[4].id, {"face": "biasa", "safe": "no"}).status_code == 200
     assert release_ratings(db, settings.secret_key) == 5
     db.commit()
@@ -98,7 +88,8 @@ def test_ratings_sealed_under_another_secret_key_are_left_waiting(as_user, db, s
     for appointment in attended_sessions(db, 5):
         assert rate(parent, appointment.id, {"face": "baik", "safe": "yes"}).status_code == 200
     assert release_ratings(db, "another-secret-key-of-at-least-32-characters") == 0
-    assert len(pending(db)) == 5 and ratings(db) == []
+    assert len(pending(db)) == 5
+    assert ratings(db) == []
 
 
 def test_the_rating_table_has_nothing_that_leads_to_a_person_an_appointment_or_a_time(engine):
@@ -115,7 +106,8 @@ def test_a_rating_without_its_answers_comes_back_with_the_words_kept(as_user, db
     assert "Pilih salah satu wajah: baik, biasa saja, atau tidak baik." in response.text
     assert "Jawab dulu: apakah aman untuk bercerita?" in response.text
     assert ">Ruangannya dingin.</textarea>" in response.text
-    assert ratings(db) == [] and pending(db) == []
+    assert ratings(db) == []
+    assert pending(db) == []
 
 
 def test_a_session_not_recorded_as_attended_cannot_be_rated_yet(as_user, db):
@@ -123,7 +115,8 @@ def test_a_session_not_recorded_as_attended_cannot_be_rated_yet(as_user, db):
     parent = as_user("orangtua")
     assert "Sesi ini bisa dinilai setelah Anda hadir." in parent.get(f"/penilaian/{appointment.id}").text
     assert rate(parent, appointment.id, {"face": "baik", "safe": "yes"}).status_code == 409
-    assert ratings(db) == [] and pending(db) == []
+    assert ratings(db) == []
+    assert pending(db) == []
 
 
 @pytest.mark.parametrize("username", ["konselor", "konselor2", "guru", "supervisor"])
@@ -132,7 +125,8 @@ def test_nobody_else_may_rate_it(username, as_user, db):
     other = as_user(username)
     assert other.get(f"/penilaian/{appointment.id}").status_code == 404
     assert rate(other, appointment.id, {"face": "tidak_baik", "safe": "no"}).status_code == 404
-    assert ratings(db) == [] and pending(db) == []
+    assert ratings(db) == []
+    assert pending(db) == []
     assert db.execute(select(func.count()).select_from(SessionRatingGiven)).scalar_one() == 0
 
 
@@ -146,7 +140,8 @@ def test_the_counselors_pages_never_show_the_rating_and_supervisors_see_totals(a
     for path in (f"/jadwal/{sessions[0].id}", "/jadwal", "/kasus/", "/kasus/pemantauan/", "/notifikasi"):
         page = counselor.get(path)
         assert page.status_code == 200, path
-        assert "Pak Joko" not in page.text and "Tidak aman" not in page.text, path
+        assert "Pak Joko" not in page.text, path
+        assert "Tidak aman" not in page.text, path
     assert counselor.get("/admin/suara-anak/").status_code == 403
 
     totals = as_user("supervisor").get("/admin/suara-anak/")
@@ -178,7 +173,8 @@ def test_the_ratings_order_no_longer_lines_up_with_who_rated_when(as_user, db, e
     # Nothing of a rating is readable before its group is released: not the words, not an order.
     assert ratings(db) == []
     for sealed in physical_order(db, "session_rating_pending", "sealed"):
-        assert b"Sesi ke-" not in bytes(sealed) and b"tidak_baik" not in bytes(sealed)
+        assert b"Sesi ke-" not in bytes(sealed)
+        assert b"tidak_baik" not in bytes(sealed)
     # The audit log says someone rated a session, never which.
     entries = audit_entries(db, "appointment.rated")
     assert len(entries) == 6
@@ -206,8 +202,10 @@ def test_a_group_of_fewer_than_five_ratings_is_not_shown_nor_its_words(as_user, 
     a_group(db, "2026-11", 5, "Ruangannya nyaman")
     page = as_user("supervisor").get("/admin/suara-anak/")
     assert page.status_code == 200
-    assert '<tr data-month="2026-11">' in page.text and "Ruangannya nyaman 4" in page.text
-    assert '<tr data-month="2026-10">' not in page.text and "Aku takut pulang" not in page.text
+    assert '<tr data-month="2026-11">' in page.text
+    assert "Ruangannya nyaman 4" in page.text
+    assert '<tr data-month="2026-10">' not in page.text
+    assert "Aku takut pulang" not in page.text
     assert "Bulan dan jenis layanan dengan kurang dari 5 penilaian tidak ditampilkan" in page.text
 
 
@@ -230,7 +228,8 @@ def test_two_workers_releasing_at_once_release_each_rating_once(as_user, db, eng
     monkeypatch.setattr(service, "_unseal", other_worker_releases_first)
     assert purge(engine, settings)["ratings_released"] == 0
     assert other_worker == [True, 5]
-    assert len(ratings(db)) == 5 and pending(db) == []
+    assert len(ratings(db)) == 5
+    assert pending(db) == []
 
 
 @pytest.mark.both_databases
@@ -246,5 +245,6 @@ def test_the_migration_writes_the_ratings_kept_before_again_in_a_random_order(en
                                {"id": f"r{n:02d}", "type": service_type_id, "words": words})
     migrate.upgrade(engine)
     kept = physical_order(db, "session_rating", "words")
-    assert sorted(kept) == given and kept != given  # one chance in 479 million of the same order
+    assert sorted(kept) == given
+    assert kept != given
     assert not any(rating.id.startswith("r") and len(rating.id) == 3 for rating in ratings(db))

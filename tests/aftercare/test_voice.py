@@ -4,8 +4,7 @@ for a code holder by what they said they are in their report (accounts.visitor.v
 from __future__ import annotations
 
 from server.reports.models import Report
-from tests.aftercare.test_check_in_pages import answer, due_check_in
-from tests.aftercare.test_ratings import attended, rate
+from tests.support.aftercare import answer, attended, due_check_in, rate
 
 
 def test_the_rating_page_speaks_to_a_parent_as_anda(as_user, db):
@@ -14,12 +13,14 @@ def test_the_rating_page_speaks_to_a_parent_as_anda(as_user, db):
     page = parent.get(f"/penilaian/{appointment.id}")
     assert page.status_code == 200
     assert "<h1>Bagaimana sesi konseling Anda?</h1>" in page.text
-    assert "Jawaban Anda tanpa nama" in page.text and "Bagaimana perasaan Anda setelah sesi ini?" in page.text
+    assert "Jawaban Anda tanpa nama" in page.text
+    assert "Bagaimana perasaan Anda setelah sesi ini?" in page.text
     assert "Ada yang ingin Anda sampaikan?" in page.text
     for kamu in ("konselingmu", "Jawabanmu", "perasaanmu", "ingin kamu sampaikan"):
         assert kamu not in page.text, kamu
     thanks = rate(parent, appointment.id, {"face": "baik", "safe": "yes"})
-    assert thanks.status_code == 200 and "Penilaian Anda sudah kami terima" in thanks.text
+    assert thanks.status_code == 200
+    assert "Penilaian Anda sudah kami terima" in thanks.text
     assert "Penilaianmu" not in thanks.text
 
 
@@ -29,19 +30,23 @@ def test_the_rating_page_speaks_to_a_child_as_kamu(as_user, db):
     page = child.get(f"/penilaian/{appointment.id}")
     assert page.status_code == 200
     assert "<h1>Bagaimana sesi konselingmu?</h1>" in page.text
-    assert "Jawabanmu tanpa nama" in page.text and "Ada yang ingin kamu sampaikan?" in page.text
+    assert "Jawabanmu tanpa nama" in page.text
+    assert "Ada yang ingin kamu sampaikan?" in page.text
     for anda in ("konseling Anda", "Jawaban Anda", "perasaan Anda", "ingin Anda sampaikan"):
         assert anda not in page.text, anda
     thanks = rate(child, appointment.id, {"face": "baik", "safe": "yes"})
-    assert thanks.status_code == 200 and "Penilaianmu sudah kami terima" in thanks.text
+    assert thanks.status_code == 200
+    assert "Penilaianmu sudah kami terima" in thanks.text
 
 
 def test_a_check_in_speaks_to_a_child_code_holder_as_kamu(client, db, pinned_clock):
     _report_id, check_in = due_check_in(client, db, pinned_clock)  # a child's report
     page = client.get(f"/pemantauan/{check_in.id}")
     assert page.status_code == 200
-    assert "Bagaimana kabarmu sekarang?" in page.text and "Kalau kamu butuh bantuan sekarang" in page.text
-    assert "kabar Anda" not in page.text and "Kalau Anda butuh bantuan" not in page.text
+    assert "Bagaimana kabarmu sekarang?" in page.text
+    assert "Kalau kamu butuh bantuan sekarang" in page.text
+    assert "kabar Anda" not in page.text
+    assert "Kalau Anda butuh bantuan" not in page.text
 
 
 def test_a_check_in_speaks_to_a_parent_code_holder_as_anda(client, db, pinned_clock):
@@ -53,11 +58,16 @@ def test_a_check_in_speaks_to_a_parent_code_holder_as_anda(client, db, pinned_cl
     page = client.get(f"/pemantauan/{check_in.id}")
     assert page.status_code == 200
     assert "Halo! Kami ingin tahu kabar Anda. Satu pertanyaan saja." in page.text
-    assert "Bagaimana kabar Anda sekarang?" in page.text and "Hanya konselor yang membaca pesan Anda." in page.text
-    assert "kabarmu" not in page.text and "pesanmu" not in page.text and "Kalau kamu" not in page.text
+    assert "Bagaimana kabar Anda sekarang?" in page.text
+    assert "Hanya konselor yang membaca pesan Anda." in page.text
+    assert "kabarmu" not in page.text
+    assert "pesanmu" not in page.text
+    assert "Kalau kamu" not in page.text
     thanks = answer(client, check_in.id, {"face": "tidak_baik", "message": ""})
     assert thanks.status_code == 200
     assert "Konselor akan menghubungi Anda paling lambat besok" in thanks.text
-    assert "menghubungimu" not in thanks.text and "Kalau kamu dalam bahaya" not in thanks.text
+    assert "menghubungimu" not in thanks.text
+    assert "Kalau kamu dalam bahaya" not in thanks.text
     again = answer(client, check_in.id, {"face": "baik", "message": ""})
-    assert again.status_code == 409 and "Anda sudah menjawab pesan ini." in again.text
+    assert again.status_code == 409
+    assert "Anda sudah menjawab pesan ini." in again.text

@@ -1,17 +1,11 @@
-from datetime import UTC, datetime, time
+"""Fixtures for the appointment service tests: a service type and the counselors' office hours."""
+
+from datetime import time
 
 import pytest
-from sqlalchemy import select
 
-from server.accounts.models import User
 from server.appointments.models import ServiceType, WeeklyHours
-
-# Tuesday 1 December 2026, 08.00 WITA.
-NOW = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
-
-
-def person(db, username: str) -> User:
-    return db.execute(select(User).where(User.username == username)).scalar_one()
+from tests.support.appointments import person
 
 
 @pytest.fixture

@@ -10,14 +10,7 @@ from server.accounts.models import District
 from server.appointments.models import AppointmentStatus
 from server.models import AuditEntry
 from server.reports.models import CaseEvent, Report
-from tests.appointments.test_pages_support import (
-    appointment_for,
-    code_holder,
-    counseling,
-    form_post,
-    fresh,
-    person,
-)
+from tests.support.appointments import appointment_for, code_holder, counseling, form_post, fresh, person
 
 NOTE = "Anak mulai terbuka bercerita."
 
@@ -56,7 +49,8 @@ def test_the_counselor_of_the_cases_team_records_attendance_with_a_note(as_user,
     assert response.status_code == 303
     assert fresh(db, appointment.id).status == AppointmentStatus.COMPLETED
     notes = db.execute(select(CaseEvent).where(CaseEvent.report_id == case, CaseEvent.kind == "note")).scalars().all()
-    assert len(notes) == 1 and NOTE in notes[0].body
+    assert len(notes) == 1
+    assert NOTE in notes[0].body
 
 
 def test_a_counselor_of_another_team_cannot_write_a_note_into_a_case_they_cannot_open(as_user, db,
@@ -75,7 +69,8 @@ def test_a_counselor_of_another_team_cannot_write_a_note_into_a_case_they_cannot
     # Without a note the attendance itself is theirs to record.
     response = form_post(counselor, f"/jadwal/{appointment.id}/kehadiran",
                          {"version": appointment.version, "attended": "yes", "note": ""})
-    assert response.status_code == 303 and fresh(db, appointment.id).status == AppointmentStatus.COMPLETED
+    assert response.status_code == 303
+    assert fresh(db, appointment.id).status == AppointmentStatus.COMPLETED
 
 
 @pytest.mark.parametrize("username", ["konselor2", "guru"])

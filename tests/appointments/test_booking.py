@@ -9,7 +9,7 @@ from server.appointments.models import Appointment, AppointmentStatus, Availabil
 from server.appointments.slots import free_slots
 from server.i18n import WITA
 from server.notifications.models import NotificationJob
-from tests.appointments.conftest import NOW, person
+from tests.support.appointments import NOW, person
 
 pytestmark = pytest.mark.both_databases  # the database itself is under test: SQLite and PostgreSQL
 
@@ -53,7 +53,8 @@ def test_slots_skip_weekends_holidays_and_exceptions(db, service_type, office_ho
 
 def test_a_request_holds_its_slot_and_tells_the_counselor(db, service_type, office_hours):
     appointment = _book(db, service_type)
-    assert appointment.status == AppointmentStatus.REQUESTED and appointment.hold_expires_at == NOW + timedelta(hours=24)
+    assert appointment.status == AppointmentStatus.REQUESTED
+    assert appointment.hold_expires_at == NOW + timedelta(hours=24)
     assert _jobs(db, appointment.id) == [("appointment_requested", "pending")]
     slots = free_slots(db, service_type, now=NOW, first_day=date(2026, 12, 2), days=1,
                        counselor_id=appointment.counselor_id)[date(2026, 12, 2)]
@@ -100,7 +101,8 @@ def test_declining_needs_a_reason_frees_the_slot_and_tells_the_requester(db, ser
         service.decline(db, appointment, counselor, version=appointment.version, reason=" ")
     service.decline(db, appointment, counselor, version=appointment.version, reason="Konselor sedang dinas luar")
     db.commit()
-    assert appointment.status == AppointmentStatus.DECLINED and not appointment.is_live
+    assert appointment.status == AppointmentStatus.DECLINED
+    assert not appointment.is_live
     assert ("appointment_declined", "pending") in _jobs(db, appointment.id)
     _book(db, service_type, username="guru")
 
@@ -125,7 +127,8 @@ def test_requesters_cancel_only_before_the_notice_period_counselors_any_time(db,
     service.cancel(db, appointment, by_counselor=person(db, "konselor"), requester=None, reason="Sakit",
                    version=appointment.version, now=too_late)
     db.commit()
-    assert appointment.status == AppointmentStatus.CANCELLED and appointment.cancelled_by == "counselor"
+    assert appointment.status == AppointmentStatus.CANCELLED
+    assert appointment.cancelled_by == "counselor"
 
 
 def test_cancelling_a_confirmed_appointment_cancels_its_reminders(db, service_type, office_hours):
@@ -147,8 +150,10 @@ def test_moving_links_old_and_new_and_a_counselor_move_is_confirmed(db, service_
     moved = service.move(db, appointment, by_counselor=person(db, "konselor"), requester=None, starts_at=new_start,
                          reason="Bentrok rapat", version=appointment.version, now=NOW)
     db.commit()
-    assert appointment.status == AppointmentStatus.CANCELLED and moved.rescheduled_from_id == appointment.id
-    assert moved.status == AppointmentStatus.CONFIRMED and moved.starts_at == new_start
+    assert appointment.status == AppointmentStatus.CANCELLED
+    assert moved.rescheduled_from_id == appointment.id
+    assert moved.status == AppointmentStatus.CONFIRMED
+    assert moved.starts_at == new_start
     assert ("appointment_moved", "pending") in _jobs(db, moved.id)
 
 
@@ -161,7 +166,8 @@ def test_attendance_is_recorded_after_the_start_only(db, service_type, office_ho
     service.record_attendance(db, appointment, counselor, attended=False, version=appointment.version,
                               now=WEDNESDAY_9 + timedelta(minutes=20))
     db.commit()
-    assert appointment.status == AppointmentStatus.NO_SHOW and not appointment.is_live
+    assert appointment.status == AppointmentStatus.NO_SHOW
+    assert not appointment.is_live
 
 
 def test_who_may_see_an_appointment(db, service_type, office_hours):
@@ -236,11 +242,14 @@ def test_the_move_picker_offers_the_times_next_to_the_appointment_itself(db, ser
     ignoring = {s.starts_at for s in free_slots(db, service_type, now=NOW, first_day=day, days=1,
                                                  counselor_id=counselor_id, ignoring=appointment.id).get(day, [])}
     half_past = WEDNESDAY_9 + timedelta(minutes=30)
-    assert half_past not in without and half_past in ignoring and WEDNESDAY_9 in ignoring
+    assert half_past not in without
+    assert half_past in ignoring
+    assert WEDNESDAY_9 in ignoring
     moved = service.move(db, appointment, by_counselor=person(db, "konselor"), requester=None, reason="Rapat",
                          starts_at=half_past, version=appointment.version, now=NOW)
     db.commit()
-    assert moved.starts_at == half_past and moved.status == AppointmentStatus.CONFIRMED
+    assert moved.starts_at == half_past
+    assert moved.status == AppointmentStatus.CONFIRMED
 
 
 def test_a_new_holiday_counts_the_sessions_already_booked_that_day(db, service_type, office_hours):

@@ -13,7 +13,7 @@ from server.appointments.slots import free_starts
 from server.i18n import WITA
 from server.models import AuditEntry
 from server.reports.models import Report
-from tests.appointments.test_pages_support import (
+from tests.support.appointments import (
     also_works,
     book,
     booked_id,
@@ -25,7 +25,7 @@ from tests.appointments.test_pages_support import (
     person,
     slot_keys,
 )
-from tests.conftest import post_form
+from tests.support.web import post_form
 
 
 def _assign(db, report_id: int, username: str) -> None:
@@ -58,7 +58,8 @@ def test_it_offers_a_code_holder_only_the_times_of_their_case_counselor_by_defau
     assert f"Kamu akan bertemu {name}, konselor yang sudah mengenal laporanmu." in html
     assert str(taken) not in slot_keys(html)  # konselor2 is busy then, though konselor is free
     appointment = fresh(db, booked_id(book(client, service_type)))
-    assert appointment.counselor_id == person(db, "konselor2").id and appointment.counselor_change_reason == ""
+    assert appointment.counselor_id == person(db, "konselor2").id
+    assert appointment.counselor_change_reason == ""
 
 
 def test_it_lets_a_child_choose_another_counselor_with_a_reason_only_supervisors_read(app, as_user, db):
@@ -69,12 +70,14 @@ def test_it_lets_a_child_choose_another_counselor_with_a_reason_only_supervisors
     client = as_user("anak")
     day = clock.now().astimezone(WITA).date() + timedelta(days=1)
     other = client.get(f"/konseling?layanan={service_type.id}&konselor=lain&hari={day}").text
-    assert "Kenapa ingin konselor lain?" in other and "Hanya supervisor yang membaca ini" in other
+    assert "Kenapa ingin konselor lain?" in other
+    assert "Hanya supervisor yang membaca ini" in other
     assert str(taken) in slot_keys(other)
     form = {"layanan": service_type.id, "konselor": "lain", "slot": taken, "note": "Mau cerita."}
     refused = post_form(client, "/konseling", {**form, "alasan_ganti": "  "}, token_from="/", follow_redirects=False)
     assert refused.status_code == 422
-    assert "alasannya" in error_for(refused.text, "alasan_ganti") and "Mau cerita." in refused.text
+    assert "alasannya" in error_for(refused.text, "alasan_ganti")
+    assert "Mau cerita." in refused.text
     response = post_form(client, "/konseling", {**form, "alasan_ganti": "Aku lebih nyaman dengan konselor lain."},
                          token_from="/", follow_redirects=False)
     appointment = fresh(db, booked_id(response))
@@ -82,11 +85,14 @@ def test_it_lets_a_child_choose_another_counselor_with_a_reason_only_supervisors
     assert appointment.counselor_change_reason == "Aku lebih nyaman dengan konselor lain."
     entry = db.execute(select(AuditEntry).where(AuditEntry.action == "appointment.requested")
                        .order_by(AuditEntry.id.desc())).scalars().first()
-    assert '"other_counselor": true' in entry.detail and "nyaman" not in entry.detail
+    assert '"other_counselor": true' in entry.detail
+    assert "nyaman" not in entry.detail
     supervisor_page = as_user("supervisor").get(f"/jadwal/{appointment.id}").text
-    assert "Alasan memilih konselor lain" in supervisor_page and "Aku lebih nyaman" in supervisor_page
+    assert "Alasan memilih konselor lain" in supervisor_page
+    assert "Aku lebih nyaman" in supervisor_page
     counselor_page = as_user("konselor").get(f"/jadwal/{appointment.id}")
-    assert counselor_page.status_code == 200 and "Aku lebih nyaman" not in counselor_page.text
+    assert counselor_page.status_code == 200
+    assert "Aku lebih nyaman" not in counselor_page.text
     assert "Aku lebih nyaman" not in client.get(f"/konseling/{appointment.id}").text
 
 
@@ -94,5 +100,7 @@ def test_it_offers_no_continuity_to_a_parent(app, as_user, db):
     service_type = counseling(db)
     _assign(db, own_report(app, db, "orangtua"), "konselor2")
     html = as_user("orangtua").get(f"/konseling?layanan={service_type.id}").text
-    assert "Kamu akan bertemu" not in html and "Ingin konselor lain?" not in html and slot_keys(html)
+    assert "Kamu akan bertemu" not in html
+    assert "Ingin konselor lain?" not in html
+    assert slot_keys(html)
     assert re.search(r'name="slot"', html)

@@ -9,7 +9,7 @@ from server.accounts.visitor import Visitor
 from server.appointments import service
 from server.appointments.models import AppointmentStatus
 from server.i18n import WITA
-from tests.appointments.conftest import NOW, person
+from tests.support.appointments import NOW, person
 
 WEDNESDAY_9 = datetime(2026, 12, 2, 9, 0, tzinfo=WITA).astimezone(UTC)
 
@@ -28,11 +28,13 @@ def test_it_refuses_a_counselor_cancellation_without_a_reason(db, service_type, 
         service.cancel_by_counselor(db, appointment, person(db, "konselor"), reason="  ", version=appointment.version)
     service.cancel_by_counselor(db, appointment, person(db, "konselor"), reason="Sakit", version=appointment.version)
     db.commit()
-    assert appointment.status == AppointmentStatus.CANCELLED and appointment.cancel_reason == "Sakit"
+    assert appointment.status == AppointmentStatus.CANCELLED
+    assert appointment.cancel_reason == "Sakit"
 
 
 def test_it_reads_attendance_as_yes_or_no_only():
-    assert service.attended("yes") is True and service.attended("no") is False
+    assert service.attended("yes") is True
+    assert service.attended("no") is False
     with pytest.raises(service.BookingError, match="hadir atau tidak hadir"):
         service.attended("maybe")
 

@@ -12,7 +12,7 @@ from server import clock
 from server.appointments import service
 from server.appointments.models import Appointment, AppointmentStatus, ServiceType, WeeklyHours
 from server.i18n import WITA
-from tests.appointments.test_pages_support import (
+from tests.support.appointments import (
     appointment_for,
     book,
     booked_id,
@@ -25,7 +25,7 @@ from tests.appointments.test_pages_support import (
     slot_keys,
     slot_start,
 )
-from tests.conftest import post_form, sign_in
+from tests.support.web import post_form, sign_in
 
 
 def test_it_shows_the_requester_the_state_time_in_wita_service_place_and_counselor(as_user, db):
@@ -34,10 +34,16 @@ def test_it_shows_the_requester_the_state_time_in_wita_service_place_and_counsel
     assert response.status_code == 200
     html = response.text
     local = appointment.starts_at.astimezone(WITA)
-    assert "Menunggu konfirmasi" in html and f"{local:%H.%M}–" in html and "WITA" in html
-    assert f"{local.day} " in html and str(local.year) in html
-    assert "Konseling individu" in html and "Tatap muka" in html and "Kantor layanan" in html
-    assert "Konselor Rina" in html and "Ingin bicara soal sekolah." in html
+    assert "Menunggu konfirmasi" in html
+    assert f"{local:%H.%M}–" in html
+    assert "WITA" in html
+    assert f"{local.day} " in html
+    assert str(local.year) in html
+    assert "Konseling individu" in html
+    assert "Tatap muka" in html
+    assert "Kantor layanan" in html
+    assert "Konselor Rina" in html
+    assert "Ingin bicara soal sekolah." in html
     assert response.headers["cache-control"] == "no-store"
 
 
@@ -100,8 +106,10 @@ def test_it_offers_signed_out_visitors_to_sign_in_or_use_their_case_code(make_cl
                  f"/konseling/{appointment.id}/pindah", "/konseling/999999"):
         response = visitor.get(path, follow_redirects=False)
         assert response.status_code == 200, path
-        assert f'href="/masuk?lanjut={path}"' in response.text and 'href="/cek"' in response.text
-        assert "Ingin bicara soal sekolah." not in response.text and "WITA" not in response.text.split("<footer")[0]
+        assert f'href="/masuk?lanjut={path}"' in response.text
+        assert 'href="/cek"' in response.text
+        assert "Ingin bicara soal sekolah." not in response.text
+        assert "WITA" not in response.text.split("<footer")[0]
         assert response.headers["cache-control"] == "no-store"
     assert form_post(visitor, f"/konseling/{appointment.id}/batal", {"version": 1}).status_code == 401
     assert form_post(visitor, f"/konseling/{appointment.id}/pindah", {"version": 1}).status_code == 401
@@ -116,9 +124,11 @@ def test_it_lets_the_requester_cancel_before_the_notice_period(as_user, db):
                                                                         "reason": "Ada ujian."})
     assert response.status_code == 303
     cancelled = fresh(db, appointment.id)
-    assert cancelled.status == AppointmentStatus.CANCELLED and cancelled.cancelled_by == "requester"
+    assert cancelled.status == AppointmentStatus.CANCELLED
+    assert cancelled.cancelled_by == "requester"
     html = client.get(response.headers["location"]).text
-    assert "Dibatalkan" in html and "Jadwal sudah dibatalkan." in html
+    assert "Dibatalkan" in html
+    assert "Jadwal sudah dibatalkan." in html
 
 
 def test_it_refuses_a_cancel_made_from_an_old_page(as_user, db):
@@ -128,8 +138,10 @@ def test_it_refuses_a_cancel_made_from_an_old_page(as_user, db):
     service.confirm(db, appointment, person(db, "konselor"), version=appointment.version)
     db.commit()
     response = form_post(client, f"/konseling/{appointment.id}/batal", {"version": stale, "reason": "Lupa"})
-    assert response.status_code == 422 and "sudah berubah" in response.text
-    assert "Lupa" in response.text and "Terkonfirmasi" in response.text
+    assert response.status_code == 422
+    assert "sudah berubah" in response.text
+    assert "Lupa" in response.text
+    assert "Terkonfirmasi" in response.text
     assert fresh(db, appointment.id).status == AppointmentStatus.CONFIRMED
 
 
@@ -142,12 +154,15 @@ def test_it_offers_no_cancel_or_move_inside_the_notice_period(as_user, db):
     db.commit()
     client = as_user("orangtua")
     html = client.get(f"/konseling/{appointment.id}").text
-    assert "/batal" not in html and "/pindah" not in html and "sudah dekat" in html
+    assert "/batal" not in html
+    assert "/pindah" not in html
+    assert "sudah dekat" in html
     assert client.get(f"/konseling/{appointment.id}/pindah", follow_redirects=False).status_code == 303
     htmx = client.get(f"/konseling/{appointment.id}/pindah?mulai=2099-01-01", headers={"HX-Request": "true"})
     assert htmx.headers["hx-redirect"] == f"/konseling/{appointment.id}"
     response = form_post(client, f"/konseling/{appointment.id}/batal", {"version": appointment.version})
-    assert response.status_code == 422 and "terlalu dekat" in response.text
+    assert response.status_code == 422
+    assert "terlalu dekat" in response.text
     assert fresh(db, appointment.id).status == AppointmentStatus.REQUESTED
 
 
@@ -162,9 +177,11 @@ def test_it_lets_the_requester_move_to_another_free_slot_and_links_old_to_new(as
     assert response.status_code == 303
     moved_id = int(re.match(r"/konseling/(\d+)\?", response.headers["location"]).group(1))
     moved = fresh(db, moved_id)
-    assert moved.rescheduled_from_id == appointment.id and moved.status == AppointmentStatus.REQUESTED
+    assert moved.rescheduled_from_id == appointment.id
+    assert moved.status == AppointmentStatus.REQUESTED
     old_page = client.get(f"/konseling/{appointment.id}").text
-    assert "Jadwal ini dipindah ke" in old_page and f'href="/konseling/{moved_id}" data-moved-to' in old_page
+    assert "Jadwal ini dipindah ke" in old_page
+    assert f'href="/konseling/{moved_id}" data-moved-to' in old_page
     assert "Menunggu konfirmasi" in client.get(f"/konseling/{moved_id}").text
 
 
@@ -176,8 +193,10 @@ def test_it_keeps_the_move_page_when_the_new_slot_was_taken(as_user, db):
     booked_id(book(as_user("anak"), service_type, slot=str(int(slot_start(wanted).timestamp()))))
     response = form_post(client, f"/konseling/{appointment.id}/pindah", {"slot": wanted,
                                                                          "version": appointment.version})
-    assert response.status_code == 422 and "tidak tersedia" in response.text
-    assert wanted not in slot_keys(response.text) and slot_keys(response.text)
+    assert response.status_code == 422
+    assert "tidak tersedia" in response.text
+    assert wanted not in slot_keys(response.text)
+    assert slot_keys(response.text)
     assert fresh(db, appointment.id).status == AppointmentStatus.REQUESTED  # nothing half-done
 
 
@@ -186,7 +205,8 @@ def test_it_lets_a_code_holder_cancel_their_own_booking(make_client, db):
     holder = make_client()
     appointment = appointment_for(db, service_type, username=None, report_id=code_holder(holder, db))
     response = form_post(holder, f"/konseling/{appointment.id}/batal", {"version": appointment.version})
-    assert response.status_code == 303 and fresh(db, appointment.id).status == AppointmentStatus.CANCELLED
+    assert response.status_code == 303
+    assert fresh(db, appointment.id).status == AppointmentStatus.CANCELLED
 
 
 def test_it_shows_a_declined_request_with_the_counselors_reason(as_user, db):
@@ -195,7 +215,9 @@ def test_it_shows_a_declined_request_with_the_counselors_reason(as_user, db):
                     reason="Saya sedang dinas luar kota.")
     db.commit()
     html = as_user("orangtua").get(f"/konseling/{appointment.id}").text
-    assert "Ditolak" in html and "Saya sedang dinas luar kota." in html and 'href="/konseling"' in html
+    assert "Ditolak" in html
+    assert "Saya sedang dinas luar kota." in html
+    assert 'href="/konseling"' in html
 
 
 def test_it_shows_a_request_whose_hold_ran_out_as_expired(as_user, db):
@@ -204,7 +226,8 @@ def test_it_shows_a_request_whose_hold_ran_out_as_expired(as_user, db):
                .values(hold_expires_at=appointment.created_at))
     db.commit()
     html = as_user("orangtua").get(f"/konseling/{appointment.id}").text
-    assert "Kedaluwarsa" in html and "/batal" not in html
+    assert "Kedaluwarsa" in html
+    assert "/batal" not in html
 
 
 def test_it_offers_a_calendar_file_in_wita_that_says_nothing_about_the_case(as_user, db):
@@ -215,17 +238,24 @@ def test_it_offers_a_calendar_file_in_wita_that_says_nothing_about_the_case(as_u
     assert response.headers["cache-control"] == "no-store"
     assert "attachment" in response.headers["content-disposition"]
     body = response.content.decode()
-    assert body.startswith("BEGIN:VCALENDAR\r\n") and body.endswith("END:VCALENDAR\r\n")
+    assert body.startswith("BEGIN:VCALENDAR\r\n")
+    assert body.endswith("END:VCALENDAR\r\n")
     assert all(line.endswith("\r") or not line for line in body.split("\n")[:-1])
     lines = body.split("\r\n")
     start, end = appointment.starts_at.astimezone(WITA), appointment.ends_at.astimezone(WITA)
-    assert "BEGIN:VTIMEZONE" in lines and "TZID:Asia/Makassar" in lines and "TZOFFSETTO:+0800" in lines
+    assert "BEGIN:VTIMEZONE" in lines
+    assert "TZID:Asia/Makassar" in lines
+    assert "TZOFFSETTO:+0800" in lines
     assert "TZNAME:WITA" in lines
     assert f"DTSTART;TZID=Asia/Makassar:{start:%Y%m%dT%H%M%S}" in lines
     assert f"DTEND;TZID=Asia/Makassar:{end:%Y%m%dT%H%M%S}" in lines
-    assert "SUMMARY:Jadwal konseling" in lines and "STATUS:CONFIRMED" in lines
-    assert lines.count("BEGIN:VEVENT") == 1 and any(line.startswith("UID:") for line in lines)
-    assert "sekolah" not in body and "Rina" not in body and "Konseling individu" not in body
+    assert "SUMMARY:Jadwal konseling" in lines
+    assert "STATUS:CONFIRMED" in lines
+    assert lines.count("BEGIN:VEVENT") == 1
+    assert any(line.startswith("UID:") for line in lines)
+    assert "sekolah" not in body
+    assert "Rina" not in body
+    assert "Konseling individu" not in body
     assert all(len(line.encode()) <= 75 for line in lines)
 
 
@@ -239,7 +269,8 @@ def test_it_marks_a_cancelled_appointment_cancelled_in_the_calendar_file(as_user
 def test_it_shows_staff_a_link_to_handle_it_and_no_requester_actions(as_user, db):
     appointment = appointment_for(db, counseling(db))
     html = as_user("konselor").get(f"/konseling/{appointment.id}").text
-    assert f'href="/jadwal/{appointment.id}"' in html and f"/konseling/{appointment.id}/batal" not in html
+    assert f'href="/jadwal/{appointment.id}"' in html
+    assert f"/konseling/{appointment.id}/batal" not in html
     response = form_post(as_user("konselor"), f"/konseling/{appointment.id}/batal", {"version": appointment.version})
     assert response.status_code == 404
 
@@ -285,7 +316,9 @@ def test_it_offers_the_day_first_then_its_times_to_move_as_booking_does(as_user,
     client = as_user("orangtua")
     page = client.get(f"/konseling/{appointment.id}/pindah")
     assert page.status_code == 200
-    assert "Pindah jadwal" in page.text and ">Pilih hari<" in page.text and "Pilih jam" in page.text
+    assert "Pindah jadwal" in page.text
+    assert ">Pilih hari<" in page.text
+    assert "Pilih jam" in page.text
     assert "Minggu berikutnya" not in page.text  # no week picker any more
     days = re.findall(rf'class="day-chip" href="(/konseling/{appointment.id}/pindah\?dari=[\d-]+&amp;hari=([\d-]+))"',
                       page.text)
@@ -293,13 +326,18 @@ def test_it_offers_the_day_first_then_its_times_to_move_as_booking_does(as_user,
     url, day = days[3][0].replace("&amp;", "&"), days[3][1]
     fragment = client.get(url, headers={"HX-Request": "true"})
     assert fragment.status_code == 200
-    assert fragment.text.lstrip().startswith('<div id="slots"') and "<html" not in fragment.text
-    assert f'name="hari" value="{day}"' in fragment.text and 'aria-current="date"' in fragment.text
+    assert fragment.text.lstrip().startswith('<div id="slots"')
+    assert "<html" not in fragment.text
+    assert f'name="hari" value="{day}"' in fragment.text
+    assert 'aria-current="date"' in fragment.text
     keys = slot_keys(fragment.text)
-    assert keys and {slot_start(key).astimezone(WITA).date().isoformat() for key in keys} == {day}
+    assert keys
+    assert {slot_start(key).astimezone(WITA).date().isoformat() for key in keys} == {day}
     assert all(re.fullmatch(r"\d+", key) for key in keys)  # a start time only: the counselor stays the same
     whole = client.get(url)
-    assert "<html" in whole.text and "Minta waktu baru" in whole.text and f'name="hari" value="{day}"' in whole.text
+    assert "<html" in whole.text
+    assert "Minta waktu baru" in whole.text
+    assert f'name="hari" value="{day}"' in whole.text
 
 
 def test_it_moves_only_to_a_time_its_own_counselor_has_free(as_user, db):
@@ -315,14 +353,17 @@ def test_it_moves_only_to_a_time_its_own_counselor_has_free(as_user, db):
     html = client.get(f"/konseling/{appointment.id}/pindah?hari={tomorrow.isoformat()}").text
     evening = datetime.combine(tomorrow, time(17), tzinfo=WITA)
     offered = [slot_start(key) for key in slot_keys(html)]
-    assert offered and max(offered) < evening and str(int(evening.timestamp())) not in slot_keys(html)
+    assert offered
+    assert max(offered) < evening
+    assert str(int(evening.timestamp())) not in slot_keys(html)
     response = form_post(client, f"/konseling/{appointment.id}/pindah", {
         "slot": str(int(evening.timestamp())), "hari": tomorrow.isoformat(), "version": appointment.version})
     assert response.status_code == 422
     assert "Waktu ini sudah tidak tersedia" in error_for(response.text, "slot")
     assert f'name="hari" value="{tomorrow.isoformat()}"' in response.text
     kept = fresh(db, appointment.id)
-    assert kept.status == AppointmentStatus.CONFIRMED and kept.is_live
+    assert kept.status == AppointmentStatus.CONFIRMED
+    assert kept.is_live
     assert db.execute(select(Appointment).where(Appointment.rescheduled_from_id == appointment.id)).first() is None
 
 
@@ -345,7 +386,9 @@ def test_it_offers_the_days_to_move_to_on_the_appointments_own_page(as_user, db)
     assert response.status_code == 200
     html = response.text
     section = html[html.index("Tidak bisa datang?"):html.index("</section>", html.index("Tidak bisa datang?"))]
-    assert 'aria-label="Pindah ke hari"' in section and "Pindah ke waktu lain" in section
+    assert 'aria-label="Pindah ke hari"' in section
+    assert "Pindah ke waktu lain" in section
     days = re.findall(rf'<a class="day-chip" href="/konseling/{appointment.id}/pindah\?dari=[\d-]+&amp;hari=[\d-]+">',
                       section)
-    assert len(days) == 7 and "hx-get" not in section  # plain links: each opens the move page
+    assert len(days) == 7
+    assert "hx-get" not in section

@@ -10,7 +10,7 @@ from server.accounts.models import Child, Guardianship, Role, User
 from server.appointments.models import Appointment, AppointmentStatus, WeeklyHours
 from server.i18n import WITA
 from server.reports.models import Report
-from tests.appointments.test_pages_support import (
+from tests.support.appointments import (
     also_works,
     book,
     booked_id,
@@ -25,7 +25,7 @@ from tests.appointments.test_pages_support import (
     slot_keys,
     slot_start,
 )
-from tests.conftest import post_form
+from tests.support.web import post_form
 
 DAY_LABEL = re.compile(r"(Senin|Selasa|Rabu|Kamis|Jumat|Sabtu|Minggu), \d{1,2} [A-Z][a-z]+ \d{4}")
 
@@ -34,17 +34,23 @@ def test_it_shows_a_row_of_days_then_each_free_time_of_the_chosen_day_once_in_wi
     service_type = counseling(db)
     also_works(db, "konselor2")
     html = booking_page(as_user("orangtua"), service_type)
-    assert "Konseling individu" in html and "Tatap muka" in html
-    assert "Pilih hari" in html and "Pilih jam" in html and "Semua jam dalam WITA" in html
+    assert "Konseling individu" in html
+    assert "Tatap muka" in html
+    assert "Pilih hari" in html
+    assert "Pilih jam" in html
+    assert "Semua jam dalam WITA" in html
     keys = slot_keys(html)
     # Two counselors free at the same times: each time once, no counselor named, all on the first day.
-    assert keys and len(keys) == len(set(keys))
+    assert keys
+    assert len(keys) == len(set(keys))
     today = clock.now().astimezone(WITA).date()
     assert {slot_start(key).astimezone(WITA).date() for key in keys} == {today}
     assert "Konselor Rina" not in html
     days = day_links(html)
-    assert len(days) == 7 and 'aria-current="date"' in html
-    assert DAY_LABEL.search(html) and re.search(r'<span class="slot-option__time">\d\d\.\d\d</span>', html)
+    assert len(days) == 7
+    assert 'aria-current="date"' in html
+    assert DAY_LABEL.search(html)
+    assert re.search(r'<span class="slot-option__time">\d\d\.\d\d</span>', html)
     assert len(re.findall(r'name="slot"', html)) < 20
 
 
@@ -57,14 +63,16 @@ def test_it_swaps_only_a_days_times_for_htmx_and_keeps_the_address_shareable(as_
     url = day_links(html)[2]
     fragment = client.get(url, headers={"HX-Request": "true"})
     assert fragment.status_code == 200
-    assert fragment.text.lstrip().startswith('<div id="slots"') and "<html" not in fragment.text
+    assert fragment.text.lstrip().startswith('<div id="slots"')
+    assert "<html" not in fragment.text
     assert "HX-Request" in fragment.headers["vary"]
     day = (clock.now().astimezone(WITA).date() + timedelta(days=2)).isoformat()
     assert f'name="hari" value="{day}"' in fragment.text
     assert {slot_start(key).astimezone(WITA).date().isoformat() for key in slot_keys(fragment.text)} == {day}
     # Without JavaScript the same address is a whole page.
     whole = client.get(url)
-    assert "<html" in whole.text and f'name="hari" value="{day}"' in whole.text
+    assert "<html" in whole.text
+    assert f'name="hari" value="{day}"' in whole.text
 
 
 def test_it_assigns_the_least_loaded_free_counselor(as_user, db):
@@ -74,7 +82,8 @@ def test_it_assigns_the_least_loaded_free_counselor(as_user, db):
     second = fresh(db, booked_id(book(as_user("guru"), service_type, slot=str(int(first.starts_at.timestamp())),
                                       child_agreed="yes")))
     # The same time twice: the second booker gets the other counselor, never an overlap.
-    assert first.starts_at == second.starts_at and {first.counselor_id, second.counselor_id} == {
+    assert first.starts_at == second.starts_at
+    assert {first.counselor_id, second.counselor_id} == {
         person(db, "konselor").id, person(db, "konselor2").id}
     third = fresh(db, booked_id(book(as_user("orangtua"), service_type, slot=str(int(first.starts_at.timestamp()) - 5400),
                                      child_id=db.execute(select(Child.id)).scalar())))
@@ -101,11 +110,16 @@ def test_it_lets_a_parent_book_for_their_child_and_shows_waiting_for_confirmatio
     dimas = db.execute(select(Child).where(Child.nickname == "Dimas")).scalar_one()
     appointment_id = booked_id(book(client, service_type, child_id=dimas.id, note="Anak saya sulit tidur."))
     appointment = fresh(db, appointment_id)
-    assert appointment.status == AppointmentStatus.REQUESTED and appointment.child_id == dimas.id
-    assert appointment.requester_user_id == person(db, "orangtua").id and appointment.report_id is None
+    assert appointment.status == AppointmentStatus.REQUESTED
+    assert appointment.child_id == dimas.id
+    assert appointment.requester_user_id == person(db, "orangtua").id
+    assert appointment.report_id is None
     html = client.get(f"/konseling/{appointment_id}?pesan=baru").text
-    assert "Menunggu konfirmasi" in html and "Permintaanmu sudah terkirim" in html
-    assert "Dimas" in html and "Anak saya sulit tidur." in html and "WITA" in html
+    assert "Menunggu konfirmasi" in html
+    assert "Permintaanmu sudah terkirim" in html
+    assert "Dimas" in html
+    assert "Anak saya sulit tidur." in html
+    assert "WITA" in html
 
 
 def test_it_asks_a_parent_which_child_and_keeps_what_was_typed(as_user, db):
@@ -117,7 +131,8 @@ def test_it_asks_a_parent_which_child_and_keeps_what_was_typed(as_user, db):
                          token_from="/")
     assert response.status_code == 422
     assert "Pilih anak" in error_for(response.text, "child_id")
-    assert "Tolong sore." in response.text and f'value="{chosen}" required checked' in response.text
+    assert "Tolong sore." in response.text
+    assert f'value="{chosen}" required checked' in response.text
     assert db.execute(select(Appointment)).first() is None
 
 
@@ -129,7 +144,8 @@ def test_it_lets_a_teacher_book_saying_whether_the_student_agreed(as_user, db):
     assert "murid setuju" in error_for(refused.text, "child_agreed")
     assert "Murid kelas 8B, Andi." in refused.text
     appointment = fresh(db, booked_id(book(client, service_type, child_agreed="unsure", note="Murid kelas 8B, Andi.")))
-    assert appointment.child_agreed == "unsure" and appointment.requester_user_id == person(db, "guru").id
+    assert appointment.child_agreed == "unsure"
+    assert appointment.requester_user_id == person(db, "guru").id
 
 
 def test_it_lets_a_child_with_an_account_book(as_user, db):
@@ -146,9 +162,11 @@ def test_it_lets_a_code_holder_book_for_their_case_without_an_account(make_clien
     assert "tersimpan bersama laporanmu" in html
     appointment_id = booked_id(book(client, service_type, note="Aku mau cerita."))
     appointment = fresh(db, appointment_id)
-    assert appointment.report_id == report_id and appointment.requester_user_id is None
+    assert appointment.report_id == report_id
+    assert appointment.requester_user_id is None
     page = client.get(f"/konseling/{appointment_id}")
-    assert page.status_code == 200 and "Menunggu konfirmasi" in page.text
+    assert page.status_code == 200
+    assert "Menunggu konfirmasi" in page.text
     assert page.headers["cache-control"] == "no-store"
     assert f"/konseling/{appointment_id}" in client.get("/konseling/saya").text
 
@@ -164,7 +182,8 @@ def test_it_gives_fresh_slots_and_keeps_the_note_when_the_slot_was_just_taken(as
     assert response.status_code == 422
     assert "sudah tidak tersedia" in error_for(response.text, "slot")
     fresh_keys = slot_keys(response.text)
-    assert fresh_keys and contested not in fresh_keys
+    assert fresh_keys
+    assert contested not in fresh_keys
     assert "Catatan yang panjang dan penting." in response.text
     assert re.search(rf'<option value="{dimas.id}" selected>', response.text)
     assert len(db.execute(select(Appointment)).all()) == 1
@@ -174,7 +193,8 @@ def test_it_refuses_a_note_over_500_characters_next_to_the_field(as_user, db):
     service_type = counseling(db)
     response = book(as_user("anak"), service_type, note="a" * 501)
     assert response.status_code == 422
-    assert "500" in error_for(response.text, "note") and "a" * 501 in response.text
+    assert "500" in error_for(response.text, "note")
+    assert "a" * 501 in response.text
 
 
 def test_it_refuses_a_made_up_slot(as_user, db):
@@ -182,9 +202,11 @@ def test_it_refuses_a_made_up_slot(as_user, db):
     client = as_user("anak")
     key = slot_keys(booking_page(client, service_type))[-1]
     response = book(client, service_type, slot=str(int(key) + 60))
-    assert response.status_code == 422 and "tidak tersedia" in error_for(response.text, "slot")
+    assert response.status_code == 422
+    assert "tidak tersedia" in error_for(response.text, "slot")
     response = book(client, service_type, slot="nonsense")
-    assert response.status_code == 422 and "Pilih salah satu waktu" in error_for(response.text, "slot")
+    assert response.status_code == 422
+    assert "Pilih salah satu waktu" in error_for(response.text, "slot")
 
 
 def test_it_links_the_requesters_own_report_and_no_one_elses(app, as_user, make_client, db):
@@ -195,7 +217,8 @@ def test_it_links_the_requesters_own_report_and_no_one_elses(app, as_user, make_
     dimas = db.execute(select(Child.id)).scalar()
     assert f'<option value="{own}"' in client.get(f"/konseling?layanan={service_type.id}&laporan={own}").text
     response = book(client, service_type, child_id=dimas, report_id=stranger_case)
-    assert response.status_code == 422 and "laporan Anda" in error_for(response.text, "report_id")
+    assert response.status_code == 422
+    assert "laporan Anda" in error_for(response.text, "report_id")
     assert fresh(db, booked_id(book(client, service_type, child_id=dimas, report_id=own))).report_id == own
 
 
@@ -205,16 +228,20 @@ def test_it_does_not_offer_inactive_service_types(as_user, db):
     db.add(service_type)
     db.commit()
     html = as_user("anak").get(f"/konseling?layanan={service_type.id}").text
-    assert "Konseling individu" not in html and not slot_keys(html)
+    assert "Konseling individu" not in html
+    assert not slot_keys(html)
 
 
 def test_it_sends_staff_to_their_schedule_and_others_to_sign_in_or_their_code(as_user, make_client, db):
     service_type = counseling(db)
     response = as_user("konselor").get("/konseling", follow_redirects=False)
-    assert response.status_code == 303 and response.headers["location"] == "/jadwal"
+    assert response.status_code == 303
+    assert response.headers["location"] == "/jadwal"
     visitor = make_client()
     html = visitor.get("/konseling").text
-    assert 'href="/masuk?lanjut=/konseling"' in html and 'href="/cek"' in html and not slot_keys(html)
+    assert 'href="/masuk?lanjut=/konseling"' in html
+    assert 'href="/cek"' in html
+    assert not slot_keys(html)
     refused = post_form(visitor, "/konseling", {"layanan": service_type.id, "slot": "1@1"}, token_from="/")
     assert refused.status_code == 401
     assert visitor.get("/konseling/saya").status_code == 200  # the same choice: sign in or use the code
@@ -226,7 +253,8 @@ def test_it_lists_my_appointments(as_user, db):
     client = as_user("anak")
     appointment_id = booked_id(book(client, service_type))
     html = client.get("/konseling/saya").text
-    assert f'href="/konseling/{appointment_id}"' in html and "Menunggu konfirmasi" in html
+    assert f'href="/konseling/{appointment_id}"' in html
+    assert "Menunggu konfirmasi" in html
     assert f'href="/konseling/{appointment_id}"' not in as_user("guru").get("/konseling/saya").text
 
 
@@ -237,7 +265,8 @@ def test_it_shows_an_upcoming_appointment_first_and_only_to_its_requester(as_use
     appointment = fresh(db, booked_id(book(client, service_type)))
     html = booking_page(client, service_type)
     upcoming = html.index("Jadwalmu yang akan datang")
-    assert upcoming < html.index('id="booking-form"') and upcoming < html.index("Pilih layanan")
+    assert upcoming < html.index('id="booking-form"')
+    assert upcoming < html.index("Pilih layanan")
     assert f'href="/konseling/{appointment.id}"' in html[upcoming:html.index("</section>", upcoming)]
     assert "Menunggu konfirmasi" in html
     assert "Jadwalmu yang akan datang" not in booking_page(as_user("guru"), service_type)
@@ -292,7 +321,8 @@ def test_it_leads_with_the_soonest_appointment_and_keeps_the_others_below_in_a_d
     html = booking_page(client, service_type)
     section = html[html.index("Jadwalmu yang akan datang"):html.index("</section>")]
     soonest = min(booked, key=lambda i: fresh(db, i).starts_at)
-    assert f'href="/konseling/{soonest}"' in section and "Menunggu konfirmasi" in section
+    assert f'href="/konseling/{soonest}"' in section
+    assert "Menunggu konfirmasi" in section
     assert "Buka jadwal itu untuk mengubahnya." in section
     assert sum(f'href="/konseling/{i}"' in section for i in booked) == 1
     more = html[html.index("<details class=\"field-details\" data-upcoming-more>"):]
@@ -314,7 +344,8 @@ def test_it_chooses_the_only_child_of_a_parent_and_asks_a_parent_of_two(as_user,
     db.add(Guardianship(parent_id=person(db, "orangtua").id, child_id=sari.id))
     db.commit()
     html = booking_page(client, service_type)
-    assert "Untuk anak yang mana?" in html and " selected>" not in html.split('name="child_id"')[1].split("</select>")[0]
+    assert "Untuk anak yang mana?" in html
+    assert " selected>" not in html.split('name="child_id"')[1].split("</select>")[0]
     assert f'<option value="{sari.id}">Sari</option>' in html
 
 
@@ -336,7 +367,8 @@ def test_a_days_times_for_twelve_counselors_stay_within_twelve_kilobytes(as_user
     client = as_user("anak")
     tomorrow = (clock.now().astimezone(WITA).date() + timedelta(days=1)).isoformat()
     fragment = client.get(f"/konseling?layanan={service_type.id}&hari={tomorrow}", headers={"HX-Request": "true"})
-    assert fragment.status_code == 200 and "<html" not in fragment.text
+    assert fragment.status_code == 200
+    assert "<html" not in fragment.text
     keys = slot_keys(fragment.text)
     assert len(keys) == len(set(keys)) == 27  # 07.00 to 20.00, every half hour, once
     assert len(day_links(fragment.text)) == 7

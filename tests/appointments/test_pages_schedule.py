@@ -15,22 +15,16 @@ from server.appointments.slots import free_slots
 from server.i18n import WITA
 from server.models import AuditEntry
 from server.reports.models import CaseEvent
-from tests.appointments.test_pages_support import (
-    appointment_for,
-    code_holder,
-    counseling,
-    form_post,
-    fresh,
-    person,
-    slot_keys,
-)
+from tests.support.appointments import appointment_for, code_holder, counseling, form_post, fresh, person, slot_keys
 
 
 def test_it_lists_the_requests_waiting_for_the_counselor(as_user, db):
     appointment = appointment_for(db, counseling(db), username="guru")
     html = as_user("konselor").get("/jadwal").text
-    assert f'href="/jadwal/{appointment.id}"' in html and "Guru BK Sari" in html
-    assert "Ingin bicara soal sekolah." in html and "Jawab sebelum" in html
+    assert f'href="/jadwal/{appointment.id}"' in html
+    assert "Guru BK Sari" in html
+    assert "Ingin bicara soal sekolah." in html
+    assert "Jawab sebelum" in html
     assert f'href="/jadwal/{appointment.id}"' not in as_user("konselor2").get("/jadwal").text
 
 
@@ -39,7 +33,8 @@ def test_it_lets_the_counselor_confirm_from_the_list(as_user, db):
     counselor = as_user("konselor")
     response = form_post(counselor, f"/jadwal/{appointment.id}/konfirmasi",
                          {"version": appointment.version, "lanjut": "jadwal"})
-    assert response.status_code == 303 and response.headers["location"].startswith("/jadwal?minggu=")
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/jadwal?minggu=")
     assert fresh(db, appointment.id).status == AppointmentStatus.CONFIRMED
     assert "Jadwal sudah dikonfirmasi" in counselor.get(response.headers["location"].split("#")[0]).text
     assert "Terkonfirmasi" in as_user("orangtua").get(f"/konseling/{appointment.id}").text
@@ -52,7 +47,8 @@ def test_it_refuses_a_confirmation_from_a_page_that_is_out_of_date(as_user, db):
                    version=appointment.version)
     db.commit()
     response = form_post(as_user("konselor"), f"/jadwal/{appointment.id}/konfirmasi", {"version": stale})
-    assert response.status_code == 422 and "sudah berubah" in response.text
+    assert response.status_code == 422
+    assert "sudah berubah" in response.text
     assert fresh(db, appointment.id).status == AppointmentStatus.CANCELLED
 
 
@@ -60,13 +56,15 @@ def test_it_needs_a_reason_to_decline_and_the_requester_reads_it(as_user, db):
     appointment = appointment_for(db, counseling(db))
     counselor = as_user("konselor")
     refused = form_post(counselor, f"/jadwal/{appointment.id}/tolak", {"version": appointment.version, "reason": " "})
-    assert refused.status_code == 422 and "alasan penolakan" in refused.text
+    assert refused.status_code == 422
+    assert "alasan penolakan" in refused.text
     response = form_post(counselor, f"/jadwal/{appointment.id}/tolak",
                          {"version": appointment.version, "reason": "Saya cuti minggu itu."})
     assert response.status_code == 303
     assert fresh(db, appointment.id).status == AppointmentStatus.DECLINED
     html = as_user("orangtua").get(f"/konseling/{appointment.id}").text
-    assert "Ditolak" in html and "Saya cuti minggu itu." in html
+    assert "Ditolak" in html
+    assert "Saya cuti minggu itu." in html
 
 
 def test_it_lets_the_counselor_move_an_appointment_with_a_reason(as_user, db):
@@ -76,14 +74,17 @@ def test_it_lets_the_counselor_move_an_appointment_with_a_reason(as_user, db):
     new_slot = slot_keys(page.text)[0]
     refused = form_post(counselor, f"/jadwal/{appointment.id}/pindah",
                         {"version": appointment.version, "slot": new_slot, "reason": ""})
-    assert refused.status_code == 422 and "alasan pemindahan" in refused.text
-    assert f'value="{new_slot}" required checked' in refused.text and slot_keys(refused.text)
+    assert refused.status_code == 422
+    assert "alasan pemindahan" in refused.text
+    assert f'value="{new_slot}" required checked' in refused.text
+    assert slot_keys(refused.text)
     response = form_post(counselor, f"/jadwal/{appointment.id}/pindah",
                          {"version": appointment.version, "slot": new_slot, "reason": "Ada rapat mendadak."})
     assert response.status_code == 303
     moved_id = int(re.match(r"/jadwal/(\d+)\?", response.headers["location"]).group(1))
     moved = fresh(db, moved_id)
-    assert moved.status == AppointmentStatus.CONFIRMED and moved.rescheduled_from_id == appointment.id
+    assert moved.status == AppointmentStatus.CONFIRMED
+    assert moved.rescheduled_from_id == appointment.id
     assert fresh(db, appointment.id).status == AppointmentStatus.CANCELLED
     assert "Jadwal ini dipindah ke" in as_user("orangtua").get(f"/konseling/{appointment.id}").text
 
@@ -91,19 +92,22 @@ def test_it_lets_the_counselor_move_an_appointment_with_a_reason(as_user, db):
 def test_it_swaps_only_the_move_slots_for_htmx(as_user, db):
     appointment = appointment_for(db, counseling(db))
     response = as_user("konselor").get(f"/jadwal/{appointment.id}?mulai=2099-01-01", headers={"HX-Request": "true"})
-    assert response.status_code == 200 and response.text.lstrip().startswith('<div id="slots"')
+    assert response.status_code == 200
+    assert response.text.lstrip().startswith('<div id="slots"')
 
 
 def test_it_lets_the_counselor_cancel_with_a_reason(as_user, db):
     appointment = appointment_for(db, counseling(db), confirmed=True)
     counselor = as_user("konselor")
     refused = form_post(counselor, f"/jadwal/{appointment.id}/batal", {"version": appointment.version})
-    assert refused.status_code == 422 and "alasan pembatalan" in refused.text
+    assert refused.status_code == 422
+    assert "alasan pembatalan" in refused.text
     response = form_post(counselor, f"/jadwal/{appointment.id}/batal",
                          {"version": appointment.version, "reason": "Konselor sakit."})
     assert response.status_code == 303
     cancelled = fresh(db, appointment.id)
-    assert cancelled.status == AppointmentStatus.CANCELLED and cancelled.cancelled_by == "counselor"
+    assert cancelled.status == AppointmentStatus.CANCELLED
+    assert cancelled.cancelled_by == "counselor"
     assert "Konselor sakit." in as_user("orangtua").get(f"/konseling/{appointment.id}").text
 
 
@@ -112,10 +116,12 @@ def test_it_shows_the_day_and_the_week_of_the_counselors_appointments(as_user, d
     day = appointment.starts_at.astimezone(WITA).date()
     counselor = as_user("konselor")
     by_day = counselor.get(f"/jadwal?hari={day.isoformat()}").text
-    assert f'href="/jadwal/{appointment.id}"' in by_day and "Terkonfirmasi" in by_day
+    assert f'href="/jadwal/{appointment.id}"' in by_day
+    assert "Terkonfirmasi" in by_day
     assert f"{appointment.starts_at.astimezone(WITA):%H.%M}–" in by_day
     by_week = counselor.get(f"/jadwal?minggu={day.isoformat()}").text
-    assert f'href="/jadwal/{appointment.id}"' in by_week and by_week.count('class="agenda-day"') == 7
+    assert f'href="/jadwal/{appointment.id}"' in by_week
+    assert by_week.count('class="agenda-day"') == 7
     other_week = counselor.get(f"/jadwal?minggu={day.replace(year=day.year + 1).isoformat()}").text
     assert f'href="/jadwal/{appointment.id}"' not in other_week
     assert f'href="/jadwal/{appointment.id}"' not in as_user("konselor2").get(f"/jadwal?hari={day}").text
@@ -127,15 +133,19 @@ def test_it_records_attendance_after_the_start_with_a_note_for_the_case(as_user,
     appointment = appointment_for(db, service_type, username=None, report_id=case, started=True)
     counselor = as_user("konselor")
     page = counselor.get(f"/jadwal/{appointment.id}").text
-    assert f'action="/jadwal/{appointment.id}/kehadiran"' in page and "kronologi kasus" in page
+    assert f'action="/jadwal/{appointment.id}/kehadiran"' in page
+    assert "kronologi kasus" in page
     refused = form_post(counselor, f"/jadwal/{appointment.id}/kehadiran", {"version": appointment.version})
-    assert refused.status_code == 422 and "hadir atau tidak hadir" in refused.text
+    assert refused.status_code == 422
+    assert "hadir atau tidak hadir" in refused.text
     response = form_post(counselor, f"/jadwal/{appointment.id}/kehadiran", {
         "version": appointment.version, "attended": "yes", "note": "Anak mulai terbuka bercerita."})
     assert response.status_code == 303
     assert fresh(db, appointment.id).status == AppointmentStatus.COMPLETED
     notes = db.execute(select(CaseEvent).where(CaseEvent.report_id == case, CaseEvent.kind == "note")).scalars().all()
-    assert len(notes) == 1 and "Anak mulai terbuka bercerita." in notes[0].body and "hadir" in notes[0].body
+    assert len(notes) == 1
+    assert "Anak mulai terbuka bercerita." in notes[0].body
+    assert "hadir" in notes[0].body
     assert not notes[0].visible_to_reporter
 
 
@@ -143,7 +153,8 @@ def test_it_records_a_no_show(as_user, db):
     appointment = appointment_for(db, counseling(db), started=True)
     response = form_post(as_user("konselor"), f"/jadwal/{appointment.id}/kehadiran",
                          {"version": appointment.version, "attended": "no"})
-    assert response.status_code == 303 and fresh(db, appointment.id).status == AppointmentStatus.NO_SHOW
+    assert response.status_code == 303
+    assert fresh(db, appointment.id).status == AppointmentStatus.NO_SHOW
     assert "Tidak hadir" in as_user("orangtua").get(f"/konseling/{appointment.id}").text
 
 
@@ -153,7 +164,8 @@ def test_it_refuses_attendance_before_the_session_starts(as_user, db):
     assert "/kehadiran" not in counselor.get(f"/jadwal/{appointment.id}").text
     response = form_post(counselor, f"/jadwal/{appointment.id}/kehadiran",
                          {"version": appointment.version, "attended": "yes"})
-    assert response.status_code == 422 and "setelah jadwal dimulai" in response.text
+    assert response.status_code == 422
+    assert "setelah jadwal dimulai" in response.text
     assert fresh(db, appointment.id).status == AppointmentStatus.CONFIRMED
 
 
@@ -161,7 +173,8 @@ def test_it_audits_what_the_counselor_did(as_user, db):
     appointment = appointment_for(db, counseling(db))
     form_post(as_user("konselor"), f"/jadwal/{appointment.id}/konfirmasi", {"version": appointment.version})
     entry = db.execute(select(AuditEntry).where(AuditEntry.action == "appointment.confirmed")).scalar_one()
-    assert entry.actor_id == person(db, "konselor").id and entry.object_id == str(appointment.id)
+    assert entry.actor_id == person(db, "konselor").id
+    assert entry.object_id == str(appointment.id)
 
 
 @pytest.mark.parametrize("action", ["konfirmasi", "tolak", "pindah", "batal", "kehadiran"])
@@ -183,7 +196,8 @@ def test_it_lets_a_supervisor_handle_any_counselors_appointment(as_user, db):
     day = appointment.starts_at.astimezone(WITA).date()
     assert f'href="/jadwal/{appointment.id}"' in supervisor.get(f"/jadwal?konselor={counselor_id}&hari={day}").text
     response = form_post(supervisor, f"/jadwal/{appointment.id}/konfirmasi", {"version": appointment.version})
-    assert response.status_code == 303 and fresh(db, appointment.id).status == AppointmentStatus.CONFIRMED
+    assert response.status_code == 303
+    assert fresh(db, appointment.id).status == AppointmentStatus.CONFIRMED
 
 
 @pytest.mark.parametrize("username", ["guru", "orangtua", "anak"])
@@ -199,7 +213,8 @@ def test_it_sends_signed_out_visitors_to_sign_in(make_client, db):
     appointment = appointment_for(db, counseling(db))
     visitor = make_client()
     response = visitor.get(f"/jadwal/{appointment.id}", follow_redirects=False)
-    assert response.status_code == 303 and response.headers["location"].startswith("/masuk")
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/masuk")
     assert form_post(visitor, f"/jadwal/{appointment.id}/konfirmasi", {"version": 1}).status_code == 401
     assert fresh(db, appointment.id).status == AppointmentStatus.REQUESTED
 
@@ -213,7 +228,9 @@ def test_it_starts_the_week_view_today_not_on_the_monday_before(as_user, db):
     # The pinned clock says Tuesday 1 December 2026.
     html = as_user("konselor").get("/jadwal").text
     days = re.findall(r'<h3 class="agenda-day">([^<]+)</h3>', html)
-    assert days[0] == "Selasa, 1 Desember 2026" and days[-1] == "Senin, 7 Desember 2026" and len(days) == 7
+    assert days[0] == "Selasa, 1 Desember 2026"
+    assert days[-1] == "Senin, 7 Desember 2026"
+    assert len(days) == 7
     assert "Senin, 30 November 2026" not in html
 
 
@@ -238,4 +255,6 @@ def test_it_shows_the_appointment_just_confirmed_from_the_list_in_the_week_view(
     assert "Jadwal sudah dikonfirmasi" in html
     row = re.search(rf'<li class="appointment-row appointment-row--changed" id="janji-{appointment.id}" '
                     r'data-just-changed>(.*?)</li>', html, re.DOTALL)
-    assert row and "Baru saja diubah" in row.group(1) and "Terkonfirmasi" in row.group(1)
+    assert row
+    assert "Baru saja diubah" in row.group(1)
+    assert "Terkonfirmasi" in row.group(1)

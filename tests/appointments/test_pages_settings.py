@@ -13,14 +13,7 @@ from server.appointments.models import AvailabilityException, ServiceType, Weekl
 from server.appointments.slots import free_slots
 from server.i18n import WITA
 from server.models import AuditEntry, Holiday
-from tests.appointments.test_pages_support import (
-    appointment_for,
-    counseling,
-    error_for,
-    form_post,
-    person,
-    slot_keys,
-)
+from tests.support.appointments import appointment_for, counseling, error_for, form_post, person, slot_keys
 
 
 def _audited(db, action: str) -> list[AuditEntry]:
@@ -43,11 +36,13 @@ def test_it_lets_a_counselor_add_and_remove_weekly_hours(as_user, db):
     assert response.status_code == 303
     assert _hours(db, "konselor2") == [(2, time(13), time(15, 30))]
     html = client.get(response.headers["location"]).text
-    assert "Rabu, 13.00–15.30 WITA" in html and "Jam kerja sudah ditambahkan." in html
+    assert "Rabu, 13.00–15.30 WITA" in html
+    assert "Jam kerja sudah ditambahkan." in html
     assert _audited(db, "availability.hours_added")[0].actor_id == person(db, "konselor2").id
     row = db.execute(select(WeeklyHours)).scalar_one()
     assert form_post(client, f"/jadwal/ketersediaan/jam/{row.id}/hapus", {}).status_code == 303
-    assert _hours(db, "konselor2") == [] and _audited(db, "availability.hours_removed")
+    assert _hours(db, "konselor2") == []
+    assert _audited(db, "availability.hours_removed")
 
 
 @pytest.mark.parametrize(("fields", "field", "message"), [
@@ -70,7 +65,8 @@ def test_it_refuses_weekly_hours_that_overlap_the_same_day(as_user, db):
     client = as_user("konselor2")
     form_post(client, "/jadwal/ketersediaan/jam", {"weekday": "0", "starts": "08:00", "ends": "12:00"})
     response = form_post(client, "/jadwal/ketersediaan/jam", {"weekday": "0", "starts": "11:00", "ends": "13:00"})
-    assert response.status_code == 422 and "bertumpuk" in error_for(response.text, "starts")
+    assert response.status_code == 422
+    assert "bertumpuk" in error_for(response.text, "starts")
 
 
 def test_hours_limited_to_one_service_type_offer_only_that_service(as_user, db):
@@ -97,15 +93,18 @@ def test_it_records_leave_in_wita_and_those_slots_are_no_longer_offered(as_user,
     assert response.status_code == 303
     away = db.execute(select(AvailabilityException)).scalar_one()
     assert away.starts_at == datetime.combine(day, time(0), tzinfo=WITA).astimezone(UTC)
-    assert away.reason == "training" and _audited(db, "availability.exception_added")
+    assert away.reason == "training"
+    assert _audited(db, "availability.exception_added")
     html = as_user("anak").get(f"/konseling?layanan={service_type.id}&hari={day}").text
     # The day on leave is not in the row of days; the page falls back to the first free day.
     assert f"hari={day}" not in html
     keys = slot_keys(html)
-    assert keys and all(datetime.fromtimestamp(int(k), UTC).astimezone(WITA).date() != day for k in keys)
+    assert keys
+    assert all(datetime.fromtimestamp(int(k), UTC).astimezone(WITA).date() != day for k in keys)
     assert len(keys) > 1  # every time of the day shown instead, not just the first found
     html = counselor.get("/jadwal/ketersediaan").text
-    assert "Pelatihan" in html and "Pelatihan konseling trauma" in html
+    assert "Pelatihan" in html
+    assert "Pelatihan konseling trauma" in html
     assert form_post(counselor, f"/jadwal/ketersediaan/pengecualian/{away.id}/hapus", {}).status_code == 303
     assert db.execute(select(AvailabilityException)).first() is None
 
@@ -125,7 +124,8 @@ def test_it_validates_time_away(as_user, db):
     assert response.status_code == 422
     assert "sesudah waktu mulai" in error_for(response.text, "away_until")
     assert "Pilih alasannya" in error_for(response.text, "away_reason")
-    assert 'value="2027-01-05T10:00"' in response.text and 'value="Keluarga"' in response.text
+    assert 'value="2027-01-05T10:00"' in response.text
+    assert 'value="Keluarga"' in response.text
     assert db.execute(select(AvailabilityException)).first() is None
 
 
@@ -148,11 +148,13 @@ def test_it_lets_a_supervisor_edit_any_counselors_availability(as_user, db):
     assert "Pilih konselor" in supervisor.get("/jadwal/ketersediaan").text
     response = form_post(supervisor, "/jadwal/ketersediaan/jam", {"konselor": konselor2.id, "weekday": "4",
                                                                   "starts": "09:00", "ends": "11:00"})
-    assert response.status_code == 303 and response.headers["location"].startswith(
+    assert response.status_code == 303
+    assert response.headers["location"].startswith(
         f"/jadwal/ketersediaan?konselor={konselor2.id}")
     assert _hours(db, "konselor2") == [(4, time(9), time(11))]
     entry = _audited(db, "availability.hours_added")[0]
-    assert entry.actor_id == person(db, "supervisor").id and f'"counselor_id": {konselor2.id}' in entry.detail
+    assert entry.actor_id == person(db, "supervisor").id
+    assert f'"counselor_id": {konselor2.id}' in entry.detail
 
 
 @pytest.mark.parametrize("username", ["guru", "orangtua", "anak"])
@@ -198,7 +200,8 @@ def test_it_lets_a_supervisor_create_edit_and_deactivate_a_service_type(as_user,
     assert form_post(supervisor, f"/jadwal/jenis-layanan/{created.id}", changed).status_code == 303
     db.expire_all()
     saved = db.get(ServiceType, created.id)
-    assert saved.mode == "online" and not saved.needs_confirmation
+    assert saved.mode == "online"
+    assert not saved.needs_confirmation
     assert form_post(supervisor, f"/jadwal/jenis-layanan/{created.id}/aktif", {"active": "0"}).status_code == 303
     db.expire_all()
     assert not db.get(ServiceType, created.id).active
@@ -217,7 +220,8 @@ def test_it_validates_a_service_type_next_to_each_field_and_keeps_the_values(as_
     assert "15 sampai 480" in error_for(response.text, "duration_minutes")
     assert "https://" in error_for(response.text, "place")
     assert "pemberitahuan minimal" in error_for(response.text, "max_days_ahead")
-    assert 'value="meet.example.org"' in response.text and "Untuk orang tua dan anak bersama." in response.text
+    assert 'value="meet.example.org"' in response.text
+    assert "Untuk orang tua dan anak bersama." in response.text
     assert db.execute(select(ServiceType)).first() is None
 
 
@@ -228,12 +232,14 @@ def test_it_adds_next_years_holidays_from_the_decree_one_per_line(as_user, db):
     supervisor = as_user("supervisor")
     response = form_post(supervisor, "/jadwal/libur", {
         "lines": "2027-01-01, Tahun Baru 2027 Masehi\n\n2027-03-10,  Hari Suci Nyepi\r\n", "kind": "libur_nasional"})
-    assert response.status_code == 303 and "tahun=2027" in response.headers["location"]
+    assert response.status_code == 303
+    assert "tahun=2027" in response.headers["location"]
     assert {(h.day, h.name, h.kind) for h in db.execute(select(Holiday).where(Holiday.day >= date(2027, 1, 1)))
             .scalars()} == {(date(2027, 1, 1), "Tahun Baru 2027 Masehi", "libur_nasional"),
                             (date(2027, 3, 10), "Hari Suci Nyepi", "libur_nasional")}
     html = supervisor.get("/jadwal/libur?tahun=2027").text
-    assert "Jumat, 1 Januari 2027" in html and "Hari Suci Nyepi" in html
+    assert "Jumat, 1 Januari 2027" in html
+    assert "Hari Suci Nyepi" in html
     assert len(_audited(db, "holiday.added")) == 2
 
 
@@ -243,16 +249,20 @@ def test_it_names_every_wrong_holiday_line_and_saves_none(as_user, db):
     response = form_post(as_user("supervisor"), "/jadwal/libur", {"lines": text, "kind": "cuti_bersama"})
     assert response.status_code == 422
     errors = error_for(response.text, "lines")
-    assert re.search(r"Baris 2: tanggal tidak dikenal", errors) and re.search(r"Baris 3: tulis tanggal, koma", errors)
-    assert "Baris 4: tanggal ini sudah ditulis di baris 1" in errors and "Baris 5: tanggal ini sudah ada" in errors
-    assert "Baris 1" not in errors and "Ada 4 baris yang perlu diperbaiki" in response.text
+    assert re.search(r"Baris 2: tanggal tidak dikenal", errors)
+    assert re.search(r"Baris 3: tulis tanggal, koma", errors)
+    assert "Baris 4: tanggal ini sudah ditulis di baris 1" in errors
+    assert "Baris 5: tanggal ini sudah ada" in errors
+    assert "Baris 1" not in errors
+    assert "Ada 4 baris yang perlu diperbaiki" in response.text
     assert "2027-13-01, Bulan salah" in response.text
     assert db.get(Holiday, date(2027, 1, 1)) is None
 
 
 def test_it_lets_a_supervisor_remove_a_holiday(as_user, db):
     response = form_post(as_user("supervisor"), "/jadwal/libur/2026-12-25/hapus", {})
-    assert response.status_code == 303 and db.get(Holiday, date(2026, 12, 25)) is None
+    assert response.status_code == 303
+    assert db.get(Holiday, date(2026, 12, 25)) is None
     assert _audited(db, "holiday.removed")[0].object_id == "2026-12-25"
 
 
@@ -264,9 +274,11 @@ def test_a_new_holiday_on_a_booked_day_warns_the_supervisor(as_user, db):
     supervisor = as_user("supervisor")
     response = form_post(supervisor, "/jadwal/libur", {"lines": f"{day.isoformat()}, Libur daerah",
                                                        "kind": "libur_nasional"})
-    assert response.status_code == 303 and "bentrok=1" in response.headers["location"]
+    assert response.status_code == 303
+    assert "bentrok=1" in response.headers["location"]
     html = supervisor.get(response.headers["location"]).text
-    assert "data-holiday-clashes" in html and "Sudah ada 1 jadwal konseling pada hari libur baru ini" in html
+    assert "data-holiday-clashes" in html
+    assert "Sudah ada 1 jadwal konseling pada hari libur baru ini" in html
     # A day with nothing booked adds quietly.
     quiet = form_post(supervisor, "/jadwal/libur", {"lines": "2027-08-18, Libur daerah", "kind": "libur_nasional"})
     assert "bentrok" not in quiet.headers["location"]

@@ -6,16 +6,7 @@ from sqlalchemy import select
 
 from server.appointments import service
 from server.reports.models import Report
-from tests.appointments.test_pages_support import (
-    book,
-    booked_id,
-    booking_page,
-    code_holder,
-    counseling,
-    error_for,
-    fresh,
-    person,
-)
+from tests.support.appointments import book, booked_id, booking_page, code_holder, counseling, error_for, fresh, person
 
 
 @pytest.mark.parametrize(("typed", "kept"), [
@@ -36,12 +27,15 @@ def test_it_asks_for_the_number_for_a_phone_session_and_shows_it_to_the_counselo
     assert "Nomor yang kami telepon" in booking_page(client, phone_service)
     missing = book(client, phone_service, note="Sore saja.")
     assert missing.status_code == 422
-    assert "nomor yang bisa kami telepon" in error_for(missing.text, "phone_number") and "Sore saja." in missing.text
+    assert "nomor yang bisa kami telepon" in error_for(missing.text, "phone_number")
+    assert "Sore saja." in missing.text
     wrong = book(client, phone_service, phone_number="+1 415 555 0100")
-    assert wrong.status_code == 422 and "Nomor Indonesia diawali 08, 62 atau +62" in error_for(wrong.text, "phone_number")
+    assert wrong.status_code == 422
+    assert "Nomor Indonesia diawali 08, 62 atau +62" in error_for(wrong.text, "phone_number")
     assert 'value="+1 415 555 0100"' in wrong.text  # what was typed is kept
     typo = book(client, phone_service, phone_number="0812 345")
-    assert typo.status_code == 422 and "Jumlah angkanya tidak pas" in error_for(typo.text, "phone_number")
+    assert typo.status_code == 422
+    assert "Jumlah angkanya tidak pas" in error_for(typo.text, "phone_number")
     assert 'value="0812 345"' in typo.text
     appointment = fresh(db, booked_id(book(client, phone_service, phone_number="0812 3456 7890")))
     assert appointment.phone_number == "+6281234567890"
@@ -68,8 +62,10 @@ def test_it_uses_the_number_on_a_code_holders_report_when_none_is_typed(make_cli
     db.add(report)
     db.commit()
     html = booking_page(client, phone_service)
-    assert "Nomor yang kami telepon (boleh kosong)" in html and "berakhiran 765" in html
-    assert "0813 9999 8765" not in html and "081399998765" not in html
+    assert "Nomor yang kami telepon (boleh kosong)" in html
+    assert "berakhiran 765" in html
+    assert "0813 9999 8765" not in html
+    assert "081399998765" not in html
     appointment = fresh(db, booked_id(book(client, phone_service)))
     assert appointment.phone_number == "+6281399998765"
     db.expire_all()

@@ -13,15 +13,7 @@ from server.appointments.models import AvailabilityException, ScheduleVersion, W
 from server.i18n import WITA
 from server.models import Holiday
 from server.reports.models import Report
-from tests.appointments.test_pages_support import (
-    book,
-    booked_id,
-    booking_page,
-    counseling,
-    person,
-    slot_keys,
-    slot_start,
-)
+from tests.support.appointments import book, booked_id, booking_page, counseling, person, slot_keys, slot_start
 
 pytestmark = pytest.mark.both_databases
 
@@ -59,7 +51,8 @@ def test_hours_time_away_and_holidays_change_the_times_shown(as_user, db):
                                  ends_at=starts + timedelta(days=1)))
     db.commit()
     away = slot_keys(booking_page(child, service_type))
-    assert away and all(slot_start(key) >= starts + timedelta(days=1) for key in away)
+    assert away
+    assert all(slot_start(key) >= starts + timedelta(days=1) for key in away)
 
     # A holiday entered by a supervisor: gone from the row of days.
     html = booking_page(child, service_type)

@@ -4,7 +4,7 @@ account's role, or for a code holder by what they said they are in their report 
 from __future__ import annotations
 
 from server.reports.models import Report
-from tests.appointments.test_pages_support import appointment_for, booking_page, code_holder, counseling
+from tests.support.appointments import appointment_for, booking_page, code_holder, counseling
 
 KAMU = ("Jadwalmu yang akan datang", "Waktu yang kamu pilih kami simpan",
         "laporanmu", "Terkait laporan yang sudah kamu kirim")
@@ -35,7 +35,8 @@ def test_the_booking_page_speaks_to_a_code_holder_as_they_said_they_are(make_cli
     report_id = code_holder(client, db)  # a child's report
     html = booking_page(client, service_type)
     assert "Permintaan ini tersimpan bersama laporanmu. Kabarnya tampil di halaman jadwal ini; kamu tidak perlu akun." in html
-    assert "laporan Anda" not in html and "Anda tidak perlu akun" not in html
+    assert "laporan Anda" not in html
+    assert "Anda tidak perlu akun" not in html
     report = db.get(Report, report_id)
     report.reporter_kind = "parent"  # the same page for a parent who reported without an account
     db.add(report)
@@ -51,7 +52,8 @@ def test_an_appointment_waiting_for_the_counselor_speaks_to_the_parent_as_anda(a
     page = as_user("orangtua").get(f"/konseling/{appointment.id}")
     assert page.status_code == 200
     assert "Waktu ini kami simpan untuk Anda sampai" in page.text
-    assert "untukmu" not in page.text and "Kamu bisa mematikannya" not in page.text
+    assert "untukmu" not in page.text
+    assert "Kamu bisa mematikannya" not in page.text
 
 
 def test_an_appointment_waiting_for_the_counselor_speaks_to_the_child_as_kamu(as_user, db):
@@ -59,4 +61,5 @@ def test_an_appointment_waiting_for_the_counselor_speaks_to_the_child_as_kamu(as
     page = as_user("anak").get(f"/konseling/{appointment.id}")
     assert page.status_code == 200
     assert "Waktu ini kami simpan untukmu sampai" in page.text
-    assert "untuk Anda sampai" not in page.text and "Anda bisa mematikannya" not in page.text
+    assert "untuk Anda sampai" not in page.text
+    assert "Anda bisa mematikannya" not in page.text

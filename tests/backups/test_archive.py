@@ -15,7 +15,7 @@ import pytest
 from pyrage import x25519
 
 from server.backups.archive import read_identities, write_identity
-from tests.backups.conftest import PHONE, WORDS, fill
+from tests.support.backups import PHONE, WORDS, fill
 
 
 def archive_of(ran) -> Path:
@@ -55,15 +55,18 @@ def test_the_archive_holds_no_word_or_number_and_opens_only_with_the_identity(bi
         names = tar.getnames()
         database = gzip.decompress(b"".join(tar.extractfile(name).read() for name in names
                                             if name.startswith("database/")))
-    assert names[0] == "manifest.json" and "secrets/vapid-private-key.txt" in names
-    assert WORDS.encode() in database and PHONE.encode() in database
+    assert names[0] == "manifest.json"
+    assert "secrets/vapid-private-key.txt" in names
+    assert WORDS.encode() in database
+    assert PHONE.encode() in database
 
     # Another identity, or none, opens nothing.
     other = tmp_path / "someone-else.txt"
     write_identity(other)
     refused = bintang(settings, "backup", "verify", str(archive), "--identity", str(other))
     assert refused.code == 1
-    assert "the identity does not open" in refused.err and "encrypted to other recipients" in refused.err
+    assert "the identity does not open" in refused.err
+    assert "encrypted to other recipients" in refused.err
     with pytest.raises(pyrage.DecryptError):
         pyrage.decrypt(data, [x25519.Identity.generate()])
     with pytest.raises(pyrage.DecryptError):
@@ -121,7 +124,8 @@ def test_no_plain_file_is_written_while_a_backup_runs(bintang, settings, app, db
     if settings.database_url.startswith("sqlite"):
         assert ":memory:" in databases  # the snapshot went into memory
     for command in commands:
-        assert Path(command[0]).name == "pg_dump" and not any(a in ("-f", "--file") or a.startswith("--file=")
+        assert Path(command[0]).name == "pg_dump"
+        assert not any(a in ("-f", "--file") or a.startswith("--file=")
                                                             for a in command)
     after = {p for folder in folders if folder.exists() for p in folder.rglob("*") if p.is_file()}
     assert sorted(after - before) == [archive]

@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from server.backups import remote
-from tests.backups.conftest import runs
 from tests.servers import free_port, pause, stop
+from tests.support.backups import runs
 
 PASSWORD = "repository-password"
 
@@ -64,7 +64,8 @@ def test_each_archive_is_copied_off_the_host_and_the_app_host_cannot_delete_it(b
 
     # What arrived is the archive, byte for byte (read back as the drill does).
     dumped = on_backup_host(folder, "dump", "latest", archive.name)
-    assert dumped.returncode == 0 and dumped.stdout == archive.read_bytes()
+    assert dumped.returncode == 0
+    assert dumped.stdout == archive.read_bytes()
 
     # The app host may add but not delete: the server refuses DELETE of a snapshot and of the data.
     with httpx.Client(base_url=f"{base}/bintang") as http:

@@ -23,11 +23,11 @@ from server.db import make_engine
 from server.models import AuditEntry
 from server.notifications import outbox
 from server.reports import intake, report_form
-from tests.backups.conftest import fill
-from tests.conftest import csrf_token, post_form
 from tests.pushservice import push_service
-from tests.reports.conftest import TEST_IP, report_fields
 from tests.servers import pause
+from tests.support.backups import fill
+from tests.support.reports import TEST_IP, report_fields
+from tests.support.web import csrf_token, post_form
 
 
 def rows_of(engine) -> dict[str, set[tuple]]:
@@ -49,9 +49,12 @@ def test_a_backup_taken_while_people_write_restores_every_row_on_a_new_machine(a
                                                                                  empty_url, bintang, tmp_path):
     filled = fill(db, settings, 1000)
     before = rows_of(engine)
-    assert len(before["report"]) == 1000 and len(before["appointment"]) == 250
-    assert len(before["push_subscription"]) == 250 and len(before["check_in"]) == 250
-    assert len(before["audit_entry"]) > 1000 and len(before["case_event"]) > 1500
+    assert len(before["report"]) == 1000
+    assert len(before["appointment"]) == 250
+    assert len(before["push_subscription"]) == 250
+    assert len(before["check_in"]) == 250
+    assert len(before["audit_entry"]) > 1000
+    assert len(before["case_event"]) > 1500
 
     # Someone keeps reporting while the backup runs.
     stop, written = threading.Event(), []
@@ -84,7 +87,8 @@ def test_a_backup_taken_while_people_write_restores_every_row_on_a_new_machine(a
     new = replace(settings, database_url=empty_url, data_dir=tmp_path / "new-machine-data")
     restored = bintang(new, "restore", str(archive), "--identity", str(key.identity))
     assert restored.code == 0, restored.err
-    assert f"restored {archive}" in restored.out and "the sentinel found: as the manifest says" in restored.out
+    assert f"restored {archive}" in restored.out
+    assert "the sentinel found: as the manifest says" in restored.out
     assert "VAPID key: written to" in restored.out or "VAPID_PRIVATE_KEY" in restored.out
 
     new_engine = make_engine(empty_url)
@@ -108,7 +112,8 @@ def test_a_backup_taken_while_people_write_restores_every_row_on_a_new_machine(a
     report_id, code, pin = filled.codes[0]
     with TestClient(app=create_app(new), base_url="http://127.0.0.1:8000") as holder:
         opened = post_form(holder, "/cek", {"code": code, "pin": pin}, token_from="/cek", follow_redirects=False)
-        assert opened.status_code == 303 and opened.headers["location"] == "/cek/laporan"
+        assert opened.status_code == 303
+        assert opened.headers["location"] == "/cek/laporan"
         page = holder.get("/cek/laporan")
         assert page.status_code == 200
         assert "Terima kasih, kami hubungi (0)." in page.text
@@ -127,7 +132,8 @@ def test_a_push_subscription_made_before_the_backup_gets_its_message_after_the_r
         device = push.subscribe(server_key)
         response = parent.post("/push/langganan", json=device.subscription,
                                headers={"X-CSRFToken": csrf_token(parent, "/")})
-        assert response.status_code == 200 and response.json() == {"ok": True}
+        assert response.status_code == 200
+        assert response.json() == {"ok": True}
 
         archive = Path(bintang(settings_with_push, "backup").out.strip().splitlines()[-1])
         new = replace(settings_with_push, database_url=empty_url, data_dir=tmp_path / "new-machine-data")

@@ -19,9 +19,9 @@ from server.backups import retention
 from server.backups import service as backups
 from server.backups.models import BackupRun, RunKind
 from server.reports.models import Report
-from tests.backups.conftest import fill, runs
-from tests.reports.conftest import make_report
 from tests.servers import free_port
+from tests.support.backups import fill, runs
+from tests.support.reports import make_report
 
 
 def archive_of(ran) -> Path:
@@ -33,7 +33,8 @@ def test_a_good_backup_is_recorded_with_its_archive_size_and_sentinel(bintang, s
     archive = archive_of(bintang(settings, "backup"))
     [run] = runs(engine, "backup")
     assert (run.ok, run.archive, run.size_bytes) == (True, archive.name, archive.stat().st_size)
-    assert len(run.sentinel) == 32 and run.ended_at is not None
+    assert len(run.sentinel) == 32
+    assert run.ended_at is not None
     assert [r.kind for r in runs(engine)] == ["backup", "prune"]
 
 
@@ -42,11 +43,13 @@ def test_a_backup_without_recipients_writes_nothing_is_recorded_and_exits_non_ze
     assert ran.code == 1
     assert "backup FAILED: BACKUP_RECIPIENTS is empty" in ran.err
     [run] = runs(engine, "backup")
-    assert run.ok is False and "BACKUP_RECIPIENTS is empty" in run.reason
+    assert run.ok is False
+    assert "BACKUP_RECIPIENTS is empty" in run.reason
     assert not settings.backup_dir.exists() or not any(settings.backup_dir.iterdir())
     with Session(engine) as session:
         state = backups.status(session, run.ended_at)[RunKind.BACKUP]
-    assert state.red and state.why == "failed"
+    assert state.red
+    assert state.why == "failed"
     assert "Cadangan terakhir gagal: BACKUP_RECIPIENTS is empty" in state.message
 
 
@@ -79,7 +82,8 @@ def test_a_full_disk_fails_the_backup_loudly_and_leaves_no_partial_file(bintang,
     assert "backup FAILED: disk full: no space left for the archive" in ran.err
     assert list(full_disk.iterdir()) == []
     [run] = runs(engine, "backup")
-    assert run.ok is False and run.reason.startswith("disk full")
+    assert run.ok is False
+    assert run.reason.startswith("disk full")
 
 
 def test_an_unreachable_off_host_target_is_a_failure_but_the_local_archive_stays(bintang, settings, app, engine):
@@ -92,11 +96,14 @@ def test_an_unreachable_off_host_target_is_a_failure_but_the_local_archive_stays
     assert archive.exists()
     assert "repository-secret" not in ran.err + ran.out
     [backup], [off_host] = runs(engine, "backup"), runs(engine, "offhost")
-    assert backup.ok is True and off_host.ok is False and "unreachable" in off_host.reason
+    assert backup.ok is True
+    assert off_host.ok is False
+    assert "unreachable" in off_host.reason
     with Session(engine) as session:
         state = backups.status(session, off_host.ended_at)
     assert not state[RunKind.BACKUP].red
-    assert state[RunKind.OFF_HOST].red and state[RunKind.OFF_HOST].why == "failed"
+    assert state[RunKind.OFF_HOST].red
+    assert state[RunKind.OFF_HOST].why == "failed"
 
 
 @pytest.mark.both_databases
@@ -107,7 +114,9 @@ def test_verify_records_its_result_and_a_damaged_archive_fails(bintang, settings
     assert ran.code == 0, ran.err
     assert f"verified {archive}: restored into a scratch database" in ran.out
     [good] = runs(engine, "verify")
-    assert good.ok is True and good.archive == archive.name and "as the manifest says" in good.reason
+    assert good.ok is True
+    assert good.archive == archive.name
+    assert "as the manifest says" in good.reason
 
     data = bytearray(archive.read_bytes())
     data[len(data) // 2] ^= 0x01
@@ -117,7 +126,8 @@ def test_verify_records_its_result_and_a_damaged_archive_fails(bintang, settings
     assert ran.code == 1
     assert "verify FAILED: bintang-20261201T011800Z.age cannot be decrypted" in ran.err
     bad = runs(engine, "verify")[-1]
-    assert bad.ok is False and "cannot be decrypted" in bad.reason
+    assert bad.ok is False
+    assert "cannot be decrypted" in bad.reason
     with Session(engine) as session:
         assert backups.status(session, bad.ended_at)[RunKind.VERIFY].why == "failed"
 
@@ -148,7 +158,8 @@ def test_an_archive_of_one_database_kind_is_not_restored_into_the_other(bintang,
     archive = archive_of(bintang(settings, "backup"))
     manifest = backups.read_manifest(archive, key.identity)
     head = ScriptDirectory.from_config(migrate.alembic_config()).get_current_head()
-    assert manifest["database"] == "postgresql" and manifest["migration_head"] == head
+    assert manifest["database"] == "postgresql"
+    assert manifest["migration_head"] == head
     sqlite = replace(settings, database_url=f"sqlite:///{tmp_path / 'other' / 'bintang.sqlite3'}",
                      data_dir=tmp_path / "other")
     ran = bintang(sqlite, "restore", str(archive), "--identity", str(key.identity))
@@ -207,7 +218,8 @@ def test_prune_deletes_what_retention_does_not_keep(bintang, settings, app, engi
     assert kept == ["bintang-20261030T183000Z.age", "bintang-20261114T183000Z.age", "bintang-20261121T183000Z.age",
                     *[f"bintang-202611{d}T183000Z.age" for d in range(23, 29)], "bintang-20261201T011700Z.age"]
     prune = runs(engine, "prune")[-1]
-    assert prune.ok and prune.reason == f"{41 - len(kept)} deleted, {len(kept)} kept"
+    assert prune.ok
+    assert prune.reason == f"{41 - len(kept)} deleted, {len(kept)} kept"
 
 
 def test_a_database_that_cannot_be_reached_fails_the_backup_in_plain_words(bintang, settings):
@@ -225,6 +237,7 @@ def test_a_backup_to_another_folder_prunes_nothing(bintang, settings, app, engin
         path.write_bytes(b"x")
     elsewhere = tmp_path / "before-upgrade"
     archive = archive_of(bintang(settings, "backup", "--to", str(elsewhere), "--no-remote"))
-    assert archive.parent == elsewhere and list(elsewhere.iterdir()) == [archive]
+    assert archive.parent == elsewhere
+    assert list(elsewhere.iterdir()) == [archive]
     assert sorted(settings.backup_dir.iterdir()) == old
     assert [r.kind for r in runs(engine)] == ["backup"]

@@ -1,55 +1,28 @@
 """Browser tests: the real app, served by uvicorn on a fresh demo database, driven by Debian's Chromium as a
 Pixel 7. Every browser suite uses these: `live_server` (the base URL), `live_database` (the URL of the database
-it serves), `neutral_site` (where quick exit goes, answered locally because the network is closed),
-`sign_in(page, username)`, `sign_out(page)` and `wait_until_controlled(page)` (the service worker serves the
-page). Every page opens on a 360 × 640 phone (the smallest screen the service is built for) and is checked for fit
-after each load and htmx swap (`fit_watch`, tests/browser/fit.py); a test fails at its end if any page did not
-fit."""
+it serves), `neutral_site` (where quick exit goes, answered locally because the network is closed), `other_phone`
+(a second phone), and from tests/support/browser.py `sign_in(page, username)`, `sign_out(page)` and
+`wait_until_controlled(page)` (the service worker serves the page). Every page opens on a 360 × 640 phone (the
+smallest screen the service is built for) and is checked for fit after each load and htmx swap (`fit_watch`,
+tests/browser/fit.py); a test fails at its end if any page did not fit."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect
-from sqlmodel import Session
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright
 
-from server import migrate
-from server.accounts import demo
-from server.appointments.demo import seed_demo_schedule
-from server.db import make_engine
 from tests.browser.fit import FIT_CHECK, FIT_WATCH
-from tests.servers import app_process, free_port
-
-# Quick exit leaves for this address; tests answer it themselves (see `neutral_site`).
-NEUTRAL_URL = "https://cuaca.example/hari-ini"
-NEUTRAL_PAGE = (
-    '<!doctype html><html lang="id"><head><meta charset="utf-8"><title>Cuaca hari ini</title></head>'
-    "<body><h1>Cuaca hari ini</h1><p>Cerah berawan.</p></body></html>"
+from tests.servers import free_port
+from tests.support.browser import (
+    NEUTRAL_PAGE,
+    NEUTRAL_URL,
+    demo_database,
+    serve,
 )
-
-
-def demo_database(directory: Path) -> str:
-    """A new SQLite database in `directory`, migrated and seeded with the demo people, service types and
-    counselors' weekly hours; returns its URL."""
-    url = f"sqlite:///{directory / 'bintang.sqlite3'}"
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    with Session(engine) as session:
-        demo.seed_demo(session)
-        seed_demo_schedule(session)
-        session.commit()
-    engine.dispose()
-    return url
-
-
-def serve(database_url: str, data_dir: Path, port: int) -> AbstractContextManager[str]:
-    """The app in its own uvicorn process on 127.0.0.1:`port`, until the block ends, quick exit leaving for
-    NEUTRAL_URL. A test may serve the same database on the same port again."""
-    return app_process(database_url, data_dir, port=port, QUICK_EXIT_URL=NEUTRAL_URL)
 
 
 @pytest.fixture(scope="session")
@@ -121,44 +94,19 @@ def fit_violations(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[str, A
 
 
 @pytest.fixture
+def other_phone(browser: Browser, browser_context_args: dict[str, Any]) -> Iterator[Page]:
+    """A second Pixel 7 with its own cookies and storage: another person's phone."""
+    context = browser.new_context(**browser_context_args)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@pytest.fixture
 def neutral_site(context: BrowserContext) -> str:
     """The neutral site quick exit goes to, answered by the test; returns its URL."""
     context.route(
         NEUTRAL_URL, lambda route: route.fulfill(status=200, content_type="text/html", body=NEUTRAL_PAGE)
     )
     return NEUTRAL_URL
-
-
-def sign_in(page: Page, username: str, password: str = demo.DEMO_PASSWORD) -> Page:
-    """Sign in through the form, as a person would, and wait for the page it leads to."""
-    page.goto("/masuk")
-    page.get_by_label("Nama pengguna").fill(username)
-    page.get_by_label("Kata sandi").fill(password)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Masuk", exact=True).click()
-    expect(page.get_by_role("link", name="Akun saya", exact=True)).to_be_visible()
-    return page
-
-
-def sign_out(page: Page) -> Page:
-    with page.expect_navigation():
-        page.get_by_role("button", name="Keluar akun", exact=True).click()
-    expect(page.get_by_role("link", name="Masuk", exact=True)).to_be_visible()
-    return page
-
-
-def wait_until_active(page: Page) -> None:
-    """Wait until the page's service worker is installed and active. Through a flag rather than by awaiting
-    `ready` in evaluate(), which has no time limit and would hang the run if the worker never installed.
-
-    wait_for_function() is given functions, never bare expressions: Playwright re-checks an expression with
-    eval() inside the page, which the app's Content-Security-Policy forbids."""
-    page.evaluate("() => { navigator.serviceWorker.ready.then(() => { window.workerIsActive = true; }); }")
-    page.wait_for_function("() => window.workerIsActive === true")
-
-
-def wait_until_controlled(page: Page) -> None:
-    """Wait for the worker to be active, then load the page again so that the worker serves it."""
-    wait_until_active(page)
-    page.reload()
-    page.wait_for_function("() => navigator.serviceWorker.controller !== null")

@@ -22,8 +22,8 @@ from server.appointments.slots import free_slots
 from server.db import make_engine
 from server.reports import cases, intake, report_form
 from server.settings import Settings
-from tests.browser.conftest import sign_in
 from tests.browser.helpers import assert_page_is_usable
+from tests.support.browser import sign_in
 
 pytestmark = pytest.mark.browser
 

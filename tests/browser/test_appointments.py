@@ -25,16 +25,15 @@ from server.accounts.models import User
 from server.db import make_engine
 from server.reports import intake, report_form
 from server.settings import Settings
-from tests.browser.conftest import sign_in
 from tests.browser.helpers import assert_fits, assert_keyboard_reachable
-from tests.browser.test_reports import (  # noqa: F401  (other_phone is a fixture)
+from tests.browser.test_reports import (
     assert_no_axe_violations,
     fill_report,
     open_with_code,
-    other_phone,
     read_receipt,
     submit_report,
 )
+from tests.support.browser import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -146,7 +145,8 @@ def test_a_parent_books_counseling_and_the_counselor_confirms_it(page: Page, oth
     assert counselor_name in COUNSELOR_USERNAMES, counselor_name
     assert_no_axe_violations(page)
     ics = calendar_file(page)
-    assert "BEGIN:VEVENT" in ics and "STATUS:TENTATIVE" in ics, ics
+    assert "BEGIN:VEVENT" in ics, ics
+    assert "STATUS:TENTATIVE" in ics, ics
 
     # The counselor whose slot it is sees the request with the note and confirms it from the list.
     counselor = sign_in(other_phone, COUNSELOR_USERNAMES[counselor_name])
@@ -281,7 +281,8 @@ def test_a_days_choice_fits_one_screen_of_a_small_phone(small_phone: Page):
     send = page.get_by_role("button", name="Kirim permintaan", exact=True)
     expect(send).to_be_in_viewport(ratio=1)
     row, button = page.get_by_role("navigation", name="Pilih hari").bounding_box(), send.bounding_box()
-    assert row["y"] >= 0 and button["y"] + button["height"] <= 640, (row, button)
+    assert row["y"] >= 0, (row, button)
+    assert button["y"] + button["height"] <= 640, (row, button)
     assert_fits(page)
     assert_no_axe_violations(page)
 
@@ -346,7 +347,8 @@ def assert_service_day_and_time_come_first(page: Page) -> None:
     width = page.viewport_size["width"]
     for chip in page.locator(".day-chip").all():
         box = chip.bounding_box()
-        assert box["x"] >= 0 and box["x"] + box["width"] <= width, (chip.inner_text(), box)
+        assert box["x"] >= 0, (chip.inner_text(), box)
+        assert box["x"] + box["width"] <= width, (chip.inner_text(), box)
     assert_fits(page)
 
 

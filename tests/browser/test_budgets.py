@@ -44,8 +44,8 @@ from server.appointments.models import WeeklyHours
 from server.db import make_engine
 from server.reports import intake, report_form
 from server.settings import Settings
-from tests.browser.conftest import demo_database, serve
 from tests.servers import ROOT, free_port
+from tests.support.browser import demo_database, serve
 
 pytestmark = pytest.mark.browser
 

@@ -18,9 +18,9 @@ from server.aftercare.models import CheckIn, CheckInPlan
 from server.db import make_engine
 from server.reports import cases, intake, report_form
 from server.settings import Settings
-from tests.browser.conftest import sign_in
 from tests.browser.helpers import assert_page_is_usable
 from tests.browser.test_reports import assert_no_axe_violations
+from tests.support.browser import sign_in
 
 pytestmark = pytest.mark.browser
 

@@ -32,7 +32,8 @@ def test_the_check_finds_what_does_not_fit_and_passes_what_does(page: Page, fit_
     assert any('"1.234"' in problem and "broken" in problem for problem in squeezed), squeezed
     # Booking's fault: a row of days that scrolls, cut off at the edge, with nothing to say so.
     cut = found_on(page, f'<div class="row">{ROW}</div>')
-    assert cut == [cut[0]] and "scrolls with no visible sign" in cut[0], cut
+    assert cut == [cut[0]], cut
+    assert "scrolls with no visible sign" in cut[0], cut
     assert "past the right edge" in found_on(page, f'<div class="wide">{ROW}</div>')[0]
     assert "overflow hidden" in found_on(page, f'<div class="row" style="overflow-x:hidden">{ROW}</div>')[0]
     # What fits, or says that it scrolls, passes; so do a word longer than the screen and words at a hyphen.

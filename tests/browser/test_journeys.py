@@ -32,7 +32,6 @@ from server.appointments.slots import free_slots
 from server.db import make_engine
 from server.reports import codes, intake, report_form
 from server.settings import Settings
-from tests.browser.conftest import demo_database, serve, sign_in, wait_until_controlled
 from tests.browser.helpers import (
     assert_fits,
     assert_page_is_usable,
@@ -55,6 +54,7 @@ from tests.browser.test_reports import (
     submit_report,
 )
 from tests.servers import free_port
+from tests.support.browser import demo_database, serve, sign_in, wait_until_controlled
 
 pytestmark = pytest.mark.browser
 
@@ -623,5 +623,6 @@ def test_a_report_written_offline_is_sent_once_when_the_connection_returns(
     expect(child.locator("[data-reporter-status]")).to_have_text("Diterima")
     assert count_reports(journey_database) == before + 1
     # The page and the service worker may both have sent it: each copy got the receipt, none an error.
-    assert answers and all(200 <= status < 300 for status in answers), answers
+    assert answers, answers
+    assert all(200 <= status < 300 for status in answers), answers
     assert len(answers) + len(failed) == len(posts), (answers, failed, posts)

@@ -44,9 +44,9 @@ from server.appointments.models import ServiceType
 from server.appointments.slots import free_slots
 from server.db import make_engine
 from server.notifications.models import PushSubscription
-from tests.browser.conftest import sign_in, wait_until_controlled
 from tests.browser.test_appointments import choose_a_free_slot, choose_service, send_request
 from tests.servers import stop
+from tests.support.browser import sign_in, wait_until_controlled
 
 pytestmark = pytest.mark.browser
 
@@ -341,7 +341,8 @@ def test_push_is_offered_after_booking_and_permission_is_asked_only_on_a_tap(
     assert push_service.permission_requests == [f"/konseling/{appointment_id}"]
     assert push_service.subscribed_with == server_key(page)
     [device] = push_devices(live_database, push_service.endpoint)
-    assert device.user_id == user_id(live_database, "orangtua") and device.p256dh == push_service.p256dh
+    assert device.user_id == user_id(live_database, "orangtua")
+    assert device.p256dh == push_service.p256dh
 
     # Once push is on, the offer stays away, and nothing asks again.
     page.reload()
@@ -364,7 +365,8 @@ def test_push_is_turned_off_on_the_settings_page(
     card.get_by_role("button", name="Matikan di HP ini", exact=True).click()
     expect(card.get_by_role("button", name="Nyalakan pemberitahuan", exact=True)).to_be_visible()
     expect(card.get_by_role("status")).to_be_hidden()
-    assert push_service.subscribed_with is None and push_service.unsubscribed == 1
+    assert push_service.subscribed_with is None
+    assert push_service.unsubscribed == 1
     assert push_devices(live_database, push_service.endpoint) == []
 
 
@@ -385,7 +387,8 @@ def test_quick_exit_turns_push_off_for_this_device(
     # The server forgot the device, the push service was told to forget it, and the worker that received the pushes
     # is gone. A same-origin page that registers nothing (the manifest) shows what is left.
     assert push_devices(live_database, push_service.endpoint) == []
-    assert push_service.subscribed_with is None and push_service.unsubscribed == 1
+    assert push_service.subscribed_with is None
+    assert push_service.unsubscribed == 1
     page.goto("/manifest.webmanifest")
     assert page.evaluate("() => navigator.serviceWorker.getRegistrations().then((found) => found.length)") == 0
 
@@ -573,7 +576,8 @@ def remind_on(phone: BrowserContext, live_server: str, appointment_id: int, tray
     phone.grant_permissions(["notifications"], origin=live_server)
     DevToolsPush(phone, phone.pages[0], live_server).deliver(reminder(appointment_id))
     shown = tray.shown()
-    assert shown["summary"] == "Bintang Ceria" and shown["body"].endswith(REMINDER_TEXT), shown
+    assert shown["summary"] == "Bintang Ceria", shown
+    assert shown["body"].endswith(REMINDER_TEXT), shown
     return shown
 
 

@@ -13,9 +13,9 @@ from playwright.sync_api import BrowserContext, BrowserType, Page, Route, expect
 
 from server.accounts.auth import SESSION_COOKIE
 from server.app import CSRF_COOKIE
-from tests.browser.conftest import NEUTRAL_PAGE, NEUTRAL_URL, sign_in, wait_until_controlled
 from tests.browser.test_reports import stored_offline
 from tests.browser.test_shell import store_something_everywhere, what_is_stored
+from tests.support.browser import NEUTRAL_PAGE, NEUTRAL_URL, sign_in, wait_until_controlled
 
 pytestmark = pytest.mark.browser
 
@@ -102,7 +102,8 @@ def nothing_is_left(page: Page) -> None:
     page.goto("/akun")
     expect(page).to_have_url("/masuk?lanjut=/akun")
     stored = what_is_stored(page)
-    assert stored["local"] is None and stored["session"] is None
+    assert stored["local"] is None
+    assert stored["session"] is None
     assert "cache-uji" not in stored["caches"]
     assert "db-uji" not in stored["databases"]
 

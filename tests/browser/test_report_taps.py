@@ -21,9 +21,9 @@ from server.accounts.models import User
 from server.db import make_engine
 from server.reports import codes, intake, report_form
 from server.settings import Settings
-from tests.browser.conftest import demo_database, serve, sign_in
 from tests.browser.test_reports import assert_no_axe_violations
 from tests.servers import free_port
+from tests.support.browser import demo_database, serve, sign_in
 
 pytestmark = pytest.mark.browser
 

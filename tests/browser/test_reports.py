@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
+from playwright.sync_api import BrowserContext, Locator, Page, expect
 from sqlalchemy import func, select
 from sqlmodel import Session
 
 from server.db import make_engine
 from server.reports.codes import code_hash, token_hash
 from server.reports.models import Report
-from tests.browser.conftest import sign_in, wait_until_controlled
+from tests.support.browser import sign_in, wait_until_controlled
 
 pytestmark = pytest.mark.browser
 
@@ -56,7 +55,8 @@ def assert_fits_the_screen(page: Page) -> None:
           return {scroll: document.documentElement.scrollWidth, client: width, wide};
         }"""
     )
-    assert found["scroll"] <= found["client"] and not found["wide"], found
+    assert found["scroll"] <= found["client"], found
+    assert not found["wide"], found
 
 
 def count_reports(database_url: str, **where: Any) -> int:
@@ -79,16 +79,6 @@ def report_id_for_code(database_url: str, code: str) -> int:
             return session.execute(select(Report.id).where(Report.code_hash == code_hash(code))).scalar_one()
     finally:
         engine.dispose()
-
-
-@pytest.fixture
-def other_phone(browser: Browser, browser_context_args: dict[str, Any]) -> Iterator[Page]:
-    """A second Pixel 7 with its own cookies and storage: another person's phone."""
-    context = browser.new_context(**browser_context_args)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
 
 
 def progress(page: Page) -> Locator:
@@ -300,7 +290,8 @@ def test_danger_now_shows_the_emergency_numbers_at_once(page: Page):
     expect(numbers.first).to_be_visible()
     expect(numbers.first).to_be_in_viewport()
     hrefs = [link.get_attribute("href") for link in numbers.all()]
-    assert "tel:112" in hrefs and "tel:129" in hrefs, hrefs
+    assert "tel:112" in hrefs, hrefs
+    assert "tel:129" in hrefs, hrefs
     expect(help_now.get_by_role("link", name="112", exact=True)).to_be_visible()
     expect(help_now.get_by_role("link", name="SAPA 129", exact=True)).to_be_visible()
     # The numbers come before the button that leads on.
@@ -696,7 +687,8 @@ def test_the_report_form_receipt_and_case_page_fit_a_small_phone(
     expect(page).to_have_url(re.compile(r"/cek$"))
     expect(page.get_by_role("textbox", name="Kode laporan")).to_have_value(code)
     expect(page.get_by_label("PIN", exact=True)).to_be_focused()
-    assert code not in page.url and code.replace("-", "") not in page.url
+    assert code not in page.url
+    assert code.replace("-", "") not in page.url
     assert_fits_the_screen(page)
     assert_no_axe_violations(page)
     page.get_by_label("PIN", exact=True).fill(pin)

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, expect
 
-from tests.browser.conftest import demo_database, sign_in
 from tests.browser.helpers import assert_page_is_usable
 from tests.servers import app_process, free_port
+from tests.support.browser import demo_database, sign_in
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 360, "height": 640}

@@ -58,7 +58,8 @@ def test_the_first_supervisor_sets_a_password_and_two_factor_and_is_signed_in(sm
         page.get_by_role("link", name="Saya sudah menyimpan kode cadangan").click()
     expect(page.get_by_role("link", name="Akun saya", exact=True)).to_be_visible()
     response = page.goto(link)
-    assert response is not None and response.status == 410
+    assert response is not None
+    assert response.status == 410
     expect(page.get_by_text("Tautan ini sudah dipakai atau sudah lewat 24 jam, jadi tidak bisa dipakai lagi.")) \
         .to_be_visible()
     assert_page_is_usable(page)

@@ -14,15 +14,8 @@ from sqlmodel import Session
 
 from server import service_info
 from server.db import make_engine
-from tests.browser.conftest import (
-    demo_database,
-    serve,
-    sign_in,
-    sign_out,
-    wait_until_active,
-    wait_until_controlled,
-)
 from tests.servers import free_port
+from tests.support.browser import demo_database, serve, sign_in, sign_out, wait_until_active, wait_until_controlled
 
 pytestmark = pytest.mark.browser
 
@@ -159,7 +152,8 @@ def test_quick_exit_signs_out_and_clears_what_the_app_stored(page: Page, neutral
     page.goto("/akun")
     expect(page).to_have_url("/masuk?lanjut=/akun")
     stored = what_is_stored(page)
-    assert stored["local"] is None and stored["session"] is None
+    assert stored["local"] is None
+    assert stored["session"] is None
     assert "cache-uji" not in stored["caches"]
     assert "db-uji" not in stored["databases"]
 
@@ -206,7 +200,8 @@ def test_a_signed_in_page_is_never_kept_on_the_phone(page: Page, context: Browse
           return urls;
         }"""
     )
-    assert kept and not [url for url in kept if "/akun" in url], kept
+    assert kept, kept
+    assert not [url for url in kept if "/akun" in url], kept
 
     context.set_offline(True)
     page.goto("/akun")
@@ -299,6 +294,7 @@ def test_quick_exit_without_a_connection_still_clears_the_phone_and_back_does_no
     page.wait_for_url(neutral_site)
     page.goto("/")
     stored = what_is_stored(page)
-    assert stored["local"] is None and stored["session"] is None
+    assert stored["local"] is None
+    assert stored["session"] is None
     assert "cache-uji" not in stored["caches"]
     assert "db-uji" not in stored["databases"]

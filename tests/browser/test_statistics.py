@@ -19,9 +19,9 @@ from sqlmodel import Session, select
 from server.accounts.models import District, User
 from server.db import make_engine
 from server.reports.models import FAR_FUTURE, CaseService, Perpetrator, Referral, Report, ReportCategory
-from tests.browser.conftest import demo_database, serve, sign_in
 from tests.browser.helpers import assert_page_is_usable
 from tests.servers import free_port
+from tests.support.browser import demo_database, serve, sign_in
 
 pytestmark = pytest.mark.browser
 

@@ -22,10 +22,10 @@ import server.appointments.freshness  # noqa: F401  (raises schedule_version on 
 from server.appointments.models import ServiceType
 from server.db import make_engine
 from server.waitlist.models import EntryStatus, WaitlistEntry
-from tests.browser.conftest import NEUTRAL_URL, demo_database, sign_in, sign_out
 from tests.browser.helpers import assert_fits
 from tests.browser.test_reports import assert_no_axe_violations
 from tests.servers import app_process, free_port, pause
+from tests.support.browser import NEUTRAL_URL, demo_database, sign_in, sign_out
 
 pytestmark = pytest.mark.browser
 
@@ -65,7 +65,7 @@ def scarce_service(own_server: tuple[str, str]) -> Iterator[tuple[int, str]]:
         session.commit()
         service_type_id = service_type.id
     engine.dispose()
-    yield service_type_id, name
+    return service_type_id, name
 
 
 def _open_times(live_database: str, service_type_id: int) -> None:

@@ -7,8 +7,8 @@ import pytest
 
 from server.appointments.slots import parse_slot, parse_start
 from server.forms import day_within_range, row_id
-from tests.appointments.test_pages_support import book, counseling, form_post
-from tests.reports.conftest import case_post, district_named, fresh, make_report
+from tests.support.appointments import book, counseling, form_post
+from tests.support.reports import case_post, district_named, fresh, make_report
 
 pytestmark = pytest.mark.both_databases  # the database itself is under test: SQLite and PostgreSQL
 
@@ -33,7 +33,8 @@ def test_an_id_no_row_can_have_is_not_found(supervisor, path):
 
 def test_a_post_to_a_case_with_such_an_id_is_not_found_and_changes_nothing(supervisor):
     response = case_post(supervisor, HUGE, "catatan", {"body": "Catatan."})
-    assert response.status_code == 404 and NOT_FOUND in response.text
+    assert response.status_code == 404
+    assert NOT_FOUND in response.text
 
 
 def test_a_district_id_no_row_can_have_is_refused_next_to_the_field_and_the_case_keeps_its_district(app, db,
@@ -76,12 +77,20 @@ def test_a_holiday_in_year_9999_is_refused_with_the_line_named(supervisor):
     assert "9999-12-31, Hari Kiamat" in response.text  # what was typed is kept
     assert supervisor.get("/jadwal/libur/9999-12-31/hapus").status_code in (404, 405)
     removed = form_post(supervisor, "/jadwal/libur/9999-12-31/hapus", {})
-    assert removed.status_code == 404 and NOT_FOUND in removed.text
+    assert removed.status_code == 404
+    assert NOT_FOUND in removed.text
 
 
 def test_the_parsers_keep_to_their_bounds():
-    assert row_id(HUGE) is None and row_id("-1") is None and row_id("0") is None and row_id("x") is None
+    assert row_id(HUGE) is None
+    assert row_id("-1") is None
+    assert row_id("0") is None
+    assert row_id("x") is None
     assert row_id("2147483647") == 2147483647
-    assert parse_slot("2@999999999999") is None and parse_slot("2@-1") is None
-    assert parse_start("999999999999") is None and parse_start("-1") is None and parse_start("2@1") is None
-    assert day_within_range("9999-12-31") is None and day_within_range("2027-01-01").year == 2027
+    assert parse_slot("2@999999999999") is None
+    assert parse_slot("2@-1") is None
+    assert parse_start("999999999999") is None
+    assert parse_start("-1") is None
+    assert parse_start("2@1") is None
+    assert day_within_range("9999-12-31") is None
+    assert day_within_range("2027-01-01").year == 2027

@@ -30,7 +30,8 @@ def test_vapid_prints_the_same_public_key_every_time_from_the_key_kept_in_the_da
     cli.main(["vapid"])
     assert capsys.readouterr().out.strip() == first
     raw = base64.urlsafe_b64decode(first + "=" * (-len(first) % 4))
-    assert len(raw) == 65 and raw[0] == 4
+    assert len(raw) == 65
+    assert raw[0] == 4
     key_file = tmp_path / "var" / push.KEY_FILE
     assert oct(key_file.stat().st_mode & 0o777) == "0o600"
 
@@ -80,4 +81,5 @@ def test_the_worker_stops_cleanly_on_sigterm(tmp_path):
     assert wait_for_exit(worker, timeout=30) == 0
     events = [json.loads(line) for line in worker.stdout.read().splitlines()]
     [stopped] = [event for event in events if event.get("event") == "worker_stopped"]
-    assert stopped["message"] == f"worker {stopped['worker']} stopped" and stopped["level"] == "INFO"
+    assert stopped["message"] == f"worker {stopped['worker']} stopped"
+    assert stopped["level"] == "INFO"

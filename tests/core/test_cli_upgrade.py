@@ -106,7 +106,8 @@ def test_a_failed_migration_says_nothing_changed_and_restarts_nothing(install, m
         cli.main(["upgrade"])
     message = str(stopped.value)
     assert f"upgrade FAILED, nothing changed: the database is still at {OLD}" in message
-    assert "planted failure" in message and "nothing was restarted" in message
+    assert "planted failure" in message
+    assert "nothing was restarted" in message
     assert revision_of(install) == OLD
 
 
@@ -133,7 +134,8 @@ def test_upgrade_of_a_seeded_database_on_either_database(database_url, tmp_path,
     cli.main(["upgrade", "--no-restart"])
     out = capsys.readouterr().out
     archives = list((tmp_path / "backups").glob("bintang-*.age"))
-    assert len(archives) == 1 and f"backup before upgrading: {archives[0]}" in out
+    assert len(archives) == 1
+    assert f"backup before upgrading: {archives[0]}" in out
     head = ScriptDirectory.from_config(migrate.alembic_config()).get_current_head()
     assert f"the database is at the newest migration ({head})" in out
     with engine.connect() as connection:
@@ -149,5 +151,6 @@ def test_with_nothing_to_migrate_no_backup_is_taken(install, capsys):
     capsys.readouterr()
     cli.main(["upgrade", "--no-restart"])
     out = capsys.readouterr().out
-    assert "migrations to run: none" in out and "nothing to migrate: no backup needed" in out
+    assert "migrations to run: none" in out
+    assert "nothing to migrate: no backup needed" in out
     assert len(list((install / "backups").iterdir())) == 1

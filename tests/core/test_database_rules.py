@@ -8,6 +8,7 @@ from sqlalchemy.exc import DBAPIError
 
 from server import audit, migrate, ratelimit
 from server.models import AuditEntry
+from tests.support.database import execute_and_commit
 
 pytestmark = pytest.mark.both_databases  # the database itself is under test: SQLite and PostgreSQL
 
@@ -16,12 +17,10 @@ def test_the_audit_log_refuses_updates_and_deletes(db):
     audit.record(db, "test.entry", actor_label="tester")
     db.commit()
     with pytest.raises(DBAPIError, match="append-only"):
-        db.execute(update(AuditEntry).values(action="forged"))
-        db.commit()
+        execute_and_commit(db, update(AuditEntry).values(action="forged"))
     db.rollback()
     with pytest.raises(DBAPIError, match="append-only"):
-        db.execute(delete(AuditEntry))
-        db.commit()
+        execute_and_commit(db, delete(AuditEntry))
     db.rollback()
     assert db.execute(text("SELECT count(*) FROM audit_entry WHERE action = 'test.entry'")).scalar_one() == 1
 
@@ -41,7 +40,8 @@ def test_times_come_back_aware_and_in_utc(db):
     db.commit()
     db.expire_all()
     stored = db.get(AuditEntry, entry.id)
-    assert stored.at.tzinfo is not None and stored.at.utcoffset() == timedelta(0)
+    assert stored.at.tzinfo is not None
+    assert stored.at.utcoffset() == timedelta(0)
 
 
 def test_migrations_reach_head_and_match_the_models(engine):

@@ -3,7 +3,7 @@ which screen readers read on arrival, before anything else on the page. Forms of
 
 import re
 
-from tests.conftest import post_form
+from tests.support.web import post_form
 
 
 def _title(html: str) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from tests.appointments.test_pages_settings import form_post
-from tests.reports.conftest import make_report
+from tests.support.appointments import form_post
+from tests.support.reports import make_report
 
 NEXT_YEAR_MISSING = "Hari libur 2027 belum diisi"
 
@@ -56,12 +56,15 @@ def test_a_case_whose_first_follow_up_runs_into_a_year_without_holidays_says_so(
     counselor = as_user("konselor")
     late = counselor.get(f"/kasus/{late_december.id}")
     assert late.status_code == 200
-    assert "Tindak lanjut pertama" in late.text and "hari libur 2027 belum diisi" in late.text
+    assert "Tindak lanjut pertama" in late.text
+    assert "hari libur 2027 belum diisi" in late.text
     early = counselor.get(f"/kasus/{early_december.id}")
-    assert "Tindak lanjut pertama" in early.text and "belum diisi" not in early.text
+    assert "Tindak lanjut pertama" in early.text
+    assert "belum diisi" not in early.text
 
 
 def test_an_emergency_due_at_once_says_nothing_about_holidays(app, db, as_user):
     emergency = make_report(app, db, danger_now="yes", at=datetime(2026, 12, 31, 2, 0, tzinfo=UTC)).report
     html = as_user("konselor").get(f"/kasus/{emergency.id}").text
-    assert "Tanggapi segera" in html and "belum diisi" not in html
+    assert "Tanggapi segera" in html
+    assert "belum diisi" not in html

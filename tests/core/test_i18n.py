@@ -5,7 +5,7 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
 
 from server import i18n
-from tests.conftest import post_form
+from tests.support.web import post_form
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG = ROOT / "server" / "translations" / "en" / "LC_MESSAGES" / "messages.po"
@@ -20,14 +20,16 @@ def _catalog():
 
 def test_it_speaks_indonesian_by_default(client):
     html = client.get("/").text
-    assert '<html lang="id">' in html and "Keluar cepat" in html
+    assert '<html lang="id">' in html
+    assert "Keluar cepat" in html
 
 
 def test_it_switches_to_english_and_back(client):
     post_form(client, "/bahasa", {"bahasa": "en", "lanjut": "/masuk"}, token_from="/")
     html = client.get("/").text
     assert '<html lang="en">' in html
-    assert "Quick exit" in html and "Keluar cepat" not in html
+    assert "Quick exit" in html
+    assert "Keluar cepat" not in html
     post_form(client, "/bahasa", {"bahasa": "id"}, token_from="/")
     assert "Keluar cepat" in client.get("/").text
 
@@ -35,7 +37,8 @@ def test_it_switches_to_english_and_back(client):
 def test_every_message_has_an_english_translation():
     missing = [m.id for m in _catalog() if m.id and (not m.string or (isinstance(m.string, tuple) and not all(m.string)))]
     fuzzy = [m.id for m in _catalog() if m.id and m.fuzzy]
-    assert missing == [] and fuzzy == []
+    assert missing == []
+    assert fuzzy == []
 
 
 def test_the_catalog_holds_every_message_the_code_uses():
@@ -62,6 +65,9 @@ def test_a_remembered_time_is_remembered_per_language():
         with i18n.language(language):
             shown.append((i18n.format_wita(moment, "short"), i18n.format_wita_date(moment, "EEEE, d MMMM y"),
                           i18n.format_wita_time(moment)))
-    assert shown[0] == shown[2] and shown[1] == shown[3]
-    assert shown[0][1] == "Selasa, 1 Desember 2026" and shown[0][2] == "14.30 WITA"
-    assert shown[1][1] == "Tuesday, 1 December 2026" and shown[1][2] == "14:30 WITA"
+    assert shown[0] == shown[2]
+    assert shown[1] == shown[3]
+    assert shown[0][1] == "Selasa, 1 Desember 2026"
+    assert shown[0][2] == "14.30 WITA"
+    assert shown[1][1] == "Tuesday, 1 December 2026"
+    assert shown[1][2] == "14:30 WITA"

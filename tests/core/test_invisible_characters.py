@@ -14,8 +14,8 @@ from server.accounts.models import User
 from server.appointments.models import Appointment, AvailabilityException, ServiceType
 from server.i18n import WITA
 from server.models import Holiday
-from tests.appointments.test_pages_support import appointment_for, book, counseling, form_post
-from tests.conftest import post_form
+from tests.support.appointments import appointment_for, book, counseling, form_post
+from tests.support.web import post_form
 
 pytestmark = pytest.mark.both_databases  # PostgreSQL is where NUL broke the write
 
@@ -31,7 +31,8 @@ def test_a_booking_note_with_a_nul_byte_is_refused_next_to_it_and_kept(as_user, 
     service_type = counseling(db)
     response = book(as_user("anak"), service_type, note="Aku\x00 takut pulang")
     assert response.status_code == 422
-    assert UNREADABLE in response.text and 'href="#field-note"' in response.text
+    assert UNREADABLE in response.text
+    assert 'href="#field-note"' in response.text
     assert "takut pulang" in response.text
     assert count(db, Appointment) == 0
 
@@ -41,7 +42,8 @@ def test_a_counselors_reason_with_a_control_character_is_refused_and_the_appoint
     appointment = appointment_for(db, service_type)
     response = form_post(as_user("konselor"), f"/jadwal/{appointment.id}/tolak",
                          {"version": appointment.version, "reason": "Penuh\x00"})
-    assert response.status_code == 422 and UNREADABLE in response.text
+    assert response.status_code == 422
+    assert UNREADABLE in response.text
     db.expire_all()
     assert db.get(Appointment, appointment.id).status == appointment.status
 
@@ -51,7 +53,8 @@ def test_time_away_with_a_nul_byte_in_its_note_is_refused(as_user, db):
     response = form_post(as_user("konselor"), "/jadwal/ketersediaan/pengecualian", {
         "away_from": f"{day}T00:00", "away_until": f"{day + timedelta(days=1)}T00:00", "away_reason": "training",
         "away_note": "Pelatihan\x00"})
-    assert response.status_code == 422 and UNREADABLE in response.text
+    assert response.status_code == 422
+    assert UNREADABLE in response.text
     assert count(db, AvailabilityException) == 0
 
 
@@ -71,7 +74,8 @@ def test_a_service_type_named_with_a_nul_byte_is_refused_next_to_the_name(as_use
         "buffer_before_minutes": "0", "buffer_after_minutes": "15", "min_notice_hours": "24",
         "max_days_ahead": "30", "needs_confirmation": "1"})
     assert response.status_code == 422
-    assert UNREADABLE in response.text and 'href="#field-name"' in response.text
+    assert UNREADABLE in response.text
+    assert 'href="#field-name"' in response.text
     assert count(db, ServiceType) == before
 
 
@@ -80,7 +84,8 @@ def test_a_new_account_whose_name_holds_a_nul_byte_is_refused(as_user, db):
     response = form_post(as_user("supervisor"), "/admin/pengguna/baru", {
         "username": "orangbaru", "display_name": "Ibu\x00 Sari", "role": "parent",
         "password": "sangat-rahasia-sekali-2026"})
-    assert response.status_code == 422 and UNREADABLE in response.text
+    assert response.status_code == 422
+    assert UNREADABLE in response.text
     assert count(db, User) == before
 
 
@@ -96,6 +101,7 @@ def test_the_requesters_cancellation_reason_with_a_nul_byte_is_refused_and_the_a
     appointment = appointment_for(db, service_type)
     response = form_post(as_user("orangtua"), f"/konseling/{appointment.id}/batal",
                          {"version": appointment.version, "reason": "Sakit\x00"})
-    assert response.status_code == 422 and UNREADABLE in response.text
+    assert response.status_code == 422
+    assert UNREADABLE in response.text
     db.expire_all()
     assert db.get(Appointment, appointment.id).status == appointment.status

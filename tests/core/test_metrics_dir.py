@@ -16,7 +16,8 @@ def test_a_missing_metrics_folder_is_made_before_prometheus_client_is_imported(t
         cwd=ROOT, env={**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(folder)}, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "imported"
-    assert folder.is_dir() and folder.stat().st_mode & 0o777 == 0o700
+    assert folder.is_dir()
+    assert folder.stat().st_mode & 0o777 == 0o700
 
 
 def test_a_metrics_folder_that_cannot_be_made_is_refused_in_plain_words(tmp_path: Path):

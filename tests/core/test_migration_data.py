@@ -27,7 +27,8 @@ from server.accounts import auth
 from server.db import make_engine
 from server.migrations import import_all_models
 from server.reports.codes import code_hash
-from tests.conftest import post_form, postgres_database, sign_in
+from tests.support.postgres import postgres_database
+from tests.support.web import post_form, sign_in
 
 pytestmark = pytest.mark.both_databases  # migrations are the database's own rules: SQLite and PostgreSQL
 
@@ -291,21 +292,28 @@ def test_data_written_at_an_earlier_migration_is_all_there_after_upgrading(revis
     # The child's code and PIN still open the case, with both messages and nothing of the note.
     holder = make_client()
     opened = post_form(holder, "/cek", {"code": CODE, "pin": PIN}, token_from="/cek", follow_redirects=False)
-    assert opened.status_code == 303 and opened.headers["location"] == "/cek/laporan"
+    assert opened.status_code == 303
+    assert opened.headers["location"] == "/cek/laporan"
     page = holder.get("/cek/laporan")
     assert page.status_code == 200
     assert re.search(r"data-reporter-status>Sedang ditangani<", page.text)
-    assert STAFF_MESSAGE in page.text and CHILD_MESSAGE in page.text and NOTE not in page.text
+    assert STAFF_MESSAGE in page.text
+    assert CHILD_MESSAGE in page.text
+    assert NOTE not in page.text
 
     case = counselor.get(f"/kasus/{ids['report']}")
     assert case.status_code == 200
-    assert CHILD_WORDS in case.text and NOTE in case.text and "Puskesmas Banjarbaru Utara" in case.text
+    assert CHILD_WORDS in case.text
+    assert NOTE in case.text
+    assert "Puskesmas Banjarbaru Utara" in case.text
 
     if "appointment" in planted_tables:
         schedule = counselor.get("/jadwal")
-        assert schedule.status_code == 200 and f'href="/jadwal/{ids["appointment"]}"' in schedule.text
+        assert schedule.status_code == 200
+        assert f'href="/jadwal/{ids["appointment"]}"' in schedule.text
         details = counselor.get(f"/jadwal/{ids['appointment']}")
-        assert details.status_code == 200 and "Dimas ingin bercerita." in details.text
+        assert details.status_code == 200
+        assert "Dimas ingin bercerita." in details.text
 
     if "check_in" in planted_tables:
         follow_ups = counselor.get("/kasus/pemantauan")
@@ -325,6 +333,8 @@ def test_the_chain_is_one_line_from_the_first_migration_to_the_newest():
     """Names like 0005_accounts / 0005_audit / 0005_reports look like branches but are one chain: the test above
     walks it, so it must have one head and one base."""
     script = ScriptDirectory.from_config(migrate.alembic_config())
-    assert len(script.get_heads()) == 1 and len(script.get_bases()) == 1
-    assert CHAIN[0] == "0001" and CHAIN[-1] == script.get_current_head()
+    assert len(script.get_heads()) == 1
+    assert len(script.get_bases()) == 1
+    assert CHAIN[0] == "0001"
+    assert CHAIN[-1] == script.get_current_head()
     assert len(CHAIN) == len({revision.revision for revision in script.walk_revisions()})

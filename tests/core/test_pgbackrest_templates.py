@@ -56,7 +56,8 @@ def test_the_backup_units_pass_systemd_analyze_verify(tmp_path: Path):
         (tmp_path / name).write_text(rendered(name))
     result = subprocess.run(["systemd-analyze", "verify", "--man=no", *UNITS], cwd=tmp_path, capture_output=True,
                             text=True)
-    assert result.returncode == 0 and result.stderr.strip() == "", result.stderr
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() == "", result.stderr
     assert "ExecStart=/usr/bin/pgbackrest --config=/etc/pgbackrest.conf --stanza=bintang --type=full backup" in (
         rendered("bintang-pgbackrest-full.service"))
     assert "OnCalendar=Sun *-*-* 01:00:00 Asia/Makassar" in rendered("bintang-pgbackrest-full.timer")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from server import migrate
-from tests.reports.conftest import make_report
+from tests.support.reports import make_report
 
 
 def test_numbers_that_parse_are_normalised_and_the_rest_kept_as_typed(app, db, engine) -> None:

@@ -22,7 +22,8 @@ def test_a_session_made_through_one_process_works_through_the_other(database_url
         with httpx.Client() as browser:
             assert _sign_in(first, browser, "konselor", DEMO_PASSWORD).status_code == 303
             page = browser.get(f"{second}/akun")
-            assert page.status_code == 200 and "Konselor Rina" in page.text
+            assert page.status_code == 200
+            assert "Konselor Rina" in page.text
             token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
             assert browser.post(f"{second}/keluar-akun", data={"_csrf_token": token}).status_code == 303
             assert browser.get(f"{first}/akun").status_code == 303

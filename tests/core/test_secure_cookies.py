@@ -11,8 +11,8 @@ from litestar.testing import TestClient
 
 from server.app import create_app
 from server.settings import SettingsError, from_env
-from tests.conftest import post_form
-from tests.reports.conftest import report_fields
+from tests.support.reports import report_fields
+from tests.support.web import post_form
 
 STRONG_KEY = "k" * 48
 
@@ -48,15 +48,21 @@ def test_without_secure_cookies_no_hsts_is_sent(client):
 def test_with_secure_cookies_the_session_and_csrf_cookies_carry_the_host_prefix_and_work(secure_client):
     page = secure_client.get("/masuk")
     csrf = page.headers["set-cookie"]
-    assert csrf.startswith("__Host-bc_csrf=") and "Secure" in csrf and "Path=/" in csrf and "Domain" not in csrf
+    assert csrf.startswith("__Host-bc_csrf=")
+    assert "Secure" in csrf
+    assert "Path=/" in csrf
+    assert "Domain" not in csrf
     signed_in = post_form(secure_client, "/masuk", {"username": "konselor", "password": "ceria-demo-2026"},
                           follow_redirects=False)
     assert signed_in.status_code == 303
     session = signed_in.headers["set-cookie"]
-    assert session.startswith("__Host-bc_session=") and "Secure" in session and "Path=/" in session
+    assert session.startswith("__Host-bc_session=")
+    assert "Secure" in session
+    assert "Path=/" in session
     assert secure_client.get("/kasus").status_code == 200  # the middleware reads the prefixed cookie
     out = post_form(secure_client, "/keluar-akun", {}, token_from="/", follow_redirects=False)
-    assert "__Host-bc_session=" in out.headers["set-cookie"] and "Secure" in out.headers["set-cookie"]
+    assert "__Host-bc_session=" in out.headers["set-cookie"]
+    assert "Secure" in out.headers["set-cookie"]
     assert secure_client.get("/kasus", follow_redirects=False).status_code in (303, 401, 404)
 
 
@@ -66,10 +72,14 @@ def test_with_secure_cookies_the_case_code_cookie_carries_the_host_prefix_and_wo
     code, pin = re.findall(r'<output class="receipt__code" data-copy>([^<]+)</output>', receipt.text)
     opened = post_form(secure_client, "/cek", {"code": code, "pin": pin}, token_from="/cek", follow_redirects=False)
     cookie = opened.headers["set-cookie"]
-    assert cookie.startswith("__Host-bc_case=") and "Secure" in cookie and "Path=/" in cookie
+    assert cookie.startswith("__Host-bc_case=")
+    assert "Secure" in cookie
+    assert "Path=/" in cookie
     assert "data-reporter-status" in secure_client.get("/cek/laporan").text
     assert secure_client.get("/konseling").status_code == 200
     left = post_form(secure_client, "/cek/keluar", {}, token_from="/cek/laporan", follow_redirects=False)
-    assert "__Host-bc_case=" in left.headers["set-cookie"] and "Secure" in left.headers["set-cookie"]
+    assert "__Host-bc_case=" in left.headers["set-cookie"]
+    assert "Secure" in left.headers["set-cookie"]
     after = secure_client.get("/cek/laporan", follow_redirects=False)
-    assert after.status_code == 303 and after.headers["location"] == "/masuk?lanjut=/cek/laporan"
+    assert after.status_code == 303
+    assert after.headers["location"] == "/masuk?lanjut=/cek/laporan"

@@ -29,7 +29,8 @@ def test_it_refuses_production_with_insecure_cookies():
 def test_it_starts_production_on_a_real_secret_and_secure_cookies():
     settings = from_env({"BINTANG_ENV": "production", "SECRET_KEY": STRONG_KEY, "COOKIE_SECURE": "1",
                          "VAPID_PRIVATE_KEY": "a-key"})
-    assert settings.is_production and settings.secret_key != DEFAULT_SECRET_KEY
+    assert settings.is_production
+    assert settings.secret_key != DEFAULT_SECRET_KEY
 
 
 def test_it_says_which_setting_is_not_a_number():

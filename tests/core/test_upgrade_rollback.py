@@ -131,7 +131,8 @@ def test_the_old_head_still_serves_after_a_failed_upgrade(engine, planted, clien
     with pytest.raises(migrate.MigrationFailed):
         migrate.upgrade(engine, config_with(engine, planted))
     page = client.get("/lapor")
-    assert page.status_code == 200 and "Lapor" in page.text
+    assert page.status_code == 200
+    assert "Lapor" in page.text
 
 
 @pytest.mark.only_database("sqlite")

@@ -52,7 +52,8 @@ def test_root_alone_is_mapped_to_the_owner_role_once():
 
 def test_the_settings_file_keeps_its_secrets_and_what_the_operator_added(tmp_path: Path):
     first = installer.parse_env(installer.render_env(layout(tmp_path), {}, "vapid-key-1"))
-    assert len(first["SECRET_KEY"]) >= 32 and first["VAPID_PRIVATE_KEY"] == "vapid-key-1"
+    assert len(first["SECRET_KEY"]) >= 32
+    assert first["VAPID_PRIVATE_KEY"] == "vapid-key-1"
     assert (first["BINTANG_ENV"], first["COOKIE_SECURE"]) == ("production", "1")
     assert first["VAPID_SUBJECT"] == "mailto:ops@example.go.id"
 
@@ -77,14 +78,15 @@ def test_unit_templates_use_only_the_six_agreed_names():
 
 def test_the_caddyfile_for_each_kind_of_certificate(tmp_path: Path):
     acme = installer.render_caddyfile(layout(tmp_path))
-    assert "\temail ops@example.go.id\n" in acme and "\ttls ops@example.go.id\n" in acme
+    assert "\temail ops@example.go.id\n" in acme
+    assert "\ttls ops@example.go.id\n" in acme
     assert re.search(r"^bintang\.example\.go\.id \{$", acme, re.M)
     assert "\ttls internal\n" in installer.render_caddyfile(layout(tmp_path, tls="internal"))
     files = installer.render_caddyfile(layout(tmp_path, tls="files"))
     assert f"\ttls {tmp_path}/etc/caddy/bintang-tls/cert.pem {tmp_path}/etc/caddy/bintang-tls/key.pem\n" in files
 
 
-@pytest.mark.parametrize("arguments, refusal", [
+@pytest.mark.parametrize(("arguments", "refusal"), [
     (["--domain", "bintang example", "--email", "ops@example.go.id"], "not a host name"),
     (["--domain", "bintang.example.go.id", "--email", "ops"], "not an e-mail address"),
     (["--domain", "bintang.example.go.id", "--email", "ops@x.id", "--root", "/tmp/x"], "--root needs"),
@@ -115,12 +117,14 @@ def test_pgbackrest_files_are_rendered_with_a_passphrase_made_once(tmp_path: Pat
     changes = installer.Changes()
     installer.install_pgbackrest(target, changes)
     out = capsys.readouterr().out
-    assert "keep it in the safe" in out and "rendered its files only" in out
+    assert "keep it in the safe" in out
+    assert "rendered its files only" in out
     conf = tmp_path / "etc" / "pgbackrest.conf"
     assert conf.stat().st_mode & 0o777 == 0o640
     text = conf.read_text()
     passphrase = re.search(r"^repo1-cipher-pass=(\S{40,})$", text, re.M).group(1)
-    assert "[bintang]" in text and f"repo1-path={tmp_path / 'var' / 'lib' / 'pgbackrest'}" in text
+    assert "[bintang]" in text
+    assert f"repo1-path={tmp_path / 'var' / 'lib' / 'pgbackrest'}" in text
     archiving = (tmp_path / "etc/postgresql/15/main/conf.d/bintang-archiving.conf").read_text()
     assert "archive_mode = on" in archiving
     assert f"archive_command = 'pgbackrest --config={conf} --stanza=bintang archive-push %p'" in archiving
@@ -128,4 +132,5 @@ def test_pgbackrest_files_are_rendered_with_a_passphrase_made_once(tmp_path: Pat
     again = installer.Changes()
     installer.install_pgbackrest(target, again)
     assert "keep it in the safe" not in capsys.readouterr().out
-    assert not again and passphrase in conf.read_text()
+    assert not again
+    assert passphrase in conf.read_text()

@@ -96,4 +96,5 @@ def test_another_system_user_is_refused_as_either_role(socket_dir: Path):
         result = subprocess.run(["runuser", "-u", "postgres", "--", str(BIN / "psql"), "-X", "-w", "-h",
                                  str(socket_dir), "-U", role, "-d", installer.DATABASE, "-c", "SELECT 1"],
                                 capture_output=True, text=True)
-        assert result.returncode != 0 and "Peer authentication failed" in result.stderr, role
+        assert result.returncode != 0, role
+        assert "Peer authentication failed" in result.stderr, role

@@ -38,10 +38,10 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.browser.conftest import wait_until_controlled
 from tests.browser.test_reports import fill_report, open_with_code, read_receipt, submit_report
 from tests.pushservice import push_service
 from tests.servers import ROOT, free_port, pause, stop
+from tests.support.browser import wait_until_controlled
 
 pytestmark = [pytest.mark.production, pytest.mark.real_clock]
 
@@ -197,7 +197,8 @@ def test_the_install_ends_with_the_first_supervisors_one_time_link(installed: In
     first, second = (output.strip().splitlines()[-1] for output in (installed.first, installed.second))
     assert re.fullmatch(rf"https://{DOMAIN}/\S+\?t=\S+", first), installed.first
     # No password was set in between: a second run makes a new link, and the first one no longer works.
-    assert re.fullmatch(rf"https://{DOMAIN}/\S+\?t=\S+", second) and second != first, installed.second
+    assert re.fullmatch(rf"https://{DOMAIN}/\S+\?t=\S+", second), installed.second
+    assert second != first, installed.second
 
 
 def test_the_settings_file_is_private_and_its_secrets_were_made_once(installed: Installed):
@@ -252,13 +253,15 @@ def test_every_service_is_sandboxed_to_an_ok_exposure(installed: Installed):
         exposure = re.search(r"Overall exposure level for \S+: (\d+\.\d) (\w+)", result.stdout)
         assert exposure, result.stdout + result.stderr
         print(f"{unit.name}: exposure {exposure.group(1)} {exposure.group(2)}")
-        assert float(exposure.group(1)) <= 3.9 and exposure.group(2) == "OK", unit.name
+        assert float(exposure.group(1)) <= 3.9, unit.name
+        assert exposure.group(2) == "OK", unit.name
 
 
 def test_caddy_validates_the_rendered_caddyfile(installed: Installed, tmp_path: Path):
     caddyfile = installed.path("/etc/caddy/Caddyfile")
     text = caddyfile.read_text()
-    assert "admin off" in text and "tls internal" in text
+    assert "admin off" in text
+    assert "tls internal" in text
     result = subprocess.run(["caddy", "validate", "--config", str(caddyfile), "--adapter", "caddyfile"],
                             capture_output=True, text=True, env={**os.environ, "HOME": str(tmp_path)})
     assert result.returncode == 0, result.stderr
@@ -393,7 +396,8 @@ def stack(installed: Installed, workdir: Path, push) -> Iterator[Stack]:
     processes: dict[str, subprocess.Popen] = {}
     try:
         web = read_unit(installed.path("/etc/systemd/system/bintang-web.service"))
-        assert web.environment["DISPATCHER"] == "off" and web.environment["TRUSTED_PROXIES"] == "127.0.0.1"
+        assert web.environment["DISPATCHER"] == "off"
+        assert web.environment["TRUSTED_PROXIES"] == "127.0.0.1"
         assert web.command[web.command.index("--host") + 1] == "127.0.0.1"
         web.command[web.command.index("--port") + 1] = str(app_port)  # substituted: see the module's docstring
         processes["web"] = start(web, logs / "web.log", **test_only)
@@ -474,13 +478,15 @@ def test_plain_http_is_sent_to_https(stack: Stack):
 def test_versioned_static_files_are_cached_for_a_year_and_text_is_compressed(stack: Stack):
     with httpx.Client(base_url=stack.base_url, verify=ssl.create_default_context(cafile=stack.root_ca)) as client:
         home = client.get("/", headers={"Accept-Encoding": "gzip"})
-        assert home.status_code == 200 and home.headers["content-encoding"] in ("gzip", "br", "zstd")
+        assert home.status_code == 200
+        assert home.headers["content-encoding"] in ("gzip", "br", "zstd")
         css = re.search(r'href="(/static/css/app\.css\?v=[0-9a-f]+)"', home.text).group(1)
         versioned = client.get(css)
         assert versioned.status_code == 200
         assert versioned.headers["cache-control"] == "public, max-age=31536000, immutable"
         plain = client.get("/static/css/app.css")
-        assert plain.status_code == 200 and plain.headers["cache-control"] == "no-cache"
+        assert plain.status_code == 200
+        assert plain.headers["cache-control"] == "no-cache"
         too_big = client.post("/lapor", content=b"x" * (2 * 1024 * 1024),
                               headers={"Content-Type": "application/x-www-form-urlencoded"})
         assert too_big.status_code == 413
@@ -537,7 +543,8 @@ def test_a_phone_reports_over_https_and_push_reaches_the_supervisor(stack: Stack
     open_with_code(child, code, pin)
     expect(child.locator("[data-reporter-status]")).to_have_text("Diterima")
     cookies = {cookie["name"]: cookie for cookie in child.context.cookies()}
-    assert "__Host-bc_case" in cookies and all(cookie["secure"] for cookie in cookies.values()), cookies
+    assert "__Host-bc_case" in cookies, cookies
+    assert all(cookie["secure"] for cookie in cookies.values()), cookies
     assert all(name.startswith("__Host-") or cookie["path"] != "/" for name, cookie in cookies.items()), cookies
 
     child.get_by_role("textbox", name="Tulis pesan untuk konselor").fill("Kak, aku takut ke sekolah besok.")
@@ -556,10 +563,12 @@ def test_a_phone_reports_over_https_and_push_reaches_the_supervisor(stack: Stack
 
 def test_metrics_answer_on_the_server_and_not_through_the_proxy_without_a_token(stack: Stack):
     outside = httpx.get(f"{stack.base_url}/metrics", verify=ssl.create_default_context(cafile=stack.root_ca))
-    assert outside.status_code == 404 and "bintang_" not in outside.text
+    assert outside.status_code == 404
+    assert "bintang_" not in outside.text
     inside = httpx.get(f"{stack.app_url}/metrics")
     assert inside.status_code == 200
-    assert "bintang_http_requests_total" in inside.text and "bintang_check_ok" in inside.text
+    assert "bintang_http_requests_total" in inside.text
+    assert "bintang_check_ok" in inside.text
 
 
 def test_the_access_log_holds_no_query_string_and_no_address(stack: Stack):
@@ -569,8 +578,10 @@ def test_the_access_log_holds_no_query_string_and_no_address(stack: Stack):
         return text if '"uri":"/cek"' in text else ""
 
     log = wait_until(logged, "Caddy logged no request to /cek")
-    assert "RAHASIA" not in log and "kode=" not in log
-    assert '"remote_ip"' not in log and '"Cookie"' not in log
+    assert "RAHASIA" not in log
+    assert "kode=" not in log
+    assert '"remote_ip"' not in log
+    assert '"Cookie"' not in log
 
 
 def readiness(stack: Stack) -> httpx.Response:
@@ -647,7 +658,8 @@ def test_a_newer_checkout_upgrades_in_place_and_the_older_one_goes_back(installe
     it restarts them)."""
     newer = newer_checkout(workdir)
     result = install(installed.root, database, offsite, newer / "deploy" / "install")
-    assert "code: installing" in result and "database: migrating" in result
+    assert "code: installing" in result
+    assert "database: migrating" in result
     # A supervisor has a password now: no new link, only where to sign in.
     assert result.strip().splitlines()[-1].startswith(
         f"bintang: supervisor {supervisor_account} already has a password; no setup link made"), result

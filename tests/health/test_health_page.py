@@ -12,8 +12,8 @@ from server.health import heartbeat
 from server.health import service as health
 from server.notifications import outbox
 from server.notifications.models import JobStatus
-from tests.conftest import post_form
-from tests.reports.conftest import make_report, user_named
+from tests.support.reports import make_report, user_named
+from tests.support.web import post_form
 
 BANNER = "Layanan bermasalah: Pengirim pemberitahuan. Lihat Kesehatan layanan."
 
@@ -126,7 +126,8 @@ def test_a_nearly_full_disk_is_red_with_what_is_left(as_user, app, engine, setti
     app.state.settings = replace(settings, min_free_disk_mb=2**40)
     response = as_user("supervisor").get("/admin/kesehatan")
     assert response.status_code == 200
-    assert "Tinggal " in response.text and "(batasnya 1.073.741.824,0 GB)" in response.text
+    assert "Tinggal " in response.text
+    assert "(batasnya 1.073.741.824,0 GB)" in response.text
     assert "Layanan bermasalah: Ruang disk. Lihat Kesehatan layanan." in response.text
 
 

@@ -11,8 +11,8 @@ import pytest
 
 from server.notifications import dispatcher, outbox
 from server.worker import make_sender
-from tests.conftest import post_form
-from tests.reports.conftest import case_post, fresh, submit_report, user_named
+from tests.support.reports import case_post, fresh, submit_report, user_named
+from tests.support.web import post_form
 
 CHILD_WORDS = "Paman Joko memukul aku pakai ikat pinggang setiap malam."
 PASSWORD = "kata-sandi-yang-salah-sekali"
@@ -44,12 +44,16 @@ def test_one_line_per_request_with_route_template_status_duration_and_request_id
     assert response.status_code == 303
     assert response.headers["x-request-id"] == "proxy-id-0123456789"
     [line] = requests_of(lines())
-    assert line["method"] == "GET" and line["route"] == "/kasus/{report_id}" and line["status"] == 303
+    assert line["method"] == "GET"
+    assert line["route"] == "/kasus/{report_id}"
+    assert line["status"] == 303
     assert line["request_id"] == "proxy-id-0123456789"
     assert isinstance(line["duration_ms"], float)
-    assert line["level"] == "INFO" and line["logger"] == "bintang.request"
+    assert line["level"] == "INFO"
+    assert line["logger"] == "bintang.request"
     assert line["message"].startswith("GET /kasus/{report_id} 303 ")
-    assert "4242" not in json.dumps(line) and "rahasia" not in json.dumps(line)
+    assert "4242" not in json.dumps(line)
+    assert "rahasia" not in json.dumps(line)
 
 
 @pytest.mark.parametrize("incoming", ["", "pendek", "ada spasi di dalamnya", "A" * 65, "ABCD-EFGH-JKLM-NPQR\n123456",
@@ -58,7 +62,8 @@ def test_a_request_id_that_is_not_sane_is_replaced_by_a_new_one(client, lines, i
     response = client.get("/", headers={"x-request-id": incoming} if incoming else {})
     assert response.status_code == 200
     made = response.headers["x-request-id"]
-    assert len(made) == 32 and made != incoming
+    assert len(made) == 32
+    assert made != incoming
     [line] = requests_of(lines())
     assert line["request_id"] == made
     if incoming:
@@ -68,7 +73,8 @@ def test_a_request_id_that_is_not_sane_is_replaced_by_a_new_one(client, lines, i
 def test_a_request_that_matches_no_route_is_logged_by_its_path_without_the_query(client, lines):
     assert client.get("/tidak-ada?kode=ABCD-EFGH").status_code == 404
     [line] = requests_of(lines())
-    assert line["route"] == "/tidak-ada" and line["status"] == 404
+    assert line["route"] == "/tidak-ada"
+    assert line["status"] == 404
     assert "ABCD" not in json.dumps(line)
 
 
@@ -94,7 +100,9 @@ def test_nothing_typed_or_carried_reaches_the_log(client, make_client, as_user, 
     everything = "\n".join(json.dumps(line, ensure_ascii=False) for line in found)
     secrets = ["Paman Joko", "ikat pinggang", "gang mawar", "nomor tujuh", sent.code, sent.code.replace("-", ""),
                sent.pin, PASSWORD, "cari=", "198.51.100.23", "testclient", *cookies]
-    assert sent.code and sent.pin and cookies
+    assert sent.code
+    assert sent.pin
+    assert cookies
     for secret in secrets:
         assert secret not in everything, secret
 
@@ -106,4 +114,5 @@ def test_a_dispatcher_logs_each_job_it_handled_by_id_and_outcome_only(engine, db
     dispatcher.drain(engine, make_sender(settings), worker="host:1")
     [line] = [line for line in lines() if line.get("event") == "push_job"]
     assert line == {**line, "job": job.id, "outcome": "no_device", "worker": "host:1", "logger": "bintang.dispatcher"}
-    assert "31337" not in json.dumps(line) and "orangtua" not in json.dumps(line)
+    assert "31337" not in json.dumps(line)
+    assert "orangtua" not in json.dumps(line)

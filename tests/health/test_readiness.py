@@ -18,17 +18,8 @@ from server.health import checks, heartbeat
 from server.health.models import DispatcherHeartbeat
 from server.notifications import dispatcher
 from server.settings import SettingsError, from_env
-from tests.servers import app_process, pause
-
-
-def wait_until(condition, timeout: float = 30.0) -> bool:
-    waited = 0.0
-    while waited < timeout:
-        if condition():
-            return True
-        pause(0.02)
-        waited += 0.02
-    return False
+from tests.servers import app_process
+from tests.support.health import wait_until
 
 
 def rows(engine) -> list[DispatcherHeartbeat]:
@@ -130,7 +121,8 @@ def test_not_ready_when_the_disk_is_nearly_full(client, engine, app, settings):
     response = client.get("/readyz")
     assert response.status_code == 503
     disk = response.json()["checks"]["disk"]
-    assert disk["ok"] is False and disk["detail"].endswith(" MB free")
+    assert disk["ok"] is False
+    assert disk["detail"].endswith(" MB free")
 
 
 @pytest.mark.both_databases

@@ -75,7 +75,8 @@ def test_dispatchers_claiming_at_the_same_moment_never_take_the_same_job(db, eng
     for thread in threads:
         thread.join(30)
     claimed = [job_id for batch in taken.values() for job_id in batch]
-    assert len(taken) == 6 and sorted(claimed) == sorted(ids)  # every job once, none twice
+    assert len(taken) == 6
+    assert sorted(claimed) == sorted(ids)
     with Session(engine) as session:
         holders = dict(session.execute(select(NotificationJob.id, NotificationJob.claimed_by)).all())
     assert all(holders[job_id] == name for name, batch in taken.items() for job_id in batch)
@@ -85,7 +86,9 @@ def test_two_claims_in_turn_get_disjoint_batches_and_a_third_gets_nothing(db, en
     ids = some_jobs(db, 5)
     first = dispatcher.claim(engine, "a", batch=3, now=T)
     second = dispatcher.claim(engine, "b", batch=3, now=T)
-    assert len(first) == 3 and len(second) == 2 and sorted(first + second) == ids
+    assert len(first) == 3
+    assert len(second) == 2
+    assert sorted(first + second) == ids
     assert dispatcher.claim(engine, "c", now=T + timedelta(seconds=59)) == []  # all leased for 60 s
 
 

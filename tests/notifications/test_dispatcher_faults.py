@@ -111,7 +111,8 @@ def retry_until_final(engine: Engine, dispatch: Callable[[datetime], dispatcher.
         job = job_now(engine, job_id)
         if job.status != JobStatus.PENDING:
             return job, waits
-        assert job.claimed_by == "" and job.lease_until is None
+        assert job.claimed_by == ""
+        assert job.lease_until is None
         waits.append((job.due_at - now).total_seconds())
         assert dispatch(job.due_at - timedelta(seconds=1)).claimed == 0
         now = job.due_at
@@ -138,7 +139,8 @@ def _verify_vapid(authorization: str, vapid, subject: str) -> None:
 
     assert json.loads(unb64(header))["alg"] == "ES256"
     claims = json.loads(unb64(claims))
-    assert claims["aud"] == "https://push.example.net" and claims["sub"] == subject
+    assert claims["aud"] == "https://push.example.net"
+    assert claims["sub"] == subject
     raw = unb64(signature)
     der = encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big"))
     vapid.public_key.verify(der, token.rsplit(".", 1)[0].encode(), ec.ECDSA(hashes.SHA256()))
@@ -154,13 +156,18 @@ def test_it_sends_an_accepted_job_once_signed_encrypted_with_the_jobs_headers(db
 
     assert (stats.claimed, stats.sent) == (1, 1)
     ended = job_now(engine, job.id)
-    assert ended.status == JobStatus.SENT and ended.sent_at is not None and ended.last_error == ""
-    assert ended.attempts == 1 and ended.lease_until is None
+    assert ended.status == JobStatus.SENT
+    assert ended.sent_at is not None
+    assert ended.last_error == ""
+    assert ended.attempts == 1
+    assert ended.lease_until is None
     [request] = transport.requests
-    assert request.url == ENDPOINT and request.timeout == 7.5
+    assert request.url == ENDPOINT
+    assert request.timeout == 7.5
     headers = request.headers
     assert headers["ttl"] == "86400"  # nothing scheduled: a day
-    assert headers["urgency"] == "normal" and headers["topic"] == sender.topic("report-7-staff", ENDPOINT)
+    assert headers["urgency"] == "normal"
+    assert headers["topic"] == sender.topic("report-7-staff", ENDPOINT)
     assert headers["content-encoding"] == "aes128gcm"
     assert headers["content-type"] == "application/octet-stream"
     _verify_vapid(headers["authorization"], sender.vapid, settings.vapid_subject)
@@ -168,7 +175,8 @@ def test_it_sends_an_accepted_job_once_signed_encrypted_with_the_jobs_headers(db
     assert phone.read(request.data) == {  # ... and the phone reads the neutral message
         "title": "Bintang Ceria", "body": "Bintang Ceria: ada kabar baru untuk Anda", "url": "/kasus/7",
         "tag": headers["topic"]}
-    assert dispatch(NOW + timedelta(hours=1)).claimed == 0 and len(transport.requests) == 1
+    assert dispatch(NOW + timedelta(hours=1)).claimed == 0
+    assert len(transport.requests) == 1
 
 
 def test_an_emergency_goes_out_with_high_urgency(db, engine, dispatch, transport, sender):
@@ -272,7 +280,8 @@ def test_a_retry_never_lands_after_the_session_it_reminds_of(db, engine, dispatc
     # Tried 100, 70 and 10 s before the start; after the third the backoff (120 s) would land after the start,
     # so it stops there, well before PUSH_MAX_ATTEMPTS.
     assert waits == [dispatcher.backoff(1), dispatcher.backoff(2)] == [30.0, 60.0]
-    assert ended.status == JobStatus.FAILED and ended.attempts == 3 < 5
+    assert ended.status == JobStatus.FAILED
+    assert ended.attempts == 3 < 5
     assert ended.last_error == "gave up after 3 tries: 503 Service Unavailable"
     assert ended.due_at < WEDNESDAY_9
 
@@ -288,15 +297,19 @@ def test_429_waits_at_least_as_long_as_the_push_service_asks_then_gives_up(db, e
 
     dispatch(NOW)
     first = job_now(engine, job.id)
-    assert first.status == JobStatus.PENDING and first.due_at == NOW + timedelta(seconds=120)
-    assert first.last_error == "retry: 429 Too Many Requests" and first.attempts == 1
+    assert first.status == JobStatus.PENDING
+    assert first.due_at == NOW + timedelta(seconds=120)
+    assert first.last_error == "retry: 429 Too Many Requests"
+    assert first.attempts == 1
 
     with caplog.at_level(logging.WARNING, logger="bintang.dispatcher"):
         ended, waits = retry_until_final(engine, dispatch, job.id, first.due_at)
 
     assert settings.push_max_attempts == 5
     assert [120.0] + waits == expected_waits(5, retry_after=120) == [120, 120, 120, 240]
-    assert ended.status == JobStatus.FAILED and ended.attempts == 5 and ended.sent_at is None
+    assert ended.status == JobStatus.FAILED
+    assert ended.attempts == 5
+    assert ended.sent_at is None
     assert ended.last_error == "gave up after 5 tries: 429 Too Many Requests"
     assert len(transport.requests) == 5
     assert any("given up after 5 tries" in r.getMessage() for r in caplog.records)
@@ -307,7 +320,8 @@ def test_retry_after_is_read_in_both_of_its_forms():
     assert push.parse_retry_after("120") == 120.0
     assert push.parse_retry_after("Tue, 01 Dec 2026 07:28:00 GMT", now=(date - timedelta(minutes=1)).timestamp()) == 60
     assert push.parse_retry_after("Tue, 01 Dec 2026 07:28:00 GMT", now=(date + timedelta(minutes=1)).timestamp()) == 0
-    assert push.parse_retry_after("soon") is None and push.parse_retry_after(None) is None
+    assert push.parse_retry_after("soon") is None
+    assert push.parse_retry_after(None) is None
 
 
 @pytest.mark.parametrize("status", [500, 503])
@@ -320,7 +334,8 @@ def test_server_errors_are_retried_with_exponential_backoff_then_fail(db, engine
     ended, waits = retry_until_final(engine, dispatch, job.id, NOW)
 
     assert waits == expected_waits(settings.push_max_attempts) == [30, 60, 120, 240]
-    assert ended.status == JobStatus.FAILED and ended.attempts == settings.push_max_attempts
+    assert ended.status == JobStatus.FAILED
+    assert ended.attempts == settings.push_max_attempts
     assert ended.last_error == f"gave up after 5 tries: {status} {REASONS[status]}"
     assert len(transport.requests) == settings.push_max_attempts
 
@@ -364,9 +379,12 @@ def test_a_refusal_fails_at_once_with_its_cause_and_the_log_never_shows_the_mess
     assert len(transport.requests) == 1
     assert endpoints_left(engine) == [ENDPOINT]  # a refusal is about the message, not the device
     [warning] = [r for r in caplog.records if r.levelno >= logging.WARNING]
-    assert warning.name == "bintang.dispatcher" and f"{status} {REASONS[status]}" in warning.getMessage()
+    assert warning.name == "bintang.dispatcher"
+    assert f"{status} {REASONS[status]}" in warning.getMessage()
     logged = "\n".join(r.getMessage() for r in caplog.records)
-    assert "ada kabar baru" not in logged and "/kasus/7" not in logged and "as the push service says" not in logged
+    assert "ada kabar baru" not in logged
+    assert "/kasus/7" not in logged
+    assert "as the push service says" not in logged
 
 
 # --- devices that went away -------------------------------------------------------------------------------------
@@ -382,7 +400,8 @@ def test_an_expired_subscription_is_deleted_and_its_only_owner_has_no_device(db,
     assert stats.no_device == 1
     assert job_now(engine, job.id).status == JobStatus.NO_DEVICE
     assert endpoints_left(engine) == []
-    assert dispatch(NOW + timedelta(days=1)).claimed == 0 and len(transport.requests) == 1
+    assert dispatch(NOW + timedelta(days=1)).claimed == 0
+    assert len(transport.requests) == 1
 
 
 def test_with_two_devices_one_gone_the_job_is_sent_and_the_other_device_stays(db, engine, dispatch, transport):

@@ -67,4 +67,5 @@ def test_a_job_that_keeps_breaking_the_dispatcher_ends_failed_after_the_last_try
     assert outcomes == [(1, 1, 0), (1, 1, 0), (1, 0, 1)]
     db.expire_all()
     job = db.get(NotificationJob, job_id)
-    assert job.status == JobStatus.FAILED and job.last_error == "gave up after 3 tries: internal error"
+    assert job.status == JobStatus.FAILED
+    assert job.last_error == "gave up after 3 tries: internal error"

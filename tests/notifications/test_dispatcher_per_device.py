@@ -109,7 +109,8 @@ def test_a_stopping_dispatcher_starts_no_waiting_send_and_gives_its_job_back_at_
     pool.halt()
     assert flights[0].done.wait(5.0)
     release.set()
-    assert flights[0].ending == "released" and transport.requests == []
+    assert flights[0].ending == "released"
+    assert transport.requests == []
     given_back = job_now(engine, job.id)
     assert (given_back.status, given_back.claimed_by, given_back.lease_until, given_back.attempts,
             given_back.last_error) == (JobStatus.PENDING, "", None, 0, "released: dispatcher stopped")

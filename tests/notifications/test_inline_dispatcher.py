@@ -12,8 +12,8 @@ from server import clock
 from server.appointments.models import Appointment, AppointmentStatus
 from server.notifications import outbox
 from server.notifications.models import JobStatus, NotificationJob
-from tests.appointments.test_pages_support import appointment_for, counseling, person
 from tests.servers import app_process
+from tests.support.appointments import appointment_for, counseling, person
 
 DEADLINE = 30.0
 

@@ -19,7 +19,7 @@ from server.notifications.models import JobStatus, NotificationJob, PushSubscrip
 from server.notifications.push import Device, Outcome
 from server.notifications.transport import PushTransport
 from tests.notifications.dispatch_support import FakeResponse, FakeTransport, Phone, person
-from tests.notifications.test_subscriptions import device, send
+from tests.support.notifications import device, send
 
 NOW = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
 LISTED = "localhost:8090"
@@ -95,7 +95,8 @@ def test_a_subscription_to_a_host_that_is_not_public_is_refused(as_user, db, end
     response = send(as_user("orangtua"), "/push/langganan", {**device(), "endpoint": endpoint})
     assert response.status_code == 422
     body = response.json()
-    assert body["ok"] is False and body["error"].startswith("endpoint ")
+    assert body["ok"] is False
+    assert body["error"].startswith("endpoint ")
     assert subscriptions(db) == []
 
 
@@ -104,7 +105,8 @@ def test_a_subscription_whose_endpoint_is_not_a_plain_url_is_refused_as_when_sen
     response = send(as_user("orangtua"), "/push/langganan", {**device(), "endpoint": endpoint})
     assert response.status_code == 422
     body = response.json()
-    assert body["ok"] is False and body["error"].startswith("endpoint ")
+    assert body["ok"] is False
+    assert body["error"].startswith("endpoint ")
     assert subscriptions(db) == []
     # The same check when sending (one function): refused before anything goes out, with the same reason.
     transport = FakeTransport(lambda _url: FakeResponse(201))
@@ -134,7 +136,8 @@ def test_a_renewed_subscription_to_a_host_that_is_not_public_is_refused(as_user,
 ])
 def test_a_public_push_service_or_a_listed_host_is_accepted(as_user, db, endpoint):
     response = send(as_user("orangtua"), "/push/langganan", {**device(), "endpoint": endpoint})
-    assert response.status_code == 200 and response.json() == {"ok": True}
+    assert response.status_code == 200
+    assert response.json() == {"ok": True}
     assert subscriptions(db) == [endpoint]
 
 
@@ -171,8 +174,10 @@ def test_a_name_that_resolves_to_an_address_that_is_not_public_is_not_connected_
     transport = RecordingTransport([addresses])
     outcome = send_with(settings, transport)
     assert outcome == Outcome(-2, reason="endpoint refused: endpoint host resolves to an address that is not public")
-    assert outcome.blocked and not outcome.transient
-    assert transport.lookups == ["push.example.net"] and transport.connects == []
+    assert outcome.blocked
+    assert not outcome.transient
+    assert transport.lookups == ["push.example.net"]
+    assert transport.connects == []
 
 
 def test_it_connects_to_the_address_it_checked_not_to_a_second_answer(settings):
@@ -228,4 +233,5 @@ def test_a_job_whose_only_device_is_refused_fails_with_the_reason_and_the_device
 
     assert job.status == JobStatus.FAILED
     assert job.last_error == "refused: endpoint refused: endpoint address is not public"
-    assert transport.requests == [] and subscriptions(db) == []
+    assert transport.requests == []
+    assert subscriptions(db) == []

@@ -17,7 +17,8 @@ from server import worker
 from server.accounts.models import Child
 from server.notifications import dispatcher
 from server.notifications.models import JobStatus, NotificationJob, PushSubscription
-from tests.appointments.test_pages_support import (
+from tests.pushservice import PushService, push_service
+from tests.support.appointments import (
     book,
     booked_id,
     booking_page,
@@ -28,8 +29,7 @@ from tests.appointments.test_pages_support import (
     person,
     slot_keys,
 )
-from tests.conftest import csrf_token
-from tests.pushservice import Client, PushService, push_service
+from tests.support.notifications import subscribe, tag
 
 # The local push service checks the VAPID signature's expiry against the real time.
 pytestmark = pytest.mark.real_clock
@@ -49,21 +49,6 @@ def push() -> Iterator[PushService]:
 def settings(settings, push):
     """The local push service is on 127.0.0.1 over http: only PUSH_ALLOWED_HOSTS lets the app send there."""
     return replace(settings, push_allowed_hosts=(push.host,))
-
-
-def tag(settings, topic: str, device: Client) -> str:
-    """The job's topic as the push service and the phone see it: a keyed hash (server/notifications/push.py)."""
-    return worker.make_sender(settings).topic(topic, device.endpoint)
-
-
-def subscribe(client, push: PushService) -> Client:
-    """What the page does on opting in: read the key, subscribe at the push service, send the subscription."""
-    key = client.get("/push/kunci").json()["publicKey"]
-    device = push.subscribe(key)
-    response = client.post("/push/langganan", json=device.subscription,
-                           headers={"X-CSRFToken": csrf_token(client, "/")})
-    assert response.status_code == 200 and response.json() == {"ok": True}
-    return device
 
 
 def run_dispatcher(engine, settings, *, now=None) -> dispatcher.Stats:
@@ -112,7 +97,8 @@ def test_it_pushes_the_request_to_the_counselor_and_the_answer_to_the_parent(as_
     stats = run_dispatcher(engine, settings)
     assert (stats.sent, stats.failed, stats.retried) == (1, 0, 0)
     [requested] = jobs(db, appointment_id, "appointment_requested")
-    assert requested.status == JobStatus.SENT and requested.recipient_user_id == person(db, "konselor").id
+    assert requested.status == JobStatus.SENT
+    assert requested.recipient_user_id == person(db, "konselor").id
     assert push.payloads(counselor_phone) == [{
         "title": "Bintang Ceria", "body": NEWS, "url": f"/jadwal/{appointment_id}",
         "tag": tag(settings, requested.topic, counselor_phone)}]
@@ -122,7 +108,8 @@ def test_it_pushes_the_request_to_the_counselor_and_the_answer_to_the_parent(as_
     stats = run_dispatcher(engine, settings)
     assert (stats.sent, stats.failed, stats.retried) == (1, 0, 0)  # the reminders wait for their time
     [confirmed] = jobs(db, appointment_id, "appointment_confirmed")
-    assert confirmed.status == JobStatus.SENT and confirmed.topic == f"appt-{appointment_id}-appointment_confirmed"
+    assert confirmed.status == JobStatus.SENT
+    assert confirmed.topic == f"appt-{appointment_id}-appointment_confirmed"
     [message] = push.messages(parent_phone)
     assert json.loads(message) == {"title": "Bintang Ceria", "body": NEWS, "url": f"/konseling/{appointment_id}",
                                    "tag": tag(settings, confirmed.topic, parent_phone)}
@@ -149,7 +136,8 @@ def test_it_deletes_a_subscription_the_push_service_says_is_gone(as_user, db, en
 
     assert (stats.claimed, stats.no_device, stats.sent) == (1, 1, 0)
     [cancelled] = jobs(db, appointment_id, "appointment_cancelled")
-    assert cancelled.status == JobStatus.NO_DEVICE and cancelled.recipient_user_id == person(db, "orangtua").id
+    assert cancelled.status == JobStatus.NO_DEVICE
+    assert cancelled.recipient_user_id == person(db, "orangtua").id
     endpoints = set(db.execute(select(PushSubscription.endpoint)).scalars())
     assert endpoints == {counselor_phone.endpoint}  # only the gone one
     assert len(push.messages(parent_phone)) == 1

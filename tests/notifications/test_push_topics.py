@@ -68,11 +68,13 @@ def test_two_messages_about_the_same_thing_share_a_topic_and_others_do_not(db, e
     again = alert(db, engine, settings, "report-7-urgent")
     other_report = alert(db, engine, settings, "report-8-urgent")
 
-    assert again[PHONE][0] == first[PHONE][0] and again[TABLET][0] == first[TABLET][0]
+    assert again[PHONE][0] == first[PHONE][0]
+    assert again[TABLET][0] == first[TABLET][0]
     assert other_report[PHONE][0] != first[PHONE][0]
 
 
 def test_the_topic_is_keyed_by_the_secret_key(db, engine, settings, phones):
     ours = alert(db, engine, settings, "report-7-urgent")
     another_key = alert(db, engine, settings, "report-7-urgent", secret_key="another-secret-key-of-32-characters!")
-    assert OPAQUE.fullmatch(another_key[PHONE][0]) and another_key[PHONE][0] != ours[PHONE][0]
+    assert OPAQUE.fullmatch(another_key[PHONE][0])
+    assert another_key[PHONE][0] != ours[PHONE][0]

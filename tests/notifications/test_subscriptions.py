@@ -8,33 +8,17 @@ import os
 from datetime import timedelta
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import select
 
 from server import clock
 from server.notifications import outbox
 from server.notifications.models import JobStatus, NotificationJob, PushSubscription
 from server.notifications.service import MAX_DEVICES
-from tests.appointments.test_pages_support import code_holder, person
-from tests.conftest import csrf_token
+from tests.support.appointments import code_holder, person
+from tests.support.notifications import b64, device, send
+from tests.support.web import csrf_token
 
 ANDROID = "Mozilla/5.0 (Linux; Android 14; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Mobile"
-
-
-def b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def device(n: int = 1, *, host: str = "push.example.net") -> dict:
-    key = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
-        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
-    return {"endpoint": f"https://{host}/send/device-{n}", "keys": {"p256dh": b64(key), "auth": b64(os.urandom(16))}}
-
-
-def send(client, path: str, body: dict, **headers):
-    token = csrf_token(client, "/")
-    return client.post(path, json=body, headers={"X-CSRFToken": token, **headers})
 
 
 def subscriptions(db) -> list[PushSubscription]:
@@ -46,12 +30,15 @@ def test_a_signed_in_person_subscribes_this_device_and_sending_it_again_updates_
     client = as_user("orangtua")
     first = device()
     response = send(client, "/push/langganan", first, **{"User-Agent": ANDROID})
-    assert response.status_code == 200 and response.json() == {"ok": True}
+    assert response.status_code == 200
+    assert response.json() == {"ok": True}
     again = {**first, "keys": device()["keys"]}
     assert send(client, "/push/langganan", again).status_code == 200
     [row] = subscriptions(db)
-    assert row.user_id == person(db, "orangtua").id and row.report_id is None
-    assert row.endpoint == first["endpoint"] and row.p256dh == again["keys"]["p256dh"]
+    assert row.user_id == person(db, "orangtua").id
+    assert row.report_id is None
+    assert row.endpoint == first["endpoint"]
+    assert row.p256dh == again["keys"]["p256dh"]
     assert row.language == "id"
 
 
@@ -67,7 +54,8 @@ def test_a_code_holder_subscribes_with_the_case(client, db):
     report_id = code_holder(client, db)
     assert send(client, "/push/langganan", device()).status_code == 200
     [row] = subscriptions(db)
-    assert row.report_id == report_id and row.user_id is None
+    assert row.report_id == report_id
+    assert row.user_id is None
 
 
 def test_someone_signed_out_cannot_subscribe(client, db):
@@ -94,7 +82,8 @@ def test_a_subscription_without_the_csrf_token_is_refused(as_user, db):
 def test_a_subscription_that_is_not_one_is_refused(as_user, db, broken):
     body = {**device(), **broken}
     response = send(as_user("orangtua"), "/push/langganan", body)
-    assert response.status_code == 422 and response.json()["ok"] is False
+    assert response.status_code == 422
+    assert response.json()["ok"] is False
     assert subscriptions(db) == []
 
 
@@ -108,7 +97,8 @@ def test_a_local_push_service_is_refused_unless_push_allowed_hosts_lists_it(as_u
     # The server would connect there; test_push_addresses.py has the host listed, and accepted.
     body = {**device(), "endpoint": "http://localhost:8090/notify/abc"}
     response = send(as_user("orangtua"), "/push/langganan", body)
-    assert response.status_code == 422 and response.json() == {"ok": False, "error": "endpoint must be an https URL"}
+    assert response.status_code == 422
+    assert response.json() == {"ok": False, "error": "endpoint must be an https URL"}
     assert subscriptions(db) == []
 
 
@@ -126,7 +116,8 @@ def test_turning_off_this_device_removes_it(as_user, db):
     mine = device()
     send(client, "/push/langganan", mine)
     response = send(client, "/push/berhenti", {"endpoint": mine["endpoint"]})
-    assert response.status_code == 200 and response.json()["removed"] is True
+    assert response.status_code == 200
+    assert response.json()["removed"] is True
     assert subscriptions(db) == []
 
 
@@ -138,7 +129,8 @@ def test_the_service_worker_passes_a_renewed_subscription_on_with_the_old_endpoi
     response = make_client().post("/push/ganti", json={"oldEndpoint": old["endpoint"], "subscription": renewed})
     assert response.status_code == 200
     [row] = subscriptions(db)
-    assert row.endpoint == renewed["endpoint"] and row.user_id == person(db, "orangtua").id
+    assert row.endpoint == renewed["endpoint"]
+    assert row.user_id == person(db, "orangtua").id
 
 
 def test_a_renewal_for_an_unknown_endpoint_creates_nothing(client, db):
@@ -168,7 +160,8 @@ def test_the_public_key_is_offered_to_pages(client):
     assert response.status_code == 200
     key = response.json()["publicKey"]
     raw = base64.urlsafe_b64decode(key + "=" * (-len(key) % 4))
-    assert len(raw) == 65 and raw[0] == 4
+    assert len(raw) == 65
+    assert raw[0] == 4
 
 
 # --- the settings page ----------------------------------------------------------------------------------------
@@ -178,7 +171,8 @@ def test_the_settings_page_lists_my_devices_and_removes_one(as_user, db):
     client = as_user("orangtua")
     send(client, "/push/langganan", device(1), **{"User-Agent": ANDROID})
     page = client.get("/notifikasi/pengaturan")
-    assert page.status_code == 200 and "Android · Chrome" in page.text
+    assert page.status_code == 200
+    assert "Android · Chrome" in page.text
     assert page.headers["cache-control"] == "no-store"
     [row] = subscriptions(db)
     response = client.post(f"/notifikasi/perangkat/{row.id}/hapus", data={"_csrf_token": csrf_token(client, "/")},
@@ -200,7 +194,8 @@ def test_nobody_else_can_remove_my_device(as_user, db, other):
 def test_signed_out_the_notification_pages_ask_to_sign_in(client):
     for path in ("/notifikasi", "/notifikasi/pengaturan"):
         response = client.get(path, follow_redirects=False)
-        assert response.status_code == 303 and response.headers["location"].startswith("/masuk")
+        assert response.status_code == 303
+        assert response.headers["location"].startswith("/masuk")
 
 
 # --- the in-app list -----------------------------------------------------------------------------------------
@@ -223,7 +218,8 @@ def test_the_list_shows_what_is_due_newest_first_and_marks_it_read(as_user, db):
     html = client.get("/notifikasi").text
     moved, confirmed = html.index("/konseling/8"), html.index("/konseling/7")
     assert moved < confirmed, "newest first"
-    assert "dipindah" in html and "dikonfirmasi" in html
+    assert "dipindah" in html
+    assert "dikonfirmasi" in html
     assert "/konseling/9" not in html, "a reminder is not shown before its time"
     assert "/konseling/10" not in html, "what no longer applies is not shown"
     assert html.count(">Baru<") == 2

@@ -7,8 +7,8 @@ from server import service_info
 from server.pwa import icons
 from server.pwa.routes import SERVICE_WORKER, installed_name, short_name
 from server.web import STATIC_DIR, static_url
-from tests.conftest import csrf_token, post_form, sign_in
-from tests.reports.conftest import submit_report
+from tests.support.reports import submit_report
+from tests.support.web import csrf_token, post_form, sign_in
 
 
 def version(script: str) -> str:
@@ -47,9 +47,11 @@ def test_it_serves_a_manifest_an_installable_app_needs(client):
 
 def test_its_icons_are_versioned_and_served(client):
     for icon in client.get("/manifest.webmanifest").json()["icons"]:
-        assert icon["src"].startswith("/static/icons/") and "?v=" in icon["src"]
+        assert icon["src"].startswith("/static/icons/")
+        assert "?v=" in icon["src"]
         response = client.get(icon["src"])
-        assert response.status_code == 200 and response.headers["content-type"] == "image/png"
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "image/png"
 
 
 def test_the_short_name_fits_under_a_home_screen_icon(client):
@@ -103,12 +105,14 @@ def test_the_service_worker_precaches_the_versioned_app_shell_and_the_offline_pa
     assert "/offline" in precache
     static = [url for url in precache if url != "/offline"]
     assert static == [url for url in static if url.startswith("/static/") and "?v=" in url]
-    assert static_url("css/app.css") in static and static_url("vendor/htmx.min.js") in static
+    assert static_url("css/app.css") in static
+    assert static_url("vendor/htmx.min.js") in static
     assert {"/static/css/app.css", "/static/js/app.js", "/static/js/quick-exit.js", "/static/vendor/htmx.min.js",
             "/static/icons/icon-192.png", "/static/icons/icon-512.png"} <= {url.split("?v=")[0] for url in static}
     for url in precache:
         assert client.get(url).status_code == 200, url
-    assert "__VERSION__" not in script and "__PRECACHE__" not in script
+    assert "__VERSION__" not in script
+    assert "__PRECACHE__" not in script
     assert version(script)
 
 
@@ -127,7 +131,8 @@ def test_a_push_that_cannot_be_read_shows_the_services_own_name(client, db):
     service_info.forget()
     script = client.get("/sw.js").text
     assert 'const FALLBACK = {"title": "Sahabat Anak", "body": "Sahabat Anak: ada kabar baru untuk Anda"};' in script
-    assert "__FALLBACK__" not in script and '"Bintang Ceria' not in script  # (a comment still says whose it is)
+    assert "__FALLBACK__" not in script
+    assert '"Bintang Ceria' not in script
 
 
 def test_the_version_changes_when_the_emergency_numbers_change(client, db):
@@ -149,7 +154,8 @@ def test_it_has_an_offline_page_in_plain_words_with_the_emergency_numbers(client
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     assert "Tidak ada sambungan internet" in response.text
-    assert 'href="tel:112"' in response.text and "SAPA 129" in response.text
+    assert 'href="tel:112"' in response.text
+    assert "SAPA 129" in response.text
     assert "Keluar cepat" in response.text
 
 
@@ -179,7 +185,8 @@ def test_quick_exit_also_closes_a_report_opened_with_its_code_and_pin(client, ma
     sent = submit_report(client)
     post_form(client, "/cek", {"code": sent.code, "pin": sent.pin}, token_from="/cek")
     token = client.cookies.get("bc_case")
-    assert token and client.get("/cek/laporan").status_code == 200
+    assert token
+    assert client.get("/cek/laporan").status_code == 200
 
     response = client.post("/keluar-cepat", headers={"X-CSRFToken": csrf_token(client, "/")})
     assert response.status_code == 204
@@ -215,11 +222,13 @@ def test_a_sign_out_quick_exit_could_not_send_ends_the_session_at_the_next_reque
     token = client.cookies.get("bc_session")
     mark_quick_exit(client)
     response = client.get("/akun", follow_redirects=False)
-    assert response.status_code == 303 and response.headers["location"] == "/masuk?lanjut=/akun"
+    assert response.status_code == 303
+    assert response.headers["location"] == "/masuk?lanjut=/akun"
     dropped = response.headers.get_list("set-cookie")
     assert any(cookie.startswith("bc_keluar=") and "Max-Age=0" in cookie for cookie in dropped), dropped
     assert any(cookie.startswith("bc_session=") and "Max-Age=0" in cookie for cookie in dropped), dropped
-    assert client.cookies.get("bc_keluar") is None and client.cookies.get("bc_session") is None
+    assert client.cookies.get("bc_keluar") is None
+    assert client.cookies.get("bc_session") is None
 
     thief = make_client()
     thief.cookies.set("bc_session", token)
@@ -231,10 +240,12 @@ def test_a_report_opened_with_its_code_is_closed_too_when_quick_exit_could_not_s
     holder = make_client()
     post_form(holder, "/cek", {"code": sent.code, "pin": sent.pin}, token_from="/cek")
     token = holder.cookies.get("bc_case")
-    assert token and holder.get("/cek/laporan").status_code == 200
+    assert token
+    assert holder.get("/cek/laporan").status_code == 200
     mark_quick_exit(holder)
     response = holder.get("/cek/laporan", follow_redirects=False)
-    assert response.status_code == 303 and "data-reporter-status" not in response.text
+    assert response.status_code == 303
+    assert "data-reporter-status" not in response.text
     onlooker = make_client()
     onlooker.cookies.set("bc_case", token)
     assert onlooker.get("/cek/laporan", follow_redirects=False).status_code == 303
@@ -248,7 +259,8 @@ def test_signing_in_again_after_a_quick_exit_that_could_not_sign_out_works(clien
     assert client.cookies.get("bc_session") not in (None, old)
     assert client.cookies.get("bc_keluar") is None
     page = client.get("/akun")
-    assert page.status_code == 200 and "Akun saya" in page.text
+    assert page.status_code == 200
+    assert "Akun saya" in page.text
 
 
 def test_quick_exit_is_refused_without_the_csrf_token(as_user):

@@ -12,8 +12,7 @@ from sqlmodel import Session
 
 from server.accounts.models import Role, User
 from server.reports import cases, simfoni_data
-from tests.conftest import csrf_token, sign_in
-from tests.reports.conftest import (
+from tests.support.reports import (
     TEST_IP,
     add_person,
     audit_entries,
@@ -24,6 +23,7 @@ from tests.reports.conftest import (
     referrals_of,
     user_named,
 )
+from tests.support.web import csrf_token, sign_in
 
 ALLOWED = {"owner", "colleague", "supervisor"}
 
@@ -91,7 +91,8 @@ def test_the_owner_a_colleague_of_the_team_and_a_supervisor_may_use_every_case_r
         if method == "POST":
             assert response.headers["location"].startswith(f"/kasus/{report_id}#")
     report = fresh(db, report_id)
-    assert report.status == "in_progress" and report.urgency == "tinggi"
+    assert report.status == "in_progress"
+    assert report.urgency == "tinggi"
     assert report.police_reported_at is not None
     assert [r.status for r in referrals_of(db, report_id)] == ["accepted", "sent"]
     assert report.assigned_to_id == (actor.id if role != "supervisor" else user_named(db, "konselor").id)
@@ -104,7 +105,7 @@ def test_the_owner_a_colleague_of_the_team_and_a_supervisor_may_use_every_case_r
     assert audit_entries(db, "report.viewed.simfoni", report_id)[-1].actor_id == actor.id
 
 
-@pytest.mark.parametrize("role, expected", [
+@pytest.mark.parametrize(("role", "expected"), [
     ("stranger", 404),
     ("teacher", 403),
     ("parent", 403),
@@ -122,9 +123,12 @@ def test_a_counselor_of_another_team_gets_not_found_and_reporters_and_children_g
         assert "Puskesmas Banjarbaru" not in response.text
     assert [(e.id, e.kind) for e in events(db, report_id)] == before
     report = fresh(db, report_id)
-    assert report.version == version and report.status == "assigned" and report.police_reported_at is None
+    assert report.version == version
+    assert report.status == "assigned"
+    assert report.police_reported_at is None
     assert [r.status for r in referrals_of(db, report_id)] == ["sent"]
-    assert report.incident_on is None and simfoni_data.perpetrators_of(db, report_id) == []
+    assert report.incident_on is None
+    assert simfoni_data.perpetrators_of(db, report_id) == []
     assert simfoni_data.services_of(db, report_id) == []
     assert audit_entries(db, "report.viewed.staff", report_id) == []
     assert audit_entries(db, "report.viewed.simfoni", report_id) == []
@@ -179,11 +183,13 @@ def test_an_unassigned_case_in_a_teams_district_is_that_teams_and_not_found_for_
                                     agency_name="Puskesmas Banjarbaru", note="", ip=TEST_IP)
     db.commit()
     report = fresh(db, report.id)
-    assert report.assigned_to_id is None and report.team_district_id == district_named(db, "Banjarbaru Utara").id
+    assert report.assigned_to_id is None
+    assert report.team_district_id == district_named(db, "Banjarbaru Utara").id
 
     team = as_user("konselor")
     page = team.get(f"/kasus/{report.id}")
-    assert page.status_code == 200 and "Aku dipukul paman di rumah nenek." in page.text
+    assert page.status_code == 200
+    assert "Aku dipukul paman di rumah nenek." in page.text
     assert f'href="/kasus/{report.id}"' in team.get("/kasus/").text
 
     other_team, stranger = person("stranger", db, as_user, make_client)
@@ -191,7 +197,8 @@ def test_an_unassigned_case_in_a_teams_district_is_that_teams_and_not_found_for_
     for method, path, data in case_routes(report.id, referral.id, stranger, db):
         response = call(other_team, method, path, data)
         assert response.status_code == 404, (path, response.status_code)
-        assert "Aku dipukul paman" not in response.text and "Puskesmas Banjarbaru" not in response.text
+        assert "Aku dipukul paman" not in response.text
+        assert "Puskesmas Banjarbaru" not in response.text
     assert f'href="/kasus/{report.id}"' not in other_team.get("/kasus/").text
     assert [(e.id, e.kind) for e in events(db, report.id)] == before
     assert fresh(db, report.id).assigned_to_id is None
@@ -216,7 +223,8 @@ def test_an_inactive_counselor_cannot_open_the_teams_cases(app, db, make_client)
     konselor.active = False
     db.commit()
     refused = client.get(f"/kasus/{report.id}", follow_redirects=False)
-    assert refused.status_code == 303 and refused.headers["location"] == f"/masuk?lanjut=/kasus/{report.id}"
+    assert refused.status_code == 303
+    assert refused.headers["location"] == f"/masuk?lanjut=/kasus/{report.id}"
 
 
 def test_an_unknown_case_is_not_found(as_user):

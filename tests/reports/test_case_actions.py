@@ -12,7 +12,8 @@ from sqlalchemy.exc import DBAPIError
 
 from server.reports import access, cases
 from server.reports.models import FAR_FUTURE, OPEN_STATUSES, ReportCategory, Status
-from tests.reports.conftest import (
+from tests.support.database import execute_and_commit
+from tests.support.reports import (
     TEST_IP,
     audit_entries,
     case_post,
@@ -68,17 +69,19 @@ def test_from_each_status_exactly_the_listed_moves_are_allowed(start, app, db, s
         report = fresh(db, utara_case.id)
         if target in allowed:
             assert response.status_code == 303, (start, target, response.status_code)
-            assert report.status == target and report.version == version + 1
+            assert report.status == target
+            assert report.version == version + 1
             assert report.is_open == (target in OPEN_STATUSES)
             last = events(db, utara_case.id, "status")[-1]
             assert (last.from_status, last.to_status) == (start, target)
         else:
             assert response.status_code == 422, (start, target)
             assert NOT_FROM_HERE in response.text
-            assert report.status == start and report.version == version
+            assert report.status == start
+            assert report.version == version
 
 
-@pytest.mark.parametrize("target, form, message", [
+@pytest.mark.parametrize(("target", "form", "message"), [
     ("closed", {"reason": ""}, "Tulis alasannya: langkah ini perlu dicatat."),
     ("unfounded", {"reason": "   "}, "Tulis alasannya: langkah ini perlu dicatat."),
     ("duplicate", {"reason": "Sama dengan laporan lain"}, "Tulis nomor kasus asli yang sama dengan laporan ini."),
@@ -108,24 +111,27 @@ def test_a_side_exit_records_where_the_report_went_or_which_case_it_repeats(app,
     case_post(counselor, utara_case.id, "status",
               {"to": "duplicate", "reason": "Laporan yang sama dari guru lain", "duplicate_of": original.id})
     report = fresh(db, utara_case.id)
-    assert report.duplicate_of_id == original.id and report.closed_reason == "Laporan yang sama dari guru lain"
+    assert report.duplicate_of_id == original.id
+    assert report.closed_reason == "Laporan yang sama dari guru lain"
     case_post(counselor, utara_case.id, "status", {"to": "reopened", "reason": "Ternyata berbeda"})
     case_post(counselor, utara_case.id, "status", {"to": "assigned"})
     case_post(counselor, utara_case.id, "status",
               {"to": "out_of_scope", "reason": "Anak tinggal di Banjarmasin", "forwarded_to": "UPTD PPA Banjarmasin"})
     report = fresh(db, utara_case.id)
-    assert report.status == "out_of_scope" and report.forwarded_to == "UPTD PPA Banjarmasin"
+    assert report.status == "out_of_scope"
+    assert report.forwarded_to == "UPTD PPA Banjarmasin"
     assert not report.is_open
 
 
 def test_reopening_needs_a_reason(db, counselor, utara_case):
     set_state(db, utara_case.id, status="closed", is_open=False, assigned_to_id=user_named(db, "konselor").id)
     response = case_post(counselor, utara_case.id, "status", {"to": "reopened"})
-    assert response.status_code == 422 and "Tulis alasannya" in response.text
+    assert response.status_code == 422
+    assert "Tulis alasannya" in response.text
     assert fresh(db, utara_case.id).status == "closed"
 
 
-@pytest.mark.parametrize("start, target", [
+@pytest.mark.parametrize(("start", "target"), [
     ("reopened", "in_progress"),
     ("assigned", "referred"),
     ("assigned", "monitoring"),
@@ -141,7 +147,8 @@ def test_handling_a_case_needs_a_counselor_assigned_first(start, target, db, sup
 
 def test_an_unknown_status_is_refused(db, counselor, utara_case):
     response = case_post(counselor, utara_case.id, "status", {"to": "hilang"})
-    assert response.status_code == 422 and "Pilih status dari daftar." in response.text
+    assert response.status_code == 422
+    assert "Pilih status dari daftar." in response.text
 
 
 def test_closing_takes_the_case_off_the_open_list_and_reopening_brings_it_back(db, counselor, utara_case):
@@ -149,7 +156,8 @@ def test_closing_takes_the_case_off_the_open_list_and_reopening_brings_it_back(d
     response = case_post(counselor, utara_case.id, "status", {"to": "closed", "reason": "Anak sudah aman."})
     assert response.status_code == 303
     report = fresh(db, utara_case.id)
-    assert report.status == "closed" and not report.is_open
+    assert report.status == "closed"
+    assert not report.is_open
     assert report.next_due_at == FAR_FUTURE
     assert report.closed_reason == "Anak sudah aman."
     assert f'href="/kasus/{utara_case.id}"' not in counselor.get("/kasus/").text
@@ -157,7 +165,8 @@ def test_closing_takes_the_case_off_the_open_list_and_reopening_brings_it_back(d
     response = case_post(counselor, utara_case.id, "status", {"to": "reopened", "reason": "Anak melapor lagi."})
     assert response.status_code == 303
     report = fresh(db, utara_case.id)
-    assert report.status == "reopened" and report.is_open
+    assert report.status == "reopened"
+    assert report.is_open
     assert f'href="/kasus/{utara_case.id}"' in counselor.get("/kasus/").text
     assert [(e.from_status, e.to_status, e.body) for e in events(db, utara_case.id, "status")] == [
         ("assigned", "closed", "Anak sudah aman."), ("closed", "reopened", "Anak melapor lagi.")]
@@ -166,7 +175,7 @@ def test_closing_takes_the_case_off_the_open_list_and_reopening_brings_it_back(d
 # --- stale pages ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("action, form", [
+@pytest.mark.parametrize(("action", "form"), [
     ("status", {"to": "unfounded", "reason": "Tidak ada kejadian."}),
     ("triase", {"urgency": "tinggi", "categories": "physical"}),
     ("tugaskan", {"counselor_id": "OWN"}),
@@ -183,7 +192,9 @@ def test_a_change_made_from_a_page_loaded_before_someone_elses_change_is_refused
     assert response.status_code == 422
     assert STALE in response.text
     report = fresh(db, utara_case.id)
-    assert report.version == loaded_version + 1 and report.status == "triaged" and report.urgency == "sedang"
+    assert report.version == loaded_version + 1
+    assert report.status == "triaged"
+    assert report.urgency == "sedang"
 
 
 def test_marking_the_police_report_from_a_stale_page_is_refused(app, db, counselor):
@@ -191,7 +202,8 @@ def test_marking_the_police_report_from_a_stale_page_is_refused(app, db, counsel
     version = fresh(db, report.id).version
     case_post(counselor, report.id, "triase", {"urgency": "tinggi", "categories": "sexual", "version": version})
     response = case_post(counselor, report.id, "polisi", {"version": version})
-    assert response.status_code == 422 and STALE in response.text
+    assert response.status_code == 422
+    assert STALE in response.text
     assert fresh(db, report.id).police_reported_at is None
 
 
@@ -204,10 +216,12 @@ def test_triage_sets_urgency_categories_and_district_and_counts_as_the_first_res
     assert fresh(db, report.id).first_response_at is None
     response = case_post(counselor, report.id, "triase", {
         "urgency": "darurat", "categories": ["sexual", "physical"], "district_id": cempaka.id})
-    assert response.status_code == 303 and response.headers["location"] == f"/kasus/{report.id}#triase"
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/kasus/{report.id}#triase"
     report = fresh(db, report.id)
     assert report.status == "triaged"
-    assert report.urgency == "darurat" and report.urgency_rank == 0
+    assert report.urgency == "darurat"
+    assert report.urgency_rank == 0
     assert report.district_id == report.team_district_id == cempaka.id
     assert sorted(db.execute(ReportCategory.__table__.select().where(ReportCategory.report_id == report.id))
                   .mappings().all(), key=lambda r: r["category"]) == [
@@ -220,7 +234,7 @@ def test_triage_sets_urgency_categories_and_district_and_counts_as_the_first_res
     assert (event.from_status, event.to_status) == ("submitted", "triaged")
 
 
-@pytest.mark.parametrize("form, message", [
+@pytest.mark.parametrize(("form", "message"), [
     ({"urgency": "gawat", "categories": "physical"}, "Pilih tingkat urgensi."),
     ({"urgency": "tinggi"}, "Pilih setidaknya satu kategori."),
     ({"urgency": "tinggi", "categories": "alien"}, "Pilih setidaknya satu kategori."),
@@ -228,9 +242,12 @@ def test_triage_sets_urgency_categories_and_district_and_counts_as_the_first_res
 ])
 def test_triage_refuses_what_is_not_on_the_lists(form, message, db, counselor, utara_case):
     response = case_post(counselor, utara_case.id, "triase", form)
-    assert response.status_code == 422 and message in response.text
+    assert response.status_code == 422
+    assert message in response.text
     report = fresh(db, utara_case.id)
-    assert report.status == "submitted" and report.urgency == "sedang" and report.first_response_at is None
+    assert report.status == "submitted"
+    assert report.urgency == "sedang"
+    assert report.first_response_at is None
 
 
 def test_a_counselor_may_take_a_case_but_not_give_it_to_another_counselor(db, counselor, utara_case):
@@ -242,7 +259,8 @@ def test_a_counselor_may_take_a_case_but_not_give_it_to_another_counselor(db, co
     response = case_post(counselor, utara_case.id, "tugaskan", {"counselor_id": user_named(db, "konselor").id})
     assert response.status_code == 303
     report = fresh(db, utara_case.id)
-    assert report.assigned_to_id == user_named(db, "konselor").id and report.status == "assigned"
+    assert report.assigned_to_id == user_named(db, "konselor").id
+    assert report.status == "assigned"
     assert report.first_response_at is not None
     assert jobs(db, "case_assigned", utara_case.id) == []  # nobody to tell: they took it themselves
 
@@ -252,26 +270,30 @@ def test_a_supervisor_assigns_a_case_and_the_counselor_is_told(db, supervisor, u
     response = case_post(supervisor, utara_case.id, "tugaskan", {"counselor_id": konselor2.id})
     assert response.status_code == 303
     report = fresh(db, utara_case.id)
-    assert report.assigned_to_id == konselor2.id and report.status == "assigned"
+    assert report.assigned_to_id == konselor2.id
+    assert report.status == "assigned"
     assert report.team_district_id == konselor2.district_id
     told = jobs(db, "case_assigned", utara_case.id)
     assert [(j.recipient_user_id, j.url) for j in told] == [(konselor2.id, f"/kasus/{utara_case.id}")]
     assigned = events(db, utara_case.id, "assigned")[-1]
-    assert assigned.actor_id == user_named(db, "supervisor").id and assigned.body == "Konselor Budi"
+    assert assigned.actor_id == user_named(db, "supervisor").id
+    assert assigned.body == "Konselor Budi"
 
 
 @pytest.mark.parametrize("who", ["guru", "supervisor", "nobody"])
 def test_a_case_can_only_be_assigned_to_an_active_counselor(who, db, supervisor, utara_case):
     target = 999999 if who == "nobody" else user_named(db, who).id
     response = case_post(supervisor, utara_case.id, "tugaskan", {"counselor_id": target})
-    assert response.status_code == 422 and "Pilih konselor yang aktif." in response.text
+    assert response.status_code == 422
+    assert "Pilih konselor yang aktif." in response.text
     assert fresh(db, utara_case.id).assigned_to_id is None
 
 
 def test_a_closed_case_must_be_reopened_before_it_is_assigned(db, supervisor, utara_case):
     set_state(db, utara_case.id, status="closed", is_open=False)
     response = case_post(supervisor, utara_case.id, "tugaskan", {"counselor_id": user_named(db, "konselor").id})
-    assert response.status_code == 422 and "harus dibuka kembali dulu" in response.text
+    assert response.status_code == 422
+    assert "harus dibuka kembali dulu" in response.text
 
 
 # --- police and referrals -------------------------------------------------------------------------------------------
@@ -315,7 +337,8 @@ def test_marking_the_police_report_twice_keeps_the_time_it_was_first_reported(ap
 
 def test_a_case_without_a_police_deadline_cannot_be_marked_reported_to_the_police(db, counselor, utara_case):
     response = case_post(counselor, utara_case.id, "polisi", {})
-    assert response.status_code == 422 and "tidak memerlukan laporan ke polisi" in response.text
+    assert response.status_code == 422
+    assert "tidak memerlukan laporan ke polisi" in response.text
 
 
 def test_a_referral_keeps_its_own_status(db, counselor, utara_case):
@@ -329,7 +352,8 @@ def test_a_referral_keeps_its_own_status(db, counselor, utara_case):
     assert bodies == ["psychologist: Psikolog RSUD Idaman", "Psikolog RSUD Idaman: sent → accepted",
                       "Psikolog RSUD Idaman: accepted → done", "Psikolog RSUD Idaman: done → declined"]
     page = counselor.get(f"/kasus/{utara_case.id}").text
-    assert "Psikolog RSUD Idaman" in page and "Ditolak" in page
+    assert "Psikolog RSUD Idaman" in page
+    assert "Ditolak" in page
 
 
 def test_a_referral_needs_a_known_kind_and_a_name_and_belongs_to_its_case(app, db, counselor, utara_case):
@@ -337,16 +361,19 @@ def test_a_referral_needs_a_known_kind_and_a_name_and_belongs_to_its_case(app, d
                           ({"agency_kind": "health", "agency_name": " "}, "Tulis nama lembaga rujukan."),
                           ({"agency_kind": "health", "agency_name": "x" * 121}, "Isian terlalu panjang.")]:
         response = case_post(counselor, utara_case.id, "rujukan", form)
-        assert response.status_code == 422 and message in response.text
+        assert response.status_code == 422
+        assert message in response.text
     assert referrals_of(db, utara_case.id) == []
     other = make_report(app, db, district_id=str(district_named(db, "Banjarbaru Utara").id)).report
     case_post(counselor, other.id, "rujukan", {"agency_kind": "health", "agency_name": "Puskesmas Lain"})
     [foreign] = referrals_of(db, other.id)
     response = case_post(counselor, utara_case.id, f"rujukan/{foreign.id}", {"status": "done"})
-    assert response.status_code == 422 and "Rujukan tidak ditemukan." in response.text
+    assert response.status_code == 422
+    assert "Rujukan tidak ditemukan." in response.text
     assert referrals_of(db, other.id)[0].status == "sent"
     response = case_post(counselor, other.id, f"rujukan/{foreign.id}", {"status": "lenyap"})
-    assert response.status_code == 422 and "Pilih status rujukan." in response.text
+    assert response.status_code == 422
+    assert "Pilih status rujukan." in response.text
 
 
 # --- notes and messages ---------------------------------------------------------------------------------------------
@@ -358,7 +385,8 @@ def test_notes_and_messages_must_not_be_empty_or_too_long(db, counselor, utara_c
                                   ("pesan", "", "Pesan masih kosong."),
                                   ("pesan", "m" * 2001, "Pesan terlalu panjang")]:
         response = case_post(counselor, utara_case.id, action, {"body": body})
-        assert response.status_code == 422 and message in response.text, action
+        assert response.status_code == 422, action
+        assert message in response.text, action
     assert [e.kind for e in events(db, utara_case.id)] == ["submitted"]
 
 
@@ -368,7 +396,8 @@ def test_a_refused_form_comes_back_with_the_reason_next_to_it_and_what_was_typed
                          {"to": "out_of_scope", "reason": "Anak pindah ke Martapura", "forwarded_to": ""})
     html = response.text
     section = html[html.index('id="status"'):html.index('id="pesan"')]
-    assert 'id="error-status"' in section and "Tulis ke lembaga mana" in section
+    assert 'id="error-status"' in section
+    assert "Tulis ke lembaga mana" in section
     assert "Anak pindah ke Martapura</textarea>" in section
     assert response.headers["cache-control"] == "no-store"
 
@@ -390,7 +419,8 @@ def test_a_staff_message_is_the_first_response_and_tells_the_code_holder(db, cou
     report = fresh(db, utara_case.id)
     assert report.first_response_at is not None
     [told] = jobs(db, "case_message", utara_case.id)
-    assert told.recipient_report_id == utara_case.id and told.recipient_user_id is None
+    assert told.recipient_report_id == utara_case.id
+    assert told.recipient_user_id is None
     assert told.url == "/cek/laporan"
 
 
@@ -423,13 +453,15 @@ def test_every_action_leaves_a_case_event_and_an_audit_entry_with_who_and_from_w
         assert case_post(counselor, report.id, action, form).status_code == 303, action
         new_events = events(db, report.id, kind)[before_events:]
         new_audit = audit_entries(db, audit_action, report.id)[before_audit:]
-        assert len(new_events) == 1 and new_events[0].actor_id == konselor.id, action
+        assert len(new_events) == 1, action
+        assert new_events[0].actor_id == konselor.id, action
         assert len(new_audit) == 1, action
         assert (new_audit[0].actor_id, new_audit[0].actor_label, new_audit[0].ip) == (konselor.id, "konselor", TEST_IP)
     [referral] = referrals_of(db, report.id)
     case_post(counselor, report.id, f"rujukan/{referral.id}", {"status": "accepted"})
     [updated] = audit_entries(db, "report.referral_updated", report.id)
-    assert updated.actor_id == konselor.id and updated.ip == TEST_IP
+    assert updated.actor_id == konselor.id
+    assert updated.ip == TEST_IP
     assert json.loads(updated.detail)["status"] == "accepted"
     status_entry = audit_entries(db, "report.status_changed", report.id)[-1]
     assert json.loads(status_entry.detail) == {"before": "assigned", "after": "in_progress"}
@@ -442,7 +474,8 @@ def test_every_look_at_a_case_is_audited_and_on_its_chronology(db, counselor, su
     assert [(v.actor_id, v.ip) for v in views] == [
         (user_named(db, "konselor").id, TEST_IP), (user_named(db, "supervisor").id, TEST_IP)]
     chronology = page[page.index('class="chronology"'):]
-    assert "Dilihat · Konselor Rina" in chronology and "Dilihat · Supervisor Dinas" in chronology
+    assert "Dilihat · Konselor Rina" in chronology
+    assert "Dilihat · Supervisor Dinas" in chronology
     assert "Laporan masuk · Pelapor" in chronology
 
 
@@ -465,8 +498,7 @@ def test_the_audit_log_refuses_to_be_rewritten(app, db, utara_case):
     access.record_view(db, utara_case, user=None, ip=TEST_IP, as_="staff")
     db.commit()
     with pytest.raises(DBAPIError):
-        db.execute(text("DELETE FROM audit_entry"))
-        db.commit()
+        execute_and_commit(db, text("DELETE FROM audit_entry"))
     db.rollback()
 
 
@@ -476,4 +508,5 @@ def test_a_case_is_not_marked_assigned_through_the_status_form_without_a_counsel
     assert response.status_code == 422
     assert "Tugaskan kasus ini kepada konselor dulu." in response.text
     report = fresh(db, utara_case.id)
-    assert report.status == "submitted" and report.assigned_to_id is None
+    assert report.status == "submitted"
+    assert report.assigned_to_id is None

@@ -11,8 +11,7 @@ import pytest
 import time_machine
 
 from server.reports import access
-from tests.reports.conftest import audit_entries, submit_report
-from tests.reports.test_follow_up import open_case, other_pin
+from tests.support.reports import audit_entries, open_case, other_pin, submit_report
 
 pytestmark = pytest.mark.both_databases  # the database itself is under test: SQLite and PostgreSQL
 

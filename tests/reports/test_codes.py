@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from server.reports import codes, intake, report_form
 from server.reports.models import Report
-from tests.reports.conftest import fresh, make_report
+from tests.support.reports import fresh, make_report
 
 pytestmark = pytest.mark.both_databases  # the database itself is under test: SQLite and PostgreSQL
 
@@ -100,7 +100,7 @@ def test_a_form_replayed_twice_at_the_same_moment_makes_one_report_and_both_get_
     from sqlalchemy import func, select
     from sqlmodel import Session
 
-    from tests.reports.conftest import report_fields
+    from tests.support.reports import report_fields
 
     start = threading.Barrier(2)
     receipts: list[intake.Receipt] = []
@@ -123,7 +123,8 @@ def test_a_form_replayed_twice_at_the_same_moment_makes_one_report_and_both_get_
     for thread in threads:
         thread.join()
     assert failures == []
-    assert receipts[0].formatted_code == receipts[1].formatted_code and receipts[0].pin == receipts[1].pin
+    assert receipts[0].formatted_code == receipts[1].formatted_code
+    assert receipts[0].pin == receipts[1].pin
     db.expire_all()
     assert db.execute(select(func.count()).select_from(Report)
                       .where(Report.idempotency_key_hash == codes.token_hash("replayed-together-1"))).scalar_one() == 1

@@ -13,7 +13,7 @@ from server.models import Holiday
 from server.reports import deadlines
 from server.reports.models import FAR_FUTURE
 from server.workdays import add_working_days
-from tests.reports.conftest import case_post, fresh, make_report, set_state
+from tests.support.reports import case_post, fresh, make_report, set_state
 
 
 def wita(*args: int) -> datetime:
@@ -32,7 +32,7 @@ def test_the_2026_holidays_and_collective_leave_are_in_the_database(db):
     assert len(days) == 25
 
 
-@pytest.mark.parametrize("submitted, due", [
+@pytest.mark.parametrize(("submitted", "due"), [
     # Wednesday before Christmas: 24 Dec (cuti bersama), 25 Dec (Natal) and the weekend are skipped.
     (wita(2026, 12, 23, 10, 0), date(2026, 12, 30)),
     # An ordinary Friday evening: Monday, Tuesday, Wednesday.
@@ -111,7 +111,8 @@ def test_an_emergency_deadline_is_called_respond_at_once(app, db):
     report = fresh(db, make_report(app, db, at=wita(2026, 12, 23, 20, 0),
                                    danger_now="yes").report.id)
     [deadline] = deadlines.deadlines(report, now=wita(2026, 12, 23, 20, 5))
-    assert deadline.label == "Tanggapi segera" and deadline.overdue
+    assert deadline.label == "Tanggapi segera"
+    assert deadline.overdue
 
 
 def test_the_first_response_meets_the_follow_up_deadline_in_the_inbox(app, db, as_user):
@@ -122,6 +123,7 @@ def test_the_first_response_meets_the_follow_up_deadline_in_the_inbox(app, db, a
     assert "Tindak lanjut pertama" in case
     case_post(counselor, report.id, "pesan", {"body": "Halo, kami sudah membaca laporanmu."})
     report = fresh(db, report.id)
-    assert report.first_response_at is not None and report.next_due_at == FAR_FUTURE
+    assert report.first_response_at is not None
+    assert report.next_due_at == FAR_FUTURE
     assert "Tindak lanjut pertama" not in counselor.get(f"/kasus/{report.id}").text
     assert timedelta(0) <= report.first_response_at - report.created_at < timedelta(minutes=5)

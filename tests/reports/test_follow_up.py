@@ -10,37 +10,32 @@ from sqlalchemy import func, select
 
 from server.accounts.models import CaseSession
 from server.reports import access, messages
-from tests.conftest import post_form
-from tests.reports.conftest import (
+from tests.support.reports import (
     audit_entries,
     case_post,
     district_named,
     events,
     fresh,
     jobs,
+    open_case,
+    other_pin,
     submit_report,
     user_named,
 )
+from tests.support.web import post_form
 
 
 def assert_sent_away(response) -> None:
     """No case session: the report is not shown, and the person is sent to sign in (where /cek is offered)."""
-    assert response.status_code == 303 and response.headers["location"] == "/masuk?lanjut=/cek/laporan"
+    assert response.status_code == 303
+    assert response.headers["location"] == "/masuk?lanjut=/cek/laporan"
     assert "data-reporter-status" not in response.text
-
-
-def open_case(client, code: str, pin: str):
-    return post_form(client, "/cek", {"code": code, "pin": pin}, token_from="/cek", follow_redirects=False)
 
 
 def reporter_status(html: str) -> str:
     match = re.search(r"data-reporter-status>([^<]+)<", html)
     assert match, "no status on the page"
     return match.group(1)
-
-
-def other_pin(pin: str) -> str:
-    return f"{(int(pin) + 1) % 1_000_000:06d}"
 
 
 def test_the_right_code_and_pin_open_the_report_in_plain_words(client, make_client):
@@ -50,7 +45,9 @@ def test_the_right_code_and_pin_open_the_report_in_plain_words(client, make_clie
     assert response.status_code == 303
     assert response.headers["location"] == "/cek/laporan"
     cookie = response.headers["set-cookie"]
-    assert cookie.startswith("bc_case=") and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    assert cookie.startswith("bc_case=")
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie
     page = holder.get("/cek/laporan")
     assert page.status_code == 200
     assert reporter_status(page.text) == "Diterima"
@@ -101,7 +98,8 @@ def test_a_wrong_code_and_a_wrong_pin_get_the_same_answer(client, make_client, d
 def test_an_empty_code_or_pin_is_asked_for_next_to_its_field(client):
     response = open_case(client, "", "")
     assert response.status_code == 422
-    assert "Tulis kode laporanmu." in response.text and "Tulis PIN-mu." in response.text
+    assert "Tulis kode laporanmu." in response.text
+    assert "Tulis PIN-mu." in response.text
 
 
 def test_the_sixth_attempt_on_one_code_is_refused_even_with_the_right_pin(client, make_client, db, frozen_limits):
@@ -138,7 +136,8 @@ def test_attempts_are_limited_per_address_across_different_codes(client, make_cl
 
 def test_without_a_case_session_the_report_is_not_shown(client):
     response = client.get("/cek/laporan", follow_redirects=False)
-    assert response.status_code == 303 and response.headers["location"] == "/masuk?lanjut=/cek/laporan"
+    assert response.status_code == 303
+    assert response.headers["location"] == "/masuk?lanjut=/cek/laporan"
     client.cookies.set("bc_case", "a-made-up-token", path="/cek")
     assert_sent_away(client.get("/cek/laporan", follow_redirects=False))
     message = post_form(client, "/cek/laporan/pesan", {"message": "halo"}, token_from="/cek", follow_redirects=False)
@@ -156,13 +155,16 @@ def test_the_code_holder_can_message_the_team_and_the_counselor_sees_it(client, 
     assert response.status_code == 303
     assert "Kak, aku masih takut." in holder.get("/cek/laporan").text
     message = events(db, report_id, "message")[-1]
-    assert message.from_reporter and message.visible_to_reporter and message.actor_id is None
+    assert message.from_reporter
+    assert message.visible_to_reporter
+    assert message.actor_id is None
     # Nobody handles it yet: the district team and the supervisors hear of it, not another team.
     recipients = {job.recipient_user_id for job in jobs(db, "case_message", report_id)}
     assert recipients == {user_named(db, "konselor").id, user_named(db, "supervisor").id}
     assert "Kak, aku masih takut." in as_user("konselor").get(f"/kasus/{report_id}").text
     entry = audit_entries(db, "report.message_received", report_id)[-1]
-    assert entry.actor_label == "code-holder" and entry.ip == ""
+    assert entry.actor_label == "code-holder"
+    assert entry.ip == ""
 
 
 def test_a_message_from_the_code_holder_goes_to_the_assigned_counselor(client, make_client, as_user, db):
@@ -181,10 +183,12 @@ def test_an_empty_or_too_long_message_is_refused_and_kept(client, make_client):
     holder = make_client()
     open_case(holder, sent.code, sent.pin)
     empty = post_form(holder, "/cek/laporan/pesan", {"message": "  "}, token_from="/cek/laporan")
-    assert empty.status_code == 422 and "Pesan masih kosong." in empty.text
+    assert empty.status_code == 422
+    assert "Pesan masih kosong." in empty.text
     long_text = "panjang " * 300
     too_long = post_form(holder, "/cek/laporan/pesan", {"message": long_text}, token_from="/cek/laporan")
-    assert too_long.status_code == 422 and "Pesan terlalu panjang" in too_long.text
+    assert too_long.status_code == 422
+    assert "Pesan terlalu panjang" in too_long.text
     assert long_text.strip() in too_long.text
     assert too_long.headers["cache-control"] == "no-store"
 
@@ -202,7 +206,8 @@ def test_the_code_holder_sees_the_counselors_message_but_never_notes_referrals_o
     open_case(holder, sent.code, sent.pin)
     page = holder.get("/cek/laporan").text
     assert "Halo, aku Kak Rina. Kamu aman sekarang?" in page
-    assert "CATATAN-RAHASIA" not in page and "ayah tiri" not in page
+    assert "CATATAN-RAHASIA" not in page
+    assert "ayah tiri" not in page
     assert "Puskesmas Rahasia Jaya" not in page
     assert "Konselor Rina" not in page
     assert jobs(db, "case_message", report_id)[-1].recipient_report_id == report_id
@@ -216,7 +221,8 @@ def test_every_look_by_the_code_holder_is_audited(client, make_client, db):
     holder.get("/cek/laporan")
     holder.get("/cek/laporan")
     views = audit_entries(db, "report.viewed.code_holder", report_id)
-    assert len(views) == 2 and all(v.actor_id is None and v.ip == "" for v in views)
+    assert len(views) == 2
+    assert all(v.actor_id is None and v.ip == "" for v in views)
 
 
 def test_leaving_ends_the_case_session_for_good(client, make_client, db):
@@ -226,7 +232,8 @@ def test_leaving_ends_the_case_session_for_good(client, make_client, db):
     token = holder.cookies.get("bc_case")
     assert token
     response = post_form(holder, "/cek/keluar", {}, token_from="/cek/laporan", follow_redirects=False)
-    assert response.status_code == 303 and response.headers["location"] == "/"
+    assert response.status_code == 303
+    assert response.headers["location"] == "/"
     assert_sent_away(holder.get("/cek/laporan", follow_redirects=False))
     db.expire_all()
     assert db.execute(select(func.count()).select_from(CaseSession)).scalar_one() == 0
@@ -286,7 +293,8 @@ def test_the_code_holder_may_send_at_most_30_messages_an_hour(client, make_clien
     holder = make_client()
     open_case(holder, sent.code, sent.pin)
     response = post_form(holder, "/cek/laporan/pesan", {"message": "satu lagi"}, token_from="/cek/laporan")
-    assert response.status_code == 422 and "Terlalu banyak pesan dalam satu jam." in response.text
+    assert response.status_code == 422
+    assert "Terlalu banyak pesan dalam satu jam." in response.text
 
 
 def test_many_messages_from_the_code_holder_never_stop_the_counselor_from_answering(
@@ -312,7 +320,9 @@ def test_opening_a_case_again_on_the_same_browser_replaces_its_session(client, m
     first = holder.cookies.get("bc_case")
     open_case(holder, sent.code, sent.pin)
     second = holder.cookies.get("bc_case")
-    assert first and second and first != second
+    assert first
+    assert second
+    assert first != second
     db.expire_all()
     assert db.execute(select(func.count()).select_from(CaseSession)).scalar_one() == 1
     thief = make_client()

@@ -14,13 +14,7 @@ from server import clock
 from server.reports import cases as handling
 from server.reports import inbox
 from server.reports.models import Report
-from tests.reports.conftest import (
-    district_named,
-    make_report,
-    school_named,
-    set_state,
-    user_named,
-)
+from tests.support.reports import district_named, make_report, school_named, set_state, user_named
 
 pytestmark = pytest.mark.both_databases  # the database itself is under test: SQLite and PostgreSQL
 
@@ -115,7 +109,8 @@ class TestFilters:
         assert set(listed(counselor.get("/kasus/?milik_saya=1").text)) == {ids["mine"]}
         assert set(listed(counselor.get("/kasus/?milik_saya=1&kategori=physical").text)) == {ids["mine"]}
         empty = counselor.get("/kasus/?milik_saya=1&kategori=bullying").text
-        assert listed(empty) == [] and "Tidak ada kasus yang cocok dengan pilihan ini." in empty
+        assert listed(empty) == []
+        assert "Tidak ada kasus yang cocok dengan pilihan ini." in empty
 
     def test_the_chosen_filters_stay_chosen_on_the_page(self, app, db, as_user):
         _ids, places = self.cases(app, db)
@@ -135,14 +130,16 @@ def test_an_htmx_request_gets_only_the_results(app, db, as_user):
     supervisor = as_user("supervisor")
     fragment = supervisor.get("/kasus/?kategori=physical", headers={"HX-Request": "true"})
     assert fragment.status_code == 200
-    assert "<html" not in fragment.text and "<title" not in fragment.text
+    assert "<html" not in fragment.text
+    assert "<title" not in fragment.text
     assert 'id="inbox-results"' in fragment.text
     assert 'class="filters"' not in fragment.text
     assert listed(fragment.text) == [report.id]
     assert fragment.headers["cache-control"] == "no-store"
     assert "HX-Request" in fragment.headers["vary"]
     full = supervisor.get("/kasus/?kategori=physical")
-    assert "<html" in full.text and 'class="filters"' in full.text
+    assert "<html" in full.text
+    assert 'class="filters"' in full.text
 
 
 def sixty_cases(app, db) -> list[int]:
@@ -177,7 +174,8 @@ def walk(client, *, htmx: bool) -> tuple[list[int], int]:
         page = client.get(link, headers={"HX-Request": "true"} if htmx else {})
         assert page.status_code == 200
         if htmx:
-            assert "<html" not in page.text and 'class="inbox-more-slot"' in page.text
+            assert "<html" not in page.text
+            assert 'class="inbox-more-slot"' in page.text
         ids = listed(page.text)
         assert ids, "a page with a next link must not be empty"
         seen += ids
@@ -205,9 +203,11 @@ def test_the_next_page_keeps_the_filters(app, db, as_user, quick_pins):
     supervisor = as_user("supervisor")
     first = supervisor.get("/kasus/?kategori=physical").text
     link = more_link(first)
-    assert link and "kategori=physical" in link
+    assert link
+    assert "kategori=physical" in link
     rest = listed(supervisor.get(link).text)
-    assert len(listed(first)) == inbox.INBOX_PAGE_SIZE and len(rest) == 5
+    assert len(listed(first)) == inbox.INBOX_PAGE_SIZE
+    assert len(rest) == 5
     assert not set(listed(first)) & set(rest)
 
 
@@ -234,9 +234,11 @@ def test_an_overdue_deadline_is_flagged(app, db, as_user):
     supervisor = as_user("supervisor")
     shown = rows(supervisor.get("/kasus/").text)
     assert "Lewat tenggat" in shown[overdue.id]
-    assert "Lewat tenggat" not in shown[on_time.id] and "Tenggat" in shown[on_time.id]
+    assert "Lewat tenggat" not in shown[on_time.id]
+    assert "Tenggat" in shown[on_time.id]
     case_page = supervisor.get(f"/kasus/{overdue.id}").text
-    assert "Lewat tenggat:" in case_page and "Tindak lanjut pertama" in case_page
+    assert "Lewat tenggat:" in case_page
+    assert "Tindak lanjut pertama" in case_page
     assert "Lewat tenggat:" not in supervisor.get(f"/kasus/{on_time.id}").text
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import re
 
-from tests.reports.conftest import ADULT_EXTRA, submit_report
-from tests.reports.test_submit import field_block, only_report
+from tests.support.reports import ADULT_EXTRA, field_block, only_report, submit_report
 
 
 def shown(html: str, voice: str) -> list[str]:

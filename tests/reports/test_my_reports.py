@@ -6,16 +6,8 @@ from __future__ import annotations
 import pytest
 
 from server.accounts.models import Role
-from tests.conftest import post_form
-from tests.reports.conftest import (
-    ADULT_EXTRA,
-    add_person,
-    case_post,
-    events,
-    jobs,
-    make_report,
-    user_named,
-)
+from tests.support.reports import ADULT_EXTRA, add_person, case_post, events, jobs, make_report, user_named
+from tests.support.web import post_form
 
 
 @pytest.fixture
@@ -59,7 +51,8 @@ def test_a_teacher_can_answer_and_the_assigned_counselor_is_told(as_user, db, te
                          token_from="/laporan-saya", follow_redirects=False)
     assert response.status_code == 303
     message = events(db, teachers_report.id, "message")[-1]
-    assert message.from_reporter and message.actor_id == user_named(db, "guru").id
+    assert message.from_reporter
+    assert message.actor_id == user_named(db, "guru").id
     assert [job.recipient_user_id for job in jobs(db, "case_message", teachers_report.id)] == [
         user_named(db, "konselor").id]
     assert "Anaknya hari ini tidak masuk." in as_user("konselor").get(f"/kasus/{teachers_report.id}").text
@@ -73,7 +66,8 @@ def test_staff_changes_reach_the_teacher_by_their_account(as_user, db, teachers_
     teacher_id = user_named(db, "guru").id
     for kind in ("case_status", "case_message"):
         told = jobs(db, kind, teachers_report.id)
-        assert told and all(j.recipient_user_id == teacher_id and j.recipient_report_id is None for j in told), kind
+        assert told, kind
+        assert all(j.recipient_user_id == teacher_id and j.recipient_report_id is None for j in told), kind
         assert all(j.url == f"/laporan-saya/{teachers_report.id}" for j in told)
 
 

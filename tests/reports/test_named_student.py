@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import re
 
-from tests.reports.conftest import ADULT_EXTRA, make_report, submit_report, user_named
-from tests.reports.test_submit import only_report
+from tests.support.reports import ADULT_EXTRA, make_report, only_report, submit_report, user_named
 
 STUDENT = "Rina Kartika"
 

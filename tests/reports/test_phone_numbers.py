@@ -5,8 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.reports.conftest import district_named, fresh, make_report, submit_report
-from tests.reports.test_submit import field_block, only_report, report_count
+from tests.support.reports import (
+    district_named,
+    field_block,
+    fresh,
+    make_report,
+    only_report,
+    report_count,
+    submit_report,
+)
 
 
 @pytest.mark.parametrize("typed", ["0812-3456-7890", "+62 812 3456 7890", "62 812 3456 7890", "0812.3456.7890"])

@@ -6,8 +6,8 @@ from __future__ import annotations
 import html
 import re
 
-from tests.conftest import post_form
-from tests.reports.conftest import submit_report
+from tests.support.reports import submit_report
+from tests.support.web import post_form
 
 
 def lanjut_form(page: str) -> str:
@@ -31,8 +31,10 @@ def test_it_offers_salin_hidden_until_the_script_finds_a_clipboard(client):
     sent = submit_report(client)
     main = sent.response.text.split('<main id="main"', 1)[1]
     button = re.search(r"<button [^>]*data-copy-receipt[^>]*>", main, re.DOTALL)
-    assert button and " hidden" in button.group(0)
-    assert f'data-code="{sent.code}"' in button.group(0) and f'data-pin="{sent.pin}"' in button.group(0)
+    assert button
+    assert " hidden" in button.group(0)
+    assert f'data-code="{sent.code}"' in button.group(0)
+    assert f'data-pin="{sent.pin}"' in button.group(0)
     assert "Salin" in sent.response.text
     assert '<script src="/static/js/receipt.js' in sent.response.text or "js/receipt" in sent.response.text
 
@@ -53,7 +55,8 @@ def test_it_then_opens_the_report_with_the_pin(client):
     post_form(client, "/cek", {"code": sent.code, "lanjut": "1"}, token_from="/cek")
     opened = post_form(client, "/cek", {"code": sent.code, "pin": sent.pin}, token_from="/cek",
                        follow_redirects=False)
-    assert opened.status_code == 303 and opened.headers["location"] == "/cek/laporan"
+    assert opened.status_code == 303
+    assert opened.headers["location"] == "/cek/laporan"
 
 
 def test_it_still_asks_for_the_pin_when_cek_is_sent_without_one(client):

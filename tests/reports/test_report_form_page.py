@@ -16,8 +16,8 @@ from server import process_cache
 from server.accounts import places
 from server.accounts.models import District, School
 from server.process_cache import ProcessCopy
-from tests.admin.conftest import admin_post
-from tests.reports.conftest import submit_report
+from tests.support.admin import admin_post
+from tests.support.reports import submit_report
 
 TOKEN = re.compile(r'name="_csrf_token" value="([^"]+)"')
 META_TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
@@ -35,17 +35,21 @@ def test_each_visitor_gets_the_same_form_with_their_own_token(client, make_clien
     assert first.status_code == second.status_code == 200
     first_tokens, second_tokens = tokens_on(first.text), tokens_on(second.text)
     # One token per visitor, in the page's meta tag and in both its forms (the report and the language switch).
-    assert len(first_tokens) == len(second_tokens) == 1 and first_tokens != second_tokens
-    assert len(TOKEN.findall(second.text)) == 2 and len(META_TOKEN.findall(second.text)) == 1
+    assert len(first_tokens) == len(second_tokens) == 1
+    assert first_tokens != second_tokens
+    assert len(TOKEN.findall(second.text)) == 2
+    assert len(META_TOKEN.findall(second.text)) == 1
     assert "csrf-placeholder" not in second.text
     # Each visitor's form also carries an idempotency key of its own, so a form sent twice is recognised.
     (first_key,), (second_key,) = KEY.findall(first.text), KEY.findall(second.text)
-    assert first_key != second_key and "placeholder" not in second_key
+    assert first_key != second_key
+    assert "placeholder" not in second_key
     assert (first.text.replace(first_tokens.pop(), "T").replace(first_key, "K")
             == second.text.replace(second_tokens.pop(), "T").replace(second_key, "K"))
     # And the token works: the second visitor's report goes through with the token from the served copy.
     sent = submit_report(second_client)
-    assert sent.code and sent.pin
+    assert sent.code
+    assert sent.pin
 
 
 def test_a_served_copy_carries_what_a_private_page_must(client):
@@ -102,16 +106,20 @@ def test_indonesian_and_english_visitors_each_get_their_own_language(client, mak
     english = make_client()
     english.cookies.set("bahasa", "en")
     page = english.get("/lapor").text
-    assert "<h1>Report</h1>" in page and 'lang="en"' in page
+    assert "<h1>Report</h1>" in page
+    assert 'lang="en"' in page
     assert "<h1>Lapor</h1>" in client.get("/lapor").text
 
 
 def test_a_signed_in_parents_form_is_their_own_and_never_served_to_a_visitor(as_user, make_client):
     parent = as_user("orangtua")
     own = parent.get("/lapor").text
-    assert 'name="child_id"' in own and "Keluar akun" in own
+    assert 'name="child_id"' in own
+    assert "Keluar akun" in own
     visitor = make_client().get("/lapor").text
-    assert 'name="child_id"' not in visitor and "Keluar akun" not in visitor and "Masuk" in visitor
+    assert 'name="child_id"' not in visitor
+    assert "Keluar akun" not in visitor
+    assert "Masuk" in visitor
 
 
 @pytest.fixture
@@ -170,11 +178,14 @@ def test_a_visitors_own_csrf_cookie_cannot_change_the_page_anyone_else_gets(clie
         odd.cookies.set("bc_csrf", cookie)
         page = odd.get("/lapor").text
         assert "<script>alert(1)</script>" not in page
-        assert "<h1>Lapor</h1>" in page and "csrf-placeholder" not in page
+        assert "<h1>Lapor</h1>" in page
+        assert "csrf-placeholder" not in page
     normal = client.get("/lapor")
     (token,) = tokens_on(normal.text)
-    assert token == client.cookies.get("bc_csrf") and len(token) == 128
-    assert "csrf-placeholder" not in normal.text and "Lapor" in normal.text
+    assert token == client.cookies.get("bc_csrf")
+    assert len(token) == 128
+    assert "csrf-placeholder" not in normal.text
+    assert "Lapor" in normal.text
     assert submit_report(client).code
 
 

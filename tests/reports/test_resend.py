@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 
 from server.reports import codes, intake
 from server.reports.models import Report
-from tests.conftest import post_form
-from tests.reports.conftest import make_report, submit_report
+from tests.support.reports import make_report, submit_report
+from tests.support.web import post_form
 
 KEY = "0b6f5a52-1c1e-4bb4-9d33-5e3f1f0c8a11"
 JSON = {"accept": "application/json"}
@@ -57,7 +57,8 @@ def test_posting_only_the_key_from_another_browser_shows_already_sent_without_th
     assert response.status_code == 200
     assert "Laporan ini sudah terkirim" in response.text
     assert 'href="/cek"' in response.text
-    assert sent.pin not in response.text and sent.code not in response.text
+    assert sent.pin not in response.text
+    assert sent.code not in response.text
     assert sent.code.replace("-", "") not in response.text
     as_json = post_form(stranger, "/lapor", {"idempotency_key": KEY}, token_from="/lapor", headers=JSON)
     assert as_json.status_code == 200
@@ -68,12 +69,14 @@ def test_posting_only_the_key_from_another_browser_shows_already_sent_without_th
 def test_resending_the_form_from_the_same_browser_shows_already_sent_never_the_pin_again(client, db):
     """Back, then Reload, after the receipt: the browser posts the same form again."""
     first = submit_report(client, idempotency_key=KEY)
-    assert first.code and first.pin
+    assert first.code
+    assert first.pin
     again = submit_report(client, idempotency_key=KEY)
     assert again.response.status_code == 200
     assert "Laporan ini sudah terkirim" in again.response.text
     assert 'href="/cek"' in again.response.text
-    assert first.pin not in again.response.text and first.code not in again.response.text
+    assert first.pin not in again.response.text
+    assert first.code not in again.response.text
     assert again.response.headers["cache-control"] == "no-store"
     assert report_count(db) == 1
 
@@ -90,7 +93,8 @@ def test_the_offline_queue_of_the_same_browser_gets_its_receipt_again_after_a_lo
     first = submit_report(client, idempotency_key=KEY, headers=JSON).response.json()
     again = submit_report(client, idempotency_key=KEY, headers=JSON)
     assert again.response.status_code == 200
-    assert again.response.json()["code"] == first["code"] and again.response.json()["pin"] == first["pin"]
+    assert again.response.json()["code"] == first["code"]
+    assert again.response.json()["pin"] == first["pin"]
     assert report_count(db) == 1
 
 
@@ -134,7 +138,7 @@ def test_resends_are_rate_limited_per_address(client, make_client, db, frozen_li
 def test_a_resend_is_audited_without_the_receipt(client, make_client, db):
     submit_report(client, idempotency_key=KEY, headers=JSON)
     submit_report(make_client(), idempotency_key=KEY)
-    from tests.reports.conftest import audit_entries
+    from tests.support.reports import audit_entries
     entries = audit_entries(db, "report.resent", only_report(db).id)
     assert len(entries) == 1
 
@@ -151,5 +155,6 @@ def test_a_signed_in_reporter_resending_their_own_report_is_taken_to_it(as_user,
 
 def test_make_report_through_the_service_still_works_without_a_browser(app, db):
     receipt = make_report(app, db, idempotency_key=KEY)
-    assert receipt.pin and receipt.code
+    assert receipt.pin
+    assert receipt.code
     assert receipt.report.sealed_receipt is None

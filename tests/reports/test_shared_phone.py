@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from server.accounts.models import Child
 from server.reports.models import Report
-from tests.reports.conftest import ADULT_EXTRA, audit_entries, submit_report, user_named
+from tests.support.reports import ADULT_EXTRA, audit_entries, submit_report, user_named
 
 
 def only_report(db) -> Report:
@@ -19,7 +19,8 @@ def only_report(db) -> Report:
 def test_the_form_says_who_is_signed_in_and_offers_to_send_without_the_account(as_user):
     page = as_user("orangtua").get("/lapor").text
     assert "Kamu masuk sebagai Ibu Wati." in page
-    assert 'name="send_as" value="account"' in page and 'name="send_as" value="anonymous"' in page
+    assert 'name="send_as" value="account"' in page
+    assert 'name="send_as" value="anonymous"' in page
     assert "Kirim tanpa akun" in page
     # Nothing is chosen for the person: the choice has to be theirs.
     assert 'name="send_as" value="account" checked' not in page
@@ -33,7 +34,8 @@ def test_a_childs_report_from_a_parents_account_is_not_filed_into_it_without_the
     parent = as_user("orangtua")
     sent = submit_report(parent, reporter_kind="child", child_words="Aku dipukul ayah.")
     assert sent.response.status_code == 200
-    assert sent.code and sent.pin  # the child gets their own code and PIN
+    assert sent.code
+    assert sent.pin
     report = only_report(db)
     assert report.submitted_by_id is None
     assert "Aku dipukul ayah." not in parent.get("/laporan-saya").text
@@ -45,7 +47,8 @@ def test_a_childs_report_from_a_parents_account_is_not_filed_into_it_without_the
 
 def test_a_friends_report_from_a_teachers_account_is_not_filed_into_it_either(as_user, db):
     sent = submit_report(as_user("guru"), reporter_kind="friend")
-    assert sent.response.status_code == 200 and sent.pin
+    assert sent.response.status_code == 200
+    assert sent.pin
     assert only_report(db).submitted_by_id is None
 
 
@@ -61,9 +64,12 @@ def test_a_parent_may_choose_to_send_without_the_account_and_the_child_is_not_na
     dimas = db.execute(select(Child).where(Child.nickname == "Dimas")).scalar_one()
     sent = submit_report(parent, reporter_kind="parent", send_as="anonymous", child_id=str(dimas.id),
                          **ADULT_EXTRA)
-    assert sent.response.status_code == 200 and sent.code and sent.pin
+    assert sent.response.status_code == 200
+    assert sent.code
+    assert sent.pin
     report = only_report(db)
-    assert report.submitted_by_id is None and report.child_id is None
+    assert report.submitted_by_id is None
+    assert report.child_id is None
 
 
 def test_a_parents_own_report_still_goes_into_their_account(as_user, db):

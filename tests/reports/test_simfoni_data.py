@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from server.reports import simfoni, simfoni_data
 from server.reports.models import Category
-from tests.reports.conftest import audit_entries, case_post, district_named, events, fresh, make_report
+from tests.support.reports import audit_entries, case_post, district_named, events, fresh, make_report
 
 
 def utara_case(app, db: Session) -> int:
@@ -23,14 +23,16 @@ def test_it_keeps_the_incident_and_the_victim_and_audits_the_change(app, db, as_
     response = case_post(client, report_id, "simfoni", {
         "incident_on": "2026-11-28", "in_household": "1", "victim_education": "smp", "victim_disability": "ya",
         "victim_disability_kind": "Tunarungu"})
-    assert response.status_code == 303 and response.headers["location"] == f"/kasus/{report_id}#simfoni"
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/kasus/{report_id}#simfoni"
     report = fresh(db, report_id)
     assert (report.incident_on, report.in_household, report.victim_education, report.victim_disability,
             report.victim_disability_kind) == (date(2026, 11, 28), True, "smp", "ya", "Tunarungu")
     assert len(audit_entries(db, "report.simfoni_updated", report_id)) == 1
     assert [e.body for e in events(db, report_id, "simfoni")] == ["Data korban dan kejadian diperbarui."]
     page = client.get(f"/kasus/{report_id}").text
-    assert 'value="2026-11-28"' in page and 'value="Tunarungu"' in page
+    assert 'value="2026-11-28"' in page
+    assert 'value="Tunarungu"' in page
 
 
 def test_a_wrong_answer_is_refused_next_to_its_field_and_what_was_typed_is_kept(app, db, as_user):
@@ -45,14 +47,16 @@ def test_a_wrong_answer_is_refused_next_to_its_field_and_what_was_typed_is_kept(
     assert 'value="2026-12-25"' in response.text
     assert '<option value="sd" selected>' in response.text
     report = fresh(db, report_id)
-    assert report.incident_on is None and report.victim_education == ""
+    assert report.incident_on is None
+    assert report.victim_education == ""
     assert audit_entries(db, "report.simfoni_updated", report_id) == []
 
 
 def test_a_day_that_is_not_a_date_is_refused(app, db, as_user):
     report_id = utara_case(app, db)
     response = case_post(as_user("konselor"), report_id, "simfoni", {"incident_on": "kemarin"})
-    assert response.status_code == 422 and "Tulis tanggal seperti 2026-11-30." in response.text
+    assert response.status_code == 422
+    assert "Tulis tanggal seperti 2026-11-30." in response.text
     assert 'value="kemarin"' in response.text
 
 
@@ -73,7 +77,8 @@ def test_a_perpetrator_without_answers_is_refused_with_a_message_for_each(app, d
     response = case_post(as_user("konselor"), report_id, "pelaku", {
         "perpetrator_sex": "perempuan", "perpetrator_age_band": "", "perpetrator_relationship": "musuh"})
     assert response.status_code == 422
-    assert "Pilih kelompok umur pelaku." in response.text and "Pilih hubungan pelaku dengan anak." in response.text
+    assert "Pilih kelompok umur pelaku." in response.text
+    assert "Pilih hubungan pelaku dengan anak." in response.text
     assert '<option value="perempuan" selected>' in response.text
     assert simfoni_data.perpetrators_of(db, report_id) == []
 
@@ -97,24 +102,27 @@ def test_a_service_without_a_kind_or_day_is_refused_and_keeps_the_note(app, db, 
     response = case_post(as_user("konselor"), report_id, "layanan", {
         "service_kind": "", "service_given_on": "", "service_given_by": "LBH", "service_note": "Catatan ini"})
     assert response.status_code == 422
-    assert "Pilih jenis layanan." in response.text and "Tulis tanggal layanan diberikan." in response.text
-    assert "Catatan ini</textarea>" in response.text and 'value="LBH"' in response.text
+    assert "Pilih jenis layanan." in response.text
+    assert "Tulis tanggal layanan diberikan." in response.text
+    assert "Catatan ini</textarea>" in response.text
+    assert 'value="LBH"' in response.text
     assert simfoni_data.services_of(db, report_id) == []
 
 
-@pytest.mark.parametrize("action, data", [
+@pytest.mark.parametrize(("action", "data"), [
     ("simfoni", {"incident_on": "2026-11-28"}),
     ("pelaku", {"perpetrator_sex": "laki_laki", "perpetrator_age_band": "25-44",
                 "perpetrator_relationship": "guru"}),
     ("layanan", {"service_kind": "pengaduan", "service_given_on": "2026-11-30"}),
 ])
-@pytest.mark.parametrize("username, expected", [("konselor2", 404), ("guru", 403), ("orangtua", 403)])
+@pytest.mark.parametrize(("username", "expected"), [("konselor2", 404), ("guru", 403), ("orangtua", 403)])
 def test_only_staff_who_may_handle_the_case_may_fill_it_in(action, data, username, expected, app, db, as_user):
     report_id = utara_case(app, db)
     response = case_post(as_user(username), report_id, action, data)
     assert response.status_code == expected
     assert fresh(db, report_id).incident_on is None
-    assert simfoni_data.perpetrators_of(db, report_id) == [] and simfoni_data.services_of(db, report_id) == []
+    assert simfoni_data.perpetrators_of(db, report_id) == []
+    assert simfoni_data.services_of(db, report_id) == []
     assert events(db, report_id, "simfoni") == []
 
 
@@ -130,7 +138,7 @@ def test_signed_out_nobody_can_fill_it_in(app, db, make_client):
     assert fresh(db, report_id).incident_on is None
 
 
-@pytest.mark.parametrize("category, form", [
+@pytest.mark.parametrize(("category", "form"), [
     ("physical", "fisik"), ("psychological", "psikis"), ("sexual", "seksual"), ("exploitation", "eksploitasi"),
     ("trafficking", "trafficking"), ("neglect", "penelantaran"), ("bullying", "psikis"),
     ("mental_health", "lainnya"), ("other", "lainnya"),
@@ -144,7 +152,7 @@ def test_the_mapping_covers_every_category_and_only_simfoni_forms():
     assert set(simfoni.CATEGORY_TO_FORM.values()) <= set(simfoni.FORMS)
 
 
-@pytest.mark.parametrize("age, band", [(None, "unknown"), (0, "0-5"), (5, "0-5"), (6, "6-12"), (12, "6-12"),
+@pytest.mark.parametrize(("age", "band"), [(None, "unknown"), (0, "0-5"), (5, "0-5"), (6, "6-12"), (12, "6-12"),
                                        (13, "13-17"), (17, "13-17"), (18, "unknown")])
 def test_the_victims_age_band_comes_from_the_age_given(age, band):
     assert simfoni.age_band(age) == band
@@ -159,7 +167,8 @@ def test_a_perpetrator_or_service_entered_by_mistake_is_removed_and_the_removal_
     [perpetrator], [given] = simfoni_data.perpetrators_of(db, report_id), simfoni_data.services_of(db, report_id)
     assert case_post(client, report_id, f"pelaku/{perpetrator.id}/hapus").status_code == 303
     assert case_post(client, report_id, f"layanan/{given.id}/hapus").status_code == 303
-    assert simfoni_data.perpetrators_of(db, report_id) == [] and simfoni_data.services_of(db, report_id) == []
+    assert simfoni_data.perpetrators_of(db, report_id) == []
+    assert simfoni_data.services_of(db, report_id) == []
     assert len(audit_entries(db, "report.perpetrator_removed", report_id)) == 1
     assert len(audit_entries(db, "report.service_removed", report_id)) == 1
     assert [e.body for e in events(db, report_id, "simfoni")][-2:] == ["Data pelaku dihapus.", "Catatan layanan dihapus."]
@@ -172,7 +181,8 @@ def test_another_cases_perpetrator_cannot_be_removed_through_this_case(app, db, 
                                         "perpetrator_relationship": "pacar"})
     [perpetrator] = simfoni_data.perpetrators_of(db, other)
     response = case_post(client, mine, f"pelaku/{perpetrator.id}/hapus")
-    assert response.status_code == 422 and "Data pelaku tidak ditemukan." in response.text
+    assert response.status_code == 422
+    assert "Data pelaku tidak ditemukan." in response.text
     assert len(simfoni_data.perpetrators_of(db, other)) == 1
 
 

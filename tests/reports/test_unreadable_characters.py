@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, select, text
 
 from server.reports.models import Report
-from tests.conftest import post_form
-from tests.reports.conftest import make_report, submit_report
+from tests.support.reports import make_report, submit_report
+from tests.support.web import post_form
 
 pytestmark = pytest.mark.both_databases  # the database itself is under test: SQLite and PostgreSQL
 
@@ -39,7 +39,8 @@ def test_a_control_character_in_the_childs_words_is_refused_next_to_them_with_ev
     assert sent.response.status_code == 422
     assert UNREADABLE in error_next_to(sent.response.text, "child_words")
     assert "Aku dipukul.</textarea>" in sent.response.text  # kept, without the character
-    assert 'value="dekat pasar"' in sent.response.text and f'value="{PHONE}"' in sent.response.text
+    assert 'value="dekat pasar"' in sent.response.text
+    assert f'value="{PHONE}"' in sent.response.text
     assert report_count(db) == 0
 
 
@@ -142,4 +143,5 @@ def test_the_500_log_still_says_where_it_failed(client, db, caplog):
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR and r.name.startswith("bintang")]
     assert errors
     message = errors[0].getMessage()
-    assert "POST /lapor" in message and "submit_report" in message
+    assert "POST /lapor" in message
+    assert "submit_report" in message

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from server.reports import urgency
 from server.reports.models import Report, Urgency
-from tests.reports.conftest import submit_report
+from tests.support.reports import submit_report
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -55,7 +55,8 @@ def test_it_never_lets_beaten_at_home_and_afraid_to_go_home_land_as_sedang(clien
 def test_it_sorts_a_filled_honeypot_last_whatever_was_answered(client, db):
     submit_report(client, danger_now="yes", website="http://spam.example")
     report = db.execute(select(Report)).scalar_one()
-    assert report.urgency == "rendah" and report.suspected_spam
+    assert report.urgency == "rendah"
+    assert report.suspected_spam
 
 
 def test_it_refuses_an_answer_to_afraid_to_go_home_that_is_not_on_the_list(client, db):

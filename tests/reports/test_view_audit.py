@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import post_form
-from tests.reports.conftest import (
+from tests.support.reports import (
     audit_entries,
     case_post,
     district_named,
@@ -12,6 +11,7 @@ from tests.reports.conftest import (
     submit_report,
     user_named,
 )
+from tests.support.web import post_form
 
 
 def test_a_refused_case_action_that_shows_the_case_again_is_audited_as_a_view(app, db, as_user):
@@ -32,7 +32,8 @@ def test_a_refused_message_from_the_code_holder_is_audited_as_a_view(client, mak
     post_form(holder, "/cek", {"code": sent.code, "pin": sent.pin}, token_from="/cek", follow_redirects=False)
     before = len(audit_entries(db, "report.viewed.code_holder", report_id))
     refused = post_form(holder, "/cek/laporan/pesan", {"message": "  "}, token_from="/cek")
-    assert refused.status_code == 422 and "Pesan masih kosong." in refused.text
+    assert refused.status_code == 422
+    assert "Pesan masih kosong." in refused.text
     assert len(audit_entries(db, "report.viewed.code_holder", report_id)) == before + 1
 
 
@@ -42,5 +43,6 @@ def test_a_refused_message_from_a_signed_in_reporter_is_audited_as_a_view(app, d
                          child_assent=None).report
     teacher = as_user("guru")
     refused = post_form(teacher, f"/laporan-saya/{report.id}/pesan", {"message": ""}, token_from="/")
-    assert refused.status_code == 422 and "Pesan masih kosong." in refused.text
+    assert refused.status_code == 422
+    assert "Pesan masih kosong." in refused.text
     assert [v.actor_id for v in audit_entries(db, "report.viewed.reporter", report.id)] == [guru.id]

@@ -7,8 +7,8 @@ import re
 
 from server.accounts.visitor import Visitor
 from server.notifications import service as notifications
-from tests.conftest import post_form
-from tests.reports.conftest import ADULT_EXTRA, make_report, school_named, submit_report, user_named
+from tests.support.reports import ADULT_EXTRA, make_report, school_named, submit_report, user_named
+from tests.support.web import post_form
 
 
 def h1(html: str) -> str:
@@ -29,7 +29,8 @@ def test_it_speaks_to_a_child_code_holder_as_kamu_on_their_report_page(client):
     assert page.status_code == 200
     assert "Kamu bisa mematikannya kapan saja." in page.text
     assert "pengaturan situs browsermu." in page.text
-    assert "Anda bisa mematikannya" not in page.text and "browser Anda" not in page.text
+    assert "Anda bisa mematikannya" not in page.text
+    assert "browser Anda" not in page.text
 
 
 def test_it_speaks_to_a_teacher_as_anda_on_her_report_page(app, db, as_user):
@@ -45,7 +46,8 @@ def test_it_speaks_to_a_child_as_kamu_on_the_notification_pages(as_user):
     settings = child.get("/notifikasi/pengaturan")
     assert settings.status_code == 200
     assert "Kamu bisa mematikannya kapan saja." in settings.text
-    assert "Anda bisa mematikannya" not in settings.text and "browser Anda" not in settings.text
+    assert "Anda bisa mematikannya" not in settings.text
+    assert "browser Anda" not in settings.text
     assert "Kamu belum mengirim laporan." in child.get("/laporan-saya").text
 
 
@@ -93,14 +95,17 @@ def test_the_report_form_speaks_to_someone_not_signed_in_as_kamu(client):
     assert page.status_code == 200
     assert KAMU_INTRO in shown(page.text)
     assert ANDA_INTRO not in shown(page.text)
-    assert "Siapa kamu?" in shown(page.text) and "Siapa Anda?" not in shown(page.text)
+    assert "Siapa kamu?" in shown(page.text)
+    assert "Siapa Anda?" not in shown(page.text)
 
 
 def test_the_report_form_speaks_to_a_child_account_as_kamu(as_user):
     page = as_user("anak").get("/lapor")
     assert page.status_code == 200
-    assert KAMU_INTRO in shown(page.text) and "Kamu masuk sebagai Dimas." in shown(page.text)
-    assert ANDA_INTRO not in shown(page.text) and "Anda masuk sebagai" not in shown(page.text)
+    assert KAMU_INTRO in shown(page.text)
+    assert "Kamu masuk sebagai Dimas." in shown(page.text)
+    assert ANDA_INTRO not in shown(page.text)
+    assert "Anda masuk sebagai" not in shown(page.text)
 
 
 def test_the_report_form_speaks_to_a_teacher_and_a_parent_as_anda(as_user):
@@ -117,22 +122,26 @@ def test_the_report_form_speaks_to_a_teacher_and_a_parent_as_anda(as_user):
 def test_a_form_sent_back_with_errors_speaks_as_the_reporter_said_they_are(client):
     adult = submit_report(client, reporter_kind="teacher", child_words="", **ADULT_EXTRA).response
     assert adult.status_code == 422
-    assert ANDA_INTRO in shown(adult.text) and KAMU_INTRO not in shown(adult.text)
+    assert ANDA_INTRO in shown(adult.text)
+    assert KAMU_INTRO not in shown(adult.text)
     child = submit_report(client, reporter_kind="friend", child_words="").response
     assert child.status_code == 422
-    assert KAMU_INTRO in shown(child.text) and ANDA_INTRO not in shown(child.text)
+    assert KAMU_INTRO in shown(child.text)
+    assert ANDA_INTRO not in shown(child.text)
 
 
 def test_the_receipt_speaks_as_the_reporter_said_they_are(client):
     child = submit_report(client, reporter_kind="child").response
     assert child.status_code == 200
-    assert "Laporanmu sudah kami terima" in child.text and "Laporan Anda" not in child.text
+    assert "Laporanmu sudah kami terima" in child.text
+    assert "Laporan Anda" not in child.text
     adult = submit_report(client, reporter_kind="parent", **ADULT_EXTRA).response
     assert adult.status_code == 200
     assert "<h1>Laporan Anda sudah kami terima</h1>" in adult.text
     assert "Dengan keduanya Anda bisa melihat kabar laporan Anda" in adult.text
     assert "Laporanmu sudah kami terima" not in adult.text
-    assert "kepadamu" not in adult.text and "menyakitimu" not in adult.text
+    assert "kepadamu" not in adult.text
+    assert "menyakitimu" not in adult.text
 
 
 def test_an_adult_code_holder_reads_anda_on_the_report_page_and_their_messages_are_marked_anda(client):
@@ -143,7 +152,8 @@ def test_an_adult_code_holder_reads_anda_on_the_report_page_and_their_messages_a
     assert page.status_code == 200
     assert "Anda bisa mematikannya kapan saja." in page.text
     assert '<p class="message__meta">Anda · ' in page.text
-    assert "Kamu bisa mematikannya" not in page.text and '<p class="message__meta">Kamu · ' not in page.text
+    assert "Kamu bisa mematikannya" not in page.text
+    assert '<p class="message__meta">Kamu · ' not in page.text
 
 
 # --- a teacher's form starts from what her account knows ---------------------------------------------------

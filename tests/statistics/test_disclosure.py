@@ -30,8 +30,8 @@ from server.reports.simfoni import FORMS, SERVICE_KINDS
 from server.reports.vocabulary import AGENCY_KINDS, REFERRAL_STATUSES
 from server.statistics.disclosure import Relation, protect
 from server.statistics.service import KlaPack
-from tests.reports.conftest import TEST_IP, user_named
-from tests.statistics.conftest import a_report, wita
+from tests.support.reports import TEST_IP, user_named
+from tests.support.statistics import a_report, wita
 
 # The sums an outsider can use, over the names the page gives its numbers (data-count) and three it never shows.
 RELATIONS = [
@@ -205,7 +205,8 @@ def test_no_hidden_count_can_be_worked_out_from_the_page_or_the_csv(year, db, as
     truth = a_year(db, **YEARS[year])
     supervisor = as_user("supervisor")
     page = supervisor.get("/statistik/kla?tahun=2026")
-    assert page.status_code == 200 and "Bahan evaluasi KLA Klaster V, tahun 2026" in page.text
+    assert page.status_code == 200
+    assert "Bahan evaluasi KLA Klaster V, tahun 2026" in page.text
     on_page = page_counts(page.text)
     in_csv = csv_counts(supervisor.get("/statistik/kla.csv?tahun=2026").text)
     assert {name: in_csv[name] for name in CSV_NAMES.values()} == {name: on_page[name] for name in CSV_NAMES.values()}
@@ -221,8 +222,12 @@ def test_the_review_s_year_is_published_with_a_second_count_hidden_in_each_sum(d
     a_year(db, **YEARS["the review's"])
     shown = page_counts(as_user("supervisor").get("/statistik/kla?tahun=2026").text)
     # Health is hidden and so is the next-smallest of the agencies (a 0, shown as "<5").
-    assert shown["agency:health"] == "<5" and shown["agency:legal_aid"] == "<5" and shown["agency:police"] == "5"
-    assert shown["form:seksual"] == "<5" and shown["form:psikis"] == "<5" and shown["cases"] == "7"
+    assert shown["agency:health"] == "<5"
+    assert shown["agency:legal_aid"] == "<5"
+    assert shown["agency:police"] == "5"
+    assert shown["form:seksual"] == "<5"
+    assert shown["form:psikis"] == "<5"
+    assert shown["cases"] == "7"
     # One child said it was not safe: "safe to talk" (5) is hidden, as "5+".
     assert (shown["sessions_rated"], shown["sessions_safe"]) == ("6", "5+")
     assert "5+" in as_user("supervisor").get("/statistik/kla?tahun=2026").text

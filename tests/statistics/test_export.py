@@ -15,9 +15,10 @@ import pyzipper
 
 from server.statistics import export as export_module
 from server.statistics.export import safe_cell
-from tests.conftest import PINNED_NOW, csrf_token
-from tests.reports.conftest import audit_entries, district_named, fresh, make_report, set_state
-from tests.statistics.conftest import a_report, wita
+from tests.support.clock import PINNED_NOW
+from tests.support.reports import audit_entries, district_named, fresh, make_report, set_state
+from tests.support.statistics import a_report, wita
+from tests.support.web import csrf_token
 
 PASSWORD = "kunci-berkas-2026"
 
@@ -65,7 +66,8 @@ def test_a_de_identified_export_holds_no_names_contacts_or_words(app, db, as_use
     assert row["referensi"] == fresh(db, report_id).reference
     assert (row["kategori"], row["bentuk_kekerasan_simfoni"], row["kecamatan"], row["status"]) == (
         "physical", "fisik", "Banjarbaru Utara", "submitted")
-    assert "nama_murid" not in row and "kontak" not in row
+    assert "nama_murid" not in row
+    assert "kontak" not in row
     [entry] = audit_entries(db, "export.created")
     assert json.loads(entry.detail) == {"identity": False, "kind": "csv", "period": "2026", "rows": 1}
 
@@ -120,7 +122,8 @@ def test_identities_without_a_reason_are_refused_and_what_was_typed_is_kept(app,
     response = export(as_user("supervisor"), identitas="1", alasan="", bulan="11")
     assert response.status_code == 422
     assert "Tulis alasan mengekspor data dengan identitas." in response.text
-    assert '<option value="11" selected>' in response.text and 'name="identitas" value="1" checked' in response.text
+    assert '<option value="11" selected>' in response.text
+    assert 'name="identitas" value="1" checked' in response.text
     assert PASSWORD not in response.text
     assert audit_entries(db, "export.created") == []
 
@@ -130,7 +133,8 @@ def test_a_counselor_cannot_export_identities(app, db, as_user):
     client = as_user("konselor")
     assert 'name="identitas"' not in client.get("/statistik/ekspor").text
     response = export(client, identitas="1", alasan="Ingin tahu")
-    assert response.status_code == 403 and "Budi" not in response.text
+    assert response.status_code == 403
+    assert "Budi" not in response.text
     assert audit_entries(db, "export.created") == []
 
 
@@ -147,9 +151,11 @@ def test_a_counselor_exports_only_their_teams_cases(app, db, as_user):
 @pytest.mark.parametrize("password", ["", "pendek", "sebelas-ch"])
 def test_a_short_password_is_refused_and_the_rest_is_kept(password, app, db, as_user):
     response = export(as_user("supervisor"), kata_sandi=password, format="xlsx", tahun="2025")
-    assert response.status_code == 422 and response.headers["content-type"].startswith("text/html")
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("text/html")
     assert "Kata sandi berkas minimal 12 karakter." in response.text
-    assert '<option value="xlsx" selected>' in response.text and 'value="2025"' in response.text
+    assert '<option value="xlsx" selected>' in response.text
+    assert 'value="2025"' in response.text
     assert audit_entries(db, "export.created") == []
 
 
@@ -161,7 +167,7 @@ def test_a_formula_in_a_cell_is_shown_never_run(app, db, as_user):
         "'=HYPERLINK(\"http://x\")", "'+6281", "'@SUM(A1)")
 
 
-@pytest.mark.parametrize("value, shown", [("=1+1", "'=1+1"), ("+62", "'+62"), ("-2", "'-2"), ("@A1", "'@A1"),
+@pytest.mark.parametrize(("value", "shown"), [("=1+1", "'=1+1"), ("+62", "'+62"), ("-2", "'-2"), ("@A1", "'@A1"),
                                           ("\tx", "'\tx"), ("\rx", "'\rx"), ("Budi", "Budi"), ("", ""), (None, ""),
                                           # Full-width look-alikes, which a spreadsheet may read as the real ones.
                                           ("＝1+1", "'＝1+1"), ("＋62", "'＋62"), ("－2", "'－2"), ("＠A1", "'＠A1"),
@@ -174,11 +180,14 @@ def test_an_xlsx_export_is_a_workbook_in_the_zip(app, db, as_user):
     a_named_case(app, db)
     response = export(as_user("supervisor"), format="xlsx")
     name, data = unzip(response.content)
-    assert name == "kasus-2026.xlsx" and data[:2] == b"PK"
+    assert name == "kasus-2026.xlsx"
+    assert data[:2] == b"PK"
     with pyzipper.ZipFile(io.BytesIO(data)) as workbook:
         sheet = workbook.read("xl/worksheets/sheet1.xml").decode()
         strings = workbook.read("xl/sharedStrings.xml").decode()
-    assert "Budi" not in sheet + strings and "Banjarbaru Utara" in strings and "<f>" not in sheet
+    assert "Budi" not in sheet + strings
+    assert "Banjarbaru Utara" in strings
+    assert "<f>" not in sheet
 
 
 @pytest.mark.parametrize("username", ["guru", "orangtua", "anak"])
@@ -212,7 +221,8 @@ def test_a_period_of_many_chunks_is_exported_whole_and_in_order(app, db, as_user
 
 def test_a_password_longer_than_128_characters_is_refused(app, db, as_user):
     response = export(as_user("supervisor"), kata_sandi="k" * 129)
-    assert response.status_code == 422 and "Kata sandi berkas paling banyak 128 karakter." in response.text
+    assert response.status_code == 422
+    assert "Kata sandi berkas paling banyak 128 karakter." in response.text
     assert audit_entries(db, "export.created") == []
 
 
@@ -245,10 +255,12 @@ def test_no_plain_table_is_ever_written_to_disk_during_an_export(kind, app, db, 
     response = export(as_user("supervisor"), format=kind, identitas="1", alasan="Uji berkas")
     assert response.status_code == 200
     assert plain == []
-    assert len(looked) == 10 * 10 + 1 and max(looked) == 1  # the encrypted zip, and nothing beside it
+    assert len(looked) == 10 * 10 + 1
+    assert max(looked) == 1
     _name, data = unzip(response.content)
     if kind == "csv":
-        assert len(table(response.content)) == 10 * 10 and b"Rahasia 10-9" in data
+        assert len(table(response.content)) == 10 * 10
+        assert b"Rahasia 10-9" in data
     else:
         with pyzipper.ZipFile(io.BytesIO(data)) as workbook:
             assert "Rahasia 10-9" in workbook.read("xl/sharedStrings.xml").decode() + workbook.read(

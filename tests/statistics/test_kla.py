@@ -21,8 +21,8 @@ from server.appointments.models import ServiceType
 from server.reports import cases
 from server.reports.models import CaseService, Report
 from server.statistics.service import monitoring_done
-from tests.reports.conftest import TEST_IP, audit_entries, fresh, set_state, user_named
-from tests.statistics.conftest import a_report, wita
+from tests.support.reports import TEST_IP, audit_entries, fresh, set_state, user_named
+from tests.support.statistics import a_report, wita
 
 
 def counts(html: str) -> dict[str, str]:
@@ -63,11 +63,14 @@ def test_the_pack_counts_the_year_and_hides_small_numbers(a_year_of_cases, as_us
 
 def test_the_csv_holds_the_same_published_numbers_and_is_audited(a_year_of_cases, db, as_user):
     response = as_user("supervisor").get("/statistik/kla.csv?tahun=2026")
-    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
     rows = {(row["bagian"], row["uraian"]): row["jumlah"] for row in csv.DictReader(io.StringIO(response.text))}
     assert rows[("kasus", "jumlah")] == "7"
-    assert rows[("bentuk_kekerasan", "seksual")] == "<5" and rows[("bentuk_kekerasan", "fisik")] == "6"
-    assert rows[("rujukan_lembaga", "police")] == "<5" and rows[("pemantauan", "kasus_dipantau")] == "0"
+    assert rows[("bentuk_kekerasan", "seksual")] == "<5"
+    assert rows[("bentuk_kekerasan", "fisik")] == "6"
+    assert rows[("rujukan_lembaga", "police")] == "<5"
+    assert rows[("pemantauan", "kasus_dipantau")] == "0"
     [entry] = audit_entries(db, "export.created")
     assert json.loads(entry.detail)["kind"] == "kla_csv"
 
@@ -84,7 +87,7 @@ def test_monitoring_done_counts_cases_that_reached_monitoring_in_the_period(a_ye
     assert monitoring_done(db, datetime(2026, 5, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)) == 0
 
 
-@pytest.mark.parametrize("username, expected", [("konselor", 403), ("guru", 403), ("anak", 403)])
+@pytest.mark.parametrize(('username', 'expected'), [("konselor", 403), ("guru", 403), ("anak", 403)])
 def test_the_pack_is_for_supervisors(username, expected, a_year_of_cases, db, as_user):
     client = as_user(username)
     assert client.get("/statistik/kla?tahun=2026").status_code == expected
@@ -94,12 +97,14 @@ def test_the_pack_is_for_supervisors(username, expected, a_year_of_cases, db, as
 
 def test_signed_out_the_pack_sends_to_sign_in(make_client):
     response = make_client().get("/statistik/kla", follow_redirects=False)
-    assert response.status_code == 303 and response.headers["location"] == "/masuk?lanjut=/statistik/kla"
+    assert response.status_code == 303
+    assert response.headers["location"] == "/masuk?lanjut=/statistik/kla"
 
 
 def test_a_year_that_cannot_be_read_is_refused_next_to_the_field(as_user):
     response = as_user("supervisor").get("/statistik/kla?tahun=dua")
-    assert response.status_code == 422 and "Tulis tahun dengan empat angka, misalnya 2026." in response.text
+    assert response.status_code == 422
+    assert "Tulis tahun dengan empat angka, misalnya 2026." in response.text
 
 
 def _check_in(db: Session, report: Report, supervisor: User, *, due: datetime, answered: datetime | None,
@@ -134,7 +139,8 @@ def test_the_pack_counts_check_ins_after_closing_and_the_childs_ratings(a_year_o
     assert (shown["sessions_rated"], shown["sessions_safe"]) == ("6", "5+")
     rows = {(row["bagian"], row["uraian"]): row["jumlah"]
             for row in csv.DictReader(io.StringIO(as_user("supervisor").get("/statistik/kla.csv?tahun=2026").text))}
-    assert rows[("suara_anak", "sesi_dinilai")] == "6" and rows[("suara_anak", "aman_bercerita")] == "5+"
+    assert rows[("suara_anak", "sesi_dinilai")] == "6"
+    assert rows[("suara_anak", "aman_bercerita")] == "5+"
     assert rows[("pemantauan", "pesan_pemantauan_terkirim")] == "<5"
     # The numbers behind "<5": two sent (the withdrawn one never went out), one answered, one case monitored.
     start, end = datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)

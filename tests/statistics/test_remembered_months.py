@@ -14,8 +14,8 @@ from server import process_cache
 from server.reports import cases, simfoni_data
 from server.reports.models import CaseService, Perpetrator, Report, ReportMonthVersion
 from server.statistics import service
-from tests.reports.conftest import district_named, user_named
-from tests.statistics.conftest import a_report, wita
+from tests.support.reports import district_named, user_named
+from tests.support.statistics import a_report, wita
 
 pytestmark = pytest.mark.both_databases
 

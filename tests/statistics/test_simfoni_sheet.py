@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 
 from server.reports import cases, simfoni_data
-from tests.conftest import csrf_token
-from tests.reports.conftest import (
+from tests.support.reports import (
     TEST_IP,
     audit_entries,
     district_named,
@@ -17,6 +16,7 @@ from tests.reports.conftest import (
     set_state,
     user_named,
 )
+from tests.support.web import csrf_token
 
 
 def a_case_with_simfoni_data(app, db) -> int:
@@ -37,7 +37,8 @@ def a_case_with_simfoni_data(app, db) -> int:
 def test_the_sheet_shows_simfonis_fields_in_its_order_and_the_view_is_audited(app, db, as_user):
     report_id = a_case_with_simfoni_data(app, db)
     response = as_user("konselor").get(f"/kasus/{report_id}/simfoni")
-    assert response.status_code == 200 and response.headers["cache-control"] == "no-store"
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
     text = response.text
     order = [text.index(heading) for heading in ("1. Identitas korban", "2. Kejadian", "3. Pelaku", "4. Layanan")]
     assert order == sorted(order)
@@ -46,7 +47,8 @@ def test_the_sheet_shows_simfonis_fields_in_its_order_and_the_view_is_audited(ap
         assert shown in text, shown
     [view] = audit_entries(db, "report.viewed.simfoni", report_id)
     assert view.actor_id == user_named(db, "konselor").id
-    assert "<title>" in text and "BC-" not in text.split("<title>")[1].split("</title>")[0]
+    assert "<title>" in text
+    assert "BC-" not in text.split("<title>")[1].split("</title>")[0]
 
 
 def test_marking_it_entered_is_kept_audited_and_shown(app, db, as_user):
@@ -54,7 +56,8 @@ def test_marking_it_entered_is_kept_audited_and_shown(app, db, as_user):
     client = as_user("konselor")
     response = client.post(f"/kasus/{report_id}/simfoni/tandai", data={"_csrf_token": csrf_token(client, "/")},
                            follow_redirects=False)
-    assert response.status_code == 303 and response.headers["location"] == f"/kasus/{report_id}/simfoni"
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/kasus/{report_id}/simfoni"
     assert fresh(db, report_id).entered_in_simfoni_at is not None
     assert len(audit_entries(db, "report.simfoni_entered", report_id)) == 1
     assert "Ditandai sudah diinput ke SIMFONI-PPA." in [e.body for e in events(db, report_id, "simfoni")]
@@ -63,16 +66,18 @@ def test_marking_it_entered_is_kept_audited_and_shown(app, db, as_user):
     assert "Tandai: sudah diinput ke SIMFONI" not in page
     again = client.post(f"/kasus/{report_id}/simfoni/tandai", data={"_csrf_token": csrf_token(client, "/")},
                         follow_redirects=False)
-    assert again.status_code == 422 and "Kasus ini sudah ditandai sudah diinput ke SIMFONI." in again.text
+    assert again.status_code == 422
+    assert "Kasus ini sudah ditandai sudah diinput ke SIMFONI." in again.text
     assert len(audit_entries(db, "report.simfoni_entered", report_id)) == 1
 
 
-@pytest.mark.parametrize("username, expected", [("konselor2", 404), ("guru", 403), ("anak", 403)])
+@pytest.mark.parametrize(("username", "expected"), [("konselor2", 404), ("guru", 403), ("anak", 403)])
 def test_only_staff_who_may_handle_the_case_see_the_sheet_or_mark_it(username, expected, app, db, as_user):
     report_id = a_case_with_simfoni_data(app, db)
     client = as_user(username)
     response = client.get(f"/kasus/{report_id}/simfoni")
-    assert response.status_code == expected and "RSUD Idaman" not in response.text
+    assert response.status_code == expected
+    assert "RSUD Idaman" not in response.text
     marked = client.post(f"/kasus/{report_id}/simfoni/tandai", data={"_csrf_token": csrf_token(client, "/")},
                          follow_redirects=False)
     assert marked.status_code == expected
@@ -106,7 +111,8 @@ def test_the_month_list_shows_the_teams_cases_not_entered_yet(app, db, as_user):
 def test_a_month_that_cannot_be_read_is_refused_next_to_the_field(as_user):
     response = as_user("supervisor").get("/statistik/simfoni?bulan=Desember")
     assert response.status_code == 422
-    assert "Tulis bulan seperti 2026-12." in response.text and 'value="Desember"' in response.text
+    assert "Tulis bulan seperti 2026-12." in response.text
+    assert 'value="Desember"' in response.text
 
 
 @pytest.mark.parametrize("username", ["guru", "orangtua"])
@@ -127,4 +133,5 @@ def test_personal_data_in_the_childs_words_is_masked_on_the_sheet_and_kept_on_th
     for value in ("Darto", "Kenanga", "0812 3456 7890", "6372011508100001", "Mawar"):
         assert value not in sheet.text, value
     case_page = client.get(f"/kasus/{report.id}")
-    assert case_page.status_code == 200 and words in case_page.text
+    assert case_page.status_code == 200
+    assert words in case_page.text

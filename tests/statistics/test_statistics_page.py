@@ -10,9 +10,9 @@ from sqlalchemy import event
 
 from server import i18n, process_cache
 from server.statistics import disclosure, service
-from tests.conftest import post_form
-from tests.reports.conftest import district_named, user_named
-from tests.statistics.conftest import a_report, wita
+from tests.support.reports import district_named, user_named
+from tests.support.statistics import a_report, wita
+from tests.support.web import post_form
 
 
 def counts(html: str) -> dict[str, str]:
@@ -44,16 +44,20 @@ def test_a_supervisor_sees_every_teams_numbers_for_the_year(known_year, as_user)
             shown["relationship:tetangga"]) == ("1", "1", "1", "0")
     assert (shown["service:kesehatan"], shown["service:bantuan_hukum"], shown["service:pengaduan"],
             shown["service:rehabilitasi_sosial"]) == ("1", "1", "1", "0")
-    assert "<svg class=\"chart\"" in response.text and "<table>" in response.text
+    assert "<svg class=\"chart\"" in response.text
+    assert "<table>" in response.text
 
 
 def test_a_month_and_a_kecamatan_narrow_the_numbers(known_year, db, as_user):
     client = as_user("supervisor")
     march = counts(client.get("/statistik/?tahun=2026&bulan=3").text)
-    assert march["cases"] == "2" and march["month:3"] == "2" and "month:4" not in march
+    assert march["cases"] == "2"
+    assert march["month:3"] == "2"
+    assert "month:4" not in march
     cempaka = district_named(db, "Cempaka").id
     only_cempaka = counts(client.get(f"/statistik/?tahun=2026&kecamatan={cempaka}").text)
-    assert only_cempaka["cases"] == "1" and only_cempaka["form:penelantaran"] == "1"
+    assert only_cempaka["cases"] == "1"
+    assert only_cempaka["form:penelantaran"] == "1"
     assert counts(client.get("/statistik/?tahun=2025").text)["cases"] == "1"
 
 
@@ -69,7 +73,8 @@ def test_a_counselor_sees_only_their_own_teams_numbers(known_year, as_user):
     utara = counts(as_user("konselor").get("/statistik/?tahun=2026").text)
     assert (utara["cases"], utara["perpetrators"], utara["median"], utara["deadlines"]) == (
         "3", "3", "30 jam", "2 dari 3 (67%)")
-    assert utara["district:Cempaka"] == "0" and utara["district:Belum diketahui"] == "0"
+    assert utara["district:Cempaka"] == "0"
+    assert utara["district:Belum diketahui"] == "0"
     cempaka = counts(as_user("konselor2").get("/statistik/?tahun=2026").text)
     assert (cempaka["cases"], cempaka["form:penelantaran"], cempaka["form:seksual"], cempaka["median"]) == (
         "1", "1", "0", "—")
@@ -89,7 +94,8 @@ def test_reporters_and_children_are_refused(username, known_year, as_user):
 
 def test_someone_signed_out_is_sent_to_sign_in(make_client):
     response = make_client().get("/statistik/", follow_redirects=False)
-    assert response.status_code == 303 and response.headers["location"] == "/masuk?lanjut=/statistik"
+    assert response.status_code == 303
+    assert response.headers["location"] == "/masuk?lanjut=/statistik"
 
 
 def test_a_year_that_cannot_be_read_is_refused_next_to_the_field(known_year, as_user):
@@ -99,7 +105,8 @@ def test_a_year_that_cannot_be_read_is_refused_next_to_the_field(known_year, as_
     assert 'value="20x6"' in response.text
     assert counts(response.text)["cases"] == "5"
     swapped = as_user("supervisor").get("/statistik/?tahun=20x6", headers={"HX-Request": "true"})
-    assert swapped.status_code == 422 and swapped.text.lstrip().startswith('<div id="stats-results"')
+    assert swapped.status_code == 422
+    assert swapped.text.lstrip().startswith('<div id="stats-results"')
     assert "Tulis tahun dengan empat angka, misalnya 2026." in swapped.text
 
 
@@ -108,7 +115,7 @@ def test_staff_find_it_in_the_menu(as_user):
     assert 'href="/statistik/"' not in as_user("guru").get("/laporan-saya").text
 
 
-@pytest.mark.parametrize("n, shown", [(0, "0"), (1, "<5"), (4, "<5"), (5, "5"), (120, "120")])
+@pytest.mark.parametrize(('n', 'shown'), [(0, "0"), (1, "<5"), (4, "<5"), (5, "5"), (120, "120")])
 def test_small_counts_are_suppressed_for_publishing(n, shown):
     assert disclosure.protect({"count": n}, []) == {"count": shown}
 

@@ -28,9 +28,9 @@ from server.notifications import push
 from server.notifications.models import NotificationJob
 from server.waitlist import service
 from server.waitlist.models import EntryStatus, WaitlistEntry
-from tests.appointments.conftest import person
-from tests.conftest import post_form
-from tests.reports.conftest import make_report
+from tests.support.appointments import person
+from tests.support.reports import make_report
+from tests.support.web import post_form
 
 pytestmark = pytest.mark.both_databases  # the hold is the database's overlap rule: SQLite and PostgreSQL
 
@@ -110,7 +110,8 @@ def test_joining_is_refused_while_a_time_is_free(db, scarce):
 
 def test_joining_when_nothing_is_free_once_per_service(db, scarce):
     entry = _join(db, scarce, "orangtua")
-    assert entry.status == EntryStatus.WAITING and entry.expires_at == NOW + timedelta(days=42)
+    assert entry.status == EntryStatus.WAITING
+    assert entry.expires_at == NOW + timedelta(days=42)
     assert _audit(db, "waitlist.joined") == 1
     with pytest.raises(service.WaitlistError, match="sudah ada di daftar tunggu"):
         service.join(db, _visitor(db, "orangtua"), service_type_id=scarce.id)
@@ -133,7 +134,8 @@ def test_a_cancellation_is_offered_to_the_first_in_line_and_held_for_them(db, sc
     _cancel_the_taken_hour(db)
     assert _round(db).offered == 1
     first, second = _fresh(db, first), _fresh(db, second)
-    assert first.status == EntryStatus.OFFERED and second.status == EntryStatus.WAITING
+    assert first.status == EntryStatus.OFFERED
+    assert second.status == EntryStatus.WAITING
     assert first.offer_expires_at == NOW + timedelta(minutes=30)
     held = db.get(Appointment, first.offer_appointment_id)
     assert (held.status, held.is_live, held.starts_at, held.requester_user_id) == (
@@ -144,7 +146,8 @@ def test_a_cancellation_is_offered_to_the_first_in_line_and_held_for_them(db, sc
                                                             f"/daftar-tunggu/{first.id}")
     body = push.neutral_text(job.kind, "Bintang Ceria")
     assert body == "Bintang Ceria: ada kabar baru untuk Anda"
-    assert "keluarga" not in body.lower() and "konseling" not in body.lower()
+    assert "keluarga" not in body.lower()
+    assert "konseling" not in body.lower()
     assert _audit(db, "waitlist.offered") == 1
     # The same round again offers nothing more.
     assert _round(db, always=True).offered == 0
@@ -224,7 +227,8 @@ def test_skipping_keeps_the_place_and_hands_the_time_on(db, scarce):
     service.skip(db, _visitor(db, "orangtua"), first.id)
     db.commit()
     _round(db)
-    assert _fresh(db, first).status == EntryStatus.WAITING and _fresh(db, second).status == EntryStatus.OFFERED
+    assert _fresh(db, first).status == EntryStatus.WAITING
+    assert _fresh(db, second).status == EntryStatus.OFFERED
 
 
 def test_leaving_lets_a_held_time_go(db, scarce):
@@ -339,15 +343,20 @@ def test_the_booking_page_offers_the_list_when_nothing_is_free(as_user, db, scar
     parent = as_user("orangtua")
     page = parent.get(f"/konseling?layanan={scarce.id}")
     assert page.status_code == 200
-    assert "Belum ada waktu kosong untuk layanan ini." in page.text and "Masuk daftar tunggu" in page.text
+    assert "Belum ada waktu kosong untuk layanan ini." in page.text
+    assert "Masuk daftar tunggu" in page.text
     assert "Waktu itu kami simpan sebentar untuk Anda." in page.text  # an adult is spoken to as "Anda"
     child_page = as_user("anak").get(f"/konseling?layanan={scarce.id}")
-    assert child_page.status_code == 200 and "Waktu itu kami simpan sebentar untukmu." in child_page.text
+    assert child_page.status_code == 200
+    assert "Waktu itu kami simpan sebentar untukmu." in child_page.text
     joined = post_form(parent, "/daftar-tunggu", {"layanan": scarce.id}, token_from="/konseling",
                        follow_redirects=False)
-    assert joined.status_code == 303 and joined.headers["location"] == "/daftar-tunggu?pesan=masuk"
+    assert joined.status_code == 303
+    assert joined.headers["location"] == "/daftar-tunggu?pesan=masuk"
     mine = parent.get("/daftar-tunggu?pesan=masuk")
-    assert mine.status_code == 200 and "Anda masuk daftar tunggu" in mine.text and "Konseling keluarga" in mine.text
+    assert mine.status_code == 200
+    assert "Anda masuk daftar tunggu" in mine.text
+    assert "Konseling keluarga" in mine.text
 
 
 def test_another_person_gets_not_found_and_changes_nothing(as_user, make_client, db, scarce):
@@ -361,7 +370,9 @@ def test_another_person_gets_not_found_and_changes_nothing(as_user, make_client,
         assert response.status_code == 404
     stranger = make_client()
     page = stranger.get(f"/daftar-tunggu/{entry.id}")
-    assert page.status_code == 200 and "Cek laporan" in page.text and "Ambil waktu ini" not in page.text
+    assert page.status_code == 200
+    assert "Cek laporan" in page.text
+    assert "Ambil waktu ini" not in page.text
     for action in ("ambil", "lewati", "keluar"):
         response = post_form(stranger, f"/daftar-tunggu/{entry.id}/{action}", {}, token_from="/masuk")
         assert response.status_code == 404
@@ -374,10 +385,13 @@ def test_the_owner_takes_the_offer_from_the_page(as_user, db, scarce):
     _round(db)
     parent = as_user("orangtua")
     told = parent.get("/notifikasi")
-    assert told.status_code == 200 and "Ada waktu konseling kosong untuk Anda." in told.text
+    assert told.status_code == 200
+    assert "Ada waktu konseling kosong untuk Anda." in told.text
     assert f'href="/daftar-tunggu/{entry.id}"' in told.text
     page = parent.get(f"/daftar-tunggu/{entry.id}")
-    assert page.status_code == 200 and "Ada waktu kosong untuk Anda:" in page.text and "Ambil waktu ini" in page.text
+    assert page.status_code == 200
+    assert "Ada waktu kosong untuk Anda:" in page.text
+    assert "Ambil waktu ini" in page.text
     taken = post_form(parent, f"/daftar-tunggu/{entry.id}/ambil", {}, token_from="/konseling",
                       follow_redirects=False)
     assert taken.status_code == 303
@@ -392,7 +406,8 @@ def test_counselors_and_supervisors_see_how_long_people_wait(as_user, db, scarce
     for who in ("konselor", "supervisor"):
         response = as_user(who).get("/jadwal/daftar-tunggu")
         assert response.status_code == 200
-        assert "Konseling keluarga" in response.text and "<td>2</td>" in response.text
+        assert "Konseling keluarga" in response.text
+        assert "<td>2</td>" in response.text
         assert "<td>1,5</td>" in response.text  # the longest wait now, in days, with a decimal comma
         assert "orangtua" not in response.text
     for who in ("orangtua", "anak", "guru"):
@@ -420,7 +435,8 @@ def test_the_counselor_sees_a_held_time_as_offered_from_the_waiting_list(as_user
     _cancel_the_taken_hour(db)
     _round(db)
     page = as_user("konselor").get(f"/jadwal/{_fresh(db, entry).offer_appointment_id}")
-    assert page.status_code == 200 and "Ditawarkan dari daftar tunggu" in page.text
+    assert page.status_code == 200
+    assert "Ditawarkan dari daftar tunggu" in page.text
 
 
 def test_no_offer_is_made_at_night(db, scarce, pinned_clock):
@@ -428,7 +444,8 @@ def test_no_offer_is_made_at_night(db, scarce, pinned_clock):
     pinned_clock.move_to(datetime(2026, 12, 1, 22, 0, tzinfo=WITA))
     _cancel_the_taken_hour(db)
     assert _round(db).offered == 0
-    assert _fresh(db, entry).status == EntryStatus.WAITING and _offer_jobs(db) == []
+    assert _fresh(db, entry).status == EntryStatus.WAITING
+    assert _offer_jobs(db) == []
     pinned_clock.move_to(datetime(2026, 12, 2, 6, 59, tzinfo=WITA))
     assert _round(db).offered == 0
     pinned_clock.move_to(datetime(2026, 12, 2, 7, 0, tzinfo=WITA))

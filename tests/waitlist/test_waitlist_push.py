@@ -17,10 +17,10 @@ from server.appointments.models import Appointment, AppointmentStatus, ServiceTy
 from server.appointments.slots import free_slots
 from server.notifications.models import JobStatus, NotificationJob
 from server.waitlist.models import EntryStatus, WaitlistEntry
-from tests.appointments.conftest import person
-from tests.conftest import post_form
-from tests.notifications.test_push_e2e import subscribe, tag
 from tests.pushservice import PushService, push_service
+from tests.support.appointments import person
+from tests.support.notifications import subscribe, tag
+from tests.support.web import post_form
 
 # The local push service checks the VAPID signature's expiry against the real time.
 pytestmark = pytest.mark.real_clock
@@ -66,7 +66,8 @@ def test_the_first_in_line_is_pushed_the_offer_once_in_neutral_words(as_user, db
     parent, counselor = as_user("orangtua"), as_user("konselor")
     phone = subscribe(parent, push)
     booking = parent.get(f"/konseling?layanan={full_service.id}")
-    assert booking.status_code == 200 and "Masuk daftar tunggu" in booking.text
+    assert booking.status_code == 200
+    assert "Masuk daftar tunggu" in booking.text
     joined = post_form(parent, "/daftar-tunggu", {"layanan": full_service.id}, token_from="/konseling",
                        follow_redirects=False)
     assert joined.status_code == 303
@@ -95,6 +96,7 @@ def test_the_first_in_line_is_pushed_the_offer_once_in_neutral_words(as_user, db
         assert secret.lower() not in message.lower().replace("/daftar-tunggu/", "")
     # Tapping it opens the offer, for its owner only.
     offer = parent.get(f"/daftar-tunggu/{entry.id}")
-    assert offer.status_code == 200 and "Ambil waktu ini" in offer.text
+    assert offer.status_code == 200
+    assert "Ambil waktu ini" in offer.text
     assert db.get(Appointment, entry.offer_appointment_id).starts_at == booked.starts_at
     assert entry.offer_expires_at <= clock.now() + timedelta(minutes=30)

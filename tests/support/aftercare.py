@@ -10,13 +10,18 @@ from litestar.testing import TestClient
 from sqlalchemy import select
 from sqlmodel import Session
 
-from server.aftercare.models import CheckIn, CheckInPlan
+from server.aftercare.models import (
+    CheckIn,
+    CheckInPlan,
+)
+from server.appointments import service as appointments
 from server.notifications.models import NotificationJob
 from server.reports import cases, codes
 from server.reports.models import Report
-from tests.appointments.test_pages_support import report_with_code
-from tests.conftest import post_form
-from tests.reports.conftest import TEST_IP, fresh, user_named
+from tests.support.appointments import appointment_for, counseling, person, report_with_code
+from tests.support.appointments import fresh as fresh_appointment
+from tests.support.reports import TEST_IP, fresh, user_named
+from tests.support.web import post_form
 
 
 def close(db: Session, report_id: int, plan: dict[str, Any] | None = None) -> Report:
@@ -73,3 +78,41 @@ def check_in_jobs(db: Session, check_in_id: int) -> list[NotificationJob]:
 def all_check_in_jobs(db: Session) -> list[NotificationJob]:
     db.expire_all()
     return list(db.execute(select(NotificationJob).where(NotificationJob.kind == "check_in")).scalars())
+
+
+def invites(db, appointment_id: int) -> list[NotificationJob]:
+    db.expire_all()
+    return list(db.execute(select(NotificationJob).where(
+        NotificationJob.kind == "rating_invite", NotificationJob.object_id == appointment_id)).scalars())
+
+
+def attend(db, appointment) -> None:
+    appointments.record_attendance(db, appointment, person(db, "konselor"), attended=True,
+                                   version=fresh_appointment(db, appointment.id).version)
+    db.commit()
+
+
+def answer(client, check_in_id: int, data: dict):
+    return post_form(client, f"/pemantauan/{check_in_id}", data, token_from="/", follow_redirects=False)
+
+
+def due_check_in(client, db, pinned_clock, plan=None):
+    """A closed case whose first check-in has come due; `client` holds its code and has just opened it again."""
+    case = closed_case_with_code(client, db, plan)
+    first = check_ins(db, case.report_id)[0]
+    pinned_clock.move_to(first.due_at)
+    open_with_code(client, case.code, case.pin)
+    return case.report_id, first
+
+
+def attended(db, username: str = "orangtua", *, recorded: bool = True, service_type=None):
+    appointment = appointment_for(db, service_type or counseling(db), username=username, started=True)
+    if recorded:
+        appointments.record_attendance(db, appointment, person(db, "konselor"), attended=True,
+                                       version=appointment.version)
+        db.commit()
+    return fresh_appointment(db, appointment.id)
+
+
+def rate(client, appointment_id: int, data: dict):
+    return post_form(client, f"/penilaian/{appointment_id}", data, token_from="/", follow_redirects=False)

@@ -1,4 +1,4 @@
-"""Helpers for the appointment page tests (no tests here).
+"""Helpers for the appointment tests.
 
 The pages run on the real clock, so the tests do not depend on today's date: the service type needs no notice
 (min_notice_hours=0) and konselor works every day of the week, so every week has free slots unless all seven
@@ -24,7 +24,10 @@ from server.appointments.slots import free_slots
 from server.reports import intake, report_form
 from server.reports.codes import code_hash
 from server.reports.models import Report
-from tests.conftest import post_form
+from tests.support.web import post_form
+
+# Tuesday 1 December 2026, 08.00 WITA: the moment the service tests book from.
+NOW = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
 
 CHILD_REPORT: dict[str, Any] = {
     "reporter_kind": "child", "danger_now": "no", "categories": ["bullying"], "happened_when": "this_week",
