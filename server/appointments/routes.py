@@ -783,6 +783,7 @@ class ScheduleController(Controller):
         clashes = _int(request.query_params.get("bentrok", "")) or 0
         return page(request, "appointments/holidays.html", status_code=status_code, year=year, holidays=holidays,
                     labels={h.day: format_wita_date(_noon(h.day), "EEEE, d MMMM y") for h in holidays},
+                    decree=public_holidays.decree(year),
                     errors=errors or {}, line_errors=line_errors or [], values=values or {}, notice=_notice(request),
                     clashes=clashes)
 

@@ -26,7 +26,7 @@ from sqlmodel import Session
 
 from server import clock
 from server.accounts.models import District, School
-from server.i18n import WITA, wita
+from server.i18n import LOCAL, local
 from server.privacy import phone
 from server.reports import simfoni
 from server.reports.models import CaseService, Perpetrator, Report, ReportCategory
@@ -108,7 +108,7 @@ def _row(report: Report, categories: list[str], relationships: list[str], servic
     met = "" if report.first_response_at is None else (
         "ya" if report.first_response_at <= report.first_response_due_at else "tidak")
     row: list[Any] = [
-        report.reference, wita(report.created_at).date().isoformat(),
+        report.reference, local(report.created_at).date().isoformat(),
         report.incident_on.isoformat() if report.incident_on else "", report.status, report.urgency,
         ";".join(categories), ";".join(forms), simfoni.age_band(report.child_age),
         simfoni.GENDER_TO_SEX.get(report.child_gender, "tidak_diketahui"), report.victim_education,
@@ -154,7 +154,7 @@ def write_encrypted(lines: Iterable[list[str]], directory: Path, kind: str, pass
         with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as raw, \
                 pyzipper.AESZipFile(raw, "w", compression=pyzipper.ZIP_DEFLATED, encryption=pyzipper.WZ_AES) as archive:
             archive.setpassword(password.encode())
-            member = archive.zipinfo_cls(arcname, date_time=clock.now().astimezone(WITA).timetuple()[:6])
+            member = archive.zipinfo_cls(arcname, date_time=clock.now().astimezone(LOCAL).timetuple()[:6])
             member.compress_type = pyzipper.ZIP_DEFLATED
             member.external_attr = 0o600 << 16
             with archive.open(member, "w") as entry:

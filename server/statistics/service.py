@@ -35,7 +35,7 @@ from server.statistics import disclosure, export
 
 @dataclass(frozen=True)
 class Period:
-    """From `start` (inclusive) to `end` (exclusive), days in WITA."""
+    """From `start` (inclusive) to `end` (exclusive), days in local time."""
 
     year: int
     month: int | None
@@ -55,8 +55,8 @@ class Period:
 
 
 def wita_midnight(day: date) -> datetime:
-    """The moment a WITA day begins, in UTC (what the database stores)."""
-    return datetime.combine(day, time(), tzinfo=clock.WITA).astimezone(UTC)
+    """The moment a local day begins, in UTC (what the database stores)."""
+    return datetime.combine(day, time(), tzinfo=clock.LOCAL).astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ def parse_filter(year: str, month: str, district: str) -> tuple[StatisticsFilter
     """The filter from the query string; what cannot be read falls back to this year / every month / every
     kecamatan, with a message next to that field."""
     errors: dict[str, str] = {}
-    this_year = clock.today_wita().year
+    this_year = clock.today_local().year
     chosen_year = _number(year, FIRST_YEAR, LAST_YEAR) if year.strip() else this_year
     if chosen_year is None:
         errors["tahun"] = _("Tulis tahun dengan empat angka, misalnya %(year)s.", year=this_year)
@@ -118,7 +118,7 @@ def _conditions(user: User, filters: StatisticsFilter) -> list[ColumnElement[boo
 
 
 def _month_case(year: int) -> ColumnElement[int]:
-    """The WITA month a report came in, as a CASE over the month boundaries: the same SQL on SQLite and
+    """The local month a report came in, as a CASE over the month boundaries: the same SQL on SQLite and
     PostgreSQL, and the created_at index still serves the period's range."""
     return case(*[(Report.created_at < wita_midnight(date(year, m, 1)), literal(m - 1)) for m in range(2, 13)],
                 else_=literal(12))
@@ -407,8 +407,8 @@ NOT_IN_SIMFONI = (Status.DUPLICATE, Status.OUT_OF_SCOPE, Status.UNFOUNDED)
 
 
 def parse_month(value: str) -> tuple[Period, str | None]:
-    """A YYYY-MM month, or this month (WITA) with a message when it cannot be read."""
-    today = clock.today_wita()
+    """A YYYY-MM month, or this month (local time) with a message when it cannot be read."""
+    today = clock.today_local()
     if not value.strip():
         return Period(today.year, today.month), None
     year, _dash, month = value.strip().partition("-")
@@ -539,7 +539,7 @@ def record_kla_export(session: Session, user: User, pack: KlaPack, *, ip: str) -
 
 
 def parse_year(value: str) -> tuple[int, str | None]:
-    this_year = clock.today_wita().year
+    this_year = clock.today_local().year
     if not value.strip():
         return this_year, None
     year = _number(value, FIRST_YEAR, LAST_YEAR)

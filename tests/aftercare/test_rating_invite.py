@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from server.appointments import service as appointments
-from server.i18n import WITA
+from server.i18n import LOCAL
 from server.notifications.models import NotificationJob
 from tests.appointments.test_pages_support import appointment_for, counseling, form_post, fresh, person
 from tests.reports.conftest import audit_entries
@@ -30,7 +30,7 @@ def attend(db, appointment) -> None:
 
 
 def wita(*args: int) -> datetime:
-    return datetime(*args, tzinfo=WITA).astimezone(UTC)
+    return datetime(*args, tzinfo=LOCAL).astimezone(UTC)
 
 
 # --- consent, and when the invitation is due (clock pinned) ---------------------------------------------------

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from server import clock
 from server.appointments.models import AvailabilityException, ServiceType, WeeklyHours
 from server.appointments.slots import free_slots
-from server.i18n import WITA
+from server.i18n import LOCAL
 from server.models import AuditEntry, Holiday
 from tests.appointments.test_pages_support import (
     appointment_for,
@@ -89,20 +89,20 @@ def test_hours_limited_to_one_service_type_offer_only_that_service(as_user, db):
 
 def test_it_records_leave_in_wita_and_those_slots_are_no_longer_offered(as_user, db):
     service_type = counseling(db)
-    day = clock.now().astimezone(WITA).date() + timedelta(days=3)
+    day = clock.now().astimezone(LOCAL).date() + timedelta(days=3)
     counselor = as_user("konselor")
     response = form_post(counselor, "/jadwal/ketersediaan/pengecualian", {
         "away_from": f"{day}T00:00", "away_until": f"{day + timedelta(days=1)}T00:00", "away_reason": "training",
         "away_note": "Pelatihan konseling trauma"})
     assert response.status_code == 303
     away = db.execute(select(AvailabilityException)).scalar_one()
-    assert away.starts_at == datetime.combine(day, time(0), tzinfo=WITA).astimezone(UTC)
+    assert away.starts_at == datetime.combine(day, time(0), tzinfo=LOCAL).astimezone(UTC)
     assert away.reason == "training" and _audited(db, "availability.exception_added")
     html = as_user("anak").get(f"/konseling?layanan={service_type.id}&hari={day}").text
     # The day on leave is not in the row of days; the page falls back to the first free day.
     assert f"hari={day}" not in html
     keys = slot_keys(html)
-    assert keys and all(datetime.fromtimestamp(int(k), UTC).astimezone(WITA).date() != day for k in keys)
+    assert keys and all(datetime.fromtimestamp(int(k), UTC).astimezone(LOCAL).date() != day for k in keys)
     assert len(keys) > 1  # every time of the day shown instead, not just the first found
     html = counselor.get("/jadwal/ketersediaan").text
     assert "Pelatihan" in html and "Pelatihan konseling trauma" in html
@@ -112,7 +112,7 @@ def test_it_records_leave_in_wita_and_those_slots_are_no_longer_offered(as_user,
 
 def test_it_warns_when_leave_falls_on_booked_sessions(as_user, db):
     appointment = appointment_for(db, counseling(db))
-    start = appointment.starts_at.astimezone(WITA)
+    start = appointment.starts_at.astimezone(LOCAL)
     response = form_post(as_user("konselor"), "/jadwal/ketersediaan/pengecualian", {
         "away_from": f"{start:%Y-%m-%dT00:00}", "away_until": f"{start:%Y-%m-%dT23:30}", "away_reason": "leave"})
     assert response.headers["location"].endswith("pesan=pengecualian-bentrok")
@@ -258,7 +258,7 @@ def test_it_lets_a_supervisor_remove_a_holiday(as_user, db):
 
 def test_a_new_holiday_on_a_booked_day_warns_the_supervisor(as_user, db):
     appointment = appointment_for(db, counseling(db))
-    day = appointment.starts_at.astimezone(WITA).date()
+    day = appointment.starts_at.astimezone(LOCAL).date()
     db.execute(Holiday.__table__.delete().where(Holiday.day == day))
     db.commit()
     supervisor = as_user("supervisor")
