@@ -18,7 +18,6 @@ from functools import cache
 from typing import Protocol
 
 from lokal.holidays import HOLIDAY_YEARS, get_holidays
-
 from sqlalchemy import select
 from sqlmodel import Session
 

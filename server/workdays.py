@@ -9,11 +9,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from server import clock
-from server.i18n import LOCAL
 from server.holidays import DECREED_YEARS, decreed_between
+from server.i18n import LOCAL
 from server.models import Holiday, ServiceSetting
-from server.service_info import CUTI_BERSAMA_SETTING
 from server.process_cache import ProcessCopy
+from server.service_info import CUTI_BERSAMA_SETTING
 
 # From this month on, a supervisor is warned when next year's holidays are not known yet (lokal-id has no SKB
 # for it: a new release, or typing them, is needed).

@@ -21,7 +21,7 @@ from sqlmodel import Session
 
 from server import audit, clock, ratelimit, telemetry
 from server.accounts import auth
-from server.accounts.models import Child, District, Guardianship, Role, School, User
+from server.accounts.models import Child, District, Guardianship, Role, School, User, Village
 from server.accounts.visitor import Visitor
 from server.forms import (
     MAX_ID,
@@ -50,6 +50,7 @@ from server.reports.models import (
     Status,
     Urgency,
 )
+from server.reports.village import chosen_village, district_of, validate_village
 from server.reports.vocabulary import (
     ADULT_REPORTER_KINDS,
     AGENCY_KINDS,
@@ -226,6 +227,7 @@ class ReportForm(PostedForm):
     happened_where: str = ""
     where_detail: str = ""
     district_id: str = ""
+    village_id: str = ""
     school_id: str = ""
     child_id: str = ""
     child_age: str = ""
@@ -344,6 +346,7 @@ def validate_report(session: Session, form: ReportForm, user: User | None) -> di
         errors["happened_where"] = _("Pilih dari daftar yang ada.")
     if form.district_id and (session.get(District, _int_or_none(form.district_id) or 0) is None):
         errors["district_id"] = _("Pilih kecamatan dari daftar.")
+    errors.update(validate_village(session, form.district_id, form.village_id))
     if form.school_id:
         school = session.get(School, _int_or_none(form.school_id) or 0)
         if school is None or not school.active:
@@ -523,7 +526,7 @@ def submit_report(
     now = clock.now().replace(microsecond=0)
     # A report that filled the honeypot is kept (never lose a report) but sorted last and marked for staff.
     urgency = Urgency.LOW if form.website else initial_urgency(form)
-    district_id = _int_or_none(form.district_id)
+    district_id = _int_or_none(form.district_id) or district_of(session, form.village_id)
     school_id = _int_or_none(form.school_id)
     if school_id and not district_id:
         district_id = session.get(School, school_id).district_id
@@ -547,6 +550,7 @@ def submit_report(
         happened_where=form.happened_where,
         where_detail=form.where_detail,
         district_id=district_id,
+        village_id=_int_or_none(form.village_id),
         school_id=school_id,
         child_age=_int_or_none(form.child_age),
         child_gender=form.child_gender,
@@ -1060,6 +1064,7 @@ class SimfoniSheet:
     # reads the original on the case page.
     child_words: str = ""
     where_detail: str = ""
+    village: Village | None = None
 
 
 def simfoni_sheet(session: Session, report: Report) -> SimfoniSheet:
@@ -1072,6 +1077,7 @@ def simfoni_sheet(session: Session, report: Report) -> SimfoniSheet:
         perpetrators=perpetrators_of(session, report.id), services=services_of(session, report.id),
         referrals=referrals_of(session, report.id),
         child_words=masking.mask(report.child_words), where_detail=masking.mask(report.where_detail),
+        village=chosen_village(session, str(report.village_id or "")),
     )
 
 

@@ -25,7 +25,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from server import clock
-from server.accounts.models import District, School
+from server.accounts.models import District, School, Village
 from server.i18n import LOCAL, local
 from server.privacy import phone
 from server.reports import simfoni
@@ -37,11 +37,14 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 DEIDENTIFIED_COLUMNS = (
     "referensi", "tanggal_lapor", "tanggal_kejadian", "status", "urgensi", "kategori", "bentuk_kekerasan_simfoni",
-    "kelompok_umur", "jenis_kelamin", "pendidikan", "disabilitas", "kdrt", "kecamatan", "tempat", "tim_kecamatan",
+    "kelompok_umur", "jenis_kelamin", "pendidikan", "disabilitas", "kdrt", "kecamatan", "kode_kecamatan", "tempat",
+    "tim_kecamatan",
     "jam_sampai_tindak_lanjut", "tenggat_terpenuhi", "jumlah_pelaku", "hubungan_pelaku", "layanan",
     "sudah_di_simfoni",
 )
-IDENTITY_COLUMNS = ("nama_murid", "kelas", "umur", "sekolah", "cara_dihubungi", "kontak", "persetujuan_oleh")
+# The kelurahan/desa narrows a child down further than the kecamatan: it leaves only with the identity columns.
+IDENTITY_COLUMNS = ("nama_murid", "kelas", "umur", "sekolah", "kelurahan", "kode_kelurahan", "cara_dihubungi",
+                    "kontak", "persetujuan_oleh")
 
 
 def safe_cell(value: Any) -> str:
@@ -89,19 +92,24 @@ def rows(session: Session, conditions: list[ColumnElement[bool]], *, identity: b
     """The header, then one row per report, oldest first, read CHUNK rows at a time (the session's identity map
     holds loaded reports weakly, so a chunk is freed once its rows are written)."""
     yield list(DEIDENTIFIED_COLUMNS + (IDENTITY_COLUMNS if identity else ()))
-    districts = dict(session.execute(select(District.id, District.name)).all())
+    districts = {id_: (name, code or "") for id_, name, code in session.execute(
+        select(District.id, District.name, District.code))}
     schools = dict(session.execute(select(School.id, School.name)).all()) if identity else {}
+    villages = {id_: (name, code) for id_, name, code in session.execute(
+        select(Village.id, Village.name, Village.code))} if identity else {}
     result = session.execute(select(Report).where(*conditions).order_by(Report.created_at, Report.id)
                              .execution_options(yield_per=CHUNK))
     for chunk in result.scalars().partitions(CHUNK):
         categories, relationships, services = _related(session, [r.id for r in chunk])
         for report in chunk:
             yield [safe_cell(value) for value in _row(report, categories[report.id], relationships[report.id],
-                                                      services[report.id], districts, schools, identity=identity)]
+                                                      services[report.id], districts, schools, villages,
+                                                      identity=identity)]
 
 
 def _row(report: Report, categories: list[str], relationships: list[str], services: list[str],
-         districts: dict[int, str], schools: dict[int, str], *, identity: bool) -> list[Any]:
+         districts: dict[int, tuple[str, str]], schools: dict[int, str], villages: dict[int, tuple[str, str]], *,
+         identity: bool) -> list[Any]:
     forms = [form for form in simfoni.FORMS if form in {simfoni.CATEGORY_TO_FORM.get(c, "lainnya") for c in categories}]
     hours = (round((report.first_response_at - report.created_at).total_seconds() / 3600, 1)
              if report.first_response_at else "")
@@ -112,13 +120,13 @@ def _row(report: Report, categories: list[str], relationships: list[str], servic
         report.incident_on.isoformat() if report.incident_on else "", report.status, report.urgency,
         ";".join(categories), ";".join(forms), simfoni.age_band(report.child_age),
         simfoni.GENDER_TO_SEX.get(report.child_gender, "tidak_diketahui"), report.victim_education,
-        report.victim_disability, "ya" if report.in_household else "tidak", districts.get(report.district_id, ""),
-        report.happened_where, districts.get(report.team_district_id, ""), hours, met, len(relationships),
+        report.victim_disability, "ya" if report.in_household else "tidak", *districts.get(report.district_id, ("", "")),
+        report.happened_where, districts.get(report.team_district_id, ("", ""))[0], hours, met, len(relationships),
         ";".join(relationships), ";".join(services), "ya" if report.entered_in_simfoni_at else "tidak",
     ]
     if identity:
         row += [report.student_name, report.student_class, report.child_age if report.child_age is not None else "",
-                schools.get(report.school_id, ""), report.contact_method, phone.shown(report.contact_detail), report.consent_by]
+                schools.get(report.school_id, ""), *villages.get(report.village_id, ("", "")), report.contact_method, phone.shown(report.contact_detail), report.consent_by]
     return row
 
 
