@@ -54,7 +54,7 @@ class Period:
         return [self.month] if self.month else list(range(1, 13))
 
 
-def wita_midnight(day: date) -> datetime:
+def local_midnight(day: date) -> datetime:
     """The moment a local day begins, in UTC (what the database stores)."""
     return datetime.combine(day, time(), tzinfo=clock.LOCAL).astimezone(UTC)
 
@@ -111,8 +111,8 @@ def _scope_conditions(user: User, filters: StatisticsFilter) -> list[ColumnEleme
 
 def _conditions(user: User, filters: StatisticsFilter) -> list[ColumnElement[bool]]:
     return [
-        Report.created_at >= wita_midnight(filters.period.start),
-        Report.created_at < wita_midnight(filters.period.end),
+        Report.created_at >= local_midnight(filters.period.start),
+        Report.created_at < local_midnight(filters.period.end),
         *_scope_conditions(user, filters),
     ]
 
@@ -120,7 +120,7 @@ def _conditions(user: User, filters: StatisticsFilter) -> list[ColumnElement[boo
 def _month_case(year: int) -> ColumnElement[int]:
     """The local month a report came in, as a CASE over the month boundaries: the same SQL on SQLite and
     PostgreSQL, and the created_at index still serves the period's range."""
-    return case(*[(Report.created_at < wita_midnight(date(year, m, 1)), literal(m - 1)) for m in range(2, 13)],
+    return case(*[(Report.created_at < local_midnight(date(year, m, 1)), literal(m - 1)) for m in range(2, 13)],
                 else_=literal(12))
 
 
@@ -210,8 +210,8 @@ def _count_months(session: Session, user: User, filters: StatisticsFilter, month
     from the first of these months to the last once and groups them by month too."""
     year = filters.period.year
     conditions = [
-        Report.created_at >= wita_midnight(Period(year, min(months)).start),
-        Report.created_at < wita_midnight(Period(year, max(months)).end),
+        Report.created_at >= local_midnight(Period(year, min(months)).start),
+        Report.created_at < local_midnight(Period(year, max(months)).end),
         *_scope_conditions(user, filters),
     ]
     month = _month_case(year)
@@ -494,7 +494,7 @@ class KlaPack:
 def kla_pack(session: Session, year: int) -> KlaPack:
     """The city's numbers for a year (every team): cases by form of violence, services given in the year,
     referrals made in the year by agency and by outcome, and cases that reached post-handling monitoring."""
-    start, end = wita_midnight(date(year, 1, 1)), wita_midnight(date(year + 1, 1, 1))
+    start, end = local_midnight(date(year, 1, 1)), local_midnight(date(year + 1, 1, 1))
     in_year = [Report.created_at >= start, Report.created_at < end]
     form = _form_case(ReportCategory.category)
     by_form = _grouped(session, literal(year), form, in_year, count=func.distinct(ReportCategory.report_id),

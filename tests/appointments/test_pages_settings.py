@@ -224,36 +224,40 @@ def test_it_validates_a_service_type_next_to_each_field_and_keeps_the_values(as_
 # --- supervisors: public holidays --------------------------------------------------------------------------
 
 
-def test_it_adds_next_years_holidays_from_the_decree_one_per_line(as_user, db):
+def test_it_adds_the_holidays_of_a_year_the_library_does_not_know_one_per_line(as_user, db):
     supervisor = as_user("supervisor")
     response = form_post(supervisor, "/jadwal/libur", {
-        "lines": "2027-01-01, Tahun Baru 2027 Masehi\n\n2027-03-10,  Hari Suci Nyepi\r\n", "kind": "libur_nasional"})
-    assert response.status_code == 303 and "tahun=2027" in response.headers["location"]
+        "lines": "2028-01-01, Tahun Baru 2028 Masehi\n\n2028-03-10,  Hari Suci Nyepi\r\n", "kind": "libur_nasional"})
+    assert response.status_code == 303 and "tahun=2028" in response.headers["location"]
     assert {(h.day, h.name, h.kind) for h in db.execute(select(Holiday).where(Holiday.day >= date(2027, 1, 1)))
-            .scalars()} == {(date(2027, 1, 1), "Tahun Baru 2027 Masehi", "libur_nasional"),
-                            (date(2027, 3, 10), "Hari Suci Nyepi", "libur_nasional")}
-    html = supervisor.get("/jadwal/libur?tahun=2027").text
-    assert "Jumat, 1 Januari 2027" in html and "Hari Suci Nyepi" in html
+            .scalars()} == {(date(2028, 1, 1), "Tahun Baru 2028 Masehi", "libur_nasional"),
+                            (date(2028, 3, 10), "Hari Suci Nyepi", "libur_nasional")}
+    html = supervisor.get("/jadwal/libur?tahun=2028").text
+    assert "Sabtu, 1 Januari 2028" in html and "Hari Suci Nyepi" in html
     assert len(_audited(db, "holiday.added")) == 2
 
 
 def test_it_names_every_wrong_holiday_line_and_saves_none(as_user, db):
-    text = ("2027-01-01, Tahun Baru\n2027-13-01, Bulan salah\nTahun Baru Imlek\n"
-            "2027-01-01, Dua kali\n2026-01-01, Sudah ada")
+    text = ("2028-01-01, Tahun Baru\n2028-13-01, Bulan salah\nTahun Baru Imlek\n"
+            "2028-01-01, Dua kali\n2026-01-01, Sudah ada")
     response = form_post(as_user("supervisor"), "/jadwal/libur", {"lines": text, "kind": "cuti_bersama"})
     assert response.status_code == 422
     errors = error_for(response.text, "lines")
     assert re.search(r"Baris 2: tanggal tidak dikenal", errors) and re.search(r"Baris 3: tulis tanggal, koma", errors)
     assert "Baris 4: tanggal ini sudah ditulis di baris 1" in errors and "Baris 5: tanggal ini sudah ada" in errors
     assert "Baris 1" not in errors and "Ada 4 baris yang perlu diperbaiki" in response.text
-    assert "2027-13-01, Bulan salah" in response.text
-    assert db.get(Holiday, date(2027, 1, 1)) is None
+    assert "Baris 5: tanggal ini sudah ada di SKB hari libur nasional" in errors
+    assert "2028-13-01, Bulan salah" in response.text
+    assert db.get(Holiday, date(2028, 1, 1)) is None
 
 
 def test_it_lets_a_supervisor_remove_a_holiday(as_user, db):
-    response = form_post(as_user("supervisor"), "/jadwal/libur/2026-12-25/hapus", {})
-    assert response.status_code == 303 and db.get(Holiday, date(2026, 12, 25)) is None
-    assert _audited(db, "holiday.removed")[0].object_id == "2026-12-25"
+    supervisor = as_user("supervisor")
+    added = form_post(supervisor, "/jadwal/libur", {"lines": "2027-04-20, Hari Jadi Kota", "kind": "libur_daerah"})
+    assert added.status_code == 303 and db.get(Holiday, date(2027, 4, 20)).kind == "libur_daerah"
+    response = form_post(supervisor, "/jadwal/libur/2027-04-20/hapus", {})
+    assert response.status_code == 303 and db.get(Holiday, date(2027, 4, 20)) is None
+    assert _audited(db, "holiday.removed")[0].object_id == "2027-04-20"
 
 
 def test_a_new_holiday_on_a_booked_day_warns_the_supervisor(as_user, db):
@@ -263,10 +267,10 @@ def test_a_new_holiday_on_a_booked_day_warns_the_supervisor(as_user, db):
     db.commit()
     supervisor = as_user("supervisor")
     response = form_post(supervisor, "/jadwal/libur", {"lines": f"{day.isoformat()}, Libur daerah",
-                                                       "kind": "libur_nasional"})
+                                                       "kind": "libur_daerah"})
     assert response.status_code == 303 and "bentrok=1" in response.headers["location"]
     html = supervisor.get(response.headers["location"]).text
     assert "data-holiday-clashes" in html and "Sudah ada 1 jadwal konseling pada hari libur baru ini" in html
     # A day with nothing booked adds quietly.
-    quiet = form_post(supervisor, "/jadwal/libur", {"lines": "2027-08-18, Libur daerah", "kind": "libur_nasional"})
+    quiet = form_post(supervisor, "/jadwal/libur", {"lines": "2027-08-18, Libur daerah", "kind": "libur_daerah"})
     assert "bentrok" not in quiet.headers["location"]
