@@ -53,7 +53,7 @@ from server.appointments.models import (
 from server.appointments.service import MAX_OPEN_REQUESTS
 from server.appointments.slots import block_of, free_slots
 from server.db import make_engine
-from server.i18n import WITA
+from server.i18n import LOCAL
 from tests.servers import app_process
 
 COUNSELORS = 10
@@ -106,7 +106,7 @@ def _book_existing(session: Session, rng: random.Random, now: datetime, counselo
     hours = {(h.counselor_id, h.weekday): (h.starts, h.ends) for h in session.execute(select(WeeklyHours)).scalars()}
     busy: dict[int, list[tuple[datetime, datetime]]] = {c: [] for c in counselors}
     children = _add_children(session, "anak-lama", 60)
-    today = now.astimezone(WITA).date()
+    today = now.astimezone(LOCAL).date()
     made = attempts = 0
     while made < count and attempts < count * 50:
         attempts += 1
@@ -116,8 +116,8 @@ def _book_existing(session: Session, rng: random.Random, now: datetime, counselo
         if (counselor, day.weekday()) not in hours:
             continue
         opens, closes = hours[counselor, day.weekday()]
-        first = datetime.combine(day, opens, tzinfo=WITA)
-        slots = int((datetime.combine(day, closes, tzinfo=WITA) - first).total_seconds() // 1800)
+        first = datetime.combine(day, opens, tzinfo=LOCAL)
+        slots = int((datetime.combine(day, closes, tzinfo=LOCAL) - first).total_seconds() // 1800)
         starts_at = first + timedelta(minutes=30 * rng.randrange(slots))
         ends_at = starts_at + timedelta(minutes=service_type.duration_minutes)
         if ends_at.time() > closes or ends_at.date() != day:
@@ -190,11 +190,11 @@ def fill(url: str, counselors: int, existing: int) -> Fixture:
             select(User.id).where(User.role == Role.COUNSELOR).order_by(User.id)).scalars())
         # Two counselors are away for a few days: leave is part of what free_slots subtracts.
         for counselor_id, first in zip(counselor_ids[-2:], (3, 10), strict=True):
-            day = (now + timedelta(days=first)).astimezone(WITA).date()
+            day = (now + timedelta(days=first)).astimezone(LOCAL).date()
             session.add(AvailabilityException(
                 counselor_id=counselor_id, reason="leave",
-                starts_at=datetime.combine(day, datetime.min.time(), tzinfo=WITA).astimezone(UTC),
-                ends_at=datetime.combine(day + timedelta(days=3), datetime.min.time(), tzinfo=WITA).astimezone(UTC)))
+                starts_at=datetime.combine(day, datetime.min.time(), tzinfo=LOCAL).astimezone(UTC),
+                ends_at=datetime.combine(day + timedelta(days=3), datetime.min.time(), tzinfo=LOCAL).astimezone(UTC)))
         service_types = list(session.execute(select(ServiceType).order_by(ServiceType.id)).scalars())
         made = _book_existing(session, rng, now, counselor_ids, service_types, existing)
         session.commit()
@@ -204,7 +204,7 @@ def fill(url: str, counselors: int, existing: int) -> Fixture:
         children = _add_children(session, "anak-bench", -(-len(targets) // MAX_OPEN_REQUESTS) + CONTENDERS)
         tokens = [auth.start_session(session, child, ip="127.0.0.1") for child in children]
         session.commit()
-        today = now.astimezone(WITA).date()
+        today = now.astimezone(LOCAL).date()
         slot_paths = []
         for service_type in service_types:
             for week in range(SLOT_WEEKS):

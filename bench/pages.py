@@ -55,7 +55,7 @@ from server.accounts.models import Role, User
 from server.appointments.demo import seed_demo_schedule
 from server.appointments.models import ServiceType
 from server.db import make_engine
-from server.i18n import WITA
+from server.i18n import LOCAL
 from tests.servers import ROOT, free_port, stop, wait_until_healthy
 
 POSTGRES_DATABASE = "benchpages"
@@ -139,7 +139,7 @@ def fill(url: str, report_count: int, connections: int) -> Fixture:
         counselor = session.execute(select(User).where(User.username == "konselor")).scalar_one()
         counselor_tokens = [auth.start_session(session, counselor, ip="127.0.0.1") for _ in range(connections)]
         session.commit()
-        today = now.astimezone(WITA).date()
+        today = now.astimezone(LOCAL).date()
         slot_paths = []
         for service_type in service_types:
             for week in range(appointments.SLOT_WEEKS):

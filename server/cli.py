@@ -13,37 +13,52 @@ import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from server import audit, logs, migrate, worker
-from server.accounts import demo, service
+from server import audit, clock, logs, migrate, worker
+from server.accounts import demo, regions, service
 from server.accounts.models import District, Role, School
 from server.appointments.demo import seed_demo_schedule
 from server.backups import service as backups
 from server.backups.archive import ArchiveError, write_identity
 from server.db import engine_for
 from server.notifications import push
-from server.settings import SettingsError, from_env
+from server.settings import Settings, SettingsError, from_env
 
 
 def _settings():
     try:
-        return from_env()
+        settings = from_env()
     except SettingsError as exc:
+        sys.exit(f"bintang: {exc}")
+    clock.use_zone(settings.region.zone)
+    return settings
+
+
+def _set_up_region(engine: Engine, settings: Settings) -> None:
+    """After migrating: the region's row, kecamatan and kelurahan/desa (a new region is refused for a database
+    that holds reports)."""
+    try:
+        with Session(engine) as session:
+            if regions.set_up(session, settings.region):
+                print(f"bintang: set up for {settings.region.name}, {settings.region.province} "
+                      f"({settings.region.zone})")
+            session.commit()
+    except regions.RegionChangeRefused as exc:
         sys.exit(f"bintang: {exc}")
 
 
 def cmd_migrate(_args: argparse.Namespace) -> None:
-    engine = engine_for(_settings())
+    settings = _settings()
+    engine = engine_for(settings)
     try:
         migrate.upgrade(engine)
     except migrate.MigrationFailed as exc:
         sys.exit(f"bintang: migrating FAILED, nothing changed (the database is still at "
                  f"{migrate.current_revision(engine)}): {exc}")
-    with Session(engine) as session:
-        demo.seed_districts(session)
-        session.commit()
+    _set_up_region(engine, settings)
     print("bintang: database is at the newest migration")
 
 
@@ -66,7 +81,7 @@ def cmd_seed_demo(args: argparse.Namespace) -> None:
         if args.if_empty and demo.has_people(session):
             print("bintang: the database already has people; demo data left as it is")
             return
-        created = demo.seed_demo(session)
+        created = demo.seed_demo(session, settings.region)
         scheduled = seed_demo_schedule(session)
         session.commit()
     if scheduled:
@@ -327,9 +342,7 @@ def cmd_upgrade(args: argparse.Namespace) -> None:
         put_back = " (the pre-upgrade snapshot was put back)" if exc.restored_snapshot else ""
         sys.exit(f"bintang: upgrade FAILED, nothing changed: the database is still at {before}{put_back} and the "
                  f"running version goes on serving it; nothing was restarted. The migration's error: {exc}")
-    with Session(engine) as session:
-        demo.seed_districts(session)
-        session.commit()
+    _set_up_region(engine, settings)
     print(f"bintang: the database is at the newest migration ({migrate.current_revision(engine)})")
     if args.no_restart:
         print("bintang: not restarted (--no-restart)")

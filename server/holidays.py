@@ -1,5 +1,8 @@
-"""Public holidays and collective leave days as supervisors enter them: reading "YYYY-MM-DD, name" lines,
-adding and removing days, each with its audit entry.
+"""Days off: the national holidays and cuti bersama of the SKB 3 Menteri, from lokal-id for every year it knows
+(nobody types them; docs/lokal-id.md), and the days supervisors enter: regional days (libur daerah, e.g. Hari Jadi
+Kota) and, for a year the library does not know yet, national ones. Entering reads "YYYY-MM-DD, name" lines;
+adding and removing days each have their audit entry. Whether the office also closes on cuti bersama is a
+service setting (`closed_on_cuti_bersama`, server/service_info.py).
 
 Report deadlines count working days without them (workdays.py) and appointments are never offered on them,
 so they live here, in the core, and not in either domain. The caller commits, then calls
@@ -9,9 +12,12 @@ so they live here, in the core, and not in either domain. The caller commits, th
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Protocol
 
+from lokal.holidays import HOLIDAY_YEARS, get_holidays
 from sqlalchemy import select
 from sqlmodel import Session, col
 
@@ -20,8 +26,49 @@ from server.forms import FIRST_YEAR, LAST_YEAR, day_within_range, has_control_ch
 from server.i18n import gettext as _
 from server.models import Holiday
 
-HOLIDAY_KINDS = ("libur_nasional", "cuti_bersama")
+HOLIDAY_KINDS = ("libur_daerah", "libur_nasional", "cuti_bersama")
 NAME_LIMIT = 120
+# The years whose SKB lokal-id holds (2026 and 2027 in 0.7.2); a new year comes with a new release.
+DECREED_YEARS = frozenset(HOLIDAY_YEARS)
+
+
+@dataclass(frozen=True)
+class DecreedDay:
+    day: date
+    kind: str  # "libur_nasional" or "cuti_bersama"
+    name: str
+
+
+@dataclass(frozen=True)
+class Decree:
+    """A year's national holidays and cuti bersama as decreed, with the decree and where it was published."""
+
+    year: int
+    decree: str
+    source: str
+    days: tuple[DecreedDay, ...]
+
+
+@cache
+def decree(year: int) -> Decree | None:
+    """The year's SKB 3 Menteri from lokal-id, or None for a year it does not know."""
+    if year not in DECREED_YEARS:
+        return None
+    found = get_holidays(year)
+    return Decree(year=year, decree=found.decree, source=found.source,
+                  days=tuple(DecreedDay(date.fromisoformat(h.date), h.type, h.name) for h in found.holidays))
+
+
+def decreed_between(start: date, end: date, *, cuti_bersama: bool) -> set[date]:
+    """The decreed days off from `start` to `end` (inclusive): national holidays, and cuti bersama when the office
+    closes on them."""
+    days: set[date] = set()
+    for year in range(start.year, end.year + 1):
+        found = decree(year)
+        if found is not None:
+            days.update(d.day for d in found.days
+                        if start <= d.day <= end and (cuti_bersama or d.kind == "libur_nasional"))
+    return days
 
 
 class Actor(Protocol):
@@ -35,6 +82,7 @@ class Actor(Protocol):
 
 
 def holidays_of_year(session: Session, year: int) -> list[Holiday]:
+    """The days supervisors entered for the year (the decreed ones are `decree(year)`)."""
     return list(session.execute(select(Holiday).where(col(Holiday.day) >= date(year, 1, 1),
                                                       col(Holiday.day) <= date(year, 12, 31))
                                 .order_by(col(Holiday.day))).scalars())
@@ -78,6 +126,10 @@ def parse_holidays(session: Session, text: str) -> tuple[list[tuple[date, str]],
         existing = session.execute(select(col(Holiday.day)).where(col(Holiday.day).in_(list(found)))).scalars()
         problems += [(found[day], _("Baris %(n)s: tanggal ini sudah ada di daftar hari libur.", n=found[day]))
                      for day in existing]
+        decreed = decreed_between(min(found), max(found), cuti_bersama=True)
+        problems += [(found[day], _("Baris %(n)s: tanggal ini sudah ada di SKB hari libur nasional dan cuti "
+                                    "bersama.", n=found[day]))
+                     for day in sorted(decreed & set(found))]
     if not days and not problems:
         problems.append((0, _("Tulis setidaknya satu hari libur.")))
     return days, [message for _number, message in sorted(problems)]

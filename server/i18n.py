@@ -1,4 +1,4 @@
-"""Translations and WITA times. Indonesian is the source language; English is a catalog.
+"""Translations and times in the service's own zone (WIB, WITA or WIT, server/clock.py). Indonesian is the source language; English is a catalog.
 
 The active language lives in a context variable set once per request by `LocaleMiddleware`, so handlers,
 services and templates all translate the same way without passing the request around.
@@ -9,20 +9,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache, lru_cache
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime, format_time
 from babel.numbers import format_decimal
 from babel.support import LazyProxy, NullTranslations, Translations
 
+from server.clock import LOCAL, zone_name
 from server.settings import ROOT
 
 LANGUAGES = ("id", "en")
 DEFAULT_LANGUAGE = "id"
 LANGUAGE_COOKIE = "bahasa"
-WITA = ZoneInfo("Asia/Makassar")
 TRANSLATIONS_DIR = ROOT / "server" / "translations"
 
 _language: ContextVar[str] = ContextVar("language", default=DEFAULT_LANGUAGE)
@@ -78,39 +77,57 @@ def format_number(value: int | float | str | None) -> str:
     return format_decimal(value, locale=_LOCALES[_language.get()])
 
 
-def wita(value: datetime) -> datetime:
-    return value.astimezone(WITA)
+def local(value: datetime) -> datetime:
+    """A moment in the service's zone."""
+    return value.astimezone(LOCAL)
 
 
-def format_wita(value: datetime | None, fmt: str = "medium") -> str:
-    """A date and time as people in Banjarbaru read it, always naming the zone."""
+def format_local(value: datetime | None, fmt: str = "medium") -> str:
+    """A date and time as people in the region read it, always naming the zone (WIB, WITA or WIT)."""
     if value is None:
         return ""
-    return _format_wita(value, fmt, _language.get())
+    return _format_local(value, fmt, _language.get(), zone_name())
 
 
-def format_wita_date(value: datetime, fmt: str = "full") -> str:
-    return _format_wita_date(value, fmt, _language.get())
+def format_local_date(value: datetime, fmt: str = "full") -> str:
+    return _format_local_date(value, fmt, _language.get(), zone_name())
 
 
-def format_wita_time(value: datetime) -> str:
-    return _format_wita_time(value, _language.get())
+def format_local_time(value: datetime) -> str:
+    return _format_local_time(value, _language.get(), zone_name())
 
 
-# Formatting is a pure function of the moment, the pattern and the language, and Babel takes ~30 µs a call: an
-# inbox page formats ~100 moments and a week of free slots ~300 (the same few dozen starts for every counselor),
-# and the same pages are opened again and again. A few thousand remembered strings make that ~100 dict lookups.
+def format_day(value: date, fmt: str = "full") -> str:
+    """A calendar day (no moment, so no zone): a holiday, a month."""
+    return format_date(value, fmt, locale=_LOCALES[_language.get()])
+
+
+def format_local_time_bare(value: datetime) -> str:
+    """The time alone, on a line or page that already says its zone."""
+    return format_local_time(value).removesuffix(f" {zone_name()}")
+
+
+# Formatting is a pure function of the moment, the pattern, the language and the zone, and Babel takes ~30 µs a
+# call: an inbox page formats ~100 moments and a week of free slots ~300 (the same few dozen starts for every
+# counselor), and the same pages are opened again and again. A few thousand remembered strings make that ~100 dict
+# lookups.
 @lru_cache(maxsize=8192)
-def _format_wita(value: datetime, fmt: str, language: str) -> str:
-    return f"{format_datetime(wita(value), fmt, locale=_LOCALES[language])} WITA"
+def _format_local(value: datetime, fmt: str, language: str, zone: str) -> str:
+    return f"{format_datetime(local(value), fmt, locale=_LOCALES[language])} {zone}"
 
 
 @lru_cache(maxsize=4096)
-def _format_wita_date(value: datetime, fmt: str, language: str) -> str:
-    return format_date(wita(value), fmt, locale=_LOCALES[language])
+def _format_local_date(value: datetime, fmt: str, language: str, zone: str) -> str:  # noqa: ARG001 - the zone is part of the cache key
+    return format_date(local(value), fmt, locale=_LOCALES[language])
 
 
 @lru_cache(maxsize=4096)
-def _format_wita_time(value: datetime, language: str) -> str:
+def _format_local_time(value: datetime, language: str, zone: str) -> str:
     pattern = "HH.mm" if language == "id" else "HH:mm"
-    return f"{format_time(wita(value), pattern, locale=_LOCALES[language])} WITA"
+    return f"{format_time(local(value), pattern, locale=_LOCALES[language])} {zone}"
+
+
+# The names from when the service was Banjarbaru's only; kept while other branches that still use them are merged.
+WITA = LOCAL
+wita = local
+format_wita, format_wita_date, format_wita_time = format_local, format_local_date, format_local_time

@@ -70,9 +70,24 @@ class AuditEntry(SQLModel, table=True):
     detail: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
 
 
+class RegionRecord(SQLModel, table=True):
+    """The kabupaten/kota this database was set up for (REGION_CODE, server/region.py): one row. Its kecamatan
+    and kelurahan/desa are the districts and villages people choose; a start with another REGION_CODE is refused
+    once the database holds reports (server/accounts/regions.py)."""
+
+    __tablename__ = "region"
+
+    code: str = Field(primary_key=True, max_length=13)
+    name: str = Field(max_length=120)
+    province: str = Field(max_length=120)
+    zone: str = Field(max_length=4)
+    set_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime)
+
+
 class Holiday(SQLModel, table=True):
-    """A public holiday or collective leave day (libur nasional, cuti bersama): no working day for deadlines
-    or appointments. 2026 comes with the install; a supervisor adds later years as they are decreed."""
+    """A day off a supervisor entered: a regional holiday (libur daerah, e.g. Hari Jadi Kota), or a national one
+    for a year lokal-id does not know yet. National holidays and cuti bersama of the years it knows come from the
+    library (server/holidays.py) and are not stored."""
 
     day: date = Field(primary_key=True)
     kind: str = Field(max_length=20)

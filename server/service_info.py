@@ -29,6 +29,11 @@ def reveals(name: str) -> bool:
     return any(word in lowered for word in REVEALING_WORDS)
 
 
+# Whether the office is closed on cuti bersama ("1", the default) or open ("0"): no bookings, and report
+# deadlines skip those days, only when closed (server/workdays.py).
+CUTI_BERSAMA_SETTING = "closed_on_cuti_bersama"
+
+
 @dataclass(frozen=True)
 class ServiceInfo:
     service_name: str = "Bintang Ceria"
@@ -37,6 +42,7 @@ class ServiceInfo:
     sapa_number: str = "129"
     sapa_whatsapp: str = "08111129129"
     city_hotline: str = ""
+    closed_on_cuti_bersama: str = "1"
 
     @property
     def whatsapp_link(self) -> str:

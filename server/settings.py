@@ -6,8 +6,10 @@ Every variable here is listed, with its default, in the README's settings table;
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+from server import region as regions
 
 ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENTS = ("development", "production")
@@ -48,6 +50,9 @@ class Settings:
     # The WebAuthn relying party id passkeys are bound to; empty: the host name the request came to.
     webauthn_rp_id: str = ""
     log_level: str = "INFO"
+    # The kabupaten/kota (Kemendagri code) the service works for: its name, province, time zone, kecamatan and
+    # kelurahan/desa (server/region.py). Fixed once the database holds reports (server/accounts/regions.py).
+    region_code: str = regions.DEFAULT_REGION_CODE
     # Web push (DESIGN.md §5). In development the VAPID key is generated once under DATA_DIR.
     vapid_private_key: str = ""
     vapid_subject: str = "mailto:admin@bintangceria.example"
@@ -66,7 +71,7 @@ class Settings:
     # how long someone stays on the list.
     waitlist_hold_minutes: int = 30
     waitlist_keep_days: int = 42
-    # No offers between 21.00 and 07.00 WITA: a phone lighting up at night may be seen by others, and a hold
+    # No offers between 21.00 and 07.00 local time: a phone lighting up at night may be seen by others, and a hold
     # nobody is awake to take would pass the time down the list unseen.
     waitlist_quiet_hours: bool = True
     # Backups (server/backups): where archives go, who can read them (age recipients; the server holds no
@@ -94,6 +99,11 @@ class Settings:
         """With COOKIE_SECURE our cookies carry the __Host- prefix: the browser then keeps them only if they came
         over HTTPS from this very host with Path=/, so a sibling subdomain or a plain-HTTP page cannot plant one."""
         return f"__Host-{name}" if self.cookie_secure else name
+
+    @property
+    def region(self) -> regions.Region:
+        """The region REGION_CODE names (UnknownRegion when it names none)."""
+        return regions.resolve(self.region_code)
 
     @property
     def is_production(self) -> bool:
@@ -150,6 +160,7 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
             quick_exit_url=get("QUICK_EXIT_URL", defaults.quick_exit_url),
             webauthn_rp_id=get("WEBAUTHN_RP_ID", "").strip().lower(),
             log_level=get("LOG_LEVEL", defaults.log_level).upper(),
+            region_code=get("REGION_CODE", defaults.region_code).strip(),
             vapid_private_key=get("VAPID_PRIVATE_KEY", defaults.vapid_private_key).strip(),
             vapid_subject=get("VAPID_SUBJECT", defaults.vapid_subject),
             dispatcher=get("DISPATCHER", defaults.dispatcher),
@@ -196,5 +207,9 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
         raise SettingsError("WAITLIST_HOLD_MINUTES must be between 5 and 1440")
     if not 1 <= settings.waitlist_keep_days <= 365:
         raise SettingsError("WAITLIST_KEEP_DAYS must be between 1 and 365")
+    try:
+        settings = replace(settings, region_code=settings.region.code)
+    except regions.UnknownRegion as exc:
+        raise SettingsError(str(exc)) from exc
     settings.check()
     return settings

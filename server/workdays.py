@@ -1,4 +1,4 @@
-"""Working days in WITA: Monday to Friday, minus public holidays and collective leave."""
+"""Working days in local time: Monday to Friday, minus public holidays and collective leave."""
 
 from __future__ import annotations
 
@@ -9,22 +9,32 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
 from server import clock
-from server.i18n import WITA
-from server.models import Holiday
+from server.holidays import DECREED_YEARS, decreed_between
+from server.i18n import LOCAL
+from server.models import Holiday, ServiceSetting
 from server.process_cache import ProcessCopy
+from server.service_info import CUTI_BERSAMA_SETTING
 
-# From this month on, a supervisor is warned when next year's holidays are not entered yet.
+# From this month on, a supervisor is warned when next year's holidays are not known yet (lokal-id has no SKB
+# for it: a new release, or typing them, is needed).
 WARN_FROM_MONTH = 10
 
 
+def closed_on_cuti_bersama(session: Session) -> bool:
+    value = session.execute(select(ServiceSetting.value).where(ServiceSetting.key == CUTI_BERSAMA_SETTING)).scalar()
+    return value != "0"
+
+
 def holidays_between(session: Session, start: date, end: date) -> set[date]:
-    return set(session.execute(
+    entered = set(session.execute(
         select(col(Holiday.day)).where(col(Holiday.day) >= start, col(Holiday.day) <= end)).scalars())
+    return entered | decreed_between(start, end, cuti_bersama=closed_on_cuti_bersama(session))
 
 
 def years_with_holidays(session: Session) -> frozenset[int]:
-    days = session.execute(select(col(Holiday.day))).scalars()
-    return frozenset(day.year for day in days)
+    """The years whose national holidays are known: lokal-id's, and those a supervisor entered by hand."""
+    days = session.execute(select(col(Holiday.day)).where(col(Holiday.kind) == "libur_nasional")).scalars()
+    return DECREED_YEARS | frozenset(day.year for day in days)
 
 
 # Each process keeps which years have holidays: supervisors' pages ask on every request.
@@ -39,29 +49,29 @@ def forget_years() -> None:
 def years_to_enter(engine: Engine, today: date | None = None) -> list[int]:
     """The years a supervisor must still enter holidays for: this year when it has none, and from 1 October
     next year too. Deadlines counted over such a year would take its holidays for working days."""
-    today = today or clock.today_wita()
+    today = today or clock.today_local()
     known = _years.current(engine)
     wanted = [today.year] + ([today.year + 1] if today.month >= WARN_FROM_MONTH else [])
     return [year for year in wanted if year not in known]
 
 
 def years_without_holidays(session: Session, start: datetime, end: datetime) -> list[int]:
-    """The years from `start` to `end` (WITA) with no holiday entered: a working-day count over them is unsure."""
-    first, last = start.astimezone(WITA).year, end.astimezone(WITA).year
+    """The years from `start` to `end` (local time) with no holiday entered: a working-day count over them is unsure."""
+    first, last = start.astimezone(LOCAL).year, end.astimezone(LOCAL).year
     known = years_with_holidays(session)
     return [year for year in range(first, last + 1) if year not in known]
 
 
 def add_working_days(session: Session, moment: datetime, days: int) -> datetime:
-    """The end of the `days`-th working day after `moment` (WITA), as an aware UTC datetime.
+    """The end of the `days`-th working day after `moment` (local time), as an aware UTC datetime.
 
     A report made on Friday evening with three working days is due at the end of Wednesday, or later when
     holidays fall in between."""
-    local = moment.astimezone(WITA)
+    local = moment.astimezone(LOCAL)
     holidays = holidays_between(session, local.date(), local.date() + timedelta(days=days * 3 + 30))
     day, counted = local.date(), 0
     while counted < days:
         day += timedelta(days=1)
         if day.weekday() < 5 and day not in holidays:
             counted += 1
-    return datetime.combine(day, time(23, 59), tzinfo=WITA)
+    return datetime.combine(day, time(23, 59), tzinfo=LOCAL)

@@ -19,7 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
-from server import migrate, process_cache
+from server import clock, migrate, process_cache
 from server.accounts import auth, demo, two_factor
 from server.app import create_app
 from server.db import engine_for, make_engine
@@ -68,6 +68,7 @@ def pinned_clock(request: pytest.FixtureRequest) -> Iterator[time_machine.Coordi
     `pinned_clock.move_to(...)` or `.shift(...)`. Tests marked `real_clock` (they talk to another process
     that keeps the real time) and browser tests are left on the real clock."""
     process_cache.forget_all()
+    clock.use_zone("WITA")  # the default region's (Kota Banjarbaru); a test that tries another zone sets it
     if request.node.get_closest_marker("real_clock") or request.node.get_closest_marker("browser"):
         yield None
         return

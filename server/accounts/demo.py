@@ -1,55 +1,71 @@
-"""Reference data every install needs (the city's districts) and demo people for trying the app."""
+"""Demo schools and people for trying the app, in the region's own kecamatan (server/accounts/regions.py)."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from server.accounts import service
+from server import region as place_names
+from server.accounts import regions, service
 from server.accounts.auth import DEMO_PASSWORD
-from server.accounts.models import District, Role, School, User
+from server.accounts.models import District, Role, School, User, Village
 
-BANJARBARU_DISTRICTS = ("Banjarbaru Utara", "Banjarbaru Selatan", "Cempaka", "Landasan Ulin", "Liang Anggang")
-
+# Demo schools, named after the region and placed in its kecamatan by their place in the Kemendagri list (a city
+# with fewer kecamatan wraps round). For Kota Banjarbaru: SMP Negeri 1 Banjarbaru in Banjarbaru Utara, and so on.
+# "{city}" is the city's name without "Kota"/"Kabupaten", "{village}" the kecamatan's second kelurahan/desa.
 DEMO_SCHOOLS = (
-    ("SMP Negeri 1 Banjarbaru", "Banjarbaru Utara"),
-    ("SMA Negeri 1 Banjarbaru", "Banjarbaru Utara"),
-    ("SD Negeri 1 Loktabat Selatan", "Banjarbaru Selatan"),
-    ("SD Negeri 1 Cempaka", "Cempaka"),
-    ("SMP Negeri 5 Banjarbaru", "Landasan Ulin"),
-    ("SMK Negeri 1 Banjarbaru", "Liang Anggang"),
+    ("SMP Negeri 1 {city}", 2),
+    ("SMA Negeri 1 {city}", 2),
+    ("SD Negeri 1 {village}", 3),
+    ("SD Negeri 1 {kecamatan}", 1),
+    ("SMP Negeri 5 {city}", 0),
+    ("SMK Negeri 1 {city}", 4),
 )
 
-# username, display name, role, school (teachers), district (counselor teams)
-# username, display name, role, school, district
-DEMO_PEOPLE: tuple[tuple[str, str, Role, str | None, str | None], ...] = (
+# username, display name, role, school (teachers: its place in DEMO_SCHOOLS), district (counselor teams: the
+# kecamatan's place in the list)
+DEMO_PEOPLE: tuple[tuple[str, str, Role, int | None, int | None], ...] = (
     ("supervisor", "Supervisor Dinas", Role.SUPERVISOR, None, None),
-    ("konselor", "Konselor Rina", Role.COUNSELOR, None, "Banjarbaru Utara"),
-    ("konselor2", "Konselor Budi", Role.COUNSELOR, None, "Cempaka"),
-    ("guru", "Guru BK Sari", Role.TEACHER, "SMP Negeri 1 Banjarbaru", None),
+    ("konselor", "Konselor Rina", Role.COUNSELOR, None, 2),
+    ("konselor2", "Konselor Budi", Role.COUNSELOR, None, 1),
+    ("guru", "Guru BK Sari", Role.TEACHER, 0, None),
     ("orangtua", "Ibu Wati", Role.PARENT, None, None),
     ("anak", "Dimas", Role.CHILD, None, None),
 )
 
 
-def seed_districts(session: Session, names: tuple[str, ...] = BANJARBARU_DISTRICTS) -> dict[str, District]:
-    existing = {d.name: d for d in session.execute(select(District)).scalars()}
-    for name in names:
-        if name not in existing:
-            existing[name] = District(name=name)
-            session.add(existing[name])
-    session.flush()
-    return existing
+def city_word(region_name: str) -> str:
+    """ "Kota Banjarbaru" → "Banjarbaru", "Kabupaten Banjar" → "Banjar"."""
+    for prefix in ("Kota Administrasi ", "Kota ", "Kabupaten "):
+        if region_name.startswith(prefix):
+            return region_name.removeprefix(prefix)
+    return region_name
 
 
-def seed_demo(session: Session) -> list[str]:
-    """Add the demo schools and people. Returns the usernames created (none when they already exist)."""
-    districts = seed_districts(session)
+def seed_demo(session: Session, region: regions.Region | None = None) -> list[str]:
+    """Add the demo schools and people, in the database's region (set up first, with `region` or the default,
+    when it has none yet). Returns the usernames created (none when they already exist)."""
+    record = regions.stored(session)
+    if record is None:
+        regions.set_up(session, region or place_names.resolve(place_names.DEFAULT_REGION_CODE))
+        record = regions.stored(session)
+    if record is None:
+        raise RuntimeError("the region was not set up")
+    kecamatan = list(session.execute(select(District).where(District.active, District.code.is_not(None))
+                                     .order_by(District.code)).scalars())
+    city = city_word(record.name)
     schools = {s.name: s for s in session.execute(select(School)).scalars()}
-    for name, district in DEMO_SCHOOLS:
+    demo_schools = []
+    for pattern, index in DEMO_SCHOOLS:
+        district = kecamatan[index % len(kecamatan)]
+        villages = list(session.execute(select(Village.name).where(Village.district_id == district.id)
+                                        .order_by(Village.code)).scalars())
+        name = pattern.format(city=city, kecamatan=district.name, village=villages[min(1, len(villages) - 1)]
+                              if villages else district.name)
         if name not in schools:
-            schools[name] = School(name=name, district_id=districts[district].id)
+            schools[name] = School(name=name, district_id=district.id)
             session.add(schools[name])
+        demo_schools.append(schools[name])
     session.flush()
     created = []
     for username, display_name, role, school, team in DEMO_PEOPLE:
@@ -59,8 +75,8 @@ def seed_demo(session: Session) -> list[str]:
             username=username,
             display_name=display_name,
             role=role,
-            school_id=schools[school].id if school else None,
-            district_id=districts[team].id if team else None,
+            school_id=demo_schools[school].id if school is not None else None,
+            district_id=kecamatan[team % len(kecamatan)].id if team is not None else None,
             password=DEMO_PASSWORD,
         )
         service.create_user(session, form)
@@ -69,8 +85,7 @@ def seed_demo(session: Session) -> list[str]:
         parent = session.execute(select(User).where(col(User.username) == "orangtua")).scalar_one()
         child_user = session.execute(select(User).where(col(User.username) == "anak")).scalar_one()
         child = service.add_child(
-            session, parent, nickname="Dimas", birth_year=2013, school_id=schools["SMP Negeri 1 Banjarbaru"].id,
-            relation="ibu",
+            session, parent, nickname="Dimas", birth_year=2013, school_id=demo_schools[0].id, relation="ibu",
         )
         child.user_id = child_user.id
     session.flush()

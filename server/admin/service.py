@@ -24,7 +24,7 @@ from server.accounts.models import Child, District, Role, School, User
 from server.forms import PostedForm, posted, text_error, to_id
 from server.i18n import gettext as _
 from server.i18n import lazy_gettext as _l
-from server.i18n import wita
+from server.i18n import local
 from server.models import AuditEntry
 from server.service_info import ServiceInfo
 
@@ -151,7 +151,7 @@ def validate_child(session: Session, parent: User, form: ChildForm) -> dict[str,
     if error := text_error(form.nickname, limit=60, required=_("Tulis nama panggilan anak."),
                            too_long=_("Nama panggilan paling banyak 60 karakter.")):
         errors["nickname"] = error
-    this_year = wita(clock.now()).year
+    this_year = local(clock.now()).year
     if not (form.birth_year.isdigit() and this_year - OLDEST_CHILD_AGE <= int(form.birth_year) <= this_year):
         errors["birth_year"] = _(
             "Tulis tahun lahir dengan 4 angka, antara %(first)s dan %(last)s.",
@@ -344,6 +344,8 @@ def validate_service_info(values: dict[str, str]) -> tuple[ServiceInfo | None, d
         errors["sapa_whatsapp"] = _(
             "Tulis nomor WhatsApp Indonesia, misalnya 08111129129 atau +628111129129, atau kosongkan."
         )
+    # A checkbox: sent when ticked, absent when not.
+    values["closed_on_cuti_bersama"] = "1" if values.get("closed_on_cuti_bersama") in ("1", "on") else "0"
     if errors:
         return None, errors
     return ServiceInfo(**{name: values[name] for name in SERVICE_FIELDS}), {}

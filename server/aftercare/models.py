@@ -93,7 +93,7 @@ class SessionRating(SQLModel, table=True):
     __table_args__ = (Index("ix_session_rating_month", "month", "service_type_id"),)
 
     id: str = Field(primary_key=True, max_length=32)
-    month: str = Field(max_length=7)  # "2026-12", in WITA
+    month: str = Field(max_length=7)  # "2026-12", in local time
     service_type_id: int = Field(foreign_key="service_type.id")
     face: str = Field(max_length=12)
     safe_to_talk: bool

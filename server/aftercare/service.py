@@ -4,7 +4,7 @@ Check-ins. Closing a case (reports.cases.change_status, its one call into this m
 counselor chose: by default 2 weeks, 1, 3 and 6 months after closing, or none when the child or parent declined
 (the reason is kept). Each check-in's two notification jobs (the first try and the one repeat, RETRY_AFTER later)
 are written at closing time with their due times, in the closing transaction, so nothing else has to remember
-them: the dispatcher sends each when it is due. Nothing is due between 21.00 and 07.00 WITA (`outside_quiet_hours`),
+them: the dispatcher sends each when it is due. Nothing is due between 21.00 and 07.00 local time (`outside_quiet_hours`),
 and a dispatcher that finds one due in those hours (it was down, or retrying) keeps it until 07.00.
 An answer cancels the repeat; "tidak baik" or a message gives the case's counselor a follow-up task due within one
 working day, with an alert. No answer after both tries: the worker marks it unanswered (`mark_unanswered`) and it
@@ -57,7 +57,7 @@ from server.appointments import service as appointments
 from server.appointments.models import Appointment, AppointmentStatus, ServiceType
 from server.db import existing, rows_changed
 from server.forms import PostedForm, posted, text_error
-from server.i18n import WITA
+from server.i18n import LOCAL
 from server.i18n import gettext as _
 from server.notifications import outbox
 from server.notifications.models import NotificationJob
@@ -111,8 +111,8 @@ def _add_months(day: date, months: int) -> date:
 
 
 def step_time(closed_at: datetime, step: str) -> datetime:
-    """When a step of the plan falls (at the hour of closing, in WITA), before quiet hours are applied."""
-    local = closed_at.astimezone(WITA)
+    """When a step of the plan falls (at the hour of closing, in local time), before quiet hours are applied."""
+    local = closed_at.astimezone(LOCAL)
     if step.endswith("w"):
         later = local + timedelta(weeks=int(step[:-1]))
     else:
@@ -590,7 +590,7 @@ def rate(session: Session, appointment: Appointment, form: RatingForm, *, user: 
             session.flush()
     except IntegrityError as exc:
         raise AlreadyRated() from exc
-    answer = {"month": appointment.starts_at.astimezone(WITA).strftime("%Y-%m"),
+    answer = {"month": appointment.starts_at.astimezone(LOCAL).strftime("%Y-%m"),
               "service_type_id": appointment.service_type_id, "face": form.face, "safe_to_talk": form.safe == "yes",
               "words": form.words}
     session.add(SessionRatingPending(id=secrets.token_hex(16), sealed=_seal(secret_key, answer)))

@@ -18,7 +18,7 @@ from server.accounts.models import User
 from server.appointments import service
 from server.appointments.models import AvailabilityException, ServiceType, WeeklyHours
 from server.forms import bounded_int, one, text_error
-from server.i18n import WITA
+from server.i18n import LOCAL
 from server.i18n import gettext as _
 
 EXCEPTION_REASONS = ("leave", "training", "other")
@@ -75,12 +75,12 @@ def check_hours(session: Session, counselor: User, data: dict[str, Any]) -> tupl
 
 
 def _local_moment(value: str) -> datetime | None:
-    """A datetime-local input (no zone): the time in WITA."""
+    """A datetime-local input (no zone): the time in local time."""
     match = re.fullmatch(r"(\d{4}-\d{2}-\d{2})[T ](\d{2}):(\d{2})(?::\d{2})?", value)
     if not match:
         return None
     try:
-        return datetime.combine(date.fromisoformat(match[1]), time(int(match[2]), int(match[3])), tzinfo=WITA)
+        return datetime.combine(date.fromisoformat(match[1]), time(int(match[2]), int(match[3])), tzinfo=LOCAL)
     except ValueError:
         return None
 

@@ -28,7 +28,8 @@ from sqlmodel import col
 from server import process_cache
 from server.accounts.models import User
 from server.appointments.models import Appointment, AvailabilityException, ScheduleVersion, ServiceType, WeeklyHours
-from server.models import Holiday
+from server.models import Holiday, ServiceSetting
+from server.service_info import CUTI_BERSAMA_SETTING
 
 SCHEDULE_MODELS = (Appointment, WeeklyHours, AvailabilityException, ServiceType, Holiday)
 # Of a person's account, only what decides whether they are a counselor with free time.
@@ -42,6 +43,8 @@ T = TypeVar("T")
 def _touches_schedule(instance: object, *, dirty: bool) -> bool:
     if isinstance(instance, SCHEDULE_MODELS):
         return True
+    if isinstance(instance, ServiceSetting):
+        return instance.key == CUTI_BERSAMA_SETTING  # whether cuti bersama days can be booked
     if isinstance(instance, User):
         if not dirty:
             return True

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from server.appointments.models import Appointment, AppointmentStatus, Mode, ServiceType
-from server.i18n import WITA
+from server.clock import zone_name
+from server.i18n import LOCAL
 from server.i18n import gettext as _
 
 
@@ -27,11 +28,14 @@ def _ics_fold(line: str) -> str:
 
 def calendar_file(appointment: Appointment, *, status: AppointmentStatus, service_type: ServiceType,
                   page_url: str) -> str:
-    """A VCALENDAR with one VEVENT in WITA, `status` being the status the pages show. The summary is neutral:
+    """A VCALENDAR with one VEVENT in the service's zone (WIB, WITA or WIT), `status` being the status the pages show. The summary is neutral:
     a calendar is seen by whoever holds the phone."""
 
     def local(moment: datetime) -> str:
-        return moment.astimezone(WITA).strftime("%Y%m%dT%H%M%S")
+        return moment.astimezone(LOCAL).strftime("%Y%m%dT%H%M%S")
+
+    zone = LOCAL.zone.key
+    offset = appointment.starts_at.astimezone(LOCAL).strftime("%z")
 
     event_status = {AppointmentStatus.REQUESTED: "TENTATIVE", AppointmentStatus.CONFIRMED: "CONFIRMED",
                     AppointmentStatus.COMPLETED: "CONFIRMED", AppointmentStatus.NO_SHOW: "CONFIRMED"}.get(status,
@@ -39,14 +43,15 @@ def calendar_file(appointment: Appointment, *, status: AppointmentStatus, servic
     lines = [
         "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Bintang Ceria//Jadwal konseling//ID", "CALSCALE:GREGORIAN",
         "METHOD:PUBLISH",
-        "BEGIN:VTIMEZONE", "TZID:Asia/Makassar",
-        "BEGIN:STANDARD", "DTSTART:19700101T000000", "TZOFFSETFROM:+0800", "TZOFFSETTO:+0800", "TZNAME:WITA",
+        "BEGIN:VTIMEZONE", f"TZID:{zone}",
+        "BEGIN:STANDARD", "DTSTART:19700101T000000", f"TZOFFSETFROM:{offset}", f"TZOFFSETTO:{offset}",
+        f"TZNAME:{zone_name()}",
         "END:STANDARD", "END:VTIMEZONE",
         "BEGIN:VEVENT",
         f"UID:appointment-{appointment.id}@bintang-ceria",
         f"DTSTAMP:{appointment.updated_at.astimezone(UTC).strftime('%Y%m%dT%H%M%SZ')}",
-        f"DTSTART;TZID=Asia/Makassar:{local(appointment.starts_at)}",
-        f"DTEND;TZID=Asia/Makassar:{local(appointment.ends_at)}",
+        f"DTSTART;TZID={zone}:{local(appointment.starts_at)}",
+        f"DTEND;TZID={zone}:{local(appointment.ends_at)}",
         f"SUMMARY:{_ics_text(_('Jadwal konseling'))}",
         f"STATUS:{event_status}",
         f"SEQUENCE:{appointment.version}",

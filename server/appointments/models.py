@@ -58,7 +58,7 @@ class ServiceType(SQLModel, table=True):
 
 
 class WeeklyHours(SQLModel, table=True):
-    """A counselor's regular hours on one weekday, in WITA; optionally only for one service type."""
+    """A counselor's regular hours on one weekday, in local time; optionally only for one service type."""
 
     __tablename__ = "weekly_hours"
 

@@ -21,7 +21,7 @@ from server.appointments import service
 from server.appointments.models import Appointment, AppointmentStatus, ServiceType
 from server.appointments.slots import Slot, free_slots, shown_starts
 from server.forms import day_within_range
-from server.i18n import WITA, format_wita_date
+from server.i18n import LOCAL, format_local_date
 from server.i18n import gettext as _
 from server.reports import case_views
 from server.reports.models import Report
@@ -33,11 +33,11 @@ ROW_SCAN_DAYS = 14
 
 
 def _noon(day: date) -> datetime:
-    return datetime.combine(day, time(12), tzinfo=WITA)
+    return datetime.combine(day, time(12), tzinfo=LOCAL)
 
 
 def _today(now: datetime) -> date:
-    return now.astimezone(WITA).date()
+    return now.astimezone(LOCAL).date()
 
 
 def _with(base_url: str, query: str) -> str:
@@ -77,7 +77,7 @@ def booking_day(db: Session, service_type: ServiceType, *, wanted: str, first: s
     `counselor_id` keeps to one counselor, `excluding` leaves one out; `ignoring` is an appointment being moved,
     whose own time counts as free."""
     today = _today(now)
-    last_bookable = max((now + timedelta(days=service_type.max_days_ahead)).astimezone(WITA).date(), today)
+    last_bookable = max((now + timedelta(days=service_type.max_days_ahead)).astimezone(LOCAL).date(), today)
     start = min(max(day_within_range(first) or today, today), last_bookable)
     span = min(ROW_SCAN_DAYS, (last_bookable - start).days + 1)
     wanted_day = day_within_range(wanted)
@@ -90,10 +90,10 @@ def booking_day(db: Session, service_type: ServiceType, *, wanted: str, first: s
         free[chosen] = shown_starts(db, service_type, now=now, first_day=chosen, days=1, **found)[chosen]
     after = (shown[-1] if len(shown) == ROW_DAYS else start + timedelta(days=span - 1)) + timedelta(days=1)
     return BookingDay(
-        days=[DayChoice(d, format_wita_date(_noon(d), "EEE"), format_wita_date(_noon(d), "d MMM"),
-                        format_wita_date(_noon(d), "EEEE, d MMMM y"),
+        days=[DayChoice(d, format_local_date(_noon(d), "EEE"), format_local_date(_noon(d), "d MMM"),
+                        format_local_date(_noon(d), "EEEE, d MMMM y"),
                         _with(base_url, f"dari={start.isoformat()}&hari={d.isoformat()}")) for d in shown],
-        first=start, chosen=chosen, label=format_wita_date(_noon(chosen), "EEEE, d MMMM y") if chosen else "",
+        first=start, chosen=chosen, label=format_local_date(_noon(chosen), "EEEE, d MMMM y") if chosen else "",
         times=free.get(chosen, []) if chosen else [],
         earlier_url=_with(base_url, f"dari={max(today, start - timedelta(days=ROW_SCAN_DAYS)).isoformat()}")
         if start > today else None,
@@ -128,18 +128,18 @@ class SlotWeek:
 def slot_week(db: Session, service_type: ServiceType, *, wanted: str, now: datetime, base_url: str,
               counselor_id: int | None = None, within_notice: bool = False, ignoring: int | None = None) -> SlotWeek:
     today = _today(now)
-    last_bookable = (now + timedelta(days=service_type.max_days_ahead)).astimezone(WITA).date()
+    last_bookable = (now + timedelta(days=service_type.max_days_ahead)).astimezone(LOCAL).date()
     first = day_within_range(wanted) or today
     first = min(max(first, today), max(last_bookable, today))
     free = free_slots(db, service_type, now=now, first_day=first, days=SLOT_DAYS, counselor_id=counselor_id,
                       within_notice=within_notice, ignoring=ignoring)
-    days = [SlotDay(format_wita_date(_noon(day), "EEEE, d MMMM y"), slots) for day, slots in sorted(free.items())]
+    days = [SlotDay(format_local_date(_noon(day), "EEEE, d MMMM y"), slots) for day, slots in sorted(free.items())]
     last = first + timedelta(days=SLOT_DAYS - 1)
     previous_day = max(today, first - timedelta(days=SLOT_DAYS))
     next_day = first + timedelta(days=SLOT_DAYS)
     return SlotWeek(
         days=days, first_day=first,
-        range_label=f"{format_wita_date(_noon(first), 'd MMMM')} – {format_wita_date(_noon(last), 'd MMMM y')}",
+        range_label=f"{format_local_date(_noon(first), 'd MMMM')} – {format_local_date(_noon(last), 'd MMMM y')}",
         previous_url=_with(base_url, f"mulai={previous_day.isoformat()}") if first > today else None,
         next_url=_with(base_url, f"mulai={next_day.isoformat()}") if next_day <= last_bookable else None,
     )
@@ -191,7 +191,7 @@ def child_options(db: Session, user: User | None) -> list[tuple[int, str]]:
 def report_options(db: Session, user: User | None) -> list[tuple[int, str]]:
     if user is None:
         return []
-    return [(report.id, _("Laporan %(when)s", when=format_wita_date(report.created_at, "d MMMM y")))
+    return [(report.id, _("Laporan %(when)s", when=format_local_date(report.created_at, "d MMMM y")))
             for report in case_views.reports_by(db, user)]
 
 

@@ -47,7 +47,7 @@ from server.appointments.service_types import ServiceTypeForm
 from server.appointments.slots import parse_slot, parse_start
 from server.db import DB
 from server.forms import bounded_int, day_within_range, one, row_id
-from server.i18n import WITA, format_wita_date
+from server.i18n import LOCAL, format_local_date
 from server.i18n import gettext as _
 from server.i18n import lazy_gettext as _l
 from server.reports import access, case_record
@@ -89,15 +89,15 @@ def _viewed_day(value: str) -> date | None:
 
 
 def _noon(day: date) -> datetime:
-    return datetime.combine(day, time(12), tzinfo=WITA)
+    return datetime.combine(day, time(12), tzinfo=LOCAL)
 
 
 def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=WITA)
+    return datetime.combine(day, time(0), tzinfo=LOCAL)
 
 
 def _today(now: datetime) -> date:
-    return now.astimezone(WITA).date()
+    return now.astimezone(LOCAL).date()
 
 
 def _ip(request: Request, state: State) -> str:
@@ -392,8 +392,8 @@ class ScheduleController(Controller):
         booked = service.agenda(db, counselor.id, _midnight(start).astimezone(UTC),
                                 _midnight(start + timedelta(days=length)).astimezone(UTC)) if counselor else []
         views = {v.id: v for v in pages.views(db, waiting + booked, now)}
-        days = [pages.AgendaDay(format_wita_date(_noon(d), "EEEE, d MMMM y"),
-                          [views[a.id] for a in booked if a.starts_at.astimezone(WITA).date() == d])
+        days = [pages.AgendaDay(format_local_date(_noon(d), "EEEE, d MMMM y"),
+                          [views[a.id] for a in booked if a.starts_at.astimezone(LOCAL).date() == d])
                 for d in (start + timedelta(days=i) for i in range(length))]
         who = f"&konselor={counselor.id}" if counselor and request.user.role == Role.SUPERVISOR else ""
         step = "hari" if by_day else "minggu"
@@ -460,7 +460,7 @@ class ScheduleController(Controller):
         """Back to the week view with `appointment` in it, marked: the week from today when it falls in it,
         otherwise the week from its own day."""
         today = _today(clock.now())
-        day = appointment.starts_at.astimezone(WITA).date()
+        day = appointment.starts_at.astimezone(LOCAL).date()
         start = today if today <= day < today + timedelta(days=7) else day
         who = f"&konselor={appointment.counselor_id}" if request.user.role == Role.SUPERVISOR else ""
         return f"/jadwal?minggu={start.isoformat()}{who}&baru={appointment.id}"
@@ -625,3 +625,4 @@ class ScheduleController(Controller):
         service_types.set_active(db, request.user, service_type, one(data, "active") == "1", ip=_ip(request, state))
         db.commit()
         return done("/jadwal/jenis-layanan", "layanan-aktif" if service_type.active else "layanan-nonaktif")
+

@@ -27,7 +27,7 @@ from server.appointments.models import (
 from server.appointments.slots import block_of, free_slots, parse_start
 from server.db import existing, rows_changed
 from server.forms import PostedForm, bounded_int, has_control_characters, unreadable_message
-from server.i18n import WITA, format_wita_date
+from server.i18n import LOCAL, format_local_date
 from server.i18n import gettext as _
 from server.notifications import outbox
 from server.notifications.models import NotificationJob
@@ -280,7 +280,7 @@ def assignable_counselors(session: Session, service_type: ServiceType, starts_at
                           continuity: int | None = None, excluding: int | None = None) -> list[int]:
     """The counselors free at `starts_at`, in the order the service offers the session to them: the counselor
     of the booker's case first, then the least loaded (fewest upcoming sessions), then by id."""
-    day = starts_at.astimezone(WITA).date()
+    day = starts_at.astimezone(LOCAL).date()
     free = [slot.counselor_id
             for slot in free_slots(session, service_type, now=now, first_day=day, days=1).get(day, [])
             if slot.starts_at == starts_at and slot.counselor_id != excluding]
@@ -293,7 +293,7 @@ def _candidates(session: Session, requester: Visitor, service_type: ServiceType,
     """Who may be given a session at `starts_at`, in the order to try them, and the reason kept when the booker
     asked for someone other than their case's counselor. A chosen counselor only if that time is free for them."""
     if counselor_id is not None:
-        day = starts_at.astimezone(WITA).date()
+        day = starts_at.astimezone(LOCAL).date()
         offered = free_slots(session, service_type, now=now, first_day=day, days=1, counselor_id=counselor_id)
         return ([counselor_id] if any(slot.starts_at == starts_at for slot in offered.get(day, [])) else []), ""
     continuity = continuity_counselor(session, requester)
@@ -496,7 +496,7 @@ def move(session: Session, appointment: Appointment, *, by_counselor: User | Non
         raise BookingError(_("Jadwal ini sudah berubah. Lihat keadaan terbaru."))
     session.refresh(appointment)
     _cancel_jobs(session, appointment)
-    day = starts_at.astimezone(WITA).date()
+    day = starts_at.astimezone(LOCAL).date()
     offered = free_slots(session, service_type, now=now, first_day=day, days=1,
                          counselor_id=appointment.counselor_id, within_notice=by_counselor is not None)
     if not any(slot.starts_at == starts_at for slot in offered.get(day, [])):
@@ -575,7 +575,7 @@ def record_attendance(session: Session, appointment: Appointment, counselor: Use
         _invite_rating(session, appointment, now)
     if report is not None:
         what = _("hadir") if attended else _("tidak hadir")
-        when = format_wita_date(appointment.starts_at, "d MMMM y")
+        when = format_local_date(appointment.starts_at, "d MMMM y")
         body = _("Sesi konseling %(when)s (%(what)s): %(note)s", when=when, what=what, note=note)
         cases.add_note(session, report, counselor, body=body, ip=ip)
 
@@ -798,12 +798,12 @@ _booked = col(Appointment.status) != AppointmentStatus.OFFERED
 
 
 def live_on_days(session: Session, days: list[date]) -> int:
-    """How many live appointments start on any of these WITA days (a new holiday falling on booked sessions)."""
+    """How many live appointments start on any of these local days (a new holiday falling on booked sessions)."""
     if not days:
         return 0
     clauses = []
     for day in set(days):
-        start = datetime.combine(day, datetime.min.time(), tzinfo=WITA)
+        start = datetime.combine(day, datetime.min.time(), tzinfo=LOCAL)
         clauses.append((col(Appointment.starts_at) >= start) & (col(Appointment.starts_at) < start + timedelta(days=1)))
     return session.execute(
         select(func.count()).select_from(Appointment).where(col(Appointment.is_live), _booked, or_(*clauses))

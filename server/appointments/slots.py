@@ -1,4 +1,4 @@
-"""Free time: a counselor's weekly hours (WITA), less holidays, exceptions, notice periods and the time live
+"""Free time: a counselor's weekly hours (local time), less holidays, exceptions, notice periods and the time live
 appointments already hold."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from server.accounts.models import Role, User
 from server.appointments import freshness
 from server.appointments.models import HELD_STATUSES, Appointment, AvailabilityException, ServiceType, WeeklyHours
 from server.forms import FIRST_YEAR, LAST_YEAR
-from server.i18n import WITA
+from server.i18n import LOCAL
 from server.workdays import holidays_between
 
 SLOT_STEP = timedelta(minutes=30)
@@ -67,7 +67,7 @@ def free_slots(
     session: Session, service_type: ServiceType, *, now: datetime, first_day: date | None = None, days: int = 7,
     counselor_id: int | None = None, within_notice: bool = False, ignoring: int | None = None,
 ) -> dict[date, list[Slot]]:
-    """Bookable starts per WITA day, earliest first, for `days` days from `first_day` (today by default),
+    """Bookable starts per local day, earliest first, for `days` days from `first_day` (today by default),
     within the service type's notice and booking horizon (counselors moving a session may go `within_notice`).
     `ignoring` is an appointment being moved: its own time counts as free, so it can move by half an hour."""
     return _scan(session, service_type, now=now, first_day=first_day, days=days, counselor_id=counselor_id,
@@ -80,7 +80,7 @@ def free_starts(
     ignoring: int | None = None,
 ) -> dict[date, list[datetime]]:
     """The start times at which at least one counselor (or `counselor_id`, or anyone but `excluding`) is free,
-    per WITA day, each time once: what a person booking chooses from; the service assigns the counselor (a
+    per local day, each time once: what a person booking chooses from; the service assigns the counselor (a
     requester moving appointment `ignoring` keeps its counselor, and its own time counts as free).
 
     Every time is listed only for `detail_day` (by default the first day with any); the other days hold just
@@ -169,10 +169,10 @@ def _scan(
 ) -> dict[date, list[Slot]]:
     earliest = now if within_notice else now + timedelta(hours=service_type.min_notice_hours)
     latest = now + timedelta(days=service_type.max_days_ahead)
-    first_day = first_day or now.astimezone(WITA).date()
+    first_day = first_day or now.astimezone(LOCAL).date()
     last_day = first_day + timedelta(days=days - 1)
-    window_start = datetime.combine(first_day, datetime.min.time(), tzinfo=WITA)
-    window_end = datetime.combine(last_day + timedelta(days=1), datetime.min.time(), tzinfo=WITA)
+    window_start = datetime.combine(first_day, datetime.min.time(), tzinfo=LOCAL)
+    window_end = datetime.combine(last_day + timedelta(days=1), datetime.min.time(), tzinfo=LOCAL)
 
     rules = _hours(session, service_type, counselor_id=counselor_id, excluding=excluding)
     if not rules:
@@ -193,7 +193,7 @@ def _scan(
     day = first_day
     while day <= last_day:
         if day not in holidays:
-            day_start = datetime.combine(day, datetime.min.time(), tzinfo=WITA).astimezone(tz)
+            day_start = datetime.combine(day, datetime.min.time(), tzinfo=LOCAL).astimezone(tz)
             day_end = day_start + timedelta(days=1)
             reach_start, reach_end = day_start - before, day_end + after
             found: list[Slot] = []
@@ -207,8 +207,8 @@ def _scan(
                 # Spans reaching into this day, widened by the buffers so a block that spills over still counts.
                 spans = [(s, e) for s, e in away[counselor] if s < day_end and e > day_start]
                 blocks = [(s, e) for s, e in busy[counselor] if s < reach_end and e > reach_start]
-                start = datetime.combine(day, opens, tzinfo=WITA).astimezone(tz)
-                close = datetime.combine(day, closes, tzinfo=WITA).astimezone(tz)
+                start = datetime.combine(day, opens, tzinfo=LOCAL).astimezone(tz)
+                close = datetime.combine(day, closes, tzinfo=LOCAL).astimezone(tz)
                 while start + duration <= close:
                     end = start + duration
                     if distinct and start in seen:

@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from server.i18n import WITA
+from server.i18n import LOCAL
 
 
 def to_keep(moments: Iterable[datetime], *, daily: int, weekly: int, monthly: int) -> set[datetime]:
-    """Days, ISO weeks and months are the Dinas's, in WITA. The newest archive is always kept."""
+    """Days, ISO weeks and months are the Dinas's, in local time. The newest archive is always kept."""
     newest_first = sorted(set(moments), reverse=True)
     keep: set[datetime] = set(newest_first[:1])
     for count, bucket in ((daily, lambda t: t.date()),
@@ -18,7 +18,7 @@ def to_keep(moments: Iterable[datetime], *, daily: int, weekly: int, monthly: in
                           (monthly, lambda t: (t.year, t.month))):
         seen: set[object] = set()
         for moment in newest_first:
-            key = bucket(moment.astimezone(WITA))
+            key = bucket(moment.astimezone(LOCAL))
             if key in seen:
                 continue
             if len(seen) == count:

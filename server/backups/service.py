@@ -543,7 +543,7 @@ class KindStatus:
                 RunKind.OFF_HOST: i18n.gettext("Salinan di luar server terakhir")}[self.kind]
         if self.why == "never":
             return i18n.gettext("%(what)s: belum pernah berhasil", what=what)
-        when = i18n.format_wita(self.last_good.ended_at) if self.last_good else ""
+        when = i18n.format_local(self.last_good.ended_at) if self.last_good else ""
         if self.why == "failed":
             reason = self.last_failure.reason if self.last_failure else ""
             return i18n.gettext("%(what)s gagal: %(reason)s", what=what, reason=reason)

@@ -397,7 +397,7 @@ def _prepare(engine: Engine, session: Session, job: NotificationJob | None, devi
         return (JobStatus.CANCELLED if _finish(engine, job.id, worker, status=JobStatus.CANCELLED,
                                                last_error="no longer applies") else "lost"), []
     if job.kind in QUIET_KINDS and (morning := outside_quiet_hours(moment)) != moment:
-        # Due during the quiet hours (a dispatcher was down, or a retry fell there): it waits for 07.00 WITA, and
+        # Due during the quiet hours (a dispatcher was down, or a retry fell there): it waits for 07.00 local time, and
         # the wait is not a try.
         ok = _finish(engine, job.id, worker, status=JobStatus.PENDING, due_at=morning, claimed_by="",
                      attempts=col(NotificationJob.attempts) - 1)

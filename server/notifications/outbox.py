@@ -12,10 +12,10 @@ from sqlmodel import Session, col
 
 from server import clock
 from server.db import rows_changed
-from server.i18n import WITA
+from server.i18n import LOCAL
 from server.notifications.models import NotificationJob
 
-QUIET_FROM, QUIET_UNTIL = time(21, 0), time(7, 0)  # WITA: check-ins are not sent in between
+QUIET_FROM, QUIET_UNTIL = time(21, 0), time(7, 0)  # local time: check-ins are not sent in between
 # Kinds that wait for the morning: a phone that lights up at night may be seen by others. Reminders are not among
 # them: they are due at the hour the person chose for the session.
 QUIET_KINDS = frozenset({"check_in", "rating_invite"})
@@ -43,12 +43,12 @@ def still_applies(session: Session, job: NotificationJob, now: datetime) -> bool
 
 
 def outside_quiet_hours(moment: datetime) -> datetime:
-    """`moment`, or 07.00 WITA after it when it falls between 21.00 and 07.00 WITA."""
-    local = moment.astimezone(WITA)
+    """`moment`, or 07.00 local time after it when it falls between 21.00 and 07.00 local time."""
+    local = moment.astimezone(LOCAL)
     if local.time() >= QUIET_FROM:
-        return datetime.combine(local.date() + timedelta(days=1), QUIET_UNTIL, tzinfo=WITA).astimezone(moment.tzinfo)
+        return datetime.combine(local.date() + timedelta(days=1), QUIET_UNTIL, tzinfo=LOCAL).astimezone(moment.tzinfo)
     if local.time() < QUIET_UNTIL:
-        return datetime.combine(local.date(), QUIET_UNTIL, tzinfo=WITA).astimezone(moment.tzinfo)
+        return datetime.combine(local.date(), QUIET_UNTIL, tzinfo=LOCAL).astimezone(moment.tzinfo)
     return moment
 
 

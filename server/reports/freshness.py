@@ -1,4 +1,4 @@
-"""Which months of reports have changed: a number per WITA month that grows with every committed change to a
+"""Which months of reports have changed: a number per local month that grows with every committed change to a
 report that came in that month, or to its categories, perpetrators or services.
 
 The statistics of a year read every report of that year. Most of those months do not change any more, so the
@@ -31,8 +31,8 @@ REPORTS = "report_ids_changed"
 
 
 def month_of(moment: datetime) -> int:
-    """The WITA month a moment falls in, as year × 100 + month (a report's month in the statistics)."""
-    local = moment.astimezone(clock.WITA)
+    """The local month a moment falls in, as year × 100 + month (a report's month in the statistics)."""
+    local = moment.astimezone(clock.LOCAL)
     return local.year * 100 + local.month
 
 

@@ -31,6 +31,7 @@ from server.reports.models import (
 )
 from server.reports.report_form import ReportForm, contact_number, files_into_account, int_or_none
 from server.reports.urgency import initial_urgency
+from server.reports.village import district_of
 from server.reports.vocabulary import (
     ADULT_REPORTER_KINDS,
     PHONE_CONTACT_METHODS,
@@ -122,7 +123,7 @@ def submit_report(
     now = clock.now().replace(microsecond=0)
     # A report that filled the honeypot is kept (never lose a report) but sorted last and marked for staff.
     urgency = Urgency.LOW if form.website else initial_urgency(form)
-    district_id = int_or_none(form.district_id)
+    district_id = int_or_none(form.district_id) or district_of(session, form.village_id)
     school_id = int_or_none(form.school_id)
     if school_id and not district_id:
         district_id = session.get(School, school_id).district_id
@@ -146,6 +147,7 @@ def submit_report(
         happened_where=form.happened_where,
         where_detail=form.where_detail,
         district_id=district_id,
+        village_id=int_or_none(form.village_id),
         school_id=school_id,
         child_age=int_or_none(form.child_age),
         child_gender=form.child_gender,

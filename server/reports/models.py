@@ -93,6 +93,8 @@ class Report(SQLModel, table=True):
     happened_where: str = Field(default="", max_length=20)
     where_detail: str = Field(default="", max_length=200)
     district_id: int | None = Field(default=None, foreign_key="district.id", index=True)
+    # The kelurahan/desa, when the reporter chose one (it belongs to `district_id`).
+    village_id: int | None = Field(default=None, foreign_key="village.id")
     school_id: int | None = Field(default=None, foreign_key="school.id", index=True)
     child_age: int | None = None
     child_gender: str = Field(default="", max_length=20)
@@ -207,7 +209,7 @@ class CaseService(SQLModel, table=True):
 
 
 class ReportMonthVersion(SQLModel, table=True):
-    """A number per WITA month (`month` = year × 100 + month) that grows with every committed change to a report
+    """A number per local month (`month` = year × 100 + month) that grows with every committed change to a report
     that came in that month, or to its categories, perpetrators or services; month 0 grows with a change whose
     reports are unknown (a bulk statement). The statistics remember each month's counts under it
     (server/reports/freshness.py)."""

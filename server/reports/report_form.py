@@ -24,6 +24,7 @@ from server.reports.models import (
     Category,
     Report,
 )
+from server.reports.village import validate_village
 from server.reports.vocabulary import (
     ADULT_REPORTER_KINDS,
     ASSENT,
@@ -62,6 +63,7 @@ class ReportForm(PostedForm):
     happened_where: str = ""
     where_detail: str = ""
     district_id: str = ""
+    village_id: str = ""
     school_id: str = ""
     child_id: str = ""
     child_age: str = ""
@@ -220,9 +222,10 @@ def _check_when_and_where(session: Session, form: ReportForm, errors: Errors) ->
 
 
 def _check_district(session: Session, form: ReportForm, errors: Errors) -> None:
-    """The kecamatan, when one was chosen, is one of the list."""
+    """The kecamatan, when one was chosen, is one of the list; the kelurahan/desa, when chosen, is one of its."""
     if form.district_id and (session.get(District, int_or_none(form.district_id) or 0) is None):
         errors["district_id"] = _("Pilih kecamatan dari daftar.")
+    errors.update(validate_village(session, form.district_id, form.village_id))
 
 
 def _check_child(session: Session, form: ReportForm, user: User | None, errors: Errors) -> None:

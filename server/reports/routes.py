@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from server import service_info
 from server.accounts import auth, places
-from server.accounts.models import District, Role, School, User
+from server.accounts.models import District, Role, School, User, Village
 from server.accounts.service import children_of
 from server.accounts.visitor import CASE_COOKIE, session_tokens, visitor_of
 from server.db import DB
@@ -85,8 +85,10 @@ def _signed_in_form(db: Session, user: User) -> tuple[report_form.ReportForm, li
 
 
 def _place_options(choices: places.Places) -> dict[str, Any]:
-    """Choices for the district and school questions, as (value, label) pairs."""
-    return {"district_options": choices.districts, "school_options": choices.schools}
+    """Choices for the district, kelurahan/desa and school questions, as (value, label) pairs; the kelurahan/desa
+    grouped by kecamatan, of the kecamatan chosen (`village_groups(form.district_id)`) or of all."""
+    return {"district_options": choices.districts, "school_options": choices.schools,
+            "village_groups": lambda district_id="": choices.village_groups(bounded_int(str(district_id)) or None)}
 
 
 # The form as someone not signed in opens it: the page most people meet first, the same for all of them.
@@ -110,6 +112,14 @@ class ReportingController(Controller):
         if not cookie(request, BROWSER_COOKIE, state.settings, prefixed=False):
             _with_browser_token(response, state)
         return response
+
+    @get("/lapor/kelurahan", name="report_villages")
+    async def villages(self, request: Request, state: State, district_id: FromQuery[str] = "",
+                       village_id: FromQuery[str] = "") -> Any:
+        """The kelurahan/desa field for the kecamatan just chosen (htmx; the form works without it)."""
+        choices = places.current(state.engine)
+        return page(request, "reports/village_field.html",
+                    groups=choices.village_groups(bounded_int(district_id) or None), value=village_id)
 
     @post("/lapor", opt=PRIVATE, sync_to_thread=True)
     def submit(self, request: Request, data: Form, db: DB, state: State) -> Any:
@@ -327,6 +337,7 @@ class CaseController(Controller):
             reporter=db.get(User, report.submitted_by_id) if report.submitted_by_id else None,
             school=db.get(School, report.school_id) if report.school_id else None,
             district=db.get(District, report.district_id) if report.district_id else None,
+            village=db.get(Village, report.village_id) if report.village_id else None,
             close_parts=case_hooks.close_parts(db, report), case_parts=case_hooks.case_parts(db, report),
             **_place_options(places.current(db.get_bind())),
         )

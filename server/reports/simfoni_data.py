@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from server import clock
-from server.accounts.models import District, School, User
+from server.accounts.models import District, School, User, Village
 from server.forms import (
     day_within_range,
 )
@@ -28,6 +28,7 @@ from server.reports.models import (
     Referral,
     Report,
 )
+from server.reports.village import chosen_village
 
 
 def _day(value: str, *, not_after: date) -> tuple[date | None, str | None]:
@@ -160,6 +161,7 @@ class SimfoniSheet:
     # reads the original on the case page.
     child_words: str = ""
     where_detail: str = ""
+    village: Village | None = None
 
 
 def simfoni_sheet(session: Session, report: Report) -> SimfoniSheet:
@@ -172,6 +174,7 @@ def simfoni_sheet(session: Session, report: Report) -> SimfoniSheet:
         perpetrators=perpetrators_of(session, report.id), services=services_of(session, report.id),
         referrals=referrals_of(session, report.id),
         child_words=masking.mask(report.child_words), where_detail=masking.mask(report.where_detail),
+        village=chosen_village(session, str(report.village_id or "")),
     )
 
 

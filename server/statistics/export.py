@@ -25,8 +25,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
 from server import clock
-from server.accounts.models import District, School
-from server.i18n import WITA, wita
+from server.accounts.models import District, School, Village
+from server.i18n import LOCAL, local
 from server.privacy import phone
 from server.reports import simfoni
 from server.reports.models import CaseService, Perpetrator, Report, ReportCategory
@@ -37,11 +37,14 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 DEIDENTIFIED_COLUMNS = (
     "referensi", "tanggal_lapor", "tanggal_kejadian", "status", "urgensi", "kategori", "bentuk_kekerasan_simfoni",
-    "kelompok_umur", "jenis_kelamin", "pendidikan", "disabilitas", "kdrt", "kecamatan", "tempat", "tim_kecamatan",
+    "kelompok_umur", "jenis_kelamin", "pendidikan", "disabilitas", "kdrt", "kecamatan", "kode_kecamatan", "tempat",
+    "tim_kecamatan",
     "jam_sampai_tindak_lanjut", "tenggat_terpenuhi", "jumlah_pelaku", "hubungan_pelaku", "layanan",
     "sudah_di_simfoni",
 )
-IDENTITY_COLUMNS = ("nama_murid", "kelas", "umur", "sekolah", "cara_dihubungi", "kontak", "persetujuan_oleh")
+# The kelurahan/desa narrows a child down further than the kecamatan: it leaves only with the identity columns.
+IDENTITY_COLUMNS = ("nama_murid", "kelas", "umur", "sekolah", "kelurahan", "kode_kelurahan", "cara_dihubungi",
+                    "kontak", "persetujuan_oleh")
 
 
 def safe_cell(value: Any) -> str:
@@ -89,15 +92,19 @@ def rows(session: Session, conditions: list[ColumnElement[bool]], *, identity: b
     """The header, then one row per report, oldest first, read CHUNK rows at a time (the session's identity map
     holds loaded reports weakly, so a chunk is freed once its rows are written)."""
     yield list(DEIDENTIFIED_COLUMNS + (IDENTITY_COLUMNS if identity else ()))
-    districts = dict(session.execute(select(col(District.id), col(District.name))).all())
+    districts = {id_: (name, code or "") for id_, name, code in session.execute(
+        select(col(District.id), col(District.name), col(District.code)))}
     schools = dict(session.execute(select(col(School.id), col(School.name))).all()) if identity else {}
+    villages = {id_: (name, code) for id_, name, code in session.execute(
+        select(col(Village.id), col(Village.name), col(Village.code)))} if identity else {}
     result = session.execute(select(Report).where(*conditions).order_by(col(Report.created_at), col(Report.id))
                              .execution_options(yield_per=CHUNK))
     for chunk in result.scalars().partitions(CHUNK):
         categories, relationships, services = _related(session, [r.id for r in chunk])
         for report in chunk:
             yield [safe_cell(value) for value in _row(report, categories[report.id], relationships[report.id],
-                                                      services[report.id], districts, schools, identity=identity)]
+                                                      services[report.id], districts, schools, villages,
+                                                      identity=identity)]
 
 
 def _name(names: dict[int, str], key: int | None) -> str:
@@ -106,24 +113,25 @@ def _name(names: dict[int, str], key: int | None) -> str:
 
 
 def _row(report: Report, categories: list[str], relationships: list[str], services: list[str],
-         districts: dict[int, str], schools: dict[int, str], *, identity: bool) -> list[Any]:
+         districts: dict[int, tuple[str, str]], schools: dict[int, str], villages: dict[int, tuple[str, str]], *,
+         identity: bool) -> list[Any]:
     forms = [form for form in simfoni.FORMS if form in {simfoni.CATEGORY_TO_FORM.get(c, "lainnya") for c in categories}]
     hours = (round((report.first_response_at - report.created_at).total_seconds() / 3600, 1)
              if report.first_response_at else "")
     met = "" if report.first_response_at is None else (
         "ya" if report.first_response_at <= report.first_response_due_at else "tidak")
     row: list[Any] = [
-        report.reference, wita(report.created_at).date().isoformat(),
+        report.reference, local(report.created_at).date().isoformat(),
         report.incident_on.isoformat() if report.incident_on else "", report.status, report.urgency,
         ";".join(categories), ";".join(forms), simfoni.age_band(report.child_age),
         simfoni.GENDER_TO_SEX.get(report.child_gender, "tidak_diketahui"), report.victim_education,
-        report.victim_disability, "ya" if report.in_household else "tidak", _name(districts, report.district_id),
-        report.happened_where, _name(districts, report.team_district_id), hours, met, len(relationships),
+        report.victim_disability, "ya" if report.in_household else "tidak", *districts.get(report.district_id, ("", "")),
+        report.happened_where, districts.get(report.team_district_id, ("", ""))[0], hours, met, len(relationships),
         ";".join(relationships), ";".join(services), "ya" if report.entered_in_simfoni_at else "tidak",
     ]
     if identity:
         row += [report.student_name, report.student_class, report.child_age if report.child_age is not None else "",
-                _name(schools, report.school_id), report.contact_method, phone.shown(report.contact_detail), report.consent_by]
+                _name(schools, report.school_id), *villages.get(report.village_id, ("", "")), report.contact_method, phone.shown(report.contact_detail), report.consent_by]
     return row
 
 
@@ -159,7 +167,7 @@ def write_encrypted(lines: Iterable[list[str]], directory: Path, kind: str, pass
         with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as raw, \
                 pyzipper.AESZipFile(raw, "w", compression=pyzipper.ZIP_DEFLATED, encryption=pyzipper.WZ_AES) as archive:
             archive.setpassword(password.encode())
-            member = archive.zipinfo_cls(arcname, date_time=clock.now().astimezone(WITA).timetuple()[:6])
+            member = archive.zipinfo_cls(arcname, date_time=clock.now().astimezone(LOCAL).timetuple()[:6])
             member.compress_type = pyzipper.ZIP_DEFLATED
             member.external_attr = 0o600 << 16
             with archive.open(member, "w") as entry:

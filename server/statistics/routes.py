@@ -42,7 +42,7 @@ class StatisticsController(Controller):
 
     @get("/ekspor", name="export_form", sync_to_thread=True)
     def export_form(self, request: Request) -> Any:
-        return page(request, "statistics/export.html", form=service.ExportForm(year=str(clock.today_wita().year)),
+        return page(request, "statistics/export.html", form=service.ExportForm(year=str(clock.today_local().year)),
                     errors={}, may_export_identity=service.may_export_identity(request.user))
 
     @post("/ekspor", status_code=200, media_type="application/zip", sync_to_thread=True)

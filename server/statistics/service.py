@@ -37,7 +37,7 @@ from server.statistics import disclosure, export
 
 @dataclass(frozen=True)
 class Period:
-    """From `start` (inclusive) to `end` (exclusive), days in WITA."""
+    """From `start` (inclusive) to `end` (exclusive), days in local time."""
 
     year: int
     month: int | None
@@ -56,9 +56,9 @@ class Period:
         return [self.month] if self.month else list(range(1, 13))
 
 
-def wita_midnight(day: date) -> datetime:
-    """The moment a WITA day begins, in UTC (what the database stores)."""
-    return datetime.combine(day, time(), tzinfo=clock.WITA).astimezone(UTC)
+def local_midnight(day: date) -> datetime:
+    """The moment a local day begins, in UTC (what the database stores)."""
+    return datetime.combine(day, time(), tzinfo=clock.LOCAL).astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ def parse_filter(year: str, month: str, district: str) -> tuple[StatisticsFilter
     """The filter from the query string; what cannot be read falls back to this year / every month / every
     kecamatan, with a message next to that field."""
     errors: dict[str, str] = {}
-    this_year = clock.today_wita().year
+    this_year = clock.today_local().year
     chosen_year = _number(year, FIRST_YEAR, LAST_YEAR) if year.strip() else this_year
     if chosen_year is None:
         errors["tahun"] = _("Tulis tahun dengan empat angka, misalnya %(year)s.", year=this_year)
@@ -113,16 +113,16 @@ def _scope_conditions(user: User, filters: StatisticsFilter) -> list[ColumnEleme
 
 def _conditions(user: User, filters: StatisticsFilter) -> list[ColumnElement[bool]]:
     return [
-        col(Report.created_at) >= wita_midnight(filters.period.start),
-        col(Report.created_at) < wita_midnight(filters.period.end),
+        col(Report.created_at) >= local_midnight(filters.period.start),
+        col(Report.created_at) < local_midnight(filters.period.end),
         *_scope_conditions(user, filters),
     ]
 
 
 def _month_case(year: int) -> ColumnElement[int]:
-    """The WITA month a report came in, as a CASE over the month boundaries: the same SQL on SQLite and
+    """The local month a report came in, as a CASE over the month boundaries: the same SQL on SQLite and
     PostgreSQL, and the created_at index still serves the period's range."""
-    return case(*[(col(Report.created_at) < wita_midnight(date(year, m, 1)), literal(m - 1)) for m in range(2, 13)],
+    return case(*[(col(Report.created_at) < local_midnight(date(year, m, 1)), literal(m - 1)) for m in range(2, 13)],
                 else_=literal(12))
 
 
@@ -212,8 +212,8 @@ def _count_months(session: Session, user: User, filters: StatisticsFilter, month
     from the first of these months to the last once and groups them by month too."""
     year = filters.period.year
     conditions = [
-        col(Report.created_at) >= wita_midnight(Period(year, min(months)).start),
-        col(Report.created_at) < wita_midnight(Period(year, max(months)).end),
+        col(Report.created_at) >= local_midnight(Period(year, min(months)).start),
+        col(Report.created_at) < local_midnight(Period(year, max(months)).end),
         *_scope_conditions(user, filters),
     ]
     month = _month_case(year)
@@ -410,8 +410,8 @@ NOT_IN_SIMFONI = (Status.DUPLICATE, Status.OUT_OF_SCOPE, Status.UNFOUNDED)
 
 
 def parse_month(value: str) -> tuple[Period, str | None]:
-    """A YYYY-MM month, or this month (WITA) with a message when it cannot be read."""
-    today = clock.today_wita()
+    """A YYYY-MM month, or this month (local time) with a message when it cannot be read."""
+    today = clock.today_local()
     if not value.strip():
         return Period(today.year, today.month), None
     year, _dash, month = value.strip().partition("-")
@@ -497,7 +497,7 @@ class KlaPack:
 def kla_pack(session: Session, year: int) -> KlaPack:
     """The city's numbers for a year (every team): cases by form of violence, services given in the year,
     referrals made in the year by agency and by outcome, and cases that reached post-handling monitoring."""
-    start, end = wita_midnight(date(year, 1, 1)), wita_midnight(date(year + 1, 1, 1))
+    start, end = local_midnight(date(year, 1, 1)), local_midnight(date(year + 1, 1, 1))
     in_year = [col(Report.created_at) >= start, col(Report.created_at) < end]
     form = _form_case(col(ReportCategory.category))
     by_form = _grouped(session, literal(year), form, in_year, count=func.distinct(col(ReportCategory.report_id)),
@@ -542,7 +542,7 @@ def record_kla_export(session: Session, user: User, pack: KlaPack, *, ip: str) -
 
 
 def parse_year(value: str) -> tuple[int, str | None]:
-    this_year = clock.today_wita().year
+    this_year = clock.today_local().year
     if not value.strip():
         return this_year, None
     year = _number(value, FIRST_YEAR, LAST_YEAR)

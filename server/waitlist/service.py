@@ -31,7 +31,7 @@ from server.appointments import service as appointments
 from server.appointments.models import Appointment, AppointmentStatus, ScheduleVersion, ServiceType
 from server.appointments.slots import SLOT_STEP, Slot, block_of, free_slots
 from server.db import existing, rows_changed
-from server.i18n import WITA
+from server.i18n import LOCAL
 from server.i18n import gettext as _
 from server.notifications import outbox
 from server.notifications.models import NotificationJob
@@ -301,7 +301,7 @@ def offer_round(session: Session, *, hold: timedelta = DEFAULT_HOLD, now: dateti
                 always: bool = False, quiet_hours: bool = True) -> RoundResult:
     """Let lapsed offers go, end entries past their time, then offer free times to the first in line. The caller
     commits. The search for free time runs only when something it depends on changed (or `always`), and with
-    `quiet_hours` never between 21.00 and 07.00 WITA (the times stay free to book; the first round after 07.00
+    `quiet_hours` never between 21.00 and 07.00 local time (the times stay free to book; the first round after 07.00
     offers what is left)."""
     now = now or clock.now()
     result = RoundResult()
@@ -352,7 +352,7 @@ def _withdraw_unfit_offers(session: Session, now: datetime) -> int:
     withdrawn = 0
     for entry, held in rows:
         service_type = existing(session, ServiceType, held.service_type_id)
-        day = held.starts_at.astimezone(WITA).date()
+        day = held.starts_at.astimezone(LOCAL).date()
         still = free_slots(session, service_type, now=now, first_day=day, days=1, counselor_id=held.counselor_id,
                            within_notice=True, ignoring=held.id).get(day, [])
         if service_type.active and any(slot.starts_at == held.starts_at for slot in still):
@@ -489,12 +489,12 @@ def may_see_waits(user: User | None) -> bool:
 
 def waits(session: Session, viewer: User | None, *, now: datetime | None = None) -> list[WaitRow]:
     """Per service type: who waits now and for how long the longest has, and of those who got a time this month
-    (WITA), the median and longest wait in days. Counts only, never who."""
+    (local time), the median and longest wait in days. Counts only, never who."""
     if not may_see_waits(viewer):
         raise appointments.NotAllowed(_("Hanya konselor dan supervisor yang bisa melihat daftar tunggu."))
     now = now or clock.now()
-    today = now.astimezone(WITA).date()
-    month_start = datetime.combine(date(today.year, today.month, 1), datetime.min.time(), tzinfo=WITA)
+    today = now.astimezone(LOCAL).date()
+    month_start = datetime.combine(date(today.year, today.month, 1), datetime.min.time(), tzinfo=LOCAL)
     rows = session.execute(
         select(col(ServiceType.name), col(WaitlistEntry.status), col(WaitlistEntry.created_at),
                col(WaitlistEntry.ended_at))

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, time
 import pytest
 
 from server.aftercare.models import CheckInStatus
-from server.i18n import WITA
+from server.i18n import LOCAL
 from server.notifications.models import JobStatus
 from server.reports.models import CaseEvent
 from tests.support.aftercare import (
@@ -65,7 +65,7 @@ def test_tidak_baik_gives_the_counselor_a_task_due_within_a_working_day_and_an_a
     assert (answered.status, answered.answer, answered.message) == (CheckInStatus.ANSWERED, "tidak_baik",
                                                                      "Aku takut lagi di rumah.")
     assert answered.follow_up_due_at == datetime.combine(datetime(2026, 12, 16).date(), time(23, 59),
-                                                         tzinfo=WITA).astimezone(UTC)
+                                                         tzinfo=LOCAL).astimezone(UTC)
     # What was not sent yet is not sent any more (here both tries: no dispatcher ran); the counselor is alerted.
     assert [j.status for j in check_in_jobs(db, check_in.id)] == [JobStatus.CANCELLED, JobStatus.CANCELLED]
     [alert] = jobs(db, "check_in_follow_up", report_id)

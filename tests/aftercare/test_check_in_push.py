@@ -15,7 +15,7 @@ import time_machine
 
 from server import worker
 from server.aftercare.models import CheckInStatus
-from server.i18n import WITA
+from server.i18n import LOCAL
 from server.notifications import dispatcher
 from tests.pushservice import Client, PushService, push_service
 from tests.support.aftercare import check_ins, open_with_code
@@ -80,7 +80,7 @@ def test_the_first_check_in_goes_to_the_code_holders_phone_when_due_and_tidak_ba
 
     first = check_ins(db, report_id)[0]
     assert first.step == "2w"
-    assert 7 <= first.due_at.astimezone(WITA).hour < 21
+    assert 7 <= first.due_at.astimezone(LOCAL).hour < 21
     dispatcher.drain(engine, sender, now=first.due_at - timedelta(minutes=1))
     assert len(push.messages(phone)) == before  # not yet
 

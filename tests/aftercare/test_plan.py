@@ -11,7 +11,7 @@ import pytest
 from server import worker
 from server.aftercare import service
 from server.aftercare.models import CheckInStatus
-from server.i18n import WITA
+from server.i18n import LOCAL
 from server.notifications.models import JobStatus
 from server.reports import case_record, cases
 from server.reports.models import Status
@@ -20,7 +20,7 @@ from tests.support.reports import TEST_IP, events, fresh, make_report, user_name
 
 
 def wita(*args: int) -> datetime:
-    return datetime(*args, tzinfo=WITA).astimezone(UTC)
+    return datetime(*args, tzinfo=LOCAL).astimezone(UTC)
 
 
 @pytest.mark.parametrize(("moment", "expected"), [
@@ -76,7 +76,7 @@ def test_no_check_in_job_is_due_in_the_quiet_hours_whenever_the_case_is_closed(a
         pinned_clock.move_to(wita(2026, 12, 1, hour, 40))
         close(db, report.id)
         pinned_clock.move_to(wita(2026, 12, 1, 9, 17))
-    hours = {job.due_at.astimezone(WITA).hour for job in all_check_in_jobs(db)}
+    hours = {job.due_at.astimezone(LOCAL).hour for job in all_check_in_jobs(db)}
     assert hours
     assert all(7 <= hour < 21 for hour in hours)
 

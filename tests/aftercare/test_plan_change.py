@@ -16,7 +16,7 @@ from sqlmodel import Session
 from server.accounts.models import User
 from server.aftercare import service
 from server.aftercare.models import CheckInStatus
-from server.i18n import WITA
+from server.i18n import LOCAL
 from server.notifications.models import JobStatus
 from server.reports import case_record
 from server.reports.models import Report
@@ -35,7 +35,7 @@ from tests.support.reports import (
 
 
 def wita(*args: int) -> datetime:
-    return datetime(*args, tzinfo=WITA).astimezone(UTC)
+    return datetime(*args, tzinfo=LOCAL).astimezone(UTC)
 
 
 def closed_utara_case(app, db, plan=None) -> int:
@@ -97,7 +97,7 @@ def test_a_step_added_later_never_falls_in_the_quiet_hours(app, db, as_user, pin
                      {"plan_choice": "change", "plan_steps": ["1m", "6m"]}).status_code == 303
     [one_month] = [c for c in check_ins(db, report_id) if c.step == "1m"]
     assert one_month.due_at == wita(2027, 1, 2, 7, 0)
-    assert all(7 <= due.astimezone(WITA).hour < 21 for _s, _st, due in job_states(db, report_id))
+    assert all(7 <= due.astimezone(LOCAL).hour < 21 for _s, _st, due in job_states(db, report_id))
 
 
 def test_stopping_needs_a_reason_and_withdraws_every_message_not_sent(app, db, as_user):

@@ -10,14 +10,14 @@ from datetime import UTC, datetime
 import pytest
 
 from server.appointments import service as appointments
-from server.i18n import WITA
+from server.i18n import LOCAL
 from tests.support.aftercare import attend, invites
 from tests.support.appointments import appointment_for, counseling, form_post, fresh, person
 from tests.support.reports import audit_entries
 
 
 def wita(*args: int) -> datetime:
-    return datetime(*args, tzinfo=WITA).astimezone(UTC)
+    return datetime(*args, tzinfo=LOCAL).astimezone(UTC)
 
 
 # --- consent, and when the invitation is due (clock pinned) ---------------------------------------------------

@@ -15,7 +15,7 @@ from server import migrate
 from server.aftercare import service
 from server.aftercare.models import SessionRating, SessionRatingGiven, SessionRatingPending
 from server.aftercare.service import SEALED_LENGTH, release_ratings
-from server.i18n import WITA
+from server.i18n import LOCAL
 from server.worker import purge
 from tests.support.aftercare import attended, rate
 from tests.support.appointments import counseling, person
@@ -28,7 +28,7 @@ def attended_sessions(db, n: int) -> list:
     """`n` sessions of one service type in one month, all attended."""
     service_type = counseling(db)
     sessions = [attended(db, service_type=service_type) for _n in range(n)]
-    assert len({(s.starts_at.astimezone(WITA).month, s.service_type_id) for s in sessions}) == 1
+    assert len({(s.starts_at.astimezone(LOCAL).month, s.service_type_id) for s in sessions}) == 1
     return sessions
 
 
@@ -77,7 +77,7 @@ def test_a_group_is_released_once_five_wait_with_the_month_and_service_type_only
     assert release_ratings(db, settings.secret_key) == 5
     db.commit()
     assert pending(db) == []
-    month = sessions[0].starts_at.astimezone(WITA).strftime("%Y-%m")
+    month = sessions[0].starts_at.astimezone(LOCAL).strftime("%Y-%m")
     assert sorted((r.month, r.service_type_id, r.face, r.safe_to_talk, r.words) for r in ratings(db)) == sorted(
         [(month, sessions[0].service_type_id, "baik", True, f"{WORDS} {n}") for n in range(4)]
         + [(month, sessions[0].service_type_id, "biasa", False, "")])
@@ -146,7 +146,7 @@ def test_the_counselors_pages_never_show_the_rating_and_supervisors_see_totals(a
 
     totals = as_user("supervisor").get("/admin/suara-anak/")
     assert totals.status_code == 200
-    month = sessions[0].starts_at.astimezone(WITA).strftime("%Y-%m")
+    month = sessions[0].starts_at.astimezone(LOCAL).strftime("%Y-%m")
     assert (f'<tr data-month="{month}"><td>{month}</td><td>Konseling individu</td><td>5</td>\n'
             "    <td>0</td><td>0</td><td>5</td>\n    <td>0</td><td>5</td></tr>") in totals.text
     assert WORDS in totals.text
@@ -187,7 +187,7 @@ def test_the_ratings_order_no_longer_lines_up_with_who_rated_when(as_user, db, e
     assert sorted(released) == sorted(said)
     assert released != said
     assert physical_order(db, "session_rating_pending", "id") == []
-    assert {r.month for r in ratings(db)} == {sessions[0].starts_at.astimezone(WITA).strftime("%Y-%m")}
+    assert {r.month for r in ratings(db)} == {sessions[0].starts_at.astimezone(LOCAL).strftime("%Y-%m")}
 
 
 def a_group(db, month: str, n: int, words: str) -> None:

@@ -7,13 +7,13 @@ from server.accounts.visitor import Visitor
 from server.appointments import service
 from server.appointments.models import Appointment, AppointmentStatus, AvailabilityException
 from server.appointments.slots import free_slots
-from server.i18n import WITA
+from server.i18n import LOCAL
 from server.notifications.models import NotificationJob
 from tests.support.appointments import NOW, person
 
 pytestmark = pytest.mark.both_databases  # the database itself is under test: SQLite and PostgreSQL
 
-WEDNESDAY_9 = datetime(2026, 12, 2, 9, 0, tzinfo=WITA).astimezone(UTC)
+WEDNESDAY_9 = datetime(2026, 12, 2, 9, 0, tzinfo=LOCAL).astimezone(UTC)
 
 
 def _jobs(db, appointment_id: int) -> list[tuple[str, str]]:
@@ -35,7 +35,7 @@ def _book(db, service_type, username="orangtua", start=WEDNESDAY_9, counselor="k
 def test_slots_follow_weekly_hours_in_wita_after_the_notice_period(db, service_type, office_hours):
     slots = free_slots(db, service_type, now=NOW, days=2, counselor_id=person(db, "konselor").id)
     assert date(2026, 12, 1) not in slots  # within the 24-hour notice
-    wednesday = [s.starts_at.astimezone(WITA).strftime("%H.%M") for s in slots[date(2026, 12, 2)]]
+    wednesday = [s.starts_at.astimezone(LOCAL).strftime("%H.%M") for s in slots[date(2026, 12, 2)]]
     assert wednesday == ["08.00", "08.30", "09.00", "09.30", "10.00", "10.30", "11.00"]
 
 
@@ -45,7 +45,7 @@ def test_slots_skip_weekends_holidays_and_exceptions(db, service_type, office_ho
                                  ends_at=datetime(2026, 12, 3, 2, tzinfo=UTC), reason="training"))
     db.commit()
     slots = free_slots(db, service_type, now=NOW, first_day=date(2026, 12, 3), days=1, counselor_id=counselor.id)
-    assert [s.starts_at.astimezone(WITA).hour for s in slots[date(2026, 12, 3)]][0] == 10
+    assert [s.starts_at.astimezone(LOCAL).hour for s in slots[date(2026, 12, 3)]][0] == 10
     christmas = free_slots(db, service_type, now=datetime(2026, 12, 20, tzinfo=UTC), first_day=date(2026, 12, 24),
                            days=4)
     assert christmas == {}  # 24 cuti bersama, 25 Natal, 26–27 weekend
@@ -58,7 +58,7 @@ def test_a_request_holds_its_slot_and_tells_the_counselor(db, service_type, offi
     assert _jobs(db, appointment.id) == [("appointment_requested", "pending")]
     slots = free_slots(db, service_type, now=NOW, first_day=date(2026, 12, 2), days=1,
                        counselor_id=appointment.counselor_id)[date(2026, 12, 2)]
-    taken = {s.starts_at.astimezone(WITA).strftime("%H.%M") for s in slots}
+    taken = {s.starts_at.astimezone(LOCAL).strftime("%H.%M") for s in slots}
     assert not {"08.30", "09.00", "09.30", "10.00"} & taken  # 09.00–10.00 plus the 15-minute buffer
 
 
@@ -70,9 +70,9 @@ def test_the_loser_of_a_slot_gets_a_clear_answer(db, service_type, office_hours)
 
 def test_a_person_holds_at_most_three_open_requests(db, service_type, office_hours):
     for hour, minute in ((8, 0), (9, 30), (11, 0)):
-        _book(db, service_type, start=datetime(2026, 12, 2, hour, minute, tzinfo=WITA).astimezone(UTC))
+        _book(db, service_type, start=datetime(2026, 12, 2, hour, minute, tzinfo=LOCAL).astimezone(UTC))
     with pytest.raises(service.BookingError, match="3 permintaan"):
-        _book(db, service_type, start=datetime(2026, 12, 3, 8, tzinfo=WITA).astimezone(UTC))
+        _book(db, service_type, start=datetime(2026, 12, 3, 8, tzinfo=LOCAL).astimezone(UTC))
 
 
 def test_confirming_is_a_conditional_update_and_schedules_reminders(db, service_type, office_hours):
@@ -143,7 +143,7 @@ def test_cancelling_a_confirmed_appointment_cancels_its_reminders(db, service_ty
 
 def test_moving_links_old_and_new_and_a_counselor_move_is_confirmed(db, service_type, office_hours):
     appointment = _book(db, service_type)
-    new_start = datetime(2026, 12, 3, 10, tzinfo=WITA).astimezone(UTC)
+    new_start = datetime(2026, 12, 3, 10, tzinfo=LOCAL).astimezone(UTC)
     with pytest.raises(service.BookingError, match="alasan"):
         service.move(db, appointment, by_counselor=person(db, "konselor"), requester=None, starts_at=new_start,
                      version=appointment.version, now=NOW)

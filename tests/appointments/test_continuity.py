@@ -10,7 +10,7 @@ from server import clock
 from server.accounts.visitor import Visitor
 from server.appointments import service
 from server.appointments.slots import free_starts
-from server.i18n import WITA
+from server.i18n import LOCAL
 from server.models import AuditEntry
 from server.reports.models import Report
 from tests.support.appointments import (
@@ -37,9 +37,9 @@ def _assign(db, report_id: int, username: str) -> None:
 
 def _taken_for_konselor2(db, service_type) -> int:
     """A time tomorrow that only konselor2 is busy at (booked by a parent straight through the service)."""
-    tomorrow = clock.now().astimezone(WITA).date() + timedelta(days=1)
+    tomorrow = clock.now().astimezone(LOCAL).date() + timedelta(days=1)
     free = free_starts(db, service_type, now=clock.now(), first_day=tomorrow, days=1)[tomorrow]
-    starts = min(s for s in free if s.astimezone(WITA).hour == 10)
+    starts = min(s for s in free if s.astimezone(LOCAL).hour == 10)
     service.request_appointment(db, Visitor(user=person(db, "orangtua")), service_type_id=service_type.id,
                                 counselor_id=person(db, "konselor2").id, starts_at=starts)
     db.commit()
@@ -52,7 +52,7 @@ def test_it_offers_a_code_holder_only_the_times_of_their_case_counselor_by_defau
     client = make_client()
     _assign(db, code_holder(client, db), "konselor2")
     taken = _taken_for_konselor2(db, service_type)
-    day = clock.now().astimezone(WITA).date() + timedelta(days=1)
+    day = clock.now().astimezone(LOCAL).date() + timedelta(days=1)
     html = client.get(f"/konseling?layanan={service_type.id}&hari={day}").text
     name = person(db, "konselor2").display_name
     assert f"Kamu akan bertemu {name}, konselor yang sudah mengenal laporanmu." in html
@@ -68,7 +68,7 @@ def test_it_lets_a_child_choose_another_counselor_with_a_reason_only_supervisors
     _assign(db, own_report(app, db, "anak"), "konselor2")
     taken = _taken_for_konselor2(db, service_type)
     client = as_user("anak")
-    day = clock.now().astimezone(WITA).date() + timedelta(days=1)
+    day = clock.now().astimezone(LOCAL).date() + timedelta(days=1)
     other = client.get(f"/konseling?layanan={service_type.id}&konselor=lain&hari={day}").text
     assert "Kenapa ingin konselor lain?" in other
     assert "Hanya supervisor yang membaca ini" in other

@@ -8,10 +8,10 @@ import pytest
 from server.accounts.visitor import Visitor
 from server.appointments import service
 from server.appointments.models import AppointmentStatus
-from server.i18n import WITA
+from server.i18n import LOCAL
 from tests.support.appointments import NOW, person
 
-WEDNESDAY_9 = datetime(2026, 12, 2, 9, 0, tzinfo=WITA).astimezone(UTC)
+WEDNESDAY_9 = datetime(2026, 12, 2, 9, 0, tzinfo=LOCAL).astimezone(UTC)
 
 
 def _booked(db, service_type):

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from server import clock
 from server.appointments import service
 from server.appointments.models import Appointment, AppointmentStatus, ServiceType, WeeklyHours
-from server.i18n import WITA
+from server.i18n import LOCAL
 from tests.support.appointments import (
     appointment_for,
     book,
@@ -33,7 +33,7 @@ def test_it_shows_the_requester_the_state_time_in_wita_service_place_and_counsel
     response = as_user("orangtua").get(f"/konseling/{appointment.id}")
     assert response.status_code == 200
     html = response.text
-    local = appointment.starts_at.astimezone(WITA)
+    local = appointment.starts_at.astimezone(LOCAL)
     assert "Menunggu konfirmasi" in html
     assert f"{local:%H.%M}–" in html
     assert "WITA" in html
@@ -242,7 +242,7 @@ def test_it_offers_a_calendar_file_in_wita_that_says_nothing_about_the_case(as_u
     assert body.endswith("END:VCALENDAR\r\n")
     assert all(line.endswith("\r") or not line for line in body.split("\n")[:-1])
     lines = body.split("\r\n")
-    start, end = appointment.starts_at.astimezone(WITA), appointment.ends_at.astimezone(WITA)
+    start, end = appointment.starts_at.astimezone(LOCAL), appointment.ends_at.astimezone(LOCAL)
     assert "BEGIN:VTIMEZONE" in lines
     assert "TZID:Asia/Makassar" in lines
     assert "TZOFFSETTO:+0800" in lines
@@ -332,7 +332,7 @@ def test_it_offers_the_day_first_then_its_times_to_move_as_booking_does(as_user,
     assert 'aria-current="date"' in fragment.text
     keys = slot_keys(fragment.text)
     assert keys
-    assert {slot_start(key).astimezone(WITA).date().isoformat() for key in keys} == {day}
+    assert {slot_start(key).astimezone(LOCAL).date().isoformat() for key in keys} == {day}
     assert all(re.fullmatch(r"\d+", key) for key in keys)  # a start time only: the counselor stays the same
     whole = client.get(url)
     assert "<html" in whole.text
@@ -349,9 +349,9 @@ def test_it_moves_only_to_a_time_its_own_counselor_has_free(as_user, db):
     db.add_all(WeeklyHours(counselor_id=konselor2.id, weekday=day, starts=time(16), ends=time(20)) for day in range(7))
     db.commit()
     client = as_user("orangtua")
-    tomorrow = clock.now().astimezone(WITA).date() + timedelta(days=1)
+    tomorrow = clock.now().astimezone(LOCAL).date() + timedelta(days=1)
     html = client.get(f"/konseling/{appointment.id}/pindah?hari={tomorrow.isoformat()}").text
-    evening = datetime.combine(tomorrow, time(17), tzinfo=WITA)
+    evening = datetime.combine(tomorrow, time(17), tzinfo=LOCAL)
     offered = [slot_start(key) for key in slot_keys(html)]
     assert offered
     assert max(offered) < evening

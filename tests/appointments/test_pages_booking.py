@@ -8,7 +8,7 @@ from sqlalchemy import select
 from server import clock
 from server.accounts.models import Child, Guardianship, Role, User
 from server.appointments.models import Appointment, AppointmentStatus, WeeklyHours
-from server.i18n import WITA
+from server.i18n import LOCAL
 from server.reports.models import Report
 from tests.support.appointments import (
     also_works,
@@ -43,8 +43,8 @@ def test_it_shows_a_row_of_days_then_each_free_time_of_the_chosen_day_once_in_wi
     # Two counselors free at the same times: each time once, no counselor named, all on the first day.
     assert keys
     assert len(keys) == len(set(keys))
-    today = clock.now().astimezone(WITA).date()
-    assert {slot_start(key).astimezone(WITA).date() for key in keys} == {today}
+    today = clock.now().astimezone(LOCAL).date()
+    assert {slot_start(key).astimezone(LOCAL).date() for key in keys} == {today}
     assert "Konselor Rina" not in html
     days = day_links(html)
     assert len(days) == 7
@@ -66,9 +66,9 @@ def test_it_swaps_only_a_days_times_for_htmx_and_keeps_the_address_shareable(as_
     assert fragment.text.lstrip().startswith('<div id="slots"')
     assert "<html" not in fragment.text
     assert "HX-Request" in fragment.headers["vary"]
-    day = (clock.now().astimezone(WITA).date() + timedelta(days=2)).isoformat()
+    day = (clock.now().astimezone(LOCAL).date() + timedelta(days=2)).isoformat()
     assert f'name="hari" value="{day}"' in fragment.text
-    assert {slot_start(key).astimezone(WITA).date().isoformat() for key in slot_keys(fragment.text)} == {day}
+    assert {slot_start(key).astimezone(LOCAL).date().isoformat() for key in slot_keys(fragment.text)} == {day}
     # Without JavaScript the same address is a whole page.
     whole = client.get(url)
     assert "<html" in whole.text
@@ -292,7 +292,7 @@ def test_it_puts_service_day_and_time_first_and_what_explains_the_page_below_the
     assert re.search(r'<span class="day-chip__weekday">(Sen|Sel|Rab|Kam|Jum|Sab|Min)</span> '
                      r'<span class="day-chip__date">\d{1,2} [A-Z][a-z]{2}</span>', grid)
     assert "Hari lain ›" in grid
-    assert f'name="dari" value="{clock.now().astimezone(WITA).date().isoformat()}"' in html
+    assert f'name="dari" value="{clock.now().astimezone(LOCAL).date().isoformat()}"' in html
 
 
 def test_it_keeps_the_day_chosen_when_a_booking_comes_back_refused(as_user, db):
@@ -300,7 +300,7 @@ def test_it_keeps_the_day_chosen_when_a_booking_comes_back_refused(as_user, db):
     even one past the first seven."""
     service_type = counseling(db)
     client = as_user("anak")
-    later = clock.now().astimezone(WITA).date() + timedelta(days=9)
+    later = clock.now().astimezone(LOCAL).date() + timedelta(days=9)
     html = client.get(f"/konseling?layanan={service_type.id}&dari={(later - timedelta(days=2)).isoformat()}"
                       f"&hari={later.isoformat()}").text
     form = html[html.index('id="booking-form"'):]
@@ -365,7 +365,7 @@ def test_a_days_times_for_twelve_counselors_stay_within_twelve_kilobytes(as_user
                for n, c in enumerate(counselors) for day in range(7))
     db.commit()
     client = as_user("anak")
-    tomorrow = (clock.now().astimezone(WITA).date() + timedelta(days=1)).isoformat()
+    tomorrow = (clock.now().astimezone(LOCAL).date() + timedelta(days=1)).isoformat()
     fragment = client.get(f"/konseling?layanan={service_type.id}&hari={tomorrow}", headers={"HX-Request": "true"})
     assert fragment.status_code == 200
     assert "<html" not in fragment.text

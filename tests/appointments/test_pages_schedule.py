@@ -12,7 +12,7 @@ from server.accounts.visitor import Visitor
 from server.appointments import service
 from server.appointments.models import AppointmentStatus
 from server.appointments.slots import free_slots
-from server.i18n import WITA
+from server.i18n import LOCAL
 from server.models import AuditEntry
 from server.reports.models import CaseEvent
 from tests.support.appointments import appointment_for, code_holder, counseling, form_post, fresh, person, slot_keys
@@ -113,12 +113,12 @@ def test_it_lets_the_counselor_cancel_with_a_reason(as_user, db):
 
 def test_it_shows_the_day_and_the_week_of_the_counselors_appointments(as_user, db):
     appointment = appointment_for(db, counseling(db), confirmed=True)
-    day = appointment.starts_at.astimezone(WITA).date()
+    day = appointment.starts_at.astimezone(LOCAL).date()
     counselor = as_user("konselor")
     by_day = counselor.get(f"/jadwal?hari={day.isoformat()}").text
     assert f'href="/jadwal/{appointment.id}"' in by_day
     assert "Terkonfirmasi" in by_day
-    assert f"{appointment.starts_at.astimezone(WITA):%H.%M}–" in by_day
+    assert f"{appointment.starts_at.astimezone(LOCAL):%H.%M}–" in by_day
     by_week = counselor.get(f"/jadwal?minggu={day.isoformat()}").text
     assert f'href="/jadwal/{appointment.id}"' in by_week
     assert by_week.count('class="agenda-day"') == 7
@@ -193,7 +193,7 @@ def test_it_lets_a_supervisor_handle_any_counselors_appointment(as_user, db):
     supervisor = as_user("supervisor")
     assert f'href="/jadwal/{appointment.id}"' in supervisor.get("/jadwal").text
     counselor_id = person(db, "konselor").id
-    day = appointment.starts_at.astimezone(WITA).date()
+    day = appointment.starts_at.astimezone(LOCAL).date()
     assert f'href="/jadwal/{appointment.id}"' in supervisor.get(f"/jadwal?konselor={counselor_id}&hari={day}").text
     response = form_post(supervisor, f"/jadwal/{appointment.id}/konfirmasi", {"version": appointment.version})
     assert response.status_code == 303
@@ -239,7 +239,7 @@ def test_it_shows_the_appointment_just_confirmed_from_the_list_in_the_week_view(
     service_type = counseling(db)
     now = clock.now()
     wanted = next(slot for slots in free_slots(db, service_type, now=now, days=20).values() for slot in slots
-                  if slot.starts_at.astimezone(WITA).date() == now.astimezone(WITA).date() + timedelta(days=days_ahead))
+                  if slot.starts_at.astimezone(LOCAL).date() == now.astimezone(LOCAL).date() + timedelta(days=days_ahead))
     appointment = service.request_appointment(db, Visitor(user=person(db, "anak")),
                                               service_type_id=service_type.id, starts_at=wanted.starts_at)
     db.commit()
@@ -247,8 +247,8 @@ def test_it_shows_the_appointment_just_confirmed_from_the_list_in_the_week_view(
     response = form_post(counselor, f"/jadwal/{appointment.id}/konfirmasi",
                          {"version": appointment.version, "lanjut": "jadwal"})
     assert response.status_code == 303
-    today = now.astimezone(WITA).date()
-    start = today if days_ahead < 7 else wanted.starts_at.astimezone(WITA).date()
+    today = now.astimezone(LOCAL).date()
+    start = today if days_ahead < 7 else wanted.starts_at.astimezone(LOCAL).date()
     assert response.headers["location"] == (f"/jadwal?minggu={start.isoformat()}&baru={appointment.id}"
                                             f"&pesan=dikonfirmasi#janji-{appointment.id}")
     html = counselor.get(response.headers["location"].split("#")[0]).text

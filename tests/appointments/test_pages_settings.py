@@ -11,7 +11,7 @@ from sqlalchemy import select
 from server import clock
 from server.appointments.models import AvailabilityException, ServiceType, WeeklyHours
 from server.appointments.slots import free_slots
-from server.i18n import WITA
+from server.i18n import LOCAL
 from server.models import AuditEntry, Holiday
 from tests.support.appointments import appointment_for, counseling, error_for, form_post, person, slot_keys
 
@@ -85,14 +85,14 @@ def test_hours_limited_to_one_service_type_offer_only_that_service(as_user, db):
 
 def test_it_records_leave_in_wita_and_those_slots_are_no_longer_offered(as_user, db):
     service_type = counseling(db)
-    day = clock.now().astimezone(WITA).date() + timedelta(days=3)
+    day = clock.now().astimezone(LOCAL).date() + timedelta(days=3)
     counselor = as_user("konselor")
     response = form_post(counselor, "/jadwal/ketersediaan/pengecualian", {
         "away_from": f"{day}T00:00", "away_until": f"{day + timedelta(days=1)}T00:00", "away_reason": "training",
         "away_note": "Pelatihan konseling trauma"})
     assert response.status_code == 303
     away = db.execute(select(AvailabilityException)).scalar_one()
-    assert away.starts_at == datetime.combine(day, time(0), tzinfo=WITA).astimezone(UTC)
+    assert away.starts_at == datetime.combine(day, time(0), tzinfo=LOCAL).astimezone(UTC)
     assert away.reason == "training"
     assert _audited(db, "availability.exception_added")
     html = as_user("anak").get(f"/konseling?layanan={service_type.id}&hari={day}").text
@@ -100,7 +100,7 @@ def test_it_records_leave_in_wita_and_those_slots_are_no_longer_offered(as_user,
     assert f"hari={day}" not in html
     keys = slot_keys(html)
     assert keys
-    assert all(datetime.fromtimestamp(int(k), UTC).astimezone(WITA).date() != day for k in keys)
+    assert all(datetime.fromtimestamp(int(k), UTC).astimezone(LOCAL).date() != day for k in keys)
     assert len(keys) > 1  # every time of the day shown instead, not just the first found
     html = counselor.get("/jadwal/ketersediaan").text
     assert "Pelatihan" in html
@@ -111,7 +111,7 @@ def test_it_records_leave_in_wita_and_those_slots_are_no_longer_offered(as_user,
 
 def test_it_warns_when_leave_falls_on_booked_sessions(as_user, db):
     appointment = appointment_for(db, counseling(db))
-    start = appointment.starts_at.astimezone(WITA)
+    start = appointment.starts_at.astimezone(LOCAL)
     response = form_post(as_user("konselor"), "/jadwal/ketersediaan/pengecualian", {
         "away_from": f"{start:%Y-%m-%dT00:00}", "away_until": f"{start:%Y-%m-%dT23:30}", "away_reason": "leave"})
     assert response.headers["location"].endswith("pesan=pengecualian-bentrok")
@@ -228,24 +228,24 @@ def test_it_validates_a_service_type_next_to_each_field_and_keeps_the_values(as_
 # --- supervisors: public holidays --------------------------------------------------------------------------
 
 
-def test_it_adds_next_years_holidays_from_the_decree_one_per_line(as_user, db):
+def test_it_adds_the_holidays_of_a_year_the_library_does_not_know_one_per_line(as_user, db):
     supervisor = as_user("supervisor")
     response = form_post(supervisor, "/jadwal/libur", {
-        "lines": "2027-01-01, Tahun Baru 2027 Masehi\n\n2027-03-10,  Hari Suci Nyepi\r\n", "kind": "libur_nasional"})
+        "lines": "2028-01-01, Tahun Baru 2028 Masehi\n\n2028-03-10,  Hari Suci Nyepi\r\n", "kind": "libur_nasional"})
     assert response.status_code == 303
-    assert "tahun=2027" in response.headers["location"]
+    assert "tahun=2028" in response.headers["location"]
     assert {(h.day, h.name, h.kind) for h in db.execute(select(Holiday).where(Holiday.day >= date(2027, 1, 1)))
-            .scalars()} == {(date(2027, 1, 1), "Tahun Baru 2027 Masehi", "libur_nasional"),
-                            (date(2027, 3, 10), "Hari Suci Nyepi", "libur_nasional")}
-    html = supervisor.get("/jadwal/libur?tahun=2027").text
-    assert "Jumat, 1 Januari 2027" in html
+            .scalars()} == {(date(2028, 1, 1), "Tahun Baru 2028 Masehi", "libur_nasional"),
+                            (date(2028, 3, 10), "Hari Suci Nyepi", "libur_nasional")}
+    html = supervisor.get("/jadwal/libur?tahun=2028").text
+    assert "Sabtu, 1 Januari 2028" in html
     assert "Hari Suci Nyepi" in html
     assert len(_audited(db, "holiday.added")) == 2
 
 
 def test_it_names_every_wrong_holiday_line_and_saves_none(as_user, db):
-    text = ("2027-01-01, Tahun Baru\n2027-13-01, Bulan salah\nTahun Baru Imlek\n"
-            "2027-01-01, Dua kali\n2026-01-01, Sudah ada")
+    text = ("2028-01-01, Tahun Baru\n2028-13-01, Bulan salah\nTahun Baru Imlek\n"
+            "2028-01-01, Dua kali\n2026-01-01, Sudah ada")
     response = form_post(as_user("supervisor"), "/jadwal/libur", {"lines": text, "kind": "cuti_bersama"})
     assert response.status_code == 422
     errors = error_for(response.text, "lines")
@@ -255,30 +255,35 @@ def test_it_names_every_wrong_holiday_line_and_saves_none(as_user, db):
     assert "Baris 5: tanggal ini sudah ada" in errors
     assert "Baris 1" not in errors
     assert "Ada 4 baris yang perlu diperbaiki" in response.text
-    assert "2027-13-01, Bulan salah" in response.text
-    assert db.get(Holiday, date(2027, 1, 1)) is None
+    assert "Baris 5: tanggal ini sudah ada di SKB hari libur nasional" in errors
+    assert "2028-13-01, Bulan salah" in response.text
+    assert db.get(Holiday, date(2028, 1, 1)) is None
 
 
 def test_it_lets_a_supervisor_remove_a_holiday(as_user, db):
-    response = form_post(as_user("supervisor"), "/jadwal/libur/2026-12-25/hapus", {})
+    supervisor = as_user("supervisor")
+    added = form_post(supervisor, "/jadwal/libur", {"lines": "2027-04-20, Hari Jadi Kota", "kind": "libur_daerah"})
+    assert added.status_code == 303
+    assert db.get(Holiday, date(2027, 4, 20)).kind == "libur_daerah"
+    response = form_post(supervisor, "/jadwal/libur/2027-04-20/hapus", {})
     assert response.status_code == 303
-    assert db.get(Holiday, date(2026, 12, 25)) is None
-    assert _audited(db, "holiday.removed")[0].object_id == "2026-12-25"
+    assert db.get(Holiday, date(2027, 4, 20)) is None
+    assert _audited(db, "holiday.removed")[0].object_id == "2027-04-20"
 
 
 def test_a_new_holiday_on_a_booked_day_warns_the_supervisor(as_user, db):
     appointment = appointment_for(db, counseling(db))
-    day = appointment.starts_at.astimezone(WITA).date()
+    day = appointment.starts_at.astimezone(LOCAL).date()
     db.execute(Holiday.__table__.delete().where(Holiday.day == day))
     db.commit()
     supervisor = as_user("supervisor")
     response = form_post(supervisor, "/jadwal/libur", {"lines": f"{day.isoformat()}, Libur daerah",
-                                                       "kind": "libur_nasional"})
+                                                       "kind": "libur_daerah"})
     assert response.status_code == 303
     assert "bentrok=1" in response.headers["location"]
     html = supervisor.get(response.headers["location"]).text
     assert "data-holiday-clashes" in html
     assert "Sudah ada 1 jadwal konseling pada hari libur baru ini" in html
     # A day with nothing booked adds quietly.
-    quiet = form_post(supervisor, "/jadwal/libur", {"lines": "2027-08-18, Libur daerah", "kind": "libur_nasional"})
+    quiet = form_post(supervisor, "/jadwal/libur", {"lines": "2027-08-18, Libur daerah", "kind": "libur_daerah"})
     assert "bentrok" not in quiet.headers["location"]

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from server import clock
 from server.accounts.models import User
 from server.appointments.models import AvailabilityException, ScheduleVersion, WeeklyHours
-from server.i18n import WITA
+from server.i18n import LOCAL
 from server.models import Holiday
 from server.reports.models import Report
 from tests.support.appointments import book, booked_id, booking_page, counseling, person, slot_keys, slot_start
@@ -43,7 +43,7 @@ def test_hours_time_away_and_holidays_change_the_times_shown(as_user, db):
     db.execute(update(WeeklyHours).where(WeeklyHours.counselor_id == counselor.id).values(ends=time(15)))
     db.commit()
     shorter = slot_keys(booking_page(child, service_type))
-    assert shorter == [key for key in first if slot_start(key).astimezone(WITA).time() <= time(14)]
+    assert shorter == [key for key in first if slot_start(key).astimezone(LOCAL).time() <= time(14)]
 
     # A day away from now: the first times shown are a day on.
     starts = clock.now().replace(microsecond=0)
@@ -56,7 +56,7 @@ def test_hours_time_away_and_holidays_change_the_times_shown(as_user, db):
 
     # A holiday entered by a supervisor: gone from the row of days.
     html = booking_page(child, service_type)
-    holiday = slot_start(slot_keys(html)[0]).astimezone(WITA).date() + timedelta(days=1)
+    holiday = slot_start(slot_keys(html)[0]).astimezone(LOCAL).date() + timedelta(days=1)
     assert f"hari={holiday.isoformat()}" in html
     db.add(Holiday(day=holiday, kind="libur", name="Libur uji"))
     db.commit()
@@ -79,7 +79,7 @@ def test_the_times_follow_the_clock_minute_by_minute(as_user, db, pinned_clock):
     first = slot_keys(booking_page(child, service_type))
     # Just past the first free time (09.30 WITA; the clock is at 09.17): nothing in the schedule changed, the
     # minute did, and that time is no longer offered.
-    assert slot_start(first[0]).astimezone(WITA).time() == time(9, 30)
+    assert slot_start(first[0]).astimezone(LOCAL).time() == time(9, 30)
     pinned_clock.shift(timedelta(minutes=14))
     later = slot_keys(booking_page(child, service_type))
     assert later == first[1:]

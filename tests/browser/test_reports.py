@@ -98,6 +98,7 @@ def fill_report(
     words: str,
     where: str = "Di sekolah",
     district: str = "",
+    village: str = "",
     school: str = "",
     age: str = "12",
     adult: dict[str, str] | None = None,
@@ -127,6 +128,12 @@ def fill_report(
     page.get_by_role("radio", name=where, exact=True).check()
     if district:
         page.get_by_role("combobox", name="Kecamatan", exact=True).select_option(label=district)
+    if village:
+        # htmx fetches the chosen kecamatan's kelurahan/desa in place of every kecamatan's.
+        villages = page.get_by_role("combobox", name="Kelurahan/desa (kalau tahu)", exact=True)
+        expect(villages.locator("optgroup")).to_have_count(1)
+        expect(villages.locator("optgroup")).to_have_attribute("label", f"Kecamatan {district}")
+        villages.select_option(label=village)
     if school:
         page.get_by_role("combobox", name="Sekolah", exact=True).select_option(label=school)
     check(page)
@@ -364,7 +371,7 @@ def test_a_counselor_triages_takes_and_answers_a_report_and_the_reporter_sees_it
     page.goto("/lapor")
     fill_report(page, who="Aku anak/remaja, dan ini tentang diriku",
                 category="Dipaksa bekerja atau dimanfaatkan demi uang", words=words, where="Di tempat umum",
-                district="Banjarbaru Utara")
+                district="Banjarbaru Utara", village="Komet")
     submit_report(page)
     code, pin = read_receipt(page)
 
@@ -384,6 +391,7 @@ def test_a_counselor_triages_takes_and_answers_a_report_and_the_reporter_sees_it
     case_url = counselor.url
     expect(counselor.locator("blockquote.child-words")).to_have_text(words)
     expect(status_on_case_page(counselor)).to_have_text("Baru masuk")
+    expect(counselor.locator("dt:text-is('Kelurahan/desa') + dd")).to_have_text("Komet")
     assert_no_axe_violations(counselor)
 
     # Triage: urgency and categories.

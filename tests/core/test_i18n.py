@@ -53,8 +53,8 @@ def test_the_catalog_holds_every_message_the_code_uses():
 
 def test_times_are_shown_in_wita_and_say_so():
     moment = datetime(2026, 11, 30, 1, 5, tzinfo=UTC)
-    assert i18n.format_wita(moment) == "30 Nov 2026 09.05.00 WITA"
-    assert i18n.format_wita_time(moment) == "09.05 WITA"
+    assert i18n.format_local(moment) == "30 Nov 2026 09.05.00 WITA"
+    assert i18n.format_local_time(moment) == "09.05 WITA"
 
 
 def test_a_remembered_time_is_remembered_per_language():
@@ -63,8 +63,8 @@ def test_a_remembered_time_is_remembered_per_language():
     shown = []
     for language in ("id", "en", "id", "en"):
         with i18n.language(language):
-            shown.append((i18n.format_wita(moment, "short"), i18n.format_wita_date(moment, "EEEE, d MMMM y"),
-                          i18n.format_wita_time(moment)))
+            shown.append((i18n.format_local(moment, "short"), i18n.format_local_date(moment, "EEEE, d MMMM y"),
+                          i18n.format_local_time(moment)))
     assert shown[0] == shown[2]
     assert shown[1] == shown[3]
     assert shown[0][1] == "Selasa, 1 Desember 2026"

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from server import clock
 from server.accounts.models import User
 from server.appointments.models import Appointment, AvailabilityException, ServiceType
-from server.i18n import WITA
+from server.i18n import LOCAL
 from server.models import Holiday
 from tests.support.appointments import appointment_for, book, counseling, form_post
 from tests.support.web import post_form
@@ -49,7 +49,7 @@ def test_a_counselors_reason_with_a_control_character_is_refused_and_the_appoint
 
 
 def test_time_away_with_a_nul_byte_in_its_note_is_refused(as_user, db):
-    day = clock.now().astimezone(WITA).date() + timedelta(days=3)
+    day = clock.now().astimezone(LOCAL).date() + timedelta(days=3)
     response = form_post(as_user("konselor"), "/jadwal/ketersediaan/pengecualian", {
         "away_from": f"{day}T00:00", "away_until": f"{day + timedelta(days=1)}T00:00", "away_reason": "training",
         "away_note": "Pelatihan\x00"})

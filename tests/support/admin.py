@@ -45,4 +45,5 @@ SETTINGS = {
     "sapa_number": "129",
     "sapa_whatsapp": "08111129129",
     "city_hotline": "0511-4772 000",
+    "closed_on_cuti_bersama": "1",  # the box is ticked unless a supervisor unticks it
 }

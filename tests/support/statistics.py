@@ -3,14 +3,18 @@ against numbers worked out by hand."""
 
 from __future__ import annotations
 
+import csv
+import io
 import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pyzipper
 from sqlmodel import Session
 
 from server.reports.models import FAR_FUTURE, CaseService, Perpetrator, Report, ReportCategory
 from tests.support.reports import user_named
+from tests.support.web import csrf_token
 
 WITA_OFFSET = timedelta(hours=8)
 
@@ -37,3 +41,25 @@ def a_report(db: Session, *, created_at: datetime, categories: list[str], respon
                 for kind in services])
     db.commit()
     return report
+
+
+# The statistics export (/statistik/ekspor) as a test posts it, and its encrypted CSV opened again.
+PASSWORD = "kunci-berkas-2026"
+
+
+def export(client, **fields):
+    data = {"tahun": "2026", "format": "csv", "kata_sandi": PASSWORD, **fields}
+    return client.post("/statistik/ekspor", data={"_csrf_token": csrf_token(client, "/"), **data},
+                       follow_redirects=False)
+
+
+def unzip(content: bytes, password: str = PASSWORD) -> tuple[str, bytes]:
+    with pyzipper.AESZipFile(io.BytesIO(content)) as archive:
+        archive.setpassword(password.encode())
+        [name] = archive.namelist()
+        return name, archive.read(name)
+
+
+def table(content: bytes) -> list[dict[str, str]]:
+    _name, data = unzip(content)
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))

@@ -23,7 +23,7 @@ from server.appointments.models import (
     WeeklyHours,
 )
 from server.audit import AuditEntry
-from server.i18n import WITA
+from server.i18n import LOCAL
 from server.notifications import push
 from server.notifications.models import NotificationJob
 from server.waitlist import service
@@ -35,7 +35,7 @@ from tests.support.web import post_form
 pytestmark = pytest.mark.both_databases  # the hold is the database's overlap rule: SQLite and PostgreSQL
 
 # Thursday 3 December 2026, 09.00 WITA: the only hour the one counselor gives this service in its window.
-THURSDAY_9 = datetime(2026, 12, 3, 9, 0, tzinfo=WITA).astimezone(UTC)
+THURSDAY_9 = datetime(2026, 12, 3, 9, 0, tzinfo=LOCAL).astimezone(UTC)
 NOW = datetime(2026, 12, 1, 1, 17, tzinfo=UTC)  # the pinned clock
 
 
@@ -441,17 +441,17 @@ def test_the_counselor_sees_a_held_time_as_offered_from_the_waiting_list(as_user
 
 def test_no_offer_is_made_at_night(db, scarce, pinned_clock):
     entry = _join(db, scarce, "orangtua")
-    pinned_clock.move_to(datetime(2026, 12, 1, 22, 0, tzinfo=WITA))
+    pinned_clock.move_to(datetime(2026, 12, 1, 22, 0, tzinfo=LOCAL))
     _cancel_the_taken_hour(db)
     assert _round(db).offered == 0
     assert _fresh(db, entry).status == EntryStatus.WAITING
     assert _offer_jobs(db) == []
-    pinned_clock.move_to(datetime(2026, 12, 2, 6, 59, tzinfo=WITA))
+    pinned_clock.move_to(datetime(2026, 12, 2, 6, 59, tzinfo=LOCAL))
     assert _round(db).offered == 0
-    pinned_clock.move_to(datetime(2026, 12, 2, 7, 0, tzinfo=WITA))
+    pinned_clock.move_to(datetime(2026, 12, 2, 7, 0, tzinfo=LOCAL))
     assert _round(db).offered == 1
     [job] = _offer_jobs(db)
-    assert job.due_at == datetime(2026, 12, 2, 7, 0, tzinfo=WITA)
+    assert job.due_at == datetime(2026, 12, 2, 7, 0, tzinfo=LOCAL)
 
 
 

@@ -6,9 +6,6 @@ Create Date: 2026-11-30 00:38:24.819312
 """
 from typing import Sequence, Union
 
-import csv
-from datetime import date
-from pathlib import Path
 
 from alembic import op
 import sqlalchemy as sa
@@ -181,16 +178,8 @@ def upgrade() -> None:
 
 
 def seed_holidays() -> None:
-    """Indonesia's 2026 national holidays and collective leave (SKB 3 Menteri), so deadlines and bookings skip
-    them from the first start; later years are added by a supervisor."""
-    source = Path(__file__).resolve().parents[2] / "data" / "holidays-id-2026.csv"
-    with source.open(newline="", encoding="utf-8") as rows:
-        holidays = [
-            {"day": date.fromisoformat(row["date"]), "kind": row["kind"], "name": row["name"]}
-            for row in csv.DictReader(rows)
-        ]
-    holiday = sa.table("holiday", sa.column("day", sa.Date), sa.column("kind", sa.String), sa.column("name", sa.String))
-    op.bulk_insert(holiday, holidays)
+    """Once Indonesia's 2026 holidays from a hand-kept CSV; since 0014_region the national holidays and cuti
+    bersama come from lokal-id (server/holidays.py), and this step adds nothing."""
 
 
 
