@@ -10,7 +10,7 @@ from server.i18n import LOCAL
 from server.models import ServiceSetting
 from server.service_info import CUTI_BERSAMA_SETTING
 from server.workdays import add_working_days, holidays_between
-from tests.appointments.test_pages_settings import form_post
+from tests.support.appointments import form_post
 
 
 def end_of(day: date) -> datetime:

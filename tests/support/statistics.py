@@ -10,9 +10,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pyzipper
+from sqlalchemy import event
 from sqlmodel import Session
 
+from server import process_cache
 from server.reports.models import FAR_FUTURE, CaseService, Perpetrator, Report, ReportCategory
+from server.statistics import service
 from tests.support.reports import user_named
 from tests.support.web import csrf_token
 
@@ -63,3 +66,30 @@ def unzip(content: bytes, password: str = PASSWORD) -> tuple[str, bytes]:
 def table(content: bytes) -> list[dict[str, str]]:
     _name, data = unzip(content)
     return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+# A year's statistics as a page reads them, counted from nothing, and the statements an action sends.
+YEAR = service.StatisticsFilter(service.Period(2026, None))
+
+
+def numbers(db: Session, username: str = "supervisor", filters: service.StatisticsFilter = YEAR) -> service.Statistics:
+    return service.statistics(db, user_named(db, username), filters)
+
+
+def counted_from_nothing(db: Session, username: str = "supervisor") -> service.Statistics:
+    process_cache.forget_all()
+    return numbers(db, username)
+
+
+def statements_of(db: Session, engine, action) -> list[str]:
+    seen: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        action()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return seen
