@@ -61,6 +61,7 @@ class Layout:
     backup_recipients: list[str] = field(default_factory=list)  # the Dinas's own age keys (--backup-recipient)
     backup_remote: str = ""  # the off-host restic repository (--backup-remote)
     backup_remote_password_file: Path | None = None
+    region_code: str = ""  # the Kemendagri code of the kabupaten/kota (--region-code); empty: keep what is set
     cores: int = field(default_factory=lambda: os.cpu_count() or 1)
 
     @property
@@ -232,13 +233,15 @@ def render_env(layout: Layout, existing: dict[str, str], vapid_key: str | None, 
     })
     if layout.backup_remote:
         values["BACKUP_REMOTE"] = layout.backup_remote
+    if layout.region_code:
+        values["REGION_CODE"] = layout.region_code
     if remote_password is not None:
         values["BACKUP_REMOTE_PASSWORD"] = remote_password
     lines = [
         "# Bintang Ceria settings (README: Settings). Secret: root only. deploy/install keeps SECRET_KEY and",
         "# VAPID_PRIVATE_KEY once made and whatever is added here; it sets BINTANG_ENV, COOKIE_SECURE, DATA_DIR,",
         "# DATABASE_URL, BACKUP_DIR and BACKUP_VERIFY_DATABASE_URL itself, adds to BACKUP_RECIPIENTS (never drops one)",
-        "# and sets BACKUP_REMOTE(_PASSWORD) when given. After a change: systemctl restart bintang.target",
+        "# and sets BACKUP_REMOTE(_PASSWORD) and REGION_CODE when given. After a change: systemctl restart bintang.target",
     ]
     lines += [f"{key}={values[key]}" for key in sorted(values)]
     return "\n".join(lines) + "\n"
@@ -718,7 +721,12 @@ def parse(argv: list[str]) -> Layout:
                         help="the off-host restic repository, e.g. rest:https://backup.example.go.id/bintang")
     parser.add_argument("--backup-remote-password-file", type=Path, metavar="FILE",
                         help="a file holding that repository's password (never on the command line)")
+    parser.add_argument("--region-code", default="", metavar="KODE",
+                        help="the kabupaten/kota's Kemendagri code, e.g. 63.72 (Kota Banjarbaru, the default) or 32.76; "
+                             "set before the first start: a database that holds reports keeps its region")
     args = parser.parse_args(argv)
+    if args.region_code and not re.fullmatch(r"\d{2}\.?\d{2}", args.region_code):
+        parser.error(f"not a Kemendagri kabupaten/kota code (like 63.72): {args.region_code!r}")
     for recipient in args.backup_recipient:
         if not re.fullmatch(r"age1[02-9ac-hj-np-z]{58}", recipient):
             parser.error(f"not an age recipient: {recipient!r}")
@@ -744,7 +752,7 @@ def parse(argv: list[str]) -> Layout:
     return Layout(root=root, domain=args.domain, email=args.email, tls=tls, tls_cert=args.tls_cert,
                   tls_key=args.tls_key, database_url=args.database_url, owner_database_url=args.owner_database_url,
                   backup_recipients=args.backup_recipient, backup_remote=args.backup_remote,
-                  backup_remote_password_file=args.backup_remote_password_file)
+                  backup_remote_password_file=args.backup_remote_password_file, region_code=args.region_code)
 
 
 def main(argv: list[str] | None = None) -> None:

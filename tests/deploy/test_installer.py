@@ -91,6 +91,7 @@ def test_the_caddyfile_for_each_kind_of_certificate(tmp_path: Path):
     (["--domain", "bintang.example.go.id", "--email", "ops"], "not an e-mail address"),
     (["--domain", "bintang.example.go.id", "--email", "ops@x.id", "--root", "/tmp/x"], "--root needs"),
     (["--domain", "bintang.example.go.id", "--email", "ops@x.id", "--tls-cert", "/etc/hostname"], "go together"),
+    (["--domain", "bintang.example.go.id", "--email", "ops@x.id", "--region-code", "Depok"], "not a Kemendagri"),
 ])
 def test_the_command_refuses_what_it_cannot_install(arguments: list[str], refusal: str, capsys):
     with pytest.raises(SystemExit) as exit_:
@@ -134,3 +135,15 @@ def test_pgbackrest_files_are_rendered_with_a_passphrase_made_once(tmp_path: Pat
     assert "keep it in the safe" not in capsys.readouterr().out
     assert not again
     assert passphrase in conf.read_text()
+
+
+
+def test_the_region_code_is_written_once_given_and_kept_on_a_re_run_without_it(tmp_path: Path):
+    given = installer.parse(["--domain", "bintang.example.go.id", "--email", "ops@x.id", "--region-code", "32.76"])
+    assert given.region_code == "32.76"
+    first = installer.parse_env(installer.render_env(layout(tmp_path, region_code="32.76"), {}, "vapid-key-1"))
+    assert first["REGION_CODE"] == "32.76"
+    again = installer.parse_env(installer.render_env(layout(tmp_path), first, None))
+    assert again["REGION_CODE"] == "32.76"
+    default = installer.parse_env(installer.render_env(layout(tmp_path), {}, "vapid-key-1"))
+    assert "REGION_CODE" not in default  # the app's default, Kota Banjarbaru
