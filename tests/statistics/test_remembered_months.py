@@ -7,42 +7,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select, update
-from sqlmodel import Session
+from sqlalchemy import select, update
 
-from server import process_cache
 from server.reports import cases, simfoni_data
 from server.reports.models import CaseService, Perpetrator, Report, ReportMonthVersion
 from server.statistics import service
 from tests.support.reports import district_named, user_named
-from tests.support.statistics import a_report, wita
+from tests.support.statistics import YEAR, a_report, counted_from_nothing, numbers, statements_of, wita
 
 pytestmark = pytest.mark.both_databases
-
-YEAR = service.StatisticsFilter(service.Period(2026, None))
-
-
-def numbers(db: Session, username: str = "supervisor", filters: service.StatisticsFilter = YEAR) -> service.Statistics:
-    return service.statistics(db, user_named(db, username), filters)
-
-
-def counted_from_nothing(db: Session, username: str = "supervisor") -> service.Statistics:
-    process_cache.forget_all()
-    return numbers(db, username)
-
-
-def statements_of(db: Session, engine, action) -> list[str]:
-    seen: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args) -> None:
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        action()
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    return seen
 
 
 def test_an_unchanged_year_is_read_from_the_month_numbers_alone(known_year, db, engine):

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from server import process_cache
 from server.accounts.models import District
 from server.statistics import warm
-from tests.statistics.test_remembered_months import counted_from_nothing, numbers, statements_of
+from tests.support.statistics import counted_from_nothing, numbers, statements_of
 
 pytestmark = pytest.mark.both_databases
 

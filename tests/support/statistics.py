@@ -7,9 +7,12 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import event
 from sqlmodel import Session
 
+from server import process_cache
 from server.reports.models import FAR_FUTURE, CaseService, Perpetrator, Report, ReportCategory
+from server.statistics import service
 from tests.support.reports import user_named
 
 WITA_OFFSET = timedelta(hours=8)
@@ -37,3 +40,29 @@ def a_report(db: Session, *, created_at: datetime, categories: list[str], respon
                 for kind in services])
     db.commit()
     return report
+
+
+YEAR = service.StatisticsFilter(service.Period(2026, None))
+
+
+def numbers(db: Session, username: str = "supervisor", filters: service.StatisticsFilter = YEAR) -> service.Statistics:
+    return service.statistics(db, user_named(db, username), filters)
+
+
+def counted_from_nothing(db: Session, username: str = "supervisor") -> service.Statistics:
+    process_cache.forget_all()
+    return numbers(db, username)
+
+
+def statements_of(db: Session, engine, action) -> list[str]:
+    seen: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        action()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return seen
