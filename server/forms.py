@@ -6,7 +6,7 @@ import dataclasses
 import re
 from collections.abc import Collection
 from datetime import date
-from typing import Any, Self
+from typing import Any, Self, cast
 
 from server.i18n import gettext as _
 
@@ -42,6 +42,12 @@ def posted(default: Any = "", *, name: str = "", raw: bool = False, empty_is_def
     return dataclasses.field(default=default, metadata=metadata)
 
 
+def _fields(form: type[PostedForm]) -> tuple[dataclasses.Field[Any], ...]:
+    """The fields of a `PostedForm` subclass, which is a dataclass; PostedForm itself is not one, so its type
+    cannot say so."""
+    return dataclasses.fields(cast(Any, form))
+
+
 class PostedForm:
     """The one way a posted form is read. A subclass is a dataclass of the fields as they were typed (so a refused
     form comes back with nothing lost): a `str` field holds the field's value stripped (`one`), a `list[str]`
@@ -56,7 +62,7 @@ class PostedForm:
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> Self:
         values: dict[str, Any] = {}
-        for spec in dataclasses.fields(cls):
+        for spec in _fields(cls):
             meta = spec.metadata
             if not meta.get("read", True):
                 continue
@@ -72,7 +78,7 @@ class PostedForm:
                 value = one(data, name)
                 values[spec.name] = spec.default if value == "" and meta.get("empty_is_default") else value
         form = cls(**values)
-        names = {spec.metadata.get("name") or spec.name for spec in dataclasses.fields(cls)
+        names = {spec.metadata.get("name") or spec.name for spec in _fields(cls)
                  if spec.metadata.get("read", True)}
         form.unreadable = control_character_errors({name: value for name, value in data.items() if name in names},
                                                    multiline=cls.MULTILINE)

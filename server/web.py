@@ -13,7 +13,7 @@ import time
 from collections.abc import Mapping
 from functools import cache
 from html import escape
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from jinja2_fragments.litestar import HTMXBlockTemplate
 from litestar import Request, Response
@@ -24,7 +24,7 @@ from litestar.exceptions import NotFoundException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import Body
 from litestar.response import Redirect
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
 
 from server import i18n, logs, telemetry
@@ -115,7 +115,10 @@ class AnonymousPage:
         state = ScopeState.from_scope(request.scope)
         token, state.csrf_token = state.csrf_token, self.placeholder
         try:
-            template = request.app.template_engine.get_template(self.template)
+            engine = request.app.template_engine
+            if engine is None:
+                raise RuntimeError("the app has no template engine")
+            template = engine.get_template(self.template)
             csrf_input = f'<input type="hidden" name="_csrf_token" value="{self.placeholder}" />'
             return template.render(**context, request=request, csrf_input=csrf_input)
         finally:
@@ -290,7 +293,7 @@ class RequestLogMiddleware:
             seconds = time.perf_counter() - started
             # Set by Litestar's router on the scope we passed down; missing when no route matched (a 404).
             template = scope.get("path_template")
-            method = scope["method"]
+            method = cast(HTTPScope, scope)["method"]  # an http scope (checked above); mypy loses the narrowing
             telemetry.REQUESTS.labels(method, template or telemetry.UNMATCHED, str(status)).inc()
             telemetry.REQUEST_SECONDS.labels(method, template or telemetry.UNMATCHED).observe(seconds)
             route = template or scope["path"]

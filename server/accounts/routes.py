@@ -15,7 +15,7 @@ from server import clock, service_info
 from server.accounts import auth, passkeys, service, two_factor
 from server.accounts.models import User
 from server.accounts.visitor import session_tokens
-from server.db import DB
+from server.db import DB, existing
 from server.i18n import gettext as _
 from server.routes import safe_next
 from server.web import (
@@ -42,9 +42,11 @@ def _session_cookie(response: Response, token: str, state: State) -> None:
     set_cookie(response, auth.SESSION_COOKIE, token, state.settings)
 
 
-def _signed_in_response(db: DB, request: Request, state: State, result: service.SignIn, next_url: str, *,
+def _signed_in_response(db: DB, request: Request, state: State, result: service.SignIn, next_url: str | None, *,
                         as_json: bool = False) -> Response:
     """Start the session; a redirect to where the person was going, or (for passkey.js) JSON naming it."""
+    if result.user is None:
+        raise ValueError("a refused sign-in starts no session")
     token = auth.start_session(db, result.user, ip=client_ip(request.scope, state.settings),
                                previous_token=session_tokens(request)[0])
     db.commit()
@@ -82,7 +84,7 @@ def _json(content: Any, status: int = 200) -> Response:
     return Response(content, status_code=status, media_type="application/json")
 
 
-def _setup_page(request: Request, db: DB, state: State, found: tuple[Any, User], *, token: str,
+def _setup_page(request: Request, state: State, found: tuple[Any, User], *, token: str,
                 secret: str | None = None, errors: dict[str, str] | None = None, status: int = 200) -> Any:
     link, user = found
     secret = secret if secret and two_factor.is_secret(secret) else two_factor.new_secret()
@@ -181,7 +183,7 @@ class AccountController(Controller):
         found = service.setup_link_for(db, t)
         if found is None:
             return _setup_gone(request, db, state)
-        return _setup_page(request, db, state, found, token=t or "")
+        return _setup_page(request, state, found, token=t or "")
 
     @post(service.SETUP_LINK_PATH, opt=PRIVATE, sync_to_thread=True)
     def setup(self, request: Request, data: TextForm, db: DB, state: State) -> Any:
@@ -193,11 +195,11 @@ class AccountController(Controller):
         )
         if result.gone:
             return _setup_gone(request, db, state)
-        if result.errors:
+        if result.errors or result.user is None:  # no user without errors
             found = service.setup_link_for(db, token)
             if found is None:
                 return _setup_gone(request, db, state)
-            return _setup_page(request, db, state, found, token=token, secret=data.get("secret", ""),
+            return _setup_page(request, state, found, token=token, secret=data.get("secret", ""),
                                errors=result.errors, status=422)
         session_token = auth.start_session(
             db, result.user, ip=client_ip(request.scope, state.settings),
@@ -226,7 +228,7 @@ class AccountController(Controller):
 
     @post("/akun/kata-sandi", name="change_password", guards=[auth.signed_in], sync_to_thread=True)
     def change_password(self, request: Request[User, Any, Any], data: TextForm, db: DB, state: State) -> Any:
-        user = db.get(User, request.user.id)
+        user = existing(db, User, request.user.id)
         ip = client_ip(request.scope, state.settings)
         result = service.change_password(
             db, state.settings, user, current=data.get("current", ""), new=data.get("new", ""),
@@ -244,11 +246,11 @@ class AccountController(Controller):
 
     @get(ENROL_PATH, name="two_factor", guards=[auth.staff_only], opt=PRIVATE, sync_to_thread=True)
     def two_factor_page(self, request: Request[User, Any, Any], db: DB, state: State) -> Any:
-        return _enrol_page(request, db, state, db.get(User, request.user.id))
+        return _enrol_page(request, db, state, existing(db, User, request.user.id))
 
     @post(ENROL_PATH, guards=[auth.staff_only], opt=PRIVATE, sync_to_thread=True)
     def enrol_two_factor(self, request: Request[User, Any, Any], data: TextForm, db: DB, state: State) -> Any:
-        user = db.get(User, request.user.id)
+        user = existing(db, User, request.user.id)
         result = service.enrol_two_factor(db, user, secret=data.get("secret", ""), code=data.get("code", ""),
                                           ip=client_ip(request.scope, state.settings))
         if result.errors:
@@ -262,7 +264,7 @@ class AccountController(Controller):
 
     @post(ENROL_PATH + "/passkey/mulai", guards=[auth.staff_only], opt=PRIVATE, sync_to_thread=True)
     def passkey_options(self, request: Request[User, Any, Any], data: TextForm, db: DB, state: State) -> Response:
-        user = db.get(User, request.user.id)
+        user = existing(db, User, request.user.id)
         options, errors = passkeys.start_registration(
             db, state.settings, user, _rp(request, state), password=data.get("password", ""),
             code=data.get("code", ""), name=data.get("passkey_name", ""), ip=client_ip(request.scope, state.settings),
@@ -275,7 +277,7 @@ class AccountController(Controller):
     @post(ENROL_PATH + "/passkey", guards=[auth.staff_only], opt=PRIVATE, sync_to_thread=True)
     def passkey_register(self, request: Request[User, Any, Any], data: Json, db: DB,
                          state: State) -> Response:
-        user = db.get(User, request.user.id)
+        user = existing(db, User, request.user.id)
         try:
             passkeys.finish_registration(db, user, _rp(request, state), data.get("credential"),
                                          name=str(data.get("name", "")), ip=client_ip(request.scope, state.settings))
@@ -289,13 +291,14 @@ class AccountController(Controller):
           sync_to_thread=True)
     def passkey_remove(self, request: Request[User, Any, Any], passkey_id: FromPath[int], db: DB,
                        state: State) -> Redirect:
-        passkeys.remove(db, db.get(User, request.user.id), passkey_id, ip=client_ip(request.scope, state.settings))
+        passkeys.remove(db, existing(db, User, request.user.id), passkey_id,
+                        ip=client_ip(request.scope, state.settings))
         db.commit()
         return Redirect(ENROL_PATH + "?passkey=dihapus", status_code=303)
 
     @post(ENROL_PATH + "/matikan", guards=[auth.staff_only], opt=PRIVATE, sync_to_thread=True)
     def disable_two_factor(self, request: Request[User, Any, Any], data: TextForm, db: DB, state: State) -> Any:
-        user = db.get(User, request.user.id)
+        user = existing(db, User, request.user.id)
         result = service.disable_own_two_factor(db, state.settings, user, password=data.get("password", ""),
                                                 code=data.get("code", ""), ip=client_ip(request.scope, state.settings),
                                                 device_cookie=device_cookie(request, state.settings))

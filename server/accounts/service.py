@@ -10,11 +10,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from server import audit, clock, ratelimit, telemetry
 from server.accounts import auth, two_factor
 from server.accounts.models import Child, District, Guardianship, Role, School, SetupLink, User
+from server.db import rows_changed
 from server.forms import PostedForm, has_control_characters, one, posted, text_error, to_id, without_control_characters
 from server.i18n import gettext as _
 from server.settings import Settings
@@ -112,7 +113,7 @@ def sign_in(session: Session, settings: Settings, *, username: str, password: st
         return SignIn(error=wait_message(wait), limited=True)
     # No account's name holds a control character (and PostgreSQL refuses NUL in a query): no such account.
     user = None if has_control_characters(username) else session.execute(
-        select(User).where(User.username == username)).scalar_one_or_none()
+        select(User).where(col(User.username) == username)).scalar_one_or_none()
     password_ok = auth.verify_password(user.password_hash if user else None, password)
     if user is None or not password_ok or not user.active:
         ratelimit.guess_failed(session, who, login_guesses(settings), now)
@@ -130,7 +131,7 @@ def sign_in(session: Session, settings: Settings, *, username: str, password: st
         audit.record(session, "signin.password_accepted", actor_id=user.id, actor_label=user.username, ip=ip)
         return SignIn(pending_token=token)
     requirement = two_factor.requirement_for(session, settings, user)
-    if requirement.required and settings.is_production and now >= requirement.grace_ends:
+    if requirement.grace_ends is not None and settings.is_production and now >= requirement.grace_ends:
         audit.record(session, "signin.two_factor_missing", actor_id=user.id, actor_label=user.username, ip=ip)
         return SignIn(refused=True, error=_(
             "Akun Anda wajib memakai verifikasi dua langkah, tetapi belum dipasang dan masa tenggangnya sudah "
@@ -143,7 +144,7 @@ def sign_in(session: Session, settings: Settings, *, username: str, password: st
 
 def _signed_in(
     session: Session, settings: Settings, user: User, *, ip: str, now: datetime, device_cookie: str | None,
-    enrol: bool = False, **detail: object
+    enrol: bool = False, **detail: Any
 ) -> SignIn:
     user.last_sign_in_at = now
     session.add(user)
@@ -306,7 +307,7 @@ def validate_new_user(session: Session, form: UserForm) -> dict[str, str]:
         errors["username"] = _(
             "Nama pengguna 3–60 karakter: huruf kecil, angka, titik, garis bawah atau tanda hubung."
         )
-    elif session.execute(select(User.id).where(User.username == form.username)).first():
+    elif session.execute(select(col(User.id)).where(col(User.username) == form.username)).first():
         errors["username"] = _("Nama pengguna ini sudah dipakai. Pilih yang lain.")
     if error := text_error(form.display_name, limit=80, required=_("Tulis nama yang ditampilkan."),
                            too_long=_("Nama paling banyak 80 karakter.")):
@@ -399,7 +400,8 @@ def add_child(session: Session, parent: User, *, nickname: str, birth_year: int 
 def children_of(session: Session, parent_id: int) -> list[Child]:
     return list(
         session.execute(
-            select(Child).join(Guardianship, Guardianship.child_id == Child.id).where(Guardianship.parent_id == parent_id)
+            select(Child).join(Guardianship, col(Guardianship.child_id) == col(Child.id))
+            .where(col(Guardianship.parent_id) == parent_id)
             .order_by(Child.nickname)
         ).scalars()
     )
@@ -419,7 +421,7 @@ def _setup_token_hash(token: str) -> str:
 def supervisor_with_password(session: Session) -> User | None:
     """An active supervisor who can sign in with a password, if there is one (then no setup link is made)."""
     supervisors = session.execute(
-        select(User).where(User.role == Role.SUPERVISOR, User.active.is_(True)).order_by(User.id)
+        select(User).where(col(User.role) == Role.SUPERVISOR, col(User.active).is_(True)).order_by(col(User.id))
     ).scalars()
     return next((user for user in supervisors if auth.has_usable_password(user.password_hash)), None)
 
@@ -434,10 +436,10 @@ def make_setup_link(session: Session, *, username: str | None = None,
     name = normalise_username(username or FIRST_SUPERVISOR)
     if not USERNAME_PATTERN.match(name):
         raise ValueError(f"not a valid username: {name!r} (3-60 of a-z, 0-9, '.', '_', '-')")
-    user = session.execute(select(User).where(User.username == name)).scalar_one_or_none()
+    user = session.execute(select(User).where(col(User.username) == name)).scalar_one_or_none()
     if user is None and username is None:
         user = session.execute(
-            select(User).where(User.role == Role.SUPERVISOR, User.active.is_(True)).order_by(User.id)
+            select(User).where(col(User.role) == Role.SUPERVISOR, col(User.active).is_(True)).order_by(col(User.id))
         ).scalars().first()
     created = user is None
     if user is None:
@@ -451,8 +453,8 @@ def make_setup_link(session: Session, *, username: str | None = None,
         raise ValueError(f"{name} is not an active supervisor's account")
     elif auth.has_usable_password(user.password_hash):
         raise ValueError(f"{name} already has a password")
-    session.execute(update(SetupLink).where(SetupLink.user_id == user.id, SetupLink.used_at.is_(None),
-                                            SetupLink.expires_at > now).values(expires_at=now))
+    session.execute(update(SetupLink).where(col(SetupLink.user_id) == user.id, col(SetupLink.used_at).is_(None),
+                                            col(SetupLink.expires_at) > now).values(expires_at=now))
     token = secrets.token_urlsafe(32)
     session.add(SetupLink(token_hash=_setup_token_hash(token), user_id=user.id, created_at=now,
                           expires_at=now + timedelta(hours=SETUP_LINK_HOURS)))
@@ -467,7 +469,7 @@ def setup_link_for(session: Session, token: str | None, now: datetime | None = N
     if not token or len(token) > 100:
         return None
     link = session.execute(
-        select(SetupLink).where(SetupLink.token_hash == _setup_token_hash(token))).scalar_one_or_none()
+        select(SetupLink).where(col(SetupLink.token_hash) == _setup_token_hash(token))).scalar_one_or_none()
     if link is None or link.used_at is not None or now >= link.expires_at:
         return None
     user = session.get(User, link.user_id)
@@ -517,13 +519,14 @@ def complete_setup(session: Session, settings: Settings, *, token: str, password
         errors["code"] = _(
             "Kode tidak cocok. Tulis 6 angka yang sedang tampil di aplikasi autentikator, lalu coba lagi."
         )
-    if errors:
+    if errors or step is None:  # no step without an error
         return Setup(errors=errors)
     spent = session.execute(
-        update(SetupLink).where(SetupLink.id == link.id, SetupLink.used_at.is_(None), SetupLink.expires_at > now)
+        update(SetupLink)
+        .where(col(SetupLink.id) == link.id, col(SetupLink.used_at).is_(None), col(SetupLink.expires_at) > now)
         .values(used_at=now).execution_options(synchronize_session=False)
     )
-    if (spent.rowcount or 0) != 1:
+    if rows_changed(spent) != 1:
         return Setup(gone=True)
     user.password_hash = auth.hash_password(password)
     codes = two_factor.enable(session, user, secret, step, now)

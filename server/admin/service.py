@@ -15,7 +15,7 @@ from typing import Generic, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from server import audit, clock, service_info
 from server.accounts import auth, two_factor
@@ -80,11 +80,11 @@ def role_filter(value: str | None) -> Role | None:
 
 def users_page(session: Session, *, role: Role | None, after: int | None) -> Page[User]:
     """People in the order they were added; by id, so a page costs the same however many there are."""
-    query = select(User).order_by(User.id).limit(PAGE_SIZE + 1)
+    query = select(User).order_by(col(User.id)).limit(PAGE_SIZE + 1)
     if role is not None:
-        query = query.where(User.role == role)
+        query = query.where(col(User.role) == role)
     if after is not None:
-        query = query.where(User.id > after)
+        query = query.where(col(User.id) > after)
     return _page(list(session.execute(query).scalars()), lambda user: user.id)
 
 
@@ -200,16 +200,16 @@ class PlaceForm(PostedForm):
 def districts(session: Session, *, active_only: bool = False) -> list[District]:
     query = select(District).order_by(District.name)
     if active_only:
-        query = query.where(District.active.is_(True))
+        query = query.where(col(District.active).is_(True))
     return list(session.execute(query).scalars())
 
 
 def schools(session: Session, *, active_only: bool = False) -> list[tuple[School, District]]:
-    query = select(School, District).join(District, District.id == School.district_id).order_by(
+    query = select(School, District).join(District, col(District.id) == col(School.district_id)).order_by(
         School.name, District.name
     )
     if active_only:
-        query = query.where(School.active.is_(True))
+        query = query.where(col(School.active).is_(True))
     return [(school, district) for school, district in session.execute(query).all()]
 
 
@@ -237,7 +237,7 @@ def create_district(session: Session, form: PlaceForm, actor: Actor) -> District
     form.errors = {}
     if problem := _name_problem(form.name, 80):
         form.errors["name"] = problem
-    elif session.execute(select(District.id).where(func.lower(District.name) == form.name.lower())).first():
+    elif session.execute(select(col(District.id)).where(func.lower(col(District.name)) == form.name.lower())).first():
         form.errors["name"] = _("Kecamatan ini sudah ada di daftar.")
     if form.errors:
         return None
@@ -262,10 +262,11 @@ def create_school(session: Session, form: PlaceForm, actor: Actor) -> School | N
     if problem := _name_problem(form.name, 120):
         form.errors["name"] = problem
     elif district is not None and session.execute(
-        select(School.id).where(School.district_id == district.id, func.lower(School.name) == form.name.lower())
+        select(col(School.id))
+        .where(col(School.district_id) == district.id, func.lower(col(School.name)) == form.name.lower())
     ).first():
         form.errors["name"] = _("Sekolah dengan nama ini sudah ada di kecamatan itu.")
-    if form.errors:
+    if form.errors or district is None:  # no district without an error
         return None
     school = School(name=form.name, district_id=district.id)
     session.add(school)
@@ -462,7 +463,7 @@ def object_label(object_type: str) -> str:
 
 def audit_page(session: Session, *, before: int | None) -> Page[AuditEntry]:
     """Newest first, by id: entries are only ever appended, so ids follow time."""
-    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(PAGE_SIZE + 1)
+    query = select(AuditEntry).order_by(col(AuditEntry.id).desc()).limit(PAGE_SIZE + 1)
     if before is not None:
-        query = query.where(AuditEntry.id < before)
+        query = query.where(col(AuditEntry.id) < before)
     return _page(list(session.execute(query).scalars()), lambda entry: entry.id)

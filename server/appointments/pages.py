@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from server.accounts.models import Child, Role, User
 from server.accounts.service import children_of
@@ -81,13 +81,14 @@ def booking_day(db: Session, service_type: ServiceType, *, wanted: str, first: s
     start = min(max(day_within_range(first) or today, today), last_bookable)
     span = min(ROW_SCAN_DAYS, (last_bookable - start).days + 1)
     wanted_day = day_within_range(wanted)
-    found = dict(counselor_id=counselor_id, excluding=excluding, ignoring=ignoring)
-    free = shown_starts(db, service_type, now=now, first_day=start, days=span, detail_day=wanted_day, **found)
+    free = shown_starts(db, service_type, now=now, first_day=start, days=span, detail_day=wanted_day,
+                        counselor_id=counselor_id, excluding=excluding, ignoring=ignoring)
     shown = sorted(free)[:ROW_DAYS]
     chosen = wanted_day if wanted_day in shown else (shown[0] if shown else None)
     if chosen is not None and chosen != wanted_day and wanted_day is not None:
         # The day asked for has no free time (any more): the first day's times instead, all of them.
-        free[chosen] = shown_starts(db, service_type, now=now, first_day=chosen, days=1, **found)[chosen]
+        free[chosen] = shown_starts(db, service_type, now=now, first_day=chosen, days=1, counselor_id=counselor_id,
+                                    excluding=excluding, ignoring=ignoring)[chosen]
     after = (shown[-1] if len(shown) == ROW_DAYS else start + timedelta(days=span - 1)) + timedelta(days=1)
     return BookingDay(
         days=[DayChoice(d, format_local_date(_noon(d), "EEE"), format_local_date(_noon(d), "d MMM"),
@@ -165,7 +166,7 @@ class AppointmentView:
 def views(db: Session, appointments: list[Appointment], now: datetime) -> list[AppointmentView]:
     names = service.display_names(db, {a.counselor_id for a in appointments})
     types = {t.id: t for t in db.execute(select(ServiceType).where(
-        ServiceType.id.in_({a.service_type_id for a in appointments}))).scalars()} if appointments else {}
+        col(ServiceType.id).in_({a.service_type_id for a in appointments}))).scalars()} if appointments else {}
     return [AppointmentView(a, service.shown_status(a, now), types[a.service_type_id], names.get(a.counselor_id, ""))
             for a in appointments]
 
@@ -232,9 +233,9 @@ class Requesting:
 
 def requesting(db: Session, appointments: list[Appointment]) -> dict[int, Requesting]:
     users = {u.id: u for u in db.execute(select(User).where(
-        User.id.in_({a.requester_user_id for a in appointments if a.requester_user_id}))).scalars()}
+        col(User.id).in_({a.requester_user_id for a in appointments if a.requester_user_id}))).scalars()}
     children = {c.id: c.nickname for c in db.execute(select(Child).where(
-        Child.id.in_({a.child_id for a in appointments if a.child_id}))).scalars()}
+        col(Child.id).in_({a.child_id for a in appointments if a.child_id}))).scalars()}
     found = {}
     for appointment in appointments:
         user = users.get(appointment.requester_user_id)

@@ -165,7 +165,7 @@ class BookingController(Controller):
         )
 
     @get("/", name="booking", sync_to_thread=True)
-    def booking(self, request: Request, db: DB, state: State,
+    def booking(self, request: Request, db: DB,
                 service_type: Annotated[str, QueryParameter(name="layanan")] = "",
                 day: Annotated[str, QueryParameter(name="hari")] = "",
                 first: Annotated[str, QueryParameter(name="dari")] = "",
@@ -185,10 +185,12 @@ class BookingController(Controller):
             raise PermissionDeniedException() if request.user is not None else NotAuthorizedException()
         form = service.BookingForm.from_data(data)
         errors = service.check_booking(db, booker.user, form, booker.requester)
-        if not errors:
+        starts_at = parse_start(form.slot)
+        if not errors and starts_at is not None:  # check_booking refuses a start that does not parse
             try:
                 appointment = service.request_appointment(
-                    db, booker.requester, service_type_id=int(form.layanan), starts_at=parse_start(form.slot), note=form.note, child_id=bounded_int(form.child_id),
+                    db, booker.requester, service_type_id=int(form.layanan), starts_at=starts_at, note=form.note,
+                    child_id=bounded_int(form.child_id),
                     child_agreed=form.child_agreed if booker.user and booker.user.role == Role.TEACHER else "",
                     report_id=bounded_int(form.report_id), ip=_ip(request, state),
                     reminder_hours=state.settings.reminder_hours, phone=form.phone_number,
@@ -205,7 +207,7 @@ class BookingController(Controller):
         return self._booking_page(request, db, booker, form, errors=errors, status_code=422)
 
     @get("/saya", name="my_appointments", sync_to_thread=True)
-    def mine(self, request: Request, db: DB, state: State) -> Any:
+    def mine(self, request: Request, db: DB) -> Any:
         booker = service.booker_of(db, visitor_of(request))
         if booker is None:
             return _not_a_booker(request)
@@ -218,7 +220,7 @@ class BookingController(Controller):
 
     # --- one appointment ---------------------------------------------------------------------------------
 
-    def _visible(self, request: Request, db: Session, state: State, appointment_id: int) -> tuple[Appointment, bool]:
+    def _visible(self, request: Request, db: Session, appointment_id: int) -> tuple[Appointment, bool]:
         """The appointment and whether the person is its requester. Someone signed out without a case code is
         offered both ways in; an appointment the person may not see is "not found"."""
         user = request.user
@@ -249,12 +251,13 @@ class BookingController(Controller):
         )
 
     @get("/{ref:str}", name="appointment", sync_to_thread=True)
-    def appointment(self, request: Request, ref: FromPath[str], db: DB, state: State) -> Any:
+    def appointment(self, request: Request, ref: FromPath[str], db: DB) -> Any:
         match = re.fullmatch(r"(\d{1,12})(\.ics)?", ref)
         appointment_id = row_id(match[1]) if match else None
-        if appointment_id is None:  # the ids_in_range guard sees only int path parameters, not this one
+        # the ids_in_range guard sees only int path parameters, not this one
+        if match is None or appointment_id is None:
             raise NotFoundException()
-        appointment, is_requester = self._visible(request, db, state, appointment_id)
+        appointment, is_requester = self._visible(request, db, appointment_id)
         if match[2]:
             view = pages.view(db, appointment, clock.now())
             body = ics.calendar_file(appointment, status=view.status, service_type=view.service_type,
@@ -265,7 +268,7 @@ class BookingController(Controller):
 
     @post("/{appointment_id:int}/penilaian", sync_to_thread=True)
     def rating_invite(self, request: Request, appointment_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
-        appointment, is_requester = self._visible(request, db, state, appointment_id)
+        appointment, is_requester = self._visible(request, db, appointment_id)
         if not is_requester:
             raise NotFoundException()
         try:
@@ -281,7 +284,7 @@ class BookingController(Controller):
 
     @post("/{appointment_id:int}/batal", sync_to_thread=True)
     def cancel(self, request: Request, appointment_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
-        appointment, is_requester = self._visible(request, db, state, appointment_id)
+        appointment, is_requester = self._visible(request, db, appointment_id)
         if not is_requester:
             raise NotFoundException()
         try:
@@ -304,8 +307,8 @@ class BookingController(Controller):
                     day=pages.move_days(db, appointment, view.service_type, now, hari=hari, dari=dari), slot=slot,
                     errors=errors or {})
 
-    def _movable(self, request: Request, db: Session, state: State, appointment_id: int) -> Appointment | None:
-        appointment, is_requester = self._visible(request, db, state, appointment_id)
+    def _movable(self, request: Request, db: Session, appointment_id: int) -> Appointment | None:
+        appointment, is_requester = self._visible(request, db, appointment_id)
         if not is_requester:
             raise NotFoundException()
         if not service.movable_by_requester(db, appointment, clock.now()):
@@ -313,10 +316,10 @@ class BookingController(Controller):
         return appointment
 
     @get("/{appointment_id:int}/pindah", name="appointment_move", sync_to_thread=True)
-    def move_form(self, request: Request, appointment_id: FromPath[int], db: DB, state: State,
+    def move_form(self, request: Request, appointment_id: FromPath[int], db: DB,
                   day: Annotated[str, QueryParameter(name="hari")] = "",
                   first: Annotated[str, QueryParameter(name="dari")] = "") -> Any:
-        appointment = self._movable(request, db, state, appointment_id)
+        appointment = self._movable(request, db, appointment_id)
         if appointment is None:
             # Too late to move: the appointment's page says why (htmx, asking for the slots only, goes there too).
             if getattr(request, "htmx", None):
@@ -326,7 +329,7 @@ class BookingController(Controller):
 
     @post("/{appointment_id:int}/pindah", sync_to_thread=True)
     def move(self, request: Request, appointment_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
-        appointment = self._movable(request, db, state, appointment_id)
+        appointment = self._movable(request, db, appointment_id)
         if appointment is None:
             return Redirect(f"/konseling/{appointment_id}", status_code=303)
         starts_at = parse_start(one(data, "slot"))
@@ -386,7 +389,7 @@ class ScheduleController(Controller):
         by_day = day is not None
         # A week is the seven days from the day asked for, today by default: not the Monday before, which
         # spent half of a Thursday's screen on days already past.
-        start = day if by_day else (_viewed_day(week) or today)
+        start = day if day is not None else (_viewed_day(week) or today)
         length = 1 if by_day else 7
         waiting = service.waiting_for(db, counselor.id if counselor else None, now)
         booked = service.agenda(db, counselor.id, _midnight(start).astimezone(UTC),

@@ -646,7 +646,9 @@ class Booker:
     @property
     def requester(self) -> Visitor:
         """Who books: the signed-in person, or else the code holder (never both at once)."""
-        return Visitor(user=self.user) if self.user else Visitor(case_report_id=self.report.id)
+        if self.user is not None or self.report is None:
+            return Visitor(user=self.user)
+        return Visitor(case_report_id=self.report.id)
 
 
 def booker_of(session: Session, visitor: Visitor) -> Booker | None:
@@ -703,14 +705,14 @@ def whose_schedule(session: Session, user: User, wanted: str) -> User | None:
 
 def movable_by_requester(session: Session, appointment: Appointment, now: datetime) -> bool:
     """Whether its requester may still move or cancel it (live, and not too close to its time)."""
-    service_type = session.get(ServiceType, appointment.service_type_id)
+    service_type = existing(session, ServiceType, appointment.service_type_id)
     return (shown_status(appointment, now) in LIVE_STATUSES
             and requester_may_change(appointment, service_type, now))
 
 
 def counselors(session: Session) -> list[User]:
-    return list(session.execute(select(User).where(User.active, User.role == Role.COUNSELOR)
-                                .order_by(User.display_name)).scalars())
+    return list(session.execute(select(User).where(col(User.active), col(User.role) == Role.COUNSELOR)
+                                .order_by(col(User.display_name))).scalars())
 
 
 # --- what the pages list (queries only) --------------------------------------------------------------------

@@ -7,7 +7,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 from typing_extensions import override
 
 from server import audit
@@ -123,7 +123,7 @@ def set_active(session: Session, actor: User, service_type: ServiceType, active:
 def all_service_types(session: Session) -> list[ServiceType]:
     """Every service type, the active ones first, by name (the supervisors' list)."""
     return list(session.execute(
-        select(ServiceType).order_by(ServiceType.active.desc(), ServiceType.name)).scalars())
+        select(ServiceType).order_by(col(ServiceType.active).desc(), col(ServiceType.name))).scalars())
 
 
 def service_type_or_none(session: Session, service_type_id: int) -> ServiceType | None:

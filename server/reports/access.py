@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from server import audit, clock, ratelimit, telemetry
 from server.accounts import auth
@@ -49,10 +49,10 @@ CODE_GUESSES = ratelimit.Guesses(CODE_BACKOFF, CODE_ADDRESS_BACKOFF, crowded=COD
 def on_duty_staff(session: Session, report: Report) -> list[int]:
     """Who hears of an emergency at once: the counselors of the report's district team (every counselor when the
     district is unknown) and the supervisors. A duty roster can narrow this once availability exists."""
-    counselors = select(User.id).where(User.active, User.role == Role.COUNSELOR)
+    counselors = select(col(User.id)).where(col(User.active), col(User.role) == Role.COUNSELOR)
     if report.team_district_id is not None:
-        counselors = counselors.where(User.district_id == report.team_district_id)
-    supervisors = select(User.id).where(User.active, User.role == Role.SUPERVISOR)
+        counselors = counselors.where(col(User.district_id) == report.team_district_id)
+    supervisors = select(col(User.id)).where(col(User.active), col(User.role) == Role.SUPERVISOR)
     return list(session.execute(counselors).scalars()) + list(session.execute(supervisors).scalars())
 
 
@@ -100,7 +100,7 @@ def open_with_code(
         session.commit()
         message = _("Terlalu banyak percobaan. Demi keamanan, coba lagi dalam %(seconds)s detik.", seconds=wait)
         return None, message, True, None
-    report = session.execute(select(Report).where(Report.code_hash == code_hash(normal))).scalar_one_or_none()
+    report = session.execute(select(Report).where(col(Report.code_hash) == code_hash(normal))).scalar_one_or_none()
     if not auth.verify_password(report.pin_hash if report else None, pin.strip()) or report is None:
         ratelimit.guess_failed(session, who, CODE_GUESSES, now)
         telemetry.sign_in_failed("report_code")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from server.accounts.models import Child, User
 from server.i18n import gettext as _
@@ -25,15 +25,16 @@ from server.reports.models import (
 
 def categories_of(session: Session, report_id: int) -> list[str]:
     return list(session.execute(
-        select(ReportCategory.category).where(ReportCategory.report_id == report_id).order_by(ReportCategory.category)
+        select(col(ReportCategory.category)).where(col(ReportCategory.report_id) == report_id)
+        .order_by(col(ReportCategory.category))
     ).scalars())
 
 
 def reporter_timeline(session: Session, report: Report) -> list[CaseEvent]:
     """Messages both ways and nothing else: never notes, referrals or who handles the case."""
     return list(session.execute(
-        select(CaseEvent).where(CaseEvent.report_id == report.id, CaseEvent.visible_to_reporter)
-        .order_by(CaseEvent.id)
+        select(CaseEvent).where(col(CaseEvent.report_id) == report.id, col(CaseEvent.visible_to_reporter))
+        .order_by(col(CaseEvent.id))
     ).scalars())
 
 
@@ -50,15 +51,17 @@ class ChronologyItem:
 
 def chronology(session: Session, report: Report) -> list[ChronologyItem]:
     """Everything that happened to the case, views included (from the audit log), oldest first."""
-    names = dict(session.execute(select(User.id, User.display_name)).all())
+    names = dict(session.execute(select(col(User.id), col(User.display_name))).all())
     items = [
         ChronologyItem(e.at, e.kind, _("Pelapor") if e.from_reporter or (e.kind == "submitted")
                        else names.get(e.actor_id, _("Sistem")), e.body, e.from_status, e.to_status, e.from_reporter)
-        for e in session.execute(select(CaseEvent).where(CaseEvent.report_id == report.id).order_by(CaseEvent.id)).scalars()
+        for e in session.execute(
+            select(CaseEvent).where(col(CaseEvent.report_id) == report.id).order_by(col(CaseEvent.id))
+        ).scalars()
     ]
     views = session.execute(
-        select(AuditEntry).where(AuditEntry.object_type == "report", AuditEntry.object_id == str(report.id),
-                                 AuditEntry.action.like("report.viewed.%")).order_by(AuditEntry.id)
+        select(AuditEntry).where(col(AuditEntry.object_type) == "report", col(AuditEntry.object_id) == str(report.id),
+                                 col(AuditEntry.action).like("report.viewed.%")).order_by(col(AuditEntry.id))
     ).scalars()
     items += [ChronologyItem(v.at, "viewed", names.get(v.actor_id, v.actor_label) if v.actor_id else _("Pelapor"))
               for v in views]
@@ -66,12 +69,14 @@ def chronology(session: Session, report: Report) -> list[ChronologyItem]:
 
 
 def referrals_of(session: Session, report_id: int) -> list[Referral]:
-    return list(session.execute(select(Referral).where(Referral.report_id == report_id).order_by(Referral.id)).scalars())
+    return list(session.execute(
+        select(Referral).where(col(Referral.report_id) == report_id).order_by(col(Referral.id))
+    ).scalars())
 
 
 def reports_by(session: Session, user: User) -> list[Report]:
     return list(session.execute(
-        select(Report).where(Report.submitted_by_id == user.id).order_by(Report.id.desc()).limit(100)
+        select(Report).where(col(Report.submitted_by_id) == user.id).order_by(col(Report.id).desc()).limit(100)
     ).scalars())
 
 
@@ -91,13 +96,15 @@ def reporter_summaries(session: Session, reports: list[Report]) -> list[Reporter
     ids = [r.id for r in reports]
     categories: dict[int, list[str]] = {i: [] for i in ids}
     for report_id, category in session.execute(
-        select(ReportCategory.report_id, ReportCategory.category).where(ReportCategory.report_id.in_(ids))
+        select(col(ReportCategory.report_id), col(ReportCategory.category))
+        .where(col(ReportCategory.report_id).in_(ids))
         .order_by(ReportCategory.category)
     ).all():
         categories[report_id].append(category)
     child_ids = {r.child_id for r in reports if r.child_id}
-    nicknames = dict(session.execute(select(Child.id, Child.nickname).where(Child.id.in_(child_ids))).all()) \
-        if child_ids else {}
+    nicknames = dict(session.execute(
+        select(col(Child.id), col(Child.nickname)).where(col(Child.id).in_(child_ids))
+    ).all()) if child_ids else {}
     return [
         ReporterSummary(report, categories[report.id],
                         about_name=report.student_name or nicknames.get(report.child_id or 0, ""),

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from server import clock
 from server.accounts.models import District, Role, User
@@ -72,7 +72,7 @@ def triage(
         report.team_district_id = district_id
     # Through the session, row by row, so that the statistics know which month's reports changed
     # (server/reports/freshness.py).
-    kept = session.execute(select(ReportCategory).where(ReportCategory.report_id == report.id)).scalars().all()
+    kept = session.execute(select(ReportCategory).where(col(ReportCategory.report_id) == report.id)).scalars().all()
     for link in kept:
         if link.category not in categories:
             session.delete(link)
@@ -91,7 +91,7 @@ def triage(
 
 def assignable_counselors(session: Session) -> list[User]:
     return list(session.execute(
-        select(User).where(User.active, User.role == Role.COUNSELOR).order_by(User.display_name)
+        select(User).where(col(User.active), col(User.role) == Role.COUNSELOR).order_by(col(User.display_name))
     ).scalars())
 
 

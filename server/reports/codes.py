@@ -47,7 +47,7 @@ def format_code(code: str) -> str:
 def normalise_code(typed: str) -> str:
     """What people type: any case, spaces or dashes, and the letters Crockford maps to digits."""
     cleaned = "".join(ch for ch in typed.upper() if ch.isalnum())
-    return cleaned.translate(str.maketrans({"O": "0", "I": "1", "L": "1", "U": "V"}))
+    return cleaned.translate(str.maketrans("OILU", "011V"))
 
 
 def code_hash(code: str) -> str:

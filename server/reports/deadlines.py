@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from server import clock
 from server.i18n import gettext as _
@@ -45,7 +45,7 @@ def past_deadline_count(session: Session, now: datetime | None = None) -> int:
     off the inbox's index, since `next_deadline` keeps the nearest unmet deadline on every open case."""
     now = now or clock.now()
     return session.execute(
-        select(func.count()).select_from(Report).where(Report.is_open.is_(True), Report.next_due_at < now)
+        select(func.count()).select_from(Report).where(col(Report.is_open).is_(True), col(Report.next_due_at) < now)
     ).scalar_one()
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import and_, or_, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from server.accounts.models import Role, User
 from server.forms import (
@@ -65,43 +65,46 @@ def _parse_cursor(after: str) -> tuple[int, datetime, int]:
 def inbox(session: Session, user: User, filters: InboxFilter) -> InboxPage:
     """Open cases first by urgency, then by the nearest deadline, then oldest; keyset-paginated so the page costs
     the same with 100 or 100,000 reports. Only cases the person may handle are listed."""
-    due = Report.next_due_at
+    due = col(Report.next_due_at)
     query = select(Report)
     if user.role == Role.COUNSELOR:
         query = query.where(or_(
-            Report.assigned_to_id == user.id,
-            Report.team_district_id == user.district_id,
-            and_(Report.team_district_id.is_(None), Report.assigned_to_id.is_(None)),
+            col(Report.assigned_to_id) == user.id,
+            col(Report.team_district_id) == user.district_id,
+            and_(col(Report.team_district_id).is_(None), col(Report.assigned_to_id).is_(None)),
         ))
     if filters.status == "open":
-        query = query.where(Report.is_open)
+        query = query.where(col(Report.is_open))
     elif filters.status == "finished":
-        query = query.where(~Report.is_open)
+        query = query.where(~col(Report.is_open))
     elif filters.status in set(Status):
-        query = query.where(Report.status == filters.status)
+        query = query.where(col(Report.status) == filters.status)
     if filters.category in set(Category):
-        query = query.where(Report.id.in_(select(ReportCategory.report_id).where(ReportCategory.category == filters.category)))
+        query = query.where(col(Report.id).in_(
+            select(col(ReportCategory.report_id)).where(col(ReportCategory.category) == filters.category)
+        ))
     if filters.district_id:
-        query = query.where(Report.district_id == filters.district_id)
+        query = query.where(col(Report.district_id) == filters.district_id)
     if filters.school_id:
-        query = query.where(Report.school_id == filters.school_id)
+        query = query.where(col(Report.school_id) == filters.school_id)
     if filters.mine:
-        query = query.where(Report.assigned_to_id == user.id)
+        query = query.where(col(Report.assigned_to_id) == user.id)
     if filters.after:
         rank, last_due, last_id = _parse_cursor(filters.after)
         query = query.where(or_(
-            Report.urgency_rank > rank,
-            and_(Report.urgency_rank == rank, due > last_due),
-            and_(Report.urgency_rank == rank, due == last_due, Report.id > last_id),
+            col(Report.urgency_rank) > rank,
+            and_(col(Report.urgency_rank) == rank, due > last_due),
+            and_(col(Report.urgency_rank) == rank, due == last_due, col(Report.id) > last_id),
         ))
     rows = list(session.execute(
-        query.order_by(Report.urgency_rank, due, Report.id).limit(INBOX_PAGE_SIZE + 1)
+        query.order_by(col(Report.urgency_rank), due, col(Report.id)).limit(INBOX_PAGE_SIZE + 1)
     ).scalars())
     more = len(rows) > INBOX_PAGE_SIZE
     rows = rows[:INBOX_PAGE_SIZE]
     categories: dict[int, list[str]] = {r.id: [] for r in rows}
     for report_id, category in session.execute(
-        select(ReportCategory.report_id, ReportCategory.category).where(ReportCategory.report_id.in_(list(categories)))
+        select(col(ReportCategory.report_id), col(ReportCategory.category))
+        .where(col(ReportCategory.report_id).in_(list(categories)))
     ).all():
         categories[report_id].append(category)
     return InboxPage(rows, _cursor(rows[-1]) if more else None, categories)

@@ -12,16 +12,18 @@ from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from server import audit, clock, ratelimit
 from server.accounts import auth
 from server.accounts.models import School, User
+from server.db import existing
 from server.notifications import outbox
 from server.reports.access import on_duty_staff
 from server.reports.codes import code_hash, format_code, make_code_and_pin, seal_receipt, token_hash, unseal_receipt
 from server.reports.deadlines import FIRST_FOLLOW_UP_WORKING_DAYS, POLICE_DEADLINE, next_deadline
 from server.reports.models import (
+    FAR_FUTURE,
     CaseEvent,
     Category,
     Report,
@@ -75,7 +77,7 @@ def sent_before(session: Session, form: ReportForm) -> Report | None:
     if not form.idempotency_key:
         return None
     return session.execute(
-        select(Report).where(Report.idempotency_key_hash == token_hash(form.idempotency_key))
+        select(Report).where(col(Report.idempotency_key_hash) == token_hash(form.idempotency_key))
     ).scalar_one_or_none()
 
 
@@ -126,7 +128,7 @@ def submit_report(
     district_id = int_or_none(form.district_id) or district_of(session, form.village_id)
     school_id = int_or_none(form.school_id)
     if school_id and not district_id:
-        district_id = session.get(School, school_id).district_id
+        district_id = existing(session, School, school_id).district_id
     consent_instead = form.parent_consent == "parent_may_harm" and form.reporter_kind in ADULT_REPORTER_KINDS
     report = Report(
         created_at=now,
@@ -170,6 +172,7 @@ def submit_report(
         else add_working_days(session, now, FIRST_FOLLOW_UP_WORKING_DAYS),
         police_due_at=now + POLICE_DEADLINE if Category.SEXUAL in form.categories else None,
         suspected_spam=bool(form.website),
+        next_due_at=FAR_FUTURE,  # worked out from the deadlines above, just below
     )
     report.next_due_at = next_deadline(report)
     # A phone's page and its service worker may replay the same offline form at the same moment: the database

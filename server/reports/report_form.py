@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 from typing_extensions import override
 
 from server.accounts.models import Child, District, Guardianship, Role, School, User
@@ -123,7 +123,8 @@ def files_into_account(form: ReportForm, user: User | None) -> bool:
 def default_reporter_kind(user: User | None) -> str:
     if user is None:
         return ""
-    return {Role.CHILD: "child", Role.PARENT: "parent", Role.TEACHER: "teacher"}.get(user.role, "other")
+    kinds: dict[str, str] = {Role.CHILD: "child", Role.PARENT: "parent", Role.TEACHER: "teacher"}
+    return kinds.get(user.role, "other")
 
 
 def asks_who(user: User | None) -> bool:
@@ -142,9 +143,9 @@ def blank_form(session: Session, user: User | None, idempotency_key: str) -> Rep
     school = session.get(School, user.school_id) if user.school_id else None
     if school is not None and school.active:
         form.school_id, form.district_id = str(school.id), str(school.district_id)
-    hers = (select(Report).where(Report.submitted_by_id == user.id, Report.reporter_kind == "teacher")
-            .order_by(Report.created_at.desc(), Report.id.desc()).limit(1))
-    named = session.execute(hers.where(Report.student_class != "")).scalars().first()
+    hers = (select(Report).where(col(Report.submitted_by_id) == user.id, col(Report.reporter_kind) == "teacher")
+            .order_by(col(Report.created_at).desc(), col(Report.id).desc()).limit(1))
+    named = session.execute(hers.where(col(Report.student_class) != "")).scalars().first()
     form.student_class = named.student_class if named is not None else ""
     last = session.execute(hers).scalars().first()
     if last is not None and last.contact_method in CONTACT_METHODS:
@@ -244,7 +245,8 @@ def _is_own_child(session: Session, child_id: str, user: User | None) -> bool:
     if user is None or user.role != Role.PARENT:
         return False
     own = session.execute(
-        select(Child.id).join(Guardianship, Guardianship.child_id == Child.id).where(Guardianship.parent_id == user.id)
+        select(col(Child.id)).join(Guardianship, col(Guardianship.child_id) == col(Child.id))
+        .where(col(Guardianship.parent_id) == user.id)
     ).scalars()
     return int_or_none(child_id) in set(own)
 

@@ -73,7 +73,7 @@ def _with_browser_token(response: Response, state: State, token: str | None = No
 
 def _form_context(db: Session, user: User | None, form: report_form.ReportForm, errors: dict[str, str]) -> dict[str, Any]:
     return {"form": form, "errors": errors, "child_options": _child_options(db, user), "asks_who": report_form.asks_who(user),
-            **_place_options(places.current(db.get_bind()))}
+            **_place_options(places.current(db.get_bind().engine))}
 
 
 def _child_options(db: Session, user: User | None) -> list[tuple[int, str]]:
@@ -202,7 +202,7 @@ class ReportingController(Controller):
             set_device_cookie(response, known_device, state.settings)
         return response
 
-    def _code_holder_report(self, request: Request, db: Session, state: State) -> Report:
+    def _code_holder_report(self, request: Request, db: Session) -> Report:
         report = access.case_report(db, visitor_of(request))
         if report is None:
             raise auth.NotAuthorizedException()
@@ -210,7 +210,7 @@ class ReportingController(Controller):
 
     @get("/cek/laporan", name="follow_up_case", opt=PRIVATE, sync_to_thread=True)
     def code_holder_case(self, request: Request, db: DB, state: State) -> Any:
-        report = self._code_holder_report(request, db, state)
+        report = self._code_holder_report(request, db)
         access.record_view(db, report, user=None, ip=client_ip(request.scope, state.settings), as_="code_holder")
         db.commit()
         return page(request, "reports/reporter_case.html", report=report, message_action="/cek/laporan/pesan",
@@ -219,7 +219,7 @@ class ReportingController(Controller):
 
     @post("/cek/laporan/pesan", opt=PRIVATE, sync_to_thread=True)
     def code_holder_message(self, request: Request, data: Form, db: DB, state: State) -> Any:
-        report = self._code_holder_report(request, db, state)
+        report = self._code_holder_report(request, db)
         try:
             messages.message_from_reporter(db, report, None, body=str(data.get("message", "")),
                                           ip=client_ip(request.scope, state.settings))
@@ -315,7 +315,7 @@ class CaseController(Controller):
         except inbox.CursorOutOfRange:
             raise NotFoundException() from None
         return page(request, "reports/inbox.html", block=block, filters=filters, result=result,
-                    **_place_options(places.current(db.get_bind())))
+                    **_place_options(places.current(db.get_bind().engine)))
 
     def _case(self, request: Request, db: Session, report_id: int) -> Report:
         report = db.get(Report, report_id)
@@ -339,7 +339,7 @@ class CaseController(Controller):
             district=db.get(District, report.district_id) if report.district_id else None,
             village=db.get(Village, report.village_id) if report.village_id else None,
             close_parts=case_hooks.close_parts(db, report), case_parts=case_hooks.case_parts(db, report),
-            **_place_options(places.current(db.get_bind())),
+            **_place_options(places.current(db.get_bind().engine)),
         )
 
     @get("/{report_id:int}", name="case", sync_to_thread=True)

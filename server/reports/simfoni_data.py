@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from server import clock
 from server.accounts.models import District, School, User, Village
@@ -102,7 +102,7 @@ def add_service(session: Session, report: Report, actor: User, *, kind: str, giv
         errors["service_given_by"] = _("Paling banyak %(n)s karakter.", n=120)
     if len(note) > 1000:
         errors["service_note"] = _("Paling banyak %(n)s karakter.", n=1000)
-    if errors:
+    if errors or day is None:  # no day without an error
         raise FieldErrors(errors)
     service = CaseService(report_id=report.id, created_by_id=actor.id, kind=kind, given_on=day, given_by=given_by,
                           note=note)
@@ -180,10 +180,11 @@ def simfoni_sheet(session: Session, report: Report) -> SimfoniSheet:
 
 def perpetrators_of(session: Session, report_id: int) -> list[Perpetrator]:
     return list(session.execute(
-        select(Perpetrator).where(Perpetrator.report_id == report_id).order_by(Perpetrator.id)).scalars())
+        select(Perpetrator).where(col(Perpetrator.report_id) == report_id).order_by(col(Perpetrator.id))).scalars())
 
 
 def services_of(session: Session, report_id: int) -> list[CaseService]:
     return list(session.execute(
-        select(CaseService).where(CaseService.report_id == report_id).order_by(CaseService.given_on, CaseService.id)
+        select(CaseService).where(col(CaseService.report_id) == report_id)
+        .order_by(col(CaseService.given_on), col(CaseService.id))
     ).scalars())
