@@ -21,7 +21,7 @@ WARN_FROM_MONTH = 10
 
 
 def closed_on_cuti_bersama(session: Session) -> bool:
-    value = session.execute(select(ServiceSetting.value).where(ServiceSetting.key == CUTI_BERSAMA_SETTING)).scalar()
+    value = session.execute(select(col(ServiceSetting.value)).where(col(ServiceSetting.key) == CUTI_BERSAMA_SETTING)).scalar()
     return value != "0"
 
 

@@ -42,7 +42,7 @@ def city_word(region_name: str) -> str:
     return region_name
 
 
-def seed_demo(session: Session, region: regions.Region | None = None) -> list[str]:
+def seed_demo(session: Session, region: place_names.Region | None = None) -> list[str]:
     """Add the demo schools and people, in the database's region (set up first, with `region` or the default,
     when it has none yet). Returns the usernames created (none when they already exist)."""
     record = regions.stored(session)
@@ -51,15 +51,15 @@ def seed_demo(session: Session, region: regions.Region | None = None) -> list[st
         record = regions.stored(session)
     if record is None:
         raise RuntimeError("the region was not set up")
-    kecamatan = list(session.execute(select(District).where(District.active, District.code.is_not(None))
-                                     .order_by(District.code)).scalars())
+    kecamatan = list(session.execute(select(District).where(col(District.active), col(District.code).is_not(None))
+                                     .order_by(col(District.code))).scalars())
     city = city_word(record.name)
     schools = {s.name: s for s in session.execute(select(School)).scalars()}
     demo_schools = []
     for pattern, index in DEMO_SCHOOLS:
         district = kecamatan[index % len(kecamatan)]
-        villages = list(session.execute(select(Village.name).where(Village.district_id == district.id)
-                                        .order_by(Village.code)).scalars())
+        villages = list(session.execute(select(col(Village.name)).where(col(Village.district_id) == district.id)
+                                        .order_by(col(Village.code))).scalars())
         name = pattern.format(city=city, kecamatan=district.name, village=villages[min(1, len(villages) - 1)]
                               if villages else district.name)
         if name not in schools:

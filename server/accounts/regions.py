@@ -11,7 +11,7 @@ may still point at them).
 from __future__ import annotations
 
 from sqlalchemy import column, select, table
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from server import region as regions
 from server.accounts.models import District, Village
@@ -73,7 +73,7 @@ def _seed_places(session: Session, region: regions.Region) -> None:
         district.code, district.active = place.code, True
         wanted.add(place.code)
         session.flush()
-        known = set(session.execute(select(Village.code).where(Village.district_id == district.id)).scalars())
+        known = set(session.execute(select(col(Village.code)).where(col(Village.district_id) == district.id)).scalars())
         for village in regions.villages(place.code):
             if village.code not in known:
                 session.add(Village(code=village.code, name=village.name, kind=village.kind,

@@ -107,6 +107,11 @@ def rows(session: Session, conditions: list[ColumnElement[bool]], *, identity: b
                                                       identity=identity)]
 
 
+def _named(places: dict[int, tuple[str, str]], key: int | None) -> tuple[str, str]:
+    """The name and Kemendagri code of a kecamatan or kelurahan/desa by its id, or two blanks for none."""
+    return places.get(key, ("", "")) if key is not None else ("", "")
+
+
 def _name(names: dict[int, str], key: int | None) -> str:
     """The name of a district or school by its id, or nothing for none."""
     return names.get(key, "") if key is not None else ""
@@ -125,13 +130,14 @@ def _row(report: Report, categories: list[str], relationships: list[str], servic
         report.incident_on.isoformat() if report.incident_on else "", report.status, report.urgency,
         ";".join(categories), ";".join(forms), simfoni.age_band(report.child_age),
         simfoni.GENDER_TO_SEX.get(report.child_gender, "tidak_diketahui"), report.victim_education,
-        report.victim_disability, "ya" if report.in_household else "tidak", *districts.get(report.district_id, ("", "")),
-        report.happened_where, districts.get(report.team_district_id, ("", ""))[0], hours, met, len(relationships),
+        report.victim_disability, "ya" if report.in_household else "tidak", *_named(districts, report.district_id),
+        report.happened_where, _named(districts, report.team_district_id)[0], hours, met, len(relationships),
         ";".join(relationships), ";".join(services), "ya" if report.entered_in_simfoni_at else "tidak",
     ]
     if identity:
         row += [report.student_name, report.student_class, report.child_age if report.child_age is not None else "",
-                _name(schools, report.school_id), *villages.get(report.village_id, ("", "")), report.contact_method, phone.shown(report.contact_detail), report.consent_by]
+                _name(schools, report.school_id), *_named(villages, report.village_id), report.contact_method,
+                phone.shown(report.contact_detail), report.consent_by]
     return row
 
 
