@@ -29,6 +29,7 @@ from server.accounts.visitor import voice as speaks_to
 from server.admin.routes import AdminController
 from server.aftercare.routes import CheckInController, FollowUpController, RatingController, VoicesController
 from server.appointments.routes import BookingController, ScheduleController
+from server.dataprotection.routes import DataProtectionController
 from server.db import engine_for
 from server.health import service as health
 from server.health.routes import ReadinessController, ServiceHealthController
@@ -178,6 +179,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             VoicesController,
             WaitlistController,
             WaitsController,
+            DataProtectionController,
             create_static_files_router(
                 path="/static/vendor",
                 directories=[VENDOR_DIR],
