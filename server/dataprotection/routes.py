@@ -1,4 +1,6 @@
-"""/perlindungan-data (supervisors): the records of processing and their CSV, the data protection settings.
+"""/perlindungan-data (supervisors): the records of processing and their CSV, the data protection settings, the
+register of requests. /akun/data-saya and /akun/permintaan-data (a signed-in person), /cek/data-saya and
+/cek/permintaan-data (whoever holds a report's code): the person's own data and requests.
 
 Thin: the rules are in service.py. Forms post and redirect (303); an invalid form comes back with status 422,
 the message next to each field and what was typed."""
@@ -10,15 +12,20 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.exceptions import NotAuthorizedException, NotFoundException
+from litestar.params import Body, FromPath
 from litestar.response import Redirect
 from sqlmodel import Session
 
+from server import audit, clock
 from server.accounts import auth
 from server.accounts.models import User
-from server.dataprotection import registry, rules, service
+from server.accounts.visitor import visitor_of
+from server.dataprotection import export, registry, requests, rules, service
+from server.dataprotection.models import DataRequest, RequestKind, RequestStatus
 from server.db import DB
 from server.i18n import lazy_gettext as _l
+from server.reports.models import Report
 from server.statistics.export import csv_text
 from server.web import PRIVATE, client_ip, page
 
@@ -27,7 +34,11 @@ SupervisorRequest = Request[User, Any, Any]
 
 NOTICES = {
     "tersimpan": _l("Pengaturan pelindungan data sudah disimpan."),
+    "terkirim": _l("Permintaan sudah diterima. Jawabannya paling lambat 3 × 24 jam, di halaman ini dan lewat "
+                   "pemberitahuan."),
+    "diputuskan": _l("Keputusan sudah disimpan dan dikirim kepada orang yang meminta."),
 }
+DOWNLOAD_NAME = "data-saya.json"
 
 
 def notice(request: Request) -> str | None:
@@ -71,3 +82,134 @@ class DataProtectionController(Controller):
             return self._registry_page(request, db, form, errors, status=422)
         db.commit()
         return Redirect("/perlindungan-data?pesan=tersimpan", status_code=303)
+
+    # --- the register of requests ------------------------------------------------------------------------------
+
+    @get("/permintaan", name="data_requests", sync_to_thread=True)
+    def request_register(self, request: SupervisorRequest, db: DB) -> Any:
+        return page(request, "dataprotection/requests.html", items=requests.register(db), notice=notice(request),
+                    who=lambda item: requests.who_asked(db, item), kind_label=requests.kind_label,
+                    status_label=requests.status_label, open=RequestStatus.OPEN)
+
+    def _request_page(self, request: Request, db: Session, item: DataRequest, form: requests.DecisionForm,
+                      status: int = 200) -> Any:
+        return page(request, "dataprotection/request.html", status_code=status, item=item, form=form,
+                    errors=form.errors, who=requests.who_asked(db, item), kind_label=requests.kind_label,
+                    status_label=requests.status_label, open=RequestStatus.OPEN, hold=requests.LEGAL_HOLD,
+                    decisions=[(s.value, requests.status_label(s)) for s in
+                               (RequestStatus.GRANTED, RequestStatus.PARTLY, RequestStatus.REFUSED)])
+
+    def _request_or_404(self, db: Session, request_id: int) -> DataRequest:
+        item = db.get(DataRequest, request_id)
+        if item is None:
+            raise NotFoundException()
+        return item
+
+    @get("/permintaan/{request_id:int}", name="data_request", sync_to_thread=True)
+    def request_details(self, request: SupervisorRequest, db: DB, state: State, request_id: FromPath[int]) -> Any:
+        item = self._request_or_404(db, request_id)
+        actor = actor_of(request, state)
+        service.record(db, actor, "dataprotection.request_viewed", "data_request", item.id)
+        db.commit()
+        return self._request_page(request, db, item, requests.DecisionForm())
+
+    @post("/permintaan/{request_id:int}", sync_to_thread=True)
+    def decide_request(self, request: SupervisorRequest, data: Form, db: DB, state: State,
+                       request_id: FromPath[int]) -> Any:
+        item = self._request_or_404(db, request_id)
+        form = requests.DecisionForm(status=data.get("status", ""), answer=data.get("answer", ""),
+                                     version=data.get("version", ""))
+        if not requests.decide(db, item, form, request.user, ip=client_ip(request.scope, state.settings)):
+            db.rollback()
+            return self._request_page(request, db, self._request_or_404(db, request_id), form, status=422)
+        db.commit()
+        return Redirect(f"/perlindungan-data/permintaan/{item.id}?pesan=diputuskan", status_code=303)
+
+
+# --- the person's own data and requests ------------------------------------------------------------------------
+
+def _download(body: str) -> Response:
+    return Response(body, media_type="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="{DOWNLOAD_NAME}"',
+                             "Cache-Control": "no-store"})
+
+
+def _kinds() -> list[tuple[str, str]]:
+    return [(kind.value, requests.kind_label(kind)) for kind in RequestKind]
+
+
+def _my_requests_page(request: Request, db: Session, *, action: str, download: str, items: list[DataRequest],
+                      form: requests.RequestForm, status: int = 200) -> Any:
+    return page(request, "dataprotection/my_requests.html", status_code=status, action=action, download=download,
+                items=items, form=form, errors=form.errors, kinds=_kinds(), hints=requests.KIND_HINTS,
+                kind_label=requests.kind_label, status_label=requests.status_label, open=RequestStatus.OPEN,
+                dpo=service.dpo_contact(db), notice=notice(request) if status == 200 else None)
+
+
+class MyDataController(Controller):
+    """A signed-in person's own data: the download and the requests."""
+    path = "/akun"
+    guards = [auth.signed_in]
+    opt = PRIVATE
+
+    @get("/data-saya", name="my_data", sync_to_thread=True)
+    def download(self, request: Request[User, Any, Any], db: DB, state: State) -> Response:
+        user = db.get(User, request.user.id)
+        body = export.as_json(export.of_user(db, user), clock.now())
+        audit.record(db, "dataprotection.data_downloaded", actor_id=user.id, actor_label=user.username,
+                     object_type="user", object_id=user.id, ip=client_ip(request.scope, state.settings))
+        db.commit()
+        return _download(body)
+
+    @get("/permintaan-data", name="my_data_requests", sync_to_thread=True)
+    def requests_page(self, request: Request[User, Any, Any], db: DB) -> Any:
+        return _my_requests_page(request, db, action="/akun/permintaan-data", download="/akun/data-saya",
+                                 items=requests.of_user(db, request.user.id), form=requests.RequestForm())
+
+    @post("/permintaan-data", sync_to_thread=True)
+    def ask(self, request: Request[User, Any, Any], data: Form, db: DB, state: State) -> Any:
+        form = requests.RequestForm(kind=data.get("kind", ""), details=data.get("details", ""))
+        user = db.get(User, request.user.id)
+        if requests.ask(db, form, user=user, ip=client_ip(request.scope, state.settings)) is None:
+            return _my_requests_page(request, db, action="/akun/permintaan-data", download="/akun/data-saya",
+                                     items=requests.of_user(db, user.id), form=form, status=422)
+        db.commit()
+        return Redirect("/akun/permintaan-data?pesan=terkirim", status_code=303)
+
+
+def _holder_report_id(request: Request) -> int:
+    report_id = visitor_of(request).case_report_id
+    if report_id is None:
+        raise NotAuthorizedException()
+    return report_id
+
+
+class HolderDataController(Controller):
+    """Whoever holds a report's code: the data of that report as they gave it, and their requests."""
+    path = "/cek"
+    opt = PRIVATE
+
+    @get("/data-saya", name="holder_data", sync_to_thread=True)
+    def download(self, request: Request, db: DB) -> Response:
+        from_report = db.get(Report, _holder_report_id(request))
+        body = export.as_json(export.of_code_holder(db, from_report), clock.now())
+        audit.record(db, "dataprotection.data_downloaded", actor_label="code-holder", object_type="report",
+                     object_id=from_report.id)
+        db.commit()
+        return _download(body)
+
+    @get("/permintaan-data", name="holder_data_requests", sync_to_thread=True)
+    def requests_page(self, request: Request, db: DB) -> Any:
+        report_id = _holder_report_id(request)
+        return _my_requests_page(request, db, action="/cek/permintaan-data", download="/cek/data-saya",
+                                 items=requests.of_report(db, report_id), form=requests.RequestForm())
+
+    @post("/permintaan-data", sync_to_thread=True)
+    def ask(self, request: Request, data: Form, db: DB) -> Any:
+        report_id = _holder_report_id(request)
+        form = requests.RequestForm(kind=data.get("kind", ""), details=data.get("details", ""))
+        if requests.ask(db, form, report_id=report_id) is None:
+            return _my_requests_page(request, db, action="/cek/permintaan-data", download="/cek/data-saya",
+                                     items=requests.of_report(db, report_id), form=form, status=422)
+        db.commit()
+        return Redirect("/cek/permintaan-data?pesan=terkirim", status_code=303)
