@@ -21,7 +21,7 @@ from server import audit, clock
 from server.accounts import auth
 from server.accounts.models import User
 from server.accounts.visitor import visitor_of
-from server.dataprotection import export, registry, requests, rules, service
+from server.dataprotection import export, registry, requests, retention, rules, service
 from server.dataprotection.models import DataRequest, RequestKind, RequestStatus
 from server.db import DB
 from server.i18n import lazy_gettext as _l
@@ -82,6 +82,14 @@ class DataProtectionController(Controller):
             return self._registry_page(request, db, form, errors, status=422)
         db.commit()
         return Redirect("/perlindungan-data?pesan=tersimpan", status_code=303)
+
+    # --- destruction reports -----------------------------------------------------------------------------------
+
+    @get("/pemusnahan", name="destruction_reports", sync_to_thread=True)
+    def destruction_reports(self, request: SupervisorRequest, db: DB) -> Any:
+        return page(request, "dataprotection/destructions.html", rows=retention.reports(db),
+                    kind_label=retention.kind_label, action_label=retention.action_label,
+                    rule_label=lambda key: str(rules.RULES[key].label) if key in rules.RULES else key)
 
     # --- the register of requests ------------------------------------------------------------------------------
 
