@@ -21,8 +21,8 @@ from server import audit, clock
 from server.accounts import auth
 from server.accounts.models import User
 from server.accounts.visitor import visitor_of
-from server.dataprotection import export, registry, requests, retention, rules, service
-from server.dataprotection.models import DataRequest, RequestKind, RequestStatus
+from server.dataprotection import breaches, export, registry, requests, retention, rules, service
+from server.dataprotection.models import Breach, DataRequest, RequestKind, RequestStatus
 from server.db import DB
 from server.i18n import lazy_gettext as _l
 from server.reports.models import Report
@@ -37,7 +37,12 @@ NOTICES = {
     "terkirim": _l("Permintaan sudah diterima. Jawabannya paling lambat 3 × 24 jam, di halaman ini dan lewat "
                    "pemberitahuan."),
     "diputuskan": _l("Keputusan sudah disimpan dan dikirim kepada orang yang meminta."),
+    "insiden-dicatat": _l("Insiden sudah dicatat. Jam 3 × 24 jam berjalan sejak insiden diketahui."),
+    "insiden-disimpan": _l("Perubahan insiden sudah disimpan."),
+    "diberitahukan": _l("Pemberitahuan sudah ditandai terkirim."),
 }
+BREACH_FIELDS = ("found_at", "systems", "data_kinds", "how", "affected", "measures", "account", "window_start",
+                 "window_end")
 DOWNLOAD_NAME = "data-saya.json"
 
 
@@ -90,6 +95,77 @@ class DataProtectionController(Controller):
         return page(request, "dataprotection/destructions.html", rows=retention.reports(db),
                     kind_label=retention.kind_label, action_label=retention.action_label,
                     rule_label=lambda key: str(rules.RULES[key].label) if key in rules.RULES else key)
+
+    # --- breaches ------------------------------------------------------------------------------------------------
+
+    @get("/insiden", name="breaches", sync_to_thread=True)
+    def breach_register(self, request: SupervisorRequest, db: DB) -> Any:
+        return page(request, "dataprotection/breaches.html", items=breaches.register(db), done=breaches.done)
+
+    def _breach_form_page(self, request: Request, form: breaches.BreachForm, *, action: str, status: int = 200,
+                          breach: Breach | None = None) -> Any:
+        return page(request, "dataprotection/breach_form.html", status_code=status, form=form, errors=form.errors,
+                    action=action, breach=breach)
+
+    @get("/insiden/baru", name="breach_new", sync_to_thread=True)
+    def new_breach(self, request: SupervisorRequest) -> Any:
+        return self._breach_form_page(request, breaches.BreachForm(), action="/perlindungan-data/insiden/baru")
+
+    @post("/insiden/baru", sync_to_thread=True)
+    def record_breach(self, request: SupervisorRequest, data: Form, db: DB, state: State) -> Any:
+        form = breaches.BreachForm(**{name: data.get(name, "") for name in BREACH_FIELDS})
+        breach = breaches.record(db, form, request.user, ip=client_ip(request.scope, state.settings))
+        if breach is None:
+            return self._breach_form_page(request, form, action="/perlindungan-data/insiden/baru", status=422)
+        db.commit()
+        return Redirect(f"/perlindungan-data/insiden/{breach.id}?pesan=insiden-dicatat", status_code=303)
+
+    def _breach_or_404(self, db: Session, breach_id: int) -> Breach:
+        breach = db.get(Breach, breach_id)
+        if breach is None:
+            raise NotFoundException()
+        return breach
+
+    @get("/insiden/{breach_id:int}", name="breach", sync_to_thread=True)
+    def breach_details(self, request: SupervisorRequest, db: DB, state: State, breach_id: FromPath[int]) -> Any:
+        breach = self._breach_or_404(db, breach_id)
+        found = breaches.evidence(db, breach)
+        dpo = service.dpo_contact(db)
+        account = db.get(User, breach.account_id) if breach.account_id else None
+        service.record(db, actor_of(request, state), "dataprotection.breach_viewed", "breach", breach.id)
+        db.commit()
+        return page(request, "dataprotection/breach.html", breach=breach, evidence=found, account=account,
+                    notice=notice(request), done=breaches.done(breach),
+                    to_people=breaches.notice_to_people(breach, dpo),
+                    to_authority=breaches.notice_to_authority(breach, dpo, len(found.reports) if found else 0))
+
+    @get("/insiden/{breach_id:int}/ubah", name="breach_edit", sync_to_thread=True)
+    def edit_breach(self, request: SupervisorRequest, db: DB, breach_id: FromPath[int]) -> Any:
+        breach = self._breach_or_404(db, breach_id)
+        account = db.get(User, breach.account_id) if breach.account_id else None
+        return self._breach_form_page(request, breaches.BreachForm.of(breach, account.username if account else ""),
+                                      action=f"/perlindungan-data/insiden/{breach.id}/ubah", breach=breach)
+
+    @post("/insiden/{breach_id:int}/ubah", sync_to_thread=True)
+    def change_breach(self, request: SupervisorRequest, data: Form, db: DB, state: State,
+                      breach_id: FromPath[int]) -> Any:
+        breach = self._breach_or_404(db, breach_id)
+        form = breaches.BreachForm(**{name: data.get(name, "") for name in BREACH_FIELDS})
+        if not breaches.update(db, breach, form, request.user, ip=client_ip(request.scope, state.settings)):
+            return self._breach_form_page(request, form, action=f"/perlindungan-data/insiden/{breach.id}/ubah",
+                                          status=422, breach=breach)
+        db.commit()
+        return Redirect(f"/perlindungan-data/insiden/{breach.id}?pesan=insiden-disimpan", status_code=303)
+
+    @post("/insiden/{breach_id:int}/diberitahukan", sync_to_thread=True)
+    def breach_notified(self, request: SupervisorRequest, data: Form, db: DB, state: State,
+                        breach_id: FromPath[int]) -> Any:
+        breach = self._breach_or_404(db, breach_id)
+        if not breaches.mark_notified(db, breach, data.get("whom", ""), request.user,
+                                      ip=client_ip(request.scope, state.settings)):
+            raise NotFoundException()
+        db.commit()
+        return Redirect(f"/perlindungan-data/insiden/{breach.id}?pesan=diberitahukan", status_code=303)
 
     # --- the register of requests ------------------------------------------------------------------------------
 
