@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from server import clock
+from server import clock, worker
 from server.accounts.models import Passkey, User, WebSession
 from server.dataprotection import requests
 from server.dataprotection.models import DataRequest, RequestStatus
@@ -188,3 +188,11 @@ def test_an_erasure_removes_the_account_numbers_and_devices_and_keeps_the_report
     assert client.get("/akun", follow_redirects=False).status_code == 303
     with pytest.raises(AssertionError):
         sign_in(make_client(), "orangtua")
+
+
+def test_the_worker_sends_the_alert(app, db, erasure, settings, pinned_clock):
+    pinned_clock.shift(timedelta(hours=49))
+    worker.purge(app.state.engine, settings)
+    assert len(_jobs(db, "data_request_due")) == 1
+    worker.purge(app.state.engine, settings)
+    assert len(_jobs(db, "data_request_due")) == 1
