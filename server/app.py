@@ -30,6 +30,7 @@ from server.accounts.visitor import voice as speaks_to
 from server.admin.routes import AdminController, HolidaysController
 from server.aftercare.routes import CheckInController, CheckInListController, RatingController, VoicesController
 from server.appointments.routes import BookingController, ScheduleController
+from server.dataprotection.routes import DataProtectionController, HolderDataController, MyDataController
 from server.db import engine_for
 from server.health import service as health
 from server.health.routes import ReadinessController, ServiceHealthController
@@ -189,6 +190,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             VoicesController,
             WaitlistController,
             WaitsController,
+            DataProtectionController,
+            MyDataController,
+            HolderDataController,
             create_static_files_router(
                 path="/static/vendor",
                 directories=[VENDOR_DIR],

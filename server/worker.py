@@ -1,6 +1,7 @@
 """Background work of the service: lapsed appointment holds, check-ins left unanswered after both tries, the
 notification dispatcher, and retention (expired sessions, rate-limit counters with their addresses,
-long-finished notification jobs are purged).
+long-finished notification jobs are purged; the UU PDP retention schedule of server/dataprotection is applied and
+reported).
 
 It runs inside the app as a lifespan task (DISPATCHER=inline, for a single-process install) or on its own as
 `bintang worker` (DISPATCHER=off on the web processes). Several may run at once: claims are safe (see
@@ -23,6 +24,8 @@ from server import clock, ratelimit
 from server.accounts import auth
 from server.aftercare import service as aftercare
 from server.appointments import service as appointments
+from server.dataprotection import requests as data_requests
+from server.dataprotection import retention
 from server.health import heartbeat
 from server.notifications import dispatcher
 from server.notifications.push import Sender, load_vapid
@@ -58,6 +61,15 @@ def purge(engine: Engine, settings: Settings) -> dict[str, int]:
     purged["dispatcher_heartbeats"] = heartbeat.forget_stopped(engine, now)
     if any(purged.values()):
         log.info("worker: purged %s", ", ".join(f"{n} {what}" for what, n in purged.items() if n))
+    # The retention schedule (UU PDP) with its destruction reports, and the supervisors' alerts for requests whose
+    # 3x24 hours run out: a fault here is logged and tried again next round, never the end of the purge.
+    try:
+        with Session(engine) as session:
+            retention.apply(session, purged, now)
+            data_requests.alert_running_out(session, now)
+            session.commit()
+    except Exception:
+        log.exception("worker: the retention schedule failed; trying again next round")
     # The children's ratings leave their sealed waiting room in a transaction of their own, never the rating's.
     with Session(engine) as session:
         try:
