@@ -6,7 +6,7 @@ both are marked sent."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -15,6 +15,7 @@ from sqlmodel import Session
 from server import audit, clock
 from server.accounts.models import User
 from server.dataprotection.models import Breach
+from server.forms import PostedForm, posted, text_error
 from server.i18n import WITA, format_wita
 from server.i18n import gettext as _
 from server.models import AuditEntry
@@ -38,7 +39,9 @@ def moment_value(value: datetime | None) -> str:
 
 
 @dataclass
-class BreachForm:
+class BreachForm(PostedForm):
+    MULTILINE = frozenset({"how", "affected", "measures"})
+
     found_at: str = ""
     systems: str = ""
     data_kinds: str = ""
@@ -48,7 +51,7 @@ class BreachForm:
     account: str = ""
     window_start: str = ""
     window_end: str = ""
-    errors: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = posted({}, read=False)
 
     @classmethod
     def of(cls, breach: Breach, username: str) -> BreachForm:
@@ -65,30 +68,25 @@ class Checked:
     window_end: datetime | None
 
 
-def _check(session: Session, form: BreachForm) -> Checked | None:
-    for name in ("systems", "data_kinds", "how", "affected", "measures", "account"):
-        setattr(form, name, getattr(form, name).strip())
-    found_at = parse_moment(form.found_at)
-    if found_at is None:
-        form.errors["found_at"] = _("Isi tanggal dan jam insiden diketahui.")
-    elif found_at > clock.now():
-        form.errors["found_at"] = _("Waktu diketahui tidak boleh di masa depan.")
-    if not form.systems:
-        form.errors["systems"] = _("Tulis sistem atau tempat yang terkena, misalnya „akun konselor”, „cadangan data”.")
-    if not form.data_kinds:
-        form.errors["data_kinds"] = _("Tulis jenis data yang bocor, misalnya „cerita anak, nomor telepon pelapor”.")
-    if not form.how:
-        form.errors["how"] = _("Tulis bagaimana kebocoran terjadi, sejauh yang diketahui.")
+def _check_texts(form: BreachForm) -> None:
+    """What was typed: the three that must be there, and none holding control characters or too long."""
+    required = {
+        "systems": _("Tulis sistem atau tempat yang terkena, misalnya „akun konselor”, „cadangan data”."),
+        "data_kinds": _("Tulis jenis data yang bocor, misalnya „cerita anak, nomor telepon pelapor”."),
+        "how": _("Tulis bagaimana kebocoran terjadi, sejauh yang diketahui."),
+    }
     for name, limit in (("systems", 300), ("data_kinds", 500), ("how", TEXT_MAX), ("affected", TEXT_MAX),
-                        ("measures", TEXT_MAX)):
-        if len(getattr(form, name)) > limit and name not in form.errors:
-            form.errors[name] = _("Paling banyak %(n)s karakter.", n=limit)
-    account_id = None
-    if form.account:
-        account_id = session.execute(select(User.id).where(User.username == form.account)).scalar()
-        if account_id is None:
-            form.errors["account"] = _("Tidak ada akun dengan nama pengguna ini.")
-    start, end = parse_moment(form.window_start), parse_moment(form.window_end)
+                        ("measures", TEXT_MAX), ("account", 60)):
+        setattr(form, name, getattr(form, name).strip())
+        error = text_error(getattr(form, name), limit=limit, required=required.get(name, ""),
+                           too_long=_("Paling banyak %(n)s karakter.", n=limit),
+                           multiline=name in form.MULTILINE)
+        if error:
+            form.errors[name] = error
+
+
+def _check_window(form: BreachForm, start: datetime | None, end: datetime | None) -> None:
+    """The window of the audit log that is the evidence: both ends when an account is named, in order."""
     if form.window_start and start is None:
         form.errors["window_start"] = _("Isi tanggal dan jam awal.")
     if form.window_end and end is None:
@@ -97,6 +95,22 @@ def _check(session: Session, form: BreachForm) -> Checked | None:
         form.errors["window_start"] = _("Untuk bukti dari log audit, isi awal dan akhir rentang waktunya.")
     if start and end and start >= end:
         form.errors["window_end"] = _("Akhir rentang harus sesudah awalnya.")
+
+
+def _check(session: Session, form: BreachForm) -> Checked | None:
+    found_at = parse_moment(form.found_at)
+    if found_at is None:
+        form.errors["found_at"] = _("Isi tanggal dan jam insiden diketahui.")
+    elif found_at > clock.now():
+        form.errors["found_at"] = _("Waktu diketahui tidak boleh di masa depan.")
+    _check_texts(form)
+    account_id = None
+    if form.account and "account" not in form.errors:
+        account_id = session.execute(select(User.id).where(User.username == form.account)).scalar()
+        if account_id is None:
+            form.errors["account"] = _("Tidak ada akun dengan nama pengguna ini.")
+    start, end = parse_moment(form.window_start), parse_moment(form.window_end)
+    _check_window(form, start, end)
     if form.errors or found_at is None:
         return None
     return Checked(found_at, account_id, start, end)

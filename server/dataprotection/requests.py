@@ -8,7 +8,7 @@ was kept and why."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
@@ -19,6 +19,8 @@ from server.accounts import auth
 from server.accounts.models import Passkey, PendingSignIn, RecoveryCode, Role, SetupLink, User
 from server.appointments.models import Appointment
 from server.dataprotection.models import DataRequest, RequestKind, RequestStatus
+from server.db import existing
+from server.forms import PostedForm, posted, text_error
 from server.i18n import gettext as _
 from server.i18n import lazy_gettext as _l
 from server.notifications import outbox
@@ -64,19 +66,23 @@ def status_label(status: str) -> str:
 
 
 @dataclass
-class RequestForm:
+class RequestForm(PostedForm):
+    MULTILINE = frozenset({"details"})
+
     kind: str = ""
     details: str = ""
-    errors: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = posted({}, read=False)
 
     def validate(self) -> bool:
         self.details = self.details.strip()
         if self.kind not in set(RequestKind):
             self.errors["kind"] = _("Pilih apa yang diminta.")
-        if self.kind in (RequestKind.CORRECTION, RequestKind.ACCESS) and not self.details:
-            self.errors["details"] = _("Tulis sedikit apa yang diminta, supaya kami bisa menjawabnya.")
-        elif len(self.details) > DETAILS_MAX:
-            self.errors["details"] = _("Paling banyak %(n)s karakter.", n=DETAILS_MAX)
+        needs_details = self.kind in (RequestKind.CORRECTION, RequestKind.ACCESS)
+        if error := text_error(self.details, limit=DETAILS_MAX, multiline=True,
+                               required=_("Tulis sedikit apa yang diminta, supaya kami bisa menjawabnya.")
+                               if needs_details else "",
+                               too_long=_("Paling banyak %(n)s karakter.", n=DETAILS_MAX)):
+            self.errors["details"] = error
         return not self.errors
 
 
@@ -91,7 +97,7 @@ def ask(session: Session, form: RequestForm, *, user: User | None = None, report
     session.add(request)
     session.flush()
     audit.record(session, "dataprotection.request_received", actor_id=user.id if user else None,
-                 actor_label=user.username if user else "code-holder", object_type="data_request",
+                 actor_label=user.username if user else audit.CODE_HOLDER, object_type="data_request",
                  object_id=request.id, ip=ip, kind=form.kind)
     return request
 
@@ -126,20 +132,22 @@ def who_asked(session: Session, request: DataRequest) -> str:
 # --- deciding ----------------------------------------------------------------------------------------------------
 
 @dataclass
-class DecisionForm:
+class DecisionForm(PostedForm):
+    MULTILINE = frozenset({"answer"})
+
     status: str = ""
     answer: str = ""
     version: str = ""
-    errors: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = posted({}, read=False)
 
     def validate(self) -> bool:
         self.answer = self.answer.strip()
         if self.status not in (RequestStatus.GRANTED, RequestStatus.PARTLY, RequestStatus.REFUSED):
             self.errors["status"] = _("Pilih keputusannya.")
-        if not self.answer:
-            self.errors["answer"] = _("Tulis jawaban dan alasannya. Orang yang meminta membacanya.")
-        elif len(self.answer) > ANSWER_MAX:
-            self.errors["answer"] = _("Paling banyak %(n)s karakter.", n=ANSWER_MAX)
+        if error := text_error(self.answer, limit=ANSWER_MAX, multiline=True,
+                               required=_("Tulis jawaban dan alasannya. Orang yang meminta membacanya."),
+                               too_long=_("Paling banyak %(n)s karakter.", n=ANSWER_MAX)):
+            self.errors["answer"] = error
         return not self.errors
 
 
@@ -147,8 +155,7 @@ def _erase(session: Session, request: DataRequest) -> list[str]:
     """Carry out an erasure: what was removed, in words for the answer."""
     done: list[str] = []
     if request.requester_user_id is not None:
-        user = session.get(User, request.requester_user_id)
-        assert user is not None
+        user = existing(session, User, request.requester_user_id)
         for table in (PushSubscription, Passkey, RecoveryCode, SetupLink, PendingSignIn):
             session.execute(delete(table).where(table.user_id == user.id))
         auth.end_all_sessions(session, user.id)

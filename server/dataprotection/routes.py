@@ -7,14 +7,12 @@ the message next to each field and what was typed."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotAuthorizedException, NotFoundException
-from litestar.params import Body, FromPath
-from litestar.response import Redirect
+from litestar.params import FromPath
 from sqlmodel import Session
 
 from server import audit, clock
@@ -27,9 +25,8 @@ from server.db import DB
 from server.i18n import lazy_gettext as _l
 from server.reports.models import Report
 from server.statistics.export import csv_text
-from server.web import PRIVATE, client_ip, page
+from server.web import PRIVATE, TextForm, client_ip, done, notice, page
 
-Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 SupervisorRequest = Request[User, Any, Any]
 
 NOTICES = {
@@ -41,14 +38,7 @@ NOTICES = {
     "insiden-disimpan": _l("Perubahan insiden sudah disimpan."),
     "diberitahukan": _l("Pemberitahuan sudah ditandai terkirim."),
 }
-BREACH_FIELDS = ("found_at", "systems", "data_kinds", "how", "affected", "measures", "account", "window_start",
-                 "window_end")
 DOWNLOAD_NAME = "data-saya.json"
-
-
-def notice(request: Request) -> str | None:
-    message = NOTICES.get(request.query_params.get("pesan", ""))
-    return str(message) if message else None
 
 
 def actor_of(request: Request, state: State) -> service.Actor:
@@ -64,7 +54,7 @@ class DataProtectionController(Controller):
                        status: int = 200) -> Any:
         periods = rules.all_days(db)
         return page(request, "dataprotection/registry.html", status_code=status, records=registry.RECORDS,
-                    rules=rules.RULES, form=form, errors=errors, notice=notice(request) if status == 200 else None,
+                    rules=rules.RULES, form=form, errors=errors, notice=notice(request, NOTICES) if status == 200 else None,
                     retention=lambda key: service.retention_words(key, periods))
 
     @get("/", name="data_protection", sync_to_thread=True)
@@ -80,13 +70,13 @@ class DataProtectionController(Controller):
                         headers={"Content-Disposition": 'attachment; filename="catatan-pemrosesan-data.csv"'})
 
     @post("/pengaturan", sync_to_thread=True)
-    def save_settings(self, request: SupervisorRequest, data: Form, db: DB, state: State) -> Any:
+    def save_settings(self, request: SupervisorRequest, data: TextForm, db: DB, state: State) -> Any:
         form = {name: str(value) for name, value in data.items() if name != "_csrf_token"}
         errors = service.save_settings(db, form, actor_of(request, state))
         if errors:
             return self._registry_page(request, db, form, errors, status=422)
         db.commit()
-        return Redirect("/perlindungan-data?pesan=tersimpan", status_code=303)
+        return done("/perlindungan-data", "tersimpan")
 
     # --- destruction reports -----------------------------------------------------------------------------------
 
@@ -112,13 +102,13 @@ class DataProtectionController(Controller):
         return self._breach_form_page(request, breaches.BreachForm(), action="/perlindungan-data/insiden/baru")
 
     @post("/insiden/baru", sync_to_thread=True)
-    def record_breach(self, request: SupervisorRequest, data: Form, db: DB, state: State) -> Any:
-        form = breaches.BreachForm(**{name: data.get(name, "") for name in BREACH_FIELDS})
+    def record_breach(self, request: SupervisorRequest, data: TextForm, db: DB, state: State) -> Any:
+        form = breaches.BreachForm.from_data(data)
         breach = breaches.record(db, form, request.user, ip=client_ip(request.scope, state.settings))
         if breach is None:
             return self._breach_form_page(request, form, action="/perlindungan-data/insiden/baru", status=422)
         db.commit()
-        return Redirect(f"/perlindungan-data/insiden/{breach.id}?pesan=insiden-dicatat", status_code=303)
+        return done(f"/perlindungan-data/insiden/{breach.id}", "insiden-dicatat")
 
     def _breach_or_404(self, db: Session, breach_id: int) -> Breach:
         breach = db.get(Breach, breach_id)
@@ -135,7 +125,7 @@ class DataProtectionController(Controller):
         service.record(db, actor_of(request, state), "dataprotection.breach_viewed", "breach", breach.id)
         db.commit()
         return page(request, "dataprotection/breach.html", breach=breach, evidence=found, account=account,
-                    notice=notice(request), done=breaches.done(breach),
+                    notice=notice(request, NOTICES), done=breaches.done(breach),
                     to_people=breaches.notice_to_people(breach, dpo),
                     to_authority=breaches.notice_to_authority(breach, dpo, len(found.reports) if found else 0))
 
@@ -147,31 +137,31 @@ class DataProtectionController(Controller):
                                       action=f"/perlindungan-data/insiden/{breach.id}/ubah", breach=breach)
 
     @post("/insiden/{breach_id:int}/ubah", sync_to_thread=True)
-    def change_breach(self, request: SupervisorRequest, data: Form, db: DB, state: State,
+    def change_breach(self, request: SupervisorRequest, data: TextForm, db: DB, state: State,
                       breach_id: FromPath[int]) -> Any:
         breach = self._breach_or_404(db, breach_id)
-        form = breaches.BreachForm(**{name: data.get(name, "") for name in BREACH_FIELDS})
+        form = breaches.BreachForm.from_data(data)
         if not breaches.update(db, breach, form, request.user, ip=client_ip(request.scope, state.settings)):
             return self._breach_form_page(request, form, action=f"/perlindungan-data/insiden/{breach.id}/ubah",
                                           status=422, breach=breach)
         db.commit()
-        return Redirect(f"/perlindungan-data/insiden/{breach.id}?pesan=insiden-disimpan", status_code=303)
+        return done(f"/perlindungan-data/insiden/{breach.id}", "insiden-disimpan")
 
     @post("/insiden/{breach_id:int}/diberitahukan", sync_to_thread=True)
-    def breach_notified(self, request: SupervisorRequest, data: Form, db: DB, state: State,
+    def breach_notified(self, request: SupervisorRequest, data: TextForm, db: DB, state: State,
                         breach_id: FromPath[int]) -> Any:
         breach = self._breach_or_404(db, breach_id)
         if not breaches.mark_notified(db, breach, data.get("whom", ""), request.user,
                                       ip=client_ip(request.scope, state.settings)):
             raise NotFoundException()
         db.commit()
-        return Redirect(f"/perlindungan-data/insiden/{breach.id}?pesan=diberitahukan", status_code=303)
+        return done(f"/perlindungan-data/insiden/{breach.id}", "diberitahukan")
 
     # --- the register of requests ------------------------------------------------------------------------------
 
     @get("/permintaan", name="data_requests", sync_to_thread=True)
     def request_register(self, request: SupervisorRequest, db: DB) -> Any:
-        return page(request, "dataprotection/requests.html", items=requests.register(db), notice=notice(request),
+        return page(request, "dataprotection/requests.html", items=requests.register(db), notice=notice(request, NOTICES),
                     who=lambda item: requests.who_asked(db, item), kind_label=requests.kind_label,
                     status_label=requests.status_label, open=RequestStatus.OPEN)
 
@@ -198,16 +188,15 @@ class DataProtectionController(Controller):
         return self._request_page(request, db, item, requests.DecisionForm())
 
     @post("/permintaan/{request_id:int}", sync_to_thread=True)
-    def decide_request(self, request: SupervisorRequest, data: Form, db: DB, state: State,
+    def decide_request(self, request: SupervisorRequest, data: TextForm, db: DB, state: State,
                        request_id: FromPath[int]) -> Any:
         item = self._request_or_404(db, request_id)
-        form = requests.DecisionForm(status=data.get("status", ""), answer=data.get("answer", ""),
-                                     version=data.get("version", ""))
+        form = requests.DecisionForm.from_data(data)
         if not requests.decide(db, item, form, request.user, ip=client_ip(request.scope, state.settings)):
             db.rollback()
             return self._request_page(request, db, self._request_or_404(db, request_id), form, status=422)
         db.commit()
-        return Redirect(f"/perlindungan-data/permintaan/{item.id}?pesan=diputuskan", status_code=303)
+        return done(f"/perlindungan-data/permintaan/{item.id}", "diputuskan")
 
 
 # --- the person's own data and requests ------------------------------------------------------------------------
@@ -227,7 +216,7 @@ def _my_requests_page(request: Request, db: Session, *, action: str, download: s
     return page(request, "dataprotection/my_requests.html", status_code=status, action=action, download=download,
                 items=items, form=form, errors=form.errors, kinds=_kinds(), hints=requests.KIND_HINTS,
                 kind_label=requests.kind_label, status_label=requests.status_label, open=RequestStatus.OPEN,
-                dpo=service.dpo_contact(db), notice=notice(request) if status == 200 else None)
+                dpo=service.dpo_contact(db), notice=notice(request, NOTICES) if status == 200 else None)
 
 
 class MyDataController(Controller):
@@ -251,14 +240,14 @@ class MyDataController(Controller):
                                  items=requests.of_user(db, request.user.id), form=requests.RequestForm())
 
     @post("/permintaan-data", sync_to_thread=True)
-    def ask(self, request: Request[User, Any, Any], data: Form, db: DB, state: State) -> Any:
-        form = requests.RequestForm(kind=data.get("kind", ""), details=data.get("details", ""))
+    def ask(self, request: Request[User, Any, Any], data: TextForm, db: DB, state: State) -> Any:
+        form = requests.RequestForm.from_data(data)
         user = db.get(User, request.user.id)
         if requests.ask(db, form, user=user, ip=client_ip(request.scope, state.settings)) is None:
             return _my_requests_page(request, db, action="/akun/permintaan-data", download="/akun/data-saya",
                                      items=requests.of_user(db, user.id), form=form, status=422)
         db.commit()
-        return Redirect("/akun/permintaan-data?pesan=terkirim", status_code=303)
+        return done("/akun/permintaan-data", "terkirim")
 
 
 def _holder_report_id(request: Request) -> int:
@@ -277,7 +266,7 @@ class HolderDataController(Controller):
     def download(self, request: Request, db: DB) -> Response:
         from_report = db.get(Report, _holder_report_id(request))
         body = export.as_json(export.of_code_holder(db, from_report), clock.now())
-        audit.record(db, "dataprotection.data_downloaded", actor_label="code-holder", object_type="report",
+        audit.record(db, "dataprotection.data_downloaded", actor_label=audit.CODE_HOLDER, object_type="report",
                      object_id=from_report.id)
         db.commit()
         return _download(body)
@@ -289,11 +278,11 @@ class HolderDataController(Controller):
                                  items=requests.of_report(db, report_id), form=requests.RequestForm())
 
     @post("/permintaan-data", sync_to_thread=True)
-    def ask(self, request: Request, data: Form, db: DB) -> Any:
+    def ask(self, request: Request, data: TextForm, db: DB) -> Any:
         report_id = _holder_report_id(request)
-        form = requests.RequestForm(kind=data.get("kind", ""), details=data.get("details", ""))
+        form = requests.RequestForm.from_data(data)
         if requests.ask(db, form, report_id=report_id) is None:
             return _my_requests_page(request, db, action="/cek/permintaan-data", download="/cek/data-saya",
                                      items=requests.of_report(db, report_id), form=form, status=422)
         db.commit()
-        return Redirect("/cek/permintaan-data?pesan=terkirim", status_code=303)
+        return done("/cek/permintaan-data", "terkirim")

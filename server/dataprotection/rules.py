@@ -57,7 +57,8 @@ RULES: dict[str, Rule] = {rule.key: rule for rule in (
 def days(session: Session, key: str) -> int:
     """The period of an adjustable rule: the supervisor's setting when it is within the limits, else the default."""
     rule = RULES[key]
-    assert rule.default_days is not None, key
+    if rule.default_days is None:
+        raise KeyError(f"{key} is not an adjustable retention rule")
     stored = session.execute(select(ServiceSetting.value).where(ServiceSetting.key == SETTING_PREFIX + key)).scalar()
     try:
         value = int(stored) if stored is not None else rule.default_days

@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from server import audit
 from server.dataprotection import registry, rules
+from server.forms import text_error
 from server.i18n import gettext as _
 from server.models import ServiceSetting
 
@@ -88,10 +89,12 @@ def save_settings(session: Session, form: dict[str, str], actor: Actor) -> dict[
     is wrong. The audit entry names what changed, old and new."""
     errors: dict[str, str] = {}
     dpo = " ".join(form.get("dpo", "").split())
-    if not dpo:
-        errors["dpo"] = _("Tulis kontak petugas pelindungan data: nama jabatan dan e-mail atau nomor telepon kantor.")
-    elif len(dpo) > DPO_MAX:
-        errors["dpo"] = _("Kontak petugas paling banyak %(n)s karakter.", n=DPO_MAX)
+    if error := text_error(
+        dpo, limit=DPO_MAX,
+        required=_("Tulis kontak petugas pelindungan data: nama jabatan dan e-mail atau nomor telepon kantor."),
+        too_long=_("Kontak petugas paling banyak %(n)s karakter.", n=DPO_MAX),
+    ):
+        errors["dpo"] = error
     periods: dict[str, int] = {}
     for key, rule in rules.RULES.items():
         if not rule.adjustable:

@@ -9,8 +9,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import sign_in
 from tests.browser.helpers import assert_page_is_usable
+from tests.support.browser import sign_in
 
 pytestmark = pytest.mark.browser
 

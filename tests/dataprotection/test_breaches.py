@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from server.dataprotection.models import Breach
-from tests.dataprotection.conftest import NOT_SUPERVISORS, audit_entries, form_post, user_named
-from tests.reports.conftest import make_report
+from tests.support.dataprotection import NOT_SUPERVISORS, audit_entries, form_post, user_named
+from tests.support.reports import make_report
 
 # The pinned clock is Tuesday 1 December 2026, 09.17 WITA.
 FORM = {"found_at": "2026-12-01T09:00", "systems": "Akun konselor", "data_kinds": "Cerita anak, nomor telepon",
@@ -38,11 +38,14 @@ def test_a_breach_is_recorded_with_its_clock_and_the_evidence_of_the_audit_log(a
     assert breach.account_id == user_named(db, "konselor").id
     assert len(audit_entries(db, "dataprotection.breach_recorded")) == 1
     page = supervisor.get(response.headers["location"])
-    assert page.status_code == 200 and 'data-clock="berjalan"' in page.text
+    assert page.status_code == 200
+    assert 'data-clock="berjalan"' in page.text
     assert f'<a href="/kasus/{report.id}">Kasus #{report.id}</a>' in page.text
-    assert "pemegang kode (lewat /cek)" in page.text and "report.viewed.staff" in page.text
+    assert "pemegang kode (lewat /cek)" in page.text
+    assert "report.viewed.staff" in page.text
     assert "Data apa: Cerita anak, nomor telepon." in page.text
-    assert "Pasal 46" in page.text and "kasus yang terbaca menurut log audit: 1" in page.text
+    assert "Pasal 46" in page.text
+    assert "kasus yang terbaca menurut log audit: 1" in page.text
 
 
 def test_the_clock_stops_when_both_notices_are_marked_sent(db, as_user, pinned_clock):
@@ -57,7 +60,8 @@ def test_the_clock_stops_when_both_notices_are_marked_sent(db, as_user, pinned_c
         response = form_post(supervisor, f"/perlindungan-data/insiden/{breach.id}/diberitahukan", {"whom": whom})
         assert response.status_code == 303
     [breach] = _breaches(db)
-    assert breach.people_notified_at is not None and breach.authority_notified_at is not None
+    assert breach.people_notified_at is not None
+    assert breach.authority_notified_at is not None
     assert "Selesai" in supervisor.get("/perlindungan-data/insiden").text
     assert len(audit_entries(db, "dataprotection.breach_notified")) == 2
 
@@ -71,7 +75,8 @@ def test_a_wrong_form_comes_back_with_indonesian_errors_and_what_was_typed(db, a
     assert "Tulis jenis data yang bocor" in response.text
     assert "Tidak ada akun dengan nama pengguna ini." in response.text
     assert "Akhir rentang harus sesudah awalnya." in response.text
-    assert 'value="Akun konselor"' in response.text and "dari warnet.</textarea>" in response.text
+    assert 'value="Akun konselor"' in response.text
+    assert "dari warnet.</textarea>" in response.text
     assert _breaches(db) == []
 
 
@@ -99,7 +104,8 @@ def test_only_supervisors_see_or_fill_the_register(db, as_user, who):
     assert form_post(client, "/perlindungan-data/insiden/baru", FORM).status_code == 403
     assert form_post(client, f"/perlindungan-data/insiden/{breach.id}/diberitahukan",
                      {"whom": "people"}).status_code == 403
-    assert len(_breaches(db)) == 1 and _breaches(db)[0].people_notified_at is None
+    assert len(_breaches(db)) == 1
+    assert _breaches(db)[0].people_notified_at is None
 
 
 def test_the_forms_need_their_csrf_token(db, as_user):

@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from server.reports import service as reports
-from tests.conftest import post_form
-from tests.dataprotection.conftest import audit_entries, user_named
-from tests.reports.conftest import ADULT_EXTRA, make_report, submit_report
+from server.reports import cases, messages
+from tests.support.dataprotection import audit_entries, user_named
+from tests.support.reports import ADULT_EXTRA, make_report, submit_report
+from tests.support.web import post_form
 
 PARENT_WORDS = "Anak saya diejek di sekolah setiap hari, bukunya dirobek."
 STAFF_MESSAGE = "Terima kasih, Ibu. Kami akan menghubungi sekolah minggu ini."
@@ -25,9 +25,9 @@ def parent_case(app, db):
     parent, counselor = user_named(db, "orangtua"), user_named(db, "konselor")
     report = make_report(app, db, user=parent, reporter_kind="parent", child_words=PARENT_WORDS,
                          **ADULT_EXTRA).report
-    reports.message_from_staff(db, report, counselor, body=STAFF_MESSAGE, ip="")
-    reports.message_from_reporter(db, report, parent, body=PARENT_MESSAGE, ip="")
-    reports.add_note(db, report, counselor, body=NOTE, ip="")
+    messages.message_from_staff(db, report, counselor, body=STAFF_MESSAGE, ip="")
+    messages.message_from_reporter(db, report, parent, body=PARENT_MESSAGE, ip="")
+    cases.add_note(db, report, counselor, body=NOTE, ip="")
     db.commit()
     return report
 
@@ -51,15 +51,18 @@ def _download(client) -> dict:
 
 def test_the_parent_gets_their_account_report_messages_and_children(as_user, db, parent_case):
     data = _download(as_user("orangtua"))
-    assert data["account"]["username"] == "orangtua" and data["account"]["display_name"] == "Ibu Wati"
+    assert data["account"]["username"] == "orangtua"
+    assert data["account"]["display_name"] == "Ibu Wati"
     assert [child["nickname"] for child in data["children"]] == ["Dimas"]
     [report] = data["reports"]
-    assert report["id"] == parent_case.id and report["child_words"] == PARENT_WORDS
+    assert report["id"] == parent_case.id
+    assert report["child_words"] == PARENT_WORDS
     assert [(m["from"], m["body"]) for m in report["messages"]] == [("layanan", STAFF_MESSAGE),
                                                                   ("saya", PARENT_MESSAGE)]
     assert "child_assent" in report["consent"]
     [entry] = audit_entries(db, "dataprotection.data_downloaded")
-    assert entry.object_type == "user" and entry.object_id == str(user_named(db, "orangtua").id)
+    assert entry.object_type == "user"
+    assert entry.object_id == str(user_named(db, "orangtua").id)
 
 
 def test_it_never_holds_notes_other_peoples_identities_or_reports_made_by_others(
@@ -67,8 +70,11 @@ def test_it_never_holds_notes_other_peoples_identities_or_reports_made_by_others
     client = as_user("orangtua")
     text = client.get("/akun/data-saya").text
     assert NOTE not in text
-    assert "Konselor Rina" not in text and "konselor" not in text
-    assert TEACHER_WORDS not in text and STUDENT not in text and "Guru BK Sari" not in text
+    assert "Konselor Rina" not in text
+    assert "konselor" not in text
+    assert TEACHER_WORDS not in text
+    assert STUDENT not in text
+    assert "Guru BK Sari" not in text
     assert [report["id"] for report in json.loads(text)["reports"]] == [parent_case.id]
 
 
@@ -76,18 +82,21 @@ def test_the_teacher_gets_their_report_without_the_student_named(as_user, report
     data = _download(as_user("guru"))
     [report] = data["reports"]
     assert report["child_words"] == TEACHER_WORDS
-    assert STUDENT not in json.dumps(data, ensure_ascii=False) and "student_name" not in report
+    assert STUDENT not in json.dumps(data, ensure_ascii=False)
+    assert "student_name" not in report
 
 
 def test_a_child_gets_only_their_own(as_user, parent_case):
     data = _download(as_user("anak"))
-    assert data["account"]["username"] == "anak" and data["reports"] == []
+    assert data["account"]["username"] == "anak"
+    assert data["reports"] == []
     assert PARENT_WORDS not in json.dumps(data, ensure_ascii=False)
 
 
 def test_a_stranger_is_sent_to_sign_in(client):
     response = client.get("/akun/data-saya", follow_redirects=False)
-    assert response.status_code == 303 and response.headers["location"] == "/masuk?lanjut=/akun/data-saya"
+    assert response.status_code == 303
+    assert response.headers["location"] == "/masuk?lanjut=/akun/data-saya"
 
 
 def test_the_account_page_offers_the_download(as_user):
@@ -108,4 +117,5 @@ def test_a_code_holder_gets_the_reports_data_and_no_one_else_does(app, db, make_
     assert "Unduh data saya" in holder.get("/cek/laporan").text
     other = make_client()
     response = other.get("/cek/data-saya", follow_redirects=False)
-    assert response.status_code == 303 and response.headers["location"] == "/masuk?lanjut=/cek/data-saya"
+    assert response.status_code == 303
+    assert response.headers["location"] == "/masuk?lanjut=/cek/data-saya"

@@ -15,9 +15,9 @@ from server.dataprotection import requests
 from server.dataprotection.models import DataRequest, RequestStatus
 from server.notifications.models import NotificationJob, PushSubscription
 from server.reports.models import Report
-from tests.conftest import post_form, sign_in
-from tests.dataprotection.conftest import NOT_SUPERVISORS, audit_entries, form_post, user_named
-from tests.reports.conftest import ADULT_EXTRA, make_report, submit_report
+from tests.support.dataprotection import NOT_SUPERVISORS, audit_entries, form_post, user_named
+from tests.support.reports import ADULT_EXTRA, make_report, submit_report
+from tests.support.web import post_form, sign_in
 
 
 def _requests(db) -> list[DataRequest]:
@@ -38,15 +38,21 @@ def _ask(client, kind="erasure", details="Tolong hapus akun saya.", path="/akun/
 def test_a_signed_in_person_asks_and_the_clock_is_three_times_24_hours(as_user, db, who):
     client = as_user(who)
     page = client.get("/akun/permintaan-data")
-    assert page.status_code == 200 and "Menghapus data saya" in page.text and "3 × 24 jam" in page.text
+    assert page.status_code == 200
+    assert "Menghapus data saya" in page.text
+    assert "3 × 24 jam" in page.text
     response = _ask(client, kind="correction", details="Nama sekolah saya salah.")
-    assert response.status_code == 303 and response.headers["location"] == "/akun/permintaan-data?pesan=terkirim"
+    assert response.status_code == 303
+    assert response.headers["location"] == "/akun/permintaan-data?pesan=terkirim"
     [item] = _requests(db)
-    assert item.kind == "correction" and item.requester_user_id == user_named(db, who).id
-    assert item.due_at - item.received_at == timedelta(hours=72) and item.received_at == clock.now()
+    assert item.kind == "correction"
+    assert item.requester_user_id == user_named(db, who).id
+    assert item.due_at - item.received_at == timedelta(hours=72)
+    assert item.received_at == clock.now()
     assert item.status == RequestStatus.OPEN
     after = client.get(response.headers["location"])
-    assert "Permintaan sudah diterima" in after.text and "Membetulkan data saya" in after.text
+    assert "Permintaan sudah diterima" in after.text
+    assert "Membetulkan data saya" in after.text
     assert len(audit_entries(db, "dataprotection.request_received")) == 1
 
 
@@ -54,9 +60,11 @@ def test_a_wrong_form_comes_back_with_indonesian_errors_and_what_was_typed(as_us
     client = as_user("orangtua")
     response = _ask(client, kind="", details="Data anak saya")
     assert response.status_code == 422
-    assert "Pilih apa yang diminta." in response.text and "Data anak saya</textarea>" in response.text
+    assert "Pilih apa yang diminta." in response.text
+    assert "Data anak saya</textarea>" in response.text
     response = _ask(client, kind="correction", details="")
-    assert response.status_code == 422 and "Tulis sedikit apa yang diminta" in response.text
+    assert response.status_code == 422
+    assert "Tulis sedikit apa yang diminta" in response.text
     assert 'value="correction" checked' in response.text
     assert _requests(db) == []
 
@@ -73,7 +81,8 @@ def test_asking_needs_the_csrf_token_and_a_person(as_user, make_client, db):
 def test_one_persons_requests_are_not_shown_to_a_colleague(as_user, db):
     _ask(as_user("orangtua"), kind="access", details="Siapa yang membaca laporan saya?")
     other = as_user("guru").get("/akun/permintaan-data")
-    assert other.status_code == 200 and "Siapa yang membaca laporan saya?" not in other.text
+    assert other.status_code == 200
+    assert "Siapa yang membaca laporan saya?" not in other.text
     assert 'id="permintaan-' not in other.text
 
 
@@ -83,9 +92,11 @@ def test_a_code_holder_asks_at_cek(app, db, make_client):
     post_form(holder, "/cek", {"code": sent.code, "pin": sent.pin}, token_from="/cek", follow_redirects=False)
     assert "Minta sesuatu tentang data saya" in holder.get("/cek/laporan").text
     response = _ask(holder, kind="restriction", details="", path="/cek/permintaan-data")
-    assert response.status_code == 303 and response.headers["location"] == "/cek/permintaan-data?pesan=terkirim"
+    assert response.status_code == 303
+    assert response.headers["location"] == "/cek/permintaan-data?pesan=terkirim"
     [item] = _requests(db)
-    assert item.requester_user_id is None and item.report_id is not None
+    assert item.requester_user_id is None
+    assert item.report_id is not None
     stranger = make_client()
     assert stranger.get("/cek/permintaan-data", follow_redirects=False).status_code == 303
     assert _ask(stranger, path="/cek/permintaan-data").status_code == 401
@@ -105,13 +116,16 @@ def test_only_supervisors_see_and_decide_the_register(as_user, db, erasure, who)
     response = form_post(client, f"/perlindungan-data/permintaan/{erasure.id}",
                          {"status": "granted", "answer": "Sudah."})
     assert response.status_code == 403
-    assert _requests(db)[0].status == RequestStatus.OPEN and audit_entries(db, "dataprotection.request_decided") == []
+    assert _requests(db)[0].status == RequestStatus.OPEN
+    assert audit_entries(db, "dataprotection.request_decided") == []
 
 
 def test_the_register_shows_the_clock_and_viewing_is_audited(as_user, db, erasure, pinned_clock):
     supervisor = as_user("supervisor")
     listing = supervisor.get("/perlindungan-data/permintaan")
-    assert listing.status_code == 200 and "Menghapus data saya" in listing.text and 'data-clock="berjalan"' in listing.text
+    assert listing.status_code == 200
+    assert "Menghapus data saya" in listing.text
+    assert 'data-clock="berjalan"' in listing.text
     pinned_clock.shift(timedelta(hours=73))
     supervisor = as_user("supervisor")  # the first sign-in has ended by now
     assert 'data-clock="lewat"' in supervisor.get("/perlindungan-data/permintaan").text
@@ -134,10 +148,12 @@ def test_a_decision_needs_a_reason_and_keeps_what_was_typed(as_user, db, erasure
     response = form_post(as_user("supervisor"), f"/perlindungan-data/permintaan/{erasure.id}",
                          {"status": "", "answer": "Sebagian"})
     assert response.status_code == 422
-    assert "Pilih keputusannya." in response.text and "Sebagian</textarea>" in response.text
+    assert "Pilih keputusannya." in response.text
+    assert "Sebagian</textarea>" in response.text
     response = form_post(as_user("supervisor"), f"/perlindungan-data/permintaan/{erasure.id}",
                          {"status": "refused", "answer": "  "})
-    assert response.status_code == 422 and "Tulis jawaban dan alasannya." in response.text
+    assert response.status_code == 422
+    assert "Tulis jawaban dan alasannya." in response.text
     assert _requests(db)[0].status == RequestStatus.OPEN
 
 
@@ -150,16 +166,19 @@ def test_an_access_request_refused_to_protect_a_child_keeps_the_reason_and_tells
                          {"status": "refused", "answer": reason, "version": str(item.version)})
     assert response.status_code == 303
     item = _requests(db)[0]
-    assert item.status == RequestStatus.REFUSED and item.answer == reason
+    assert item.status == RequestStatus.REFUSED
+    assert item.answer == reason
     assert item.decided_by_id == user_named(db, "supervisor").id
     [job] = _jobs(db, "data_request_answered")
-    assert job.recipient_user_id == user_named(db, "orangtua").id and job.url == "/akun/permintaan-data"
+    assert job.recipient_user_id == user_named(db, "orangtua").id
+    assert job.url == "/akun/permintaan-data"
     assert reason in parent.get("/akun/permintaan-data").text
     [entry] = audit_entries(db, "dataprotection.request_decided")
     assert '"decision": "refused"' in entry.detail
     again = form_post(as_user("supervisor"), f"/perlindungan-data/permintaan/{item.id}",
                       {"status": "granted", "answer": "Ya"})
-    assert again.status_code == 422 and "Permintaan ini sudah dijawab." in again.text
+    assert again.status_code == 422
+    assert "Permintaan ini sudah dijawab." in again.text
 
 
 def test_an_erasure_removes_the_account_numbers_and_devices_and_keeps_the_report(app, as_user, db, make_client):
@@ -176,14 +195,19 @@ def test_an_erasure_removes_the_account_numbers_and_devices_and_keeps_the_report
     assert response.status_code == 303
     db.expire_all()
     user = db.get(User, parent.id)
-    assert not user.active and user.username == f"dihapus-{parent.id}" and user.display_name == "Akun dihapus"
+    assert not user.active
+    assert user.username == f"dihapus-{parent.id}"
+    assert user.display_name == "Akun dihapus"
     assert db.execute(select(WebSession).where(WebSession.user_id == parent.id)).first() is None
     assert db.execute(select(PushSubscription).where(PushSubscription.user_id == parent.id)).first() is None
     assert db.execute(select(Passkey).where(Passkey.user_id == parent.id)).first() is None
     kept = db.get(Report, report.id)
-    assert kept is not None and kept.contact_detail == "" and kept.child_words
+    assert kept is not None
+    assert kept.contact_detail == ""
+    assert kept.child_words
     item = _requests(db)[0]
-    assert item.answer.startswith("Akun Ibu kami hapus.") and "tidak dimusnahkan" in item.answer
+    assert item.answer.startswith("Akun Ibu kami hapus.")
+    assert "tidak dimusnahkan" in item.answer
     assert "UU PDP Pasal 15 ayat 1" in item.answer
     assert client.get("/akun", follow_redirects=False).status_code == 303
     with pytest.raises(AssertionError):

@@ -14,8 +14,8 @@ from server.dataprotection.models import DestructionReport
 from server.models import AuditEntry, ServiceSetting
 from server.notifications.models import PushSubscription
 from server.reports.models import Report
-from tests.dataprotection.conftest import NOT_SUPERVISORS, user_named
-from tests.reports.conftest import ADULT_EXTRA, make_report
+from tests.support.dataprotection import NOT_SUPERVISORS, user_named
+from tests.support.reports import ADULT_EXTRA, make_report
 
 STUDENT = "Rahmat Hidayat"
 WORDS = "Pak Darto memukul Rahmat di belakang sekolah, nomor HP ibunya 081234567890."
@@ -45,12 +45,14 @@ def test_contact_numbers_are_cleared_after_the_period_and_reported(app, db, sett
     worker.purge(app.state.engine, settings)
     db.expire_all()
     kept = db.get(Report, report.id)
-    assert kept.contact_detail == "" and kept.student_name == STUDENT
+    assert kept.contact_detail == ""
+    assert kept.student_name == STUDENT
     row = next(row for row in _reports(db) if row.kind == "report_contacts")
     assert (row.rule, row.action, row.count, row.ran_at) == ("contact_numbers", "cleared", 1, clock.now())
     entry = db.execute(select(AuditEntry).where(AuditEntry.action == "dataprotection.retention_applied")
                        .order_by(AuditEntry.id.desc())).scalars().first()
-    assert '"report_contacts": 1' in entry.detail and "0812" not in entry.detail
+    assert '"report_contacts": 1' in entry.detail
+    assert "0812" not in entry.detail
 
 
 def test_a_supervisor_shortens_the_period_within_its_limits(app, db, settings, pinned_clock):
@@ -69,8 +71,11 @@ def test_closed_cases_are_pseudonymised_after_the_archive_period(app, db, settin
     worker.purge(app.state.engine, settings)
     db.expire_all()
     kept = db.get(Report, report.id)
-    assert kept is not None and kept.student_name == "" and kept.student_class == ""
-    assert "Darto" not in kept.child_words and "081234567890" not in kept.child_words
+    assert kept is not None
+    assert kept.student_name == ""
+    assert kept.student_class == ""
+    assert "Darto" not in kept.child_words
+    assert "081234567890" not in kept.child_words
     assert "[NAMA]" in kept.child_words
     assert any(row.kind == "closed_cases" and row.count == 1 for row in _reports(db))
     before = len(_reports(db))
@@ -95,8 +100,10 @@ def test_supervisors_see_the_destruction_reports(app, as_user, db, settings, pin
     worker.purge(app.state.engine, settings)
     page = as_user("supervisor").get("/perlindungan-data/pemusnahan")
     assert page.status_code == 200
-    assert 'data-kind="report_contacts"' in page.text and "Nomor kontak di laporan" in page.text
-    assert "0812" not in page.text and STUDENT not in page.text
+    assert 'data-kind="report_contacts"' in page.text
+    assert "Nomor kontak di laporan" in page.text
+    assert "0812" not in page.text
+    assert STUDENT not in page.text
 
 
 @pytest.mark.parametrize("who", NOT_SUPERVISORS)

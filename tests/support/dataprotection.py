@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from server.accounts.models import User
 from server.models import AuditEntry
-from tests.conftest import post_form
+from tests.support.web import post_form
 
 NOT_SUPERVISORS = ["konselor", "guru", "orangtua", "anak"]
 
