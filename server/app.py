@@ -32,7 +32,12 @@ from server.appointments.routes import BookingController, ScheduleController
 from server.db import engine_for
 from server.health import service as health
 from server.health.routes import ReadinessController, ServiceHealthController
-from server.notifications.routes import NotificationController, PushController
+from server.notifications.routes import (
+    NotificationController,
+    PushController,
+    SmsReportController,
+    WhatsAppWebhookController,
+)
 from server.privacy import phone
 from server.pwa.routes import PWAController
 from server.reports import words as report_words
@@ -172,6 +177,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ScheduleController,
             NotificationController,
             PushController,
+            WhatsAppWebhookController,
+            SmsReportController,
             CheckInController,
             FollowUpController,
             RatingController,

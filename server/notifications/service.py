@@ -158,7 +158,7 @@ def inbox(session: Session, owner: Visitor, *, now: datetime | None = None, limi
     now = now or clock.now()
     return list(session.execute(
         select(NotificationJob).where(_for_owner(owner), NotificationJob.status.in_(SHOWN),
-                                      NotificationJob.due_at <= now)
+                                      NotificationJob.due_at <= now, NotificationJob.channel == "push")
         .order_by(NotificationJob.due_at.desc(), NotificationJob.id.desc()).limit(limit)
     ).scalars())
 
