@@ -74,6 +74,7 @@ NOTICES = {
     "ditolak": _l("Permintaan sudah ditolak. Peminta akan membaca alasannya."),
     "dipindah": _l("Jadwal sudah dipindah. Peminta diberi tahu."),
     "kehadiran": _l("Kehadiran sudah dicatat."),
+    "ditelepon": _l("Tercatat: peminta sudah ditelepon."),
     "jam-ditambah": _l("Jam kerja sudah ditambahkan."),
     "jam-dihapus": _l("Jam kerja sudah dihapus."),
     "pengecualian-ditambah": _l("Waktu tidak tersedia sudah disimpan."),
@@ -543,6 +544,7 @@ class ScheduleController(Controller):
         in_view = start <= today < start + timedelta(days=length)
         return page(
             request, "appointments/schedule.html", counselor=counselor, counselors=_counselors(db),
+            calls=service.open_call_tasks(db, counselor.id, now) if counselor else {},
             waiting=[views[a.id] for a in waiting], requesting=_requesting(db, waiting + booked), days=days,
             by_day=by_day, now=now, notice=_notice(request), just_changed=_int(baru),
             previous_url=f"/jadwal?{step}={(start - timedelta(days=length)).isoformat()}{who}",
@@ -581,6 +583,7 @@ class ScheduleController(Controller):
             may_answer=view.status == AppointmentStatus.REQUESTED, live=live,
             may_record=view.status == AppointmentStatus.CONFIRMED and appointment.starts_at <= now,
             notice=_notice(request), errors=errors or {}, values=values or {},
+            trail=service.reminder_trail(db, appointment), call=service.call_task_of(db, appointment.id),
         )
 
     @get("/{appointment_id:int}", name="schedule_appointment", sync_to_thread=True)
@@ -619,6 +622,18 @@ class ScheduleController(Controller):
         return self._act(request, db, appointment_id, data, "konfirmasi", "dikonfirmasi", lambda appointment, version:
                          service.confirm(db, appointment, request.user, version=version, ip=_ip(request, state),
                                          reminder_hours=state.settings.reminder_hours))
+
+    @post("/{appointment_id:int}/ditelepon", sync_to_thread=True)
+    def called(self, request: Request, appointment_id: FromPath[int], db: DB) -> Any:
+        """The counselor made the "call to confirm" the reminder ladder asked for."""
+        appointment = self._handled(request, db, appointment_id)
+        try:
+            service.mark_called(db, appointment, request.user)
+        except service.BookingError as exc:
+            db.rollback()
+            return self._manage_page(request, db, appointment, errors={"telepon": str(exc)}, status_code=422)
+        db.commit()
+        return _done(f"/jadwal/{appointment.id}", "ditelepon")
 
     @post("/{appointment_id:int}/tolak", sync_to_thread=True)
     def decline(self, request: Request, appointment_id: FromPath[int], data: Form, db: DB, state: State) -> Any:

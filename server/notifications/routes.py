@@ -18,22 +18,25 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 import anyio
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.datastructures import State
+from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotAuthorizedException
-from litestar.params import FromPath, JSONBody
+from litestar.params import Body, FromPath, JSONBody
 from litestar.response import Redirect
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from server.accounts.visitor import Visitor, visitor_of
 from server.db import DB
+from server.forms import many, one
 from server.i18n import current_language
-from server.notifications import ladder, service, webhooks
+from server.notifications import consent, ladder, service, webhooks
 from server.notifications.push import ack_token, load_vapid, public_key
+from server.privacy import phone as phones
 from server.web import PRIVATE, page
 
 SUBSCRIPTION_BODY_LIMIT = 4096
@@ -65,7 +68,30 @@ class NotificationController(Controller):
     @get("/pengaturan", name="notification_settings", sync_to_thread=True)
     def settings_page(self, request: Request, db: DB) -> Any:
         owner = _owner_or_sign_in(request)
-        return page(request, "notifications/settings.html", devices=service.devices_of(db, owner))
+        agreed = consent.of(db, owner)
+        form = {"nomor": phones.shown(agreed.phone) if agreed else "",
+                "saluran": [c for c in ("whatsapp", "sms") if agreed and getattr(agreed, c)],
+                "nama": ["1"] if agreed and agreed.show_service_name else []}
+        return page(request, "notifications/settings.html", devices=service.devices_of(db, owner), agreed=agreed,
+                    consent_form=form, errors={})
+
+    @post("/nomor", sync_to_thread=True)
+    def consent_form(self, request: Request, db: DB,
+                     data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Any:
+        """The person's own agreement to WhatsApp/SMS reminders (only for themselves: a child ticks it on their own
+        account, nobody for another)."""
+        owner = _owner_or_sign_in(request)
+        form = {"nomor": str(one(data, "nomor"))[:40], "saluran": many(data, "saluran"), "nama": many(data, "nama")}
+        try:
+            consent.agree(db, owner, number=form["nomor"], whatsapp="whatsapp" in form["saluran"],
+                          sms="sms" in form["saluran"], show_service_name="1" in form["nama"],
+                          ip=request.client.host if request.client else "")
+        except consent.ConsentError as exc:
+            db.rollback()
+            return page(request, "notifications/settings.html", status_code=422, devices=service.devices_of(db, owner),
+                        agreed=consent.of(db, owner), consent_form=form, errors={"nomor": str(exc)})
+        db.commit()
+        return Redirect("/notifikasi/pengaturan?nomor=1#nomor", status_code=303)
 
     @post("/perangkat/{device_id:int}/hapus", sync_to_thread=True)
     def remove_device(self, request: Request, db: DB, device_id: FromPath[int]) -> Any:
