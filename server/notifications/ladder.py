@@ -221,14 +221,16 @@ class MonthReach:
 
 def reach_by_month(session: Session, *, object_type: str, since: datetime, until: datetime | None = None
                    ) -> list[MonthReach]:
-    """Per month of the event (WITA), how many objects had laddered reminders sent, and how many of them reached
-    someone (a push shown, a WhatsApp or SMS delivered). Reads the jobs of the period once."""
-    until = until or clock.now()
-    rows = session.execute(select(
-        NotificationJob.object_id, NotificationJob.event_at, NotificationJob.shown_at).where(
-        NotificationJob.object_type == object_type, NotificationJob.event_at >= since, NotificationJob.event_at < until,
+    """Per month of the event (WITA), how many objects had laddered reminders sent (sessions still to come
+    included, once a reminder went out), and how many of them reached someone (a push shown, a WhatsApp or SMS
+    delivered). Reads the jobs of the period once."""
+    statement = select(NotificationJob.object_id, NotificationJob.event_at, NotificationJob.shown_at).where(
+        NotificationJob.object_type == object_type, NotificationJob.event_at >= since,
         or_(NotificationJob.ladder, NotificationJob.step_of_id.is_not(None)),
-        NotificationJob.status.notin_((JobStatus.PENDING, JobStatus.CANCELLED)))).all()
+        NotificationJob.status.notin_((JobStatus.PENDING, JobStatus.CANCELLED)))
+    if until is not None:
+        statement = statement.where(NotificationJob.event_at < until)
+    rows = session.execute(statement).all()
     months: dict[str, dict[int, bool]] = {}
     for object_id, event_at, shown_at in rows:
         if event_at is None or object_id is None:

@@ -62,7 +62,7 @@ def test_a_parent_agrees_for_their_own_number_and_can_change_their_mind(as_user,
     assert consent.current(db, user_id=person(db, "orangtua").id, report_id=None) is None
 
 
-def test_a_child_ticks_it_on_their_own_account_and_nobody_else_does(as_user, db, client):
+def test_a_child_ticks_it_on_their_own_account_and_nobody_else_does(as_user, make_client, db):
     child = as_user("anak")
     page = child.get("/notifikasi/pengaturan").text
     assert "kamu" in page.lower() and "Nomor HP-mu sendiri" in page
@@ -78,7 +78,7 @@ def test_a_child_ticks_it_on_their_own_account_and_nobody_else_does(as_user, db,
     assert parent_row.user_id == person(db, "orangtua").id
 
     # Nobody signed in: refused, nothing written.
-    refused = client.post("/notifikasi/nomor", data={"nomor": "0812 9999 0000", "saluran": "sms"},
+    refused = make_client().post("/notifikasi/nomor", data={"nomor": "0812 9999 0000", "saluran": "sms"},
                           follow_redirects=False)
     assert refused.status_code in (401, 403) and len(consents(db)) == 2
 
