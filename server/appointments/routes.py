@@ -304,6 +304,7 @@ class BookingController(Controller):
                     reminder_hours=state.settings.reminder_hours, phone=form.phone_number,
                     other_counselor_reason=form.alasan_ganti if form.konselor == service.OTHER_COUNSELOR else None,
                 )
+                service.agree_to_reminders(db, booker.requester, form, ip=_ip(request, state))
                 db.commit()
                 return _done(f"/konseling/{appointment.id}", "baru")
             except service.SlotTaken as exc:

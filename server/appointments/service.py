@@ -5,7 +5,7 @@ the jobs that no longer apply (reminders of a cancelled session)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, or_, select, update
@@ -162,6 +162,9 @@ class BookingForm(PostedForm):
     # "lain": another counselor than the one of the booker's case, for the reason given.
     konselor: str = ""
     alasan_ganti: str = ""
+    # The booker's own agreement to reminders by WhatsApp/SMS on their own number (notifications/consent.py).
+    pengingat: list[str] = field(default_factory=list)
+    pengingat_nomor: str = ""
 
 
 def _to_int(value: str) -> int | None:
@@ -230,6 +233,11 @@ def check_booking(session: Session, user: User | None, form: BookingForm,
             errors["child_id"] = _("Pilih anak yang akan ikut konseling.")
     if user is not None and user.role == Role.TEACHER and form.child_agreed not in CHILD_AGREED:
         errors["child_agreed"] = _("Apakah murid setuju dengan konseling ini? Pilih salah satu.")
+    if form.pengingat:
+        try:
+            phones.parse_mobile(form.pengingat_nomor)
+        except phones.PhoneError as exc:
+            errors["pengingat_nomor"] = str(exc)
     if form.report_id:
         own_reports = {report.id for report in reports.reports_by(session, user)} if user is not None else set()
         if _to_int(form.report_id) not in own_reports:
@@ -238,6 +246,14 @@ def check_booking(session: Session, user: User | None, form: BookingForm,
 
 
 OTHER_COUNSELOR = "lain"
+
+
+def agree_to_reminders(session: Session, requester: Visitor, form: BookingForm, ip: str = "") -> None:
+    """The booker ticked reminders by WhatsApp/SMS: their own agreement for their own number (a parent's for the
+    parent's, a child's only when the child books), recorded with the booking."""
+    if form.pengingat:
+        consent.agree(session, requester, number=form.pengingat_nomor, whatsapp="whatsapp" in form.pengingat,
+                      sms="sms" in form.pengingat, ip=ip)
 
 
 def change_reason(value: str) -> str:

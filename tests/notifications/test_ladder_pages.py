@@ -12,11 +12,20 @@ import pytest
 from sqlalchemy import select
 
 from server import worker
+from server.accounts.models import Child
 from server.accounts.visitor import Visitor
-from server.appointments.models import CallTask
+from server.appointments.models import Appointment, CallTask
 from server.notifications import consent, dispatcher, push
 from server.notifications.models import ChannelConsent, NotificationJob
-from tests.appointments.test_pages_support import appointment_for, counseling, form_post, person
+from tests.appointments.test_pages_support import (
+    appointment_for,
+    book,
+    booked_id,
+    booking_page,
+    counseling,
+    form_post,
+    person,
+)
 from tests.messaging import StandIn, messaging_stand_in
 from tests.notifications.dispatch_support import FakeResponse, FakeTransport
 
@@ -122,3 +131,25 @@ def test_the_counselor_sees_how_the_reminder_went_and_the_call_to_make(as_user, 
     month = appointment.starts_at.strftime("%Y-%m")
     admin = supervisor.get("/admin/pemberitahuan").text
     assert f'data-reach="{month}"' in admin and "0%" in admin
+
+
+def test_the_booker_agrees_when_booking(as_user, db):
+    service_type = counseling(db)
+    dimas = db.execute(select(Child).where(Child.nickname == "Dimas")).scalar_one()
+    parent = as_user("orangtua")
+    assert "Ingatkan saya lewat WhatsApp atau SMS" in booking_page(parent, service_type)
+
+    wrong = book(parent, service_type, child_id=dimas.id, pengingat=["whatsapp"], pengingat_nomor="12")
+    assert wrong.status_code == 422 and 'value="12"' in wrong.text
+    assert "Nomor Indonesia diawali 08" in wrong.text
+    assert db.execute(select(Appointment)).first() is None and consents(db) == []
+
+    appointment_id = booked_id(book(parent, service_type, child_id=dimas.id, pengingat=["whatsapp", "sms"],
+                                    pengingat_nomor="0812 3456 7890"))
+    [row] = consents(db)
+    assert (row.user_id, row.phone, row.whatsapp, row.sms) == (person(db, "orangtua").id, "+6281234567890", True, True)
+    assert db.get(Appointment, appointment_id) is not None
+
+    # Not ticked: no agreement is made or changed by a booking.
+    booked_id(book(parent, service_type, child_id=dimas.id, pengingat_nomor="0813 0000 1111"))
+    assert len(consents(db)) == 1 and consents(db)[0].withdrawn_at is None
