@@ -176,10 +176,15 @@ def _handler(stand_in: StandIn) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    # The dispatcher sends up to 128 messages at once: a listen backlog of 5 would refuse most of a burst.
+    request_queue_size = 512
+
+
 @contextmanager
 def messaging_stand_in() -> Iterator[StandIn]:
     stand_in = StandIn()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(stand_in))
+    server = _Server(("127.0.0.1", 0), _handler(stand_in))
     server.daemon_threads = True
     stand_in.base_url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, name="messaging-stand-in", daemon=True)

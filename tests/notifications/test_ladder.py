@@ -306,3 +306,27 @@ def test_a_child_agrees_only_for_their_own_account(db):
     db.commit()
     assert consent.current(db, user_id=child.id, report_id=None).phone == E164
     assert consent.current(db, user_id=person(db, "orangtua").id, report_id=None) is None
+
+
+def test_the_sms_gateway_reports_delivery_and_replies_with_its_token(rounds, db, engine, settings, transport,
+                                                                     stand_in, appointment, client):
+    agree(db, whatsapp=False)
+    start = due_24h(db, appointment)
+    for minutes in (0, 1, 2):
+        rounds(engine, settings, transport, start + timedelta(minutes=minutes))
+    [sms] = stand_in.of("sms")
+    report = {"id": sms.message_id, "status": "delivered"}
+    assert client.post("/sms/laporan", json=report).status_code == 403
+    assert client.post("/sms/laporan", json=report, headers={"Authorization": "Bearer salah"}).status_code == 403
+    assert parent_jobs(db, appointment)["sms"].shown_at is None
+    good = {"Authorization": f"Bearer {settings.sms_gateway_token}"}
+    assert client.post("/sms/laporan", json=report, headers=good).status_code == 200
+    assert parent_jobs(db, appointment)["sms"].shown_at is not None
+
+    assert client.post("/sms/laporan", json={"from": E164, "text": "berhenti"}, headers=good).status_code == 200
+    db.expire_all()
+    [row] = db.execute(select(ChannelConsent)).scalars()
+    assert row.withdrawn_how == "sms"
+    # Reached by SMS: no call.
+    rounds(engine, settings, transport, appointment.starts_at - timedelta(hours=2))
+    assert call_tasks(db) == []
