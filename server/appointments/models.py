@@ -140,7 +140,7 @@ class CallTask(SQLModel, table=True):
     __tablename__ = "call_task"
 
     id: int | None = Field(default=None, primary_key=True)
-    appointment_id: int = Field(foreign_key="appointment.id", unique=True)
+    appointment_id: int = Field(foreign_key="appointment.id", unique=True, ondelete="CASCADE")
     counselor_id: int = Field(foreign_key="user_account.id", index=True)
     # E.164, or empty when the person left no number (the task then says so).
     phone: str = Field(default="", max_length=20)

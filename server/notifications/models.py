@@ -65,7 +65,7 @@ class NotificationJob(SQLModel, table=True):
     # id its status webhooks name. `ladder_done_at`: the last resort (a counselor's call) was handed over.
     channel: str = Field(default="push", max_length=10)
     ladder: bool = False
-    step_of_id: int | None = Field(default=None, foreign_key="notification_job.id", index=True)
+    step_of_id: int | None = Field(default=None, foreign_key="notification_job.id", index=True, ondelete="CASCADE")
     shown_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     seen_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     provider_id: str = Field(default="", max_length=128, index=True)

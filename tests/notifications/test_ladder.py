@@ -330,3 +330,20 @@ def test_the_sms_gateway_reports_delivery_and_replies_with_its_token(rounds, db,
     # Reached by SMS: no call.
     rounds(engine, settings, transport, appointment.starts_at - timedelta(hours=2))
     assert call_tasks(db) == []
+
+
+@pytest.mark.both_databases
+def test_purging_a_finished_push_job_takes_its_rungs_along(db, engine, appointment):
+    old = appointment.starts_at - timedelta(days=120)
+    root = NotificationJob(kind="reminder_24h", url="/x", topic="t", ladder=True, status=JobStatus.NO_DEVICE,
+                           recipient_user_id=person(db, "orangtua").id, created_at=old, due_at=old)
+    db.add(root)
+    db.flush()
+    db.add(NotificationJob(kind="reminder_24h", url="/x", topic="t", channel="sms", step_of_id=root.id,
+                           status=JobStatus.SENT, recipient_user_id=root.recipient_user_id,
+                           created_at=old + timedelta(days=40), due_at=old))
+    db.commit()
+    dispatcher.purge_finished(db, now=appointment.starts_at)
+    db.commit()
+    assert db.execute(select(func.count()).select_from(NotificationJob).where(
+        NotificationJob.created_at < appointment.starts_at - timedelta(days=60))).scalar_one() == 0

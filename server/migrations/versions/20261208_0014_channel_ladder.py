@@ -31,7 +31,9 @@ def upgrade() -> None:
         batch.add_column(sa.Column('seen_at', sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column('provider_id', sa.String(length=128), nullable=False, server_default=''))
         batch.add_column(sa.Column('ladder_done_at', sa.DateTime(timezone=True), nullable=True))
-        batch.create_foreign_key('fk_notification_job_step_of_id', 'notification_job', ['step_of_id'], ['id'])
+        # A rung goes with its push job when the finished jobs are purged (JOB_RETENTION).
+        batch.create_foreign_key('fk_notification_job_step_of_id', 'notification_job', ['step_of_id'], ['id'],
+                                 ondelete='CASCADE')
         batch.create_unique_constraint('uq_notification_job_step', ['step_of_id', 'channel'])
         batch.create_index('ix_notification_job_step_of_id', ['step_of_id'])
         batch.create_index('ix_notification_job_provider_id', ['provider_id'])
@@ -62,7 +64,7 @@ def upgrade() -> None:
         sa.Column('phone', sa.String(length=20), nullable=False),
         sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
         sa.Column('done_at', sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(['appointment_id'], ['appointment.id']),
+        sa.ForeignKeyConstraint(['appointment_id'], ['appointment.id'], ondelete='CASCADE'),
         sa.ForeignKeyConstraint(['counselor_id'], ['user_account.id']),
         sa.PrimaryKeyConstraint('id'),
         sa.UniqueConstraint('appointment_id'),
