@@ -11,7 +11,7 @@ shown within LADDER_PUSH_WAIT_MINUTES; WhatsApp ended without an agreed number (
 not delivered within the same wait. Each rung is a job of its own (the dispatcher sends it, with its retries, in
 the quiet hours' bounds), with `step_of_id` the push job: the unique (step_of_id, channel) makes every rung exist
 once, whichever worker climbs; the last resort is handed over by the one worker whose conditional update set
-`ladder_done_at`.
+`ladder_done_at` (which also marks a reminder that reached its person: it climbs no further).
 
 This module knows no appointments: the domain registers its last resort, as it registers its still-applies check."""
 
@@ -21,8 +21,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from server import clock
@@ -93,10 +94,15 @@ def climb(session: Session, *, wait: timedelta, call_before: timedelta, now: dat
     came with nothing known to have arrived. The caller commits."""
     now = now or clock.now()
     climbed = Climbed()
+    rung = aliased(NotificationJob)
+    climbed_to_the_top = exists().where(rung.step_of_id == NotificationJob.id, rung.channel == "sms")
+    # Reminders still climbing, or whose time for the last resort has come; one that reached its person, or got
+    # its last resort, is done (ladder_done_at), so that a long backlog is never stuck behind the same `limit`.
     roots = list(session.execute(
         select(NotificationJob).where(
             NotificationJob.ladder, NotificationJob.ladder_done_at.is_(None), NotificationJob.event_at > now,
-            NotificationJob.status.in_((JobStatus.SENT, JobStatus.NO_DEVICE, JobStatus.FAILED)))
+            NotificationJob.status.in_((JobStatus.SENT, JobStatus.NO_DEVICE, JobStatus.FAILED)),
+            or_(~climbed_to_the_top, NotificationJob.event_at <= now + call_before))
         .order_by(NotificationJob.event_at, NotificationJob.id).limit(limit)
     ).scalars())
     if not roots:
@@ -107,6 +113,9 @@ def climb(session: Session, *, wait: timedelta, call_before: timedelta, now: dat
         rungs.setdefault(rung.step_of_id or 0, {})[rung.channel] = rung
     for root in roots:
         if reached(session, root):
+            session.execute(update(NotificationJob).where(NotificationJob.id == root.id,
+                                                          NotificationJob.ladder_done_at.is_(None))
+                            .values(ladder_done_at=now))
             continue
         mine = rungs.get(root.id or 0, {})
         if "whatsapp" not in mine:
@@ -175,7 +184,7 @@ class ReminderTrail:
     due_at: datetime
     rungs: list[Rung] = field(default_factory=list)
     reached: bool = False
-    handed_over: bool = False  # the last resort (a call) was asked for
+    done: bool = False  # it reached its person, or the last resort (a call) was asked for
 
 
 def _state(job: NotificationJob) -> str:
@@ -204,7 +213,7 @@ def trail(session: Session, *, object_type: str, object_id: int) -> list[Reminde
         jobs = [root] + sorted(steps.get(root.id or 0, []), key=lambda job: RUNGS.index(job.channel))
         trails.append(ReminderTrail(root.kind, root.due_at, [Rung(job.channel, _state(job)) for job in jobs],
                                     reached=any(job.shown_at is not None for job in jobs),
-                                    handed_over=root.ladder_done_at is not None))
+                                    done=root.ladder_done_at is not None))
     return trails
 
 

@@ -62,7 +62,8 @@ class NotificationJob(SQLModel, table=True):
     # to be reached by the next channel when push did not reach them. `step_of_id`: the push job a WhatsApp or SMS
     # rung climbs from. `shown_at`: the service worker said the notification was shown (push) / the provider said
     # it was delivered (WhatsApp, SMS); `seen_at`: WhatsApp said it was read. `provider_id`: the provider's message
-    # id its status webhooks name. `ladder_done_at`: the last resort (a counselor's call) was handed over.
+    # id its status webhooks name. `ladder_done_at`: the reminder climbs no further: it reached its person, or the
+    # last resort (a counselor's call) was handed over.
     channel: str = Field(default="push", max_length=10)
     ladder: bool = False
     step_of_id: int | None = Field(default=None, foreign_key="notification_job.id", index=True, ondelete="CASCADE")
