@@ -94,15 +94,23 @@ def climb(session: Session, *, wait: timedelta, call_before: timedelta, now: dat
     came with nothing known to have arrived. The caller commits."""
     now = now or clock.now()
     climbed = Climbed()
-    rung = aliased(NotificationJob)
-    climbed_to_the_top = exists().where(rung.step_of_id == NotificationJob.id, rung.channel == "sms")
-    # Reminders still climbing, or whose time for the last resort has come; one that reached its person, or got
-    # its last resort, is done (ladder_done_at), so that a long backlog is never stuck behind the same `limit`.
+    # Only reminders that may climb now (their rung gave up), or whose time for the last resort has come: one
+    # whose push or WhatsApp is still on its way or waiting to be shown, or that reached its person, is left out,
+    # so that a long backlog is never stuck behind the same `limit` reminders.
+    rung, waited_from = aliased(NotificationJob), now - wait
+    to_the_top = exists().where(rung.step_of_id == NotificationJob.id, rung.channel == "sms")
+    whatsapp_on_its_way = exists().where(
+        rung.step_of_id == NotificationJob.id, rung.channel == "whatsapp",
+        or_(rung.status.in_((JobStatus.PENDING, JobStatus.SENDING)),
+            and_(rung.status == JobStatus.SENT, or_(rung.shown_at.is_not(None), rung.sent_at > waited_from))))
+    push_on_its_way = and_(NotificationJob.status == JobStatus.SENT,
+                           or_(NotificationJob.shown_at.is_not(None), NotificationJob.sent_at > waited_from))
+    may_climb = and_(~to_the_top, ~whatsapp_on_its_way, ~push_on_its_way)
     roots = list(session.execute(
         select(NotificationJob).where(
             NotificationJob.ladder, NotificationJob.ladder_done_at.is_(None), NotificationJob.event_at > now,
             NotificationJob.status.in_((JobStatus.SENT, JobStatus.NO_DEVICE, JobStatus.FAILED)),
-            or_(~climbed_to_the_top, NotificationJob.event_at <= now + call_before))
+            or_(may_climb, NotificationJob.event_at <= now + call_before))
         .order_by(NotificationJob.event_at, NotificationJob.id).limit(limit)
     ).scalars())
     if not roots:

@@ -17,7 +17,7 @@ from server import worker
 from server.accounts.visitor import Visitor
 from server.appointments.models import Appointment, CallTask
 from server.i18n import WITA
-from server.notifications import consent, dispatcher, push
+from server.notifications import consent, dispatcher, ladder, push
 from server.notifications.models import ChannelConsent, JobStatus, NotificationJob
 from server.notifications.push import ack_token
 from tests.appointments.test_pages_support import appointment_for, counseling, person
@@ -347,3 +347,16 @@ def test_purging_a_finished_push_job_takes_its_rungs_along(db, engine, appointme
     db.commit()
     assert db.execute(select(func.count()).select_from(NotificationJob).where(
         NotificationJob.created_at < appointment.starts_at - timedelta(days=60))).scalar_one() == 0
+
+
+def test_a_backlog_longer_than_a_round_climbs_round_after_round(rounds, db, engine, settings, transport,
+                                                                appointment):
+    other = appointment_for(db, counseling(db, name="Konseling keluarga"), confirmed=True, index=-2)
+    agree(db)
+    start = max(due_24h(db, appointment), due_24h(db, other))
+    rounds(engine, settings, transport, start, workers=1)  # both pushes: no device
+    wait, call_before = timedelta(minutes=30), timedelta(hours=3)
+    for _ in range(2):  # a round of one: the first reminder waits for its WhatsApp, the second is not stuck behind
+        ladder.climb(db, wait=wait, call_before=call_before, now=start, limit=1)
+        db.commit()
+    assert set(parent_jobs(db, appointment)) == set(parent_jobs(db, other)) == {"push", "whatsapp"}
