@@ -71,8 +71,8 @@ def purge(engine: Engine, settings: Settings) -> dict[str, int]:
 
 
 def housekeeping(engine: Engine, settings: Settings, *, purge_due: bool = True) -> None:
-    """Purge what expired (when `purge_due`), let lapsed holds go (their requesters hear of it), then offer free
-    times to the waiting lists."""
+    """Purge what expired (when `purge_due`), let lapsed holds go (their requesters hear of it), offer free times
+    to the waiting lists, and climb the reminder ladder (WhatsApp, SMS, a counselor's call)."""
     if purge_due:
         purge(engine, settings)
     with Session(engine, expire_on_commit=False) as session:

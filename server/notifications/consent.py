@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlmodel import Session
 
 from server import audit, clock
@@ -111,7 +111,3 @@ def number_for(session: Session, *, user_id: int | None, report_id: int | None, 
         return None
     return row
 
-
-def holders(session: Session, e164: str) -> list[ChannelConsent]:
-    return list(session.execute(select(ChannelConsent).where(
-        ChannelConsent.phone == e164, or_(ChannelConsent.whatsapp, ChannelConsent.sms))).scalars())
