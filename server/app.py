@@ -34,7 +34,12 @@ from server.dataprotection.routes import DataProtectionController, HolderDataCon
 from server.db import engine_for
 from server.health import service as health
 from server.health.routes import ReadinessController, ServiceHealthController
-from server.notifications.routes import NotificationController, PushController
+from server.notifications.routes import (
+    NotificationController,
+    PushController,
+    SmsReportController,
+    WhatsAppWebhookController,
+)
 from server.privacy import phone
 from server.pwa.routes import PWAController
 from server.reports import words as report_words
@@ -184,6 +189,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ScheduleController,
             NotificationController,
             PushController,
+            WhatsAppWebhookController,
+            SmsReportController,
             CheckInController,
             CheckInListController,
             RatingController,

@@ -27,7 +27,7 @@ from server.appointments import service as appointments
 from server.dataprotection import requests as data_requests
 from server.dataprotection import retention
 from server.health import heartbeat
-from server.notifications import dispatcher
+from server.notifications import channels, dispatcher, ladder
 from server.notifications.push import Sender, load_vapid
 from server.settings import Settings
 from server.waitlist import service as waitlist
@@ -39,7 +39,8 @@ PURGE_INTERVAL = timedelta(minutes=10)
 
 def make_sender(settings: Settings, session: object = None) -> Sender:
     return Sender(load_vapid(settings), settings.vapid_subject, timeout=settings.push_timeout_seconds,
-                  session=session, allowed_hosts=settings.push_allowed_hosts, secret_key=settings.secret_key)
+                  session=session, allowed_hosts=settings.push_allowed_hosts, secret_key=settings.secret_key,
+                  channels=channels.messengers(settings))
 
 
 def purge(engine: Engine, settings: Settings) -> dict[str, int]:
@@ -82,8 +83,8 @@ def purge(engine: Engine, settings: Settings) -> dict[str, int]:
 
 
 def housekeeping(engine: Engine, settings: Settings, *, purge_due: bool = True) -> None:
-    """Purge what expired (when `purge_due`), let lapsed holds go (their requesters hear of it), then offer free
-    times to the waiting lists."""
+    """Purge what expired (when `purge_due`), let lapsed holds go (their requesters hear of it), offer free times
+    to the waiting lists, and climb the reminder ladder (WhatsApp, SMS, a counselor's call)."""
     if purge_due:
         purge(engine, settings)
     with Session(engine, expire_on_commit=False) as session:
@@ -101,10 +102,26 @@ def housekeeping(engine: Engine, settings: Settings, *, purge_due: bool = True) 
             log.info("worker: waiting list: %d offer(s) made, %d lapsed", offers.offered, offers.lapsed)
     except Exception:
         log.exception("worker: the waiting list's round failed; trying again next round")
+    try:
+        climb_ladder(engine, settings)
+    except Exception:
+        log.exception("worker: the reminder ladder's round failed; trying again next round")
     if expired:
         log.info("worker: %d unanswered request(s) expired", len(expired))
     if lapsed:
         log.info("worker: %d check-in(s) marked unanswered", len(lapsed))
+
+
+def climb_ladder(engine: Engine, settings: Settings, now: datetime | None = None) -> ladder.Climbed:
+    """Reminders push did not bring to their person climb to WhatsApp, SMS, and a counselor's call."""
+    with Session(engine, expire_on_commit=False) as session:
+        climbed = ladder.climb(session, wait=timedelta(minutes=settings.ladder_push_wait_minutes),
+                               call_before=timedelta(hours=settings.ladder_call_hours), now=now)
+        session.commit()
+    if climbed.whatsapp or climbed.sms or climbed.last_resort:
+        log.info("worker: ladder: %d to WhatsApp, %d to SMS, %d call(s) asked for", climbed.whatsapp, climbed.sms,
+                 climbed.last_resort)
+    return climbed
 
 
 def tick(engine: Engine, sender: Sender, settings: Settings, *, worker: str | None = None,
