@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -135,9 +136,10 @@ def _schedule_reminders(session: Session, appointment: Appointment, now: datetim
         due = appointment.starts_at - timedelta(hours=hours)
         if due <= now:
             continue
-        common = dict(url=_url(appointment), topic=f"appt-{appointment.id}-{kind}"[:32], urgency=urgency,
-                      due_at=due, object_type="appointment", object_id=appointment.id,
-                      object_version=appointment.version, event_at=appointment.starts_at)
+        common: dict[str, Any] = dict(
+            url=_url(appointment), topic=f"appt-{appointment.id}-{kind}"[:32], urgency=urgency, due_at=due,
+            object_type="appointment", object_id=appointment.id, object_version=appointment.version,
+            event_at=appointment.starts_at)
         outbox.enqueue(session, kind, user_ids=[appointment.counselor_id], **common)
         # The requester's reminder climbs the ladder (push, WhatsApp, SMS, a call) until it reaches them.
         outbox.enqueue(session, kind, user_ids=[appointment.requester_user_id] if appointment.requester_user_id else [],
@@ -736,8 +738,8 @@ def movable_by_requester(session: Session, appointment: Appointment, now: dateti
 
 
 def counselors(session: Session) -> list[User]:
-    return list(session.execute(select(User).where(User.active, User.role == Role.COUNSELOR)
-                                .order_by(User.display_name)).scalars())
+    return list(session.execute(select(User).where(col(User.active), col(User.role) == Role.COUNSELOR)
+                                .order_by(col(User.display_name))).scalars())
 
 
 # --- what the pages list (queries only) --------------------------------------------------------------------
@@ -875,8 +877,8 @@ def number_for_call(session: Session, appointment: Appointment) -> str:
     if agreed is not None:
         return agreed.phone
     if appointment.requester_user_id is None and appointment.report_id is not None:
-        method, detail = session.execute(select(Report.contact_method, Report.contact_detail)
-                                         .where(Report.id == appointment.report_id)).one()
+        method, detail = session.execute(select(col(Report.contact_method), col(Report.contact_detail))
+                                         .where(col(Report.id) == appointment.report_id)).one()
         return (phone_number(detail) or "") if method in ("phone", "whatsapp") else ""
     return ""
 
@@ -899,22 +901,22 @@ def _ask_for_call(session: Session, job: NotificationJob, now: datetime) -> None
 
 
 def call_task_of(session: Session, appointment_id: int) -> CallTask | None:
-    return session.execute(select(CallTask).where(CallTask.appointment_id == appointment_id)).scalar_one_or_none()
+    return session.execute(select(CallTask).where(col(CallTask.appointment_id) == appointment_id)).scalar_one_or_none()
 
 
 def open_call_tasks(session: Session, counselor_id: int, now: datetime) -> dict[int, CallTask]:
     """The counselor's calls still to make, for sessions not yet begun: by appointment id."""
     return {task.appointment_id: task for task in session.execute(
-        select(CallTask).join(Appointment, Appointment.id == CallTask.appointment_id).where(
-            CallTask.counselor_id == counselor_id, CallTask.done_at.is_(None), Appointment.starts_at > now,
-            Appointment.status == AppointmentStatus.CONFIRMED)).scalars()}
+        select(CallTask).join(Appointment, col(Appointment.id) == col(CallTask.appointment_id)).where(
+            col(CallTask.counselor_id) == counselor_id, col(CallTask.done_at).is_(None), col(Appointment.starts_at) > now,
+            col(Appointment.status) == AppointmentStatus.CONFIRMED)).scalars()}
 
 
 def mark_called(session: Session, appointment: Appointment, counselor: User, now: datetime | None = None) -> bool:
     _check_handler(appointment, counselor)
-    done = session.execute(update(CallTask).where(CallTask.appointment_id == appointment.id,
-                                                  CallTask.done_at.is_(None))
-                           .values(done_at=now or clock.now())).rowcount or 0
+    done = rows_changed(session.execute(update(CallTask).where(col(CallTask.appointment_id) == appointment.id,
+                                                  col(CallTask.done_at).is_(None))
+                           .values(done_at=now or clock.now()))) or 0
     if done:
         audit.record(session, "appointment.called", actor_id=counselor.id, actor_label=counselor.username,
                      object_type="appointment", object_id=appointment.id)

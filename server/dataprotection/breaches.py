@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from server import audit, clock
 from server.accounts.models import User
@@ -106,7 +106,7 @@ def _check(session: Session, form: BreachForm) -> Checked | None:
     _check_texts(form)
     account_id = None
     if form.account and "account" not in form.errors:
-        account_id = session.execute(select(User.id).where(User.username == form.account)).scalar()
+        account_id = session.execute(select(col(User.id)).where(col(User.username) == form.account)).scalar()
         if account_id is None:
             form.errors["account"] = _("Tidak ada akun dengan nama pengguna ini.")
     start, end = parse_moment(form.window_start), parse_moment(form.window_end)
@@ -166,7 +166,7 @@ def done(breach: Breach) -> bool:
 
 
 def register(session: Session) -> list[Breach]:
-    return list(session.execute(select(Breach).order_by(Breach.found_at.desc())).scalars())
+    return list(session.execute(select(Breach).order_by(col(Breach.found_at).desc())).scalars())
 
 
 # --- evidence from the audit log -------------------------------------------------------------------------------
@@ -191,9 +191,9 @@ def evidence(session: Session, breach: Breach) -> Evidence | None:
     if breach.account_id is None or breach.window_start is None or breach.window_end is None:
         return None
     entries = list(session.execute(
-        select(AuditEntry).where(AuditEntry.actor_id == breach.account_id, AuditEntry.at >= breach.window_start,
-                                 AuditEntry.at <= breach.window_end)
-        .order_by(AuditEntry.at, AuditEntry.id).limit(EVIDENCE_MAX + 1)).scalars())
+        select(AuditEntry).where(col(AuditEntry.actor_id) == breach.account_id, col(AuditEntry.at) >= breach.window_start,
+                                 col(AuditEntry.at) <= breach.window_end)
+        .order_by(col(AuditEntry.at), col(AuditEntry.id)).limit(EVIDENCE_MAX + 1)).scalars())
     truncated = len(entries) > EVIDENCE_MAX
     entries = entries[:EVIDENCE_MAX]
     report_ids = sorted({int(entry.object_id) for entry in entries

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from server.accounts import service as accounts
 from server.accounts.models import District, Guardianship, Passkey, School, User
@@ -49,12 +49,12 @@ def _pick(row: Any, names: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _report(session: Session, report: Report) -> dict[str, Any]:
-    categories = session.execute(select(ReportCategory.category).where(ReportCategory.report_id == report.id)
-                                 .order_by(ReportCategory.category)).scalars().all()
+    categories = session.execute(select(col(ReportCategory.category)).where(col(ReportCategory.report_id) == report.id)
+                                 .order_by(col(ReportCategory.category))).scalars().all()
     # Only what the reporter's own page shows: messages both ways and the answers meant for them.
-    events = session.execute(select(CaseEvent).where(CaseEvent.report_id == report.id,
-                                                     CaseEvent.visible_to_reporter.is_(True))
-                             .order_by(CaseEvent.at, CaseEvent.id)).scalars().all()
+    events = session.execute(select(CaseEvent).where(col(CaseEvent.report_id) == report.id,
+                                                     col(CaseEvent.visible_to_reporter).is_(True))
+                             .order_by(col(CaseEvent.at), col(CaseEvent.id))).scalars().all()
     return {
         **_pick(report, REPORT_FIELDS),
         "categories": list(categories),
@@ -65,33 +65,33 @@ def _report(session: Session, report: Report) -> dict[str, Any]:
 
 
 def _appointments(session: Session, *conditions: Any) -> list[dict[str, Any]]:
-    rows = session.execute(select(Appointment, ServiceType.name).join(ServiceType)
-                           .where(*conditions).order_by(Appointment.starts_at)).all()
+    rows = session.execute(select(Appointment, col(ServiceType.name)).join(ServiceType)
+                           .where(*conditions).order_by(col(Appointment.starts_at))).all()
     return [{**_pick(appointment, APPOINTMENT_FIELDS), "service": name} for appointment, name in rows]
 
 
 def _devices(session: Session, *conditions: Any) -> list[dict[str, Any]]:
-    rows = session.execute(select(PushSubscription).where(*conditions).order_by(PushSubscription.id)).scalars()
+    rows = session.execute(select(PushSubscription).where(*conditions).order_by(col(PushSubscription.id))).scalars()
     return [_pick(row, ("device", "language", "created_at", "last_seen_at")) for row in rows]
 
 
 def _requests(session: Session, *conditions: Any) -> list[dict[str, Any]]:
-    rows = session.execute(select(DataRequest).where(*conditions).order_by(DataRequest.id)).scalars()
+    rows = session.execute(select(DataRequest).where(*conditions).order_by(col(DataRequest.id))).scalars()
     return [_pick(row, ("id", "received_at", "kind", "details", "status", "decided_at", "answer")) for row in rows]
 
 
 def of_user(session: Session, user: User) -> dict[str, Any]:
     school = session.get(School, user.school_id) if user.school_id else None
     district = session.get(District, user.district_id) if user.district_id else None
-    passkeys = session.execute(select(Passkey).where(Passkey.user_id == user.id)).scalars()
-    reports = session.execute(select(Report).where(Report.submitted_by_id == user.id).order_by(Report.id)).scalars()
-    relations = dict(session.execute(select(Guardianship.child_id, Guardianship.relation)
-                                     .where(Guardianship.parent_id == user.id)).all())
-    check_ins = session.execute(select(CheckIn).where(CheckIn.recipient_user_id == user.id,
-                                                      CheckIn.answered_at.is_not(None))
-                                .order_by(CheckIn.answered_at)).scalars()
-    waits = session.execute(select(WaitlistEntry).where(WaitlistEntry.requester_user_id == user.id)
-                            .order_by(WaitlistEntry.id)).scalars()
+    passkeys = session.execute(select(Passkey).where(col(Passkey.user_id) == user.id)).scalars()
+    reports = session.execute(select(Report).where(col(Report.submitted_by_id) == user.id).order_by(col(Report.id))).scalars()
+    relations = dict(session.execute(select(col(Guardianship.child_id), col(Guardianship.relation))
+                                     .where(col(Guardianship.parent_id) == user.id)).all())
+    check_ins = session.execute(select(CheckIn).where(col(CheckIn.recipient_user_id) == user.id,
+                                                      col(CheckIn.answered_at).is_not(None))
+                                .order_by(col(CheckIn.answered_at))).scalars()
+    waits = session.execute(select(WaitlistEntry).where(col(WaitlistEntry.requester_user_id) == user.id)
+                            .order_by(col(WaitlistEntry.id))).scalars()
     return {
         "account": {
             **_pick(user, ("username", "display_name", "role", "created_at", "last_sign_in_at", "active")),
@@ -103,21 +103,21 @@ def of_user(session: Session, user: User) -> dict[str, Any]:
         "children": [{"nickname": child.nickname, "birth_year": child.birth_year,
                       "relation": relations.get(child.id, "")} for child in accounts.children_of(session, user.id)],
         "reports": [_report(session, report) for report in reports],
-        "appointments": _appointments(session, Appointment.requester_user_id == user.id),
+        "appointments": _appointments(session, col(Appointment.requester_user_id) == user.id),
         "waiting_lists": [_pick(entry, ("created_at", "status", "expires_at")) for entry in waits],
         "check_ins": [_pick(check_in, ("answered_at", "answer", "message")) for check_in in check_ins],
-        "devices": _devices(session, PushSubscription.user_id == user.id),
-        "data_requests": _requests(session, DataRequest.requester_user_id == user.id),
+        "devices": _devices(session, col(PushSubscription.user_id) == user.id),
+        "data_requests": _requests(session, col(DataRequest.requester_user_id) == user.id),
     }
 
 
 def of_code_holder(session: Session, report: Report) -> dict[str, Any]:
     return {
         "reports": [_report(session, report)],
-        "appointments": _appointments(session, Appointment.report_id == report.id,
-                                      Appointment.requester_user_id.is_(None)),
-        "devices": _devices(session, PushSubscription.report_id == report.id),
-        "data_requests": _requests(session, DataRequest.report_id == report.id),
+        "appointments": _appointments(session, col(Appointment.report_id) == report.id,
+                                      col(Appointment.requester_user_id).is_(None)),
+        "devices": _devices(session, col(PushSubscription.report_id) == report.id),
+        "data_requests": _requests(session, col(DataRequest.report_id) == report.id),
     }
 
 

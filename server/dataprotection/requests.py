@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from server import audit, clock
 from server.accounts import auth
@@ -32,7 +32,7 @@ ALERT_BEFORE = timedelta(hours=24)
 DETAILS_MAX = 2000
 ANSWER_MAX = 2000
 
-KIND_LABELS = {
+KIND_LABELS: dict[str, object] = {
     RequestKind.ACCESS: _l("Melihat data saya"),
     RequestKind.CORRECTION: _l("Membetulkan data saya"),
     RequestKind.ERASURE: _l("Menghapus data saya"),
@@ -45,7 +45,7 @@ KIND_HINTS = {
                             "melindunginya, tetapi dibatasi."),
     RequestKind.RESTRICTION: _l("Data saya tidak dipakai untuk hal lain selain yang wajib."),
 }
-STATUS_LABELS = {
+STATUS_LABELS: dict[str, object] = {
     RequestStatus.OPEN: _l("Menunggu jawaban"),
     RequestStatus.GRANTED: _l("Dipenuhi"),
     RequestStatus.PARTLY: _l("Dipenuhi sebagian"),
@@ -103,22 +103,22 @@ def ask(session: Session, form: RequestForm, *, user: User | None = None, report
 
 
 def of_user(session: Session, user_id: int) -> list[DataRequest]:
-    return list(session.execute(select(DataRequest).where(DataRequest.requester_user_id == user_id)
-                                .order_by(DataRequest.id.desc())).scalars())
+    return list(session.execute(select(DataRequest).where(col(DataRequest.requester_user_id) == user_id)
+                                .order_by(col(DataRequest.id).desc())).scalars())
 
 
 def of_report(session: Session, report_id: int) -> list[DataRequest]:
-    return list(session.execute(select(DataRequest).where(DataRequest.report_id == report_id,
-                                                          DataRequest.requester_user_id.is_(None))
-                                .order_by(DataRequest.id.desc())).scalars())
+    return list(session.execute(select(DataRequest).where(col(DataRequest.report_id) == report_id,
+                                                          col(DataRequest.requester_user_id).is_(None))
+                                .order_by(col(DataRequest.id).desc())).scalars())
 
 
 def register(session: Session) -> list[DataRequest]:
     """Open requests first, the nearest deadline first; then the decided ones, newest first."""
-    open_ = session.execute(select(DataRequest).where(DataRequest.status == RequestStatus.OPEN)
-                            .order_by(DataRequest.due_at)).scalars().all()
-    decided = session.execute(select(DataRequest).where(DataRequest.status != RequestStatus.OPEN)
-                              .order_by(DataRequest.decided_at.desc()).limit(100)).scalars().all()
+    open_ = session.execute(select(DataRequest).where(col(DataRequest.status) == RequestStatus.OPEN)
+                            .order_by(col(DataRequest.due_at))).scalars().all()
+    decided = session.execute(select(DataRequest).where(col(DataRequest.status) != RequestStatus.OPEN)
+                              .order_by(col(DataRequest.decided_at).desc()).limit(100)).scalars().all()
     return [*open_, *decided]
 
 
@@ -157,11 +157,11 @@ def _erase(session: Session, request: DataRequest) -> list[str]:
     if request.requester_user_id is not None:
         user = existing(session, User, request.requester_user_id)
         for table in (PushSubscription, Passkey, RecoveryCode, SetupLink, PendingSignIn):
-            session.execute(delete(table).where(table.user_id == user.id))
+            session.execute(delete(table).where(col(table.user_id) == user.id))
         auth.end_all_sessions(session, user.id)
-        session.execute(update(Appointment).where(Appointment.requester_user_id == user.id)
+        session.execute(update(Appointment).where(col(Appointment.requester_user_id) == user.id)
                         .values(phone_number=""))
-        session.execute(update(Report).where(Report.submitted_by_id == user.id)
+        session.execute(update(Report).where(col(Report.submitted_by_id) == user.id)
                         .values(contact_detail="", contact_safe_time=""))
         user.username = f"dihapus-{user.id}"
         user.display_name = _("Akun dihapus")
@@ -172,11 +172,11 @@ def _erase(session: Session, request: DataRequest) -> list[str]:
         session.add(user)
         done.append(_("Akun, nomor telepon dan perangkat penerima pemberitahuan sudah dihapus."))
     else:
-        session.execute(delete(PushSubscription).where(PushSubscription.report_id == request.report_id))
-        session.execute(update(Report).where(Report.id == request.report_id)
+        session.execute(delete(PushSubscription).where(col(PushSubscription.report_id) == request.report_id))
+        session.execute(update(Report).where(col(Report.id) == request.report_id)
                         .values(contact_detail="", contact_safe_time=""))
-        session.execute(update(Appointment).where(Appointment.report_id == request.report_id,
-                                                  Appointment.requester_user_id.is_(None)).values(phone_number=""))
+        session.execute(update(Appointment).where(col(Appointment.report_id) == request.report_id,
+                                                  col(Appointment.requester_user_id).is_(None)).values(phone_number=""))
         done.append(_("Nomor telepon dan perangkat penerima pemberitahuan sudah dihapus."))
     done.append(str(LEGAL_HOLD))
     return done
@@ -209,12 +209,12 @@ def decide(session: Session, request: DataRequest, form: DecisionForm, actor: Us
     audit.record(session, "dataprotection.request_decided", actor_id=actor.id, actor_label=actor.username,
                  object_type="data_request", object_id=request.id, ip=ip, kind=request.kind, decision=form.status,
                  late=now > request.due_at)
-    still_here = request.requester_user_id is not None and not (
-        request.kind == RequestKind.ERASURE and carried_out)
-    if still_here:
+    user_id = request.requester_user_id
+    account_erased = request.kind == RequestKind.ERASURE and bool(carried_out)
+    if user_id is not None and not account_erased:
         outbox.enqueue(session, "data_request_answered", url="/akun/permintaan-data", topic="data-request",
-                       user_ids=[request.requester_user_id], object_type="data_request", object_id=request.id)
-    elif request.requester_user_id is None:
+                       user_ids=[user_id], object_type="data_request", object_id=request.id)
+    elif user_id is None:
         outbox.enqueue(session, "data_request_answered", url="/cek/permintaan-data", topic="data-request",
                        report_id=request.report_id, object_type="data_request", object_id=request.id)
     return True
@@ -223,15 +223,15 @@ def decide(session: Session, request: DataRequest, form: DecisionForm, actor: Us
 # --- the clock ---------------------------------------------------------------------------------------------------
 
 def supervisor_ids(session: Session) -> list[int]:
-    return list(session.execute(select(User.id).where(User.active, User.role == Role.SUPERVISOR)).scalars())
+    return list(session.execute(select(col(User.id)).where(col(User.active), col(User.role) == Role.SUPERVISOR)).scalars())
 
 
 def alert_running_out(session: Session, now: datetime | None = None) -> int:
     """Tell the supervisors, once, of each open request whose 3×24 hours end within a day (the worker's duty)."""
     now = now or clock.now()
-    due = session.execute(select(DataRequest).where(DataRequest.status == RequestStatus.OPEN,
-                                                    DataRequest.alerted_at.is_(None),
-                                                    DataRequest.due_at <= now + ALERT_BEFORE)).scalars().all()
+    due = session.execute(select(DataRequest).where(col(DataRequest.status) == RequestStatus.OPEN,
+                                                    col(DataRequest.alerted_at).is_(None),
+                                                    col(DataRequest.due_at) <= now + ALERT_BEFORE)).scalars().all()
     supervisors = supervisor_ids(session)
     for request in due:
         outbox.enqueue(session, "data_request_due", url=f"/perlindungan-data/permintaan/{request.id}",
@@ -242,4 +242,4 @@ def alert_running_out(session: Session, now: datetime | None = None) -> int:
 
 
 def open_count(session: Session) -> int:
-    return len(session.execute(select(DataRequest.id).where(DataRequest.status == RequestStatus.OPEN)).all())
+    return len(session.execute(select(col(DataRequest.id)).where(col(DataRequest.status) == RequestStatus.OPEN)).all())

@@ -16,12 +16,13 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, or_, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from server import audit, clock
 from server.appointments.models import Appointment
 from server.dataprotection import rules
 from server.dataprotection.models import DestructionReport
+from server.db import rows_changed
 from server.i18n import lazy_gettext as _l
 from server.notifications.models import PushSubscription
 from server.privacy import masking
@@ -64,24 +65,25 @@ def action_label(action: str) -> str:
 
 def _push_devices(session: Session, now: datetime) -> int:
     cutoff = now - timedelta(days=rules.days(session, "push_devices"))
-    return session.execute(delete(PushSubscription).where(PushSubscription.last_seen_at < cutoff)).rowcount or 0
+    return rows_changed(session.execute(delete(PushSubscription).where(col(PushSubscription.last_seen_at) < cutoff)))
 
 
 def _contact_numbers(session: Session, now: datetime) -> dict[str, int]:
     cutoff = now - timedelta(days=rules.days(session, "contact_numbers"))
-    reports = session.execute(
-        update(Report).where(Report.is_open.is_(False), Report.updated_at < cutoff,
-                             or_(Report.contact_detail != "", Report.contact_safe_time != ""))
-        .values(contact_detail="", contact_safe_time="")).rowcount or 0
-    phones = session.execute(update(Appointment).where(Appointment.ends_at < cutoff, Appointment.phone_number != "")
-                             .values(phone_number="")).rowcount or 0
+    reports = rows_changed(session.execute(
+        update(Report).where(col(Report.is_open).is_(False), col(Report.updated_at) < cutoff,
+                             or_(col(Report.contact_detail) != "", col(Report.contact_safe_time) != ""))
+        .values(contact_detail="", contact_safe_time="")))
+    phones = rows_changed(session.execute(
+        update(Appointment).where(col(Appointment.ends_at) < cutoff, col(Appointment.phone_number) != "")
+        .values(phone_number="")))
     return {"report_contacts": reports, "appointment_phones": phones}
 
 
 def _pseudonymise(session: Session, now: datetime) -> int:
     cutoff = now - timedelta(days=rules.days(session, "case"))
     done = 0
-    for report in session.execute(select(Report).where(Report.is_open.is_(False), Report.updated_at < cutoff)).scalars():
+    for report in session.execute(select(Report).where(col(Report.is_open).is_(False), col(Report.updated_at) < cutoff)).scalars():
         changed = False
         for name in IDENTIFYING:
             if getattr(report, name):
@@ -93,8 +95,8 @@ def _pseudonymise(session: Session, now: datetime) -> int:
             if masked != text:
                 setattr(report, name, masked)
                 changed = True
-        for event in session.execute(select(CaseEvent).where(CaseEvent.report_id == report.id,
-                                                             CaseEvent.body != "")).scalars():
+        for event in session.execute(select(CaseEvent).where(col(CaseEvent.report_id) == report.id,
+                                                             col(CaseEvent.body) != "")).scalars():
             masked = masking.mask(event.body)
             if masked != event.body:
                 event.body = masked
@@ -128,5 +130,5 @@ def apply(session: Session, purged_elsewhere: Mapping[str, int] | None = None,
 
 
 def reports(session: Session, limit: int = 300) -> list[DestructionReport]:
-    return list(session.execute(select(DestructionReport).order_by(DestructionReport.ran_at.desc(),
-                                                                   DestructionReport.id).limit(limit)).scalars())
+    return list(session.execute(select(DestructionReport).order_by(col(DestructionReport.ran_at).desc(),
+                                                                   col(DestructionReport.id)).limit(limit)).scalars())

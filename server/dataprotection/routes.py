@@ -21,7 +21,7 @@ from server.accounts.models import User
 from server.accounts.visitor import visitor_of
 from server.dataprotection import breaches, export, registry, requests, retention, rules, service
 from server.dataprotection.models import Breach, DataRequest, RequestKind, RequestStatus
-from server.db import DB
+from server.db import DB, existing
 from server.i18n import lazy_gettext as _l
 from server.reports.models import Report
 from server.statistics.export import csv_text
@@ -227,7 +227,7 @@ class MyDataController(Controller):
 
     @get("/data-saya", name="my_data", sync_to_thread=True)
     def download(self, request: Request[User, Any, Any], db: DB, state: State) -> Response:
-        user = db.get(User, request.user.id)
+        user = existing(db, User, request.user.id)
         body = export.as_json(export.of_user(db, user), clock.now())
         audit.record(db, "dataprotection.data_downloaded", actor_id=user.id, actor_label=user.username,
                      object_type="user", object_id=user.id, ip=client_ip(request.scope, state.settings))
@@ -242,7 +242,7 @@ class MyDataController(Controller):
     @post("/permintaan-data", sync_to_thread=True)
     def ask(self, request: Request[User, Any, Any], data: TextForm, db: DB, state: State) -> Any:
         form = requests.RequestForm.from_data(data)
-        user = db.get(User, request.user.id)
+        user = existing(db, User, request.user.id)
         if requests.ask(db, form, user=user, ip=client_ip(request.scope, state.settings)) is None:
             return _my_requests_page(request, db, action="/akun/permintaan-data", download="/akun/data-saya",
                                      items=requests.of_user(db, user.id), form=form, status=422)
@@ -264,7 +264,7 @@ class HolderDataController(Controller):
 
     @get("/data-saya", name="holder_data", sync_to_thread=True)
     def download(self, request: Request, db: DB) -> Response:
-        from_report = db.get(Report, _holder_report_id(request))
+        from_report = existing(db, Report, _holder_report_id(request))
         body = export.as_json(export.of_code_holder(db, from_report), clock.now())
         audit.record(db, "dataprotection.data_downloaded", actor_label=audit.CODE_HOLDER, object_type="report",
                      object_id=from_report.id)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from server.i18n import lazy_gettext as _l
 from server.models import ServiceSetting
@@ -28,6 +28,10 @@ class Rule:
     @property
     def adjustable(self) -> bool:
         return self.default_days is not None
+
+    def allows(self, days: int) -> bool:
+        """Whether a period a supervisor chose is within this rule's limits (none for a fixed rule)."""
+        return self.min_days is not None and self.max_days is not None and self.min_days <= days <= self.max_days
 
 
 RULES: dict[str, Rule] = {rule.key: rule for rule in (
@@ -59,12 +63,13 @@ def days(session: Session, key: str) -> int:
     rule = RULES[key]
     if rule.default_days is None:
         raise KeyError(f"{key} is not an adjustable retention rule")
-    stored = session.execute(select(ServiceSetting.value).where(ServiceSetting.key == SETTING_PREFIX + key)).scalar()
+    stored = session.execute(select(col(ServiceSetting.value))
+                             .where(col(ServiceSetting.key) == SETTING_PREFIX + key)).scalar()
     try:
         value = int(stored) if stored is not None else rule.default_days
     except ValueError:
         return rule.default_days
-    return value if rule.min_days <= value <= rule.max_days else rule.default_days
+    return value if rule.allows(value) else rule.default_days
 
 
 def all_days(session: Session) -> dict[str, int]:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from server import audit
 from server.dataprotection import registry, rules
@@ -62,7 +62,7 @@ def record_export(session: Session, actor: Actor) -> None:
 # --- settings ----------------------------------------------------------------------------------------------------
 
 def _stored(session: Session, key: str) -> str | None:
-    return session.execute(select(ServiceSetting.value).where(ServiceSetting.key == key)).scalar()
+    return session.execute(select(col(ServiceSetting.value)).where(col(ServiceSetting.key) == key)).scalar()
 
 
 def _store(session: Session, key: str, value: str) -> None:
@@ -100,7 +100,7 @@ def save_settings(session: Session, form: dict[str, str], actor: Actor) -> dict[
         if not rule.adjustable:
             continue
         typed = form.get(f"days_{key}", "").strip()
-        if not typed.isdigit() or not rule.min_days <= int(typed) <= rule.max_days:
+        if not typed.isdigit() or not rule.allows(int(typed)):
             errors[f"days_{key}"] = _("Isi jumlah hari antara %(low)s dan %(high)s.", low=rule.min_days,
                                       high=rule.max_days)
         else:

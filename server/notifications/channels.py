@@ -106,10 +106,12 @@ def _json(answer: requests.Response) -> dict[str, Any]:
 def whatsapp_outcome(status: int, data: dict[str, Any], retry_after: str | None = None) -> Outcome:
     """What a Cloud API answer means for the dispatcher (the error's code and title, never the message sent)."""
     if status in (200, 201, 202):
-        messages = data.get("messages") if isinstance(data.get("messages"), list) else []
-        message_id = messages[0].get("id", "") if messages and isinstance(messages[0], dict) else ""
+        messages = data.get("messages")
+        first = messages[0] if isinstance(messages, list) and messages else None
+        message_id = first.get("id", "") if isinstance(first, dict) else ""
         return Outcome(200, reason="accepted", message_id=str(message_id)[:128])
-    error = data.get("error") if isinstance(data.get("error"), dict) else {}
+    found = data.get("error")
+    error: dict[str, Any] = found if isinstance(found, dict) else {}
     code = error.get("code")
     cause = f"{status} whatsapp error {code}: {str(error.get('message', ''))[:80]}".strip()
     if status == 429 or code in WHATSAPP_RATE_LIMITED:

@@ -11,10 +11,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from server import audit, clock
 from server.accounts.visitor import Visitor
+from server.db import rows_changed
 from server.notifications.models import ChannelConsent
 from server.privacy import phone as phones
 
@@ -28,8 +29,8 @@ class ConsentError(ValueError):
 
 def _owner_clause(user_id: int | None, report_id: int | None):
     if user_id is not None:
-        return ChannelConsent.user_id == user_id
-    return (ChannelConsent.report_id == report_id) & ChannelConsent.user_id.is_(None)
+        return col(ChannelConsent.user_id) == user_id
+    return (col(ChannelConsent.report_id) == report_id) & col(ChannelConsent.user_id).is_(None)
 
 
 def current(session: Session, *, user_id: int | None, report_id: int | None) -> ChannelConsent | None:
@@ -37,8 +38,8 @@ def current(session: Session, *, user_id: int | None, report_id: int | None) -> 
     if user_id is None and report_id is None:
         return None
     return session.execute(
-        select(ChannelConsent).where(_owner_clause(user_id, report_id), ChannelConsent.withdrawn_at.is_(None))
-        .order_by(ChannelConsent.id.desc()).limit(1)
+        select(ChannelConsent).where(_owner_clause(user_id, report_id), col(ChannelConsent.withdrawn_at).is_(None))
+        .order_by(col(ChannelConsent.id).desc()).limit(1)
     ).scalar_one_or_none()
 
 
@@ -48,10 +49,10 @@ def of(session: Session, owner: Visitor) -> ChannelConsent | None:
 
 
 def _close(session: Session, user_id: int | None, report_id: int | None, how: str, now: datetime) -> int:
-    return session.execute(
-        update(ChannelConsent).where(_owner_clause(user_id, report_id), ChannelConsent.withdrawn_at.is_(None))
+    return rows_changed(session.execute(
+        update(ChannelConsent).where(_owner_clause(user_id, report_id), col(ChannelConsent.withdrawn_at).is_(None))
         .values(withdrawn_at=now, withdrawn_how=how)
-    ).rowcount or 0
+    )) or 0
 
 
 def agree(session: Session, owner: Visitor, *, number: str, whatsapp: bool, sms: bool,
@@ -95,10 +96,10 @@ def is_stop_word(text: str) -> bool:
 
 def withdraw_number(session: Session, e164: str, *, how: str, now: datetime | None = None) -> int:
     """The number's owner said stop (by WhatsApp or SMS): every agreement for it ends now."""
-    closed = session.execute(
-        update(ChannelConsent).where(ChannelConsent.phone == e164, ChannelConsent.withdrawn_at.is_(None))
+    closed = rows_changed(session.execute(
+        update(ChannelConsent).where(col(ChannelConsent.phone) == e164, col(ChannelConsent.withdrawn_at).is_(None))
         .values(withdrawn_at=now or clock.now(), withdrawn_how=how)
-    ).rowcount or 0
+    )) or 0
     if closed:
         audit.record(session, "channel_consent.withdrawn", actor_label="phone", how=how, consents=closed)
     return closed

@@ -420,9 +420,9 @@ def _message_target(engine: Engine, session: Session, job: NotificationJob, work
         why = "channel not configured" if job.channel not in channels else "no consent for this channel"
         return (JobStatus.NO_DEVICE if _finish(engine, job.id, worker, status=JobStatus.NO_DEVICE,
                                                last_error=why) else "lost"), []
-    language = session.execute(select(PushSubscription.language).where(
-        PushSubscription.user_id == job.recipient_user_id if job.recipient_user_id is not None
-        else PushSubscription.report_id == job.recipient_report_id).limit(1)).scalar_one_or_none() or "id"
+    language = session.execute(select(col(PushSubscription.language)).where(
+        col(PushSubscription.user_id) == job.recipient_user_id if job.recipient_user_id is not None
+        else col(PushSubscription.report_id) == job.recipient_report_id).limit(1)).scalar_one_or_none() or "id"
     return "send", [_Target(-1, job.channel, "", "", language, channel=job.channel, phone=agreed.phone,
                             show_service_name=agreed.show_service_name)]
 

@@ -24,9 +24,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from server import clock
+from server.db import rows_changed
 from server.i18n import WITA
 from server.notifications.models import JobStatus, NotificationJob
 
@@ -59,18 +60,18 @@ def _gave_up(job: NotificationJob, now: datetime, wait: timedelta) -> bool:
 
 
 def _same_person(job: NotificationJob):
-    return and_(NotificationJob.object_type == job.object_type, NotificationJob.object_id == job.object_id,
-                NotificationJob.recipient_user_id.is_(None) if job.recipient_user_id is None
-                else NotificationJob.recipient_user_id == job.recipient_user_id,
-                NotificationJob.recipient_report_id.is_(None) if job.recipient_report_id is None
-                else NotificationJob.recipient_report_id == job.recipient_report_id)
+    return and_(col(NotificationJob.object_type) == job.object_type, col(NotificationJob.object_id) == job.object_id,
+                col(NotificationJob.recipient_user_id).is_(None) if job.recipient_user_id is None
+                else col(NotificationJob.recipient_user_id) == job.recipient_user_id,
+                col(NotificationJob.recipient_report_id).is_(None) if job.recipient_report_id is None
+                else col(NotificationJob.recipient_report_id) == job.recipient_report_id)
 
 
 def reached(session: Session, job: NotificationJob) -> bool:
     """Whether any laddered reminder about the same object is known to have reached this job's person."""
     return session.execute(select(func.count()).where(
-        _same_person(job), or_(NotificationJob.ladder, NotificationJob.step_of_id.is_not(None)),
-        NotificationJob.shown_at.is_not(None))).scalar_one() > 0
+        _same_person(job), or_(col(NotificationJob.ladder), col(NotificationJob.step_of_id).is_not(None)),
+        col(NotificationJob.shown_at).is_not(None))).scalar_one() > 0
 
 
 def _add_rung(session: Session, root: NotificationJob, channel: str, now: datetime) -> bool:
@@ -98,31 +99,32 @@ def climb(session: Session, *, wait: timedelta, call_before: timedelta, now: dat
     # whose push or WhatsApp is still on its way or waiting to be shown, or that reached its person, is left out,
     # so that a long backlog is never stuck behind the same `limit` reminders.
     rung, waited_from = aliased(NotificationJob), now - wait
-    to_the_top = exists().where(rung.step_of_id == NotificationJob.id, rung.channel == "sms")
+    to_the_top = exists().where(col(rung.step_of_id) == col(NotificationJob.id), col(rung.channel) == "sms")
     whatsapp_on_its_way = exists().where(
-        rung.step_of_id == NotificationJob.id, rung.channel == "whatsapp",
-        or_(rung.status.in_((JobStatus.PENDING, JobStatus.SENDING)),
-            and_(rung.status == JobStatus.SENT, or_(rung.shown_at.is_not(None), rung.sent_at > waited_from))))
-    push_on_its_way = and_(NotificationJob.status == JobStatus.SENT,
-                           or_(NotificationJob.shown_at.is_not(None), NotificationJob.sent_at > waited_from))
+        col(rung.step_of_id) == col(NotificationJob.id), col(rung.channel) == "whatsapp",
+        or_(col(rung.status).in_((JobStatus.PENDING, JobStatus.SENDING)),
+            and_(col(rung.status) == JobStatus.SENT,
+                 or_(col(rung.shown_at).is_not(None), col(rung.sent_at) > waited_from))))
+    push_on_its_way = and_(col(NotificationJob.status) == JobStatus.SENT,
+                           or_(col(NotificationJob.shown_at).is_not(None), col(NotificationJob.sent_at) > waited_from))
     may_climb = and_(~to_the_top, ~whatsapp_on_its_way, ~push_on_its_way)
     roots = list(session.execute(
         select(NotificationJob).where(
-            NotificationJob.ladder, NotificationJob.ladder_done_at.is_(None), NotificationJob.event_at > now,
-            NotificationJob.status.in_((JobStatus.SENT, JobStatus.NO_DEVICE, JobStatus.FAILED)),
-            or_(may_climb, NotificationJob.event_at <= now + call_before))
-        .order_by(NotificationJob.event_at, NotificationJob.id).limit(limit)
+            col(NotificationJob.ladder), col(NotificationJob.ladder_done_at).is_(None), col(NotificationJob.event_at) > now,
+            col(NotificationJob.status).in_((JobStatus.SENT, JobStatus.NO_DEVICE, JobStatus.FAILED)),
+            or_(may_climb, col(NotificationJob.event_at) <= now + call_before))
+        .order_by(col(NotificationJob.event_at), col(NotificationJob.id)).limit(limit)
     ).scalars())
     if not roots:
         return climbed
     rungs: dict[int, dict[str, NotificationJob]] = {}
     for rung in session.execute(select(NotificationJob).where(
-            NotificationJob.step_of_id.in_([root.id for root in roots]))).scalars():
+            col(NotificationJob.step_of_id).in_([root.id for root in roots]))).scalars():
         rungs.setdefault(rung.step_of_id or 0, {})[rung.channel] = rung
     for root in roots:
         if reached(session, root):
-            session.execute(update(NotificationJob).where(NotificationJob.id == root.id,
-                                                          NotificationJob.ladder_done_at.is_(None))
+            session.execute(update(NotificationJob).where(col(NotificationJob.id) == root.id,
+                                                          col(NotificationJob.ladder_done_at).is_(None))
                             .values(ladder_done_at=now))
             continue
         mine = rungs.get(root.id or 0, {})
@@ -132,10 +134,11 @@ def climb(session: Session, *, wait: timedelta, call_before: timedelta, now: dat
               and _add_rung(session, root, "sms", now)):
             climbed.sms += 1
         if root.event_at is not None and now >= root.event_at - call_before:
-            handed = session.execute(
-                update(NotificationJob).where(NotificationJob.id == root.id, NotificationJob.ladder_done_at.is_(None))
+            handed = rows_changed(session.execute(
+                update(NotificationJob).where(col(NotificationJob.id) == root.id,
+                                              col(NotificationJob.ladder_done_at).is_(None))
                 .values(ladder_done_at=now)
-            ).rowcount == 1
+            )) == 1
             handler = _last_resorts.get(root.object_type)
             if handed and handler is not None:
                 handler(session, root, now)
@@ -148,11 +151,11 @@ def climb(session: Session, *, wait: timedelta, call_before: timedelta, now: dat
 
 def acknowledge_shown(session: Session, job_id: int, now: datetime | None = None) -> bool:
     """The service worker showed the push of `job_id` (its token was checked by the caller)."""
-    return (session.execute(
-        update(NotificationJob).where(NotificationJob.id == job_id, NotificationJob.channel == "push",
-                                      NotificationJob.shown_at.is_(None))
+    return rows_changed(session.execute(
+        update(NotificationJob).where(col(NotificationJob.id) == job_id, col(NotificationJob.channel) == "push",
+                                      col(NotificationJob.shown_at).is_(None))
         .values(shown_at=now or clock.now())
-    ).rowcount or 0) > 0
+    )) > 0
 
 
 def record_status(session: Session, channel: str, provider_id: str, status: str, at: datetime | None = None) -> bool:
@@ -161,19 +164,19 @@ def record_status(session: Session, channel: str, provider_id: str, status: str,
     if not provider_id:
         return False
     at = at or clock.now()
-    mine = and_(NotificationJob.channel == channel, NotificationJob.provider_id == provider_id[:128])
+    mine = and_(col(NotificationJob.channel) == channel, col(NotificationJob.provider_id) == provider_id[:128])
     if status == "delivered":
-        statement = update(NotificationJob).where(mine, NotificationJob.shown_at.is_(None)).values(shown_at=at)
+        statement = update(NotificationJob).where(mine, col(NotificationJob.shown_at).is_(None)).values(shown_at=at)
     elif status == "read":
-        statement = update(NotificationJob).where(mine, NotificationJob.seen_at.is_(None)).values(
-            seen_at=at, shown_at=func.coalesce(NotificationJob.shown_at, at))
+        statement = update(NotificationJob).where(mine, col(NotificationJob.seen_at).is_(None)).values(
+            seen_at=at, shown_at=func.coalesce(col(NotificationJob.shown_at), at))
     elif status in ("failed", "undelivered"):
-        statement = update(NotificationJob).where(mine, NotificationJob.status == JobStatus.SENT,
-                                                  NotificationJob.shown_at.is_(None)).values(
+        statement = update(NotificationJob).where(mine, col(NotificationJob.status) == JobStatus.SENT,
+                                                  col(NotificationJob.shown_at).is_(None)).values(
             status=JobStatus.FAILED, last_error=f"{channel}: reported {status}")
     else:  # "sent" and anything new: nothing to learn
         return False
-    return (session.execute(statement).rowcount or 0) > 0
+    return rows_changed(session.execute(statement)) > 0
 
 
 # --- what the counselor and the supervisors see ---------------------------------------------------------------
@@ -207,13 +210,13 @@ def _state(job: NotificationJob) -> str:
 def trail(session: Session, *, object_type: str, object_id: int) -> list[ReminderTrail]:
     """How each laddered reminder about an object went, rung by rung."""
     roots = list(session.execute(select(NotificationJob).where(
-        NotificationJob.object_type == object_type, NotificationJob.object_id == object_id, NotificationJob.ladder)
-        .order_by(NotificationJob.due_at, NotificationJob.id)).scalars())
+        col(NotificationJob.object_type) == object_type, col(NotificationJob.object_id) == object_id, col(NotificationJob.ladder))
+        .order_by(col(NotificationJob.due_at), col(NotificationJob.id))).scalars())
     if not roots:
         return []
     steps: dict[int, list[NotificationJob]] = {}
     for rung in session.execute(select(NotificationJob).where(
-            NotificationJob.step_of_id.in_([root.id for root in roots]))).scalars():
+            col(NotificationJob.step_of_id).in_([root.id for root in roots]))).scalars():
         steps.setdefault(rung.step_of_id or 0, []).append(rung)
     trails = []
     for root in roots:
@@ -240,12 +243,12 @@ def reach_by_month(session: Session, *, object_type: str, since: datetime, until
     """Per month of the event (WITA), how many objects had laddered reminders sent (sessions still to come
     included, once a reminder went out), and how many of them reached someone (a push shown, a WhatsApp or SMS
     delivered). Reads the jobs of the period once."""
-    statement = select(NotificationJob.object_id, NotificationJob.event_at, NotificationJob.shown_at).where(
-        NotificationJob.object_type == object_type, NotificationJob.event_at >= since,
-        or_(NotificationJob.ladder, NotificationJob.step_of_id.is_not(None)),
-        NotificationJob.status.notin_((JobStatus.PENDING, JobStatus.CANCELLED)))
+    statement = select(col(NotificationJob.object_id), col(NotificationJob.event_at), col(NotificationJob.shown_at)).where(
+        col(NotificationJob.object_type) == object_type, col(NotificationJob.event_at) >= since,
+        or_(col(NotificationJob.ladder), col(NotificationJob.step_of_id).is_not(None)),
+        col(NotificationJob.status).notin_((JobStatus.PENDING, JobStatus.CANCELLED)))
     if until is not None:
-        statement = statement.where(NotificationJob.event_at < until)
+        statement = statement.where(col(NotificationJob.event_at) < until)
     rows = session.execute(statement).all()
     months: dict[str, dict[int, bool]] = {}
     for object_id, event_at, shown_at in rows:

@@ -79,10 +79,11 @@ class NotificationController(Controller):
         """The person's own agreement to WhatsApp/SMS reminders (only for themselves: a child ticks it on their own
         account, nobody for another)."""
         owner = _owner_or_sign_in(request)
-        form = {"nomor": str(one(data, "nomor"))[:40], "saluran": many(data, "saluran"), "nama": many(data, "nama")}
+        number, channels, named = one(data, "nomor")[:40], many(data, "saluran"), many(data, "nama")
+        form = {"nomor": number, "saluran": channels, "nama": named}
         try:
-            consent.agree(db, owner, number=form["nomor"], whatsapp="whatsapp" in form["saluran"],
-                          sms="sms" in form["saluran"], show_service_name="1" in form["nama"],
+            consent.agree(db, owner, number=number, whatsapp="whatsapp" in channels, sms="sms" in channels,
+                          show_service_name="1" in named,
                           ip=client_ip(request.scope, state.settings))
         except consent.ConsentError as exc:
             db.rollback()

@@ -49,7 +49,8 @@ def _reply_text(message: dict[str, Any]) -> str:
     """The words of an inbound message: a text's body, a quick-reply button's payload or text, an interactive
     reply's title."""
     kind = message.get("type")
-    part = message.get(kind) if isinstance(kind, str) and isinstance(message.get(kind), dict) else {}
+    found = message.get(kind) if isinstance(kind, str) else None
+    part: dict[str, Any] = found if isinstance(found, dict) else {}
     if kind == "text":
         return str(part.get("body", ""))
     if kind == "button":
