@@ -897,7 +897,7 @@ def _ask_for_call(session: Session, job: NotificationJob, now: datetime) -> None
             session.flush()
     except IntegrityError:
         return
-    audit.record(session, "appointment.call_task", object_type="appointment", object_id=appointment.id)
+    audit.record(session, "appointment.call_requested", object_type="appointment", object_id=appointment.id)
 
 
 def call_task_of(session: Session, appointment_id: int) -> CallTask | None:

@@ -23,7 +23,7 @@ from server.accounts.models import District, Guardianship, Passkey, School, User
 from server.aftercare.models import CheckIn
 from server.appointments.models import Appointment, ServiceType
 from server.dataprotection.models import DataRequest
-from server.notifications.models import PushSubscription
+from server.notifications.models import ChannelConsent, PushSubscription
 from server.reports.models import CaseEvent, Report, ReportCategory
 from server.waitlist.models import WaitlistEntry
 
@@ -75,6 +75,12 @@ def _devices(session: Session, *conditions: Any) -> list[dict[str, Any]]:
     return [_pick(row, ("device", "language", "created_at", "last_seen_at")) for row in rows]
 
 
+def _reminder_consents(session: Session, *conditions: Any) -> list[dict[str, Any]]:
+    rows = session.execute(select(ChannelConsent).where(*conditions).order_by(col(ChannelConsent.id))).scalars()
+    return [_pick(row, ("phone", "whatsapp", "sms", "show_service_name", "agreed_at", "withdrawn_at", "withdrawn_how"))
+            for row in rows]
+
+
 def _requests(session: Session, *conditions: Any) -> list[dict[str, Any]]:
     rows = session.execute(select(DataRequest).where(*conditions).order_by(col(DataRequest.id))).scalars()
     return [_pick(row, ("id", "received_at", "kind", "details", "status", "decided_at", "answer")) for row in rows]
@@ -84,7 +90,8 @@ def of_user(session: Session, user: User) -> dict[str, Any]:
     school = session.get(School, user.school_id) if user.school_id else None
     district = session.get(District, user.district_id) if user.district_id else None
     passkeys = session.execute(select(Passkey).where(col(Passkey.user_id) == user.id)).scalars()
-    reports = session.execute(select(Report).where(col(Report.submitted_by_id) == user.id).order_by(col(Report.id))).scalars()
+    reports = session.execute(select(Report).where(col(Report.submitted_by_id) == user.id)
+                              .order_by(col(Report.id))).scalars()
     relations = dict(session.execute(select(col(Guardianship.child_id), col(Guardianship.relation))
                                      .where(col(Guardianship.parent_id) == user.id)).all())
     check_ins = session.execute(select(CheckIn).where(col(CheckIn.recipient_user_id) == user.id,
@@ -107,6 +114,7 @@ def of_user(session: Session, user: User) -> dict[str, Any]:
         "waiting_lists": [_pick(entry, ("created_at", "status", "expires_at")) for entry in waits],
         "check_ins": [_pick(check_in, ("answered_at", "answer", "message")) for check_in in check_ins],
         "devices": _devices(session, col(PushSubscription.user_id) == user.id),
+        "reminder_consents": _reminder_consents(session, col(ChannelConsent.user_id) == user.id),
         "data_requests": _requests(session, col(DataRequest.requester_user_id) == user.id),
     }
 
@@ -117,6 +125,7 @@ def of_code_holder(session: Session, report: Report) -> dict[str, Any]:
         "appointments": _appointments(session, col(Appointment.report_id) == report.id,
                                       col(Appointment.requester_user_id).is_(None)),
         "devices": _devices(session, col(PushSubscription.report_id) == report.id),
+        "reminder_consents": _reminder_consents(session, col(ChannelConsent.report_id) == report.id),
         "data_requests": _requests(session, col(DataRequest.report_id) == report.id),
     }
 

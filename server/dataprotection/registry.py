@@ -42,6 +42,7 @@ SYSTEM_ONLY = _l("Hanya sistem; tidak tampil kepada siapa pun")
 SUPERVISORS = _l("Supervisor")
 EVERYONE = _l("Semua pengguna")
 APPOINTMENT_PEOPLE = _l("Peminta janji temu, konselornya dan supervisor")
+APPOINTMENT_STAFF = _l("Konselor janji temu dan supervisor")
 
 
 @dataclass(frozen=True)
@@ -168,13 +169,18 @@ RECORDS: tuple[Record, ...] = (
     # --- notifications --------------------------------------------------------------------------------------
     _r("notification_job", "notification_job",
        "id kind recipient_user_id recipient_report_id url topic urgency object_type object_id object_version "
-       "event_at status due_at created_at sent_at read_at attempts last_error claimed_by lease_until",
+       "event_at status due_at created_at sent_at read_at attempts last_error claimed_by lease_until channel ladder "
+       "step_of_id shown_at seen_at provider_id ladder_done_at",
        _l("Pemberitahuan: untuk siapa, jenisnya, kapan terkirim dan dibaca (tanpa isi kasus)"),
        _l("Memberi tahu orang tentang kabar untuk mereka"), _P, False, OWNER_AND_SUPERVISOR, "notification_jobs"),
     _r("push_subscription", "push_subscription",
        "id endpoint p256dh auth user_id report_id language device created_at last_seen_at",
        _l("Perangkat penerima pemberitahuan push"), _l("Mengirim pemberitahuan ke ponsel"), _P, False,
        OWNER_AND_SUPERVISOR, "push_devices"),
+    _r("channel_consent", "channel_consent",
+       "id user_id report_id phone whatsapp sms show_service_name agreed_at withdrawn_at withdrawn_how",
+       _l("Persetujuan pengingat lewat WhatsApp/SMS: nomornya, kapan diberikan dan ditarik"),
+       _l("Mengingatkan jadwal bila push tidak sampai"), Basis.CONSENT, False, OWNER_AND_SUPERVISOR, "account"),
     # --- appointments ---------------------------------------------------------------------------------------
     _r("appointment", "appointment",
        "id created_at updated_at version counselor_id service_type_id starts_at ends_at block_start block_end "
@@ -184,6 +190,11 @@ RECORDS: tuple[Record, ...] = (
        _l("Mengatur sesi konseling"), _P, True, APPOINTMENT_PEOPLE, "case"),
     _r("appointment.phone", "appointment", "phone_number", _l("Nomor telepon untuk sesi lewat telepon"),
        _l("Menelepon pada waktu sesi"), _P, False, APPOINTMENT_PEOPLE, "contact_numbers"),
+    _r("call_task", "call_task", "id appointment_id counselor_id created_at done_at",
+       _l("Tugas konselor menelepon peminta sebelum sesi"), _l("Memastikan peminta tahu jadwalnya"), _P, False,
+       APPOINTMENT_STAFF, "case"),
+    _r("call_task.phone", "call_task", "phone", _l("Nomor yang ditelepon konselor sebelum sesi"),
+       _l("Memastikan peminta tahu jadwalnya"), _P, False, APPOINTMENT_STAFF, "contact_numbers"),
     _r("service_type", "service_type",
        "id name description duration_minutes mode place buffer_before_minutes buffer_after_minutes "
        "min_notice_hours max_days_ahead needs_confirmation active",

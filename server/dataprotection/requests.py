@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlmodel import Session, col
@@ -17,14 +18,14 @@ from sqlmodel import Session, col
 from server import audit, clock
 from server.accounts import auth
 from server.accounts.models import Passkey, PendingSignIn, RecoveryCode, Role, SetupLink, User
-from server.appointments.models import Appointment
+from server.appointments.models import Appointment, CallTask
 from server.dataprotection.models import DataRequest, RequestKind, RequestStatus
 from server.db import existing
 from server.forms import PostedForm, posted, text_error
 from server.i18n import gettext as _
 from server.i18n import lazy_gettext as _l
 from server.notifications import outbox
-from server.notifications.models import PushSubscription
+from server.notifications.models import ChannelConsent, PushSubscription
 from server.reports.models import Report
 
 ANSWER_WITHIN = timedelta(hours=72)  # 3×24 hours
@@ -151,16 +152,22 @@ class DecisionForm(PostedForm):
         return not self.errors
 
 
+def _clear_phones(session: Session, *whose: Any) -> None:
+    """The numbers given for these appointments, and the one a counselor was asked to call before them."""
+    session.execute(update(Appointment).where(*whose).values(phone_number=""))
+    session.execute(update(CallTask).where(col(CallTask.appointment_id).in_(select(col(Appointment.id)).where(*whose)))
+                    .values(phone=""))
+
+
 def _erase(session: Session, request: DataRequest) -> list[str]:
     """Carry out an erasure: what was removed, in words for the answer."""
     done: list[str] = []
     if request.requester_user_id is not None:
         user = existing(session, User, request.requester_user_id)
-        for table in (PushSubscription, Passkey, RecoveryCode, SetupLink, PendingSignIn):
+        for table in (PushSubscription, ChannelConsent, Passkey, RecoveryCode, SetupLink, PendingSignIn):
             session.execute(delete(table).where(col(table.user_id) == user.id))
         auth.end_all_sessions(session, user.id)
-        session.execute(update(Appointment).where(col(Appointment.requester_user_id) == user.id)
-                        .values(phone_number=""))
+        _clear_phones(session, col(Appointment.requester_user_id) == user.id)
         session.execute(update(Report).where(col(Report.submitted_by_id) == user.id)
                         .values(contact_detail="", contact_safe_time=""))
         user.username = f"dihapus-{user.id}"
@@ -172,11 +179,12 @@ def _erase(session: Session, request: DataRequest) -> list[str]:
         session.add(user)
         done.append(_("Akun, nomor telepon dan perangkat penerima pemberitahuan sudah dihapus."))
     else:
-        session.execute(delete(PushSubscription).where(col(PushSubscription.report_id) == request.report_id))
+        for table in (PushSubscription, ChannelConsent):
+            session.execute(delete(table).where(col(table.report_id) == request.report_id))
         session.execute(update(Report).where(col(Report.id) == request.report_id)
                         .values(contact_detail="", contact_safe_time=""))
-        session.execute(update(Appointment).where(col(Appointment.report_id) == request.report_id,
-                                                  col(Appointment.requester_user_id).is_(None)).values(phone_number=""))
+        _clear_phones(session, col(Appointment.report_id) == request.report_id,
+                      col(Appointment.requester_user_id).is_(None))
         done.append(_("Nomor telepon dan perangkat penerima pemberitahuan sudah dihapus."))
     done.append(str(LEGAL_HOLD))
     return done

@@ -19,7 +19,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlmodel import Session, col
 
 from server import audit, clock
-from server.appointments.models import Appointment
+from server.appointments.models import Appointment, CallTask
 from server.dataprotection import rules
 from server.dataprotection.models import DestructionReport
 from server.db import rows_changed
@@ -77,13 +77,20 @@ def _contact_numbers(session: Session, now: datetime) -> dict[str, int]:
     phones = rows_changed(session.execute(
         update(Appointment).where(col(Appointment.ends_at) < cutoff, col(Appointment.phone_number) != "")
         .values(phone_number="")))
+    # The number a counselor was asked to call before a session (the reminder ladder's last resort) goes with it.
+    phones += rows_changed(session.execute(
+        update(CallTask).where(col(CallTask.appointment_id).in_(select(col(Appointment.id))
+                                                                .where(col(Appointment.ends_at) < cutoff)),
+                               col(CallTask.phone) != "")
+        .values(phone="")))
     return {"report_contacts": reports, "appointment_phones": phones}
 
 
 def _pseudonymise(session: Session, now: datetime) -> int:
     cutoff = now - timedelta(days=rules.days(session, "case"))
     done = 0
-    for report in session.execute(select(Report).where(col(Report.is_open).is_(False), col(Report.updated_at) < cutoff)).scalars():
+    closed = select(Report).where(col(Report.is_open).is_(False), col(Report.updated_at) < cutoff)
+    for report in session.execute(closed).scalars():
         changed = False
         for name in IDENTIFYING:
             if getattr(report, name):

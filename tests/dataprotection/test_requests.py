@@ -11,9 +11,11 @@ from sqlalchemy import select
 
 from server import clock, worker
 from server.accounts.models import Passkey, User, WebSession
+from server.accounts.visitor import Visitor
 from server.dataprotection import requests
 from server.dataprotection.models import DataRequest, RequestStatus
-from server.notifications.models import NotificationJob, PushSubscription
+from server.notifications import consent
+from server.notifications.models import ChannelConsent, NotificationJob, PushSubscription
 from server.reports.models import Report
 from tests.support.dataprotection import NOT_SUPERVISORS, audit_entries, form_post, user_named
 from tests.support.reports import ADULT_EXTRA, make_report, submit_report
@@ -186,6 +188,7 @@ def test_an_erasure_removes_the_account_numbers_and_devices_and_keeps_the_report
     report = make_report(app, db, user=parent, reporter_kind="parent", contact_method="phone",
                          contact_detail="081234567890", **ADULT_EXTRA).report
     db.add(PushSubscription(endpoint="https://push.example/abc", p256dh="k", auth="a", user_id=parent.id))
+    consent.agree(db, Visitor(user=parent), number="081234567890", whatsapp=True, sms=True)
     db.commit()
     client = as_user("orangtua")
     _ask(client)
@@ -201,6 +204,7 @@ def test_an_erasure_removes_the_account_numbers_and_devices_and_keeps_the_report
     assert db.execute(select(WebSession).where(WebSession.user_id == parent.id)).first() is None
     assert db.execute(select(PushSubscription).where(PushSubscription.user_id == parent.id)).first() is None
     assert db.execute(select(Passkey).where(Passkey.user_id == parent.id)).first() is None
+    assert db.execute(select(ChannelConsent).where(ChannelConsent.user_id == parent.id)).first() is None
     kept = db.get(Report, report.id)
     assert kept is not None
     assert kept.contact_detail == ""

@@ -10,10 +10,12 @@ import pytest
 from sqlalchemy import select
 
 from server import clock, worker
+from server.appointments.models import Appointment, CallTask
 from server.dataprotection.models import DestructionReport
 from server.models import AuditEntry, ServiceSetting
 from server.notifications.models import PushSubscription
 from server.reports.models import Report
+from tests.support.appointments import appointment_for, counseling
 from tests.support.dataprotection import NOT_SUPERVISORS, user_named
 from tests.support.reports import ADULT_EXTRA, make_report
 
@@ -53,6 +55,23 @@ def test_contact_numbers_are_cleared_after_the_period_and_reported(app, db, sett
                        .order_by(AuditEntry.id.desc())).scalars().first()
     assert '"report_contacts": 1' in entry.detail
     assert "0812" not in entry.detail
+
+
+def test_the_number_a_counselor_was_asked_to_call_goes_with_the_sessions_number(app, db, settings, pinned_clock):
+    appointment = appointment_for(db, counseling(db), confirmed=True)
+    db.add(CallTask(appointment_id=appointment.id, counselor_id=appointment.counselor_id, phone="+6281298765432"))
+    db.commit()
+    pinned_clock.shift(timedelta(days=80))
+    worker.purge(app.state.engine, settings)
+    db.expire_all()
+    assert db.execute(select(CallTask.phone)).scalar_one() == "+6281298765432"
+    pinned_clock.shift(timedelta(days=30))
+    worker.purge(app.state.engine, settings)
+    db.expire_all()
+    assert db.execute(select(CallTask.phone)).scalar_one() == ""
+    assert db.get(Appointment, appointment.id) is not None
+    row = next(row for row in _reports(db) if row.kind == "appointment_phones")
+    assert (row.rule, row.action) == ("contact_numbers", "cleared")
 
 
 def test_a_supervisor_shortens_the_period_within_its_limits(app, db, settings, pinned_clock):
