@@ -908,15 +908,16 @@ def open_call_tasks(session: Session, counselor_id: int, now: datetime) -> dict[
     """The counselor's calls still to make, for sessions not yet begun: by appointment id."""
     return {task.appointment_id: task for task in session.execute(
         select(CallTask).join(Appointment, col(Appointment.id) == col(CallTask.appointment_id)).where(
-            col(CallTask.counselor_id) == counselor_id, col(CallTask.done_at).is_(None), col(Appointment.starts_at) > now,
+            col(CallTask.counselor_id) == counselor_id, col(CallTask.done_at).is_(None),
+            col(Appointment.starts_at) > now,
             col(Appointment.status) == AppointmentStatus.CONFIRMED)).scalars()}
 
 
 def mark_called(session: Session, appointment: Appointment, counselor: User, now: datetime | None = None) -> bool:
     _check_handler(appointment, counselor)
-    done = rows_changed(session.execute(update(CallTask).where(col(CallTask.appointment_id) == appointment.id,
-                                                  col(CallTask.done_at).is_(None))
-                           .values(done_at=now or clock.now()))) or 0
+    done = rows_changed(session.execute(
+        update(CallTask).where(col(CallTask.appointment_id) == appointment.id, col(CallTask.done_at).is_(None))
+        .values(done_at=now or clock.now())))
     if done:
         audit.record(session, "appointment.called", actor_id=counselor.id, actor_label=counselor.username,
                      object_type="appointment", object_id=appointment.id)

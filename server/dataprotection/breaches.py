@@ -191,8 +191,8 @@ def evidence(session: Session, breach: Breach) -> Evidence | None:
     if breach.account_id is None or breach.window_start is None or breach.window_end is None:
         return None
     entries = list(session.execute(
-        select(AuditEntry).where(col(AuditEntry.actor_id) == breach.account_id, col(AuditEntry.at) >= breach.window_start,
-                                 col(AuditEntry.at) <= breach.window_end)
+        select(AuditEntry).where(col(AuditEntry.actor_id) == breach.account_id,
+                                 col(AuditEntry.at) >= breach.window_start, col(AuditEntry.at) <= breach.window_end)
         .order_by(col(AuditEntry.at), col(AuditEntry.id)).limit(EVIDENCE_MAX + 1)).scalars())
     truncated = len(entries) > EVIDENCE_MAX
     entries = entries[:EVIDENCE_MAX]

@@ -231,7 +231,8 @@ def decide(session: Session, request: DataRequest, form: DecisionForm, actor: Us
 # --- the clock ---------------------------------------------------------------------------------------------------
 
 def supervisor_ids(session: Session) -> list[int]:
-    return list(session.execute(select(col(User.id)).where(col(User.active), col(User.role) == Role.SUPERVISOR)).scalars())
+    return list(session.execute(select(col(User.id)).where(col(User.active), col(User.role) == Role.SUPERVISOR))
+                .scalars())
 
 
 def alert_running_out(session: Session, now: datetime | None = None) -> int:

@@ -54,7 +54,8 @@ class DataProtectionController(Controller):
                        status: int = 200) -> Any:
         periods = rules.all_days(db)
         return page(request, "dataprotection/registry.html", status_code=status, records=registry.RECORDS,
-                    rules=rules.RULES, form=form, errors=errors, notice=notice(request, NOTICES) if status == 200 else None,
+                    rules=rules.RULES, form=form, errors=errors,
+                    notice=notice(request, NOTICES) if status == 200 else None,
                     retention=lambda key: service.retention_words(key, periods))
 
     @get("/", name="data_protection", sync_to_thread=True)
@@ -161,7 +162,8 @@ class DataProtectionController(Controller):
 
     @get("/permintaan", name="data_requests", sync_to_thread=True)
     def request_register(self, request: SupervisorRequest, db: DB) -> Any:
-        return page(request, "dataprotection/requests.html", items=requests.register(db), notice=notice(request, NOTICES),
+        return page(request, "dataprotection/requests.html", items=requests.register(db),
+                    notice=notice(request, NOTICES),
                     who=lambda item: requests.who_asked(db, item), kind_label=requests.kind_label,
                     status_label=requests.status_label, open=RequestStatus.OPEN)
 

@@ -52,7 +52,7 @@ def _close(session: Session, user_id: int | None, report_id: int | None, how: st
     return rows_changed(session.execute(
         update(ChannelConsent).where(_owner_clause(user_id, report_id), col(ChannelConsent.withdrawn_at).is_(None))
         .values(withdrawn_at=now, withdrawn_how=how)
-    )) or 0
+    ))
 
 
 def agree(session: Session, owner: Visitor, *, number: str, whatsapp: bool, sms: bool,
@@ -99,7 +99,7 @@ def withdraw_number(session: Session, e164: str, *, how: str, now: datetime | No
     closed = rows_changed(session.execute(
         update(ChannelConsent).where(col(ChannelConsent.phone) == e164, col(ChannelConsent.withdrawn_at).is_(None))
         .values(withdrawn_at=now or clock.now(), withdrawn_how=how)
-    )) or 0
+    ))
     if closed:
         audit.record(session, "channel_consent.withdrawn", actor_label="phone", how=how, consents=closed)
     return closed

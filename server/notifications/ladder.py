@@ -110,7 +110,8 @@ def climb(session: Session, *, wait: timedelta, call_before: timedelta, now: dat
     may_climb = and_(~to_the_top, ~whatsapp_on_its_way, ~push_on_its_way)
     roots = list(session.execute(
         select(NotificationJob).where(
-            col(NotificationJob.ladder), col(NotificationJob.ladder_done_at).is_(None), col(NotificationJob.event_at) > now,
+            col(NotificationJob.ladder), col(NotificationJob.ladder_done_at).is_(None),
+            col(NotificationJob.event_at) > now,
             col(NotificationJob.status).in_((JobStatus.SENT, JobStatus.NO_DEVICE, JobStatus.FAILED)),
             or_(may_climb, col(NotificationJob.event_at) <= now + call_before))
         .order_by(col(NotificationJob.event_at), col(NotificationJob.id)).limit(limit)
@@ -210,7 +211,8 @@ def _state(job: NotificationJob) -> str:
 def trail(session: Session, *, object_type: str, object_id: int) -> list[ReminderTrail]:
     """How each laddered reminder about an object went, rung by rung."""
     roots = list(session.execute(select(NotificationJob).where(
-        col(NotificationJob.object_type) == object_type, col(NotificationJob.object_id) == object_id, col(NotificationJob.ladder))
+        col(NotificationJob.object_type) == object_type, col(NotificationJob.object_id) == object_id,
+        col(NotificationJob.ladder))
         .order_by(col(NotificationJob.due_at), col(NotificationJob.id))).scalars())
     if not roots:
         return []
@@ -243,7 +245,9 @@ def reach_by_month(session: Session, *, object_type: str, since: datetime, until
     """Per month of the event (WITA), how many objects had laddered reminders sent (sessions still to come
     included, once a reminder went out), and how many of them reached someone (a push shown, a WhatsApp or SMS
     delivered). Reads the jobs of the period once."""
-    statement = select(col(NotificationJob.object_id), col(NotificationJob.event_at), col(NotificationJob.shown_at)).where(
+    statement = select(
+        col(NotificationJob.object_id), col(NotificationJob.event_at), col(NotificationJob.shown_at),
+    ).where(
         col(NotificationJob.object_type) == object_type, col(NotificationJob.event_at) >= since,
         or_(col(NotificationJob.ladder), col(NotificationJob.step_of_id).is_not(None)),
         col(NotificationJob.status).notin_((JobStatus.PENDING, JobStatus.CANCELLED)))
