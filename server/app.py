@@ -33,10 +33,16 @@ from server.accounts.visitor import voice as speaks_to
 from server.admin.routes import AdminController, HolidaysController
 from server.aftercare.routes import CheckInController, CheckInListController, RatingController, VoicesController
 from server.appointments.routes import BookingController, ScheduleController
+from server.dataprotection.routes import DataProtectionController, HolderDataController, MyDataController
 from server.db import engine_for
 from server.health import service as health
 from server.health.routes import ReadinessController, ServiceHealthController
-from server.notifications.routes import NotificationController, PushController
+from server.notifications.routes import (
+    NotificationController,
+    PushController,
+    SmsReportController,
+    WhatsAppWebhookController,
+)
 from server.privacy import phone
 from server.pwa.routes import PWAController
 from server.reports import words as report_words
@@ -119,10 +125,6 @@ def _configure_jinja(engine: JinjaTemplateEngine) -> None:
         format_day=i18n.format_day,
         # "WIB", "WITA" or "WIT": the zone every time on the pages is in (server/clock.py, from REGION_CODE).
         zone=clock.zone_name,
-        # The names from before the zone followed the region, kept while other branches are merged.
-        format_wita=i18n.format_local,
-        format_wita_date=i18n.format_local_date,
-        format_wita_time=i18n.format_local_time,
         current_language=i18n.current_language,
         phone_shown=phone.shown,
         whatsapp_link=phone.whatsapp_link,
@@ -209,12 +211,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ScheduleController,
             NotificationController,
             PushController,
+            WhatsAppWebhookController,
+            SmsReportController,
             CheckInController,
             CheckInListController,
             RatingController,
             VoicesController,
             WaitlistController,
             WaitsController,
+            DataProtectionController,
+            MyDataController,
+            HolderDataController,
             create_static_files_router(
                 path="/static/vendor",
                 directories=[VENDOR_DIR],

@@ -68,8 +68,3 @@ def today_local() -> date:
 def timestamp() -> float:
     """The current moment as seconds since the epoch (for wire formats that count in seconds)."""
     return now().timestamp()
-
-
-# The names from when the service was Banjarbaru's only; kept while other branches that still use them are merged.
-WITA = LOCAL
-today_wita = today_local

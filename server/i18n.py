@@ -125,9 +125,3 @@ def _format_local_date(value: datetime, fmt: str, language: str, zone: str) -> s
 def _format_local_time(value: datetime, language: str, zone: str) -> str:
     pattern = "HH.mm" if language == "id" else "HH:mm"
     return f"{format_time(local(value), pattern, locale=_LOCALES[language])} {zone}"
-
-
-# The names from when the service was Banjarbaru's only; kept while other branches that still use them are merged.
-WITA = LOCAL
-wita = local
-format_wita, format_wita_date, format_wita_time = format_local, format_local_date, format_local_time

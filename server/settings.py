@@ -67,6 +67,21 @@ class Settings:
     # host or host:port entries a push endpoint may name besides public https hosts (a local test push service).
     push_allowed_hosts: tuple[str, ...] = ()
     reminder_hours: tuple[int, ...] = (24, 1)
+    # The channel ladder (server/notifications/ladder.py): WhatsApp Business Cloud API and an SMS gateway, each
+    # off until configured; how long an unopened push waits before WhatsApp (and WhatsApp before SMS), and how many
+    # hours before a session a counselor is asked to call when nothing is known to have arrived.
+    whatsapp_token: str = ""
+    whatsapp_phone_number_id: str = ""
+    whatsapp_app_secret: str = ""
+    whatsapp_verify_token: str = ""
+    whatsapp_template: str = ""
+    whatsapp_template_language: str = "id"
+    whatsapp_api_url: str = "https://graph.facebook.com"
+    whatsapp_api_version: str = "v21.0"
+    sms_gateway_url: str = ""
+    sms_gateway_token: str = ""
+    ladder_push_wait_minutes: int = 30
+    ladder_call_hours: int = 3
     # The waiting list (server/waitlist): how long an offered time is held for the person it is offered to, and
     # how long someone stays on the list.
     waitlist_hold_minutes: int = 30
@@ -106,6 +121,14 @@ class Settings:
         return regions.resolve(self.region_code)
 
     @property
+    def whatsapp_on(self) -> bool:
+        return bool(self.whatsapp_token and self.whatsapp_phone_number_id and self.whatsapp_template)
+
+    @property
+    def sms_on(self) -> bool:
+        return bool(self.sms_gateway_url)
+
+    @property
     def is_production(self) -> bool:
         return self.env == "production"
 
@@ -130,6 +153,17 @@ class Settings:
             problems.append("VAPID_PRIVATE_KEY is not set: push messages could not be signed")
         if problems:
             raise SettingsError("BINTANG_ENV=production refused to start: " + "; ".join(problems))
+
+
+def _check_ladder(settings: Settings) -> None:
+    """The channel ladder's settings (server/notifications/ladder.py)."""
+    if not 1 <= settings.ladder_push_wait_minutes <= 24 * 60:
+        raise SettingsError("LADDER_PUSH_WAIT_MINUTES must be between 1 and 1440")
+    if not 0 <= settings.ladder_call_hours <= 168:
+        raise SettingsError("LADDER_CALL_HOURS must be between 0 and 168")
+    if settings.whatsapp_token and not (settings.whatsapp_phone_number_id and settings.whatsapp_template
+                                        and settings.whatsapp_app_secret):
+        raise SettingsError("WHATSAPP_TOKEN needs WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_TEMPLATE and WHATSAPP_APP_SECRET")
 
 
 def from_env(environ: dict[str, str] | None = None) -> Settings:
@@ -177,6 +211,18 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
             reminder_hours=tuple(
                 sorted({int(h) for h in get("REMINDER_HOURS", "24,1").split(",") if h.strip()}, reverse=True)
             ),
+            whatsapp_token=get("WHATSAPP_TOKEN", "").strip(),
+            whatsapp_phone_number_id=get("WHATSAPP_PHONE_NUMBER_ID", "").strip(),
+            whatsapp_app_secret=get("WHATSAPP_APP_SECRET", "").strip(),
+            whatsapp_verify_token=get("WHATSAPP_VERIFY_TOKEN", "").strip(),
+            whatsapp_template=get("WHATSAPP_TEMPLATE", "").strip(),
+            whatsapp_template_language=get("WHATSAPP_TEMPLATE_LANGUAGE", defaults.whatsapp_template_language).strip(),
+            whatsapp_api_url=get("WHATSAPP_API_URL", defaults.whatsapp_api_url).strip().rstrip("/"),
+            whatsapp_api_version=get("WHATSAPP_API_VERSION", defaults.whatsapp_api_version).strip(),
+            sms_gateway_url=get("SMS_GATEWAY_URL", "").strip(),
+            sms_gateway_token=get("SMS_GATEWAY_TOKEN", "").strip(),
+            ladder_push_wait_minutes=int(get("LADDER_PUSH_WAIT_MINUTES", defaults.ladder_push_wait_minutes)),
+            ladder_call_hours=int(get("LADDER_CALL_HOURS", defaults.ladder_call_hours)),
             waitlist_hold_minutes=int(get("WAITLIST_HOLD_MINUTES", defaults.waitlist_hold_minutes)),
             waitlist_keep_days=int(get("WAITLIST_KEEP_DAYS", defaults.waitlist_keep_days)),
             waitlist_quiet_hours=_bool(get("WAITLIST_QUIET_HOURS", "1")),
@@ -203,6 +249,7 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
         raise SettingsError("MIN_FREE_DISK_MB must be 0 or more")
     if not settings.reminder_hours or any(not 0 < h <= 168 for h in settings.reminder_hours):
         raise SettingsError("REMINDER_HOURS must list whole hours between 1 and 168, e.g. 24,1")
+    _check_ladder(settings)
     if not 5 <= settings.waitlist_hold_minutes <= 24 * 60:
         raise SettingsError("WAITLIST_HOLD_MINUTES must be between 5 and 1440")
     if not 1 <= settings.waitlist_keep_days <= 365:

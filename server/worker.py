@@ -1,6 +1,7 @@
 """Background work of the service: lapsed appointment holds, check-ins left unanswered after both tries, the
 notification dispatcher, and retention (expired sessions, rate-limit counters with their addresses,
-long-finished notification jobs are purged).
+long-finished notification jobs are purged; the UU PDP retention schedule of server/dataprotection is applied and
+reported).
 
 It runs inside the app as a lifespan task (DISPATCHER=inline, for a single-process install) or on its own as
 `bintang worker` (DISPATCHER=off on the web processes). Several may run at once: claims are safe (see
@@ -23,8 +24,10 @@ from server import clock, ratelimit
 from server.accounts import auth
 from server.aftercare import service as aftercare
 from server.appointments import service as appointments
+from server.dataprotection import requests as data_requests
+from server.dataprotection import retention
 from server.health import heartbeat
-from server.notifications import dispatcher
+from server.notifications import channels, dispatcher, ladder
 from server.notifications.push import Sender, load_vapid
 from server.settings import Settings
 from server.waitlist import service as waitlist
@@ -36,7 +39,8 @@ PURGE_INTERVAL = timedelta(minutes=10)
 
 def make_sender(settings: Settings, session: object = None) -> Sender:
     return Sender(load_vapid(settings), settings.vapid_subject, timeout=settings.push_timeout_seconds,
-                  session=session, allowed_hosts=settings.push_allowed_hosts, secret_key=settings.secret_key)
+                  session=session, allowed_hosts=settings.push_allowed_hosts, secret_key=settings.secret_key,
+                  channels=channels.messengers(settings))
 
 
 def purge(engine: Engine, settings: Settings) -> dict[str, int]:
@@ -58,6 +62,15 @@ def purge(engine: Engine, settings: Settings) -> dict[str, int]:
     purged["dispatcher_heartbeats"] = heartbeat.forget_stopped(engine, now)
     if any(purged.values()):
         log.info("worker: purged %s", ", ".join(f"{n} {what}" for what, n in purged.items() if n))
+    # The retention schedule (UU PDP) with its destruction reports, and the supervisors' alerts for requests whose
+    # 3x24 hours run out: a fault here is logged and tried again next round, never the end of the purge.
+    try:
+        with Session(engine) as session:
+            retention.apply(session, purged, now)
+            data_requests.alert_running_out(session, now)
+            session.commit()
+    except Exception:
+        log.exception("worker: the retention schedule failed; trying again next round")
     # The children's ratings leave their sealed waiting room in a transaction of their own, never the rating's.
     with Session(engine) as session:
         try:
@@ -70,8 +83,8 @@ def purge(engine: Engine, settings: Settings) -> dict[str, int]:
 
 
 def housekeeping(engine: Engine, settings: Settings, *, purge_due: bool = True) -> None:
-    """Purge what expired (when `purge_due`), let lapsed holds go (their requesters hear of it), then offer free
-    times to the waiting lists."""
+    """Purge what expired (when `purge_due`), let lapsed holds go (their requesters hear of it), offer free times
+    to the waiting lists, and climb the reminder ladder (WhatsApp, SMS, a counselor's call)."""
     if purge_due:
         purge(engine, settings)
     with Session(engine, expire_on_commit=False) as session:
@@ -89,10 +102,26 @@ def housekeeping(engine: Engine, settings: Settings, *, purge_due: bool = True) 
             log.info("worker: waiting list: %d offer(s) made, %d lapsed", offers.offered, offers.lapsed)
     except Exception:
         log.exception("worker: the waiting list's round failed; trying again next round")
+    try:
+        climb_ladder(engine, settings)
+    except Exception:
+        log.exception("worker: the reminder ladder's round failed; trying again next round")
     if expired:
         log.info("worker: %d unanswered request(s) expired", len(expired))
     if lapsed:
         log.info("worker: %d check-in(s) marked unanswered", len(lapsed))
+
+
+def climb_ladder(engine: Engine, settings: Settings, now: datetime | None = None) -> ladder.Climbed:
+    """Reminders push did not bring to their person climb to WhatsApp, SMS, and a counselor's call."""
+    with Session(engine, expire_on_commit=False) as session:
+        climbed = ladder.climb(session, wait=timedelta(minutes=settings.ladder_push_wait_minutes),
+                               call_before=timedelta(hours=settings.ladder_call_hours), now=now)
+        session.commit()
+    if climbed.whatsapp or climbed.sms or climbed.last_resort:
+        log.info("worker: ladder: %d to WhatsApp, %d to SMS, %d call(s) asked for", climbed.whatsapp, climbed.sms,
+                 climbed.last_resort)
+    return climbed
 
 
 def tick(engine: Engine, sender: Sender, settings: Settings, *, worker: str | None = None,

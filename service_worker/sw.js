@@ -146,8 +146,21 @@ self.addEventListener("push", (event) => {
     options.renotify = true;
   }
   const title = typeof message.title === "string" && message.title ? message.title : FALLBACK.title;
-  event.waitUntil(self.registration.showNotification(title, options));
+  event.waitUntil(self.registration.showNotification(title, options).then(() => acknowledge(message.ack)));
 });
+
+// A reminder that climbs the ladder (WhatsApp, SMS, a counselor's call) when it does not reach its person carries
+// its job's id and a token: once shown, the phone says so, with those two only (no content, no cookie needed), so
+// that the server knows it arrived. A failed acknowledgement is only a missed "shown": the ladder climbs.
+function acknowledge(ack) {
+  if (!ack || typeof ack !== "object" || !Number.isInteger(ack.job) || typeof ack.t !== "string") return undefined;
+  return fetch("/push/tampil", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ job: ack.job, t: ack.t }),
+    credentials: "omit",
+  }).catch(() => undefined);
+}
 
 async function openPage(path) {
   const target = new URL(path, self.location.origin);

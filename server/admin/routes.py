@@ -25,6 +25,7 @@ from server.db import DB
 from server.forms import bounded_int, day_within_range, one
 from server.i18n import LOCAL, format_local_date
 from server.i18n import lazy_gettext as _l
+from server.notifications import ladder
 from server.notifications import service as notifications
 from server.web import PRIVATE, TextForm, client_ip, done, notice, page
 
@@ -278,8 +279,10 @@ class AdminController(Controller):
     @get("/pemberitahuan", name="admin_notifications", opt=PRIVATE, sync_to_thread=True)
     def notification_delivery(self, request: SupervisorRequest, db: DB) -> Any:
         report = notifications.delivery_report(db, since=clock.now() - timedelta(days=7))
+        # Reminders of sessions in the last twelve months: the share that reached their person (ladder.py).
+        reach = ladder.reach_by_month(db, object_type="appointment", since=clock.now() - timedelta(days=365))
         return page(request, "admin/notifications.html", report=report, describe=notifications.describe,
-                    failure_cause=notifications.failure_cause)
+                    failure_cause=notifications.failure_cause, reach=reach)
 
     # --- audit log -----------------------------------------------------------------------------------------
 
@@ -325,7 +328,7 @@ class HolidaysController(Controller):
             db, request.user, kind=one(data, "kind"), lines=str(data.get("lines", "")),
             ip=client_ip(request.scope, state.settings))
         if errors:
-            year = days[0][0].year if days else clock.today_wita().year
+            year = days[0][0].year if days else clock.today_local().year
             return self._holidays_page(request, db, year, errors=errors, line_errors=line_errors, values=data,
                                        status_code=422)
         db.commit()

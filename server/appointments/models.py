@@ -130,3 +130,19 @@ class ScheduleVersion(SQLModel, table=True):
 
     id: int = Field(default=1, primary_key=True)
     n: int = 0
+
+
+class CallTask(SQLModel, table=True):
+    """"Call to confirm": nothing is known to have reached the person about their session a few hours before it
+    (push, WhatsApp and SMS were tried: server/notifications/ladder.py), so their counselor calls. One per
+    appointment, however many reminders and workers climbed there."""
+
+    __tablename__ = "call_task"
+
+    id: int | None = Field(default=None, primary_key=True)
+    appointment_id: int = Field(foreign_key="appointment.id", unique=True, ondelete="CASCADE")
+    counselor_id: int = Field(foreign_key="user_account.id", index=True)
+    # E.164, or empty when the person left no number (the task then says so).
+    phone: str = Field(default="", max_length=20)
+    created_at: datetime = Field(default_factory=clock.now, sa_column=utc_column())
+    done_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))

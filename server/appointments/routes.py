@@ -63,6 +63,7 @@ NOTICES = {
     "ditolak": _l("Permintaan sudah ditolak. Peminta akan membaca alasannya."),
     "dipindah": _l("Jadwal sudah dipindah. Peminta diberi tahu."),
     "kehadiran": _l("Kehadiran sudah dicatat."),
+    "ditelepon": _l("Tercatat: peminta sudah ditelepon."),
     "jam-ditambah": _l("Jam kerja sudah ditambahkan."),
     "jam-dihapus": _l("Jam kerja sudah dihapus."),
     "pengecualian-ditambah": _l("Waktu tidak tersedia sudah disimpan."),
@@ -196,6 +197,7 @@ class BookingController(Controller):
                     reminder_hours=state.settings.reminder_hours, phone=form.phone_number,
                     other_counselor_reason=form.alasan_ganti if form.konselor == service.OTHER_COUNSELOR else None,
                 )
+                service.agree_to_reminders(db, booker.requester, form, ip=_ip(request, state))
                 db.commit()
                 return done(f"/konseling/{appointment.id}", "baru")
             except service.SlotTaken as exc:
@@ -403,6 +405,7 @@ class ScheduleController(Controller):
         in_view = start <= today < start + timedelta(days=length)
         return page(
             request, "appointments/schedule.html", counselor=counselor, counselors=service.counselors(db),
+            calls=service.open_call_tasks(db, counselor.id, now) if counselor else {},
             waiting=[views[a.id] for a in waiting], requesting=pages.requesting(db, waiting + booked), days=days,
             by_day=by_day, now=now, notice=notice(request, NOTICES), just_changed=bounded_int(just_changed),
             previous_url=f"/jadwal?{step}={(start - timedelta(days=length)).isoformat()}{who}",
@@ -434,6 +437,7 @@ class ScheduleController(Controller):
             may_answer=view.status == AppointmentStatus.REQUESTED, live=live,
             may_record=view.status == AppointmentStatus.CONFIRMED and appointment.starts_at <= now,
             notice=notice(request, NOTICES), errors=errors or {}, values=values or {},
+            trail=service.reminder_trail(db, appointment), call=service.call_task_of(db, appointment.id),
         )
 
     @get("/{appointment_id:int}", name="schedule_appointment", sync_to_thread=True)
@@ -473,6 +477,18 @@ class ScheduleController(Controller):
         return self._act(request, db, appointment_id, data, "konfirmasi", "dikonfirmasi", lambda appointment, version:
                          service.confirm(db, appointment, request.user, version=version, ip=_ip(request, state),
                                          reminder_hours=state.settings.reminder_hours))
+
+    @post("/{appointment_id:int}/ditelepon", sync_to_thread=True)
+    def called(self, request: Request, appointment_id: FromPath[int], db: DB) -> Any:
+        """The counselor made the "call to confirm" the reminder ladder asked for."""
+        appointment = _handled(request, db, appointment_id)
+        try:
+            service.mark_called(db, appointment, request.user)
+        except service.BookingError as exc:
+            db.rollback()
+            return self._manage_page(request, db, appointment, errors={"telepon": str(exc)}, status_code=422)
+        db.commit()
+        return done(f"/jadwal/{appointment.id}", "ditelepon")
 
     @post("/{appointment_id:int}/tolak", sync_to_thread=True)
     def decline(self, request: Request, appointment_id: FromPath[int], data: Form, db: DB, state: State) -> Any:

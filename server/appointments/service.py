@@ -5,8 +5,9 @@ the jobs that no longer apply (reminders of a cancelled session)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -21,6 +22,7 @@ from server.appointments.models import (
     LIVE_STATUSES,
     Appointment,
     AppointmentStatus,
+    CallTask,
     Mode,
     ServiceType,
 )
@@ -29,7 +31,7 @@ from server.db import existing, rows_changed
 from server.forms import PostedForm, bounded_int, has_control_characters, unreadable_message
 from server.i18n import LOCAL, format_local_date
 from server.i18n import gettext as _
-from server.notifications import outbox
+from server.notifications import consent, ladder, outbox
 from server.notifications.models import NotificationJob
 from server.privacy import phone as phones
 from server.reports import access, case_views, cases
@@ -134,12 +136,15 @@ def _schedule_reminders(session: Session, appointment: Appointment, now: datetim
         due = appointment.starts_at - timedelta(hours=hours)
         if due <= now:
             continue
-        recipients = [appointment.counselor_id] + ([appointment.requester_user_id] if appointment.requester_user_id else [])
-        outbox.enqueue(session, kind, url=_url(appointment), topic=f"appt-{appointment.id}-{kind}"[:32],
-                       user_ids=recipients,
+        common: dict[str, Any] = dict(
+            url=_url(appointment), topic=f"appt-{appointment.id}-{kind}"[:32], urgency=urgency, due_at=due,
+            object_type="appointment", object_id=appointment.id, object_version=appointment.version,
+            event_at=appointment.starts_at)
+        outbox.enqueue(session, kind, user_ids=[appointment.counselor_id], **common)
+        # The requester's reminder climbs the ladder (push, WhatsApp, SMS, a call) until it reaches them.
+        outbox.enqueue(session, kind, user_ids=[appointment.requester_user_id] if appointment.requester_user_id else [],
                        report_id=appointment.report_id if appointment.requester_user_id is None else None,
-                       urgency=urgency, due_at=due, object_type="appointment", object_id=appointment.id,
-                       object_version=appointment.version, event_at=appointment.starts_at)
+                       ladder=True, **common)
 
 
 @dataclass
@@ -160,6 +165,9 @@ class BookingForm(PostedForm):
     # "lain": another counselor than the one of the booker's case, for the reason given.
     konselor: str = ""
     alasan_ganti: str = ""
+    # The booker's own agreement to reminders by WhatsApp/SMS on their own number (notifications/consent.py).
+    pengingat: list[str] = field(default_factory=list)
+    pengingat_nomor: str = ""
 
 
 def _to_int(value: str) -> int | None:
@@ -222,6 +230,19 @@ def check_booking(session: Session, user: User | None, form: BookingForm,
             change_reason(form.alasan_ganti)
         except BookingError as exc:
             errors["alasan_ganti"] = str(exc)
+    errors.update(_check_for_whom(session, user, form))
+    if form.pengingat:
+        try:
+            phones.parse_mobile(form.pengingat_nomor)
+        except phones.PhoneError as exc:
+            errors["pengingat_nomor"] = str(exc)
+    return errors
+
+
+def _check_for_whom(session: Session, user: User | None, form: BookingForm) -> dict[str, str]:
+    """The answers that depend on who books: a parent's child, a teacher's word that the pupil agreed, and the
+    booker's own report."""
+    errors: dict[str, str] = {}
     if user is not None and user.role == Role.PARENT:
         children = {child.id for child in children_of(session, user.id)}
         if children and _to_int(form.child_id) not in children:
@@ -236,6 +257,14 @@ def check_booking(session: Session, user: User | None, form: BookingForm,
 
 
 OTHER_COUNSELOR = "lain"
+
+
+def agree_to_reminders(session: Session, requester: Visitor, form: BookingForm, ip: str = "") -> None:
+    """The booker ticked reminders by WhatsApp/SMS: their own agreement for their own number (a parent's for the
+    parent's, a child's only when the child books), recorded with the booking."""
+    if form.pengingat:
+        consent.agree(session, requester, number=form.pengingat_nomor, whatsapp="whatsapp" in form.pengingat,
+                      sms="sms" in form.pengingat, ip=ip)
 
 
 def change_reason(value: str) -> str:
@@ -835,3 +864,70 @@ def _job_still_applies(session: Session, job: NotificationJob, now: datetime) ->
 
 
 outbox.register_check("appointment", _job_still_applies)
+
+
+# --- the ladder's last resort: the counselor calls -------------------------------------------------------------
+
+
+def number_for_call(session: Session, appointment: Appointment) -> str:
+    """Who to call about a session: the number its phone session is on, else the number the requester agreed to
+    be sent reminders on, else the number a code holder left on their report; "" when none is known."""
+    if appointment.phone_number:
+        return appointment.phone_number
+    agreed = consent.current(session, user_id=appointment.requester_user_id,
+                             report_id=appointment.report_id if appointment.requester_user_id is None else None)
+    if agreed is not None:
+        return agreed.phone
+    if appointment.requester_user_id is None and appointment.report_id is not None:
+        method, detail = session.execute(select(col(Report.contact_method), col(Report.contact_detail))
+                                         .where(col(Report.id) == appointment.report_id)).one()
+        return (phone_number(detail) or "") if method in ("phone", "whatsapp") else ""
+    return ""
+
+
+def _ask_for_call(session: Session, job: NotificationJob, now: datetime) -> None:
+    """No reminder is known to have reached the requester a few hours before the session: their counselor gets a
+    "call to confirm" task, once per appointment (the unique appointment_id keeps it once among workers)."""
+    appointment = session.get(Appointment, job.object_id)
+    if appointment is None or appointment.status != AppointmentStatus.CONFIRMED or appointment.starts_at <= now:
+        return
+    task = CallTask(appointment_id=appointment.id, counselor_id=appointment.counselor_id,
+                    phone=number_for_call(session, appointment), created_at=now)
+    try:
+        with session.begin_nested():
+            session.add(task)
+            session.flush()
+    except IntegrityError:
+        return
+    audit.record(session, "appointment.call_requested", object_type="appointment", object_id=appointment.id)
+
+
+def call_task_of(session: Session, appointment_id: int) -> CallTask | None:
+    return session.execute(select(CallTask).where(col(CallTask.appointment_id) == appointment_id)).scalar_one_or_none()
+
+
+def open_call_tasks(session: Session, counselor_id: int, now: datetime) -> dict[int, CallTask]:
+    """The counselor's calls still to make, for sessions not yet begun: by appointment id."""
+    return {task.appointment_id: task for task in session.execute(
+        select(CallTask).join(Appointment, col(Appointment.id) == col(CallTask.appointment_id)).where(
+            col(CallTask.counselor_id) == counselor_id, col(CallTask.done_at).is_(None),
+            col(Appointment.starts_at) > now,
+            col(Appointment.status) == AppointmentStatus.CONFIRMED)).scalars()}
+
+
+def mark_called(session: Session, appointment: Appointment, counselor: User, now: datetime | None = None) -> bool:
+    _check_handler(appointment, counselor)
+    done = rows_changed(session.execute(
+        update(CallTask).where(col(CallTask.appointment_id) == appointment.id, col(CallTask.done_at).is_(None))
+        .values(done_at=now or clock.now())))
+    if done:
+        audit.record(session, "appointment.called", actor_id=counselor.id, actor_label=counselor.username,
+                     object_type="appointment", object_id=appointment.id)
+    return done > 0
+
+
+def reminder_trail(session: Session, appointment: Appointment) -> list[ladder.ReminderTrail]:
+    return ladder.trail(session, object_type="appointment", object_id=appointment.id)
+
+
+ladder.register_last_resort("appointment", _ask_for_call)

@@ -7,6 +7,7 @@ def import_all_models() -> None:
     import server.aftercare.models  # noqa: PLC0415
     import server.appointments.models  # noqa: PLC0415
     import server.backups.models  # noqa: PLC0415
+    import server.dataprotection.models  # noqa: PLC0415
     import server.health.models  # noqa: PLC0415
     import server.models  # noqa: PLC0415
     import server.notifications.models  # noqa: PLC0415

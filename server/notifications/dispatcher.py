@@ -45,9 +45,10 @@ from sqlmodel import Session, col
 
 from server import clock, service_info
 from server.db import rows_changed
+from server.notifications import consent
 from server.notifications.models import JobStatus, NotificationJob, PushSubscription
 from server.notifications.outbox import QUIET_KINDS, outside_quiet_hours, still_applies
-from server.notifications.push import DEFAULT_SERVICE_NAME, Device, Outcome, Sender, payload
+from server.notifications.push import DEFAULT_SERVICE_NAME, Device, Outcome, Sender, ack_token, payload
 
 log = logging.getLogger("bintang.dispatcher")
 
@@ -242,6 +243,10 @@ class _Target:
     p256dh: str
     auth: str
     language: str
+    # A WhatsApp or SMS rung of the ladder: its channel, the agreed number, whether the service may be named.
+    channel: str = "push"
+    phone: str = ""
+    show_service_name: bool = False
 
 
 STOPPED = Outcome(0, reason="dispatcher stopped before sending")
@@ -303,7 +308,7 @@ class _Flight:
         target = self.targets[index]
         if outcome.blocked:
             log.warning("push: job %s: subscription %s removed: %s", self.job_id, target.id, outcome.reason)
-        if outcome.gone or outcome.blocked:
+        if (outcome.gone or outcome.blocked) and target.channel == "push":
             with self.engine.begin() as connection:
                 connection.execute(delete(PushSubscription).where(col(PushSubscription.id) == target.id))
             log.info("push: job %s removed an expired or refused subscription", self.job_id)
@@ -313,7 +318,7 @@ class _Flight:
         if outcome.delivered and not (self.sent or self.lost):
             # The person has it: the job ends now, whatever the other devices' push services still take.
             self.sent = _finish(self.engine, self.job_id, self.worker, status=JobStatus.SENT, sent_at=clock.now(),
-                                last_error="")
+                                last_error="", provider_id=outcome.message_id)
             self.lost = not self.sent
 
     def _end(self) -> str:
@@ -352,7 +357,7 @@ class _Flight:
             ok = _finish(engine, job_id, worker, status=JobStatus.FAILED,
                          last_error=f"refused: {refused[0].reason}"[:200])
             return JobStatus.FAILED if ok else "lost"
-        # Every device had gone away (404/410): the person has no device left.
+        # Every device had gone away (404/410): the person has no device left (or, WhatsApp/SMS, no such number).
         return JobStatus.NO_DEVICE if _finish(engine, job_id, worker, status=JobStatus.NO_DEVICE) else "lost"
 
 
@@ -372,14 +377,15 @@ def _release(engine: Engine, job_id: int, worker: str) -> str:
 
 
 def _send_one(sender: Sender, flight: _Flight, index: int, *, kind: str, url: str, topic: str, urgency: str,
-              ttl: int, service_name: str) -> None:
+              ttl: int, service_name: str, ack: bool = False) -> None:
     target = flight.targets[index]
     if not flight.may_send():
         flight.record(index, NOT_SENT)
         return
     try:
         tag = sender.topic(topic, target.endpoint)
-        message = payload(kind, url, tag, target.language, service_name)
+        message = payload(kind, url, tag, target.language, service_name,
+                          ack=(flight.job_id, ack_token(sender.secret_key, flight.job_id)) if ack else None)
         outcome = sender.send(Device(target.endpoint, target.p256dh, target.auth), message, ttl=ttl,
                               urgency=urgency, topic=tag)
     except Exception:  # recorded as a failed send of this device, not the end of the job
@@ -388,20 +394,56 @@ def _send_one(sender: Sender, flight: _Flight, index: int, *, kind: str, url: st
     flight.record(index, outcome)
 
 
+def _send_message(sender: Sender, flight: _Flight, index: int, *, service_name: str) -> None:
+    """One WhatsApp or SMS rung of the ladder to the number its person agreed to."""
+    target = flight.targets[index]
+    if not flight.may_send():
+        flight.record(index, NOT_SENT)
+        return
+    try:
+        outcome = sender.channels[target.channel].send(
+            target.phone, reference=flight.job_id, service_name=service_name,
+            show_service_name=target.show_service_name, language=target.language)
+    except Exception:
+        log.exception("%s: a send failed unexpectedly", target.channel)
+        outcome = Outcome(0, reason="internal error")
+    flight.record(index, outcome)
+
+
+def _message_target(engine: Engine, session: Session, job: NotificationJob, worker: str,
+                    channels: dict[str, object]) -> tuple[str, list[_Target]]:
+    """A WhatsApp or SMS rung: to the number its person agreed to for that channel, or it ends `no_device` (the
+    channel is not configured, or there is no agreement: withdrawn with BERHENTI, never given)."""
+    agreed = consent.number_for(session, user_id=job.recipient_user_id, report_id=job.recipient_report_id,
+                                channel=job.channel)
+    if job.channel not in channels or agreed is None:
+        why = "channel not configured" if job.channel not in channels else "no consent for this channel"
+        return (JobStatus.NO_DEVICE if _finish(engine, job.id, worker, status=JobStatus.NO_DEVICE,
+                                               last_error=why) else "lost"), []
+    language = session.execute(select(col(PushSubscription.language)).where(
+        col(PushSubscription.user_id) == job.recipient_user_id if job.recipient_user_id is not None
+        else col(PushSubscription.report_id) == job.recipient_report_id).limit(1)).scalar_one_or_none() or "id"
+    return "send", [_Target(-1, job.channel, "", "", language, channel=job.channel, phone=agreed.phone,
+                            show_service_name=agreed.show_service_name)]
+
+
 def _prepare(engine: Engine, session: Session, job: NotificationJob | None, devices: list[PushSubscription],
-             worker: str, moment: datetime) -> tuple[str, list[_Target]]:
+             worker: str, moment: datetime, channels: dict[str, object] | None = None) -> tuple[str, list[_Target]]:
     """Whether a claimed job is to be sent ('send', and to which devices), or how it ended without a send."""
     if job is None or job.claimed_by != worker or job.status != JobStatus.SENDING:
         return "lost", []
     if not still_applies(session, job, moment):
         return (JobStatus.CANCELLED if _finish(engine, job.id, worker, status=JobStatus.CANCELLED,
                                                last_error="no longer applies") else "lost"), []
-    if job.kind in QUIET_KINDS and (morning := outside_quiet_hours(moment)) != moment:
+    quiet = job.kind in QUIET_KINDS or job.channel != "push"  # a WhatsApp or SMS tone at night is heard by others
+    if quiet and (morning := outside_quiet_hours(moment)) != moment:
         # Due during the quiet hours (a dispatcher was down, or a retry fell there): it waits for 07.00 local time, and
         # the wait is not a try.
         ok = _finish(engine, job.id, worker, status=JobStatus.PENDING, due_at=morning, claimed_by="",
                      attempts=col(NotificationJob.attempts) - 1)
         return ("retry" if ok else "lost"), []
+    if job.channel != "push":
+        return _message_target(engine, session, job, worker, channels or {})
     mine = [d for d in devices if (d.user_id == job.recipient_user_id if job.recipient_user_id is not None
                                    else d.report_id == job.recipient_report_id)]
     if not mine:
@@ -446,7 +488,7 @@ def _start_claimed(engine: Engine, sender: Sender, pool: SendPool, ids: list[int
                 continue
             job = jobs.get(job_id)
             try:
-                ended, targets = _prepare(engine, session, job, devices, worker, moment)
+                ended, targets = _prepare(engine, session, job, devices, worker, moment, sender.channels)
             except Exception:  # one bad job must not stop the others
                 log.exception("push: job %s could not be processed", job_id)
                 endings.append(_handled(job_id, worker,
@@ -460,10 +502,15 @@ def _start_claimed(engine: Engine, sender: Sender, pool: SendPool, ids: list[int
                              stopping=stopping)
             ttl = ttl_for(job.event_at, moment)
             for index, target in enumerate(targets):
+                if target.channel != "push":
+                    pool.submit(target.channel, functools.partial(_send_message, sender, flight, index,
+                                                                  service_name=service_name),
+                                functools.partial(flight.record, index, STOPPED))
+                    continue
                 pool.submit(push_service_of(target.endpoint),
                             functools.partial(_send_one, sender, flight, index, kind=job.kind, url=job.url,
                                               topic=job.topic, urgency=job.urgency, ttl=ttl,
-                                              service_name=service_name),
+                                              service_name=service_name, ack=job.ladder),
                             functools.partial(flight.record, index, STOPPED))
             flights.append(flight)
     return flights, endings

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Index
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from server import clock
@@ -30,6 +30,8 @@ class NotificationJob(SQLModel, table=True):
     __table_args__ = (
         Index("ix_notification_job_due", "status", "due_at"),
         Index("ix_notification_job_object", "object_type", "object_id"),
+        # The ladder (ladder.py): each rung above a push reminder is written once, however many workers climb.
+        UniqueConstraint("step_of_id", "channel", name="uq_notification_job_step"),
     )
 
     id: int = primary_key()
@@ -56,6 +58,19 @@ class NotificationJob(SQLModel, table=True):
     # Set while a dispatcher holds the job; a job whose lease ran out is claimed again by another.
     claimed_by: str = Field(default="", max_length=64)
     lease_until: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    # The channel ladder (ladder.py). `channel`: push, whatsapp or sms. `ladder`: a push reminder whose person is
+    # to be reached by the next channel when push did not reach them. `step_of_id`: the push job a WhatsApp or SMS
+    # rung climbs from. `shown_at`: the service worker said the notification was shown (push) / the provider said
+    # it was delivered (WhatsApp, SMS); `seen_at`: WhatsApp said it was read. `provider_id`: the provider's message
+    # id its status webhooks name. `ladder_done_at`: the reminder climbs no further: it reached its person, or the
+    # last resort (a counselor's call) was handed over.
+    channel: str = Field(default="push", max_length=10)
+    ladder: bool = False
+    step_of_id: int | None = Field(default=None, foreign_key="notification_job.id", index=True, ondelete="CASCADE")
+    shown_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    seen_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    provider_id: str = Field(default="", max_length=128, index=True)
+    ladder_done_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
 class PushSubscription(SQLModel, table=True):
@@ -73,3 +88,24 @@ class PushSubscription(SQLModel, table=True):
     device: str = Field(default="", max_length=60)
     created_at: datetime = Field(default_factory=clock.now, sa_column=utc_column())
     last_seen_at: datetime = Field(default_factory=clock.now, sa_column=utc_column())
+
+
+class ChannelConsent(SQLModel, table=True):
+    """A person's own agreement that a number may be sent reminders by WhatsApp and/or SMS, with when it was given
+    and when (and how) it was withdrawn. Only the person themselves records it (a child ticks it on their own
+    account; nobody agrees for another). A change withdraws the row and writes a new one, so the history stays."""
+
+    __tablename__ = "channel_consent"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int | None = Field(default=None, foreign_key="user_account.id", index=True, ondelete="CASCADE")
+    report_id: int | None = Field(default=None, foreign_key="report.id", index=True, ondelete="CASCADE")
+    phone: str = Field(max_length=20, index=True)  # E.164
+    whatsapp: bool = False
+    sms: bool = False
+    # The messages may carry the service's name (otherwise they say only that there is a reminder).
+    show_service_name: bool = False
+    agreed_at: datetime = Field(default_factory=clock.now, sa_column=utc_column())
+    withdrawn_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    # person (on the page), berhenti (the WhatsApp reply), template (the template's opt-out button), sms.
+    withdrawn_how: str = Field(default="", max_length=12)

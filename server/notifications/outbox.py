@@ -66,11 +66,14 @@ def enqueue(
     object_id: int | None = None,
     object_version: int | None = None,
     event_at: datetime | None = None,
+    ladder: bool = False,
 ) -> list[NotificationJob]:
-    """One job per recipient: each user in `user_ids`, and the code holder of `report_id` when given."""
+    """One job per recipient: each user in `user_ids`, and the code holder of `report_id` when given. `ladder`:
+    when push does not reach them, WhatsApp, SMS and the domain's last resort follow (ladder.py)."""
     common: dict[str, Any] = dict(
         kind=kind, url=url, topic=topic[:32], urgency=urgency, due_at=due_at or clock.now(),
         object_type=object_type, object_id=object_id, object_version=object_version, event_at=event_at,
+        ladder=ladder,
     )
     jobs = [NotificationJob(recipient_user_id=user_id, **common) for user_id in dict.fromkeys(user_ids)]
     if report_id is not None:

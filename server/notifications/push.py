@@ -87,13 +87,17 @@ def neutral_text(kind: str, service_name: str) -> str:
     return i18n.gettext("%(service)s: ada kabar baru untuk Anda", service=service_name)
 
 
-def payload(kind: str, url: str, tag: str, language: str, service_name: str = DEFAULT_SERVICE_NAME) -> bytes:
+def payload(kind: str, url: str, tag: str, language: str, service_name: str = DEFAULT_SERVICE_NAME,
+            ack: tuple[int, str] | None = None) -> bytes:
     """A small JSON message with a neutral title and text: never a name, a case detail or a category (a phone's
-    lock screen may be seen by the person the child is afraid of)."""
+    lock screen may be seen by the person the child is afraid of). `ack`: the job's id and its ack_token, which the
+    service worker sends back once the notification is shown (a laddered reminder's proof of arrival)."""
     with i18n.language(language):
         body = neutral_text(kind, service_name)
-    return json.dumps({"title": service_name, "body": body, "url": url, "tag": tag},
-                      separators=(",", ":")).encode()
+    message: dict[str, object] = {"title": service_name, "body": body, "url": url, "tag": tag}
+    if ack is not None:
+        message["ack"] = {"job": ack[0], "t": ack[1]}
+    return json.dumps(message, separators=(",", ":")).encode()
 
 
 def topic_key(secret_key: str) -> bytes:
@@ -108,6 +112,13 @@ def opaque_topic(key: bytes, topic: str, endpoint: str) -> str:
     HMAC-SHA256 in base64url: 32 characters, RFC 8030's limit for Topic."""
     digest = hmac.new(key, f"{endpoint}\n{topic}".encode(), hashlib.sha256).digest()
     return _b64url(digest[:24])
+
+
+def ack_token(secret_key: str, job_id: int) -> str:
+    """What a push carries besides its job's id so that the service worker's "shown" acknowledgement (POST
+    /push/tampil) cannot be made up for another job: a keyed hash of the id, nothing else."""
+    key = hmac.new(secret_key.encode(), b"bintang-ceria push ack", hashlib.sha256).digest()
+    return _b64url(hmac.new(key, str(job_id).encode(), hashlib.sha256).digest()[:16])
 
 
 # --- one send -------------------------------------------------------------------------------------------------
@@ -128,6 +139,8 @@ class Outcome:
     status: int
     retry_after: float | None = None
     reason: str = ""
+    # WhatsApp and SMS (channels.py): the provider's id of the message, which its status reports name.
+    message_id: str = ""
 
     @property
     def delivered(self) -> bool:
@@ -169,8 +182,12 @@ class Sender:
     SIGNATURE_SECONDS = 12 * 3600
 
     def __init__(self, vapid: Vapid02, subject: str, *, timeout: float, session: Any = None,
-                 allowed_hosts: tuple[str, ...] = (), secret_key: str = "") -> None:
+                 allowed_hosts: tuple[str, ...] = (), secret_key: str = "",
+                 channels: dict[str, Any] | None = None) -> None:
         self.vapid = vapid
+        # The ladder's other channels that are configured (channels.messengers): "whatsapp", "sms".
+        self.channels: dict[str, Any] = dict(channels or {})
+        self.secret_key = secret_key
         self.subject = subject
         self.timeout = timeout
         self.allowed_hosts = parse_allowed_hosts(allowed_hosts)

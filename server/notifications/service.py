@@ -163,7 +163,7 @@ def inbox(session: Session, owner: Visitor, *, now: datetime | None = None, limi
     now = now or clock.now()
     return list(session.execute(
         select(NotificationJob).where(_for_owner(owner), col(NotificationJob.status).in_(SHOWN),
-                                      col(NotificationJob.due_at) <= now)
+                                      col(NotificationJob.due_at) <= now, col(NotificationJob.channel) == "push")
         .order_by(col(NotificationJob.due_at).desc(), col(NotificationJob.id).desc()).limit(limit)
     ).scalars())
 

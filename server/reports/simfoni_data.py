@@ -46,7 +46,7 @@ def _day(value: str, *, not_after: date) -> tuple[date | None, str | None]:
 def update_simfoni(session: Session, report: Report, actor: User, *, incident_on: str, in_household: bool,
                    education: str, disability: str, disability_kind: str, ip: str) -> None:
     errors: dict[str, str] = {}
-    day, error = _day(incident_on, not_after=clock.today_wita())
+    day, error = _day(incident_on, not_after=clock.today_local())
     if error:
         errors["incident_on"] = error
     if education and education not in simfoni.EDUCATION_LEVELS:
@@ -94,7 +94,7 @@ def add_service(session: Session, report: Report, actor: User, *, kind: str, giv
     errors: dict[str, str] = {}
     if kind not in simfoni.SERVICE_KINDS:
         errors["service_kind"] = _("Pilih jenis layanan.")
-    day, error = _day(given_on, not_after=clock.today_wita())
+    day, error = _day(given_on, not_after=clock.today_local())
     if error or day is None:
         errors["service_given_on"] = error or _("Tulis tanggal layanan diberikan.")
     given_by, note = given_by.strip(), note.strip()

@@ -29,7 +29,7 @@ def scopes(session: Session) -> list[User]:
 
 def warm(engine: Engine) -> int:
     """Counts this year (in the service's time zone) for every scope; returns how many scopes were counted."""
-    filters = StatisticsFilter(Period(clock.today_wita().year, None))
+    filters = StatisticsFilter(Period(clock.today_local().year, None))
     with Session(engine) as session:
         people = scopes(session)
         for person in people:

@@ -19,7 +19,8 @@ SERVER = Path(server.__file__).parent
 DOC = SERVER.parent / "docs" / "architecture.md"
 
 # A domain imports only domains of a lower rank; the core (rank 0) imports none. Backups imports only the core, and
-# health reads the backups' record, so backups sits below health.
+# health reads the backups' record, so backups sits below health. Data protection reads every domain's tables (a
+# person's own data, the retention schedule), so it sits on top.
 RANKS = {
     "accounts": 1,
     "notifications": 2,
@@ -32,6 +33,7 @@ RANKS = {
     "admin": 7,
     "pwa": 7,
     "health": 7,
+    "dataprotection": 8,
 }
 # The modules that put the domains together may import every one of them. The migrations package gathers every
 # domain's tables for Alembic, when asked.

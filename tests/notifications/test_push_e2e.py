@@ -17,6 +17,7 @@ from server import worker
 from server.accounts.models import Child
 from server.notifications import dispatcher
 from server.notifications.models import JobStatus, NotificationJob, PushSubscription
+from server.notifications.push import ack_token
 from tests.pushservice import PushService, push_service
 from tests.support.appointments import (
     book,
@@ -162,7 +163,11 @@ def test_it_sends_the_reminder_a_day_before_with_the_reminder_text(as_user, db, 
     assert (stats.sent, stats.failed, stats.retried) == (2, 0, 0)
     expected = {"title": "Bintang Ceria", "body": REMINDER, "url": f"/konseling/{appointment_id}"}
     topic = f"appt-{appointment_id}-reminder_24h"
-    assert push.payloads(parent_phone)[-1] == {**expected, "tag": tag(settings, topic, parent_phone)}
+    # The parent's reminder is laddered: it carries its job's id and token for the service worker's "shown"
+    # acknowledgement (nothing else); the counselor's is not.
+    [parent_job] = [job for job in reminders if job.recipient_user_id == person(db, "orangtua").id]
+    ack = {"job": parent_job.id, "t": ack_token(settings.secret_key, parent_job.id)}
+    assert push.payloads(parent_phone)[-1] == {**expected, "tag": tag(settings, topic, parent_phone), "ack": ack}
     assert push.payloads(counselor_phone)[-1] == {**expected, "tag": tag(settings, topic, counselor_phone)}
     assert counselor.get(expected["url"]).status_code == 200
     assert [job.status for job in jobs(db, appointment_id, "reminder_24h")] == [JobStatus.SENT] * 2
