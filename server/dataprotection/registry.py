@@ -110,8 +110,12 @@ RECORDS: tuple[Record, ...] = (
        OWNER_AND_SUPERVISOR, "account"),
     _r("webauthn_challenge", "webauthn_challenge", "id user_id purpose challenge expires_at",
        _l("Tantangan sekali pakai untuk passkey"), _l("Memeriksa passkey"), _F, False, SYSTEM_ONLY, "sessions"),
-    _r("district", "district", "id name active", _l("Kecamatan"), _l("Pembagian wilayah kerja"), _N, False,
-       EVERYONE, "config"),
+    _r("district", "district", "id name active code", _l("Kecamatan dan kode Kemendagri-nya"),
+       _l("Pembagian wilayah kerja"), _N, False, EVERYONE, "config"),
+    _r("village", "village", "id code name kind district_id", _l("Kelurahan/desa dan kode Kemendagri-nya"),
+       _l("Pilihan tempat kejadian pada laporan"), _N, False, EVERYONE, "config"),
+    _r("region", "region", "code name province zone set_at", _l("Kabupaten/kota layanan ini dan zona waktunya"),
+       _l("Nama kota, kecamatan dan waktu setempat"), _N, False, EVERYONE, "config"),
     _r("school", "school", "id name district_id active", _l("Sekolah"), _l("Pilihan sekolah"), _N, False,
        EVERYONE, "config"),
     # --- reports and cases ----------------------------------------------------------------------------------
@@ -127,7 +131,7 @@ RECORDS: tuple[Record, ...] = (
        _l("Laporan: nomor kontak dan waktu aman untuk dihubungi"),
        _l("Menghubungi pelapor dengan aman"), _V, True, CASE_STAFF, "contact_numbers"),
     _r("report.story", "report",
-       "created_at danger_now happened_when happened_where where_detail district_id school_id child_age "
+       "created_at danger_now happened_when happened_where where_detail district_id village_id school_id child_age "
        "child_gender child_words how_learned child_knows afraid_to_go_home incident_on in_household",
        _l("Laporan: apa yang terjadi, di mana, kapan, usia dan jenis kelamin anak, kata-kata anak"),
        _l("Menilai bahaya dan menolong anak (UU 35/2014 Perlindungan Anak)"), _V, True, CASE_AND_REPORTER,

@@ -20,7 +20,7 @@ from lokal.holidays import HOLIDAY_YEARS, get_holidays
 
 
 revision: str = '0014_region'
-down_revision: Union[str, None] = '0012_phone_numbers'
+down_revision: Union[str, None] = '0014_channel_ladder'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
