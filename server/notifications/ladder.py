@@ -177,6 +177,29 @@ def record_status(session: Session, channel: str, provider_id: str, status: str,
     return (session.execute(statement).rowcount or 0) > 0
 
 
+UNSHOWN_IN_A_ROW = 2  # pushes not shown in a row before the person is told about their phone's battery settings
+
+
+def pushes_go_unshown(session: Session, *, user_id: int | None, report_id: int | None, wait: timedelta,
+                      now: datetime | None = None) -> bool:
+    """Whether the last UNSHOWN_IN_A_ROW push-carried reminders sent to this person were never acknowledged as shown
+    by their phone's service worker within `wait` of being sent: the mark of a phone maker's battery saver that
+    puts the browser to sleep (a push shown since then clears it)."""
+    if user_id is None and report_id is None:
+        return False
+    now = now or clock.now()
+    recipient = (NotificationJob.recipient_user_id == user_id if user_id is not None
+                 else and_(NotificationJob.recipient_report_id == report_id,
+                           NotificationJob.recipient_user_id.is_(None)))
+    last = session.execute(
+        select(NotificationJob.shown_at).where(
+            recipient, NotificationJob.ladder, NotificationJob.channel == "push",
+            NotificationJob.status == JobStatus.SENT, NotificationJob.sent_at <= now - wait)
+        .order_by(NotificationJob.sent_at.desc(), NotificationJob.id.desc()).limit(UNSHOWN_IN_A_ROW)
+    ).scalars().all()
+    return len(last) == UNSHOWN_IN_A_ROW and all(shown_at is None for shown_at in last)
+
+
 # --- what the counselor and the supervisors see ---------------------------------------------------------------
 
 
