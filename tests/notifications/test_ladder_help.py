@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from server import clock
@@ -31,6 +32,7 @@ def send(db, job: NotificationJob, sent_at) -> None:
     db.commit()
 
 
+@pytest.mark.both_databases  # the query orders by sent_at and compares timestamps: both databases
 def test_two_pushed_reminders_unshown_in_a_row_bring_the_battery_note(as_user, db, pinned_clock):
     appointment_for(db, counseling(db), confirmed=True)
     first, second = parents_pushes(db)
