@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import httpx
+
 TOKEN = "stand-in-access-token"
 PHONE_NUMBER_ID = "106540352242922"
 WABA_ID = "102290129340398"
@@ -103,6 +105,13 @@ class StandIn:
         if status == "failed":
             item["errors"] = [{"code": 131026, "title": "Message undeliverable"}]
         return self._webhook({"statuses": [item]})
+
+    def post_status(self, webhook_url: str, sent: Sent, status: str) -> int:
+        """Post Meta's signed status notification about `sent` to the app's webhook, as Meta does; returns the
+        app's answer's status code."""
+        body = self.status_webhook(sent, status)
+        return httpx.post(webhook_url, content=body, timeout=10.0, headers={
+            "Content-Type": "application/json", "X-Hub-Signature-256": self.sign(body)}).status_code
 
     def text_webhook(self, from_number: str, text: str) -> bytes:
         """A person's message to the business number (e.g. BERHENTI)."""

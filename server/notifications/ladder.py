@@ -180,6 +180,29 @@ def record_status(session: Session, channel: str, provider_id: str, status: str,
     return rows_changed(session.execute(statement)) > 0
 
 
+UNSHOWN_IN_A_ROW = 2  # pushes not shown in a row before the person is told about their phone's battery settings
+
+
+def pushes_go_unshown(session: Session, *, user_id: int | None, report_id: int | None, wait: timedelta,
+                      now: datetime | None = None) -> bool:
+    """Whether the last UNSHOWN_IN_A_ROW push-carried reminders sent to this person were never acknowledged as shown
+    by their phone's service worker within `wait` of being sent: the mark of a phone maker's battery saver that
+    puts the browser to sleep (a push shown since then clears it)."""
+    if user_id is None and report_id is None:
+        return False
+    now = now or clock.now()
+    recipient = (col(NotificationJob.recipient_user_id) == user_id if user_id is not None
+                 else and_(col(NotificationJob.recipient_report_id) == report_id,
+                           col(NotificationJob.recipient_user_id).is_(None)))
+    last = session.execute(
+        select(col(NotificationJob.shown_at)).where(
+            recipient, col(NotificationJob.ladder), col(NotificationJob.channel) == "push",
+            col(NotificationJob.status) == JobStatus.SENT, col(NotificationJob.sent_at) <= now - wait)
+        .order_by(col(NotificationJob.sent_at).desc(), col(NotificationJob.id).desc()).limit(UNSHOWN_IN_A_ROW)
+    ).scalars().all()
+    return len(last) == UNSHOWN_IN_A_ROW and all(shown_at is None for shown_at in last)
+
+
 # --- what the counselor and the supervisors see ---------------------------------------------------------------
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import anyio
@@ -49,6 +50,13 @@ def _owner_or_sign_in(request: Request) -> Visitor:
     return owner
 
 
+def _battery_note(db: Session, request: Request, owner: Visitor) -> bool:
+    """The Android battery-settings note: the person's last pushed reminders went unshown twice in a row."""
+    return ladder.pushes_go_unshown(db, user_id=owner.user.id if owner.user else None,
+                                    report_id=None if owner.user else owner.case_report_id,
+                                    wait=timedelta(minutes=request.app.state.settings.ladder_push_wait_minutes))
+
+
 class NotificationController(Controller):
     opt = PRIVATE
     path = "/notifikasi"
@@ -72,7 +80,7 @@ class NotificationController(Controller):
                 "saluran": [c for c in ("whatsapp", "sms") if agreed and getattr(agreed, c)],
                 "nama": ["1"] if agreed and agreed.show_service_name else []}
         return page(request, "notifications/settings.html", devices=service.devices_of(db, owner), agreed=agreed,
-                    consent_form=form, errors={})
+                    consent_form=form, errors={}, battery_note=_battery_note(db, request, owner))
 
     @post("/nomor", sync_to_thread=True)
     def consent_form(self, request: Request, db: DB, state: State, data: Form) -> Any:
@@ -88,7 +96,8 @@ class NotificationController(Controller):
         except consent.ConsentError as exc:
             db.rollback()
             return page(request, "notifications/settings.html", status_code=422, devices=service.devices_of(db, owner),
-                        agreed=consent.of(db, owner), consent_form=form, errors={"nomor": str(exc)})
+                        agreed=consent.of(db, owner), consent_form=form, errors={"nomor": str(exc)},
+                        battery_note=_battery_note(db, request, owner))
         db.commit()
         return Redirect("/notifikasi/pengaturan?nomor=1#nomor", status_code=303)
 
