@@ -214,6 +214,12 @@ def client_ip(scope: Scope, settings: Settings) -> str:
     return peer
 
 
+def ip(request: Request) -> str:
+    """The address of the person making this request, for the audit trail and the rate limits (client_ip with the
+    app's settings: the trusted proxies decide whether X-Forwarded-For is believed)."""
+    return client_ip(request.scope, request.app.state.settings)
+
+
 # A route (or a whole controller) whose pages hold what only its visitor may see, even without an account (a
 # code holder, a receipt): `opt=PRIVATE` on the handler or `opt = PRIVATE` on the controller, and every
 # response of it (its error pages too) is sent with `no-store`.

@@ -51,7 +51,7 @@ from server.i18n import LOCAL, format_local_date
 from server.i18n import gettext as _
 from server.i18n import lazy_gettext as _l
 from server.reports import access, case_record
-from server.web import PRIVATE, Form, client_ip, done, notice, page
+from server.web import PRIVATE, Form, done, ip, notice, page
 
 # Confirmations after a redirect, by a short code in the address: the page never echoes text from the URL.
 NOTICES = {
@@ -99,10 +99,6 @@ def _midnight(day: date) -> datetime:
 
 def _today(now: datetime) -> date:
     return now.astimezone(LOCAL).date()
-
-
-def _ip(request: Request, state: State) -> str:
-    return client_ip(request.scope, state.settings)
 
 
 def _not_a_booker(request: Request) -> Any:
@@ -193,11 +189,11 @@ class BookingController(Controller):
                     db, booker.requester, service_type_id=int(form.layanan), starts_at=starts_at, note=form.note,
                     child_id=bounded_int(form.child_id),
                     child_agreed=form.child_agreed if booker.user and booker.user.role == Role.TEACHER else "",
-                    report_id=bounded_int(form.report_id), ip=_ip(request, state),
+                    report_id=bounded_int(form.report_id), ip=ip(request),
                     reminder_hours=state.settings.reminder_hours, phone=form.phone_number,
                     other_counselor_reason=form.alasan_ganti if form.konselor == service.OTHER_COUNSELOR else None,
                 )
-                service.agree_to_reminders(db, booker.requester, form, ip=_ip(request, state))
+                service.agree_to_reminders(db, booker.requester, form, ip=ip(request))
                 db.commit()
                 return done(f"/konseling/{appointment.id}", "baru")
             except service.SlotTaken as exc:
@@ -269,13 +265,13 @@ class BookingController(Controller):
         return self._appointment_page(request, db, appointment, is_requester)
 
     @post("/{appointment_id:int}/penilaian", sync_to_thread=True)
-    def rating_invite(self, request: Request, appointment_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
+    def rating_invite(self, request: Request, appointment_id: FromPath[int], data: Form, db: DB) -> Any:
         appointment, is_requester = self._visible(request, db, appointment_id)
         if not is_requester:
             raise NotFoundException()
         try:
             service.set_rating_invite(db, appointment, requester=service.requester_of(appointment, request.user),
-                                      wanted=one(data, "rating_invite") == "1", ip=_ip(request, state))
+                                      wanted=one(data, "rating_invite") == "1", ip=ip(request))
         except service.BookingError as exc:
             db.rollback()
             db.refresh(appointment)
@@ -285,14 +281,14 @@ class BookingController(Controller):
         return done(f"/konseling/{appointment.id}", "penilaian")
 
     @post("/{appointment_id:int}/batal", sync_to_thread=True)
-    def cancel(self, request: Request, appointment_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
+    def cancel(self, request: Request, appointment_id: FromPath[int], data: Form, db: DB) -> Any:
         appointment, is_requester = self._visible(request, db, appointment_id)
         if not is_requester:
             raise NotFoundException()
         try:
             service.cancel(db, appointment, by_counselor=None, requester=service.requester_of(appointment, request.user),
                            reason=one(data, "reason"), version=bounded_int(one(data, "version")) or 0,
-                           ip=_ip(request, state))
+                           ip=ip(request))
         except service.BookingError as exc:
             db.rollback()
             db.refresh(appointment)
@@ -342,7 +338,7 @@ class BookingController(Controller):
         try:
             # The counselor stays the same: service.move checks the time against their free time afresh.
             moved = service.move(db, appointment, by_counselor=None, requester=service.requester_of(appointment, request.user),
-                                 starts_at=starts_at, version=bounded_int(one(data, "version")) or 0, ip=_ip(request, state),
+                                 starts_at=starts_at, version=bounded_int(one(data, "version")) or 0, ip=ip(request),
                                  reminder_hours=state.settings.reminder_hours)
         except service.SlotTaken as exc:
             db.rollback()
@@ -475,7 +471,7 @@ class ScheduleController(Controller):
     @post("/{appointment_id:int}/konfirmasi", sync_to_thread=True)
     def confirm(self, request: Request, appointment_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
         return self._act(request, db, appointment_id, data, "konfirmasi", "dikonfirmasi", lambda appointment, version:
-                         service.confirm(db, appointment, request.user, version=version, ip=_ip(request, state),
+                         service.confirm(db, appointment, request.user, version=version, ip=ip(request),
                                          reminder_hours=state.settings.reminder_hours))
 
     @post("/{appointment_id:int}/ditelepon", sync_to_thread=True)
@@ -491,16 +487,16 @@ class ScheduleController(Controller):
         return done(f"/jadwal/{appointment.id}", "ditelepon")
 
     @post("/{appointment_id:int}/tolak", sync_to_thread=True)
-    def decline(self, request: Request, appointment_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
+    def decline(self, request: Request, appointment_id: FromPath[int], data: Form, db: DB) -> Any:
         return self._act(request, db, appointment_id, data, "tolak", "ditolak", lambda appointment, version:
                          service.decline(db, appointment, request.user, version=version,
-                                         reason=one(data, "reason"), ip=_ip(request, state)))
+                                         reason=one(data, "reason"), ip=ip(request)))
 
     @post("/{appointment_id:int}/batal", sync_to_thread=True)
-    def cancel(self, request: Request, appointment_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
+    def cancel(self, request: Request, appointment_id: FromPath[int], data: Form, db: DB) -> Any:
         return self._act(request, db, appointment_id, data, "batal", "dibatalkan", lambda appointment, version:
                          service.cancel_by_counselor(db, appointment, request.user, reason=one(data, "reason"),
-                                                     version=version, ip=_ip(request, state)))
+                                                     version=version, ip=ip(request)))
 
     @post("/{appointment_id:int}/pindah", sync_to_thread=True)
     def move(self, request: Request, appointment_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
@@ -509,16 +505,16 @@ class ScheduleController(Controller):
             if chosen is None or chosen[0] != appointment.counselor_id:
                 raise service.SlotTaken(_("Pilih salah satu waktu yang masih kosong."))
             return service.move(db, appointment, by_counselor=request.user, requester=None, starts_at=chosen[1],
-                                reason=one(data, "reason"), version=version, ip=_ip(request, state),
+                                reason=one(data, "reason"), version=version, ip=ip(request),
                                 reminder_hours=state.settings.reminder_hours)
         return self._act(request, db, appointment_id, data, "pindah", "dipindah", move_it)
 
     @post("/{appointment_id:int}/kehadiran", sync_to_thread=True)
-    def attendance(self, request: Request, appointment_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
+    def attendance(self, request: Request, appointment_id: FromPath[int], data: Form, db: DB) -> Any:
         return self._act(request, db, appointment_id, data, "kehadiran", "kehadiran", lambda appointment, version:
                          service.record_attendance(db, appointment, request.user,
                                                    attended=service.attended(one(data, "attended")),
-                                                   version=version, note=one(data, "note"), ip=_ip(request, state)))
+                                                   version=version, note=one(data, "note"), ip=ip(request)))
 
     # --- weekly hours and time away ----------------------------------------------------------------------
 
@@ -552,37 +548,37 @@ class ScheduleController(Controller):
             else "/jadwal/ketersediaan"
 
     @post("/ketersediaan/jam", sync_to_thread=True)
-    def add_hours(self, request: Request, data: Form, db: DB, state: State) -> Any:
+    def add_hours(self, request: Request, data: Form, db: DB) -> Any:
         counselor = self._owner(request, db, data)
         hours, errors = availability.check_hours(db, counselor, data)
         if errors:
             return self._availability_page(request, db, counselor, errors=errors, values=data, status_code=422)
-        availability.add_hours(db, request.user, hours, ip=_ip(request, state))
+        availability.add_hours(db, request.user, hours, ip=ip(request))
         db.commit()
         return done(self._back(request, counselor), "jam-ditambah")
 
     @post("/ketersediaan/jam/{hours_id:int}/hapus", sync_to_thread=True)
-    def remove_hours(self, request: Request, hours_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
+    def remove_hours(self, request: Request, hours_id: FromPath[int], data: Form, db: DB) -> Any:
         counselor = self._owner(request, db, data)
-        if not availability.remove_hours(db, request.user, counselor, hours_id, ip=_ip(request, state)):
+        if not availability.remove_hours(db, request.user, counselor, hours_id, ip=ip(request)):
             raise NotFoundException()
         db.commit()
         return done(self._back(request, counselor), "jam-dihapus")
 
     @post("/ketersediaan/pengecualian", sync_to_thread=True)
-    def add_time_away(self, request: Request, data: Form, db: DB, state: State) -> Any:
+    def add_time_away(self, request: Request, data: Form, db: DB) -> Any:
         counselor = self._owner(request, db, data)
         away, errors = availability.check_time_away(counselor, data)
         if errors:
             return self._availability_page(request, db, counselor, errors=errors, values=data, status_code=422)
-        clashes = availability.add_time_away(db, request.user, away, ip=_ip(request, state))
+        clashes = availability.add_time_away(db, request.user, away, ip=ip(request))
         db.commit()
         return done(self._back(request, counselor), "pengecualian-bentrok" if clashes else "pengecualian-ditambah")
 
     @post("/ketersediaan/pengecualian/{away_id:int}/hapus", sync_to_thread=True)
-    def remove_time_away(self, request: Request, away_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
+    def remove_time_away(self, request: Request, away_id: FromPath[int], data: Form, db: DB) -> Any:
         counselor = self._owner(request, db, data)
-        if not availability.remove_time_away(db, request.user, counselor, away_id, ip=_ip(request, state)):
+        if not availability.remove_time_away(db, request.user, counselor, away_id, ip=ip(request)):
             raise NotFoundException()
         db.commit()
         return done(self._back(request, counselor), "pengecualian-dihapus")
@@ -604,12 +600,12 @@ class ScheduleController(Controller):
         return self._service_type_page(request, ServiceTypeForm.of(ServiceType(name="")), service_type=None)
 
     @post("/jenis-layanan/baru", guards=[auth.supervisors_only], sync_to_thread=True)
-    def create_service_type(self, request: Request, data: Form, db: DB, state: State) -> Any:
+    def create_service_type(self, request: Request, data: Form, db: DB) -> Any:
         form = ServiceTypeForm.from_data(data)
         errors = form.check()
         if errors:
             return self._service_type_page(request, form, service_type=None, errors=errors, status_code=422)
-        service_types.create_service_type(db, request.user, form, ip=_ip(request, state))
+        service_types.create_service_type(db, request.user, form, ip=ip(request))
         db.commit()
         return done("/jadwal/jenis-layanan", "layanan-dibuat")
 
@@ -626,22 +622,20 @@ class ScheduleController(Controller):
         return self._service_type_page(request, ServiceTypeForm.of(service_type), service_type=service_type)
 
     @post("/jenis-layanan/{service_type_id:int}", guards=[auth.supervisors_only], sync_to_thread=True)
-    def save_service_type(self, request: Request, service_type_id: FromPath[int], data: Form, db: DB,
-                          state: State) -> Any:
+    def save_service_type(self, request: Request, service_type_id: FromPath[int], data: Form, db: DB) -> Any:
         service_type = self._service_type(db, service_type_id)
         form = ServiceTypeForm.from_data(data)
         errors = form.check()
         if errors:
             return self._service_type_page(request, form, service_type=service_type, errors=errors, status_code=422)
-        service_types.update_service_type(db, request.user, service_type, form, ip=_ip(request, state))
+        service_types.update_service_type(db, request.user, service_type, form, ip=ip(request))
         db.commit()
         return done("/jadwal/jenis-layanan", "layanan-disimpan")
 
     @post("/jenis-layanan/{service_type_id:int}/aktif", guards=[auth.supervisors_only], sync_to_thread=True)
-    def toggle_service_type(self, request: Request, service_type_id: FromPath[int], data: Form, db: DB,
-                            state: State) -> Any:
+    def toggle_service_type(self, request: Request, service_type_id: FromPath[int], data: Form, db: DB) -> Any:
         service_type = self._service_type(db, service_type_id)
-        service_types.set_active(db, request.user, service_type, one(data, "active") == "1", ip=_ip(request, state))
+        service_types.set_active(db, request.user, service_type, one(data, "active") == "1", ip=ip(request))
         db.commit()
         return done("/jadwal/jenis-layanan", "layanan-aktif" if service_type.active else "layanan-nonaktif")
 

@@ -10,13 +10,13 @@ that is not the person's is "not found", and nothing changes."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Any
 
 from babel.numbers import format_decimal
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath
 from litestar.response import Redirect
 from sqlalchemy import select
 from sqlmodel import Session, col
@@ -32,7 +32,7 @@ from server.i18n import current_language
 from server.i18n import lazy_gettext as _l
 from server.waitlist import service
 from server.waitlist.models import OPEN_STATUSES, EntryStatus
-from server.web import PRIVATE, Form, client_ip, page
+from server.web import PRIVATE, Form, done, ip, notice, page
 
 NOTICES = {
     "masuk": _l("Anda masuk daftar tunggu. Begitu ada waktu kosong, kami kabari lewat pemberitahuan."),
@@ -46,10 +46,6 @@ def _owner(request: Request) -> Visitor:
     if request.user is not None:
         return Visitor(user=request.user)
     return Visitor(case_report_id=visitor_of(request).case_report_id)
-
-
-def _ip(request: Request, state: State) -> str:
-    return client_ip(request.scope, state.settings)
 
 
 class WaitlistController(Controller):
@@ -86,12 +82,11 @@ class WaitlistController(Controller):
         return owner
 
     @get("/", name="waitlist", sync_to_thread=True)
-    def mine(self, request: Request, db: DB, notice_code: Annotated[str, QueryParameter(name="pesan")] = "") -> Any:
+    def mine(self, request: Request, db: DB) -> Any:
         owner = self._checked_owner(request)
         if not isinstance(owner, Visitor):
             return owner
-        notice = NOTICES.get(notice_code)
-        return self._page(request, db, owner, notice=str(notice) if notice else None)
+        return self._page(request, db, owner, notice=notice(request, NOTICES))
 
     @get("/{entry_id:int}", name="waitlist_entry", sync_to_thread=True)
     def one_entry(self, request: Request, entry_id: FromPath[int], db: DB) -> Any:
@@ -112,15 +107,15 @@ class WaitlistController(Controller):
         service_type_id = bounded_int(one(data, "layanan"))
         child = bounded_int(one(data, "child_id")) if one(data, "child_id") else None
         try:
-            service.join(db, owner, service_type_id=service_type_id or 0, child_id=child, ip=_ip(request, state),
+            service.join(db, owner, service_type_id=service_type_id or 0, child_id=child, ip=ip(request),
                          keep=timedelta(days=state.settings.waitlist_keep_days))
             db.commit()
         except service.WaitlistError as exc:
             db.rollback()
             return self._page(request, db, owner, errors={"form": str(exc)}, status_code=422)
-        return Redirect("/daftar-tunggu?pesan=masuk", status_code=303)
+        return done("/daftar-tunggu", "masuk")
 
-    def _act(self, request: Request, db: Session, entry_id: int, action: Any, done: str,
+    def _act(self, request: Request, db: Session, entry_id: int, action: Any, notice_code: str,
              data: dict[str, Any] | None = None) -> Any:
         owner = self._checked_owner(request)
         if not isinstance(owner, Visitor):
@@ -137,24 +132,24 @@ class WaitlistController(Controller):
             return self._page(request, db, owner, only=entry_id, errors=errors, status_code=422,
                               values={k: one(data or {}, k) for k in ("phone_number", "child_agreed")})
         if isinstance(result, Appointment):
-            return Redirect(f"/konseling/{result.id}?pesan=baru", status_code=303)
-        return Redirect(f"/daftar-tunggu?pesan={done}", status_code=303)
+            return done(f"/konseling/{result.id}", "baru")
+        return done("/daftar-tunggu", notice_code)
 
     @post("/{entry_id:int}/ambil", sync_to_thread=True)
     def accept(self, request: Request, entry_id: FromPath[int], data: Form, db: DB, state: State) -> Any:
         return self._act(request, db, entry_id, lambda owner: service.accept(
             db, owner, entry_id, phone=one(data, "phone_number"), child_agreed=one(data, "child_agreed"),
-            ip=_ip(request, state), reminder_hours=state.settings.reminder_hours), "", data)
+            ip=ip(request), reminder_hours=state.settings.reminder_hours), "", data)
 
     @post("/{entry_id:int}/lewati", sync_to_thread=True)
-    def skip(self, request: Request, entry_id: FromPath[int], db: DB, state: State) -> Any:
+    def skip(self, request: Request, entry_id: FromPath[int], db: DB) -> Any:
         return self._act(request, db, entry_id,
-                         lambda owner: service.skip(db, owner, entry_id, ip=_ip(request, state)), "lewati")
+                         lambda owner: service.skip(db, owner, entry_id, ip=ip(request)), "lewati")
 
     @post("/{entry_id:int}/keluar", sync_to_thread=True)
-    def leave(self, request: Request, entry_id: FromPath[int], db: DB, state: State) -> Any:
+    def leave(self, request: Request, entry_id: FromPath[int], db: DB) -> Any:
         return self._act(request, db, entry_id,
-                         lambda owner: service.leave(db, owner, entry_id, ip=_ip(request, state)), "keluar")
+                         lambda owner: service.leave(db, owner, entry_id, ip=ip(request)), "keluar")
 
 
 class WaitsController(Controller):
