@@ -13,6 +13,7 @@ from litestar.response import Redirect
 
 from server import clock, service_info
 from server.accounts import auth, passkeys, service, two_factor
+from server.accounts.forms import CodeForm, PasswordChangeForm, SetupForm, SignInForm, TwoFactorForm
 from server.accounts.models import User
 from server.accounts.visitor import session_tokens
 from server.db import DB, existing
@@ -21,10 +22,10 @@ from server.routes import safe_next
 from server.web import (
     PRIVATE,
     TextForm,
-    client_ip,
     cookie,
     device_cookie,
     drop_cookie,
+    ip,
     page,
     set_cookie,
     set_device_cookie,
@@ -47,7 +48,7 @@ def _signed_in_response(db: DB, request: Request, state: State, result: service.
     """Start the session; a redirect to where the person was going, or (for passkey.js) JSON naming it."""
     if result.user is None:
         raise ValueError("a refused sign-in starts no session")
-    token = auth.start_session(db, result.user, ip=client_ip(request.scope, state.settings),
+    token = auth.start_session(db, result.user, ip=ip(request),
                                previous_token=session_tokens(request)[0])
     db.commit()
     target = ENROL_PATH if result.enrol else safe_next(next_url)
@@ -95,8 +96,8 @@ def _setup_page(request: Request, state: State, found: tuple[Any, User], *, toke
                 grouped_secret=two_factor.grouped(secret), qr=qr, expires_at=link.expires_at, errors=errors or {})
 
 
-def _setup_gone(request: Request, db: DB, state: State) -> Any:
-    service.setup_link_refused(db, ip=client_ip(request.scope, state.settings))
+def _setup_gone(request: Request, db: DB) -> Any:
+    service.setup_link_refused(db, ip=ip(request))
     return page(request, "accounts/setup_gone.html", status_code=410)
 
 
@@ -110,10 +111,10 @@ class AccountController(Controller):
 
     @post("/masuk", sync_to_thread=True)
     def signin(self, request: Request, data: TextForm, db: DB, state: State) -> Any:
-        ip = client_ip(request.scope, state.settings)
+        form = SignInForm.from_data(data)
         result = service.sign_in(
-            db, state.settings, username=data.get("username", ""), password=data.get("password", ""), ip=ip,
-            next_url=data.get("lanjut", ""), device_cookie=device_cookie(request, state.settings),
+            db, state.settings, username=form.username, password=form.password, ip=ip(request),
+            next_url=form.lanjut, device_cookie=device_cookie(request, state.settings),
         )
         if result.pending_token:
             db.commit()
@@ -122,11 +123,10 @@ class AccountController(Controller):
             return response
         if result.user is None:
             db.commit()
-            form = {"username": data.get("username", ""), "lanjut": data.get("lanjut", "")}
             status = 429 if result.limited else 403 if result.refused else 422
-            return page(request, "accounts/signin.html", status_code=status, form=form,
-                        errors={"form": result.error})
-        return _signed_in_response(db, request, state, result, data.get("lanjut", ""))
+            return page(request, "accounts/signin.html", status_code=status,
+                        form={"username": form.username, "lanjut": form.lanjut}, errors={"form": result.error})
+        return _signed_in_response(db, request, state, result, form.lanjut)
 
     @get("/masuk/kode", name="signin_code", opt=PRIVATE, sync_to_thread=True)
     def signin_code_form(self, request: Request, db: DB) -> Any:
@@ -139,7 +139,7 @@ class AccountController(Controller):
     def signin_code(self, request: Request, data: TextForm, db: DB, state: State) -> Any:
         token = cookie(request, PENDING_COOKIE, state.settings, prefixed=False)
         result, next_url = service.sign_in_second_step(
-            db, state.settings, token=token, code=data.get("code", ""), ip=client_ip(request.scope, state.settings),
+            db, state.settings, token=token, code=CodeForm.from_data(data).code, ip=ip(request),
             device_cookie=device_cookie(request, state.settings),
         )
         if result.user is None:
@@ -168,7 +168,7 @@ class AccountController(Controller):
         token = cookie(request, PENDING_COOKIE, state.settings, prefixed=False)
         result, next_url = passkeys.sign_in(
             db, state.settings, _rp(request, state), token=token, credential=data.get("credential"),
-            ip=client_ip(request.scope, state.settings), device_cookie=device_cookie(request, state.settings))
+            ip=ip(request), device_cookie=device_cookie(request, state.settings))
         if result.user is None:
             db.commit()
             return _json({"error": result.error, "restart": next_url is None}, 429 if result.limited else 422)
@@ -182,27 +182,28 @@ class AccountController(Controller):
     def setup_form(self, request: Request, db: DB, state: State, t: FromQuery[str | None] = None) -> Any:
         found = service.setup_link_for(db, t)
         if found is None:
-            return _setup_gone(request, db, state)
+            return _setup_gone(request, db)
         return _setup_page(request, state, found, token=t or "")
 
     @post(service.SETUP_LINK_PATH, opt=PRIVATE, sync_to_thread=True)
     def setup(self, request: Request, data: TextForm, db: DB, state: State) -> Any:
-        token = data.get("t", "")
+        form = SetupForm.from_data(data)
+        token = form.t
         result = service.complete_setup(
-            db, state.settings, token=token, password=data.get("password", ""), repeat=data.get("repeat", ""),
-            secret=data.get("secret", ""), code=data.get("code", ""), ip=client_ip(request.scope, state.settings),
+            db, state.settings, token=token, password=form.password, repeat=form.repeat,
+            secret=form.secret, code=form.code, ip=ip(request),
             device_cookie=device_cookie(request, state.settings),
         )
         if result.gone:
-            return _setup_gone(request, db, state)
+            return _setup_gone(request, db)
         if result.errors or result.user is None:  # no user without errors
             found = service.setup_link_for(db, token)
             if found is None:
-                return _setup_gone(request, db, state)
-            return _setup_page(request, state, found, token=token, secret=data.get("secret", ""),
+                return _setup_gone(request, db)
+            return _setup_page(request, state, found, token=token, secret=form.secret,
                                errors=result.errors, status=422)
         session_token = auth.start_session(
-            db, result.user, ip=client_ip(request.scope, state.settings),
+            db, result.user, ip=ip(request),
             previous_token=session_tokens(request)[0])
         db.commit()
         response = page(request, "accounts/recovery_codes.html", codes=result.recovery_codes, set_up=True)
@@ -229,16 +230,17 @@ class AccountController(Controller):
     @post("/akun/kata-sandi", name="change_password", guards=[auth.signed_in], sync_to_thread=True)
     def change_password(self, request: Request[User, Any, Any], data: TextForm, db: DB, state: State) -> Any:
         user = existing(db, User, request.user.id)
-        ip = client_ip(request.scope, state.settings)
+        form = PasswordChangeForm.from_data(data)
+        address = ip(request)
         result = service.change_password(
-            db, state.settings, user, current=data.get("current", ""), new=data.get("new", ""),
-            repeat=data.get("repeat", ""), ip=ip, device_cookie=device_cookie(request, state.settings),
+            db, state.settings, user, current=form.current, new=form.new,
+            repeat=form.repeat, ip=address, device_cookie=device_cookie(request, state.settings),
         )
         if result.errors:
             children = service.children_of(db, user.id) if user.role == "parent" else []
             return page(request, "accounts/account.html", status_code=429 if result.limited else 422,
                         children=children, errors=result.errors, saved=False)
-        token = auth.start_session(db, user, ip=ip)
+        token = auth.start_session(db, user, ip=address)
         db.commit()
         response = Redirect("/akun?tersimpan=1", status_code=303)
         _session_cookie(response, token, state)
@@ -251,12 +253,12 @@ class AccountController(Controller):
     @post(ENROL_PATH, guards=[auth.staff_only], opt=PRIVATE, sync_to_thread=True)
     def enrol_two_factor(self, request: Request[User, Any, Any], data: TextForm, db: DB, state: State) -> Any:
         user = existing(db, User, request.user.id)
-        result = service.enrol_two_factor(db, user, secret=data.get("secret", ""), code=data.get("code", ""),
-                                          ip=client_ip(request.scope, state.settings))
+        form = TwoFactorForm.from_data(data)
+        result = service.enrol_two_factor(db, user, secret=form.secret, code=form.code, ip=ip(request))
         if result.errors:
-            return _enrol_page(request, db, state, user, secret=data.get("secret", ""), errors=result.errors,
+            return _enrol_page(request, db, state, user, secret=form.secret, errors=result.errors,
                                status=422)
-        token = auth.start_session(db, user, ip=client_ip(request.scope, state.settings))
+        token = auth.start_session(db, user, ip=ip(request))
         db.commit()
         response = page(request, "accounts/recovery_codes.html", codes=result.recovery_codes)
         _session_cookie(response, token, state)
@@ -265,9 +267,10 @@ class AccountController(Controller):
     @post(ENROL_PATH + "/passkey/mulai", guards=[auth.staff_only], opt=PRIVATE, sync_to_thread=True)
     def passkey_options(self, request: Request[User, Any, Any], data: TextForm, db: DB, state: State) -> Response:
         user = existing(db, User, request.user.id)
+        form = TwoFactorForm.from_data(data)
         options, errors = passkeys.start_registration(
-            db, state.settings, user, _rp(request, state), password=data.get("password", ""),
-            code=data.get("code", ""), name=data.get("passkey_name", ""), ip=client_ip(request.scope, state.settings),
+            db, state.settings, user, _rp(request, state), password=form.password,
+            code=form.code, name=form.passkey_name, ip=ip(request),
             device_cookie=device_cookie(request, state.settings))
         db.commit()
         if errors:
@@ -280,7 +283,7 @@ class AccountController(Controller):
         user = existing(db, User, request.user.id)
         try:
             passkeys.finish_registration(db, user, _rp(request, state), data.get("credential"),
-                                         name=str(data.get("name", "")), ip=client_ip(request.scope, state.settings))
+                                         name=str(data.get("name", "")), ip=ip(request))
         except passkeys.PasskeyError as exc:
             db.commit()  # the challenge is spent either way
             return _json({"error": str(exc)}, 422)
@@ -289,18 +292,17 @@ class AccountController(Controller):
 
     @post(ENROL_PATH + "/passkey/{passkey_id:int}/hapus", guards=[auth.staff_only], opt=PRIVATE,
           sync_to_thread=True)
-    def passkey_remove(self, request: Request[User, Any, Any], passkey_id: FromPath[int], db: DB,
-                       state: State) -> Redirect:
-        passkeys.remove(db, existing(db, User, request.user.id), passkey_id,
-                        ip=client_ip(request.scope, state.settings))
+    def passkey_remove(self, request: Request[User, Any, Any], passkey_id: FromPath[int], db: DB) -> Redirect:
+        passkeys.remove(db, existing(db, User, request.user.id), passkey_id, ip=ip(request))
         db.commit()
         return Redirect(ENROL_PATH + "?passkey=dihapus", status_code=303)
 
     @post(ENROL_PATH + "/matikan", guards=[auth.staff_only], opt=PRIVATE, sync_to_thread=True)
     def disable_two_factor(self, request: Request[User, Any, Any], data: TextForm, db: DB, state: State) -> Any:
         user = existing(db, User, request.user.id)
-        result = service.disable_own_two_factor(db, state.settings, user, password=data.get("password", ""),
-                                                code=data.get("code", ""), ip=client_ip(request.scope, state.settings),
+        form = TwoFactorForm.from_data(data)
+        result = service.disable_own_two_factor(db, state.settings, user, password=form.password,
+                                                code=form.code, ip=ip(request),
                                                 device_cookie=device_cookie(request, state.settings))
         if result.errors:
             return _enrol_page(request, db, state, user, errors=result.errors,
