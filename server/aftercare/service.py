@@ -53,6 +53,7 @@ from server.aftercare.models import (
     SessionRatingGiven,
     SessionRatingPending,
 )
+from server.appointments import access as appointment_access
 from server.appointments import service as appointments
 from server.appointments.models import Appointment, AppointmentStatus, ServiceType
 from server.db import existing, rows_changed
@@ -542,7 +543,7 @@ def check_ins_answered(session: Session, start: datetime, end: datetime) -> int:
 
 def may_rate(session: Session, appointment: Appointment, *, user: User | None, case_report_id: int | None) -> bool:
     """The one who booked it, or the child it was for from their own account."""
-    if appointments.is_requester(appointment, user=user, case_report_id=case_report_id):
+    if appointment_access.is_requester(appointment, user=user, case_report_id=case_report_id):
         return True
     if user is not None and user.active and appointment.child_id is not None:
         child = session.get(Child, appointment.child_id)

@@ -6,8 +6,8 @@
              hours and leave. Supervisors also: service types (public holidays, at /jadwal/libur, are admin's).
 
 Handlers are thin: they read the form, call a service module, and render; the rules and every write with its
-audit entry are in service.py (appointments, and who may see or handle which), availability.py (weekly hours,
-time away) and service_types.py, and the handler commits. How pages show things (free times a week or a day at
+audit entry are in service.py (appointments), availability.py (weekly hours, time away) and service_types.py,
+who may see or handle which in access.py, and the handler commits. How pages show things (free times a week or a day at
 a time, appointments with their names, who asked) is in pages.py, the .ics file in ics.py; what stays here is
 reading the request and the notices after a redirect. A refused change comes back with status 422, the reason
 next to the form, FRESH free slots and everything that was typed. Every page here is marked private (`no-store`), code holders included, and an
@@ -36,7 +36,7 @@ from server import clock
 from server.accounts import auth
 from server.accounts.models import Role, User
 from server.accounts.visitor import KAMU, visitor_of
-from server.appointments import availability, ics, pages, service, service_types
+from server.appointments import access, availability, ics, pages, service, service_types
 from server.appointments.models import (
     LIVE_STATUSES,
     Appointment,
@@ -50,7 +50,8 @@ from server.forms import bounded_int, day_within_range, one, row_id
 from server.i18n import LOCAL, format_local_date
 from server.i18n import gettext as _
 from server.i18n import lazy_gettext as _l
-from server.reports import access, case_record
+from server.reports import access as case_access
+from server.reports import case_record
 from server.web import PRIVATE, Form, done, ip, notice, page
 
 # Confirmations after a redirect, by a short code in the address: the page never echoes text from the URL.
@@ -124,7 +125,7 @@ class BookingController(Controller):
     path = "/konseling"
     exception_handlers = {NotAuthorizedException: _sign_in_or_code}
 
-    def _booking_page(self, request: Request, db: Session, booker: service.Booker, form: service.BookingForm, *,
+    def _booking_page(self, request: Request, db: Session, booker: access.Booker, form: service.BookingForm, *,
                       errors: dict[str, str], status_code: int = 200) -> Any:
         now = clock.now()
         service_types = service.active_service_types(db)
@@ -168,7 +169,7 @@ class BookingController(Controller):
                 first: Annotated[str, QueryParameter(name="dari")] = "",
                 counselor: Annotated[str, QueryParameter(name="konselor")] = "",
                 report: Annotated[str, QueryParameter(name="laporan")] = "") -> Any:
-        booker = service.booker_of(db, visitor_of(request))
+        booker = access.booker_of(db, visitor_of(request))
         if booker is None:
             return _not_a_booker(request)
         form = service.BookingForm(layanan=service_type, hari=day, dari=first, konselor=counselor,
@@ -177,7 +178,7 @@ class BookingController(Controller):
 
     @post("/", sync_to_thread=True)
     def book(self, request: Request, data: Form, db: DB, state: State) -> Any:
-        booker = service.booker_of(db, visitor_of(request))
+        booker = access.booker_of(db, visitor_of(request))
         if booker is None:
             raise PermissionDeniedException() if request.user is not None else NotAuthorizedException()
         form = service.BookingForm.from_data(data)
@@ -206,7 +207,7 @@ class BookingController(Controller):
 
     @get("/saya", name="my_appointments", sync_to_thread=True)
     def mine(self, request: Request, db: DB) -> Any:
-        booker = service.booker_of(db, visitor_of(request))
+        booker = access.booker_of(db, visitor_of(request))
         if booker is None:
             return _not_a_booker(request)
         now = clock.now()
@@ -222,12 +223,12 @@ class BookingController(Controller):
         """The appointment and whether the person is its requester. Someone signed out without a case code is
         offered both ways in; an appointment the person may not see is "not found"."""
         user = request.user
-        case = service.visible_case(db, visitor_of(request))
+        case = access.visible_case(db, visitor_of(request))
         if user is None and case is None:
             raise NotAuthorizedException()
         try:
-            return service.visible_appointment(db, appointment_id, user=user, case_report_id=case.id if case else None)
-        except service.NotFound:
+            return access.visible_appointment(db, appointment_id, user=user, case_report_id=case.id if case else None)
+        except access.NotFound:
             raise NotFoundException() from None
 
     def _appointment_page(self, request: Request, db: Session, appointment: Appointment, is_requester: bool, *,
@@ -270,7 +271,7 @@ class BookingController(Controller):
         if not is_requester:
             raise NotFoundException()
         try:
-            service.set_rating_invite(db, appointment, requester=service.requester_of(appointment, request.user),
+            service.set_rating_invite(db, appointment, requester=access.requester_of(appointment, request.user),
                                       wanted=one(data, "rating_invite") == "1", ip=ip(request))
         except service.BookingError as exc:
             db.rollback()
@@ -286,7 +287,7 @@ class BookingController(Controller):
         if not is_requester:
             raise NotFoundException()
         try:
-            service.cancel(db, appointment, by_counselor=None, requester=service.requester_of(appointment, request.user),
+            service.cancel(db, appointment, by_counselor=None, requester=access.requester_of(appointment, request.user),
                            reason=one(data, "reason"), version=bounded_int(one(data, "version")) or 0,
                            ip=ip(request))
         except service.BookingError as exc:
@@ -337,7 +338,7 @@ class BookingController(Controller):
                                    errors={"slot": _("Pilih salah satu waktu yang masih kosong.")})
         try:
             # The counselor stays the same: service.move checks the time against their free time afresh.
-            moved = service.move(db, appointment, by_counselor=None, requester=service.requester_of(appointment, request.user),
+            moved = service.move(db, appointment, by_counselor=None, requester=access.requester_of(appointment, request.user),
                                  starts_at=starts_at, version=bounded_int(one(data, "version")) or 0, ip=ip(request),
                                  reminder_hours=state.settings.reminder_hours)
         except service.SlotTaken as exc:
@@ -358,15 +359,15 @@ class BookingController(Controller):
 
 def _handled(request: Request, db: Session, appointment_id: int) -> Appointment:
     try:
-        return service.handled_appointment(db, request.user, appointment_id)
-    except service.NotFound:
+        return access.handled_appointment(db, request.user, appointment_id)
+    except access.NotFound:
         raise NotFoundException() from None
 
 
 def _whose(request: Request, db: Session, wanted: str) -> User | None:
     try:
-        return service.whose_schedule(db, request.user, wanted)
-    except service.NotFound:
+        return access.whose_schedule(db, request.user, wanted)
+    except access.NotFound:
         raise NotFoundException() from None
 
 
@@ -400,7 +401,7 @@ class ScheduleController(Controller):
         step = "hari" if by_day else "minggu"
         in_view = start <= today < start + timedelta(days=length)
         return page(
-            request, "appointments/schedule.html", counselor=counselor, counselors=service.counselors(db),
+            request, "appointments/schedule.html", counselor=counselor, counselors=access.counselors(db),
             calls=service.open_call_tasks(db, counselor.id, now) if counselor else {},
             waiting=[views[a.id] for a in waiting], requesting=pages.requesting(db, waiting + booked), days=days,
             by_day=by_day, now=now, notice=notice(request, NOTICES), just_changed=bounded_int(just_changed),
@@ -428,7 +429,7 @@ class ScheduleController(Controller):
         return page(
             request, "appointments/manage.html", block="slots", status_code=status_code, view=view, week=week,
             requesting=pages.requesting(db, [appointment])[appointment.id], report=report,
-            report_link=report is not None and access.can_handle(request.user, report),
+            report_link=report is not None and case_access.can_handle(request.user, report),
             moved_to=pages.view(db, moved, now) if moved else None, previous=pages.view(db, previous, now) if previous else None,
             may_answer=view.status == AppointmentStatus.REQUESTED, live=live,
             may_record=view.status == AppointmentStatus.CONFIRMED and appointment.starts_at <= now,
@@ -524,7 +525,7 @@ class ScheduleController(Controller):
         now = clock.now()
         return page(
             request, "appointments/availability.html", status_code=status_code, counselor=counselor,
-            counselors=service.counselors(db), notice=notice(request, NOTICES), errors=errors or {}, values=values or {},
+            counselors=access.counselors(db), notice=notice(request, NOTICES), errors=errors or {}, values=values or {},
             hours=availability.weekly_hours_of(db, counselor.id) if counselor else [],
             away=availability.exceptions_of(db, counselor.id, ending_after=now) if counselor else [],
             service_types=pages.service_type_names(db),

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from server.accounts.visitor import Visitor
-from server.appointments import service
+from server.appointments import access, service
 from server.appointments.models import Appointment, AppointmentStatus, AvailabilityException
 from server.appointments.slots import free_slots
 from server.i18n import LOCAL
@@ -172,12 +172,12 @@ def test_attendance_is_recorded_after_the_start_only(db, service_type, office_ho
 
 def test_who_may_see_an_appointment(db, service_type, office_hours):
     appointment = _book(db, service_type)
-    assert service.may_see(appointment, user=person(db, "orangtua"), case_report_id=None)
-    assert service.may_see(appointment, user=person(db, "konselor"), case_report_id=None)
-    assert service.may_see(appointment, user=person(db, "supervisor"), case_report_id=None)
-    assert not service.may_see(appointment, user=person(db, "konselor2"), case_report_id=None)
-    assert not service.may_see(appointment, user=person(db, "guru"), case_report_id=None)
-    assert not service.may_see(appointment, user=None, case_report_id=appointment.report_id or 12345)
+    assert access.may_see(appointment, user=person(db, "orangtua"), case_report_id=None)
+    assert access.may_see(appointment, user=person(db, "konselor"), case_report_id=None)
+    assert access.may_see(appointment, user=person(db, "supervisor"), case_report_id=None)
+    assert not access.may_see(appointment, user=person(db, "konselor2"), case_report_id=None)
+    assert not access.may_see(appointment, user=person(db, "guru"), case_report_id=None)
+    assert not access.may_see(appointment, user=None, case_report_id=appointment.report_id or 12345)
 
 
 def test_a_teacher_says_whether_the_student_agreed(db, service_type, office_hours):
