@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
 from sqlalchemy import text
@@ -16,7 +14,7 @@ from sqlmodel import Session
 
 from server import i18n
 from server.i18n import gettext as _
-from server.web import page, set_cookie
+from server.web import TextForm, page, set_cookie
 
 ONE_YEAR = 365 * 24 * 3600
 
@@ -78,7 +76,7 @@ class CoreController(Controller):
 
     @post("/bahasa", name="language")
     async def choose_language(
-        self, data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)], state: State
+        self, data: TextForm, state: State
     ) -> Redirect:
         language = data.get("bahasa", i18n.DEFAULT_LANGUAGE)
         if language not in i18n.LANGUAGES:
