@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from server import clock
 from server.notifications import ladder
 from server.notifications.models import JobStatus, NotificationJob
-from tests.appointments.test_pages_support import appointment_for, counseling, form_post, person
+from tests.support.appointments import appointment_for, counseling, form_post, person
 
 NOTE = "Dua pengingat terakhir tidak tampil di HP Anda."
 STEP = 'Baterai, lalu "Tidak dibatasi"'
