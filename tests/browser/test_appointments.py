@@ -132,7 +132,7 @@ def test_a_parent_books_counseling_and_the_counselor_confirms_it(page: Page, oth
     choose_service(page, "Konseling individu")
     day, starts = choose_a_free_slot(page)
     page.get_by_role("combobox", name="Untuk anak yang mana?", exact=True).select_option(label="Dimas")
-    page.get_by_text("Tambah catatan untuk konselor (boleh kosong)", exact=True).click()
+    page.get_by_text("Catatan dan pengingat (boleh kosong)", exact=True).click()
     page.get_by_role("textbox", name="Catatan singkat untuk konselor (boleh kosong)").fill(note)
     assert_no_axe_violations(page)
 
@@ -215,7 +215,7 @@ def test_a_code_holder_books_counseling_from_the_follow_up_page(page: Page, othe
     choose_service(page, "Konseling lewat telepon")
     day, starts = choose_a_free_slot(page)
     page.get_by_role("textbox", name="Nomor yang kami telepon").fill("0812-3456-7890")
-    page.get_by_text("Tambah catatan untuk konselor (boleh kosong)", exact=True).click()
+    page.get_by_text("Catatan dan pengingat (boleh kosong)", exact=True).click()
     page.get_by_role("textbox", name="Catatan singkat untuk konselor (boleh kosong)").fill(note)
     assert_no_axe_violations(page)
 

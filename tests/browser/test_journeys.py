@@ -407,7 +407,7 @@ def test_a_parent_books_counseling_and_sees_it_confirmed(new_phone: NewPhone):
     starts = parent.locator(".slot-option").filter(has=chosen).locator(".slot-option__time").inner_text()
     starts = starts.replace("WITA", "").strip()
     select_by_keyboard(parent, parent.get_by_role("combobox", name="Untuk anak yang mana?", exact=True), "Dimas")
-    press_by_keyboard(parent, parent.get_by_text("Tambah catatan untuk konselor (boleh kosong)", exact=True))
+    press_by_keyboard(parent, parent.get_by_text("Catatan dan pengingat (boleh kosong)", exact=True))
     type_by_keyboard(parent, parent.get_by_role("textbox", name="Catatan singkat untuk konselor (boleh kosong)"), note)
     assert_page_is_usable(parent)
     with parent.expect_navigation():

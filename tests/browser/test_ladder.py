@@ -145,7 +145,7 @@ def test_a_parent_agrees_to_whatsapp_and_the_counselor_sees_it_delivered(phones:
     choose_service(parent, "Konseling individu")
     choose_a_free_slot(parent)
     parent.get_by_role("combobox", name="Untuk anak yang mana?", exact=True).select_option(label="Dimas")
-    parent.get_by_text("Ingatkan saya lewat WhatsApp atau SMS (boleh kosong)", exact=True).click()
+    parent.get_by_text("Catatan dan pengingat (boleh kosong)", exact=True).click()
     parent.get_by_role("checkbox", name="WhatsApp", exact=True).check()
     parent.get_by_role("textbox", name="Nomor HP").fill(NUMBER_TYPED)
     # A Pixel is no iPhone: no Home Screen note.
@@ -186,7 +186,7 @@ def test_an_iphone_outside_the_home_screen_is_shown_how_to_add_it(phones: Any):
     iphone = sign_in(phones(user_agent=IPHONE_SAFARI), "orangtua")
     iphone.goto("/konseling")
     choose_service(iphone, "Konseling individu")
-    iphone.get_by_text("Ingatkan saya lewat WhatsApp atau SMS (boleh kosong)", exact=True).click()
+    iphone.get_by_text("Catatan dan pengingat (boleh kosong)", exact=True).click()
     note = iphone.locator("[data-home-screen-note]")
     expect(note).to_be_visible()
     expect(note).to_contain_text("Di iPhone, pengingat di HP hanya sampai bila Bintang Ceria ada di Layar Utama:")
