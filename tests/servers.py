@@ -40,6 +40,19 @@ def wait_for_exit(process: subprocess.Popen, timeout: float) -> int | None:
     return process.returncode
 
 
+def run_to_end(args: list[str], *, env: dict[str, str], deadline: float = 60.0) -> subprocess.CompletedProcess:
+    """`subprocess.run(args, capture_output=True, text=True)`, killed after `deadline` seconds by a timer thread:
+    subprocess's own timeout polls with time.sleep (see pause), which fails under libfaketime."""
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    killer = threading.Timer(deadline, process.kill)
+    killer.start()
+    try:
+        out, err = process.communicate()
+    finally:
+        killer.cancel()
+    return subprocess.CompletedProcess(args, process.returncode, out, err)
+
+
 def wait_until_healthy(base_url: str, process: subprocess.Popen, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
-import subprocess
 import sys
 
 import pytest
 
 from bench.masking import load, score
 from server.privacy.masking import MaskingFilter, mask
+from tests.servers import run_to_end
 
 # One line for the app's log and the worker's: a NIK, a phone number, an e-mail address and a name in one.
 LEAKY = "laporan gagal: nama sy Rina Marlina, NIK 6372011508100001, hp 0812-3456-7890, email rina.m@gmail.com"
@@ -65,7 +65,7 @@ def test_every_log_line_of_the_app_is_masked(tmp_path) -> None:
     # create_app set its logging up, the line it writes (JSON on stdout) must still be masked.
     code = ("import logging; from server.app import create_app; create_app(); "
             f"logging.getLogger('bintang.reports').error({LEAKY!r})")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=_env(tmp_path))
+    done = run_to_end([sys.executable, "-c", code], env=_env(tmp_path))
     assert done.returncode == 0, done.stderr
     [line] = [json.loads(line) for line in done.stdout.splitlines() if "laporan gagal" in line]
     assert line["message"] == "laporan gagal: nama sy [NAMA], NIK [NIK], hp [TELEPON], email [EMAIL]"
@@ -84,7 +84,7 @@ def test_every_log_line_of_the_worker_is_masked(tmp_path) -> None:
     code = ("import logging; from server import cli, worker; "
             f"worker.run_until = lambda *_: logging.getLogger('bintang.worker').warning({LEAKY!r}); "
             "cli.cmd_worker(None)")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=_env(tmp_path))
+    done = run_to_end([sys.executable, "-c", code], env=_env(tmp_path))
     assert done.returncode == 0, done.stderr
     [line] = [json.loads(line) for line in done.stdout.splitlines() if "laporan gagal" in line]
     assert (line["level"], line["logger"], line["message"]) == (
