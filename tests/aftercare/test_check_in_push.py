@@ -17,11 +17,12 @@ from server import worker
 from server.aftercare.models import CheckInStatus
 from server.i18n import LOCAL
 from server.notifications import dispatcher
-from tests.pushservice import Client, PushService, push_service
+from tests.pushservice import PushService, push_service
 from tests.support.aftercare import check_ins, open_with_code
 from tests.support.appointments import report_with_code
+from tests.support.notifications import subscribe
 from tests.support.reports import case_post, fresh, jobs, user_named
-from tests.support.web import csrf_token, post_form
+from tests.support.web import post_form
 
 # The local push service checks the VAPID signature's expiry against the real time.
 pytestmark = pytest.mark.real_clock
@@ -36,16 +37,6 @@ def push() -> Iterator[PushService]:
 @pytest.fixture
 def settings(settings, push):
     return replace(settings, push_allowed_hosts=(push.host,))
-
-
-def subscribe(client, push: PushService) -> Client:
-    key = client.get("/push/kunci").json()["publicKey"]
-    device = push.subscribe(key)
-    response = client.post("/push/langganan", json=device.subscription,
-                           headers={"X-CSRFToken": csrf_token(client, "/")})
-    assert response.status_code == 200
-    assert response.json() == {"ok": True}
-    return device
 
 
 def counselor_closes(counselor, db, report_id: int, plan: dict) -> None:

@@ -12,10 +12,10 @@ import pytest
 
 from server import worker
 from server.notifications import dispatcher
-from tests.pushservice import Client, PushService, push_service
+from tests.pushservice import PushService, push_service
 from tests.support.aftercare import attend, invites
 from tests.support.appointments import appointment_for, counseling, form_post, fresh
-from tests.support.web import csrf_token
+from tests.support.notifications import subscribe
 
 # The local push service checks the VAPID signature's expiry against the real time.
 pytestmark = pytest.mark.real_clock
@@ -30,16 +30,6 @@ def push() -> Iterator[PushService]:
 @pytest.fixture
 def settings(settings, push):
     return replace(settings, push_allowed_hosts=(push.host,))
-
-
-def subscribe(client, push: PushService) -> Client:
-    key = client.get("/push/kunci").json()["publicKey"]
-    device = push.subscribe(key)
-    response = client.post("/push/langganan", json=device.subscription,
-                           headers={"X-CSRFToken": csrf_token(client, "/")})
-    assert response.status_code == 200
-    assert response.json() == {"ok": True}
-    return device
 
 
 @pytest.mark.parametrize("agreed", [True, False])
